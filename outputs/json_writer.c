@@ -1,0 +1,264 @@
+/* json_writer.c: RFC 8259 output with RFC 3629 UTF-8 validation. */
+#include "outputs/json_writer.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "parsers/packet_decode.h"
+
+void json_writer_init(struct json_writer *w, size_t max_string)
+{
+	memset(w, 0, sizeof *w);
+	w->max_string = max_string;
+}
+
+void json_writer_reset(struct json_writer *w)
+{
+	w->len = 0;
+	w->failed = false;
+	w->depth = 0;
+	w->after_key = false;
+	memset(w->need_comma, 0, sizeof w->need_comma);
+}
+
+void json_writer_release(struct json_writer *w)
+{
+	free(w->buf);
+	w->buf = NULL;
+	w->len = w->cap = 0;
+}
+
+bool json_writer_failed(const struct json_writer *w)
+{
+	return w->failed;
+}
+
+static bool reserve(struct json_writer *w, size_t n)
+{
+	if (w->failed)
+		return false;
+	if (w->cap - w->len > n)
+		return true;
+	size_t cap = w->cap ? w->cap : 1024;
+	while (cap - w->len <= n)
+		cap *= 2;
+	char *grown = realloc(w->buf, cap);
+	if (!grown) {
+		w->failed = true;
+		return false;
+	}
+	w->buf = grown;
+	w->cap = cap;
+	return true;
+}
+
+static void put(struct json_writer *w, const char *s, size_t n)
+{
+	if (!reserve(w, n))
+		return;
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
+}
+
+/* Comma before a value or key, unless it directly follows its key. */
+static void separate(struct json_writer *w)
+{
+	if (w->after_key) {
+		w->after_key = false;
+		return;
+	}
+	if (w->depth > 0 && w->need_comma[w->depth - 1])
+		put(w, ",", 1);
+	if (w->depth > 0)
+		w->need_comma[w->depth - 1] = true;
+}
+
+static void open_container(struct json_writer *w, char c)
+{
+	separate(w);
+	put(w, &c, 1);
+	if (w->depth >= JSON_MAX_DEPTH) {
+		w->failed = true; /* our own bug: no event nests this deep */
+		return;
+	}
+	w->need_comma[w->depth++] = false;
+}
+
+static void close_container(struct json_writer *w, char c)
+{
+	if (w->depth > 0)
+		w->depth--;
+	put(w, &c, 1);
+}
+
+void json_object_begin(struct json_writer *w)
+{
+	open_container(w, '{');
+}
+
+void json_object_end(struct json_writer *w)
+{
+	close_container(w, '}');
+}
+
+void json_array_begin(struct json_writer *w)
+{
+	open_container(w, '[');
+}
+
+void json_array_end(struct json_writer *w)
+{
+	close_container(w, ']');
+}
+
+void json_key(struct json_writer *w, const char *key)
+{
+	separate(w);
+	put(w, "\"", 1);
+	put(w, key, strlen(key));
+	put(w, "\":", 2);
+	w->after_key = true;
+}
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid (RFC 3629 section 4). */
+static size_t utf8_sequence(const uint8_t *s, size_t left)
+{
+	uint8_t c = s[0];
+	size_t n;
+	uint32_t min;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2, min = 0x80;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3, min = 0x800;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4, min = 0x10000;
+	else
+		return 0;
+	if (left < n)
+		return 0;
+	uint32_t cp = c & (0x3F >> (n - 1));
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n;
+}
+
+void json_string(struct json_writer *w, const char *s, size_t len)
+{
+	separate(w);
+	const uint8_t *p = (const uint8_t *)s;
+	size_t limit = len;
+	if (w->max_string && limit > w->max_string) {
+		limit = w->max_string;
+		w->strings_truncated++;
+	}
+	put(w, "\"", 1);
+	size_t i = 0;
+	while (i < limit && !w->failed) {
+		uint8_t c = p[i];
+		size_t n = utf8_sequence(p + i, len - i);
+		if (n > 1 && i + n > limit)
+			break; /* do not cut a character in two */
+		if (n == 0) {
+			put(w, "\xEF\xBF\xBD", 3); /* U+FFFD REPLACEMENT CHARACTER */
+			i++;
+		} else if (n > 1) {
+			put(w, s + i, n);
+			i += n;
+		} else if (c == '"' || c == '\\') {
+			char esc[2] = {'\\', (char)c};
+			put(w, esc, 2);
+			i++;
+		} else if (c < 0x20 || c == 0x7F) {
+			char esc[8];
+			int m = snprintf(esc, sizeof esc, "\\u%04x", c);
+			put(w, esc, (size_t)m);
+			i++;
+		} else {
+			put(w, s + i, 1);
+			i++;
+		}
+	}
+	put(w, "\"", 1);
+}
+
+void json_cstring(struct json_writer *w, const char *s)
+{
+	json_string(w, s, strlen(s));
+}
+
+void json_uint(struct json_writer *w, uint64_t v)
+{
+	char num[24];
+	int n = snprintf(num, sizeof num, "%" PRIu64, v);
+	separate(w);
+	put(w, num, (size_t)n);
+}
+
+void json_int(struct json_writer *w, int64_t v)
+{
+	char num[24];
+	int n = snprintf(num, sizeof num, "%" PRId64, v);
+	separate(w);
+	put(w, num, (size_t)n);
+}
+
+void json_bool(struct json_writer *w, bool v)
+{
+	separate(w);
+	put(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+void json_null(struct json_writer *w)
+{
+	separate(w);
+	put(w, "null", 4);
+}
+
+void json_ip(struct json_writer *w, const struct ip_addr *a)
+{
+	char text[64];
+	json_cstring(w, ip_addr_format(a, text, sizeof text));
+}
+
+void json_time_us(struct json_writer *w, uint64_t us)
+{
+	time_t secs = (time_t)(us / 1000000);
+	struct tm tm;
+	char text[48];
+	if (!gmtime_r(&secs, &tm)) {
+		json_null(w);
+		return;
+	}
+	size_t n = strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(text + n, sizeof text - n, ".%06uZ", (unsigned)(us % 1000000));
+	json_cstring(w, text);
+}
+
+void json_field_cstring(struct json_writer *w, const char *key, const char *s)
+{
+	json_key(w, key);
+	json_cstring(w, s);
+}
+
+void json_field_uint(struct json_writer *w, const char *key, uint64_t v)
+{
+	json_key(w, key);
+	json_uint(w, v);
+}
+
+void json_field_bool(struct json_writer *w, const char *key, bool v)
+{
+	json_key(w, key);
+	json_bool(w, v);
+}

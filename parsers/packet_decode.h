@@ -1,0 +1,101 @@
+/*
+ * packet_decode.h: link, network and transport headers of one captured packet.
+ *
+ * Decodes what libpcap hands us (link type + captured bytes) down to TCP:
+ * Ethernet (with 802.1Q / 802.1ad / QinQ tags), Linux cooked SLL and SLL2,
+ * raw IP, BSD loopback (DLT_NULL, DLT_LOOP); IPv4 with options, IPv6 with
+ * extension headers; TCP with options. Fragments are counted and skipped
+ * (SMTP senders set DF; a fragmented TCP segment on a mail port is itself
+ * worth a counter). Nothing is copied: addresses are values, the payload is
+ * a slice of the caller's buffer. Never reads past caplen.
+ */
+#ifndef TLSOBS_PACKET_DECODE_H
+#define TLSOBS_PACKET_DECODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Why a packet did not come out as a TCP segment. Keep decode_result_str() in step. */
+enum decode_result {
+	DECODE_OK = 0, /* a TCP segment, fields filled */
+	/* not for us, counted but not anomalies */
+	DECODE_NOT_IP,  /* ARP, LLDP, ... */
+	DECODE_NOT_TCP, /* UDP, ICMP, ... */
+	/* anomalies: malformed or unsupported input */
+	DECODE_UNSUPPORTED_LINKTYPE,
+	DECODE_ETH_TRUNCATED,
+	DECODE_VLAN_TRUNCATED,
+	DECODE_VLAN_TOO_DEEP, /* more than DECODE_MAX_VLAN tags */
+	DECODE_SLL_TRUNCATED,
+	DECODE_SLL2_TRUNCATED,
+	DECODE_LOOPBACK_TRUNCATED,
+	DECODE_IPV4_TRUNCATED,
+	DECODE_IPV4_BAD_VERSION,
+	DECODE_IPV4_BAD_HEADER_LENGTH, /* IHL < 5, or IHL*4 beyond the total length */
+	DECODE_IPV4_BAD_TOTAL_LENGTH,  /* total length below the 20-byte minimum */
+	DECODE_IPV4_FRAGMENT,
+	DECODE_IPV6_TRUNCATED,
+	DECODE_IPV6_BAD_VERSION,
+	DECODE_IPV6_EXT_TRUNCATED,
+	DECODE_IPV6_TOO_MANY_EXT, /* more than DECODE_MAX_IPV6_EXT extension headers */
+	DECODE_IPV6_FRAGMENT,
+	DECODE_TCP_TRUNCATED,
+	DECODE_TCP_BAD_OFFSET, /* data offset < 5 or beyond the segment */
+	DECODE_TCP_BAD_PORT,   /* source or destination port 0 */
+	DECODE_RESULT_COUNT
+};
+
+enum { DECODE_MAX_VLAN = 2, DECODE_MAX_IPV6_EXT = 8 };
+
+/* Stable snake_case name for counters and events, e.g. "ipv4_truncated". */
+const char *decode_result_str(enum decode_result r);
+/* True for the malformed/unsupported reasons, false for OK, NOT_IP, NOT_TCP. */
+bool decode_result_is_anomaly(enum decode_result r);
+
+/* An IPv4 or IPv6 address. IPv4 lives in bytes[0..3], the rest zero. */
+struct ip_addr {
+	uint8_t family; /* 4 or 6 */
+	uint8_t bytes[16];
+};
+
+enum tcp_flag {
+	TCP_FIN = 0x01,
+	TCP_SYN = 0x02,
+	TCP_RST = 0x04,
+	TCP_PSH = 0x08,
+	TCP_ACK = 0x10,
+	TCP_URG = 0x20,
+	TCP_ECE = 0x40,
+	TCP_CWR = 0x80,
+};
+
+struct decoded_packet {
+	struct ip_addr src, dst;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t tcp_flags; /* enum tcp_flag bits */
+	uint16_t window;
+	uint16_t vlan[DECODE_MAX_VLAN]; /* VLAN ids, outermost first */
+	uint8_t vlan_count;
+	/* The TCP payload actually captured (a slice of the input buffer, after
+	 * trimming Ethernet padding to the IP length). */
+	const uint8_t *payload;
+	uint32_t payload_len;
+	/* Payload length the IP header claims. Larger than payload_len when the
+	 * snap length cut the packet: the missing bytes become a reassembly gap. */
+	uint32_t payload_wire_len;
+};
+
+/*
+ * Decodes one packet of the given libpcap link type (DLT_* value as returned
+ * by pcap_datalink()). Fills *out only on DECODE_OK.
+ */
+enum decode_result packet_decode(int linktype, const uint8_t *data, uint32_t caplen, struct decoded_packet *out);
+
+/* Writes the printable form of an address ("192.0.2.1", "2001:db8::1") into buf (>= 46 bytes);
+ * "?" for an unknown family or a buffer too small. */
+const char *ip_addr_format(const struct ip_addr *a, char *buf, unsigned len);
+/* Orders addresses: family first, then bytes. */
+int ip_addr_compare(const struct ip_addr *a, const struct ip_addr *b);
+
+#endif

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package tlsobs needs to build, test and run its demo.
+# Idempotent and non-interactive: installs only what is missing.
+set -euo pipefail
+
+# Build and runtime libraries.
+BUILD_PACKAGES=(
+	build-essential cmake pkg-config clang
+	libpcap-dev libndpi-dev librdkafka-dev libmaxminddb-dev libssl-dev libyaml-dev libsqlite3-dev
+	libcriterion-dev
+)
+# Test oracles and tools (never runtime dependencies of the sensor).
+TEST_PACKAGES=(
+	tshark kcat tcpdump tcpreplay wireshark-common libndpi-bin
+	libmaxmind-db-writer-perl python3 jq iproute2 openssl
+)
+
+missing=()
+for pkg in "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all packages present"
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages: ${missing[*]}; run as root (or: sudo $0)" >&2
+	exit 1
+fi
+
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; the answer does not matter to us.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,74 @@
+/*
+ * capture.h: packets in, from files or interfaces (the only file that uses libpcap).
+ *
+ * Files (pcap and pcapng; a directory stands for the regular files in it) are
+ * read as one continuous capture in the order of their first packet's time.
+ * Interfaces are read together through poll(); while traffic is idle a tick
+ * still fires about once a second so flows time out in wall-clock time.
+ * A file that cannot be read is reported and skipped; the run goes on and the
+ * failure shows in the return value of capture_run.
+ */
+#ifndef TLSOBS_CAPTURE_H
+#define TLSOBS_CAPTURE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct capture_packet {
+	uint64_t ts_us;  /* packet time, microseconds since the epoch */
+	uint32_t caplen; /* bytes captured */
+	uint32_t len;    /* bytes on the wire */
+	int linktype;    /* DLT_* of the source */
+	const uint8_t *data;
+};
+
+struct capture_handler {
+	void (*packet)(void *ctx, const struct capture_packet *p);
+	void (*tick)(void *ctx, uint64_t now_us); /* live capture only */
+	void *ctx;
+};
+
+struct capture_options {
+	const char *bpf; /* NULL: the default mail-port filter built from `ports` */
+	const uint16_t *ports;
+	size_t nports;
+	int snaplen;
+	bool promiscuous;
+	int buffer_size; /* kernel buffer, bytes; 0: libpcap's default */
+};
+
+/* Kernel and interface counters, accumulated wrap-safe from pcap_stats. */
+struct capture_stats {
+	uint64_t received, dropped, if_dropped;
+	unsigned files_read, files_failed;
+};
+
+enum capture_open_status { CAPTURE_OK, CAPTURE_USAGE_ERROR, CAPTURE_RUNTIME_ERROR };
+
+struct capture;
+
+/*
+ * Opens files/directories or interfaces (exactly one of nfiles/nifaces is
+ * nonzero). A bad BPF filter is a usage error; an unreadable capture file a
+ * runtime error reported on stderr while the readable ones are kept (then
+ * *status is CAPTURE_RUNTIME_ERROR but a capture is still returned).
+ * Returns NULL when nothing at all can be captured.
+ */
+struct capture *capture_open(char *const *files, size_t nfiles, char *const *ifaces, size_t nifaces,
+			     const struct capture_options *opt, enum capture_open_status *status, char *err,
+			     size_t errlen);
+/* Reads until the sources end or *stop is set. Returns 0, or -1 if a source failed on the way. */
+int capture_run(struct capture *c, const struct capture_handler *h, volatile sig_atomic_t *stop);
+void capture_stats(struct capture *c, struct capture_stats *out);
+bool capture_is_live(const struct capture *c);
+void capture_close(struct capture *c);
+
+/* Compiles a filter against Ethernet without capturing (for -T). 0, or -1 with the compiler's message. */
+int capture_check_filter(const char *bpf, char *err, size_t errlen);
+
+/* The default filter for these ports on this link type: untagged plus one or two VLAN tags where the link has them. */
+int capture_default_filter(const uint16_t *ports, size_t nports, int linktype, char *out, size_t outlen);
+
+#endif

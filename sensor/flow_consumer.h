@@ -1,0 +1,27 @@
+/*
+ * flow_consumer.h: where reassembled bytes go. The SMTP/TLS layer plugs in here.
+ *
+ * For each flow the tracker calls open() once (roles may still swap until the
+ * first payload byte, so look at f->client/f->server only from data() on),
+ * then data() and gap() with in-order bytes per direction, then close() exactly
+ * once when the flow leaves the table. data()/gap() may answer STREAM_DONE: the
+ * flow then skips reassembly for good, later packets only update counters.
+ * The consumer owns what open() returned and frees it in close().
+ */
+#ifndef TLSOBS_FLOW_CONSUMER_H
+#define TLSOBS_FLOW_CONSUMER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sensor/flow.h"
+
+struct flow_consumer {
+	void *(*open)(void *ctx, struct flow *f);
+	enum stream_verdict (*data)(void *state, struct flow *f, enum flow_dir dir, const uint8_t *p, size_t n);
+	enum stream_verdict (*gap)(void *state, struct flow *f, enum flow_dir dir, uint64_t n);
+	void (*close)(void *ctx, void *state, struct flow *f, enum flow_close_reason reason);
+	void *ctx;
+};
+
+#endif

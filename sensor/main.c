@@ -1,0 +1,291 @@
+/*
+ * main.c: the tlsobs command line (Suricata/Zeek idioms) and the run's lifecycle.
+ *
+ * Exit codes: 0 done; 1 runtime error (unreadable or truncated capture, output
+ * failure; what was seen is still reported); 2 usage or configuration error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "outputs/output.h"
+#include "sensor/capture.h"
+#include "sensor/config.h"
+#include "sensor/privileges.h"
+#include "sensor/sensor.h"
+#include "sensor/settings.h"
+
+#include "version.h"
+
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+enum { MAX_ARGS = 256 };
+
+/* The only mutable global: set by SIGINT/SIGTERM, read by the capture loop. */
+static volatile sig_atomic_t stop_requested;
+
+struct options {
+	char *files[MAX_ARGS];
+	size_t nfiles;
+	char *ifaces[MAX_ARGS];
+	size_t nifaces;
+	char *outputs[MAX_ARGS];
+	size_t noutputs;
+	char *sets[MAX_ARGS];
+	size_t nsets;
+	const char *config_path;
+	const char *bpf;
+	const char *user, *group;
+	const char *dump_dir;
+	bool test_config;
+	int verbosity; /* -1 quiet, 0 normal, 1+ verbose */
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: tlsobs [-r FILE|DIR]... [-i IFACE]... [-c CONFIG] [--set KEY=VALUE]... [-f BPF]\n"
+		"              [-o OUTPUT]... [--dump-streams DIR] [-T] [-u USER] [-g GROUP] [-v|-q] [-V] [-h]\n"
+		"\n"
+		"  -r FILE|DIR        read pcap/pcapng files (a directory: all files in it), in time order\n"
+		"  -i IFACE           capture live on an interface (may be repeated)\n"
+		"  -c CONFIG          YAML configuration file\n"
+		"  --set KEY=VALUE    override a configuration key, e.g. --set flow.memcap=256mb\n"
+		"  -f BPF             capture filter (default: the SMTP and implicit-TLS ports, VLAN or not)\n"
+		"  -o OUTPUT          json:- (default, standard output) or json:PATH (may be repeated)\n"
+		"  --dump-streams DIR write each reassembled direction of each flow to DIR\n"
+		"  -T                 check the configuration and exit\n"
+		"  -u USER, -g GROUP  drop to this user and group once capture and files are open\n"
+		"  -v, -q             more, or fewer, messages on standard error\n"
+		"  -V                 print the version\n"
+		"  -h                 this help\n"
+		"\n"
+		"Exit status: 0 done, 1 runtime error (what was seen is still reported), 2 usage or configuration error.\n");
+}
+
+static int add_arg(char **list, size_t *n, char *value, const char *opt)
+{
+	if (*n >= MAX_ARGS) {
+		fprintf(stderr, "tlsobs: %s: given more than %d times\n", opt, MAX_ARGS);
+		return -1;
+	}
+	list[(*n)++] = value;
+	return 0;
+}
+
+/* 0 to go on, 1 when the run is already done (-h, -V), -1 on a usage error. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	enum { OPT_SET = 256, OPT_DUMP_STREAMS };
+	static const struct option longopts[] = {
+		{"set", required_argument, NULL, OPT_SET},
+		{"dump-streams", required_argument, NULL, OPT_DUMP_STREAMS},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	int c, rc = 0;
+	opterr = 0;
+	while (rc == 0 && (c = getopt_long(argc, argv, ":r:i:c:f:o:Tu:g:vqVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r': rc = add_arg(o->files, &o->nfiles, optarg, "-r"); break;
+		case 'i': rc = add_arg(o->ifaces, &o->nifaces, optarg, "-i"); break;
+		case 'o': rc = add_arg(o->outputs, &o->noutputs, optarg, "-o"); break;
+		case OPT_SET: rc = add_arg(o->sets, &o->nsets, optarg, "--set"); break;
+		case 'c': o->config_path = optarg; break;
+		case 'f': o->bpf = optarg; break;
+		case 'T': o->test_config = true; break;
+		case 'u': o->user = optarg; break;
+		case 'g': o->group = optarg; break;
+		case 'v': o->verbosity++; break;
+		case 'q': o->verbosity = -1; break;
+		case OPT_DUMP_STREAMS: o->dump_dir = optarg; break;
+		case 'V': printf("tlsobs %s\n", TLSOBS_VERSION); return 1;
+		case 'h': usage(stdout); return 1;
+		case ':':
+			fprintf(stderr, "tlsobs: %s needs a value (see tlsobs -h)\n", argv[optind - 1]);
+			return -1;
+		default:
+			fprintf(stderr, "tlsobs: unknown option '%s' (see tlsobs -h)\n", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (rc != 0)
+		return -1;
+	if (optind < argc) {
+		fprintf(stderr, "tlsobs: unexpected argument '%s' (see tlsobs -h)\n", argv[optind]);
+		return -1;
+	}
+	if (o->nfiles && o->nifaces) {
+		fprintf(stderr, "tlsobs: -r and -i cannot be used together\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void print_unknown_key(const char *message, void *ctx)
+{
+	fprintf(stderr, "tlsobs: %s\n", message);
+}
+
+/* The configuration file plus --set overrides, checked and typed. */
+static struct config *load_configuration(const struct options *o, struct sensor_settings *settings)
+{
+	struct config_error err;
+	struct config *cfg = o->config_path ? config_load_file(o->config_path, &err) : config_new();
+	if (!cfg) {
+		fprintf(stderr, "tlsobs: %s\n", o->config_path ? err.message : "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < o->nsets; i++) {
+		if (config_set(cfg, o->sets[i], &err) != 0) {
+			fprintf(stderr, "tlsobs: %s\n", err.message);
+			goto fail;
+		}
+	}
+	if (settings_check_unknown(cfg, print_unknown_key, NULL) > 0)
+		goto fail;
+	if (settings_load(cfg, settings, &err) != 0) {
+		fprintf(stderr, "tlsobs: %s\n", err.message);
+		goto fail;
+	}
+	return cfg;
+fail:
+	config_free(cfg);
+	return NULL;
+}
+
+static int check_dump_dir(const char *dir)
+{
+	struct stat st;
+	errno = 0;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "tlsobs: --dump-streams %s: %s\n", dir, errno ? strerror(errno) : "not a directory");
+		return -1;
+	}
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	stop_requested = 1;
+}
+
+static void install_signal_handlers(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal; /* no SA_RESTART: poll() must wake up */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static void on_capture_packet(void *ctx, const struct capture_packet *p)
+{
+	sensor_packet(ctx, p);
+}
+
+static void on_capture_tick(void *ctx, uint64_t now_us)
+{
+	sensor_tick(ctx, now_us);
+}
+
+/* Opens capture and outputs, drops privileges, runs to the end. Returns the exit code. */
+static int run(const struct options *o, const struct sensor_settings *settings, struct output **outputs,
+	       size_t noutputs)
+{
+	char err[1024];
+	uint16_t ports[2 * SETTINGS_MAX_PORTS];
+	size_t nports = 0;
+	for (size_t i = 0; i < settings->n_smtp_ports; i++)
+		ports[nports++] = settings->smtp_ports[i];
+	for (size_t i = 0; i < settings->n_implicit_tls_ports; i++)
+		ports[nports++] = settings->implicit_tls_ports[i];
+	struct capture_options copt = {o->bpf, ports, nports, (int)settings->snaplen, settings->promiscuous,
+				       (int)settings->buffer_size};
+	enum capture_open_status status;
+	struct capture *cap = capture_open(o->files, o->nfiles, o->ifaces, o->nifaces, &copt, &status, err, sizeof err);
+	if (!cap) {
+		fprintf(stderr, "tlsobs: %s\n", err);
+		return status == CAPTURE_USAGE_ERROR ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	int code = status == CAPTURE_OK ? EXIT_OK : EXIT_RUNTIME;
+	if ((o->user || o->group) && privileges_drop(o->user, o->group, err, sizeof err) != 0) {
+		fprintf(stderr, "tlsobs: %s\n", err);
+		capture_close(cap);
+		return EXIT_RUNTIME;
+	}
+	struct sensor *s = sensor_new(settings, outputs, noutputs, o->dump_dir);
+	if (!s) {
+		fprintf(stderr, "tlsobs: out of memory (flow.memcap and flow.hash_size)\n");
+		capture_close(cap);
+		return EXIT_RUNTIME;
+	}
+	install_signal_handlers();
+	struct capture_handler handler = {on_capture_packet, on_capture_tick, s};
+	if (capture_run(cap, &handler, &stop_requested) != 0)
+		code = EXIT_RUNTIME;
+	sensor_finish(s, stop_requested ? FLOW_CLOSE_SHUTDOWN : FLOW_CLOSE_END_OF_CAPTURE);
+	struct capture_stats cs;
+	capture_stats(cap, &cs);
+	if (o->verbosity >= 0)
+		sensor_print_summary(s, &cs, capture_is_live(cap), stderr);
+	if (sensor_stats(s)->events_dropped)
+		code = EXIT_RUNTIME;
+	sensor_free(s);
+	capture_close(cap);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {0};
+	int parsed = parse_options(argc, argv, &o);
+	if (parsed != 0)
+		return parsed > 0 ? EXIT_OK : EXIT_USAGE;
+	struct sensor_settings settings;
+	struct config *cfg = load_configuration(&o, &settings);
+	if (!cfg)
+		return EXIT_USAGE;
+	config_free(cfg); /* everything needed now lives in `settings` */
+	char err[1024];
+	if (o.bpf && capture_check_filter(o.bpf, err, sizeof err) != 0) {
+		fprintf(stderr, "tlsobs: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (o.dump_dir && check_dump_dir(o.dump_dir) != 0)
+		return EXIT_USAGE;
+	if (o.test_config) {
+		fprintf(stderr, "tlsobs: configuration OK\n");
+		return EXIT_OK;
+	}
+	if (o.nfiles == 0 && o.nifaces == 0) {
+		fprintf(stderr, "tlsobs: nothing to capture: give -r FILE or -i IFACE (see tlsobs -h)\n");
+		return EXIT_USAGE;
+	}
+	static char default_output[] = "json:-";
+	if (o.noutputs == 0)
+		o.outputs[o.noutputs++] = default_output;
+	struct output *outputs[MAX_ARGS];
+	size_t opened = 0;
+	int code = EXIT_OK;
+	for (; opened < o.noutputs; opened++) {
+		if (!(outputs[opened] = output_open(o.outputs[opened], err, sizeof err))) {
+			fprintf(stderr, "tlsobs: %s\n", err);
+			code = EXIT_USAGE;
+			break;
+		}
+	}
+	if (code == EXIT_OK)
+		code = run(&o, &settings, outputs, opened);
+	for (size_t i = 0; i < opened; i++) {
+		if (output_close(outputs[i]) != 0) {
+			fprintf(stderr, "tlsobs: %s: could not write every event\n", output_spec(outputs[i]));
+			code = EXIT_RUNTIME;
+		}
+	}
+	return code;
+}

@@ -1,0 +1,277 @@
+#include "sensor/sensor.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "outputs/json_writer.h"
+#include "outputs/session_event.h"
+#include "rules/session.h"
+#include "sensor/flow_consumer.h"
+#include "sensor/flow_table.h"
+#include "sensor/stream_dump.h"
+#include "sensor/tcp_tracker.h"
+
+#include "version.h"
+
+enum { SENSOR_JSON_MAX_STRING = 4096 };
+
+struct sensor {
+	struct sensor_settings settings;
+	uint8_t service_port[65536 / 8]; /* bitmap: SMTP and implicit-TLS ports */
+	struct flow_table *flows;
+	struct flow_consumer consumer;
+	struct output *const *outputs;
+	size_t noutputs;
+	const char *dump_dir;
+	struct json_writer json;
+	struct event_context event_ctx;
+	char hostname[256];
+	uint64_t run_nonce;
+	uint64_t now_us; /* the latest packet time seen */
+	struct sensor_stats stats;
+};
+
+/* What the sensor keeps per flow, beside the flow itself. */
+struct flow_record {
+	struct sensor *sensor;
+	struct stream_dump *dump;
+};
+
+static bool is_service_port(const struct sensor *s, uint16_t port)
+{
+	return s->service_port[port / 8] & (1u << (port % 8));
+}
+
+static uint64_t wall_clock_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void *record_open(void *ctx, struct flow *f)
+{
+	struct sensor *s = ctx;
+	struct flow_record *r = calloc(1, sizeof *r);
+	if (r) {
+		r->sensor = s;
+		if (s->dump_dir)
+			r->dump = stream_dump_new(s->dump_dir);
+	}
+	return r;
+}
+
+static enum stream_verdict record_data(void *state, struct flow *f, enum flow_dir dir, const uint8_t *p, size_t n)
+{
+	struct flow_record *r = state;
+	if (r && r->dump && stream_dump_write(r->dump, f, dir, p, n) != 0) {
+		/* Count, and stop dumping this flow rather than write a file with holes. */
+		r->sensor->stats.dump_errors++;
+		stream_dump_free(r->dump);
+		r->dump = NULL;
+	}
+	return STREAM_CONTINUE;
+}
+
+static enum stream_verdict record_gap(void *state, struct flow *f, enum flow_dir dir, uint64_t n)
+{
+	return STREAM_CONTINUE;
+}
+
+static void copy_stream_counters(struct session_stream_counters *c, const struct tcp_stream *st)
+{
+	c->delivered = st->delivered;
+	c->gaps = st->gaps;
+	c->gap_bytes = st->gap_bytes;
+	c->retransmitted_bytes = st->retransmitted_bytes;
+	c->overlap_conflicts = st->overlap_conflicts;
+	c->out_of_window = st->out_of_window;
+	c->ooo_cap_hits = st->ooo_cap_hits;
+	c->memcap_drops = st->memcap_drops;
+	c->depth_reached = st->depth_reached;
+}
+
+static void fill_session(struct sensor *s, struct session *sess, const struct flow *f, enum flow_close_reason reason)
+{
+	memset(sess, 0, sizeof *sess);
+	session_id_make(sess->id, s->run_nonce, f->id);
+	const struct flow_side *c = &f->side[FLOW_TO_SERVER], *v = &f->side[FLOW_TO_CLIENT];
+	sess->client = (struct session_endpoint){f->client.ip, f->client.port, c->bytes, c->packets};
+	sess->server = (struct session_endpoint){f->server.ip, f->server.port, v->bytes, v->packets};
+	sess->start_us = f->first_us;
+	sess->end_us = f->last_us;
+	sess->close_reason = flow_close_reason_str(tcp_tracker_close_reason(f, reason));
+	sess->role_source = flow_role_source_str(f->role_source);
+	copy_stream_counters(&sess->to_server, &c->stream);
+	copy_stream_counters(&sess->to_client, &v->stream);
+}
+
+static void emit(struct sensor *s, const char *dataset, const struct ip_addr *key_ip)
+{
+	if (json_writer_failed(&s->json)) {
+		s->stats.events_dropped++;
+		return;
+	}
+	char key[64];
+	ip_addr_format(key_ip, key, sizeof key);
+	struct output_event ev = {dataset, key, s->json.buf, s->json.len};
+	unsigned delivered = 0;
+	for (size_t i = 0; i < s->noutputs; i++)
+		if (output_write(s->outputs[i], &ev) == 0)
+			delivered++;
+	if (delivered == 0)
+		s->stats.events_dropped++;
+}
+
+/* flow_table's end hook: last bytes out, then the session event. */
+static void flow_ended(void *ctx, struct flow *f, enum flow_close_reason reason)
+{
+	struct sensor *s = ctx;
+	struct flow_record *r = f->consumer_state;
+	tcp_tracker_flush(f);
+	for (int d = 0; d < 2; d++) {
+		s->stats.gaps += f->side[d].stream.gaps;
+		s->stats.gap_bytes += f->side[d].stream.gap_bytes;
+	}
+	if (tcp_tracker_answered(f)) {
+		struct session sess;
+		fill_session(s, &sess, f, reason);
+		session_event_write(&s->json, &sess, &s->event_ctx, wall_clock_us());
+		emit(s, "tlsobs.session", &sess.server.ip);
+		s->stats.sessions_reported++;
+	} else {
+		s->stats.sessions_unanswered++;
+	}
+	if (r) {
+		stream_dump_free(r->dump);
+		free(r);
+	}
+	f->consumer_state = NULL;
+}
+
+static void mark_ports(struct sensor *s, const uint16_t *ports, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		s->service_port[ports[i] / 8] |= (uint8_t)(1u << (ports[i] % 8));
+}
+
+struct sensor *sensor_new(const struct sensor_settings *settings, struct output *const *outputs, size_t noutputs,
+			  const char *dump_dir)
+{
+	struct sensor *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->settings = *settings;
+	s->outputs = outputs;
+	s->noutputs = noutputs;
+	s->dump_dir = dump_dir;
+	mark_ports(s, settings->smtp_ports, settings->n_smtp_ports);
+	mark_ports(s, settings->implicit_tls_ports, settings->n_implicit_tls_ports);
+	s->consumer = (struct flow_consumer){record_open, record_data, record_gap, NULL, s};
+	s->flows = flow_table_new(&settings->flow, flow_ended, s);
+	if (!s->flows) {
+		free(s);
+		return NULL;
+	}
+	json_writer_init(&s->json, SENSOR_JSON_MAX_STRING);
+	if (gethostname(s->hostname, sizeof s->hostname - 1) != 0)
+		snprintf(s->hostname, sizeof s->hostname, "unknown");
+	s->event_ctx = (struct event_context){s->hostname, TLSOBS_VERSION};
+	if (getrandom(&s->run_nonce, sizeof s->run_nonce, 0) != sizeof s->run_nonce)
+		s->run_nonce = wall_clock_us() ^ (uint64_t)getpid() << 32;
+	return s;
+}
+
+void sensor_packet(struct sensor *s, const struct capture_packet *cp)
+{
+	s->stats.packets++;
+	s->stats.bytes += cp->len;
+	if (cp->ts_us > s->now_us)
+		s->now_us = cp->ts_us;
+	struct decoded_packet p;
+	enum decode_result r = packet_decode(cp->linktype, cp->data, cp->caplen, &p);
+	s->stats.decode[r]++;
+	if (r == DECODE_OK) {
+		enum flow_dir dir;
+		struct flow *f = flow_table_find(s->flows, &p, &dir);
+		bool dst_service = is_service_port(s, p.dport), src_service = is_service_port(s, p.sport);
+		if (!f && !dst_service && !src_service) {
+			s->stats.other_ports++;
+		} else if (!f && !(p.tcp_flags & TCP_SYN) && p.payload_wire_len == 0) {
+			s->stats.stray_segments++;
+		} else {
+			if (!f && (f = flow_table_create(s->flows, &p, dst_service, src_service, cp->ts_us, &dir)))
+				tcp_tracker_attach(f, &s->consumer);
+			if (f)
+				tcp_tracker_segment(s->flows, f, dir, &p, cp->len, cp->ts_us);
+		}
+	}
+	flow_table_expire(s->flows, s->now_us);
+}
+
+void sensor_tick(struct sensor *s, uint64_t now_us)
+{
+	if (now_us > s->now_us)
+		s->now_us = now_us;
+	flow_table_expire(s->flows, s->now_us);
+}
+
+void sensor_finish(struct sensor *s, enum flow_close_reason reason)
+{
+	flow_table_end_all(s->flows, reason);
+}
+
+const struct sensor_stats *sensor_stats(const struct sensor *s)
+{
+	return &s->stats;
+}
+
+void sensor_print_summary(const struct sensor *s, const struct capture_stats *cs, bool live, FILE *out)
+{
+	const struct flow_table_stats *ft = flow_table_stats(s->flows);
+	const struct sensor_stats *st = &s->stats;
+	fprintf(out, "tlsobs: %" PRIu64 " packets, %" PRIu64 " bytes, %" PRIu64 " TCP segments\n", st->packets,
+		st->bytes, st->decode[DECODE_OK]);
+	fprintf(out, "tlsobs: skipped: %" PRIu64 " not IP, %" PRIu64 " not TCP, %" PRIu64 " other ports, %" PRIu64
+		     " stray segments\n",
+		st->decode[DECODE_NOT_IP], st->decode[DECODE_NOT_TCP], st->other_ports, st->stray_segments);
+	uint64_t anomalies = 0;
+	for (int r = 0; r < DECODE_RESULT_COUNT; r++)
+		if (decode_result_is_anomaly((enum decode_result)r))
+			anomalies += st->decode[r];
+	fprintf(out, "tlsobs: decode anomalies: %" PRIu64, anomalies);
+	for (int r = 0; r < DECODE_RESULT_COUNT; r++)
+		if (decode_result_is_anomaly((enum decode_result)r) && st->decode[r])
+			fprintf(out, ", %s %" PRIu64, decode_result_str((enum decode_result)r), st->decode[r]);
+	fputc('\n', out);
+	fprintf(out, "tlsobs: flows: %" PRIu64 " created, %" PRIu64 " timed out, %" PRIu64 " evicted, %" PRIu64
+		     " refused (memcap), peak %" PRIu64 " at once, emergency mode entered %" PRIu64 " left %" PRIu64
+		     "\n",
+		ft->created, ft->timed_out, ft->evicted, ft->refused, ft->peak_active, ft->emergency_entered,
+		ft->emergency_left);
+	fprintf(out, "tlsobs: sessions: %" PRIu64 " reported, %" PRIu64 " unanswered; reassembly gaps: %" PRIu64
+		     " (%" PRIu64 " bytes); events dropped: %" PRIu64 "\n",
+		st->sessions_reported, st->sessions_unanswered, st->gaps, st->gap_bytes, st->events_dropped);
+	if (st->dump_errors)
+		fprintf(out, "tlsobs: --dump-streams: %" PRIu64 " flows could not be written\n", st->dump_errors);
+	if (live)
+		fprintf(out, "tlsobs: capture: %" PRIu64 " received, %" PRIu64 " dropped by the kernel, %" PRIu64
+			     " dropped by the interface\n",
+			cs->received, cs->dropped, cs->if_dropped);
+	else
+		fprintf(out, "tlsobs: files: %u read, %u failed\n", cs->files_read, cs->files_failed);
+}
+
+void sensor_free(struct sensor *s)
+{
+	if (!s)
+		return;
+	flow_table_free(s->flows, FLOW_CLOSE_SHUTDOWN);
+	json_writer_release(&s->json);
+	free(s);
+}

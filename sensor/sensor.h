@@ -1,0 +1,46 @@
+/*
+ * sensor.h: one worker's packet path: decode, flow lookup, TCP tracking,
+ * reassembly into the application consumer, and session events out.
+ *
+ * Owns its flow table and per-flow state; borrows the outputs (the caller
+ * opens and closes them). Time is packet time: flows expire as the capture's
+ * clock advances, or on sensor_tick() with the wall clock in live capture.
+ */
+#ifndef TLSOBS_SENSOR_H
+#define TLSOBS_SENSOR_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "outputs/output.h"
+#include "parsers/packet_decode.h"
+#include "sensor/capture.h"
+#include "sensor/flow.h"
+#include "sensor/settings.h"
+
+struct sensor_stats {
+	uint64_t packets, bytes;
+	uint64_t decode[DECODE_RESULT_COUNT];
+	uint64_t other_ports;     /* TCP not touching a mail port */
+	uint64_t stray_segments;  /* no flow, and neither SYN nor payload: the tail of a flow we did not see */
+	uint64_t sessions_reported, sessions_unanswered;
+	uint64_t gaps, gap_bytes;
+	uint64_t events_dropped; /* could not be serialised or written anywhere */
+	uint64_t dump_errors;
+};
+
+struct sensor;
+
+/* `dump_dir` (may be NULL) enables --dump-streams. Outputs are borrowed. */
+struct sensor *sensor_new(const struct sensor_settings *settings, struct output *const *outputs, size_t noutputs,
+			  const char *dump_dir);
+void sensor_packet(struct sensor *s, const struct capture_packet *p);
+void sensor_tick(struct sensor *s, uint64_t now_us);
+/* Ends every open flow with `reason` and emits their sessions. */
+void sensor_finish(struct sensor *s, enum flow_close_reason reason);
+const struct sensor_stats *sensor_stats(const struct sensor *s);
+/* The exit summary: packets, anomalies by reason, flows, evictions, gaps, capture drops. */
+void sensor_print_summary(const struct sensor *s, const struct capture_stats *cs, bool live, FILE *out);
+void sensor_free(struct sensor *s);
+
+#endif

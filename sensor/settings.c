@@ -1,0 +1,146 @@
+#include "sensor/settings.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Every setting this version knows, as dotted paths. Sections whose keys are free-form end in ".*". */
+static const char *const known_keys[] = {
+	"capture.snaplen",
+	"capture.promiscuous",
+	"capture.buffer_size",
+	"smtp.ports",
+	"tls.implicit_ports",
+	"flow.memcap",
+	"flow.hash_size",
+	"flow.timeout.new",
+	"flow.timeout.established",
+	"flow.timeout.closed",
+	"flow.emergency.timeout.new",
+	"flow.emergency.timeout.established",
+	"flow.emergency.timeout.closed",
+	"flow.emergency.recovery_percent",
+	"stream.depth",
+	"stream.max_ooo_bytes",
+};
+
+static const uint16_t default_smtp_ports[] = {25, 587, 2525};
+static const uint16_t default_implicit_tls_ports[] = {465};
+
+static int load_timeouts(const struct config *cfg, const char *prefix, const uint64_t def[FLOW_STATE_COUNT],
+			 uint64_t out_us[FLOW_STATE_COUNT], struct config_error *err)
+{
+	static const char *const names[FLOW_STATE_COUNT] = {"new", "established", "closed"};
+	for (int s = 0; s < FLOW_STATE_COUNT; s++) {
+		char path[128];
+		uint64_t secs;
+		snprintf(path, sizeof path, "%s.%s", prefix, names[s]);
+		if (config_get_seconds(cfg, path, def[s], &secs, err) != 0)
+			return -1;
+		if (secs == 0 || secs > 7 * 86400) {
+			config_error_at(err, config_lookup(cfg, path), path, "expected a duration from 1s to 7d");
+			return -1;
+		}
+		out_us[s] = secs * 1000000u;
+	}
+	return 0;
+}
+
+static int load_flow(const struct config *cfg, struct flow_table_settings *f, struct config_error *err)
+{
+	static const uint64_t timeouts[FLOW_STATE_COUNT] = {30, 600, 10};
+	static const uint64_t emergency[FLOW_STATE_COUNT] = {5, 60, 2};
+	uint64_t hash_size, recovery, depth, ooo;
+	if (config_get_size(cfg, "flow.memcap", 128ull << 20, &f->memcap, err) != 0 ||
+	    config_get_u64(cfg, "flow.hash_size", 262144, 1024, 1u << 24, &hash_size, err) != 0 ||
+	    config_get_u64(cfg, "flow.emergency.recovery_percent", 70, 1, 99, &recovery, err) != 0 ||
+	    config_get_size(cfg, "stream.depth", 64ull << 20, &depth, err) != 0 ||
+	    config_get_size(cfg, "stream.max_ooo_bytes", 1u << 20, &ooo, err) != 0 ||
+	    load_timeouts(cfg, "flow.timeout", timeouts, f->timeout_us, err) != 0 ||
+	    load_timeouts(cfg, "flow.emergency.timeout", emergency, f->emergency_timeout_us, err) != 0)
+		return -1;
+	/* The bucket array is charged to the memcap: leave at least half of it for flows. */
+	if (f->memcap < 1u << 20 || f->memcap / 2 < hash_size * sizeof(void *) * 2) {
+		config_error_at(err, config_lookup(cfg, "flow.memcap"), "flow.memcap",
+				"must be at least 1mb and four times flow.hash_size pointers (%llu bytes)",
+				(unsigned long long)(hash_size * sizeof(void *) * 4));
+		return -1;
+	}
+	if (ooo > (1u << 30)) {
+		config_error_at(err, config_lookup(cfg, "stream.max_ooo_bytes"), "stream.max_ooo_bytes",
+				"must be at most 1gb");
+		return -1;
+	}
+	f->hash_size = (uint32_t)hash_size;
+	f->recovery_percent = (unsigned)recovery;
+	f->stream.depth = depth;
+	f->stream.max_ooo_bytes = (uint32_t)ooo;
+	return 0;
+}
+
+int settings_load(const struct config *cfg, struct sensor_settings *out, struct config_error *err)
+{
+	memset(out, 0, sizeof *out);
+	uint64_t buffer_size;
+	if (config_get_u64(cfg, "capture.snaplen", 65535, 64, 262144, &out->snaplen, err) != 0 ||
+	    config_get_bool(cfg, "capture.promiscuous", true, &out->promiscuous, err) != 0 ||
+	    config_get_size(cfg, "capture.buffer_size", 32u << 20, &buffer_size, err) != 0 ||
+	    config_get_ports(cfg, "smtp.ports", default_smtp_ports, 3, out->smtp_ports, SETTINGS_MAX_PORTS,
+			     &out->n_smtp_ports, err) != 0 ||
+	    config_get_ports(cfg, "tls.implicit_ports", default_implicit_tls_ports, 1, out->implicit_tls_ports,
+			     SETTINGS_MAX_PORTS, &out->n_implicit_tls_ports, err) != 0 ||
+	    load_flow(cfg, &out->flow, err) != 0)
+		return -1;
+	if (buffer_size > (1u << 30)) {
+		config_error_at(err, config_lookup(cfg, "capture.buffer_size"), "capture.buffer_size",
+				"must be at most 1gb");
+		return -1;
+	}
+	out->buffer_size = buffer_size;
+	return 0;
+}
+
+static bool is_known(const char *path)
+{
+	for (size_t i = 0; i < sizeof known_keys / sizeof known_keys[0]; i++)
+		if (strcmp(path, known_keys[i]) == 0)
+			return true;
+	return false;
+}
+
+/* True when `path` is a known key or a section above one ("flow", "flow.timeout"). */
+static bool is_known_section(const char *path)
+{
+	size_t n = strlen(path);
+	for (size_t i = 0; i < sizeof known_keys / sizeof known_keys[0]; i++)
+		if (strncmp(known_keys[i], path, n) == 0 && known_keys[i][n] == '.')
+			return true;
+	return false;
+}
+
+static size_t check_node(const struct config_node *n, const char *path, void (*report)(const char *, void *),
+			 void *ctx)
+{
+	size_t unknown = 0;
+	for (size_t i = 0; i < config_node_count(n); i++) {
+		const struct config_node *child = config_node_child(n, i);
+		char sub[512];
+		snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", config_node_key(child));
+		if (is_known(sub))
+			continue;
+		if (config_node_kind(child) == CONFIG_MAP && is_known_section(sub)) {
+			unknown += check_node(child, sub, report, ctx);
+			continue;
+		}
+		struct config_error e;
+		config_error_at(&e, child, sub, "unknown setting");
+		report(e.message, ctx);
+		unknown++;
+	}
+	return unknown;
+}
+
+size_t settings_check_unknown(const struct config *cfg, void (*report)(const char *message, void *ctx), void *ctx)
+{
+	const struct config_node *root = config_lookup(cfg, "");
+	return root && config_node_kind(root) == CONFIG_MAP ? check_node(root, "", report, ctx) : 0;
+}

@@ -1,0 +1,39 @@
+/*
+ * settings.h: the sensor's own configuration, typed and checked.
+ *
+ * Read once from the config tree (file plus --set) at start-up. Unknown keys are
+ * errors, so a typo never silently falls back to a default; every error names
+ * its file:line. Later steps add their sections here.
+ */
+#ifndef TLSOBS_SETTINGS_H
+#define TLSOBS_SETTINGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sensor/config.h"
+#include "sensor/flow_table.h"
+
+enum { SETTINGS_MAX_PORTS = 64 };
+
+struct sensor_settings {
+	struct flow_table_settings flow;
+	uint16_t smtp_ports[SETTINGS_MAX_PORTS];
+	size_t n_smtp_ports;
+	uint16_t implicit_tls_ports[SETTINGS_MAX_PORTS];
+	size_t n_implicit_tls_ports;
+	uint64_t snaplen;
+	bool promiscuous;
+	uint64_t buffer_size;
+};
+
+/* Fills *out from cfg (defaults where absent). 0, or -1 with the first error in *err. */
+int settings_load(const struct config *cfg, struct sensor_settings *out, struct config_error *err);
+
+/*
+ * Checks every key of cfg against the known ones. Calls report() for each
+ * unknown key (with "file:line: key: unknown setting") and returns their number.
+ */
+size_t settings_check_unknown(const struct config *cfg, void (*report)(const char *message, void *ctx), void *ctx);
+
+#endif

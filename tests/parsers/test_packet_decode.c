@@ -1,0 +1,1247 @@
+/*
+ * test_packet_decode.c: link, IP and TCP header decoding.
+ *
+ * Packets are built by hand with the small put_* helpers below, layer by
+ * layer, so each test states exactly which bytes it feeds. The every-prefix
+ * tests decode copies of exactly the prefix length on the heap, so ASan
+ * (TLSOBS_SANITIZE=ON) catches a read past caplen. The capture tests read
+ * the lab pcaps in /work/shared/corpus when it is there and skip otherwise.
+ */
+#include "parsers/packet_decode.h"
+#include "test_support.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Link types by number, as the decoder takes them (see packet_decode.c). */
+enum {
+	LT_NULL = 0,
+	LT_EN10MB = 1,
+	LT_RAW = 12,
+	LT_RAW_OPENBSD = 14,
+	LT_RAW_FILE = 101,
+	LT_LOOP = 108,
+	LT_SLL = 113,
+	LT_IPV4 = 228,
+	LT_IPV6 = 229,
+	LT_SLL2 = 276,
+};
+
+enum {
+	ETH_IPV4 = 0x0800,
+	ETH_IPV6 = 0x86dd,
+	ETH_ARP = 0x0806,
+	ETH_8021Q = 0x8100,
+	ETH_8021AD = 0x88a8,
+	ETH_QINQ_OLD = 0x9100,
+};
+
+enum {
+	P_HOPOPTS = 0,
+	P_TCP = 6,
+	P_UDP = 17,
+	P_ROUTING = 43,
+	P_FRAGMENT = 44,
+	P_ESP = 50,
+	P_AH = 51,
+	P_NONE = 59,
+	P_DSTOPTS = 60
+};
+
+enum { IP4_DF = 0x4000, IP4_MF = 0x2000 };
+
+/* ---- packet builder ---- */
+
+struct pkt {
+	uint8_t b[4096];
+	size_t len;
+};
+
+static void put8(struct pkt *p, unsigned v)
+{
+	cr_assert_lt(p->len, sizeof p->b, "test packet buffer full");
+	p->b[p->len++] = (uint8_t)v;
+}
+
+static void put16(struct pkt *p, unsigned v)
+{
+	put8(p, v >> 8);
+	put8(p, v);
+}
+
+static void put32(struct pkt *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p, v & 0xffff);
+}
+
+static void put_le32(struct pkt *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		put8(p, (v >> (8 * i)) & 0xff);
+}
+
+static void put_fill(struct pkt *p, unsigned v, size_t n)
+{
+	while (n-- > 0)
+		put8(p, v);
+}
+
+static void put_bytes(struct pkt *p, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		put8(p, b[i]);
+}
+
+/* A TCP segment: header, `opt_len` bytes of NOP options, `payload_len` bytes of letters. */
+struct seg {
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t window;
+	unsigned opt_len; /* a multiple of 4 */
+	unsigned payload_len;
+	unsigned data_offset; /* 0: derived from opt_len */
+};
+
+static const struct seg default_seg = {
+    .sport = 48946,
+    .dport = 25,
+    .seq = 0x9eff2c1d,
+    .ack = 0x48a6b78d,
+    .flags = TCP_PSH | TCP_ACK,
+    .window = 0xfe01,
+    .opt_len = 12,
+    .payload_len = 16,
+};
+
+static size_t seg_len(const struct seg *s)
+{
+	return 20 + s->opt_len + s->payload_len;
+}
+
+static void put_tcp(struct pkt *p, const struct seg *s)
+{
+	put16(p, s->sport);
+	put16(p, s->dport);
+	put32(p, s->seq);
+	put32(p, s->ack);
+	put8(p, (s->data_offset ? s->data_offset : 5 + s->opt_len / 4) << 4);
+	put8(p, s->flags);
+	put16(p, s->window);
+	put32(p, 0); /* checksum, urgent pointer */
+	put_fill(p, 1, s->opt_len);
+	for (unsigned i = 0; i < s->payload_len; i++)
+		put8(p, 'A' + i % 26);
+}
+
+static const uint8_t v4_src[4] = {203, 0, 113, 10};
+static const uint8_t v4_dst[4] = {198, 51, 100, 25};
+static const uint8_t v6_src[16] = {0x20, 0x01, 0x0d, 0xb8, 0x00, 0xc1, [15] = 0x10};
+static const uint8_t v6_dst[16] = {0x20, 0x01, 0x0d, 0xb8, 0x00, 0x5e, [15] = 0x25};
+
+/* An IPv4 header with `opt_len` bytes of NOP options over `upper_len` bytes. */
+static void put_ipv4(struct pkt *p, unsigned proto, unsigned opt_len, unsigned frag, size_t upper_len)
+{
+	put8(p, 0x40 | (5 + opt_len / 4));
+	put8(p, 0);
+	put16(p, 20 + opt_len + upper_len);
+	put16(p, 0x1234); /* identification */
+	put16(p, frag);
+	put8(p, 64);
+	put8(p, proto);
+	put16(p, 0);
+	put_bytes(p, v4_src, 4);
+	put_bytes(p, v4_dst, 4);
+	put_fill(p, 1, opt_len);
+}
+
+static void put_ipv6(struct pkt *p, unsigned next, size_t payload_len)
+{
+	put32(p, 0x60012345);
+	put16(p, payload_len);
+	put8(p, next);
+	put8(p, 64);
+	put_bytes(p, v6_src, 16);
+	put_bytes(p, v6_dst, 16);
+}
+
+/* An extension header of `len` bytes in all (AH: a multiple of 4, others of 8). */
+static void put_ipv6_ext(struct pkt *p, unsigned type, unsigned next, size_t len)
+{
+	put8(p, next);
+	put8(p, type == P_AH ? len / 4 - 2 : len / 8 - 1);
+	put_fill(p, 0, len - 2);
+}
+
+static void put_ipv6_frag(struct pkt *p, unsigned next, unsigned offset_more)
+{
+	put8(p, next);
+	put8(p, 0);
+	put16(p, offset_more);
+	put32(p, 0xcafe0001);
+}
+
+static void put_eth(struct pkt *p, unsigned type)
+{
+	static const uint8_t macs[12] = {2, 0, 0x5e, 0x10, 2, 0x19, 2, 0, 0x5e, 0x10, 2, 1};
+	put_bytes(p, macs, sizeof macs);
+	put16(p, type);
+}
+
+static void put_vlan(struct pkt *p, unsigned tci, unsigned type)
+{
+	put16(p, tci);
+	put16(p, type);
+}
+
+static void put_sll(struct pkt *p, unsigned protocol)
+{
+	put16(p, 0); /* to us */
+	put16(p, 1); /* ARPHRD_ETHER */
+	put16(p, 6);
+	put_fill(p, 0x02, 6);
+	put_fill(p, 0, 2);
+	put16(p, protocol);
+}
+
+static void put_sll2(struct pkt *p, unsigned protocol)
+{
+	put16(p, protocol);
+	put16(p, 0);
+	put32(p, 3); /* ifindex */
+	put16(p, 1); /* ARPHRD_ETHER */
+	put8(p, 0);
+	put8(p, 6);
+	put_fill(p, 0x02, 6);
+	put_fill(p, 0, 2);
+}
+
+/* The link header for an IPv4 (ipver 4) or IPv6 (6) packet. */
+static void put_link(struct pkt *p, int linktype, int ipver)
+{
+	unsigned type = ipver == 4 ? ETH_IPV4 : ETH_IPV6;
+	switch (linktype) {
+	case LT_EN10MB:
+		put_eth(p, type);
+		break;
+	case LT_SLL:
+		put_sll(p, type);
+		break;
+	case LT_SLL2:
+		put_sll2(p, type);
+		break;
+	case LT_NULL: /* written on a little-endian FreeBSD box */
+		put_le32(p, ipver == 4 ? 2 : 28);
+		break;
+	case LT_LOOP:
+		put32(p, ipver == 4 ? 2 : 24);
+		break;
+	default: /* raw IP */
+		break;
+	}
+}
+
+static void build_tcp(struct pkt *p, int linktype, int ipver, const struct seg *s)
+{
+	p->len = 0;
+	put_link(p, linktype, ipver);
+	if (ipver == 4)
+		put_ipv4(p, P_TCP, 0, IP4_DF, seg_len(s));
+	else
+		put_ipv6(p, P_TCP, seg_len(s));
+	put_tcp(p, s);
+}
+
+/* ---- checks ---- */
+
+static struct decoded_packet check_decode_at(int line, int linktype, const struct pkt *p,
+                                             enum decode_result want)
+{
+	struct decoded_packet d;
+	memset(&d, 0, sizeof d);
+	enum decode_result got = packet_decode(linktype, p->b, (uint32_t)p->len, &d);
+	cr_assert_eq(got, want, "line %d: decoded as %s, expected %s", line, decode_result_str(got),
+	             decode_result_str(want));
+	return d;
+}
+#define check_decode(linktype, p, want) check_decode_at(__LINE__, (linktype), (p), (want))
+
+static void check_addr(const struct ip_addr *a, const char *want)
+{
+	char buf[64];
+	cr_assert_str_eq(ip_addr_format(a, buf, sizeof buf), want);
+}
+
+/* The fields of a packet built by build_tcp(), the payload ending the packet. */
+static void check_segment(const struct decoded_packet *d, const struct pkt *p, int ipver, const struct seg *s)
+{
+	check_addr(&d->src, ipver == 4 ? "203.0.113.10" : "2001:db8:c1::10");
+	check_addr(&d->dst, ipver == 4 ? "198.51.100.25" : "2001:db8:5e::25");
+	cr_assert_eq(d->sport, s->sport);
+	cr_assert_eq(d->dport, s->dport);
+	cr_assert_eq(d->seq, s->seq);
+	cr_assert_eq(d->ack, s->ack);
+	cr_assert_eq(d->tcp_flags, s->flags);
+	cr_assert_eq(d->window, s->window);
+	cr_assert_eq(d->payload_len, s->payload_len);
+	cr_assert_eq(d->payload_wire_len, s->payload_len);
+	cr_assert_eq(d->payload, p->b + p->len - s->payload_len, "payload slice starts at the wrong byte");
+}
+
+struct link_case {
+	int linktype;
+	int ipver;
+};
+
+static const struct link_case link_cases[] = {
+    {LT_EN10MB, 4},      {LT_EN10MB, 6},      {LT_SLL, 4},      {LT_SLL, 6},      {LT_SLL2, 4}, {LT_SLL2, 6},
+    {LT_NULL, 4},        {LT_NULL, 6},        {LT_LOOP, 4},     {LT_LOOP, 6},     {LT_RAW, 4},  {LT_RAW, 6},
+    {LT_RAW_OPENBSD, 4}, {LT_RAW_OPENBSD, 6}, {LT_RAW_FILE, 4}, {LT_RAW_FILE, 6}, {LT_IPV4, 4}, {LT_IPV6, 6},
+};
+#define N_LINK_CASES (sizeof link_cases / sizeof link_cases[0])
+
+/* ---- link layers ---- */
+
+Test(packet_decode, decodes_tcp_over_every_supported_link_type)
+{
+	for (size_t i = 0; i < N_LINK_CASES; i++) {
+		struct pkt p;
+		build_tcp(&p, link_cases[i].linktype, link_cases[i].ipver, &default_seg);
+		struct decoded_packet d = check_decode(link_cases[i].linktype, &p, DECODE_OK);
+		check_segment(&d, &p, link_cases[i].ipver, &default_seg);
+		cr_assert_eq(d.vlan_count, 0);
+	}
+}
+
+Test(packet_decode, rejects_an_unknown_link_type)
+{
+	struct pkt p;
+	build_tcp(&p, LT_EN10MB, 4, &default_seg);
+	check_decode(105 /* 802.11 */, &p, DECODE_UNSUPPORTED_LINKTYPE);
+	check_decode(-1, &p, DECODE_UNSUPPORTED_LINKTYPE);
+	check_decode(100000, &p, DECODE_UNSUPPORTED_LINKTYPE);
+}
+
+Test(packet_decode, reports_truncated_ethernet_header)
+{
+	struct pkt p;
+	build_tcp(&p, LT_EN10MB, 4, &default_seg);
+	p.len = 13;
+	check_decode(LT_EN10MB, &p, DECODE_ETH_TRUNCATED);
+}
+
+Test(packet_decode, counts_arp_and_lldp_as_not_ip)
+{
+	struct pkt p = {.len = 0};
+	put_eth(&p, ETH_ARP);
+	put_fill(&p, 0, 28);
+	check_decode(LT_EN10MB, &p, DECODE_NOT_IP);
+	p.len = 0;
+	put_eth(&p, 0x88cc);
+	put_fill(&p, 0, 46);
+	check_decode(LT_EN10MB, &p, DECODE_NOT_IP);
+}
+
+Test(packet_decode, counts_an_802_3_length_field_as_not_ip)
+{
+	struct pkt p = {.len = 0};
+	put_eth(&p, 0x0026); /* 38 bytes of LLC (spanning tree) */
+	put_fill(&p, 0x42, 38);
+	check_decode(LT_EN10MB, &p, DECODE_NOT_IP);
+	/* The largest length; 0x0600 and up are EtherTypes. */
+	p.len = 0;
+	put_eth(&p, 0x05ff);
+	put_fill(&p, 0x45, 60);
+	check_decode(LT_EN10MB, &p, DECODE_NOT_IP);
+}
+
+Test(packet_decode, decodes_an_802_1q_tag_and_keeps_only_the_vlan_id)
+{
+	struct pkt p = {.len = 0};
+	put_eth(&p, ETH_8021Q);
+	put_vlan(&p, 0xa000 | 100, ETH_IPV4); /* priority 5 */
+	put_ipv4(&p, P_TCP, 0, IP4_DF, seg_len(&default_seg));
+	put_tcp(&p, &default_seg);
+	struct decoded_packet d = check_decode(LT_EN10MB, &p, DECODE_OK);
+	cr_assert_eq(d.vlan_count, 1);
+	cr_assert_eq(d.vlan[0], 100);
+	check_segment(&d, &p, 4, &default_seg);
+}
+
+Test(packet_decode, decodes_qinq_tags_outermost_first)
+{
+	static const unsigned outer_types[] = {ETH_8021AD, ETH_QINQ_OLD, ETH_8021Q};
+	for (size_t i = 0; i < 3; i++) {
+		struct pkt p = {.len = 0};
+		put_eth(&p, outer_types[i]);
+		put_vlan(&p, 200, ETH_8021Q);
+		put_vlan(&p, 4095, ETH_IPV6);
+		put_ipv6(&p, P_TCP, seg_len(&default_seg));
+		put_tcp(&p, &default_seg);
+		struct decoded_packet d = check_decode(LT_EN10MB, &p, DECODE_OK);
+		cr_assert_eq(d.vlan_count, 2);
+		cr_assert_eq(d.vlan[0], 200);
+		cr_assert_eq(d.vlan[1], 4095);
+		check_segment(&d, &p, 6, &default_seg);
+	}
+}
+
+Test(packet_decode, reports_a_third_vlan_tag_as_too_deep)
+{
+	struct pkt p = {.len = 0};
+	put_eth(&p, ETH_8021AD);
+	put_vlan(&p, 1, ETH_8021Q);
+	put_vlan(&p, 2, ETH_8021Q);
+	put_vlan(&p, 3, ETH_IPV4);
+	put_ipv4(&p, P_TCP, 0, 0, seg_len(&default_seg));
+	put_tcp(&p, &default_seg);
+	check_decode(LT_EN10MB, &p, DECODE_VLAN_TOO_DEEP);
+}
+
+Test(packet_decode, reports_a_truncated_vlan_tag)
+{
+	struct pkt p = {.len = 0};
+	put_eth(&p, ETH_8021Q);
+	put16(&p, 100);
+	put8(&p, 0x08); /* half the inner type */
+	check_decode(LT_EN10MB, &p, DECODE_VLAN_TRUNCATED);
+}
+
+Test(packet_decode, counts_arp_inside_a_vlan_as_not_ip)
+{
+	struct pkt p = {.len = 0};
+	put_eth(&p, ETH_8021Q);
+	put_vlan(&p, 7, ETH_ARP);
+	put_fill(&p, 0, 28);
+	check_decode(LT_EN10MB, &p, DECODE_NOT_IP);
+}
+
+Test(packet_decode, decodes_vlan_tags_kept_in_cooked_captures)
+{
+	struct pkt p = {.len = 0};
+	put_sll(&p, ETH_8021Q);
+	put_vlan(&p, 42, ETH_IPV4);
+	put_ipv4(&p, P_TCP, 0, 0, seg_len(&default_seg));
+	put_tcp(&p, &default_seg);
+	struct decoded_packet d = check_decode(LT_SLL, &p, DECODE_OK);
+	cr_assert_eq(d.vlan_count, 1);
+	cr_assert_eq(d.vlan[0], 42);
+
+	p.len = 0;
+	put_sll2(&p, ETH_8021Q);
+	put_vlan(&p, 43, ETH_IPV6);
+	put_ipv6(&p, P_TCP, seg_len(&default_seg));
+	put_tcp(&p, &default_seg);
+	d = check_decode(LT_SLL2, &p, DECODE_OK);
+	cr_assert_eq(d.vlan[0], 43);
+	check_segment(&d, &p, 6, &default_seg);
+}
+
+Test(packet_decode, reports_truncated_cooked_headers)
+{
+	struct pkt p;
+	build_tcp(&p, LT_SLL, 4, &default_seg);
+	p.len = 15;
+	check_decode(LT_SLL, &p, DECODE_SLL_TRUNCATED);
+	build_tcp(&p, LT_SLL2, 4, &default_seg);
+	p.len = 19;
+	check_decode(LT_SLL2, &p, DECODE_SLL2_TRUNCATED);
+}
+
+Test(packet_decode, counts_non_ethertype_cooked_protocols_as_not_ip)
+{
+	struct pkt p = {.len = 0};
+	put_sll(&p, 0x0004); /* LINUX_SLL_P_802_2 */
+	put_fill(&p, 0x42, 40);
+	check_decode(LT_SLL, &p, DECODE_NOT_IP);
+	p.len = 0;
+	put_sll2(&p, ETH_ARP);
+	put_fill(&p, 0, 28);
+	check_decode(LT_SLL2, &p, DECODE_NOT_IP);
+}
+
+/* DLT_NULL: the family in the byte order of whatever machine captured. */
+static void check_null_family(uint32_t family, bool little_endian, int ipver)
+{
+	struct pkt p = {.len = 0};
+	if (little_endian)
+		put_le32(&p, family);
+	else
+		put32(&p, family);
+	if (ipver == 4)
+		put_ipv4(&p, P_TCP, 0, 0, seg_len(&default_seg));
+	else
+		put_ipv6(&p, P_TCP, seg_len(&default_seg));
+	put_tcp(&p, &default_seg);
+	struct decoded_packet d = check_decode(LT_NULL, &p, DECODE_OK);
+	check_segment(&d, &p, ipver, &default_seg);
+}
+
+Test(packet_decode, accepts_dlt_null_families_in_either_byte_order)
+{
+	static const uint32_t inet6[] = {10, 24, 28, 30};
+	for (int le = 0; le < 2; le++) {
+		check_null_family(2, le, 4);
+		for (size_t i = 0; i < 4; i++)
+			check_null_family(inet6[i], le, 6);
+	}
+}
+
+Test(packet_decode, counts_other_loopback_families_as_not_ip)
+{
+	struct pkt p = {.len = 0};
+	put_le32(&p, 17); /* AF_ROUTE on BSD */
+	put_fill(&p, 0x45, 40);
+	check_decode(LT_NULL, &p, DECODE_NOT_IP);
+	check_decode(LT_LOOP, &p, DECODE_NOT_IP);
+}
+
+Test(packet_decode, reads_dlt_loop_families_in_network_order)
+{
+	struct pkt p;
+	build_tcp(&p, LT_LOOP, 6, &default_seg);
+	struct decoded_packet d = check_decode(LT_LOOP, &p, DECODE_OK);
+	check_segment(&d, &p, 6, &default_seg);
+	/* Network order only: a little-endian AF_INET is some other family. */
+	p.len = 0;
+	put_le32(&p, 2);
+	put_ipv4(&p, P_TCP, 0, 0, seg_len(&default_seg));
+	put_tcp(&p, &default_seg);
+	check_decode(LT_LOOP, &p, DECODE_NOT_IP);
+}
+
+Test(packet_decode, reports_truncated_loopback_headers)
+{
+	struct pkt p = {.len = 0};
+	put8(&p, 2);
+	put8(&p, 0);
+	put8(&p, 0);
+	check_decode(LT_NULL, &p, DECODE_LOOPBACK_TRUNCATED);
+	check_decode(LT_LOOP, &p, DECODE_LOOPBACK_TRUNCATED);
+}
+
+Test(packet_decode, lets_the_version_nibble_choose_for_raw_ip)
+{
+	struct pkt p;
+	build_tcp(&p, LT_RAW, 6, &default_seg);
+	check_decode(LT_RAW, &p, DECODE_OK);
+	/* The single-family link types do not look at the nibble to choose. */
+	check_decode(LT_IPV4, &p, DECODE_IPV4_BAD_VERSION);
+	build_tcp(&p, LT_RAW, 4, &default_seg);
+	check_decode(LT_RAW, &p, DECODE_OK);
+	check_decode(LT_IPV6, &p, DECODE_IPV6_BAD_VERSION);
+}
+
+Test(packet_decode, reports_raw_ip_with_another_version_as_bad_version)
+{
+	struct pkt p;
+	build_tcp(&p, LT_RAW, 4, &default_seg);
+	p.b[0] = 0x55;
+	check_decode(LT_RAW, &p, DECODE_IPV4_BAD_VERSION);
+	p.len = 0;
+	check_decode(LT_RAW, &p, DECODE_IPV4_TRUNCATED);
+}
+
+/* ---- IPv4 ---- */
+
+Test(packet_decode, skips_ipv4_options)
+{
+	struct pkt p = {.len = 0};
+	put_eth(&p, ETH_IPV4);
+	put_ipv4(&p, P_TCP, 40, IP4_DF, seg_len(&default_seg)); /* the largest: IHL 15 */
+	put_tcp(&p, &default_seg);
+	struct decoded_packet d = check_decode(LT_EN10MB, &p, DECODE_OK);
+	check_segment(&d, &p, 4, &default_seg);
+}
+
+Test(packet_decode, reports_truncated_ipv4_header)
+{
+	struct pkt p;
+	build_tcp(&p, LT_EN10MB, 4, &default_seg);
+	p.len = 14 + 19;
+	check_decode(LT_EN10MB, &p, DECODE_IPV4_TRUNCATED);
+}
+
+Test(packet_decode, reports_truncated_ipv4_options)
+{
+	struct pkt p = {.len = 0};
+	put_ipv4(&p, P_TCP, 8, 0, seg_len(&default_seg));
+	p.len = 24;
+	check_decode(LT_RAW, &p, DECODE_IPV4_TRUNCATED);
+}
+
+Test(packet_decode, reports_an_ipv6_header_behind_the_ipv4_ethertype)
+{
+	struct pkt p = {.len = 0};
+	put_eth(&p, ETH_IPV4);
+	put_ipv6(&p, P_TCP, seg_len(&default_seg));
+	put_tcp(&p, &default_seg);
+	check_decode(LT_EN10MB, &p, DECODE_IPV4_BAD_VERSION);
+}
+
+Test(packet_decode, reports_ipv4_header_length_below_five_words)
+{
+	struct pkt p;
+	build_tcp(&p, LT_RAW, 4, &default_seg);
+	p.b[0] = 0x44;
+	check_decode(LT_RAW, &p, DECODE_IPV4_BAD_HEADER_LENGTH);
+}
+
+Test(packet_decode, reports_ipv4_header_length_beyond_the_total_length)
+{
+	struct pkt p = {.len = 0};
+	put_ipv4(&p, P_TCP, 0, 0, 0);
+	p.b[0] = 0x46; /* 24-byte header in a 20-byte packet */
+	put_fill(&p, 0, 40);
+	check_decode(LT_RAW, &p, DECODE_IPV4_BAD_HEADER_LENGTH);
+}
+
+Test(packet_decode, reports_ipv4_total_length_below_the_header)
+{
+	struct pkt p;
+	build_tcp(&p, LT_RAW, 4, &default_seg);
+	p.b[2] = 0;
+	p.b[3] = 19;
+	check_decode(LT_RAW, &p, DECODE_IPV4_BAD_TOTAL_LENGTH);
+	p.b[3] = 0; /* what Linux BIG TCP writes for a >64k GSO packet */
+	check_decode(LT_RAW, &p, DECODE_IPV4_BAD_TOTAL_LENGTH);
+}
+
+Test(packet_decode, counts_udp_over_ipv4_as_not_tcp)
+{
+	struct pkt p = {.len = 0};
+	put_ipv4(&p, P_UDP, 0, 0, 8);
+	put_fill(&p, 0, 8);
+	check_decode(LT_RAW, &p, DECODE_NOT_TCP);
+}
+
+Test(packet_decode, trims_ethernet_padding_to_the_ipv4_length)
+{
+	struct seg syn = default_seg;
+	syn.flags = TCP_SYN;
+	syn.opt_len = 0;
+	syn.payload_len = 0;
+	struct pkt p;
+	build_tcp(&p, LT_EN10MB, 4, &syn); /* 54 bytes, padded to the 60-byte minimum */
+	put_fill(&p, 0xee, 6);
+	struct decoded_packet d = check_decode(LT_EN10MB, &p, DECODE_OK);
+	cr_assert_eq(d.payload_len, 0);
+	cr_assert_eq(d.payload_wire_len, 0);
+
+	struct seg two = syn;
+	two.payload_len = 2;
+	build_tcp(&p, LT_EN10MB, 4, &two);
+	put_fill(&p, 0xee, 4);
+	d = check_decode(LT_EN10MB, &p, DECODE_OK);
+	cr_assert_eq(d.payload_len, 2);
+	cr_assert_eq(d.payload_wire_len, 2);
+	cr_assert_eq(memcmp(d.payload, "AB", 2), 0);
+}
+
+Test(packet_decode, reports_a_snaplen_cut_payload_as_shorter_than_on_the_wire)
+{
+	struct seg big = default_seg;
+	big.payload_len = 1400;
+	for (int ipver = 4; ipver <= 6; ipver += 2) {
+		struct pkt p;
+		build_tcp(&p, LT_EN10MB, ipver, &big);
+		size_t headers = p.len - big.payload_len;
+		p.len = 96; /* a typical small snap length */
+		struct decoded_packet d = check_decode(LT_EN10MB, &p, DECODE_OK);
+		cr_assert_eq(d.payload, p.b + headers);
+		cr_assert_eq(d.payload_len, 96 - headers);
+		cr_assert_eq(d.payload_wire_len, 1400);
+		cr_assert_lt(d.payload_len, d.payload_wire_len);
+	}
+}
+
+/* ---- fragments ---- */
+
+static enum decode_result decode_ipv4_frag(unsigned proto, unsigned frag)
+{
+	struct pkt p = {.len = 0};
+	put_ipv4(&p, proto, 0, frag, seg_len(&default_seg));
+	put_tcp(&p, &default_seg);
+	struct decoded_packet d;
+	return packet_decode(LT_RAW, p.b, (uint32_t)p.len, &d);
+}
+
+Test(packet_decode, reports_every_kind_of_ipv4_fragment)
+{
+	cr_assert_eq(decode_ipv4_frag(P_TCP, IP4_MF), DECODE_IPV4_FRAGMENT, "first fragment");
+	cr_assert_eq(decode_ipv4_frag(P_TCP, IP4_MF | 185), DECODE_IPV4_FRAGMENT, "middle fragment");
+	cr_assert_eq(decode_ipv4_frag(P_TCP, 370), DECODE_IPV4_FRAGMENT, "last fragment");
+	cr_assert_eq(decode_ipv4_frag(P_TCP, 1), DECODE_IPV4_FRAGMENT, "smallest offset");
+	cr_assert_eq(decode_ipv4_frag(P_TCP, IP4_DF | 0x1fff), DECODE_IPV4_FRAGMENT, "largest offset");
+}
+
+Test(packet_decode, decodes_ipv4_with_only_dont_fragment_set)
+{
+	cr_assert_eq(decode_ipv4_frag(P_TCP, IP4_DF), DECODE_OK);
+	cr_assert_eq(decode_ipv4_frag(P_TCP, 0), DECODE_OK);
+}
+
+Test(packet_decode, counts_fragmented_udp_as_not_tcp)
+{
+	cr_assert_eq(decode_ipv4_frag(P_UDP, IP4_MF), DECODE_NOT_TCP);
+	cr_assert_eq(decode_ipv4_frag(P_UDP, 185), DECODE_NOT_TCP);
+}
+
+static enum decode_result decode_ipv6_frag(unsigned before, unsigned frag_next, unsigned offset_more,
+                                           struct decoded_packet *d)
+{
+	struct pkt p = {.len = 0};
+	size_t upper = 8 + seg_len(&default_seg) + (before == P_DSTOPTS ? 8 : 0);
+	put_ipv6(&p, before == P_DSTOPTS ? P_DSTOPTS : P_FRAGMENT, upper);
+	if (before == P_DSTOPTS)
+		put_ipv6_ext(&p, P_DSTOPTS, P_FRAGMENT, 8);
+	put_ipv6_frag(&p, frag_next, offset_more);
+	put_tcp(&p, &default_seg);
+	return packet_decode(LT_RAW, p.b, (uint32_t)p.len, d);
+}
+
+Test(packet_decode, reports_every_kind_of_ipv6_fragment)
+{
+	struct decoded_packet d;
+	cr_assert_eq(decode_ipv6_frag(0, P_TCP, 0x0001, &d), DECODE_IPV6_FRAGMENT, "first fragment");
+	cr_assert_eq(decode_ipv6_frag(0, P_TCP, (185 << 3) | 1, &d), DECODE_IPV6_FRAGMENT, "middle fragment");
+	cr_assert_eq(decode_ipv6_frag(0, P_TCP, 370 << 3, &d), DECODE_IPV6_FRAGMENT, "last fragment");
+	cr_assert_eq(decode_ipv6_frag(P_DSTOPTS, P_TCP, 1, &d), DECODE_IPV6_FRAGMENT, "after options");
+	cr_assert_eq(decode_ipv6_frag(0, P_DSTOPTS, 1, &d), DECODE_IPV6_FRAGMENT, "options inside");
+}
+
+Test(packet_decode, counts_fragmented_udp_over_ipv6_as_not_tcp)
+{
+	struct decoded_packet d;
+	cr_assert_eq(decode_ipv6_frag(0, P_UDP, 1, &d), DECODE_NOT_TCP);
+	cr_assert_eq(decode_ipv6_frag(0, 58 /* ICMPv6 */, 185 << 3, &d), DECODE_NOT_TCP);
+}
+
+Test(packet_decode, decodes_an_ipv6_atomic_fragment_as_a_whole_packet)
+{
+	struct decoded_packet d;
+	/* RFC 6946: offset 0 and M 0 is no fragment at all; reserved bits do not change that. */
+	cr_assert_eq(decode_ipv6_frag(0, P_TCP, 0x0006, &d), DECODE_OK);
+	cr_assert_eq(d.payload_len, default_seg.payload_len);
+	cr_assert_eq(d.payload_wire_len, default_seg.payload_len);
+	cr_assert_eq(d.dport, 25);
+}
+
+Test(packet_decode, reports_a_truncated_ipv6_fragment_header)
+{
+	struct pkt p = {.len = 0};
+	put_ipv6(&p, P_FRAGMENT, 8 + 20);
+	put8(&p, P_TCP);
+	put8(&p, 0);
+	put8(&p, 0);
+	check_decode(LT_RAW, &p, DECODE_IPV6_EXT_TRUNCATED);
+}
+
+/* ---- IPv6 ---- */
+
+Test(packet_decode, walks_a_chain_of_ipv6_extension_headers)
+{
+	struct pkt p = {.len = 0};
+	put_eth(&p, ETH_IPV6);
+	put_ipv6(&p, P_HOPOPTS, 8 + 24 + 16 + 24 + seg_len(&default_seg));
+	put_ipv6_ext(&p, P_HOPOPTS, P_ROUTING, 8);
+	put_ipv6_ext(&p, P_ROUTING, P_DSTOPTS, 24);
+	put_ipv6_ext(&p, P_DSTOPTS, P_AH, 16);
+	put_ipv6_ext(&p, P_AH, P_TCP, 24);
+	put_tcp(&p, &default_seg);
+	struct decoded_packet d = check_decode(LT_EN10MB, &p, DECODE_OK);
+	check_segment(&d, &p, 6, &default_seg);
+}
+
+Test(packet_decode, measures_ah_in_four_byte_units)
+{
+	/* 12 bytes: (1 + 2) * 4. Read as 8-byte units it would swallow the TCP ports. */
+	struct pkt p = {.len = 0};
+	put_ipv6(&p, P_AH, 12 + seg_len(&default_seg));
+	put_ipv6_ext(&p, P_AH, P_TCP, 12);
+	put_tcp(&p, &default_seg);
+	struct decoded_packet d = check_decode(LT_RAW, &p, DECODE_OK);
+	check_segment(&d, &p, 6, &default_seg);
+}
+
+static void build_ext_chain(struct pkt *p, unsigned count)
+{
+	p->len = 0;
+	put_ipv6(p, P_DSTOPTS, 8 * count + seg_len(&default_seg));
+	for (unsigned i = 0; i < count; i++)
+		put_ipv6_ext(p, P_DSTOPTS, i + 1 < count ? P_DSTOPTS : P_TCP, 8);
+	put_tcp(p, &default_seg);
+}
+
+Test(packet_decode, walks_up_to_the_extension_header_limit)
+{
+	struct pkt p;
+	build_ext_chain(&p, DECODE_MAX_IPV6_EXT);
+	struct decoded_packet d = check_decode(LT_RAW, &p, DECODE_OK);
+	check_segment(&d, &p, 6, &default_seg);
+}
+
+Test(packet_decode, reports_one_extension_header_too_many)
+{
+	struct pkt p;
+	build_ext_chain(&p, DECODE_MAX_IPV6_EXT + 1);
+	check_decode(LT_RAW, &p, DECODE_IPV6_TOO_MANY_EXT);
+}
+
+Test(packet_decode, reports_an_extension_header_cut_by_the_capture)
+{
+	struct pkt p = {.len = 0};
+	put_ipv6(&p, P_HOPOPTS, 16 + seg_len(&default_seg));
+	put_ipv6_ext(&p, P_HOPOPTS, P_TCP, 16);
+	p.len = 40 + 12;
+	check_decode(LT_RAW, &p, DECODE_IPV6_EXT_TRUNCATED);
+}
+
+Test(packet_decode, reports_an_extension_header_longer_than_the_payload_length)
+{
+	struct pkt p = {.len = 0};
+	put_ipv6(&p, P_ROUTING, 16); /* the header claims 24 */
+	put_ipv6_ext(&p, P_ROUTING, P_TCP, 24);
+	put_tcp(&p, &default_seg);
+	check_decode(LT_RAW, &p, DECODE_IPV6_EXT_TRUNCATED);
+}
+
+Test(packet_decode, counts_esp_and_no_next_header_as_not_tcp)
+{
+	static const unsigned next[] = {P_ESP, P_NONE, P_UDP, 58 /* ICMPv6 */, 135 /* Mobility */};
+	for (size_t i = 0; i < 5; i++) {
+		struct pkt p = {.len = 0};
+		put_ipv6(&p, P_DSTOPTS, 8 + 32);
+		put_ipv6_ext(&p, P_DSTOPTS, next[i], 8);
+		put_fill(&p, 0, 32);
+		check_decode(LT_RAW, &p, DECODE_NOT_TCP);
+	}
+}
+
+Test(packet_decode, reports_truncated_ipv6_header)
+{
+	struct pkt p;
+	build_tcp(&p, LT_SLL, 6, &default_seg);
+	p.len = 16 + 39;
+	check_decode(LT_SLL, &p, DECODE_IPV6_TRUNCATED);
+}
+
+Test(packet_decode, reports_an_ipv4_header_behind_the_ipv6_ethertype)
+{
+	struct pkt p = {.len = 0};
+	put_eth(&p, ETH_IPV6);
+	put_ipv4(&p, P_TCP, 0, 0, seg_len(&default_seg));
+	put_tcp(&p, &default_seg);
+	check_decode(LT_EN10MB, &p, DECODE_IPV6_BAD_VERSION);
+}
+
+Test(packet_decode, trims_bytes_past_the_ipv6_payload_length)
+{
+	struct pkt p;
+	build_tcp(&p, LT_EN10MB, 6, &default_seg);
+	size_t end = p.len;
+	put_fill(&p, 0xee, 10);
+	struct decoded_packet d = check_decode(LT_EN10MB, &p, DECODE_OK);
+	cr_assert_eq(d.payload + d.payload_len, p.b + end);
+	cr_assert_eq(d.payload_wire_len, default_seg.payload_len);
+}
+
+Test(packet_decode, takes_the_captured_length_for_a_jumbo_payload)
+{
+	struct pkt p;
+	build_tcp(&p, LT_RAW, 6, &default_seg);
+	p.b[4] = 0;
+	p.b[5] = 0;
+	struct decoded_packet d = check_decode(LT_RAW, &p, DECODE_OK);
+	check_segment(&d, &p, 6, &default_seg);
+}
+
+/* ---- TCP ---- */
+
+Test(packet_decode, reports_a_tcp_data_offset_below_five_words)
+{
+	struct seg s = default_seg;
+	s.data_offset = 4;
+	struct pkt p;
+	build_tcp(&p, LT_EN10MB, 4, &s);
+	check_decode(LT_EN10MB, &p, DECODE_TCP_BAD_OFFSET);
+}
+
+Test(packet_decode, reports_a_tcp_data_offset_beyond_the_segment)
+{
+	struct seg s = default_seg;
+	s.opt_len = 0;
+	s.payload_len = 20;
+	s.data_offset = 15; /* 60 bytes of header in a 40-byte segment */
+	for (int ipver = 4; ipver <= 6; ipver += 2) {
+		struct pkt p;
+		build_tcp(&p, LT_EN10MB, ipver, &s);
+		check_decode(LT_EN10MB, &p, DECODE_TCP_BAD_OFFSET);
+	}
+}
+
+Test(packet_decode, reports_tcp_options_cut_by_the_capture)
+{
+	struct seg s = default_seg;
+	s.opt_len = 20;
+	struct pkt p;
+	build_tcp(&p, LT_EN10MB, 4, &s);
+	p.len = 14 + 20 + 20 + 19;
+	check_decode(LT_EN10MB, &p, DECODE_TCP_TRUNCATED);
+}
+
+Test(packet_decode, reports_truncated_tcp_header)
+{
+	struct pkt p;
+	build_tcp(&p, LT_SLL2, 6, &default_seg);
+	p.len = 20 + 40 + 19;
+	check_decode(LT_SLL2, &p, DECODE_TCP_TRUNCATED);
+}
+
+Test(packet_decode, reports_an_ip_length_too_short_for_the_tcp_header)
+{
+	struct pkt p = {.len = 0};
+	put_eth(&p, ETH_IPV4);
+	put_ipv4(&p, P_TCP, 0, 0, 12); /* the rest looks like Ethernet padding */
+	put_tcp(&p, &default_seg);
+	check_decode(LT_EN10MB, &p, DECODE_TCP_TRUNCATED);
+}
+
+Test(packet_decode, reports_tcp_port_zero)
+{
+	struct seg s = default_seg;
+	s.sport = 0;
+	struct pkt p;
+	build_tcp(&p, LT_EN10MB, 4, &s);
+	check_decode(LT_EN10MB, &p, DECODE_TCP_BAD_PORT);
+	s = default_seg;
+	s.dport = 0;
+	build_tcp(&p, LT_EN10MB, 6, &s);
+	check_decode(LT_EN10MB, &p, DECODE_TCP_BAD_PORT);
+}
+
+Test(packet_decode, keeps_all_eight_tcp_flag_bits)
+{
+	struct seg s = default_seg;
+	s.flags = 0xc0 | TCP_SYN; /* CWR, ECE: an ECN-setup SYN */
+	s.payload_len = 0;
+	struct pkt p;
+	build_tcp(&p, LT_RAW, 4, &s);
+	struct decoded_packet d = check_decode(LT_RAW, &p, DECODE_OK);
+	cr_assert_eq(d.tcp_flags, 0xc2);
+	cr_assert_eq(d.payload_len, 0);
+}
+
+Test(packet_decode, leaves_the_output_alone_when_decoding_fails)
+{
+	struct pkt p;
+	build_tcp(&p, LT_EN10MB, 4, &default_seg);
+	p.len = 50;
+	struct decoded_packet d, before;
+	memset(&d, 0xa5, sizeof d);
+	before = d;
+	cr_assert_eq(packet_decode(LT_EN10MB, p.b, (uint32_t)p.len, &d), DECODE_TCP_TRUNCATED);
+	cr_assert_eq(memcmp(&d, &before, sizeof d), 0);
+}
+
+Test(packet_decode, fails_cleanly_on_an_empty_buffer)
+{
+	struct decoded_packet d;
+	cr_assert_eq(packet_decode(LT_EN10MB, NULL, 0, &d), DECODE_ETH_TRUNCATED);
+	cr_assert_eq(packet_decode(LT_RAW, NULL, 0, &d), DECODE_IPV4_TRUNCATED);
+	cr_assert_eq(packet_decode(LT_IPV6, NULL, 0, &d), DECODE_IPV6_TRUNCATED);
+	cr_assert_eq(packet_decode(LT_NULL, NULL, 0, &d), DECODE_LOOPBACK_TRUNCATED);
+}
+
+/* ---- every prefix ---- */
+
+/*
+ * Decodes data[0..len) from a heap copy of exactly len bytes, so ASan sees
+ * any read past the end. A prefix short of the headers must be an anomaly;
+ * a longer one is a snap-length cut: OK, the payload what is left of it.
+ */
+static volatile unsigned payload_sink;
+
+static void check_prefixes(int linktype, const uint8_t *data, size_t len, size_t headers, size_t payload_len)
+{
+	for (size_t n = 0; n < len; n++) {
+		uint8_t *copy = malloc(n ? n : 1);
+		cr_assert_not_null(copy);
+		memcpy(copy, data, n);
+		struct decoded_packet d;
+		enum decode_result r = packet_decode(linktype, copy, (uint32_t)n, &d);
+		if (n < headers) {
+			cr_assert(decode_result_is_anomaly(r), "link %d, %zu of %zu bytes: %s", linktype, n,
+			          len, decode_result_str(r));
+		} else {
+			cr_assert_eq(r, DECODE_OK, "link %d, %zu of %zu bytes: %s", linktype, n, len,
+			             decode_result_str(r));
+			cr_assert_eq(d.payload, copy + headers);
+			cr_assert_eq(d.payload_len, n - headers);
+			cr_assert_eq(d.payload_wire_len, payload_len);
+			/* Touch the slice: ASan checks it lies inside the copy. */
+			unsigned sum = 0;
+			for (uint32_t i = 0; i < d.payload_len; i++)
+				sum += d.payload[i];
+			payload_sink = sum;
+		}
+		free(copy);
+	}
+}
+
+/* Prefixes of a packet that is not ours: the same verdict, or an anomaly where it was cut. */
+static void check_other_prefixes(int linktype, const uint8_t *data, size_t len, enum decode_result whole)
+{
+	for (size_t n = 0; n < len; n++) {
+		uint8_t *copy = malloc(n ? n : 1);
+		cr_assert_not_null(copy);
+		memcpy(copy, data, n);
+		struct decoded_packet d;
+		enum decode_result r = packet_decode(linktype, copy, (uint32_t)n, &d);
+		cr_assert(r == whole || decode_result_is_anomaly(r), "link %d, %zu of %zu bytes: %s",
+		          linktype, n, len, decode_result_str(r));
+		free(copy);
+	}
+}
+
+static void check_built_prefixes(int linktype, const struct pkt *p, const struct seg *s)
+{
+	check_prefixes(linktype, p->b, p->len, p->len - s->payload_len, s->payload_len);
+}
+
+Test(packet_decode, handles_every_prefix_of_packets_of_each_link_type)
+{
+	struct seg syn = default_seg;
+	syn.flags = TCP_SYN;
+	syn.opt_len = 20;
+	syn.payload_len = 0;
+	struct seg data = default_seg;
+	data.payload_len = 100;
+	for (size_t i = 0; i < N_LINK_CASES; i++) {
+		struct pkt p;
+		build_tcp(&p, link_cases[i].linktype, link_cases[i].ipver, &syn);
+		check_built_prefixes(link_cases[i].linktype, &p, &syn);
+		build_tcp(&p, link_cases[i].linktype, link_cases[i].ipver, &data);
+		check_built_prefixes(link_cases[i].linktype, &p, &data);
+	}
+}
+
+Test(packet_decode, handles_every_prefix_of_tagged_and_optioned_packets)
+{
+	struct pkt p = {.len = 0};
+	put_eth(&p, ETH_8021AD);
+	put_vlan(&p, 10, ETH_8021Q);
+	put_vlan(&p, 20, ETH_IPV4);
+	put_ipv4(&p, P_TCP, 12, IP4_DF, seg_len(&default_seg));
+	put_tcp(&p, &default_seg);
+	check_built_prefixes(LT_EN10MB, &p, &default_seg);
+
+	p.len = 0;
+	put_sll2(&p, ETH_8021Q);
+	put_vlan(&p, 30, ETH_IPV6);
+	put_ipv6(&p, P_HOPOPTS, 8 + 16 + 12 + 8 + seg_len(&default_seg));
+	put_ipv6_ext(&p, P_HOPOPTS, P_DSTOPTS, 8);
+	put_ipv6_ext(&p, P_DSTOPTS, P_AH, 16);
+	put_ipv6_ext(&p, P_AH, P_FRAGMENT, 12);
+	put_ipv6_frag(&p, P_TCP, 0); /* atomic */
+	put_tcp(&p, &default_seg);
+	check_built_prefixes(LT_SLL2, &p, &default_seg);
+}
+
+/* ---- real captures ---- */
+
+/* Just enough of the pcap format: 24-byte file header, 16-byte record headers. */
+struct pcap_file {
+	uint8_t *buf;
+	size_t len, off;
+	bool big_endian;
+	uint32_t linktype;
+};
+
+static uint32_t pcap_u32(const struct pcap_file *f, size_t at)
+{
+	const uint8_t *b = f->buf + at;
+	if (f->big_endian)
+		return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+	return (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0];
+}
+
+static void pcap_open(struct pcap_file *f, const char *path)
+{
+	f->buf = test_read_file(path, &f->len);
+	cr_assert_not_null(f->buf, "cannot read %s", path);
+	cr_assert_geq(f->len, 24, "%s: no pcap header", path);
+	f->big_endian = false;
+	uint32_t magic = pcap_u32(f, 0);
+	if (magic != 0xa1b2c3d4 && magic != 0xa1b23c4d) {
+		f->big_endian = true;
+		magic = pcap_u32(f, 0);
+	}
+	cr_assert(magic == 0xa1b2c3d4 || magic == 0xa1b23c4d, "%s: not a pcap file", path);
+	f->linktype = pcap_u32(f, 20) & 0xffff; /* the upper bits carry FCS information */
+	f->off = 24;
+}
+
+/* The next record as a heap copy of exactly its captured length; NULL at the end. */
+static uint8_t *pcap_next(struct pcap_file *f, uint32_t *caplen)
+{
+	if (f->len - f->off < 16)
+		return NULL;
+	*caplen = pcap_u32(f, f->off + 8);
+	f->off += 16;
+	cr_assert_leq(*caplen, f->len - f->off, "pcap record runs past the end of the file");
+	uint8_t *copy = malloc(*caplen ? *caplen : 1);
+	cr_assert_not_null(copy);
+	memcpy(copy, f->buf + f->off, *caplen);
+	f->off += *caplen;
+	return copy;
+}
+
+static const char *corpus_file(const char *name)
+{
+	static char path[4096];
+	struct stat st;
+	snprintf(path, sizeof path, "%s", test_source_path("../shared/corpus"));
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		cr_skip_test("no lab corpus at %s", path);
+	snprintf(path, sizeof path, "%s", test_source_path("../shared/corpus/lab/"));
+	size_t used = strlen(path);
+	snprintf(path + used, sizeof path - used, "%s", name);
+	return path;
+}
+
+/*
+ * Every TCP packet of a lab capture decodes, between the expected endpoints;
+ * the rest (ARP, neighbour discovery) is counted as not ours, never as an anomaly.
+ */
+static void check_capture(const char *name, const char *client, uint16_t client_port, const char *server,
+                          unsigned tcp_packets)
+{
+	struct pcap_file f;
+	pcap_open(&f, corpus_file(name));
+	unsigned ok = 0, index = 0;
+	uint32_t caplen;
+	uint8_t *data;
+	for (; (data = pcap_next(&f, &caplen)) != NULL; index++, free(data)) {
+		struct decoded_packet d;
+		enum decode_result r = packet_decode((int)f.linktype, data, caplen, &d);
+		cr_assert(r == DECODE_OK || r == DECODE_NOT_IP || r == DECODE_NOT_TCP, "%s packet %u: %s",
+		          name, index, decode_result_str(r));
+		if (r != DECODE_OK)
+			continue;
+		ok++;
+		char src[64], dst[64];
+		ip_addr_format(&d.src, src, sizeof src);
+		ip_addr_format(&d.dst, dst, sizeof dst);
+		bool to_server =
+		    d.dport == 25 && d.sport == client_port && !strcmp(src, client) && !strcmp(dst, server);
+		bool to_client =
+		    d.sport == 25 && d.dport == client_port && !strcmp(src, server) && !strcmp(dst, client);
+		cr_assert(to_server || to_client, "%s packet %u: %s:%u > %s:%u", name, index, src, d.sport,
+		          dst, d.dport);
+		cr_assert_leq(d.payload_len, d.payload_wire_len);
+	}
+	cr_assert_eq(ok, tcp_packets, "%s: %u TCP packets decoded", name, ok);
+	free(f.buf);
+}
+
+Test(packet_decode, decodes_every_packet_of_the_ipv6_starttls_capture)
+{
+	check_capture("ipv6-starttls.pcap", "2001:db8:c1::10", 43238, "2001:db8:5e::25", 26);
+}
+
+Test(packet_decode, decodes_every_packet_of_the_tls12_starttls_capture)
+{
+	check_capture("starttls-tls12-ok.pcap", "203.0.113.10", 48946, "198.51.100.25", 26);
+}
+
+Test(packet_decode, handles_every_prefix_of_real_captured_packets)
+{
+	static const char *const names[] = {"ipv6-starttls.pcap", "starttls-tls12-ok.pcap"};
+	for (size_t i = 0; i < 2; i++) {
+		struct pcap_file f;
+		pcap_open(&f, corpus_file(names[i]));
+		uint32_t caplen;
+		uint8_t *data;
+		while ((data = pcap_next(&f, &caplen)) != NULL) {
+			struct decoded_packet d;
+			enum decode_result whole = packet_decode((int)f.linktype, data, caplen, &d);
+			size_t headers = whole == DECODE_OK ? (size_t)(d.payload - data) : 0;
+			/* Padding past the IP length would make the tail decode the same. */
+			if (whole == DECODE_OK && headers + d.payload_len == caplen)
+				check_prefixes((int)f.linktype, data, caplen, headers, d.payload_wire_len);
+			else if (whole != DECODE_OK)
+				check_other_prefixes((int)f.linktype, data, caplen, whole);
+			free(data);
+		}
+		free(f.buf);
+	}
+}
+
+/* ---- names and addresses ---- */
+
+Test(packet_decode, names_every_result_in_distinct_snake_case)
+{
+	for (int i = 0; i < DECODE_RESULT_COUNT; i++) {
+		const char *name = decode_result_str((enum decode_result)i);
+		cr_assert_not_null(name);
+		cr_assert_str_neq(name, "unknown", "result %d has no name", i);
+		cr_assert_eq(strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_"), strlen(name), "%s", name);
+		for (int j = 0; j < i; j++)
+			cr_assert_str_neq(name, decode_result_str((enum decode_result)j));
+	}
+	cr_assert_str_eq(decode_result_str(DECODE_IPV4_TRUNCATED), "ipv4_truncated");
+	cr_assert_str_eq(decode_result_str(DECODE_VLAN_TOO_DEEP), "vlan_too_deep");
+	cr_assert_str_eq(decode_result_str(DECODE_NOT_TCP), "not_tcp");
+	cr_assert_str_eq(decode_result_str(DECODE_RESULT_COUNT), "unknown");
+}
+
+Test(packet_decode, calls_only_malformed_input_an_anomaly)
+{
+	cr_assert_not(decode_result_is_anomaly(DECODE_OK));
+	cr_assert_not(decode_result_is_anomaly(DECODE_NOT_IP));
+	cr_assert_not(decode_result_is_anomaly(DECODE_NOT_TCP));
+	for (int i = DECODE_UNSUPPORTED_LINKTYPE; i < DECODE_RESULT_COUNT; i++)
+		cr_assert(decode_result_is_anomaly((enum decode_result)i), "%s", decode_result_str(i));
+	cr_assert_not(decode_result_is_anomaly(DECODE_RESULT_COUNT));
+}
+
+Test(packet_decode, formats_addresses_of_both_families)
+{
+	struct ip_addr a = {.family = 4, .bytes = {192, 0, 2, 1}};
+	check_addr(&a, "192.0.2.1");
+	struct ip_addr b = {.family = 6, .bytes = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}};
+	check_addr(&b, "2001:db8::1");
+	char buf[46];
+	struct ip_addr longest = {.family = 6,
+	                          .bytes = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	                                    0xff, 255, 255, 255, 255}};
+	cr_assert_str_eq(ip_addr_format(&longest, buf, sizeof buf),
+	                 "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+}
+
+Test(packet_decode, formats_an_unknown_family_or_short_buffer_as_a_question_mark)
+{
+	struct ip_addr none = {.family = 0};
+	char buf[46];
+	cr_assert_str_eq(ip_addr_format(&none, buf, sizeof buf), "?");
+	struct ip_addr a = {.family = 4, .bytes = {192, 0, 2, 1}};
+	cr_assert_str_eq(ip_addr_format(&a, buf, 4), "?");
+	cr_assert_str_eq(ip_addr_format(&a, buf, 0), "?");
+}
+
+Test(packet_decode, orders_addresses_by_family_then_bytes)
+{
+	struct ip_addr v4a = {.family = 4, .bytes = {10, 0, 0, 1}};
+	struct ip_addr v4b = {.family = 4, .bytes = {10, 0, 0, 2}};
+	struct ip_addr v6 = {.family = 6, .bytes = {0}};
+	cr_assert_lt(ip_addr_compare(&v4a, &v4b), 0);
+	cr_assert_gt(ip_addr_compare(&v4b, &v4a), 0);
+	cr_assert_eq(ip_addr_compare(&v4a, &v4a), 0);
+	cr_assert_lt(ip_addr_compare(&v4b, &v6), 0, "any IPv4 sorts before any IPv6");
+	cr_assert_gt(ip_addr_compare(&v6, &v4a), 0);
+}
