@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc)
 SECONDS    ?= 60
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTLSOBS_WERROR=ON
 
-.PHONY: all deps build demo test test-asan fuzz bench format clean
+.PHONY: all deps build asan-build demo test test-asan fuzz bench format clean
 
 all: build
 
@@ -22,13 +22,16 @@ build: deps
 demo: build
 	@scripts/demo.sh $(BUILD)
 
-test: build
-	@scripts/run-tests.sh $(BUILD)
+# The whole suite, in the plain build and again under AddressSanitizer + UBSan.
+test: build asan-build
+	@scripts/run-tests.sh $(BUILD) $(ASAN_BUILD)
 
-test-asan: deps
+test-asan: asan-build
+	@scripts/run-tests.sh $(ASAN_BUILD)
+
+asan-build: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTLSOBS_WERROR=ON -DTLSOBS_SANITIZE=ON
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	@scripts/run-tests.sh $(ASAN_BUILD)
 
 fuzz: deps
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTLSOBS_FUZZ=ON -DTLSOBS_TESTS=OFF

@@ -1,4 +1,5 @@
 #include "rules/session.h"
+#include "rules/session_id.h"
 
 /* Crockford's base 32: no I, L, O, U, so ids survive being read aloud or retyped. */
 static const char base32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -13,4 +14,19 @@ void session_id_make(char out[SESSION_ID_LEN], uint64_t run_nonce, uint64_t flow
 	for (int i = 0; i < 10; i++)
 		out[9 + i] = base32[(lo >> (45 - 5 * i)) & 31];
 	out[SESSION_ID_LEN - 1] = '\0';
+}
+
+const char *starttls_result_str(enum starttls_result r)
+{
+	switch (r) {
+	case STARTTLS_UPGRADED: return "upgraded";
+	case STARTTLS_IMPLICIT_TLS: return "implicit_tls";
+	case STARTTLS_NOT_OFFERED: return "not_offered";
+	case STARTTLS_GARBLED: return "garbled";
+	case STARTTLS_NOT_ATTEMPTED: return "not_attempted";
+	case STARTTLS_REFUSED: return "refused";
+	case STARTTLS_NO_TLS_AFTER_220: return "no_tls_after_220";
+	case STARTTLS_INCOMPLETE: return "incomplete";
+	}
+	return "unknown";
 }

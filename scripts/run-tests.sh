@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
-# Runs the whole suite through ctest and closes with one line: "N passed, N failed".
+# Runs the whole suite through ctest in each build given (the plain build, then the
+# ASan+UBSan one) and closes with one line: "tests: N passed, N failed, N skipped".
 set -uo pipefail
-build=${1:-build}
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-ctest --test-dir "$build" --output-on-failure -j "$(nproc)" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
-total=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\2/p' "$log" | tail -1)
-failed=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\1/p' "$log" | tail -1)
-skipped=$(grep -c '\*\*\*Skipped\|Not Run' "$log" || true)
-if [ -z "$total" ]; then
-	echo "tests: 0 passed, 1 failed (ctest did not run)"
-	exit 1
-fi
-echo "tests: $((total - failed - skipped)) passed, $failed failed, $skipped skipped"
+[ $# -gt 0 ] || set -- build
+passed=0 failed=0 skipped=0 status=0
+for build in "$@"; do
+	log=$(mktemp)
+	echo "=== ctest in $build"
+	ctest --test-dir "$build" --output-on-failure -j "$(nproc)" 2>&1 | tee "$log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+	summary=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -1)
+	if [ -z "$summary" ]; then
+		echo "ctest did not run in $build"
+		failed=$((failed + 1))
+		status=1
+	else
+		total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$summary")
+		f=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$summary")
+		s=$(grep -cE '\*\*\*Skipped|\(Not Run\)' "$log" || true)
+		passed=$((passed + total - f - s))
+		failed=$((failed + f))
+		skipped=$((skipped + s))
+	fi
+	rm -f "$log"
+done
+echo "tests: $passed passed, $failed failed, $skipped skipped"
 exit "$status"

@@ -9,26 +9,18 @@
  * order for iteration and error reporting.
  */
 #include "sensor/config.h"
+#include "sensor/config_internal.h"
 
 #include <assert.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <yaml.h>
 
 #define CONFIG_SET_ORIGIN "--set"
 #define CONFIG_EMPTY_ORIGIN "(empty)"
-
-/* Bytes of a bad value quoted in a message: enough to recognise it, short enough for one line. */
-enum { CONFIG_QUOTE_MAX = 64 };
-#define QUOTED "'%.*s%s'"
-#define QUOTE_ARGS(s, len)                                                                                   \
-	(int)((len) > CONFIG_QUOTE_MAX ? CONFIG_QUOTE_MAX : (len)), (s),                                     \
-	    ((len) > CONFIG_QUOTE_MAX ? "..." : "")
 
 struct config_node {
 	enum config_node_kind kind;
@@ -71,49 +63,22 @@ struct builder {
 
 /* ---- errors ---- */
 
-__attribute__((format(printf, 2, 0))) static void error_vset(struct config_error *err, const char *fmt,
-                                                             va_list ap)
+void config_error_set(struct config_error *err, const char *fmt, ...)
 {
+	va_list ap;
+
 	if (!err)
 		return;
+	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof err->message, fmt, ap);
+	va_end(ap);
 	/* Keys and values may hold newlines or escapes; the message must stay one printable line. */
 	for (char *p = err->message; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
 }
 
-__attribute__((format(printf, 2, 3))) static void error_set(struct config_error *err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	error_vset(err, fmt, ap);
-	va_end(ap);
-}
-
-void config_error_at(struct config_error *err, const struct config_node *n, const char *path, const char *fmt,
-                     ...)
-{
-	char msg[sizeof err->message];
-	va_list ap;
-
-	if (!err)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (!path)
-		path = "";
-	const char *sep = *path ? ": " : "";
-	if (!n)
-		error_set(err, "%s%s%s", path, sep, msg);
-	else if (n->line == 0)
-		error_set(err, "%s: %s%s%s", n->origin, path, sep, msg);
-	else
-		error_set(err, "%s:%u: %s%s%s", n->origin, n->line, path, sep, msg);
-}
-
-static const char *kind_name(enum config_node_kind kind)
+const char *config_kind_name(enum config_node_kind kind)
 {
 	switch (kind) {
 	case CONFIG_SCALAR:
@@ -269,9 +234,9 @@ __attribute__((format(printf, 3, 4))) static void builder_fail(struct builder *b
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (b->set_path)
-		error_set(b->err, CONFIG_SET_ORIGIN ": %s: %s", b->set_path, msg);
+		config_error_set(b->err, CONFIG_SET_ORIGIN ": %s: %s", b->set_path, msg);
 	else
-		error_set(b->err, "%s:%u: %s", b->origin, line, msg);
+		config_error_set(b->err, "%s:%u: %s", b->origin, line, msg);
 }
 
 static struct config_node *builder_node(struct builder *b, enum config_node_kind kind, unsigned line)
@@ -363,9 +328,10 @@ static int builder_root_kind(struct builder *b, enum config_node_kind kind, unsi
 	if (b->depth > 0 || kind == b->root_kind)
 		return 0;
 	if (b->set_path)
-		builder_fail(b, line, "expected a list like [25, 587], got %s", kind_name(kind));
+		builder_fail(b, line, "expected a list like [25, 587], got %s", config_kind_name(kind));
 	else
-		builder_fail(b, line, "the top level must be a map of sections, got %s", kind_name(kind));
+		builder_fail(b, line, "the top level must be a map of sections, got %s",
+		             config_kind_name(kind));
 	return -1;
 }
 
@@ -418,7 +384,7 @@ static int builder_open(struct builder *b, enum config_node_kind kind, unsigned 
 	struct builder_frame *top = builder_top(b);
 
 	if (top && top->node->kind == CONFIG_MAP && !top->key) {
-		builder_fail(b, line, "map keys must be scalars, got %s", kind_name(kind));
+		builder_fail(b, line, "map keys must be scalars, got %s", config_kind_name(kind));
 		return -1;
 	}
 	if (builder_root_kind(b, kind, line) != 0)
@@ -654,12 +620,12 @@ struct config *config_load_buffer(const char *data, size_t len, const char *orig
 	if (!origin)
 		origin = "(buffer)";
 	if (len > CONFIG_MAX_FILE) {
-		error_set(err, "%s: larger than %d bytes", origin, CONFIG_MAX_FILE);
+		config_error_set(err, "%s: larger than %d bytes", origin, CONFIG_MAX_FILE);
 		return NULL;
 	}
 	cfg = config_alloc(origin);
 	if (!cfg) {
-		error_set(err, "%s: out of memory", origin);
+		config_error_set(err, "%s: out of memory", origin);
 		return NULL;
 	}
 	b = (struct builder){.origin = cfg->origin,
@@ -693,13 +659,13 @@ static char *read_capped(const char *path, size_t *len, struct config_error *err
 	size_t used = 0, cap = 0;
 
 	if (!f) {
-		error_set(err, "%s: %s", path, strerror(errno));
+		config_error_set(err, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	for (;;) {
 		if (used == cap) {
 			if (cap > CONFIG_MAX_FILE) {
-				error_set(err, "%s: larger than %d bytes", path, CONFIG_MAX_FILE);
+				config_error_set(err, "%s: larger than %d bytes", path, CONFIG_MAX_FILE);
 				goto fail;
 			}
 			size_t grown = cap ? cap * 2 : 64 * 1024;
@@ -707,7 +673,7 @@ static char *read_capped(const char *path, size_t *len, struct config_error *err
 				grown = (size_t)CONFIG_MAX_FILE + 1;
 			char *p = realloc(buf, grown);
 			if (!p) {
-				error_set(err, "%s: out of memory", path);
+				config_error_set(err, "%s: out of memory", path);
 				goto fail;
 			}
 			buf = p;
@@ -719,7 +685,7 @@ static char *read_capped(const char *path, size_t *len, struct config_error *err
 			break;
 	}
 	if (ferror(f)) {
-		error_set(err, "%s: %s", path, strerror(errno));
+		config_error_set(err, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	fclose(f);
@@ -763,7 +729,7 @@ static int set_walk(struct config *cfg, const char *path, struct set_point *at, 
 		size_t len = strlen(rest);
 		struct config_node *c = map_find(map, rest, len);
 		if (c && c->kind == CONFIG_MAP) {
-			error_set(err, CONFIG_SET_ORIGIN ": %s is a section, not a value", path);
+			config_error_set(err, CONFIG_SET_ORIGIN ": %s is a section, not a value", path);
 			return -1;
 		}
 		const char *dot = memchr(rest, '.', len);
@@ -773,7 +739,8 @@ static int set_walk(struct config *cfg, const char *path, struct set_point *at, 
 			return 0;
 		}
 		if (section->kind != CONFIG_MAP) {
-			error_set(err, CONFIG_SET_ORIGIN ": %.*s is not a section", (int)(dot - path), path);
+			config_error_set(err, CONFIG_SET_ORIGIN ": %.*s is not a section", (int)(dot - path),
+			                 path);
 			return -1;
 		}
 		map = section;
@@ -797,7 +764,8 @@ static struct config_node *set_value(const char *path, const char *value, size_t
 	size_t len = strlen(value);
 
 	if (len > CONFIG_MAX_SCALAR) {
-		error_set(err, CONFIG_SET_ORIGIN ": %s: value longer than %d bytes", path, CONFIG_MAX_SCALAR);
+		config_error_set(err, CONFIG_SET_ORIGIN ": %s: value longer than %d bytes", path,
+		                 CONFIG_MAX_SCALAR);
 		return NULL;
 	}
 	if (value[0] != '[') {
@@ -805,8 +773,8 @@ static struct config_node *set_value(const char *path, const char *value, size_t
 		if (n)
 			n->scalar = strdup(value);
 		if (!n || !n->scalar) {
-			error_set(err, CONFIG_SET_ORIGIN ": %s: %s", path,
-			          max_nodes ? "out of memory" : "too many nodes");
+			config_error_set(err, CONFIG_SET_ORIGIN ": %s: %s", path,
+			                 max_nodes ? "out of memory" : "too many nodes");
 			node_free(n);
 			return NULL;
 		}
@@ -825,7 +793,7 @@ static struct config_node *set_value(const char *path, const char *value, size_t
 		return NULL;
 	}
 	if (!b.root) /* cannot happen for text starting with '[', but never hand back NULL silently */
-		error_set(err, CONFIG_SET_ORIGIN ": %s: expected a list like [25, 587]", path);
+		config_error_set(err, CONFIG_SET_ORIGIN ": %s: expected a list like [25, 587]", path);
 	return b.root;
 }
 
@@ -898,21 +866,21 @@ int config_set(struct config *cfg, const char *assignment, struct config_error *
 
 	if (!eq || eq == assignment) {
 		size_t len = assignment ? strlen(assignment) : 0;
-		error_set(err, CONFIG_SET_ORIGIN ": expected KEY=VALUE, got " QUOTED,
-		          QUOTE_ARGS(assignment ? assignment : "", len));
+		config_error_set(err, CONFIG_SET_ORIGIN ": expected KEY=VALUE, got " QUOTED,
+		                 QUOTE_ARGS(assignment ? assignment : "", len));
 		return -1;
 	}
 	size_t plen = (size_t)(eq - assignment);
 	if (!parts_valid(assignment, plen)) {
-		error_set(err,
-		          CONFIG_SET_ORIGIN ": " QUOTED
-		                            " is not a valid key (empty part, or one over %d bytes)",
-		          QUOTE_ARGS(assignment, plen), CONFIG_MAX_KEY);
+		config_error_set(err,
+		                 CONFIG_SET_ORIGIN ": " QUOTED
+		                                   " is not a valid key (empty part, or one over %d bytes)",
+		                 QUOTE_ARGS(assignment, plen), CONFIG_MAX_KEY);
 		return -1;
 	}
 	path = strndup(assignment, plen);
 	if (!path) {
-		error_set(err, CONFIG_SET_ORIGIN ": out of memory");
+		config_error_set(err, CONFIG_SET_ORIGIN ": out of memory");
 		return -1;
 	}
 	if (set_walk(cfg, path, &at, err) != 0)
@@ -920,8 +888,8 @@ int config_set(struct config *cfg, const char *assignment, struct config_error *
 	/* Maps to create: one per dot of `rest`, unless an existing value is replaced. */
 	size_t new_maps = at.old ? 0 : count_dots(at.rest);
 	if (at.depth + new_maps > CONFIG_MAX_DEPTH) {
-		error_set(err, CONFIG_SET_ORIGIN ": %s: nested deeper than %d levels", path,
-		          CONFIG_MAX_DEPTH);
+		config_error_set(err, CONFIG_SET_ORIGIN ": %s: nested deeper than %d levels", path,
+		                 CONFIG_MAX_DEPTH);
 		goto fail;
 	}
 	size_t used = cfg->nodes + new_maps;
@@ -936,7 +904,7 @@ int config_set(struct config *cfg, const char *assignment, struct config_error *
 	} else {
 		value = set_wrap(value, at.rest);
 		if (!value || node_grow(at.map) != 0) {
-			error_set(err, CONFIG_SET_ORIGIN ": %s: out of memory", path);
+			config_error_set(err, CONFIG_SET_ORIGIN ": %s: out of memory", path);
 			goto fail;
 		}
 		map_insert(at.map, value);
@@ -1036,269 +1004,4 @@ size_t config_node_flatten(const struct config_node *map, config_visit_fn visit,
 		return 0;
 	flatten_walk(&f, map, 0);
 	return f.visited;
-}
-
-/* ---- typed getters ---- */
-
-/* 1 with *node set when a scalar is at path, 0 when nothing is, -1 (err filled) for a map or list. */
-static int get_scalar(const struct config *cfg, const char *path, const char *expected,
-                      const struct config_node **node, struct config_error *err)
-{
-	const struct config_node *n = config_lookup(cfg, path);
-	if (!n)
-		return 0;
-	if (n->kind != CONFIG_SCALAR) {
-		config_error_at(err, n, path, "expected %s, got %s", expected, kind_name(n->kind));
-		return -1;
-	}
-	*node = n;
-	return 1;
-}
-
-/*
- * Decimal digits only. strtoull would also take leading spaces, a sign
- * ("-1" wraps to UINT64_MAX) and trailing junk, so we accumulate by hand,
- * checking overflow before each step. 0, or -1 for a non-digit or overflow.
- */
-static int parse_u64(const char *s, size_t len, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (len == 0)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		unsigned d = (unsigned)(s[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
-}
-
-struct unit {
-	const char *name;
-	uint64_t factor;
-};
-
-static const struct unit size_units[] = {
-    {"", 1},
-    {"k", 1ull << 10},
-    {"kb", 1ull << 10},
-    {"kib", 1ull << 10},
-    {"m", 1ull << 20},
-    {"mb", 1ull << 20},
-    {"mib", 1ull << 20},
-    {"g", 1ull << 30},
-    {"gb", 1ull << 30},
-    {"gib", 1ull << 30},
-    {NULL, 0},
-};
-
-static const struct unit time_units[] = {
-    {"", 1}, {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}, {NULL, 0},
-};
-
-/* Digits then an optional unit from the table: 0, -1 when malformed, -2 when it overflows. */
-static int parse_with_unit(const char *s, const struct unit *units, uint64_t *out)
-{
-	size_t digits = strspn(s, "0123456789");
-	uint64_t v;
-
-	if (digits == 0)
-		return -1;
-	const struct unit *u = units;
-	while (u->name && strcasecmp(s + digits, u->name) != 0)
-		u++;
-	if (!u->name)
-		return -1;
-	if (parse_u64(s, digits, &v) != 0 || v > UINT64_MAX / u->factor)
-		return -2;
-	*out = v * u->factor;
-	return 0;
-}
-
-int config_get_bool(const struct config *cfg, const char *path, bool def, bool *out, struct config_error *err)
-{
-	static const char *const yes[] = {"true", "yes", "on", "1"};
-	static const char *const no[] = {"false", "no", "off", "0"};
-	const struct config_node *n = NULL;
-	int found = get_scalar(cfg, path, "true or false", &n, err);
-
-	if (found <= 0) {
-		if (found == 0)
-			*out = def;
-		return found;
-	}
-	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
-		if (strcasecmp(n->scalar, yes[i]) == 0 || strcasecmp(n->scalar, no[i]) == 0) {
-			*out = strcasecmp(n->scalar, yes[i]) == 0;
-			return 0;
-		}
-	}
-	config_error_at(err, n, path, "expected true or false, got " QUOTED,
-	                QUOTE_ARGS(n->scalar, strlen(n->scalar)));
-	return -1;
-}
-
-int config_get_u64(const struct config *cfg, const char *path, uint64_t def, uint64_t min, uint64_t max,
-                   uint64_t *out, struct config_error *err)
-{
-	const struct config_node *n = NULL;
-	int found = get_scalar(cfg, path, "a number", &n, err);
-	uint64_t v;
-
-	if (found <= 0) {
-		if (found == 0)
-			*out = def;
-		return found;
-	}
-	size_t len = strlen(n->scalar);
-	if (parse_u64(n->scalar, len, &v) != 0 || v < min || v > max) {
-		config_error_at(err, n, path,
-		                "expected a number from %" PRIu64 " to %" PRIu64 ", got " QUOTED, min, max,
-		                QUOTE_ARGS(n->scalar, len));
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-/* The getters for sizes and durations differ only in their units and wording. */
-static int get_with_unit(const struct config *cfg, const char *path, uint64_t def, uint64_t *out,
-                         const struct unit *units, const char *what, const char *example,
-                         struct config_error *err)
-{
-	const struct config_node *n = NULL;
-	int found = get_scalar(cfg, path, what, &n, err);
-
-	if (found <= 0) {
-		if (found == 0)
-			*out = def;
-		return found;
-	}
-	size_t len = strlen(n->scalar);
-	switch (parse_with_unit(n->scalar, units, out)) {
-	case 0:
-		return 0;
-	case -2:
-		config_error_at(err, n, path, QUOTED " does not fit in 64 bits", QUOTE_ARGS(n->scalar, len));
-		return -1;
-	default:
-		config_error_at(err, n, path, "expected %s such as %s, got " QUOTED, what, example,
-		                QUOTE_ARGS(n->scalar, len));
-		return -1;
-	}
-}
-
-int config_get_size(const struct config *cfg, const char *path, uint64_t def, uint64_t *out,
-                    struct config_error *err)
-{
-	return get_with_unit(cfg, path, def, out, size_units, "a size", "65536, 64kb or 32mib", err);
-}
-
-int config_get_seconds(const struct config *cfg, const char *path, uint64_t def, uint64_t *out,
-                       struct config_error *err)
-{
-	return get_with_unit(cfg, path, def, out, time_units, "a duration", "30, 30s, 5m, 2h or 1d", err);
-}
-
-int config_get_string(const struct config *cfg, const char *path, const char *def, const char **out,
-                      struct config_error *err)
-{
-	const struct config_node *n = NULL;
-	int found = get_scalar(cfg, path, "a string", &n, err);
-
-	if (found <= 0) {
-		if (found == 0)
-			*out = def;
-		return found;
-	}
-	*out = n->scalar;
-	return 0;
-}
-
-/* One port, given as pointer and length; fills *err naming `n` when it is not 1..65535. */
-static int port_parse(const struct config_node *n, const char *path, const char *s, size_t len, uint16_t *out,
-                      struct config_error *err)
-{
-	uint64_t v;
-
-	if (parse_u64(s, len, &v) != 0 || v < 1 || v > 65535) {
-		config_error_at(err, n, path, "expected a port from 1 to 65535, got " QUOTED,
-		                QUOTE_ARGS(s, len));
-		return -1;
-	}
-	*out = (uint16_t)v;
-	return 0;
-}
-
-/* "25, 587,2525": ports between commas, blanks around each allowed. */
-static int ports_from_scalar(const struct config_node *n, const char *path, uint16_t *out, size_t cap,
-                             size_t *count, struct config_error *err)
-{
-	const char *p = n->scalar;
-	size_t k = 0;
-
-	for (;;) {
-		const char *comma = strchr(p, ',');
-		const char *end = comma ? comma : p + strlen(p);
-		while (p < end && (*p == ' ' || *p == '\t'))
-			p++;
-		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
-			end--;
-		if (k == cap) {
-			config_error_at(err, n, path, "more than %zu ports", cap);
-			return -1;
-		}
-		if (port_parse(n, path, p, (size_t)(end - p), &out[k], err) != 0)
-			return -1;
-		k++;
-		if (!comma)
-			break;
-		p = comma + 1;
-	}
-	*count = k;
-	return 0;
-}
-
-int config_get_ports(const struct config *cfg, const char *path, const uint16_t *def, size_t ndef,
-                     uint16_t *out, size_t cap, size_t *count, struct config_error *err)
-{
-	const struct config_node *n = config_lookup(cfg, path);
-
-	if (!n) {
-		if (ndef > cap) {
-			config_error_at(err, NULL, path, "more than %zu default ports", cap);
-			return -1;
-		}
-		if (ndef)
-			memcpy(out, def, ndef * sizeof *out);
-		*count = ndef;
-		return 0;
-	}
-	if (n->kind == CONFIG_SCALAR)
-		return ports_from_scalar(n, path, out, cap, count, err);
-	if (n->kind == CONFIG_MAP) {
-		config_error_at(err, n, path, "expected a list of ports, got a map");
-		return -1;
-	}
-	if (n->count > cap) {
-		config_error_at(err, n, path, "more than %zu ports", cap);
-		return -1;
-	}
-	for (size_t i = 0; i < n->count; i++) {
-		const struct config_node *item = n->children[i];
-		if (item->kind != CONFIG_SCALAR) {
-			config_error_at(err, item, path, "expected a port from 1 to 65535, got %s",
-			                kind_name(item->kind));
-			return -1;
-		}
-		if (port_parse(item, path, item->scalar, strlen(item->scalar), &out[i], err) != 0)
-			return -1;
-	}
-	*count = n->count;
-	return 0;
 }

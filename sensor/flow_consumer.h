@@ -3,10 +3,10 @@
  *
  * For each flow the tracker calls open() once (roles may still swap until the
  * first payload byte, so look at f->client/f->server only from data() on),
- * then data() and gap() with in-order bytes per direction, then close() exactly
- * once when the flow leaves the table. data()/gap() may answer STREAM_DONE: the
- * flow then skips reassembly for good, later packets only update counters.
- * The consumer owns what open() returned and frees it in close().
+ * then data() and gap() with in-order bytes per direction. data()/gap() may
+ * answer STREAM_DONE: the flow then skips reassembly for good, later packets
+ * only update counters. The end of a flow goes through the flow table's end
+ * hook (flow_table_new), whose owner frees what open() returned.
  */
 #ifndef TLSOBS_FLOW_CONSUMER_H
 #define TLSOBS_FLOW_CONSUMER_H
@@ -20,7 +20,6 @@ struct flow_consumer {
 	void *(*open)(void *ctx, struct flow *f);
 	enum stream_verdict (*data)(void *state, struct flow *f, enum flow_dir dir, const uint8_t *p, size_t n);
 	enum stream_verdict (*gap)(void *state, struct flow *f, enum flow_dir dir, uint64_t n);
-	void (*close)(void *ctx, void *state, struct flow *f, enum flow_close_reason reason);
 	void *ctx;
 };
 

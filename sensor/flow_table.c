@@ -204,13 +204,14 @@ void flow_table_end(struct flow_table *t, struct flow *f, enum flow_close_reason
 
 static void leave_emergency_if_recovered(struct flow_table *t)
 {
-	if (t->emergency && t->memcap.used < t->memcap.cap / 100 * t->settings.recovery_percent) {
+	if (t->emergency && t->memcap.used < t->memcap.cap / 100 * t->settings.recovery_percent +
+						     t->memcap.cap % 100 * t->settings.recovery_percent / 100) {
 		t->emergency = false;
 		t->stats.emergency_left++;
 	}
 }
 
-void flow_table_expire(struct flow_table *t, uint64_t now_us)
+static void expire_idle(struct flow_table *t, uint64_t now_us)
 {
 	const uint64_t *timeout = t->emergency ? t->settings.emergency_timeout_us : t->settings.timeout_us;
 	for (int s = 0; s < FLOW_STATE_COUNT; s++) {
@@ -218,6 +219,11 @@ void flow_table_expire(struct flow_table *t, uint64_t now_us)
 		while ((f = t->lists[s].head) != NULL && f->last_us + timeout[s] <= now_us)
 			flow_table_end(t, f, FLOW_CLOSE_TIMEOUT);
 	}
+}
+
+void flow_table_expire(struct flow_table *t, uint64_t now_us)
+{
+	expire_idle(t, now_us);
 	leave_emergency_if_recovered(t);
 }
 
@@ -242,8 +248,7 @@ static bool reserve_flow_memory(struct flow_table *t, uint64_t now_us)
 	if (!t->emergency) {
 		t->emergency = true;
 		t->stats.emergency_entered++;
-		flow_table_expire(t, now_us);
-		t->emergency = true; /* expiry may have judged us recovered; stay until the next check */
+		expire_idle(t, now_us); /* no recovery check here: stay in emergency until the next expiry */
 		if (memcap_reserve(&t->memcap, sizeof(struct flow)))
 			return true;
 	}

@@ -44,8 +44,8 @@ void flow_table_free(struct flow_table *t, enum flow_close_reason reason);
 /* The flow this packet belongs to and the packet's direction in it, or NULL. */
 struct flow *flow_table_find(struct flow_table *t, const struct decoded_packet *p, enum flow_dir *dir);
 /*
- * A new flow for this packet, roles decided from its flags and `server_port`
- * hint (nonzero: the packet's port that is a service port). NULL when no memory
+ * A new flow for this packet, roles decided from its flags, then from which of
+ * its ports is a service (mail) port, then by guess (the lower port). NULL when no memory
  * could be found (counted in stats.refused). *dir gets the packet's direction.
  */
 struct flow *flow_table_create(struct flow_table *t, const struct decoded_packet *p, bool dst_is_service,
@@ -56,7 +56,7 @@ void flow_table_touch(struct flow_table *t, struct flow *f, enum flow_state stat
 void flow_table_end(struct flow_table *t, struct flow *f, enum flow_close_reason reason);
 /* Ends every flow with `reason` (end of capture, shutdown); the table stays usable. */
 void flow_table_end_all(struct flow_table *t, enum flow_close_reason reason);
-/* Ends flows idle longer than their state's timeout at packet time now_us. */
+/* Ends flows idle for their state's timeout or longer at packet time now_us. */
 void flow_table_expire(struct flow_table *t, uint64_t now_us);
 
 struct memcap *flow_table_memcap(struct flow_table *t);

@@ -76,17 +76,33 @@ static int add_arg(char **list, size_t *n, char *value, const char *opt)
 	return 0;
 }
 
+/*
+ * The option getopt stopped at. A short one is named by optopt: argv[optind - 1]
+ * is the previous word while getopt is inside a bundle ("-T -xv" stops at x with
+ * optind still on "-xv"). Long options have values >= 256, so optopt is 0 or
+ * >= 256 for them and their word is argv[optind - 1].
+ */
+static const char *bad_option(char **argv, char *buf, size_t len)
+{
+	if (optopt > 0 && optopt < 256) {
+		snprintf(buf, len, "-%c", optopt);
+		return buf;
+	}
+	return argv[optind - 1];
+}
+
 /* 0 to go on, 1 when the run is already done (-h, -V), -1 on a usage error. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_SET = 256, OPT_DUMP_STREAMS };
+	enum { OPT_SET = 256, OPT_DUMP_STREAMS, OPT_HELP, OPT_VERSION };
 	static const struct option longopts[] = {
 		{"set", required_argument, NULL, OPT_SET},
 		{"dump-streams", required_argument, NULL, OPT_DUMP_STREAMS},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, OPT_HELP},
+		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
 	};
+	char name[8];
 	int c, rc = 0;
 	opterr = 0;
 	while (rc == 0 && (c = getopt_long(argc, argv, ":r:i:c:f:o:Tu:g:vqVh", longopts, NULL)) != -1) {
@@ -103,13 +119,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'v': o->verbosity++; break;
 		case 'q': o->verbosity = -1; break;
 		case OPT_DUMP_STREAMS: o->dump_dir = optarg; break;
-		case 'V': printf("tlsobs %s\n", TLSOBS_VERSION); return 1;
-		case 'h': usage(stdout); return 1;
+		case 'V':
+		case OPT_VERSION: printf("tlsobs %s\n", TLSOBS_VERSION); return 1;
+		case 'h':
+		case OPT_HELP: usage(stdout); return 1;
 		case ':':
-			fprintf(stderr, "tlsobs: %s needs a value (see tlsobs -h)\n", argv[optind - 1]);
+			fprintf(stderr, "tlsobs: %s needs a value (see tlsobs -h)\n",
+				bad_option(argv, name, sizeof name));
 			return -1;
 		default:
-			fprintf(stderr, "tlsobs: unknown option '%s' (see tlsobs -h)\n", argv[optind - 1]);
+			fprintf(stderr, "tlsobs: unknown option '%s' (see tlsobs -h)\n",
+				bad_option(argv, name, sizeof name));
 			return -1;
 		}
 	}

@@ -8,11 +8,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "outputs/alert_event.h"
 #include "outputs/json_writer.h"
 #include "outputs/session_event.h"
+#include "rules/rules_engine.h"
 #include "rules/session.h"
 #include "sensor/flow_consumer.h"
 #include "sensor/flow_table.h"
+#include "sensor/mail_session.h"
 #include "sensor/stream_dump.h"
 #include "sensor/tcp_tracker.h"
 
@@ -22,12 +25,15 @@ enum { SENSOR_JSON_MAX_STRING = 4096 };
 
 struct sensor {
 	struct sensor_settings settings;
-	uint8_t service_port[65536 / 8]; /* bitmap: SMTP and implicit-TLS ports */
+	uint8_t service_port[65536 / 8];      /* bitmap: SMTP and implicit-TLS ports */
+	uint8_t implicit_tls_port[65536 / 8]; /* bitmap: TLS from the first byte */
 	struct flow_table *flows;
 	struct flow_consumer consumer;
 	struct output *const *outputs;
 	size_t noutputs;
 	const char *dump_dir;
+	struct rules_engine *rules;
+	struct session *scratch; /* the session being finished: one at a time, too large for the stack */
 	struct json_writer json;
 	struct event_context event_ctx;
 	char hostname[256];
@@ -40,11 +46,18 @@ struct sensor {
 struct flow_record {
 	struct sensor *sensor;
 	struct stream_dump *dump;
+	struct mail_session *mail; /* created at the first payload byte, so half-open floods cost nothing */
+	bool mail_failed;
 };
+
+static bool port_in(const uint8_t *bitmap, uint16_t port)
+{
+	return bitmap[port / 8] & (1u << (port % 8));
+}
 
 static bool is_service_port(const struct sensor *s, uint16_t port)
 {
-	return s->service_port[port / 8] & (1u << (port % 8));
+	return port_in(s->service_port, port);
 }
 
 static uint64_t wall_clock_us(void)
@@ -66,20 +79,38 @@ static void *record_open(void *ctx, struct flow *f)
 	return r;
 }
 
+static struct mail_session *mail_of(struct flow_record *r, const struct flow *f)
+{
+	if (!r->mail && !r->mail_failed) {
+		bool implicit = port_in(r->sensor->implicit_tls_port, f->server.port);
+		r->mail = mail_session_new(implicit, &r->sensor->settings.smtp);
+		r->mail_failed = r->mail == NULL;
+	}
+	return r->mail;
+}
+
 static enum stream_verdict record_data(void *state, struct flow *f, enum flow_dir dir, const uint8_t *p, size_t n)
 {
 	struct flow_record *r = state;
-	if (r && r->dump && stream_dump_write(r->dump, f, dir, p, n) != 0) {
+	if (!r)
+		return STREAM_DONE;
+	if (r->dump && stream_dump_write(r->dump, f, dir, p, n) != 0) {
 		/* Count, and stop dumping this flow rather than write a file with holes. */
 		r->sensor->stats.dump_errors++;
 		stream_dump_free(r->dump);
 		r->dump = NULL;
 	}
-	return STREAM_CONTINUE;
+	struct mail_session *m = mail_of(r, f);
+	enum stream_verdict v = m ? mail_session_data(m, dir, p, n) : STREAM_DONE;
+	/* Dumping wants every byte; otherwise a decided handshake ends reassembly. */
+	return r->dump ? STREAM_CONTINUE : v;
 }
 
 static enum stream_verdict record_gap(void *state, struct flow *f, enum flow_dir dir, uint64_t n)
 {
+	struct flow_record *r = state;
+	if (r && r->mail)
+		mail_session_gap(r->mail, dir, n);
 	return STREAM_CONTINUE;
 }
 
@@ -128,7 +159,37 @@ static void emit(struct sensor *s, const char *dataset, const struct ip_addr *ke
 		s->stats.events_dropped++;
 }
 
-/* flow_table's end hook: last bytes out, then the session event. */
+static const char *protocol_of(const struct sensor *s, const struct flow *f)
+{
+	/* 465 is SMTP over TLS; other implicit-TLS ports (443 in tests) carry plain TLS as far as we know. */
+	bool implicit = port_in(s->implicit_tls_port, f->server.port);
+	return implicit && f->server.port != 465 ? "tls" : "smtp";
+}
+
+/* The session event, then one alert event per alert, all from the same session record. */
+static void report_session(struct sensor *s, const struct flow *f, struct flow_record *r, enum flow_close_reason reason)
+{
+	struct session *sess = s->scratch;
+	fill_session(s, sess, f, reason);
+	sess->protocol = protocol_of(s, f);
+	sess->implicit_tls = port_in(s->implicit_tls_port, f->server.port);
+	if (r && r->mail) {
+		mail_session_end(r->mail, f->side[0].rst || f->side[1].rst);
+		mail_session_fill(r->mail, sess);
+	}
+	rules_engine_evaluate(s->rules, sess);
+	uint64_t created = wall_clock_us();
+	session_event_write(&s->json, sess, &s->event_ctx, created);
+	emit(s, "tlsobs.session", &sess->server.ip);
+	for (unsigned i = 0; i < sess->alerts.count; i++) {
+		alert_event_write(&s->json, sess, &sess->alerts.items[i], &s->event_ctx, created);
+		emit(s, "tlsobs.alert", &sess->server.ip);
+	}
+	s->stats.alerts += sess->alerts.count;
+	s->stats.sessions_reported++;
+}
+
+/* flow_table's end hook: last bytes out, then the session and its alerts. */
 static void flow_ended(void *ctx, struct flow *f, enum flow_close_reason reason)
 {
 	struct sensor *s = ctx;
@@ -138,26 +199,22 @@ static void flow_ended(void *ctx, struct flow *f, enum flow_close_reason reason)
 		s->stats.gaps += f->side[d].stream.gaps;
 		s->stats.gap_bytes += f->side[d].stream.gap_bytes;
 	}
-	if (tcp_tracker_answered(f)) {
-		struct session sess;
-		fill_session(s, &sess, f, reason);
-		session_event_write(&s->json, &sess, &s->event_ctx, wall_clock_us());
-		emit(s, "tlsobs.session", &sess.server.ip);
-		s->stats.sessions_reported++;
-	} else {
+	if (tcp_tracker_answered(f))
+		report_session(s, f, r, reason);
+	else
 		s->stats.sessions_unanswered++;
-	}
 	if (r) {
 		stream_dump_free(r->dump);
+		mail_session_free(r->mail);
 		free(r);
 	}
 	f->consumer_state = NULL;
 }
 
-static void mark_ports(struct sensor *s, const uint16_t *ports, size_t n)
+static void mark_ports(uint8_t *bitmap, const uint16_t *ports, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		s->service_port[ports[i] / 8] |= (uint8_t)(1u << (ports[i] % 8));
+		bitmap[ports[i] / 8] |= (uint8_t)(1u << (ports[i] % 8));
 }
 
 struct sensor *sensor_new(const struct sensor_settings *settings, struct output *const *outputs, size_t noutputs,
@@ -170,12 +227,15 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 	s->outputs = outputs;
 	s->noutputs = noutputs;
 	s->dump_dir = dump_dir;
-	mark_ports(s, settings->smtp_ports, settings->n_smtp_ports);
-	mark_ports(s, settings->implicit_tls_ports, settings->n_implicit_tls_ports);
-	s->consumer = (struct flow_consumer){record_open, record_data, record_gap, NULL, s};
+	mark_ports(s->service_port, settings->smtp_ports, settings->n_smtp_ports);
+	mark_ports(s->service_port, settings->implicit_tls_ports, settings->n_implicit_tls_ports);
+	mark_ports(s->implicit_tls_port, settings->implicit_tls_ports, settings->n_implicit_tls_ports);
+	s->consumer = (struct flow_consumer){record_open, record_data, record_gap, s};
 	s->flows = flow_table_new(&settings->flow, flow_ended, s);
-	if (!s->flows) {
-		free(s);
+	s->rules = rules_engine_new(&settings->rules);
+	s->scratch = malloc(sizeof *s->scratch);
+	if (!s->flows || !s->rules || !s->scratch) {
+		sensor_free(s);
 		return NULL;
 	}
 	json_writer_init(&s->json, SENSOR_JSON_MAX_STRING);
@@ -257,6 +317,7 @@ void sensor_print_summary(const struct sensor *s, const struct capture_stats *cs
 	fprintf(out, "tlsobs: sessions: %" PRIu64 " reported, %" PRIu64 " unanswered; reassembly gaps: %" PRIu64
 		     " (%" PRIu64 " bytes); events dropped: %" PRIu64 "\n",
 		st->sessions_reported, st->sessions_unanswered, st->gaps, st->gap_bytes, st->events_dropped);
+	fprintf(out, "tlsobs: alerts: %" PRIu64 "\n", st->alerts);
 	if (st->dump_errors)
 		fprintf(out, "tlsobs: --dump-streams: %" PRIu64 " flows could not be written\n", st->dump_errors);
 	if (live)
@@ -272,6 +333,8 @@ void sensor_free(struct sensor *s)
 	if (!s)
 		return;
 	flow_table_free(s->flows, FLOW_CLOSE_SHUTDOWN);
+	rules_engine_free(s->rules);
+	free(s->scratch);
 	json_writer_release(&s->json);
 	free(s);
 }

@@ -24,6 +24,7 @@ struct sensor_stats {
 	uint64_t other_ports;     /* TCP not touching a mail port */
 	uint64_t stray_segments;  /* no flow, and neither SYN nor payload: the tail of a flow we did not see */
 	uint64_t sessions_reported, sessions_unanswered;
+	uint64_t alerts;
 	uint64_t gaps, gap_bytes;
 	uint64_t events_dropped; /* could not be serialised or written anywhere */
 	uint64_t dump_errors;

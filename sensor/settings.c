@@ -9,6 +9,12 @@ static const char *const known_keys[] = {
 	"capture.promiscuous",
 	"capture.buffer_size",
 	"smtp.ports",
+	"smtp.max_line",
+	"smtp.keep_local_parts",
+	"detection.fallback_window",
+	"detection.history.ttl",
+	"detection.history.max_servers",
+	"detection.history.max_pairs",
 	"tls.implicit_ports",
 	"flow.memcap",
 	"flow.hash_size",
@@ -77,6 +83,24 @@ static int load_flow(const struct config *cfg, struct flow_table_settings *f, st
 	return 0;
 }
 
+static int load_smtp_and_rules(const struct config *cfg, struct sensor_settings *out, struct config_error *err)
+{
+	uint64_t max_line, window, ttl, servers, pairs;
+	if (config_get_u64(cfg, "smtp.max_line", SMTP_DEFAULT_MAX_LINE, 512, 65536, &max_line, err) != 0 ||
+	    config_get_bool(cfg, "smtp.keep_local_parts", false, &out->smtp.keep_local_parts, err) != 0 ||
+	    config_get_seconds(cfg, "detection.fallback_window", 15 * 60, &window, err) != 0 ||
+	    config_get_seconds(cfg, "detection.history.ttl", 30 * 86400, &ttl, err) != 0 ||
+	    config_get_u64(cfg, "detection.history.max_servers", 100000, 16, 10000000, &servers, err) != 0 ||
+	    config_get_u64(cfg, "detection.history.max_pairs", 100000, 16, 10000000, &pairs, err) != 0)
+		return -1;
+	out->smtp.max_line = max_line;
+	out->rules.fallback_window_us = window * 1000000u;
+	out->rules.history_ttl_us = ttl * 1000000u;
+	out->rules.history_max_servers = servers;
+	out->rules.history_max_pairs = pairs;
+	return 0;
+}
+
 int settings_load(const struct config *cfg, struct sensor_settings *out, struct config_error *err)
 {
 	memset(out, 0, sizeof *out);
@@ -88,7 +112,7 @@ int settings_load(const struct config *cfg, struct sensor_settings *out, struct 
 			     &out->n_smtp_ports, err) != 0 ||
 	    config_get_ports(cfg, "tls.implicit_ports", default_implicit_tls_ports, 1, out->implicit_tls_ports,
 			     SETTINGS_MAX_PORTS, &out->n_implicit_tls_ports, err) != 0 ||
-	    load_flow(cfg, &out->flow, err) != 0)
+	    load_flow(cfg, &out->flow, err) != 0 || load_smtp_and_rules(cfg, out, err) != 0)
 		return -1;
 	if (buffer_size > (1u << 30)) {
 		config_error_at(err, config_lookup(cfg, "capture.buffer_size"), "capture.buffer_size",
@@ -127,12 +151,16 @@ static size_t check_node(const struct config_node *n, const char *path, void (*r
 		snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", config_node_key(child));
 		if (is_known(sub))
 			continue;
-		if (config_node_kind(child) == CONFIG_MAP && is_known_section(sub)) {
+		bool section = is_known_section(sub);
+		if (section && config_node_kind(child) == CONFIG_MAP) {
 			unknown += check_node(child, sub, report, ctx);
 			continue;
 		}
+		/* "flow:" with every key below commented out reads as an empty scalar: an empty section. */
+		if (section && config_node_kind(child) == CONFIG_SCALAR && *config_node_scalar(child) == '\0')
+			continue;
 		struct config_error e;
-		config_error_at(&e, child, sub, "unknown setting");
+		config_error_at(&e, child, sub, section ? "expected a section of settings" : "unknown setting");
 		report(e.message, ctx);
 		unknown++;
 	}

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parsers/smtp.h"
+#include "rules/rules_engine.h"
 #include "sensor/config.h"
 #include "sensor/flow_table.h"
 
@@ -25,6 +27,8 @@ struct sensor_settings {
 	uint64_t snaplen;
 	bool promiscuous;
 	uint64_t buffer_size;
+	struct smtp_options smtp;
+	struct rules_settings rules;
 };
 
 /* Fills *out from cfg (defaults where absent). 0, or -1 with the first error in *err. */
@@ -32,7 +36,9 @@ int settings_load(const struct config *cfg, struct sensor_settings *out, struct 
 
 /*
  * Checks every key of cfg against the known ones. Calls report() for each
- * unknown key (with "file:line: key: unknown setting") and returns their number.
+ * unknown key (with "file:line: key: unknown setting") and for a known section
+ * given a value ("...: expected a section of settings"), and returns their
+ * number. A section left empty ("flow:" with its keys commented out) is fine.
  */
 size_t settings_check_unknown(const struct config *cfg, void (*report)(const char *message, void *ctx), void *ctx);
 

@@ -23,7 +23,8 @@ void tcp_tracker_segment(struct flow_table *t, struct flow *f, enum flow_dir dir
 void tcp_tracker_flush(struct flow *f);
 /* FIN or RST when the TCP exchange says so, else `table_reason` (timeout, eviction, end of capture...). */
 enum flow_close_reason tcp_tracker_close_reason(const struct flow *f, enum flow_close_reason table_reason);
-/* True when the client's SYN was answered, or data crossed: worth a session event. */
+/* True when the handshake completed, the server answered with a reset, or data crossed:
+ * worth a session event. A SYN answered only by a SYN-ACK (a half-open flood) is not. */
 bool tcp_tracker_answered(const struct flow *f);
 
 #endif

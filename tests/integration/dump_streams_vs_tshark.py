@@ -38,6 +38,8 @@ def session_gaps(events_path):
     with open(events_path) as f:
         for line in f:
             e = json.loads(line)
+            if e["event"]["dataset"] != "tlsobs.session":
+                continue
             key = (e["source"]["ip"], e["source"]["port"], e["destination"]["ip"], e["destination"]["port"])
             gaps[key] = gaps.get(key, 0) + e["tlsobs"]["flow"]["gaps"]
     return gaps

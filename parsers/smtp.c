@@ -1,0 +1,548 @@
+/*
+ * smtp.c: one SMTP conversation from both directions, fed as reassembled
+ * bytes; this file owns the feeding, the per-direction states, the queue of
+ * commands awaiting replies and the STARTTLS hand-off. Client lines are
+ * decoded in smtp_command.c, server lines in smtp_reply.c.
+ *
+ * References:
+ *   SMTP                       RFC 5321 (2.3.8 lines, 4.1.1.4 DATA and the "." line,
+ *                              4.2 replies, 4.5.2 dot-stuffing, 4.5.3.1 line lengths)
+ *   Pipelining                 RFC 2920 (3: replies come in command order; DATA,
+ *                              STARTTLS and AUTH end a group)
+ *   CHUNKING / BDAT            RFC 3030 2 (exactly n octets follow "BDAT n", no dot rule)
+ *   AUTH                       RFC 4954 4 (334 asks for one more SASL response line)
+ *   STARTTLS                   RFC 3207 4, 4.2 (TLS starts after the 220; the client
+ *                              must not send anything else before it)
+ *   Command injection          CVE-2011-0411 (clear text pipelined after STARTTLS)
+ *
+ * A conversation, and the states this parser goes through:
+ *
+ *   server                          client             client state
+ *   220 mx ESMTP             ---->                     COMMAND (the greeting answers
+ *                            <----  EHLO c.example              the first queue entry)
+ *   250-mx / 250-STARTTLS    ---->
+ *   250 CHUNKING             ---->
+ *                            <----  MAIL / RCPT / DATA (pipelined: queued in order)
+ *   250 / 250 / 354          ---->                     CONTENT from the DATA line on;
+ *                            <----  content, "."        counted as data once 354 came
+ *                            <----  BDAT 158 LAST       BDAT: 158 bytes, not lines
+ *                            <----  STARTTLS            HELD: bytes kept until the reply
+ *   220 Ready to start TLS   ---->                     TLS (both directions)
+ *
+ * Design: client bytes after DATA are treated as content at once, and only
+ * counted as data in clear when the 354 arrives (a client waits for it, RFC 2920
+ * 3.1). If the reply is not 354 the client goes back to commands; any bytes it
+ * had sent meanwhile were skipped, not parsed (CONTENT_BEFORE_354): they cannot
+ * be replayed without holding unbounded content, and a client doing that broke
+ * the RFC already. Held STARTTLS bytes are bounded by SMTP_HELD_MAX, so those
+ * are replayed as commands when STARTTLS is refused.
+ */
+#include "parsers/smtp.h"
+#include "parsers/smtp_internal.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const smtp_anomaly_names[SMTP_ANOMALY_COUNT] = {
+	[SMTP_ANOMALY_LINE_TOO_LONG] = "line_too_long",
+	[SMTP_ANOMALY_BAD_REPLY] = "bad_reply",
+	[SMTP_ANOMALY_MULTILINE_MISMATCH] = "multiline_mismatch",
+	[SMTP_ANOMALY_REPLY_WITHOUT_COMMAND] = "reply_without_command",
+	[SMTP_ANOMALY_PIPELINE_OVERFLOW] = "pipeline_overflow",
+	[SMTP_ANOMALY_BAD_BDAT] = "bad_bdat",
+	[SMTP_ANOMALY_HELD_OVERFLOW] = "held_overflow",
+	[SMTP_ANOMALY_BARE_LF] = "bare_lf",
+	[SMTP_ANOMALY_NUL_BYTE] = "nul_byte",
+	[SMTP_ANOMALY_TOO_MANY_CAPABILITIES] = "too_many_capabilities",
+	[SMTP_ANOMALY_TOO_MANY_DOMAINS] = "too_many_domains",
+	[SMTP_ANOMALY_CONTENT_BEFORE_354] = "content_before_354",
+};
+
+const char *smtp_anomaly_str(enum smtp_anomaly a)
+{
+	if ((unsigned)a >= SMTP_ANOMALY_COUNT || smtp_anomaly_names[a] == NULL)
+		return "unknown";
+	return smtp_anomaly_names[a];
+}
+
+void smtp_anomaly(struct smtp_parser *p, enum smtp_anomaly a)
+{
+	p->obs.anomalies[a]++;
+}
+
+void smtp_line_anomalies(struct smtp_parser *p, const struct line *l)
+{
+	if (l->too_long)
+		smtp_anomaly(p, SMTP_ANOMALY_LINE_TOO_LONG);
+	if (l->bare_lf)
+		smtp_anomaly(p, SMTP_ANOMALY_BARE_LF);
+	if (l->nul)
+		smtp_anomaly(p, SMTP_ANOMALY_NUL_BYTE);
+}
+
+/* ---- bounded text ---- */
+
+/* After a cut, drops a UTF-8 sequence left incomplete at the end of s[0..len). */
+static size_t utf8_trim(const char *s, size_t len)
+{
+	size_t i = len;
+	while (i > 0 && len - i < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i == 0)
+		return len;
+	unsigned char lead = (unsigned char)s[i - 1];
+	size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+	return len - (i - 1) < need ? i - 1 : len;
+}
+
+static void text_append(struct smtp_text t, const char *src, size_t n, bool lower)
+{
+	size_t len = strnlen(t.s, t.cap - 1);
+	size_t room = t.cap - 1 - len;
+	size_t take = n < room ? n : room;
+	for (size_t i = 0; i < take; i++) {
+		unsigned char c = (unsigned char)src[i];
+		if (c < 0x20 || c == 0x7f)
+			c = '?';
+		else if (lower && c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		t.s[len + i] = (char)c;
+	}
+	len += take;
+	if (take < n)
+		len = utf8_trim(t.s, len);
+	t.s[len] = '\0';
+}
+
+void smtp_text_set(struct smtp_text t, const char *src, size_t n)
+{
+	memset(t.s, 0, t.cap); /* no leftovers of a longer earlier value behind the NUL */
+	text_append(t, src, n, false);
+}
+
+void smtp_text_add(struct smtp_text t, const char *src, size_t n)
+{
+	text_append(t, src, n, false);
+}
+
+void smtp_text_add_lower(struct smtp_text t, const char *src, size_t n)
+{
+	text_append(t, src, n, true);
+}
+
+void smtp_text_add_line(struct smtp_text t, const char *src, size_t n)
+{
+	size_t len = strnlen(t.s, t.cap - 1);
+	if (len > 0 && len < t.cap - 1) {
+		t.s[len] = '\n';
+		t.s[len + 1] = '\0';
+	}
+	text_append(t, src, n, false);
+}
+
+void smtp_text_add_escaped(struct smtp_text t, const uint8_t *src, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t len = strnlen(t.s, t.cap - 1);
+	for (size_t i = 0; i < n; i++) {
+		char e[4] = {(char)src[i]};
+		size_t el = 1;
+		if (src[i] == '\r' || src[i] == '\n' || src[i] == '\\') {
+			e[0] = '\\';
+			e[1] = src[i] == '\r' ? 'r' : src[i] == '\n' ? 'n' : '\\';
+			el = 2;
+		} else if (src[i] < 0x20 || src[i] >= 0x7f) {
+			e[0] = '\\', e[1] = 'x', e[2] = hex[src[i] >> 4], e[3] = hex[src[i] & 15];
+			el = 4;
+		}
+		if (el > t.cap - 1 - len)
+			break;
+		memcpy(t.s + len, e, el);
+		len += el;
+	}
+	t.s[len] = '\0';
+}
+
+bool smtp_word_is(const char *s, size_t n, const char *word)
+{
+	return strlen(word) == n && strncasecmp(s, word, n) == 0;
+}
+
+/* ---- commands awaiting replies (RFC 2920 3) ---- */
+
+void smtp_pending_push(struct smtp_parser *p, enum smtp_cmd cmd)
+{
+	if (p->pending_count == SMTP_PIPELINE_MAX) {
+		smtp_anomaly(p, SMTP_ANOMALY_PIPELINE_OVERFLOW);
+		return;
+	}
+	p->pending[(p->pending_head + p->pending_count) % SMTP_PIPELINE_MAX] = (uint8_t)cmd;
+	p->pending_count++;
+}
+
+enum smtp_cmd smtp_pending_peek(const struct smtp_parser *p)
+{
+	return p->pending_count ? (enum smtp_cmd)p->pending[p->pending_head] : SMTP_CMD_NONE;
+}
+
+void smtp_pending_pop(struct smtp_parser *p)
+{
+	if (p->pending_count == 0)
+		return;
+	p->pending_head = (p->pending_head + 1) % SMTP_PIPELINE_MAX;
+	p->pending_count--;
+}
+
+/* ---- client states ---- */
+
+void smtp_client_enter(struct smtp_parser *p, enum smtp_client_state s)
+{
+	p->client = s;
+	switch (s) {
+	case SMTP_CLIENT_COMMAND:
+		line_buffer_reset(&p->line[SMTP_FROM_CLIENT]);
+		break;
+	case SMTP_CLIENT_CONTENT:
+		p->content = SMTP_CONTENT_BOL;
+		p->content_cr = false;
+		p->content_bare_lf = false;
+		break;
+	case SMTP_CLIENT_HELD:
+		if (p->held == NULL)
+			p->held = malloc(SMTP_HELD_MAX);
+		p->held_len = 0;
+		p->held_tls_at = 0;
+		p->held_overflow = false;
+		p->held_taken = false;
+		break;
+	case SMTP_CLIENT_BDAT:
+	case SMTP_CLIENT_TLS:
+	case SMTP_CLIENT_LOST:
+		break;
+	}
+}
+
+static size_t client_command(struct smtp_parser *p, const uint8_t *d, size_t len)
+{
+	size_t used;
+	struct line l;
+	if (line_buffer_push(&p->line[SMTP_FROM_CLIENT], d, len, &used, &l)) {
+		smtp_line_anomalies(p, &l);
+		smtp_command_line(p, &l);
+	}
+	return used;
+}
+
+/* Content is data in clear once the DATA got its 354; until then it is only probably so. */
+static void content_count(struct smtp_parser *p, uint64_t n)
+{
+	if (p->data_confirmed)
+		p->obs.data_bytes_in_clear += n;
+	else
+		p->content_unsure += n;
+}
+
+/* The "." line: the end of the message, answered like a command (RFC 5321 4.1.1.4). */
+static void content_end(struct smtp_parser *p, bool bare_lf)
+{
+	/* "\n.\r\n" or ".\n" is not CRLF.CRLF: what SMTP smuggling relies on. */
+	if (bare_lf || p->content_bare_lf)
+		smtp_anomaly(p, SMTP_ANOMALY_BARE_LF);
+	smtp_pending_push(p, SMTP_CMD_DATA_END);
+	smtp_client_enter(p, SMTP_CLIENT_COMMAND);
+}
+
+/* Inside a content line: skip to its LF, noting whether a CR came before it. */
+static size_t content_mid(struct smtp_parser *p, const uint8_t *d, size_t len)
+{
+	const uint8_t *lf = memchr(d, '\n', len);
+	if (lf == NULL) {
+		p->content_cr = d[len - 1] == '\r';
+		content_count(p, len);
+		return len;
+	}
+	size_t n = (size_t)(lf - d) + 1;
+	p->content_bare_lf = n > 1 ? d[n - 2] != '\r' : !p->content_cr;
+	p->content_cr = false;
+	p->content = SMTP_CONTENT_BOL;
+	content_count(p, n);
+	return n;
+}
+
+/*
+ * Message content up to the "." line; a line starting with a dot is stuffed
+ * (RFC 5321 4.5.2), so "..x" is content. A leading "." or ".\r" is counted
+ * only once the next byte shows it is not the end.
+ */
+static size_t client_content(struct smtp_parser *p, const uint8_t *d, size_t len)
+{
+	uint8_t c = d[0];
+	switch (p->content) {
+	case SMTP_CONTENT_MID:
+		return content_mid(p, d, len);
+	case SMTP_CONTENT_BOL:
+		if (c == '.') {
+			p->content = SMTP_CONTENT_DOT;
+			return 1;
+		}
+		p->content = SMTP_CONTENT_MID;
+		return content_mid(p, d, len);
+	case SMTP_CONTENT_DOT:
+		if (c == '\r') {
+			p->content = SMTP_CONTENT_DOT_CR;
+			return 1;
+		}
+		if (c == '\n') {
+			content_end(p, true);
+			return 1;
+		}
+		content_count(p, 1);
+		p->content = SMTP_CONTENT_MID;
+		return content_mid(p, d, len);
+	case SMTP_CONTENT_DOT_CR:
+		if (c == '\n') {
+			content_end(p, false);
+			return 1;
+		}
+		content_count(p, 2);
+		p->content_cr = true;
+		p->content = SMTP_CONTENT_MID;
+		return content_mid(p, d, len);
+	}
+	return len;
+}
+
+void smtp_data_reply(struct smtp_parser *p, uint16_t code)
+{
+	if (code == 354) {
+		p->obs.data_in_clear = true;
+		p->data_confirmed = true;
+		p->obs.data_bytes_in_clear += p->content_unsure;
+		p->content_unsure = 0;
+		return;
+	}
+	if (p->content_unsure > 0)
+		smtp_anomaly(p, SMTP_ANOMALY_CONTENT_BEFORE_354);
+	if (p->client == SMTP_CLIENT_CONTENT)
+		smtp_client_enter(p, SMTP_CLIENT_COMMAND);
+	p->content_unsure = 0;
+}
+
+/* BDAT chunk data: exactly the announced octets, binary (RFC 3030 2). */
+static size_t client_bdat(struct smtp_parser *p, size_t len)
+{
+	size_t n = p->bdat_left < len ? (size_t)p->bdat_left : len;
+	p->bdat_left -= n;
+	p->obs.data_bytes_in_clear += n;
+	if (p->bdat_left == 0)
+		smtp_client_enter(p, SMTP_CLIENT_COMMAND);
+	return n;
+}
+
+/* After STARTTLS: keep what fits until the reply tells whether it is TLS or SMTP. */
+static size_t client_hold(struct smtp_parser *p, const uint8_t *d, size_t len)
+{
+	size_t room = p->held ? SMTP_HELD_MAX - p->held_len : 0;
+	size_t keep = len < room ? len : room;
+	if (keep)
+		memcpy(p->held + p->held_len, d, keep);
+	p->held_len += keep;
+	if (keep < len && !p->held_overflow) {
+		p->held_overflow = true;
+		smtp_anomaly(p, SMTP_ANOMALY_HELD_OVERFLOW);
+	}
+	return len;
+}
+
+static size_t client_step(struct smtp_parser *p, const uint8_t *d, size_t len)
+{
+	switch (p->client) {
+	case SMTP_CLIENT_COMMAND:
+		return client_command(p, d, len);
+	case SMTP_CLIENT_CONTENT:
+		return client_content(p, d, len);
+	case SMTP_CLIENT_BDAT:
+		return client_bdat(p, len);
+	case SMTP_CLIENT_HELD:
+		return client_hold(p, d, len);
+	case SMTP_CLIENT_TLS:
+	case SMTP_CLIENT_LOST:
+		break;
+	}
+	return len;
+}
+
+static void client_consume(struct smtp_parser *p, const uint8_t *d, size_t len)
+{
+	size_t off = 0;
+	while (off < len) {
+		size_t n = client_step(p, d + off, len - off);
+		assert(n >= 1 && n <= len - off);
+		off += n;
+	}
+}
+
+/* ---- STARTTLS hand-off (RFC 3207 4.2) ---- */
+
+/* A TLS record header (0x16 0x03), or an SSLv2-style one (high bit set). */
+static bool starts_like_tls(const uint8_t *d, size_t n)
+{
+	return (d[0] == 0x16 && (n == 1 || d[1] == 0x03)) || (d[0] & 0x80);
+}
+
+/* Clear text before the first TLS record header was injected (CVE-2011-0411). */
+static void held_split(struct smtp_parser *p)
+{
+	if (p->held_len == 0 || starts_like_tls(p->held, p->held_len))
+		return;
+	const uint8_t *rec = memmem(p->held, p->held_len, "\x16\x03", 2);
+	size_t clear = rec ? (size_t)(rec - p->held) : p->held_len;
+	p->obs.command_injection = true;
+	smtp_text_add_escaped(SMTP_TEXT(p->obs.injected_command), p->held, clear);
+	p->held_tls_at = clear;
+}
+
+static void starttls_accepted(struct smtp_parser *p)
+{
+	p->obs.tls_started = true;
+	p->server = SMTP_SERVER_TLS;
+	if (p->client == SMTP_CLIENT_HELD)
+		held_split(p);
+	else
+		p->held_len = 0;
+	smtp_client_enter(p, SMTP_CLIENT_TLS);
+}
+
+/* Refused: the client goes on in clear, so what it sent after STARTTLS was SMTP. */
+static void starttls_refused(struct smtp_parser *p)
+{
+	p->starttls_refused = true;
+	if (p->client != SMTP_CLIENT_HELD)
+		return;
+	uint8_t *buf = p->held;
+	size_t len = p->held_len;
+	bool cut = p->held_overflow;
+	p->held = NULL;
+	p->held_len = 0;
+	smtp_client_enter(p, SMTP_CLIENT_COMMAND);
+	client_consume(p, buf, len);
+	free(buf);
+	if (cut)
+		smtp_parser_gap(p, SMTP_FROM_CLIENT, 0);
+}
+
+bool smtp_starttls_reply(struct smtp_parser *p, uint16_t code)
+{
+	if (code == 220) {
+		starttls_accepted(p);
+		return true;
+	}
+	starttls_refused(p);
+	return false;
+}
+
+/* ---- the public interface ---- */
+
+struct smtp_parser *smtp_parser_new(const struct smtp_options *opt)
+{
+	struct smtp_parser *p = calloc(1, sizeof *p);
+	if (p == NULL)
+		return NULL;
+	if (opt != NULL)
+		p->opt = *opt;
+	if (p->opt.max_line == 0)
+		p->opt.max_line = SMTP_DEFAULT_MAX_LINE;
+	if (line_buffer_init(&p->line[SMTP_FROM_CLIENT], p->opt.max_line) != 0 ||
+	    line_buffer_init(&p->line[SMTP_FROM_SERVER], p->opt.max_line) != 0) {
+		smtp_parser_free(p);
+		return NULL;
+	}
+	smtp_client_enter(p, SMTP_CLIENT_COMMAND);
+	p->server = SMTP_SERVER_REPLY;
+	smtp_pending_push(p, SMTP_CMD_GREETING); /* the server speaks first (RFC 5321 3.1) */
+	return p;
+}
+
+void smtp_parser_free(struct smtp_parser *p)
+{
+	if (p == NULL)
+		return;
+	line_buffer_wipe(&p->line[SMTP_FROM_CLIENT]);
+	line_buffer_release(&p->line[SMTP_FROM_CLIENT]);
+	line_buffer_release(&p->line[SMTP_FROM_SERVER]);
+	free(p->held);
+	free(p);
+}
+
+static enum smtp_status server_feed(struct smtp_parser *p, const uint8_t *d, size_t len, size_t *consumed)
+{
+	size_t off = 0;
+	while (off < len && p->server == SMTP_SERVER_REPLY) {
+		size_t used;
+		struct line l;
+		bool done = line_buffer_push(&p->line[SMTP_FROM_SERVER], d + off, len - off, &used, &l);
+		off += used;
+		if (!done)
+			continue;
+		smtp_line_anomalies(p, &l);
+		if (smtp_reply_line(p, &l)) {
+			*consumed = off;
+			return SMTP_TLS_STARTS;
+		}
+	}
+	*consumed = len;
+	return SMTP_CONTINUE;
+}
+
+enum smtp_status smtp_parser_feed(struct smtp_parser *p, enum smtp_dir dir, const uint8_t *data, size_t len,
+				  size_t *consumed)
+{
+	*consumed = 0;
+	if (dir == SMTP_FROM_CLIENT) {
+		if (p->client == SMTP_CLIENT_TLS)
+			return SMTP_TLS_STARTS;
+		client_consume(p, data, len);
+		*consumed = len;
+		return SMTP_CONTINUE;
+	}
+	if (p->server == SMTP_SERVER_TLS)
+		return SMTP_TLS_STARTS;
+	return server_feed(p, data, len, consumed);
+}
+
+void smtp_parser_take_held(struct smtp_parser *p, const uint8_t **data, size_t *len)
+{
+	*data = NULL;
+	*len = 0;
+	if (!p->obs.tls_started || p->held_taken || p->held == NULL || p->held_tls_at >= p->held_len)
+		return;
+	*data = p->held + p->held_tls_at;
+	*len = p->held_len - p->held_tls_at;
+	p->held_taken = true;
+}
+
+void smtp_parser_gap(struct smtp_parser *p, enum smtp_dir dir, uint64_t n)
+{
+	if (dir == SMTP_FROM_CLIENT) {
+		if (p->client == SMTP_CLIENT_TLS)
+			return;
+		smtp_client_enter(p, SMTP_CLIENT_LOST);
+	} else {
+		if (p->server == SMTP_SERVER_TLS)
+			return;
+		p->server = SMTP_SERVER_LOST;
+	}
+	p->gap_bytes += n;
+	p->lost_sync = true;
+}
+
+bool smtp_parser_lost_sync(const struct smtp_parser *p)
+{
+	return p->lost_sync;
+}
+
+const struct smtp_observation *smtp_parser_observation(const struct smtp_parser *p)
+{
+	return &p->obs;
+}

@@ -1,0 +1,237 @@
+/*
+ * smtp_reply.c: server reply lines (RFC 5321 4.2), paired in order with the
+ * commands awaiting them (RFC 2920 3), and the EHLO capabilities.
+ *
+ * References:
+ *   Replies                 RFC 5321 4.2, 4.2.1 (multi-line: "DDD-" then "DDD ")
+ *   Enhanced status codes   RFC 2034, RFC 3463 (part of the text here)
+ *   EHLO keywords           RFC 5321 4.1.1.1; PIPELINING RFC 2920, SIZE RFC 1870,
+ *                           8BITMIME RFC 6152, SMTPUTF8 RFC 6531, CHUNKING and
+ *                           BINARYMIME RFC 3030, DSN RFC 3461, ENHANCEDSTATUSCODES
+ *                           RFC 2034, AUTH RFC 4954 ("AUTH=" is the pre-standard form),
+ *                           STARTTLS RFC 3207, REQUIRETLS RFC 8689
+ *
+ *   reply-line = code ( "-" / SP ) text CRLF   (the last line: SP, or nothing)
+ *   "250-mx1.example.net"   first line of the EHLO reply: the server's name
+ *   "250-SIZE 10240000"     keyword SP parameters
+ *   "250 CHUNKING"          the last line
+ */
+#include "parsers/smtp_internal.h"
+
+#include <stddef.h>
+#include <string.h>
+
+/* ---- EHLO keywords ---- */
+
+enum { CAP_NO_FLAG = SIZE_MAX };
+
+static void cap_size(struct smtp_capabilities *c, const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && (s[i] == ' ' || s[i] == '='))
+		i++;
+	uint64_t v = 0;
+	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		v = v > (UINT64_MAX - 9) / 10 ? UINT64_MAX : v * 10 + (uint64_t)(s[i] - '0');
+	c->size_limit = v;
+}
+
+static bool mechanism_listed(const char *list, const char *m, size_t n)
+{
+	while (*list) {
+		size_t w = strcspn(list, " ");
+		if (w == n && strncasecmp(list, m, n) == 0)
+			return true;
+		list += w;
+		list += strspn(list, " ");
+	}
+	return false;
+}
+
+/* "AUTH PLAIN LOGIN" or the old "AUTH=LOGIN": each mechanism once, in advertised order. */
+static void cap_auth(struct smtp_capabilities *c, const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		while (i < n && (s[i] == ' ' || s[i] == '='))
+			i++;
+		size_t start = i;
+		while (i < n && s[i] != ' ' && s[i] != '=')
+			i++;
+		if (i == start || mechanism_listed(c->auth_mechanisms, s + start, i - start))
+			continue;
+		struct smtp_text t = SMTP_TEXT(c->auth_mechanisms);
+		if (c->auth_mechanisms[0] != '\0')
+			smtp_text_add(t, " ", 1);
+		smtp_text_add(t, s + start, i - start);
+	}
+}
+
+static const struct cap_word {
+	const char *name;
+	size_t flag; /* offset of its bool in struct smtp_capabilities, or CAP_NO_FLAG */
+	void (*params)(struct smtp_capabilities *c, const char *s, size_t n);
+} cap_words[] = {
+	{"STARTTLS", offsetof(struct smtp_capabilities, starttls), NULL},
+	{"X-ANONYMOUSTLS", offsetof(struct smtp_capabilities, x_anonymoustls), NULL},
+	{"PIPELINING", offsetof(struct smtp_capabilities, pipelining), NULL},
+	{"SIZE", offsetof(struct smtp_capabilities, size), cap_size},
+	{"8BITMIME", offsetof(struct smtp_capabilities, eightbitmime), NULL},
+	{"SMTPUTF8", offsetof(struct smtp_capabilities, smtputf8), NULL},
+	{"CHUNKING", offsetof(struct smtp_capabilities, chunking), NULL},
+	{"REQUIRETLS", offsetof(struct smtp_capabilities, requiretls), NULL},
+	{"DSN", offsetof(struct smtp_capabilities, dsn), NULL},
+	{"ENHANCEDSTATUSCODES", offsetof(struct smtp_capabilities, enhancedstatuscodes), NULL},
+	{"AUTH", offsetof(struct smtp_capabilities, auth), cap_auth},
+	{"BINARYMIME", offsetof(struct smtp_capabilities, binarymime), NULL},
+	/* known, nothing to record; XFORWARD (Postfix) has STARTTLS's length but is real */
+	{"VRFY", CAP_NO_FLAG, NULL},
+	{"ETRN", CAP_NO_FLAG, NULL},
+	{"EXPN", CAP_NO_FLAG, NULL},
+	{"HELP", CAP_NO_FLAG, NULL},
+	{"XFORWARD", CAP_NO_FLAG, NULL},
+	{"XCLIENT", CAP_NO_FLAG, NULL},
+	{"DELIVERBY", CAP_NO_FLAG, NULL},
+	{"MT-PRIORITY", CAP_NO_FLAG, NULL},
+	{"LIMITS", CAP_NO_FLAG, NULL},
+};
+
+static const struct cap_word *cap_lookup(const char *s, size_t n)
+{
+	for (size_t i = 0; i < sizeof cap_words / sizeof cap_words[0]; i++)
+		if (smtp_word_is(s, n, cap_words[i].name))
+			return &cap_words[i];
+	return NULL;
+}
+
+/* One "250-KEYWORD params" line after the first of an EHLO reply (RFC 5321 4.1.1.1). */
+static void cap_line(struct smtp_parser *p, const char *s, size_t n)
+{
+	struct smtp_capabilities *c = &p->obs.caps;
+	if (c->count < SMTP_MAX_CAPABILITIES)
+		smtp_text_set(SMTP_TEXT(c->lines[c->count++]), s, n);
+	else
+		smtp_anomaly(p, SMTP_ANOMALY_TOO_MANY_CAPABILITIES);
+	size_t kw = strcspn(s, " =");
+	if (kw > n)
+		kw = n;
+	const struct cap_word *w = cap_lookup(s, kw);
+	if (w == NULL) {
+		if (kw == 8 && c->masked_keyword[0] == '\0')
+			smtp_text_set(SMTP_TEXT(c->masked_keyword), s, kw);
+		return;
+	}
+	if (w->flag != CAP_NO_FLAG)
+		*(bool *)((char *)c + w->flag) = true;
+	if (w->params != NULL)
+		w->params(c, s + kw, n - kw);
+}
+
+/* ---- reply lines ---- */
+
+/* "DDD", "DDD " or "DDD-" with DDD in 200..599 (RFC 5321 4.2: 2yz to 5yz, second digit 0-5). */
+static bool reply_code(const struct line *l, uint16_t *code, bool *last)
+{
+	const char *t = l->text;
+	if (l->len < 3 || t[0] < '2' || t[0] > '5' || t[1] < '0' || t[1] > '9' || t[2] < '0' || t[2] > '9')
+		return false;
+	if (l->len > 3 && t[3] != ' ' && t[3] != '-')
+		return false;
+	*code = (uint16_t)((t[0] - '0') * 100 + (t[1] - '0') * 10 + (t[2] - '0'));
+	*last = l->len == 3 || t[3] == ' ';
+	return true;
+}
+
+static void reply_begin(struct smtp_parser *p, uint16_t code)
+{
+	p->in_reply = true;
+	p->reply_code = code;
+	p->reply_lines = 0;
+	p->reply_cmd = (uint8_t)smtp_pending_peek(p);
+	if (p->reply_cmd == SMTP_CMD_NONE && p->client != SMTP_CLIENT_LOST)
+		smtp_anomaly(p, SMTP_ANOMALY_REPLY_WITHOUT_COMMAND);
+	if (p->reply_cmd == SMTP_CMD_EHLO && code == 250)
+		memset(&p->obs.caps, 0, sizeof p->obs.caps); /* a later EHLO replaces what was advertised */
+	if (p->reply_cmd == SMTP_CMD_STARTTLS)
+		smtp_text_set(SMTP_TEXT(p->obs.starttls_reply), "", 0);
+}
+
+/* What one line of the reply says, by the command it answers. */
+static void reply_text(struct smtp_parser *p, const struct line *l)
+{
+	const char *text = l->len > 4 ? l->text + 4 : l->text + l->len;
+	size_t n = l->len > 4 ? l->len - 4 : 0;
+	switch (p->reply_cmd) {
+	case SMTP_CMD_GREETING:
+		if (p->reply_lines == 0) {
+			p->obs.banner_code = p->reply_code;
+			smtp_text_set(SMTP_TEXT(p->obs.banner), l->text, l->len);
+		}
+		break;
+	case SMTP_CMD_EHLO:
+		if (p->reply_code != 250)
+			break;
+		smtp_text_add_line(SMTP_TEXT(p->obs.caps.raw), l->text, l->len);
+		if (p->reply_lines > 0)
+			cap_line(p, text, n);
+		break;
+	case SMTP_CMD_STARTTLS:
+		smtp_text_add_line(SMTP_TEXT(p->obs.starttls_reply), l->text, l->len);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The reply is complete: what it means for the command it answers. True when TLS starts. */
+static bool reply_end(struct smtp_parser *p)
+{
+	uint16_t code = p->reply_code;
+	p->in_reply = false;
+	if (p->reply_cmd != SMTP_CMD_NONE)
+		smtp_pending_pop(p);
+	p->obs.last_reply_code = code;
+	switch (p->reply_cmd) {
+	case SMTP_CMD_EHLO:
+		p->obs.ehlo_reply_code = code;
+		if (code >= 500)
+			p->obs.ehlo_refused = true;
+		if (code == 250)
+			p->obs.caps.seen = true;
+		break;
+	case SMTP_CMD_DATA:
+		smtp_data_reply(p, code);
+		break;
+	case SMTP_CMD_AUTH:
+	case SMTP_CMD_SASL:
+		if (code != 334)
+			p->sasl = false;
+		break;
+	case SMTP_CMD_MASKED:
+		p->obs.masked_command_reply = code;
+		break;
+	case SMTP_CMD_STARTTLS:
+		p->obs.starttls_reply_code = code;
+		return smtp_starttls_reply(p, code);
+	default:
+		break;
+	}
+	return false;
+}
+
+bool smtp_reply_line(struct smtp_parser *p, const struct line *l)
+{
+	uint16_t code;
+	bool last;
+	if (!reply_code(l, &code, &last)) {
+		smtp_anomaly(p, SMTP_ANOMALY_BAD_REPLY);
+		return false;
+	}
+	if (!p->in_reply)
+		reply_begin(p, code);
+	else if (code != p->reply_code)
+		smtp_anomaly(p, SMTP_ANOMALY_MULTILINE_MISMATCH);
+	reply_text(p, l);
+	p->reply_lines++;
+	return last ? reply_end(p) : false;
+}

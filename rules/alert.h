@@ -1,0 +1,77 @@
+/*
+ * alert.h: a finding about one session, with the evidence that proves it.
+ *
+ * Rules are described once in a static table (rule_table.c): name, id,
+ * description and base severity are a contract SOC teams build on. An alert
+ * carries the rule, its severity (the base, possibly raised by policy), one
+ * sentence for the analyst, and the raw lines that prove it.
+ */
+#ifndef TLSOBS_ALERT_H
+#define TLSOBS_ALERT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rules/session_id.h"
+
+enum {
+	ALERT_REASON_MAX = 512,
+	ALERT_MAX_EVIDENCE = 24,   /* lines */
+	ALERT_EVIDENCE_MAX = 256,  /* bytes per line, cut beyond */
+	ALERTS_PER_SESSION = 16,
+};
+
+enum rule_code {
+	RULE_STARTTLS_CAPABILITY_GARBLED, /* H1 */
+	RULE_STARTTLS_COMMAND_GARBLED,    /* H2 */
+	RULE_STARTTLS_CAPABILITY_REMOVED, /* H3 */
+	RULE_STARTTLS_REFUSED,            /* H4 */
+	RULE_STARTTLS_NOT_USED,           /* H5 */
+	RULE_NO_TLS_AFTER_STARTTLS,       /* H6 */
+	RULE_STARTTLS_COMMAND_INJECTION,  /* H7 */
+	RULE_STARTTLS_RESPONSE_INJECTION, /* H8 */
+	RULE_TLS_HANDSHAKE_FAILED,        /* H9 */
+	RULE_CLEARTEXT_FALLBACK,          /* H10 */
+	RULE_EHLO_DOWNGRADE,              /* H12 */
+	RULE_AUTH_IN_CLEAR,
+	RULE_REQUIRETLS_IN_CLEAR,
+	RULE_COUNT
+};
+
+struct rule_info {
+	enum rule_code code;
+	const char *name;        /* rule.name, e.g. "starttls_capability_garbled" */
+	const char *id;          /* rule.id, stable: "tlsobs-1001" */
+	const char *description; /* rule.description */
+	int severity;            /* base event.severity: higher is worse */
+};
+
+const struct rule_info *rule_info(enum rule_code code);
+
+struct alert {
+	const struct rule_info *rule;
+	int severity;
+	char reason[ALERT_REASON_MAX]; /* event.reason: one sentence */
+	char evidence[ALERT_MAX_EVIDENCE][ALERT_EVIDENCE_MAX];
+	unsigned evidence_count;
+	bool evidence_truncated; /* lines were cut or dropped */
+	char related_session_id[SESSION_ID_LEN]; /* H10: the failed session; "" otherwise */
+};
+
+struct alert_list {
+	struct alert items[ALERTS_PER_SESSION];
+	unsigned count;
+	unsigned dropped; /* alerts beyond ALERTS_PER_SESSION */
+};
+
+/* Appends an alert for `code` with base severity; NULL (and dropped++) when the list is full. */
+struct alert *alert_list_add(struct alert_list *l, enum rule_code code);
+/* Adds one evidence line (bytes from the wire: cut at ALERT_EVIDENCE_MAX, NULs dropped). */
+void alert_add_evidence(struct alert *a, const char *line, size_t len);
+/* Adds each '\n'-separated line of text as evidence. */
+void alert_add_evidence_lines(struct alert *a, const char *text);
+/* Sets reason with printf formatting. */
+void alert_set_reason(struct alert *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool alert_list_has(const struct alert_list *l, enum rule_code code);
+
+#endif

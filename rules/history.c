@@ -1,0 +1,236 @@
+/*
+ * history.c: a chained hash table threaded on a recency list.
+ *
+ * Each entry sits in one bucket chain (lookup) and on one doubly linked list
+ * ordered by last touch (newest first): eviction takes the oldest end, and so
+ * does expiry, which stops at the first entry still young. The bucket count is
+ * the power of two at or above the cap, so chains stay short. Keys come from
+ * observed addresses, which an attacker on the path can choose: the hash is
+ * seeded per table so collisions cannot be planned offline.
+ */
+#include "rules/history.h"
+
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+struct history_entry {
+	struct history_entry *chain;         /* next in the bucket */
+	struct history_entry *newer, *older; /* recency list */
+	uint64_t seen_us;
+	uint64_t hash;
+	struct history_key key;
+	/* the caller's record follows at VALUE_OFFSET */
+};
+
+#define VALUE_OFFSET                                                                                         \
+	((sizeof(struct history_entry) + alignof(max_align_t) - 1) / alignof(max_align_t) *                  \
+	 alignof(max_align_t))
+
+enum { MAX_BUCKETS_LOG2 = 24 }; /* beyond 16M buckets, longer chains instead of a larger array */
+
+struct history {
+	struct history_entry **buckets;
+	size_t mask;
+	struct history_entry *newest, *oldest;
+	size_t max_entries, value_size;
+	uint64_t ttl_us, seed;
+	struct history_stats stats;
+};
+
+static void *value_of(struct history_entry *e)
+{
+	return (char *)e + VALUE_OFFSET;
+}
+
+struct history_key history_key_ip(const struct ip_addr *ip)
+{
+	struct history_key k = {.len = 17};
+	k.bytes[0] = ip->family;
+	memcpy(k.bytes + 1, ip->bytes, 16);
+	return k;
+}
+
+struct history_key history_key_pair(const struct ip_addr *client, const struct ip_addr *server)
+{
+	struct history_key k = {.len = HISTORY_KEY_MAX};
+	k.bytes[0] = client->family;
+	memcpy(k.bytes + 1, client->bytes, 16);
+	k.bytes[17] = server->family;
+	memcpy(k.bytes + 18, server->bytes, 16);
+	return k;
+}
+
+struct history *history_new(size_t max_entries, uint64_t ttl_us, size_t value_size)
+{
+	if (max_entries == 0)
+		return NULL;
+	struct history *h = calloc(1, sizeof *h);
+	if (!h)
+		return NULL;
+	size_t n = 16;
+	while (n < max_entries && n < ((size_t)1 << MAX_BUCKETS_LOG2))
+		n <<= 1;
+	h->buckets = calloc(n, sizeof *h->buckets);
+	if (!h->buckets) {
+		free(h);
+		return NULL;
+	}
+	h->mask = n - 1;
+	h->max_entries = max_entries;
+	h->value_size = value_size;
+	h->ttl_us = ttl_us;
+	if (getrandom(&h->seed, sizeof h->seed, GRND_NONBLOCK) != (ssize_t)sizeof h->seed)
+		h->seed = (uint64_t)(uintptr_t)h ^ 0x9E3779B97F4A7C15ull;
+	return h;
+}
+
+void history_free(struct history *h)
+{
+	if (!h)
+		return;
+	for (struct history_entry *e = h->newest, *next; e; e = next) {
+		next = e->older;
+		free(e);
+	}
+	free(h->buckets);
+	free(h);
+}
+
+/* FNV-1a over the key from a seeded basis, then the splitmix64 finaliser to spread the low bits. */
+static uint64_t key_hash(const struct history *h, const struct history_key *k)
+{
+	uint64_t x = 0xcbf29ce484222325ull ^ h->seed;
+	for (unsigned i = 0; i < k->len; i++)
+		x = (x ^ k->bytes[i]) * 0x100000001b3ull;
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static bool is_expired(const struct history *h, const struct history_entry *e, uint64_t now_us)
+{
+	return h->ttl_us != 0 && now_us > e->seen_us && now_us - e->seen_us > h->ttl_us;
+}
+
+static void recency_unlink(struct history *h, struct history_entry *e)
+{
+	if (e->newer)
+		e->newer->older = e->older;
+	else
+		h->newest = e->older;
+	if (e->older)
+		e->older->newer = e->newer;
+	else
+		h->oldest = e->newer;
+	e->newer = e->older = NULL;
+}
+
+static void recency_push_newest(struct history *h, struct history_entry *e)
+{
+	e->newer = NULL;
+	e->older = h->newest;
+	if (h->newest)
+		h->newest->newer = e;
+	else
+		h->oldest = e;
+	h->newest = e;
+}
+
+/* Takes e out of the table without freeing it. */
+static void detach(struct history *h, struct history_entry *e)
+{
+	struct history_entry **pp = &h->buckets[e->hash & h->mask];
+	while (*pp != e)
+		pp = &(*pp)->chain;
+	*pp = e->chain;
+	e->chain = NULL;
+	recency_unlink(h, e);
+	h->stats.entries--;
+}
+
+static void drop_expired(struct history *h, struct history_entry *e)
+{
+	detach(h, e);
+	free(e);
+	h->stats.expired++;
+}
+
+/* Drops expired entries from the old end; stops at the first young one. */
+static void sweep(struct history *h, uint64_t now_us)
+{
+	while (h->oldest && is_expired(h, h->oldest, now_us))
+		drop_expired(h, h->oldest);
+}
+
+/* The live entry for k, dropping it when it is found expired (touch order need not be time order). */
+static struct history_entry *lookup(struct history *h, const struct history_key *k, uint64_t hash,
+                                    uint64_t now_us)
+{
+	sweep(h, now_us);
+	for (struct history_entry *e = h->buckets[hash & h->mask]; e; e = e->chain) {
+		if (e->hash != hash || e->key.len != k->len || memcmp(e->key.bytes, k->bytes, k->len) != 0)
+			continue;
+		if (is_expired(h, e, now_us)) {
+			drop_expired(h, e);
+			return NULL;
+		}
+		return e;
+	}
+	return NULL;
+}
+
+void *history_find(struct history *h, const struct history_key *k, uint64_t now_us)
+{
+	struct history_entry *e = lookup(h, k, key_hash(h, k), now_us);
+	return e ? value_of(e) : NULL;
+}
+
+/* A blank entry: a new allocation below the cap, else the least recently touched one, reused. */
+static struct history_entry *make_room(struct history *h)
+{
+	if (h->stats.entries < h->max_entries) {
+		struct history_entry *e = malloc(VALUE_OFFSET + h->value_size);
+		if (!e)
+			h->stats.no_memory++;
+		return e;
+	}
+	struct history_entry *e = h->oldest;
+	detach(h, e);
+	h->stats.evicted++;
+	return e;
+}
+
+void *history_touch(struct history *h, const struct history_key *k, uint64_t now_us)
+{
+	uint64_t hash = key_hash(h, k);
+	struct history_entry *e = lookup(h, k, hash, now_us);
+	if (e) {
+		recency_unlink(h, e);
+	} else {
+		e = make_room(h);
+		if (!e)
+			return NULL;
+		memset(e, 0, VALUE_OFFSET + h->value_size);
+		e->hash = hash;
+		e->key = *k;
+		struct history_entry **bucket = &h->buckets[hash & h->mask];
+		e->chain = *bucket;
+		*bucket = e;
+		h->stats.entries++;
+		h->stats.inserted++;
+	}
+	/* Never move a touch time backwards: recency order stays time order for the sweep. */
+	if (now_us > e->seen_us)
+		e->seen_us = now_us;
+	recency_push_newest(h, e);
+	return value_of(e);
+}
+
+const struct history_stats *history_stats(const struct history *h)
+{
+	return &h->stats;
+}

@@ -1,0 +1,62 @@
+/*
+ * rule_table.c: the rules as SOC teams see them.
+ *
+ * Names and ids are a contract: dashboards and suppressions key on them, so
+ * they never change once shipped. Ids follow the heuristic numbers of the
+ * design (H1 is tlsobs-1001, H12 is tlsobs-1012; H11 is unused); rules
+ * without an H-number start at tlsobs-1020.
+ *
+ * Severity scale (event.severity), 1 to 10, higher is worse:
+ *   9-10  reserved for confirmed compromise (not raised by these rules)
+ *   8     active interference: stripping, masking or injection by a middlebox,
+ *         or mail retried in clear after TLS failed
+ *   7     a protection removed or a secret or requirement exposed
+ *   6     encryption refused or failed, cause unknown (policy, misconfiguration, attack)
+ *   5     encryption possible but not used
+ *   1-4   reserved for informational findings
+ */
+#include "rules/alert.h"
+
+/* One row per rule: code, name, id, severity, then the description on its own line. */
+#define RULE(c, n, i, sev, desc) [c] = {.code = c, .name = n, .id = i, .description = desc, .severity = sev}
+
+static const struct rule_info rules[RULE_COUNT] = {
+    RULE(RULE_STARTTLS_CAPABILITY_GARBLED, "starttls_capability_garbled", "tlsobs-1001", 8,
+         "The EHLO reply carries a masked keyword where STARTTLS belongs, as a middlebox that hides the "
+         "capability leaves it."),
+    RULE(RULE_STARTTLS_COMMAND_GARBLED, "starttls_command_garbled", "tlsobs-1002", 8,
+         "The client's STARTTLS command reached the server masked, or was answered as an unknown command."),
+    RULE(RULE_STARTTLS_CAPABILITY_REMOVED, "starttls_capability_removed", "tlsobs-1003", 7,
+         "A server that advertised STARTTLS in an earlier session no longer advertises it."),
+    RULE(RULE_STARTTLS_REFUSED, "starttls_refused", "tlsobs-1004", 6,
+         "The STARTTLS command was answered with something other than 220."),
+    RULE(RULE_STARTTLS_NOT_USED, "starttls_not_used", "tlsobs-1005", 5,
+         "The server offered STARTTLS but the client sent mail in clear text without trying it."),
+    RULE(RULE_NO_TLS_AFTER_STARTTLS, "no_tls_after_starttls", "tlsobs-1006", 8,
+         "STARTTLS was accepted with 220 but the bytes that followed are not TLS."),
+    RULE(RULE_STARTTLS_COMMAND_INJECTION, "starttls_command_injection", "tlsobs-1007", 8,
+         "Clear-text commands followed STARTTLS before the server's reply and would be taken as part of the "
+         "TLS session."),
+    RULE(RULE_STARTTLS_RESPONSE_INJECTION, "starttls_response_injection", "tlsobs-1008", 8,
+         "The server's 220 to STARTTLS was followed by clear-text bytes before the client's TLS hello."),
+    RULE(RULE_TLS_HANDSHAKE_FAILED, "tls_handshake_failed", "tlsobs-1009", 6,
+         "The TLS handshake after STARTTLS ended on a fatal alert or a closed connection."),
+    RULE(RULE_CLEARTEXT_FALLBACK, "cleartext_fallback", "tlsobs-1010", 8,
+         "Mail crossed in clear text between a client and server shortly after a STARTTLS attempt between "
+         "them failed."),
+    RULE(RULE_EHLO_DOWNGRADE, "ehlo_downgrade", "tlsobs-1012", 5,
+         "The client greeted with HELO where EHLO was refused or had been used before, so no STARTTLS could "
+         "be offered."),
+    RULE(RULE_AUTH_IN_CLEAR, "auth_in_clear", "tlsobs-1020", 7,
+         "The client authenticated with a credential-bearing SASL mechanism in clear text."),
+    RULE(RULE_REQUIRETLS_IN_CLEAR, "requiretls_in_clear", "tlsobs-1021", 7,
+         "A message that demanded TLS with REQUIRETLS was sent in clear text."),
+};
+#undef RULE
+
+const struct rule_info *rule_info(enum rule_code code)
+{
+	if ((unsigned)code >= RULE_COUNT)
+		return NULL;
+	return &rules[code];
+}

@@ -1,0 +1,562 @@
+/* test_json_writer.c: JSON documents built by the writer, byte for byte, and always valid. */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "outputs/json_writer.h"
+#include "parsers/packet_decode.h"
+#include "test_support.h"
+
+/* ---- helpers ---- */
+
+/* The JSON text of one string value written with this cap (0: none); a static buffer. */
+static const char *string_json(const char *s, size_t len, size_t max_string, uint64_t *truncated)
+{
+	static char out[4096];
+	struct json_writer w;
+	json_writer_init(&w, max_string);
+	json_string(&w, s, len);
+	cr_assert_not(json_writer_failed(&w));
+	cr_assert_lt(w.len, sizeof out);
+	memcpy(out, w.buf, w.len);
+	out[w.len] = '\0';
+	cr_assert_eq(strlen(w.buf), w.len, "the buffer stays NUL-terminated");
+	if (truncated)
+		*truncated = w.strings_truncated;
+	json_writer_release(&w);
+	return out;
+}
+
+#define cr_assert_string_json(literal, expected)                                                             \
+	cr_assert_str_eq(string_json((literal), sizeof(literal) - 1, 0, NULL), (expected))
+
+/* Length of a valid UTF-8 sequence at s (RFC 3629), or 0: an independent check of the writer's output. */
+static size_t utf8_valid(const uint8_t *s, size_t left)
+{
+	if (s[0] < 0x80)
+		return 1;
+	size_t n = s[0] >= 0xC2 && s[0] <= 0xDF   ? 2
+	           : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+	           : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4
+	                                          : 0;
+	if (n == 0 || left < n)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) || (s[0] == 0xF0 && s[1] < 0x90) ||
+	    (s[0] == 0xF4 && s[1] > 0x8F))
+		return 0; /* overlong, surrogate, above U+10FFFF */
+	return n;
+}
+
+static int hex(uint8_t c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+	                              : -1;
+}
+
+/*
+ * Checks that json[0..len) is exactly one RFC 8259 string in valid UTF-8 and
+ * decodes it into out (at most cap bytes). Returns the decoded length, or
+ * fails the test. Only \u00XX escapes are expected from the writer.
+ */
+static size_t json_string_decode(const char *json, size_t len, uint8_t *out, size_t cap)
+{
+	const uint8_t *p = (const uint8_t *)json;
+	size_t i = 0, n = 0;
+	cr_assert(len >= 2 && p[0] == '"' && p[len - 1] == '"', "not a JSON string: %s", json);
+	for (i = 1; i < len - 1;) {
+		cr_assert_lt(n, cap);
+		uint8_t c = p[i];
+		cr_assert_geq(c, 0x20, "raw control byte 0x%02x at %zu", c, i);
+		cr_assert_neq(c, '"', "unescaped quote at %zu", i);
+		if (c == '\\') {
+			cr_assert_lt(i + 1, len - 1, "a lone backslash ends the string");
+			uint8_t e = p[i + 1];
+			const char *simple = strchr("\"\\/bfnrt", e);
+			if (e != 'u') {
+				cr_assert(e && simple, "bad escape \\%c", e);
+				static const char decoded[] = "\"\\/\b\f\n\r\t";
+				out[n++] = (uint8_t)decoded[simple - "\"\\/bfnrt"];
+				i += 2;
+				continue;
+			}
+			cr_assert_leq(i + 6, len - 1, "short \\u escape");
+			int v = 0;
+			for (int k = 2; k < 6; k++) {
+				int h = hex(p[i + k]);
+				cr_assert_geq(h, 0, "bad hex digit in \\u escape");
+				v = v * 16 + h;
+			}
+			cr_assert_lt(v, 0x80, "the writer escapes only ASCII, got \\u%04x", v);
+			out[n++] = (uint8_t)v;
+			i += 6;
+			continue;
+		}
+		size_t k = utf8_valid(p + i, len - 1 - i);
+		cr_assert_gt(k, 0, "invalid UTF-8 at byte %zu of %s", i, json);
+		cr_assert_leq(n + k, cap);
+		memcpy(out + n, p + i, k);
+		n += k;
+		i += k;
+	}
+	return n;
+}
+
+/* A whole document from the writer's buffer, as a C string (a static buffer). */
+static const char *doc(const struct json_writer *w)
+{
+	cr_assert_not(json_writer_failed(w));
+	return w->len ? w->buf : "";
+}
+
+/* ---- escaping ---- */
+
+Test(json_writer, plain_ascii_is_written_as_is)
+{
+	cr_assert_string_json("EHLO client.example.org", "\"EHLO client.example.org\"");
+	cr_assert_string_json("", "\"\"");
+	cr_assert_string_json("/ and ' and ~", "\"/ and ' and ~\"");
+}
+
+Test(json_writer, quotes_and_backslashes_are_escaped)
+{
+	cr_assert_string_json("a\"b\\c", "\"a\\\"b\\\\c\"");
+	cr_assert_string_json("\"\"", "\"\\\"\\\"\"");
+	cr_assert_string_json("\\", "\"\\\\\"");
+}
+
+Test(json_writer, control_characters_and_del_become_u00xx)
+{
+	cr_assert_string_json("\x00\x01\t\n\r\x1f\x7f",
+	                      "\"\\u0000\\u0001\\u0009\\u000a\\u000d\\u001f\\u007f\"");
+	cr_assert_string_json("250 OK\r\n", "\"250 OK\\u000d\\u000a\"");
+	cr_assert_string_json(" ", "\" \"");
+}
+
+Test(json_writer, a_nul_byte_does_not_end_the_string)
+{
+	cr_assert_string_json("a\0b", "\"a\\u0000b\"");
+}
+
+Test(json_writer, valid_multibyte_characters_are_kept)
+{
+	cr_assert_string_json("caf\xc3\xa9", "\"caf\xc3\xa9\"");   /* U+00E9 */
+	cr_assert_string_json("\xc2\x80", "\"\xc2\x80\"");         /* U+0080, smallest 2-byte */
+	cr_assert_string_json("\xdf\xbf", "\"\xdf\xbf\"");         /* U+07FF */
+	cr_assert_string_json("\xe0\xa0\x80", "\"\xe0\xa0\x80\""); /* U+0800, smallest 3-byte */
+	cr_assert_string_json("\xe2\x82\xac", "\"\xe2\x82\xac\""); /* U+20AC euro */
+	cr_assert_string_json("\xed\x9f\xbf\xee\x80\x80",
+	                      "\"\xed\x9f\xbf\xee\x80\x80\"");             /* around the surrogates */
+	cr_assert_string_json("\xef\xbf\xbd", "\"\xef\xbf\xbd\"");         /* U+FFFD itself */
+	cr_assert_string_json("\xf0\x90\x80\x80", "\"\xf0\x90\x80\x80\""); /* U+10000, smallest 4-byte */
+	cr_assert_string_json("\xf0\x9d\x84\x9e", "\"\xf0\x9d\x84\x9e\""); /* U+1D11E */
+	cr_assert_string_json("\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\""); /* U+10FFFF, the last */
+}
+
+#define FFFD "\xef\xbf\xbd"
+
+Test(json_writer, stray_and_impossible_bytes_become_one_replacement_each)
+{
+	cr_assert_string_json("a\x80z", "\"a" FFFD "z\"");
+	cr_assert_string_json("\xbf", "\"" FFFD "\"");
+	cr_assert_string_json("\xfe\xff", "\"" FFFD FFFD "\"");
+	cr_assert_string_json("\xf5\x80\x80\x80", "\"" FFFD FFFD FFFD FFFD "\"");
+}
+
+Test(json_writer, overlong_encodings_are_replaced)
+{
+	cr_assert_string_json("\xc0\xaf", "\"" FFFD FFFD "\""); /* '/' in two bytes */
+	cr_assert_string_json("\xc1\xbf", "\"" FFFD FFFD "\"");
+	cr_assert_string_json("\xe0\x80\xaf", "\"" FFFD FFFD FFFD "\"");          /* '/' in three */
+	cr_assert_string_json("\xe0\x9f\xbf", "\"" FFFD FFFD FFFD "\"");          /* U+07FF in three */
+	cr_assert_string_json("\xf0\x80\x80\xaf", "\"" FFFD FFFD FFFD FFFD "\""); /* '/' in four */
+	cr_assert_string_json("\xf0\x8f\xbf\xbf", "\"" FFFD FFFD FFFD FFFD "\""); /* U+FFFF in four */
+}
+
+Test(json_writer, utf16_surrogates_are_replaced)
+{
+	cr_assert_string_json("\xed\xa0\x80", "\"" FFFD FFFD FFFD "\""); /* U+D800 */
+	cr_assert_string_json("\xed\xbf\xbf", "\"" FFFD FFFD FFFD "\""); /* U+DFFF */
+	cr_assert_string_json("\xed\xa0\xbd\xed\xb8\x80",
+	                      "\"" FFFD FFFD FFFD FFFD FFFD FFFD "\""); /* CESU pair */
+}
+
+Test(json_writer, code_points_above_10ffff_are_replaced)
+{
+	cr_assert_string_json("\xf4\x90\x80\x80", "\"" FFFD FFFD FFFD FFFD "\""); /* U+110000 */
+	cr_assert_string_json("\xf7\xbf\xbf\xbf", "\"" FFFD FFFD FFFD FFFD "\"");
+}
+
+Test(json_writer, truncated_sequences_are_replaced_and_what_follows_is_kept)
+{
+	cr_assert_string_json("ab\xe2\x82", "\"ab" FFFD FFFD "\""); /* cut at the end */
+	cr_assert_string_json("\xe2\x82z", "\"" FFFD FFFD "z\"");   /* cut by an ASCII byte */
+	cr_assert_string_json("\xf0\x9d\x84", "\"" FFFD FFFD FFFD "\"");
+	cr_assert_string_json("\xc3", "\"" FFFD "\"");
+	cr_assert_string_json("\xc3\xc3\xa9", "\"" FFFD "\xc3\xa9\""); /* a new lead byte restarts */
+	cr_assert_string_json("\xe2\"", "\"" FFFD "\\\"\"");           /* and a quote is still escaped */
+}
+
+/* ---- the max_string cap ---- */
+
+Test(json_writer, a_string_over_max_string_is_cut_and_counted)
+{
+	uint64_t truncated;
+	cr_assert_str_eq(string_json("abcdefgh", 8, 5, &truncated), "\"abcde\"");
+	cr_assert_eq(truncated, 1);
+	cr_assert_str_eq(string_json("abcde", 5, 5, &truncated), "\"abcde\"");
+	cr_assert_eq(truncated, 0, "exactly max_string bytes is not cut");
+	cr_assert_str_eq(string_json("abcdefgh", 8, 0, &truncated), "\"abcdefgh\"");
+	cr_assert_eq(truncated, 0, "0 means no cap");
+}
+
+Test(json_writer, the_cut_never_splits_a_character)
+{
+	uint64_t truncated;
+	/* "ab€d": the euro sign is bytes 2..4. */
+	static const char s[] = "ab\xe2\x82\xac"
+	                        "d";
+	cr_assert_str_eq(string_json(s, 6, 5, &truncated), "\"ab\xe2\x82\xac\"");
+	cr_assert_eq(truncated, 1);
+	cr_assert_str_eq(string_json(s, 6, 4, &truncated), "\"ab\"");
+	cr_assert_eq(truncated, 1);
+	cr_assert_str_eq(string_json(s, 6, 3, &truncated), "\"ab\"");
+	cr_assert_str_eq(string_json(s, 6, 2, &truncated), "\"ab\"");
+	cr_assert_str_eq(string_json(s, 6, 1, &truncated), "\"a\"");
+	/* Two 4-byte characters, cut anywhere inside the second. */
+	static const char clefs[] = "\xf0\x9d\x84\x9e\xf0\x9d\x84\x9e";
+	for (size_t max = 4; max < 8; max++)
+		cr_assert_str_eq(string_json(clefs, 8, max, NULL), "\"\xf0\x9d\x84\x9e\"", "max_string %zu",
+		                 max);
+	cr_assert_str_eq(string_json(clefs, 8, 3, NULL), "\"\"");
+}
+
+Test(json_writer, the_cap_counts_input_bytes_not_escaped_output)
+{
+	uint64_t truncated;
+	cr_assert_str_eq(string_json("\"\"\"\"", 4, 3, &truncated), "\"\\\"\\\"\\\"\"");
+	cr_assert_eq(truncated, 1);
+	cr_assert_str_eq(string_json("\r\n\r\n", 4, 2, &truncated), "\"\\u000d\\u000a\"");
+	cr_assert_eq(truncated, 1);
+}
+
+Test(json_writer, invalid_bytes_before_the_cut_are_still_replaced)
+{
+	uint64_t truncated;
+	cr_assert_str_eq(string_json("a\xff\xfe"
+	                             "bcd",
+	                             6, 3, &truncated),
+	                 "\"a" FFFD FFFD "\"");
+	cr_assert_eq(truncated, 1);
+	/* A sequence cut by the end of the input, not by the cap, is replaced byte by byte. */
+	cr_assert_str_eq(string_json("ab\xe2\x82", 4, 3, &truncated), "\"ab" FFFD "\"");
+}
+
+Test(json_writer, truncations_add_up_over_the_strings_of_a_writer)
+{
+	struct json_writer w;
+	json_writer_init(&w, 3);
+	json_array_begin(&w);
+	json_cstring(&w, "abcd");
+	json_cstring(&w, "abc");
+	json_cstring(&w, "\xe2\x82\xac\xe2\x82\xac");
+	json_array_end(&w);
+	cr_assert_str_eq(doc(&w), "[\"abc\",\"abc\",\"\xe2\x82\xac\"]");
+	cr_assert_eq(w.strings_truncated, 2);
+	json_writer_release(&w);
+}
+
+/* ---- every output is a valid JSON string ---- */
+
+/* Random bytes, biased towards the interesting ones: ASCII, quotes, controls, lead and continuation bytes. */
+static void random_bytes(uint64_t *state, uint8_t *out, size_t n)
+{
+	static const uint8_t pick[] = {'a',  '"',  '\\', '\n', 0x00, 0x7f, 0x80, 0xbf, 0xc0, 0xc2,
+	                               0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff, 0xa0, 0x90};
+	for (size_t i = 0; i < n; i++) {
+		uint64_t r = test_rand(state);
+		out[i] = (r & 1) ? pick[(r >> 8) % sizeof pick] : (uint8_t)(r >> 16);
+	}
+}
+
+Test(json_writer, any_bytes_give_a_valid_json_string_in_valid_utf8_within_the_cap)
+{
+	uint64_t state = 0x9e3779b97f4a7c15ull;
+	uint8_t in[300], decoded[2048];
+	for (int round = 0; round < 5000; round++) {
+		size_t len = test_rand(&state) % sizeof in;
+		size_t max = test_rand(&state) % 4 == 0 ? 0 : test_rand(&state) % 320;
+		random_bytes(&state, in, len);
+		uint64_t truncated;
+		const char *json = string_json((const char *)in, len, max, &truncated);
+		size_t n = json_string_decode(json, strlen(json), decoded, sizeof decoded);
+		cr_assert_eq(truncated, max && len > max ? 1u : 0u, "round %d", round);
+		/* Each input byte gives at most 3 output bytes (U+FFFD), and only bytes within the cap are
+		 * read. */
+		size_t read = max && len > max ? max : len;
+		cr_assert_leq(n, 3 * read, "round %d", round);
+	}
+}
+
+/* Valid UTF-8 text of random code points (no surrogates), up to cap bytes; returns its length. */
+static size_t random_text(uint64_t *state, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	size_t chars = test_rand(state) % 60;
+	for (size_t i = 0; i < chars && n + 4 <= cap; i++) {
+		uint32_t cp;
+		switch (test_rand(state) % 4) {
+		case 0:
+			cp = (uint32_t)(test_rand(state) % 0x80);
+			break;
+		case 1:
+			cp = 0x80 + (uint32_t)(test_rand(state) % (0x800 - 0x80));
+			break;
+		case 2:
+			cp = 0x800 + (uint32_t)(test_rand(state) % (0x10000 - 0x800));
+			break;
+		default:
+			cp = 0x10000 + (uint32_t)(test_rand(state) % (0x110000 - 0x10000));
+			break;
+		}
+		if (cp >= 0xD800 && cp <= 0xDFFF)
+			cp = 0xFFFD;
+		if (cp < 0x80) {
+			out[n++] = (uint8_t)cp;
+		} else if (cp < 0x800) {
+			out[n++] = (uint8_t)(0xC0 | cp >> 6);
+			out[n++] = (uint8_t)(0x80 | (cp & 0x3F));
+		} else if (cp < 0x10000) {
+			out[n++] = (uint8_t)(0xE0 | cp >> 12);
+			out[n++] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+			out[n++] = (uint8_t)(0x80 | (cp & 0x3F));
+		} else {
+			out[n++] = (uint8_t)(0xF0 | cp >> 18);
+			out[n++] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
+			out[n++] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+			out[n++] = (uint8_t)(0x80 | (cp & 0x3F));
+		}
+	}
+	return n;
+}
+
+Test(json_writer, valid_text_reads_back_unchanged_or_as_a_whole_character_prefix)
+{
+	uint64_t state = 42;
+	uint8_t in[256], decoded[2048];
+	for (int round = 0; round < 5000; round++) {
+		size_t len = random_text(&state, in, sizeof in);
+		size_t max = test_rand(&state) % 2 ? 0 : test_rand(&state) % 256;
+		const char *json = string_json((const char *)in, len, max, NULL);
+		size_t n = json_string_decode(json, strlen(json), decoded, sizeof decoded);
+		if (max == 0 || len <= max) {
+			cr_assert_eq(n, len, "round %d", round);
+		} else {
+			cr_assert_leq(n, max, "round %d", round);
+			cr_assert_gt(n + 4, max, "round %d: cut %zu bytes short of %zu", round, max - n, max);
+			cr_assert(n == len || (in[n] & 0xC0) != 0x80, "round %d: cut inside a character",
+			          round);
+		}
+		cr_assert_eq(memcmp(decoded, in, n), 0, "round %d", round);
+	}
+}
+
+/* ---- structure ---- */
+
+Test(json_writer, commas_go_between_members_and_items_never_after_a_key)
+{
+	struct json_writer w;
+	json_writer_init(&w, 0);
+	json_object_begin(&w);
+	json_field_uint(&w, "a", 1);
+	json_key(&w, "b");
+	json_array_begin(&w);
+	json_uint(&w, 1);
+	json_cstring(&w, "x");
+	json_bool(&w, true);
+	json_bool(&w, false);
+	json_null(&w);
+	json_array_end(&w);
+	json_key(&w, "c");
+	json_object_begin(&w);
+	json_key(&w, "d");
+	json_object_begin(&w);
+	json_object_end(&w);
+	json_object_end(&w);
+	json_key(&w, "e");
+	json_array_begin(&w);
+	json_array_end(&w);
+	json_field_cstring(&w, "f", "g");
+	json_field_bool(&w, "h", false);
+	json_object_end(&w);
+	cr_assert_str_eq(
+	    doc(&w),
+	    "{\"a\":1,\"b\":[1,\"x\",true,false,null],\"c\":{\"d\":{}},\"e\":[],\"f\":\"g\",\"h\":false}");
+	cr_assert_eq(w.depth, 0);
+	json_writer_release(&w);
+}
+
+Test(json_writer, arrays_of_containers_are_separated)
+{
+	struct json_writer w;
+	json_writer_init(&w, 0);
+	json_array_begin(&w);
+	json_object_begin(&w);
+	json_field_uint(&w, "a", 1);
+	json_object_end(&w);
+	json_object_begin(&w);
+	json_object_end(&w);
+	json_array_begin(&w);
+	json_array_begin(&w);
+	json_array_end(&w);
+	json_array_begin(&w);
+	json_null(&w);
+	json_array_end(&w);
+	json_array_end(&w);
+	json_array_end(&w);
+	cr_assert_str_eq(doc(&w), "[{\"a\":1},{},[[],[null]]]");
+	json_writer_release(&w);
+}
+
+Test(json_writer, reset_starts_a_new_document_in_the_same_memory)
+{
+	struct json_writer w;
+	json_writer_init(&w, 0);
+	json_object_begin(&w);
+	json_field_uint(&w, "first", 1);
+	json_key(&w, "open");
+	json_array_begin(&w);
+	json_uint(&w, 2);
+	char *before = w.buf;
+	json_writer_reset(&w);
+	cr_assert_eq(w.len, 0);
+	json_object_begin(&w);
+	json_field_uint(&w, "second", 2);
+	json_object_end(&w);
+	cr_assert_str_eq(doc(&w), "{\"second\":2}", "no comma or depth left over from the first document");
+	cr_assert_eq(w.buf, before);
+	json_writer_release(&w);
+	cr_assert_null(w.buf);
+	cr_assert_eq(w.len, 0);
+}
+
+Test(json_writer, nesting_deeper_than_the_limit_fails_the_writer)
+{
+	struct json_writer w;
+	json_writer_init(&w, 0);
+	for (int i = 0; i < JSON_MAX_DEPTH; i++)
+		json_array_begin(&w);
+	cr_assert_not(json_writer_failed(&w));
+	json_array_begin(&w);
+	cr_assert(json_writer_failed(&w));
+	json_writer_reset(&w);
+	cr_assert_not(json_writer_failed(&w), "reset clears the failure");
+	json_null(&w);
+	cr_assert_str_eq(doc(&w), "null");
+	json_writer_release(&w);
+}
+
+Test(json_writer, a_large_document_grows_the_buffer)
+{
+	enum { N = 200000 };
+	char *big = malloc(N);
+	cr_assert_not_null(big);
+	memset(big, 'x', N);
+	big[N / 2] = '"';
+	struct json_writer w;
+	json_writer_init(&w, 0);
+	json_array_begin(&w);
+	json_string(&w, big, N);
+	json_string(&w, big, 10);
+	json_array_end(&w);
+	cr_assert_not(json_writer_failed(&w));
+	cr_assert_eq(w.len, 2 + (N + 3) + 1 + 12);
+	cr_assert_eq(strlen(w.buf), w.len);
+	cr_assert_eq(memcmp(w.buf + w.len - 15, "\",\"xxxxxxxxxx\"]", 15), 0);
+	cr_assert_eq(memcmp(w.buf + 2 + N / 2, "\\\"", 2), 0);
+	json_writer_release(&w);
+	free(big);
+}
+
+/* ---- numbers, addresses, times ---- */
+
+Test(json_writer, numbers_cover_the_whole_64_bit_range)
+{
+	struct json_writer w;
+	json_writer_init(&w, 0);
+	json_array_begin(&w);
+	json_uint(&w, 0);
+	json_uint(&w, UINT64_MAX);
+	json_int(&w, 0);
+	json_int(&w, -1);
+	json_int(&w, INT64_MIN);
+	json_int(&w, INT64_MAX);
+	json_array_end(&w);
+	cr_assert_str_eq(doc(&w), "[0,18446744073709551615,0,-1,-9223372036854775808,9223372036854775807]");
+	json_writer_release(&w);
+}
+
+Test(json_writer, addresses_are_written_in_their_usual_text_form)
+{
+	struct ip_addr v4 = {.family = 4, .bytes = {192, 0, 2, 1}};
+	struct ip_addr v6 = {.family = 6, .bytes = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x25}};
+	struct json_writer w;
+	json_writer_init(&w, 0);
+	json_array_begin(&w);
+	json_ip(&w, &v4);
+	json_ip(&w, &v6);
+	json_array_end(&w);
+	cr_assert_str_eq(doc(&w), "[\"192.0.2.1\",\"2001:db8::25\"]");
+	json_writer_release(&w);
+}
+
+static const char *time_json(uint64_t us)
+{
+	static char out[64];
+	struct json_writer w;
+	json_writer_init(&w, 0);
+	json_time_us(&w, us);
+	snprintf(out, sizeof out, "%s", doc(&w));
+	json_writer_release(&w);
+	return out;
+}
+
+Test(json_writer, times_are_rfc3339_utc_with_six_fraction_digits)
+{
+	cr_assert_str_eq(time_json(0), "\"1970-01-01T00:00:00.000000Z\"");
+	cr_assert_str_eq(time_json(7), "\"1970-01-01T00:00:00.000007Z\"");
+	cr_assert_str_eq(time_json(1795879442123456ull), "\"2026-11-28T15:24:02.123456Z\"");
+	cr_assert_str_eq(time_json(1709251199999999ull), "\"2024-02-29T23:59:59.999999Z\"");
+	cr_assert_str_eq(time_json(1709251200000000ull), "\"2024-03-01T00:00:00.000000Z\"");
+	cr_assert_str_eq(time_json(253402300799000000ull), "\"9999-12-31T23:59:59.000000Z\"");
+}
+
+Test(json_writer, a_time_in_a_key_value_pair_is_separated_like_any_value)
+{
+	struct json_writer w;
+	json_writer_init(&w, 0);
+	json_object_begin(&w);
+	json_key(&w, "start");
+	json_time_us(&w, 0);
+	json_key(&w, "end");
+	json_time_us(&w, 1000000);
+	json_object_end(&w);
+	cr_assert_str_eq(
+	    doc(&w), "{\"start\":\"1970-01-01T00:00:00.000000Z\",\"end\":\"1970-01-01T00:00:01.000000Z\"}");
+	json_writer_release(&w);
+}
+
+Test(json_writer, the_largest_time_is_still_a_json_string)
+{
+	const char *t = time_json(UINT64_MAX);
+	size_t n = strlen(t);
+	cr_assert_geq(n, 12);
+	cr_assert_eq(t[0], '"');
+	cr_assert_str_eq(t + n - 9, ".551615Z\"");
+}

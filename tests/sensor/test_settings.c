@@ -1,0 +1,464 @@
+/* test_settings.c: the sensor's typed settings, read and checked from the config tree. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sensor/config.h"
+#include "sensor/settings.h"
+#include "test_support.h"
+
+/* ---- helpers ---- */
+
+static struct config *load(const char *yaml)
+{
+	struct config_error err = {{0}};
+	struct config *cfg = config_load_buffer(yaml, strlen(yaml), "test.yaml", &err);
+	cr_assert_not_null(cfg, "load failed: %s", err.message);
+	return cfg;
+}
+
+static void set_ok(struct config *cfg, const char *assignment)
+{
+	struct config_error err = {{0}};
+	cr_assert_eq(config_set(cfg, assignment, &err), 0, "--set %s: %s", assignment, err.message);
+}
+
+static struct sensor_settings settings_of(const struct config *cfg)
+{
+	struct sensor_settings s;
+	struct config_error err = {{0}};
+	cr_assert_eq(settings_load(cfg, &s, &err), 0, "settings_load: %s", err.message);
+	return s;
+}
+
+/* The message settings_load gives for this YAML, which must fail (a static buffer). */
+static const char *load_error(const char *yaml)
+{
+	static struct config_error err;
+	struct sensor_settings s;
+	memset(&err, 0, sizeof err);
+	struct config *cfg = load(yaml);
+	cr_assert_eq(settings_load(cfg, &s, &err), -1, "expected settings_load to fail for:\n%s", yaml);
+	config_free(cfg);
+	return err.message;
+}
+
+/* What settings_check_unknown reported, one message a line. */
+struct reports {
+	char text[2048];
+	size_t n;
+};
+
+static void collect(const char *message, void *ctx)
+{
+	struct reports *r = ctx;
+	size_t used = strlen(r->text);
+	snprintf(r->text + used, sizeof r->text - used, "%s\n", message);
+	r->n++;
+}
+
+/* Runs settings_check_unknown on the YAML; returns the reports (a static buffer), checks the count. */
+static const char *unknown_in(const char *yaml)
+{
+	static struct reports r;
+	memset(&r, 0, sizeof r);
+	struct config *cfg = load(yaml);
+	size_t n = settings_check_unknown(cfg, collect, &r);
+	cr_assert_eq(n, r.n, "returned %zu, reported %zu", n, r.n);
+	config_free(cfg);
+	return r.text;
+}
+
+static const uint64_t S = 1000000; /* microseconds in a second */
+
+static void assert_defaults(const struct sensor_settings *s)
+{
+	cr_assert_eq(s->snaplen, 65535);
+	cr_assert(s->promiscuous);
+	cr_assert_eq(s->buffer_size, 32u << 20);
+	cr_assert_eq(s->n_smtp_ports, 3);
+	cr_assert_eq(s->smtp_ports[0], 25);
+	cr_assert_eq(s->smtp_ports[1], 587);
+	cr_assert_eq(s->smtp_ports[2], 2525);
+	cr_assert_eq(s->n_implicit_tls_ports, 1);
+	cr_assert_eq(s->implicit_tls_ports[0], 465);
+	cr_assert_eq(s->flow.memcap, 128ull << 20);
+	cr_assert_eq(s->flow.hash_size, 262144);
+	cr_assert_eq(s->flow.timeout_us[FLOW_STATE_NEW], 30 * S);
+	cr_assert_eq(s->flow.timeout_us[FLOW_STATE_ESTABLISHED], 600 * S);
+	cr_assert_eq(s->flow.timeout_us[FLOW_STATE_CLOSED], 10 * S);
+	cr_assert_eq(s->flow.emergency_timeout_us[FLOW_STATE_NEW], 5 * S);
+	cr_assert_eq(s->flow.emergency_timeout_us[FLOW_STATE_ESTABLISHED], 60 * S);
+	cr_assert_eq(s->flow.emergency_timeout_us[FLOW_STATE_CLOSED], 2 * S);
+	cr_assert_eq(s->flow.recovery_percent, 70);
+	cr_assert_eq(s->flow.stream.depth, 64ull << 20);
+	cr_assert_eq(s->flow.stream.max_ooo_bytes, 1u << 20);
+}
+
+/* ---- defaults ---- */
+
+Test(settings, an_empty_config_gives_every_default)
+{
+	struct config *cfg = config_new();
+	cr_assert_not_null(cfg);
+	struct sensor_settings s = settings_of(cfg);
+	assert_defaults(&s);
+	config_free(cfg);
+}
+
+Test(settings, the_documented_example_holds_exactly_the_defaults_and_no_unknown_key)
+{
+	const char *path = test_source_path("docs/tlsobs.example.yaml");
+	struct config_error err = {{0}};
+	struct config *cfg = config_load_file(path, &err);
+	cr_assert_not_null(cfg, "%s", err.message);
+	struct sensor_settings s = settings_of(cfg);
+	assert_defaults(&s);
+	struct reports r = {.n = 0};
+	cr_assert_eq(settings_check_unknown(cfg, collect, &r), 0, "%s", r.text);
+	config_free(cfg);
+}
+
+Test(settings, a_section_left_empty_keeps_its_defaults_and_is_not_unknown)
+{
+	static const char yaml[] = "flow:\n"
+	                           "  # memcap: 64mb\n"
+	                           "capture:\n"
+	                           "stream:\n";
+	cr_assert_str_eq(unknown_in(yaml), "");
+	struct config *cfg = load(yaml);
+	struct sensor_settings s = settings_of(cfg);
+	assert_defaults(&s);
+	config_free(cfg);
+}
+
+/* ---- every key ---- */
+
+Test(settings, every_key_is_read_into_its_field)
+{
+	static const char yaml[] = "capture:\n"
+	                           "  snaplen: 1514\n"
+	                           "  promiscuous: off\n"
+	                           "  buffer_size: 8mb\n"
+	                           "smtp:\n"
+	                           "  ports: [25, 10025]\n"
+	                           "tls:\n"
+	                           "  implicit_ports: [465, 10465, 20465]\n"
+	                           "flow:\n"
+	                           "  memcap: 256mb\n"
+	                           "  hash_size: 4096\n"
+	                           "  timeout: {new: 1m, established: 2h, closed: 45}\n"
+	                           "  emergency:\n"
+	                           "    timeout: {new: 3s, established: 40s, closed: 1s}\n"
+	                           "    recovery_percent: 50\n"
+	                           "stream:\n"
+	                           "  depth: 10kb\n"
+	                           "  max_ooo_bytes: 64k\n";
+	struct config *cfg = load(yaml);
+	struct sensor_settings s = settings_of(cfg);
+	cr_assert_eq(s.snaplen, 1514);
+	cr_assert_not(s.promiscuous);
+	cr_assert_eq(s.buffer_size, 8u << 20);
+	cr_assert_eq(s.n_smtp_ports, 2);
+	cr_assert_eq(s.smtp_ports[0], 25);
+	cr_assert_eq(s.smtp_ports[1], 10025);
+	cr_assert_eq(s.n_implicit_tls_ports, 3);
+	cr_assert_eq(s.implicit_tls_ports[0], 465);
+	cr_assert_eq(s.implicit_tls_ports[1], 10465);
+	cr_assert_eq(s.implicit_tls_ports[2], 20465);
+	cr_assert_eq(s.flow.memcap, 256ull << 20);
+	cr_assert_eq(s.flow.hash_size, 4096);
+	cr_assert_eq(s.flow.timeout_us[FLOW_STATE_NEW], 60 * S);
+	cr_assert_eq(s.flow.timeout_us[FLOW_STATE_ESTABLISHED], 7200 * S);
+	cr_assert_eq(s.flow.timeout_us[FLOW_STATE_CLOSED], 45 * S);
+	cr_assert_eq(s.flow.emergency_timeout_us[FLOW_STATE_NEW], 3 * S);
+	cr_assert_eq(s.flow.emergency_timeout_us[FLOW_STATE_ESTABLISHED], 40 * S);
+	cr_assert_eq(s.flow.emergency_timeout_us[FLOW_STATE_CLOSED], 1 * S);
+	cr_assert_eq(s.flow.recovery_percent, 50);
+	cr_assert_eq(s.flow.stream.depth, 10u << 10);
+	cr_assert_eq(s.flow.stream.max_ooo_bytes, 64u << 10);
+	cr_assert_str_eq(unknown_in(yaml), "");
+	config_free(cfg);
+}
+
+Test(settings, set_overrides_a_file_value_and_fills_an_absent_one)
+{
+	struct config *cfg = load("flow:\n  memcap: 64mb\n");
+	set_ok(cfg, "flow.memcap=32mb");
+	set_ok(cfg, "capture.snaplen=9000");
+	set_ok(cfg, "smtp.ports=25, 2525");
+	set_ok(cfg, "tls.implicit_ports=[465]");
+	struct sensor_settings s = settings_of(cfg);
+	cr_assert_eq(s.flow.memcap, 32ull << 20);
+	cr_assert_eq(s.snaplen, 9000);
+	cr_assert_eq(s.n_smtp_ports, 2);
+	cr_assert_eq(s.smtp_ports[1], 2525);
+	cr_assert_eq(s.n_implicit_tls_ports, 1);
+	struct reports r = {.n = 0};
+	cr_assert_eq(settings_check_unknown(cfg, collect, &r), 0, "%s", r.text);
+	config_free(cfg);
+}
+
+Test(settings, an_empty_port_list_means_no_ports)
+{
+	struct config *cfg = load("smtp:\n  ports: []\n");
+	struct sensor_settings s = settings_of(cfg);
+	cr_assert_eq(s.n_smtp_ports, 0);
+	cr_assert_eq(s.n_implicit_tls_ports, 1);
+	config_free(cfg);
+}
+
+Test(settings, the_limits_themselves_are_accepted)
+{
+	struct config *cfg = load("capture: {snaplen: 64, buffer_size: 1gb}\n"
+	                          "flow:\n"
+	                          "  memcap: 1mb\n"
+	                          "  hash_size: 1024\n"
+	                          "  timeout: {new: 1s, established: 7d, closed: 168h}\n"
+	                          "  emergency: {recovery_percent: 99}\n"
+	                          "stream: {max_ooo_bytes: 1gb, depth: 0}\n");
+	struct sensor_settings s = settings_of(cfg);
+	cr_assert_eq(s.snaplen, 64);
+	cr_assert_eq(s.buffer_size, 1u << 30);
+	cr_assert_eq(s.flow.memcap, 1u << 20);
+	cr_assert_eq(s.flow.hash_size, 1024);
+	cr_assert_eq(s.flow.timeout_us[FLOW_STATE_NEW], 1 * S);
+	cr_assert_eq(s.flow.timeout_us[FLOW_STATE_ESTABLISHED], 7 * 86400 * S);
+	cr_assert_eq(s.flow.timeout_us[FLOW_STATE_CLOSED], 7 * 86400 * S);
+	cr_assert_eq(s.flow.recovery_percent, 99);
+	cr_assert_eq(s.flow.stream.max_ooo_bytes, 1u << 30);
+	cr_assert_eq(s.flow.stream.depth, 0);
+	config_free(cfg);
+}
+
+/* ---- dotted keys ---- */
+
+Test(settings, dotted_keys_read_the_same_as_nested_sections)
+{
+	static const char *const forms[] = {
+	    "flow.timeout.new: 7s\nstream.depth: 5kb\n",
+	    "flow:\n  timeout.new: 7s\nstream:\n  depth: 5kb\n",
+	    "flow:\n  timeout:\n    new: 7s\nstream: {depth: 5kb}\n",
+	    "flow: {emergency: {recovery_percent: 70}, timeout.new: 7s}\nstream.depth: 5kb\n",
+	};
+	for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+		struct config *cfg = load(forms[i]);
+		struct sensor_settings s = settings_of(cfg);
+		cr_assert_eq(s.flow.timeout_us[FLOW_STATE_NEW], 7 * S, "form %zu", i);
+		cr_assert_eq(s.flow.timeout_us[FLOW_STATE_CLOSED], 10 * S, "form %zu", i);
+		cr_assert_eq(s.flow.stream.depth, 5u << 10, "form %zu", i);
+		struct reports r = {.n = 0};
+		cr_assert_eq(settings_check_unknown(cfg, collect, &r), 0, "form %zu: %s", i, r.text);
+		config_free(cfg);
+	}
+}
+
+Test(settings, a_deep_dotted_key_reaches_the_emergency_timeouts)
+{
+	struct config *cfg = load("flow.emergency.timeout.established: 90s\n"
+	                          "flow:\n"
+	                          "  emergency.recovery_percent: 60\n");
+	struct sensor_settings s = settings_of(cfg);
+	cr_assert_eq(s.flow.emergency_timeout_us[FLOW_STATE_ESTABLISHED], 90 * S);
+	cr_assert_eq(s.flow.emergency_timeout_us[FLOW_STATE_NEW], 5 * S);
+	cr_assert_eq(s.flow.recovery_percent, 60);
+	struct reports r = {.n = 0};
+	cr_assert_eq(settings_check_unknown(cfg, collect, &r), 0, "%s", r.text);
+	config_free(cfg);
+}
+
+/* ---- bad values ---- */
+
+Test(settings, a_capture_value_out_of_range_is_named_with_its_line)
+{
+	cr_assert_str_eq(load_error("capture:\n  snaplen: 63\n"),
+	                 "test.yaml:2: capture.snaplen: expected a number from 64 to 262144, got '63'");
+	cr_assert_str_eq(load_error("capture:\n  snaplen: 262145\n"),
+	                 "test.yaml:2: capture.snaplen: expected a number from 64 to 262144, got '262145'");
+	cr_assert_str_eq(load_error("capture:\n\n  promiscuous: maybe\n"),
+	                 "test.yaml:3: capture.promiscuous: expected true or false, got 'maybe'");
+	cr_assert_str_eq(load_error("capture:\n  buffer_size: 1025mb\n"),
+	                 "test.yaml:2: capture.buffer_size: must be at most 1gb");
+	cr_assert_str_eq(
+	    load_error("capture:\n  buffer_size: big\n"),
+	    "test.yaml:2: capture.buffer_size: expected a size such as 65536, 64kb or 32mib, got 'big'");
+}
+
+Test(settings, a_bad_port_is_named_at_its_own_line)
+{
+	cr_assert_str_eq(load_error("smtp:\n  ports:\n    - 25\n    - 70000\n"),
+	                 "test.yaml:4: smtp.ports: expected a port from 1 to 65535, got '70000'");
+	cr_assert_str_eq(load_error("tls:\n  implicit_ports: 465, 0\n"),
+	                 "test.yaml:2: tls.implicit_ports: expected a port from 1 to 65535, got '0'");
+	cr_assert_str_eq(load_error("tls:\n  implicit_ports: {a: 1}\n"),
+	                 "test.yaml:2: tls.implicit_ports: expected a list of ports, got a map");
+}
+
+Test(settings, more_than_64_ports_is_an_error)
+{
+	char yaml[1024] = "smtp:\n  ports: [";
+	for (int i = 1; i <= SETTINGS_MAX_PORTS + 1; i++) {
+		size_t used = strlen(yaml);
+		snprintf(yaml + used, sizeof yaml - used, "%d%s", 1000 + i,
+		         i <= SETTINGS_MAX_PORTS ? ", " : "]\n");
+	}
+	cr_assert_str_eq(load_error(yaml), "test.yaml:2: smtp.ports: more than 64 ports");
+}
+
+Test(settings, a_memcap_too_small_for_the_hash_is_refused)
+{
+	cr_assert_str_eq(
+	    load_error("flow:\n  memcap: lots\n"),
+	    "test.yaml:2: flow.memcap: expected a size such as 65536, 64kb or 32mib, got 'lots'");
+	cr_assert_str_eq(
+	    load_error("flow:\n  memcap: 1023kb\n  hash_size: 1024\n"),
+	    "test.yaml:2: flow.memcap: must be at least 1mb and four times flow.hash_size pointers "
+	    "(32768 bytes)");
+	/* 4 * 262144 buckets * 8 bytes = 8mb: the default hash needs more than a 4mb memcap. */
+	cr_assert_str_eq(
+	    load_error("flow:\n  memcap: 4mb\n"),
+	    "test.yaml:2: flow.memcap: must be at least 1mb and four times flow.hash_size pointers "
+	    "(8388608 bytes)");
+	struct config *cfg = load("flow:\n  memcap: 8mb\n");
+	struct sensor_settings s = settings_of(cfg);
+	cr_assert_eq(s.flow.memcap, 8u << 20);
+	config_free(cfg);
+}
+
+Test(settings, flow_numbers_out_of_range_are_named)
+{
+	cr_assert_str_eq(load_error("flow:\n  hash_size: 1023\n"),
+	                 "test.yaml:2: flow.hash_size: expected a number from 1024 to 16777216, got '1023'");
+	cr_assert_str_eq(
+	    load_error("flow:\n  emergency:\n    recovery_percent: 100\n"),
+	    "test.yaml:3: flow.emergency.recovery_percent: expected a number from 1 to 99, got '100'");
+	cr_assert_str_eq(
+	    load_error("flow:\n  emergency:\n    recovery_percent: 0\n"),
+	    "test.yaml:3: flow.emergency.recovery_percent: expected a number from 1 to 99, got '0'");
+}
+
+Test(settings, timeouts_must_be_durations_from_1s_to_7d)
+{
+	cr_assert_str_eq(
+	    load_error("flow:\n  timeout:\n    new: abc\n"),
+	    "test.yaml:3: flow.timeout.new: expected a duration such as 30, 30s, 5m, 2h or 1d, got 'abc'");
+	cr_assert_str_eq(load_error("flow:\n  timeout: {established: 0s}\n"),
+	                 "test.yaml:2: flow.timeout.established: expected a duration from 1s to 7d");
+	cr_assert_str_eq(load_error("flow:\n  timeout:\n    closed: 8d\n"),
+	                 "test.yaml:3: flow.timeout.closed: expected a duration from 1s to 7d");
+	cr_assert_str_eq(load_error("flow:\n  emergency:\n    timeout:\n      closed: 604801\n"),
+	                 "test.yaml:4: flow.emergency.timeout.closed: expected a duration from 1s to 7d");
+	cr_assert_str_eq(load_error("flow.emergency.timeout.new: 0\n"),
+	                 "test.yaml:1: flow.emergency.timeout.new: expected a duration from 1s to 7d");
+}
+
+Test(settings, stream_limits_are_checked)
+{
+	cr_assert_str_eq(load_error("stream:\n  depth: -1\n"),
+	                 "test.yaml:2: stream.depth: expected a size such as 65536, 64kb or 32mib, got '-1'");
+	cr_assert_str_eq(load_error("stream:\n  max_ooo_bytes: 1025m\n"),
+	                 "test.yaml:2: stream.max_ooo_bytes: must be at most 1gb");
+}
+
+Test(settings, a_section_where_a_value_belongs_is_an_error)
+{
+	cr_assert_str_eq(load_error("flow:\n  memcap:\n    a: 1\n"),
+	                 "test.yaml:2: flow.memcap: expected a size, got a map");
+	cr_assert_str_eq(load_error("capture:\n  snaplen: [1, 2]\n"),
+	                 "test.yaml:2: capture.snaplen: expected a number, got a list");
+}
+
+Test(settings, a_bad_set_value_names_set_instead_of_a_line)
+{
+	struct config *cfg = config_new();
+	set_ok(cfg, "flow.timeout.new=abc");
+	struct sensor_settings s;
+	struct config_error err = {{0}};
+	cr_assert_eq(settings_load(cfg, &s, &err), -1);
+	cr_assert_str_eq(
+	    err.message,
+	    "--set: flow.timeout.new: expected a duration such as 30, 30s, 5m, 2h or 1d, got 'abc'");
+	config_free(cfg);
+
+	cfg = config_new();
+	set_ok(cfg, "flow.timeout.new=0");
+	cr_assert_eq(settings_load(cfg, &s, &err), -1);
+	cr_assert_str_eq(err.message, "--set: flow.timeout.new: expected a duration from 1s to 7d");
+	config_free(cfg);
+}
+
+Test(settings, the_first_error_in_reading_order_is_the_one_reported)
+{
+	cr_assert_str_eq(load_error("flow:\n  memcap: x\ncapture:\n  snaplen: 1\n"),
+	                 "test.yaml:4: capture.snaplen: expected a number from 64 to 262144, got '1'");
+}
+
+/* ---- unknown keys ---- */
+
+Test(settings, unknown_keys_are_reported_with_their_lines_top_level_and_nested)
+{
+	static const char yaml[] = "capture:\n"              /* 1 */
+	                           "  snaplen: 1500\n"       /* 2 */
+	                           "  snaplenn: 1500\n"      /* 3 */
+	                           "flows:\n"                /* 4 */
+	                           "  memcap: 1mb\n"         /* 5 */
+	                           "flow:\n"                 /* 6 */
+	                           "  timeout:\n"            /* 7 */
+	                           "    new: 5s\n"           /* 8 */
+	                           "    idle: 5s\n"          /* 9 */
+	                           "  emergency:\n"          /* 10 */
+	                           "    timeout.fresh: 1s\n" /* 11 */
+	                           "flow.bogus: 1\n"         /* 12 */
+	                           "kafka: {brokers: x}\n";  /* 13 */
+	cr_assert_str_eq(unknown_in(yaml), "test.yaml:3: capture.snaplenn: unknown setting\n"
+	                                   "test.yaml:4: flows: unknown setting\n"
+	                                   "test.yaml:9: flow.timeout.idle: unknown setting\n"
+	                                   "test.yaml:11: flow.emergency.timeout.fresh: unknown setting\n"
+	                                   "test.yaml:12: flow.bogus: unknown setting\n"
+	                                   "test.yaml:13: kafka: unknown setting\n");
+}
+
+Test(settings, unknown_keys_from_set_are_named_by_set)
+{
+	struct config *cfg = config_new();
+	set_ok(cfg, "flow.timeout.neww=5s");
+	set_ok(cfg, "capture.snaplen=1500");
+	set_ok(cfg, "outputs.kafka=on");
+	struct reports r = {.n = 0};
+	cr_assert_eq(settings_check_unknown(cfg, collect, &r), 2);
+	cr_assert_str_eq(r.text, "--set: flow.timeout.neww: unknown setting\n"
+	                         "--set: outputs: unknown setting\n");
+	config_free(cfg);
+}
+
+Test(settings, a_value_where_a_section_belongs_is_reported)
+{
+	cr_assert_str_eq(unknown_in("flow: 5\nsmtp: [25]\nflow.timeout: 3s\ncapture: ''\n"),
+	                 "test.yaml:1: flow: expected a section of settings\n"
+	                 "test.yaml:2: smtp: expected a section of settings\n"
+	                 "test.yaml:3: flow.timeout: expected a section of settings\n");
+}
+
+Test(settings, a_known_key_holding_a_map_is_left_to_settings_load)
+{
+	/* Not unknown: its name is right, and settings_load names the wrong kind. */
+	cr_assert_str_eq(unknown_in("flow:\n  memcap: {a: 1}\n"), "");
+}
+
+Test(settings, a_known_key_name_inside_an_unknown_section_is_still_unknown)
+{
+	cr_assert_str_eq(unknown_in("other:\n  flow:\n    memcap: 1mb\n"),
+	                 "test.yaml:1: other: unknown setting\n");
+	cr_assert_str_eq(unknown_in("capture:\n  flow.memcap: 1mb\n"),
+	                 "test.yaml:2: capture.flow.memcap: unknown setting\n");
+}
+
+Test(settings, check_unknown_reports_nothing_for_an_empty_config)
+{
+	struct config *cfg = config_new();
+	struct reports r = {.n = 0};
+	cr_assert_eq(settings_check_unknown(cfg, collect, &r), 0);
+	config_free(cfg);
+	cr_assert_str_eq(unknown_in(""), "");
+}
