@@ -56,8 +56,8 @@ struct tls_direction {
 	bool encrypted; /* after our ChangeCipherSpec (TLS <= 1.2) or the 1.3 ServerHello (server) */
 	uint8_t small[TLS_SMALL_RECORD];
 	size_t small_len;
-	uint8_t *handshake; /* assembly of handshake messages, at most TLS_MAX_HANDSHAKE + 4 */
-	size_t handshake_len;
+	uint8_t *handshake; /* assembly of handshake messages, grows to at most TLS_MAX_HANDSHAKE + 4 */
+	size_t handshake_len, handshake_cap;
 	bool skipping_handshake; /* an oversized message is being skipped */
 	size_t skip_left;
 };
@@ -122,6 +122,7 @@ static void decide(struct tls_parser *p, enum tls_outcome outcome)
 	for (int d = 0; d < 2; d++) { /* nothing more will be parsed */
 		free(p->dir[d].handshake);
 		p->dir[d].handshake = NULL;
+		p->dir[d].handshake_len = p->dir[d].handshake_cap = 0;
 	}
 }
 
@@ -216,6 +217,25 @@ static void drain_handshake(struct tls_parser *p, enum tls_dir dir)
 	d->handshake_len -= used;
 }
 
+/* Grows the buffer toward what is needed, never past TLS_MAX_HANDSHAKE + 4: most hellos need 1-2 KiB. */
+static bool grow_handshake_buffer(struct tls_direction *d, size_t more)
+{
+	size_t want = d->handshake_len + more, limit = TLS_MAX_HANDSHAKE + 4;
+	if (want <= d->handshake_cap || d->handshake_cap == limit)
+		return true;
+	size_t cap = d->handshake_cap ? d->handshake_cap : 4096;
+	while (cap < want && cap < limit)
+		cap *= 2;
+	if (cap > limit)
+		cap = limit;
+	uint8_t *grown = realloc(d->handshake, cap);
+	if (!grown)
+		return false;
+	d->handshake = grown;
+	d->handshake_cap = cap;
+	return true;
+}
+
 static void handshake_fragment(struct tls_parser *p, enum tls_dir dir, const uint8_t *data, size_t len)
 {
 	struct tls_direction *d = &p->dir[dir];
@@ -228,12 +248,12 @@ static void handshake_fragment(struct tls_parser *p, enum tls_dir dir, const uin
 	}
 	if (len == 0)
 		return;
-	if (!d->handshake && !(d->handshake = malloc(TLS_MAX_HANDSHAKE + 4))) {
+	if (!grow_handshake_buffer(d, len)) {
 		p->obs.anomalies++;
 		return;
 	}
 	while (len > 0) {
-		size_t room = TLS_MAX_HANDSHAKE + 4 - d->handshake_len;
+		size_t room = d->handshake_cap - d->handshake_len;
 		size_t take = len < room ? len : room;
 		memcpy(d->handshake + d->handshake_len, data, take);
 		d->handshake_len += take;
@@ -398,7 +418,8 @@ void tls_parser_gap(struct tls_parser *p, enum tls_dir dir, uint64_t n)
 
 void tls_parser_end(struct tls_parser *p, bool rst)
 {
-	if (!p->decided && p->obs.outcome != TLS_OUTCOME_NONE)
+	/* Even with no TLS byte at all: the parser exists because TLS was due (hand-off or implicit port). */
+	if (!p->decided)
 		decide(p, TLS_OUTCOME_CLOSED);
 }
 

@@ -186,6 +186,7 @@ void flow_table_touch(struct flow_table *t, struct flow *f, enum flow_state stat
 void flow_table_end(struct flow_table *t, struct flow *f, enum flow_close_reason reason)
 {
 	t->on_end(t->ctx, f, reason);
+	bool was_closed = f->state == FLOW_STATE_CLOSED;
 	struct flow **link = &t->buckets[f->hash & t->mask];
 	while (*link != f)
 		link = &(*link)->hash_next;
@@ -196,7 +197,9 @@ void flow_table_end(struct flow_table *t, struct flow *f, enum flow_close_reason
 	memcap_release(&t->memcap, sizeof *f);
 	free(f);
 	t->stats.active--;
-	if (reason == FLOW_CLOSE_TIMEOUT)
+	if (reason == FLOW_CLOSE_TIMEOUT && was_closed)
+		t->stats.closed++; /* FIN or RST seen: kept only for the last ACKs */
+	else if (reason == FLOW_CLOSE_TIMEOUT)
 		t->stats.timed_out++;
 	else if (reason == FLOW_CLOSE_EVICTED)
 		t->stats.evicted++;

@@ -28,7 +28,9 @@ struct flow_table_settings {
 
 struct flow_table_stats {
 	uint64_t created, active, peak_active;
-	uint64_t timed_out, evicted, refused; /* refused: no memory even after eviction */
+	uint64_t closed;    /* ended by FIN/RST (removed after the closed timeout) */
+	uint64_t timed_out; /* idle: no FIN/RST seen */
+	uint64_t evicted, refused; /* refused: no memory even after eviction */
 	uint64_t emergency_entered, emergency_left;
 };
 

@@ -309,10 +309,10 @@ void sensor_print_summary(const struct sensor *s, const struct capture_stats *cs
 		if (decode_result_is_anomaly((enum decode_result)r) && st->decode[r])
 			fprintf(out, ", %s %" PRIu64, decode_result_str((enum decode_result)r), st->decode[r]);
 	fputc('\n', out);
-	fprintf(out, "tlsobs: flows: %" PRIu64 " created, %" PRIu64 " timed out, %" PRIu64 " evicted, %" PRIu64
-		     " refused (memcap), peak %" PRIu64 " at once, emergency mode entered %" PRIu64 " left %" PRIu64
-		     "\n",
-		ft->created, ft->timed_out, ft->evicted, ft->refused, ft->peak_active, ft->emergency_entered,
+	fprintf(out, "tlsobs: flows: %" PRIu64 " created, %" PRIu64 " closed, %" PRIu64 " timed out, %" PRIu64
+		     " evicted, %" PRIu64 " refused (memcap), peak %" PRIu64 " at once, emergency mode entered %" PRIu64
+		     " left %" PRIu64 "\n",
+		ft->created, ft->closed, ft->timed_out, ft->evicted, ft->refused, ft->peak_active, ft->emergency_entered,
 		ft->emergency_left);
 	fprintf(out, "tlsobs: sessions: %" PRIu64 " reported, %" PRIu64 " unanswered; reassembly gaps: %" PRIu64
 		     " (%" PRIu64 " bytes); events dropped: %" PRIu64 "\n",

@@ -176,7 +176,8 @@ t() {
 	shift
 	CASE=$(mktemp -d "$W/case.XXXXXX")
 	(
-		set -e
+		set -eE
+		trap 'echo "    (stopped at line $LINENO)" >&2' ERR
 		"$@"
 	)
 	if [ $? -eq 0 ]; then
