@@ -41,7 +41,8 @@ void line_buffer_release(struct line_buffer *lb);
  * there is none) and sets *used (at least 1 when len > 0). Returns true when
  * that LF completed a line, described in *out.
  */
-bool line_buffer_push(struct line_buffer *lb, const uint8_t *data, size_t len, size_t *used, struct line *out);
+bool line_buffer_push(struct line_buffer *lb, const uint8_t *data, size_t len, size_t *used,
+                      struct line *out);
 
 /* Forgets the partial line, if any. */
 void line_buffer_reset(struct line_buffer *lb);

@@ -45,18 +45,18 @@
 #include <string.h>
 
 static const char *const smtp_anomaly_names[SMTP_ANOMALY_COUNT] = {
-	[SMTP_ANOMALY_LINE_TOO_LONG] = "line_too_long",
-	[SMTP_ANOMALY_BAD_REPLY] = "bad_reply",
-	[SMTP_ANOMALY_MULTILINE_MISMATCH] = "multiline_mismatch",
-	[SMTP_ANOMALY_REPLY_WITHOUT_COMMAND] = "reply_without_command",
-	[SMTP_ANOMALY_PIPELINE_OVERFLOW] = "pipeline_overflow",
-	[SMTP_ANOMALY_BAD_BDAT] = "bad_bdat",
-	[SMTP_ANOMALY_HELD_OVERFLOW] = "held_overflow",
-	[SMTP_ANOMALY_BARE_LF] = "bare_lf",
-	[SMTP_ANOMALY_NUL_BYTE] = "nul_byte",
-	[SMTP_ANOMALY_TOO_MANY_CAPABILITIES] = "too_many_capabilities",
-	[SMTP_ANOMALY_TOO_MANY_DOMAINS] = "too_many_domains",
-	[SMTP_ANOMALY_CONTENT_BEFORE_354] = "content_before_354",
+    [SMTP_ANOMALY_LINE_TOO_LONG] = "line_too_long",
+    [SMTP_ANOMALY_BAD_REPLY] = "bad_reply",
+    [SMTP_ANOMALY_MULTILINE_MISMATCH] = "multiline_mismatch",
+    [SMTP_ANOMALY_REPLY_WITHOUT_COMMAND] = "reply_without_command",
+    [SMTP_ANOMALY_PIPELINE_OVERFLOW] = "pipeline_overflow",
+    [SMTP_ANOMALY_BAD_BDAT] = "bad_bdat",
+    [SMTP_ANOMALY_HELD_OVERFLOW] = "held_overflow",
+    [SMTP_ANOMALY_BARE_LF] = "bare_lf",
+    [SMTP_ANOMALY_NUL_BYTE] = "nul_byte",
+    [SMTP_ANOMALY_TOO_MANY_CAPABILITIES] = "too_many_capabilities",
+    [SMTP_ANOMALY_TOO_MANY_DOMAINS] = "too_many_domains",
+    [SMTP_ANOMALY_CONTENT_BEFORE_354] = "content_before_354",
 };
 
 const char *smtp_anomaly_str(enum smtp_anomaly a)
@@ -496,7 +496,7 @@ static enum smtp_status server_feed(struct smtp_parser *p, const uint8_t *d, siz
 }
 
 enum smtp_status smtp_parser_feed(struct smtp_parser *p, enum smtp_dir dir, const uint8_t *data, size_t len,
-				  size_t *consumed)
+                                  size_t *consumed)
 {
 	*consumed = 0;
 	if (dir == SMTP_FROM_CLIENT) {

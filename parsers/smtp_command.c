@@ -61,10 +61,9 @@ struct path {
 	struct span local;  /* local part, source route dropped */
 	struct span domain; /* after the last '@', empty when none */
 	struct span params;
-	size_t addr_at;     /* offset of addr in the line (for the evidence copy) */
 };
 
-static void path_parse(struct span line, struct span arg, struct path *pa)
+static void path_parse(struct span arg, struct path *pa)
 {
 	arg = span_trim(arg);
 	const char *gt = arg.n && arg.s[0] == '<' ? memchr(arg.s, '>', arg.n) : NULL;
@@ -74,7 +73,6 @@ static void path_parse(struct span line, struct span arg, struct path *pa)
 	} else {
 		pa->addr = span_word(arg, &pa->params);
 	}
-	pa->addr_at = (size_t)(pa->addr.s - line.s);
 	struct span a = pa->addr;
 	const char *colon = a.n && a.s[0] == '@' ? memchr(a.s, ':', a.n) : NULL;
 	if (colon != NULL)
@@ -141,7 +139,7 @@ static bool params_have(struct span params, const char *keyword)
 static void mail_proceed(struct smtp_parser *p, const char *verb, struct span line, struct span arg)
 {
 	struct path pa;
-	path_parse(line, (struct span){arg.s + 5, arg.n - 5}, &pa);
+	path_parse((struct span){arg.s + 5, arg.n - 5}, &pa);
 	if (++p->obs.transactions == 1)
 		path_identity(p, &pa, SMTP_TEXT(p->obs.mail_from_domain));
 	if (!p->obs.requiretls_in_clear && params_have(pa.params, "REQUIRETLS")) {
@@ -159,7 +157,7 @@ static void rcpt_proceed(struct smtp_parser *p, const char *verb, struct span li
 {
 	struct path pa;
 	char id[SMTP_NAME_MAX];
-	path_parse(line, (struct span){arg.s + 3, arg.n - 3}, &pa);
+	path_parse((struct span){arg.s + 3, arg.n - 3}, &pa);
 	p->obs.recipients++;
 	path_identity(p, &pa, SMTP_TEXT(id));
 	if (id[0] == '\0')
@@ -245,22 +243,22 @@ static const struct smtp_verb {
 	bool (*check)(struct smtp_parser *p, struct span arg);
 	void (*proceed)(struct smtp_parser *p, const char *verb, struct span line, struct span arg);
 } smtp_verbs[] = {
-	{"HELO", SMTP_CMD_HELO, NULL, helo_proceed},
-	{"EHLO", SMTP_CMD_EHLO, NULL, helo_proceed},
-	{"LHLO", SMTP_CMD_EHLO, NULL, helo_proceed},
-	{"MAIL", SMTP_CMD_MAIL, mail_check, mail_proceed},
-	{"RCPT", SMTP_CMD_RCPT, rcpt_check, rcpt_proceed},
-	{"DATA", SMTP_CMD_DATA, NULL, data_proceed},
-	{"BDAT", SMTP_CMD_BDAT, bdat_check, bdat_proceed},
-	{"AUTH", SMTP_CMD_AUTH, NULL, auth_proceed},
-	{"STARTTLS", SMTP_CMD_STARTTLS, NULL, starttls_proceed},
-	{"X-ANONYMOUSTLS", SMTP_CMD_STARTTLS, NULL, starttls_proceed},
-	{"RSET", SMTP_CMD_OTHER, NULL, NULL},
-	{"QUIT", SMTP_CMD_OTHER, NULL, NULL},
-	{"NOOP", SMTP_CMD_OTHER, NULL, NULL},
-	{"VRFY", SMTP_CMD_OTHER, NULL, NULL},
-	{"EXPN", SMTP_CMD_OTHER, NULL, NULL},
-	{"HELP", SMTP_CMD_OTHER, NULL, NULL},
+    {"HELO", SMTP_CMD_HELO, NULL, helo_proceed},
+    {"EHLO", SMTP_CMD_EHLO, NULL, helo_proceed},
+    {"LHLO", SMTP_CMD_EHLO, NULL, helo_proceed},
+    {"MAIL", SMTP_CMD_MAIL, mail_check, mail_proceed},
+    {"RCPT", SMTP_CMD_RCPT, rcpt_check, rcpt_proceed},
+    {"DATA", SMTP_CMD_DATA, NULL, data_proceed},
+    {"BDAT", SMTP_CMD_BDAT, bdat_check, bdat_proceed},
+    {"AUTH", SMTP_CMD_AUTH, NULL, auth_proceed},
+    {"STARTTLS", SMTP_CMD_STARTTLS, NULL, starttls_proceed},
+    {"X-ANONYMOUSTLS", SMTP_CMD_STARTTLS, NULL, starttls_proceed},
+    {"RSET", SMTP_CMD_OTHER, NULL, NULL},
+    {"QUIT", SMTP_CMD_OTHER, NULL, NULL},
+    {"NOOP", SMTP_CMD_OTHER, NULL, NULL},
+    {"VRFY", SMTP_CMD_OTHER, NULL, NULL},
+    {"EXPN", SMTP_CMD_OTHER, NULL, NULL},
+    {"HELP", SMTP_CMD_OTHER, NULL, NULL},
 };
 
 /*

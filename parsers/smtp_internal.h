@@ -83,7 +83,7 @@ struct smtp_parser {
 	size_t held_len, held_tls_at;
 	bool held_overflow, held_taken;
 
-	uint64_t gap_bytes;
+	uint64_t gap_bytes; /* lost to gaps while in clear (for debugging; not an observation) */
 	bool lost_sync;
 };
 

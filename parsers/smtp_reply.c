@@ -72,28 +72,28 @@ static const struct cap_word {
 	size_t flag; /* offset of its bool in struct smtp_capabilities, or CAP_NO_FLAG */
 	void (*params)(struct smtp_capabilities *c, const char *s, size_t n);
 } cap_words[] = {
-	{"STARTTLS", offsetof(struct smtp_capabilities, starttls), NULL},
-	{"X-ANONYMOUSTLS", offsetof(struct smtp_capabilities, x_anonymoustls), NULL},
-	{"PIPELINING", offsetof(struct smtp_capabilities, pipelining), NULL},
-	{"SIZE", offsetof(struct smtp_capabilities, size), cap_size},
-	{"8BITMIME", offsetof(struct smtp_capabilities, eightbitmime), NULL},
-	{"SMTPUTF8", offsetof(struct smtp_capabilities, smtputf8), NULL},
-	{"CHUNKING", offsetof(struct smtp_capabilities, chunking), NULL},
-	{"REQUIRETLS", offsetof(struct smtp_capabilities, requiretls), NULL},
-	{"DSN", offsetof(struct smtp_capabilities, dsn), NULL},
-	{"ENHANCEDSTATUSCODES", offsetof(struct smtp_capabilities, enhancedstatuscodes), NULL},
-	{"AUTH", offsetof(struct smtp_capabilities, auth), cap_auth},
-	{"BINARYMIME", offsetof(struct smtp_capabilities, binarymime), NULL},
-	/* known, nothing to record; XFORWARD (Postfix) has STARTTLS's length but is real */
-	{"VRFY", CAP_NO_FLAG, NULL},
-	{"ETRN", CAP_NO_FLAG, NULL},
-	{"EXPN", CAP_NO_FLAG, NULL},
-	{"HELP", CAP_NO_FLAG, NULL},
-	{"XFORWARD", CAP_NO_FLAG, NULL},
-	{"XCLIENT", CAP_NO_FLAG, NULL},
-	{"DELIVERBY", CAP_NO_FLAG, NULL},
-	{"MT-PRIORITY", CAP_NO_FLAG, NULL},
-	{"LIMITS", CAP_NO_FLAG, NULL},
+    {"STARTTLS", offsetof(struct smtp_capabilities, starttls), NULL},
+    {"X-ANONYMOUSTLS", offsetof(struct smtp_capabilities, x_anonymoustls), NULL},
+    {"PIPELINING", offsetof(struct smtp_capabilities, pipelining), NULL},
+    {"SIZE", offsetof(struct smtp_capabilities, size), cap_size},
+    {"8BITMIME", offsetof(struct smtp_capabilities, eightbitmime), NULL},
+    {"SMTPUTF8", offsetof(struct smtp_capabilities, smtputf8), NULL},
+    {"CHUNKING", offsetof(struct smtp_capabilities, chunking), NULL},
+    {"REQUIRETLS", offsetof(struct smtp_capabilities, requiretls), NULL},
+    {"DSN", offsetof(struct smtp_capabilities, dsn), NULL},
+    {"ENHANCEDSTATUSCODES", offsetof(struct smtp_capabilities, enhancedstatuscodes), NULL},
+    {"AUTH", offsetof(struct smtp_capabilities, auth), cap_auth},
+    {"BINARYMIME", offsetof(struct smtp_capabilities, binarymime), NULL},
+    /* known, nothing to record; XFORWARD (Postfix) has STARTTLS's length but is real */
+    {"VRFY", CAP_NO_FLAG, NULL},
+    {"ETRN", CAP_NO_FLAG, NULL},
+    {"EXPN", CAP_NO_FLAG, NULL},
+    {"HELP", CAP_NO_FLAG, NULL},
+    {"XFORWARD", CAP_NO_FLAG, NULL},
+    {"XCLIENT", CAP_NO_FLAG, NULL},
+    {"DELIVERBY", CAP_NO_FLAG, NULL},
+    {"MT-PRIORITY", CAP_NO_FLAG, NULL},
+    {"LIMITS", CAP_NO_FLAG, NULL},
 };
 
 static const struct cap_word *cap_lookup(const char *s, size_t n)
@@ -148,6 +148,12 @@ static void reply_begin(struct smtp_parser *p, uint16_t code)
 	p->reply_code = code;
 	p->reply_lines = 0;
 	p->reply_cmd = (uint8_t)smtp_pending_peek(p);
+	/* A greeting is 220, or 421/554 turning the client away (RFC 5321 3.1, 4.2). Any other first reply
+	 * answers a later command: the capture began after the greeting, which is lost, not this reply. */
+	if (p->reply_cmd == SMTP_CMD_GREETING && code != 220 && code != 421 && code != 554) {
+		smtp_pending_pop(p);
+		p->reply_cmd = (uint8_t)smtp_pending_peek(p);
+	}
 	if (p->reply_cmd == SMTP_CMD_NONE && p->client != SMTP_CLIENT_LOST)
 		smtp_anomaly(p, SMTP_ANOMALY_REPLY_WITHOUT_COMMAND);
 	if (p->reply_cmd == SMTP_CMD_EHLO && code == 250)

@@ -20,6 +20,14 @@
  * Established, as far as a passive observer can tell: TLS <= 1.2 when both
  * sides sent ChangeCipherSpec after the ServerHello; TLS 1.3 when the client
  * sends an encrypted record (its Finished) after the ServerHello.
+ *
+ * Hello and key exchange bodies are decoded in tls_hello.c. The server's
+ * Certificate message (TLS <= 1.2, RFC 5246 7.4.2) is not buffered whole: it
+ * is streamed, each certificate copied straight into its own allocation, so a
+ * chain may be as long as the server likes while we keep at most
+ * TLS_MAX_CERTS x TLS_MAX_CERT_LEN bytes.
+ *
+ *   Certificate:  certificate_list <0..2^24-1> of ASN.1Cert <1..2^24-1>
  */
 #include "parsers/tls.h"
 
@@ -27,6 +35,7 @@
 #include <string.h>
 
 #include "parsers/reader.h"
+#include "parsers/tls_internal.h"
 
 enum {
 	TLS_RECORD_HEADER = 5,
@@ -44,8 +53,22 @@ enum tls_content {
 	TLS_SSLV2_RECORD = 256, /* ours: the body of an SSLv2-format ClientHello */
 };
 
-enum { TLS_HS_CLIENT_HELLO = 1, TLS_HS_SERVER_HELLO = 2 };
-enum { TLS_EXT_SUPPORTED_VERSIONS = 43 };
+/* A handshake message read as it arrives instead of buffered whole. */
+enum tls_stream_kind {
+	TLS_STREAM_SKIP,        /* an oversized message: bytes are dropped */
+	TLS_STREAM_CERTIFICATE, /* the server's chain: certificates are copied out */
+};
+
+/* The streamed Certificate message: a u24 list length, then u24-prefixed certificates. */
+struct tls_cert_stream {
+	uint8_t len_bytes[3]; /* a u24 length being assembled */
+	size_t len_have;
+	bool list_started; /* the certificate_list length was read */
+	bool in_entry;     /* inside a certificate's bytes */
+	size_t entry_left; /* bytes of the current certificate still to come */
+	size_t entry_len;
+	uint8_t *entry; /* its copy being filled; NULL when it is dropped */
+};
 
 struct tls_direction {
 	uint8_t header[TLS_RECORD_HEADER];
@@ -58,21 +81,42 @@ struct tls_direction {
 	size_t small_len;
 	uint8_t *handshake; /* assembly of handshake messages, grows to at most TLS_MAX_HANDSHAKE + 4 */
 	size_t handshake_len, handshake_cap;
-	bool skipping_handshake; /* an oversized message is being skipped */
-	size_t skip_left;
+	size_t stream_left; /* bytes of a streamed message still to come (0: none) */
+	enum tls_stream_kind stream_kind;
 };
 
 struct tls_parser {
 	struct tls_observation obs;
 	struct tls_direction dir[2];
+	struct tls_cert_stream cert; /* the server's Certificate message */
+	uint8_t *certs[TLS_MAX_CERTS]; /* owned copies behind obs.cert_der */
 	bool decided;
 };
 
-/* RFC 8446 4.1.3: a ServerHello with this random is a HelloRetryRequest. */
-static const uint8_t hello_retry_random[32] = {
-	0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
-	0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
+static const char *const tls_anomaly_names[TLS_ANOMALY_COUNT] = {
+	[TLS_ANOMALY_NOT_TLS] = "not_tls",
+	[TLS_ANOMALY_HANDSHAKE_TOO_LONG] = "handshake_too_long",
+	[TLS_ANOMALY_BAD_CLIENT_HELLO] = "bad_client_hello",
+	[TLS_ANOMALY_BAD_SERVER_HELLO] = "bad_server_hello",
+	[TLS_ANOMALY_BAD_EXTENSION] = "bad_extension",
+	[TLS_ANOMALY_BAD_SNI] = "bad_sni",
+	[TLS_ANOMALY_BAD_CERTIFICATE] = "bad_certificate",
+	[TLS_ANOMALY_BAD_KEY_EXCHANGE] = "bad_key_exchange",
+	[TLS_ANOMALY_OUT_OF_MEMORY] = "out_of_memory",
 };
+
+const char *tls_anomaly_str(enum tls_anomaly a)
+{
+	if ((unsigned)a >= TLS_ANOMALY_COUNT)
+		return NULL;
+	return tls_anomaly_names[a];
+}
+
+void tls_anomaly(struct tls_observation *o, enum tls_anomaly a)
+{
+	o->anomaly[a]++;
+	o->anomalies++;
+}
 
 const char *tls_outcome_str(enum tls_outcome o)
 {
@@ -112,6 +156,9 @@ void tls_parser_free(struct tls_parser *p)
 		return;
 	free(p->dir[0].handshake);
 	free(p->dir[1].handshake);
+	free(p->cert.entry);
+	for (int i = 0; i < TLS_MAX_CERTS; i++)
+		free(p->certs[i]);
 	free(p);
 }
 
@@ -124,6 +171,8 @@ static void decide(struct tls_parser *p, enum tls_outcome outcome)
 		p->dir[d].handshake = NULL;
 		p->dir[d].handshake_len = p->dir[d].handshake_cap = 0;
 	}
+	free(p->cert.entry); /* a certificate cut short by the decision */
+	p->cert.entry = NULL;
 }
 
 static void not_tls(struct tls_parser *p, enum tls_dir dir, const uint8_t *data, size_t len)
@@ -135,58 +184,153 @@ static void not_tls(struct tls_parser *p, enum tls_dir dir, const uint8_t *data,
 	decide(p, TLS_OUTCOME_NOT_TLS);
 }
 
-/* Reads the extensions block of a ServerHello for supported_versions (RFC 8446 4.2.1). */
-static void server_hello_extensions(struct tls_parser *p, struct reader *exts)
+static void server_hello(struct tls_parser *p, struct reader *body)
 {
-	while (reader_left(exts) >= 4) {
-		uint16_t type = reader_u16(exts);
-		struct reader body = reader_sub(exts, reader_u16(exts));
-		if (type == TLS_EXT_SUPPORTED_VERSIONS) {
-			uint16_t v = reader_u16(&body);
-			if (!reader_failed(&body))
-				p->obs.version = v;
-		}
+	enum tls_server_hello_kind kind = tls_parse_server_hello(&p->obs, body);
+	if (kind == TLS_SH_RETRY) {
+		p->obs.hello_retry_request = true; /* not a real ServerHello: another ClientHello follows */
+		p->obs.server_hello_seen = false;
+	} else if (kind == TLS_SH_ACCEPTED) {
+		p->obs.server_hello_seen = true;
+		if (p->obs.version == 0x0304)
+			p->dir[TLS_FROM_SERVER].encrypted = true; /* everything after is under handshake keys */
 	}
 }
 
-static void parse_server_hello(struct tls_parser *p, struct reader *r)
+/* Certificates and key exchange travel in clear only before TLS 1.3 (RFC 8446 4.4.2 encrypts them). */
+static bool server_flight_in_clear(const struct tls_parser *p, enum tls_dir dir)
 {
-	uint16_t legacy = reader_u16(r);
-	const uint8_t *random = reader_bytes(r, 32);
-	reader_skip(r, reader_u8(r)); /* session id */
-	uint16_t cipher = reader_u16(r);
-	reader_skip(r, 1); /* compression */
-	if (reader_failed(r) || !random) {
-		p->obs.anomalies++;
-		return;
-	}
-	p->obs.server_hello_seen = true;
-	p->obs.version = legacy;
-	p->obs.cipher = cipher;
-	if (reader_left(r) >= 2) {
-		struct reader exts = reader_sub(r, reader_u16(r));
-		server_hello_extensions(p, &exts);
-	}
-	if (memcmp(random, hello_retry_random, 32) == 0) {
-		p->obs.hello_retry_request = true; /* not a real ServerHello: another ClientHello follows */
-		p->obs.server_hello_seen = false;
-		return;
-	}
-	if (p->obs.version == 0x0304)
-		p->dir[TLS_FROM_SERVER].encrypted = true; /* everything after is under handshake keys */
+	return dir == TLS_FROM_SERVER && p->obs.server_hello_seen && p->obs.version != 0x0304 &&
+	       p->obs.version != 0;
 }
 
 static void parse_handshake_message(struct tls_parser *p, enum tls_dir dir, uint8_t type, struct reader *body)
 {
-	if (type == TLS_HS_CLIENT_HELLO && dir == TLS_FROM_CLIENT) {
-		p->obs.client_hello_seen = true;
-		p->obs.client_version = reader_u16(body);
-	} else if (type == TLS_HS_SERVER_HELLO && dir == TLS_FROM_SERVER) {
-		parse_server_hello(p, body);
+	if (type == TLS_HS_CLIENT_HELLO && dir == TLS_FROM_CLIENT)
+		tls_parse_client_hello(&p->obs, body);
+	else if (type == TLS_HS_SERVER_HELLO && dir == TLS_FROM_SERVER)
+		server_hello(p, body);
+	else if (type == TLS_HS_SERVER_KEY_EXCHANGE && server_flight_in_clear(p, dir))
+		tls_parse_server_key_exchange(&p->obs, body);
+}
+
+/* Assembles a u24 across calls; true once its three bytes are in. */
+static bool cert_length(struct tls_cert_stream *c, struct reader *r, size_t *out)
+{
+	while (c->len_have < 3 && reader_left(r) > 0)
+		c->len_bytes[c->len_have++] = reader_u8(r);
+	if (c->len_have < 3)
+		return false;
+	struct reader len = reader_make(c->len_bytes, 3);
+	*out = reader_u24(&len);
+	c->len_have = 0;
+	return true;
+}
+
+/* A certificate's length is known: keep a copy if it fits the caps, else count it dropped. */
+static void cert_begin(struct tls_parser *p, size_t len)
+{
+	struct tls_cert_stream *c = &p->cert;
+	c->in_entry = true;
+	c->entry_left = c->entry_len = len;
+	c->entry = NULL;
+	if (len == 0) {
+		tls_anomaly(&p->obs, TLS_ANOMALY_BAD_CERTIFICATE); /* ASN.1Cert<1..2^24-1> */
+		c->in_entry = false;
+	} else if (p->obs.cert_count >= TLS_MAX_CERTS || len > TLS_MAX_CERT_LEN) {
+		p->obs.certificates_dropped++;
+	} else if (!(c->entry = malloc(len))) {
+		tls_anomaly(&p->obs, TLS_ANOMALY_OUT_OF_MEMORY);
+		p->obs.certificates_dropped++;
 	}
 }
 
-/* Parses every complete message in the direction's handshake buffer, keeps the partial rest. */
+static void cert_end(struct tls_parser *p)
+{
+	struct tls_cert_stream *c = &p->cert;
+	if (c->entry) {
+		unsigned i = p->obs.cert_count++;
+		p->certs[i] = c->entry;
+		p->obs.cert_der[i] = c->entry;
+		p->obs.cert_len[i] = c->entry_len;
+		c->entry = NULL;
+	}
+	c->in_entry = false;
+}
+
+/* The next bytes of the Certificate message body, in order; any cut is resumable. */
+static void cert_bytes(struct tls_parser *p, const uint8_t *data, size_t len)
+{
+	struct tls_cert_stream *c = &p->cert;
+	struct reader r = reader_make(data, len);
+	while (reader_left(&r) > 0) {
+		size_t n;
+		if (!c->list_started) {
+			if (cert_length(c, &r, &n))
+				c->list_started = true; /* the message boundary is what counts; n is checked at the end */
+		} else if (!c->in_entry) {
+			if (cert_length(c, &r, &n))
+				cert_begin(p, n);
+		} else {
+			size_t take = reader_left(&r) < c->entry_left ? reader_left(&r) : c->entry_left;
+			const uint8_t *b = reader_bytes(&r, take);
+			if (c->entry)
+				memcpy(c->entry + (c->entry_len - c->entry_left), b, take);
+			c->entry_left -= take;
+			if (c->entry_left == 0)
+				cert_end(p);
+		}
+	}
+}
+
+/* The Certificate message ended: a certificate or length cut short by it is malformed. */
+static void cert_finish(struct tls_parser *p)
+{
+	struct tls_cert_stream *c = &p->cert;
+	if (c->in_entry || c->len_have > 0 || !c->list_started)
+		tls_anomaly(&p->obs, TLS_ANOMALY_BAD_CERTIFICATE);
+	free(c->entry);
+	memset(c, 0, sizeof *c);
+}
+
+/* Bytes of a streamed message; at most d->stream_left of them. */
+static void stream_bytes(struct tls_parser *p, enum tls_dir dir, const uint8_t *data, size_t len)
+{
+	struct tls_direction *d = &p->dir[dir];
+	if (d->stream_kind == TLS_STREAM_CERTIFICATE)
+		cert_bytes(p, data, len);
+	d->stream_left -= len;
+	if (d->stream_left == 0 && d->stream_kind == TLS_STREAM_CERTIFICATE)
+		cert_finish(p);
+}
+
+/* A message header was read: stream the message (oversized, or the server's chain), or buffer it. */
+static bool start_stream(struct tls_parser *p, enum tls_dir dir, uint8_t type, uint32_t len)
+{
+	struct tls_direction *d = &p->dir[dir];
+	if (len > TLS_MAX_HANDSHAKE) {
+		tls_anomaly(&p->obs, TLS_ANOMALY_HANDSHAKE_TOO_LONG);
+		d->stream_kind = TLS_STREAM_SKIP;
+	} else if (type == TLS_HS_CERTIFICATE && server_flight_in_clear(p, dir) && !p->obs.certificate_visible) {
+		p->obs.certificate_visible = true;
+		d->stream_kind = TLS_STREAM_CERTIFICATE;
+		memset(&p->cert, 0, sizeof p->cert);
+		if (len == 0) {
+			cert_finish(p);
+			return true;
+		}
+	} else {
+		return false;
+	}
+	d->stream_left = len;
+	return true;
+}
+
+/*
+ * Parses every complete message in the direction's handshake buffer, keeps
+ * the partial rest. A message that is streamed takes the buffered bytes it
+ * owns; when it goes on past them the buffer is left empty.
+ */
 static void drain_handshake(struct tls_parser *p, enum tls_dir dir)
 {
 	struct tls_direction *d = &p->dir[dir];
@@ -195,16 +339,13 @@ static void drain_handshake(struct tls_parser *p, enum tls_dir dir)
 		struct reader r = reader_make(d->handshake + used, d->handshake_len - used);
 		uint8_t type = reader_u8(&r);
 		uint32_t len = reader_u24(&r);
-		if (len > TLS_MAX_HANDSHAKE) { /* skip it without buffering */
-			p->obs.anomalies++;
-			d->skipping_handshake = true;
-			d->skip_left = len;
+		if (start_stream(p, dir, type, len)) {
 			used += 4;
 			size_t have = d->handshake_len - used;
-			size_t skip = have < d->skip_left ? have : d->skip_left;
-			used += skip;
-			d->skip_left -= skip;
-			d->skipping_handshake = d->skip_left > 0;
+			size_t n = have < d->stream_left ? have : d->stream_left;
+			if (n > 0)
+				stream_bytes(p, dir, d->handshake + used, n);
+			used += n;
 			continue;
 		}
 		if (reader_left(&r) < len)
@@ -239,20 +380,18 @@ static bool grow_handshake_buffer(struct tls_direction *d, size_t more)
 static void handshake_fragment(struct tls_parser *p, enum tls_dir dir, const uint8_t *data, size_t len)
 {
 	struct tls_direction *d = &p->dir[dir];
-	if (d->skipping_handshake) {
-		size_t skip = len < d->skip_left ? len : d->skip_left;
-		d->skip_left -= skip;
-		d->skipping_handshake = d->skip_left > 0;
-		data += skip;
-		len -= skip;
-	}
-	if (len == 0)
-		return;
-	if (!grow_handshake_buffer(d, len)) {
-		p->obs.anomalies++;
-		return;
-	}
 	while (len > 0) {
+		if (d->stream_left > 0) {
+			size_t n = len < d->stream_left ? len : d->stream_left;
+			stream_bytes(p, dir, data, n);
+			data += n;
+			len -= n;
+			continue;
+		}
+		if (!grow_handshake_buffer(d, len)) {
+			tls_anomaly(&p->obs, TLS_ANOMALY_OUT_OF_MEMORY);
+			return;
+		}
 		size_t room = d->handshake_cap - d->handshake_len;
 		size_t take = len < room ? len : room;
 		memcpy(d->handshake + d->handshake_len, data, take);
@@ -261,10 +400,22 @@ static void handshake_fragment(struct tls_parser *p, enum tls_dir dir, const uin
 		len -= take;
 		drain_handshake(p, dir);
 		if (take == 0) { /* cannot happen: drain always frees a full buffer; guard the loop anyway */
-			p->obs.anomalies++;
+			tls_anomaly(&p->obs, TLS_ANOMALY_HANDSHAKE_TOO_LONG);
 			return;
 		}
 	}
+}
+
+/* The SSLv2-format hello body is buffered whole (at most 32 KiB) and parsed when the record ends. */
+static void sslv2_fragment(struct tls_parser *p, const uint8_t *data, size_t len)
+{
+	struct tls_direction *d = &p->dir[TLS_FROM_CLIENT];
+	if (!grow_handshake_buffer(d, len) || d->handshake_cap - d->handshake_len < len) {
+		tls_anomaly(&p->obs, TLS_ANOMALY_OUT_OF_MEMORY);
+		return;
+	}
+	memcpy(d->handshake + d->handshake_len, data, len);
+	d->handshake_len += len;
 }
 
 static void record_complete_small(struct tls_parser *p, enum tls_dir dir, unsigned type)
@@ -316,7 +467,10 @@ static void fragment(struct tls_parser *p, enum tls_dir dir, const uint8_t *data
 		d->small_len += take;
 		break;
 	}
-	default: /* application data, heartbeat, the SSLv2 hello body: counted only */
+	case TLS_SSLV2_RECORD:
+		sslv2_fragment(p, data, len);
+		break;
+	default: /* application data, heartbeat: counted only */
 		break;
 	}
 }
@@ -335,7 +489,7 @@ static bool start_record(struct tls_parser *p, enum tls_dir dir)
 		if (body < 3)
 			return false;
 		p->obs.sslv2_client_hello = p->obs.client_hello_seen = true;
-		p->obs.client_version = (uint16_t)(d->header[3] << 8 | d->header[4]);
+		p->obs.client_version = p->obs.ch.version = (uint16_t)(d->header[3] << 8 | d->header[4]);
 		d->record_type = TLS_SSLV2_RECORD;
 		d->record_left = body - 3;
 		return true;
@@ -363,6 +517,11 @@ static void end_record(struct tls_parser *p, enum tls_dir dir)
 	p->obs.records[dir]++;
 	if (d->record_type == TLS_ALERT || d->record_type == TLS_CHANGE_CIPHER_SPEC)
 		record_complete_small(p, dir, d->record_type);
+	if (d->record_type == TLS_SSLV2_RECORD) {
+		struct reader body = reader_make(d->handshake, d->handshake_len);
+		tls_parse_sslv2_client_hello(&p->obs, &body);
+		d->handshake_len = 0;
+	}
 	if (!p->decided)
 		check_established(p, dir, d->record_type);
 	d->in_record = false;
@@ -388,7 +547,7 @@ enum tls_status tls_parser_feed(struct tls_parser *p, enum tls_dir dir, const ui
 				size_t n = d->header_len, more = len < sizeof evidence - n ? len : sizeof evidence - n;
 				memcpy(evidence, d->header, n);
 				memcpy(evidence + n, data, more);
-				p->obs.anomalies++;
+				tls_anomaly(&p->obs, TLS_ANOMALY_NOT_TLS);
 				not_tls(p, dir, evidence, n + more);
 				break;
 			}

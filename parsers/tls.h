@@ -10,6 +10,10 @@
  * on an alert, reset or close before completion, or bytes that are not TLS).
  * Once decided, tls_parser_feed returns TLS_DECIDED and the caller stops
  * feeding: encrypted traffic costs nothing more.
+ *
+ * It also keeps what the hellos offered and chose (for JA3/JA4, see
+ * tls_fingerprint.h), the key exchange group and the server's certificate
+ * chain when it travels in clear.
  */
 #ifndef TLSOBS_TLS_H
 #define TLSOBS_TLS_H
@@ -31,7 +35,95 @@ enum tls_outcome {
 };
 const char *tls_outcome_str(enum tls_outcome o); /* "established", "alert", "not_tls", ... */
 
-enum { TLS_EVIDENCE_MAX = 64 };
+enum {
+	TLS_EVIDENCE_MAX = 64,
+	TLS_SESSION_ID_MAX = 32,   /* RFC 5246 7.4.1.2: opaque SessionID<0..32> */
+	TLS_MAX_CIPHERS = 128,     /* cipher suites kept from a ClientHello (all are counted) */
+	TLS_MAX_EXTENSIONS = 64,   /* extension types kept per hello, in wire order */
+	TLS_MAX_COMPRESSION = 8,   /* compression methods kept */
+	TLS_MAX_VALUES = 32,       /* supported_versions, groups, point formats, signature algorithms kept */
+	TLS_MAX_KEY_SHARES = 8,    /* key_share groups kept */
+	TLS_MAX_ALPN = 4,          /* ALPN protocols kept from a ClientHello */
+	TLS_ALPN_MAX = 32,         /* bytes kept of one ALPN protocol (longer ones are cut) */
+	TLS_SNI_MAX = 255,         /* a DNS host name (RFC 6066 3) */
+	TLS_MAX_CERTS = 10,        /* certificates kept from the server's chain */
+	TLS_MAX_CERT_LEN = 65536,  /* bytes of one DER certificate; a longer one is dropped */
+};
+
+/* Malformed or over-cap input, counted by kind (hostile input is data). */
+enum tls_anomaly {
+	TLS_ANOMALY_NOT_TLS,             /* bytes that are no TLS record */
+	TLS_ANOMALY_HANDSHAKE_TOO_LONG,  /* a handshake message over 64 KiB, skipped */
+	TLS_ANOMALY_BAD_CLIENT_HELLO,    /* a ClientHello that does not parse */
+	TLS_ANOMALY_BAD_SERVER_HELLO,    /* a ServerHello that does not parse */
+	TLS_ANOMALY_BAD_EXTENSION,       /* an extension body that does not parse */
+	TLS_ANOMALY_BAD_SNI,             /* server_name not a printable host name (or > 255 bytes) */
+	TLS_ANOMALY_BAD_CERTIFICATE,     /* a Certificate message whose lengths do not add up */
+	TLS_ANOMALY_BAD_KEY_EXCHANGE,    /* a ServerKeyExchange that does not parse */
+	TLS_ANOMALY_OUT_OF_MEMORY,       /* a buffer or certificate copy could not be allocated */
+	TLS_ANOMALY_COUNT
+};
+const char *tls_anomaly_str(enum tls_anomaly a); /* "bad_client_hello", ...; NULL when out of range */
+
+/*
+ * RFC 8701: GREASE values 0x0a0a, 0x1a1a ... 0xfafa. They are kept in the
+ * lists below as sent (flagged in has_grease) and left out of fingerprints.
+ */
+bool tls_is_grease(uint16_t v);
+
+/*
+ * The first ClientHello of the connection (after a HelloRetryRequest the
+ * second one is not recorded here). Every list keeps at most its cap, in wire
+ * order, GREASE included; *_count is how many were kept (never above the cap),
+ * *_total how many the client sent, and truncated says some list was cut.
+ */
+struct tls_client_hello {
+	uint16_t version; /* legacy_version (client_version for SSLv2-format hellos) */
+	uint8_t session_id[TLS_SESSION_ID_MAX];
+	uint8_t session_id_len;
+	uint16_t ciphers[TLS_MAX_CIPHERS]; /* SSLv2 hellos: the specs with a 0x00 high byte, as TLS codes */
+	unsigned cipher_count, ciphers_total;
+	uint8_t compression[TLS_MAX_COMPRESSION];
+	unsigned compression_count;
+	uint16_t extensions[TLS_MAX_EXTENSIONS]; /* extension types in order (JA3/JA4) */
+	unsigned extension_count, extensions_total;
+	bool sni_present;                /* a server_name extension was sent (JA4 'd') */
+	char sni[TLS_SNI_MAX + 1];       /* its host_name, NUL-terminated; "" when absent or not printable */
+	char alpn[TLS_MAX_ALPN][TLS_ALPN_MAX + 1]; /* protocols offered, NUL-terminated, cut at TLS_ALPN_MAX */
+	uint8_t alpn_len[TLS_MAX_ALPN];  /* their wire lengths (up to 255) */
+	uint8_t alpn_first_last[2];      /* first and last byte of the first protocol (JA4), if alpn_count */
+	unsigned alpn_count, alpn_total;
+	uint16_t supported_versions[TLS_MAX_VALUES];
+	unsigned supported_version_count;
+	uint16_t groups[TLS_MAX_VALUES]; /* supported_groups (elliptic_curves) */
+	unsigned group_count;
+	uint8_t point_formats[TLS_MAX_VALUES];
+	unsigned point_format_count;
+	uint16_t signature_algorithms[TLS_MAX_VALUES];
+	unsigned signature_algorithm_count;
+	uint16_t key_share_groups[TLS_MAX_KEY_SHARES];
+	unsigned key_share_count;
+	bool session_ticket, pre_shared_key, extended_master_secret, encrypt_then_mac, renegotiation_info;
+	bool has_grease; /* any GREASE cipher, extension, group, version, signature algorithm or key share */
+	bool truncated;  /* some list held more than its cap */
+	/* SSLv2-format hello (RFC 6101 E.1): its 3-byte cipher specs, kept up to the cap */
+	uint32_t sslv2_specs[TLS_MAX_CIPHERS];
+	unsigned sslv2_spec_count;
+};
+
+/* The ServerHello that was accepted (not a HelloRetryRequest). */
+struct tls_server_hello {
+	uint16_t version; /* legacy_version */
+	uint8_t session_id[TLS_SESSION_ID_MAX];
+	uint8_t session_id_len;
+	uint8_t compression;
+	uint16_t extensions[TLS_MAX_EXTENSIONS]; /* in order (JA3S) */
+	unsigned extension_count, extensions_total;
+	uint16_t supported_version; /* the supported_versions extension, 0 if absent */
+	uint16_t key_share_group;   /* TLS 1.3 key_share: the group the server chose, 0 if absent */
+	bool pre_shared_key;        /* TLS 1.3: the server accepted a PSK */
+	char alpn[TLS_ALPN_MAX + 1]; /* the protocol the server selected, "" when none */
+};
 
 struct tls_observation {
 	enum tls_outcome outcome;
@@ -50,7 +142,34 @@ struct tls_observation {
 	size_t not_tls_len;
 	enum tls_dir not_tls_from;
 	uint64_t records[2]; /* records seen per direction */
-	uint64_t anomalies;  /* malformed records or handshake messages */
+	uint64_t anomalies;  /* malformed records or handshake messages: the sum of anomaly[] */
+	uint64_t anomaly[TLS_ANOMALY_COUNT];
+
+	struct tls_client_hello ch; /* valid when client_hello_seen */
+	struct tls_server_hello sh; /* valid when server_hello_seen */
+	/*
+	 * Resumption: TLS <= 1.2 when the server echoes the client's non-empty
+	 * session id (RFC 5246 7.4.1.3); TLS 1.3 when it accepts a PSK (RFC 8446 4.2.11).
+	 */
+	bool resumed;
+	/*
+	 * Key exchange: the named group (ServerKeyExchange ECDHE for TLS <= 1.2,
+	 * the ServerHello key_share for TLS 1.3), 0 when unknown; for DHE the
+	 * prime's size in bits (0 when not DHE).
+	 */
+	uint16_t curve;
+	unsigned dh_prime_bits;
+	/*
+	 * The server's certificate chain as sent in clear (TLS <= 1.2 only: TLS 1.3
+	 * encrypts it, and nothing is guessed). DER copies owned by the parser,
+	 * valid until tls_parser_free; at most TLS_MAX_CERTS of at most
+	 * TLS_MAX_CERT_LEN bytes each; the others are counted in certificates_dropped.
+	 */
+	bool certificate_visible; /* a server Certificate message was seen in clear */
+	unsigned cert_count;
+	const uint8_t *cert_der[TLS_MAX_CERTS];
+	size_t cert_len[TLS_MAX_CERTS];
+	unsigned certificates_dropped;
 };
 
 enum tls_status { TLS_IN_PROGRESS, TLS_DECIDED };

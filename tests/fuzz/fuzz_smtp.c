@@ -102,7 +102,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	struct smtp_options opt = {.keep_local_parts = data[0] & 1, .max_line = fuzz_max_lines[(data[0] >> 1) & 3]};
+	struct smtp_options opt = {.keep_local_parts = data[0] & 1,
+	                           .max_line = fuzz_max_lines[(data[0] >> 1) & 3]};
 	struct smtp_parser *p = smtp_parser_new(&opt);
 	if (p == NULL)
 		return 0;

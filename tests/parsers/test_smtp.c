@@ -27,7 +27,10 @@ struct step {
 #define C SMTP_FROM_CLIENT
 #define S SMTP_FROM_SERVER
 /* A step from a string literal, its length counted by the compiler (NULs allowed). */
-#define STEP(d, lit) {(d), sizeof(lit) - 1, (lit)}
+#define STEP(d, lit)                                                                                         \
+	{                                                                                                    \
+		(d), sizeof(lit) - 1, (lit)                                                                  \
+	}
 #define N_STEPS(a) (sizeof(a) / sizeof((a)[0]))
 
 enum cut { CUT_WHOLE, CUT_BYTES, CUT_RANDOM };
@@ -86,8 +89,8 @@ static void feed_step(struct outcome *o, const struct step *s, size_t len, enum 
 }
 
 /* Feeds the first `limit` bytes of a transcript (SIZE_MAX: all of it). Free with done(). */
-static struct outcome *run_prefix(const struct step *steps, size_t n, const struct smtp_options *opt, enum cut cut,
-				  uint64_t seed, size_t limit)
+static struct outcome *run_prefix(const struct step *steps, size_t n, const struct smtp_options *opt,
+                                  enum cut cut, uint64_t seed, size_t limit)
 {
 	struct outcome *o = calloc(1, sizeof *o);
 	cr_assert_not_null(o);
@@ -166,308 +169,335 @@ static void assert_same_outcome(const struct outcome *a, const struct outcome *b
 }
 
 static const char POSTFIX_EHLO[] = "250-mx1.example.net\r\n"
-				   "250-PIPELINING\r\n"
-				   "250-SIZE 10240000\r\n"
-				   "250-VRFY\r\n"
-				   "250-ETRN\r\n"
-				   "250-STARTTLS\r\n"
-				   "250-ENHANCEDSTATUSCODES\r\n"
-				   "250-8BITMIME\r\n"
-				   "250-DSN\r\n"
-				   "250-SMTPUTF8\r\n"
-				   "250 CHUNKING\r\n";
+                                   "250-PIPELINING\r\n"
+                                   "250-SIZE 10240000\r\n"
+                                   "250-VRFY\r\n"
+                                   "250-ETRN\r\n"
+                                   "250-STARTTLS\r\n"
+                                   "250-ENHANCEDSTATUSCODES\r\n"
+                                   "250-8BITMIME\r\n"
+                                   "250-DSN\r\n"
+                                   "250-SMTPUTF8\r\n"
+                                   "250 CHUNKING\r\n";
 #define GREETING STEP(S, "220 mx1.example.net ESMTP Postfix\r\n")
 #define EHLO STEP(C, "EHLO client.example.org\r\n"), STEP(S, POSTFIX_EHLO)
 
 /* ---- transcripts copied from the fixture captures ---- */
 
 static const struct step cap_mitm_mask[] = {
-	{S, 35, "220 mx1.example.net ESMTP Postfix\r\n"},
-	{C, 25, "EHLO client.example.org\r\n"},
-	{S, 166, "250-mx1.example.net\r\n"
-		"250-PIPELINING\r\n"
-		"250-SIZE 10240000\r\n"
-		"250-VRFY\r\n"
-		"250-ETRN\r\n"
-		"250-XXXXXXXA\r\n"
-		"250-ENHANCEDSTATUSCODES\r\n"
-		"250-8BITMIME\r\n"
-		"250-DSN\r\n"
-		"250-SMTPUTF8\r\n"
-		"250 CHUNKING\r\n"},
-	{C, 32, "MAIL FROM:<sender@example.org>\r\n"},
-	{S, 14, "250 2.1.0 Ok\r\n"},
-	{C, 27, "RCPT TO:<bob@example.net>\r\n"},
-	{S, 14, "250 2.1.5 Ok\r\n"},
-	{C, 6, "DATA\r\n"},
-	{S, 37, "354 End data with <CR><LF>.<CR><LF>\r\n"},
-	{C, 300, "Date: Thu, 01 Jan 2026 00:00:00 +0000\r\n"
-		"To: bob@example.net\r\n"
-		"From: sender@example.org\r\n"
-		"Subject: tlsobs fixture mitm-mask\r\n"
-		"Message-Id: <mitm-mask@client.example.org>\r\n"
-		"X-Mailer: swaks v20201014.0 jetmore.org/john/code/swaks/\r\n"
-		"\r\n"
-		"Hello from tlsobs fixture mitm-mask (through a man in the middle).\r\n"
-		"\r\n"
-		"\r\n"
-		".\r\n"},
-	{S, 37, "250 2.0.0 Ok: queued as 1996DA725D2\r\n"},
-	{C, 6, "QUIT\r\n"},
-	{S, 15, "221 2.0.0 Bye\r\n"},
+    {S, 35, "220 mx1.example.net ESMTP Postfix\r\n"},
+    {C, 25, "EHLO client.example.org\r\n"},
+    {S, 166,
+     "250-mx1.example.net\r\n"
+     "250-PIPELINING\r\n"
+     "250-SIZE 10240000\r\n"
+     "250-VRFY\r\n"
+     "250-ETRN\r\n"
+     "250-XXXXXXXA\r\n"
+     "250-ENHANCEDSTATUSCODES\r\n"
+     "250-8BITMIME\r\n"
+     "250-DSN\r\n"
+     "250-SMTPUTF8\r\n"
+     "250 CHUNKING\r\n"},
+    {C, 32, "MAIL FROM:<sender@example.org>\r\n"},
+    {S, 14, "250 2.1.0 Ok\r\n"},
+    {C, 27, "RCPT TO:<bob@example.net>\r\n"},
+    {S, 14, "250 2.1.5 Ok\r\n"},
+    {C, 6, "DATA\r\n"},
+    {S, 37, "354 End data with <CR><LF>.<CR><LF>\r\n"},
+    {C, 300,
+     "Date: Thu, 01 Jan 2026 00:00:00 +0000\r\n"
+     "To: bob@example.net\r\n"
+     "From: sender@example.org\r\n"
+     "Subject: tlsobs fixture mitm-mask\r\n"
+     "Message-Id: <mitm-mask@client.example.org>\r\n"
+     "X-Mailer: swaks v20201014.0 jetmore.org/john/code/swaks/\r\n"
+     "\r\n"
+     "Hello from tlsobs fixture mitm-mask (through a man in the middle).\r\n"
+     "\r\n"
+     "\r\n"
+     ".\r\n"},
+    {S, 37, "250 2.0.0 Ok: queued as 1996DA725D2\r\n"},
+    {C, 6, "QUIT\r\n"},
+    {S, 15, "221 2.0.0 Bye\r\n"},
 };
 static const struct step cap_pipelining[] = {
-	{S, 35, "220 mx1.example.net ESMTP Postfix\r\n"},
-	{C, 25, "EHLO client.example.org\r\n"},
-	{S, 166, "250-mx1.example.net\r\n"
-		"250-PIPELINING\r\n"
-		"250-SIZE 10240000\r\n"
-		"250-VRFY\r\n"
-		"250-ETRN\r\n"
-		"250-STARTTLS\r\n"
-		"250-ENHANCEDSTATUSCODES\r\n"
-		"250-8BITMIME\r\n"
-		"250-DSN\r\n"
-		"250-SMTPUTF8\r\n"
-		"250 CHUNKING\r\n"},
-	{C, 65, "MAIL FROM:<sender@example.org>\r\n"
-		"RCPT TO:<bob@example.net>\r\n"
-		"DATA\r\n"},
-	{S, 65, "250 2.1.0 Ok\r\n"
-		"250 2.1.5 Ok\r\n"
-		"354 End data with <CR><LF>.<CR><LF>\r\n"},
-	{C, 330, "From: <sender@example.org>\r\n"
-		"To: <bob@example.net>\r\n"
-		"Subject: tlsobs fixture pipelining-multi 1\r\n"
-		"Date: Thu, 01 Jan 2026 00:00:00 +0000\r\n"
-		"Message-Id: <pipelining-multi-1@client.example.org>\r\n"
-		"\r\n"
-		"Message 1 of 3 in one pipelined session.\r\n"
-		"..leading dot is stuffed\r\n"
-		"bye\r\n"
-		".\r\n"
-		"MAIL FROM:<sender@example.org>\r\n"
-		"RCPT TO:<bob@example.net>\r\n"
-		"DATA\r\n"},
-	{S, 102, "250 2.0.0 Ok: queued as D1D42A7274D\r\n"
-		"250 2.1.0 Ok\r\n"
-		"250 2.1.5 Ok\r\n"
-		"354 End data with <CR><LF>.<CR><LF>\r\n"},
-	{C, 330, "From: <sender@example.org>\r\n"
-		"To: <bob@example.net>\r\n"
-		"Subject: tlsobs fixture pipelining-multi 2\r\n"
-		"Date: Thu, 01 Jan 2026 00:00:00 +0000\r\n"
-		"Message-Id: <pipelining-multi-2@client.example.org>\r\n"
-		"\r\n"
-		"Message 2 of 3 in one pipelined session.\r\n"
-		"..leading dot is stuffed\r\n"
-		"bye\r\n"
-		".\r\n"
-		"MAIL FROM:<sender@example.org>\r\n"
-		"RCPT TO:<bob@example.net>\r\n"
-		"DATA\r\n"},
-	{S, 102, "250 2.0.0 Ok: queued as D23D2A7274E\r\n"
-		"250 2.1.0 Ok\r\n"
-		"250 2.1.5 Ok\r\n"
-		"354 End data with <CR><LF>.<CR><LF>\r\n"},
-	{C, 271, "From: <sender@example.org>\r\n"
-		"To: <bob@example.net>\r\n"
-		"Subject: tlsobs fixture pipelining-multi 3\r\n"
-		"Date: Thu, 01 Jan 2026 00:00:00 +0000\r\n"
-		"Message-Id: <pipelining-multi-3@client.example.org>\r\n"
-		"\r\n"
-		"Message 3 of 3 in one pipelined session.\r\n"
-		"..leading dot is stuffed\r\n"
-		"bye\r\n"
-		".\r\n"
-		"QUIT\r\n"},
-	{S, 52, "250 2.0.0 Ok: queued as D2E60A7274F\r\n"
-		"221 2.0.0 Bye\r\n"},
+    {S, 35, "220 mx1.example.net ESMTP Postfix\r\n"},
+    {C, 25, "EHLO client.example.org\r\n"},
+    {S, 166,
+     "250-mx1.example.net\r\n"
+     "250-PIPELINING\r\n"
+     "250-SIZE 10240000\r\n"
+     "250-VRFY\r\n"
+     "250-ETRN\r\n"
+     "250-STARTTLS\r\n"
+     "250-ENHANCEDSTATUSCODES\r\n"
+     "250-8BITMIME\r\n"
+     "250-DSN\r\n"
+     "250-SMTPUTF8\r\n"
+     "250 CHUNKING\r\n"},
+    {C, 65,
+     "MAIL FROM:<sender@example.org>\r\n"
+     "RCPT TO:<bob@example.net>\r\n"
+     "DATA\r\n"},
+    {S, 65,
+     "250 2.1.0 Ok\r\n"
+     "250 2.1.5 Ok\r\n"
+     "354 End data with <CR><LF>.<CR><LF>\r\n"},
+    {C, 330,
+     "From: <sender@example.org>\r\n"
+     "To: <bob@example.net>\r\n"
+     "Subject: tlsobs fixture pipelining-multi 1\r\n"
+     "Date: Thu, 01 Jan 2026 00:00:00 +0000\r\n"
+     "Message-Id: <pipelining-multi-1@client.example.org>\r\n"
+     "\r\n"
+     "Message 1 of 3 in one pipelined session.\r\n"
+     "..leading dot is stuffed\r\n"
+     "bye\r\n"
+     ".\r\n"
+     "MAIL FROM:<sender@example.org>\r\n"
+     "RCPT TO:<bob@example.net>\r\n"
+     "DATA\r\n"},
+    {S, 102,
+     "250 2.0.0 Ok: queued as D1D42A7274D\r\n"
+     "250 2.1.0 Ok\r\n"
+     "250 2.1.5 Ok\r\n"
+     "354 End data with <CR><LF>.<CR><LF>\r\n"},
+    {C, 330,
+     "From: <sender@example.org>\r\n"
+     "To: <bob@example.net>\r\n"
+     "Subject: tlsobs fixture pipelining-multi 2\r\n"
+     "Date: Thu, 01 Jan 2026 00:00:00 +0000\r\n"
+     "Message-Id: <pipelining-multi-2@client.example.org>\r\n"
+     "\r\n"
+     "Message 2 of 3 in one pipelined session.\r\n"
+     "..leading dot is stuffed\r\n"
+     "bye\r\n"
+     ".\r\n"
+     "MAIL FROM:<sender@example.org>\r\n"
+     "RCPT TO:<bob@example.net>\r\n"
+     "DATA\r\n"},
+    {S, 102,
+     "250 2.0.0 Ok: queued as D23D2A7274E\r\n"
+     "250 2.1.0 Ok\r\n"
+     "250 2.1.5 Ok\r\n"
+     "354 End data with <CR><LF>.<CR><LF>\r\n"},
+    {C, 271,
+     "From: <sender@example.org>\r\n"
+     "To: <bob@example.net>\r\n"
+     "Subject: tlsobs fixture pipelining-multi 3\r\n"
+     "Date: Thu, 01 Jan 2026 00:00:00 +0000\r\n"
+     "Message-Id: <pipelining-multi-3@client.example.org>\r\n"
+     "\r\n"
+     "Message 3 of 3 in one pipelined session.\r\n"
+     "..leading dot is stuffed\r\n"
+     "bye\r\n"
+     ".\r\n"
+     "QUIT\r\n"},
+    {S, 52,
+     "250 2.0.0 Ok: queued as D2E60A7274F\r\n"
+     "221 2.0.0 Bye\r\n"},
 };
 static const struct step cap_bdat[] = {
-	{S, 35, "220 mx1.example.net ESMTP Postfix\r\n"},
-	{C, 25, "EHLO client.example.org\r\n"},
-	{S, 166, "250-mx1.example.net\r\n"
-		"250-PIPELINING\r\n"
-		"250-SIZE 10240000\r\n"
-		"250-VRFY\r\n"
-		"250-ETRN\r\n"
-		"250-STARTTLS\r\n"
-		"250-ENHANCEDSTATUSCODES\r\n"
-		"250-8BITMIME\r\n"
-		"250-DSN\r\n"
-		"250-SMTPUTF8\r\n"
-		"250 CHUNKING\r\n"},
-	{C, 59, "MAIL FROM:<sender@example.org>\r\n"
-		"RCPT TO:<bob@example.net>\r\n"},
-	{S, 28, "250 2.1.0 Ok\r\n"
-		"250 2.1.5 Ok\r\n"},
-	{C, 168, "BDAT 158\r\n"
-		"From: <sender@example.org>\r\n"
-		"To: <bob@example.net>\r\n"
-		"Subject: tlsobs fixture bdat 1\r\n"
-		"Date: Thu, 01 Jan 2026 00:00:00 +0000\r\n"
-		"Message-Id: <bdat-1@client.example.o"},
-	{S, 25, "250 2.0.0 Ok: 158 bytes\r\n"},
-	{C, 173, "BDAT 158 LAST\r\n"
-		"rg>\r\n"
-		"\r\n"
-		"This message is sent with BDAT (RFC 3030).\r\n"
-		".a line starting with a dot is NOT stuffed in BDAT\r\n"
-		"BDAT 999 LAST (this line is data, not a command)\r\n"
-		"bye\r\n"},
-	{S, 47, "250 2.0.0 Ok: 316 bytes queued as D39AEA726E3\r\n"},
-	{C, 6, "QUIT\r\n"},
-	{S, 15, "221 2.0.0 Bye\r\n"},
+    {S, 35, "220 mx1.example.net ESMTP Postfix\r\n"},
+    {C, 25, "EHLO client.example.org\r\n"},
+    {S, 166,
+     "250-mx1.example.net\r\n"
+     "250-PIPELINING\r\n"
+     "250-SIZE 10240000\r\n"
+     "250-VRFY\r\n"
+     "250-ETRN\r\n"
+     "250-STARTTLS\r\n"
+     "250-ENHANCEDSTATUSCODES\r\n"
+     "250-8BITMIME\r\n"
+     "250-DSN\r\n"
+     "250-SMTPUTF8\r\n"
+     "250 CHUNKING\r\n"},
+    {C, 59,
+     "MAIL FROM:<sender@example.org>\r\n"
+     "RCPT TO:<bob@example.net>\r\n"},
+    {S, 28,
+     "250 2.1.0 Ok\r\n"
+     "250 2.1.5 Ok\r\n"},
+    {C, 168,
+     "BDAT 158\r\n"
+     "From: <sender@example.org>\r\n"
+     "To: <bob@example.net>\r\n"
+     "Subject: tlsobs fixture bdat 1\r\n"
+     "Date: Thu, 01 Jan 2026 00:00:00 +0000\r\n"
+     "Message-Id: <bdat-1@client.example.o"},
+    {S, 25, "250 2.0.0 Ok: 158 bytes\r\n"},
+    {C, 173,
+     "BDAT 158 LAST\r\n"
+     "rg>\r\n"
+     "\r\n"
+     "This message is sent with BDAT (RFC 3030).\r\n"
+     ".a line starting with a dot is NOT stuffed in BDAT\r\n"
+     "BDAT 999 LAST (this line is data, not a command)\r\n"
+     "bye\r\n"},
+    {S, 47, "250 2.0.0 Ok: 316 bytes queued as D39AEA726E3\r\n"},
+    {C, 6, "QUIT\r\n"},
+    {S, 15, "221 2.0.0 Bye\r\n"},
 };
 static const struct step cap_auth_cleartext[] = {
-	{S, 35, "220 mx1.example.net ESMTP Postfix\r\n"},
-	{C, 25, "EHLO client.example.org\r\n"},
-	{S, 188, "250-mx1.example.net\r\n"
-		"250-PIPELINING\r\n"
-		"250-SIZE 10240000\r\n"
-		"250-VRFY\r\n"
-		"250-ETRN\r\n"
-		"250-STARTTLS\r\n"
-		"250-AUTH PLAIN LOGIN\r\n"
-		"250-ENHANCEDSTATUSCODES\r\n"
-		"250-8BITMIME\r\n"
-		"250-DSN\r\n"
-		"250-SMTPUTF8\r\n"
-		"250 CHUNKING\r\n"},
-	{C, 61, "AUTH PLAIN AGFsaWNlQGV4YW1wbGUubmV0AGZpeHR1cmUtcGFzc3dvcmQ=\r\n"},
-	{S, 37, "235 2.7.0 Authentication successful\r\n"},
-	{C, 31, "MAIL FROM:<alice@example.net>\r\n"},
-	{S, 14, "250 2.1.0 Ok\r\n"},
-	{C, 27, "RCPT TO:<bob@example.net>\r\n"},
-	{S, 14, "250 2.1.5 Ok\r\n"},
-	{C, 6, "DATA\r\n"},
-	{S, 37, "354 End data with <CR><LF>.<CR><LF>\r\n"},
-	{C, 301, "Date: Thu, 01 Jan 2026 00:00:00 +0000\r\n"
-		"To: bob@example.net\r\n"
-		"From: alice@example.net\r\n"
-		"Subject: tlsobs fixture auth-cleartext\r\n"
-		"Message-Id: <auth-cleartext@client.example.org>\r\n"
-		"X-Mailer: swaks v20201014.0 jetmore.org/john/code/swaks/\r\n"
-		"\r\n"
-		"Hello from tlsobs fixture auth-cleartext (AUTH in clear!).\r\n"
-		"\r\n"
-		"\r\n"
-		".\r\n"},
-	{S, 37, "250 2.0.0 Ok: queued as CDE4DA72756\r\n"},
-	{C, 6, "QUIT\r\n"},
-	{S, 15, "221 2.0.0 Bye\r\n"},
+    {S, 35, "220 mx1.example.net ESMTP Postfix\r\n"},
+    {C, 25, "EHLO client.example.org\r\n"},
+    {S, 188,
+     "250-mx1.example.net\r\n"
+     "250-PIPELINING\r\n"
+     "250-SIZE 10240000\r\n"
+     "250-VRFY\r\n"
+     "250-ETRN\r\n"
+     "250-STARTTLS\r\n"
+     "250-AUTH PLAIN LOGIN\r\n"
+     "250-ENHANCEDSTATUSCODES\r\n"
+     "250-8BITMIME\r\n"
+     "250-DSN\r\n"
+     "250-SMTPUTF8\r\n"
+     "250 CHUNKING\r\n"},
+    {C, 61, "AUTH PLAIN AGFsaWNlQGV4YW1wbGUubmV0AGZpeHR1cmUtcGFzc3dvcmQ=\r\n"},
+    {S, 37, "235 2.7.0 Authentication successful\r\n"},
+    {C, 31, "MAIL FROM:<alice@example.net>\r\n"},
+    {S, 14, "250 2.1.0 Ok\r\n"},
+    {C, 27, "RCPT TO:<bob@example.net>\r\n"},
+    {S, 14, "250 2.1.5 Ok\r\n"},
+    {C, 6, "DATA\r\n"},
+    {S, 37, "354 End data with <CR><LF>.<CR><LF>\r\n"},
+    {C, 301,
+     "Date: Thu, 01 Jan 2026 00:00:00 +0000\r\n"
+     "To: bob@example.net\r\n"
+     "From: alice@example.net\r\n"
+     "Subject: tlsobs fixture auth-cleartext\r\n"
+     "Message-Id: <auth-cleartext@client.example.org>\r\n"
+     "X-Mailer: swaks v20201014.0 jetmore.org/john/code/swaks/\r\n"
+     "\r\n"
+     "Hello from tlsobs fixture auth-cleartext (AUTH in clear!).\r\n"
+     "\r\n"
+     "\r\n"
+     ".\r\n"},
+    {S, 37, "250 2.0.0 Ok: queued as CDE4DA72756\r\n"},
+    {C, 6, "QUIT\r\n"},
+    {S, 15, "221 2.0.0 Bye\r\n"},
 };
 static const struct step cap_starttls_tls13[] = {
-	{S, 35, "220 mx1.example.net ESMTP Postfix\r\n"},
-	{C, 25, "EHLO client.example.org\r\n"},
-	{S, 166, "250-mx1.example.net\r\n"
-		"250-PIPELINING\r\n"
-		"250-SIZE 10240000\r\n"
-		"250-VRFY\r\n"
-		"250-ETRN\r\n"
-		"250-STARTTLS\r\n"
-		"250-ENHANCEDSTATUSCODES\r\n"
-		"250-8BITMIME\r\n"
-		"250-DSN\r\n"
-		"250-SMTPUTF8\r\n"
-		"250 CHUNKING\r\n"},
-	{C, 10, "STARTTLS\r\n"},
-	{S, 30, "220 2.0.0 Ready to start TLS\r\n"},
-	{C, 24, "\x16\x03\x01\x00\xf4\x01\x00\x00\xf0\x03\x03\x8d\xf5\xe9q\xae&\x16\xa4~\xa1\x09\xae\x06"},
+    {S, 35, "220 mx1.example.net ESMTP Postfix\r\n"},
+    {C, 25, "EHLO client.example.org\r\n"},
+    {S, 166,
+     "250-mx1.example.net\r\n"
+     "250-PIPELINING\r\n"
+     "250-SIZE 10240000\r\n"
+     "250-VRFY\r\n"
+     "250-ETRN\r\n"
+     "250-STARTTLS\r\n"
+     "250-ENHANCEDSTATUSCODES\r\n"
+     "250-8BITMIME\r\n"
+     "250-DSN\r\n"
+     "250-SMTPUTF8\r\n"
+     "250 CHUNKING\r\n"},
+    {C, 10, "STARTTLS\r\n"},
+    {S, 30, "220 2.0.0 Ready to start TLS\r\n"},
+    {C, 24, "\x16\x03\x01\x00\xf4\x01\x00\x00\xf0\x03\x03\x8d\xf5\xe9q\xae&\x16\xa4~\xa1\x09\xae\x06"},
 };
 static const struct step cap_inject_command[] = {
-	{S, 35, "220 mx1.example.net ESMTP Postfix\r\n"},
-	{C, 25, "EHLO client.example.org\r\n"},
-	{S, 166, "250-mx1.example.net\r\n"
-		"250-PIPELINING\r\n"
-		"250-SIZE 10240000\r\n"
-		"250-VRFY\r\n"
-		"250-ETRN\r\n"
-		"250-STARTTLS\r\n"
-		"250-ENHANCEDSTATUSCODES\r\n"
-		"250-8BITMIME\r\n"
-		"250-DSN\r\n"
-		"250-SMTPUTF8\r\n"
-		"250 CHUNKING\r\n"},
-	{C, 16, "STARTTLS\r\n"
-		"RSET\r\n"},
-	{S, 30, "220 2.0.0 Ready to start TLS\r\n"},
-	{C, 24, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03L\xe6\xa5\xff\xe8\xcd\xf9""4\xaf\xf5\xed\xf9#"},
+    {S, 35, "220 mx1.example.net ESMTP Postfix\r\n"},
+    {C, 25, "EHLO client.example.org\r\n"},
+    {S, 166,
+     "250-mx1.example.net\r\n"
+     "250-PIPELINING\r\n"
+     "250-SIZE 10240000\r\n"
+     "250-VRFY\r\n"
+     "250-ETRN\r\n"
+     "250-STARTTLS\r\n"
+     "250-ENHANCEDSTATUSCODES\r\n"
+     "250-8BITMIME\r\n"
+     "250-DSN\r\n"
+     "250-SMTPUTF8\r\n"
+     "250 CHUNKING\r\n"},
+    {C, 16,
+     "STARTTLS\r\n"
+     "RSET\r\n"},
+    {S, 30, "220 2.0.0 Ready to start TLS\r\n"},
+    {C, 24,
+     "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03L\xe6\xa5\xff\xe8\xcd\xf9"
+     "4\xaf\xf5\xed\xf9#"},
 };
 static const struct step cap_rewrite_command[] = {
-	{S, 35, "220 mx1.example.net ESMTP Postfix\r\n"},
-	{C, 25, "EHLO client.example.org\r\n"},
-	{S, 166, "250-mx1.example.net\r\n"
-		"250-PIPELINING\r\n"
-		"250-SIZE 10240000\r\n"
-		"250-VRFY\r\n"
-		"250-ETRN\r\n"
-		"250-STARTTLS\r\n"
-		"250-ENHANCEDSTATUSCODES\r\n"
-		"250-8BITMIME\r\n"
-		"250-DSN\r\n"
-		"250-SMTPUTF8\r\n"
-		"250 CHUNKING\r\n"},
-	{C, 10, "XXXXXXXX\r\n"},
-	{S, 41, "500 5.5.2 Error: command not recognized\r\n"},
-	{C, 32, "MAIL FROM:<sender@example.org>\r\n"},
-	{S, 14, "250 2.1.0 Ok\r\n"},
-	{C, 27, "RCPT TO:<bob@example.net>\r\n"},
-	{S, 14, "250 2.1.5 Ok\r\n"},
-	{C, 6, "DATA\r\n"},
-	{S, 37, "354 End data with <CR><LF>.<CR><LF>\r\n"},
-	{C, 333, "Date: Thu, 01 Jan 2026 00:00:00 +0000\r\n"
-		"To: bob@example.net\r\n"
-		"From: sender@example.org\r\n"
-		"Subject: tlsobs fixture mitm-rewrite-command\r\n"
-		"Message-Id: <mitm-rewrite-command@client.example.org>\r\n"
-		"X-Mailer: swaks v20201014.0 jetmore.org/john/code/swaks/\r\n"
-		"\r\n"
-		"Hello from tlsobs fixture mitm-rewrite-command (through a man in the middle).\r\n"
-		"\r\n"
-		"\r\n"
-		".\r\n"},
-	{S, 37, "250 2.0.0 Ok: queued as 1D881A72763\r\n"},
-	{C, 6, "QUIT\r\n"},
-	{S, 15, "221 2.0.0 Bye\r\n"},
+    {S, 35, "220 mx1.example.net ESMTP Postfix\r\n"},
+    {C, 25, "EHLO client.example.org\r\n"},
+    {S, 166,
+     "250-mx1.example.net\r\n"
+     "250-PIPELINING\r\n"
+     "250-SIZE 10240000\r\n"
+     "250-VRFY\r\n"
+     "250-ETRN\r\n"
+     "250-STARTTLS\r\n"
+     "250-ENHANCEDSTATUSCODES\r\n"
+     "250-8BITMIME\r\n"
+     "250-DSN\r\n"
+     "250-SMTPUTF8\r\n"
+     "250 CHUNKING\r\n"},
+    {C, 10, "XXXXXXXX\r\n"},
+    {S, 41, "500 5.5.2 Error: command not recognized\r\n"},
+    {C, 32, "MAIL FROM:<sender@example.org>\r\n"},
+    {S, 14, "250 2.1.0 Ok\r\n"},
+    {C, 27, "RCPT TO:<bob@example.net>\r\n"},
+    {S, 14, "250 2.1.5 Ok\r\n"},
+    {C, 6, "DATA\r\n"},
+    {S, 37, "354 End data with <CR><LF>.<CR><LF>\r\n"},
+    {C, 333,
+     "Date: Thu, 01 Jan 2026 00:00:00 +0000\r\n"
+     "To: bob@example.net\r\n"
+     "From: sender@example.org\r\n"
+     "Subject: tlsobs fixture mitm-rewrite-command\r\n"
+     "Message-Id: <mitm-rewrite-command@client.example.org>\r\n"
+     "X-Mailer: swaks v20201014.0 jetmore.org/john/code/swaks/\r\n"
+     "\r\n"
+     "Hello from tlsobs fixture mitm-rewrite-command (through a man in the middle).\r\n"
+     "\r\n"
+     "\r\n"
+     ".\r\n"},
+    {S, 37, "250 2.0.0 Ok: queued as 1D881A72763\r\n"},
+    {C, 6, "QUIT\r\n"},
+    {S, 15, "221 2.0.0 Bye\r\n"},
 };
 static const struct step cap_refused_454[] = {
-	{S, 35, "220 mx1.example.net ESMTP Postfix\r\n"},
-	{C, 25, "EHLO client.example.org\r\n"},
-	{S, 166, "250-mx1.example.net\r\n"
-		"250-PIPELINING\r\n"
-		"250-SIZE 10240000\r\n"
-		"250-VRFY\r\n"
-		"250-ETRN\r\n"
-		"250-STARTTLS\r\n"
-		"250-ENHANCEDSTATUSCODES\r\n"
-		"250-8BITMIME\r\n"
-		"250-DSN\r\n"
-		"250-SMTPUTF8\r\n"
-		"250 CHUNKING\r\n"},
-	{C, 10, "STARTTLS\r\n"},
-	{S, 50, "454 4.7.0 TLS not available due to local problem\r\n"},
-	{C, 32, "MAIL FROM:<sender@example.org>\r\n"},
-	{S, 14, "250 2.1.0 Ok\r\n"},
-	{C, 27, "RCPT TO:<bob@example.net>\r\n"},
-	{S, 14, "250 2.1.5 Ok\r\n"},
-	{C, 6, "DATA\r\n"},
-	{S, 37, "354 End data with <CR><LF>.<CR><LF>\r\n"},
-	{C, 337, "Date: Thu, 01 Jan 2026 00:00:00 +0000\r\n"
-		"To: bob@example.net\r\n"
-		"From: sender@example.org\r\n"
-		"Subject: tlsobs fixture starttls-refused-454\r\n"
-		"Message-Id: <starttls-refused-454@client.example.org>\r\n"
-		"X-Mailer: swaks v20201014.0 jetmore.org/john/code/swaks/\r\n"
-		"\r\n"
-		"Hello from tlsobs fixture starttls-refused-454 (STARTTLS refused, sent in clear).\r\n"
-		"\r\n"
-		"\r\n"
-		".\r\n"},
-	{S, 37, "250 2.0.0 Ok: queued as BB213A721FD\r\n"},
-	{C, 6, "QUIT\r\n"},
-	{S, 15, "221 2.0.0 Bye\r\n"},
+    {S, 35, "220 mx1.example.net ESMTP Postfix\r\n"},
+    {C, 25, "EHLO client.example.org\r\n"},
+    {S, 166,
+     "250-mx1.example.net\r\n"
+     "250-PIPELINING\r\n"
+     "250-SIZE 10240000\r\n"
+     "250-VRFY\r\n"
+     "250-ETRN\r\n"
+     "250-STARTTLS\r\n"
+     "250-ENHANCEDSTATUSCODES\r\n"
+     "250-8BITMIME\r\n"
+     "250-DSN\r\n"
+     "250-SMTPUTF8\r\n"
+     "250 CHUNKING\r\n"},
+    {C, 10, "STARTTLS\r\n"},
+    {S, 50, "454 4.7.0 TLS not available due to local problem\r\n"},
+    {C, 32, "MAIL FROM:<sender@example.org>\r\n"},
+    {S, 14, "250 2.1.0 Ok\r\n"},
+    {C, 27, "RCPT TO:<bob@example.net>\r\n"},
+    {S, 14, "250 2.1.5 Ok\r\n"},
+    {C, 6, "DATA\r\n"},
+    {S, 37, "354 End data with <CR><LF>.<CR><LF>\r\n"},
+    {C, 337,
+     "Date: Thu, 01 Jan 2026 00:00:00 +0000\r\n"
+     "To: bob@example.net\r\n"
+     "From: sender@example.org\r\n"
+     "Subject: tlsobs fixture starttls-refused-454\r\n"
+     "Message-Id: <starttls-refused-454@client.example.org>\r\n"
+     "X-Mailer: swaks v20201014.0 jetmore.org/john/code/swaks/\r\n"
+     "\r\n"
+     "Hello from tlsobs fixture starttls-refused-454 (STARTTLS refused, sent in clear).\r\n"
+     "\r\n"
+     "\r\n"
+     ".\r\n"},
+    {S, 37, "250 2.0.0 Ok: queued as BB213A721FD\r\n"},
+    {C, 6, "QUIT\r\n"},
+    {S, 15, "221 2.0.0 Bye\r\n"},
 };
 
 /* ---- hand-written transcripts ---- */
@@ -476,106 +506,107 @@ static const char BODY_SENTINEL[] = "BODY-SENTINEL-7f3a9c";
 static const char DATA_CONTENT[] = "Subject: x\r\n\r\n..stuffed line\r\n.x\r\nBODY-SENTINEL-7f3a9c\r\n.\r\n";
 
 static const struct step t_data[] = {
-	GREETING,
-	EHLO,
-	STEP(C, "mail from:<Alice@Example.ORG> SIZE=300 BODY=8BITMIME\r\n"),
-	STEP(S, "250 2.1.0 Ok\r\n"),
-	STEP(C, "RCPT TO:<bob@Example.net>\r\n"),
-	STEP(S, "250 2.1.5 Ok\r\n"),
-	STEP(C, "DATA\r\n"),
-	STEP(S, "354 End data with <CR><LF>.<CR><LF>\r\n"),
-	STEP(C, "Subject: x\r\n\r\n..stuffed line\r\n.x\r\nBODY-SENTINEL-7f3a9c\r\n.\r\n"),
-	STEP(S, "250 2.0.0 Ok: queued as 1996DA725D2\r\n"),
-	STEP(C, "QUIT\r\n"),
-	STEP(S, "221 2.0.0 Bye\r\n"),
+    GREETING,
+    EHLO,
+    STEP(C, "mail from:<Alice@Example.ORG> SIZE=300 BODY=8BITMIME\r\n"),
+    STEP(S, "250 2.1.0 Ok\r\n"),
+    STEP(C, "RCPT TO:<bob@Example.net>\r\n"),
+    STEP(S, "250 2.1.5 Ok\r\n"),
+    STEP(C, "DATA\r\n"),
+    STEP(S, "354 End data with <CR><LF>.<CR><LF>\r\n"),
+    STEP(C, "Subject: x\r\n\r\n..stuffed line\r\n.x\r\nBODY-SENTINEL-7f3a9c\r\n.\r\n"),
+    STEP(S, "250 2.0.0 Ok: queued as 1996DA725D2\r\n"),
+    STEP(C, "QUIT\r\n"),
+    STEP(S, "221 2.0.0 Bye\r\n"),
 };
 
 static const struct step t_auth_login[] = {
-	GREETING,
-	STEP(C, "ehlo client.example.org\r\n"),
-	STEP(S, "250-mx1.example.net\r\n250-AUTH PLAIN LOGIN\r\n250-AUTH=LOGIN\r\n250 8BITMIME\r\n"),
-	STEP(C, "AUTH login\r\n"),
-	STEP(S, "334 VXNlcm5hbWU6\r\n"),
-	STEP(C, "YWxpY2VAZXhhbXBsZS5uZXQ=\r\n"),
-	STEP(S, "334 UGFzc3dvcmQ6\r\n"),
-	STEP(C, "c2VjcmV0LXBhc3N3b3Jk\r\n"),
-	STEP(S, "235 2.7.0 Authentication successful\r\n"),
-	STEP(C, "MAIL FROM:<alice@example.net>\r\n"),
-	STEP(S, "250 2.1.0 Ok\r\n"),
+    GREETING,
+    STEP(C, "ehlo client.example.org\r\n"),
+    STEP(S, "250-mx1.example.net\r\n250-AUTH PLAIN LOGIN\r\n250-AUTH=LOGIN\r\n250 8BITMIME\r\n"),
+    STEP(C, "AUTH login\r\n"),
+    STEP(S, "334 VXNlcm5hbWU6\r\n"),
+    STEP(C, "YWxpY2VAZXhhbXBsZS5uZXQ=\r\n"),
+    STEP(S, "334 UGFzc3dvcmQ6\r\n"),
+    STEP(C, "c2VjcmV0LXBhc3N3b3Jk\r\n"),
+    STEP(S, "235 2.7.0 Authentication successful\r\n"),
+    STEP(C, "MAIL FROM:<alice@example.net>\r\n"),
+    STEP(S, "250 2.1.0 Ok\r\n"),
 };
 
 static const struct step t_starttls[] = {
-	GREETING,
-	EHLO,
-	STEP(C, "STARTTLS\r\n"),
-	STEP(S, "220 2.0.0 Ready to start TLS\r\n\x16\x03\x03\x00\x7a\x02\x00"),
-	STEP(C, "\x16\x03\x01\x00\xf4\x01\x00\x00\xf0"),
-	STEP(S, "\x14\x03\x03\x00\x01\x01"),
+    GREETING,
+    EHLO,
+    STEP(C, "STARTTLS\r\n"),
+    STEP(S, "220 2.0.0 Ready to start TLS\r\n\x16\x03\x03\x00\x7a\x02\x00"),
+    STEP(C, "\x16\x03\x01\x00\xf4\x01\x00\x00\xf0"),
+    STEP(S, "\x14\x03\x03\x00\x01\x01"),
 };
 
 static const struct step t_inject_held_tls[] = {
-	GREETING,
-	EHLO,
-	STEP(C, "STARTTLS\r\nRSET\r\n\x16\x03\x01\x00\x05hello"),
-	STEP(S, "220 2.0.0 Ready to start TLS\r\n"),
-	STEP(C, "\x17\x03\x03"),
+    GREETING,
+    EHLO,
+    STEP(C, "STARTTLS\r\nRSET\r\n\x16\x03\x01\x00\x05hello"),
+    STEP(S, "220 2.0.0 Ready to start TLS\r\n"),
+    STEP(C, "\x17\x03\x03"),
 };
 
 static const struct step t_early_client_hello[] = {
-	GREETING,
-	EHLO,
-	STEP(C, "STARTTLS\r\n\x16\x03\x01\x00\x02" "ab"),
-	STEP(S, "220 2.0.0 Ready to start TLS\r\n"),
+    GREETING,
+    EHLO,
+    STEP(C, "STARTTLS\r\n\x16\x03\x01\x00\x02"
+            "ab"),
+    STEP(S, "220 2.0.0 Ready to start TLS\r\n"),
 };
 
 static const struct step t_refused_then_clear[] = {
-	GREETING,
-	EHLO,
-	STEP(C, "STARTTLS\r\nMAIL FROM:<sender@example.org>\r\n"),
-	STEP(S, "454 4.7.0 TLS not available due to local problem\r\n250 2.1.0 Ok\r\n"),
-	STEP(C, "RCPT TO:<bob@example.net>\r\n"),
-	STEP(S, "250 2.1.5 Ok\r\n"),
+    GREETING,
+    EHLO,
+    STEP(C, "STARTTLS\r\nMAIL FROM:<sender@example.org>\r\n"),
+    STEP(S, "454 4.7.0 TLS not available due to local problem\r\n250 2.1.0 Ok\r\n"),
+    STEP(C, "RCPT TO:<bob@example.net>\r\n"),
+    STEP(S, "250 2.1.5 Ok\r\n"),
 };
 
 static const struct step t_masked_command[] = {
-	GREETING,
-	EHLO,
-	STEP(C, "XXXXXXXX\r\n"),
-	STEP(S, "502 5.5.2 Error: command not recognized\r\n"),
-	STEP(C, "MAIL FROM:<>\r\n"),
-	STEP(S, "250 2.1.0 Ok\r\n"),
+    GREETING,
+    EHLO,
+    STEP(C, "XXXXXXXX\r\n"),
+    STEP(S, "502 5.5.2 Error: command not recognized\r\n"),
+    STEP(C, "MAIL FROM:<>\r\n"),
+    STEP(S, "250 2.1.0 Ok\r\n"),
 };
 
 static const struct step t_pipelined_bdat[] = {
-	GREETING,
-	EHLO,
-	STEP(C, "MAIL FROM:<a@one.example>\r\nRCPT TO:<x@dest.example>\r\nBDAT 5 LAST\r\nm1\r\n."
-		"MAIL FROM:<a@one.example>\r\nRCPT TO:<y@other.example>\r\nBDAT 3 LAST\r\nm2."
-		"MAIL FROM:<a@one.example>\r\nRCPT TO:<z@dest.example>\r\nBDAT 0 LAST\r\nQUIT\r\n"),
-	STEP(S, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.0.0 Ok: 5 bytes queued as A\r\n"
-		"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.0.0 Ok: 3 bytes queued as B\r\n"
-		"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.0.0 Ok: 0 bytes queued as C\r\n221 2.0.0 Bye\r\n"),
+    GREETING,
+    EHLO,
+    STEP(C, "MAIL FROM:<a@one.example>\r\nRCPT TO:<x@dest.example>\r\nBDAT 5 LAST\r\nm1\r\n."
+            "MAIL FROM:<a@one.example>\r\nRCPT TO:<y@other.example>\r\nBDAT 3 LAST\r\nm2."
+            "MAIL FROM:<a@one.example>\r\nRCPT TO:<z@dest.example>\r\nBDAT 0 LAST\r\nQUIT\r\n"),
+    STEP(S, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.0.0 Ok: 5 bytes queued as A\r\n"
+            "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.0.0 Ok: 3 bytes queued as B\r\n"
+            "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.0.0 Ok: 0 bytes queued as C\r\n221 2.0.0 Bye\r\n"),
 };
 
 static const char BDAT_BINARY[] = "x\r\n.\r\nSTARTTLS\r\n\0\xff\x16\x03\x01QUIT\r\n";
 
 static const struct step t_bdat_binary[] = {
-	GREETING,
-	EHLO,
-	STEP(C, "MAIL FROM:<a@one.example>\r\nRCPT TO:<x@dest.example>\r\n"),
-	STEP(S, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"),
-	STEP(C, "BDAT 27 LAST\r\nx\r\n.\r\nSTARTTLS\r\n\0\xff\x16\x03\x01QUIT\r\n"),
-	STEP(S, "250 2.0.0 Ok: 27 bytes queued\r\n"),
-	STEP(C, "QUIT\r\n"),
-	STEP(S, "221 2.0.0 Bye\r\n"),
+    GREETING,
+    EHLO,
+    STEP(C, "MAIL FROM:<a@one.example>\r\nRCPT TO:<x@dest.example>\r\n"),
+    STEP(S, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"),
+    STEP(C, "BDAT 27 LAST\r\nx\r\n.\r\nSTARTTLS\r\n\0\xff\x16\x03\x01QUIT\r\n"),
+    STEP(S, "250 2.0.0 Ok: 27 bytes queued\r\n"),
+    STEP(C, "QUIT\r\n"),
+    STEP(S, "221 2.0.0 Bye\r\n"),
 };
 
 static const struct step t_odd_lines[] = {
-	STEP(S, "220-mx1.example.net ESMTP\n220-second\r\n221 mismatched\r\n"),
-	STEP(C, "EH\0LO x\r\n"),
-	STEP(S, "garbage\r\n500 5.5.2 Error: bad syntax\r\n"),
-	STEP(C, "NOOP\n"),
-	STEP(S, "250 2.0.0 Ok\r\n250 unasked\r\n"),
+    STEP(S, "220-mx1.example.net ESMTP\n220-second\r\n221 mismatched\r\n"),
+    STEP(C, "EH\0LO x\r\n"),
+    STEP(S, "garbage\r\n500 5.5.2 Error: bad syntax\r\n"),
+    STEP(C, "NOOP\n"),
+    STEP(S, "250 2.0.0 Ok\r\n250 unasked\r\n"),
 };
 
 /* Every transcript above and the captures: split-feed and every-prefix run over all. */
@@ -584,25 +615,28 @@ static const struct transcript {
 	const struct step *steps;
 	size_t n;
 } transcripts[] = {
-#define T(a) {#a, a, N_STEPS(a)}
-	T(t_data),
-	T(t_auth_login),
-	T(t_starttls),
-	T(t_inject_held_tls),
-	T(t_early_client_hello),
-	T(t_refused_then_clear),
-	T(t_masked_command),
-	T(t_pipelined_bdat),
-	T(t_bdat_binary),
-	T(t_odd_lines),
-	T(cap_mitm_mask),
-	T(cap_pipelining),
-	T(cap_bdat),
-	T(cap_auth_cleartext),
-	T(cap_starttls_tls13),
-	T(cap_inject_command),
-	T(cap_rewrite_command),
-	T(cap_refused_454),
+#define T(a)                                                                                                 \
+	{                                                                                                    \
+#a, a, N_STEPS(a)                                                                            \
+	}
+    T(t_data),
+    T(t_auth_login),
+    T(t_starttls),
+    T(t_inject_held_tls),
+    T(t_early_client_hello),
+    T(t_refused_then_clear),
+    T(t_masked_command),
+    T(t_pipelined_bdat),
+    T(t_bdat_binary),
+    T(t_odd_lines),
+    T(cap_mitm_mask),
+    T(cap_pipelining),
+    T(cap_bdat),
+    T(cap_auth_cleartext),
+    T(cap_starttls_tls13),
+    T(cap_inject_command),
+    T(cap_rewrite_command),
+    T(cap_refused_454),
 #undef T
 };
 
@@ -610,7 +644,7 @@ static void assert_no_anomalies(const struct smtp_observation *obs)
 {
 	for (int a = 0; a < SMTP_ANOMALY_COUNT; a++)
 		cr_assert_eq(obs->anomalies[a], 0, "anomaly %s counted %llu times", smtp_anomaly_str(a),
-			     (unsigned long long)obs->anomalies[a]);
+		             (unsigned long long)obs->anomalies[a]);
 }
 
 /* ---- server greeting and replies ---- */
@@ -626,7 +660,7 @@ Test(smtp_greeting, is_kept_as_the_banner_without_its_line_ending)
 Test(smtp_greeting, keeps_only_the_first_line_of_a_multiline_greeting)
 {
 	static const struct step t[] = {STEP(S, "220-mx.example ESMTP\r\n220-more text\r\n220 last\r\n"),
-					STEP(C, "QUIT\r\n"), STEP(S, "221 bye\r\n")};
+	                                STEP(C, "QUIT\r\n"), STEP(S, "221 bye\r\n")};
 	struct outcome *o = RUN(t);
 	cr_assert_str_eq(o->obs->banner, "220-mx.example ESMTP");
 	cr_assert_eq(o->obs->last_reply_code, 221);
@@ -703,8 +737,8 @@ Test(smtp_ehlo, reply_fills_the_capabilities_after_the_first_line)
 	struct outcome *o = RUN(t_data);
 	const struct smtp_capabilities *c = &o->obs->caps;
 	cr_assert(c->seen);
-	cr_assert(c->pipelining && c->size && c->starttls && c->enhancedstatuscodes && c->eightbitmime && c->dsn &&
-		  c->smtputf8 && c->chunking);
+	cr_assert(c->pipelining && c->size && c->starttls && c->enhancedstatuscodes && c->eightbitmime &&
+	          c->dsn && c->smtputf8 && c->chunking);
 	cr_assert(!c->auth && !c->requiretls && !c->binarymime && !c->x_anonymoustls);
 	cr_assert_eq(c->size_limit, 10240000);
 	cr_assert_eq(c->count, 10);
@@ -712,9 +746,10 @@ Test(smtp_ehlo, reply_fills_the_capabilities_after_the_first_line)
 	cr_assert_str_eq(c->lines[1], "SIZE 10240000");
 	cr_assert_str_eq(c->lines[9], "CHUNKING");
 	cr_assert_str_eq(c->masked_keyword, "");
-	cr_assert_str_eq(c->raw, "250-mx1.example.net\n250-PIPELINING\n250-SIZE 10240000\n250-VRFY\n250-ETRN\n"
-				 "250-STARTTLS\n250-ENHANCEDSTATUSCODES\n250-8BITMIME\n250-DSN\n250-SMTPUTF8\n"
-				 "250 CHUNKING");
+	cr_assert_str_eq(c->raw,
+	                 "250-mx1.example.net\n250-PIPELINING\n250-SIZE 10240000\n250-VRFY\n250-ETRN\n"
+	                 "250-STARTTLS\n250-ENHANCEDSTATUSCODES\n250-8BITMIME\n250-DSN\n250-SMTPUTF8\n"
+	                 "250 CHUNKING");
 	cr_assert_str_eq(o->obs->helo_verb, "EHLO");
 	cr_assert_str_eq(o->obs->helo, "client.example.org");
 	cr_assert_eq(o->obs->ehlo_reply_code, 250);
@@ -736,9 +771,9 @@ Test(smtp_ehlo, keywords_are_case_insensitive_and_auth_lists_each_mechanism_once
 Test(smtp_ehlo, reply_with_other_keywords_sets_their_flags)
 {
 	static const struct step t[] = {
-		GREETING, STEP(C, "LHLO lmtp.example\r\n"),
-		STEP(S, "250-mx\r\n250-starttls\r\n250-X-ANONYMOUSTLS\r\n250-REQUIRETLS\r\n250-BINARYMIME\r\n"
-			"250-XFORWARD NAME ADDR\r\n250-SIZE\r\n250 AUTH GSSAPI\r\n")};
+	    GREETING, STEP(C, "LHLO lmtp.example\r\n"),
+	    STEP(S, "250-mx\r\n250-starttls\r\n250-X-ANONYMOUSTLS\r\n250-REQUIRETLS\r\n250-BINARYMIME\r\n"
+	            "250-XFORWARD NAME ADDR\r\n250-SIZE\r\n250 AUTH GSSAPI\r\n")};
 	struct outcome *o = RUN(t);
 	const struct smtp_capabilities *c = &o->obs->caps;
 	cr_assert(c->starttls && c->x_anonymoustls && c->requiretls && c->binarymime && c->size && c->auth);
@@ -761,10 +796,8 @@ Test(smtp_ehlo, records_an_unknown_keyword_of_starttls_length_as_masked)
 
 Test(smtp_ehlo, in_clear_again_replaces_the_capabilities)
 {
-	static const struct step t[] = {GREETING,
-					EHLO,
-					STEP(C, "RSET\r\nEHLO again.example\r\n"),
-					STEP(S, "250 2.0.0 Ok\r\n250-mx1.example.net\r\n250 8BITMIME\r\n")};
+	static const struct step t[] = {GREETING, EHLO, STEP(C, "RSET\r\nEHLO again.example\r\n"),
+	                                STEP(S, "250 2.0.0 Ok\r\n250-mx1.example.net\r\n250 8BITMIME\r\n")};
 	struct outcome *o = RUN(t);
 	cr_assert_eq(o->obs->caps.count, 1);
 	cr_assert(!o->obs->caps.starttls);
@@ -777,8 +810,9 @@ Test(smtp_ehlo, in_clear_again_replaces_the_capabilities)
 Test(smtp_ehlo, refused_with_5xx_then_helo_is_recorded)
 {
 	static const struct step t[] = {GREETING, STEP(C, "EHLO client.example.org\r\n"),
-					STEP(S, "502 5.5.2 Error: command not recognized\r\n"),
-					STEP(C, "HELO client.example.org\r\n"), STEP(S, "250 mx1.example.net\r\n")};
+	                                STEP(S, "502 5.5.2 Error: command not recognized\r\n"),
+	                                STEP(C, "HELO client.example.org\r\n"),
+	                                STEP(S, "250 mx1.example.net\r\n")};
 	struct outcome *o = RUN(t);
 	cr_assert(o->obs->ehlo_refused);
 	cr_assert_eq(o->obs->ehlo_reply_code, 502);
@@ -836,12 +870,13 @@ Test(smtp_mail, keeps_local_parts_when_asked)
 
 Test(smtp_mail, with_requiretls_keeps_the_line_without_its_local_part)
 {
-	static const struct step t[] = {GREETING, EHLO,
-					STEP(C, "MAIL FROM:<secret.user@Example.org> SIZE=100 requiretls SMTPUTF8\r\n"),
-					STEP(S, "250 2.1.0 Ok\r\n")};
+	static const struct step t[] = {
+	    GREETING, EHLO, STEP(C, "MAIL FROM:<secret.user@Example.org> SIZE=100 requiretls SMTPUTF8\r\n"),
+	    STEP(S, "250 2.1.0 Ok\r\n")};
 	struct outcome *o = RUN(t);
 	cr_assert(o->obs->requiretls_in_clear);
-	cr_assert_str_eq(o->obs->mail_from_line, "MAIL FROM:<\xE2\x80\xA6@Example.org> SIZE=100 requiretls SMTPUTF8");
+	cr_assert_str_eq(o->obs->mail_from_line,
+	                 "MAIL FROM:<\xE2\x80\xA6@Example.org> SIZE=100 requiretls SMTPUTF8");
 	cr_assert(!observation_holds(o->obs, "secret.user"));
 	done(o);
 }
@@ -865,7 +900,8 @@ Test(smtp_mail, with_a_requiretls_address_but_no_parameter_is_not_requiretls)
 
 Test(smtp_mail, with_source_route_and_spaces_still_finds_the_domain)
 {
-	static const struct step t[] = {GREETING, STEP(C, "MAIL FROM: <@relay.example:user@Far.Example>\r\n")};
+	static const struct step t[] = {GREETING,
+	                                STEP(C, "MAIL FROM: <@relay.example:user@Far.Example>\r\n")};
 	struct outcome *o = RUN(t);
 	cr_assert_str_eq(o->obs->mail_from_domain, "far.example");
 	done(o);
@@ -876,7 +912,7 @@ Test(smtp_rcpt, keeps_distinct_domains_up_to_the_cap_then_counts_an_anomaly)
 	char client[8192] = "";
 	for (int i = 0; i < SMTP_MAX_RCPT_DOMAINS + 2; i++)
 		snprintf(client + strlen(client), sizeof client - strlen(client),
-			 "RCPT TO:<u@d%d.example>\r\nRCPT TO:<v@D%d.EXAMPLE>\r\n", i, i);
+		         "RCPT TO:<u@d%d.example>\r\nRCPT TO:<v@D%d.EXAMPLE>\r\n", i, i);
 	struct step t[] = {GREETING, {C, strlen(client), client}};
 	struct outcome *o = run(t, N_STEPS(t), NULL);
 	cr_assert_eq(o->obs->recipients, 2 * (SMTP_MAX_RCPT_DOMAINS + 2));
@@ -912,8 +948,9 @@ Test(smtp_data, content_never_appears_in_the_observation)
 Test(smtp_data, end_line_split_across_chunks_is_found)
 {
 	static const struct step t[] = {
-		GREETING, STEP(C, "DATA\r\n"), STEP(S, "354 go\r\n"), STEP(C, "a\r"), STEP(C, "\n"), STEP(C, "."),
-		STEP(C, "\r"), STEP(C, "\nQUIT\r\n"), STEP(S, "250 queued\r\n221 bye\r\n")};
+	    GREETING,       STEP(C, "DATA\r\n"),   STEP(S, "354 go\r\n"),
+	    STEP(C, "a\r"), STEP(C, "\n"),         STEP(C, "."),
+	    STEP(C, "\r"),  STEP(C, "\nQUIT\r\n"), STEP(S, "250 queued\r\n221 bye\r\n")};
 	struct outcome *o = RUN(t);
 	cr_assert_eq(o->obs->data_bytes_in_clear, 3);
 	cr_assert_eq(o->obs->last_reply_code, 221);
@@ -924,8 +961,8 @@ Test(smtp_data, end_line_split_across_chunks_is_found)
 Test(smtp_data, refused_leaves_the_following_lines_as_commands)
 {
 	static const struct step t[] = {GREETING, STEP(C, "DATA\r\n"),
-					STEP(S, "554 5.5.1 Error: no valid recipients\r\n"),
-					STEP(C, "MAIL FROM:<a@b.example>\r\n"), STEP(S, "250 2.1.0 Ok\r\n")};
+	                                STEP(S, "554 5.5.1 Error: no valid recipients\r\n"),
+	                                STEP(C, "MAIL FROM:<a@b.example>\r\n"), STEP(S, "250 2.1.0 Ok\r\n")};
 	struct outcome *o = RUN(t);
 	cr_assert(!o->obs->data_in_clear);
 	cr_assert_eq(o->obs->transactions, 1);
@@ -937,8 +974,8 @@ Test(smtp_data, refused_leaves_the_following_lines_as_commands)
 Test(smtp_data, content_sent_before_a_refusal_is_skipped_and_counted_as_an_anomaly)
 {
 	static const struct step t[] = {GREETING, STEP(C, "DATA\r\nSubject: too early\r\n"),
-					STEP(S, "554 5.5.1 Error: no valid recipients\r\n"), STEP(C, "RSET\r\n"),
-					STEP(S, "250 2.0.0 Ok\r\n")};
+	                                STEP(S, "554 5.5.1 Error: no valid recipients\r\n"),
+	                                STEP(C, "RSET\r\n"), STEP(S, "250 2.0.0 Ok\r\n")};
 	struct outcome *o = RUN(t);
 	cr_assert(!o->obs->data_in_clear);
 	cr_assert_eq(o->obs->data_bytes_in_clear, 0);
@@ -950,12 +987,12 @@ Test(smtp_data, content_sent_before_a_refusal_is_skipped_and_counted_as_an_anoma
 Test(smtp_data, pipelined_before_the_354_is_counted_once_it_arrives)
 {
 	static const struct step t[] = {
-		GREETING,
-		STEP(C, "MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\nm1\r\n.\r\n"
-			"MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\nm2\r\n.\r\n"
-			"MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\nm3\r\n.\r\nQUIT\r\n"),
-		STEP(S, "250 Ok\r\n250 Ok\r\n354 go\r\n250 queued\r\n250 Ok\r\n250 Ok\r\n354 go\r\n250 queued\r\n"
-			"250 Ok\r\n250 Ok\r\n354 go\r\n250 queued\r\n221 Bye\r\n")};
+	    GREETING,
+	    STEP(C, "MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\nm1\r\n.\r\n"
+	            "MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\nm2\r\n.\r\n"
+	            "MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\nm3\r\n.\r\nQUIT\r\n"),
+	    STEP(S, "250 Ok\r\n250 Ok\r\n354 go\r\n250 queued\r\n250 Ok\r\n250 Ok\r\n354 go\r\n250 queued\r\n"
+	            "250 Ok\r\n250 Ok\r\n354 go\r\n250 queued\r\n221 Bye\r\n")};
 	struct outcome *o = RUN(t);
 	cr_assert_eq(o->obs->transactions, 3);
 	cr_assert(o->obs->data_in_clear);
@@ -968,7 +1005,7 @@ Test(smtp_data, pipelined_before_the_354_is_counted_once_it_arrives)
 Test(smtp_data, dot_line_after_a_bare_lf_ends_the_message_and_is_counted)
 {
 	static const struct step t[] = {GREETING, STEP(C, "DATA\r\n"), STEP(S, "354 go\r\n"),
-					STEP(C, "smuggled\n.\r\nQUIT\r\n")};
+	                                STEP(C, "smuggled\n.\r\nQUIT\r\n")};
 	struct outcome *o = RUN(t);
 	cr_assert_eq(o->obs->anomalies[SMTP_ANOMALY_BARE_LF], 1);
 	cr_assert_eq(o->obs->data_bytes_in_clear, 9);
@@ -1029,8 +1066,9 @@ Test(smtp_bdat, skips_exactly_the_chunk_even_when_it_looks_like_commands)
 
 Test(smtp_bdat, without_a_valid_size_counts_an_anomaly)
 {
-	static const struct step t[] = {GREETING, STEP(C, "BDAT\r\nBDAT x12 LAST\r\nBDAT 99999999999999999999\r\n"),
-					STEP(S, "501 a\r\n501 b\r\n501 c\r\n")};
+	static const struct step t[] = {GREETING,
+	                                STEP(C, "BDAT\r\nBDAT x12 LAST\r\nBDAT 99999999999999999999\r\n"),
+	                                STEP(S, "501 a\r\n501 b\r\n501 c\r\n")};
 	struct outcome *o = RUN(t);
 	cr_assert_eq(o->obs->anomalies[SMTP_ANOMALY_BAD_BDAT], 3);
 	cr_assert(!o->obs->data_in_clear);
@@ -1067,9 +1105,13 @@ Test(smtp_auth, skips_sasl_responses_while_the_server_answers_334)
 
 Test(smtp_auth, with_an_eight_character_response_is_not_a_masked_command)
 {
-	static const struct step t[] = {GREETING, STEP(C, "AUTH LOGIN\r\n"), STEP(S, "334 VXNlcm5hbWU6\r\n"),
-					STEP(C, "dXNlcg==\r\n"), STEP(S, "334 UGFzc3dvcmQ6\r\n"), STEP(C, "*\r\n"),
-					STEP(S, "501 5.7.0 Authentication aborted\r\n")};
+	static const struct step t[] = {GREETING,
+	                                STEP(C, "AUTH LOGIN\r\n"),
+	                                STEP(S, "334 VXNlcm5hbWU6\r\n"),
+	                                STEP(C, "dXNlcg==\r\n"),
+	                                STEP(S, "334 UGFzc3dvcmQ6\r\n"),
+	                                STEP(C, "*\r\n"),
+	                                STEP(S, "501 5.7.0 Authentication aborted\r\n")};
 	struct outcome *o = RUN(t);
 	cr_assert(!o->obs->starttls_command_masked);
 	cr_assert(!observation_holds(o->obs, "dXNlcg=="));
@@ -1160,7 +1202,10 @@ Test(smtp_starttls, with_a_client_hello_sent_early_hands_it_all_over)
 	struct outcome *o = RUN(t_early_client_hello);
 	cr_assert(!o->obs->command_injection);
 	cr_assert_eq(o->held_len, 7);
-	cr_assert(memcmp(o->held, "\x16\x03\x01\x00\x02" "ab", 7) == 0);
+	cr_assert(memcmp(o->held,
+	                 "\x16\x03\x01\x00\x02"
+	                 "ab",
+	                 7) == 0);
 	const uint8_t *again;
 	size_t again_len = 1;
 	smtp_parser_take_held(o->p, &again, &again_len);
@@ -1256,10 +1301,11 @@ Test(smtp_starttls, masked_verb_in_a_real_session_is_recorded)
 
 Test(smtp_command, verbs_are_case_insensitive_and_unknown_verbs_are_answered)
 {
-	static const struct step t[] = {GREETING,
-					STEP(C, "hElO c.example\r\nNoOp\r\nvrfy x\r\nEXPN y\r\nHELP\r\nXUNKNOWNVERB\r\n"
-						"rset\r\nstarttls\r\n"),
-					STEP(S, "250 a\r\n250 b\r\n252 c\r\n502 d\r\n214 e\r\n500 f\r\n250 g\r\n454 h\r\n")};
+	static const struct step t[] = {
+	    GREETING,
+	    STEP(C, "hElO c.example\r\nNoOp\r\nvrfy x\r\nEXPN y\r\nHELP\r\nXUNKNOWNVERB\r\n"
+	            "rset\r\nstarttls\r\n"),
+	    STEP(S, "250 a\r\n250 b\r\n252 c\r\n502 d\r\n214 e\r\n500 f\r\n250 g\r\n454 h\r\n")};
 	struct outcome *o = RUN(t);
 	cr_assert_str_eq(o->obs->helo_verb, "HELO");
 	cr_assert(!o->obs->starttls_command_masked);
@@ -1362,7 +1408,8 @@ Test(smtp_split_feed, gives_the_same_observation_whole_by_byte_and_at_random_cut
 			assert_same_outcome(whole, bytes, t->name);
 			done(bytes);
 			for (uint64_t seed = 1; seed <= 20; seed++) {
-				struct outcome *r = run_prefix(t->steps, t->n, &opts[k], CUT_RANDOM, seed, SIZE_MAX);
+				struct outcome *r =
+				    run_prefix(t->steps, t->n, &opts[k], CUT_RANDOM, seed, SIZE_MAX);
 				assert_same_outcome(whole, r, t->name);
 				done(r);
 			}

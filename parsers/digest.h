@@ -1,0 +1,19 @@
+/*
+ * digest.h: the hashes TLS fingerprints need, as hex strings, through OpenSSL.
+ *
+ * MD5 for JA3 (lowercase by its definition), SHA-1 and SHA-256 for certificate
+ * and key fingerprints (uppercase, as `openssl x509 -fingerprint` prints them,
+ * or lowercase). `data` may be NULL when `len` is 0. Should the hash be
+ * unavailable (a FIPS-only OpenSSL has no MD5), `out` is the empty string.
+ */
+#ifndef TLSOBS_DIGEST_H
+#define TLSOBS_DIGEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+void digest_md5_hex(const void *data, size_t len, char out[33]);
+void digest_sha1_hex(const void *data, size_t len, char out[41], bool upper);
+void digest_sha256_hex(const void *data, size_t len, char out[65], bool upper);
+
+#endif

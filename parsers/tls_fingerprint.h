@@ -1,0 +1,41 @@
+/*
+ * tls_fingerprint.h: client and server fingerprints computed from a
+ * tls_observation (nothing is re-read from the wire).
+ *
+ * JA3 (Salesforce): "SSLVersion,Ciphers,Extensions,EllipticCurves,EllipticCurvePointFormats",
+ * decimal values joined by '-', GREASE (RFC 8701) left out, then its MD5.
+ * JA3S: "SSLVersion,Cipher,Extensions" of the ServerHello, then its MD5.
+ * JA4 (FoxIO, technical_details/JA4.md; BSD-3-Clause like JA4 itself):
+ * t<version><d|i><ciphers><extensions><alpn>_<sha256/12 of sorted ciphers>_<sha256/12 of
+ * sorted extensions without SNI and ALPN, '_', signature algorithms in order>;
+ * JA4_r is the same with the lists instead of their hashes.
+ * JA4S, JA4X and the rest of JA4+ are under the FoxIO licence: not here.
+ *
+ * Each function returns false (and writes "") when the hello it needs was not
+ * seen, or was an SSLv2-format hello (no fingerprint is defined for those).
+ * Lists cut at their caps (see tls.h, ch.truncated) give a fingerprint of what
+ * was kept; the JA4 counts still count every value sent.
+ */
+#ifndef TLSOBS_TLS_FINGERPRINT_H
+#define TLSOBS_TLS_FINGERPRINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "parsers/tls.h"
+
+enum {
+	TLS_JA3_STRING_MAX = 2048, /* room for every kept value of a ClientHello, with its NUL */
+	TLS_JA3_HASH_LEN = 32,     /* MD5, lowercase hex */
+	TLS_JA4_LEN = 36,          /* t13d1516h2_8daaf6152771_e5627efa2ab1 */
+	TLS_JA4_R_MAX = 2048,
+};
+
+bool tls_ja3_string(const struct tls_observation *o, char out[TLS_JA3_STRING_MAX]);
+bool tls_ja3(const struct tls_observation *o, char out[TLS_JA3_HASH_LEN + 1]);
+bool tls_ja3s_string(const struct tls_observation *o, char out[TLS_JA3_STRING_MAX]);
+bool tls_ja3s(const struct tls_observation *o, char out[TLS_JA3_HASH_LEN + 1]);
+bool tls_ja4(const struct tls_observation *o, char out[TLS_JA4_LEN + 1]);
+bool tls_ja4_r(const struct tls_observation *o, char out[TLS_JA4_R_MAX]);
+
+#endif

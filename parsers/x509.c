@@ -1,0 +1,427 @@
+/*
+ * x509.c: server certificates through OpenSSL 3 (RFC 5280; RFC 6125 for names).
+ *
+ *   Certificate  ::=  SEQUENCE  {
+ *        tbsCertificate       TBSCertificate,   -- version, serial, signature, issuer,
+ *                                               -- validity, subject, subjectPublicKeyInfo,
+ *                                               -- extensions (subjectAltName ...)
+ *        signatureAlgorithm   AlgorithmIdentifier,
+ *        signatureValue       BIT STRING  }
+ *
+ * OpenSSL does all the ASN.1; this file copies what it decoded into bounded,
+ * NUL-terminated fields. Every string that comes from the certificate goes
+ * through copy_text(), which keeps valid UTF-8, turns control characters and
+ * stray bytes into '?', and never cuts a character in two, so a hostile name
+ * cannot smuggle terminal escapes or broken UTF-8 into logs. OpenSSL's error
+ * queue is cleared before returning: hostile input is data, not an error.
+ */
+#include "parsers/x509.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include "parsers/digest.h"
+
+struct x509_validator {
+	X509_STORE *store;
+};
+
+const char *x509_status_str(enum x509_status s)
+{
+	switch (s) {
+	case X509_STATUS_OK: return "ok";
+	case X509_STATUS_EXPIRED: return "expired";
+	case X509_STATUS_NOT_YET_VALID: return "not_yet_valid";
+	case X509_STATUS_SELF_SIGNED: return "self_signed";
+	case X509_STATUS_UNTRUSTED: return "untrusted";
+	case X509_STATUS_HOST_MISMATCH: return "host_mismatch";
+	case X509_STATUS_NOT_VISIBLE: return "not_visible";
+	}
+	return "unknown";
+}
+
+/*
+ * Length of the well-formed UTF-8 character at s (RFC 3629 4), 1..4, or 0 when
+ * s[0] starts none; *printable is false for the C0 and C1 controls and DEL.
+ */
+static size_t utf8_char(const unsigned char *s, size_t left, bool *printable)
+{
+	unsigned char c = s[0];
+	*printable = c >= 0x20 && c != 0x7f;
+	if (c < 0x80)
+		return 1;
+	if (c < 0xc2 || c > 0xf4) /* continuation bytes, overlong leads, beyond U+10FFFF */
+		return 0;
+	size_t n = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+	if (left < n)
+		return 0;
+	unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range */
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f; /* no UTF-16 surrogates */
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	*printable = !(c == 0xc2 && s[1] < 0xa0); /* U+0080..U+009F: C1 controls */
+	return n;
+}
+
+/* Copies wire text into dst[cap] (cap >= 1): whole characters only, one '?' per control or stray byte. */
+static void copy_text(char *dst, size_t cap, const void *src, size_t len)
+{
+	const unsigned char *s = src;
+	size_t in = 0, out = 0;
+	while (in < len) {
+		bool printable;
+		size_t n = utf8_char(s + in, len - in, &printable);
+		bool keep = n > 0 && printable;
+		size_t w = keep ? n : 1;
+		if (out + w > cap - 1)
+			break;
+		if (keep)
+			memcpy(dst + out, s + in, n);
+		else
+			dst[out] = '?';
+		out += w;
+		in += n > 0 ? n : 1;
+	}
+	dst[out] = '\0';
+}
+
+/* The number of leading bytes of an RFC 4514 string that fit in cap - 1 without cutting a "\c" or "\XX". */
+static size_t dn_cut(const char *s, size_t len, size_t cap)
+{
+	size_t i = 0;
+	while (i < len) {
+		size_t n = 1;
+		if (s[i] == '\\') {
+			bool hex = len - i >= 3 && isxdigit((unsigned char)s[i + 1]) &&
+				   isxdigit((unsigned char)s[i + 2]);
+			n = hex ? 3 : 2;
+		}
+		if (n > len - i || i + n > cap - 1)
+			break;
+		i += n;
+	}
+	return i;
+}
+
+/* A name as an RFC 4514 string. XN_FLAG_RFC2253 escapes controls and non-ASCII bytes as \XX. */
+static void name_string(const X509_NAME *name, char *dst, size_t cap)
+{
+	/* A value OpenSSL cannot print as text (an odd-length BMPString...) fails the first try; the
+	 * second prints every value as #hex, which RFC 4514 2.4 also allows. */
+	static const unsigned long flags[] = {XN_FLAG_RFC2253, XN_FLAG_RFC2253 | ASN1_STRFLGS_DUMP_ALL};
+	dst[0] = '\0';
+	for (size_t f = 0; f < sizeof flags / sizeof flags[0]; f++) {
+		BIO *bio = BIO_new(BIO_s_mem());
+		if (bio == NULL)
+			return;
+		if (X509_NAME_print_ex(bio, name, 0, flags[f]) >= 0) {
+			char *text = NULL;
+			long len = BIO_get_mem_data(bio, &text);
+			if (len > 0 && text != NULL)
+				copy_text(dst, cap, text, dn_cut(text, (size_t)len, cap));
+			BIO_free(bio);
+			return;
+		}
+		BIO_free(bio);
+	}
+}
+
+/* The last (most specific, RFC 6125 6.4.4) attribute `nid` of a name, as UTF-8 text. */
+static void name_attribute(const X509_NAME *name, int nid, char *dst, size_t cap)
+{
+	int last = -1;
+	for (int i = X509_NAME_get_index_by_NID(name, nid, -1); i >= 0;
+	     i = X509_NAME_get_index_by_NID(name, nid, i))
+		last = i;
+	dst[0] = '\0';
+	if (last < 0)
+		return;
+	const ASN1_STRING *value = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, last));
+	if (value == NULL)
+		return;
+	unsigned char *utf8 = NULL;
+	int len = ASN1_STRING_to_UTF8(&utf8, value);
+	if (len >= 0) {
+		copy_text(dst, cap, utf8, (size_t)len);
+		OPENSSL_free(utf8);
+	} else { /* not convertible (a broken BMPString...): its bytes, made safe */
+		copy_text(dst, cap, ASN1_STRING_get0_data(value), (size_t)ASN1_STRING_length(value));
+	}
+}
+
+/* The DNS names of the subjectAltName extension, in order (RFC 5280 4.2.1.6). */
+static void san_dns_names(X509 *cert, struct x509_info *out)
+{
+	/* NULL when absent, undecodable or repeated: then there are none to report. */
+	GENERAL_NAMES *names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	if (names == NULL)
+		return;
+	for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
+		if (gn->type != GEN_DNS)
+			continue;
+		if (out->san_count == X509_MAX_SANS) {
+			out->san_truncated = true;
+			break;
+		}
+		const ASN1_IA5STRING *dns = gn->d.dNSName;
+		copy_text(out->san_dns[out->san_count++], X509_FIELD_MAX, ASN1_STRING_get0_data(dns),
+			  (size_t)ASN1_STRING_length(dns));
+	}
+	GENERAL_NAMES_free(names);
+}
+
+/* Uppercase hex of the serial's magnitude, "-" first when negative, as `openssl x509 -serial`. */
+static void serial_hex(const X509 *cert, char *dst, size_t cap)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	const ASN1_INTEGER *serial = X509_get0_serialNumber(cert);
+	const unsigned char *bytes = ASN1_STRING_get0_data(serial);
+	int n = ASN1_STRING_length(serial);
+	size_t out = 0;
+	if (ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER)
+		dst[out++] = '-';
+	if (n <= 0) {
+		dst[out++] = '0';
+		dst[out++] = '0';
+	}
+	/* A serial over (cap - 2) / 2 bytes (RFC 5280 4.1.2.2 allows 20) is cut. */
+	for (int i = 0; i < n && out + 2 < cap; i++) {
+		dst[out++] = digits[bytes[i] >> 4];
+		dst[out++] = digits[bytes[i] & 0x0f];
+	}
+	dst[out] = '\0';
+}
+
+/* Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* An ASN1_TIME (UTCTime or GeneralizedTime, RFC 5280 4.1.2.5) as seconds since the epoch; 0 if unreadable. */
+static int64_t asn1_time_seconds(const ASN1_TIME *t)
+{
+	struct tm tm;
+	/* ASN1_TIME_to_tm(NULL, ...) means "now": never pass it NULL. */
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	int64_t days = days_from_civil((int64_t)tm.tm_year + 1900, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday);
+	return days * 86400 + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+}
+
+static void public_key(X509 *cert, struct x509_info *out)
+{
+	EVP_PKEY *key = X509_get0_pubkey(cert); /* borrowed; NULL for an unknown or broken key */
+	if (key == NULL) {
+		/* Name the algorithm by its OID so the event still says what it was. */
+		ASN1_OBJECT *alg = NULL;
+		if (X509_PUBKEY_get0_param(&alg, NULL, NULL, NULL, X509_get_X509_PUBKEY(cert)) == 1 && alg)
+			OBJ_obj2txt(out->public_key_algorithm, sizeof out->public_key_algorithm, alg, 0);
+		return;
+	}
+	const char *type = EVP_PKEY_get0_type_name(key);
+	if (type != NULL)
+		copy_text(out->public_key_algorithm, sizeof out->public_key_algorithm, type, strlen(type));
+	int bits = EVP_PKEY_get_bits(key);
+	out->public_key_size = bits > 0 ? (unsigned)bits : 0;
+	if (EVP_PKEY_is_a(key, "EC")) {
+		char group[80];
+		size_t len = 0;
+		if (EVP_PKEY_get_group_name(key, group, sizeof group, &len) == 1 && len < sizeof group)
+			copy_text(out->public_key_curve, sizeof out->public_key_curve, group, len);
+	}
+}
+
+/* The certificate in exactly `len` bytes of DER: trailing bytes make it not one. */
+static X509 *decode(const uint8_t *der, size_t len)
+{
+	if (der == NULL || len == 0 || len > LONG_MAX)
+		return NULL;
+	const unsigned char *p = der;
+	X509 *cert = d2i_X509(NULL, &p, (long)len);
+	if (cert != NULL && p != der + len) {
+		X509_free(cert);
+		cert = NULL;
+	}
+	return cert;
+}
+
+int x509_parse(const uint8_t *der, size_t len, struct x509_info *out)
+{
+	memset(out, 0, sizeof *out);
+	X509 *cert = decode(der, len);
+	if (cert == NULL) {
+		ERR_clear_error();
+		return -1;
+	}
+	digest_sha256_hex(der, len, out->sha256, true);
+	digest_sha1_hex(der, len, out->sha1, true);
+
+	unsigned char *spki = NULL;
+	int spki_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &spki);
+	if (spki_len > 0)
+		digest_sha256_hex(spki, (size_t)spki_len, out->spki_sha256, true);
+	OPENSSL_free(spki);
+
+	const X509_NAME *subject = X509_get_subject_name(cert), *issuer = X509_get_issuer_name(cert);
+	name_string(subject, out->subject, sizeof out->subject);
+	name_string(issuer, out->issuer, sizeof out->issuer);
+	name_attribute(subject, NID_commonName, out->subject_cn, sizeof out->subject_cn);
+	name_attribute(subject, NID_organizationName, out->subject_org, sizeof out->subject_org);
+	name_attribute(issuer, NID_commonName, out->issuer_cn, sizeof out->issuer_cn);
+	name_attribute(issuer, NID_organizationName, out->issuer_org, sizeof out->issuer_org);
+	out->self_issued = X509_NAME_cmp(subject, issuer) == 0;
+
+	san_dns_names(cert, out);
+	serial_hex(cert, out->serial, sizeof out->serial);
+
+	/* The outer signatureAlgorithm; its long name, or the dotted OID when OpenSSL has no name. */
+	const X509_ALGOR *sig_alg = NULL;
+	X509_get0_signature(NULL, &sig_alg, cert);
+	const ASN1_OBJECT *sig_oid = NULL;
+	if (sig_alg != NULL)
+		X509_ALGOR_get0(&sig_oid, NULL, NULL, sig_alg);
+	if (sig_oid != NULL)
+		OBJ_obj2txt(out->signature_algorithm, sizeof out->signature_algorithm, sig_oid, 0);
+
+	public_key(cert, out);
+	out->version_number = (int)X509_get_version(cert) + 1;
+	out->not_before = asn1_time_seconds(X509_get0_notBefore(cert));
+	out->not_after = asn1_time_seconds(X509_get0_notAfter(cert));
+
+	X509_free(cert);
+	ERR_clear_error();
+	return 0;
+}
+
+struct x509_validator *x509_validator_new(const char *ca_file, char *err, size_t errlen)
+{
+	struct x509_validator *v = OPENSSL_zalloc(sizeof *v);
+	if (v == NULL || (v->store = X509_STORE_new()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	int loaded = ca_file ? X509_STORE_load_file(v->store, ca_file) : X509_STORE_set_default_paths(v->store);
+	if (loaded != 1) {
+		char reason[256] = "no certificate in it";
+		unsigned long e = ERR_peek_last_error();
+		if (e != 0)
+			ERR_error_string_n(e, reason, sizeof reason);
+		snprintf(err, errlen, "cannot load CA %s: %s", ca_file ? ca_file : "system store", reason);
+		goto fail;
+	}
+	ERR_clear_error();
+	return v;
+fail:
+	ERR_clear_error();
+	x509_validator_free(v);
+	return NULL;
+}
+
+void x509_validator_free(struct x509_validator *v)
+{
+	if (v == NULL)
+		return;
+	X509_STORE_free(v->store);
+	OPENSSL_free(v);
+}
+
+static enum x509_status status_of_verify_error(int error)
+{
+	switch (error) {
+	case X509_V_ERR_CERT_HAS_EXPIRED: return X509_STATUS_EXPIRED;
+	case X509_V_ERR_CERT_NOT_YET_VALID: return X509_STATUS_NOT_YET_VALID;
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: return X509_STATUS_SELF_SIGNED;
+	default: return X509_STATUS_UNTRUSTED;
+	}
+}
+
+/* The chain as a TLS client checks a server's (verify param "ssl_server"), at `at`, no partial chains. */
+static enum x509_status verify_chain(X509_STORE *store, X509 *leaf, STACK_OF(X509) *untrusted, int64_t at)
+{
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	if (ctx == NULL || X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1 ||
+	    X509_STORE_CTX_set_default(ctx, "ssl_server") != 1) {
+		X509_STORE_CTX_free(ctx);
+		return X509_STATUS_UNTRUSTED;
+	}
+	X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
+	X509_VERIFY_PARAM_set_time(param, (time_t)at); /* also sets X509_V_FLAG_USE_CHECK_TIME */
+	X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_USE_CHECK_TIME);
+	X509_VERIFY_PARAM_clear_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
+	enum x509_status status = X509_STATUS_OK;
+	if (X509_verify_cert(ctx) != 1)
+		status = status_of_verify_error(X509_STORE_CTX_get_error(ctx));
+	X509_STORE_CTX_free(ctx);
+	return status;
+}
+
+/* RFC 6125 6.4: DNS-IDs (subject CN only without any), "*" only as a whole left-most label. */
+static bool host_matches(X509 *leaf, const char *hostname)
+{
+	size_t len = strlen(hostname);
+	if (len > 1 && hostname[len - 1] == '.') /* an absolute name, as MX records give it */
+		len--;
+	return X509_check_host(leaf, hostname, len, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
+}
+
+enum x509_status x509_validate(struct x509_validator *v, const uint8_t *const *chain, const size_t *lens,
+			       unsigned n, const char *hostname, int64_t at)
+{
+	if (n == 0 || chain == NULL || lens == NULL)
+		return X509_STATUS_NOT_VISIBLE;
+	if (n > X509_MAX_CHAIN) /* longer than any client would follow: the rest cannot matter */
+		n = X509_MAX_CHAIN;
+	enum x509_status status = X509_STATUS_UNTRUSTED;
+	X509 *leaf = decode(chain[0], lens[0]);
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	if (leaf == NULL || untrusted == NULL)
+		goto done;
+	/* A certificate no TLS client could decode fails the handshake: the chain is untrusted. */
+	for (unsigned i = 1; i < n; i++) {
+		X509 *cert = decode(chain[i], lens[i]);
+		if (cert == NULL)
+			goto done;
+		if (sk_X509_push(untrusted, cert) <= 0) {
+			X509_free(cert);
+			goto done;
+		}
+	}
+	status = verify_chain(v->store, leaf, untrusted, at);
+	if (status == X509_STATUS_OK && hostname != NULL && hostname[0] != '\0' && !host_matches(leaf, hostname))
+		status = X509_STATUS_HOST_MISMATCH;
+done:
+	sk_X509_pop_free(untrusted, X509_free);
+	X509_free(leaf);
+	ERR_clear_error();
+	return status;
+}

@@ -1,0 +1,72 @@
+/*
+ * x509.h: server certificates, through OpenSSL (RFC 5280; RFC 6125 for names).
+ *
+ * The only file that uses OpenSSL's X.509 code: no ASN.1 is parsed by hand.
+ * x509_parse() turns one DER certificate into the plain fields our events
+ * carry; x509_validate() checks a chain as the server presented it against a
+ * CA bundle at a given time (packet time, so replays give the same answer)
+ * and the leaf against the expected mail server name.
+ */
+#ifndef TLSOBS_X509_H
+#define TLSOBS_X509_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+	X509_NAME_MAX = 512,
+	X509_FIELD_MAX = 256,
+	X509_MAX_SANS = 32,
+	X509_MAX_CHAIN = 10,
+};
+
+struct x509_info {
+	char sha256[65], sha1[41];  /* uppercase hex of the DER */
+	char spki_sha256[65];       /* uppercase hex, SHA-256 of SubjectPublicKeyInfo (DANE selector 1) */
+	char subject[X509_NAME_MAX], issuer[X509_NAME_MAX]; /* RFC 4514 strings, e.g. "CN=mx1.example.net,O=Example" */
+	char subject_cn[X509_FIELD_MAX], subject_org[X509_FIELD_MAX];
+	char issuer_cn[X509_FIELD_MAX], issuer_org[X509_FIELD_MAX];
+	char san_dns[X509_MAX_SANS][X509_FIELD_MAX]; /* DNS subjectAltNames, in order */
+	unsigned san_count;
+	bool san_truncated;
+	char serial[X509_FIELD_MAX];          /* uppercase hex, no separators */
+	char signature_algorithm[64];         /* e.g. "sha256WithRSAEncryption" */
+	char public_key_algorithm[32];        /* "RSA", "EC", "ED25519", ... */
+	unsigned public_key_size;             /* bits */
+	char public_key_curve[32];            /* "prime256v1", ... ; "" when not EC */
+	int version_number;                   /* 3 for X.509v3 */
+	int64_t not_before, not_after;        /* seconds since the epoch */
+	bool self_issued;                     /* subject == issuer */
+};
+
+/* 0, or -1 when the DER is not a certificate OpenSSL can read. */
+int x509_parse(const uint8_t *der, size_t len, struct x509_info *out);
+
+enum x509_status {
+	X509_STATUS_OK,
+	X509_STATUS_EXPIRED,
+	X509_STATUS_NOT_YET_VALID,
+	X509_STATUS_SELF_SIGNED,
+	X509_STATUS_UNTRUSTED,
+	X509_STATUS_HOST_MISMATCH,
+	X509_STATUS_NOT_VISIBLE, /* TLS 1.3 or resumed: no certificate in clear */
+};
+const char *x509_status_str(enum x509_status s); /* "ok", "expired", ... */
+
+struct x509_validator;
+
+/* ca_file NULL: the system store. NULL with a message in err when the bundle cannot be loaded. */
+struct x509_validator *x509_validator_new(const char *ca_file, char *err, size_t errlen);
+void x509_validator_free(struct x509_validator *v);
+
+/*
+ * Validates chain[0] (the leaf) with the others as untrusted intermediates, at
+ * time `at` (seconds since the epoch), and the leaf against `hostname` (RFC 6125
+ * DNS-ID with a left-most wildcard; NULL or "" skips the name check). Chain
+ * problems win over a name mismatch: an expired certificate is "expired".
+ */
+enum x509_status x509_validate(struct x509_validator *v, const uint8_t *const *chain, const size_t *lens,
+			       unsigned n, const char *hostname, int64_t at);
+
+#endif
