@@ -61,8 +61,8 @@ declare -A DESC=(
   [submission-auth-587]="Port 587, STARTTLS (TLS 1.3) then AUTH PLAIN (Cyrus SASL) and a message, all inside TLS."
   [smtps-465]="Port 465, implicit TLS (smtpd_tls_wrappermode=yes): TLS handshake first, then SMTP inside TLS."
   [ipv6-starttls]="As starttls-tls13 but over IPv6 (2001:db8:113::10 -> 2001:db8:100::25)."
-  [pipelining-multi]="Port 25 in clear, PIPELINING: 3 messages in one session; MAIL/RCPT/DATA in one write, end-of-data + next envelope in one write, '.'+QUIT in one write (python client)."
-  [bdat]="Port 25 in clear, CHUNKING: MAIL/RCPT then 'BDAT n' + 'BDAT n LAST' with binary-safe chunk data (python client)."
+  [pipelining-multi]="Port 25 in clear, server offers no STARTTLS (smtpd_tls_security_level=none), PIPELINING: 3 messages in one session; MAIL/RCPT/DATA in one write, end-of-data + next envelope in one write, '.'+QUIT in one write (python client)."
+  [bdat]="Port 25 in clear, server offers no STARTTLS (smtpd_tls_security_level=none), CHUNKING: MAIL/RCPT then 'BDAT n' + 'BDAT n LAST' with binary-safe chunk data (python client)."
   [auth-cleartext]="Port 587 without TLS: AUTH PLAIN credentials in clear (server smtpd_tls_auth_only=no), STARTTLS offered but unused."
   [client-ignores-starttls]="Port 25, server advertises STARTTLS, client ignores it and sends the message in clear."
   [mitm-mask.client-side]="MITM 'mask', client link: EHLO reply shows 250-XXXXXXXA instead of 250-STARTTLS; client (swaks --tls-optional) sends in clear."
@@ -79,9 +79,25 @@ declare -A DESC=(
   [mitm-inject-response.server-side]="MITM 'inject-response', server link: clean 220 to STARTTLS, TLS 1.3, then Postfix sees MAIL before the EHLO reply (improper pipelining) and a lost connection after DATA."
   [tls-blocked-then-plain.client-side]="MITM 'kill-handshake', client link: session 1 STARTTLS/220 then RST at the ClientHello; session 2 the client retries without TLS and sends in clear."
   [tls-blocked-then-plain.server-side]="MITM 'kill-handshake', server link: session 1 STARTTLS/220 then RST from the proxy (ClientHello never arrives); session 2 in clear."
-  [large-1mb-plain]="Port 25 in clear (STARTTLS offered, not used), one ~1 MB message (~13 400 lines of 76 chars): ~720 full-size segments; the slow reader (smtpd) causes zero-window / window-full / window-update episodes."
+  [large-1mb-plain]="Port 25 in clear, server offers no STARTTLS (smtpd_tls_security_level=none), one ~1 MB message (~13 400 lines of 76 chars): ~720 full-size segments; the slow reader (smtpd) causes zero-window / window-full / window-update episodes."
   [netem-reorder]="STARTTLS session plus ~200 KB clear message over a link with netem delay/reorder/duplicate/loss on the client's veth."
   [starttls-refused-454]="Port 25, server advertises STARTTLS but answers '454 4.7.0 TLS not available due to local problem' (missing key file); client continues in clear."
+  [requiretls-in-clear]="Port 25 in clear, server offers no STARTTLS: 'MAIL FROM:<bob@example.org> REQUIRETLS' (Postfix 3.7 answers 555 5.5.4 Unsupported option), then a plain MAIL FROM and a message (python client)."
+  [ehlo-refused-helo.client-side]="MITM 'refuse-ehlo', client link: the proxy answers the client's EHLO with '502 5.5.2 Error: command not recognized'; the client falls back to HELO and sends a message in clear (python client)."
+  [ehlo-refused-helo.server-side]="MITM 'refuse-ehlo', server link: the server never sees the EHLO, only HELO (so no capabilities, no STARTTLS offer) and a message in clear."
+  [ehlo-then-helo]="Two sessions from the same client to the same server (no STARTTLS offered, smtpd_tls_security_level=none): first EHLO (swaks), then HELO (swaks --protocol SMTP); each sends a message in clear."
+  [fake-220.client-side]="MITM 'fake-220', client link only: the proxy answers STARTTLS itself with '220 2.0.0 Ready to start TLS', then answers the client's ClientHello with clear-text '554 5.7.0 TLS not available' and closes."
+  [tls-version-mismatch]="Port 25, server TLS 1.3 only (smtpd_tls_protocols/smtpd_tls_mandatory_protocols = >=TLSv1.3): session 1 STARTTLS/220, client offers at most TLS 1.2 (swaks --tls-protocol tlsv1_2), server answers a fatal protocol_version alert; session 2 the client retries without TLS (STARTTLS offered, not used) and sends in clear."
+  [stripped-then-clean.client-side]="Client link through the proxy, two sessions to the same address (203.0.113.1:25): session 1 proxy mode 'pass', STARTTLS offered and used (TLS 1.3); session 2 proxy mode 'remove', STARTTLS capability deleted, message in clear."
+  [tls10-rsa]="Port 465 implicit TLS, openssl s_server/s_client both -tls1 -cipher DEFAULT:@SECLEVEL=0: TLS 1.0 handshake with the RSA mx1.example.net certificate; no application data, close_notify."
+  [tls11]="Port 465 implicit TLS, openssl s_server/s_client both -tls1_1 -cipher DEFAULT:@SECLEVEL=0: TLS 1.1 handshake with the RSA mx1.example.net certificate; no application data, close_notify."
+  [ecdsa-cert]="Port 465 implicit TLS 1.2 (openssl s_server/s_client): ECDSA P-256 certificate CN/SAN mx1.example.net from the fixture CA (certs/ecdsa.crt), ECDHE-ECDSA suite."
+  [expired-cert]="Port 465 implicit TLS 1.2 (openssl s_server/s_client): certificate for mx1.example.net from the fixture CA valid 2020-01-01..2021-01-01 only (certs/expired.crt); client logs the verify error but completes the handshake."
+  [self-signed-cert]="Port 465 implicit TLS 1.2 (openssl s_server/s_client): self-signed certificate CN/SAN mx1.example.net (certs/self-signed.crt); client logs the verify error but completes the handshake."
+  [wrong-name-cert]="Port 465 implicit TLS 1.2 (openssl s_server/s_client): fixture-CA certificate for wrong.example.com (certs/wrong-name.crt) while the client asks for SNI mx1.example.net; client logs the hostname mismatch but completes the handshake."
+  [tls12-resumed]="Port 465 implicit TLS 1.2, two sessions (openssl s_server -no_ticket / s_client -sess_out then -sess_in): the second ClientHello carries the first session id and the server resumes it (abbreviated handshake, no Certificate)."
+  [tls13-hrr]="Port 465 implicit TLS 1.3: server -groups P-256 only, client -groups X25519:P-256 sends an X25519 key share -> HelloRetryRequest, second ClientHello with P-256, handshake completes."
+  [tls-alert-bad-cert]="Port 465 implicit TLS 1.2: server presents the self-signed certificate, client (s_client -verify_return_error, trusting only the fixture CA) aborts with a fatal unknown_ca alert (48)."
   [demo]="Chronological merge (mergecap) of smtp-plain, starttls-tls13, mitm-mask.client-side and smtps-465, for 'make demo'."
 )
 
@@ -91,6 +107,9 @@ ALL_SCENARIOS=(
   pipelining-multi bdat auth-cleartext client-ignores-starttls
   mitm-mask mitm-remove mitm-rewrite-command mitm-refuse mitm-inject-command mitm-inject-response
   tls-blocked-then-plain large-1mb-plain netem-reorder starttls-refused-454
+  requiretls-in-clear ehlo-refused-helo fake-220 tls-version-mismatch
+  expired-cert self-signed-cert wrong-name-cert ecdsa-cert tls12-resumed tls13-hrr tls-alert-bad-cert
+  tls10-rsa tls11 ehlo-then-helo stripped-then-clean
 )
 
 log()  { printf '==> %s\n' "$*" >&2; }
@@ -242,9 +261,80 @@ EOF
   # public parts only
   cp "$KEYDIR/ca.crt" "$OUT/certs/ca.crt"
   cp "$KEYDIR/mx1.crt" "$OUT/certs/mx1.example.net.crt"
+  make_extra_certs
   if [[ -n ${NEW_CERT:-} && ${#SCENARIOS[@]} -lt ${#ALL_SCENARIOS[@]} && -f $OUT/MANIFEST ]]; then
     info "WARNING: new certificate on a partial run; pcaps not regenerated now used the previous one"
   fi
+}
+
+# certificates for the openssl s_server scenarios (keys in $KEYDIR, public parts in certs/):
+#   ecdsa       ECDSA P-256, CN/SAN mx1.example.net, fixture CA
+#   expired     RSA, CN/SAN mx1.example.net, fixture CA, valid 2020-01-01..2021-01-01 (openssl ca)
+#   self-signed RSA, CN/SAN mx1.example.net, self-signed
+#   wrong-name  RSA, CN/SAN wrong.example.com, fixture CA
+make_extra_certs() {
+  local k=$KEYDIR ext=$KEYDIR/extra.ext
+  cat >"$ext" <<EOF
+basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=DNS:\${ENV::FX_SAN}
+EOF
+  # regenerate a CA-signed one if it is missing or no longer chains to the current CA
+  ca_ok() { [[ -s $k/$1.key && -s $k/$1.crt ]] &&
+            openssl verify -no_check_time -CAfile "$k/ca.crt" "$k/$1.crt" >/dev/null 2>&1; }
+  if ! ca_ok ecdsa; then
+    info "generating ecdsa certificate (P-256)"
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -keyout "$k/ecdsa.key" \
+      -out "$k/ecdsa.csr" -subj "/O=tlsobs test fixtures/CN=$MX" 2>/dev/null
+    FX_SAN=$MX openssl x509 -req -in "$k/ecdsa.csr" -CA "$k/ca.crt" -CAkey "$k/ca.key" -set_serial 3 \
+      -days 3650 -sha256 -extfile "$ext" -out "$k/ecdsa.crt" 2>/dev/null
+  fi
+  if ! ca_ok wrong-name; then
+    info "generating wrong-name certificate (wrong.example.com)"
+    openssl req -newkey rsa:2048 -nodes -sha256 -keyout "$k/wrong-name.key" -out "$k/wrong-name.csr" \
+      -subj "/O=tlsobs test fixtures/CN=wrong.example.com" 2>/dev/null
+    FX_SAN=wrong.example.com openssl x509 -req -in "$k/wrong-name.csr" -CA "$k/ca.crt" -CAkey "$k/ca.key" \
+      -set_serial 4 -days 3650 -sha256 -extfile "$ext" -out "$k/wrong-name.crt" 2>/dev/null
+  fi
+  if ! ca_ok expired; then
+    info "generating expired certificate (openssl ca, 2020-01-01..2021-01-01)"
+    local cadir; cadir=$(mktemp -d "$k/ca.XXXXXX")
+    : >"$cadir/index.txt"; echo 05 >"$cadir/serial"; mkdir "$cadir/new"
+    cat >"$cadir/ca.cnf" <<EOF
+[ ca ]
+default_ca = fx
+[ fx ]
+dir = $cadir
+database = \$dir/index.txt
+new_certs_dir = \$dir/new
+serial = \$dir/serial
+default_md = sha256
+policy = pol
+unique_subject = no
+[ pol ]
+organizationName = optional
+commonName = supplied
+EOF
+    openssl req -newkey rsa:2048 -nodes -sha256 -keyout "$k/expired.key" -out "$k/expired.csr" \
+      -subj "/O=tlsobs test fixtures/CN=$MX" 2>/dev/null
+    FX_SAN=$MX openssl ca -batch -notext -config "$cadir/ca.cnf" -cert "$k/ca.crt" -keyfile "$k/ca.key" \
+      -startdate 20200101000000Z -enddate 20210101000000Z -extfile "$ext" \
+      -in "$k/expired.csr" -out "$k/expired.crt" 2>"$cadir/err" || { cat "$cadir/err" >&2; die "openssl ca failed"; }
+    rm -rf "$cadir"
+  fi
+  if ! [[ -s $k/self-signed.key && -s $k/self-signed.crt ]]; then
+    info "generating self-signed certificate"
+    openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 -set_serial 6 \
+      -keyout "$k/self-signed.key" -out "$k/self-signed.crt" -subj "/O=tlsobs test fixtures/CN=$MX" \
+      -addext "basicConstraints=critical,CA:FALSE" -addext "subjectAltName=DNS:$MX" \
+      -addext "extendedKeyUsage=serverAuth" 2>/dev/null
+  fi
+  rm -f "$k"/*.csr
+  chmod 600 "$k"/*.key
+  openssl x509 -in "$k/expired.crt" -checkend 0 -noout >/dev/null 2>&1 && die "expired.crt is not expired"
+  local c
+  for c in ecdsa expired self-signed wrong-name; do cp "$k/$c.crt" "$OUT/certs/$c.crt"; done
 }
 
 # ---------------------------------------------------------------- postfix
@@ -445,7 +535,8 @@ expect_ok() { # name rc
 write_pyclient() {
   cat >"$WORK/smtpclient.py" <<'EOF'
 #!/usr/bin/env python3
-# Minimal SMTP client for the pipelining-multi and bdat fixtures.
+# Minimal SMTP client for the pipelining-multi, bdat, requiretls-in-clear and
+# ehlo-refused-helo fixtures.
 import socket, sys
 
 mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -465,7 +556,7 @@ def reply(expect):
         if l[3:4] != b"-":
             break
     code = int(lines[0][:3])
-    if code != expect:
+    if code != expect and not (expect == 5 and code // 100 == 5):
         sys.exit("expected %d, got %d" % (expect, code))
     return lines
 
@@ -480,12 +571,33 @@ def message(i, name, body_lines):
            % (name, i, DATE, name, i))
     return hdr.encode() + b"".join(l + b"\r\n" for l in body_lines)
 
+def simple_transaction(name, sender):
+    # one command at a time, no PIPELINING (also right after HELO)
+    for cmd, code in ((b"MAIL FROM:<%s>" % sender, 250), (b"RCPT TO:<bob@example.net>", 250), (b"DATA", 354)):
+        send(cmd + b"\r\n"); reply(code)
+    body = message(1, name, [b"Hello from tlsobs fixture %s." % name.encode(), b"bye"])
+    send(body + b".\r\n"); reply(250)
+    send(b"QUIT\r\n"); reply(221)
+
 ENV = b"MAIL FROM:<sender@example.org>\r\nRCPT TO:<bob@example.net>\r\n"
 reply(220)
-send(b"EHLO client.example.org\r\n")
-caps = b"".join(reply(250)).upper()
+if mode == "ehlo-refused":
+    send(b"EHLO client.example.org\r\n")
+    reply(5)                                    # 502 from the proxy
+    send(b"HELO client.example.org\r\n")     # fall back to HELO (RFC 5321 4.1.4)
+    reply(250)
+    caps = b""
+else:
+    send(b"EHLO client.example.org\r\n")
+    caps = b"".join(reply(250)).upper()
 
-if mode == "pipeline":
+if mode == "ehlo-refused":
+    simple_transaction("ehlo-refused-helo", b"sender@example.org")
+elif mode == "requiretls":
+    send(b"MAIL FROM:<bob@example.org> REQUIRETLS\r\n")
+    reply(5)                                    # Postfix 3.7: 555 5.5.4 Unsupported option
+    simple_transaction("requiretls-in-clear", b"bob@example.org")
+elif mode == "pipeline":
     assert b"PIPELINING" in caps, "no PIPELINING"
     n = 3
     send(ENV + b"DATA\r\n")                     # one write: MAIL, RCPT, DATA
@@ -610,17 +722,95 @@ run_scenario() {
     expect_tls "$P/$n.pcap" 0x0304
     expect_frame "$P/$n.pcap" "ipv6.src == $CLI6 && tcp.dstport == 25" ;;
   pipelining-multi)
-    scenario_begin "$n"
+    # clean traffic: the server offers no STARTTLS, so nothing is offered-but-unused
+    scenario_begin "$n" "smtpd_tls_security_level = none"
     cap_start "$NS_SRV" srv0 "$P/$n.pcap"
     py_cli "$n" pipeline "$SRV4" 25
     scenario_end
-    [[ $(grep -c "^S: 250 2.0.0 Ok: queued" "$WORK/logs/$n.client") -eq 3 ]] || die "$n: expected 3 queued messages" ;;
+    [[ $(grep -c "^S: 250 2.0.0 Ok: queued" "$WORK/logs/$n.client") -eq 3 ]] || die "$n: expected 3 queued messages"
+    expect_stream "$P/$n.pcap" "STARTTLS" absent ;;
   bdat)
-    scenario_begin "$n"
+    scenario_begin "$n" "smtpd_tls_security_level = none"
     cap_start "$NS_SRV" srv0 "$P/$n.pcap"
     py_cli "$n" bdat "$SRV4" 25
     scenario_end
-    expect_stream "$P/$n.pcap" "^BDAT [0-9]+ LAST" ;;
+    expect_stream "$P/$n.pcap" "^BDAT [0-9]+ LAST"; expect_stream "$P/$n.pcap" "STARTTLS" absent ;;
+  requiretls-in-clear)
+    scenario_begin "$n" "smtpd_tls_security_level = none"
+    cap_start "$NS_SRV" srv0 "$P/$n.pcap"
+    py_cli "$n" requiretls "$SRV4" 25
+    scenario_end
+    grep -q "^S: 555 " "$WORK/logs/$n.client" || die "$n: expected 555 to MAIL FROM ... REQUIRETLS"
+    expect_stream "$P/$n.pcap" "^MAIL FROM:<bob@example.org> REQUIRETLS"
+    expect_stream "$P/$n.pcap" "^250 2.0.0 Ok: queued"; expect_stream "$P/$n.pcap" "STARTTLS" absent ;;
+  ehlo-refused-helo)
+    scenario_begin "$n"
+    proxy_start refuse-ehlo
+    cap_start "$NS_CLI" cli0 "$P/$n.client-side.pcap"
+    cap_start "$NS_SRV" srv0 "$P/$n.server-side.pcap"
+    py_cli "$n" ehlo-refused "$RTRC4" 25
+    scenario_end; proxy_stop
+    grep -q "^S: 502 5.5.2" "$WORK/logs/$n.client" || die "$n: expected 502 to EHLO"
+    expect_stream "$P/$n.client-side.pcap" "^502 5.5.2 Error: command not recognized"
+    expect_stream "$P/$n.client-side.pcap" "^HELO client"
+    expect_stream "$P/$n.server-side.pcap" "^EHLO" absent
+    expect_stream "$P/$n.server-side.pcap" "^250 2.0.0 Ok: queued" ;;
+  ehlo-then-helo)
+    scenario_begin "$n" "smtpd_tls_security_level = none"
+    cap_start "$NS_SRV" srv0 "$P/$n.pcap"
+    swaks_cli "$n" --server "$SRV4" --port 25 \
+      --body "Hello from tlsobs fixture $n (session 1, EHLO)." && rc=0 || rc=$?
+    expect_ok "$n" $rc
+    sleep 0.5
+    swaks_cli "$n" --server "$SRV4" --port 25 --protocol SMTP \
+      --body "Hello from tlsobs fixture $n (session 2, HELO)." && rc=0 || rc=$?
+    scenario_end; expect_ok "$n" $rc
+    expect_stream "$P/$n.pcap" "^EHLO $HELO"; expect_stream "$P/$n.pcap" "^HELO $HELO"
+    [[ $(tshark -r "$P/$n.pcap" -Y 'tcp.flags.syn==1 && tcp.flags.ack==0' 2>/dev/null | wc -l) -eq 2 ]] ||
+      die "$n: expected 2 sessions" ;;
+  fake-220)
+    scenario_begin "$n"
+    proxy_start fake-220
+    cap_start "$NS_CLI" cli0 "$P/$n.client-side.pcap"
+    swaks_cli "$n" --server "$RTRC4" --port 25 --tls --tls-sni "$MX" \
+      --body "Hello from tlsobs fixture $n (never sent)." && rc=0 || rc=$?
+    scenario_end; proxy_stop
+    info "client exit $rc (failure expected)"
+    [[ $rc -ne 0 ]] || die "$n: client unexpectedly succeeded"
+    expect_stream "$P/$n.client-side.pcap" "^220 2.0.0 Ready to start TLS"
+    expect_frame "$P/$n.client-side.pcap" 'tls.handshake.type==1'
+    expect_frame "$P/$n.client-side.pcap" 'tcp.payload contains "554 5.7.0 TLS not available\r\n"' ;;
+  tls-version-mismatch)
+    scenario_begin "$n" "smtpd_tls_protocols = >=TLSv1.3" "smtpd_tls_mandatory_protocols = >=TLSv1.3"
+    cap_start "$NS_SRV" srv0 "$P/$n.pcap"
+    swaks_cli "$n" --server "$SRV4" --port 25 --tls --tls-protocol tlsv1_2 --tls-sni "$MX" \
+      --body "Hello from tlsobs fixture $n (first attempt, TLS 1.2 only)." && rc=0 || rc=$?
+    info "attempt 1 (TLS 1.2 against a TLS 1.3-only server) exit $rc (failure expected); retrying in clear"
+    [[ $rc -ne 0 ]] || die "$n: TLS 1.2 handshake unexpectedly succeeded"
+    sleep 0.5
+    swaks_cli "$n" --server "$SRV4" --port 25 \
+      --body "Hello from tlsobs fixture $n (second attempt, in clear)." && rc=0 || rc=$?
+    scenario_end; expect_ok "$n" $rc
+    expect_frame "$P/$n.pcap" 'tls.alert_message.desc == 70'
+    expect_stream "$P/$n.pcap" "^250 2.0.0 Ok: queued" ;;
+  stripped-then-clean)
+    scenario_begin "$n"
+    proxy_start pass
+    cap_start "$NS_CLI" cli0 "$P/$n.client-side.pcap"
+    swaks_cli "$n" --server "$RTRC4" --port 25 --tls --tls-sni "$MX" \
+      --body "Hello from tlsobs fixture $n (session 1, STARTTLS through a pass-through proxy)." && rc=0 || rc=$?
+    proxy_stop; expect_ok "$n" $rc
+    proxy_start remove
+    sleep 0.5
+    swaks_cli "$n" --server "$RTRC4" --port 25 --tls-optional --tls-sni "$MX" \
+      --body "Hello from tlsobs fixture $n (session 2, STARTTLS stripped)." && rc=0 || rc=$?
+    scenario_end; proxy_stop; expect_ok "$n" $rc
+    local C=$P/$n.client-side.pcap
+    expect_tls "$C" 0x0304; expect_stream "$C" "^250-STARTTLS"; expect_stream "$C" "^250 2.0.0 Ok: queued"
+    [[ $(tshark -r "$C" -Y 'tcp.flags.syn==1 && tcp.flags.ack==0' 2>/dev/null | wc -l) -eq 2 ]] ||
+      die "$n: expected 2 sessions" ;;
+  tls10-rsa|tls11|ecdsa-cert|expired-cert|self-signed-cert|wrong-name-cert|tls12-resumed|tls13-hrr|tls-alert-bad-cert)
+    tls_scenario "$n" ;;
   auth-cleartext)
     scenario_begin "$n" "smtpd_tls_auth_only = no"
     cap_start "$NS_SRV" srv0 "$P/$n.pcap"
@@ -682,10 +872,11 @@ while sum(len(l) + 2 for l in out) < 1_040_000:
     out.append(base64.b64encode(blk)[:76].decode())
 open(sys.argv[1], "w").write("\r\n".join(out) + "\r\n")
 EOF
-    scenario_begin "$n"
+    scenario_begin "$n" "smtpd_tls_security_level = none"
     cap_start "$NS_SRV" srv0 "$P/$n.pcap"
     swaks_cli "$n" --server "$SRV4" --port 25 --body "@$WORK/large-body.txt" && rc=0 || rc=$?
     scenario_end; expect_ok "$n" $rc
+    expect_stream "$P/$n.pcap" "STARTTLS" absent
     [[ $(stat -c %s "$P/$n.pcap") -lt 1572864 ]] || die "$n: capture larger than 1.5 MB" ;;
   netem-reorder)
     if ! in_cli tc qdisc add dev cli0 root netem delay 5ms 10ms reorder 25% 50% duplicate 3% loss 2% 2>"$WORK/logs/netem.err"; then
@@ -717,6 +908,83 @@ EOF
     expect_stream "$P/$n.pcap" "^250-STARTTLS"; expect_stream "$P/$n.pcap" "^454 4.7.0 TLS not available" ;;
   *) die "internal: no such scenario $n" ;;
   esac
+}
+
+# ---------------------------------------------------------------- openssl s_server / s_client
+# tls_scenario NAME: implicit TLS on port 465 between openssl s_server (server namespace; Postfix is
+# not running) and openssl s_client (client namespace). No SMTP inside: the handshake is the point.
+tls_scenario() {
+  local n=$1 cert=mx1 chain=1 naccept=1 sargs=() cargs=() rc
+  local seclvl0=(-cipher 'DEFAULT:@SECLEVEL=0')
+  case $n in
+    tls10-rsa)          sargs=(-tls1 "${seclvl0[@]}");   cargs=(-tls1 "${seclvl0[@]}") ;;
+    tls11)              sargs=(-tls1_1 "${seclvl0[@]}"); cargs=(-tls1_1 "${seclvl0[@]}") ;;
+    ecdsa-cert)         cert=ecdsa;       sargs=(-tls1_2); cargs=(-tls1_2) ;;
+    expired-cert)       cert=expired;     sargs=(-tls1_2); cargs=(-tls1_2) ;;
+    self-signed-cert)   cert=self-signed; chain=0; sargs=(-tls1_2); cargs=(-tls1_2) ;;
+    wrong-name-cert)    cert=wrong-name;  sargs=(-tls1_2); cargs=(-tls1_2) ;;
+    tls12-resumed)      naccept=2; sargs=(-tls1_2 -no_ticket); cargs=(-tls1_2 -no_ticket) ;;
+    tls13-hrr)          sargs=(-tls1_3 -groups P-256); cargs=(-tls1_3 -groups X25519:P-256) ;;
+    tls-alert-bad-cert) cert=self-signed; chain=0; sargs=(-tls1_2); cargs=(-tls1_2 -verify_return_error) ;;
+  esac
+  [[ $chain == 1 ]] && sargs+=(-cert_chain "$KEYDIR/ca.crt")
+  log "scenario $n"
+  cap_start "$NS_SRV" srv0 "$P/$n.pcap"
+  local slog=$WORK/logs/$n.s_server clog=$WORK/logs/$n.s_client
+  info "openssl s_server -accept $SRV4:465 -naccept $naccept -cert $cert.crt ${sargs[*]}"
+  # -rev: no stdin needed; -naccept: exits after the last connection; timeout as a backstop
+  ip netns exec "$NS_SRV" timeout 30 openssl s_server -accept "$SRV4:465" -naccept "$naccept" -rev \
+    -cert "$KEYDIR/$cert.crt" -key "$KEYDIR/$cert.key" "${sargs[@]}" </dev/null >"$slog" 2>&1 &
+  local spid=$!
+  BG_PIDS+=("$spid")
+  local i
+  for i in $(seq 50); do
+    [[ -n $(in_srv ss -Hltn "sport = :465") ]] && break
+    kill -0 "$spid" 2>/dev/null || { cat "$slog" >&2; die "$n: s_server exited"; }
+    sleep 0.1
+  done
+  local base=(-connect "$SRV4:465" -servername "$MX" -CAfile "$KEYDIR/ca.crt" -verify_hostname "$MX")
+  local sess=$WORK/$n.sess
+  ossl_cli() { # extra args; stdin: 'Q' after a second (lets TLS 1.3 tickets arrive before the close)
+    info "openssl s_client ${cargs[*]} $*"
+    set +e
+    (sleep 1; echo Q 2>/dev/null) | in_cli timeout 20 openssl s_client "${base[@]}" "${cargs[@]}" "$@" >>"$clog" 2>&1
+    local r=${PIPESTATUS[1]}
+    set -e
+    echo "### s_client exit $r" >>"$clog"
+    return $r
+  }
+  if [[ $n == tls12-resumed ]]; then
+    ossl_cli -sess_out "$sess" && rc=0 || rc=$?
+    [[ $rc -eq 0 ]] || { cat "$clog" >&2; die "$n: first s_client failed"; }
+    sleep 0.5
+    ossl_cli -sess_in "$sess" && rc=0 || rc=$?
+  else
+    ossl_cli && rc=0 || rc=$?
+  fi
+  for i in $(seq 50); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
+  kill "$spid" 2>/dev/null || true
+  wait "$spid" 2>/dev/null || true
+  cap_stop_all
+  local f=$P/$n.pcap
+  if [[ $n == tls-alert-bad-cert ]]; then
+    [[ $rc -ne 0 ]] || die "$n: s_client unexpectedly succeeded"
+    expect_frame "$f" 'tls.alert_message.level == 2 && tls.alert_message.desc == 48 && ip.src == '"$CLI4"
+  else
+    [[ $rc -eq 0 ]] || { tail -30 "$clog" >&2; cat "$slog" >&2; die "$n: s_client failed (exit $rc)"; }
+  fi
+  case $n in
+    tls10-rsa) expect_tls "$f" 0x0301 ;;
+    tls11)     expect_tls "$f" 0x0302 ;;
+    tls13-hrr) expect_tls "$f" 0x0304
+               [[ $(tshark -r "$f" -Y 'tls.handshake.type==2' 2>/dev/null | wc -l) -eq 2 ]] || die "$n: expected HRR + ServerHello"
+               [[ $(tshark -r "$f" -Y 'tls.handshake.type==1' 2>/dev/null | wc -l) -eq 2 ]] || die "$n: expected 2 ClientHellos" ;;
+    tls12-resumed) expect_tls "$f" 0x0303
+               grep -q "^Reused, TLSv1.2" "$clog" || die "$n: second session not resumed"
+               [[ $(tshark -r "$f" -Y 'tls.handshake.type==11' 2>/dev/null | wc -l) -eq 1 ]] || die "$n: expected one Certificate message" ;;
+    *)         expect_tls "$f" 0x0303; expect_frame "$f" 'tls.handshake.type==11' ;;
+  esac
+  grep -E "Verify return code|^Protocol *:|^ *Cipher *:|verify error" "$clog" | sort | uniq -c | sed 's/^/    s_client: /' >&2 || true
 }
 
 # ---------------------------------------------------------------- verification / outputs
@@ -767,13 +1035,18 @@ write_manifest_and_readme() {
     echo "  hostname \`$MX\`, domain \`$DOMAIN\`, $SRV4 / $SRV6."
     echo "  Ports 25 (smtpd), 587 (submission, Cyrus SASL sasldb, user \`$SASL_USER\` password \`$SASL_PASS\`), 465 (smtps, wrapper mode)."
     echo "* Client: swaks $(swaks --version 2>/dev/null | awk '/swaks version/{print $3; exit}') at $CLI4 / $CLI6, EHLO \`$HELO\`;"
-    echo "  a small python socket client for \`pipelining-multi\` and \`bdat\` (embedded in the script)."
+    echo "  a small python socket client for \`pipelining-multi\`, \`bdat\`, \`requiretls-in-clear\` and \`ehlo-refused-helo\` (embedded in the script)."
+    echo "* Port-465 TLS variety (\`tls10-rsa\`, \`tls11\`, \`*-cert\`, \`tls12-resumed\`, \`tls13-hrr\`, \`tls-alert-bad-cert\`):"
+    echo "  \`openssl s_server -rev\` in the server namespace (Postfix stopped) and \`openssl s_client\` in the client namespace,"
+    echo "  implicit TLS, handshake only (no SMTP inside)."
     echo "* MITM scenarios: \`scripts/smtp-mitm-proxy.py\` in a router namespace at $RTRC4 (client-facing)"
     echo "  / $RTRS4 (server-facing). \`*.client-side.pcap\` = client <-> proxy link, \`*.server-side.pcap\` = proxy <-> server link."
     echo "* Captures: \`tcpdump -s 0 -U -w\` filter \`tcp\`, on the server's veth (\`srv0\`) or the client's (\`cli0\`);"
     echo "  offloads disabled, so segments are MTU-sized (1500) and checksums are valid, like on a span port."
     echo "* TLS certificates (public parts only) in \`certs/\`: \`ca.crt\` (CN=tlsobs Fixture CA) and"
-    echo "  \`mx1.example.net.crt\` (CN/SAN $MX). Private keys are not committed; each TLS session uses (EC)DHE anyway."
+    echo "  \`mx1.example.net.crt\` (CN/SAN $MX); for the s_server scenarios \`ecdsa.crt\` (P-256, fixture CA), \`expired.crt\`"
+    echo "  (fixture CA, 2020-01-01..2021-01-01), \`self-signed.crt\` (CN/SAN $MX) and \`wrong-name.crt\` (fixture CA, wrong.example.com)."
+    echo "  Private keys are not committed."
     echo "* \`MANIFEST\`: sha256 of every pcap (\`cd tests/fixtures && sha256sum -c MANIFEST\`)."
     echo
     echo "| file | content |"

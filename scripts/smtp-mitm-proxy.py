@@ -22,6 +22,14 @@ with the plaintext SMTP dialogue according to --mode:
   kill-handshake    let STARTTLS/220 through, then reset both connections
                     (TCP RST) when the client's first TLS bytes (ClientHello)
                     arrive; the ClientHello is not forwarded
+  refuse-ehlo       answer the client's EHLO itself with
+                    "502 5.5.2 Error: command not recognized" (the server
+                    never sees it); a following HELO is relayed as usual
+  fake-220          answer the client's STARTTLS itself with
+                    "220 2.0.0 Ready to start TLS" (the server never sees
+                    it); when the client's TLS bytes (ClientHello) arrive,
+                    send "554 5.7.0 TLS not available" in clear text and close
+                    both connections
 
 Once the server has accepted STARTTLS (220) the proxy relays raw bytes in both
 directions (it never terminates TLS). DATA content and BDAT chunks are relayed
@@ -38,11 +46,14 @@ import struct
 import sys
 
 MODES = ("pass", "mask", "remove", "rewrite-command", "refuse",
-         "inject-command", "inject-response", "kill-handshake")
+         "inject-command", "inject-response", "kill-handshake", "refuse-ehlo", "fake-220")
 
 REFUSE_REPLY = b"454 4.7.0 TLS not available due to local problem\r\n"
 INJECTED_REPLY = b"250 injected\r\n"
 INJECTED_COMMAND = b"RSET\r\n"
+EHLO_REFUSED_REPLY = b"502 5.5.2 Error: command not recognized\r\n"
+FAKE_220_REPLY = b"220 2.0.0 Ready to start TLS\r\n"
+FAKE_220_AFTER_HELLO = b"554 5.7.0 TLS not available\r\n"
 
 log = logging.getLogger("smtp-mitm-proxy")
 
@@ -84,6 +95,7 @@ class Session:
         self.starttls_pending = False   # client's STARTTLS was forwarded, reply not seen yet
         self.tls = asyncio.Event()      # server said 220 to STARTTLS: raw relay from now on
         self.killed = False
+        self.fake_tls = False           # fake-220: we said 220 ourselves, the next bytes are TLS
 
     def info(self, fmt, *args):
         log.info("[%d] " + fmt, self.id, *args)
@@ -96,6 +108,16 @@ class Session:
             chunk = await self.cr.read(65536)
             if not chunk:
                 break
+            if self.fake_tls:
+                self.killed = True
+                self.info("client sent %d bytes after our fake 220 (first byte 0x%02x): "
+                          "answering %r in clear and closing", len(chunk), chunk[0],
+                          FAKE_220_AFTER_HELLO)
+                self.cw.write(FAKE_220_AFTER_HELLO)
+                await self.cw.drain()
+                self.cw.close()
+                self.sw.close()
+                return
             if self.tls.is_set():
                 if self.mode == "kill-handshake" and not self.killed:
                     self.killed = True
@@ -127,6 +149,11 @@ class Session:
                     out += line
                     continue
                 verb = line.strip().upper()
+                if self.mode == "refuse-ehlo" and verb.startswith(b"EHLO"):
+                    self.info("answering client EHLO with 502 ourselves")
+                    self.cw.write(EHLO_REFUSED_REPLY)
+                    await self.cw.drain()
+                    continue
                 if verb == b"DATA":
                     in_data = True
                 elif verb.startswith(b"BDAT "):
@@ -143,6 +170,13 @@ class Session:
                         self.cw.write(REFUSE_REPLY)
                         await self.cw.drain()
                         continue
+                    elif self.mode == "fake-220":
+                        self.info("answering client STARTTLS with a fake 220 ourselves")
+                        self.cw.write(FAKE_220_REPLY)
+                        await self.cw.drain()
+                        self.fake_tls = True
+                        buf = b""       # nothing else expected before the ClientHello
+                        break
                     elif self.mode == "inject-command":
                         self.info("injecting %r after client STARTTLS", INJECTED_COMMAND)
                         line = line + INJECTED_COMMAND
