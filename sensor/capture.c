@@ -19,6 +19,7 @@ struct capture_source {
 	char *name; /* file path or interface name */
 	pcap_t *pcap;
 	uint64_t first_ts_us; /* files: time of the first packet, for ordering */
+	size_t order; /* files: position given (names sorted within a directory), breaks ties */
 	uint32_t last_recv, last_drop, last_ifdrop; /* live: previous pcap_stats, for wrap-safe deltas */
 };
 
@@ -152,6 +153,7 @@ static int add_source(struct capture *c, const char *name)
 	src->name = strdup(name);
 	if (!src->name)
 		return -1;
+	src->order = c->nsources;
 	c->nsources++;
 	return 0;
 }
@@ -199,7 +201,8 @@ static int add_path(struct capture *c, const char *path, char *err, size_t errle
 		n++;
 	}
 	closedir(dir);
-	qsort(names, n, sizeof *names, compare_names); /* stable tie-break for equal first times */
+	if (n > 1) /* names is NULL when the directory held no file, and qsort must not get NULL */
+		qsort(names, n, sizeof *names, compare_names); /* the tie-break for equal first times */
 	for (size_t i = 0; i < n; i++) {
 		if (rc == 0 && add_source(c, names[i]) != 0) {
 			snprintf(err, errlen, "-r %s: too many files", path);
@@ -218,7 +221,9 @@ static int add_path(struct capture *c, const char *path, char *err, size_t errle
 static int compare_first_time(const void *a, const void *b)
 {
 	const struct capture_source *x = a, *y = b;
-	return (x->first_ts_us > y->first_ts_us) - (x->first_ts_us < y->first_ts_us);
+	if (x->first_ts_us != y->first_ts_us)
+		return x->first_ts_us > y->first_ts_us ? 1 : -1;
+	return (x->order > y->order) - (x->order < y->order); /* qsort is not stable */
 }
 
 static void drop_source(struct capture *c, size_t i)
@@ -274,8 +279,12 @@ struct capture *capture_open(char *const *files, size_t nfiles, char *const *ifa
 			goto fail_runtime;
 	}
 	for (size_t i = 0; i < nfiles; i++) {
-		if (add_path(c, files[i], err, errlen) != 0)
-			goto fail_runtime;
+		/* A path that cannot be read is reported and skipped, as an unreadable file is below. */
+		if (add_path(c, files[i], err, errlen) != 0) {
+			fprintf(stderr, "tlsobs: %s\n", err);
+			c->stats.files_failed++;
+			*status = CAPTURE_RUNTIME_ERROR;
+		}
 	}
 	for (size_t i = 0; !c->live && i < c->nsources;) {
 		if (open_file(&c->sources[i], err, errlen) != 0) {
@@ -287,7 +296,7 @@ struct capture *capture_open(char *const *files, size_t nfiles, char *const *ifa
 		}
 		i++;
 	}
-	if (!c->live)
+	if (!c->live && c->nsources > 1) /* sources is NULL when no path could be read */
 		qsort(c->sources, c->nsources, sizeof *c->sources, compare_first_time);
 	for (size_t i = 0; i < c->nsources; i++) {
 		if (apply_filter(c, &c->sources[i], err, errlen) != 0) {

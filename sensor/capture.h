@@ -2,7 +2,8 @@
  * capture.h: packets in, from files or interfaces (the only file that uses libpcap).
  *
  * Files (pcap and pcapng; a directory stands for the regular files in it) are
- * read as one continuous capture in the order of their first packet's time.
+ * read as one continuous capture in the order of their first packet's time
+ * (equal times: in the order given, names sorted within a directory).
  * Interfaces are read together through poll(); while traffic is idle a tick
  * still fires about once a second so flows time out in wall-clock time.
  * A file that cannot be read is reported and skipped; the run goes on and the

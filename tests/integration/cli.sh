@@ -168,6 +168,30 @@ truncated_copy() {
 	head -c $((size - 10)) "$1" >"$2"
 }
 
+# A copy of capture $1 with every packet time shifted so that its first packet has the time of $2's.
+same_start_copy() {
+	python3 - "$1" "$2" "$3" <<'PY'
+import struct, sys
+def parse(path):
+    data = open(path, "rb").read()
+    order = {b"\xd4\xc3\xb2\xa1": "<", b"\xa1\xb2\xc3\xd4": ">"}.get(data[:4])
+    if order is None:
+        sys.exit(f"{path}: not a microsecond pcap")
+    return data, order
+src, o = parse(sys.argv[1])
+ref, ro = parse(sys.argv[2])
+first = lambda d, e: (lambda s, u: s * 1000000 + u)(*struct.unpack(e + "II", d[24:32]))
+delta = first(ref, ro) - first(src, o)
+out, pos = bytearray(src[:24]), 24
+while pos + 16 <= len(src):
+    sec, usec, incl, orig = struct.unpack(o + "IIII", src[pos:pos + 16])
+    t = sec * 1000000 + usec + delta
+    out += struct.pack(o + "IIII", t // 1000000, t % 1000000, incl, orig) + src[pos + 16:pos + 16 + incl]
+    pos += 16 + incl
+open(sys.argv[3], "wb").write(out)
+PY
+}
+
 passed=0 failed=0
 
 # t "sentence" function: runs the function in a subshell that stops at the first failed expectation.
@@ -177,10 +201,11 @@ t() {
 	CASE=$(mktemp -d "$W/case.XXXXXX")
 	(
 		set -eE
-		trap 'echo "    (stopped at line $LINENO)" >&2' ERR
+		trap 'echo "    (stopped at line $LINENO, called from line ${BASH_LINENO[0]})" >&2' ERR
 		"$@"
 	)
-	if [ $? -eq 0 ]; then
+	local status=$? # not `if ( ... )`: set -e is ignored inside a condition
+	if [ "$status" -eq 0 ]; then
 		echo "ok   $name"
 		passed=$((passed + 1))
 	else
@@ -412,7 +437,9 @@ empty_file_is_a_runtime_error() {
 missing_file_is_a_runtime_error() {
 	run -r "$CASE/none.pcap"
 	expect_rc 1
-	expect_one_line "^tlsobs: -r $CASE/none.pcap: No such file or directory$"
+	expect_err "^tlsobs: -r $CASE/none.pcap: No such file or directory$"
+	expect_err '^tlsobs: no readable capture source$'
+	expect_no_output
 }
 
 a_bad_file_does_not_stop_the_good_ones() {
@@ -421,6 +448,13 @@ a_bad_file_does_not_stop_the_good_ones() {
 	expect_rc 1
 	expect_err "^tlsobs: $CASE/junk.pcap: not a readable pcap"
 	expect_err '^tlsobs: files: 1 read, 1 failed$'
+	expect_sessions "$out" 1
+	mkdir "$CASE/empty"
+	run -r "$FIX/smtp-plain.pcap" -r "$CASE/none.pcap" -r "$CASE/empty"
+	expect_rc 1
+	expect_err "^tlsobs: -r $CASE/none.pcap: No such file or directory$"
+	expect_err "^tlsobs: -r $CASE/empty: directory holds no files$"
+	expect_err '^tlsobs: files: 1 read, 2 failed$'
 	expect_sessions "$out" 1
 }
 
@@ -440,7 +474,7 @@ unreadable_directory_is_a_runtime_error() {
 		run -r "$CASE/locked"
 	fi
 	expect_rc 1
-	expect_one_line "^tlsobs: -r $CASE/locked: cannot read directory: Permission denied$"
+	expect_err "^tlsobs: -r $CASE/locked: cannot read directory: Permission denied$"
 }
 
 directory_without_files_is_a_runtime_error() {
@@ -449,7 +483,8 @@ directory_without_files_is_a_runtime_error() {
 	cp "$FIX/smtp-plain.pcap" "$CASE/d/sub/"
 	run -r "$CASE/d"
 	expect_rc 1
-	expect_one_line "^tlsobs: -r $CASE/d: directory holds no files$"
+	expect_err "^tlsobs: -r $CASE/d: directory holds no files$"
+	expect_no_output
 }
 
 # Names sort against time: a directory read by name would run the flows backwards.
@@ -480,6 +515,26 @@ directory_is_read_in_time_order() {
 	run -r "$d/a.pcap" -r "$d/b.pcap" -r "$d/c.pcap" -r "$d/d.pcap"
 	expect_rc 0
 	events normalize "$out" | cmp -s - "$CASE/dir.json" || fail "differs from the files listed by name"
+}
+
+# Two captures starting at the same microsecond: the order given decides, whatever qsort does.
+equal_start_times_keep_the_order_given() {
+	local d=$CASE/dir
+	mkdir "$d"
+	cp "$FIX/smtp-plain.pcap" "$d/x.pcap"
+	same_start_copy "$FIX/smtps-465.pcap" "$FIX/smtp-plain.pcap" "$d/y.pcap"
+	run -q -r "$d/x.pcap" -r "$d/y.pcap"
+	expect_rc 0
+	expect_eq "$(events get "$out" event.start | sort -u | wc -l)" 1 "distinct start times"
+	expect_eq "$(events get "$out" destination.port | tr '\n' ' ')" "25 465 " "x then y"
+	run -q -r "$d/y.pcap" -r "$d/x.pcap"
+	expect_rc 0
+	expect_eq "$(events get "$out" destination.port | tr '\n' ' ')" "465 25 " "y then x"
+	run -q -r "$d"
+	expect_eq "$(events get "$out" destination.port | tr '\n' ' ')" "25 465 " "a directory, by name"
+	mv "$d/x.pcap" "$d/z.pcap"
+	run -q -r "$d"
+	expect_eq "$(events get "$out" destination.port | tr '\n' ' ')" "465 25 " "a directory, renamed"
 }
 
 # ---- outputs ----
@@ -552,7 +607,7 @@ plain_smtp_is_one_session_to_port_25() {
 	expect_eq "$(events get "$out" source.ip)" 203.0.113.10 source.ip
 	local port
 	port=$(events get "$out" source.port)
-	[ "$port" != 25 ] && [ "$port" -gt 1023 ] || fail "client port $port"
+	[ "$port" -gt 1023 ] || fail "client port $port is not an ephemeral port"
 	expect_eq "$(events get "$out" network.type)" ipv4 network.type
 	expect_eq "$(events get "$out" tlsobs.flow.close_reason)" fin close_reason
 	expect_eq "$(events get "$out" tlsobs.flow.gaps)" 0 gaps
@@ -622,10 +677,11 @@ t "a truncated capture exits 1 and still reports its sessions" truncated_capture
 t "a file that is not a capture exits 1" non_pcap_file_is_a_runtime_error
 t "an empty file exits 1" empty_file_is_a_runtime_error
 t "a missing capture file exits 1" missing_file_is_a_runtime_error
-t "a bad file among good ones is skipped and the rest read" a_bad_file_does_not_stop_the_good_ones
+t "a bad file or path among good ones is skipped and the rest read" a_bad_file_does_not_stop_the_good_ones
 t "an unreadable directory exits 1" unreadable_directory_is_a_runtime_error
 t "a directory without capture files exits 1" directory_without_files_is_a_runtime_error
 t "a directory is read in time order like the files named" directory_is_read_in_time_order
+t "captures starting at the same time are read in the order given" equal_start_times_keep_the_order_given
 t "two json outputs get the same events" two_outputs_get_the_same_events
 t "a bad output exits 2 naming it" bad_output_is_a_usage_error
 t "--dump-streams into a non-directory exits 2" dump_streams_needs_a_directory
