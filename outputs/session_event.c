@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "outputs/event_common.h"
+#include "parsers/tls_ciphers.h"
 
 static void write_stream_counters(struct json_writer *w, const char *name, const struct session_stream_counters *c)
 {
@@ -114,7 +115,109 @@ static void write_smtp(struct json_writer *w, const struct session *s)
 	json_object_end(w);
 }
 
-/* ECS tls.* and what ECS has no name for under tlsobs.tls (written by write_tlsobs_tls). */
+static void write_cipher(struct json_writer *w, const char *key, uint16_t code)
+{
+	const char *name = tls_cipher_name(code);
+	char hex[8];
+	snprintf(hex, sizeof hex, "0x%04X", code); /* unregistered suites keep their code */
+	json_field_cstring(w, key, name ? name : hex);
+}
+
+static void write_time_field(struct json_writer *w, const char *key, int64_t secs)
+{
+	json_key(w, key);
+	json_time_us(w, secs > 0 ? (uint64_t)secs * 1000000u : 0);
+}
+
+static void write_string_array1(struct json_writer *w, const char *key, const char *value)
+{
+	json_key(w, key);
+	json_array_begin(w);
+	if (value[0])
+		json_cstring(w, value);
+	json_array_end(w);
+}
+
+/* ECS tls.server.x509.* (names are arrays in ECS) from the parsed leaf. */
+static void write_x509(struct json_writer *w, const struct x509_info *x)
+{
+	json_key(w, "x509");
+	json_object_begin(w);
+	json_key(w, "subject");
+	json_object_begin(w);
+	write_string_array1(w, "common_name", x->subject_cn);
+	write_string_array1(w, "organization", x->subject_org);
+	json_object_end(w);
+	json_key(w, "issuer");
+	json_object_begin(w);
+	write_string_array1(w, "common_name", x->issuer_cn);
+	write_string_array1(w, "organization", x->issuer_org);
+	json_object_end(w);
+	json_key(w, "alternative_names");
+	json_array_begin(w);
+	for (unsigned i = 0; i < x->san_count && i < X509_MAX_SANS; i++)
+		json_cstring(w, x->san_dns[i]);
+	json_array_end(w);
+	json_field_cstring(w, "serial_number", x->serial);
+	json_field_cstring(w, "signature_algorithm", x->signature_algorithm);
+	json_field_cstring(w, "public_key_algorithm", x->public_key_algorithm);
+	json_field_uint(w, "public_key_size", x->public_key_size);
+	if (x->public_key_curve[0])
+		json_field_cstring(w, "public_key_curve", x->public_key_curve);
+	char version[8];
+	snprintf(version, sizeof version, "%d", x->version_number); /* ECS: a keyword */
+	json_field_cstring(w, "version_number", version);
+	write_time_field(w, "not_before", x->not_before);
+	write_time_field(w, "not_after", x->not_after);
+	json_object_end(w);
+}
+
+static void write_tls_client(struct json_writer *w, const struct session *s)
+{
+	const struct tls_observation *t = s->tls;
+	if (!t->client_hello_seen)
+		return;
+	json_key(w, "client");
+	json_object_begin(w);
+	if (t->ch.sni[0])
+		json_field_cstring(w, "server_name", t->ch.sni);
+	json_key(w, "supported_ciphers");
+	json_array_begin(w);
+	for (unsigned i = 0; i < t->ch.cipher_count && i < TLS_MAX_CIPHERS; i++) {
+		const char *name = tls_cipher_name(t->ch.ciphers[i]);
+		char hex[8];
+		snprintf(hex, sizeof hex, "0x%04X", t->ch.ciphers[i]);
+		json_cstring(w, name ? name : hex);
+	}
+	json_array_end(w);
+	if (s->fingerprints.ja3[0])
+		json_field_cstring(w, "ja3", s->fingerprints.ja3);
+	json_object_end(w);
+}
+
+static void write_tls_server(struct json_writer *w, const struct session *s)
+{
+	const struct session_certificate *c = &s->certificate;
+	json_key(w, "server");
+	json_object_begin(w);
+	if (s->fingerprints.ja3s[0])
+		json_field_cstring(w, "ja3s", s->fingerprints.ja3s);
+	if (c->parsed) {
+		json_key(w, "hash");
+		json_object_begin(w);
+		json_field_cstring(w, "sha256", c->leaf.sha256);
+		json_field_cstring(w, "sha1", c->leaf.sha1);
+		json_object_end(w);
+		write_time_field(w, "not_before", c->leaf.not_before);
+		write_time_field(w, "not_after", c->leaf.not_after);
+		json_field_cstring(w, "subject", c->leaf.subject);
+		json_field_cstring(w, "issuer", c->leaf.issuer);
+		write_x509(w, &c->leaf);
+	}
+	json_object_end(w);
+}
+
+/* ECS tls.*; what ECS has no name for goes under tlsobs.tls (write_tlsobs_tls). */
 static void write_tls(struct json_writer *w, const struct session *s)
 {
 	const struct tls_observation *t = s->tls;
@@ -123,10 +226,35 @@ static void write_tls(struct json_writer *w, const struct session *s)
 	json_key(w, "tls");
 	json_object_begin(w);
 	json_field_bool(w, "established", t->outcome == TLS_OUTCOME_ESTABLISHED);
+	json_field_bool(w, "resumed", t->resumed);
 	const char *version = t->server_hello_seen ? tls_version_str(t->version) : NULL;
 	if (version) {
 		json_field_cstring(w, "version", version);
 		json_field_cstring(w, "version_protocol", t->version >= 0x0301 ? "tls" : "ssl");
+	}
+	if (t->server_hello_seen)
+		write_cipher(w, "cipher", t->cipher);
+	const char *curve = t->curve ? tls_group_name(t->curve) : NULL;
+	if (curve)
+		json_field_cstring(w, "curve", curve);
+	if (t->server_hello_seen && t->sh.alpn[0])
+		json_field_cstring(w, "next_protocol", t->sh.alpn);
+	write_tls_client(w, s);
+	if (t->server_hello_seen)
+		write_tls_server(w, s);
+	json_object_end(w);
+}
+
+static void write_validation(struct json_writer *w, const struct session_certificate *c)
+{
+	if (!c->validated)
+		return;
+	json_key(w, "validation");
+	json_object_begin(w);
+	json_field_cstring(w, "status", x509_status_str(c->status));
+	if (c->name[0]) {
+		json_field_cstring(w, "name", c->name);
+		json_field_cstring(w, "name_source", c->name_source);
 	}
 	json_object_end(w);
 }
@@ -134,19 +262,50 @@ static void write_tls(struct json_writer *w, const struct session *s)
 static void write_tlsobs_tls(struct json_writer *w, const struct session *s)
 {
 	const struct tls_observation *t = s->tls;
+	const struct session_certificate *c = &s->certificate;
 	if (!t || t->outcome == TLS_OUTCOME_NONE)
 		return;
 	json_key(w, "tls");
 	json_object_begin(w);
 	json_field_cstring(w, "outcome", tls_outcome_str(t->outcome));
+	json_field_bool(w, "certificate_visible", t->certificate_visible);
 	if (t->alert_seen) {
 		json_key(w, "alert");
 		json_object_begin(w);
-		json_field_uint(w, "level", t->alert_level);
-		json_field_uint(w, "description", t->alert_description);
+		json_field_cstring(w, "level", t->alert_level == 2 ? "fatal" : "warning");
+		const char *name = tls_alert_name(t->alert_description);
+		char code[8];
+		snprintf(code, sizeof code, "%u", t->alert_description);
+		json_field_cstring(w, "description", name ? name : code);
 		json_field_cstring(w, "from", t->alert_from == TLS_FROM_CLIENT ? "client" : "server");
 		json_object_end(w);
 	}
+	json_key(w, "client");
+	json_object_begin(w);
+	if (s->fingerprints.ja3_string[0])
+		json_field_cstring(w, "ja3_string", s->fingerprints.ja3_string);
+	if (s->fingerprints.ja4[0])
+		json_field_cstring(w, "ja4", s->fingerprints.ja4);
+	json_object_end(w);
+	json_key(w, "server");
+	json_object_begin(w);
+	if (s->fingerprints.ja3s_string[0])
+		json_field_cstring(w, "ja3s_string", s->fingerprints.ja3s_string);
+	if (c->parsed)
+		json_field_cstring(w, "spki_sha256", c->leaf.spki_sha256);
+	json_key(w, "chain_sha256");
+	json_array_begin(w);
+	for (unsigned i = 0; i < c->chain_count; i++)
+		json_cstring(w, c->chain_sha256[i]);
+	json_array_end(w);
+	if (t->certificates_dropped)
+		json_field_uint(w, "certificates_dropped", t->certificates_dropped);
+	if (t->dh_prime_bits)
+		json_field_uint(w, "dh_prime_bits", t->dh_prime_bits);
+	json_object_end(w);
+	write_validation(w, c);
+	if (t->anomalies)
+		json_field_uint(w, "anomalies", t->anomalies);
 	json_object_end(w);
 }
 

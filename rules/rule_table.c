@@ -3,8 +3,8 @@
  *
  * Names and ids are a contract: dashboards and suppressions key on them, so
  * they never change once shipped. Ids follow the heuristic numbers of the
- * design (H1 is tlsobs-1001, H12 is tlsobs-1012; H11 is unused); rules
- * without an H-number start at tlsobs-1020.
+ * design (H1 is tlsobs-1001 ... H12 is tlsobs-1012); rules without an
+ * H-number start at tlsobs-1020, the TLS quality rules at tlsobs-1030.
  *
  * Severity scale (event.severity), 1 to 10, higher is worse:
  *   9-10  reserved for confirmed compromise (not raised by these rules)
@@ -12,8 +12,9 @@
  *         or mail retried in clear after TLS failed
  *   7     a protection removed or a secret or requirement exposed
  *   6     encryption refused or failed, cause unknown (policy, misconfiguration, attack)
- *   5     encryption possible but not used
- *   1-4   reserved for informational findings
+ *   5     encryption possible but not used; an obsolete protocol or a broken certificate
+ *   3     weak but not broken: CBC suites without encrypt-then-MAC
+ *   1-2   reserved for informational findings
  */
 #include "rules/alert.h"
 
@@ -51,6 +52,17 @@ static const struct rule_info rules[RULE_COUNT] = {
          "The client authenticated with a credential-bearing SASL mechanism in clear text."),
     RULE(RULE_REQUIRETLS_IN_CLEAR, "requiretls_in_clear", "tlsobs-1021", 7,
          "A message that demanded TLS with REQUIRETLS was sent in clear text."),
+    RULE(RULE_TLS_VERSION_OBSOLETE, "tls_version_obsolete", "tlsobs-1030", 5,
+         "The session negotiated SSLv3, TLS 1.0 or TLS 1.1, which RFC 8996 deprecates."),
+    RULE(RULE_TLS_CIPHER_WEAK, "tls_cipher_weak", "tlsobs-1031", 6,
+         "The session negotiated a weak cipher suite (NULL, EXPORT, anonymous, RC4, DES or 3DES), or a CBC "
+         "suite without encrypt-then-MAC."),
+    RULE(RULE_TLS_CERTIFICATE_INVALID, "tls_certificate_invalid", "tlsobs-1032", 5,
+         "The server's certificate did not validate: expired, not yet valid, self-signed, untrusted or issued "
+         "for another name."),
+    RULE(RULE_TLS_INTERCEPTION_SUSPECTED, "tls_interception_suspected", "tlsobs-1011", 8,
+         "A server seen before now presents a certificate that does not validate, or negotiates less than it "
+         "did, as a TLS-intercepting middlebox would."),
 };
 #undef RULE
 

@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "rules/history.h"
+#include "rules/tls_rules.h"
 
 #define US_PER_S 1000000ull
 #define DEFAULT_FALLBACK_WINDOW_US (15ull * 60 * US_PER_S)
@@ -73,6 +74,7 @@ struct rules_engine {
 	struct rules_settings set;
 	struct rules_stats stats;
 	struct history *servers, *pairs;
+	struct tls_rules *tls;
 };
 
 /* One evaluation: the session, its observations and the names its reasons use. */
@@ -108,7 +110,8 @@ struct rules_engine *rules_engine_new(const struct rules_settings *s)
 	e->servers =
 	    history_new(e->set.history_max_servers, e->set.history_ttl_us, sizeof(struct server_facts));
 	e->pairs = history_new(e->set.history_max_pairs, e->set.history_ttl_us, sizeof(struct pair_facts));
-	if (!e->servers || !e->pairs) {
+	e->tls = tls_rules_new(e->set.history_max_servers, e->set.history_ttl_us);
+	if (!e->servers || !e->pairs || !e->tls) {
 		rules_engine_free(e);
 		return NULL;
 	}
@@ -121,6 +124,7 @@ void rules_engine_free(struct rules_engine *e)
 		return;
 	history_free(e->servers);
 	history_free(e->pairs);
+	tls_rules_free(e->tls);
 	free(e);
 }
 
@@ -748,6 +752,10 @@ void rules_engine_evaluate(struct rules_engine *e, struct session *s)
 		rule_auth_in_clear(&v);
 		rule_requiretls_in_clear(&v);
 	}
+	unsigned before = s->alerts.count;
+	tls_rules_evaluate(e->tls, s);
+	for (unsigned i = before; i < s->alerts.count; i++)
+		e->stats.alerts[s->alerts.items[i].rule->code]++;
 	history_update(&v);
 	sync_history_stats(e);
 }

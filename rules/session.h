@@ -3,7 +3,6 @@
  *
  * The single record every rule reads and the session event serialises. The
  * sensor fills it as the flow goes; nothing here points into packet buffers.
- * Later steps add the SMTP and TLS observations as sub-structs.
  */
 #ifndef TLSOBS_SESSION_H
 #define TLSOBS_SESSION_H
@@ -14,6 +13,8 @@
 #include "parsers/packet_decode.h"
 #include "parsers/smtp.h"
 #include "parsers/tls.h"
+#include "parsers/tls_fingerprint.h"
+#include "parsers/x509.h"
 #include "rules/alert.h"
 #include "rules/session_id.h"
 
@@ -45,6 +46,25 @@ struct session_stream_counters {
 	bool depth_reached;
 };
 
+/* Fingerprints of the handshake ("" when the hello was not seen). */
+struct session_fingerprints {
+	char ja3[TLS_JA3_HASH_LEN + 1], ja3s[TLS_JA3_HASH_LEN + 1];
+	char ja3_string[TLS_JA3_STRING_MAX], ja3s_string[TLS_JA3_STRING_MAX];
+	char ja4[TLS_JA4_LEN + 1];
+};
+
+/* The server certificate and its validation, as the sensor found them at the session's packet time. */
+struct session_certificate {
+	bool parsed; /* the leaf was visible and readable */
+	struct x509_info leaf;
+	char chain_sha256[X509_MAX_CHAIN][65]; /* every certificate of the chain, leaf first */
+	unsigned chain_count;
+	bool validated;
+	enum x509_status status;
+	char name[X509_FIELD_MAX]; /* the name the leaf was checked against, "" when none was known */
+	const char *name_source;   /* "sni", "banner", "ehlo_greeting"; NULL when none */
+};
+
 struct session {
 	char id[SESSION_ID_LEN];
 	struct session_endpoint client, server;
@@ -62,6 +82,8 @@ struct session {
 	/* Server bytes after its 220 to STARTTLS and before the client's TLS hello (H8), filled by the sensor. */
 	bool response_injection;
 	char injected_response[SMTP_EVIDENCE_MAX];
+	struct session_fingerprints fingerprints;
+	struct session_certificate certificate;
 
 	/* Decided by the rules. */
 	enum starttls_result starttls_result;

@@ -18,6 +18,7 @@
 #include "sensor/privileges.h"
 #include "sensor/sensor.h"
 #include "sensor/settings.h"
+#include "sensor/tls_inspect.h"
 
 #include "version.h"
 
@@ -40,6 +41,7 @@ struct options {
 	const char *bpf;
 	const char *user, *group;
 	const char *dump_dir;
+	char ca_file_set[4200]; /* "tls.ca_file=PATH" for --ca-file */
 	bool test_config;
 	int verbosity; /* -1 quiet, 0 normal, 1+ verbose */
 };
@@ -48,7 +50,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: tlsobs [-r FILE|DIR]... [-i IFACE]... [-c CONFIG] [--set KEY=VALUE]... [-f BPF]\n"
-		"              [-o OUTPUT]... [--dump-streams DIR] [-T] [-u USER] [-g GROUP] [-v|-q] [-V] [-h]\n"
+		"              [-o OUTPUT]... [--dump-streams DIR] [--ca-file PATH] [-T] [-u USER] [-g GROUP] [-v|-q]\n"
+		"              [-V] [-h]\n"
 		"\n"
 		"  -r FILE|DIR        read pcap/pcapng files (a directory: all files in it), in time order\n"
 		"  -i IFACE           capture live on an interface (may be repeated)\n"
@@ -57,6 +60,7 @@ static void usage(FILE *out)
 		"  -f BPF             capture filter (default: the SMTP and implicit-TLS ports, VLAN or not)\n"
 		"  -o OUTPUT          json:- (default, standard output) or json:PATH (may be repeated)\n"
 		"  --dump-streams DIR write each reassembled direction of each flow to DIR\n"
+		"  --ca-file PATH     CA bundle (PEM) for certificate validation (default: the system store)\n"
 		"  -T                 check the configuration and exit\n"
 		"  -u USER, -g GROUP  drop to this user and group once capture and files are open\n"
 		"  -v, -q             more, or fewer, messages on standard error\n"
@@ -94,10 +98,11 @@ static const char *bad_option(char **argv, char *buf, size_t len)
 /* 0 to go on, 1 when the run is already done (-h, -V), -1 on a usage error. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_SET = 256, OPT_DUMP_STREAMS, OPT_HELP, OPT_VERSION };
+	enum { OPT_SET = 256, OPT_DUMP_STREAMS, OPT_CA_FILE, OPT_HELP, OPT_VERSION };
 	static const struct option longopts[] = {
 		{"set", required_argument, NULL, OPT_SET},
 		{"dump-streams", required_argument, NULL, OPT_DUMP_STREAMS},
+		{"ca-file", required_argument, NULL, OPT_CA_FILE},
 		{"help", no_argument, NULL, OPT_HELP},
 		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
@@ -119,6 +124,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'v': o->verbosity++; break;
 		case 'q': o->verbosity = -1; break;
 		case OPT_DUMP_STREAMS: o->dump_dir = optarg; break;
+		case OPT_CA_FILE: /* the same as --set tls.ca_file=PATH, applied after the file */
+			snprintf(o->ca_file_set, sizeof o->ca_file_set, "tls.ca_file=%s", optarg);
+			rc = add_arg(o->sets, &o->nsets, o->ca_file_set, "--ca-file");
+			break;
 		case 'V':
 		case OPT_VERSION: printf("tlsobs %s\n", TLSOBS_VERSION); return 1;
 		case 'h':
@@ -189,6 +198,21 @@ static int check_dump_dir(const char *dir)
 	return 0;
 }
 
+/* A CA bundle that cannot be loaded is a configuration error, reported before anything runs. */
+static int check_ca_file(const struct sensor_settings *settings)
+{
+	if (!settings->ca_file[0])
+		return 0;
+	char err[1024];
+	struct tls_inspector *ti = tls_inspector_new(settings->ca_file, err, sizeof err);
+	if (!ti) {
+		fprintf(stderr, "tlsobs: tls.ca_file %s: %s\n", settings->ca_file, err);
+		return -1;
+	}
+	tls_inspector_free(ti);
+	return 0;
+}
+
 static void on_signal(int sig)
 {
 	stop_requested = 1;
@@ -233,14 +257,16 @@ static int run(const struct options *o, const struct sensor_settings *settings, 
 		return status == CAPTURE_USAGE_ERROR ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 	int code = status == CAPTURE_OK ? EXIT_OK : EXIT_RUNTIME;
-	if ((o->user || o->group) && privileges_drop(o->user, o->group, err, sizeof err) != 0) {
+	/* Everything that opens files (CA bundle, outputs, capture) comes before dropping privileges. */
+	struct sensor *s = sensor_new(settings, outputs, noutputs, o->dump_dir, err, sizeof err);
+	if (!s) {
 		fprintf(stderr, "tlsobs: %s\n", err);
 		capture_close(cap);
 		return EXIT_RUNTIME;
 	}
-	struct sensor *s = sensor_new(settings, outputs, noutputs, o->dump_dir);
-	if (!s) {
-		fprintf(stderr, "tlsobs: out of memory (flow.memcap and flow.hash_size)\n");
+	if ((o->user || o->group) && privileges_drop(o->user, o->group, err, sizeof err) != 0) {
+		fprintf(stderr, "tlsobs: %s\n", err);
+		sensor_free(s);
 		capture_close(cap);
 		return EXIT_RUNTIME;
 	}
@@ -277,6 +303,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (o.dump_dir && check_dump_dir(o.dump_dir) != 0)
+		return EXIT_USAGE;
+	if (check_ca_file(&settings) != 0)
 		return EXIT_USAGE;
 	if (o.test_config) {
 		fprintf(stderr, "tlsobs: configuration OK\n");

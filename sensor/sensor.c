@@ -17,6 +17,7 @@
 #include "sensor/flow_table.h"
 #include "sensor/mail_session.h"
 #include "sensor/stream_dump.h"
+#include "sensor/tls_inspect.h"
 #include "sensor/tcp_tracker.h"
 
 #include "version.h"
@@ -33,6 +34,7 @@ struct sensor {
 	size_t noutputs;
 	const char *dump_dir;
 	struct rules_engine *rules;
+	struct tls_inspector *tls_inspector;
 	struct session *scratch; /* the session being finished: one at a time, too large for the stack */
 	struct json_writer json;
 	struct event_context event_ctx;
@@ -177,6 +179,7 @@ static void report_session(struct sensor *s, const struct flow *f, struct flow_r
 		mail_session_end(r->mail, f->side[0].rst || f->side[1].rst);
 		mail_session_fill(r->mail, sess);
 	}
+	tls_inspect_session(s->tls_inspector, sess);
 	rules_engine_evaluate(s->rules, sess);
 	uint64_t created = wall_clock_us();
 	session_event_write(&s->json, sess, &s->event_ctx, created);
@@ -218,11 +221,18 @@ static void mark_ports(uint8_t *bitmap, const uint16_t *ports, size_t n)
 }
 
 struct sensor *sensor_new(const struct sensor_settings *settings, struct output *const *outputs, size_t noutputs,
-			  const char *dump_dir)
+			  const char *dump_dir, char *err, size_t errlen)
 {
 	struct sensor *s = calloc(1, sizeof *s);
-	if (!s)
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
 		return NULL;
+	}
+	s->tls_inspector = tls_inspector_new(settings->ca_file[0] ? settings->ca_file : NULL, err, errlen);
+	if (!s->tls_inspector) {
+		free(s);
+		return NULL;
+	}
 	s->settings = *settings;
 	s->outputs = outputs;
 	s->noutputs = noutputs;
@@ -235,6 +245,7 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 	s->rules = rules_engine_new(&settings->rules);
 	s->scratch = malloc(sizeof *s->scratch);
 	if (!s->flows || !s->rules || !s->scratch) {
+		snprintf(err, errlen, "out of memory (flow.memcap and flow.hash_size)");
 		sensor_free(s);
 		return NULL;
 	}
@@ -334,6 +345,7 @@ void sensor_free(struct sensor *s)
 		return;
 	flow_table_free(s->flows, FLOW_CLOSE_SHUTDOWN);
 	rules_engine_free(s->rules);
+	tls_inspector_free(s->tls_inspector);
 	free(s->scratch);
 	json_writer_release(&s->json);
 	free(s);

@@ -32,9 +32,9 @@ struct sensor_stats {
 
 struct sensor;
 
-/* `dump_dir` (may be NULL) enables --dump-streams. Outputs are borrowed. */
+/* `dump_dir` (may be NULL) enables --dump-streams. Outputs are borrowed. NULL with a message in err. */
 struct sensor *sensor_new(const struct sensor_settings *settings, struct output *const *outputs, size_t noutputs,
-			  const char *dump_dir);
+			  const char *dump_dir, char *err, size_t errlen);
 void sensor_packet(struct sensor *s, const struct capture_packet *p);
 void sensor_tick(struct sensor *s, uint64_t now_us);
 /* Ends every open flow with `reason` and emits their sessions. */

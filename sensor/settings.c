@@ -16,6 +16,7 @@ static const char *const known_keys[] = {
 	"detection.history.max_servers",
 	"detection.history.max_pairs",
 	"tls.implicit_ports",
+	"tls.ca_file",
 	"flow.memcap",
 	"flow.hash_size",
 	"flow.timeout.new",
@@ -120,6 +121,14 @@ int settings_load(const struct config *cfg, struct sensor_settings *out, struct 
 		return -1;
 	}
 	out->buffer_size = buffer_size;
+	const char *ca_file;
+	if (config_get_string(cfg, "tls.ca_file", "", &ca_file, err) != 0)
+		return -1;
+	if (strlen(ca_file) >= sizeof out->ca_file) {
+		config_error_at(err, config_lookup(cfg, "tls.ca_file"), "tls.ca_file", "path too long");
+		return -1;
+	}
+	snprintf(out->ca_file, sizeof out->ca_file, "%s", ca_file);
 	return 0;
 }
 

@@ -27,6 +27,7 @@ struct sensor_settings {
 	uint64_t snaplen;
 	bool promiscuous;
 	uint64_t buffer_size;
+	char ca_file[4096]; /* tls.ca_file: CA bundle for certificate validation, "" for the system store */
 	struct smtp_options smtp;
 	struct rules_settings rules;
 };

@@ -48,7 +48,8 @@ RESULTS = {"upgraded", "implicit_tls", "not_offered", "garbled", "not_attempted"
 RULES = {"starttls_capability_garbled", "starttls_command_garbled", "starttls_capability_removed",
          "starttls_refused", "starttls_not_used", "no_tls_after_starttls", "starttls_command_injection",
          "starttls_response_injection", "tls_handshake_failed", "cleartext_fallback", "ehlo_downgrade",
-         "auth_in_clear", "requiretls_in_clear"}
+         "auth_in_clear", "requiretls_in_clear", "tls_version_obsolete", "tls_cipher_weak",
+         "tls_certificate_invalid", "tls_interception_suspected"}
 # The rules whose firing records a STARTTLS failure that cleartext_fallback can name.
 FAILURE_RULES = {"starttls_refused", "no_tls_after_starttls", "tls_handshake_failed"}
 MAIL_PORTS = {25, 465, 587}
@@ -191,12 +192,31 @@ _runs = {}
 ALL_RUNS = []
 
 
+_bundle = []
+
+
+def ca_bundle():
+    """The fixtures' CA and the lab's root and issuing CAs in one PEM file: certificates signed by them are
+    valid, so only the deliberately bad ones raise tls_certificate_invalid."""
+    if not _bundle:
+        fd, path = tempfile.mkstemp(suffix=".pem")
+        with os.fdopen(fd, "w") as out:
+            for pem in (os.path.join(FIX, "certs", "ca.crt"), os.path.join(LAB, "certs", "root.crt"),
+                        os.path.join(LAB, "certs", "issuing.crt")):
+                if os.path.exists(pem):
+                    with open(pem) as f:
+                        out.write(f.read().rstrip("\n") + "\n")
+        _bundle.append(path)
+    return _bundle[0]
+
+
 def run(args):
     """tlsobs ARGS (cached): a Run. -q is added unless the caller passes -v/-q itself."""
     key = tuple(args)
     if key in _runs:
         return _runs[key]
     full = [TLSOBS] + ([] if ("-q" in args or "-v" in args or "--verbose" in args) else ["-q"]) + list(args)
+    full += ["--ca-file", ca_bundle()]
     p = subprocess.run(full, capture_output=True, text=True, errors="replace", timeout=600)
     r = Run(args, p.stdout, p.stderr, p.returncode)
     _runs[key] = r
@@ -468,11 +488,16 @@ FIXTURES += [
                  reason_has={"starttls_capability_removed": [0]})]),
 ]
 # Implicit TLS on 465 made with openssl s_server/s_client (certificate and version cases): no SMTP in clear,
-# nothing to downgrade, so no alert, whatever the certificate or the handshake's fate (tls-alert-bad-cert
-# ends on the client's unknown_ca alert; that is not a STARTTLS failure).
-for _name, _n in (("ecdsa-cert", 1), ("expired-cert", 1), ("self-signed-cert", 1), ("wrong-name-cert", 1),
-                  ("tls-alert-bad-cert", 1), ("tls10-rsa", 1), ("tls11", 1), ("tls12-resumed", 2), ("tls13-hrr", 1)):
-    FIXTURES.append((_name, [IMPLICIT] * _n))
+# nothing to downgrade; the TLS quality rules speak instead (the runs validate against the fixtures' CA).
+# tls-alert-bad-cert: the client rejects a self-signed certificate with unknown_ca. tls12-resumed: the second
+# session resumes, so it shows no certificate and must not look like interception.
+for _name, _alerts in (("ecdsa-cert", [set()]), ("expired-cert", [{"tls_certificate_invalid"}]),
+                       ("self-signed-cert", [{"tls_certificate_invalid"}]),
+                       ("wrong-name-cert", [{"tls_certificate_invalid"}]),
+                       ("tls-alert-bad-cert", [{"tls_certificate_invalid"}]),
+                       ("tls10-rsa", [{"tls_version_obsolete"}]), ("tls11", [{"tls_version_obsolete"}]),
+                       ("tls12-resumed", [set(), set()]), ("tls13-hrr", [set()])):
+    FIXTURES.append((_name, [dict(IMPLICIT, alerts=a) for a in _alerts]))
 
 
 def fixture_cases():
@@ -496,6 +521,22 @@ def path_domain(line):
     m = PATH_RE.search(line)
     addr = m.group(1) if m else ""
     return addr.rsplit("@", 1)[1].lower() if "@" in addr else addr.lower()
+
+
+def lab_tls_alerts(truth, t):
+    """TLS quality alerts from the truth file: a completed handshake below TLS 1.2 is obsolete; a bad server
+    certificate (truth server.certificate_kind) is invalid when it crossed in clear (TLS <= 1.2). Runs validate
+    against the lab's own CA (root + issuing), so 'valid' certificates raise nothing."""
+    alerts = set()
+    if not t.get("tls_completed"):
+        return alerts
+    version = (truth.get("summary") or {}).get("tls_version")
+    if version in ("SSLv3", "TLSv1", "TLSv1.1"):
+        alerts.add("tls_version_obsolete")
+    kind = (truth.get("server") or {}).get("certificate_kind")
+    if kind in ("expired", "selfsigned", "wronghost") and version != "TLSv1.3":
+        alerts.add("tls_certificate_invalid")
+    return alerts
 
 
 def lab_expectations(truth):
@@ -529,7 +570,8 @@ def lab_expectations(truth):
         e = {"client": (t["client_ip"], t["client_port"]), "server": (t["server_ip"], t["server_port"]),
              "network_type": f"ipv{t['ip_version']}"}
         if t.get("implicit_tls"):
-            e.update(result="implicit_tls", offered=False, attempted=False, reply_code=None, alerts=set())
+            e.update(result="implicit_tls", offered=False, attempted=False, reply_code=None,
+                     alerts=lab_tls_alerts(truth, t))
             out.append(e)
             continue
         kw, cmd, reply = w.get("starttls_keyword_in_ehlo"), w.get("starttls_command"), w.get("starttls_reply")
@@ -564,6 +606,7 @@ def lab_expectations(truth):
         if attempted and code == 220 and not t["tls_completed"]:
             alerts.add("tls_handshake_failed")
             evidence["tls_handshake_failed"] = ["STARTTLS", reply]
+        alerts |= lab_tls_alerts(truth, t)
         auth = t.get("auth") or {}
         if auth.get("in_clear"):
             alerts.add("auth_in_clear")

@@ -1,0 +1,235 @@
+#include "rules/tls_rules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parsers/tls_ciphers.h"
+#include "rules/history.h"
+
+enum { TLS_RULES_JA3_PAIRS = 8, TLS_EXT_ENCRYPT_THEN_MAC = 22 };
+
+/* What one server showed in earlier sessions. */
+struct server_tls_facts {
+	uint16_t best_version; /* highest version negotiated */
+	bool valid_certificate_seen;
+	char certificate_sha256[65]; /* the last certificate that validated */
+	char issuer[X509_NAME_MAX];
+	char session_id[SESSION_ID_LEN]; /* the last session that taught us something */
+	struct {
+		char ja3[TLS_JA3_HASH_LEN + 1], ja3s[TLS_JA3_HASH_LEN + 1];
+	} answers[TLS_RULES_JA3_PAIRS]; /* client fingerprint -> server answer, round robin */
+	unsigned next_answer;
+};
+
+struct tls_rules {
+	struct history *servers;
+};
+
+struct tls_rules *tls_rules_new(size_t max_servers, uint64_t ttl_us)
+{
+	struct tls_rules *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->servers = history_new(max_servers, ttl_us, sizeof(struct server_tls_facts));
+	if (!r->servers) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void tls_rules_free(struct tls_rules *r)
+{
+	if (!r)
+		return;
+	history_free(r->servers);
+	free(r);
+}
+
+static const char *version_name(uint16_t v)
+{
+	const char *n = tls_version_str(v);
+	return n ? n : "unknown";
+}
+
+static void server_name(const struct session *s, char *out, size_t len)
+{
+	char ip[64];
+	ip_addr_format(&s->server.ip, ip, sizeof ip);
+	snprintf(out, len, s->server.ip.family == 6 ? "[%s]:%u" : "%s:%u", ip, s->server.port);
+}
+
+static void rule_version(struct session *s, const struct tls_observation *t, const char *server)
+{
+	if (t->version >= 0x0303 || t->version == 0)
+		return;
+	struct alert *a = alert_list_add(&s->alerts, RULE_TLS_VERSION_OBSOLETE);
+	if (!a)
+		return;
+	const char *proto = t->version >= 0x0301 ? "TLS" : "SSL";
+	alert_set_reason(a, "%s negotiated %s %s, which is obsolete (RFC 8996)", server, proto, version_name(t->version));
+	char line[64];
+	snprintf(line, sizeof line, "ServerHello version 0x%04X", t->version);
+	alert_add_evidence(a, line, strlen(line));
+}
+
+static bool server_chose_extension(const struct tls_observation *t, uint16_t type)
+{
+	for (unsigned i = 0; i < t->sh.extension_count; i++)
+		if (t->sh.extensions[i] == type)
+			return true;
+	return false;
+}
+
+static void rule_cipher(struct session *s, const struct tls_observation *t, const char *server)
+{
+	bool cbc = false;
+	bool weak = tls_cipher_weak(t->cipher, &cbc);
+	bool cbc_without_etm = cbc && t->version < 0x0304 && !server_chose_extension(t, TLS_EXT_ENCRYPT_THEN_MAC);
+	if (!weak && !cbc_without_etm)
+		return;
+	struct alert *a = alert_list_add(&s->alerts, RULE_TLS_CIPHER_WEAK);
+	if (!a)
+		return;
+	const char *name = tls_cipher_name(t->cipher);
+	char code[16];
+	snprintf(code, sizeof code, "0x%04X", t->cipher);
+	if (weak) {
+		alert_set_reason(a, "%s negotiated the weak cipher suite %s", server, name ? name : code);
+	} else {
+		a->severity = 3; /* CBC with MAC-then-encrypt: padding-oracle prone, not broken outright */
+		alert_set_reason(a, "%s negotiated the CBC suite %s without encrypt-then-MAC (RFC 7366)", server,
+				 name ? name : code);
+	}
+	char line[160];
+	snprintf(line, sizeof line, "ServerHello cipher %s %s", code, name ? name : "(unregistered)");
+	alert_add_evidence(a, line, strlen(line));
+}
+
+/* Evidence lines are formatted whole, then cut (and flagged) by alert_add_evidence. */
+enum { LINE_MAX = 2 * X509_NAME_MAX };
+
+static void add_certificate_evidence(struct alert *a, const struct session_certificate *c)
+{
+	char line[LINE_MAX];
+	if (c->parsed) {
+		snprintf(line, sizeof line, "subject: %s", c->leaf.subject);
+		alert_add_evidence(a, line, strlen(line));
+		snprintf(line, sizeof line, "issuer: %s", c->leaf.issuer);
+		alert_add_evidence(a, line, strlen(line));
+	}
+	if (c->chain_count) {
+		snprintf(line, sizeof line, "sha256: %s", c->chain_sha256[0]);
+		alert_add_evidence(a, line, strlen(line));
+	}
+	if (c->name[0]) {
+		snprintf(line, sizeof line, "expected name: %s (from %s)", c->name, c->name_source);
+		alert_add_evidence(a, line, strlen(line));
+	}
+}
+
+static void rule_certificate(struct session *s, const char *server)
+{
+	const struct session_certificate *c = &s->certificate;
+	if (!c->validated || c->status == X509_STATUS_OK || c->status == X509_STATUS_NOT_VISIBLE)
+		return;
+	struct alert *a = alert_list_add(&s->alerts, RULE_TLS_CERTIFICATE_INVALID);
+	if (!a)
+		return;
+	alert_set_reason(a, "the certificate of %s did not validate: %s", server, x509_status_str(c->status));
+	add_certificate_evidence(a, c);
+}
+
+static const char *ja3s_answer_before(const struct server_tls_facts *f, const char *ja3)
+{
+	for (unsigned i = 0; i < TLS_RULES_JA3_PAIRS; i++)
+		if (f->answers[i].ja3[0] && strcmp(f->answers[i].ja3, ja3) == 0)
+			return f->answers[i].ja3s;
+	return NULL;
+}
+
+/* H11: the cause, in words, or NULL when nothing points at interception. */
+static const char *interception_cause(const struct session *s, const struct server_tls_facts *f, char *detail,
+				      size_t len)
+{
+	const struct tls_observation *t = s->tls;
+	const struct session_certificate *c = &s->certificate;
+	bool invalid = c->validated && c->status != X509_STATUS_OK && c->status != X509_STATUS_NOT_VISIBLE;
+	if (f->valid_certificate_seen && invalid && c->chain_count &&
+	    strcmp(c->chain_sha256[0], f->certificate_sha256) != 0) {
+		bool issuer_changed = c->parsed && strcmp(c->leaf.issuer, f->issuer) != 0;
+		snprintf(detail, len, "was %s, issued by %s", f->certificate_sha256, f->issuer);
+		return issuer_changed ? "the certificate and its issuer changed to ones that do not validate"
+				      : "the certificate changed to one that does not validate";
+	}
+	if (f->best_version && t->version && t->version < f->best_version) {
+		snprintf(detail, len, "TLS %s now, TLS %s before", version_name(t->version), version_name(f->best_version));
+		return "the negotiated version fell below what this server negotiated before";
+	}
+	/* A resumed handshake answers with other extensions by design: not comparable. */
+	const char *before = s->fingerprints.ja3[0] && !t->resumed ? ja3s_answer_before(f, s->fingerprints.ja3) : NULL;
+	if (before && s->fingerprints.ja3s[0] && strcmp(before, s->fingerprints.ja3s) != 0) {
+		snprintf(detail, len, "JA3 %s got JA3S %s before, %s now", s->fingerprints.ja3, before,
+			 s->fingerprints.ja3s);
+		return "the same client software now gets another server answer";
+	}
+	return NULL;
+}
+
+static void rule_interception(struct session *s, const struct server_tls_facts *f, const char *server)
+{
+	char detail[LINE_MAX] = "";
+	const char *cause = f ? interception_cause(s, f, detail, sizeof detail) : NULL;
+	if (!cause)
+		return;
+	struct alert *a = alert_list_add(&s->alerts, RULE_TLS_INTERCEPTION_SUSPECTED);
+	if (!a)
+		return;
+	alert_set_reason(a, "%s: %s, as a TLS-intercepting middlebox would cause", server, cause);
+	alert_add_evidence(a, detail, strlen(detail));
+	char line[LINE_MAX];
+	snprintf(line, sizeof line, "earlier session %s", f->session_id);
+	alert_add_evidence(a, line, strlen(line));
+	add_certificate_evidence(a, &s->certificate);
+	snprintf(a->related_session_id, sizeof a->related_session_id, "%s", f->session_id);
+}
+
+static void remember(struct server_tls_facts *f, const struct session *s)
+{
+	const struct tls_observation *t = s->tls;
+	const struct session_certificate *c = &s->certificate;
+	if (t->version > f->best_version)
+		f->best_version = t->version;
+	if (c->validated && c->status == X509_STATUS_OK && c->chain_count) {
+		f->valid_certificate_seen = true;
+		snprintf(f->certificate_sha256, sizeof f->certificate_sha256, "%s", c->chain_sha256[0]);
+		snprintf(f->issuer, sizeof f->issuer, "%s", c->parsed ? c->leaf.issuer : "");
+	}
+	if (!t->resumed && s->fingerprints.ja3[0] && s->fingerprints.ja3s[0] &&
+	    !ja3s_answer_before(f, s->fingerprints.ja3)) {
+		unsigned i = f->next_answer++ % TLS_RULES_JA3_PAIRS;
+		snprintf(f->answers[i].ja3, sizeof f->answers[i].ja3, "%s", s->fingerprints.ja3);
+		snprintf(f->answers[i].ja3s, sizeof f->answers[i].ja3s, "%s", s->fingerprints.ja3s);
+	}
+	snprintf(f->session_id, sizeof f->session_id, "%s", s->id);
+}
+
+void tls_rules_evaluate(struct tls_rules *r, struct session *s)
+{
+	const struct tls_observation *t = s->tls;
+	if (!t || !t->server_hello_seen)
+		return;
+	char server[80];
+	server_name(s, server, sizeof server);
+	rule_version(s, t, server);
+	rule_cipher(s, t, server);
+	rule_certificate(s, server);
+	uint64_t now = s->end_us > s->start_us ? s->end_us : s->start_us;
+	struct history_key k = history_key_ip(&s->server.ip);
+	rule_interception(s, history_find(r->servers, &k, now), server);
+	/* Only a handshake the server completed teaches what it normally does. */
+	struct server_tls_facts *f = t->outcome == TLS_OUTCOME_ESTABLISHED ? history_touch(r->servers, &k, now) : NULL;
+	if (f)
+		remember(f, s);
+}

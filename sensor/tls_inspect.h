@@ -1,0 +1,29 @@
+/*
+ * tls_inspect.h: what a finished TLS handshake says about the server.
+ *
+ * Computes the session's fingerprints (JA3, JA3S, JA4) and parses and
+ * validates the server's certificate chain as presented, at the session's
+ * packet time, against the CA bundle (the system store unless tls.ca_file /
+ * --ca-file names one). The leaf is checked against the name the server is
+ * expected to have: the client's SNI, else the host name in the SMTP banner,
+ * else the one in the EHLO greeting. Owns the validator.
+ */
+#ifndef TLSOBS_TLS_INSPECT_H
+#define TLSOBS_TLS_INSPECT_H
+
+#include <stddef.h>
+
+#include "rules/session.h"
+
+struct tls_inspector;
+
+/* NULL with a message in err when the CA bundle cannot be loaded. */
+struct tls_inspector *tls_inspector_new(const char *ca_file, char *err, size_t errlen);
+void tls_inspector_free(struct tls_inspector *ti);
+/* Fills s->fingerprints and s->certificate from s->tls and s->smtp (nothing when s->tls is NULL). */
+void tls_inspect_session(struct tls_inspector *ti, struct session *s);
+
+/* The host name in an SMTP greeting line ("220 mx1.example.net ESMTP", "250-mx1.example.net"): 0 or -1. */
+int tls_inspect_greeting_host(const char *line, char *out, size_t outlen);
+
+#endif
