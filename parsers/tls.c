@@ -50,7 +50,7 @@ enum tls_content {
 	TLS_HANDSHAKE = 22,
 	TLS_APPLICATION_DATA = 23,
 	TLS_HEARTBEAT = 24,
-	TLS_SSLV2_RECORD = 256, /* ours: the body of an SSLv2-format ClientHello */
+	TLS_SSLV2_RECORD = 256, /* ours: the body of an SSLv2 CLIENT-HELLO or SERVER-HELLO */
 };
 
 /* A handshake message read as it arrives instead of buffered whole. */
@@ -192,7 +192,7 @@ static void server_hello(struct tls_parser *p, struct reader *body)
 		p->obs.server_hello_seen = false;
 	} else if (kind == TLS_SH_ACCEPTED) {
 		p->obs.server_hello_seen = true;
-		if (p->obs.version == 0x0304)
+		if (tls_version_is_13(p->obs.version))
 			p->dir[TLS_FROM_SERVER].encrypted = true; /* everything after is under handshake keys */
 	}
 }
@@ -200,7 +200,7 @@ static void server_hello(struct tls_parser *p, struct reader *body)
 /* Certificates and key exchange travel in clear only before TLS 1.3 (RFC 8446 4.4.2 encrypts them). */
 static bool server_flight_in_clear(const struct tls_parser *p, enum tls_dir dir)
 {
-	return dir == TLS_FROM_SERVER && p->obs.server_hello_seen && p->obs.version != 0x0304 &&
+	return dir == TLS_FROM_SERVER && p->obs.server_hello_seen && !tls_version_is_13(p->obs.version) &&
 	       p->obs.version != 0;
 }
 
@@ -308,17 +308,17 @@ static void stream_bytes(struct tls_parser *p, enum tls_dir dir, const uint8_t *
 static bool start_stream(struct tls_parser *p, enum tls_dir dir, uint8_t type, uint32_t len)
 {
 	struct tls_direction *d = &p->dir[dir];
-	if (len > TLS_MAX_HANDSHAKE) {
-		tls_anomaly(&p->obs, TLS_ANOMALY_HANDSHAKE_TOO_LONG);
-		d->stream_kind = TLS_STREAM_SKIP;
-	} else if (type == TLS_HS_CERTIFICATE && server_flight_in_clear(p, dir) && !p->obs.certificate_visible) {
-		p->obs.certificate_visible = true;
+	if (type == TLS_HS_CERTIFICATE && server_flight_in_clear(p, dir) && !p->obs.certificate_visible) {
+		p->obs.certificate_visible = true; /* streamed: no size cap on the message, only per certificate */
 		d->stream_kind = TLS_STREAM_CERTIFICATE;
 		memset(&p->cert, 0, sizeof p->cert);
 		if (len == 0) {
 			cert_finish(p);
 			return true;
 		}
+	} else if (len > TLS_MAX_HANDSHAKE) {
+		tls_anomaly(&p->obs, TLS_ANOMALY_HANDSHAKE_TOO_LONG);
+		d->stream_kind = TLS_STREAM_SKIP;
 	} else {
 		return false;
 	}
@@ -406,10 +406,10 @@ static void handshake_fragment(struct tls_parser *p, enum tls_dir dir, const uin
 	}
 }
 
-/* The SSLv2-format hello body is buffered whole (at most 32 KiB) and parsed when the record ends. */
-static void sslv2_fragment(struct tls_parser *p, const uint8_t *data, size_t len)
+/* An SSLv2 hello body is buffered whole (at most 32 KiB) and parsed when the record ends. */
+static void sslv2_fragment(struct tls_parser *p, enum tls_dir dir, const uint8_t *data, size_t len)
 {
-	struct tls_direction *d = &p->dir[TLS_FROM_CLIENT];
+	struct tls_direction *d = &p->dir[dir];
 	if (!grow_handshake_buffer(d, len) || d->handshake_cap - d->handshake_len < len) {
 		tls_anomaly(&p->obs, TLS_ANOMALY_OUT_OF_MEMORY);
 		return;
@@ -423,7 +423,7 @@ static void record_complete_small(struct tls_parser *p, enum tls_dir dir, unsign
 	struct tls_direction *d = &p->dir[dir];
 	if (type == TLS_CHANGE_CIPHER_SPEC) {
 		p->obs.change_cipher_spec[dir] = true;
-		if (p->obs.version != 0x0304)
+		if (!tls_version_is_13(p->obs.version))
 			d->encrypted = true;
 	} else if (type == TLS_ALERT && d->small_len >= 2 && !d->encrypted) {
 		if (!p->obs.alert_seen) {
@@ -443,7 +443,7 @@ static void check_established(struct tls_parser *p, enum tls_dir dir, unsigned t
 {
 	if (!p->obs.server_hello_seen || p->decided)
 		return;
-	if (p->obs.version == 0x0304) {
+	if (tls_version_is_13(p->obs.version)) {
 		if (dir == TLS_FROM_CLIENT && type == TLS_APPLICATION_DATA)
 			decide(p, TLS_OUTCOME_ESTABLISHED);
 	} else if (p->obs.change_cipher_spec[0] && p->obs.change_cipher_spec[1]) {
@@ -468,11 +468,17 @@ static void fragment(struct tls_parser *p, enum tls_dir dir, const uint8_t *data
 		break;
 	}
 	case TLS_SSLV2_RECORD:
-		sslv2_fragment(p, data, len);
+		sslv2_fragment(p, dir, data, len);
 		break;
 	default: /* application data, heartbeat: counted only */
 		break;
 	}
+}
+
+/* The server's first record after an SSLv2-format hello may be an SSLv2 SERVER-HELLO. */
+static bool sslv2_reply_due(const struct tls_parser *p)
+{
+	return p->obs.sslv2_client_hello && p->obs.records[TLS_FROM_SERVER] == 0;
 }
 
 /* Validates a record header; false when these bytes are not TLS. */
@@ -494,6 +500,15 @@ static bool start_record(struct tls_parser *p, enum tls_dir dir)
 		d->record_left = body - 3;
 		return true;
 	}
+	/* The SSLv2 SERVER-HELLO (msg type 4) answering one: msg type, session_id_hit, certificate_type. */
+	if (dir == TLS_FROM_SERVER && sslv2_reply_due(p) && (type & 0x80) && d->header[2] == 4) {
+		size_t body = ((size_t)(type & 0x7F) << 8) | (version >> 8);
+		if (body < 3)
+			return false;
+		d->record_type = TLS_SSLV2_RECORD;
+		d->record_left = body - 3;
+		return true;
+	}
 	if (type < TLS_CHANGE_CIPHER_SPEC || type > TLS_HEARTBEAT || (version >> 8) != 3 || length == 0 ||
 	    length > TLS_MAX_FRAGMENT)
 		return false;
@@ -507,8 +522,31 @@ static bool start_record(struct tls_parser *p, enum tls_dir dir)
 static bool first_byte_plausible(const struct tls_parser *p, enum tls_dir dir)
 {
 	uint8_t b = p->dir[dir].header[0];
-	bool sslv2 = dir == TLS_FROM_CLIENT && p->obs.records[dir] == 0 && (b & 0x80);
+	bool sslv2 = (b & 0x80) && (dir == TLS_FROM_CLIENT ? p->obs.records[dir] == 0 : sslv2_reply_due(p));
 	return sslv2 || (b >= TLS_CHANGE_CIPHER_SPEC && b <= TLS_HEARTBEAT);
+}
+
+/*
+ * The server answered in SSLv2 (RFC 6101 E.1 names the message): it chose
+ * SSL 2.0, and what follows is encrypted or SSLv2 framing, so the handshake is
+ * decided here. Its certificate travels in clear and is kept like a chain of one.
+ */
+static void sslv2_server_hello(struct tls_parser *p, struct reader *body)
+{
+	struct reader cert;
+	if (!tls_parse_sslv2_server_hello(&p->obs, body, &cert))
+		return;
+	p->obs.server_hello_seen = true;
+	size_t len = reader_left(&cert);
+	if (len > 0) {
+		p->obs.certificate_visible = true;
+		memset(&p->cert, 0, sizeof p->cert);
+		cert_begin(p, len);
+		if (p->cert.entry)
+			memcpy(p->cert.entry, reader_bytes(&cert, len), len);
+		cert_end(p);
+	}
+	decide(p, TLS_OUTCOME_ESTABLISHED);
 }
 
 static void end_record(struct tls_parser *p, enum tls_dir dir)
@@ -519,7 +557,10 @@ static void end_record(struct tls_parser *p, enum tls_dir dir)
 		record_complete_small(p, dir, d->record_type);
 	if (d->record_type == TLS_SSLV2_RECORD) {
 		struct reader body = reader_make(d->handshake, d->handshake_len);
-		tls_parse_sslv2_client_hello(&p->obs, &body);
+		if (dir == TLS_FROM_CLIENT)
+			tls_parse_sslv2_client_hello(&p->obs, &body);
+		else
+			sslv2_server_hello(p, &body);
 		d->handshake_len = 0;
 	}
 	if (!p->decided)

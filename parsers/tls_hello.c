@@ -25,6 +25,11 @@ static const uint8_t hello_retry_random[32] = {
 	0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
 };
 
+bool tls_version_is_13(uint16_t v)
+{
+	return v == 0x0304 || (v >> 8) == 0x7f; /* 0x7fXX: draft XX of RFC 8446 */
+}
+
 bool tls_is_grease(uint16_t v)
 {
 	return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
@@ -276,6 +281,26 @@ void tls_parse_sslv2_client_hello(struct tls_observation *o, struct reader *r)
 	}
 }
 
+/*
+ *   server_version u16 | certificate_length u16 | cipher_specs_length u16
+ *   | connection_id_length u16 | certificate | cipher_specs | connection_id
+ */
+bool tls_parse_sslv2_server_hello(struct tls_observation *o, struct reader *r, struct reader *cert)
+{
+	uint16_t version = reader_u16(r);
+	uint16_t cert_len = reader_u16(r);
+	uint16_t specs_len = reader_u16(r);
+	reader_u16(r); /* connection id length */
+	*cert = reader_sub(r, cert_len);
+	reader_skip(r, specs_len); /* the server's cipher specs */
+	if (reader_failed(r) || specs_len % 3 != 0) {
+		tls_anomaly(o, TLS_ANOMALY_BAD_SERVER_HELLO);
+		return false;
+	}
+	o->version = o->sh.version = version;
+	return true;
+}
+
 static void server_extension(struct tls_observation *o, uint16_t type, struct reader *body, bool retry)
 {
 	struct tls_server_hello *sh = &o->sh;
@@ -328,9 +353,12 @@ enum tls_server_hello_kind tls_parse_server_hello(struct tls_observation *o, str
 	struct tls_server_hello sh = {0};
 	sh.version = reader_u16(r);
 	const uint8_t *random = reader_bytes(r, 32);
-	session_id(r, sh.session_id, &sh.session_id_len);
+	bool draft = (sh.version >> 8) == 0x7f; /* TLS 1.3 drafts before 22: no session id, no compression */
+	if (!draft)
+		session_id(r, sh.session_id, &sh.session_id_len);
 	uint16_t cipher = reader_u16(r);
-	sh.compression = reader_u8(r);
+	if (!draft)
+		sh.compression = reader_u8(r);
 	if (reader_failed(r) || !random) {
 		tls_anomaly(o, TLS_ANOMALY_BAD_SERVER_HELLO);
 		return TLS_SH_BAD;
@@ -348,7 +376,7 @@ enum tls_server_hello_kind tls_parse_server_hello(struct tls_observation *o, str
 		o->version = o->sh.supported_version;
 	if (retry)
 		return TLS_SH_RETRY;
-	if (o->version == 0x0304) {
+	if (tls_version_is_13(o->version)) {
 		o->resumed = o->sh.pre_shared_key;
 		o->curve = o->sh.key_share_group;
 	} else {

@@ -37,11 +37,21 @@ enum {
 
 void tls_anomaly(struct tls_observation *o, enum tls_anomaly a);
 
+/* TLS 1.3, or one of its drafts (0x7fXX) that some old captures negotiate. */
+bool tls_version_is_13(uint16_t v);
+
 /* RFC 8446 4.1.2 / RFC 5246 7.4.1.2. Records only the first ClientHello. */
 void tls_parse_client_hello(struct tls_observation *o, struct reader *body);
 
 /* RFC 6101 E.1: the body of an SSLv2 CLIENT-HELLO after msg_type and version. */
 void tls_parse_sslv2_client_hello(struct tls_observation *o, struct reader *body);
+
+/*
+ * RFC 6101 E.1: an SSLv2 SERVER-HELLO body after msg_type, session_id_hit and
+ * certificate_type. Sets the version; *cert is a reader over the certificate.
+ * False (counted) when it does not parse.
+ */
+bool tls_parse_sslv2_server_hello(struct tls_observation *o, struct reader *body, struct reader *cert);
 
 enum tls_server_hello_kind { TLS_SH_BAD, TLS_SH_RETRY, TLS_SH_ACCEPTED };
 /* RFC 8446 4.1.3: a ServerHello or HelloRetryRequest; sets version and cipher either way. */
