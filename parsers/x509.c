@@ -41,13 +41,20 @@ struct x509_validator {
 const char *x509_status_str(enum x509_status s)
 {
 	switch (s) {
-	case X509_STATUS_OK: return "ok";
-	case X509_STATUS_EXPIRED: return "expired";
-	case X509_STATUS_NOT_YET_VALID: return "not_yet_valid";
-	case X509_STATUS_SELF_SIGNED: return "self_signed";
-	case X509_STATUS_UNTRUSTED: return "untrusted";
-	case X509_STATUS_HOST_MISMATCH: return "host_mismatch";
-	case X509_STATUS_NOT_VISIBLE: return "not_visible";
+	case X509_STATUS_OK:
+		return "ok";
+	case X509_STATUS_EXPIRED:
+		return "expired";
+	case X509_STATUS_NOT_YET_VALID:
+		return "not_yet_valid";
+	case X509_STATUS_SELF_SIGNED:
+		return "self_signed";
+	case X509_STATUS_UNTRUSTED:
+		return "untrusted";
+	case X509_STATUS_HOST_MISMATCH:
+		return "host_mismatch";
+	case X509_STATUS_NOT_VISIBLE:
+		return "not_visible";
 	}
 	return "unknown";
 }
@@ -107,7 +114,7 @@ static void copy_text(char *dst, size_t cap, const void *src, size_t len)
 	dst[out] = '\0';
 }
 
-/* The number of leading bytes of an RFC 4514 string that fit in cap - 1 without cutting a "\c" or "\XX". */
+/* How many leading bytes of an RFC 4514 string fit in cap - 1 without cutting an escape or a character. */
 static size_t dn_cut(const char *s, size_t len, size_t cap)
 {
 	size_t i = 0;
@@ -115,8 +122,12 @@ static size_t dn_cut(const char *s, size_t len, size_t cap)
 		size_t n = 1;
 		if (s[i] == '\\') {
 			bool hex = len - i >= 3 && isxdigit((unsigned char)s[i + 1]) &&
-				   isxdigit((unsigned char)s[i + 2]);
+			           isxdigit((unsigned char)s[i + 2]);
 			n = hex ? 3 : 2;
+		} else {
+			bool printable;
+			size_t c = utf8_char((const unsigned char *)s + i, len - i, &printable);
+			n = c > 0 ? c : 1;
 		}
 		if (n > len - i || i + n > cap - 1)
 			break;
@@ -125,12 +136,21 @@ static size_t dn_cut(const char *s, size_t len, size_t cap)
 	return i;
 }
 
-/* A name as an RFC 4514 string. XN_FLAG_RFC2253 escapes controls and non-ASCII bytes as \XX. */
+/*
+ * A name as an RFC 4514 string: XN_FLAG_RFC2253 (reversed RDNs, "," and "+",
+ * specials and controls escaped, every string type converted to UTF-8) but
+ * without ASN1_STRFLGS_ESC_MSB, so "O=Ünïcödé" stays readable rather than
+ * "O=\C3\9Cn..."; RFC 4514 2.4 strings are UTF-8, and copy_text() replaces
+ * whatever is not valid UTF-8.
+ */
 static void name_string(const X509_NAME *name, char *dst, size_t cap)
 {
 	/* A value OpenSSL cannot print as text (an odd-length BMPString...) fails the first try; the
 	 * second prints every value as #hex, which RFC 4514 2.4 also allows. */
-	static const unsigned long flags[] = {XN_FLAG_RFC2253, XN_FLAG_RFC2253 | ASN1_STRFLGS_DUMP_ALL};
+	static const unsigned long flags[] = {
+	    XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB,
+	    (XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) | ASN1_STRFLGS_DUMP_ALL,
+	};
 	dst[0] = '\0';
 	for (size_t f = 0; f < sizeof flags / sizeof flags[0]; f++) {
 		BIO *bio = BIO_new(BIO_s_mem());
@@ -188,7 +208,7 @@ static void san_dns_names(X509 *cert, struct x509_info *out)
 		}
 		const ASN1_IA5STRING *dns = gn->d.dNSName;
 		copy_text(out->san_dns[out->san_count++], X509_FIELD_MAX, ASN1_STRING_get0_data(dns),
-			  (size_t)ASN1_STRING_length(dns));
+		          (size_t)ASN1_STRING_length(dns));
 	}
 	GENERAL_NAMES_free(names);
 }
@@ -233,7 +253,8 @@ static int64_t asn1_time_seconds(const ASN1_TIME *t)
 	/* ASN1_TIME_to_tm(NULL, ...) means "now": never pass it NULL. */
 	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
 		return 0;
-	int64_t days = days_from_civil((int64_t)tm.tm_year + 1900, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday);
+	int64_t days =
+	    days_from_civil((int64_t)tm.tm_year + 1900, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday);
 	return days * 86400 + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
 }
 
@@ -329,7 +350,8 @@ struct x509_validator *x509_validator_new(const char *ca_file, char *err, size_t
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	int loaded = ca_file ? X509_STORE_load_file(v->store, ca_file) : X509_STORE_set_default_paths(v->store);
+	int loaded =
+	    ca_file ? X509_STORE_load_file(v->store, ca_file) : X509_STORE_set_default_paths(v->store);
 	if (loaded != 1) {
 		char reason[256] = "no certificate in it";
 		unsigned long e = ERR_peek_last_error();
@@ -357,16 +379,20 @@ void x509_validator_free(struct x509_validator *v)
 static enum x509_status status_of_verify_error(int error)
 {
 	switch (error) {
-	case X509_V_ERR_CERT_HAS_EXPIRED: return X509_STATUS_EXPIRED;
-	case X509_V_ERR_CERT_NOT_YET_VALID: return X509_STATUS_NOT_YET_VALID;
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		return X509_STATUS_EXPIRED;
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return X509_STATUS_NOT_YET_VALID;
 	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: return X509_STATUS_SELF_SIGNED;
-	default: return X509_STATUS_UNTRUSTED;
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+		return X509_STATUS_SELF_SIGNED;
+	default:
+		return X509_STATUS_UNTRUSTED;
 	}
 }
 
 /* The chain as a TLS client checks a server's (verify param "ssl_server"), at `at`, no partial chains. */
-static enum x509_status verify_chain(X509_STORE *store, X509 *leaf, STACK_OF(X509) *untrusted, int64_t at)
+static enum x509_status verify_chain(X509_STORE *store, X509 *leaf, STACK_OF(X509) * untrusted, int64_t at)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	if (ctx == NULL || X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1 ||
@@ -395,7 +421,7 @@ static bool host_matches(X509 *leaf, const char *hostname)
 }
 
 enum x509_status x509_validate(struct x509_validator *v, const uint8_t *const *chain, const size_t *lens,
-			       unsigned n, const char *hostname, int64_t at)
+                               unsigned n, const char *hostname, int64_t at)
 {
 	if (n == 0 || chain == NULL || lens == NULL)
 		return X509_STATUS_NOT_VISIBLE;
@@ -417,7 +443,8 @@ enum x509_status x509_validate(struct x509_validator *v, const uint8_t *const *c
 		}
 	}
 	status = verify_chain(v->store, leaf, untrusted, at);
-	if (status == X509_STATUS_OK && hostname != NULL && hostname[0] != '\0' && !host_matches(leaf, hostname))
+	if (status == X509_STATUS_OK && hostname != NULL && hostname[0] != '\0' &&
+	    !host_matches(leaf, hostname))
 		status = X509_STATUS_HOST_MISMATCH;
 done:
 	sk_X509_pop_free(untrusted, X509_free);

@@ -71,7 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *chain[] = {data};
 	const size_t lens[] = {size};
 	enum x509_status s = x509_validate(validator, chain, lens, 1, "mx1.example.net", 1893456000);
-	if (s > X509_STATUS_NOT_VISIBLE || s == X509_STATUS_NOT_VISIBLE || strcmp(x509_status_str(s), "unknown") == 0)
+	if (s > X509_STATUS_NOT_VISIBLE || s == X509_STATUS_NOT_VISIBLE ||
+	    strcmp(x509_status_str(s), "unknown") == 0)
 		abort();
 	if (rc == -1 && s != X509_STATUS_UNTRUSTED) /* what cannot be read cannot be trusted */
 		abort();
