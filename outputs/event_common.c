@@ -1,5 +1,81 @@
 #include "outputs/event_common.h"
 
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "outputs/community_id.h"
+
+void event_id_make(char out[EVENT_ID_LEN], const char *base, char kind, uint64_t seq)
+{
+	if (kind == 's' || kind == 'c')
+		snprintf(out, EVENT_ID_LEN, "%s-%c", base, kind);
+	else
+		snprintf(out, EVENT_ID_LEN, "%s-%c%" PRIu64, base, kind, seq);
+}
+
+static void write_string_list(struct json_writer *w, const char *key, const char *const *list)
+{
+	json_key(w, key);
+	json_array_begin(w);
+	for (; list && *list; list++)
+		json_cstring(w, *list);
+	json_array_end(w);
+}
+
+void event_begin(struct json_writer *w, const struct event_context *ctx, const struct event_header *h)
+{
+	json_writer_reset(w);
+	snprintf(w->doc.id, sizeof w->doc.id, "%s", h->id);
+	w->doc.time_us = h->timestamp_us;
+	json_object_begin(w);
+	json_key(w, "@timestamp");
+	json_time_us(w, h->timestamp_us);
+	event_write_observer(w, ctx);
+	json_key(w, "event");
+	json_object_begin(w);
+	json_field_cstring(w, "kind", h->kind);
+	write_string_list(w, "category", h->category);
+	write_string_list(w, "type", h->type);
+	json_field_cstring(w, "dataset", h->dataset);
+	json_field_cstring(w, "id", h->id);
+	json_key(w, "created");
+	json_time_us(w, h->created_us);
+}
+
+void event_tlsobs_begin(struct json_writer *w)
+{
+	json_key(w, "tlsobs");
+	json_object_begin(w);
+	json_field_cstring(w, "schema_version", TLSOBS_SCHEMA_VERSION);
+}
+
+/* tlsobs.truncated: {"strings": n, "arrays": {"<field>": elements left out, ...}} */
+static void write_truncated(struct json_writer *w)
+{
+	const struct json_doc *d = &w->doc;
+	if (d->strings_truncated == 0 && d->cut_count == 0)
+		return;
+	json_key(w, "truncated");
+	json_object_begin(w);
+	json_field_uint(w, "strings", d->strings_truncated);
+	json_key(w, "arrays");
+	json_object_begin(w);
+	for (unsigned i = 0; i < d->cut_count; i++)
+		json_field_uint(w, d->cuts[i].name, d->cuts[i].dropped);
+	if (d->cuts_unnamed)
+		json_field_uint(w, "other", d->cuts_unnamed);
+	json_object_end(w);
+	json_object_end(w);
+}
+
+void event_end(struct json_writer *w)
+{
+	write_truncated(w);
+	json_object_end(w); /* tlsobs */
+	json_object_end(w);
+}
+
 void event_write_observer(struct json_writer *w, const struct event_context *ctx)
 {
 	json_key(w, "observer");
@@ -34,12 +110,16 @@ void event_write_endpoints(struct json_writer *w, const struct session *s, bool 
 
 void event_write_network(struct json_writer *w, const struct session *s)
 {
+	char community_id[COMMUNITY_ID_LEN];
 	json_key(w, "network");
 	json_object_begin(w);
 	json_field_cstring(w, "transport", "tcp");
 	json_field_cstring(w, "type", s->client.ip.family == 6 ? "ipv6" : "ipv4");
 	if (s->protocol)
 		json_field_cstring(w, "protocol", s->protocol);
+	if (community_id_v1(&s->client.ip, s->client.port, &s->server.ip, s->server.port, COMMUNITY_ID_PROTO_TCP, 0,
+			    community_id) == 0)
+		json_field_cstring(w, "community_id", community_id);
 	json_field_uint(w, "bytes", s->client.bytes + s->server.bytes);
 	json_field_uint(w, "packets", s->client.packets + s->server.packets);
 	json_object_end(w);

@@ -2,6 +2,13 @@
 #ifndef TLSOBS_EVENT_CONTEXT_H
 #define TLSOBS_EVENT_CONTEXT_H
 
+/*
+ * tlsobs.schema_version: the version of docs/events.schema.json the events
+ * follow (semantic versioning: a new optional field is a minor change, a
+ * renamed or removed field or a changed meaning a major one).
+ */
+#define TLSOBS_SCHEMA_VERSION "1.0.0"
+
 struct event_context {
 	const char *hostname; /* observer.hostname */
 	const char *version;  /* observer.version */

@@ -22,6 +22,7 @@ void json_writer_reset(struct json_writer *w)
 	w->depth = 0;
 	w->after_key = false;
 	memset(w->need_comma, 0, sizeof w->need_comma);
+	memset(&w->doc, 0, sizeof w->doc);
 }
 
 void json_writer_release(struct json_writer *w)
@@ -161,6 +162,7 @@ void json_string(struct json_writer *w, const char *s, size_t len)
 	if (w->max_string && limit > w->max_string) {
 		limit = w->max_string;
 		w->strings_truncated++;
+		w->doc.strings_truncated++;
 	}
 	put(w, "\"", 1);
 	size_t i = 0;
@@ -261,4 +263,22 @@ void json_field_bool(struct json_writer *w, const char *key, bool v)
 {
 	json_key(w, key);
 	json_bool(w, v);
+}
+
+size_t json_array_cap(struct json_writer *w, const char *name, size_t have, uint64_t dropped_before)
+{
+	size_t n = have < JSON_MAX_ARRAY ? have : JSON_MAX_ARRAY;
+	uint64_t dropped = dropped_before + (have - n);
+	if (dropped == 0)
+		return n;
+	for (unsigned i = 0; i < w->doc.cut_count; i++)
+		if (strcmp(w->doc.cuts[i].name, name) == 0) {
+			w->doc.cuts[i].dropped += dropped;
+			return n;
+		}
+	if (w->doc.cut_count < JSON_MAX_CUTS)
+		w->doc.cuts[w->doc.cut_count++] = (struct json_cut){name, dropped};
+	else
+		w->doc.cuts_unnamed += dropped;
+	return n;
 }

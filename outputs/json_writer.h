@@ -3,9 +3,15 @@
  *
  * Always valid JSON: strings from the wire are escaped, invalid UTF-8 becomes
  * U+FFFD, control characters \u00XX, and a string longer than max_string bytes
- * is cut at a character boundary (counted in strings_truncated). Commas are
+ * is cut at a character boundary (counted in strings_truncated). Arrays of
+ * wire data hold at most JSON_MAX_ARRAY elements (json_array_cap). Commas are
  * placed by the writer. If memory runs out the writer fails (json_writer_failed)
  * and the document must be dropped.
+ *
+ * Besides the text, the writer keeps what the current document's readers need
+ * without parsing it: what was cut (written as tlsobs.truncated by
+ * event_common.h) and the document's event.id and @timestamp (for transport
+ * headers). json_writer_reset clears them.
  */
 #ifndef TLSOBS_JSON_WRITER_H
 #define TLSOBS_JSON_WRITER_H
@@ -14,7 +20,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { JSON_MAX_DEPTH = 32 };
+enum {
+	JSON_MAX_DEPTH = 32,
+	JSON_MAX_ARRAY = 100, /* elements of an array written from wire data */
+	JSON_MAX_CUTS = 8,    /* distinct arrays cut in one document that are named; more are counted */
+	JSON_DOC_ID_MAX = 48,
+};
 
 struct ip_addr;
 
@@ -26,7 +37,20 @@ struct json_writer {
 	unsigned depth;
 	bool need_comma[JSON_MAX_DEPTH];
 	bool after_key;
-	uint64_t strings_truncated;
+	uint64_t strings_truncated; /* over the writer's life */
+
+	/* The current document (cleared by json_writer_reset). */
+	struct json_doc {
+		uint64_t strings_truncated;
+		struct json_cut {
+			const char *name; /* static: the array's dotted field name */
+			uint64_t dropped; /* elements left out */
+		} cuts[JSON_MAX_CUTS];
+		unsigned cut_count;
+		uint64_t cuts_unnamed; /* elements left out of arrays beyond JSON_MAX_CUTS names */
+		char id[JSON_DOC_ID_MAX]; /* event.id, "" until set */
+		uint64_t time_us;         /* @timestamp */
+	} doc;
 };
 
 void json_writer_init(struct json_writer *w, size_t max_string);
@@ -50,6 +74,14 @@ void json_null(struct json_writer *w);
 void json_ip(struct json_writer *w, const struct ip_addr *a);
 /* RFC 3339 UTC with microseconds: "2026-11-28T15:44:02.123456Z". */
 void json_time_us(struct json_writer *w, uint64_t us);
+
+/*
+ * For an array of wire data with `have` elements to write, of which the source
+ * already left out `dropped_before` (a parser's own cap): returns how many to
+ * write (at most JSON_MAX_ARRAY) and records the elements left out in all under
+ * `name`, a static string naming the field ("tls.client.supported_ciphers").
+ */
+size_t json_array_cap(struct json_writer *w, const char *name, size_t have, uint64_t dropped_before);
 
 /* Key and value in one call, for the common case. */
 void json_field_cstring(struct json_writer *w, const char *key, const char *s);

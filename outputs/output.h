@@ -1,40 +1,47 @@
 /*
  * output.h: destinations for finished events, chosen with -o.
  *
- *   json:-      one JSON object per line on standard output (the default)
- *   json:PATH   the same, appended to a file
+ *   json:-                      one JSON object per line on standard output (the default)
+ *   json:PATH                   the same, appended to a file
+ *   kafka:HOST:PORT[,HOST:PORT] Kafka topics, one per event type (kafka_output.h)
  *
  * output_open parses the spec and opens the destination (a constructor: the
- * caller frees with output_close). Writes never block the capture path for
- * long: files are buffered and flushed after each event.
+ * caller frees with output_close). Writes never block the capture path: files
+ * are flushed after each event, Kafka queues or spools.
  */
 #ifndef TLSOBS_OUTPUT_H
 #define TLSOBS_OUTPUT_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct output;
+struct json_writer;
+struct kafka_settings;
 
 struct output_event {
-	const char *dataset; /* "tlsobs.session", ... : picks the Kafka topic later */
-	const char *key;     /* partitioning key (server address), may be NULL */
+	const char *dataset; /* "tlsobs.session", "tlsobs.alert", "tlsobs.certificate", "tlsobs.stats" */
+	const char *key;     /* partitioning key (server address, later the partner domain), may be NULL */
+	const char *id;      /* event.id, for CloudEvents headers; may be NULL */
+	uint64_t time_us;    /* @timestamp, for CloudEvents headers */
 	const char *json;    /* one complete JSON object, no newline */
 	size_t len;
 };
 
-struct output_stats {
-	uint64_t written;
-	uint64_t failed;
-};
-
-/* NULL with a one-line message in err on a bad spec or an unopenable file. */
-struct output *output_open(const char *spec, char *err, size_t errlen);
-/* 0, or -1 when the event could not be written (counted). */
+/* NULL with a one-line message in err on a bad spec or a destination that cannot be opened.
+ * `kafka` configures kafka: outputs (defaults when NULL). */
+struct output *output_open(const char *spec, const struct kafka_settings *kafka, char *err, size_t errlen);
+/* 0, or -1 when the event could not be written or queued anywhere (counted). */
 int output_write(struct output *o, const struct output_event *ev);
-const struct output_stats *output_stats(const struct output *o);
+/* Lets an asynchronous output serve its callbacks; cheap, call often. */
+void output_poll(struct output *o);
 const char *output_spec(const struct output *o);
-/* Flushes and closes; NULL is a no-op. Returns -1 if buffered events could not be written. */
-int output_close(struct output *o);
+/* Counters: lines for the exit summary, and a JSON object for tlsobs.stats (written under key `name`). */
+void output_print_stats(const struct output *o, FILE *out);
+void output_stats_json(const struct output *o, struct json_writer *w);
+/* Flushes (Kafka: up to shutdown_timeout_ms, spooling the rest) and closes; prints the final counters to
+ * `summary` when not NULL. NULL is a no-op. Returns -1 if events were lost (not written, or dropped). */
+int output_close(struct output *o, FILE *summary);
 
 #endif

@@ -3,8 +3,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "outputs/certificate_json.h"
 #include "outputs/event_common.h"
 #include "parsers/tls_ciphers.h"
+
+/* Elements a fixed array holds: its count, never past its capacity. */
+static size_t kept(unsigned count, size_t capacity)
+{
+	return count < capacity ? count : capacity;
+}
 
 static void write_stream_counters(struct json_writer *w, const char *name, const struct session_stream_counters *c)
 {
@@ -22,27 +29,13 @@ static void write_stream_counters(struct json_writer *w, const char *name, const
 	json_object_end(w);
 }
 
-static void write_event_meta(struct json_writer *w, const struct session *s, uint64_t created_us)
+/* event.* beyond the common fields (event_begin), then closes event. */
+static void write_event_times(struct json_writer *w, const struct session *s)
 {
-	json_key(w, "event");
-	json_object_begin(w);
-	json_field_cstring(w, "kind", "event");
-	json_key(w, "category");
-	json_array_begin(w);
-	json_cstring(w, "network");
-	json_array_end(w);
-	json_key(w, "type");
-	json_array_begin(w);
-	json_cstring(w, "connection");
-	json_cstring(w, "end");
-	json_array_end(w);
-	json_field_cstring(w, "dataset", "tlsobs.session");
 	json_key(w, "start");
 	json_time_us(w, s->start_us);
 	json_key(w, "end");
 	json_time_us(w, s->end_us);
-	json_key(w, "created");
-	json_time_us(w, created_us);
 	json_field_uint(w, "duration", (s->end_us - s->start_us) * 1000); /* ECS: nanoseconds */
 	json_object_end(w);
 }
@@ -88,14 +81,18 @@ static void write_smtp(struct json_writer *w, const struct session *s)
 		}
 		json_key(w, "ehlo_capabilities");
 		json_array_begin(w);
-		for (unsigned i = 0; i < o->caps.count && i < SMTP_MAX_CAPABILITIES; i++)
+		size_t n = json_array_cap(w, "tlsobs.smtp.ehlo_capabilities", kept(o->caps.count, SMTP_MAX_CAPABILITIES),
+					  o->anomalies[SMTP_ANOMALY_TOO_MANY_CAPABILITIES]);
+		for (size_t i = 0; i < n; i++)
 			json_cstring(w, o->caps.lines[i]);
 		json_array_end(w);
 		if (o->transactions)
 			json_field_cstring(w, "mail_from_domain", o->mail_from_domain);
 		json_key(w, "rcpt_to_domains");
 		json_array_begin(w);
-		for (unsigned i = 0; i < o->rcpt_domain_count && i < SMTP_MAX_RCPT_DOMAINS; i++)
+		n = json_array_cap(w, "tlsobs.smtp.rcpt_to_domains", kept(o->rcpt_domain_count, SMTP_MAX_RCPT_DOMAINS),
+				   o->anomalies[SMTP_ANOMALY_TOO_MANY_DOMAINS]);
+		for (size_t i = 0; i < n; i++)
 			json_cstring(w, o->rcpt_domains[i]);
 		json_array_end(w);
 		json_field_uint(w, "transactions", o->transactions);
@@ -123,55 +120,6 @@ static void write_cipher(struct json_writer *w, const char *key, uint16_t code)
 	json_field_cstring(w, key, name ? name : hex);
 }
 
-static void write_time_field(struct json_writer *w, const char *key, int64_t secs)
-{
-	json_key(w, key);
-	json_time_us(w, secs > 0 ? (uint64_t)secs * 1000000u : 0);
-}
-
-static void write_string_array1(struct json_writer *w, const char *key, const char *value)
-{
-	json_key(w, key);
-	json_array_begin(w);
-	if (value[0])
-		json_cstring(w, value);
-	json_array_end(w);
-}
-
-/* ECS tls.server.x509.* (names are arrays in ECS) from the parsed leaf. */
-static void write_x509(struct json_writer *w, const struct x509_info *x)
-{
-	json_key(w, "x509");
-	json_object_begin(w);
-	json_key(w, "subject");
-	json_object_begin(w);
-	write_string_array1(w, "common_name", x->subject_cn);
-	write_string_array1(w, "organization", x->subject_org);
-	json_object_end(w);
-	json_key(w, "issuer");
-	json_object_begin(w);
-	write_string_array1(w, "common_name", x->issuer_cn);
-	write_string_array1(w, "organization", x->issuer_org);
-	json_object_end(w);
-	json_key(w, "alternative_names");
-	json_array_begin(w);
-	for (unsigned i = 0; i < x->san_count && i < X509_MAX_SANS; i++)
-		json_cstring(w, x->san_dns[i]);
-	json_array_end(w);
-	json_field_cstring(w, "serial_number", x->serial);
-	json_field_cstring(w, "signature_algorithm", x->signature_algorithm);
-	json_field_cstring(w, "public_key_algorithm", x->public_key_algorithm);
-	json_field_uint(w, "public_key_size", x->public_key_size);
-	if (x->public_key_curve[0])
-		json_field_cstring(w, "public_key_curve", x->public_key_curve);
-	char version[8];
-	snprintf(version, sizeof version, "%d", x->version_number); /* ECS: a keyword */
-	json_field_cstring(w, "version_number", version);
-	write_time_field(w, "not_before", x->not_before);
-	write_time_field(w, "not_after", x->not_after);
-	json_object_end(w);
-}
-
 static void write_tls_client(struct json_writer *w, const struct session *s)
 {
 	const struct tls_observation *t = s->tls;
@@ -183,7 +131,10 @@ static void write_tls_client(struct json_writer *w, const struct session *s)
 		json_field_cstring(w, "server_name", t->ch.sni);
 	json_key(w, "supported_ciphers");
 	json_array_begin(w);
-	for (unsigned i = 0; i < t->ch.cipher_count && i < TLS_MAX_CIPHERS; i++) {
+	size_t kept_ciphers = kept(t->ch.cipher_count, TLS_MAX_CIPHERS);
+	uint64_t total = t->ch.ciphers_total > kept_ciphers ? t->ch.ciphers_total : kept_ciphers;
+	size_t n = json_array_cap(w, "tls.client.supported_ciphers", kept_ciphers, total - kept_ciphers);
+	for (size_t i = 0; i < n; i++) {
 		const char *name = tls_cipher_name(t->ch.ciphers[i]);
 		char hex[8];
 		snprintf(hex, sizeof hex, "0x%04X", t->ch.ciphers[i]);
@@ -202,18 +153,7 @@ static void write_tls_server(struct json_writer *w, const struct session *s)
 	json_object_begin(w);
 	if (s->fingerprints.ja3s[0])
 		json_field_cstring(w, "ja3s", s->fingerprints.ja3s);
-	if (c->parsed) {
-		json_key(w, "hash");
-		json_object_begin(w);
-		json_field_cstring(w, "sha256", c->leaf.sha256);
-		json_field_cstring(w, "sha1", c->leaf.sha1);
-		json_object_end(w);
-		write_time_field(w, "not_before", c->leaf.not_before);
-		write_time_field(w, "not_after", c->leaf.not_after);
-		json_field_cstring(w, "subject", c->leaf.subject);
-		json_field_cstring(w, "issuer", c->leaf.issuer);
-		write_x509(w, &c->leaf);
-	}
+	certificate_json_write(w, c);
 	json_object_end(w);
 }
 
@@ -242,20 +182,6 @@ static void write_tls(struct json_writer *w, const struct session *s)
 	write_tls_client(w, s);
 	if (t->server_hello_seen)
 		write_tls_server(w, s);
-	json_object_end(w);
-}
-
-static void write_validation(struct json_writer *w, const struct session_certificate *c)
-{
-	if (!c->validated)
-		return;
-	json_key(w, "validation");
-	json_object_begin(w);
-	json_field_cstring(w, "status", x509_status_str(c->status));
-	if (c->name[0]) {
-		json_field_cstring(w, "name", c->name);
-		json_field_cstring(w, "name_source", c->name_source);
-	}
 	json_object_end(w);
 }
 
@@ -295,7 +221,8 @@ static void write_tlsobs_tls(struct json_writer *w, const struct session *s)
 		json_field_cstring(w, "spki_sha256", c->leaf.spki_sha256);
 	json_key(w, "chain_sha256");
 	json_array_begin(w);
-	for (unsigned i = 0; i < c->chain_count; i++)
+	size_t n = json_array_cap(w, "tlsobs.tls.server.chain_sha256", kept(c->chain_count, X509_MAX_CHAIN), 0);
+	for (size_t i = 0; i < n; i++)
 		json_cstring(w, c->chain_sha256[i]);
 	json_array_end(w);
 	if (t->certificates_dropped)
@@ -303,7 +230,7 @@ static void write_tlsobs_tls(struct json_writer *w, const struct session *s)
 	if (t->dh_prime_bits)
 		json_field_uint(w, "dh_prime_bits", t->dh_prime_bits);
 	json_object_end(w);
-	write_validation(w, c);
+	certificate_json_write_validation(w, c);
 	if (t->anomalies)
 		json_field_uint(w, "anomalies", t->anomalies);
 	json_object_end(w);
@@ -312,17 +239,16 @@ static void write_tlsobs_tls(struct json_writer *w, const struct session *s)
 void session_event_write(struct json_writer *w, const struct session *s, const struct event_context *ctx,
 			 uint64_t created_us)
 {
-	json_writer_reset(w);
-	json_object_begin(w);
-	json_key(w, "@timestamp");
-	json_time_us(w, s->start_us);
-	write_event_meta(w, s, created_us);
-	event_write_observer(w, ctx);
+	static const char *const category[] = {"network", NULL}, *const type[] = {"connection", "end", NULL};
+	char id[EVENT_ID_LEN];
+	event_id_make(id, s->id, 's', 0);
+	event_begin(w, ctx,
+		    &(struct event_header){"tlsobs.session", "event", category, type, id, s->start_us, created_us});
+	write_event_times(w, s);
 	event_write_endpoints(w, s, true);
 	event_write_network(w, s);
 	write_tls(w, s);
-	json_key(w, "tlsobs");
-	json_object_begin(w);
+	event_tlsobs_begin(w);
 	json_field_cstring(w, "session_id", s->id);
 	write_flow(w, s);
 	if (s->smtp || (s->protocol && strcmp(s->protocol, "smtp") == 0))
@@ -330,9 +256,9 @@ void session_event_write(struct json_writer *w, const struct session *s, const s
 	write_tlsobs_tls(w, s);
 	json_key(w, "alerts");
 	json_array_begin(w);
-	for (unsigned i = 0; i < s->alerts.count; i++)
+	size_t n = json_array_cap(w, "tlsobs.alerts", kept(s->alerts.count, ALERTS_PER_SESSION), s->alerts.dropped);
+	for (size_t i = 0; i < n; i++)
 		json_cstring(w, s->alerts.items[i].rule->name);
 	json_array_end(w);
-	json_object_end(w);
-	json_object_end(w);
+	event_end(w);
 }

@@ -6,6 +6,8 @@
  */
 #include "parsers/digest.h"
 
+#include <string.h>
+
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
@@ -44,4 +46,19 @@ void digest_sha1_hex(const void *data, size_t len, char out[41], bool upper)
 void digest_sha256_hex(const void *data, size_t len, char out[65], bool upper)
 {
 	digest_hex(EVP_sha256(), 32, data, len, out, upper);
+}
+
+int digest_sha1_raw(const void *data, size_t len, uint8_t out[20])
+{
+	static const unsigned char nothing[1];
+	unsigned char hash[EVP_MAX_MD_SIZE];
+	unsigned int hash_len = 0;
+
+	memset(out, 0, 20);
+	if (EVP_Digest(data ? data : nothing, len, hash, &hash_len, EVP_sha1(), NULL) != 1 || hash_len != 20) {
+		ERR_clear_error();
+		return -1;
+	}
+	memcpy(out, hash, 20);
+	return 0;
 }

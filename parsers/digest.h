@@ -11,9 +11,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 void digest_md5_hex(const void *data, size_t len, char out[33]);
 void digest_sha1_hex(const void *data, size_t len, char out[41], bool upper);
 void digest_sha256_hex(const void *data, size_t len, char out[65], bool upper);
+/* The 20 raw bytes of the SHA-1 (Community ID hashes them); 0, or -1 when SHA-1 is unavailable (out zeroed). */
+int digest_sha1_raw(const void *data, size_t len, uint8_t out[20]);
 
 #endif

@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parsers/tls_ciphers.h"
 #include "rules/history.h"
 #include "rules/tls_rules.h"
 
@@ -135,47 +136,10 @@ const struct rules_stats *rules_engine_stats(const struct rules_engine *e)
 
 /* ---- small helpers ---- */
 
-/* TLS alert descriptions (RFC 8446 6.2; the older ones from RFC 5246 7.2 and RFC 6066). */
-static const char *const alert_names[256] = {
-    [0] = "close_notify",
-    [10] = "unexpected_message",
-    [20] = "bad_record_mac",
-    [21] = "decryption_failed",
-    [22] = "record_overflow",
-    [30] = "decompression_failure",
-    [40] = "handshake_failure",
-    [41] = "no_certificate",
-    [42] = "bad_certificate",
-    [43] = "unsupported_certificate",
-    [44] = "certificate_revoked",
-    [45] = "certificate_expired",
-    [46] = "certificate_unknown",
-    [47] = "illegal_parameter",
-    [48] = "unknown_ca",
-    [49] = "access_denied",
-    [50] = "decode_error",
-    [51] = "decrypt_error",
-    [60] = "export_restriction",
-    [70] = "protocol_version",
-    [71] = "insufficient_security",
-    [80] = "internal_error",
-    [86] = "inappropriate_fallback",
-    [90] = "user_canceled",
-    [100] = "no_renegotiation",
-    [109] = "missing_extension",
-    [110] = "unsupported_extension",
-    [111] = "certificate_unobtainable",
-    [112] = "unrecognized_name",
-    [113] = "bad_certificate_status_response",
-    [114] = "bad_certificate_hash_value",
-    [115] = "unknown_psk_identity",
-    [116] = "certificate_required",
-    [120] = "no_application_protocol",
-};
-
 static const char *alert_name(uint8_t description)
 {
-	return alert_names[description] ? alert_names[description] : "unknown";
+	const char *name = tls_alert_name(description);
+	return name ? name : "unknown";
 }
 
 static void format_endpoint(char out[ENDPOINT_MAX], const struct session_endpoint *ep, bool with_port)

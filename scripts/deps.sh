@@ -12,7 +12,7 @@ BUILD_PACKAGES=(
 # Test oracles and tools (never runtime dependencies of the sensor).
 TEST_PACKAGES=(
 	tshark kcat tcpdump tcpreplay wireshark-common libndpi-bin
-	libmaxmind-db-writer-perl python3 jq iproute2 openssl
+	libmaxmind-db-writer-perl python3 python3-jsonschema jq iproute2 openssl
 )
 
 missing=()

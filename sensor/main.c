@@ -271,14 +271,14 @@ static int run(const struct options *o, const struct sensor_settings *settings, 
 		return EXIT_RUNTIME;
 	}
 	install_signal_handlers();
+	sensor_set_capture(s, cap);
 	struct capture_handler handler = {on_capture_packet, on_capture_tick, s};
 	if (capture_run(cap, &handler, &stop_requested) != 0)
 		code = EXIT_RUNTIME;
 	sensor_finish(s, stop_requested ? FLOW_CLOSE_SHUTDOWN : FLOW_CLOSE_END_OF_CAPTURE);
-	struct capture_stats cs;
-	capture_stats(cap, &cs);
+	sensor_emit_final_stats(s);
 	if (o->verbosity >= 0)
-		sensor_print_summary(s, &cs, capture_is_live(cap), stderr);
+		sensor_print_summary(s, stderr);
 	if (sensor_stats(s)->events_dropped)
 		code = EXIT_RUNTIME;
 	sensor_free(s);
@@ -321,7 +321,7 @@ int main(int argc, char **argv)
 	size_t opened = 0;
 	int code = EXIT_OK;
 	for (; opened < o.noutputs; opened++) {
-		if (!(outputs[opened] = output_open(o.outputs[opened], err, sizeof err))) {
+		if (!(outputs[opened] = output_open(o.outputs[opened], &settings.kafka, err, sizeof err))) {
 			fprintf(stderr, "tlsobs: %s\n", err);
 			code = EXIT_USAGE;
 			break;
@@ -330,7 +330,7 @@ int main(int argc, char **argv)
 	if (code == EXIT_OK)
 		code = run(&o, &settings, outputs, opened);
 	for (size_t i = 0; i < opened; i++) {
-		if (output_close(outputs[i]) != 0) {
+		if (output_close(outputs[i], o.verbosity >= 0 ? stderr : NULL) != 0) {
 			fprintf(stderr, "tlsobs: %s: could not write every event\n", output_spec(outputs[i]));
 			code = EXIT_RUNTIME;
 		}

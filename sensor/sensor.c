@@ -10,7 +10,10 @@
 
 #include "outputs/alert_event.h"
 #include "outputs/json_writer.h"
+#include "outputs/certificate_event.h"
 #include "outputs/session_event.h"
+#include "outputs/stats_event.h"
+#include "rules/cert_inventory.h"
 #include "rules/rules_engine.h"
 #include "rules/session.h"
 #include "sensor/flow_consumer.h"
@@ -22,7 +25,11 @@
 
 #include "version.h"
 
-enum { SENSOR_JSON_MAX_STRING = 4096 };
+enum {
+	SENSOR_JSON_MAX_STRING = 4096,
+	SENSOR_POLL_EVERY = 1024, /* packets between two output polls (Kafka delivery reports) */
+	SENSOR_MAX_CERTIFICATES = 100000,
+};
 
 struct sensor {
 	struct sensor_settings settings;
@@ -35,11 +42,15 @@ struct sensor {
 	const char *dump_dir;
 	struct rules_engine *rules;
 	struct tls_inspector *tls_inspector;
+	struct cert_inventory *certificates;
+	struct capture *capture; /* borrowed, for its counters */
+	uint64_t next_stats_us;  /* packet time of the next tlsobs.stats event, 0 until the first packet */
 	struct session *scratch; /* the session being finished: one at a time, too large for the stack */
 	struct json_writer json;
 	struct event_context event_ctx;
 	char hostname[256];
 	uint64_t run_nonce;
+	uint64_t stats_seq;
 	uint64_t now_us; /* the latest packet time seen */
 	struct sensor_stats stats;
 };
@@ -144,15 +155,23 @@ static void fill_session(struct sensor *s, struct session *sess, const struct fl
 	copy_stream_counters(&sess->to_client, &v->stream);
 }
 
+/* Hands the event in s->json to every output. key_ip NULL: no partitioning key (stats). */
 static void emit(struct sensor *s, const char *dataset, const struct ip_addr *key_ip)
 {
 	if (json_writer_failed(&s->json)) {
 		s->stats.events_dropped++;
 		return;
 	}
-	char key[64];
-	ip_addr_format(key_ip, key, sizeof key);
-	struct output_event ev = {dataset, key, s->json.buf, s->json.len};
+	char key[64] = "";
+	if (key_ip)
+		ip_addr_format(key_ip, key, sizeof key);
+	/* id and time_us: event.id and @timestamp as the event's writer recorded them (event_begin). */
+	struct output_event ev = {.dataset = dataset,
+				  .key = key_ip ? key : NULL,
+				  .id = s->json.doc.id[0] ? s->json.doc.id : NULL,
+				  .time_us = s->json.doc.time_us,
+				  .json = s->json.buf,
+				  .len = s->json.len};
 	unsigned delivered = 0;
 	for (size_t i = 0; i < s->noutputs; i++)
 		if (output_write(s->outputs[i], &ev) == 0)
@@ -190,6 +209,12 @@ static void report_session(struct sensor *s, const struct flow *f, struct flow_r
 	}
 	s->stats.alerts += sess->alerts.count;
 	s->stats.sessions_reported++;
+	bool first = false;
+	const struct cert_sighting *c = cert_inventory_record(s->certificates, sess, &first);
+	if (c && first) {
+		certificate_event_write(&s->json, sess, c, &s->event_ctx, created);
+		emit(s, "tlsobs.certificate", &sess->server.ip);
+	}
 }
 
 /* flow_table's end hook: last bytes out, then the session and its alerts. */
@@ -244,7 +269,8 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 	s->flows = flow_table_new(&settings->flow, flow_ended, s);
 	s->rules = rules_engine_new(&settings->rules);
 	s->scratch = malloc(sizeof *s->scratch);
-	if (!s->flows || !s->rules || !s->scratch) {
+	s->certificates = cert_inventory_new(SENSOR_MAX_CERTIFICATES, settings->rules.history_ttl_us);
+	if (!s->flows || !s->rules || !s->scratch || !s->certificates) {
 		snprintf(err, errlen, "out of memory (flow.memcap and flow.hash_size)");
 		sensor_free(s);
 		return NULL;
@@ -256,6 +282,79 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 	if (getrandom(&s->run_nonce, sizeof s->run_nonce, 0) != sizeof s->run_nonce)
 		s->run_nonce = wall_clock_us() ^ (uint64_t)getpid() << 32;
 	return s;
+}
+
+static void fill_counters(struct sensor *s, struct sensor_counters *c, bool final)
+{
+	const struct flow_table_stats *ft = flow_table_stats(s->flows);
+	const struct memcap *mc = flow_table_memcap(s->flows);
+	const struct sensor_stats *st = &s->stats;
+	memset(c, 0, sizeof *c);
+	c->time_us = s->now_us;
+	session_id_make(c->run_id, s->run_nonce, 0);
+	c->seq = ++s->stats_seq;
+	c->final = final;
+	c->packets = st->packets;
+	c->bytes = st->bytes;
+	c->tcp_segments = st->decode[DECODE_OK];
+	c->not_ip = st->decode[DECODE_NOT_IP];
+	c->not_tcp = st->decode[DECODE_NOT_TCP];
+	c->other_ports = st->other_ports;
+	c->stray_segments = st->stray_segments;
+	for (int r = 0; r < DECODE_RESULT_COUNT && c->anomaly_count < STATS_MAX_NAMED; r++)
+		if (decode_result_is_anomaly((enum decode_result)r) && st->decode[r])
+			c->anomalies[c->anomaly_count++] =
+				(struct stats_named_count){decode_result_str((enum decode_result)r), st->decode[r]};
+	c->flows_created = ft->created;
+	c->flows_active = ft->active;
+	c->flows_closed = ft->closed;
+	c->flows_timed_out = ft->timed_out;
+	c->flows_evicted = ft->evicted;
+	c->flows_refused = ft->refused;
+	c->emergency_entered = ft->emergency_entered;
+	c->emergency_left = ft->emergency_left;
+	c->emergency = flow_table_in_emergency(s->flows);
+	c->memcap_used = mc->used;
+	c->memcap_peak = mc->peak;
+	c->sessions_reported = st->sessions_reported;
+	c->sessions_unanswered = st->sessions_unanswered;
+	c->events_dropped = st->events_dropped;
+	c->gaps = st->gaps;
+	c->gap_bytes = st->gap_bytes;
+	memcpy(c->alerts, rules_engine_stats(s->rules)->alerts, sizeof c->alerts);
+	c->certificates_known = cert_inventory_size(s->certificates);
+	if (s->capture && capture_is_live(s->capture)) {
+		struct capture_stats cs;
+		capture_stats(s->capture, &cs);
+		c->live = true;
+		c->capture_received = cs.received;
+		c->capture_dropped = cs.dropped;
+		c->capture_if_dropped = cs.if_dropped;
+	}
+}
+
+static void emit_stats(struct sensor *s, bool final)
+{
+	struct sensor_counters c;
+	fill_counters(s, &c, final);
+	stats_event_write(&s->json, &c, s->outputs, s->noutputs, &s->event_ctx, wall_clock_us());
+	emit(s, "tlsobs.stats", NULL);
+}
+
+/* Output polling and periodic stats, both driven by packet time (and by ticks in live capture). */
+static void housekeeping(struct sensor *s)
+{
+	for (size_t i = 0; i < s->noutputs; i++)
+		output_poll(s->outputs[i]);
+	uint64_t interval = s->settings.stats_interval_us;
+	if (!interval)
+		return;
+	if (!s->next_stats_us)
+		s->next_stats_us = s->now_us + interval;
+	if (s->now_us >= s->next_stats_us) {
+		emit_stats(s, false);
+		s->next_stats_us = s->now_us + interval;
+	}
 }
 
 void sensor_packet(struct sensor *s, const struct capture_packet *cp)
@@ -283,6 +382,8 @@ void sensor_packet(struct sensor *s, const struct capture_packet *cp)
 		}
 	}
 	flow_table_expire(s->flows, s->now_us);
+	if (s->stats.packets % SENSOR_POLL_EVERY == 0)
+		housekeeping(s);
 }
 
 void sensor_tick(struct sensor *s, uint64_t now_us)
@@ -290,6 +391,17 @@ void sensor_tick(struct sensor *s, uint64_t now_us)
 	if (now_us > s->now_us)
 		s->now_us = now_us;
 	flow_table_expire(s->flows, s->now_us);
+	housekeeping(s);
+}
+
+void sensor_set_capture(struct sensor *s, struct capture *c)
+{
+	s->capture = c;
+}
+
+void sensor_emit_final_stats(struct sensor *s)
+{
+	emit_stats(s, true);
 }
 
 void sensor_finish(struct sensor *s, enum flow_close_reason reason)
@@ -302,8 +414,12 @@ const struct sensor_stats *sensor_stats(const struct sensor *s)
 	return &s->stats;
 }
 
-void sensor_print_summary(const struct sensor *s, const struct capture_stats *cs, bool live, FILE *out)
+void sensor_print_summary(const struct sensor *s, FILE *out)
 {
+	struct capture_stats capture_counters = {0}, *cs = &capture_counters;
+	bool live = s->capture && capture_is_live(s->capture);
+	if (s->capture)
+		capture_stats(s->capture, cs);
 	const struct flow_table_stats *ft = flow_table_stats(s->flows);
 	const struct sensor_stats *st = &s->stats;
 	fprintf(out, "tlsobs: %" PRIu64 " packets, %" PRIu64 " bytes, %" PRIu64 " TCP segments\n", st->packets,
@@ -346,6 +462,7 @@ void sensor_free(struct sensor *s)
 	flow_table_free(s->flows, FLOW_CLOSE_SHUTDOWN);
 	rules_engine_free(s->rules);
 	tls_inspector_free(s->tls_inspector);
+	cert_inventory_free(s->certificates);
 	free(s->scratch);
 	json_writer_release(&s->json);
 	free(s);

@@ -37,11 +37,15 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 			  const char *dump_dir, char *err, size_t errlen);
 void sensor_packet(struct sensor *s, const struct capture_packet *p);
 void sensor_tick(struct sensor *s, uint64_t now_us);
+/* The capture whose counters (kernel drops, files) go into stats events and the summary (borrowed). */
+void sensor_set_capture(struct sensor *s, struct capture *c);
+/* The last tlsobs.stats event (final: true), after sensor_finish and before the outputs close. */
+void sensor_emit_final_stats(struct sensor *s);
 /* Ends every open flow with `reason` and emits their sessions. */
 void sensor_finish(struct sensor *s, enum flow_close_reason reason);
 const struct sensor_stats *sensor_stats(const struct sensor *s);
 /* The exit summary: packets, anomalies by reason, flows, evictions, gaps, capture drops. */
-void sensor_print_summary(const struct sensor *s, const struct capture_stats *cs, bool live, FILE *out);
+void sensor_print_summary(const struct sensor *s, FILE *out);
 void sensor_free(struct sensor *s);
 
 #endif

@@ -11,6 +11,13 @@ static const char *const known_keys[] = {
 	"smtp.ports",
 	"smtp.max_line",
 	"smtp.keep_local_parts",
+	"kafka.topic_prefix",
+	"kafka.spool.dir",
+	"kafka.spool.max_bytes",
+	"kafka.shutdown_timeout_ms",
+	"kafka.cloudevents",
+	"kafka.properties.*",
+	"stats.interval",
 	"detection.fallback_window",
 	"detection.history.ttl",
 	"detection.history.max_servers",
@@ -102,6 +109,59 @@ static int load_smtp_and_rules(const struct config *cfg, struct sensor_settings 
 	return 0;
 }
 
+struct property_sink {
+	struct kafka_settings *kafka;
+	const struct config_node *bad; /* the first property that does not fit */
+	char bad_key[160];
+};
+
+static void collect_property(const char *dotted_key, const struct config_node *value, void *ctx)
+{
+	struct property_sink *sink = ctx;
+	struct kafka_settings *k = sink->kafka;
+	const char *text = config_node_scalar(value);
+	if (sink->bad)
+		return;
+	if (!text || k->nproperties >= KAFKA_MAX_PROPERTIES || strlen(dotted_key) >= sizeof k->properties[0].name ||
+	    strlen(text) >= sizeof k->properties[0].value) {
+		sink->bad = value;
+		snprintf(sink->bad_key, sizeof sink->bad_key, "kafka.properties.%s", dotted_key);
+		return;
+	}
+	struct kafka_property *p = &k->properties[k->nproperties++];
+	snprintf(p->name, sizeof p->name, "%s", dotted_key);
+	snprintf(p->value, sizeof p->value, "%s", text);
+}
+
+static int load_kafka(const struct config *cfg, struct kafka_settings *k, struct config_error *err)
+{
+	const char *prefix, *dir;
+	if (config_get_string(cfg, "kafka.topic_prefix", "tlsobs.", &prefix, err) != 0 ||
+	    config_get_string(cfg, "kafka.spool.dir", "/var/lib/tlsobs/spool", &dir, err) != 0 ||
+	    config_get_size(cfg, "kafka.spool.max_bytes", 1ull << 30, &k->spool_max_bytes, err) != 0 ||
+	    config_get_u64(cfg, "kafka.shutdown_timeout_ms", 10000, 0, 3600000, &k->shutdown_timeout_ms, err) != 0 ||
+	    config_get_bool(cfg, "kafka.cloudevents", false, &k->cloudevents, err) != 0)
+		return -1;
+	if (strlen(prefix) >= sizeof k->topic_prefix || strlen(dir) >= sizeof k->spool_dir) {
+		config_error_at(err, NULL, "kafka", "topic_prefix or spool.dir too long");
+		return -1;
+	}
+	snprintf(k->topic_prefix, sizeof k->topic_prefix, "%s", prefix);
+	snprintf(k->spool_dir, sizeof k->spool_dir, "%s", dir);
+	const struct config_node *props = config_lookup(cfg, "kafka.properties");
+	if (props && config_node_kind(props) == CONFIG_MAP) {
+		struct property_sink sink = {k, NULL, ""};
+		config_node_flatten(props, collect_property, &sink);
+		if (sink.bad) {
+			config_error_at(err, sink.bad, sink.bad_key,
+					"must be a single value of at most 511 bytes (at most %d properties)",
+					KAFKA_MAX_PROPERTIES);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int settings_load(const struct config *cfg, struct sensor_settings *out, struct config_error *err)
 {
 	memset(out, 0, sizeof *out);
@@ -113,8 +173,13 @@ int settings_load(const struct config *cfg, struct sensor_settings *out, struct 
 			     &out->n_smtp_ports, err) != 0 ||
 	    config_get_ports(cfg, "tls.implicit_ports", default_implicit_tls_ports, 1, out->implicit_tls_ports,
 			     SETTINGS_MAX_PORTS, &out->n_implicit_tls_ports, err) != 0 ||
-	    load_flow(cfg, &out->flow, err) != 0 || load_smtp_and_rules(cfg, out, err) != 0)
+	    load_flow(cfg, &out->flow, err) != 0 || load_smtp_and_rules(cfg, out, err) != 0 ||
+	    load_kafka(cfg, &out->kafka, err) != 0)
 		return -1;
+	uint64_t stats_interval;
+	if (config_get_seconds(cfg, "stats.interval", 60, &stats_interval, err) != 0)
+		return -1;
+	out->stats_interval_us = stats_interval * 1000000u;
 	if (buffer_size > (1u << 30)) {
 		config_error_at(err, config_lookup(cfg, "capture.buffer_size"), "capture.buffer_size",
 				"must be at most 1gb");
@@ -132,11 +197,17 @@ int settings_load(const struct config *cfg, struct sensor_settings *out, struct 
 	return 0;
 }
 
+/* Exact keys, or anything below a free-form section listed as "section.*" (librdkafka properties). */
 static bool is_known(const char *path)
 {
-	for (size_t i = 0; i < sizeof known_keys / sizeof known_keys[0]; i++)
-		if (strcmp(path, known_keys[i]) == 0)
+	for (size_t i = 0; i < sizeof known_keys / sizeof known_keys[0]; i++) {
+		const char *k = known_keys[i];
+		size_t n = strlen(k);
+		if (strcmp(path, k) == 0)
 			return true;
+		if (n > 2 && strcmp(k + n - 2, ".*") == 0 && strncmp(path, k, n - 1) == 0 && path[n - 1] != '\0')
+			return true;
+	}
 	return false;
 }
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "outputs/kafka_output.h"
 #include "parsers/smtp.h"
 #include "rules/rules_engine.h"
 #include "sensor/config.h"
@@ -30,6 +31,8 @@ struct sensor_settings {
 	char ca_file[4096]; /* tls.ca_file: CA bundle for certificate validation, "" for the system store */
 	struct smtp_options smtp;
 	struct rules_settings rules;
+	struct kafka_settings kafka;
+	uint64_t stats_interval_us; /* stats.interval: a tlsobs.stats event this often (packet time), 0: never */
 };
 
 /* Fills *out from cfg (defaults where absent). 0, or -1 with the first error in *err. */

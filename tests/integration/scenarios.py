@@ -112,7 +112,8 @@ class Run:
         self.sessions = [e for e in self.events if get(e, "event.dataset") == "tlsobs.session"]
         self.alerts = [e for e in self.events if get(e, "event.dataset") == "tlsobs.alert"]
         for e in self.events:
-            if get(e, "event.dataset") not in ("tlsobs.session", "tlsobs.alert"):
+            if get(e, "event.dataset") not in ("tlsobs.session", "tlsobs.alert", "tlsobs.certificate",
+                                               "tlsobs.stats"):
                 self.errors.append(f"event with unknown event.dataset {get(e, 'event.dataset', None)!r}")
         self.sessions.sort(key=lambda e: (str(get(e, "event.start", "")), get(e, "source.port", 0)))
         self.by_id = {}

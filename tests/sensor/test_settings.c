@@ -94,6 +94,43 @@ static void assert_defaults(const struct sensor_settings *s)
 	cr_assert_eq(s->flow.recovery_percent, 70);
 	cr_assert_eq(s->flow.stream.depth, 64ull << 20);
 	cr_assert_eq(s->flow.stream.max_ooo_bytes, 1u << 20);
+	cr_assert_eq(s->smtp.max_line, 4096);
+	cr_assert_not(s->smtp.keep_local_parts);
+	cr_assert_str_eq(s->ca_file, "");
+	cr_assert_eq(s->rules.fallback_window_us, 15 * 60 * S);
+	cr_assert_eq(s->rules.history_ttl_us, 30ull * 86400 * S);
+	cr_assert_eq(s->rules.history_max_servers, 100000);
+	cr_assert_eq(s->rules.history_max_pairs, 100000);
+	cr_assert_str_eq(s->kafka.topic_prefix, "tlsobs.");
+	cr_assert_str_eq(s->kafka.spool_dir, "/var/lib/tlsobs/spool");
+	cr_assert_eq(s->kafka.spool_max_bytes, 1ull << 30);
+	cr_assert_eq(s->kafka.shutdown_timeout_ms, 10000);
+	cr_assert_not(s->kafka.cloudevents);
+	cr_assert_eq(s->kafka.nproperties, 0);
+	cr_assert_eq(s->stats_interval_us, 60 * S);
+}
+
+Test(settings, librdkafka_properties_pass_through_from_the_file_and_from_set)
+{
+	struct config *cfg = load("kafka:\n"
+				  "  properties:\n"
+				  "    security.protocol: SASL_SSL\n"
+				  "    client.id: gateway-1\n");
+	struct config_error err = {{0}};
+	cr_assert_eq(config_set(cfg, "kafka.properties.message.timeout.ms=5000", &err), 0, "%s", err.message);
+	struct reports r = {.n = 0};
+	cr_assert_eq(settings_check_unknown(cfg, collect, &r), 0, "%s", r.text);
+	struct sensor_settings s = settings_of(cfg);
+	cr_assert_eq(s.kafka.nproperties, 3);
+	bool timeout = false, protocol = false;
+	for (unsigned i = 0; i < s.kafka.nproperties; i++) {
+		if (strcmp(s.kafka.properties[i].name, "message.timeout.ms") == 0)
+			timeout = strcmp(s.kafka.properties[i].value, "5000") == 0;
+		if (strcmp(s.kafka.properties[i].name, "security.protocol") == 0)
+			protocol = strcmp(s.kafka.properties[i].value, "SASL_SSL") == 0;
+	}
+	cr_assert(timeout && protocol);
+	config_free(cfg);
 }
 
 /* ---- defaults ---- */
@@ -410,13 +447,13 @@ Test(settings, unknown_keys_are_reported_with_their_lines_top_level_and_nested)
 	                           "  emergency:\n"          /* 10 */
 	                           "    timeout.fresh: 1s\n" /* 11 */
 	                           "flow.bogus: 1\n"         /* 12 */
-	                           "kafka: {brokers: x}\n";  /* 13 */
+	                           "kafka: {brokers: x}\n";  /* 13: brokers come with -o kafka:, not the file */
 	cr_assert_str_eq(unknown_in(yaml), "test.yaml:3: capture.snaplenn: unknown setting\n"
 	                                   "test.yaml:4: flows: unknown setting\n"
 	                                   "test.yaml:9: flow.timeout.idle: unknown setting\n"
 	                                   "test.yaml:11: flow.emergency.timeout.fresh: unknown setting\n"
 	                                   "test.yaml:12: flow.bogus: unknown setting\n"
-	                                   "test.yaml:13: kafka: unknown setting\n");
+	                                   "test.yaml:13: kafka.brokers: unknown setting\n");
 }
 
 Test(settings, unknown_keys_from_set_are_named_by_set)

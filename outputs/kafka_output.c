@@ -1,0 +1,597 @@
+/*
+ * kafka_output.c: events to Kafka topics through librdkafka (the only file that uses it).
+ *
+ * Flow of one event:
+ *
+ *   produce ──producev ok──▶ librdkafka queue ──dr ok──▶ delivered
+ *      │                          │
+ *      │ queue full / error       │ dr error (message.timeout.ms, purge at shutdown)
+ *      ▼                          ▼
+ *    spool ◀───────────────────────┘
+ *      │ replay (poll, when the brokers take messages again)
+ *      ▼
+ *   producev(opaque = spool id) ──dr ok──▶ spool_ack, delivered
+ *                               ──dr error─▶ stays in the spool, spool_rewind once no replay is in flight
+ *
+ * Counters per topic type keep produced = delivered + spooled + dropped + in_flight: a replayed record is counted
+ * in `spooled` (it is still in the spool) until its delivery report, never produced twice. spooled and dropped
+ * come from the spool's per-type counts, so drops made inside the spool are attributed exactly.
+ *
+ * All librdkafka callbacks (delivery reports, errors, logs: log.queue) are served from rd_kafka_poll on the
+ * calling thread, so this file needs no locks.
+ */
+#include "outputs/kafka_output.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <librdkafka/rdkafka.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "outputs/spool.h"
+
+enum {
+	ERROR_SLOTS = 32,	   /* distinct error/log kinds remembered for rate limiting */
+	ERROR_REPEAT_US = 60000000, /* a known error is printed again at most once a minute */
+	REPLAY_BATCH = 1000,	   /* records taken from the spool per poll */
+	REPLAY_MAX_OUTQ = 5000,	   /* ...only while librdkafka's queue is shorter than this */
+	HEALTH_RETRY_US = 5000000, /* after a failure, try the spool again this long after it */
+	KEY_MAX = 256,
+	ID_MAX = 128,
+	TIME_MAX = 40,
+};
+
+static const char *const type_names[KAFKA_TOPIC_TYPES] = {"session", "alert", "certificate", "stats"};
+static const char default_prefix[] = "tlsobs.";
+static const char default_spool_dir[] = "/var/lib/tlsobs/spool";
+
+_Static_assert((int)KAFKA_TOPIC_TYPES <= (int)SPOOL_TYPES, "every topic type must fit in a spool record type");
+_Static_assert(sizeof(uintptr_t) >= 8, "the message opaque carries a 60-bit spool id");
+
+struct error_slot {
+	char what[64];
+	uint64_t last_us;    /* when last printed */
+	uint64_t suppressed; /* occurrences since */
+};
+
+/* One message as produced: borrowed pointers. */
+struct message {
+	unsigned type;
+	const char *key, *id, *time, *payload;
+	size_t keylen, idlen, timelen, len;
+};
+
+struct kafka_output {
+	rd_kafka_t *rk;
+	rd_kafka_topic_t *topics[KAFKA_TOPIC_TYPES];
+	char topic_names[KAFKA_TOPIC_TYPES][sizeof(((struct kafka_settings *)0)->topic_prefix) + 16];
+	char *brokers;
+	char spool_dir[sizeof(((struct kafka_settings *)0)->spool_dir)];
+	char source[300]; /* CloudEvents ce_source: tlsobs://<hostname> */
+	bool cloudevents;
+	uint64_t shutdown_timeout_ms;
+	struct spool *spool;
+	struct kafka_topic_stats stats[KAFKA_TOPIC_TYPES];
+	uint64_t undropped[KAFKA_TOPIC_TYPES]; /* replays delivered after the spool had dropped them */
+	uint64_t unroutable;		       /* events of an unknown dataset */
+	uint64_t replays_in_flight;
+	bool need_rewind;
+	uint64_t last_success_us, last_failure_us, ce_counter;
+	struct error_slot errors[ERROR_SLOTS];
+	unsigned nerrors;
+};
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Prints the first occurrence of each kind of error, then at most once a minute with a count; never exits. */
+static void note_error(struct kafka_output *k, const char *what, const char *detail)
+{
+	uint64_t now = now_us();
+	struct error_slot *slot = NULL;
+	for (unsigned i = 0; i < k->nerrors; i++)
+		if (strcmp(k->errors[i].what, what) == 0)
+			slot = &k->errors[i];
+	if (!slot) {
+		unsigned i = k->nerrors < ERROR_SLOTS ? k->nerrors++ : 0;
+		if (k->nerrors == ERROR_SLOTS) /* evict the least recently printed */
+			for (unsigned j = 1; j < ERROR_SLOTS; j++)
+				if (k->errors[j].last_us < k->errors[i].last_us)
+					i = j;
+		slot = &k->errors[i];
+		snprintf(slot->what, sizeof slot->what, "%s", what);
+		slot->suppressed = 0;
+	} else if (now - slot->last_us < ERROR_REPEAT_US) {
+		slot->suppressed++;
+		return;
+	}
+	if (slot->suppressed)
+		fprintf(stderr, "tlsobs: kafka: %s: %s (%" PRIu64 " more since last reported)\n", what, detail,
+			slot->suppressed);
+	else
+		fprintf(stderr, "tlsobs: kafka: %s: %s\n", what, detail);
+	slot->last_us = now;
+	slot->suppressed = 0;
+}
+
+static void sync_spool_counts(struct kafka_output *k)
+{
+	const struct spool_stats *ss = spool_stats(k->spool);
+	for (unsigned t = 0; t < KAFKA_TOPIC_TYPES; t++) {
+		k->stats[t].spooled = ss->records_by_type[t];
+		k->stats[t].dropped = ss->dropped_by_type[t] - k->undropped[t];
+	}
+}
+
+static uintptr_t make_tag(unsigned type, bool replay, uint64_t id)
+{
+	return (uintptr_t)(id << 4) | (replay ? 8u : 0u) | type;
+}
+
+/*
+ * The spool's key field holds what a replay needs besides the payload:
+ *   'k' key NUL id NUL time    (or '-' in place of 'k' for a message without key)
+ */
+static size_t pack_meta(char *buf, size_t cap, const struct message *m)
+{
+	int n = snprintf(buf, cap, "%c%.*s%c%.*s%c%.*s", m->key ? 'k' : '-', (int)m->keylen, m->key ? m->key : "",
+			 '\0', (int)m->idlen, m->id ? m->id : "", '\0', (int)m->timelen, m->time ? m->time : "");
+	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+static const char *take_field(const char **p, const char *end, size_t *len)
+{
+	const char *start = *p;
+	const char *nul = memchr(start, '\0', (size_t)(end - start));
+	*len = (size_t)((nul ? nul : end) - start);
+	*p = nul ? nul + 1 : end;
+	return start;
+}
+
+static void unpack_meta(struct message *m, const char *meta, size_t len)
+{
+	const char *p = meta, *end = meta + len;
+	bool has_key = len > 0 && meta[0] == 'k';
+	if (len > 0)
+		p++;
+	m->key = take_field(&p, end, &m->keylen);
+	if (!has_key)
+		m->key = NULL, m->keylen = 0;
+	m->id = take_field(&p, end, &m->idlen);
+	m->time = take_field(&p, end, &m->timelen);
+}
+
+/* 0 when spooled, -1 when the spool dropped it (counted there). */
+static int spool_message(struct kafka_output *k, const struct message *m)
+{
+	char meta[1 + KEY_MAX + ID_MAX + TIME_MAX + 3];
+	size_t metalen = pack_meta(meta, sizeof meta, m);
+	int rc = spool_append(k->spool, (uint8_t)m->type, meta, metalen, m->payload, m->len);
+	sync_spool_counts(k);
+	return rc;
+}
+
+static rd_kafka_resp_err_t send_message(struct kafka_output *k, const struct message *m, uintptr_t tag)
+{
+	void *key = (void *)m->key, *value = (void *)m->payload;
+	if (!k->cloudevents)
+		return rd_kafka_producev(k->rk, RD_KAFKA_V_RKT(k->topics[m->type]),
+					 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, m->keylen),
+					 RD_KAFKA_V_VALUE(value, m->len), RD_KAFKA_V_OPAQUE((void *)tag), RD_KAFKA_V_END);
+	char type[32];
+	snprintf(type, sizeof type, "tlsobs.%s", type_names[m->type]);
+	return rd_kafka_producev(
+		k->rk, RD_KAFKA_V_RKT(k->topics[m->type]), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		RD_KAFKA_V_KEY(key, m->keylen), RD_KAFKA_V_VALUE(value, m->len), RD_KAFKA_V_OPAQUE((void *)tag),
+		RD_KAFKA_V_HEADER("ce_specversion", "1.0", 3),
+		RD_KAFKA_V_HEADER("ce_id", m->id ? m->id : "", (ssize_t)m->idlen),
+		RD_KAFKA_V_HEADER("ce_type", type, -1), RD_KAFKA_V_HEADER("ce_source", k->source, -1),
+		RD_KAFKA_V_HEADER("ce_time", m->time ? m->time : "", (ssize_t)m->timelen), RD_KAFKA_V_END);
+}
+
+/* Copies header `name` of a reported message into buf (for spooling a failed CloudEvents message). */
+static void header_value(const rd_kafka_message_t *rm, const char *name, char *buf, size_t cap, const char **out,
+			 size_t *len)
+{
+	rd_kafka_headers_t *hdrs;
+	const void *v;
+	size_t n;
+	*out = NULL;
+	*len = 0;
+	if (rd_kafka_message_headers(rm, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+	    rd_kafka_header_get_last(hdrs, name, &v, &n) != RD_KAFKA_RESP_ERR_NO_ERROR || !v)
+		return;
+	n = n < cap ? n : cap;
+	memcpy(buf, v, n);
+	*out = buf;
+	*len = n;
+}
+
+static void on_failure(struct kafka_output *k, const rd_kafka_message_t *rm, unsigned type, bool replay)
+{
+	char what[64];
+	k->last_failure_us = now_us();
+	k->stats[type].failed++;
+	snprintf(what, sizeof what, "delivery failed (%s)", rd_kafka_err2name(rm->err));
+	note_error(k, what, "events go to the spool");
+	if (replay) { /* still in the spool: handed out again after a rewind */
+		k->replays_in_flight--;
+		k->need_rewind = true;
+		return;
+	}
+	k->stats[type].in_flight--;
+	char idbuf[ID_MAX], timebuf[TIME_MAX];
+	struct message m = {.type = type, .key = rm->key, .keylen = rm->key_len, .payload = rm->payload,
+			    .len = rm->len};
+	header_value(rm, "ce_id", idbuf, sizeof idbuf, &m.id, &m.idlen);
+	header_value(rm, "ce_time", timebuf, sizeof timebuf, &m.time, &m.timelen);
+	spool_message(k, &m);
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rm, void *opaque)
+{
+	struct kafka_output *k = opaque;
+	uintptr_t tag = (uintptr_t)rm->_private;
+	unsigned type = (unsigned)(tag & 7u);
+	bool replay = (tag & 8u) != 0;
+	if (type >= KAFKA_TOPIC_TYPES)
+		return;
+	if (rm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		on_failure(k, rm, type, replay);
+		return;
+	}
+	k->last_success_us = now_us();
+	k->stats[type].delivered++;
+	if (!replay) {
+		k->stats[type].in_flight--;
+		return;
+	}
+	k->replays_in_flight--;
+	if (spool_ack(k->spool, (uint64_t)(tag >> 4)) != 0)
+		k->undropped[type]++; /* the spool gave up on it meanwhile, yet it arrived */
+	sync_spool_counts(k);
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	struct kafka_output *k = opaque;
+	char what[64];
+	snprintf(what, sizeof what, "%s", rd_kafka_err2name((rd_kafka_resp_err_t)err));
+	note_error(k, what, reason);
+}
+
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	struct kafka_output *k = rd_kafka_opaque(rk);
+	if (level >= 7) { /* debug was asked for with kafka.properties.debug: all of it */
+		fprintf(stderr, "tlsobs: kafka debug: %s: %s\n", fac, buf);
+		return;
+	}
+	if (strcmp(fac, "FAIL") == 0) /* a broker connection failing: error_cb reports it too */
+		return;
+	char what[64];
+	snprintf(what, sizeof what, "log %s", fac);
+	note_error(k, what, buf);
+}
+
+static bool replay_allowed(const struct kafka_output *k)
+{
+	return k->last_failure_us == 0 || k->last_success_us > k->last_failure_us ||
+	       now_us() - k->last_failure_us >= HEALTH_RETRY_US;
+}
+
+static void replay(struct kafka_output *k)
+{
+	if (k->need_rewind && k->replays_in_flight == 0) {
+		spool_rewind(k->spool);
+		k->need_rewind = false;
+	}
+	if (k->need_rewind || !replay_allowed(k))
+		return;
+	for (int i = 0; i < REPLAY_BATCH && rd_kafka_outq_len(k->rk) < REPLAY_MAX_OUTQ; i++) {
+		uint64_t id;
+		uint8_t type;
+		const char *meta;
+		size_t metalen;
+		struct message m = {0};
+		if (spool_next(k->spool, &id, &type, &meta, &metalen, &m.payload, &m.len) != 0)
+			break;
+		if (type >= KAFKA_TOPIC_TYPES) { /* not ours (another version?): leave it out of the counts */
+			spool_ack(k->spool, id);
+			continue;
+		}
+		m.type = type;
+		unpack_meta(&m, meta, metalen);
+		if (send_message(k, &m, make_tag(type, true, id)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+			k->need_rewind = true; /* handed out but not queued: give it back */
+			break;
+		}
+		k->replays_in_flight++;
+		k->stats[type].replayed++;
+	}
+}
+
+static int type_of(const char *dataset)
+{
+	if (!dataset || strncmp(dataset, "tlsobs.", 7) != 0)
+		return -1;
+	for (int t = 0; t < KAFKA_TOPIC_TYPES; t++)
+		if (strcmp(dataset + 7, type_names[t]) == 0)
+			return t;
+	return -1;
+}
+
+/* RFC 3339 UTC with microseconds, as in @timestamp. */
+static size_t format_time(char *buf, size_t cap, uint64_t time_us)
+{
+	time_t secs = (time_t)(time_us / 1000000u);
+	struct tm tm;
+	if (!gmtime_r(&secs, &tm))
+		return 0;
+	int n = snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(time_us % 1000000u));
+	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}
+
+int kafka_output_produce(struct kafka_output *k, const struct output_event *ev)
+{
+	int type = type_of(ev->dataset);
+	if (type < 0) {
+		k->unroutable++;
+		return -1;
+	}
+	char timebuf[TIME_MAX], idbuf[ID_MAX];
+	struct message m = {.type = (unsigned)type, .key = ev->key, .payload = ev->json, .len = ev->len};
+	m.keylen = m.key ? strnlen(m.key, KEY_MAX) : 0;
+	if (k->cloudevents) {
+		if (ev->id) {
+			m.id = ev->id;
+		} else { /* ce_id is required: make one unique to this source */
+			snprintf(idbuf, sizeof idbuf, "%016" PRIx64 "-%" PRIu64, ev->time_us, ++k->ce_counter);
+			m.id = idbuf;
+		}
+		m.idlen = strnlen(m.id, ID_MAX - 1);
+		m.time = timebuf;
+		m.timelen = format_time(timebuf, sizeof timebuf, ev->time_us);
+	}
+	k->stats[type].produced++;
+	rd_kafka_resp_err_t err = send_message(k, &m, make_tag((unsigned)type, false, 0));
+	if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		k->stats[type].in_flight++;
+		return 0;
+	}
+	char what[64];
+	snprintf(what, sizeof what, "produce failed (%s)", rd_kafka_err2name(err));
+	note_error(k, what, "events go to the spool");
+	return spool_message(k, &m);
+}
+
+void kafka_output_poll(struct kafka_output *k)
+{
+	rd_kafka_poll(k->rk, 0);
+	replay(k);
+}
+
+static uint64_t total_lost(const struct kafka_output *k)
+{
+	uint64_t n = k->unroutable;
+	for (unsigned t = 0; t < KAFKA_TOPIC_TYPES; t++)
+		n += k->stats[t].dropped + k->stats[t].in_flight;
+	return n;
+}
+
+uint64_t kafka_output_flush(struct kafka_output *k)
+{
+	/* Until everything is delivered, spool included (retrying it while the brokers are away), or time is up:
+	 * the spool would keep its events, but an operator stopping the sensor expects them sent. */
+	uint64_t deadline = now_us() + k->shutdown_timeout_ms * 1000u;
+	for (;;) {
+		kafka_output_poll(k);
+		if ((rd_kafka_outq_len(k->rk) == 0 && spool_stats(k->spool)->records == 0) || now_us() >= deadline)
+			break;
+		rd_kafka_poll(k->rk, 20);
+	}
+	/* What is still queued or in flight comes back as failed delivery reports and goes to the spool. */
+	rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+	uint64_t purge_deadline = now_us() + 2000000u;
+	while (rd_kafka_outq_len(k->rk) > 0 && now_us() < purge_deadline)
+		rd_kafka_poll(k->rk, 10);
+	rd_kafka_poll(k->rk, 0);
+	sync_spool_counts(k);
+	return total_lost(k);
+}
+
+static int set_property(rd_kafka_conf_t *conf, const char *name, const char *value, char *err, size_t errlen)
+{
+	char why[512];
+	if (rd_kafka_conf_set(conf, name, value, why, sizeof why) == RD_KAFKA_CONF_OK)
+		return 0;
+	snprintf(err, errlen, "kafka.properties.%s: %s", name, why);
+	return -1;
+}
+
+static rd_kafka_conf_t *make_conf(struct kafka_output *k, const char *brokers, const struct kafka_settings *s,
+				  char *err, size_t errlen)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	static const char *const fixed[][2] = {
+		{"enable.idempotence", "true"}, {"acks", "all"},	{"compression.type", "lz4"},
+		{"client.id", "tlsobs"},	{"log.queue", "true"},
+	};
+	if (set_property(conf, "bootstrap.servers", brokers, err, errlen) != 0)
+		goto fail;
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		if (set_property(conf, fixed[i][0], fixed[i][1], err, errlen) != 0)
+			goto fail;
+	for (unsigned i = 0; i < s->nproperties && i < KAFKA_MAX_PROPERTIES; i++) {
+		const struct kafka_property *p = &s->properties[i];
+		if (strcmp(p->name, "enable.idempotence") == 0 && strcmp(p->value, "true") != 0) {
+			snprintf(err, errlen, "kafka.properties.enable.idempotence: cannot be turned off (events would "
+					      "be duplicated or reordered on retries)");
+			goto fail;
+		}
+		if (set_property(conf, p->name, p->value, err, errlen) != 0)
+			goto fail;
+	}
+	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+	rd_kafka_conf_set_error_cb(conf, on_error);
+	rd_kafka_conf_set_log_cb(conf, on_log);
+	rd_kafka_conf_set_opaque(conf, k);
+	return conf;
+fail:
+	rd_kafka_conf_destroy(conf);
+	return NULL;
+}
+
+static int open_spool(struct kafka_output *k, const struct kafka_settings *s, char *err, size_t errlen)
+{
+	uint64_t max = s->spool_max_bytes ? s->spool_max_bytes : (uint64_t)1 << 30;
+	/* Sixteen segments or more, so dropping the oldest whole segment loses a small part. */
+	uint64_t segment = max / 16;
+	if (segment > (uint64_t)64 << 20)
+		segment = (uint64_t)64 << 20;
+	snprintf(k->spool_dir, sizeof k->spool_dir, "%s", s->spool_dir[0] ? s->spool_dir : default_spool_dir);
+	char why[512];
+	k->spool = spool_open(k->spool_dir, max, segment ? segment : 1, why, sizeof why);
+	if (!k->spool) {
+		snprintf(err, errlen, "kafka.spool.dir: %s", why);
+		return -1;
+	}
+	const struct spool_stats *ss = spool_stats(k->spool);
+	for (unsigned t = 0; t < KAFKA_TOPIC_TYPES; t++) /* a previous run's events count as handed to us */
+		k->stats[t].produced = ss->recovered_by_type[t];
+	sync_spool_counts(k);
+	return 0;
+}
+
+static int open_topics(struct kafka_output *k, const struct kafka_settings *s, char *err, size_t errlen)
+{
+	const char *prefix = s->topic_prefix[0] ? s->topic_prefix : default_prefix;
+	for (unsigned t = 0; t < KAFKA_TOPIC_TYPES; t++) {
+		snprintf(k->topic_names[t], sizeof k->topic_names[t], "%s%s", prefix, type_names[t]);
+		k->topics[t] = rd_kafka_topic_new(k->rk, k->topic_names[t], NULL);
+		if (!k->topics[t]) {
+			snprintf(err, errlen, "kafka topic %s: %s", k->topic_names[t],
+				 rd_kafka_err2str(rd_kafka_last_error()));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct kafka_output *kafka_output_new(const char *brokers, const struct kafka_settings *s, char *err, size_t errlen)
+{
+	struct kafka_output *k = calloc(1, sizeof *k);
+	if (!k || !(k->brokers = strdup(brokers))) {
+		snprintf(err, errlen, "kafka: out of memory");
+		free(k);
+		return NULL;
+	}
+	k->cloudevents = s->cloudevents;
+	k->shutdown_timeout_ms = s->shutdown_timeout_ms ? s->shutdown_timeout_ms : 10000;
+	char host[256] = "localhost";
+	if (gethostname(host, sizeof host) != 0)
+		snprintf(host, sizeof host, "localhost");
+	host[sizeof host - 1] = '\0';
+	snprintf(k->source, sizeof k->source, "tlsobs://%s", host);
+	if (open_spool(k, s, err, errlen) != 0)
+		goto fail;
+	rd_kafka_conf_t *conf = make_conf(k, brokers, s, err, errlen);
+	if (!conf)
+		goto fail;
+	char why[512];
+	k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
+	if (!k->rk) {
+		rd_kafka_conf_destroy(conf);
+		snprintf(err, errlen, "kafka: %s", why);
+		goto fail;
+	}
+	rd_kafka_set_log_queue(k->rk, NULL); /* logs are served by rd_kafka_poll, on our thread */
+	if (open_topics(k, s, err, errlen) != 0)
+		goto fail;
+	return k;
+fail:
+	kafka_output_free(k);
+	return NULL;
+}
+
+void kafka_output_free(struct kafka_output *k)
+{
+	if (!k)
+		return;
+	for (unsigned t = 0; t < KAFKA_TOPIC_TYPES; t++)
+		if (k->topics[t])
+			rd_kafka_topic_destroy(k->topics[t]);
+	if (k->rk)
+		rd_kafka_destroy(k->rk);
+	spool_close(k->spool);
+	free(k->brokers);
+	free(k);
+}
+
+const struct kafka_topic_stats *kafka_output_topic_stats(const struct kafka_output *k, unsigned type)
+{
+	return type < KAFKA_TOPIC_TYPES ? &k->stats[type] : NULL;
+}
+
+const char *kafka_output_topic_name(const struct kafka_output *k, unsigned type)
+{
+	return type < KAFKA_TOPIC_TYPES ? k->topic_names[type] : NULL;
+}
+
+void kafka_output_stats_json(const struct kafka_output *k, struct json_writer *w)
+{
+	json_object_begin(w);
+	json_field_cstring(w, "brokers", k->brokers);
+	json_key(w, "topics");
+	json_object_begin(w);
+	for (unsigned t = 0; t < KAFKA_TOPIC_TYPES; t++) {
+		const struct kafka_topic_stats *st = &k->stats[t];
+		json_key(w, k->topic_names[t]);
+		json_object_begin(w);
+		json_field_uint(w, "produced", st->produced);
+		json_field_uint(w, "delivered", st->delivered);
+		json_field_uint(w, "failed", st->failed);
+		json_field_uint(w, "spooled", st->spooled);
+		json_field_uint(w, "replayed", st->replayed);
+		json_field_uint(w, "dropped", st->dropped);
+		json_field_uint(w, "in_flight", st->in_flight);
+		json_object_end(w);
+	}
+	json_object_end(w);
+	const struct spool_stats *ss = spool_stats(k->spool);
+	json_key(w, "spool");
+	json_object_begin(w);
+	json_field_uint(w, "records", ss->records);
+	json_field_uint(w, "bytes", ss->bytes);
+	json_field_uint(w, "dropped", ss->dropped);
+	json_field_uint(w, "corrupt", ss->corrupt);
+	json_field_uint(w, "recovered", ss->recovered);
+	json_object_end(w);
+	json_object_end(w);
+}
+
+void kafka_output_print_stats(const struct kafka_output *k, FILE *out)
+{
+	for (unsigned t = 0; t < KAFKA_TOPIC_TYPES; t++) {
+		const struct kafka_topic_stats *st = &k->stats[t];
+		fprintf(out,
+			"tlsobs: kafka %s: %" PRIu64 " produced, %" PRIu64 " delivered, %" PRIu64 " spooled, %" PRIu64
+			" dropped, %" PRIu64 " in flight (%" PRIu64 " failed deliveries, %" PRIu64 " replayed)\n",
+			k->topic_names[t], st->produced, st->delivered, st->spooled, st->dropped, st->in_flight,
+			st->failed, st->replayed);
+	}
+	const struct spool_stats *ss = spool_stats(k->spool);
+	fprintf(out,
+		"tlsobs: kafka spool %s: %" PRIu64 " records, %" PRIu64 " bytes, %" PRIu64 " dropped, %" PRIu64
+		" corrupt, %" PRIu64 " recovered from a previous run\n",
+		k->spool_dir, ss->records, ss->bytes, ss->dropped, ss->corrupt, ss->recovered);
+	if (k->unroutable)
+		fprintf(out, "tlsobs: kafka: %" PRIu64 " events of an unknown dataset dropped\n", k->unroutable);
+}

@@ -1,0 +1,80 @@
+/*
+ * kafka_output.h: events to Kafka (the only file that uses librdkafka).
+ *
+ * -o kafka:HOST:PORT[,HOST:PORT...] plus the `kafka` config section. One topic
+ * per event type: topic_prefix + "session" | "alert" | "certificate" | "stats"
+ * (prefix "tlsobs." by default). The message key is the output_event key (the
+ * server address, later the partner domain), so one server's events stay in
+ * one partition, in order. The producer is idempotent, acks=all, lz4; every
+ * librdkafka property can be passed through (kafka.properties.*), except that
+ * enable.idempotence cannot be turned off.
+ *
+ * Never blocks the capture path: when librdkafka's queue is full, or a message
+ * fails for good (message.timeout.ms), the event goes to the disk spool
+ * (spool.h), which is replayed oldest first once the brokers take messages
+ * again. When the spool is full its oldest events are dropped, and counted.
+ * At every moment: produced = delivered + spooled + dropped + in_flight.
+ *
+ * Ownership: kafka_output_new copies what it needs from the settings.
+ */
+#ifndef TLSOBS_KAFKA_OUTPUT_H
+#define TLSOBS_KAFKA_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "outputs/json_writer.h"
+#include "outputs/output.h"
+
+enum { KAFKA_MAX_PROPERTIES = 64, KAFKA_TOPIC_TYPES = 4 };
+
+struct kafka_property {
+	char name[128];
+	char value[512];
+};
+
+struct kafka_settings {
+	char topic_prefix[128];     /* default "tlsobs." */
+	char spool_dir[4096];       /* default /var/lib/tlsobs/spool */
+	uint64_t spool_max_bytes;   /* default 1 GiB */
+	uint64_t shutdown_timeout_ms; /* default 10000 */
+	bool cloudevents;           /* CloudEvents binary-mode headers ce_id, ce_type, ce_source, ce_time */
+	struct kafka_property properties[KAFKA_MAX_PROPERTIES];
+	unsigned nproperties;
+};
+
+/* Per event type ("session", "alert", "certificate", "stats"). */
+struct kafka_topic_stats {
+	uint64_t produced;  /* events handed to the output */
+	uint64_t delivered; /* acknowledged by the brokers (acks=all) */
+	uint64_t failed;    /* delivery reports with an error (then spooled) */
+	uint64_t spooled;   /* currently in the spool */
+	uint64_t replayed;  /* taken from the spool and produced again */
+	uint64_t dropped;   /* lost: the spool was full, or could not be written */
+	uint64_t in_flight; /* in librdkafka's queue, not yet reported */
+};
+
+struct kafka_output;
+
+/* brokers: "host:port[,host:port...]". NULL with a one-line message on a bad setting or an unusable spool dir.
+ * An unreachable broker is not an error: events wait in the queue or the spool. */
+struct kafka_output *kafka_output_new(const char *brokers, const struct kafka_settings *s, char *err,
+				      size_t errlen);
+/* Never blocks. 0 when queued or spooled, -1 when the event was dropped (counted). */
+int kafka_output_produce(struct kafka_output *k, const struct output_event *ev);
+/* Serves delivery reports and replays the spool when the brokers are back. Cheap; call often. */
+void kafka_output_poll(struct kafka_output *k);
+/* Flushes for up to shutdown_timeout_ms and spools what is still in flight (the output stays readable for its
+ * counters). Returns the events dropped over the output's life (0: nothing lost). */
+uint64_t kafka_output_flush(struct kafka_output *k);
+/* NULL is a no-op. */
+void kafka_output_free(struct kafka_output *k);
+const struct kafka_topic_stats *kafka_output_topic_stats(const struct kafka_output *k, unsigned type);
+const char *kafka_output_topic_name(const struct kafka_output *k, unsigned type);
+/* The counters as a JSON object (for tlsobs.stats) and as summary lines (for the exit summary). */
+void kafka_output_stats_json(const struct kafka_output *k, struct json_writer *w);
+void kafka_output_print_stats(const struct kafka_output *k, FILE *out);
+
+#endif

@@ -1,0 +1,94 @@
+#include "outputs/stats_event.h"
+
+#include "outputs/event_common.h"
+
+static void write_flows(struct json_writer *w, const struct sensor_counters *c)
+{
+	json_key(w, "flows");
+	json_object_begin(w);
+	json_field_uint(w, "created", c->flows_created);
+	json_field_uint(w, "active", c->flows_active);
+	json_field_uint(w, "closed", c->flows_closed);
+	json_field_uint(w, "timed_out", c->flows_timed_out);
+	json_field_uint(w, "evicted", c->flows_evicted);
+	json_field_uint(w, "refused", c->flows_refused);
+	json_field_bool(w, "emergency", c->emergency);
+	json_field_uint(w, "emergency_entered", c->emergency_entered);
+	json_field_uint(w, "emergency_left", c->emergency_left);
+	json_field_uint(w, "memory_used", c->memcap_used);
+	json_field_uint(w, "memory_peak", c->memcap_peak);
+	json_object_end(w);
+}
+
+static void write_packets(struct json_writer *w, const struct sensor_counters *c)
+{
+	json_field_uint(w, "packets", c->packets);
+	json_field_uint(w, "bytes", c->bytes);
+	json_field_uint(w, "tcp_segments", c->tcp_segments);
+	json_key(w, "skipped");
+	json_object_begin(w);
+	json_field_uint(w, "not_ip", c->not_ip);
+	json_field_uint(w, "not_tcp", c->not_tcp);
+	json_field_uint(w, "other_ports", c->other_ports);
+	json_field_uint(w, "stray_segments", c->stray_segments);
+	json_object_end(w);
+	json_key(w, "decode_anomalies");
+	json_object_begin(w);
+	for (unsigned i = 0; i < c->anomaly_count; i++)
+		json_field_uint(w, c->anomalies[i].name, c->anomalies[i].count);
+	json_object_end(w);
+	if (c->live) {
+		json_key(w, "capture");
+		json_object_begin(w);
+		json_field_uint(w, "received", c->capture_received);
+		json_field_uint(w, "kernel_dropped", c->capture_dropped);
+		json_field_uint(w, "interface_dropped", c->capture_if_dropped);
+		json_object_end(w);
+	}
+}
+
+static void write_findings(struct json_writer *w, const struct sensor_counters *c)
+{
+	json_key(w, "sessions");
+	json_object_begin(w);
+	json_field_uint(w, "reported", c->sessions_reported);
+	json_field_uint(w, "unanswered", c->sessions_unanswered);
+	json_object_end(w);
+	json_key(w, "reassembly");
+	json_object_begin(w);
+	json_field_uint(w, "gaps", c->gaps);
+	json_field_uint(w, "gap_bytes", c->gap_bytes);
+	json_object_end(w);
+	json_key(w, "alerts");
+	json_object_begin(w);
+	for (int r = 0; r < RULE_COUNT; r++)
+		if (c->alerts[r])
+			json_field_uint(w, rule_info((enum rule_code)r)->name, c->alerts[r]);
+	json_object_end(w);
+	json_field_uint(w, "certificates_known", c->certificates_known);
+	json_field_uint(w, "events_dropped", c->events_dropped);
+}
+
+void stats_event_write(struct json_writer *w, const struct sensor_counters *c, struct output *const *outputs,
+		       size_t noutputs, const struct event_context *ctx, uint64_t created_us)
+{
+	static const char *const category[] = {"network", NULL}, *const type[] = {"info", NULL};
+	char id[EVENT_ID_LEN];
+	event_id_make(id, c->run_id, 'm', c->seq);
+	event_begin(w, ctx, &(struct event_header){"tlsobs.stats", "metric", category, type, id, c->time_us, created_us});
+	json_object_end(w);
+	event_tlsobs_begin(w);
+	json_key(w, "stats");
+	json_object_begin(w);
+	json_field_bool(w, "final", c->final);
+	write_packets(w, c);
+	write_flows(w, c);
+	write_findings(w, c);
+	json_key(w, "outputs");
+	json_array_begin(w);
+	for (size_t i = 0; i < noutputs; i++)
+		output_stats_json(outputs[i], w);
+	json_array_end(w);
+	json_object_end(w);
+	event_end(w);
+}

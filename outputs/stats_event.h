@@ -1,0 +1,51 @@
+/*
+ * stats_event.h: the `tlsobs.stats` event (event.kind "metric"): the sensor's
+ * counters at one moment, written every stats.interval and once at exit. The
+ * same numbers as the exit summary, so the two reconcile exactly.
+ */
+#ifndef TLSOBS_STATS_EVENT_H
+#define TLSOBS_STATS_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "outputs/event_context.h"
+#include "outputs/json_writer.h"
+#include "outputs/output.h"
+#include "rules/alert.h"
+#include "rules/session_id.h"
+
+enum { STATS_MAX_NAMED = 32 };
+
+struct stats_named_count {
+	const char *name;
+	uint64_t count;
+};
+
+/* A snapshot of the sensor's counters, filled by the sensor (outputs knows nothing of flows). */
+struct sensor_counters {
+	uint64_t time_us; /* packet time of the snapshot */
+	char run_id[SESSION_ID_LEN]; /* session_id_make(run_nonce, 0): with seq, event.id */
+	uint64_t seq;                /* the snapshot's number in this run */
+	bool final;       /* the last snapshot, at exit */
+	uint64_t packets, bytes, tcp_segments;
+	uint64_t not_ip, not_tcp, other_ports, stray_segments;
+	struct stats_named_count anomalies[STATS_MAX_NAMED]; /* decode anomalies by reason, nonzero only */
+	unsigned anomaly_count;
+	uint64_t flows_created, flows_active, flows_closed, flows_timed_out, flows_evicted, flows_refused;
+	uint64_t emergency_entered, emergency_left;
+	bool emergency;
+	uint64_t memcap_used, memcap_peak;
+	uint64_t sessions_reported, sessions_unanswered, events_dropped;
+	uint64_t gaps, gap_bytes;
+	uint64_t alerts[RULE_COUNT];
+	uint64_t certificates_known;
+	bool live;
+	uint64_t capture_received, capture_dropped, capture_if_dropped;
+};
+
+void stats_event_write(struct json_writer *w, const struct sensor_counters *c, struct output *const *outputs,
+		       size_t noutputs, const struct event_context *ctx, uint64_t created_us);
+
+#endif
