@@ -962,6 +962,51 @@ def privacy_cases():
 
 # ---------------------------------------------------------------- main
 
+def gap_cases():
+    """Downgrade captures with the packet that carries the EHLO reply deleted (`editcap IN OUT N`): the
+    decision fell in a capture gap, so the session must say `incomplete`, count the gap, and raise none of
+    H1-H12 however damning the rest looks."""
+    if not shutil.which("editcap") or not shutil.which("tshark"):
+        REPORT.skip("decision in a gap", "editcap or tshark missing")
+        return
+    h_rules = RULES - {"auth_in_clear", "requiretls_in_clear", "tls_version_obsolete", "tls_cipher_weak",
+                       "tls_certificate_invalid", "tls_interception_suspected"}
+    cases = [os.path.join(FIX, n + ".pcap") for n in ("mitm-mask.client-side", "mitm-refuse.client-side",
+                                                       "starttls-refused-454", "client-ignores-starttls")]
+    cases += [os.path.join(LAB, n + ".pcap") for n in ("stripped-xxxxxxxa.client-side", "starttls-refused-454")]
+    tmp = tempfile.mkdtemp(prefix="tlsobs-gap-")
+    try:
+        for path in cases:
+            if not os.path.exists(path):
+                continue
+            label = f"decision in a gap: {os.path.basename(path)} without its EHLO reply"
+            frames = subprocess.run(["tshark", "-r", path, "-Y", 'tcp.len > 0 && frame contains "250-"', "-T",
+                                     "fields", "-e", "frame.number"], capture_output=True, text=True).stdout.split()
+            if not frames:
+                REPORT.case(label, ["no EHLO reply found with tshark"])
+                continue
+            out = os.path.join(tmp, os.path.basename(path))
+            e = subprocess.run(["editcap", "-F", "pcap", path, out, frames[0]], capture_output=True, text=True)
+            if e.returncode != 0:
+                REPORT.case(label, [f"editcap failed: {e.stderr.strip()}"])
+                continue
+            r = run(["-r", out])
+            errs = list(r.errors)
+            if not r.sessions:
+                errs.append("no session reported")
+            for sess in r.sessions:
+                if get(sess, "tlsobs.smtp.starttls.result") != "incomplete":
+                    errs.append(f"result {get(sess, 'tlsobs.smtp.starttls.result')}, want incomplete")
+                if not get(sess, "tlsobs.flow.gaps", 0):
+                    errs.append("tlsobs.flow.gaps is 0 although a packet is missing")
+                raised = set(get(sess, "tlsobs.alerts", [])) & h_rules
+                if raised:
+                    errs.append(f"H-rule alerts on an undecidable session: {sorted(raised)}")
+            REPORT.case(label, errs)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     if not os.access(TLSOBS, os.X_OK):
         print(f"tlsobs binary not found at {TLSOBS}: set TLSOBS")
@@ -972,6 +1017,7 @@ def main():
     history_cases()
     midstream_cases()
     after_greeting_cases()
+    gap_cases()
     privacy_cases()
     lines = sum(len(r.events) for r in ALL_RUNS)
     ids = sum(len(r.sessions) for r in ALL_RUNS)
