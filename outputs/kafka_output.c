@@ -13,9 +13,9 @@
  *   producev(opaque = spool id) ──dr ok──▶ spool_ack, delivered
  *                               ──dr error─▶ stays in the spool, spool_rewind once no replay is in flight
  *
- * Counters per topic type keep produced = delivered + spooled + dropped + in_flight: a replayed record is counted
- * in `spooled` (it is still in the spool) until its delivery report, never produced twice. spooled and dropped
- * come from the spool's per-type counts, so drops made inside the spool are attributed exactly.
+ * Counters per topic type keep produced = delivered + spooled + dropped + in_flight: a replayed record is
+ * counted in `spooled` (it is still in the spool) until its delivery report, never produced twice. spooled
+ * and dropped come from the spool's per-type counts, so drops made inside the spool are attributed exactly.
  *
  * All librdkafka callbacks (delivery reports, errors, logs: log.queue) are served from rd_kafka_poll on the
  * calling thread, so this file needs no locks.
@@ -33,11 +33,11 @@
 #include "outputs/spool.h"
 
 enum {
-	ERROR_SLOTS = 32,	   /* distinct error/log kinds remembered for rate limiting */
+	ERROR_SLOTS = 32,           /* distinct error/log kinds remembered for rate limiting */
 	ERROR_REPEAT_US = 60000000, /* a known error is printed again at most once a minute */
-	REPLAY_BATCH = 1000,	   /* records taken from the spool per poll */
-	REPLAY_MAX_OUTQ = 5000,	   /* ...only while librdkafka's queue is shorter than this */
-	HEALTH_RETRY_US = 5000000, /* after a failure, try the spool again this long after it */
+	REPLAY_BATCH = 1000,        /* records taken from the spool per poll */
+	REPLAY_MAX_OUTQ = 5000,     /* ...only while librdkafka's queue is shorter than this */
+	HEALTH_RETRY_US = 5000000,  /* after a failure, try the spool again this long after it */
 	KEY_MAX = 256,
 	ID_MAX = 128,
 	TIME_MAX = 40,
@@ -47,7 +47,8 @@ static const char *const type_names[KAFKA_TOPIC_TYPES] = {"session", "alert", "c
 static const char default_prefix[] = "tlsobs.";
 static const char default_spool_dir[] = "/var/lib/tlsobs/spool";
 
-_Static_assert((int)KAFKA_TOPIC_TYPES <= (int)SPOOL_TYPES, "every topic type must fit in a spool record type");
+_Static_assert((int)KAFKA_TOPIC_TYPES <= (int)SPOOL_TYPES,
+               "every topic type must fit in a spool record type");
 _Static_assert(sizeof(uintptr_t) >= 8, "the message opaque carries a 60-bit spool id");
 
 struct error_slot {
@@ -75,7 +76,7 @@ struct kafka_output {
 	struct spool *spool;
 	struct kafka_topic_stats stats[KAFKA_TOPIC_TYPES];
 	uint64_t undropped[KAFKA_TOPIC_TYPES]; /* replays delivered after the spool had dropped them */
-	uint64_t unroutable;		       /* events of an unknown dataset */
+	uint64_t unroutable;                   /* events of an unknown dataset */
 	uint64_t replays_in_flight;
 	bool need_rewind;
 	uint64_t last_success_us, last_failure_us, ce_counter;
@@ -112,8 +113,8 @@ static void note_error(struct kafka_output *k, const char *what, const char *det
 		return;
 	}
 	if (slot->suppressed)
-		fprintf(stderr, "tlsobs: kafka: %s: %s (%" PRIu64 " more since last reported)\n", what, detail,
-			slot->suppressed);
+		fprintf(stderr, "tlsobs: kafka: %s: %s (%" PRIu64 " more since last reported)\n", what,
+		        detail, slot->suppressed);
 	else
 		fprintf(stderr, "tlsobs: kafka: %s: %s\n", what, detail);
 	slot->last_us = now;
@@ -140,8 +141,9 @@ static uintptr_t make_tag(unsigned type, bool replay, uint64_t id)
  */
 static size_t pack_meta(char *buf, size_t cap, const struct message *m)
 {
-	int n = snprintf(buf, cap, "%c%.*s%c%.*s%c%.*s", m->key ? 'k' : '-', (int)m->keylen, m->key ? m->key : "",
-			 '\0', (int)m->idlen, m->id ? m->id : "", '\0', (int)m->timelen, m->time ? m->time : "");
+	int n =
+	    snprintf(buf, cap, "%c%.*s%c%.*s%c%.*s", m->key ? 'k' : '-', (int)m->keylen, m->key ? m->key : "",
+	             '\0', (int)m->idlen, m->id ? m->id : "", '\0', (int)m->timelen, m->time ? m->time : "");
 	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
@@ -182,22 +184,23 @@ static rd_kafka_resp_err_t send_message(struct kafka_output *k, const struct mes
 	void *key = (void *)m->key, *value = (void *)m->payload;
 	if (!k->cloudevents)
 		return rd_kafka_producev(k->rk, RD_KAFKA_V_RKT(k->topics[m->type]),
-					 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, m->keylen),
-					 RD_KAFKA_V_VALUE(value, m->len), RD_KAFKA_V_OPAQUE((void *)tag), RD_KAFKA_V_END);
+		                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		                         RD_KAFKA_V_KEY(key, m->keylen), RD_KAFKA_V_VALUE(value, m->len),
+		                         RD_KAFKA_V_OPAQUE((void *)tag), RD_KAFKA_V_END);
 	char type[32];
 	snprintf(type, sizeof type, "tlsobs.%s", type_names[m->type]);
 	return rd_kafka_producev(
-		k->rk, RD_KAFKA_V_RKT(k->topics[m->type]), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		RD_KAFKA_V_KEY(key, m->keylen), RD_KAFKA_V_VALUE(value, m->len), RD_KAFKA_V_OPAQUE((void *)tag),
-		RD_KAFKA_V_HEADER("ce_specversion", "1.0", 3),
-		RD_KAFKA_V_HEADER("ce_id", m->id ? m->id : "", (ssize_t)m->idlen),
-		RD_KAFKA_V_HEADER("ce_type", type, -1), RD_KAFKA_V_HEADER("ce_source", k->source, -1),
-		RD_KAFKA_V_HEADER("ce_time", m->time ? m->time : "", (ssize_t)m->timelen), RD_KAFKA_V_END);
+	    k->rk, RD_KAFKA_V_RKT(k->topics[m->type]), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+	    RD_KAFKA_V_KEY(key, m->keylen), RD_KAFKA_V_VALUE(value, m->len), RD_KAFKA_V_OPAQUE((void *)tag),
+	    RD_KAFKA_V_HEADER("ce_specversion", "1.0", 3),
+	    RD_KAFKA_V_HEADER("ce_id", m->id ? m->id : "", (ssize_t)m->idlen),
+	    RD_KAFKA_V_HEADER("ce_type", type, -1), RD_KAFKA_V_HEADER("ce_source", k->source, -1),
+	    RD_KAFKA_V_HEADER("ce_time", m->time ? m->time : "", (ssize_t)m->timelen), RD_KAFKA_V_END);
 }
 
 /* Copies header `name` of a reported message into buf (for spooling a failed CloudEvents message). */
-static void header_value(const rd_kafka_message_t *rm, const char *name, char *buf, size_t cap, const char **out,
-			 size_t *len)
+static void header_value(const rd_kafka_message_t *rm, const char *name, char *buf, size_t cap,
+                         const char **out, size_t *len)
 {
 	rd_kafka_headers_t *hdrs;
 	const void *v;
@@ -227,8 +230,8 @@ static void on_failure(struct kafka_output *k, const rd_kafka_message_t *rm, uns
 	}
 	k->stats[type].in_flight--;
 	char idbuf[ID_MAX], timebuf[TIME_MAX];
-	struct message m = {.type = type, .key = rm->key, .keylen = rm->key_len, .payload = rm->payload,
-			    .len = rm->len};
+	struct message m = {
+	    .type = type, .key = rm->key, .keylen = rm->key_len, .payload = rm->payload, .len = rm->len};
 	header_value(rm, "ce_id", idbuf, sizeof idbuf, &m.id, &m.idlen);
 	header_value(rm, "ce_time", timebuf, sizeof timebuf, &m.time, &m.timelen);
 	spool_message(k, &m);
@@ -261,6 +264,10 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rm, void *opaq
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	struct kafka_output *k = opaque;
+	/* One broker connection dropping is routine (librdkafka reconnects); _ALL_BROKERS_DOWN says what
+	 * matters. */
+	if (err == RD_KAFKA_RESP_ERR__TRANSPORT)
+		return;
 	char what[64];
 	snprintf(what, sizeof what, "%s", rd_kafka_err2name((rd_kafka_resp_err_t)err));
 	note_error(k, what, reason);
@@ -335,7 +342,7 @@ static size_t format_time(char *buf, size_t cap, uint64_t time_us)
 	if (!gmtime_r(&secs, &tm))
 		return 0;
 	int n = snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900, tm.tm_mon + 1,
-			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(time_us % 1000000u));
+	                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(time_us % 1000000u));
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 
@@ -353,7 +360,8 @@ int kafka_output_produce(struct kafka_output *k, const struct output_event *ev)
 		if (ev->id) {
 			m.id = ev->id;
 		} else { /* ce_id is required: make one unique to this source */
-			snprintf(idbuf, sizeof idbuf, "%016" PRIx64 "-%" PRIu64, ev->time_us, ++k->ce_counter);
+			snprintf(idbuf, sizeof idbuf, "%016" PRIx64 "-%" PRIu64, ev->time_us,
+			         ++k->ce_counter);
 			m.id = idbuf;
 		}
 		m.idlen = strnlen(m.id, ID_MAX - 1);
@@ -388,12 +396,13 @@ static uint64_t total_lost(const struct kafka_output *k)
 
 uint64_t kafka_output_flush(struct kafka_output *k)
 {
-	/* Until everything is delivered, spool included (retrying it while the brokers are away), or time is up:
-	 * the spool would keep its events, but an operator stopping the sensor expects them sent. */
+	/* Until everything is delivered, spool included (retrying it while the brokers are away), or time is
+	 * up: the spool would keep its events, but an operator stopping the sensor expects them sent. */
 	uint64_t deadline = now_us() + k->shutdown_timeout_ms * 1000u;
 	for (;;) {
 		kafka_output_poll(k);
-		if ((rd_kafka_outq_len(k->rk) == 0 && spool_stats(k->spool)->records == 0) || now_us() >= deadline)
+		if ((rd_kafka_outq_len(k->rk) == 0 && spool_stats(k->spool)->records == 0) ||
+		    now_us() >= deadline)
 			break;
 		rd_kafka_poll(k->rk, 20);
 	}
@@ -417,12 +426,12 @@ static int set_property(rd_kafka_conf_t *conf, const char *name, const char *val
 }
 
 static rd_kafka_conf_t *make_conf(struct kafka_output *k, const char *brokers, const struct kafka_settings *s,
-				  char *err, size_t errlen)
+                                  char *err, size_t errlen)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	static const char *const fixed[][2] = {
-		{"enable.idempotence", "true"}, {"acks", "all"},	{"compression.type", "lz4"},
-		{"client.id", "tlsobs"},	{"log.queue", "true"},
+	    {"enable.idempotence", "true"}, {"acks", "all"},       {"compression.type", "lz4"},
+	    {"client.id", "tlsobs"},        {"log.queue", "true"},
 	};
 	if (set_property(conf, "bootstrap.servers", brokers, err, errlen) != 0)
 		goto fail;
@@ -432,8 +441,9 @@ static rd_kafka_conf_t *make_conf(struct kafka_output *k, const char *brokers, c
 	for (unsigned i = 0; i < s->nproperties && i < KAFKA_MAX_PROPERTIES; i++) {
 		const struct kafka_property *p = &s->properties[i];
 		if (strcmp(p->name, "enable.idempotence") == 0 && strcmp(p->value, "true") != 0) {
-			snprintf(err, errlen, "kafka.properties.enable.idempotence: cannot be turned off (events would "
-					      "be duplicated or reordered on retries)");
+			snprintf(err, errlen,
+			         "kafka.properties.enable.idempotence: cannot be turned off (events would "
+			         "be duplicated or reordered on retries)");
 			goto fail;
 		}
 		if (set_property(conf, p->name, p->value, err, errlen) != 0)
@@ -478,14 +488,15 @@ static int open_topics(struct kafka_output *k, const struct kafka_settings *s, c
 		k->topics[t] = rd_kafka_topic_new(k->rk, k->topic_names[t], NULL);
 		if (!k->topics[t]) {
 			snprintf(err, errlen, "kafka topic %s: %s", k->topic_names[t],
-				 rd_kafka_err2str(rd_kafka_last_error()));
+			         rd_kafka_err2str(rd_kafka_last_error()));
 			return -1;
 		}
 	}
 	return 0;
 }
 
-struct kafka_output *kafka_output_new(const char *brokers, const struct kafka_settings *s, char *err, size_t errlen)
+struct kafka_output *kafka_output_new(const char *brokers, const struct kafka_settings *s, char *err,
+                                      size_t errlen)
 {
 	struct kafka_output *k = calloc(1, sizeof *k);
 	if (!k || !(k->brokers = strdup(brokers))) {
@@ -582,16 +593,18 @@ void kafka_output_print_stats(const struct kafka_output *k, FILE *out)
 	for (unsigned t = 0; t < KAFKA_TOPIC_TYPES; t++) {
 		const struct kafka_topic_stats *st = &k->stats[t];
 		fprintf(out,
-			"tlsobs: kafka %s: %" PRIu64 " produced, %" PRIu64 " delivered, %" PRIu64 " spooled, %" PRIu64
-			" dropped, %" PRIu64 " in flight (%" PRIu64 " failed deliveries, %" PRIu64 " replayed)\n",
-			k->topic_names[t], st->produced, st->delivered, st->spooled, st->dropped, st->in_flight,
-			st->failed, st->replayed);
+		        "tlsobs: kafka %s: %" PRIu64 " produced, %" PRIu64 " delivered, %" PRIu64
+		        " spooled, %" PRIu64 " dropped, %" PRIu64 " in flight (%" PRIu64
+		        " failed deliveries, %" PRIu64 " replayed)\n",
+		        k->topic_names[t], st->produced, st->delivered, st->spooled, st->dropped,
+		        st->in_flight, st->failed, st->replayed);
 	}
 	const struct spool_stats *ss = spool_stats(k->spool);
 	fprintf(out,
-		"tlsobs: kafka spool %s: %" PRIu64 " records, %" PRIu64 " bytes, %" PRIu64 " dropped, %" PRIu64
-		" corrupt, %" PRIu64 " recovered from a previous run\n",
-		k->spool_dir, ss->records, ss->bytes, ss->dropped, ss->corrupt, ss->recovered);
+	        "tlsobs: kafka spool %s: %" PRIu64 " records, %" PRIu64 " bytes, %" PRIu64
+	        " dropped, %" PRIu64 " corrupt, %" PRIu64 " recovered from a previous run\n",
+	        k->spool_dir, ss->records, ss->bytes, ss->dropped, ss->corrupt, ss->recovered);
 	if (k->unroutable)
-		fprintf(out, "tlsobs: kafka: %" PRIu64 " events of an unknown dataset dropped\n", k->unroutable);
+		fprintf(out, "tlsobs: kafka: %" PRIu64 " events of an unknown dataset dropped\n",
+		        k->unroutable);
 }

@@ -172,7 +172,8 @@ static void write_tls(struct json_writer *w, const struct session *s)
 		json_field_cstring(w, "version", version);
 		json_field_cstring(w, "version_protocol", t->version >= 0x0301 ? "tls" : "ssl");
 	}
-	if (t->server_hello_seen)
+	/* An SSL 2.0 SERVER-HELLO chooses no suite (the client does, in CLIENT-MASTER-KEY): none to write. */
+	if (t->server_hello_seen && t->version != 0x0002)
 		write_cipher(w, "cipher", t->cipher);
 	const char *curve = t->curve ? tls_group_name(t->curve) : NULL;
 	if (curve)
@@ -217,6 +218,12 @@ static void write_tlsobs_tls(struct json_writer *w, const struct session *s)
 	json_object_begin(w);
 	if (s->fingerprints.ja3s_string[0])
 		json_field_cstring(w, "ja3s_string", s->fingerprints.ja3s_string);
+#ifdef TLSOBS_JA4_FOXIO
+	if (s->fingerprints.ja4s[0])
+		json_field_cstring(w, "ja4s", s->fingerprints.ja4s);
+	if (s->fingerprints.ja4x[0])
+		json_field_cstring(w, "ja4x", s->fingerprints.ja4x);
+#endif
 	if (c->parsed)
 		json_field_cstring(w, "spki_sha256", c->leaf.spki_sha256);
 	json_key(w, "chain_sha256");

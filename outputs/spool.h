@@ -29,24 +29,27 @@ struct spool;
 enum { SPOOL_TYPES = 8 };
 
 struct spool_stats {
-	uint64_t records;  /* currently stored (appended, not acked, not dropped) */
-	uint64_t bytes;    /* currently on disk */
+	uint64_t records; /* currently stored (appended, not acked, not dropped) */
+	uint64_t bytes;   /* currently on disk */
 	uint64_t appended, acked, dropped, corrupt;
 	uint64_t recovered; /* records found on open (a previous run's) */
 	uint64_t records_by_type[SPOOL_TYPES], dropped_by_type[SPOOL_TYPES], recovered_by_type[SPOOL_TYPES];
 };
 
 /* Creates the directory if needed. NULL with a message in err. */
-struct spool *spool_open(const char *dir, uint64_t max_bytes, uint64_t segment_bytes, char *err, size_t errlen);
+struct spool *spool_open(const char *dir, uint64_t max_bytes, uint64_t segment_bytes, char *err,
+                         size_t errlen);
 void spool_close(struct spool *s);
-/* 0, or -1 (counted as dropped) when the record cannot be written, is larger than max_bytes, or type >= SPOOL_TYPES. */
-int spool_append(struct spool *s, uint8_t type, const char *key, size_t keylen, const char *payload, size_t len);
+/* 0, or -1 (counted as dropped) when the record cannot be written, is larger than max_bytes, or type >=
+ * SPOOL_TYPES. */
+int spool_append(struct spool *s, uint8_t type, const char *key, size_t keylen, const char *payload,
+                 size_t len);
 /*
  * The next record not yet handed out, oldest first: fills the pointers (valid
  * until the next spool call) and an id for spool_ack. 0, or -1 when none.
  */
 int spool_next(struct spool *s, uint64_t *id, uint8_t *type, const char **key, size_t *keylen,
-	       const char **payload, size_t *len);
+               const char **payload, size_t *len);
 /*
  * The record is safely elsewhere (delivered); it will not come back after a restart (a fully acked segment is
  * deleted, a partly acked one rewritten on close). 0, or -1 when the id is unknown: already acked, or dropped

@@ -104,10 +104,16 @@ bool tls_ja3(const struct tls_observation *o, char out[TLS_JA3_HASH_LEN + 1])
 	return true;
 }
 
+/* An SSLv2 SERVER-HELLO (RFC 6101 E.1) has no extensions and chooses no suite: no fingerprint. */
+static bool usable_server_hello(const struct tls_observation *o)
+{
+	return o->server_hello_seen && o->sh.version != 0x0002;
+}
+
 bool tls_ja3s_string(const struct tls_observation *o, char out[TLS_JA3_STRING_MAX])
 {
 	struct text t = text_make(out, TLS_JA3_STRING_MAX);
-	if (!o->server_hello_seen)
+	if (!usable_server_hello(o))
 		return false;
 	text_dec(&t, o->sh.version);
 	text_add(&t, ",");
@@ -127,15 +133,8 @@ bool tls_ja3s(const struct tls_observation *o, char out[TLS_JA3_HASH_LEN + 1])
 	return true;
 }
 
-/* JA4 "TLS and DTLS Version": the highest supported_versions entry, else legacy_version. */
-static const char *ja4_version(const struct tls_client_hello *ch)
+static const char *ja4_version_code(uint16_t v)
 {
-	uint16_t v = 0;
-	for (unsigned i = 0; i < ch->supported_version_count; i++)
-		if (!tls_is_grease(ch->supported_versions[i]) && ch->supported_versions[i] > v)
-			v = ch->supported_versions[i];
-	if (ch->supported_version_count == 0)
-		v = ch->version;
 	switch (v) {
 	case 0x0304: return "13";
 	case 0x0303: return "12";
@@ -150,20 +149,31 @@ static const char *ja4_version(const struct tls_client_hello *ch)
 	return "00";
 }
 
+/* JA4 "TLS and DTLS Version": the highest supported_versions entry, else legacy_version. */
+static const char *ja4_version(const struct tls_client_hello *ch)
+{
+	uint16_t v = 0;
+	for (unsigned i = 0; i < ch->supported_version_count; i++)
+		if (!tls_is_grease(ch->supported_versions[i]) && ch->supported_versions[i] > v)
+			v = ch->supported_versions[i];
+	if (ch->supported_version_count == 0)
+		v = ch->version;
+	return ja4_version_code(v);
+}
+
 static bool ascii_alnum(uint8_t c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
 /* JA4 "ALPN Extension Value": first and last character, or of their hex when not alphanumeric. */
-static void ja4_alpn(const struct tls_client_hello *ch, char out[3])
+static void ja4_alpn_chars(bool present, uint8_t first, uint8_t last, char out[3])
 {
 	static const char hex[] = "0123456789abcdef";
-	if (ch->alpn_total == 0 || ch->alpn_len[0] == 0) {
+	if (!present) {
 		memcpy(out, "00", 3);
 		return;
 	}
-	uint8_t first = ch->alpn_first_last[0], last = ch->alpn_first_last[1];
 	if (ascii_alnum(first) && ascii_alnum(last)) {
 		out[0] = (char)first;
 		out[1] = (char)last;
@@ -172,6 +182,12 @@ static void ja4_alpn(const struct tls_client_hello *ch, char out[3])
 		out[1] = hex[last & 0x0f];
 	}
 	out[2] = '\0';
+}
+
+static void ja4_alpn(const struct tls_client_hello *ch, char out[3])
+{
+	bool present = ch->alpn_total > 0 && ch->alpn_len[0] > 0;
+	ja4_alpn_chars(present, ch->alpn_first_last[0], ch->alpn_first_last[1], out);
 }
 
 static int cmp_u16(const void *a, const void *b)
@@ -287,3 +303,32 @@ bool tls_ja4_r(const struct tls_observation *o, char out[TLS_JA4_R_MAX])
 	text_add(&t, ebuf);
 	return !t.overflow && !c.overflow && !e.overflow;
 }
+
+#ifdef TLSOBS_JA4_FOXIO
+/*
+ * JA4S (FoxIO License 1.1). The version is supported_versions when the server
+ * sent it, else legacy_version; the count is of every extension sent (at most
+ * 99), the hash of the kept ones in wire order. The ALPN characters come from
+ * the kept protocol name (cut at TLS_ALPN_MAX bytes, see tls.h).
+ */
+bool tls_ja4s(const struct tls_observation *o, char out[TLS_JA4S_LEN + 1])
+{
+	struct text t = text_make(out, TLS_JA4S_LEN + 1);
+	if (!usable_server_hello(o))
+		return false;
+	const struct tls_server_hello *sh = &o->sh;
+	size_t alpn_len = strlen(sh->alpn);
+	char alpn[3], head[16];
+	ja4_alpn_chars(alpn_len > 0, (uint8_t)sh->alpn[0], alpn_len ? (uint8_t)sh->alpn[alpn_len - 1] : 0, alpn);
+	uint16_t version = sh->supported_version ? sh->supported_version : sh->version;
+	snprintf(head, sizeof head, "t%s%02u%s_", ja4_version_code(version), two_digits(sh->extensions_total), alpn);
+	text_add(&t, head);
+	text_hex(&t, o->cipher, 4);
+	text_add(&t, "_");
+	char ebuf[TLS_JA4_R_MAX];
+	struct text e = text_make(ebuf, sizeof ebuf);
+	hex_list(&e, sh->extensions, sh->extension_count);
+	ja4_hash12(&e, &t);
+	return !t.overflow && !e.overflow;
+}
+#endif

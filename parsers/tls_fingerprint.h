@@ -9,7 +9,11 @@
  * t<version><d|i><ciphers><extensions><alpn>_<sha256/12 of sorted ciphers>_<sha256/12 of
  * sorted extensions without SNI and ALPN, '_', signature algorithms in order>;
  * JA4_r is the same with the lists instead of their hashes.
- * JA4S, JA4X and the rest of JA4+ are under the FoxIO licence: not here.
+ * JA4S (technical_details/JA4S.md) is under the FoxIO License 1.1: built only
+ * with -DTLSOBS_JA4_FOXIO=ON. t<version><extension count><alpn>_<cipher hex>_<sha256/12
+ * of the extensions in order>. It is taken of the ServerHello that was accepted: after
+ * a HelloRetryRequest the FoxIO tool fingerprints the HRR, we the real ServerHello.
+ * JA4X (same licence) is in x509.h.
  *
  * Each function returns false (and writes "") when the hello it needs was not
  * seen, or was an SSLv2-format hello (no fingerprint is defined for those).
@@ -37,5 +41,10 @@ bool tls_ja3s_string(const struct tls_observation *o, char out[TLS_JA3_STRING_MA
 bool tls_ja3s(const struct tls_observation *o, char out[TLS_JA3_HASH_LEN + 1]);
 bool tls_ja4(const struct tls_observation *o, char out[TLS_JA4_LEN + 1]);
 bool tls_ja4_r(const struct tls_observation *o, char out[TLS_JA4_R_MAX]);
+
+#ifdef TLSOBS_JA4_FOXIO
+enum { TLS_JA4S_LEN = 25 }; /* t120400_c030_4e8089b08790 */
+bool tls_ja4s(const struct tls_observation *o, char out[TLS_JA4S_LEN + 1]);
+#endif
 
 #endif

@@ -343,6 +343,76 @@ int x509_parse(const uint8_t *der, size_t len, struct x509_info *out)
 	return 0;
 }
 
+#ifdef TLSOBS_JA4_FOXIO
+/* One JA4X list, hashed as it is written so that no list needs a cap. */
+struct oid_list {
+	EVP_MD_CTX *ctx;
+	unsigned count;
+	bool failed;
+};
+
+static void oid_list_add(struct oid_list *l, const ASN1_OBJECT *obj)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *data = OBJ_get0_data(obj);
+	size_t n = OBJ_length(obj);
+	if (l->count++ > 0)
+		l->failed |= EVP_DigestUpdate(l->ctx, ",", 1) != 1;
+	for (size_t i = 0; i < n; i++) {
+		char pair[2] = {hex[data[i] >> 4], hex[data[i] & 0x0f]};
+		l->failed |= EVP_DigestUpdate(l->ctx, pair, 2) != 1;
+	}
+}
+
+/* Appends the list's sha256/12 (twelve zeros when empty) at out; false when hashing failed. */
+static bool oid_list_end(struct oid_list *l, char out[13])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned md_len = 0;
+	l->failed |= EVP_DigestFinal_ex(l->ctx, md, &md_len) != 1 || md_len < 6;
+	for (int i = 0; i < 6; i++) {
+		out[2 * i] = l->count && !l->failed ? hex[md[i] >> 4] : '0';
+		out[2 * i + 1] = l->count && !l->failed ? hex[md[i] & 0x0f] : '0';
+	}
+	out[12] = '\0';
+	return !l->failed;
+}
+
+static bool ja4x_name(EVP_MD_CTX *ctx, const X509_NAME *name, char out[13])
+{
+	struct oid_list l = {ctx, 0, EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1};
+	for (int i = 0; i < X509_NAME_entry_count(name); i++)
+		oid_list_add(&l, X509_NAME_ENTRY_get_object(X509_NAME_get_entry(name, i)));
+	return oid_list_end(&l, out);
+}
+
+static bool ja4x_extensions(EVP_MD_CTX *ctx, const X509 *cert, char out[13])
+{
+	struct oid_list l = {ctx, 0, EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1};
+	for (int i = 0; i < X509_get_ext_count(cert); i++)
+		oid_list_add(&l, X509_EXTENSION_get_object(X509_get_ext(cert, i)));
+	return oid_list_end(&l, out);
+}
+
+bool x509_ja4x(const uint8_t *der, size_t len, char out[X509_JA4X_LEN + 1])
+{
+	out[0] = '\0';
+	X509 *cert = decode(der, len);
+	EVP_MD_CTX *ctx = cert ? EVP_MD_CTX_new() : NULL;
+	bool ok = ctx != NULL && ja4x_name(ctx, X509_get_issuer_name(cert), out) &&
+		  ja4x_name(ctx, X509_get_subject_name(cert), out + 13) && ja4x_extensions(ctx, cert, out + 26);
+	if (ok)
+		out[12] = out[25] = '_';
+	else
+		out[0] = '\0';
+	EVP_MD_CTX_free(ctx);
+	X509_free(cert);
+	ERR_clear_error();
+	return ok;
+}
+#endif
+
 struct x509_validator *x509_validator_new(const char *ca_file, char *err, size_t errlen)
 {
 	struct x509_validator *v = OPENSSL_zalloc(sizeof *v);

@@ -43,6 +43,18 @@ struct x509_info {
 /* 0, or -1 when the DER is not a certificate OpenSSL can read. */
 int x509_parse(const uint8_t *der, size_t len, struct x509_info *out);
 
+#ifdef TLSOBS_JA4_FOXIO
+/*
+ * JA4X (FoxIO License 1.1, technical_details/JA4X.md; built only with
+ * -DTLSOBS_JA4_FOXIO=ON): sha256/12 of the issuer's attribute type OIDs, of the
+ * subject's, and of the extension OIDs, each list in certificate order as the
+ * hex of the OIDs' content octets joined by ','; twelve zeros for an empty
+ * list; the three joined by '_'. false (and "") when the DER is no certificate.
+ */
+enum { X509_JA4X_LEN = 38 }; /* 7d5dbb3783b4_ba7ce0880c07_7bf9a7bf7029 */
+bool x509_ja4x(const uint8_t *der, size_t len, char out[X509_JA4X_LEN + 1]);
+#endif
+
 enum x509_status {
 	X509_STATUS_OK,
 	X509_STATUS_EXPIRED,

@@ -57,11 +57,16 @@ static bool certificate_key(const char *hex, struct history_key *k)
 	return true;
 }
 
+/* Most recent last: a server seen again moves to the end, so the cap drops the least recently seen. */
 static void add_server(struct cert_sighting *c, const struct session_endpoint *server)
 {
 	for (unsigned i = 0; i < c->server_count; i++)
-		if (c->servers[i].port == server->port && ip_addr_compare(&c->servers[i].ip, &server->ip) == 0)
+		if (c->servers[i].port == server->port && ip_addr_compare(&c->servers[i].ip, &server->ip) == 0) {
+			struct session_endpoint seen = c->servers[i];
+			memmove(&c->servers[i], &c->servers[i + 1], (c->server_count - 1 - i) * sizeof c->servers[0]);
+			c->servers[c->server_count - 1] = seen;
 			return;
+		}
 	if (c->server_count == CERT_INVENTORY_SERVERS) { /* keep the most recent: drop the oldest */
 		memmove(&c->servers[0], &c->servers[1], (CERT_INVENTORY_SERVERS - 1) * sizeof c->servers[0]);
 		c->server_count--;
@@ -85,7 +90,8 @@ const struct cert_sighting *cert_inventory_record(struct cert_inventory *inv, co
 		c->first_seen_us = s->start_us;
 	}
 	c->sessions++;
-	c->last_seen_us = s->start_us;
+	if (s->start_us > c->last_seen_us) /* sessions are recorded as they end, not in start order */
+		c->last_seen_us = s->start_us;
 	add_server(c, &s->server);
 	return c;
 }

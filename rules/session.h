@@ -51,6 +51,10 @@ struct session_fingerprints {
 	char ja3[TLS_JA3_HASH_LEN + 1], ja3s[TLS_JA3_HASH_LEN + 1];
 	char ja3_string[TLS_JA3_STRING_MAX], ja3s_string[TLS_JA3_STRING_MAX];
 	char ja4[TLS_JA4_LEN + 1];
+#ifdef TLSOBS_JA4_FOXIO
+	char ja4s[TLS_JA4S_LEN + 1]; /* "" without a usable ServerHello */
+	char ja4x[X509_JA4X_LEN + 1]; /* of the leaf certificate; "" when none crossed in clear */
+#endif
 };
 
 /* The server certificate and its validation, as the sensor found them at the session's packet time. */

@@ -9,15 +9,20 @@
 
 enum { TLS_RULES_JA3_PAIRS = 8, TLS_EXT_ENCRYPT_THEN_MAC = 22 };
 
-/* What one server showed in earlier sessions. */
+/*
+ * What one server showed in earlier sessions, each fact with the last session
+ * that showed it: an alert names the session its comparison was made with.
+ */
 struct server_tls_facts {
 	uint16_t best_version; /* highest version negotiated */
+	char version_session_id[SESSION_ID_LEN];
 	bool valid_certificate_seen;
 	char certificate_sha256[65]; /* the last certificate that validated */
 	char issuer[X509_NAME_MAX];
-	char session_id[SESSION_ID_LEN]; /* the last session that taught us something */
+	char certificate_session_id[SESSION_ID_LEN];
 	struct {
 		char ja3[TLS_JA3_HASH_LEN + 1], ja3s[TLS_JA3_HASH_LEN + 1];
+		char session_id[SESSION_ID_LEN];
 	} answers[TLS_RULES_JA3_PAIRS]; /* client fingerprint -> server answer, round robin */
 	unsigned next_answer;
 };
@@ -141,17 +146,18 @@ static void rule_certificate(struct session *s, const char *server)
 	add_certificate_evidence(a, c);
 }
 
-static const char *ja3s_answer_before(const struct server_tls_facts *f, const char *ja3)
+/* The slot holding the server's earlier answer to ja3, or -1. */
+static int ja3_answer_slot(const struct server_tls_facts *f, const char *ja3)
 {
-	for (unsigned i = 0; i < TLS_RULES_JA3_PAIRS; i++)
+	for (int i = 0; i < TLS_RULES_JA3_PAIRS; i++)
 		if (f->answers[i].ja3[0] && strcmp(f->answers[i].ja3, ja3) == 0)
-			return f->answers[i].ja3s;
-	return NULL;
+			return i;
+	return -1;
 }
 
-/* H11: the cause, in words, or NULL when nothing points at interception. */
+/* H11: the cause, in words, and the earlier session compared with; NULL when nothing points at interception. */
 static const char *interception_cause(const struct session *s, const struct server_tls_facts *f, char *detail,
-				      size_t len)
+				      size_t len, const char **earlier)
 {
 	const struct tls_observation *t = s->tls;
 	const struct session_certificate *c = &s->certificate;
@@ -160,18 +166,22 @@ static const char *interception_cause(const struct session *s, const struct serv
 	    strcmp(c->chain_sha256[0], f->certificate_sha256) != 0) {
 		bool issuer_changed = c->parsed && strcmp(c->leaf.issuer, f->issuer) != 0;
 		snprintf(detail, len, "was %s, issued by %s", f->certificate_sha256, f->issuer);
+		*earlier = f->certificate_session_id;
 		return issuer_changed ? "the certificate and its issuer changed to ones that do not validate"
 				      : "the certificate changed to one that does not validate";
 	}
 	if (f->best_version && t->version && t->version < f->best_version) {
 		snprintf(detail, len, "TLS %s now, TLS %s before", version_name(t->version), version_name(f->best_version));
+		*earlier = f->version_session_id;
 		return "the negotiated version fell below what this server negotiated before";
 	}
 	/* A resumed handshake answers with other extensions by design: not comparable. */
-	const char *before = s->fingerprints.ja3[0] && !t->resumed ? ja3s_answer_before(f, s->fingerprints.ja3) : NULL;
+	int slot = s->fingerprints.ja3[0] && !t->resumed ? ja3_answer_slot(f, s->fingerprints.ja3) : -1;
+	const char *before = slot >= 0 ? f->answers[slot].ja3s : NULL;
 	if (before && s->fingerprints.ja3s[0] && strcmp(before, s->fingerprints.ja3s) != 0) {
 		snprintf(detail, len, "JA3 %s got JA3S %s before, %s now", s->fingerprints.ja3, before,
 			 s->fingerprints.ja3s);
+		*earlier = f->answers[slot].session_id;
 		return "the same client software now gets another server answer";
 	}
 	return NULL;
@@ -180,7 +190,8 @@ static const char *interception_cause(const struct session *s, const struct serv
 static void rule_interception(struct session *s, const struct server_tls_facts *f, const char *server)
 {
 	char detail[LINE_MAX] = "";
-	const char *cause = f ? interception_cause(s, f, detail, sizeof detail) : NULL;
+	const char *earlier = "";
+	const char *cause = f ? interception_cause(s, f, detail, sizeof detail, &earlier) : NULL;
 	if (!cause)
 		return;
 	struct alert *a = alert_list_add(&s->alerts, RULE_TLS_INTERCEPTION_SUSPECTED);
@@ -189,30 +200,36 @@ static void rule_interception(struct session *s, const struct server_tls_facts *
 	alert_set_reason(a, "%s: %s, as a TLS-intercepting middlebox would cause", server, cause);
 	alert_add_evidence(a, detail, strlen(detail));
 	char line[LINE_MAX];
-	snprintf(line, sizeof line, "earlier session %s", f->session_id);
+	snprintf(line, sizeof line, "earlier session %s", earlier);
 	alert_add_evidence(a, line, strlen(line));
 	add_certificate_evidence(a, &s->certificate);
-	snprintf(a->related_session_id, sizeof a->related_session_id, "%s", f->session_id);
+	snprintf(a->related_session_id, sizeof a->related_session_id, "%s", earlier);
 }
 
 static void remember(struct server_tls_facts *f, const struct session *s)
 {
 	const struct tls_observation *t = s->tls;
 	const struct session_certificate *c = &s->certificate;
-	if (t->version > f->best_version)
+	if (t->version && t->version >= f->best_version) {
 		f->best_version = t->version;
+		snprintf(f->version_session_id, sizeof f->version_session_id, "%s", s->id);
+	}
 	if (c->validated && c->status == X509_STATUS_OK && c->chain_count) {
 		f->valid_certificate_seen = true;
 		snprintf(f->certificate_sha256, sizeof f->certificate_sha256, "%s", c->chain_sha256[0]);
 		snprintf(f->issuer, sizeof f->issuer, "%s", c->parsed ? c->leaf.issuer : "");
+		snprintf(f->certificate_session_id, sizeof f->certificate_session_id, "%s", s->id);
 	}
-	if (!t->resumed && s->fingerprints.ja3[0] && s->fingerprints.ja3s[0] &&
-	    !ja3s_answer_before(f, s->fingerprints.ja3)) {
-		unsigned i = f->next_answer++ % TLS_RULES_JA3_PAIRS;
-		snprintf(f->answers[i].ja3, sizeof f->answers[i].ja3, "%s", s->fingerprints.ja3);
-		snprintf(f->answers[i].ja3s, sizeof f->answers[i].ja3s, "%s", s->fingerprints.ja3s);
+	if (t->resumed || !s->fingerprints.ja3[0] || !s->fingerprints.ja3s[0])
+		return;
+	int slot = ja3_answer_slot(f, s->fingerprints.ja3);
+	if (slot < 0) {
+		slot = (int)(f->next_answer++ % TLS_RULES_JA3_PAIRS);
+		snprintf(f->answers[slot].ja3, sizeof f->answers[slot].ja3, "%s", s->fingerprints.ja3);
+		snprintf(f->answers[slot].ja3s, sizeof f->answers[slot].ja3s, "%s", s->fingerprints.ja3s);
 	}
-	snprintf(f->session_id, sizeof f->session_id, "%s", s->id);
+	if (strcmp(f->answers[slot].ja3s, s->fingerprints.ja3s) == 0) /* the pair seen again, not another answer */
+		snprintf(f->answers[slot].session_id, sizeof f->answers[slot].session_id, "%s", s->id);
 }
 
 void tls_rules_evaluate(struct tls_rules *r, struct session *s)

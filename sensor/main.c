@@ -330,8 +330,9 @@ int main(int argc, char **argv)
 	if (code == EXIT_OK)
 		code = run(&o, &settings, outputs, opened);
 	for (size_t i = 0; i < opened; i++) {
+		/* output_close frees the output: its spec comes from the command line, which outlives it. */
 		if (output_close(outputs[i], o.verbosity >= 0 ? stderr : NULL) != 0) {
-			fprintf(stderr, "tlsobs: %s: could not write every event\n", output_spec(outputs[i]));
+			fprintf(stderr, "tlsobs: %s: could not write or deliver every event\n", o.outputs[i]);
 			code = EXIT_RUNTIME;
 		}
 	}

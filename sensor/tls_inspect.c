@@ -83,6 +83,11 @@ static void fingerprints(const struct tls_observation *t, struct session_fingerp
 	if (t->server_hello_seen) {
 		tls_ja3s_string(t, fp->ja3s_string);
 		tls_ja3s(t, fp->ja3s);
+#ifdef TLSOBS_JA4_FOXIO
+		tls_ja4s(t, fp->ja4s);
+		if (t->certificate_visible && t->cert_count > 0)
+			x509_ja4x(t->cert_der[0], t->cert_len[0], fp->ja4x);
+#endif
 	}
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Kafka output, b: every broker down for 10 s in the middle of a live capture loses and duplicates nothing.
 # The sensor captures (-i) in a network namespace of our own while fixtures are replayed into a veth pair for
-# ~25 s; the mock cluster runs in the same namespace (its loopback). All brokers go down at 5 s and come back at
-# 15 s; the sensor is stopped with SIGTERM; kcat's read-back must equal the JSON output exactly.
+# ~30 s; the mock cluster runs in the same namespace (its loopback). Once events flow, all brokers go down for
+# 10 s, then the replay goes on for 6 s more; the sensor is stopped with SIGTERM; kcat's read-back must equal
+# the JSON output exactly.
 # Needs root and iproute2; skips (77) otherwise. No traffic leaves the namespace.
 set -uo pipefail
 : "${TLSOBS:?}" "${TLSOBS_SOURCE_DIR:?}"

@@ -1,8 +1,9 @@
 /*
  * kafka_mock_cluster.c: a Kafka cluster for the tests, speaking the real wire protocol on loopback.
  *
- * librdkafka carries a mock cluster (rdkafka_mock.h) that brokers produce and fetch requests like Apache Kafka;
- * this program hosts one so that tlsobs and kcat reach it over TCP exactly as they would a production cluster.
+ * librdkafka carries a mock cluster (rdkafka_mock.h) that brokers produce and fetch requests like Apache
+ * Kafka; this program hosts one so that tlsobs and kcat reach it over TCP exactly as they would a production
+ * cluster.
  *
  *   kafka_mock_cluster [-b BROKERS] [-p TOPIC_PREFIX] [-n PARTITIONS]
  *
@@ -10,7 +11,8 @@
  * "error: ..." to each:
  *   down all | up all | down N | up N     take brokers (ids 1..BROKERS) down or up
  *   quit                                  exit (so does the end of stdin)
- * The topics <prefix>session, alert, certificate and stats are created up front (prefix "tlsobs." and any -p).
+ * The topics <prefix>session, alert, certificate and stats are created up front (prefix "tlsobs." and any
+ * -p).
  */
 #include <errno.h>
 #include <librdkafka/rdkafka.h>
@@ -53,7 +55,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			i++;
 		else if (strcmp(a, "-p") == 0 && v && o->nprefixes < MAX_PREFIXES)
 			o->prefixes[o->nprefixes++] = argv[++i];
-		else if (parse_int(a, 1, MAX_BROKERS, &o->brokers) == 0) /* a bare N, as in "kafka_mock_cluster 3" */
+		else if (parse_int(a, 1, MAX_BROKERS, &o->brokers) ==
+		         0) /* a bare N, as in "kafka_mock_cluster 3" */
 			continue;
 		else
 			return -1;
@@ -70,7 +73,8 @@ static int create_topics(rd_kafka_mock_cluster_t *mc, const struct options *o)
 			int rf = o->brokers < 3 ? o->brokers : 3;
 			rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(mc, name, o->partitions, rf);
 			if (err) {
-				fprintf(stderr, "kafka_mock_cluster: topic %s: %s\n", name, rd_kafka_err2str(err));
+				fprintf(stderr, "kafka_mock_cluster: topic %s: %s\n", name,
+				        rd_kafka_err2str(err));
 				return -1;
 			}
 		}
@@ -83,7 +87,8 @@ static void run_command(rd_kafka_mock_cluster_t *mc, const struct options *o, ch
 {
 	char verb[16], what[16];
 	int id;
-	if (sscanf(line, "%15s %15s", verb, what) != 2 || (strcmp(verb, "down") != 0 && strcmp(verb, "up") != 0)) {
+	if (sscanf(line, "%15s %15s", verb, what) != 2 ||
+	    (strcmp(verb, "down") != 0 && strcmp(verb, "up") != 0)) {
 		printf("error: expected down|up all|N, or quit\n");
 		return;
 	}
@@ -97,7 +102,7 @@ static void run_command(rd_kafka_mock_cluster_t *mc, const struct options *o, ch
 	}
 	for (int b = first; b <= last; b++) {
 		rd_kafka_resp_err_t err = strcmp(verb, "down") == 0 ? rd_kafka_mock_broker_set_down(mc, b)
-								     : rd_kafka_mock_broker_set_up(mc, b);
+		                                                    : rd_kafka_mock_broker_set_up(mc, b);
 		if (err) {
 			printf("error: broker %d: %s\n", b, rd_kafka_err2str(err));
 			return;

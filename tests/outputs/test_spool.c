@@ -58,7 +58,8 @@ static void append_n(struct spool *s, int from, int n, size_t pad)
 	}
 }
 
-/* Reads the next record and returns its event number (from "event-<i>"), checking key and type; -1 at the end. */
+/* Reads the next record and returns its event number (from "event-<i>"), checking key and type; -1 at the
+ * end. */
 static int next_event(struct spool *s, uint64_t *id)
 {
 	uint8_t type;
@@ -70,7 +71,8 @@ static int next_event(struct spool *s, uint64_t *id)
 	cr_assert_geq(len, 7);
 	cr_assert(memcmp(payload, "event-", 6) == 0);
 	char text[64];
-	snprintf(text, sizeof text, "%.*s", (int)(len < 63 ? len : 63), payload); /* payloads are not terminated */
+	snprintf(text, sizeof text, "%.*s", (int)(len < 63 ? len : 63),
+	         payload); /* payloads are not terminated */
 	int i = atoi(text + 6);
 	char want[32];
 	snprintf(want, sizeof want, "k%d", i);
@@ -222,7 +224,8 @@ Test(spool, replays_records_of_a_process_that_died_without_closing)
 			_exit(1);
 		for (int i = 0; i < 12; i++) {
 			char p[32], k[32];
-			int len = snprintf(p, sizeof p, "event-%d", i), klen = snprintf(k, sizeof k, "k%d", i);
+			int len = snprintf(p, sizeof p, "event-%d", i),
+			    klen = snprintf(k, sizeof k, "k%d", i);
 			if (spool_append(s, (uint8_t)(i % 4), k, (size_t)klen, p, (size_t)len) != 0)
 				_exit(1);
 		}
@@ -252,8 +255,8 @@ Test(spool, drops_the_oldest_whole_segments_when_full_and_counts_each_record)
 	cr_assert_eq(st->records, 10);
 	cr_assert_leq(st->bytes, 1200);
 	cr_assert_eq(st->dropped_by_type[0] + st->dropped_by_type[1] + st->dropped_by_type[2] +
-			     st->dropped_by_type[3],
-		     7);
+	                 st->dropped_by_type[3],
+	             7);
 	cr_assert_eq(st->dropped_by_type[0], 2, "records 0 and 4 were type 0");
 	for (int i = 7; i < 17; i++)
 		cr_assert_eq(next_event(s, NULL), i, "the newest records are kept");
@@ -263,7 +266,8 @@ Test(spool, drops_the_oldest_whole_segments_when_full_and_counts_each_record)
 Test(spool, drops_all_records_of_a_dropped_segment_even_if_it_held_many)
 {
 	struct spool *s = open_spool(1000, 500);
-	append_n(s, 0, 8, 100); /* 4 records (about 118 bytes each) in the first segment, then 4 in the second */
+	append_n(s, 0, 8,
+	         100); /* 4 records (about 118 bytes each) in the first segment, then 4 in the second */
 	append_n(s, 8, 1, 100);
 	cr_assert_eq(spool_stats(s)->dropped, 4);
 	cr_assert_eq(spool_stats(s)->records, 5);

@@ -7,9 +7,13 @@
  * tests/parsers/extract_tls.py into tests/fixtures/tls. JA3 and JA3S against
  * tshark are in test_tls.c; here are the rules around them (GREASE, empty
  * lists, ALPN edge cases) on observations filled in by hand.
+ *
+ * JA4S and JA4X (FoxIO License 1.1) are tested only in builds with
+ * -DTLSOBS_JA4_FOXIO=ON, against the same reference outputs ("JA4S", "JA4X.N").
  */
 #include "parsers/tls.h"
 #include "parsers/tls_fingerprint.h"
+#include "parsers/x509.h"
 #include "test_support.h"
 
 #include <criterion/criterion.h>
@@ -205,3 +209,94 @@ Test(tls_fingerprint, ja3s_lists_the_server_hello_extensions_in_order)
 	cr_assert(tls_ja3s(o, hash));
 	free(o);
 }
+
+Test(tls_fingerprint, an_sslv2_server_hello_has_no_ja3s)
+{
+	struct tls_parser *p = run_file("zeek-ssl-v2-0.tls");
+	const struct tls_observation *o = tls_parser_observation(p);
+	cr_assert(o->server_hello_seen);
+	char s[TLS_JA3_STRING_MAX], hash[TLS_JA3_HASH_LEN + 1];
+	cr_assert_not(tls_ja3s_string(o, s));
+	cr_assert_not(tls_ja3s(o, hash));
+	cr_assert_str_eq(hash, "");
+	tls_parser_free(p);
+}
+
+#ifdef TLSOBS_JA4_FOXIO
+struct ja4s_row {
+	const char *file, *ja4s;
+};
+
+/* "JA4S" of the same stream in /work/shared/corpus/public/ja4/NAME.json. */
+static const struct ja4s_row ja4s_rows[] = {
+    {"ja4-tls-alpn-h2-0.tls", "t1204h2_cca9_1428ce7b4018"},
+    {"ja4-tls-handshake-0.tls", "t130200_1301_234ea6891581"},
+    {"ja4-tls-handshake-1.tls", "t130200_1301_234ea6891581"},
+    {"ja4-tls-handshake-2.tls", "t130200_1301_234ea6891581"},
+    {"ja4-tls-handshake-3.tls", "t130200_1301_234ea6891581"},
+};
+
+Test(tls_fingerprint, ja4s_of_each_capture_matches_the_reference_tool)
+{
+	for (size_t i = 0; i < sizeof ja4s_rows / sizeof ja4s_rows[0]; i++) {
+		struct tls_parser *p = run_file(ja4s_rows[i].file);
+		char ja4s[TLS_JA4S_LEN + 1];
+		cr_expect(tls_ja4s(tls_parser_observation(p), ja4s), "%s", ja4s_rows[i].file);
+		cr_expect_str_eq(ja4s, ja4s_rows[i].ja4s, "%s", ja4s_rows[i].file);
+		tls_parser_free(p);
+	}
+}
+
+Test(tls_fingerprint, ja4x_of_each_certificate_matches_the_reference_tool)
+{
+	/* tls-alpn-h2.pcap.json, stream 0: "JA4X.1" (the leaf) and "JA4X.2". */
+	static const char *const want[] = {"7d5dbb3783b4_ba7ce0880c07_7bf9a7bf7029",
+					   "7d5dbb3783b4_7d5dbb3783b4_41a019652939"};
+	struct tls_parser *p = run_file("ja4-tls-alpn-h2-0.tls");
+	const struct tls_observation *o = tls_parser_observation(p);
+	cr_assert_eq(o->cert_count, 2);
+	for (unsigned i = 0; i < 2; i++) {
+		char ja4x[X509_JA4X_LEN + 1];
+		cr_expect(x509_ja4x(o->cert_der[i], o->cert_len[i], ja4x));
+		cr_expect_str_eq(ja4x, want[i], "certificate %u", i);
+	}
+	tls_parser_free(p);
+}
+
+Test(tls_fingerprint, ja4s_hashes_the_extensions_in_wire_order_as_the_spec_example)
+{
+	/* JA4S.md: TLS 1.2, c030, extensions 0005,0017,ff01,0000, no ALPN. */
+	struct tls_observation *o = calloc(1, sizeof *o);
+	cr_assert_not_null(o);
+	o->server_hello_seen = true;
+	o->sh.version = 0x0303;
+	o->cipher = 0xc030;
+	static const uint16_t exts[] = {0x0005, 0x0017, 0xff01, 0x0000};
+	memcpy(o->sh.extensions, exts, sizeof exts);
+	o->sh.extension_count = o->sh.extensions_total = 4;
+	char ja4s[TLS_JA4S_LEN + 1];
+	cr_assert(tls_ja4s(o, ja4s));
+	cr_assert_str_eq(ja4s, "t120400_c030_4e8089b08790");
+	o->sh.supported_version = 0x0304;
+	strcpy(o->sh.alpn, "http/1.1");
+	tls_ja4s(o, ja4s);
+	cr_assert_eq(strncmp(ja4s, "t1304h1_c030_", 13), 0, "%s", ja4s);
+	free(o);
+}
+
+Test(tls_fingerprint, ja4s_and_ja4x_need_a_server_hello_and_a_certificate)
+{
+	struct tls_observation *o = calloc(1, sizeof *o);
+	cr_assert_not_null(o);
+	char ja4s[TLS_JA4S_LEN + 1], ja4x[X509_JA4X_LEN + 1];
+	cr_assert_not(tls_ja4s(o, ja4s));
+	cr_assert_str_eq(ja4s, "");
+	free(o);
+	struct tls_parser *p = run_file("zeek-ssl-v2-0.tls");
+	cr_assert_not(tls_ja4s(tls_parser_observation(p), ja4s), "no JA4S for an SSLv2 SERVER-HELLO");
+	tls_parser_free(p);
+	static const uint8_t not_der[] = {0x30, 0x03, 0x02, 0x01, 0x01};
+	cr_assert_not(x509_ja4x(not_der, sizeof not_der, ja4x));
+	cr_assert_str_eq(ja4x, "");
+}
+#endif

@@ -2,6 +2,7 @@
 #ifndef TLSOBS_TEST_SUPPORT_H
 #define TLSOBS_TEST_SUPPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,5 +14,12 @@ uint8_t *test_read_file(const char *path, size_t *len);
 
 /* Deterministic pseudo-random numbers for split-feed tests (xorshift64*). */
 uint64_t test_rand(uint64_t *state);
+
+/*
+ * Whether json[0..len) is exactly one RFC 8259 value: strict grammar, strings in
+ * valid UTF-8 without raw control characters, and no key twice in one object.
+ * On failure, a one-line reason with the byte offset goes to err (when not NULL).
+ */
+bool test_json_valid(const char *json, size_t len, char *err, size_t errlen);
 
 #endif

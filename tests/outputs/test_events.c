@@ -1,0 +1,442 @@
+/*
+ * test_events.c: the four event types as written for hand-built sessions.
+ *
+ * Every document must be one valid JSON object (test_json_valid: strict
+ * grammar, UTF-8, no duplicate keys) and carry the exact key/value fragments
+ * the schema promises. The writer is compact, so fragments are matched as
+ * written: "key":value with no spaces.
+ *
+ * The session: client 203.0.113.7:40001 to mail server 198.51.100.25:25, from
+ * 2026-01-01T00:00:00Z for 2.5 s, upgraded with STARTTLS to TLS 1.2, whose
+ * certificate expired.
+ */
+#include "outputs/alert_event.h"
+#include "outputs/certificate_event.h"
+#include "outputs/output.h"
+#include "outputs/session_event.h"
+#include "outputs/stats_event.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_support.h"
+
+#define T0 (1767225600ull * 1000000ull) /* 2026-01-01T00:00:00Z */
+#define SID "S3F9K2M7Q0000000001"
+#define LEAF_SHA "AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12"
+#define CA_SHA "CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34"
+
+static const struct event_context ctx = {"sensor-1.example", "0.9.0"};
+
+struct fixture {
+	struct session s;
+	struct tls_observation t;
+	struct smtp_observation m;
+};
+
+static struct fixture *fx;
+static struct json_writer w;
+static char text[1 << 17]; /* the last document, NUL-terminated */
+
+static void setup(void)
+{
+	fx = calloc(1, sizeof *fx);
+	cr_assert_not_null(fx);
+	json_writer_init(&w, 4096);
+}
+
+static void teardown(void)
+{
+	json_writer_release(&w);
+	free(fx);
+}
+
+TestSuite(events, .init = setup, .fini = teardown);
+
+static struct ip_addr v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+	struct ip_addr ip = {.family = 4, .bytes = {a, b, c, d}};
+	return ip;
+}
+
+static struct session *upgraded_session(void)
+{
+	struct session *s = &fx->s;
+	struct tls_observation *t = &fx->t;
+	struct smtp_observation *m = &fx->m;
+	snprintf(s->id, sizeof s->id, "%s", SID);
+	s->client =
+	    (struct session_endpoint){.ip = v4(203, 0, 113, 7), .port = 40001, .bytes = 1000, .packets = 10};
+	s->server =
+	    (struct session_endpoint){.ip = v4(198, 51, 100, 25), .port = 25, .bytes = 5000, .packets = 12};
+	s->start_us = T0;
+	s->end_us = T0 + 2500000;
+	s->close_reason = "fin";
+	s->role_source = "syn";
+	s->protocol = "smtp";
+	s->starttls_result = STARTTLS_UPGRADED;
+	m->caps.seen = true;
+	m->caps.starttls = true;
+	snprintf(m->caps.lines[m->caps.count++], SMTP_CAPABILITY_MAX, "STARTTLS");
+	snprintf(m->banner, sizeof m->banner, "220 mx.example.net ESMTP");
+	m->starttls_attempted = true;
+	m->starttls_reply_code = 220;
+	snprintf(m->starttls_reply, sizeof m->starttls_reply, "220 2.0.0 Ready to start TLS");
+	s->smtp = m;
+	t->outcome = TLS_OUTCOME_ESTABLISHED;
+	t->client_hello_seen = t->server_hello_seen = true;
+	t->version = 0x0303;
+	t->cipher = 0xC02F;
+	t->certificate_visible = true;
+	t->ch.ciphers[t->ch.cipher_count++] = 0xC02F;
+	t->ch.ciphers_total = 1;
+	snprintf(t->ch.sni, sizeof t->ch.sni, "mx.example.net");
+	s->tls = t;
+	struct session_certificate *c = &s->certificate;
+	c->parsed = true;
+	snprintf(c->leaf.sha256, sizeof c->leaf.sha256, "%s", LEAF_SHA);
+	snprintf(c->leaf.subject, sizeof c->leaf.subject, "CN=mx.example.net");
+	snprintf(c->leaf.issuer, sizeof c->leaf.issuer, "CN=Example CA,O=Example");
+	snprintf(c->leaf.subject_cn, sizeof c->leaf.subject_cn, "mx.example.net");
+	snprintf(c->leaf.issuer_cn, sizeof c->leaf.issuer_cn, "Example CA");
+	snprintf(c->leaf.san_dns[c->leaf.san_count++], X509_FIELD_MAX, "mx.example.net");
+	c->leaf.version_number = 3;
+	c->leaf.not_before = 1735689600; /* 2025-01-01 */
+	c->leaf.not_after = 1764547200;  /* 2025-12-01: expired at T0 */
+	snprintf(c->chain_sha256[0], sizeof c->chain_sha256[0], "%s", LEAF_SHA);
+	snprintf(c->chain_sha256[1], sizeof c->chain_sha256[1], "%s", CA_SHA);
+	c->chain_count = 2;
+	c->validated = true;
+	c->status = X509_STATUS_EXPIRED;
+	snprintf(c->name, sizeof c->name, "mx.example.net");
+	c->name_source = "sni";
+	snprintf(fx->s.fingerprints.ja3, sizeof fx->s.fingerprints.ja3, "0123456789abcdef0123456789abcdef");
+	return s;
+}
+
+static struct alert *add_alert(struct session *s, enum rule_code code, const char *reason)
+{
+	struct alert *a = alert_list_add(&s->alerts, code);
+	cr_assert_not_null(a);
+	alert_set_reason(a, "%s", reason);
+	return a;
+}
+
+/* The writer's document as a C string, after checking it is one valid JSON object. */
+static const char *written(void)
+{
+	cr_assert_not(json_writer_failed(&w));
+	cr_assert_lt(w.len, sizeof text);
+	memcpy(text, w.buf, w.len);
+	text[w.len] = '\0';
+	char err[128];
+	cr_assert(test_json_valid(text, w.len, err, sizeof err), "invalid JSON (%s): %s", err, text);
+	cr_assert_eq(text[0], '{', "an object: %s", text);
+	return text;
+}
+
+#define cr_assert_has(doc, fragment)                                                                         \
+	cr_assert(strstr((doc), (fragment)) != NULL, "missing %s in %s", (fragment), (doc))
+#define cr_assert_lacks(doc, fragment)                                                                       \
+	cr_assert(strstr((doc), (fragment)) == NULL, "unexpected %s in %s", (fragment), (doc))
+
+/* Elements of the array after `key` (quoted, with its colon); elements hold no ',' or ']'. */
+static unsigned array_length(const char *doc, const char *key)
+{
+	const char *p = strstr(doc, key);
+	cr_assert_not_null(p, "no %s in %s", key, doc);
+	p += strlen(key);
+	cr_assert_eq(*p, '[');
+	if (p[1] == ']')
+		return 0;
+	unsigned n = 1;
+	for (p++; *p != ']'; p++) {
+		cr_assert_neq(*p, '\0');
+		n += *p == ',';
+	}
+	return n;
+}
+
+/* ---- the checker itself: a validity assertion is only worth what the checker rejects ---- */
+
+static bool valid(const char *json)
+{
+	return test_json_valid(json, strlen(json), NULL, 0);
+}
+
+Test(events, the_json_checker_accepts_valid_documents_and_rejects_broken_ones)
+{
+	cr_assert(valid("{\"a\":[1,-2.5e3,true,false,null,\"x\\u00e9\\n\",{}],\"b\":{\"c\":\"\xc3\xa9\"}}"));
+	cr_assert(valid(" [ ] "));
+	cr_assert_not(valid("{\"a\":1,}"), "trailing comma");
+	cr_assert_not(valid("{\"a\":1,\"a\":2}"), "duplicate key");
+	cr_assert_not(valid("{\"a\":1"), "unclosed object");
+	cr_assert_not(valid("{\"a\":1}}"), "text after the document");
+	cr_assert_not(valid("{\"a\":\"x\ny\"}"), "raw control character");
+	cr_assert_not(valid("{\"a\":\"\xff\"}"), "invalid UTF-8");
+	cr_assert_not(valid("{\"a\":\"\\x41\"}"), "bad escape");
+	cr_assert_not(valid("{\"a\":01}"), "leading zero");
+	cr_assert_not(valid("{a:1}"), "unquoted key");
+	cr_assert_not(valid(""), "empty");
+}
+
+/* ---- tlsobs.session ---- */
+
+Test(events, a_session_event_is_valid_json_with_the_common_fields)
+{
+	struct session *s = upgraded_session();
+	session_event_write(&w, s, &ctx, T0 + 5000000);
+	const char *doc = written();
+	cr_assert_has(doc, "\"@timestamp\":\"2026-01-01T00:00:00.000000Z\"");
+	cr_assert_has(
+	    doc, "\"observer\":{\"hostname\":\"sensor-1.example\",\"type\":\"sensor\",\"product\":\"tlsobs\","
+	         "\"version\":\"0.9.0\"}");
+	cr_assert_has(
+	    doc, "\"event\":{\"kind\":\"event\",\"category\":[\"network\"],\"type\":[\"connection\",\"end\"],"
+	         "\"dataset\":\"tlsobs.session\",\"id\":\"" SID
+	         "-s\",\"created\":\"2026-01-01T00:00:05.000000Z\"");
+	cr_assert_has(doc, "\"end\":\"2026-01-01T00:00:02.500000Z\",\"duration\":2500000000}");
+	cr_assert_has(doc,
+	              "\"source\":{\"ip\":\"203.0.113.7\",\"port\":40001,\"bytes\":1000,\"packets\":10}");
+	cr_assert_has(doc,
+	              "\"destination\":{\"ip\":\"198.51.100.25\",\"port\":25,\"bytes\":5000,\"packets\":12}");
+	cr_assert_has(doc, "\"tlsobs\":{\"schema_version\":\"" TLSOBS_SCHEMA_VERSION
+	                   "\",\"session_id\":\"" SID "\"");
+	cr_assert_has(doc, "\"community_id\":\"1:");
+	cr_assert_str_eq(w.doc.id, SID "-s");
+	cr_assert_eq(w.doc.time_us, T0);
+}
+
+Test(events, a_session_event_carries_tls_certificate_validation_and_alert_names)
+{
+	struct session *s = upgraded_session();
+	add_alert(s, RULE_TLS_CERTIFICATE_INVALID, "the certificate did not validate: expired");
+	add_alert(s, RULE_TLS_CIPHER_WEAK, "weak");
+	session_event_write(&w, s, &ctx, T0);
+	const char *doc = written();
+	cr_assert_has(doc,
+	              "\"tls\":{\"established\":true,\"resumed\":false,\"version\":\"1.2\","
+	              "\"version_protocol\":\"tls\",\"cipher\":\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\"");
+	cr_assert_has(doc, "\"hash\":{\"sha256\":\"" LEAF_SHA "\"");
+	cr_assert_has(doc, "\"subject\":\"CN=mx.example.net\",\"issuer\":\"CN=Example CA,O=Example\"");
+	cr_assert_has(doc, "\"chain_sha256\":[\"" LEAF_SHA "\",\"" CA_SHA "\"]");
+	cr_assert_has(
+	    doc,
+	    "\"validation\":{\"status\":\"expired\",\"name\":\"mx.example.net\",\"name_source\":\"sni\"}");
+	cr_assert_has(doc, "\"starttls\":{\"offered\":true,\"attempted\":true,\"reply_code\":220,");
+	cr_assert_has(doc, "\"result\":\"upgraded\"");
+	cr_assert_has(doc, "\"alerts\":[\"tls_certificate_invalid\",\"tls_cipher_weak\"]");
+	cr_assert_lacks(doc, "\"truncated\"");
+}
+
+Test(events, an_unvalidated_certificate_has_no_validation_object)
+{
+	struct session *s = upgraded_session();
+	s->certificate.validated = false;
+	session_event_write(&w, s, &ctx, T0);
+	cr_assert_lacks(written(), "\"validation\"");
+}
+
+Test(events, a_session_without_tls_has_no_tls_objects)
+{
+	struct session *s = upgraded_session();
+	s->tls = NULL;
+	s->starttls_result = STARTTLS_NOT_OFFERED;
+	session_event_write(&w, s, &ctx, T0);
+	const char *doc = written();
+	cr_assert_lacks(doc, "\"tls\":");
+	cr_assert_has(doc, "\"result\":\"not_offered\"");
+	cr_assert_has(doc, "\"alerts\":[]");
+}
+
+Test(events, a_client_hello_of_150_ciphers_is_cut_at_100_and_the_cut_is_recorded_as_50)
+{
+	struct session *s = upgraded_session();
+	struct tls_observation *t = &fx->t;
+	/* The parser kept TLS_MAX_CIPHERS (128) of 150; the writer keeps 100 of those. */
+	t->ch.cipher_count = TLS_MAX_CIPHERS;
+	t->ch.ciphers_total = 150;
+	for (unsigned i = 0; i < TLS_MAX_CIPHERS; i++)
+		t->ch.ciphers[i] = (uint16_t)(0xC000 + i);
+	session_event_write(&w, s, &ctx, T0);
+	const char *doc = written();
+	cr_assert_eq(array_length(doc, "\"supported_ciphers\":"), JSON_MAX_ARRAY);
+	cr_assert_has(doc, "\"truncated\":{\"strings\":0,\"arrays\":{\"tls.client.supported_ciphers\":50}}");
+	/* tlsobs.truncated is the last field of tlsobs, which closes the document. */
+	cr_assert_has(doc, "\"tls.client.supported_ciphers\":50}}}}");
+	cr_assert_eq(doc[strlen(doc) - 1], '}');
+}
+
+Test(events, hostile_strings_stay_valid_json_and_a_cut_string_is_counted)
+{
+	json_writer_release(&w);
+	json_writer_init(&w, 64);
+	struct session *s = upgraded_session();
+	/* Quotes, backslashes, control bytes, invalid UTF-8 and a split multi-byte character. */
+	snprintf(fx->m.banner, sizeof fx->m.banner, "220 \"mx\"\\ \x01\x1b[31m \xff\xfe \xc3");
+	snprintf(s->certificate.leaf.subject, sizeof s->certificate.leaf.subject,
+	         "CN=%0200d\xe2\x82\xac\xe2\x82\xac", 7); /* over 64 bytes */
+	session_event_write(&w, s, &ctx, T0);
+	const char *doc = written();
+	cr_assert_has(doc, "\"truncated\":{\"strings\":1,\"arrays\":{}}");
+	cr_assert_has(doc, "\\\"mx\\\"\\\\ \\u0001\\u001b[31m \xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd");
+}
+
+/* ---- tlsobs.alert ---- */
+
+Test(events, an_alert_event_is_valid_json_identified_by_its_place_in_the_session)
+{
+	struct session *s = upgraded_session();
+	add_alert(s, RULE_TLS_CERTIFICATE_INVALID, "first");
+	struct alert *a =
+	    add_alert(s, RULE_TLS_INTERCEPTION_SUSPECTED,
+	              "198.51.100.25:25: the certificate changed to one that does not validate");
+	alert_add_evidence(a, "was X, issued by Y", 18);
+	alert_add_evidence(a, "line \"two\"\r\n", 12);
+	snprintf(a->related_session_id, sizeof a->related_session_id, "S3F9K2M7Q0000000000");
+	alert_event_write(&w, s, a, &ctx, T0);
+	const char *doc = written();
+	cr_assert_has(doc, "\"@timestamp\":\"2026-01-01T00:00:02.500000Z\"");
+	cr_assert_has(doc, "\"event\":{\"kind\":\"alert\",\"category\":[\"network\",\"intrusion_detection\"],"
+	                   "\"type\":[\"info\"],\"dataset\":\"tlsobs.alert\",\"id\":\"" SID "-a2\"");
+	cr_assert_has(
+	    doc, "\"severity\":8,\"reason\":\"198.51.100.25:25: the certificate changed to one that does "
+	         "not validate\"");
+	cr_assert_has(doc, "\"rule\":{\"name\":\"tls_interception_suspected\",\"id\":\"tlsobs-1011\"");
+	cr_assert_has(doc, "\"evidence\":[\"was X, issued by Y\",\"line \\\"two\\\"\\u000d\\u000a\"]");
+	cr_assert_has(doc, "\"related_session_id\":\"S3F9K2M7Q0000000000\"");
+	cr_assert_has(doc, "\"schema_version\":\"" TLSOBS_SCHEMA_VERSION "\",\"session_id\":\"" SID "\"");
+	cr_assert_lacks(doc, "evidence_truncated");
+	cr_assert_str_eq(w.doc.id, SID "-a2");
+	cr_assert_eq(w.doc.time_us, s->end_us);
+}
+
+Test(events, an_alert_event_flags_cut_evidence_and_omits_an_empty_related_session)
+{
+	struct session *s = upgraded_session();
+	struct alert *a = add_alert(s, RULE_TLS_CIPHER_WEAK, "weak");
+	for (unsigned i = 0; i < ALERT_MAX_EVIDENCE + 2; i++)
+		alert_add_evidence(a, "line", 4);
+	alert_event_write(&w, s, a, &ctx, T0);
+	const char *doc = written();
+	cr_assert_has(doc, "\"id\":\"" SID "-a1\"");
+	cr_assert_eq(array_length(doc, "\"evidence\":"), ALERT_MAX_EVIDENCE);
+	cr_assert_has(doc, "\"evidence_truncated\":true");
+	cr_assert_lacks(doc, "related_session_id");
+}
+
+/* ---- tlsobs.certificate ---- */
+
+Test(events, a_certificate_event_lists_its_servers_and_validation)
+{
+	struct session *s = upgraded_session();
+	struct cert_sighting c = {.first_seen_us = T0 + 1000000, .last_seen_us = T0 + 1000000, .sessions = 2};
+	c.servers[c.server_count++] = (struct session_endpoint){.ip = v4(198, 51, 100, 25), .port = 25};
+	c.servers[c.server_count++] = (struct session_endpoint){.ip = v4(198, 51, 100, 26), .port = 465};
+	snprintf(s->certificate.leaf.spki_sha256, sizeof s->certificate.leaf.spki_sha256, "%s", CA_SHA);
+	certificate_event_write(&w, s, &c, &ctx, T0);
+	const char *doc = written();
+	cr_assert_has(doc, "\"@timestamp\":\"2026-01-01T00:00:01.000000Z\"");
+	cr_assert_has(doc, "\"event\":{\"kind\":\"event\",\"category\":[\"network\"],\"type\":[\"info\"],"
+	                   "\"dataset\":\"tlsobs.certificate\",\"id\":\"" SID "-c\"");
+	cr_assert_has(doc, "\"tls\":{\"server\":{\"hash\":{\"sha256\":\"" LEAF_SHA "\"");
+	cr_assert_has(
+	    doc,
+	    "\"tlsobs\":{\"schema_version\":\"" TLSOBS_SCHEMA_VERSION "\",\"session_id\":\"" SID
+	    "\",\"certificate\":{\"first_seen\":\"2026-01-01T00:00:01.000000Z\","
+	    "\"servers\":[{\"ip\":\"198.51.100.25\",\"port\":25},{\"ip\":\"198.51.100.26\",\"port\":465}],"
+	    "\"spki_sha256\":\"" CA_SHA "\",\"chain_sha256\":[\"" LEAF_SHA "\",\"" CA_SHA "\"],"
+	    "\"validation\":{\"status\":\"expired\",\"name\":\"mx.example.net\",\"name_source\":\"sni\"}}");
+	cr_assert_str_eq(w.doc.id, SID "-c");
+	cr_assert_eq(w.doc.time_us, c.first_seen_us);
+}
+
+Test(events, a_certificate_event_for_an_unparsed_leaf_still_has_its_chain)
+{
+	struct session *s = upgraded_session();
+	s->certificate.parsed = false;
+	s->certificate.status = X509_STATUS_UNTRUSTED;
+	struct cert_sighting c = {.first_seen_us = T0, .last_seen_us = T0, .sessions = 1};
+	c.servers[c.server_count++] = (struct session_endpoint){.ip = v4(198, 51, 100, 25), .port = 25};
+	certificate_event_write(&w, s, &c, &ctx, T0);
+	const char *doc = written();
+	cr_assert_has(doc, "\"tls\":{\"server\":{}}");
+	cr_assert_lacks(doc, "spki_sha256");
+	cr_assert_has(doc, "\"chain_sha256\":[\"" LEAF_SHA "\",\"" CA_SHA "\"]");
+	cr_assert_has(doc, "\"validation\":{\"status\":\"untrusted\"");
+}
+
+/* ---- tlsobs.stats ---- */
+
+static struct sensor_counters *counters(void)
+{
+	static struct sensor_counters c;
+	memset(&c, 0, sizeof c);
+	c.time_us = T0 + 60000000;
+	snprintf(c.run_id, sizeof c.run_id, "S3F9K2M7Q0000000000");
+	c.seq = 7;
+	c.packets = 1234;
+	c.bytes = 567890;
+	c.flows_created = 12;
+	c.alerts[RULE_TLS_CIPHER_WEAK] = 3;
+	c.alerts[RULE_TLS_INTERCEPTION_SUSPECTED] = 1;
+	c.anomalies[c.anomaly_count++] = (struct stats_named_count){"truncated_ip", 4};
+	c.certificates_known = 9;
+	return &c;
+}
+
+Test(events, a_stats_event_is_a_metric_with_its_counters)
+{
+	struct sensor_counters *c = counters();
+	stats_event_write(&w, c, NULL, 0, &ctx, T0);
+	const char *doc = written();
+	cr_assert_has(doc, "\"@timestamp\":\"2026-01-01T00:01:00.000000Z\"");
+	cr_assert_has(doc, "\"event\":{\"kind\":\"metric\",\"category\":[\"network\"],\"type\":[\"info\"],"
+	                   "\"dataset\":\"tlsobs.stats\",\"id\":\"S3F9K2M7Q0000000000-m7\"");
+	cr_assert_has(doc, "\"tlsobs\":{\"schema_version\":\"" TLSOBS_SCHEMA_VERSION
+	                   "\",\"stats\":{\"final\":false,"
+	                   "\"packets\":1234,\"bytes\":567890,");
+	cr_assert_has(doc, "\"decode_anomalies\":{\"truncated_ip\":4}");
+	cr_assert_has(doc, "\"created\":12,");
+	cr_assert_has(doc, "\"alerts\":{\"tls_cipher_weak\":3,\"tls_interception_suspected\":1}");
+	cr_assert_has(doc, "\"certificates_known\":9");
+	cr_assert_has(doc, "\"outputs\":[]");
+	cr_assert_lacks(doc, "\"capture\"");
+	cr_assert_str_eq(w.doc.id, "S3F9K2M7Q0000000000-m7");
+}
+
+Test(events, a_final_live_stats_event_has_capture_counters_and_each_output)
+{
+	struct sensor_counters *c = counters();
+	c->final = true;
+	c->live = true;
+	c->capture_received = 100;
+	c->capture_dropped = 2;
+	c->capture_if_dropped = 1;
+	char err[256] = "";
+	struct output *o = output_open("json:/dev/null", NULL, err, sizeof err);
+	cr_assert_not_null(o, "%s", err);
+	struct output *const outputs[] = {o};
+	stats_event_write(&w, c, outputs, 1, &ctx, T0);
+	const char *doc = written();
+	cr_assert_has(doc, "\"final\":true");
+	cr_assert_has(doc, "\"capture\":{\"received\":100,\"kernel_dropped\":2,\"interface_dropped\":1}");
+	cr_assert_has(doc, "\"outputs\":[{\"spec\":\"json:/dev/null\",\"written\":0,\"failed\":0}]");
+	cr_assert_eq(output_close(o, NULL), 0);
+}
+
+Test(events, the_writer_is_reset_between_events)
+{
+	struct session *s = upgraded_session();
+	fx->t.ch.cipher_count = TLS_MAX_CIPHERS;
+	fx->t.ch.ciphers_total = 150;
+	session_event_write(&w, s, &ctx, T0);
+	(void)written();
+	stats_event_write(&w, counters(), NULL, 0, &ctx, T0);
+	const char *doc = written();
+	cr_assert_lacks(doc, "\"truncated\"");
+	cr_assert_lacks(doc, "tlsobs.session");
+	cr_assert_str_eq(w.doc.id, "S3F9K2M7Q0000000000-m7");
+}
