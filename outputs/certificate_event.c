@@ -45,7 +45,7 @@ void certificate_event_write(struct json_writer *w, const struct session *s, con
 		json_field_cstring(w, "spki_sha256", cert->leaf.spki_sha256);
 	json_key(w, "chain_sha256");
 	json_array_begin(w);
-	for (unsigned i = 0; i < cert->chain_count; i++)
+	for (unsigned i = 0; i < cert->chain_count && i < X509_MAX_CHAIN; i++)
 		json_cstring(w, cert->chain_sha256[i]);
 	json_array_end(w);
 	certificate_json_write_validation(w, cert);

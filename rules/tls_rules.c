@@ -155,6 +155,17 @@ static int ja3_answer_slot(const struct server_tls_facts *f, const char *ja3)
 	return -1;
 }
 
+static uint16_t client_max_version(const struct tls_observation *t)
+{
+	uint16_t best = t->ch.version;
+	for (unsigned i = 0; i < t->ch.supported_version_count && i < TLS_MAX_VALUES; i++) {
+		uint16_t v = t->ch.supported_versions[i];
+		if (!tls_is_grease(v) && v > best)
+			best = v;
+	}
+	return best;
+}
+
 /* H11: the cause, in words, and the earlier session compared with; NULL when nothing points at interception. */
 static const char *interception_cause(const struct session *s, const struct server_tls_facts *f, char *detail,
 				      size_t len, const char **earlier)
@@ -170,7 +181,9 @@ static const char *interception_cause(const struct session *s, const struct serv
 		return issuer_changed ? "the certificate and its issuer changed to ones that do not validate"
 				      : "the certificate changed to one that does not validate";
 	}
-	if (f->best_version && t->version && t->version < f->best_version) {
+	/* Only a client that offered the better version was downgraded; an older client just asks for less. */
+	if (f->best_version && t->version && t->version < f->best_version &&
+	    client_max_version(t) >= f->best_version) {
 		snprintf(detail, len, "TLS %s now, TLS %s before", version_name(t->version), version_name(f->best_version));
 		*earlier = f->version_session_id;
 		return "the negotiated version fell below what this server negotiated before";

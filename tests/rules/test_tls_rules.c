@@ -108,6 +108,10 @@ static struct session *session_at(unsigned n, uint8_t server_octet, uint64_t at)
 	s->end_us = S(at + 1);
 	t->outcome = TLS_OUTCOME_ESTABLISHED;
 	t->client_hello_seen = true;
+	/* A modern client: offers TLS 1.3 and 1.2. */
+	t->ch.version = 0x0303;
+	t->ch.supported_versions[t->ch.supported_version_count++] = 0x0304;
+	t->ch.supported_versions[t->ch.supported_version_count++] = 0x0303;
 	t->server_hello_seen = true;
 	t->version = 0x0303;
 	t->cipher = CIPHER_ECDHE_RSA_AES128_GCM;
@@ -506,6 +510,18 @@ Test(tls_rules, a_version_below_what_the_server_negotiated_before_is_interceptio
 	cr_assert(strstr(a->reason, "version fell below"), "reason \"%s\"", a->reason);
 	cr_assert(has_evidence(a, "TLS 1.2 now, TLS 1.3 before"));
 	cr_assert_str_eq(a->related_session_id, before->id);
+}
+
+Test(tls_rules, an_older_client_that_only_offers_less_than_before_is_not_interception)
+{
+	struct session *before = session(1, 0);
+	tls(before)->version = 0x0304;
+	tls(before)->cipher = CIPHER_TLS13_AES128_GCM;
+	before->certificate.status = X509_STATUS_NOT_VISIBLE;
+	evaluate_expecting_none(before);
+	struct session *old_client = session(2, 60);
+	tls(old_client)->ch.supported_version_count = 0; /* a TLS 1.2-only client: no supported_versions */
+	evaluate_expecting_none(old_client);
 }
 
 Test(tls_rules, the_same_or_a_higher_version_than_before_is_not_interception)
