@@ -52,7 +52,7 @@ struct session_fingerprints {
 	char ja3_string[TLS_JA3_STRING_MAX], ja3s_string[TLS_JA3_STRING_MAX];
 	char ja4[TLS_JA4_LEN + 1];
 #ifdef TLSOBS_JA4_FOXIO
-	char ja4s[TLS_JA4S_LEN + 1]; /* "" without a usable ServerHello */
+	char ja4s[TLS_JA4S_LEN + 1];  /* "" without a usable ServerHello */
 	char ja4x[X509_JA4X_LEN + 1]; /* of the leaf certificate; "" when none crossed in clear */
 #endif
 };

@@ -89,6 +89,8 @@ static bool server_chose_extension(const struct tls_observation *t, uint16_t typ
 
 static void rule_cipher(struct session *s, const struct tls_observation *t, const char *server)
 {
+	if (t->version < 0x0300)
+		return; /* an SSLv2 SERVER-HELLO chooses no cipher (the client does, later): nothing to judge */
 	bool cbc = false;
 	bool weak = tls_cipher_weak(t->cipher, &cbc);
 	bool cbc_without_etm = cbc && t->version < 0x0304 && !server_chose_extension(t, TLS_EXT_ENCRYPT_THEN_MAC);
