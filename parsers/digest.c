@@ -1,5 +1,5 @@
 /*
- * digest.c: MD5 (RFC 1321), SHA-1 and SHA-256 (FIPS 180-4) via EVP_Digest.
+ * digest.c: MD5 (RFC 1321), SHA-1, SHA-256 and SHA-512 (FIPS 180-4) via EVP_Digest.
  *
  * The OpenSSL adapter for plain hashes, so the TLS code that computes JA3 and
  * fingerprints does not include OpenSSL headers.
@@ -46,6 +46,11 @@ void digest_sha1_hex(const void *data, size_t len, char out[41], bool upper)
 void digest_sha256_hex(const void *data, size_t len, char out[65], bool upper)
 {
 	digest_hex(EVP_sha256(), 32, data, len, out, upper);
+}
+
+void digest_sha512_hex(const void *data, size_t len, char out[129], bool upper)
+{
+	digest_hex(EVP_sha512(), 64, data, len, out, upper);
 }
 
 int digest_sha1_raw(const void *data, size_t len, uint8_t out[20])

@@ -343,6 +343,26 @@ int x509_parse(const uint8_t *der, size_t len, struct x509_info *out)
 	return 0;
 }
 
+int x509_spki_der(const uint8_t *der, size_t len, uint8_t *out, size_t cap, size_t *outlen)
+{
+	*outlen = 0;
+	X509 *cert = decode(der, len);
+	unsigned char *spki = NULL;
+	int spki_len = cert ? i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &spki) : -1;
+	int rc = -1;
+	if (spki_len > 0) {
+		*outlen = (size_t)spki_len;
+		if (out != NULL && *outlen <= cap) {
+			memcpy(out, spki, *outlen);
+			rc = 0;
+		}
+	}
+	OPENSSL_free(spki);
+	X509_free(cert);
+	ERR_clear_error();
+	return rc;
+}
+
 #ifdef TLSOBS_JA4_FOXIO
 /* One JA4X list, hashed as it is written so that no list needs a cap. */
 struct oid_list {

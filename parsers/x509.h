@@ -43,6 +43,14 @@ struct x509_info {
 /* 0, or -1 when the DER is not a certificate OpenSSL can read. */
 int x509_parse(const uint8_t *der, size_t len, struct x509_info *out);
 
+/*
+ * The DER of the certificate's SubjectPublicKeyInfo (RFC 5280 4.1; DANE
+ * selector 1, RFC 6698 2.1.2) into out[0..cap): 0 with *outlen its length.
+ * -1 with *outlen 0 when the DER is not a certificate; -1 with *outlen the
+ * length needed when cap is too small (out may be NULL with cap 0 to ask).
+ */
+int x509_spki_der(const uint8_t *der, size_t len, uint8_t *out, size_t cap, size_t *outlen);
+
 #ifdef TLSOBS_JA4_FOXIO
 /*
  * JA4X (FoxIO License 1.1, technical_details/JA4X.md; built only with
