@@ -94,14 +94,21 @@ bool tls_ja3_string(const struct tls_observation *o, char out[TLS_JA3_STRING_MAX
 	return !t.overflow;
 }
 
-bool tls_ja3(const struct tls_observation *o, char out[TLS_JA3_HASH_LEN + 1])
+/* JA3 and JA3S are the MD5 of their strings. */
+static bool md5_of(bool (*make)(const struct tls_observation *, char *), const struct tls_observation *o,
+		   char out[TLS_JA3_HASH_LEN + 1])
 {
 	char s[TLS_JA3_STRING_MAX];
 	out[0] = '\0';
-	if (!tls_ja3_string(o, s))
+	if (!make(o, s))
 		return false;
 	digest_md5_hex(s, strlen(s), out);
 	return true;
+}
+
+bool tls_ja3(const struct tls_observation *o, char out[TLS_JA3_HASH_LEN + 1])
+{
+	return md5_of(tls_ja3_string, o, out);
 }
 
 /* An SSLv2 SERVER-HELLO (RFC 6101 E.1) has no extensions and chooses no suite: no fingerprint. */
@@ -125,12 +132,7 @@ bool tls_ja3s_string(const struct tls_observation *o, char out[TLS_JA3_STRING_MA
 
 bool tls_ja3s(const struct tls_observation *o, char out[TLS_JA3_HASH_LEN + 1])
 {
-	char s[TLS_JA3_STRING_MAX];
-	out[0] = '\0';
-	if (!tls_ja3s_string(o, s))
-		return false;
-	digest_md5_hex(s, strlen(s), out);
-	return true;
+	return md5_of(tls_ja3s_string, o, out);
 }
 
 static const char *ja4_version_code(uint16_t v)
