@@ -6,7 +6,8 @@
  * for its value. Every limit is checked before we take memory for it. When a
  * map closes, its children are sorted by key once: that finds duplicate keys
  * and makes each lookup step a binary search, while `children` keeps file
- * order for iteration and error reporting.
+ * order for iteration and error reporting. --set assignments are applied to
+ * the tree in config_set.c.
  */
 #include "sensor/config.h"
 #include "sensor/config_internal.h"
@@ -19,26 +20,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#define CONFIG_SET_ORIGIN "--set"
 #define CONFIG_EMPTY_ORIGIN "(empty)"
-
-struct config_node {
-	enum config_node_kind kind;
-	char *key;                     /* NULL for the root and sequence items */
-	char *scalar;                  /* CONFIG_SCALAR only, NUL-free */
-	struct config_node **children; /* maps and sequences, in file order */
-	struct config_node **sorted;   /* maps: the same children by key (strcmp), once closed */
-	size_t count, cap;             /* children used, children and sorted allocated */
-	size_t index;                  /* position in the parent's children */
-	const char *origin;            /* borrowed: the tree's name or a string literal */
-	unsigned line;
-};
-
-struct config {
-	struct config_node *root;
-	char *origin; /* the file or buffer name; nodes borrow it */
-	size_t nodes;
-};
 
 /* One open map or sequence during the parse. */
 struct builder_frame {
@@ -93,7 +75,7 @@ const char *config_kind_name(enum config_node_kind kind)
 
 /* ---- nodes ---- */
 
-static struct config_node *node_new(enum config_node_kind kind, const char *origin, unsigned line)
+struct config_node *config_node_new(enum config_node_kind kind, const char *origin, unsigned line)
 {
 	struct config_node *n = calloc(1, sizeof *n);
 	if (!n)
@@ -104,12 +86,12 @@ static struct config_node *node_new(enum config_node_kind kind, const char *orig
 	return n;
 }
 
-static void node_free(struct config_node *n)
+void config_node_free(struct config_node *n)
 {
 	if (!n)
 		return;
 	for (size_t i = 0; i < n->count; i++)
-		node_free(n->children[i]);
+		config_node_free(n->children[i]);
 	free(n->children);
 	free(n->sorted);
 	free(n->key);
@@ -117,16 +99,8 @@ static void node_free(struct config_node *n)
 	free(n);
 }
 
-static size_t node_size(const struct config_node *n)
-{
-	size_t total = 1;
-	for (size_t i = 0; i < n->count; i++)
-		total += node_size(n->children[i]);
-	return total;
-}
-
 /* Makes room for one more child; maps grow `sorted` alongside so closing or inserting cannot fail. */
-static int node_grow(struct config_node *n)
+int config_node_grow(struct config_node *n)
 {
 	if (n->count < n->cap)
 		return 0;
@@ -145,9 +119,9 @@ static int node_grow(struct config_node *n)
 	return 0;
 }
 
-static int node_append(struct config_node *parent, struct config_node *child)
+int config_node_append(struct config_node *parent, struct config_node *child)
 {
-	if (node_grow(parent) != 0)
+	if (config_node_grow(parent) != 0)
 		return -1;
 	child->index = parent->count;
 	parent->children[parent->count++] = child;
@@ -172,7 +146,7 @@ static int node_key_cmp(const void *a, const void *b)
 }
 
 /* Binary search for a slot in a closed map: where `key` is, or where it would go. */
-static size_t map_slot(const struct config_node *map, const char *key, size_t len, bool *found)
+size_t config_map_slot(const struct config_node *map, const char *key, size_t len, bool *found)
 {
 	size_t lo = 0, hi = map->count;
 	*found = false;
@@ -191,10 +165,10 @@ static size_t map_slot(const struct config_node *map, const char *key, size_t le
 	return lo;
 }
 
-static struct config_node *map_find(const struct config_node *map, const char *key, size_t len)
+struct config_node *config_map_find(const struct config_node *map, const char *key, size_t len)
 {
 	bool found;
-	size_t i = map_slot(map, key, len, &found);
+	size_t i = config_map_slot(map, key, len, &found);
 	return found ? map->sorted[i] : NULL;
 }
 
@@ -207,13 +181,13 @@ static struct config_node *node_resolve(const struct config_node *n, const char 
 {
 	while (n && n->kind == CONFIG_MAP) {
 		size_t len = strlen(path);
-		struct config_node *c = map_find(n, path, len);
+		struct config_node *c = config_map_find(n, path, len);
 		if (c)
 			return c;
 		const char *dot = memchr(path, '.', len);
 		if (!dot)
 			return NULL;
-		c = map_find(n, path, (size_t)(dot - path));
+		c = config_map_find(n, path, (size_t)(dot - path));
 		if (!c || c->kind != CONFIG_MAP)
 			return NULL;
 		n = c;
@@ -245,7 +219,7 @@ static struct config_node *builder_node(struct builder *b, enum config_node_kind
 		builder_fail(b, line, "more than %d nodes", CONFIG_MAX_NODES);
 		return NULL;
 	}
-	struct config_node *n = node_new(kind, b->origin, line);
+	struct config_node *n = config_node_new(kind, b->origin, line);
 	if (!n) {
 		builder_fail(b, line, "out of memory");
 		return NULL;
@@ -260,7 +234,7 @@ static struct builder_frame *builder_top(struct builder *b)
 }
 
 /* True when every dot-separated part of key[0..len) is non-empty and at most CONFIG_MAX_KEY bytes. */
-static bool parts_valid(const char *key, size_t len)
+bool config_key_valid(const char *key, size_t len)
 {
 	size_t part = 0;
 	for (size_t i = 0; i <= len; i++) {
@@ -287,7 +261,7 @@ static int builder_check_key(struct builder *b, const char *key, size_t len, uns
 		             CONFIG_MAX_KEY);
 		return -1;
 	}
-	if (!parts_valid(key, len)) {
+	if (!config_key_valid(key, len)) {
 		builder_fail(b, line, "key '%s' has an empty part between dots", key);
 		return -1;
 	}
@@ -308,16 +282,16 @@ static int builder_attach(struct builder *b, struct config_node *n)
 		if (n->kind == CONFIG_MAP && strchr(top->key, '.')) {
 			builder_fail(b, top->key_line,
 			             "key '%s' holds a section; only values may have dotted keys", top->key);
-			node_free(n);
+			config_node_free(n);
 			return -1;
 		}
 		n->key = top->key;
 		n->line = top->key_line;
 		top->key = NULL;
 	}
-	if (node_append(top->node, n) != 0) {
+	if (config_node_append(top->node, n) != 0) {
 		builder_fail(b, n->line, "out of memory");
-		node_free(n);
+		config_node_free(n);
 		return -1;
 	}
 	return 0;
@@ -373,7 +347,7 @@ static int builder_scalar(struct builder *b, const yaml_event_t *ev, unsigned li
 	n->scalar = strndup(text, len);
 	if (!n->scalar) {
 		builder_fail(b, line, "out of memory");
-		node_free(n);
+		config_node_free(n);
 		return -1;
 	}
 	return builder_attach(b, n);
@@ -426,7 +400,7 @@ static int map_check_duplicates(struct builder *b, const struct config_node *map
 		const char *dot = strchr(c->key, '.');
 		if (!dot || c->kind == CONFIG_MAP)
 			continue;
-		const struct config_node *section = map_find(map, c->key, (size_t)(dot - c->key));
+		const struct config_node *section = config_map_find(map, c->key, (size_t)(dot - c->key));
 		const struct config_node *other = section ? node_resolve(section, dot + 1) : NULL;
 		if (!other || other->kind == CONFIG_MAP)
 			continue;
@@ -570,7 +544,7 @@ static void builder_discard(struct builder *b)
 	for (size_t i = 0; i < b->depth; i++)
 		free(b->stack[i].key);
 	b->depth = 0;
-	node_free(b->root);
+	config_node_free(b->root);
 	b->root = NULL;
 }
 
@@ -594,7 +568,7 @@ struct config *config_new(void)
 	struct config *cfg = config_alloc(CONFIG_EMPTY_ORIGIN);
 	if (!cfg)
 		return NULL;
-	cfg->root = node_new(CONFIG_MAP, cfg->origin, 0);
+	cfg->root = config_node_new(CONFIG_MAP, cfg->origin, 0);
 	if (!cfg->root) {
 		config_free(cfg);
 		return NULL;
@@ -607,7 +581,7 @@ void config_free(struct config *cfg)
 {
 	if (!cfg)
 		return;
-	node_free(cfg->root);
+	config_node_free(cfg->root);
 	free(cfg->origin);
 	free(cfg);
 }
@@ -708,78 +682,13 @@ struct config *config_load_file(const char *path, struct config_error *err)
 	return cfg;
 }
 
-/* ---- --set ---- */
-
-/* Where an assignment lands: `old` replaced in `map`, or `rest` created below `map`. */
-struct set_point {
-	struct config_node *map;
-	struct config_node *old;
-	const char *rest;
-	size_t depth; /* maps from the root to `map`, both counted */
-};
-
-/* Follows the path as config_lookup does; refuses to go through a value or to overwrite a section. */
-static int set_walk(struct config *cfg, const char *path, struct set_point *at, struct config_error *err)
+/*
+ * The value of a --set that starts with '[': a flow sequence read with the file
+ * parser, so the same limits and messages apply ("--set: path: ...").
+ */
+struct config_node *config_parse_list(const char *path, const char *value, size_t len, size_t max_depth,
+                                      size_t max_nodes, struct config_error *err)
 {
-	struct config_node *map = cfg->root;
-	const char *rest = path;
-	size_t depth = 1;
-
-	for (;;) {
-		size_t len = strlen(rest);
-		struct config_node *c = map_find(map, rest, len);
-		if (c && c->kind == CONFIG_MAP) {
-			config_error_set(err, CONFIG_SET_ORIGIN ": %s is a section, not a value", path);
-			return -1;
-		}
-		const char *dot = memchr(rest, '.', len);
-		struct config_node *section = !c && dot ? map_find(map, rest, (size_t)(dot - rest)) : NULL;
-		if (!section) {
-			*at = (struct set_point){.map = map, .old = c, .rest = rest, .depth = depth};
-			return 0;
-		}
-		if (section->kind != CONFIG_MAP) {
-			config_error_set(err, CONFIG_SET_ORIGIN ": %.*s is not a section", (int)(dot - path),
-			                 path);
-			return -1;
-		}
-		map = section;
-		rest = dot + 1;
-		depth++;
-	}
-}
-
-static size_t count_dots(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		n += *s == '.';
-	return n;
-}
-
-/* The value node: a scalar as written, or a flow sequence parsed with the file parser. */
-static struct config_node *set_value(const char *path, const char *value, size_t max_depth, size_t max_nodes,
-                                     struct config_error *err)
-{
-	size_t len = strlen(value);
-
-	if (len > CONFIG_MAX_SCALAR) {
-		config_error_set(err, CONFIG_SET_ORIGIN ": %s: value longer than %d bytes", path,
-		                 CONFIG_MAX_SCALAR);
-		return NULL;
-	}
-	if (value[0] != '[') {
-		struct config_node *n = max_nodes ? node_new(CONFIG_SCALAR, CONFIG_SET_ORIGIN, 0) : NULL;
-		if (n)
-			n->scalar = strdup(value);
-		if (!n || !n->scalar) {
-			config_error_set(err, CONFIG_SET_ORIGIN ": %s: %s", path,
-			                 max_nodes ? "out of memory" : "too many nodes");
-			node_free(n);
-			return NULL;
-		}
-		return n;
-	}
 	struct builder b = {.origin = CONFIG_SET_ORIGIN,
 	                    .set_path = path,
 	                    .data = value,
@@ -795,127 +704,6 @@ static struct config_node *set_value(const char *path, const char *value, size_t
 	if (!b.root) /* cannot happen for text starting with '[', but never hand back NULL silently */
 		config_error_set(err, CONFIG_SET_ORIGIN ": %s: expected a list like [25, 587]", path);
 	return b.root;
-}
-
-/* Wraps `value` in one map per dotted part of `rest` but the last, which keys the value. */
-static struct config_node *set_wrap(struct config_node *value, const char *rest)
-{
-	const char *end = rest + strlen(rest);
-	const char *part = strrchr(rest, '.');
-	part = part ? part + 1 : rest;
-
-	value->key = strndup(part, (size_t)(end - part));
-	if (!value->key)
-		goto fail;
-	while (part != rest) {
-		end = part - 1; /* the dot */
-		part = end;
-		while (part != rest && part[-1] != '.')
-			part--;
-		struct config_node *map = node_new(CONFIG_MAP, CONFIG_SET_ORIGIN, 0);
-		if (!map || node_append(map, value) != 0) {
-			node_free(map);
-			goto fail;
-		}
-		map->sorted[0] = value;
-		value = map;
-		value->key = strndup(part, (size_t)(end - part));
-		if (!value->key)
-			goto fail;
-	}
-	return value;
-fail:
-	node_free(value);
-	return NULL;
-}
-
-/* Puts `n` into `map` in both orders; `map` has room (node_grow was called). */
-static void map_insert(struct config_node *map, struct config_node *n)
-{
-	bool found;
-	size_t slot = map_slot(map, n->key, strlen(n->key), &found);
-
-	n->index = map->count;
-	map->children[map->count] = n;
-	memmove(map->sorted + slot + 1, map->sorted + slot, (map->count - slot) * sizeof *map->sorted);
-	map->sorted[slot] = n;
-	map->count++;
-}
-
-static void map_replace(struct config_node *map, struct config_node *old, struct config_node *n)
-{
-	bool found;
-	size_t slot = map_slot(map, old->key, strlen(old->key), &found);
-
-	assert(found && map->sorted[slot] == old);
-	n->key = old->key;
-	old->key = NULL;
-	n->index = old->index;
-	map->children[n->index] = n;
-	map->sorted[slot] = n;
-	node_free(old);
-}
-
-int config_set(struct config *cfg, const char *assignment, struct config_error *err)
-{
-	const char *eq = assignment ? strchr(assignment, '=') : NULL;
-	struct config_node *value = NULL;
-	struct set_point at;
-	char *path = NULL;
-	int rc = -1;
-
-	if (!eq || eq == assignment) {
-		size_t len = assignment ? strlen(assignment) : 0;
-		config_error_set(err, CONFIG_SET_ORIGIN ": expected KEY=VALUE, got " QUOTED,
-		                 QUOTE_ARGS(assignment ? assignment : "", len));
-		return -1;
-	}
-	size_t plen = (size_t)(eq - assignment);
-	if (!parts_valid(assignment, plen)) {
-		config_error_set(err,
-		                 CONFIG_SET_ORIGIN ": " QUOTED
-		                                   " is not a valid key (empty part, or one over %d bytes)",
-		                 QUOTE_ARGS(assignment, plen), CONFIG_MAX_KEY);
-		return -1;
-	}
-	path = strndup(assignment, plen);
-	if (!path) {
-		config_error_set(err, CONFIG_SET_ORIGIN ": out of memory");
-		return -1;
-	}
-	if (set_walk(cfg, path, &at, err) != 0)
-		goto fail;
-	/* Maps to create: one per dot of `rest`, unless an existing value is replaced. */
-	size_t new_maps = at.old ? 0 : count_dots(at.rest);
-	if (at.depth + new_maps > CONFIG_MAX_DEPTH) {
-		config_error_set(err, CONFIG_SET_ORIGIN ": %s: nested deeper than %d levels", path,
-		                 CONFIG_MAX_DEPTH);
-		goto fail;
-	}
-	size_t used = cfg->nodes + new_maps;
-	size_t budget = used < CONFIG_MAX_NODES ? CONFIG_MAX_NODES - used : 0;
-	value = set_value(path, eq + 1, CONFIG_MAX_DEPTH - at.depth - new_maps, budget, err);
-	if (!value)
-		goto fail;
-	size_t added = node_size(value) + new_maps;
-	if (at.old) {
-		cfg->nodes -= node_size(at.old);
-		map_replace(at.map, at.old, value);
-	} else {
-		value = set_wrap(value, at.rest);
-		if (!value || node_grow(at.map) != 0) {
-			config_error_set(err, CONFIG_SET_ORIGIN ": %s: out of memory", path);
-			goto fail;
-		}
-		map_insert(at.map, value);
-	}
-	value = NULL;
-	cfg->nodes += added;
-	rc = 0;
-fail:
-	node_free(value);
-	free(path);
-	return rc;
 }
 
 /* ---- reading the tree ---- */
