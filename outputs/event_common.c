@@ -117,6 +117,8 @@ void event_write_network(struct json_writer *w, const struct session *s)
 	json_field_cstring(w, "type", s->client.ip.family == 6 ? "ipv6" : "ipv4");
 	if (s->protocol)
 		json_field_cstring(w, "protocol", s->protocol);
+	if (s->direction)
+		json_field_cstring(w, "direction", s->direction);
 	if (community_id_v1(&s->client.ip, s->client.port, &s->server.ip, s->server.port, COMMUNITY_ID_PROTO_TCP, 0,
 			    community_id) == 0)
 		json_field_cstring(w, "community_id", community_id);

@@ -75,6 +75,7 @@ struct session {
 	uint64_t start_us, end_us; /* packet times */
 	const char *close_reason;  /* static string: "fin", "rst", "timeout", ... */
 	const char *role_source;   /* how client and server were told apart */
+	const char *direction;     /* network.direction: "inbound", "outbound", "internal", "external"; NULL: none */
 	struct session_stream_counters to_server, to_client;
 
 	/* Application layer. smtp and tls are borrowed from the flow's parsers (NULL when absent). */

@@ -14,6 +14,7 @@
 #include "outputs/session_event.h"
 #include "outputs/stats_event.h"
 #include "rules/cert_inventory.h"
+#include "rules/ip_network.h"
 #include "rules/rules_engine.h"
 #include "rules/session.h"
 #include "sensor/flow_consumer.h"
@@ -140,6 +141,23 @@ static void copy_stream_counters(struct session_stream_counters *c, const struct
 	c->depth_reached = st->depth_reached;
 }
 
+static bool is_internal(const struct sensor *s, const struct ip_addr *a)
+{
+	for (size_t i = 0; i < s->settings.n_internal_networks; i++)
+		if (ip_network_contains(&s->settings.internal_networks[i], a))
+			return true;
+	return false;
+}
+
+/* network.direction (ECS values) from where client and server sit; NULL when no internal_networks are set. */
+static const char *direction_of(const struct sensor *s, const struct ip_addr *client, const struct ip_addr *server)
+{
+	if (s->settings.n_internal_networks == 0)
+		return NULL;
+	bool c = is_internal(s, client), v = is_internal(s, server);
+	return c ? (v ? "internal" : "outbound") : (v ? "inbound" : "external");
+}
+
 static void fill_session(struct sensor *s, struct session *sess, const struct flow *f, enum flow_close_reason reason)
 {
 	memset(sess, 0, sizeof *sess);
@@ -151,6 +169,7 @@ static void fill_session(struct sensor *s, struct session *sess, const struct fl
 	sess->end_us = f->last_us;
 	sess->close_reason = flow_close_reason_str(tcp_tracker_close_reason(f, reason));
 	sess->role_source = flow_role_source_str(f->role_source);
+	sess->direction = direction_of(s, &f->client.ip, &f->server.ip);
 	copy_stream_counters(&sess->to_server, &c->stream);
 	copy_stream_counters(&sess->to_client, &v->stream);
 }

@@ -35,6 +35,7 @@ static const char *const known_keys[] = {
 	"flow.emergency.recovery_percent",
 	"stream.depth",
 	"stream.max_ooo_bytes",
+	"internal_networks",
 };
 
 static const uint16_t default_smtp_ports[] = {25, 587, 2525};
@@ -162,6 +163,72 @@ static int load_kafka(const struct config *cfg, struct kafka_settings *k, struct
 	return 0;
 }
 
+/* One CIDR of internal_networks, `len` bytes of `text` (a list item or a piece of a comma-separated scalar). */
+static int add_network(const struct config_node *n, const char *text, size_t len, struct sensor_settings *out,
+		       struct config_error *err)
+{
+	char buf[128];
+	while (len > 0 && (*text == ' ' || *text == '\t'))
+		text++, len--;
+	while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t'))
+		len--;
+	if (out->n_internal_networks >= SETTINGS_MAX_NETWORKS) {
+		config_error_at(err, n, "internal_networks", "more than %d networks", SETTINGS_MAX_NETWORKS);
+		return -1;
+	}
+	int r = IP_NETWORK_BAD_ADDRESS; /* longer than any address: no need to parse */
+	if (len < sizeof buf) {
+		memcpy(buf, text, len);
+		buf[len] = '\0';
+		r = ip_network_parse(buf, &out->internal_networks[out->n_internal_networks]);
+	}
+	if (r != IP_NETWORK_OK) {
+		config_error_at(err, n, "internal_networks", "expected a network like 192.0.2.0/24, got '%.*s' (%s)",
+				(int)(len < 64 ? len : 64), text, ip_network_parse_result_str(r));
+		return -1;
+	}
+	out->n_internal_networks++;
+	return 0;
+}
+
+/* internal_networks: a YAML sequence of CIDRs, or a comma-separated scalar (as --set gives it); absent: none. */
+static int load_internal_networks(const struct config *cfg, struct sensor_settings *out, struct config_error *err)
+{
+	const struct config_node *n = config_lookup(cfg, "internal_networks");
+	out->n_internal_networks = 0;
+	if (!n)
+		return 0;
+	if (config_node_kind(n) == CONFIG_MAP) {
+		config_error_at(err, n, "internal_networks", "expected a list of networks, got a map");
+		return -1;
+	}
+	if (config_node_kind(n) == CONFIG_SCALAR) {
+		const char *s = config_node_scalar(n);
+		if (strspn(s, " \t") == strlen(s))
+			return 0; /* "internal_networks=" from --set: none */
+		for (;;) {
+			const char *comma = strchr(s, ',');
+			size_t len = comma ? (size_t)(comma - s) : strlen(s);
+			if (add_network(n, s, len, out, err) != 0)
+				return -1;
+			if (!comma)
+				return 0;
+			s = comma + 1;
+		}
+	}
+	for (size_t i = 0; i < config_node_count(n); i++) {
+		const struct config_node *item = config_node_child(n, i);
+		const char *s = config_node_scalar(item);
+		if (!s) {
+			config_error_at(err, item, "internal_networks", "expected a network like 192.0.2.0/24");
+			return -1;
+		}
+		if (add_network(item, s, strlen(s), out, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int settings_load(const struct config *cfg, struct sensor_settings *out, struct config_error *err)
 {
 	memset(out, 0, sizeof *out);
@@ -194,7 +261,7 @@ int settings_load(const struct config *cfg, struct sensor_settings *out, struct 
 		return -1;
 	}
 	snprintf(out->ca_file, sizeof out->ca_file, "%s", ca_file);
-	return 0;
+	return load_internal_networks(cfg, out, err);
 }
 
 /* Exact keys, or anything below a free-form section listed as "section.*" (librdkafka properties). */

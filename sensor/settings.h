@@ -13,11 +13,12 @@
 
 #include "outputs/kafka_output.h"
 #include "parsers/smtp.h"
+#include "rules/ip_network.h"
 #include "rules/rules_engine.h"
 #include "sensor/config.h"
 #include "sensor/flow_table.h"
 
-enum { SETTINGS_MAX_PORTS = 64 };
+enum { SETTINGS_MAX_PORTS = 64, SETTINGS_MAX_NETWORKS = 256 };
 
 struct sensor_settings {
 	struct flow_table_settings flow;
@@ -33,6 +34,9 @@ struct sensor_settings {
 	struct rules_settings rules;
 	struct kafka_settings kafka;
 	uint64_t stats_interval_us; /* stats.interval: a tlsobs.stats event this often (packet time), 0: never */
+	/* internal_networks: the operator's own networks, for network.direction; none: no direction */
+	struct ip_network internal_networks[SETTINGS_MAX_NETWORKS];
+	size_t n_internal_networks;
 };
 
 /* Fills *out from cfg (defaults where absent). 0, or -1 with the first error in *err. */

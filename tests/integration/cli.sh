@@ -628,6 +628,29 @@ ipv6_session_is_typed_ipv6() {
 	expect_eq "$(events get "$out" destination.port)" 25 destination.port
 }
 
+# smtp-plain.pcap: client 203.0.113.10, server 198.51.100.25.
+internal_networks_set_network_direction() {
+	run -q -r "$FIX/smtp-plain.pcap" --set internal_networks=198.51.100.0/24
+	expect_rc 0
+	expect_sessions "$out" 1
+	expect_eq "$(events get "$out" network.direction)" inbound network.direction
+	run -q -r "$FIX/smtp-plain.pcap" --set internal_networks=203.0.113.0/24
+	expect_rc 0
+	expect_eq "$(events get "$out" network.direction)" outbound network.direction
+	run -q -r "$FIX/smtp-plain.pcap" --set internal_networks=203.0.113.0/24,198.51.100.25/32
+	expect_rc 0
+	expect_eq "$(events get "$out" network.direction)" internal network.direction
+	run -q -r "$FIX/smtp-plain.pcap" --set internal_networks=2001:db8::/32
+	expect_rc 0
+	expect_eq "$(events get "$out" network.direction)" external network.direction
+	run -q -r "$FIX/smtp-plain.pcap"
+	expect_rc 0
+	expect_eq "$(events get "$out" network.direction)" null "network.direction without internal_networks"
+	run -q -r "$FIX/smtp-plain.pcap" --set internal_networks=198.51.100.0/33
+	expect_rc 2
+	expect_one_line "^tlsobs: --set: internal_networks: .*bad prefix length"
+}
+
 known_captures_give_known_sessions() {
 	run -q -r "$FIX/demo.pcap"
 	expect_sessions "$out" 4
@@ -691,6 +714,7 @@ t "--dump-streams writes both directions of a flow" dump_streams_writes_both_dir
 t "every fixture gives valid session events" every_fixture_gives_valid_events
 t "plain SMTP is one session from a client port to port 25" plain_smtp_is_one_session_to_port_25
 t "an IPv6 session has network.type ipv6" ipv6_session_is_typed_ipv6
+t "internal_networks sets network.direction, and without it there is none" internal_networks_set_network_direction
 t "known captures give their known sessions" known_captures_give_known_sessions
 t "the summary counts packets, anomalies, flows, evictions and gaps" summary_counts_the_run
 

@@ -108,6 +108,7 @@ static void assert_defaults(const struct sensor_settings *s)
 	cr_assert_not(s->kafka.cloudevents);
 	cr_assert_eq(s->kafka.nproperties, 0);
 	cr_assert_eq(s->stats_interval_us, 60 * S);
+	cr_assert_eq(s->n_internal_networks, 0);
 }
 
 Test(settings, librdkafka_properties_pass_through_from_the_file_and_from_set)
@@ -498,4 +499,82 @@ Test(settings, check_unknown_reports_nothing_for_an_empty_config)
 	cr_assert_eq(settings_check_unknown(cfg, collect, &r), 0);
 	config_free(cfg);
 	cr_assert_str_eq(unknown_in(""), "");
+}
+
+/* ---- internal_networks ---- */
+
+Test(settings, internal_networks_reads_v4_and_v6_and_masks_host_bits)
+{
+	struct config *cfg = load("internal_networks:\n"
+	                          "  - 192.0.2.7/24\n"
+	                          "  - \"2001:db8::/32\"\n"
+	                          "  - 10.0.0.0/8\n");
+	struct sensor_settings s = settings_of(cfg);
+	cr_assert_eq(s.n_internal_networks, 3);
+	cr_assert_eq(s.internal_networks[0].addr.family, 4);
+	cr_assert_eq(s.internal_networks[0].prefix, 24);
+	cr_assert_eq(s.internal_networks[0].addr.bytes[3], 0);
+	cr_assert_eq(s.internal_networks[1].addr.family, 6);
+	cr_assert_eq(s.internal_networks[1].prefix, 32);
+	cr_assert_eq(s.internal_networks[2].prefix, 8);
+	cr_assert_str_eq(unknown_in("internal_networks: [192.0.2.0/24]\n"), "");
+	config_free(cfg);
+}
+
+Test(settings, internal_networks_from_set_is_a_comma_separated_list)
+{
+	struct config *cfg = load("internal_networks: [10.0.0.0/8]\n");
+	set_ok(cfg, "internal_networks=198.51.100.0/24, 2001:db8::/32");
+	struct sensor_settings s = settings_of(cfg);
+	cr_assert_eq(s.n_internal_networks, 2);
+	cr_assert_eq(s.internal_networks[0].addr.family, 4);
+	cr_assert_eq(s.internal_networks[0].addr.bytes[0], 198);
+	cr_assert_eq(s.internal_networks[1].addr.family, 6);
+	set_ok(cfg, "internal_networks=[192.0.2.0/24]");
+	s = settings_of(cfg);
+	cr_assert_eq(s.n_internal_networks, 1);
+	set_ok(cfg, "internal_networks=");
+	s = settings_of(cfg);
+	cr_assert_eq(s.n_internal_networks, 0);
+	struct reports r = {.n = 0};
+	cr_assert_eq(settings_check_unknown(cfg, collect, &r), 0, "%s", r.text);
+	config_free(cfg);
+}
+
+Test(settings, a_bad_internal_network_is_named_at_its_own_line)
+{
+	cr_assert_str_eq(load_error("internal_networks:\n  - 192.0.2.0/24\n  - 192.0.2.0/33\n"),
+	                 "test.yaml:3: internal_networks: expected a network like 192.0.2.0/24, "
+	                 "got '192.0.2.0/33' (bad prefix length)");
+	cr_assert_str_eq(load_error("internal_networks: [\"2001:db8::/129\"]\n"),
+	                 "test.yaml:1: internal_networks: expected a network like 192.0.2.0/24, "
+	                 "got '2001:db8::/129' (bad prefix length)");
+	cr_assert_str_eq(load_error("\ninternal_networks: 10.0.0.0/8, 300.0.0.0/8\n"),
+	                 "test.yaml:2: internal_networks: expected a network like 192.0.2.0/24, "
+	                 "got '300.0.0.0/8' (bad address)");
+	cr_assert_str_eq(load_error("internal_networks: [10.0.0.1]\n"),
+	                 "test.yaml:1: internal_networks: expected a network like 192.0.2.0/24, "
+	                 "got '10.0.0.1' (bad prefix length)");
+	cr_assert_str_eq(load_error("internal_networks: {a: 1}\n"),
+	                 "test.yaml:1: internal_networks: expected a list of networks, got a map");
+	struct config *cfg = load("");
+	set_ok(cfg, "internal_networks=10.0.0.0/8,bogus/8");
+	struct sensor_settings s;
+	struct config_error err = {{0}};
+	cr_assert_eq(settings_load(cfg, &s, &err), -1);
+	cr_assert_str_eq(err.message, "--set: internal_networks: expected a network like 192.0.2.0/24, "
+	                              "got 'bogus/8' (bad address)");
+	config_free(cfg);
+}
+
+Test(settings, more_than_256_internal_networks_is_an_error)
+{
+	static char yaml[16384];
+	snprintf(yaml, sizeof yaml, "internal_networks: [");
+	for (int i = 0; i <= SETTINGS_MAX_NETWORKS; i++) {
+		size_t used = strlen(yaml);
+		snprintf(yaml + used, sizeof yaml - used, "10.%d.%d.0/24%s", i / 256, i % 256,
+		         i < SETTINGS_MAX_NETWORKS ? ", " : "]\n");
+	}
+	cr_assert_str_eq(load_error(yaml), "test.yaml:1: internal_networks: more than 256 networks");
 }
