@@ -1,0 +1,736 @@
+/*
+ * state_db.c: the SQLite adapter behind state_db.h (the only file that includes sqlite3.h).
+ *
+ * One connection, WAL journal (readers such as a report tool never block the
+ * sensor's flush), a busy timeout, and every statement prepared once at open.
+ * The schema lives in `migrations`: migration i takes PRAGMA user_version from
+ * i to i + 1, each in its own transaction, so an older file is brought forward
+ * on open and a newer one is refused rather than misread.
+ */
+#include "sensor/state_db.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { BUSY_TIMEOUT_MS = 2000, ERR_CAP = 256 };
+
+static const char *const migrations[] = {
+    /* 0 -> 1 */
+    "CREATE TABLE servers(id INTEGER PRIMARY KEY, ip TEXT NOT NULL, port INTEGER NOT NULL,"
+    " mx TEXT NOT NULL DEFAULT '', first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+    " starttls_offered INTEGER NOT NULL DEFAULT 0, starttls_first INTEGER, starttls_last INTEGER,"
+    " UNIQUE(ip, port));"
+    "CREATE TABLE server_values(server_id INTEGER NOT NULL REFERENCES servers(id), kind INTEGER NOT NULL,"
+    " value TEXT NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+    " PRIMARY KEY(server_id, kind, value)) WITHOUT ROWID;"
+    "CREATE TABLE certificates(sha256 TEXT PRIMARY KEY, subject TEXT NOT NULL DEFAULT '',"
+    " sans TEXT NOT NULL DEFAULT '', issuer TEXT NOT NULL DEFAULT '', not_after INTEGER NOT NULL DEFAULT 0,"
+    " first_seen INTEGER NOT NULL DEFAULT 0, last_seen INTEGER NOT NULL DEFAULT 0,"
+    " thresholds_done INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX certificates_by_expiry ON certificates(not_after);"
+    "CREATE TABLE certificate_servers(sha256 TEXT NOT NULL, ip TEXT NOT NULL, port INTEGER NOT NULL,"
+    " first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, PRIMARY KEY(sha256, ip, port)) WITHOUT ROWID;"
+    "CREATE TABLE partner_days(partner TEXT NOT NULL, day TEXT NOT NULL, sessions INTEGER NOT NULL,"
+    " encrypted INTEGER NOT NULL, cleartext INTEGER NOT NULL, last_failure_us INTEGER NOT NULL,"
+    " last_failure_type TEXT NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+    " PRIMARY KEY(partner, day)) WITHOUT ROWID;"
+    "CREATE TABLE partner_day_versions(partner TEXT NOT NULL, day TEXT NOT NULL, version TEXT NOT NULL,"
+    " count INTEGER NOT NULL, PRIMARY KEY(partner, day, version)) WITHOUT ROWID;"
+    "CREATE TABLE partner_day_failures(partner TEXT NOT NULL, day TEXT NOT NULL, type TEXT NOT NULL,"
+    " count INTEGER NOT NULL, PRIMARY KEY(partner, day, type)) WITHOUT ROWID;",
+};
+enum { SCHEMA_VERSION = sizeof(migrations) / sizeof(migrations[0]) };
+
+enum stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SERVER_UPSERT,
+	ST_SERVER_STARTTLS,
+	ST_VALUE_UPSERT,
+	ST_CERT_UPSERT,
+	ST_CERT_SERVER_UPSERT,
+	ST_PDAY_UPSERT,
+	ST_PDAY_VERSION,
+	ST_PDAY_FAILURE,
+	ST_Q_STARTTLS,
+	ST_Q_VALUES,
+	ST_Q_THRESHOLDS,
+	ST_MARK_THRESHOLD,
+	ST_Q_COVERAGE,
+	ST_Q_COVERAGE_VERSIONS,
+	ST_Q_COVERAGE_FAILURES,
+	ST_Q_CERTS,
+	ST_Q_CERT_SERVERS,
+	ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SERVER_UPSERT] =
+        "INSERT INTO servers(ip, port, mx, first_seen, last_seen) VALUES(?1, ?2, ?3, ?4, ?4)"
+        " ON CONFLICT(ip, port) DO UPDATE SET"
+        " mx = CASE WHEN excluded.mx <> '' THEN excluded.mx ELSE mx END,"
+        " first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)"
+        " RETURNING id",
+    [ST_SERVER_STARTTLS] = "UPDATE servers SET starttls_offered = 1,"
+                           " starttls_first = min(coalesce(starttls_first, ?2), ?2),"
+                           " starttls_last = max(coalesce(starttls_last, ?2), ?2) WHERE id = ?1",
+    [ST_VALUE_UPSERT] = "INSERT INTO server_values VALUES(?1, ?2, ?3, ?4, ?4) ON CONFLICT DO UPDATE SET"
+                        " first_seen = min(first_seen, excluded.first_seen),"
+                        " last_seen = max(last_seen, excluded.last_seen)",
+    /* A row made by state_db_mark_threshold() before the certificate was flushed has first_seen 0. */
+    [ST_CERT_UPSERT] =
+        "INSERT INTO certificates(sha256, subject, sans, issuer, not_after, first_seen, last_seen)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT(sha256) DO UPDATE SET"
+        " subject = excluded.subject, sans = excluded.sans, issuer = excluded.issuer,"
+        " not_after = excluded.not_after,"
+        " first_seen = CASE WHEN first_seen = 0 THEN excluded.first_seen"
+        " ELSE min(first_seen, excluded.first_seen) END,"
+        " last_seen = max(last_seen, excluded.last_seen)",
+    [ST_CERT_SERVER_UPSERT] = "INSERT INTO certificate_servers VALUES(?1, ?2, ?3, ?4, ?4)"
+                              " ON CONFLICT DO UPDATE SET first_seen = min(first_seen, excluded.first_seen),"
+                              " last_seen = max(last_seen, excluded.last_seen)",
+    /* SET expressions see the old row, so the failure type and time are chosen together. */
+    [ST_PDAY_UPSERT] =
+        "INSERT INTO partner_days VALUES(?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT DO UPDATE SET"
+        " sessions = sessions + 1, encrypted = encrypted + excluded.encrypted,"
+        " cleartext = cleartext + excluded.cleartext,"
+        " last_failure_type = CASE WHEN excluded.last_failure_type <> ''"
+        " AND excluded.last_failure_us >= last_failure_us THEN excluded.last_failure_type"
+        " ELSE last_failure_type END,"
+        " last_failure_us = CASE WHEN excluded.last_failure_type <> ''"
+        " THEN max(last_failure_us, excluded.last_failure_us) ELSE last_failure_us END,"
+        " first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)",
+    [ST_PDAY_VERSION] = "INSERT INTO partner_day_versions VALUES(?1, ?2, ?3, 1)"
+                        " ON CONFLICT DO UPDATE SET count = count + 1",
+    [ST_PDAY_FAILURE] = "INSERT INTO partner_day_failures VALUES(?1, ?2, ?3, 1)"
+                        " ON CONFLICT DO UPDATE SET count = count + 1",
+    [ST_Q_STARTTLS] =
+        "SELECT starttls_offered, coalesce(starttls_last, 0) FROM servers WHERE ip = ?1 AND port = ?2",
+    [ST_Q_VALUES] = "SELECT v.value, v.first_seen, v.last_seen FROM server_values v"
+                    " JOIN servers s ON s.id = v.server_id WHERE s.ip = ?1 AND s.port = ?2 AND v.kind = ?3"
+                    " ORDER BY v.first_seen, v.value",
+    [ST_Q_THRESHOLDS] = "SELECT thresholds_done FROM certificates WHERE sha256 = ?1",
+    /* The WHERE makes changes() 0 when the bit was already set: that is the "once". */
+    [ST_MARK_THRESHOLD] =
+        "INSERT INTO certificates(sha256, thresholds_done) VALUES(?1, ?2)"
+        " ON CONFLICT(sha256) DO UPDATE SET thresholds_done = thresholds_done | excluded.thresholds_done"
+        " WHERE (thresholds_done & excluded.thresholds_done) = 0",
+    /* With a single max() aggregate, SQLite takes the bare column from the row holding the max. */
+    [ST_Q_COVERAGE] =
+        "SELECT partner, sum(sessions), sum(encrypted), sum(cleartext), max(last_failure_us),"
+        " last_failure_type FROM partner_days WHERE day >= ?1 GROUP BY partner ORDER BY partner",
+    [ST_Q_COVERAGE_VERSIONS] =
+        "SELECT version, sum(count) AS c FROM partner_day_versions"
+        " WHERE partner = ?1 AND day >= ?2 GROUP BY version ORDER BY c DESC, version LIMIT ?3",
+    [ST_Q_COVERAGE_FAILURES] =
+        "SELECT type, sum(count) AS c FROM partner_day_failures"
+        " WHERE partner = ?1 AND day >= ?2 GROUP BY type ORDER BY c DESC, type LIMIT ?3",
+    [ST_Q_CERTS] = "SELECT sha256, subject, sans, issuer, not_after, first_seen, last_seen, thresholds_done"
+                   " FROM certificates WHERE first_seen > 0 ORDER BY not_after, sha256",
+    [ST_Q_CERT_SERVERS] = "SELECT ip, port, first_seen, last_seen FROM certificate_servers WHERE sha256 = ?1"
+                          " ORDER BY ip, port",
+};
+
+enum note_kind { NOTE_SERVER, NOTE_CERT, NOTE_PARTNER };
+
+struct note {
+	enum note_kind kind;
+	union {
+		struct state_server_note server;
+		struct state_cert_note cert;
+		struct state_partner_note partner;
+	} u;
+};
+
+struct state_db {
+	sqlite3 *h;
+	sqlite3_stmt *st[ST_COUNT];
+	struct note *queue; /* STATE_DB_QUEUE_CAP entries */
+	size_t n_queued;
+	struct state_db_stats stats;
+	char err[ERR_CAP];
+};
+
+const char *state_server_value_str(enum state_server_value v)
+{
+	switch (v) {
+	case STATE_VALUE_TLS_VERSION:
+		return "tls_version";
+	case STATE_VALUE_CIPHER:
+		return "cipher";
+	case STATE_VALUE_JA3S:
+		return "ja3s";
+	case STATE_VALUE_CERT_SHA256:
+		return "cert_sha256";
+	case STATE_VALUE_CERT_ISSUER:
+		return "cert_issuer";
+	case STATE_VALUE_COUNT:
+		break;
+	}
+	return "unknown";
+}
+
+static int fail(struct state_db *db, const char *what)
+{
+	snprintf(db->err, sizeof(db->err), "%s: %s", what, sqlite3_errmsg(db->h));
+	return -1;
+}
+
+static void copy_err(char *err, size_t errlen, const char *what, const char *why)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s: %s", what, why);
+}
+
+/* The cached statement, reset and unbound. */
+static sqlite3_stmt *stmt(struct state_db *db, enum stmt_id id)
+{
+	sqlite3_stmt *s = db->st[id];
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+/* Binds at most cap - 1 bytes: our fields and caller strings are never read past their cap. */
+static void bind_str(sqlite3_stmt *s, int i, const char *v, size_t cap)
+{
+	sqlite3_bind_text(s, i, v ? v : "", v ? (int)strnlen(v, cap - 1) : 0, SQLITE_STATIC);
+}
+
+static const char *col_str(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return t ? (const char *)t : "";
+}
+
+static void copy_bounded(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* Runs a statement that returns no rows. */
+static int run(struct state_db *db, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : fail(db, what);
+}
+
+static int exec_sql(struct state_db *db, const char *sql, const char *what)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	snprintf(db->err, sizeof(db->err), "%s: %s", what, msg ? msg : sqlite3_errmsg(db->h));
+	sqlite3_free(msg);
+	return -1;
+}
+
+/* One-row, one-integer pragma; the first read of the file, so a non-database fails here. */
+static int pragma_int(struct state_db *db, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(db->h, sql, -1, &s, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : fail(db, sql);
+}
+
+static int enable_wal(struct state_db *db)
+{
+	sqlite3_stmt *s = NULL;
+	int ok = 0;
+	if (sqlite3_prepare_v2(db->h, "PRAGMA journal_mode=WAL", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		ok = strcmp(col_str(s, 0), "wal") == 0;
+	sqlite3_finalize(s);
+	if (!ok) {
+		fail(db, "cannot enable WAL journal");
+		return -1;
+	}
+	return 0;
+}
+
+static int migrate(struct state_db *db)
+{
+	int64_t version = 0;
+	if (pragma_int(db, "PRAGMA user_version", &version) < 0)
+		return -1;
+	if (version > SCHEMA_VERSION) {
+		snprintf(db->err, sizeof(db->err), "schema version %lld is newer than this sensor's %d",
+		         (long long)version, SCHEMA_VERSION);
+		return -1;
+	}
+	for (int64_t v = version; v < SCHEMA_VERSION; v++) {
+		char bump[64];
+		snprintf(bump, sizeof(bump), "PRAGMA user_version=%lld", (long long)(v + 1));
+		if (exec_sql(db, "BEGIN IMMEDIATE", "migration") < 0)
+			return -1;
+		if (exec_sql(db, migrations[v], "migration") < 0 || exec_sql(db, bump, "migration") < 0 ||
+		    exec_sql(db, "COMMIT", "migration") < 0) {
+			sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int setup(struct state_db *db)
+{
+	sqlite3_extended_result_codes(db->h, 1);
+	sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
+	int64_t ignored;
+	if (pragma_int(db, "PRAGMA user_version", &ignored) < 0 || enable_wal(db) < 0 ||
+	    exec_sql(db, "PRAGMA synchronous=NORMAL", "synchronous") < 0 || migrate(db) < 0)
+		return -1;
+	for (int i = 0; i < ST_COUNT; i++)
+		if (sqlite3_prepare_v3(db->h, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &db->st[i], NULL) !=
+		    SQLITE_OK)
+			return fail(db, "prepare");
+	return 0;
+}
+
+static void release(struct state_db *db)
+{
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(db->st[i]);
+	sqlite3_close_v2(db->h);
+	free(db->queue);
+	free(db);
+}
+
+struct state_db *state_db_open(const char *path, char *err, size_t errlen)
+{
+	struct state_db *db = calloc(1, sizeof(*db));
+	struct note *queue = calloc(STATE_DB_QUEUE_CAP, sizeof(*queue));
+	if (!db || !queue) {
+		free(db);
+		free(queue);
+		copy_err(err, errlen, path, "out of memory");
+		return NULL;
+	}
+	db->queue = queue;
+	int rc = sqlite3_open_v2(path, &db->h,
+	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		copy_err(err, errlen, path, db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+		release(db);
+		return NULL;
+	}
+	if (setup(db) < 0) {
+		copy_err(err, errlen, path, db->err);
+		release(db);
+		return NULL;
+	}
+	return db;
+}
+
+void state_db_close(struct state_db *db)
+{
+	if (!db)
+		return;
+	state_db_flush(db);
+	release(db);
+}
+
+const char *state_db_error(const struct state_db *db)
+{
+	return db->err;
+}
+
+void state_db_get_stats(const struct state_db *db, struct state_db_stats *out)
+{
+	*out = db->stats;
+	out->queued = db->n_queued;
+}
+
+/* The queue slot for a new note, or NULL (counted) when full. */
+static struct note *enqueue(struct state_db *db, enum note_kind kind)
+{
+	if (db->n_queued >= STATE_DB_QUEUE_CAP) {
+		db->stats.dropped++;
+		return NULL;
+	}
+	struct note *n = &db->queue[db->n_queued++];
+	n->kind = kind;
+	return n;
+}
+
+#define TERMINATE(field) ((field)[sizeof(field) - 1] = '\0')
+
+bool state_db_note_server(struct state_db *db, const struct state_server_note *n)
+{
+	struct note *q = enqueue(db, NOTE_SERVER);
+	if (!q)
+		return false;
+	struct state_server_note *s = &q->u.server;
+	*s = *n;
+	TERMINATE(s->ip);
+	TERMINATE(s->mx);
+	TERMINATE(s->tls_version);
+	TERMINATE(s->cipher);
+	TERMINATE(s->ja3s);
+	TERMINATE(s->cert_sha256);
+	TERMINATE(s->cert_issuer);
+	return true;
+}
+
+bool state_db_note_certificate(struct state_db *db, const struct state_cert_note *n)
+{
+	struct note *q = enqueue(db, NOTE_CERT);
+	if (!q)
+		return false;
+	struct state_cert_note *c = &q->u.cert;
+	*c = *n;
+	TERMINATE(c->sha256);
+	TERMINATE(c->subject);
+	TERMINATE(c->sans);
+	TERMINATE(c->issuer);
+	TERMINATE(c->server_ip);
+	return true;
+}
+
+bool state_db_note_partner_session(struct state_db *db, const struct state_partner_note *n)
+{
+	struct note *q = enqueue(db, NOTE_PARTNER);
+	if (!q)
+		return false;
+	struct state_partner_note *p = &q->u.partner;
+	*p = *n;
+	TERMINATE(p->partner);
+	TERMINATE(p->tls_version);
+	TERMINATE(p->failure);
+	return true;
+}
+
+static int write_value(struct state_db *db, int64_t server_id, enum state_server_value kind, const char *v,
+                       uint64_t t)
+{
+	if (!v[0])
+		return 0;
+	sqlite3_stmt *s = stmt(db, ST_VALUE_UPSERT);
+	sqlite3_bind_int64(s, 1, server_id);
+	sqlite3_bind_int(s, 2, (int)kind);
+	bind_str(s, 3, v, STATE_DB_SANS_CAP);
+	sqlite3_bind_int64(s, 4, (int64_t)t);
+	return run(db, s, "server value");
+}
+
+static int write_server(struct state_db *db, const struct state_server_note *n)
+{
+	sqlite3_stmt *s = stmt(db, ST_SERVER_UPSERT);
+	bind_str(s, 1, n->ip, sizeof(n->ip));
+	sqlite3_bind_int(s, 2, n->port);
+	bind_str(s, 3, n->mx, sizeof(n->mx));
+	sqlite3_bind_int64(s, 4, (int64_t)n->time_us);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return fail(db, "server");
+	int64_t id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (n->starttls_offered) {
+		s = stmt(db, ST_SERVER_STARTTLS);
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_int64(s, 2, (int64_t)n->time_us);
+		if (run(db, s, "server starttls") < 0)
+			return -1;
+	}
+	const char *values[STATE_VALUE_COUNT] = {
+	    [STATE_VALUE_TLS_VERSION] = n->tls_version,
+	    [STATE_VALUE_CIPHER] = n->cipher,
+	    [STATE_VALUE_JA3S] = n->ja3s,
+	    [STATE_VALUE_CERT_SHA256] = n->cert_sha256,
+	    [STATE_VALUE_CERT_ISSUER] = n->cert_issuer,
+	};
+	for (int k = 0; k < STATE_VALUE_COUNT; k++)
+		if (write_value(db, id, (enum state_server_value)k, values[k], n->time_us) < 0)
+			return -1;
+	return 0;
+}
+
+static int write_cert(struct state_db *db, const struct state_cert_note *n)
+{
+	sqlite3_stmt *s = stmt(db, ST_CERT_UPSERT);
+	bind_str(s, 1, n->sha256, sizeof(n->sha256));
+	bind_str(s, 2, n->subject, sizeof(n->subject));
+	bind_str(s, 3, n->sans, sizeof(n->sans));
+	bind_str(s, 4, n->issuer, sizeof(n->issuer));
+	sqlite3_bind_int64(s, 5, n->not_after);
+	sqlite3_bind_int64(s, 6, (int64_t)n->time_us);
+	if (run(db, s, "certificate") < 0)
+		return -1;
+	if (!n->server_ip[0])
+		return 0;
+	s = stmt(db, ST_CERT_SERVER_UPSERT);
+	bind_str(s, 1, n->sha256, sizeof(n->sha256));
+	bind_str(s, 2, n->server_ip, sizeof(n->server_ip));
+	sqlite3_bind_int(s, 3, n->server_port);
+	sqlite3_bind_int64(s, 4, (int64_t)n->time_us);
+	return run(db, s, "certificate server");
+}
+
+static void utc_day(uint64_t time_us, char day[16])
+{
+	time_t t = (time_t)(time_us / 1000000u);
+	struct tm tm;
+	if (!gmtime_r(&t, &tm) || strftime(day, 16, "%Y-%m-%d", &tm) == 0)
+		copy_bounded(day, 16, "0000-00-00");
+}
+
+static int write_count(struct state_db *db, enum stmt_id id, const char *partner, const char *day,
+                       const char *name)
+{
+	sqlite3_stmt *s = stmt(db, id);
+	bind_str(s, 1, partner, STATE_DB_NAME_CAP);
+	bind_str(s, 2, day, 16);
+	bind_str(s, 3, name, STATE_DB_TOKEN_CAP);
+	return run(db, s, "partner count");
+}
+
+static int write_partner(struct state_db *db, const struct state_partner_note *n)
+{
+	char day[16];
+	utc_day(n->time_us, day);
+	sqlite3_stmt *s = stmt(db, ST_PDAY_UPSERT);
+	bind_str(s, 1, n->partner, sizeof(n->partner));
+	bind_str(s, 2, day, sizeof(day));
+	sqlite3_bind_int(s, 3, n->encrypted);
+	sqlite3_bind_int(s, 4, n->cleartext);
+	sqlite3_bind_int64(s, 5, n->failure[0] ? (int64_t)n->time_us : 0);
+	bind_str(s, 6, n->failure, sizeof(n->failure));
+	sqlite3_bind_int64(s, 7, (int64_t)n->time_us);
+	if (run(db, s, "partner day") < 0)
+		return -1;
+	if (n->tls_version[0] && write_count(db, ST_PDAY_VERSION, n->partner, day, n->tls_version) < 0)
+		return -1;
+	if (n->failure[0] && write_count(db, ST_PDAY_FAILURE, n->partner, day, n->failure) < 0)
+		return -1;
+	return 0;
+}
+
+static int write_note(struct state_db *db, const struct note *n)
+{
+	switch (n->kind) {
+	case NOTE_SERVER:
+		return write_server(db, &n->u.server);
+	case NOTE_CERT:
+		return write_cert(db, &n->u.cert);
+	case NOTE_PARTNER:
+		return write_partner(db, &n->u.partner);
+	}
+	return -1;
+}
+
+static bool is_busy(struct state_db *db)
+{
+	int rc = sqlite3_errcode(db->h) & 0xff;
+	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+}
+
+int state_db_flush(struct state_db *db)
+{
+	size_t n = db->n_queued;
+	if (n == 0)
+		return 0;
+	if (run(db, stmt(db, ST_BEGIN), "begin") < 0)
+		goto fail;
+	for (size_t i = 0; i < n; i++)
+		if (write_note(db, &db->queue[i]) < 0)
+			goto rollback;
+	if (run(db, stmt(db, ST_COMMIT), "commit") < 0)
+		goto rollback;
+	db->n_queued = 0;
+	db->stats.written += n;
+	return (int)n;
+rollback:;
+	bool busy = is_busy(db);
+	if (!sqlite3_get_autocommit(db->h))
+		sqlite3_step(stmt(db, ST_ROLLBACK));
+	sqlite3_reset(db->st[ST_ROLLBACK]);
+	db->stats.flush_errors++;
+	if (!busy) {
+		db->stats.lost += n;
+		db->n_queued = 0;
+	}
+	return -1;
+fail:
+	db->stats.flush_errors++;
+	if (!is_busy(db)) {
+		db->stats.lost += n;
+		db->n_queued = 0;
+	}
+	return -1;
+}
+
+int state_db_server_offered_starttls(struct state_db *db, const char *ip, uint16_t port, uint64_t *when_us)
+{
+	sqlite3_stmt *s = stmt(db, ST_Q_STARTTLS);
+	bind_str(s, 1, ip, STATE_DB_IP_CAP);
+	sqlite3_bind_int(s, 2, port);
+	int rc = sqlite3_step(s), out = 0;
+	if (rc == SQLITE_ROW && sqlite3_column_int(s, 0)) {
+		out = 1;
+		if (when_us)
+			*when_us = (uint64_t)sqlite3_column_int64(s, 1);
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		out = fail(db, "starttls lookup");
+	}
+	sqlite3_reset(s);
+	return out;
+}
+
+int state_db_server_values(struct state_db *db, const char *ip, uint16_t port, enum state_server_value kind,
+                           state_db_value_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = stmt(db, ST_Q_VALUES);
+	bind_str(s, 1, ip, STATE_DB_IP_CAP);
+	sqlite3_bind_int(s, 2, port);
+	sqlite3_bind_int(s, 3, (int)kind);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (fn(ctx, col_str(s, 0), (uint64_t)sqlite3_column_int64(s, 1),
+		       (uint64_t)sqlite3_column_int64(s, 2)))
+			break;
+	int out = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(db, "server values");
+	sqlite3_reset(s);
+	return out;
+}
+
+int state_db_certificate_thresholds_done(struct state_db *db, const char *sha256, uint32_t *mask)
+{
+	sqlite3_stmt *s = stmt(db, ST_Q_THRESHOLDS);
+	bind_str(s, 1, sha256, STATE_DB_SHA256_CAP);
+	int rc = sqlite3_step(s), out = 0;
+	*mask = 0;
+	if (rc == SQLITE_ROW) {
+		*mask = (uint32_t)sqlite3_column_int64(s, 0);
+		out = 1;
+	} else if (rc != SQLITE_DONE) {
+		out = fail(db, "threshold lookup");
+	}
+	sqlite3_reset(s);
+	return out;
+}
+
+int state_db_mark_threshold(struct state_db *db, const char *sha256, unsigned bit)
+{
+	if (bit > 31) {
+		snprintf(db->err, sizeof(db->err), "threshold bit %u out of range", bit);
+		return -1;
+	}
+	sqlite3_stmt *s = stmt(db, ST_MARK_THRESHOLD);
+	bind_str(s, 1, sha256, STATE_DB_SHA256_CAP);
+	sqlite3_bind_int64(s, 2, (int64_t)1 << bit);
+	if (run(db, s, "mark threshold") < 0)
+		return -1;
+	return sqlite3_changes(db->h) > 0 ? 1 : 0;
+}
+
+/* Fills up to cap name/count pairs for one partner; returns how many. */
+static int read_counts(struct state_db *db, enum stmt_id id, const char *partner, const char *since,
+                       struct state_db_count *out, size_t cap, size_t *n)
+{
+	sqlite3_stmt *s = stmt(db, id);
+	bind_str(s, 1, partner, STATE_DB_NAME_CAP);
+	bind_str(s, 2, since, 16);
+	sqlite3_bind_int64(s, 3, (int64_t)cap);
+	int rc;
+	*n = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < cap) {
+		copy_bounded(out[*n].name, sizeof(out[*n].name), col_str(s, 0));
+		out[*n].count = (uint64_t)sqlite3_column_int64(s, 1);
+		(*n)++;
+	}
+	int ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(db, "coverage counts");
+	sqlite3_reset(s);
+	return ret;
+}
+
+int state_db_partner_coverage(struct state_db *db, const char *since_day, state_db_coverage_fn fn, void *ctx)
+{
+	const char *since = since_day ? since_day : "";
+	sqlite3_stmt *s = stmt(db, ST_Q_COVERAGE);
+	bind_str(s, 1, since, 16);
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct state_partner_coverage c = {
+		    .partner = col_str(s, 0),
+		    .sessions = (uint64_t)sqlite3_column_int64(s, 1),
+		    .encrypted = (uint64_t)sqlite3_column_int64(s, 2),
+		    .cleartext = (uint64_t)sqlite3_column_int64(s, 3),
+		    .last_failure_us = (uint64_t)sqlite3_column_int64(s, 4),
+		    .last_failure_type = col_str(s, 5),
+		};
+		c.encrypted_share = c.sessions ? (double)c.encrypted / (double)c.sessions : 0.0;
+		if (read_counts(db, ST_Q_COVERAGE_VERSIONS, c.partner, since, c.versions,
+		                STATE_DB_COVERAGE_VERSIONS, &c.n_versions) < 0 ||
+		    read_counts(db, ST_Q_COVERAGE_FAILURES, c.partner, since, c.failures,
+		                STATE_DB_COVERAGE_FAILURES, &c.n_failures) < 0) {
+			ret = -1;
+			break;
+		}
+		if (fn(ctx, &c))
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = fail(db, "coverage");
+	sqlite3_reset(s);
+	return ret;
+}
+
+static int read_cert_servers(struct state_db *db, struct state_certificate *c)
+{
+	sqlite3_stmt *s = stmt(db, ST_Q_CERT_SERVERS);
+	bind_str(s, 1, c->sha256, STATE_DB_SHA256_CAP);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (c->n_servers < STATE_DB_CERT_SERVERS) {
+			struct state_cert_server *v = &c->servers[c->n_servers++];
+			copy_bounded(v->ip, sizeof(v->ip), col_str(s, 0));
+			v->port = (uint16_t)sqlite3_column_int(s, 1);
+			v->first_seen_us = (uint64_t)sqlite3_column_int64(s, 2);
+			v->last_seen_us = (uint64_t)sqlite3_column_int64(s, 3);
+		}
+		c->servers_total++;
+	}
+	int ret = rc == SQLITE_DONE ? 0 : fail(db, "certificate servers");
+	sqlite3_reset(s);
+	return ret;
+}
+
+int state_db_certificates_by_expiry(struct state_db *db, state_db_certificate_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = stmt(db, ST_Q_CERTS);
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct state_certificate c = {
+		    .sha256 = col_str(s, 0),
+		    .subject = col_str(s, 1),
+		    .sans = col_str(s, 2),
+		    .issuer = col_str(s, 3),
+		    .not_after = sqlite3_column_int64(s, 4),
+		    .first_seen_us = (uint64_t)sqlite3_column_int64(s, 5),
+		    .last_seen_us = (uint64_t)sqlite3_column_int64(s, 6),
+		    .thresholds_done = (uint32_t)sqlite3_column_int64(s, 7),
+		};
+		if (read_cert_servers(db, &c) < 0) {
+			ret = -1;
+			break;
+		}
+		if (fn(ctx, &c))
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = fail(db, "certificates");
+	sqlite3_reset(s);
+	return ret;
+}

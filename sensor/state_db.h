@@ -1,0 +1,174 @@
+/*
+ * state_db.h: what the sensor remembers across restarts, for the partner-policy
+ * step: per-server TLS facts, the certificate inventory with its expiry alerts,
+ * and per-partner, per-UTC-day coverage counts. The only user of SQLite.
+ *
+ * Writes never touch the disk on the packet path: the note_* calls copy their
+ * struct into a bounded in-memory queue (STATE_DB_QUEUE_CAP entries; past it a
+ * note is dropped and counted) and state_db_flush() writes the whole queue in one
+ * transaction, from the sensor's tick. Reads and state_db_mark_threshold() go to
+ * the database at once and see only flushed notes.
+ *
+ * Times are packet time in microseconds since the epoch; days are UTC
+ * "YYYY-MM-DD". Every string is copied into a bounded field and cut at its cap.
+ * Strings handed to callbacks are borrowed for the duration of the call.
+ * Functions returning int: 0 (or a documented positive value) on success, -1 on
+ * error with the reason in state_db_error().
+ */
+#ifndef TLSOBS_STATE_DB_H
+#define TLSOBS_STATE_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STATE_DB_QUEUE_CAP 1024
+#define STATE_DB_IP_CAP 48
+#define STATE_DB_NAME_CAP 256 /* MX, partner domain, subject, issuer */
+#define STATE_DB_SANS_CAP 1024
+#define STATE_DB_TOKEN_CAP 64  /* TLS version, cipher, failure type */
+#define STATE_DB_SHA256_CAP 65 /* 64 hex digits */
+#define STATE_DB_JA3S_CAP 33   /* 32 hex digits */
+#define STATE_DB_COVERAGE_VERSIONS 8
+#define STATE_DB_COVERAGE_FAILURES 16
+#define STATE_DB_CERT_SERVERS 16
+
+/* One server observation; empty strings mean "not seen in this session". */
+struct state_server_note {
+	char ip[STATE_DB_IP_CAP];
+	uint16_t port;
+	char mx[STATE_DB_NAME_CAP];
+	uint64_t time_us;
+	bool starttls_offered; /* only "offered" is recorded; absence is the rules' business */
+	char tls_version[STATE_DB_TOKEN_CAP];
+	char cipher[STATE_DB_TOKEN_CAP];
+	char ja3s[STATE_DB_JA3S_CAP];
+	char cert_sha256[STATE_DB_SHA256_CAP];
+	char cert_issuer[STATE_DB_NAME_CAP];
+};
+
+/* One certificate seen on one server. */
+struct state_cert_note {
+	char sha256[STATE_DB_SHA256_CAP];
+	char subject[STATE_DB_NAME_CAP];
+	char sans[STATE_DB_SANS_CAP];
+	char issuer[STATE_DB_NAME_CAP];
+	int64_t not_after; /* seconds since the epoch */
+	uint64_t time_us;
+	char server_ip[STATE_DB_IP_CAP];
+	uint16_t server_port;
+};
+
+/* One finished session with a partner domain. */
+struct state_partner_note {
+	char partner[STATE_DB_NAME_CAP];
+	uint64_t time_us;                     /* decides the UTC day */
+	bool encrypted;                       /* mail moved under TLS */
+	bool cleartext;                       /* mail moved in the clear */
+	char tls_version[STATE_DB_TOKEN_CAP]; /* empty when not encrypted */
+	char failure[STATE_DB_TOKEN_CAP];     /* failure type, empty when none */
+};
+
+/* The per-server value sets. */
+enum state_server_value {
+	STATE_VALUE_TLS_VERSION,
+	STATE_VALUE_CIPHER,
+	STATE_VALUE_JA3S,
+	STATE_VALUE_CERT_SHA256,
+	STATE_VALUE_CERT_ISSUER,
+	STATE_VALUE_COUNT
+};
+const char *state_server_value_str(enum state_server_value v);
+
+struct state_db_count {
+	char name[STATE_DB_TOKEN_CAP];
+	uint64_t count;
+};
+
+/* A partner's totals over the days asked for. */
+struct state_partner_coverage {
+	const char *partner;
+	uint64_t sessions, encrypted, cleartext;
+	double encrypted_share; /* encrypted / sessions, 0 when no sessions */
+	struct state_db_count versions[STATE_DB_COVERAGE_VERSIONS]; /* most used first */
+	size_t n_versions;
+	struct state_db_count failures[STATE_DB_COVERAGE_FAILURES]; /* most frequent first */
+	size_t n_failures;
+	uint64_t last_failure_us;      /* 0 when none */
+	const char *last_failure_type; /* "" when none */
+};
+
+struct state_cert_server {
+	char ip[STATE_DB_IP_CAP];
+	uint16_t port;
+	uint64_t first_seen_us, last_seen_us;
+};
+
+struct state_certificate {
+	const char *sha256, *subject, *sans, *issuer;
+	int64_t not_after;
+	uint64_t first_seen_us, last_seen_us;
+	uint32_t thresholds_done;
+	struct state_cert_server servers[STATE_DB_CERT_SERVERS]; /* by ip, port */
+	size_t n_servers;
+	uint64_t servers_total; /* may exceed n_servers */
+};
+
+struct state_db_stats {
+	uint64_t queued;       /* notes waiting for the next flush */
+	uint64_t dropped;      /* notes refused because the queue was full */
+	uint64_t written;      /* notes committed */
+	uint64_t flush_errors; /* flushes that failed */
+	uint64_t lost;         /* notes discarded by a flush that failed for good (not busy) */
+};
+
+/* Return non-zero to stop the iteration. */
+typedef int (*state_db_coverage_fn)(void *ctx, const struct state_partner_coverage *c);
+typedef int (*state_db_certificate_fn)(void *ctx, const struct state_certificate *c);
+typedef int (*state_db_value_fn)(void *ctx, const char *value, uint64_t first_seen_us, uint64_t last_seen_us);
+
+struct state_db;
+
+/*
+ * Opens or creates the database at `path`: schema migrated through PRAGMA
+ * user_version, WAL journal, a busy timeout. NULL with the reason in err when
+ * the file cannot be opened or created, is not a database, or is newer than us.
+ */
+struct state_db *state_db_open(const char *path, char *err, size_t errlen);
+/* Flushes what is queued (best effort), then closes. NULL is a no-op. */
+void state_db_close(struct state_db *db);
+const char *state_db_error(const struct state_db *db);
+void state_db_get_stats(const struct state_db *db, struct state_db_stats *out);
+
+/* Queue a note (copied). false when the queue is full (counted in dropped). */
+bool state_db_note_server(struct state_db *db, const struct state_server_note *n);
+bool state_db_note_certificate(struct state_db *db, const struct state_cert_note *n);
+bool state_db_note_partner_session(struct state_db *db, const struct state_partner_note *n);
+
+/*
+ * Writes the queue in one transaction. On success the queue is empty and the
+ * count written is returned. When the database is busy or locked the queue is
+ * kept for the next flush; on any other error the batch is discarded (lost).
+ */
+int state_db_flush(struct state_db *db);
+
+/* 1 and *when_us (last time offered) if this server ever offered STARTTLS, 0 if not known to, -1 error. */
+int state_db_server_offered_starttls(struct state_db *db, const char *ip, uint16_t port, uint64_t *when_us);
+/* Each value of one set seen on a server, in first-seen order. */
+int state_db_server_values(struct state_db *db, const char *ip, uint16_t port, enum state_server_value kind,
+                           state_db_value_fn fn, void *ctx);
+
+/* 1 and the mask of thresholds already alerted for this certificate, 0 if unknown, -1 error. */
+int state_db_certificate_thresholds_done(struct state_db *db, const char *sha256, uint32_t *mask);
+/*
+ * Marks threshold `bit` (0..31) as alerted, at once (not queued). 1 if it was
+ * newly marked (alert now), 0 if it already was, -1 error.
+ */
+int state_db_mark_threshold(struct state_db *db, const char *sha256, unsigned bit);
+
+/* Per partner (by name), totals over days >= since_day ("YYYY-MM-DD"; NULL for all). */
+int state_db_partner_coverage(struct state_db *db, const char *since_day, state_db_coverage_fn fn, void *ctx);
+/* Every certificate, soonest not_after first, with the servers it was seen on. */
+int state_db_certificates_by_expiry(struct state_db *db, state_db_certificate_fn fn, void *ctx);
+
+#endif
