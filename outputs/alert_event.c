@@ -38,6 +38,7 @@ void alert_event_write(struct json_writer *w, const struct session *s, const str
 	event_write_network(w, s);
 	event_tlsobs_begin(w);
 	json_field_cstring(w, "session_id", s->id);
+	event_write_partner(w, s);
 	json_key(w, "evidence");
 	json_array_begin(w);
 	size_t lines = a->evidence_count < ALERT_MAX_EVIDENCE ? a->evidence_count : ALERT_MAX_EVIDENCE;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "outputs/community_id.h"
+#include "rules/policy.h"
 
 void event_id_make(char out[EVENT_ID_LEN], const char *base, char kind, uint64_t seq)
 {
@@ -124,5 +125,18 @@ void event_write_network(struct json_writer *w, const struct session *s)
 		json_field_cstring(w, "community_id", community_id);
 	json_field_uint(w, "bytes", s->client.bytes + s->server.bytes);
 	json_field_uint(w, "packets", s->client.packets + s->server.packets);
+	json_object_end(w);
+}
+
+void event_write_partner(struct json_writer *w, const struct session *s)
+{
+	if (!s->partner_mode)
+		return;
+	json_key(w, "partner");
+	json_object_begin(w);
+	if (s->partner)
+		json_field_cstring(w, "domain", s->partner->domain);
+	json_field_cstring(w, "mode", s->partner_mode);
+	json_field_cstring(w, "match", s->partner_match ? s->partner_match : "none");
 	json_object_end(w);
 }

@@ -58,5 +58,7 @@ void event_write_observer(struct json_writer *w, const struct event_context *ctx
 void event_write_endpoints(struct json_writer *w, const struct session *s, bool with_counters);
 /* network.*, with network.community_id (Community ID v1, seed 0) of the session's endpoints. */
 void event_write_network(struct json_writer *w, const struct session *s);
+/* tlsobs.partner: {domain (absent when unattributed), mode, match}; nothing before the rules ran. */
+void event_write_partner(struct json_writer *w, const struct session *s);
 
 #endif

@@ -257,6 +257,7 @@ void session_event_write(struct json_writer *w, const struct session *s, const s
 	write_tls(w, s);
 	event_tlsobs_begin(w);
 	json_field_cstring(w, "session_id", s->id);
+	event_write_partner(w, s);
 	write_flow(w, s);
 	if (s->smtp || (s->protocol && strcmp(s->protocol, "smtp") == 0))
 		write_smtp(w, s);

@@ -174,4 +174,11 @@ bool smtp_parser_lost_sync(const struct smtp_parser *p);
 
 const struct smtp_observation *smtp_parser_observation(const struct smtp_parser *p);
 
+/*
+ * The host name in an SMTP greeting line ("220 mx1.example.net ESMTP", "250-mx1.example.net"), RFC 5321 4.2:
+ * letters, digits, '-' and '.' with at least one dot, no address literal. 0, or -1 when there is none
+ * or it does not fit in outlen.
+ */
+int smtp_greeting_host(const char *line, char *out, size_t outlen);
+
 #endif

@@ -18,6 +18,7 @@
  */
 #include "parsers/smtp_internal.h"
 
+#include <ctype.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -240,4 +241,29 @@ bool smtp_reply_line(struct smtp_parser *p, const struct line *l)
 	reply_text(p, l);
 	p->reply_lines++;
 	return last ? reply_end(p) : false;
+}
+
+/* A DNS name as RFC 1123 allows it: letters, digits, '-', '.'; not an address literal "[...]". */
+static bool plausible_host(const char *s, size_t n)
+{
+	if (n == 0 || n >= SMTP_NAME_MAX || s[0] == '[')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.')
+			return false;
+	return memchr(s, '.', n) != NULL;
+}
+
+int smtp_greeting_host(const char *line, char *out, size_t outlen)
+{
+	/* RFC 5321 4.2: "220 " or "220-" then the domain, then optional text. */
+	if (strlen(line) < 5 || !isdigit((unsigned char)line[0]) || (line[3] != ' ' && line[3] != '-'))
+		return -1;
+	const char *host = line + 4;
+	size_t n = strcspn(host, " \t\r\n");
+	if (!plausible_host(host, n) || n >= outlen)
+		return -1;
+	memcpy(out, host, n);
+	out[n] = '\0';
+	return 0;
 }

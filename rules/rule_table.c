@@ -4,7 +4,9 @@
  * Names and ids are a contract: dashboards and suppressions key on them, so
  * they never change once shipped. Ids follow the heuristic numbers of the
  * design (H1 is tlsobs-1001 ... H12 is tlsobs-1012); rules without an
- * H-number start at tlsobs-1020, the TLS quality rules at tlsobs-1030.
+ * H-number start at tlsobs-1020, the TLS quality rules at tlsobs-1030, the
+ * partner policy rules at tlsobs-1040. A policy rule for a partner that is
+ * relaxed (policy.partners[].relaxed_until) is raised at severity 1.
  *
  * Severity scale (event.severity), 1 to 10, higher is worse:
  *   9-10  reserved for confirmed compromise (not raised by these rules)
@@ -14,7 +16,7 @@
  *   6     encryption refused or failed, cause unknown (policy, misconfiguration, attack)
  *   5     encryption possible but not used; an obsolete protocol or a broken certificate
  *   3     weak but not broken: CBC suites without encrypt-then-MAC
- *   1-2   reserved for informational findings
+ *   1-2   informational findings (a policy rule for a relaxed partner)
  */
 #include "rules/alert.h"
 
@@ -63,6 +65,13 @@ static const struct rule_info rules[RULE_COUNT] = {
     RULE(RULE_TLS_INTERCEPTION_SUSPECTED, "tls_interception_suspected", "tlsobs-1011", 8,
          "A server seen before now presents a certificate that does not validate, or negotiates less than it "
          "did, as a TLS-intercepting middlebox would."),
+    RULE(RULE_POLICY_TLS_REQUIRED, "policy_tls_required", "tlsobs-1040", 7,
+         "Mail for a partner whose policy enforces TLS crossed in clear text, or TLS with it failed."),
+    RULE(RULE_POLICY_TLS_VERSION, "policy_tls_version", "tlsobs-1041", 6,
+         "The session with a partner negotiated a TLS version below the partner's min_tls_version."),
+    RULE(RULE_POLICY_CERTIFICATE, "policy_certificate", "tlsobs-1042", 6,
+         "The partner's certificate did not validate where its policy requires a valid one, or its public "
+         "key is not among the partner's pins."),
 };
 #undef RULE
 

@@ -41,6 +41,7 @@
 
 #include "parsers/tls_ciphers.h"
 #include "rules/history.h"
+#include "rules/policy_rules.h"
 #include "rules/tls_rules.h"
 
 #define US_PER_S 1000000ull
@@ -706,6 +707,7 @@ void rules_engine_evaluate(struct rules_engine *e, struct session *s)
 	format_endpoint(v.server, &s->server, true);
 	format_endpoint(v.client, &s->client, false);
 	e->stats.sessions++;
+	policy_attribute_session(e->set.policy, s);
 
 	enum starttls_result r = decide_result(s);
 	s->starttls_result = r;
@@ -718,6 +720,8 @@ void rules_engine_evaluate(struct rules_engine *e, struct session *s)
 	}
 	unsigned before = s->alerts.count;
 	tls_rules_evaluate(e->tls, s);
+	policy_rules_evaluate(s, v.now_us);
+	policy_rules_raise_severity(s);
 	for (unsigned i = before; i < s->alerts.count; i++)
 		e->stats.alerts[s->alerts.items[i].rule->code]++;
 	history_update(&v);

@@ -7,7 +7,10 @@
  * per client/server pair, which the session then updates. History is bounded
  * (max entries, least recently seen dropped first, counted) and entries expire
  * after a TTL, both in packet time. A session whose clear-text part was cut by
- * a capture gap is `incomplete` and raises none of H1-H12.
+ * a capture gap is `incomplete` and raises none of H1-H12. Each session is
+ * attributed to a partner of the policy first (s->partner, partner_match,
+ * partner_mode); the policy rules (policy_rules.h) follow the STARTTLS and
+ * TLS rules, and an enforced partner raises the severity of H1-H12.
  */
 #ifndef TLSOBS_RULES_ENGINE_H
 #define TLSOBS_RULES_ENGINE_H
@@ -15,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rules/policy.h"
 #include "rules/session.h"
 
 struct rules_settings {
@@ -22,6 +26,7 @@ struct rules_settings {
 	uint64_t history_ttl_us;     /* forget a server or pair not seen for this long (default 30 days) */
 	size_t history_max_servers;  /* default 100000 */
 	size_t history_max_pairs;    /* default 100000 */
+	const struct policy *policy; /* partner policy, borrowed for the engine's life; NULL: none (opportunistic) */
 };
 
 struct rules_stats {

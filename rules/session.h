@@ -69,6 +69,8 @@ struct session_certificate {
 	const char *name_source;   /* "sni", "banner", "ehlo_greeting"; NULL when none */
 };
 
+struct partner_policy; /* rules/policy.h */
+
 struct session {
 	char id[SESSION_ID_LEN];
 	struct session_endpoint client, server;
@@ -92,6 +94,11 @@ struct session {
 
 	/* Decided by the rules. */
 	enum starttls_result starttls_result;
+	/* The partner the session belongs to (borrowed from the policy, NULL: none), how it was found
+	 * ("rcpt_domain", ..., "none") and the mode that applies ("enforced", "opportunistic", "none"). */
+	const struct partner_policy *partner;
+	const char *partner_match;
+	const char *partner_mode;
 	struct alert_list alerts;
 };
 

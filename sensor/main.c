@@ -336,5 +336,6 @@ int main(int argc, char **argv)
 			code = EXIT_RUNTIME;
 		}
 	}
+	settings_free(&settings);
 	return code;
 }

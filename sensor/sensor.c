@@ -174,19 +174,24 @@ static void fill_session(struct sensor *s, struct session *sess, const struct fl
 	copy_stream_counters(&sess->to_client, &v->stream);
 }
 
-/* Hands the event in s->json to every output. key_ip NULL: no partitioning key (stats). */
-static void emit(struct sensor *s, const char *dataset, const struct ip_addr *key_ip)
+/*
+ * Hands the event in s->json to every output. The partitioning key is the session's partner domain
+ * where one is known, else its server address; sess NULL: no key (stats).
+ */
+static void emit(struct sensor *s, const char *dataset, const struct session *sess)
 {
 	if (json_writer_failed(&s->json)) {
 		s->stats.events_dropped++;
 		return;
 	}
-	char key[64] = "";
-	if (key_ip)
-		ip_addr_format(key_ip, key, sizeof key);
+	char key[DOMAIN_NAME_MAX + 2] = "";
+	if (sess && sess->partner)
+		snprintf(key, sizeof key, "%s", sess->partner->domain);
+	else if (sess)
+		ip_addr_format(&sess->server.ip, key, sizeof key);
 	/* id and time_us: event.id and @timestamp as the event's writer recorded them (event_begin). */
 	struct output_event ev = {.dataset = dataset,
-				  .key = key_ip ? key : NULL,
+				  .key = sess ? key : NULL,
 				  .id = s->json.doc.id[0] ? s->json.doc.id : NULL,
 				  .time_us = s->json.doc.time_us,
 				  .json = s->json.buf,
@@ -221,10 +226,10 @@ static void report_session(struct sensor *s, const struct flow *f, struct flow_r
 	rules_engine_evaluate(s->rules, sess);
 	uint64_t created = wall_clock_us();
 	session_event_write(&s->json, sess, &s->event_ctx, created);
-	emit(s, "tlsobs.session", &sess->server.ip);
+	emit(s, "tlsobs.session", sess);
 	for (unsigned i = 0; i < sess->alerts.count; i++) {
 		alert_event_write(&s->json, sess, &sess->alerts.items[i], &s->event_ctx, created);
-		emit(s, "tlsobs.alert", &sess->server.ip);
+		emit(s, "tlsobs.alert", sess);
 	}
 	s->stats.alerts += sess->alerts.count;
 	s->stats.sessions_reported++;
@@ -232,7 +237,7 @@ static void report_session(struct sensor *s, const struct flow *f, struct flow_r
 	const struct cert_sighting *c = cert_inventory_record(s->certificates, sess, &first);
 	if (c && first) {
 		certificate_event_write(&s->json, sess, c, &s->event_ctx, created);
-		emit(s, "tlsobs.certificate", &sess->server.ip);
+		emit(s, "tlsobs.certificate", sess);
 	}
 }
 
@@ -286,7 +291,10 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 	mark_ports(s->implicit_tls_port, settings->implicit_tls_ports, settings->n_implicit_tls_ports);
 	s->consumer = (struct flow_consumer){record_open, record_data, record_gap, s};
 	s->flows = flow_table_new(&settings->flow, flow_ended, s);
-	s->rules = rules_engine_new(&settings->rules);
+	/* The engine borrows the policy from our copy of the settings; its partners stay the caller's. */
+	struct rules_settings rules = settings->rules;
+	rules.policy = &s->settings.policy;
+	s->rules = rules_engine_new(&rules);
 	s->scratch = malloc(sizeof *s->scratch);
 	s->certificates = cert_inventory_new(SENSOR_MAX_CERTIFICATES, settings->rules.history_ttl_us);
 	if (!s->flows || !s->rules || !s->scratch || !s->certificates) {

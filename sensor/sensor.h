@@ -32,7 +32,10 @@ struct sensor_stats {
 
 struct sensor;
 
-/* `dump_dir` (may be NULL) enables --dump-streams. Outputs are borrowed. NULL with a message in err. */
+/*
+ * `dump_dir` (may be NULL) enables --dump-streams. Outputs are borrowed, and so are the policy's
+ * partners in settings (they must outlive the sensor). NULL with a message in err.
+ */
 struct sensor *sensor_new(const struct sensor_settings *settings, struct output *const *outputs, size_t noutputs,
 			  const char *dump_dir, char *err, size_t errlen);
 void sensor_packet(struct sensor *s, const struct capture_packet *p);

@@ -1,5 +1,7 @@
 #include "sensor/settings.h"
 
+#include "sensor/settings_policy.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -36,6 +38,8 @@ static const char *const known_keys[] = {
 	"stream.depth",
 	"stream.max_ooo_bytes",
 	"internal_networks",
+	"policy.default_mode",
+	"policy.partners", /* a list of maps: settings_check_partners checks their keys */
 };
 
 static const uint16_t default_smtp_ports[] = {25, 587, 2525};
@@ -261,7 +265,15 @@ int settings_load(const struct config *cfg, struct sensor_settings *out, struct 
 		return -1;
 	}
 	snprintf(out->ca_file, sizeof out->ca_file, "%s", ca_file);
-	return load_internal_networks(cfg, out, err);
+	if (load_internal_networks(cfg, out, err) != 0)
+		return -1;
+	return settings_load_policy(cfg, &out->policy, err); /* last: it allocates */
+}
+
+void settings_free(struct sensor_settings *s)
+{
+	if (s)
+		policy_clear(&s->policy);
 }
 
 /* Exact keys, or anything below a free-form section listed as "section.*" (librdkafka properties). */
@@ -296,6 +308,10 @@ static size_t check_node(const struct config_node *n, const char *path, void (*r
 		const struct config_node *child = config_node_child(n, i);
 		char sub[512];
 		snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", config_node_key(child));
+		if (strcmp(sub, "policy.partners") == 0) {
+			unknown += settings_check_partners(child, report, ctx);
+			continue;
+		}
 		if (is_known(sub))
 			continue;
 		bool section = is_known_section(sub);

@@ -14,6 +14,7 @@
 #include "outputs/kafka_output.h"
 #include "parsers/smtp.h"
 #include "rules/ip_network.h"
+#include "rules/policy.h"
 #include "rules/rules_engine.h"
 #include "sensor/config.h"
 #include "sensor/flow_table.h"
@@ -37,10 +38,13 @@ struct sensor_settings {
 	/* internal_networks: the operator's own networks, for network.direction; none: no direction */
 	struct ip_network internal_networks[SETTINGS_MAX_NETWORKS];
 	size_t n_internal_networks;
+	struct policy policy; /* policy: default_mode and partners (owned: settings_free) */
 };
 
-/* Fills *out from cfg (defaults where absent). 0, or -1 with the first error in *err. */
+/* Fills *out from cfg (defaults where absent). 0, or -1 with the first error in *err (nothing to free then). */
 int settings_load(const struct config *cfg, struct sensor_settings *out, struct config_error *err);
+/* Frees what settings_load allocated (the policy's partners). */
+void settings_free(struct sensor_settings *s);
 
 /*
  * Checks every key of cfg against the known ones. Calls report() for each

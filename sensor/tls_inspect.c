@@ -1,11 +1,11 @@
 #include "sensor/tls_inspect.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "parsers/digest.h"
+#include "parsers/smtp.h"
 
 struct tls_inspector {
 	struct x509_validator *validator;
@@ -34,31 +34,6 @@ void tls_inspector_free(struct tls_inspector *ti)
 	free(ti);
 }
 
-/* A DNS name as RFC 1123 allows it: letters, digits, '-', '.'; not an address literal "[...]". */
-static bool plausible_host(const char *s, size_t n)
-{
-	if (n == 0 || n >= X509_FIELD_MAX || s[0] == '[')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.')
-			return false;
-	return memchr(s, '.', n) != NULL;
-}
-
-int tls_inspect_greeting_host(const char *line, char *out, size_t outlen)
-{
-	/* RFC 5321 4.2: "220 " or "220-" then the domain, then optional text. */
-	if (strlen(line) < 5 || !isdigit((unsigned char)line[0]) || (line[3] != ' ' && line[3] != '-'))
-		return -1;
-	const char *host = line + 4;
-	size_t n = strcspn(host, " \t\r\n");
-	if (!plausible_host(host, n) || n >= outlen)
-		return -1;
-	memcpy(out, host, n);
-	out[n] = '\0';
-	return 0;
-}
-
 /* The name the certificate must match, and where it came from. */
 static void expected_name(const struct session *s, struct session_certificate *c)
 {
@@ -66,9 +41,9 @@ static void expected_name(const struct session *s, struct session_certificate *c
 	if (t->client_hello_seen && t->ch.sni[0] && strlen(t->ch.sni) < sizeof c->name) {
 		snprintf(c->name, sizeof c->name, "%s", t->ch.sni);
 		c->name_source = "sni";
-	} else if (s->smtp && tls_inspect_greeting_host(s->smtp->banner, c->name, sizeof c->name) == 0) {
+	} else if (s->smtp && smtp_greeting_host(s->smtp->banner, c->name, sizeof c->name) == 0) {
 		c->name_source = "banner";
-	} else if (s->smtp && tls_inspect_greeting_host(s->smtp->caps.raw, c->name, sizeof c->name) == 0) {
+	} else if (s->smtp && smtp_greeting_host(s->smtp->caps.raw, c->name, sizeof c->name) == 0) {
 		c->name_source = "ehlo_greeting";
 	}
 }

@@ -23,7 +23,4 @@ void tls_inspector_free(struct tls_inspector *ti);
 /* Fills s->fingerprints and s->certificate from s->tls and s->smtp (nothing when s->tls is NULL). */
 void tls_inspect_session(struct tls_inspector *ti, struct session *s);
 
-/* The host name in an SMTP greeting line ("220 mx1.example.net ESMTP", "250-mx1.example.net"): 0 or -1. */
-int tls_inspect_greeting_host(const char *line, char *out, size_t outlen);
-
 #endif

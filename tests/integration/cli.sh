@@ -682,6 +682,43 @@ summary_counts_the_run() {
 	[ ! -s "$err" ] || fail "-q still prints: $(cat "$err")"
 }
 
+# The rule names of the alert events in $out, one a line.
+alert_rules() {
+	python3 -c 'import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["event"]["dataset"] == "tlsobs.alert":
+        print(e["rule"]["name"], e["tlsobs"]["partner"]["domain"])' "$out"
+}
+
+partner_policy_attributes_sessions_and_raises_its_rules() {
+	cat >"$CASE/policy.yaml" <<'YAML'
+policy:
+  default_mode: opportunistic
+  partners:
+    - domain: example.net
+      mode: enforced
+      mx: ["*.example.net"]
+YAML
+	run -q -c "$CASE/policy.yaml" -r "$FIX/smtp-plain.pcap"
+	expect_rc 0
+	expect_eq "$(events get "$out" tlsobs.partner.domain)" example.net "partner.domain (mail in clear)"
+	expect_eq "$(events get "$out" tlsobs.partner.mode)" enforced "partner.mode"
+	expect_eq "$(events get "$out" tlsobs.partner.match)" rcpt_domain "partner.match (RCPT TO in clear)"
+	expect_eq "$(alert_rules | grep -c '^policy_tls_required example.net$')" 1 "policy_tls_required for mail in clear"
+	run -q -c "$CASE/policy.yaml" -r "$FIX/starttls-tls13.pcap"
+	expect_rc 0
+	expect_eq "$(events get "$out" tlsobs.partner.match)" banner "partner.match (TLS hides RCPT TO)"
+	expect_eq "$(alert_rules | grep -c '^policy_')" 0 "no policy alert for TLS 1.3"
+	printf '      min_tls_version: "1.3"\n' >>"$CASE/policy.yaml"
+	run -q -c "$CASE/policy.yaml" -r "$FIX/starttls-tls12.pcap"
+	expect_rc 0
+	expect_eq "$(alert_rules | grep -c '^policy_tls_version example.net$')" 1 "policy_tls_version below 1.3"
+	run -q -r "$FIX/smtp-plain.pcap"
+	expect_eq "$(events get "$out" tlsobs.partner.match)" none "partner.match without a policy"
+	expect_eq "$(events get "$out" tlsobs.partner.domain)" null "partner.domain without a policy"
+}
+
 t "-h and --help print the usage and exit 0" help_prints_usage
 t "-V and --version print the version and exit 0" version_prints_the_version
 t "an unknown option exits 2 naming it" unknown_option_is_named
@@ -717,6 +754,7 @@ t "an IPv6 session has network.type ipv6" ipv6_session_is_typed_ipv6
 t "internal_networks sets network.direction, and without it there is none" internal_networks_set_network_direction
 t "known captures give their known sessions" known_captures_give_known_sessions
 t "the summary counts packets, anomalies, flows, evictions and gaps" summary_counts_the_run
+t "a partner policy attributes sessions and raises its rules" partner_policy_attributes_sessions_and_raises_its_rules
 
 echo "cli.sh: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

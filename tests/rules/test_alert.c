@@ -29,6 +29,9 @@ static const struct {
     {RULE_TLS_CIPHER_WEAK, "tls_cipher_weak", "tlsobs-1031", 6},
     {RULE_TLS_CERTIFICATE_INVALID, "tls_certificate_invalid", "tlsobs-1032", 5},
     {RULE_TLS_INTERCEPTION_SUSPECTED, "tls_interception_suspected", "tlsobs-1011", 8},
+    {RULE_POLICY_TLS_REQUIRED, "policy_tls_required", "tlsobs-1040", 7},
+    {RULE_POLICY_TLS_VERSION, "policy_tls_version", "tlsobs-1041", 6},
+    {RULE_POLICY_CERTIFICATE, "policy_certificate", "tlsobs-1042", 6},
 };
 
 Test(rule_table, keeps_the_published_names_ids_and_severities)

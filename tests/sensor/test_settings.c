@@ -109,6 +109,9 @@ static void assert_defaults(const struct sensor_settings *s)
 	cr_assert_eq(s->kafka.nproperties, 0);
 	cr_assert_eq(s->stats_interval_us, 60 * S);
 	cr_assert_eq(s->n_internal_networks, 0);
+	cr_assert_eq(s->policy.default_mode, POLICY_MODE_OPPORTUNISTIC);
+	cr_assert_eq(s->policy.n_partners, 0);
+	cr_assert_null(s->policy.partners);
 }
 
 Test(settings, librdkafka_properties_pass_through_from_the_file_and_from_set)
@@ -577,4 +580,104 @@ Test(settings, more_than_256_internal_networks_is_an_error)
 		         i < SETTINGS_MAX_NETWORKS ? ", " : "]\n");
 	}
 	cr_assert_str_eq(load_error(yaml), "test.yaml:1: internal_networks: more than 256 networks");
+}
+
+/* ---- policy ---- */
+
+static const char partner_yaml[] = "policy:\n"
+				   "  default_mode: none\n"
+				   "  partners:\n"
+				   "    - domain: Bank.Example.\n"
+				   "      mode: enforced\n"
+				   "      mx: [\"mx1.bank.example\", \"*.mail.bank.example\"]\n"
+				   "      networks: [\"198.51.100.0/24\", \"2001:db8::/32\"]\n"
+				   "      min_tls_version: \"1.2\"\n"
+				   "      require_valid_certificate: true\n"
+				   "      pin_spki_sha256: [\"ab00000000000000000000000000000000000000000000000000000000000000\"]\n"
+				   "      relaxed_until: \"2026-12-24T00:00:00Z\"\n"
+				   "    - domain: shop.example\n";
+
+Test(settings, policy_partners_are_read_with_every_field)
+{
+	cr_assert_str_eq(unknown_in(partner_yaml), "");
+	struct config *cfg = load(partner_yaml);
+	struct sensor_settings s = settings_of(cfg);
+	config_free(cfg);
+	cr_assert_eq(s.policy.default_mode, POLICY_MODE_NONE);
+	cr_assert_eq(s.policy.n_partners, 2);
+	const struct partner_policy *p = &s.policy.partners[0];
+	cr_assert_str_eq(p->domain, "bank.example");
+	cr_assert_eq(p->mode, POLICY_MODE_ENFORCED);
+	cr_assert_eq(p->n_mx, 2);
+	cr_assert_str_eq(p->mx[1], "*.mail.bank.example");
+	cr_assert_eq(p->n_networks, 2);
+	cr_assert_eq(p->networks[1].addr.family, 6);
+	cr_assert_eq(p->min_tls_version, 0x0303);
+	cr_assert(p->require_valid_certificate);
+	cr_assert_eq(p->n_pins, 1);
+	cr_assert_str_eq(p->pins[0], "AB00000000000000000000000000000000000000000000000000000000000000");
+	cr_assert_eq(p->relaxed_until_us, 1798070400ull * 1000000u);
+	const struct partner_policy *q = &s.policy.partners[1];
+	cr_assert_str_eq(q->domain, "shop.example");
+	cr_assert_eq(q->mode, POLICY_MODE_OPPORTUNISTIC, "a partner's mode defaults to opportunistic");
+	cr_assert_eq(q->n_mx + q->n_networks + q->n_pins + q->min_tls_version, 0);
+	settings_free(&s);
+	settings_free(&s); /* twice: nothing left to free */
+}
+
+Test(settings, policy_bad_values_name_their_file_line_and_partner)
+{
+	cr_assert_str_eq(load_error("policy:\n  default_mode: strict\n"),
+			 "test.yaml:2: policy.default_mode: expected enforced, opportunistic or none");
+	cr_assert_str_eq(load_error("policy:\n  partners: bank.example\n"),
+			 "test.yaml:2: policy.partners: expected a list of partners");
+	cr_assert_str_eq(load_error("policy:\n  partners:\n    - bank.example\n"),
+			 "test.yaml:3: policy.partners[0]: expected a partner: a map with domain, mode, ...");
+	cr_assert_str_eq(load_error("policy:\n  partners:\n    - mode: enforced\n"),
+			 "test.yaml:3: policy.partners[0].domain: missing: every partner needs its domain");
+	cr_assert_str_eq(load_error("policy:\n  partners:\n    - domain: -bad-.example\n"),
+			 "test.yaml:3: policy.partners[0].domain: expected a domain name like bank.example");
+	cr_assert_str_eq(load_error("policy:\n  partners:\n    - domain: a.example\n    - domain: b.example\n"
+				    "      mode: strict\n"),
+			 "test.yaml:5: policy.partners[1].mode: expected enforced, opportunistic or none");
+	cr_assert_str_eq(load_error("policy:\n  partners:\n    - domain: a.example\n      mx: [\"*.*.a.example\"]\n"),
+			 "test.yaml:4: policy.partners[0].mx: expected a host name or a pattern like *.mail.bank.example");
+	cr_assert_str_eq(load_error("policy:\n  partners:\n    - domain: a.example\n      mx: mx.a.example\n"),
+			 "test.yaml:4: policy.partners[0].mx: expected a list");
+	cr_assert_str_eq(load_error("policy:\n  partners:\n    - domain: a.example\n      networks: [\"198.51.100.0/33\"]\n"),
+			 "test.yaml:4: policy.partners[0].networks: expected a network like 198.51.100.0/24 (bad prefix "
+			 "length)");
+	cr_assert_str_eq(load_error("policy:\n  partners:\n    - domain: a.example\n      min_tls_version: \"1.4\"\n"),
+			 "test.yaml:4: policy.partners[0].min_tls_version: expected 1.0, 1.1, 1.2 or 1.3");
+	cr_assert_str_eq(load_error("policy:\n  partners:\n    - domain: a.example\n"
+				    "      require_valid_certificate: maybe\n"),
+			 "test.yaml:4: policy.partners[0].require_valid_certificate: expected true or false");
+	cr_assert_str_eq(load_error("policy:\n  partners:\n    - domain: a.example\n      pin_spki_sha256: [\"abc\"]\n"),
+			 "test.yaml:4: policy.partners[0].pin_spki_sha256: expected 64 hex digits (SHA-256)");
+	cr_assert_str_eq(load_error("policy:\n  partners:\n    - domain: a.example\n"
+				    "      relaxed_until: \"2026-12-24\"\n"),
+			 "test.yaml:4: policy.partners[0].relaxed_until: expected a UTC time like 2026-12-24T00:00:00Z");
+}
+
+Test(settings, policy_caps_partners_at_1024_and_pins_at_16)
+{
+	size_t cap = 1025 * 40 + 64;
+	char *yaml = malloc(cap);
+	size_t off = (size_t)snprintf(yaml, cap, "policy:\n  partners:\n");
+	for (int i = 0; i < 1025; i++)
+		off += (size_t)snprintf(yaml + off, cap - off, "    - domain: p%d.example\n", i);
+	cr_assert_str_eq(load_error(yaml), "test.yaml:2: policy.partners: more than 1024 partners");
+	off = (size_t)snprintf(yaml, cap, "policy:\n  partners:\n    - domain: a.example\n      pin_spki_sha256:\n");
+	for (int i = 0; i < 17; i++)
+		off += (size_t)snprintf(yaml + off, cap - off, "        - %064d\n", i);
+	cr_assert_str_eq(load_error(yaml), "test.yaml:4: policy.partners[0].pin_spki_sha256: more than 16 entries");
+	free(yaml);
+}
+
+Test(settings, an_unknown_key_inside_a_partner_is_reported_with_its_line)
+{
+	cr_assert_str_eq(unknown_in("policy:\n  partners:\n    - domain: a.example\n      mode: enforced\n"
+				    "    - domain: b.example\n      moed: enforced\n"),
+			 "test.yaml:6: policy.partners[1].moed: unknown setting\n");
+	cr_assert_str_eq(unknown_in("policy:\n  default_mod: none\n"), "test.yaml:2: policy.default_mod: unknown setting\n");
 }

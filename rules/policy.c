@@ -1,0 +1,225 @@
+/*
+ * policy.c: partner attribution, in the order policy.h gives.
+ *
+ * Names from the wire (domains in MAIL FROM / RCPT TO, greeting hosts, SNI,
+ * certificate names) are bounded strings in the observation; comparison is
+ * ASCII case-insensitive and ignores one trailing dot, as in DNS.
+ */
+#include "rules/policy.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const mode_names[] = {
+    [POLICY_MODE_ENFORCED] = "enforced",
+    [POLICY_MODE_OPPORTUNISTIC] = "opportunistic",
+    [POLICY_MODE_NONE] = "none",
+};
+
+const char *policy_mode_str(enum policy_mode m)
+{
+	return (unsigned)m < sizeof mode_names / sizeof mode_names[0] ? mode_names[m] : "none";
+}
+
+int policy_mode_parse(const char *text, enum policy_mode *out)
+{
+	for (unsigned m = 0; m < sizeof mode_names / sizeof mode_names[0]; m++)
+		if (strcmp(text, mode_names[m]) == 0) {
+			*out = (enum policy_mode)m;
+			return 0;
+		}
+	return -1;
+}
+
+void policy_clear(struct policy *p)
+{
+	if (!p)
+		return;
+	free(p->partners);
+	p->partners = NULL;
+	p->n_partners = 0;
+}
+
+/* Length of a name without one trailing dot. */
+static size_t name_len(const char *s)
+{
+	size_t n = strlen(s);
+	return n > 0 && s[n - 1] == '.' ? n - 1 : n;
+}
+
+/* True when name is domain or a name below it ("mx.bank.example" under "bank.example"). */
+static bool in_domain(const char *name, const char *domain)
+{
+	size_t n = name_len(name), d = name_len(domain);
+	if (d == 0 || n < d || strncasecmp(name + n - d, domain, d) != 0)
+		return false;
+	return n == d || name[n - d - 1] == '.';
+}
+
+/* The domain of "domain" or "user@domain" (keep_local_parts). */
+static const char *domain_of(const char *address)
+{
+	const char *at = strrchr(address, '@');
+	return at ? at + 1 : address;
+}
+
+static const struct partner_policy *by_domain(const struct policy *p, const char *address)
+{
+	const char *d = domain_of(address);
+	if (!*d)
+		return NULL;
+	for (size_t i = 0; i < p->n_partners; i++)
+		if (in_domain(d, p->partners[i].domain))
+			return &p->partners[i];
+	return NULL;
+}
+
+static const struct partner_policy *by_mx(const struct policy *p, const char *host)
+{
+	if (!host || !*host)
+		return NULL;
+	for (size_t i = 0; i < p->n_partners; i++)
+		for (size_t j = 0; j < p->partners[i].n_mx; j++)
+			if (domain_pattern_match(p->partners[i].mx[j], host))
+				return &p->partners[i];
+	return NULL;
+}
+
+static const struct partner_policy *by_greeting(const struct policy *p, const char *line)
+{
+	char host[SMTP_NAME_MAX];
+	return smtp_greeting_host(line, host, sizeof host) == 0 ? by_mx(p, host) : NULL;
+}
+
+static const struct partner_policy *by_certificate(const struct policy *p,
+                                                   const struct session_certificate *c)
+{
+	if (!c->parsed)
+		return NULL;
+	unsigned sans = c->leaf.san_count < X509_MAX_SANS ? c->leaf.san_count : X509_MAX_SANS;
+	for (unsigned i = 0; i < sans; i++) {
+		const struct partner_policy *pp = by_mx(p, c->leaf.san_dns[i]);
+		if (pp)
+			return pp;
+	}
+	/* RFC 6125 6.4.4: the CN counts only when there are no DNS SANs. */
+	return sans == 0 ? by_mx(p, c->leaf.subject_cn) : NULL;
+}
+
+static const struct partner_policy *by_network(const struct policy *p, const struct ip_addr *a)
+{
+	for (size_t i = 0; i < p->n_partners; i++)
+		for (size_t j = 0; j < p->partners[i].n_networks; j++)
+			if (ip_network_contains(&p->partners[i].networks[j], a))
+				return &p->partners[i];
+	return NULL;
+}
+
+static const struct partner_policy *by_smtp(const struct policy *p, const struct smtp_observation *m,
+                                            const char **match)
+{
+	const struct partner_policy *pp = NULL;
+	unsigned rcpts =
+	    m->rcpt_domain_count < SMTP_MAX_RCPT_DOMAINS ? m->rcpt_domain_count : SMTP_MAX_RCPT_DOMAINS;
+	for (unsigned i = 0; i < rcpts && !pp; i++)
+		pp = by_domain(p, m->rcpt_domains[i]);
+	if (pp) {
+		*match = "rcpt_domain";
+		return pp;
+	}
+	if ((pp = by_domain(p, m->mail_from_domain))) {
+		*match = "mail_from_domain";
+		return pp;
+	}
+	if ((pp = by_greeting(p, m->banner))) {
+		*match = "banner";
+		return pp;
+	}
+	if (m->caps.seen && (pp = by_greeting(p, m->caps.raw))) {
+		*match = "ehlo_greeting";
+		return pp;
+	}
+	return NULL;
+}
+
+const struct partner_policy *policy_attribute(const struct policy *p, const struct session *s,
+                                              const char **match)
+{
+	const char *how = "none";
+	const struct partner_policy *pp = NULL;
+	if (p && p->n_partners > 0) {
+		if (s->smtp)
+			pp = by_smtp(p, s->smtp, &how);
+		if (!pp && s->tls && s->tls->client_hello_seen && (pp = by_mx(p, s->tls->ch.sni)))
+			how = "sni";
+		if (!pp && (pp = by_certificate(p, &s->certificate)))
+			how = "certificate";
+		if (!pp && (pp = by_network(p, &s->server.ip)))
+			how = "network";
+	}
+	if (match)
+		*match = pp ? how : "none";
+	return pp;
+}
+
+void policy_attribute_session(const struct policy *p, struct session *s)
+{
+	s->partner = policy_attribute(p, s, &s->partner_match);
+	enum policy_mode m = s->partner ? s->partner->mode : p ? p->default_mode : POLICY_MODE_OPPORTUNISTIC;
+	s->partner_mode = policy_mode_str(m);
+}
+
+int policy_tls_version_parse(const char *text, uint16_t *out)
+{
+	static const char *const names[] = {"1.0", "1.1", "1.2", "1.3"};
+	for (unsigned i = 0; i < 4; i++)
+		if (strcmp(text, names[i]) == 0) {
+			*out = (uint16_t)(0x0301 + i);
+			return 0;
+		}
+	return -1;
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* The number in text[at..at+n), all digits. */
+static unsigned digits(const char *text, size_t at, size_t n, bool *ok)
+{
+	unsigned v = 0;
+	for (size_t i = at; i < at + n; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			*ok = false;
+		v = v * 10 + (unsigned)(text[i] - '0');
+	}
+	return v;
+}
+
+int policy_time_parse(const char *text, uint64_t *out_us)
+{
+	static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool ok = strlen(text) == 20 && text[4] == '-' && text[7] == '-' && text[10] == 'T' &&
+	          text[13] == ':' && text[16] == ':' && text[19] == 'Z';
+	if (!ok)
+		return -1;
+	unsigned y = digits(text, 0, 4, &ok), mo = digits(text, 5, 2, &ok), d = digits(text, 8, 2, &ok);
+	unsigned h = digits(text, 11, 2, &ok), mi = digits(text, 14, 2, &ok), sec = digits(text, 17, 2, &ok);
+	if (!ok || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 ||
+	    sec > 59)
+		return -1;
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (mo == 2 && d == 29 && !leap)
+		return -1;
+	int64_t days = days_from_civil(y, mo, d);
+	*out_us = ((uint64_t)days * 86400 + h * 3600u + mi * 60u + sec) * 1000000u;
+	return 0;
+}

@@ -1,0 +1,164 @@
+/*
+ * policy_rules.c: the partner policy rules (policy_rules.h).
+ *
+ * Choices where the brief left room:
+ *  - policy_tls_required looks only at enforced partners; the version and
+ *    certificate rules apply to every attributed partner whose policy asks
+ *    for them, whatever its mode, as the partner entry states them.
+ *  - A certificate that was not visible (TLS 1.3) cannot be checked against
+ *    validation or pins: neither raises policy_certificate.
+ */
+#include "rules/policy_rules.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "parsers/tls.h"
+
+enum { TIME_TEXT_MAX = 32 };
+
+static bool relaxed(const struct partner_policy *p, uint64_t now_us)
+{
+	return p->relaxed_until_us > now_us;
+}
+
+static void format_time(char out[TIME_TEXT_MAX], uint64_t us)
+{
+	time_t secs = (time_t)(us / 1000000u);
+	struct tm tm;
+	if (!gmtime_r(&secs, &tm) || strftime(out, TIME_TEXT_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		out[0] = '\0';
+}
+
+/* Adds the alert; while the partner is relaxed it is informational and its reason says until when. */
+static struct alert *raise_policy_alert(struct session *s, enum rule_code code, uint64_t now_us)
+{
+	struct alert *a = alert_list_add(&s->alerts, code);
+	if (a && relaxed(s->partner, now_us))
+		a->severity = 1;
+	return a;
+}
+
+static void set_reason(struct alert *a, const struct session *s, uint64_t now_us, const char *what)
+{
+	const struct partner_policy *p = s->partner;
+	if (relaxed(p, now_us)) {
+		char until[TIME_TEXT_MAX];
+		format_time(until, p->relaxed_until_us);
+		alert_set_reason(a, "%s for partner %s (matched by %s); relaxed until %s", what, p->domain,
+		                 s->partner_match, until);
+	} else {
+		alert_set_reason(a, "%s for partner %s (matched by %s)", what, p->domain, s->partner_match);
+	}
+}
+
+static bool tls_failed(const struct session *s)
+{
+	if (alert_list_has(&s->alerts, RULE_STARTTLS_REFUSED) ||
+	    alert_list_has(&s->alerts, RULE_NO_TLS_AFTER_STARTTLS) ||
+	    alert_list_has(&s->alerts, RULE_TLS_HANDSHAKE_FAILED))
+		return true;
+	const struct tls_observation *t = s->tls;
+	return t && (t->outcome == TLS_OUTCOME_ALERT || t->outcome == TLS_OUTCOME_CLOSED ||
+	             t->outcome == TLS_OUTCOME_NOT_TLS);
+}
+
+static void rule_tls_required(struct session *s, uint64_t now_us)
+{
+	const struct smtp_observation *m = s->smtp;
+	bool clear = m && m->data_in_clear;
+	if (s->partner->mode != POLICY_MODE_ENFORCED || (!clear && !tls_failed(s)))
+		return;
+	struct alert *a = raise_policy_alert(s, RULE_POLICY_TLS_REQUIRED, now_us);
+	if (!a)
+		return;
+	if (clear) {
+		set_reason(a, s, now_us, "mail crossed in clear text where TLS is enforced");
+		if (m->mail_from_line[0])
+			alert_add_evidence(a, m->mail_from_line, strlen(m->mail_from_line));
+	} else {
+		set_reason(a, s, now_us, "TLS failed where it is enforced");
+		if (s->tls)
+			alert_add_evidence_lines(a, tls_outcome_str(s->tls->outcome));
+	}
+}
+
+static void rule_tls_version(struct session *s, uint64_t now_us)
+{
+	const struct partner_policy *p = s->partner;
+	const struct tls_observation *t = s->tls;
+	if (!p->min_tls_version || !t || !t->server_hello_seen || !t->version ||
+	    t->version >= p->min_tls_version)
+		return;
+	struct alert *a = raise_policy_alert(s, RULE_POLICY_TLS_VERSION, now_us);
+	if (!a)
+		return;
+	const char *got = tls_version_str(t->version), *min = tls_version_str(p->min_tls_version);
+	char what[128], hex[8];
+	snprintf(hex, sizeof hex, "0x%04X", t->version);
+	snprintf(what, sizeof what, "TLS version %s was negotiated, below the minimum %s", got ? got : hex,
+	         min ? min : "");
+	set_reason(a, s, now_us, what);
+}
+
+static bool pinned(const struct partner_policy *p, const char *spki)
+{
+	for (size_t i = 0; i < p->n_pins; i++)
+		if (strcasecmp(p->pins[i], spki) == 0)
+			return true;
+	return false;
+}
+
+static void rule_certificate(struct session *s, uint64_t now_us)
+{
+	const struct partner_policy *p = s->partner;
+	const struct session_certificate *c = &s->certificate;
+	bool invalid = p->require_valid_certificate && c->validated && c->status != X509_STATUS_OK &&
+	               c->status != X509_STATUS_NOT_VISIBLE;
+	bool unpinned = p->n_pins > 0 && c->parsed && !pinned(p, c->leaf.spki_sha256);
+	if (!invalid && !unpinned)
+		return;
+	struct alert *a = raise_policy_alert(s, RULE_POLICY_CERTIFICATE, now_us);
+	if (!a)
+		return;
+	char what[160];
+	if (invalid)
+		snprintf(what, sizeof what, "the certificate did not validate (%s)",
+		         x509_status_str(c->status));
+	else
+		snprintf(what, sizeof what, "the certificate's public key is not among the %zu pins",
+		         p->n_pins);
+	set_reason(a, s, now_us, what);
+	if (c->parsed) {
+		char line[128];
+		snprintf(line, sizeof line, "spki_sha256: %s", c->leaf.spki_sha256);
+		alert_add_evidence_lines(a, line);
+	}
+}
+
+void policy_rules_evaluate(struct session *s, uint64_t now_us)
+{
+	if (!s->partner)
+		return;
+	rule_tls_required(s, now_us);
+	rule_tls_version(s, now_us);
+	rule_certificate(s, now_us);
+}
+
+static bool is_heuristic(enum rule_code c)
+{
+	return c <= RULE_EHLO_DOWNGRADE || c == RULE_TLS_INTERCEPTION_SUSPECTED;
+}
+
+void policy_rules_raise_severity(struct session *s)
+{
+	if (!s->partner || s->partner->mode != POLICY_MODE_ENFORCED)
+		return;
+	for (unsigned i = 0; i < s->alerts.count && i < ALERTS_PER_SESSION; i++) {
+		struct alert *a = &s->alerts.items[i];
+		if (is_heuristic(a->rule->code) && a->severity < 10)
+			a->severity++;
+	}
+}

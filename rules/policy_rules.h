@@ -1,0 +1,24 @@
+/*
+ * policy_rules.h: what a session means for the partner it belongs to (rules/policy.h).
+ *
+ * For an attributed session: policy_tls_required (an enforced partner's mail crossed in clear, or
+ * TLS failed: H4, H6 or H9 fired, or the TLS outcome is alert, closed or not_tls),
+ * policy_tls_version (negotiated below min_tls_version) and policy_certificate (a required valid
+ * certificate did not validate, or the leaf's SPKI is not among the pins). While the partner is
+ * relaxed (relaxed_until after the session's packet time) these alerts are informational
+ * (severity 1). For an enforced partner every H1-H12 alert is raised by one, capped at 10.
+ */
+#ifndef TLSOBS_POLICY_RULES_H
+#define TLSOBS_POLICY_RULES_H
+
+#include <stdint.h>
+
+#include "rules/policy.h"
+#include "rules/session.h"
+
+/* Appends the policy alerts for s->partner (set by policy_attribute_session); now_us is packet time. */
+void policy_rules_evaluate(struct session *s, uint64_t now_us);
+/* Raises the severity of the H1-H12 alerts in s->alerts by one when s->partner is enforced. */
+void policy_rules_raise_severity(struct session *s);
+
+#endif
