@@ -50,5 +50,11 @@ void alert_event_write(struct json_writer *w, const struct session *s, const str
 		json_field_bool(w, "evidence_truncated", true);
 	if (a->related_session_id[0])
 		json_field_cstring(w, "related_session_id", a->related_session_id);
+	if (a->tlsrpt_result_type) {
+		json_key(w, "tlsrpt");
+		json_object_begin(w);
+		json_field_cstring(w, "result_type", a->tlsrpt_result_type);
+		json_object_end(w);
+	}
 	event_end(w);
 }

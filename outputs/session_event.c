@@ -262,6 +262,12 @@ void session_event_write(struct json_writer *w, const struct session *s, const s
 	if (s->smtp || (s->protocol && strcmp(s->protocol, "smtp") == 0))
 		write_smtp(w, s);
 	write_tlsobs_tls(w, s);
+	if (s->dane_status) {
+		json_key(w, "dane");
+		json_object_begin(w);
+		json_field_cstring(w, "status", s->dane_status);
+		json_object_end(w);
+	}
 	json_key(w, "alerts");
 	json_array_begin(w);
 	size_t n = json_array_cap(w, "tlsobs.alerts", kept(s->alerts.count, ALERTS_PER_SESSION), s->alerts.dropped);

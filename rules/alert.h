@@ -42,6 +42,8 @@ enum rule_code {
 	RULE_POLICY_TLS_REQUIRED,
 	RULE_POLICY_TLS_VERSION,
 	RULE_POLICY_CERTIFICATE,
+	RULE_MTA_STS_VIOLATION,
+	RULE_DANE_MISMATCH,
 	RULE_COUNT
 };
 
@@ -63,6 +65,7 @@ struct alert {
 	unsigned evidence_count;
 	bool evidence_truncated; /* lines were cut or dropped */
 	char related_session_id[SESSION_ID_LEN]; /* H10: the failed session; "" otherwise */
+	const char *tlsrpt_result_type; /* static: the RFC 8460 4.3 result type (mta_sts_violation); NULL: none */
 };
 
 struct alert_list {

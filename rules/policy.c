@@ -39,6 +39,11 @@ void policy_clear(struct policy *p)
 	free(p->partners);
 	p->partners = NULL;
 	p->n_partners = 0;
+	free(p->mta_sts);
+	p->mta_sts = NULL;
+	p->n_mta_sts = 0;
+	tlsa_set_free(p->tlsa);
+	p->tlsa = NULL;
 }
 
 /* Length of a name without one trailing dot. */
@@ -72,6 +77,17 @@ static const struct partner_policy *by_domain(const struct policy *p, const char
 	for (size_t i = 0; i < p->n_partners; i++)
 		if (in_domain(d, p->partners[i].domain))
 			return &p->partners[i];
+	return NULL;
+}
+
+const struct mta_sts_policy *policy_mta_sts_find(const struct policy *p, const char *domain)
+{
+	size_t n = domain ? name_len(domain) : 0;
+	if (!p || n == 0)
+		return NULL;
+	for (size_t i = 0; i < p->n_mta_sts; i++)
+		if (strlen(p->mta_sts[i].domain) == n && strncasecmp(p->mta_sts[i].domain, domain, n) == 0)
+			return &p->mta_sts[i].sts;
 	return NULL;
 }
 

@@ -20,14 +20,17 @@
 #include <stdint.h>
 
 #include "parsers/domain_pattern.h"
+#include "parsers/mta_sts.h"
+#include "parsers/tlsa.h"
 #include "rules/ip_network.h"
 #include "rules/session.h"
 
 enum {
 	POLICY_MAX_PARTNERS = 1024,
-	POLICY_MAX_MX = 16,       /* mx patterns per partner */
-	POLICY_MAX_NETWORKS = 16, /* networks per partner */
-	POLICY_MAX_PINS = 16,     /* SPKI SHA-256 pins per partner */
+	POLICY_MAX_MX = 16,        /* mx patterns per partner */
+	POLICY_MAX_NETWORKS = 16,  /* networks per partner */
+	POLICY_MAX_PINS = 16,      /* SPKI SHA-256 pins per partner */
+	POLICY_MAX_MTA_STS = 1024, /* MTA-STS policies (policy.mta_sts_dir) */
 };
 
 enum policy_mode { POLICY_MODE_ENFORCED, POLICY_MODE_OPPORTUNISTIC, POLICY_MODE_NONE };
@@ -49,13 +52,26 @@ struct partner_policy {
 	uint64_t relaxed_until_us; /* Unix time in microseconds; 0: never relaxed */
 };
 
+/* One MTA-STS policy (RFC 8461 3.2) of policy.mta_sts_dir, read from "<domain>.txt". */
+struct policy_mta_sts {
+	char domain[DOMAIN_NAME_MAX + 2]; /* lowercase, no trailing dot */
+	struct mta_sts_policy sts;
+};
+
 struct policy {
 	enum policy_mode default_mode;
 	struct partner_policy *partners; /* owned, n_partners of them */
 	size_t n_partners;
+	struct policy_mta_sts *mta_sts; /* owned, n_mta_sts of them (at most POLICY_MAX_MTA_STS) */
+	size_t n_mta_sts;
+	struct tlsa_set *tlsa; /* owned; NULL: no policy.tlsa_file */
 };
 
-/* Frees the partners and leaves an empty policy with its default mode. NULL is a no-op. */
+/* The MTA-STS policy of exactly `domain` (no case, trailing dot ignored), borrowed; NULL when none. */
+const struct mta_sts_policy *policy_mta_sts_find(const struct policy *p, const char *domain);
+
+/* Frees the partners, MTA-STS policies and TLSA records, and leaves an empty policy with its default mode.
+ * NULL is a no-op. */
 void policy_clear(struct policy *p);
 
 /*

@@ -147,6 +147,152 @@ void policy_rules_evaluate(struct session *s, uint64_t now_us)
 	rule_certificate(s, now_us);
 }
 
+enum { MX_NAME_MAX = 256, TLSA_PER_MX = 16 };
+
+/* The MX host name of the session (policy_rules.h): 0, or -1 when none was seen. */
+static int mx_name(const struct session *s, char out[MX_NAME_MAX])
+{
+	const struct smtp_observation *m = s->smtp;
+	if (m && smtp_greeting_host(m->banner, out, MX_NAME_MAX) == 0 && out[0])
+		return 0;
+	if (m && m->caps.seen && smtp_greeting_host(m->caps.raw, out, MX_NAME_MAX) == 0 && out[0])
+		return 0;
+	if (s->tls && s->tls->client_hello_seen && s->tls->ch.sni[0]) {
+		snprintf(out, MX_NAME_MAX, "%s", s->tls->ch.sni);
+		return 0;
+	}
+	return -1;
+}
+
+/* The domain whose MTA-STS policy applies, and the policy; NULL when none. */
+static const struct mta_sts_policy *sts_for(const struct policy *p, const struct session *s,
+                                            const char **domain)
+{
+	if (s->partner) {
+		*domain = s->partner->domain;
+		return policy_mta_sts_find(p, *domain);
+	}
+	const struct smtp_observation *m = s->smtp;
+	unsigned n =
+	    m ? (m->rcpt_domain_count < SMTP_MAX_RCPT_DOMAINS ? m->rcpt_domain_count : SMTP_MAX_RCPT_DOMAINS)
+	      : 0;
+	for (unsigned i = 0; i < n; i++) {
+		const char *at = strrchr(m->rcpt_domains[i], '@');
+		const char *d = at ? at + 1 : m->rcpt_domains[i];
+		const struct mta_sts_policy *sts = policy_mta_sts_find(p, d);
+		if (sts) {
+			*domain = d;
+			return sts;
+		}
+	}
+	return NULL;
+}
+
+static bool tls_not_used(const struct session *s)
+{
+	switch (s->starttls_result) {
+	case STARTTLS_NOT_OFFERED:
+	case STARTTLS_GARBLED:
+	case STARTTLS_NOT_ATTEMPTED:
+	case STARTTLS_REFUSED:
+	case STARTTLS_NO_TLS_AFTER_220:
+		return true;
+	default:
+		return s->smtp && s->smtp->data_in_clear;
+	}
+}
+
+/* RFC 8460 4.3.1 for a certificate that did not validate; NULL when it did or was not visible. */
+static const char *certificate_result_type(const struct session_certificate *c)
+{
+	if (!c->validated)
+		return NULL;
+	switch (c->status) {
+	case X509_STATUS_OK:
+	case X509_STATUS_NOT_VISIBLE:
+		return NULL;
+	case X509_STATUS_HOST_MISMATCH:
+		return "certificate-host-mismatch";
+	case X509_STATUS_EXPIRED:
+		return "certificate-expired";
+	case X509_STATUS_SELF_SIGNED:
+	case X509_STATUS_UNTRUSTED:
+		return "certificate-not-trusted";
+	default:
+		return "validation-failure";
+	}
+}
+
+static void rule_mta_sts(const struct policy *p, struct session *s, const char *mx)
+{
+	const char *domain = NULL;
+	const struct mta_sts_policy *sts = sts_for(p, s, &domain);
+	if (!sts || sts->mode == MTA_STS_MODE_NONE || s->starttls_result == STARTTLS_INCOMPLETE)
+		return;
+	const char *type, *what;
+	if (tls_not_used(s)) {
+		type = "starttls-not-supported";
+		what = "mail went without TLS";
+	} else if (mx && !mta_sts_mx_matches(sts, mx)) {
+		type = "validation-failure";
+		what = "the MX is not among the policy's mx patterns";
+	} else if ((type = certificate_result_type(&s->certificate))) {
+		what = "the certificate did not validate";
+	} else {
+		return;
+	}
+	struct alert *a = alert_list_add(&s->alerts, RULE_MTA_STS_VIOLATION);
+	if (!a)
+		return;
+	bool testing = sts->mode == MTA_STS_MODE_TESTING;
+	if (testing)
+		a->severity = 3;
+	a->tlsrpt_result_type = type;
+	alert_set_reason(a, "%s for %s, whose MTA-STS policy is in %s mode (MX %s)", what, domain,
+	                 testing ? "testing" : "enforce", mx ? mx : "unknown");
+	if (s->certificate.validated && s->certificate.name[0] && type[0] == 'c' && type[1] == 'e') {
+		char line[X509_FIELD_MAX + 16];
+		snprintf(line, sizeof line, "checked name: %s", s->certificate.name);
+		alert_add_evidence_lines(a, line);
+	}
+}
+
+static void rule_dane(const struct policy *p, struct session *s, const char *mx)
+{
+	const struct tlsa_record *recs[TLSA_PER_MX];
+	size_t n = mx && p->tlsa ? tlsa_lookup(p->tlsa, s->server.port, mx, recs, TLSA_PER_MX) : 0;
+	if (n == 0)
+		return;
+	const struct tls_observation *t = s->tls;
+	/* TLS 1.3 encrypts the chain and a resumed session sends none (RFC 8446 4.4.2, RFC 5246 7.3). */
+	if (!t || t->version >= 0x0304 || t->resumed || t->cert_count == 0) {
+		s->dane_status = "not_verifiable";
+		return;
+	}
+	const char *why = NULL;
+	unsigned chain = t->cert_count < TLS_MAX_CERTS ? t->cert_count : TLS_MAX_CERTS;
+	enum tlsa_match_result r =
+	    tlsa_match(recs, n < TLSA_PER_MX ? n : TLSA_PER_MX, t->cert_der, t->cert_len, chain, &why);
+	s->dane_status = r == TLSA_MATCH ? "match" : r == TLSA_NO_MATCH ? "mismatch" : "not_usable";
+	if (r != TLSA_NO_MATCH)
+		return;
+	struct alert *a = alert_list_add(&s->alerts, RULE_DANE_MISMATCH);
+	if (!a)
+		return;
+	alert_set_reason(a, "the certificate chain of %s matches none of its %zu TLSA records (%s)", mx, n,
+	                 why ? why : "no match");
+}
+
+void policy_rules_evaluate_mta_sts_dane(const struct policy *p, struct session *s)
+{
+	if (!p || (p->n_mta_sts == 0 && !p->tlsa))
+		return;
+	char mx[MX_NAME_MAX];
+	bool have_mx = mx_name(s, mx) == 0;
+	rule_mta_sts(p, s, have_mx ? mx : NULL);
+	rule_dane(p, s, have_mx ? mx : NULL);
+}
+
 static bool is_heuristic(enum rule_code c)
 {
 	return c <= RULE_EHLO_DOWNGRADE || c == RULE_TLS_INTERCEPTION_SUSPECTED;

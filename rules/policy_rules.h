@@ -18,6 +18,15 @@
 
 /* Appends the policy alerts for s->partner (set by policy_attribute_session); now_us is packet time. */
 void policy_rules_evaluate(struct session *s, uint64_t now_us);
+/*
+ * mta_sts_violation and dane_mismatch against p's MTA-STS policies and TLSA records, and
+ * s->dane_status. The MX is the host of the banner, else of the EHLO greeting, else the SNI. The
+ * MTA-STS domain is s->partner's, else the first recipient domain seen in clear with a policy. One
+ * violation per session, in the order a sender meets them: no TLS (starttls-not-supported), an MX
+ * outside the policy's mx patterns (validation-failure: RFC 8460 4.3 has no type of its own for it),
+ * then the certificate's validation status. Testing mode: severity 3.
+ */
+void policy_rules_evaluate_mta_sts_dane(const struct policy *p, struct session *s);
 /* Raises the severity of the H1-H12 alerts in s->alerts by one when s->partner is enforced. */
 void policy_rules_raise_severity(struct session *s);
 

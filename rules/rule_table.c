@@ -72,6 +72,11 @@ static const struct rule_info rules[RULE_COUNT] = {
     RULE(RULE_POLICY_CERTIFICATE, "policy_certificate", "tlsobs-1042", 6,
          "The partner's certificate did not validate where its policy requires a valid one, or its public "
          "key is not among the partner's pins."),
+    RULE(RULE_MTA_STS_VIOLATION, "mta_sts_violation", "tlsobs-1043", 6,
+         "A session for a domain with an MTA-STS policy in enforce or testing mode did not meet it: no TLS, "
+         "an MX outside the policy, or a certificate that did not validate (severity 3 in testing mode)."),
+    RULE(RULE_DANE_MISMATCH, "dane_mismatch", "tlsobs-1044", 7,
+         "The server's certificate chain matches none of the usable TLSA records of its MX host."),
 };
 #undef RULE
 

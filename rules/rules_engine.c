@@ -721,6 +721,7 @@ void rules_engine_evaluate(struct rules_engine *e, struct session *s)
 	unsigned before = s->alerts.count;
 	tls_rules_evaluate(e->tls, s);
 	policy_rules_evaluate(s, v.now_us);
+	policy_rules_evaluate_mta_sts_dane(e->set.policy, s);
 	policy_rules_raise_severity(s);
 	for (unsigned i = before; i < s->alerts.count; i++)
 		e->stats.alerts[s->alerts.items[i].rule->code]++;

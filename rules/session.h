@@ -99,6 +99,9 @@ struct session {
 	const struct partner_policy *partner;
 	const char *partner_match;
 	const char *partner_mode;
+	/* tlsobs.dane.status: "match", "mismatch", "not_usable" or "not_verifiable" when policy.tlsa_file has
+	 * records for the MX; NULL when it has none. */
+	const char *dane_status;
 	struct alert_list alerts;
 };
 

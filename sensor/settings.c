@@ -39,6 +39,8 @@ static const char *const known_keys[] = {
 	"stream.max_ooo_bytes",
 	"internal_networks",
 	"policy.default_mode",
+	"policy.mta_sts_dir",
+	"policy.tlsa_file",
 	"policy.partners", /* a list of maps: settings_check_partners checks their keys */
 };
 

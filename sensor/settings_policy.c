@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sensor/policy_files.h"
+
 static const char *const partner_keys[] = {
     "domain",          "mode",          "mx", "networks", "min_tls_version", "require_valid_certificate",
     "pin_spki_sha256", "relaxed_until",
@@ -252,6 +254,17 @@ int settings_load_policy(const struct config *cfg, struct policy *out, struct co
 		                "expected enforced, opportunistic or none");
 		return -1;
 	}
+	const char *sts_dir, *tlsa_file;
+	if (config_get_string(cfg, "policy.mta_sts_dir", "", &sts_dir, err) != 0 ||
+	    config_get_string(cfg, "policy.tlsa_file", "", &tlsa_file, err) != 0)
+		return -1;
 	const struct config_node *n = config_lookup(cfg, "policy.partners");
-	return n ? load_partners(n, out, err) : 0;
+	if (n && load_partners(n, out, err) != 0)
+		return -1;
+	if (policy_files_load_mta_sts(out, sts_dir, err->message, sizeof err->message) != 0 ||
+	    policy_files_load_tlsa(out, tlsa_file, err->message, sizeof err->message) != 0) {
+		policy_clear(out);
+		return -1;
+	}
+	return 0;
 }

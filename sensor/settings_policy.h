@@ -12,7 +12,8 @@
 #include "rules/policy.h"
 #include "sensor/config.h"
 
-/* Fills *out (default_mode opportunistic, no partners when absent). 0, or -1 with *err, nothing allocated. */
+/* Fills *out (default_mode opportunistic, no partners when absent; the MTA-STS policies of
+ * policy.mta_sts_dir and the TLSA records of policy.tlsa_file). 0, or -1 with *err, nothing allocated. */
 int settings_load_policy(const struct config *cfg, struct policy *out, struct config_error *err);
 
 /* Reports each unknown key inside a policy.partners entry ("file:line: policy.partners[i].key: unknown

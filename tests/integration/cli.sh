@@ -719,6 +719,26 @@ YAML
 	expect_eq "$(events get "$out" tlsobs.partner.domain)" null "partner.domain without a policy"
 }
 
+mta_sts_policy_raises_a_violation_for_mail_in_clear() {
+	mkdir -p "$CASE/sts"
+	printf 'version: STSv1\nmode: enforce\nmx: mail.other.example\nmax_age: 86400\n' >"$CASE/sts/example.net.txt"
+	printf 'policy:\n  mta_sts_dir: %s\n' "$CASE/sts" >"$CASE/sts.yaml"
+	run -q -c "$CASE/sts.yaml" -r "$FIX/smtp-plain.pcap"
+	expect_rc 0
+	local got
+	got=$(python3 -c 'import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["event"]["dataset"] == "tlsobs.alert" and e["rule"]["name"] == "mta_sts_violation":
+        print(e["rule"]["id"], e["event"]["severity"], e["tlsobs"]["tlsrpt"]["result_type"])' "$out")
+	expect_eq "$got" "tlsobs-1043 6 starttls-not-supported" "mta_sts_violation for mail in clear"
+	# A bad policy file is a configuration error naming the file and its line.
+	printf 'version: STSv1\nmode: strict\nmax_age: 86400\n' >"$CASE/sts/example.net.txt"
+	run -T -c "$CASE/sts.yaml"
+	expect_rc 2
+	expect_one_line "^tlsobs: policy.mta_sts_dir: $CASE/sts/example.net.txt: line 2: "
+}
+
 t "-h and --help print the usage and exit 0" help_prints_usage
 t "-V and --version print the version and exit 0" version_prints_the_version
 t "an unknown option exits 2 naming it" unknown_option_is_named
@@ -755,6 +775,7 @@ t "internal_networks sets network.direction, and without it there is none" inter
 t "known captures give their known sessions" known_captures_give_known_sessions
 t "the summary counts packets, anomalies, flows, evictions and gaps" summary_counts_the_run
 t "a partner policy attributes sessions and raises its rules" partner_policy_attributes_sessions_and_raises_its_rules
+t "an MTA-STS policy in enforce mode raises mta_sts_violation for mail in clear" mta_sts_policy_raises_a_violation_for_mail_in_clear
 
 echo "cli.sh: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

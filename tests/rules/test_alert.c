@@ -32,6 +32,8 @@ static const struct {
     {RULE_POLICY_TLS_REQUIRED, "policy_tls_required", "tlsobs-1040", 7},
     {RULE_POLICY_TLS_VERSION, "policy_tls_version", "tlsobs-1041", 6},
     {RULE_POLICY_CERTIFICATE, "policy_certificate", "tlsobs-1042", 6},
+    {RULE_MTA_STS_VIOLATION, "mta_sts_violation", "tlsobs-1043", 6},
+    {RULE_DANE_MISMATCH, "dane_mismatch", "tlsobs-1044", 7},
 };
 
 Test(rule_table, keeps_the_published_names_ids_and_severities)

@@ -40,7 +40,7 @@ static void setup(void)
 	shop->mode = POLICY_MODE_OPPORTUNISTIC;
 	snprintf(shop->mx[shop->n_mx++], sizeof shop->mx[0], "mx.shop.example");
 	cr_assert_eq(ip_network_parse("198.51.100.0/24", &shop->networks[shop->n_networks++]), IP_NETWORK_OK);
-	policy = (struct policy){POLICY_MODE_NONE, partners, 2};
+	policy = (struct policy){.default_mode = POLICY_MODE_NONE, .partners = partners, .n_partners = 2};
 
 	sc = calloc(1, sizeof *sc);
 	cr_assert_not_null(sc);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sensor/config.h"
 #include "sensor/settings.h"
@@ -680,4 +681,78 @@ Test(settings, an_unknown_key_inside_a_partner_is_reported_with_its_line)
 				    "    - domain: b.example\n      moed: enforced\n"),
 			 "test.yaml:6: policy.partners[1].moed: unknown setting\n");
 	cr_assert_str_eq(unknown_in("policy:\n  default_mod: none\n"), "test.yaml:2: policy.default_mod: unknown setting\n");
+}
+
+/* A temporary directory holding one MTA-STS policy file "<name>" with text; its path (static). */
+static const char *sts_dir_with(const char *name, const char *text)
+{
+	static char dir[64];
+	snprintf(dir, sizeof dir, "/tmp/tlsobs-sts-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	char path[128];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	return dir;
+}
+
+static void sts_dir_remove(const char *dir, const char *name)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	remove(path);
+	rmdir(dir);
+}
+
+Test(settings, policy_mta_sts_dir_and_tlsa_file_are_loaded)
+{
+	const char *dir = sts_dir_with("Example.NET.txt", "version: STSv1\nmode: enforce\nmx: mail.other.example\n"
+	                                                  "max_age: 86400\n");
+	char yaml[512];
+	snprintf(yaml, sizeof yaml, "policy:\n  mta_sts_dir: %s\n  tlsa_file: %s\n", dir,
+	         test_source_path("tests/fixtures/dane/tlsa.zone"));
+	struct config *cfg = load(yaml);
+	struct sensor_settings s = settings_of(cfg);
+	cr_assert_eq(s.policy.n_mta_sts, 1);
+	cr_expect_str_eq(s.policy.mta_sts[0].domain, "example.net");
+	const struct mta_sts_policy *p = policy_mta_sts_find(&s.policy, "example.net.");
+	cr_assert_not_null(p);
+	cr_expect_eq(p->mode, MTA_STS_MODE_ENFORCE);
+	cr_expect(mta_sts_mx_matches(p, "mail.other.example"));
+	cr_assert_not_null(s.policy.tlsa);
+	cr_expect_gt(tlsa_set_count(s.policy.tlsa), 0);
+	settings_free(&s);
+	cr_expect_null(s.policy.mta_sts);
+	cr_expect_null(s.policy.tlsa);
+	config_free(cfg);
+	sts_dir_remove(dir, "Example.NET.txt");
+}
+
+Test(settings, policy_files_default_to_none)
+{
+	struct config *cfg = load("policy:\n  default_mode: none\n");
+	struct sensor_settings s = settings_of(cfg);
+	cr_expect_eq(s.policy.n_mta_sts, 0);
+	cr_expect_null(s.policy.tlsa);
+	settings_free(&s);
+	config_free(cfg);
+}
+
+Test(settings, a_bad_mta_sts_policy_names_its_file_and_line)
+{
+	const char *dir = sts_dir_with("example.net.txt", "version: STSv1\nmode: strict\nmax_age: 86400\n");
+	char yaml[256], want[256];
+	snprintf(yaml, sizeof yaml, "policy:\n  mta_sts_dir: %s\n", dir);
+	snprintf(want, sizeof want, "policy.mta_sts_dir: %s/example.net.txt: line 2: ", dir);
+	const char *got = load_error(yaml);
+	cr_expect(strncmp(got, want, strlen(want)) == 0, "got %s", got);
+	sts_dir_remove(dir, "example.net.txt");
+}
+
+Test(settings, a_missing_tlsa_file_is_named)
+{
+	const char *got = load_error("policy:\n  tlsa_file: /nonexistent/tlsa.zone\n");
+	cr_expect_not_null(strstr(got, "policy.tlsa_file: /nonexistent/tlsa.zone"), "got %s", got);
 }
