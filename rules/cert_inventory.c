@@ -76,7 +76,7 @@ static void add_server(struct cert_sighting *c, const struct session_endpoint *s
 	c->server_count++;
 }
 
-const struct cert_sighting *cert_inventory_record(struct cert_inventory *inv, const struct session *s, bool *first)
+struct cert_sighting *cert_inventory_record(struct cert_inventory *inv, const struct session *s, bool *first)
 {
 	*first = false;
 	struct history_key k;

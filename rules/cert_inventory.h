@@ -24,6 +24,8 @@ struct cert_sighting {
 	struct session_endpoint servers[CERT_INVENTORY_SERVERS]; /* bytes/packets unused */
 	unsigned server_count;
 	bool servers_truncated;
+	uint32_t expiry_alerted; /* certificate_expiring: bit i set once threshold i was raised (cert_rules.c) */
+	bool expired_alerted;    /* certificate_expired was raised */
 };
 
 struct cert_inventory;
@@ -32,10 +34,11 @@ struct cert_inventory *cert_inventory_new(size_t max_certificates, uint64_t ttl_
 void cert_inventory_free(struct cert_inventory *inv);
 /*
  * Records the session's leaf certificate (if one was seen). Returns the
- * sighting (borrowed until the next call) and sets *first when this is the
+ * sighting (the inventory's, valid until the next call; the caller may update
+ * its alert marks) and sets *first when this is the
  * certificate's first sighting; NULL when the session shows no certificate.
  */
-const struct cert_sighting *cert_inventory_record(struct cert_inventory *inv, const struct session *s, bool *first);
+struct cert_sighting *cert_inventory_record(struct cert_inventory *inv, const struct session *s, bool *first);
 size_t cert_inventory_size(const struct cert_inventory *inv);
 
 #endif

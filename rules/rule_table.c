@@ -5,7 +5,8 @@
  * they never change once shipped. Ids follow the heuristic numbers of the
  * design (H1 is tlsobs-1001 ... H12 is tlsobs-1012); rules without an
  * H-number start at tlsobs-1020, the TLS quality rules at tlsobs-1030, the
- * partner policy rules at tlsobs-1040. A policy rule for a partner that is
+ * partner policy rules at tlsobs-1040, the certificate lifetime rules at
+ * tlsobs-1050. A policy rule for a partner that is
  * relaxed (policy.partners[].relaxed_until) is raised at severity 1.
  *
  * Severity scale (event.severity), 1 to 10, higher is worse:
@@ -15,6 +16,7 @@
  *   7     a protection removed or a secret or requirement exposed
  *   6     encryption refused or failed, cause unknown (policy, misconfiguration, attack)
  *   5     encryption possible but not used; an obsolete protocol or a broken certificate
+ *   4     a certificate about to expire
  *   3     weak but not broken: CBC suites without encrypt-then-MAC
  *   1-2   informational findings (a policy rule for a relaxed partner)
  */
@@ -77,6 +79,12 @@ static const struct rule_info rules[RULE_COUNT] = {
          "an MX outside the policy, or a certificate that did not validate (severity 3 in testing mode)."),
     RULE(RULE_DANE_MISMATCH, "dane_mismatch", "tlsobs-1044", 7,
          "The server's certificate chain matches none of the usable TLSA records of its MX host."),
+    RULE(RULE_CERTIFICATE_EXPIRING, "certificate_expiring", "tlsobs-1050", 4,
+         "A server's certificate expires within one of certificates.expiry_alert_days; raised once per "
+         "certificate and threshold."),
+    RULE(RULE_CERTIFICATE_EXPIRED, "certificate_expired", "tlsobs-1051", 6,
+         "A server presented a certificate whose not_after lies before the session; raised once per "
+         "certificate."),
 };
 #undef RULE
 

@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "parsers/tls_ciphers.h"
+#include "rules/cert_rules.h"
 #include "rules/history.h"
 #include "rules/policy_rules.h"
 #include "rules/tls_rules.h"
@@ -48,6 +49,9 @@
 #define DEFAULT_FALLBACK_WINDOW_US (15ull * 60 * US_PER_S)
 #define DEFAULT_HISTORY_TTL_US (30ull * 24 * 3600 * US_PER_S)
 #define DEFAULT_HISTORY_MAX 100000
+#define MAX_CERTIFICATES 100000
+
+static const unsigned default_expiry_alert_days[] = {30, 14, 7, 1};
 
 enum {
 	EHLO_EVIDENCE_LINES = 16, /* EHLO reply lines kept whole; longer replies keep the lines that prove */
@@ -77,6 +81,7 @@ struct rules_engine {
 	struct rules_stats stats;
 	struct history *servers, *pairs;
 	struct tls_rules *tls;
+	struct cert_rules *certs;
 };
 
 /* One evaluation: the session, its observations and the names its reasons use. */
@@ -113,7 +118,13 @@ struct rules_engine *rules_engine_new(const struct rules_settings *s)
 	    history_new(e->set.history_max_servers, e->set.history_ttl_us, sizeof(struct server_facts));
 	e->pairs = history_new(e->set.history_max_pairs, e->set.history_ttl_us, sizeof(struct pair_facts));
 	e->tls = tls_rules_new(e->set.history_max_servers, e->set.history_ttl_us);
-	if (!e->servers || !e->pairs || !e->tls) {
+	if (!e->set.n_expiry_alert_days) {
+		memcpy(e->set.expiry_alert_days, default_expiry_alert_days, sizeof default_expiry_alert_days);
+		e->set.n_expiry_alert_days = sizeof default_expiry_alert_days / sizeof default_expiry_alert_days[0];
+	}
+	e->certs = cert_rules_new(MAX_CERTIFICATES, e->set.history_ttl_us, e->set.expiry_alert_days,
+	                          e->set.n_expiry_alert_days);
+	if (!e->servers || !e->pairs || !e->tls || !e->certs) {
 		rules_engine_free(e);
 		return NULL;
 	}
@@ -127,12 +138,18 @@ void rules_engine_free(struct rules_engine *e)
 	history_free(e->servers);
 	history_free(e->pairs);
 	tls_rules_free(e->tls);
+	cert_rules_free(e->certs);
 	free(e);
 }
 
 const struct rules_stats *rules_engine_stats(const struct rules_engine *e)
 {
 	return &e->stats;
+}
+
+const struct cert_sighting *rules_engine_cert_sighting(const struct rules_engine *e, bool *first)
+{
+	return cert_rules_last_sighting(e->certs, first);
 }
 
 /* ---- small helpers ---- */
@@ -698,6 +715,7 @@ static void sync_history_stats(struct rules_engine *e)
 	e->stats.history_pairs = hp->entries;
 	e->stats.history_evicted = hs->evicted + hp->evicted;
 	e->stats.history_expired = hs->expired + hp->expired;
+	e->stats.certificates_known = cert_rules_certificates(e->certs);
 }
 
 void rules_engine_evaluate(struct rules_engine *e, struct session *s)
@@ -723,6 +741,7 @@ void rules_engine_evaluate(struct rules_engine *e, struct session *s)
 	policy_rules_evaluate(s, v.now_us);
 	policy_rules_evaluate_mta_sts_dane(e->set.policy, s);
 	policy_rules_raise_severity(s);
+	cert_rules_evaluate(e->certs, s);
 	for (unsigned i = before; i < s->alerts.count; i++)
 		e->stats.alerts[s->alerts.items[i].rule->code]++;
 	history_update(&v);

@@ -13,7 +13,6 @@
 #include "outputs/certificate_event.h"
 #include "outputs/session_event.h"
 #include "outputs/stats_event.h"
-#include "rules/cert_inventory.h"
 #include "rules/ip_network.h"
 #include "rules/rules_engine.h"
 #include "rules/session.h"
@@ -29,7 +28,6 @@
 enum {
 	SENSOR_JSON_MAX_STRING = 4096,
 	SENSOR_POLL_EVERY = 1024, /* packets between two output polls (Kafka delivery reports) */
-	SENSOR_MAX_CERTIFICATES = 100000,
 };
 
 struct sensor {
@@ -43,7 +41,6 @@ struct sensor {
 	const char *dump_dir;
 	struct rules_engine *rules;
 	struct tls_inspector *tls_inspector;
-	struct cert_inventory *certificates;
 	struct capture *capture; /* borrowed, for its counters */
 	uint64_t next_stats_us;  /* packet time of the next tlsobs.stats event, 0 until the first packet */
 	struct session *scratch; /* the session being finished: one at a time, too large for the stack */
@@ -234,7 +231,7 @@ static void report_session(struct sensor *s, const struct flow *f, struct flow_r
 	s->stats.alerts += sess->alerts.count;
 	s->stats.sessions_reported++;
 	bool first = false;
-	const struct cert_sighting *c = cert_inventory_record(s->certificates, sess, &first);
+	const struct cert_sighting *c = rules_engine_cert_sighting(s->rules, &first);
 	if (c && first) {
 		certificate_event_write(&s->json, sess, c, &s->event_ctx, created);
 		emit(s, "tlsobs.certificate", sess);
@@ -296,8 +293,7 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 	rules.policy = &s->settings.policy;
 	s->rules = rules_engine_new(&rules);
 	s->scratch = malloc(sizeof *s->scratch);
-	s->certificates = cert_inventory_new(SENSOR_MAX_CERTIFICATES, settings->rules.history_ttl_us);
-	if (!s->flows || !s->rules || !s->scratch || !s->certificates) {
+	if (!s->flows || !s->rules || !s->scratch) {
 		snprintf(err, errlen, "out of memory (flow.memcap and flow.hash_size)");
 		sensor_free(s);
 		return NULL;
@@ -349,7 +345,7 @@ static void fill_counters(struct sensor *s, struct sensor_counters *c, bool fina
 	c->gaps = st->gaps;
 	c->gap_bytes = st->gap_bytes;
 	memcpy(c->alerts, rules_engine_stats(s->rules)->alerts, sizeof c->alerts);
-	c->certificates_known = cert_inventory_size(s->certificates);
+	c->certificates_known = rules_engine_stats(s->rules)->certificates_known;
 	if (s->capture && capture_is_live(s->capture)) {
 		struct capture_stats cs;
 		capture_stats(s->capture, &cs);
@@ -489,7 +485,6 @@ void sensor_free(struct sensor *s)
 	flow_table_free(s->flows, FLOW_CLOSE_SHUTDOWN);
 	rules_engine_free(s->rules);
 	tls_inspector_free(s->tls_inspector);
-	cert_inventory_free(s->certificates);
 	free(s->scratch);
 	json_writer_release(&s->json);
 	free(s);

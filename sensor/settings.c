@@ -2,7 +2,9 @@
 
 #include "sensor/settings_policy.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Every setting this version knows, as dotted paths. Sections whose keys are free-form end in ".*". */
@@ -24,6 +26,7 @@ static const char *const known_keys[] = {
 	"detection.history.ttl",
 	"detection.history.max_servers",
 	"detection.history.max_pairs",
+	"certificates.expiry_alert_days",
 	"tls.implicit_ports",
 	"tls.ca_file",
 	"flow.memcap",
@@ -113,6 +116,58 @@ static int load_smtp_and_rules(const struct config *cfg, struct sensor_settings 
 	out->rules.history_ttl_us = ttl * 1000000u;
 	out->rules.history_max_servers = servers;
 	out->rules.history_max_pairs = pairs;
+	return 0;
+}
+
+enum { EXPIRY_DAYS_MAX = 3650 };
+static const unsigned default_expiry_alert_days[] = {30, 14, 7, 1};
+
+/* One threshold of certificates.expiry_alert_days: a whole number of days, 1 to EXPIRY_DAYS_MAX. */
+static int expiry_day_parse(const struct config_node *item, unsigned *out, struct config_error *err)
+{
+	const char *path = "certificates.expiry_alert_days";
+	if (config_node_kind(item) != CONFIG_SCALAR) {
+		config_error_at(err, item, path, "expected a number of days from 1 to %d", EXPIRY_DAYS_MAX);
+		return -1;
+	}
+	const char *text = config_node_scalar(item);
+	if (!text)
+		text = "";
+	char *end = NULL;
+	errno = 0;
+	unsigned long v = text[0] >= '0' && text[0] <= '9' ? strtoul(text, &end, 10) : 0;
+	if (!end || *end || errno || v < 1 || v > EXPIRY_DAYS_MAX) {
+		config_error_at(err, item, path, "expected a number of days from 1 to %d, got \"%s\"", EXPIRY_DAYS_MAX,
+		                text);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* certificates.expiry_alert_days: a non-empty list of days (a single number counts as a list of one). */
+static int load_certificates(const struct config *cfg, struct rules_settings *out, struct config_error *err)
+{
+	const char *path = "certificates.expiry_alert_days";
+	const struct config_node *n = config_lookup(cfg, path);
+	if (!n) {
+		memcpy(out->expiry_alert_days, default_expiry_alert_days, sizeof default_expiry_alert_days);
+		out->n_expiry_alert_days = sizeof default_expiry_alert_days / sizeof default_expiry_alert_days[0];
+		return 0;
+	}
+	if (config_node_kind(n) == CONFIG_SCALAR) {
+		out->n_expiry_alert_days = 1;
+		return expiry_day_parse(n, &out->expiry_alert_days[0], err);
+	}
+	size_t count = config_node_kind(n) == CONFIG_SEQUENCE ? config_node_count(n) : 0;
+	if (count == 0 || count > CERT_RULES_MAX_THRESHOLDS) {
+		config_error_at(err, n, path, "expected a list of 1 to %d numbers of days", CERT_RULES_MAX_THRESHOLDS);
+		return -1;
+	}
+	for (size_t i = 0; i < count; i++)
+		if (expiry_day_parse(config_node_child(n, i), &out->expiry_alert_days[i], err) != 0)
+			return -1;
+	out->n_expiry_alert_days = count;
 	return 0;
 }
 
@@ -247,6 +302,7 @@ int settings_load(const struct config *cfg, struct sensor_settings *out, struct 
 	    config_get_ports(cfg, "tls.implicit_ports", default_implicit_tls_ports, 1, out->implicit_tls_ports,
 			     SETTINGS_MAX_PORTS, &out->n_implicit_tls_ports, err) != 0 ||
 	    load_flow(cfg, &out->flow, err) != 0 || load_smtp_and_rules(cfg, out, err) != 0 ||
+	    load_certificates(cfg, &out->rules, err) != 0 ||
 	    load_kafka(cfg, &out->kafka, err) != 0)
 		return -1;
 	uint64_t stats_interval;

@@ -49,7 +49,7 @@ RULES = {"starttls_capability_garbled", "starttls_command_garbled", "starttls_ca
          "starttls_refused", "starttls_not_used", "no_tls_after_starttls", "starttls_command_injection",
          "starttls_response_injection", "tls_handshake_failed", "cleartext_fallback", "ehlo_downgrade",
          "auth_in_clear", "requiretls_in_clear", "tls_version_obsolete", "tls_cipher_weak",
-         "tls_certificate_invalid", "tls_interception_suspected"}
+         "tls_certificate_invalid", "tls_interception_suspected", "certificate_expiring", "certificate_expired"}
 # The rules whose firing records a STARTTLS failure that cleartext_fallback can name.
 FAILURE_RULES = {"starttls_refused", "no_tls_after_starttls", "tls_handshake_failed"}
 MAIL_PORTS = {25, 465, 587}
@@ -492,8 +492,9 @@ FIXTURES += [
 # Implicit TLS on 465 made with openssl s_server/s_client (certificate and version cases): no SMTP in clear,
 # nothing to downgrade; the TLS quality rules speak instead (the runs validate against the fixtures' CA).
 # tls-alert-bad-cert: the client rejects a self-signed certificate with unknown_ca. tls12-resumed: the second
-# session resumes, so it shows no certificate and must not look like interception.
-for _name, _alerts in (("ecdsa-cert", [set()]), ("expired-cert", [{"tls_certificate_invalid"}]),
+# session resumes, so it shows no certificate and must not look like interception. expired-cert's leaf ended
+# 2021-01-01, before the capture, so certificate_expired fires too; the other leaves are valid for years.
+for _name, _alerts in (("ecdsa-cert", [set()]), ("expired-cert", [{"tls_certificate_invalid", "certificate_expired"}]),
                        ("self-signed-cert", [{"tls_certificate_invalid"}]),
                        ("wrong-name-cert", [{"tls_certificate_invalid"}]),
                        ("tls-alert-bad-cert", [{"tls_certificate_invalid"}]),
@@ -538,6 +539,8 @@ def lab_tls_alerts(truth, t):
     kind = (truth.get("server") or {}).get("certificate_kind")
     if kind in ("expired", "selfsigned", "wronghost") and version != "TLSv1.3":
         alerts.add("tls_certificate_invalid")
+    if kind == "expired" and version != "TLSv1.3":  # not_after before the capture: certificate_expired too
+        alerts.add("certificate_expired")
     return alerts
 
 
@@ -971,7 +974,8 @@ def gap_cases():
         REPORT.skip("decision in a gap", "editcap or tshark missing")
         return
     h_rules = RULES - {"auth_in_clear", "requiretls_in_clear", "tls_version_obsolete", "tls_cipher_weak",
-                       "tls_certificate_invalid", "tls_interception_suspected"}
+                       "tls_certificate_invalid", "tls_interception_suspected", "certificate_expiring",
+                       "certificate_expired"}
     cases = [os.path.join(FIX, n + ".pcap") for n in ("mitm-mask.client-side", "mitm-refuse.client-side",
                                                        "starttls-refused-454", "client-ignores-starttls")]
     cases += [os.path.join(LAB, n + ".pcap") for n in ("stripped-xxxxxxxa.client-side", "starttls-refused-454")]

@@ -34,6 +34,8 @@ static const struct {
     {RULE_POLICY_CERTIFICATE, "policy_certificate", "tlsobs-1042", 6},
     {RULE_MTA_STS_VIOLATION, "mta_sts_violation", "tlsobs-1043", 6},
     {RULE_DANE_MISMATCH, "dane_mismatch", "tlsobs-1044", 7},
+    {RULE_CERTIFICATE_EXPIRING, "certificate_expiring", "tlsobs-1050", 4},
+    {RULE_CERTIFICATE_EXPIRED, "certificate_expired", "tlsobs-1051", 6},
 };
 
 Test(rule_table, keeps_the_published_names_ids_and_severities)

@@ -102,6 +102,11 @@ static void assert_defaults(const struct sensor_settings *s)
 	cr_assert_eq(s->rules.history_ttl_us, 30ull * 86400 * S);
 	cr_assert_eq(s->rules.history_max_servers, 100000);
 	cr_assert_eq(s->rules.history_max_pairs, 100000);
+	cr_assert_eq(s->rules.n_expiry_alert_days, 4);
+	cr_assert_eq(s->rules.expiry_alert_days[0], 30);
+	cr_assert_eq(s->rules.expiry_alert_days[1], 14);
+	cr_assert_eq(s->rules.expiry_alert_days[2], 7);
+	cr_assert_eq(s->rules.expiry_alert_days[3], 1);
 	cr_assert_str_eq(s->kafka.topic_prefix, "tlsobs.");
 	cr_assert_str_eq(s->kafka.spool_dir, "/var/lib/tlsobs/spool");
 	cr_assert_eq(s->kafka.spool_max_bytes, 1ull << 30);
@@ -113,6 +118,24 @@ static void assert_defaults(const struct sensor_settings *s)
 	cr_assert_eq(s->policy.default_mode, POLICY_MODE_OPPORTUNISTIC);
 	cr_assert_eq(s->policy.n_partners, 0);
 	cr_assert_null(s->policy.partners);
+}
+
+Test(settings, certificate_expiry_thresholds_are_a_list_of_days)
+{
+	struct config *cfg = load("certificates:\n  expiry_alert_days: [60, 3]\n");
+	struct sensor_settings s = settings_of(cfg);
+	cr_assert_eq(s.rules.n_expiry_alert_days, 2);
+	cr_assert_eq(s.rules.expiry_alert_days[0], 60);
+	cr_assert_eq(s.rules.expiry_alert_days[1], 3);
+	config_free(cfg);
+	cr_assert_str_eq(load_error("certificates:\n  expiry_alert_days: [30, soon]\n"),
+			 "test.yaml:2: certificates.expiry_alert_days: expected a number of days from 1 to 3650, got "
+			 "\"soon\"");
+	cr_assert_str_eq(load_error("certificates:\n  expiry_alert_days: [0]\n"),
+			 "test.yaml:2: certificates.expiry_alert_days: expected a number of days from 1 to 3650, got "
+			 "\"0\"");
+	cr_assert_str_eq(load_error("certificates:\n  expiry_alert_days: []\n"),
+			 "test.yaml:2: certificates.expiry_alert_days: expected a list of 1 to 16 numbers of days");
 }
 
 Test(settings, librdkafka_properties_pass_through_from_the_file_and_from_set)
