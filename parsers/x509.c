@@ -16,6 +16,7 @@
  * queue is cleared before returning: hostile input is data, not an error.
  */
 #include "parsers/x509.h"
+#include "parsers/civil_time.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -235,17 +236,6 @@ static void serial_hex(const X509 *cert, char *dst, size_t cap)
 	dst[out] = '\0';
 }
 
-/* Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 /* An ASN1_TIME (UTCTime or GeneralizedTime, RFC 5280 4.1.2.5) as seconds since the epoch; 0 if unreadable. */
 static int64_t asn1_time_seconds(const ASN1_TIME *t)
 {
@@ -254,7 +244,7 @@ static int64_t asn1_time_seconds(const ASN1_TIME *t)
 	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
 		return 0;
 	int64_t days =
-	    days_from_civil((int64_t)tm.tm_year + 1900, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday);
+	    civil_days_from_date((int64_t)tm.tm_year + 1900, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday);
 	return days * 86400 + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
 }
 

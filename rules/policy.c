@@ -6,6 +6,7 @@
  * ASCII case-insensitive and ignores one trailing dot, as in DNS.
  */
 #include "rules/policy.h"
+#include "parsers/civil_time.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -197,17 +198,6 @@ int policy_tls_version_parse(const char *text, uint16_t *out)
 	return -1;
 }
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 /* The number in text[at..at+n), all digits. */
 static unsigned digits(const char *text, size_t at, size_t n, bool *ok)
 {
@@ -235,7 +225,7 @@ int policy_time_parse(const char *text, uint64_t *out_us)
 	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	if (mo == 2 && d == 29 && !leap)
 		return -1;
-	int64_t days = days_from_civil(y, mo, d);
+	int64_t days = civil_days_from_date(y, mo, d);
 	*out_us = ((uint64_t)days * 86400 + h * 3600u + mi * 60u + sec) * 1000000u;
 	return 0;
 }
