@@ -2,6 +2,7 @@
 #include "outputs/json_writer.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,6 +204,18 @@ void json_uint(struct json_writer *w, uint64_t v)
 {
 	char num[24];
 	int n = snprintf(num, sizeof num, "%" PRIu64, v);
+	separate(w);
+	put(w, num, (size_t)n);
+}
+
+void json_fixed(struct json_writer *w, double v, int decimals)
+{
+	if (!isfinite(v) || fabs(v) > 1e15) {
+		json_null(w);
+		return;
+	}
+	char num[40];
+	int n = snprintf(num, sizeof num, "%.*f", decimals < 0 ? 0 : decimals > 9 ? 9 : decimals, v);
 	separate(w);
 	put(w, num, (size_t)n);
 }

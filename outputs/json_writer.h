@@ -69,6 +69,8 @@ void json_string(struct json_writer *w, const char *s, size_t len);
 void json_cstring(struct json_writer *w, const char *s);
 void json_uint(struct json_writer *w, uint64_t v);
 void json_int(struct json_writer *w, int64_t v);
+/* A finite number with `decimals` digits after the point (0..9); NaN and infinities become null. */
+void json_fixed(struct json_writer *w, double v, int decimals);
 void json_bool(struct json_writer *w, bool v);
 void json_null(struct json_writer *w);
 void json_ip(struct json_writer *w, const struct ip_addr *a);

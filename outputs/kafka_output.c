@@ -43,7 +43,7 @@ enum {
 	TIME_MAX = 40,
 };
 
-static const char *const type_names[KAFKA_TOPIC_TYPES] = {"session", "alert", "certificate", "stats"};
+static const char *const type_names[KAFKA_TOPIC_TYPES] = {"session", "alert", "certificate", "stats", "policy"};
 static const char default_prefix[] = "tlsobs.";
 static const char default_spool_dir[] = "/var/lib/tlsobs/spool";
 

@@ -28,7 +28,7 @@
 #include "outputs/json_writer.h"
 #include "outputs/output.h"
 
-enum { KAFKA_MAX_PROPERTIES = 64, KAFKA_TOPIC_TYPES = 4 };
+enum { KAFKA_MAX_PROPERTIES = 64, KAFKA_TOPIC_TYPES = 5 };
 
 struct kafka_property {
 	char name[128];

@@ -100,3 +100,8 @@ size_t cert_inventory_size(const struct cert_inventory *inv)
 {
 	return history_stats(inv->certs)->entries;
 }
+
+struct history *cert_inventory_history(struct cert_inventory *inv)
+{
+	return inv->certs;
+}

@@ -28,6 +28,7 @@ struct cert_sighting {
 	bool expired_alerted;    /* certificate_expired was raised */
 };
 
+struct history;
 struct cert_inventory;
 
 struct cert_inventory *cert_inventory_new(size_t max_certificates, uint64_t ttl_us);
@@ -40,5 +41,7 @@ void cert_inventory_free(struct cert_inventory *inv);
  */
 struct cert_sighting *cert_inventory_record(struct cert_inventory *inv, const struct session *s, bool *first);
 size_t cert_inventory_size(const struct cert_inventory *inv);
+/* The table behind the inventory (records are struct cert_sighting), for persistence. */
+struct history *cert_inventory_history(struct cert_inventory *inv);
 
 #endif

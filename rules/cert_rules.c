@@ -74,6 +74,11 @@ const struct cert_sighting *cert_rules_last_sighting(const struct cert_rules *r,
 	return r->last;
 }
 
+struct history *cert_rules_history(struct cert_rules *r)
+{
+	return cert_inventory_history(r->inv);
+}
+
 size_t cert_rules_certificates(const struct cert_rules *r)
 {
 	return cert_inventory_size(r->inv);

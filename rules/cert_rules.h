@@ -21,6 +21,7 @@
 
 enum { CERT_RULES_MAX_THRESHOLDS = 16 };
 
+struct history;
 struct cert_rules;
 
 /* thresholds: days, any order, at most CERT_RULES_MAX_THRESHOLDS (copied); n == 0: none. */
@@ -35,5 +36,7 @@ void cert_rules_evaluate(struct cert_rules *r, struct session *s);
  */
 const struct cert_sighting *cert_rules_last_sighting(const struct cert_rules *r, bool *first);
 size_t cert_rules_certificates(const struct cert_rules *r);
+/* The inventory's memory, for persistence (rules_engine_export/restore). */
+struct history *cert_rules_history(struct cert_rules *r);
 
 #endif

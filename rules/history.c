@@ -19,6 +19,7 @@ struct history_entry {
 	struct history_entry *chain;         /* next in the bucket */
 	struct history_entry *newer, *older; /* recency list */
 	uint64_t seen_us;
+	uint64_t touch_seq; /* history.seq at the last touch: what changed since a save */
 	uint64_t hash;
 	struct history_key key;
 	/* the caller's record follows at VALUE_OFFSET */
@@ -36,6 +37,7 @@ struct history {
 	struct history_entry *newest, *oldest;
 	size_t max_entries, value_size;
 	uint64_t ttl_us, seed;
+	uint64_t seq; /* touches so far */
 	struct history_stats stats;
 };
 
@@ -226,8 +228,39 @@ void *history_touch(struct history *h, const struct history_key *k, uint64_t now
 	/* Never move a touch time backwards: recency order stays time order for the sweep. */
 	if (now_us > e->seen_us)
 		e->seen_us = now_us;
+	e->touch_seq = ++h->seq;
 	recency_push_newest(h, e);
 	return value_of(e);
+}
+
+/* Touch order is recency order, so what changed since after_seq is a prefix of the list from the newest end. */
+int history_export(struct history *h, uint64_t after_seq, history_export_fn fn, void *ctx)
+{
+	for (struct history_entry *e = h->newest; e && e->touch_seq > after_seq; e = e->older) {
+		int rc = fn(ctx, &e->key, e->seen_us, value_of(e));
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+uint64_t history_seq(const struct history *h)
+{
+	return h->seq;
+}
+
+bool history_restore(struct history *h, const struct history_key *k, uint64_t seen_us, const void *value)
+{
+	void *v = history_touch(h, k, seen_us);
+	if (!v)
+		return false;
+	memcpy(v, value, h->value_size);
+	return true;
+}
+
+size_t history_value_size(const struct history *h)
+{
+	return h->value_size;
 }
 
 const struct history_stats *history_stats(const struct history *h)

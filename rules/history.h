@@ -12,6 +12,7 @@
 #ifndef TLSOBS_HISTORY_H
 #define TLSOBS_HISTORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,5 +55,22 @@ void *history_find(struct history *h, const struct history_key *k, uint64_t now_
 void *history_touch(struct history *h, const struct history_key *k, uint64_t now_us);
 
 const struct history_stats *history_stats(const struct history *h);
+
+/*
+ * Persistence. Every touch stamps its entry with the next value of a counter
+ * (history_seq). history_export hands over, newest first, every live entry
+ * touched after `after_seq` (so a caller that remembers the seq it last saved
+ * writes only what changed) and stops early when fn returns non-zero, returning
+ * that value; 0 when all were handed over. Records are borrowed for the call.
+ */
+typedef int (*history_export_fn)(void *ctx, const struct history_key *k, uint64_t seen_us, const void *value);
+int history_export(struct history *h, uint64_t after_seq, history_export_fn fn, void *ctx);
+uint64_t history_seq(const struct history *h);
+/*
+ * Puts a saved record back as touched at seen_us (restore the oldest first:
+ * the recency order is the order of the calls). false when allocation fails.
+ */
+bool history_restore(struct history *h, const struct history_key *k, uint64_t seen_us, const void *value);
+size_t history_value_size(const struct history *h);
 
 #endif

@@ -747,3 +747,98 @@ void rules_engine_evaluate(struct rules_engine *e, struct session *s)
 	history_update(&v);
 	sync_history_stats(e);
 }
+
+/* ---- persistence ---- */
+
+/* Bump a table's version whenever its record struct changes: old rows are then left alone, not misread. */
+static const char *const table_names[RULES_TABLE_COUNT] = {
+    [RULES_TABLE_SMTP_SERVERS] = "smtp_servers.v1",
+    [RULES_TABLE_SMTP_PAIRS] = "smtp_pairs.v1",
+    [RULES_TABLE_TLS_SERVERS] = "tls_servers.v1",
+    [RULES_TABLE_CERTIFICATES] = "certificates.v1",
+};
+
+const char *rules_table_name(enum rules_table t)
+{
+	return t < RULES_TABLE_COUNT ? table_names[t] : "unknown";
+}
+
+static struct history *table_of(struct rules_engine *e, enum rules_table t)
+{
+	switch (t) {
+	case RULES_TABLE_SMTP_SERVERS:
+		return e->servers;
+	case RULES_TABLE_SMTP_PAIRS:
+		return e->pairs;
+	case RULES_TABLE_TLS_SERVERS:
+		return tls_rules_history(e->tls);
+	case RULES_TABLE_CERTIFICATES:
+		return cert_rules_history(e->certs);
+	case RULES_TABLE_COUNT:
+		break;
+	}
+	return NULL;
+}
+
+size_t rules_table_capacity(const struct rules_engine *e, enum rules_table t)
+{
+	switch (t) {
+	case RULES_TABLE_SMTP_SERVERS:
+	case RULES_TABLE_TLS_SERVERS:
+		return e->set.history_max_servers;
+	case RULES_TABLE_SMTP_PAIRS:
+		return e->set.history_max_pairs;
+	case RULES_TABLE_CERTIFICATES:
+		return MAX_CERTIFICATES;
+	case RULES_TABLE_COUNT:
+		break;
+	}
+	return 0;
+}
+
+struct export_ctx {
+	enum rules_table table;
+	size_t record_len;
+	rules_export_fn fn;
+	void *ctx;
+};
+
+static int export_one(void *ctx, const struct history_key *k, uint64_t seen_us, const void *value)
+{
+	const struct export_ctx *x = ctx;
+	return x->fn(x->ctx, x->table, k->bytes, k->len, seen_us, value, x->record_len);
+}
+
+int rules_engine_export(struct rules_engine *e, const struct rules_export_cursor *from, struct rules_export_cursor *to,
+                        rules_export_fn fn, void *ctx)
+{
+	for (int t = 0; t < RULES_TABLE_COUNT; t++) {
+		struct history *h = table_of(e, (enum rules_table)t);
+		struct export_ctx x = {(enum rules_table)t, history_value_size(h), fn, ctx};
+		uint64_t reached = history_seq(h);
+		int rc = history_export(h, from->seq[t], export_one, &x);
+		if (rc)
+			return rc;
+		to->seq[t] = reached;
+	}
+	return 0;
+}
+
+void rules_engine_export_point(const struct rules_engine *e, struct rules_export_cursor *now)
+{
+	for (int t = 0; t < RULES_TABLE_COUNT; t++)
+		now->seq[t] = history_seq(table_of((struct rules_engine *)e, (enum rules_table)t));
+}
+
+bool rules_engine_restore(struct rules_engine *e, enum rules_table t, const uint8_t *key, size_t key_len,
+                          uint64_t seen_us, const void *record, size_t record_len)
+{
+	struct history *h = t < RULES_TABLE_COUNT ? table_of(e, t) : NULL;
+	if (!h || key_len == 0 || key_len > HISTORY_KEY_MAX || record_len != history_value_size(h))
+		return false;
+	struct history_key k = {.len = (uint8_t)key_len};
+	memcpy(k.bytes, key, key_len);
+	bool ok = history_restore(h, &k, seen_us, record);
+	sync_history_stats(e);
+	return ok;
+}

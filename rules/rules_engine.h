@@ -59,4 +59,42 @@ const struct rules_stats *rules_engine_stats(const struct rules_engine *e);
  */
 const struct cert_sighting *rules_engine_cert_sighting(const struct rules_engine *e, bool *first);
 
+/*
+ * Persistence: what the engine remembers (the history of H3/H10/H12, the TLS
+ * facts of H11, the certificate inventory with its alert marks) as tables of
+ * fixed-size records keyed by short byte strings, so that the sensor can keep
+ * them in its state database and a restart forgets nothing. A table's name
+ * carries its record layout version: records saved under another name or size
+ * are not restored.
+ */
+enum rules_table {
+	RULES_TABLE_SMTP_SERVERS,
+	RULES_TABLE_SMTP_PAIRS,
+	RULES_TABLE_TLS_SERVERS,
+	RULES_TABLE_CERTIFICATES,
+	RULES_TABLE_COUNT
+};
+const char *rules_table_name(enum rules_table t);
+size_t rules_table_capacity(const struct rules_engine *e, enum rules_table t);
+
+/* Where an export got to: per table, the history_seq of the last record handed over. */
+struct rules_export_cursor {
+	uint64_t seq[RULES_TABLE_COUNT];
+};
+typedef int (*rules_export_fn)(void *ctx, enum rules_table t, const uint8_t *key, size_t key_len, uint64_t seen_us,
+                               const void *record, size_t record_len);
+/*
+ * Hands fn every record changed since *from (everything when it is zeroed) and
+ * sets *to to the point reached, which the caller adopts once the records are
+ * safely stored. Stops at fn's first non-zero return and returns it; 0 when all
+ * were handed over.
+ */
+int rules_engine_export(struct rules_engine *e, const struct rules_export_cursor *from, struct rules_export_cursor *to,
+                        rules_export_fn fn, void *ctx);
+/* The point an export from now on would start at: after restoring, nothing restored needs saving again. */
+void rules_engine_export_point(const struct rules_engine *e, struct rules_export_cursor *now);
+/* Restores one saved record (oldest first). false: a key or record of the wrong size, or no memory. */
+bool rules_engine_restore(struct rules_engine *e, enum rules_table t, const uint8_t *key, size_t key_len,
+                          uint64_t seen_us, const void *record, size_t record_len);
+
 #endif

@@ -52,6 +52,11 @@ void tls_rules_free(struct tls_rules *r)
 	free(r);
 }
 
+struct history *tls_rules_history(struct tls_rules *r)
+{
+	return r->servers;
+}
+
 static const char *version_name(uint16_t v)
 {
 	const char *n = tls_version_str(v);

@@ -18,9 +18,12 @@
 
 #include "rules/session.h"
 
+struct history;
 struct tls_rules;
 
 struct tls_rules *tls_rules_new(size_t max_servers, uint64_t ttl_us);
+/* The per-server memory, for persistence (rules_engine_export/restore). */
+struct history *tls_rules_history(struct tls_rules *r);
 void tls_rules_free(struct tls_rules *r);
 /* Appends alerts to s->alerts, then remembers what the server showed. */
 void tls_rules_evaluate(struct tls_rules *r, struct session *s);

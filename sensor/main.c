@@ -16,8 +16,10 @@
 #include "sensor/capture.h"
 #include "sensor/config.h"
 #include "sensor/privileges.h"
+#include "sensor/report.h"
 #include "sensor/sensor.h"
 #include "sensor/settings.h"
+#include "sensor/settings_file.h"
 #include "sensor/tls_inspect.h"
 
 #include "version.h"
@@ -25,8 +27,9 @@
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 enum { MAX_ARGS = 256 };
 
-/* The only mutable global: set by SIGINT/SIGTERM, read by the capture loop. */
+/* The only mutable globals: signal flags, set by SIGINT/SIGTERM and SIGHUP, read by the capture loop. */
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
 
 struct options {
 	char *files[MAX_ARGS];
@@ -52,6 +55,7 @@ static void usage(FILE *out)
 		"usage: tlsobs [-r FILE|DIR]... [-i IFACE]... [-c CONFIG] [--set KEY=VALUE]... [-f BPF]\n"
 		"              [-o OUTPUT]... [--dump-streams DIR] [--ca-file PATH] [-T] [-u USER] [-g GROUP] [-v|-q]\n"
 		"              [-V] [-h]\n"
+		"       tlsobs report coverage|certificates [-c CONFIG] [--since DATE] [--format table|json|csv]\n"
 		"\n"
 		"  -r FILE|DIR        read pcap/pcapng files (a directory: all files in it), in time order\n"
 		"  -i IFACE           capture live on an interface (may be repeated)\n"
@@ -155,36 +159,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-static void print_unknown_key(const char *message, void *ctx)
-{
-	fprintf(stderr, "tlsobs: %s\n", message);
-}
-
 /* The configuration file plus --set overrides, checked and typed. */
-static struct config *load_configuration(const struct options *o, struct sensor_settings *settings)
+static int load_configuration(const struct options *o, struct sensor_settings *settings)
 {
-	struct config_error err;
-	struct config *cfg = o->config_path ? config_load_file(o->config_path, &err) : config_new();
-	if (!cfg) {
-		fprintf(stderr, "tlsobs: %s\n", o->config_path ? err.message : "out of memory");
-		return NULL;
-	}
-	for (size_t i = 0; i < o->nsets; i++) {
-		if (config_set(cfg, o->sets[i], &err) != 0) {
-			fprintf(stderr, "tlsobs: %s\n", err.message);
-			goto fail;
-		}
-	}
-	if (settings_check_unknown(cfg, print_unknown_key, NULL) > 0)
-		goto fail;
-	if (settings_load(cfg, settings, &err) != 0) {
-		fprintf(stderr, "tlsobs: %s\n", err.message);
-		goto fail;
-	}
-	return cfg;
-fail:
-	config_free(cfg);
-	return NULL;
+	return settings_from_file(o->config_path, o->sets, o->nsets, settings, stderr);
 }
 
 static int check_dump_dir(const char *dir)
@@ -215,7 +193,10 @@ static int check_ca_file(const struct sensor_settings *settings)
 
 static void on_signal(int sig)
 {
-	stop_requested = 1;
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		stop_requested = 1;
 }
 
 static void install_signal_handlers(void)
@@ -225,16 +206,51 @@ static void install_signal_handlers(void)
 	sa.sa_handler = on_signal; /* no SA_RESTART: poll() must wake up */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* What the capture callbacks need: the sensor, and the options to reload the configuration with. */
+struct run_ctx {
+	struct sensor *sensor;
+	const struct options *options;
+};
+
+/*
+ * SIGHUP: the configuration file and --set again, applied to the running
+ * sensor (sensor_reload). A configuration that does not load is reported and
+ * the running one kept: a typo must not stop the sensor.
+ */
+static void reload_configuration(struct run_ctx *r)
+{
+	reload_requested = 0;
+	struct sensor_settings next;
+	if (load_configuration(r->options, &next) != 0) {
+		fprintf(stderr, "tlsobs: reload failed: the running configuration is kept\n");
+		return;
+	}
+	char err[1024];
+	if (sensor_reload(r->sensor, &next, err, sizeof err) != 0)
+		fprintf(stderr, "tlsobs: reload failed (%s): the running configuration is kept\n", err);
+	else if (r->options->verbosity >= 0)
+		fprintf(stderr, "tlsobs: configuration reloaded from %s\n",
+		        r->options->config_path ? r->options->config_path : "--set");
+	settings_free(&next);
 }
 
 static void on_capture_packet(void *ctx, const struct capture_packet *p)
 {
-	sensor_packet(ctx, p);
+	struct run_ctx *r = ctx;
+	if (reload_requested)
+		reload_configuration(r);
+	sensor_packet(r->sensor, p);
 }
 
 static void on_capture_tick(void *ctx, uint64_t now_us)
 {
-	sensor_tick(ctx, now_us);
+	struct run_ctx *r = ctx;
+	if (reload_requested)
+		reload_configuration(r);
+	sensor_tick(r->sensor, now_us);
 }
 
 /* Opens capture and outputs, drops privileges, runs to the end. Returns the exit code. */
@@ -272,7 +288,8 @@ static int run(const struct options *o, const struct sensor_settings *settings, 
 	}
 	install_signal_handlers();
 	sensor_set_capture(s, cap);
-	struct capture_handler handler = {on_capture_packet, on_capture_tick, s};
+	struct run_ctx rc = {s, o};
+	struct capture_handler handler = {on_capture_packet, on_capture_tick, &rc};
 	if (capture_run(cap, &handler, &stop_requested) != 0)
 		code = EXIT_RUNTIME;
 	sensor_finish(s, stop_requested ? FLOW_CLOSE_SHUTDOWN : FLOW_CLOSE_END_OF_CAPTURE);
@@ -288,15 +305,15 @@ static int run(const struct options *o, const struct sensor_settings *settings, 
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "report") == 0)
+		return report_main(argc - 1, argv + 1, stdout, stderr);
 	struct options o = {0};
 	int parsed = parse_options(argc, argv, &o);
 	if (parsed != 0)
 		return parsed > 0 ? EXIT_OK : EXIT_USAGE;
 	struct sensor_settings settings;
-	struct config *cfg = load_configuration(&o, &settings);
-	if (!cfg)
+	if (load_configuration(&o, &settings) != 0)
 		return EXIT_USAGE;
-	config_free(cfg); /* everything needed now lives in `settings` */
 	char err[1024];
 	if (o.bpf && capture_check_filter(o.bpf, err, sizeof err) != 0) {
 		fprintf(stderr, "tlsobs: %s\n", err);

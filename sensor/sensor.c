@@ -11,6 +11,7 @@
 #include "outputs/alert_event.h"
 #include "outputs/json_writer.h"
 #include "outputs/certificate_event.h"
+#include "outputs/policy_event.h"
 #include "outputs/session_event.h"
 #include "outputs/stats_event.h"
 #include "rules/ip_network.h"
@@ -19,6 +20,8 @@
 #include "sensor/flow_consumer.h"
 #include "sensor/flow_table.h"
 #include "sensor/mail_session.h"
+#include "sensor/state_db.h"
+#include "sensor/state_sync.h"
 #include "sensor/stream_dump.h"
 #include "sensor/tls_inspect.h"
 #include "sensor/tcp_tracker.h"
@@ -29,6 +32,7 @@ enum {
 	SENSOR_JSON_MAX_STRING = 4096,
 	SENSOR_POLL_EVERY = 1024, /* packets between two output polls (Kafka delivery reports) */
 };
+#define SENSOR_STATE_FLUSH_US 1000000u /* packet time between two writes to the state database */
 
 struct sensor {
 	struct sensor_settings settings;
@@ -51,6 +55,13 @@ struct sensor {
 	uint64_t stats_seq;
 	uint64_t now_us; /* the latest packet time seen */
 	struct sensor_stats stats;
+	struct state_db *state;  /* NULL without state_db */
+	struct state_sync *sync; /* idem */
+	uint64_t next_state_flush_us;
+	/* policy: relaxations ended before relax_checked_us were dealt with; 0 until the first packet */
+	uint64_t relax_checked_us;
+	uint64_t policy_seq;
+	bool policy_owned; /* settings.policy came from a reload: ours to free */
 };
 
 /* What the sensor keeps per flow, beside the flow itself. */
@@ -208,6 +219,33 @@ static const char *protocol_of(const struct sensor *s, const struct flow *f)
 	return implicit && f->server.port != 465 ? "tls" : "smtp";
 }
 
+/*
+ * A partner's relaxed_until that packet time has just passed (after the last
+ * check, at or before now): enforcement is back by itself, and an event says
+ * so. A relaxation that ended before the first packet was never seen running.
+ */
+static void check_relaxations(struct sensor *s, uint64_t now_us)
+{
+	if (!s->relax_checked_us) {
+		s->relax_checked_us = now_us;
+		return;
+	}
+	if (now_us <= s->relax_checked_us)
+		return;
+	const struct policy *pol = &s->settings.policy;
+	for (size_t i = 0; i < pol->n_partners; i++) {
+		const struct partner_policy *p = &pol->partners[i];
+		if (p->relaxed_until_us <= s->relax_checked_us || p->relaxed_until_us > now_us)
+			continue;
+		char run_id[SESSION_ID_LEN];
+		session_id_make(run_id, s->run_nonce, 0);
+		policy_event_write_relaxation_ended(&s->json, p, run_id, ++s->policy_seq, &s->event_ctx,
+		                                    wall_clock_us());
+		emit(s, "tlsobs.policy", NULL);
+	}
+	s->relax_checked_us = now_us;
+}
+
 /* The session event, then one alert event per alert, all from the same session record. */
 static void report_session(struct sensor *s, const struct flow *f, struct flow_record *r, enum flow_close_reason reason)
 {
@@ -220,7 +258,10 @@ static void report_session(struct sensor *s, const struct flow *f, struct flow_r
 		mail_session_fill(r->mail, sess);
 	}
 	tls_inspect_session(s->tls_inspector, sess);
+	check_relaxations(s, sess->end_us > sess->start_us ? sess->end_us : sess->start_us);
 	rules_engine_evaluate(s->rules, sess);
+	if (s->sync)
+		state_sync_session(s->sync, sess, sess->end_us > sess->start_us ? sess->end_us : sess->start_us);
 	uint64_t created = wall_clock_us();
 	session_event_write(&s->json, sess, &s->event_ctx, created);
 	emit(s, "tlsobs.session", sess);
@@ -266,6 +307,27 @@ static void mark_ports(uint8_t *bitmap, const uint16_t *ports, size_t n)
 		bitmap[ports[i] / 8] |= (uint8_t)(1u << (ports[i] % 8));
 }
 
+/* The state database, and what the rules engine saved there on an earlier run. */
+static int open_state(struct sensor *s, const char *path, char *err, size_t errlen)
+{
+	char why[512];
+	s->state = state_db_open(path, why, sizeof why);
+	if (!s->state) {
+		snprintf(err, errlen, "state_db: %s", why);
+		return -1;
+	}
+	s->sync = state_sync_new(s->state, s->rules, s->settings.rules.history_ttl_us);
+	if (!s->sync) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (state_sync_restore(s->sync, why, sizeof why) != 0) {
+		snprintf(err, errlen, "state_db %s: %s", path, why);
+		return -1;
+	}
+	return 0;
+}
+
 struct sensor *sensor_new(const struct sensor_settings *settings, struct output *const *outputs, size_t noutputs,
 			  const char *dump_dir, char *err, size_t errlen)
 {
@@ -295,6 +357,10 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 	s->scratch = malloc(sizeof *s->scratch);
 	if (!s->flows || !s->rules || !s->scratch) {
 		snprintf(err, errlen, "out of memory (flow.memcap and flow.hash_size)");
+		sensor_free(s);
+		return NULL;
+	}
+	if (settings->state_db[0] && open_state(s, settings->state_db, err, errlen) != 0) {
 		sensor_free(s);
 		return NULL;
 	}
@@ -369,6 +435,11 @@ static void housekeeping(struct sensor *s)
 {
 	for (size_t i = 0; i < s->noutputs; i++)
 		output_poll(s->outputs[i]);
+	check_relaxations(s, s->now_us);
+	if (s->sync && s->now_us >= s->next_state_flush_us) {
+		state_sync_flush(s->sync, s->now_us);
+		s->next_state_flush_us = s->now_us + SENSOR_STATE_FLUSH_US;
+	}
 	uint64_t interval = s->settings.stats_interval_us;
 	if (!interval)
 		return;
@@ -386,6 +457,8 @@ void sensor_packet(struct sensor *s, const struct capture_packet *cp)
 	s->stats.bytes += cp->len;
 	if (cp->ts_us > s->now_us)
 		s->now_us = cp->ts_us;
+	if (!s->relax_checked_us)
+		s->relax_checked_us = cp->ts_us;
 	struct decoded_packet p;
 	enum decode_result r = packet_decode(cp->linktype, cp->data, cp->caplen, &p);
 	s->stats.decode[r]++;
@@ -417,6 +490,34 @@ void sensor_tick(struct sensor *s, uint64_t now_us)
 	housekeeping(s);
 }
 
+int sensor_reload(struct sensor *s, struct sensor_settings *next, char *err, size_t errlen)
+{
+	struct tls_inspector *inspector = NULL;
+	if (strcmp(next->ca_file, s->settings.ca_file) != 0) {
+		inspector = tls_inspector_new(next->ca_file[0] ? next->ca_file : NULL, err, errlen);
+		if (!inspector)
+			return -1;
+	}
+	/* Nothing can fail from here: the running configuration changes all at once or not at all. */
+	if (inspector) {
+		tls_inspector_free(s->tls_inspector);
+		s->tls_inspector = inspector;
+		snprintf(s->settings.ca_file, sizeof s->settings.ca_file, "%s", next->ca_file);
+	}
+	/* The engine borrows &s->settings.policy: replace what it holds, not where it is. */
+	if (s->policy_owned)
+		policy_clear(&s->settings.policy);
+	s->settings.policy = next->policy;
+	memset(&next->policy, 0, sizeof next->policy);
+	s->policy_owned = true;
+	memcpy(s->settings.internal_networks, next->internal_networks, sizeof next->internal_networks);
+	s->settings.n_internal_networks = next->n_internal_networks;
+	s->settings.stats_interval_us = next->stats_interval_us;
+	s->next_stats_us = 0;
+	s->stats.reloads++;
+	return 0;
+}
+
 void sensor_set_capture(struct sensor *s, struct capture *c)
 {
 	s->capture = c;
@@ -430,6 +531,9 @@ void sensor_emit_final_stats(struct sensor *s)
 void sensor_finish(struct sensor *s, enum flow_close_reason reason)
 {
 	flow_table_end_all(s->flows, reason);
+	check_relaxations(s, s->now_us);
+	if (s->sync)
+		state_sync_flush(s->sync, s->now_us);
 }
 
 const struct sensor_stats *sensor_stats(const struct sensor *s)
@@ -468,6 +572,19 @@ void sensor_print_summary(const struct sensor *s, FILE *out)
 		     " (%" PRIu64 " bytes); events dropped: %" PRIu64 "\n",
 		st->sessions_reported, st->sessions_unanswered, st->gaps, st->gap_bytes, st->events_dropped);
 	fprintf(out, "tlsobs: alerts: %" PRIu64 "\n", st->alerts);
+	if (s->sync) {
+		const struct state_sync_stats *ss = state_sync_stats(s->sync);
+		struct state_db_stats ds;
+		state_db_get_stats(s->state, &ds);
+		fprintf(out,
+		        "tlsobs: state_db: %" PRIu64 " records restored (%" PRIu64 " of another layout skipped), %" PRIu64
+		        " saved, %" PRIu64 " notes written, %" PRIu64 " dropped (queue full), %" PRIu64
+		        " lost; flush errors %" PRIu64 "\n",
+		        ss->restored, ss->restore_skipped, ss->records_saved, ds.written, ds.dropped, ds.lost,
+		        ss->flush_errors);
+	}
+	if (st->reloads)
+		fprintf(out, "tlsobs: configuration reloaded %" PRIu64 " times\n", st->reloads);
 	if (st->dump_errors)
 		fprintf(out, "tlsobs: --dump-streams: %" PRIu64 " flows could not be written\n", st->dump_errors);
 	if (live)
@@ -483,6 +600,10 @@ void sensor_free(struct sensor *s)
 	if (!s)
 		return;
 	flow_table_free(s->flows, FLOW_CLOSE_SHUTDOWN);
+	state_sync_free(s->sync);
+	state_db_close(s->state);
+	if (s->policy_owned)
+		policy_clear(&s->settings.policy);
 	rules_engine_free(s->rules);
 	tls_inspector_free(s->tls_inspector);
 	free(s->scratch);

@@ -28,6 +28,7 @@ struct sensor_stats {
 	uint64_t gaps, gap_bytes;
 	uint64_t events_dropped; /* could not be serialised or written anywhere */
 	uint64_t dump_errors;
+	uint64_t reloads; /* sensor_reload calls that took effect */
 };
 
 struct sensor;
@@ -40,6 +41,14 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 			  const char *dump_dir, char *err, size_t errlen);
 void sensor_packet(struct sensor *s, const struct capture_packet *p);
 void sensor_tick(struct sensor *s, uint64_t now_us);
+/*
+ * SIGHUP: applies a new configuration's policy (partners, MTA-STS, TLSA),
+ * internal_networks, tls.ca_file and stats.interval to the running sensor,
+ * keeping its flows, sessions in progress and history. Takes next->policy
+ * (left empty). Other settings (ports, flow and stream limits, Kafka,
+ * state_db, detection) need a restart. 0, or -1 with err and nothing changed.
+ */
+int sensor_reload(struct sensor *s, struct sensor_settings *next, char *err, size_t errlen);
 /* The capture whose counters (kernel drops, files) go into stats events and the summary (borrowed). */
 void sensor_set_capture(struct sensor *s, struct capture *c);
 /* The last tlsobs.stats event (final: true), after sensor_finish and before the outputs close. */

@@ -41,6 +41,7 @@ static const char *const known_keys[] = {
 	"stream.depth",
 	"stream.max_ooo_bytes",
 	"internal_networks",
+	"state_db",
 	"policy.default_mode",
 	"policy.mta_sts_dir",
 	"policy.tlsa_file",
@@ -323,6 +324,14 @@ int settings_load(const struct config *cfg, struct sensor_settings *out, struct 
 		return -1;
 	}
 	snprintf(out->ca_file, sizeof out->ca_file, "%s", ca_file);
+	const char *state_db;
+	if (config_get_string(cfg, "state_db", "", &state_db, err) != 0)
+		return -1;
+	if (strlen(state_db) >= sizeof out->state_db) {
+		config_error_at(err, config_lookup(cfg, "state_db"), "state_db", "path too long");
+		return -1;
+	}
+	snprintf(out->state_db, sizeof out->state_db, "%s", state_db);
 	if (load_internal_networks(cfg, out, err) != 0)
 		return -1;
 	return settings_load_policy(cfg, &out->policy, err); /* last: it allocates */

@@ -39,6 +39,7 @@ struct sensor_settings {
 	struct ip_network internal_networks[SETTINGS_MAX_NETWORKS];
 	size_t n_internal_networks;
 	struct policy policy; /* policy: default_mode and partners (owned: settings_free) */
+	char state_db[4096];  /* state_db: SQLite file for history, inventory and coverage; "": memory only */
 };
 
 /* Fills *out from cfg (defaults where absent). 0, or -1 with the first error in *err (nothing to free then). */

@@ -41,6 +41,11 @@ static const char *const migrations[] = {
     " count INTEGER NOT NULL, PRIMARY KEY(partner, day, version)) WITHOUT ROWID;"
     "CREATE TABLE partner_day_failures(partner TEXT NOT NULL, day TEXT NOT NULL, type TEXT NOT NULL,"
     " count INTEGER NOT NULL, PRIMARY KEY(partner, day, type)) WITHOUT ROWID;",
+    /* 1 -> 2: the partner a certificate belongs to; the rules engine's memory (opaque records) */
+    "ALTER TABLE certificates ADD COLUMN partner TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE rules_history(tbl TEXT NOT NULL, key BLOB NOT NULL, seen_us INTEGER NOT NULL,"
+    " record BLOB NOT NULL, PRIMARY KEY(tbl, key)) WITHOUT ROWID;"
+    "CREATE INDEX rules_history_by_age ON rules_history(tbl, seen_us);",
 };
 enum { SCHEMA_VERSION = sizeof(migrations) / sizeof(migrations[0]) };
 
@@ -65,6 +70,9 @@ enum stmt_id {
 	ST_Q_COVERAGE_FAILURES,
 	ST_Q_CERTS,
 	ST_Q_CERT_SERVERS,
+	ST_HISTORY_PUT,
+	ST_HISTORY_PRUNE,
+	ST_Q_HISTORY,
 	ST_COUNT
 };
 
@@ -86,10 +94,11 @@ static const char *const stmt_sql[ST_COUNT] = {
                         " last_seen = max(last_seen, excluded.last_seen)",
     /* A row made by state_db_mark_threshold() before the certificate was flushed has first_seen 0. */
     [ST_CERT_UPSERT] =
-        "INSERT INTO certificates(sha256, subject, sans, issuer, not_after, first_seen, last_seen)"
-        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT(sha256) DO UPDATE SET"
+        "INSERT INTO certificates(sha256, subject, sans, issuer, not_after, first_seen, last_seen, partner)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7) ON CONFLICT(sha256) DO UPDATE SET"
         " subject = excluded.subject, sans = excluded.sans, issuer = excluded.issuer,"
         " not_after = excluded.not_after,"
+        " partner = CASE WHEN excluded.partner <> '' THEN excluded.partner ELSE partner END,"
         " first_seen = CASE WHEN first_seen = 0 THEN excluded.first_seen"
         " ELSE min(first_seen, excluded.first_seen) END,"
         " last_seen = max(last_seen, excluded.last_seen)",
@@ -132,10 +141,15 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_Q_COVERAGE_FAILURES] =
         "SELECT type, sum(count) AS c FROM partner_day_failures"
         " WHERE partner = ?1 AND day >= ?2 GROUP BY type ORDER BY c DESC, type LIMIT ?3",
-    [ST_Q_CERTS] = "SELECT sha256, subject, sans, issuer, not_after, first_seen, last_seen, thresholds_done"
+    [ST_Q_CERTS] = "SELECT sha256, subject, sans, issuer, not_after, first_seen, last_seen, thresholds_done, partner"
                    " FROM certificates WHERE first_seen > 0 ORDER BY not_after, sha256",
     [ST_Q_CERT_SERVERS] = "SELECT ip, port, first_seen, last_seen FROM certificate_servers WHERE sha256 = ?1"
                           " ORDER BY ip, port",
+    [ST_HISTORY_PUT] = "INSERT OR REPLACE INTO rules_history VALUES(?1, ?2, ?3, ?4)",
+    [ST_HISTORY_PRUNE] = "DELETE FROM rules_history WHERE tbl = ?1 AND seen_us < ?2",
+    /* The newest ?2 rows, handed over oldest first. */
+    [ST_Q_HISTORY] = "SELECT key, seen_us, record FROM (SELECT key, seen_us, record FROM rules_history"
+                     " WHERE tbl = ?1 ORDER BY seen_us DESC LIMIT ?2) ORDER BY seen_us",
 };
 
 enum note_kind { NOTE_SERVER, NOTE_CERT, NOTE_PARTNER };
@@ -466,6 +480,7 @@ static int write_cert(struct state_db *db, const struct state_cert_note *n)
 	bind_str(s, 4, n->issuer, sizeof(n->issuer));
 	sqlite3_bind_int64(s, 5, n->not_after);
 	sqlite3_bind_int64(s, 6, (int64_t)n->time_us);
+	bind_str(s, 7, n->partner, sizeof(n->partner));
 	if (run(db, s, "certificate") < 0)
 		return -1;
 	if (!n->server_ip[0])
@@ -538,14 +553,21 @@ static bool is_busy(struct state_db *db)
 
 int state_db_flush(struct state_db *db)
 {
+	return state_db_flush_with(db, NULL, NULL);
+}
+
+int state_db_flush_with(struct state_db *db, state_db_batch_fn batch, void *ctx)
+{
 	size_t n = db->n_queued;
-	if (n == 0)
+	if (n == 0 && !batch)
 		return 0;
 	if (run(db, stmt(db, ST_BEGIN), "begin") < 0)
 		goto fail;
 	for (size_t i = 0; i < n; i++)
 		if (write_note(db, &db->queue[i]) < 0)
 			goto rollback;
+	if (batch && batch(ctx, db) < 0)
+		goto rollback;
 	if (run(db, stmt(db, ST_COMMIT), "commit") < 0)
 		goto rollback;
 	db->n_queued = 0;
@@ -721,6 +743,7 @@ int state_db_certificates_by_expiry(struct state_db *db, state_db_certificate_fn
 		    .first_seen_us = (uint64_t)sqlite3_column_int64(s, 5),
 		    .last_seen_us = (uint64_t)sqlite3_column_int64(s, 6),
 		    .thresholds_done = (uint32_t)sqlite3_column_int64(s, 7),
+		    .partner = col_str(s, 8),
 		};
 		if (read_cert_servers(db, &c) < 0) {
 			ret = -1;
@@ -731,6 +754,48 @@ int state_db_certificates_by_expiry(struct state_db *db, state_db_certificate_fn
 	}
 	if (ret == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
 		ret = fail(db, "certificates");
+	sqlite3_reset(s);
+	return ret;
+}
+
+/* ---- the rules engine's memory ---- */
+
+int state_db_history_put(struct state_db *db, const char *table, const uint8_t *key, size_t key_len, uint64_t seen_us,
+                         const void *record, size_t record_len)
+{
+	sqlite3_stmt *s = stmt(db, ST_HISTORY_PUT);
+	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, key, (int)key_len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, (int64_t)seen_us);
+	sqlite3_bind_blob(s, 4, record, (int)record_len, SQLITE_STATIC);
+	return run(db, s, "history");
+}
+
+int state_db_history_prune(struct state_db *db, const char *table, uint64_t before_us)
+{
+	sqlite3_stmt *s = stmt(db, ST_HISTORY_PRUNE);
+	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (int64_t)before_us);
+	return run(db, s, "history prune");
+}
+
+int state_db_history_load(struct state_db *db, const char *table, size_t limit, state_db_history_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = stmt(db, ST_Q_HISTORY);
+	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const void *key = sqlite3_column_blob(s, 0);
+		size_t key_len = (size_t)sqlite3_column_bytes(s, 0);
+		uint64_t seen_us = (uint64_t)sqlite3_column_int64(s, 1);
+		const void *record = sqlite3_column_blob(s, 2);
+		size_t record_len = (size_t)sqlite3_column_bytes(s, 2);
+		if (key && record && fn(ctx, key, key_len, seen_us, record, record_len))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = fail(db, "history load");
 	sqlite3_reset(s);
 	return ret;
 }

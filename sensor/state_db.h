@@ -57,6 +57,7 @@ struct state_cert_note {
 	uint64_t time_us;
 	char server_ip[STATE_DB_IP_CAP];
 	uint16_t server_port;
+	char partner[STATE_DB_NAME_CAP]; /* the partner of the session that showed it; "" when none */
 };
 
 /* One finished session with a partner domain. */
@@ -109,6 +110,7 @@ struct state_certificate {
 	int64_t not_after;
 	uint64_t first_seen_us, last_seen_us;
 	uint32_t thresholds_done;
+	const char *partner; /* "" when no session with it was attributed */
 	struct state_cert_server servers[STATE_DB_CERT_SERVERS]; /* by ip, port */
 	size_t n_servers;
 	uint64_t servers_total; /* may exceed n_servers */
@@ -151,6 +153,26 @@ bool state_db_note_partner_session(struct state_db *db, const struct state_partn
  * kept for the next flush; on any other error the batch is discarded (lost).
  */
 int state_db_flush(struct state_db *db);
+/*
+ * The same, and batch(ctx, db) runs inside the transaction after the queue is
+ * written, for writes that are not queued notes (state_db_history_*). A batch
+ * returning -1 rolls everything back, as a failed write would.
+ */
+typedef int (*state_db_batch_fn)(void *ctx, struct state_db *db);
+int state_db_flush_with(struct state_db *db, state_db_batch_fn batch, void *ctx);
+
+/*
+ * The rules engine's memory: opaque records by table name and key, each with
+ * the packet time it was last touched. Put and prune belong in a batch (inside
+ * the flush transaction); load hands over the newest `limit` rows of a table,
+ * oldest first, and stops when fn returns non-zero.
+ */
+typedef int (*state_db_history_fn)(void *ctx, const uint8_t *key, size_t key_len, uint64_t seen_us, const void *record,
+                                   size_t record_len);
+int state_db_history_put(struct state_db *db, const char *table, const uint8_t *key, size_t key_len, uint64_t seen_us,
+                         const void *record, size_t record_len);
+int state_db_history_prune(struct state_db *db, const char *table, uint64_t before_us);
+int state_db_history_load(struct state_db *db, const char *table, size_t limit, state_db_history_fn fn, void *ctx);
 
 /* 1 and *when_us (last time offered) if this server ever offered STARTTLS, 0 if not known to, -1 error. */
 int state_db_server_offered_starttls(struct state_db *db, const char *ip, uint16_t port, uint64_t *when_us);

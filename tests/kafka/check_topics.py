@@ -17,7 +17,7 @@ import json
 import subprocess
 import sys
 
-TYPES = ("session", "alert", "certificate", "stats")
+TYPES = ("session", "alert", "certificate", "stats", "policy")
 
 
 def read_topic(bootstrap, topic, headers):

@@ -23,7 +23,7 @@
 
 enum { MAX_BROKERS = 16, MAX_PREFIXES = 8, LINE_MAX_BYTES = 256 };
 
-static const char *const types[] = {"session", "alert", "certificate", "stats"};
+static const char *const types[] = {"session", "alert", "certificate", "stats", "policy"};
 
 struct options {
 	int brokers, partitions;

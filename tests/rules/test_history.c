@@ -193,3 +193,83 @@ Test(history, keeps_records_aligned_for_any_type)
 	cr_assert_eq((uintptr_t)r % _Alignof(max_align_t), 0);
 	history_free(h);
 }
+
+/* ---- persistence ---- */
+
+struct exported {
+	int values[16];
+	uint64_t seen[16];
+	int n;
+};
+
+static int collect(void *ctx, const struct history_key *k, uint64_t seen_us, const void *value)
+{
+	struct exported *x = ctx;
+	cr_assert_lt(x->n, 16);
+	x->values[x->n] = ((const struct record *)value)->value;
+	x->seen[x->n++] = seen_us;
+	return 0;
+}
+
+Test(history, exports_newest_first_only_what_was_touched_after_a_point)
+{
+	struct history *h = history_new(16, 0, sizeof(struct record));
+	put(h, 1, 10);
+	put(h, 2, 20);
+	uint64_t mark = history_seq(h);
+	put(h, 3, 30);
+	put(h, 1, 40); /* touched again: changed since the mark */
+	struct exported x = {0};
+	cr_assert_eq(history_export(h, mark, collect, &x), 0);
+	cr_assert_eq(x.n, 2);
+	cr_assert_eq(x.values[0], 1);
+	cr_assert_eq(x.seen[0], 40);
+	cr_assert_eq(x.values[1], 3);
+	struct exported all = {0};
+	history_export(h, 0, collect, &all);
+	cr_assert_eq(all.n, 3);
+	history_free(h);
+}
+
+static int stop_after_one(void *ctx, const struct history_key *k, uint64_t seen_us, const void *value)
+{
+	(*(int *)ctx)++;
+	return 7;
+}
+
+Test(history, an_export_stops_at_the_first_refusal_and_says_so)
+{
+	struct history *h = history_new(16, 0, sizeof(struct record));
+	put(h, 1, 10);
+	put(h, 2, 20);
+	int calls = 0;
+	cr_assert_eq(history_export(h, 0, stop_after_one, &calls), 7);
+	cr_assert_eq(calls, 1);
+	history_free(h);
+}
+
+Test(history, restores_records_with_their_times_so_they_still_expire)
+{
+	struct history *h = history_new(16, 100, sizeof(struct record));
+	struct history_key k = key_n(5);
+	struct record r = {.value = 55};
+	cr_assert(history_restore(h, &k, 1000, &r));
+	cr_assert_eq(history_value_size(h), sizeof r);
+	cr_assert_eq(get(h, 5, 1050)->value, 55);
+	cr_assert_null(get(h, 5, 1101), "restored at 1000, TTL 100");
+	history_free(h);
+}
+
+Test(history, restoring_past_the_cap_keeps_the_newest)
+{
+	struct history *h = history_new(2, 0, sizeof(struct record));
+	for (int n = 1; n <= 3; n++) {
+		struct history_key k = key_n(n);
+		struct record r = {.value = n};
+		cr_assert(history_restore(h, &k, (uint64_t)n * 10, &r));
+	}
+	cr_assert_null(get(h, 1, 40));
+	cr_assert_eq(get(h, 3, 40)->value, 3);
+	cr_assert_eq(history_stats(h)->evicted, 1);
+	history_free(h);
+}

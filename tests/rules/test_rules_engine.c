@@ -787,3 +787,126 @@ Test(rules_engine, evicts_the_oldest_pair_when_history_is_full)
 	cr_assert_eq(rules_engine_stats(engine)->history_evicted, 2);
 	cr_assert_eq(rules_engine_stats(engine)->history_pairs, 1);
 }
+
+/* ---- persistence: what one engine exported, another restores ---- */
+
+enum { SAVED_MAX = 64, SAVED_RECORD_MAX = 4096 };
+
+struct saved_record {
+	enum rules_table table;
+	uint8_t key[64];
+	size_t key_len;
+	uint64_t seen_us;
+	uint8_t record[SAVED_RECORD_MAX];
+	size_t record_len;
+};
+
+static struct saved_record saved[SAVED_MAX];
+static size_t saved_count;
+
+static int save(void *ctx, enum rules_table t, const uint8_t *key, size_t key_len, uint64_t seen_us,
+                const void *record, size_t record_len)
+{
+	cr_assert_lt(saved_count, SAVED_MAX);
+	cr_assert_leq(key_len, sizeof saved[0].key);
+	cr_assert_leq(record_len, SAVED_RECORD_MAX);
+	struct saved_record *r = &saved[saved_count++];
+	*r = (struct saved_record){.table = t, .key_len = key_len, .seen_us = seen_us, .record_len = record_len};
+	memcpy(r->key, key, key_len);
+	memcpy(r->record, record, record_len);
+	return 0;
+}
+
+/* The engine "restarts": a new one gets back what the old one exported, oldest first. */
+static void restart_engine(void)
+{
+	struct rules_export_cursor from = {0}, to;
+	saved_count = 0;
+	cr_assert_eq(rules_engine_export(engine, &from, &to, save, NULL), 0);
+	rules_engine_free(engine);
+	struct rules_settings set = {0};
+	engine = rules_engine_new(&set);
+	cr_assert_not_null(engine);
+	for (size_t i = saved_count; i-- > 0;) /* exported newest first */
+		cr_assert(rules_engine_restore(engine, saved[i].table, saved[i].key, saved[i].key_len, saved[i].seen_us,
+		                               saved[i].record, saved[i].record_len));
+}
+
+Test(rules_engine, a_restart_keeps_the_history_of_starttls_offers)
+{
+	run(clean("S1", 100));
+	restart_engine();
+	cr_assert_gt(saved_count, 0);
+	struct session *s = run(stripped("S2", 400));
+	assert_raised(s, "starttls_capability_removed");
+	assert_reason_has(find(s, RULE_STARTTLS_CAPABILITY_REMOVED), "in session S1 4m58s before this one");
+}
+
+Test(rules_engine, a_restart_keeps_a_failure_for_the_cleartext_fallback)
+{
+	struct scenario *first = clean("S1", 100);
+	first->m.starttls_reply_code = 454;
+	snprintf(first->m.starttls_reply, SMTP_TEXT_MAX, "454 4.7.0 TLS not available");
+	first->s.tls = NULL;
+	run(first);
+	restart_engine();
+	struct scenario *sc = no_starttls("S2", 400);
+	send_mail_in_clear(&sc->m);
+	struct session *s = run(sc);
+	cr_assert_not_null(find(s, RULE_CLEARTEXT_FALLBACK));
+	cr_assert_str_eq(find(s, RULE_CLEARTEXT_FALLBACK)->related_session_id, "S1");
+}
+
+Test(rules_engine, without_a_restore_a_new_engine_knows_nothing)
+{
+	run(clean("S1", 100));
+	rules_engine_free(engine);
+	struct rules_settings set = {0};
+	engine = rules_engine_new(&set);
+	assert_raised(run(stripped("S2", 400)), "");
+}
+
+Test(rules_engine, an_export_hands_over_only_what_changed_since_the_last_one)
+{
+	struct rules_export_cursor from = {0}, to;
+	run(clean("S1", 100));
+	saved_count = 0;
+	cr_assert_eq(rules_engine_export(engine, &from, &to, save, NULL), 0);
+	size_t first = saved_count;
+	cr_assert_gt(first, 0);
+	saved_count = 0;
+	struct rules_export_cursor again;
+	cr_assert_eq(rules_engine_export(engine, &to, &again, save, NULL), 0);
+	cr_assert_eq(saved_count, 0, "nothing changed, nothing to save");
+	struct scenario *other = clean("S2", 200);
+	other->s.server.ip = OTHER_SERVER;
+	run(other);
+	cr_assert_eq(rules_engine_export(engine, &again, &to, save, NULL), 0);
+	cr_assert_gt(saved_count, 0);
+	for (size_t i = 0; i < saved_count; i++)
+		cr_assert_eq(saved[i].seen_us, S(202), "only the new session's records");
+}
+
+Test(rules_engine, a_record_of_another_layout_is_not_restored)
+{
+	uint8_t key[17] = {4, 198, 51, 100, 25};
+	uint8_t record[3] = {1, 2, 3};
+	for (int t = 0; t < RULES_TABLE_COUNT; t++) {
+		cr_assert_not(rules_engine_restore(engine, (enum rules_table)t, key, sizeof key, S(1), record, sizeof record));
+		cr_assert_str_neq(rules_table_name((enum rules_table)t), "unknown");
+	}
+	cr_assert_not(rules_engine_restore(engine, RULES_TABLE_COUNT, key, sizeof key, S(1), record, sizeof record));
+}
+
+static int fail_save(void *ctx, enum rules_table t, const uint8_t *key, size_t key_len, uint64_t seen_us,
+                     const void *record, size_t record_len)
+{
+	return -1;
+}
+
+Test(rules_engine, an_export_stops_when_the_store_fails)
+{
+	run(clean("S1", 100));
+	struct rules_export_cursor from = {0}, to = {0};
+	cr_assert_eq(rules_engine_export(engine, &from, &to, fail_save, NULL), -1);
+}

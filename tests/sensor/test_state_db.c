@@ -374,3 +374,111 @@ Test(state_db, closing_flushes_what_is_still_queued_and_null_is_a_no_op)
 	cr_assert_eq(state_db_server_offered_starttls(db, "192.0.2.3", 25, NULL), 1);
 	state_db_close(db);
 }
+
+/* ---- the certificate's partner, the rules engine's records ---- */
+
+static int first_cert_partner(void *ctx, const struct state_certificate *c)
+{
+	snprintf(ctx, 64, "%s", c->partner);
+	return 1;
+}
+
+Test(state_db, a_certificate_keeps_the_last_partner_it_was_seen_with)
+{
+	struct state_db *db = open_ok();
+	struct state_cert_note n = cert('a', 1800000000, "198.51.100.25", T0);
+	snprintf(n.partner, sizeof(n.partner), "bank.example");
+	cr_assert(state_db_note_certificate(db, &n));
+	n.partner[0] = '\0'; /* a later unattributed session does not erase it */
+	n.time_us = T0 + SEC;
+	cr_assert(state_db_note_certificate(db, &n));
+	cr_assert_geq(state_db_flush(db), 2);
+	char partner[64] = "";
+	cr_assert_eq(state_db_certificates_by_expiry(db, first_cert_partner, partner), 0);
+	cr_assert_str_eq(partner, "bank.example");
+	state_db_close(db);
+}
+
+struct rows {
+	size_t n;
+	uint64_t seen[8];
+	char record[8][16];
+};
+
+static int collect_row(void *ctx, const uint8_t *key, size_t key_len, uint64_t seen_us, const void *record,
+                       size_t record_len)
+{
+	struct rows *r = ctx;
+	cr_assert_eq(key_len, 3);
+	if (r->n < 8) {
+		r->seen[r->n] = seen_us;
+		snprintf(r->record[r->n++], 16, "%.*s", (int)record_len, (const char *)record);
+	}
+	return 0;
+}
+
+struct history_batch {
+	uint64_t prune_before;
+	bool fail;
+};
+
+static int put_rows(void *ctx, struct state_db *db)
+{
+	const struct history_batch *b = ctx;
+	cr_assert_eq(state_db_history_put(db, "t.v1", (const uint8_t *)"k01", 3, 100, "old", 3), 0);
+	cr_assert_eq(state_db_history_put(db, "t.v1", (const uint8_t *)"k02", 3, 300, "new", 3), 0);
+	cr_assert_eq(state_db_history_put(db, "t.v1", (const uint8_t *)"k03", 3, 200, "mid", 3), 0);
+	cr_assert_eq(state_db_history_put(db, "other.v1", (const uint8_t *)"k01", 3, 50, "zzz", 3), 0);
+	if (b->prune_before)
+		cr_assert_eq(state_db_history_prune(db, "t.v1", b->prune_before), 0);
+	return b->fail ? -1 : 0;
+}
+
+Test(state_db, engine_records_come_back_newest_within_the_limit_oldest_first)
+{
+	struct state_db *db = open_ok();
+	struct history_batch b = {0};
+	cr_assert_geq(state_db_flush_with(db, put_rows, &b), 0);
+	state_db_close(db);
+	db = open_ok(); /* a restart */
+	struct rows r = {0};
+	cr_assert_eq(state_db_history_load(db, "t.v1", 2, collect_row, &r), 0);
+	cr_assert_eq(r.n, 2);
+	cr_assert_str_eq(r.record[0], "mid");
+	cr_assert_str_eq(r.record[1], "new");
+	cr_assert_eq(r.seen[1], 300);
+	state_db_close(db);
+}
+
+Test(state_db, pruning_drops_records_older_than_the_given_time)
+{
+	struct state_db *db = open_ok();
+	struct history_batch b = {.prune_before = 250};
+	cr_assert_geq(state_db_flush_with(db, put_rows, &b), 0);
+	struct rows r = {0};
+	cr_assert_eq(state_db_history_load(db, "t.v1", 100, collect_row, &r), 0);
+	cr_assert_eq(r.n, 1);
+	cr_assert_str_eq(r.record[0], "new");
+	struct rows other = {0};
+	state_db_history_load(db, "other.v1", 100, collect_row, &other);
+	cr_assert_eq(other.n, 1, "another table is left alone");
+	state_db_close(db);
+}
+
+Test(state_db, a_failing_batch_rolls_back_the_notes_written_with_it)
+{
+	struct state_db *db = open_ok();
+	struct state_server_note n = server("192.0.2.1", T0, true, "");
+	cr_assert(state_db_note_server(db, &n));
+	struct history_batch b = {.fail = true};
+	cr_assert_eq(state_db_flush_with(db, put_rows, &b), -1);
+	struct rows r = {0};
+	cr_assert_eq(state_db_history_load(db, "t.v1", 100, collect_row, &r), 0);
+	cr_assert_eq(r.n, 0);
+	uint64_t when = 0;
+	cr_assert_eq(state_db_server_offered_starttls(db, "192.0.2.1", 25, &when), 0);
+	struct state_db_stats st;
+	state_db_get_stats(db, &st);
+	cr_assert_eq(st.flush_errors, 1);
+	state_db_close(db);
+}

@@ -1,0 +1,35 @@
+#include "sensor/settings_file.h"
+
+#include "sensor/config.h"
+
+static void print_unknown_key(const char *message, void *ctx)
+{
+	fprintf(ctx, "tlsobs: %s\n", message);
+}
+
+int settings_from_file(const char *path, char *const *sets, size_t nsets, struct sensor_settings *out,
+                       FILE *errors)
+{
+	struct config_error err;
+	struct config *cfg = path ? config_load_file(path, &err) : config_new();
+	if (!cfg) {
+		fprintf(errors, "tlsobs: %s\n", path ? err.message : "out of memory");
+		return -1;
+	}
+	int rc = -1;
+	for (size_t i = 0; i < nsets; i++)
+		if (config_set(cfg, sets[i], &err) != 0) {
+			fprintf(errors, "tlsobs: %s\n", err.message);
+			goto done;
+		}
+	if (settings_check_unknown(cfg, print_unknown_key, errors) > 0)
+		goto done;
+	if (settings_load(cfg, out, &err) != 0) {
+		fprintf(errors, "tlsobs: %s\n", err.message);
+		goto done;
+	}
+	rc = 0;
+done:
+	config_free(cfg); /* everything needed lives in *out */
+	return rc;
+}

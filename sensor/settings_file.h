@@ -1,0 +1,19 @@
+/*
+ * settings_file.h: the whole configuration step, for the sensor, its reload
+ * and the reports: a YAML file (or nothing), --set overrides, unknown keys
+ * refused, then typed settings. Every mistake is printed to `errors` as
+ * "tlsobs: file:line: key: message", one line each.
+ */
+#ifndef TLSOBS_SETTINGS_FILE_H
+#define TLSOBS_SETTINGS_FILE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "sensor/settings.h"
+
+/* path NULL: defaults and overrides only. 0, or -1 after printing why (nothing to free then). */
+int settings_from_file(const char *path, char *const *sets, size_t nsets, struct sensor_settings *out,
+                       FILE *errors);
+
+#endif

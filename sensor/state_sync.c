@@ -1,0 +1,226 @@
+/* state_sync.c: from sessions and the rules engine to the state database. */
+#include "sensor/state_sync.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parsers/smtp.h"
+#include "parsers/tls_ciphers.h"
+#include "rules/policy.h"
+
+struct state_sync {
+	struct state_db *db;
+	struct rules_engine *engine;
+	uint64_t ttl_us;
+	struct rules_export_cursor saved; /* what the database already holds */
+	struct rules_export_cursor pending;
+	uint64_t now_us; /* of the flush under way */
+	struct state_sync_stats stats;
+};
+
+struct state_sync *state_sync_new(struct state_db *db, struct rules_engine *engine, uint64_t history_ttl_us)
+{
+	struct state_sync *ss = calloc(1, sizeof *ss);
+	if (!ss)
+		return NULL;
+	ss->db = db;
+	ss->engine = engine;
+	ss->ttl_us = history_ttl_us;
+	return ss;
+}
+
+void state_sync_free(struct state_sync *ss)
+{
+	free(ss);
+}
+
+const struct state_sync_stats *state_sync_stats(const struct state_sync *ss)
+{
+	return &ss->stats;
+}
+
+struct restore_ctx {
+	struct state_sync *ss;
+	enum rules_table table;
+};
+
+static int restore_one(void *ctx, const uint8_t *key, size_t key_len, uint64_t seen_us, const void *record,
+                       size_t record_len)
+{
+	struct restore_ctx *r = ctx;
+	if (rules_engine_restore(r->ss->engine, r->table, key, key_len, seen_us, record, record_len))
+		r->ss->stats.restored++;
+	else
+		r->ss->stats.restore_skipped++;
+	return 0;
+}
+
+int state_sync_restore(struct state_sync *ss, char *err, size_t errlen)
+{
+	for (int t = 0; t < RULES_TABLE_COUNT; t++) {
+		struct restore_ctx r = {ss, (enum rules_table)t};
+		size_t cap = rules_table_capacity(ss->engine, r.table);
+		if (state_db_history_load(ss->db, rules_table_name(r.table), cap, restore_one, &r) < 0) {
+			snprintf(err, errlen, "%s", state_db_error(ss->db));
+			return -1;
+		}
+	}
+	rules_engine_export_point(ss->engine, &ss->saved);
+	return 0;
+}
+
+/* ---- notes from a session ---- */
+
+/* Cut at the cap: the database's fields are bounded, and a cut name still identifies. */
+static void copy(char *dst, size_t cap, const char *src)
+{
+	size_t n = src ? strnlen(src, cap - 1) : 0;
+	if (n)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* The MX name the server gave itself: its banner's host, else the name the client asked for. */
+static void mx_name(const struct session *s, char *out, size_t cap)
+{
+	out[0] = '\0';
+	if (s->smtp && s->smtp->banner[0] && smtp_greeting_host(s->smtp->banner, out, cap) == 0)
+		return;
+	out[0] = '\0';
+	if (s->tls && s->tls->client_hello_seen)
+		copy(out, cap, s->tls->ch.sni);
+}
+
+static void note_server(struct state_sync *ss, const struct session *s, uint64_t now_us)
+{
+	struct state_server_note n = {.port = s->server.port, .time_us = now_us};
+	ip_addr_format(&s->server.ip, n.ip, sizeof n.ip);
+	mx_name(s, n.mx, sizeof n.mx);
+	n.starttls_offered = s->smtp && s->smtp->caps.starttls;
+	const struct tls_observation *t = s->tls;
+	if (t && t->server_hello_seen) {
+		copy(n.tls_version, sizeof n.tls_version, tls_version_str(t->version));
+		copy(n.cipher, sizeof n.cipher, tls_cipher_name(t->cipher));
+	}
+	copy(n.ja3s, sizeof n.ja3s, s->fingerprints.ja3s);
+	if (s->certificate.parsed) {
+		copy(n.cert_sha256, sizeof n.cert_sha256, s->certificate.leaf.sha256);
+		copy(n.cert_issuer, sizeof n.cert_issuer, s->certificate.leaf.issuer);
+	}
+	state_db_note_server(ss->db, &n);
+}
+
+static void note_certificate(struct state_sync *ss, const struct session *s, uint64_t now_us)
+{
+	const struct x509_info *x = &s->certificate.leaf;
+	struct state_cert_note n = {.not_after = x->not_after, .time_us = now_us, .server_port = s->server.port};
+	copy(n.sha256, sizeof n.sha256, x->sha256);
+	copy(n.subject, sizeof n.subject, x->subject);
+	copy(n.issuer, sizeof n.issuer, x->issuer);
+	size_t used = 0;
+	for (unsigned i = 0; i < x->san_count && used + 1 < sizeof n.sans; i++) {
+		int w = snprintf(n.sans + used, sizeof n.sans - used, "%s%s", i ? "," : "", x->san_dns[i]);
+		if (w < 0 || (size_t)w >= sizeof n.sans - used)
+			break; /* cut at the cap: the list is for people, the fingerprint is the key */
+		used += (size_t)w;
+	}
+	ip_addr_format(&s->server.ip, n.server_ip, sizeof n.server_ip);
+	if (s->partner)
+		copy(n.partner, sizeof n.partner, s->partner->domain);
+	state_db_note_certificate(ss->db, &n);
+}
+
+/* Why mail to this partner did not travel encrypted; NULL when it did, or nothing can be said. */
+static const char *failure_of(const struct session *s)
+{
+	switch (s->starttls_result) {
+	case STARTTLS_UPGRADED:
+	case STARTTLS_IMPLICIT_TLS:
+		if (s->tls && s->tls->outcome != TLS_OUTCOME_ESTABLISHED && s->tls->outcome != TLS_OUTCOME_GAP &&
+		    s->tls->outcome != TLS_OUTCOME_IN_PROGRESS)
+			return s->tls->outcome == TLS_OUTCOME_ALERT    ? "tls_alert"
+			       : s->tls->outcome == TLS_OUTCOME_CLOSED ? "tls_closed"
+			                                               : "tls_not_tls";
+		return NULL;
+	case STARTTLS_INCOMPLETE:
+		return NULL;
+	default:
+		return starttls_result_str(s->starttls_result);
+	}
+}
+
+static void note_partner(struct state_sync *ss, const struct session *s, uint64_t now_us)
+{
+	struct state_partner_note n = {.time_us = now_us};
+	copy(n.partner, sizeof n.partner, s->partner->domain);
+	const struct tls_observation *t = s->tls;
+	n.encrypted = t && t->outcome == TLS_OUTCOME_ESTABLISHED;
+	n.cleartext = s->smtp && s->smtp->data_in_clear;
+	if (n.encrypted)
+		copy(n.tls_version, sizeof n.tls_version, tls_version_str(t->version));
+	copy(n.failure, sizeof n.failure, failure_of(s));
+	state_db_note_partner_session(ss->db, &n);
+}
+
+void state_sync_session(struct state_sync *ss, const struct session *s, uint64_t now_us)
+{
+	note_server(ss, s, now_us);
+	if (s->certificate.parsed)
+		note_certificate(ss, s, now_us);
+	if (s->partner)
+		note_partner(ss, s, now_us);
+	struct state_db_stats st;
+	state_db_get_stats(ss->db, &st);
+	if (st.queued >= STATE_DB_QUEUE_CAP / 2)
+		state_sync_flush(ss, now_us);
+}
+
+/* ---- flush ---- */
+
+static int save_record(void *ctx, enum rules_table t, const uint8_t *key, size_t key_len, uint64_t seen_us,
+                       const void *record, size_t record_len)
+{
+	struct state_db *db = ctx;
+	return state_db_history_put(db, rules_table_name(t), key, key_len, seen_us, record, record_len) < 0 ? -1 : 0;
+}
+
+static int count_record(void *ctx, enum rules_table t, const uint8_t *key, size_t key_len, uint64_t seen_us,
+                        const void *record, size_t record_len)
+{
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+static int batch(void *ctx, struct state_db *db)
+{
+	struct state_sync *ss = ctx;
+	if (rules_engine_export(ss->engine, &ss->saved, &ss->pending, save_record, db) != 0)
+		return -1;
+	if (ss->ttl_us && ss->now_us > ss->ttl_us)
+		for (int t = 0; t < RULES_TABLE_COUNT; t++)
+			if (state_db_history_prune(db, rules_table_name((enum rules_table)t), ss->now_us - ss->ttl_us) < 0)
+				return -1;
+	return 0;
+}
+
+int state_sync_flush(struct state_sync *ss, uint64_t now_us)
+{
+	ss->now_us = now_us;
+	uint64_t changed = 0;
+	struct rules_export_cursor ignored;
+	rules_engine_export(ss->engine, &ss->saved, &ignored, count_record, &changed);
+	struct state_db_stats st;
+	state_db_get_stats(ss->db, &st);
+	if (changed == 0 && st.queued == 0)
+		return 0;
+	ss->stats.flushes++;
+	if (state_db_flush_with(ss->db, changed ? batch : NULL, ss) < 0) {
+		ss->stats.flush_errors++;
+		return -1;
+	}
+	if (changed)
+		ss->saved = ss->pending;
+	ss->stats.records_saved += changed;
+	return 0;
+}
