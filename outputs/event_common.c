@@ -88,8 +88,47 @@ void event_write_observer(struct json_writer *w, const struct event_context *ctx
 	json_object_end(w);
 }
 
+/* ECS geo and as: only what the database knew. */
+static void write_geo(struct json_writer *w, const struct session_geo *g)
+{
+	if (!g->present)
+		return;
+	if (g->country_iso_code[0] || g->country_name[0] || g->city_name[0] || g->has_location) {
+		json_key(w, "geo");
+		json_object_begin(w);
+		if (g->country_iso_code[0])
+			json_field_cstring(w, "country_iso_code", g->country_iso_code);
+		if (g->country_name[0])
+			json_field_cstring(w, "country_name", g->country_name);
+		if (g->city_name[0])
+			json_field_cstring(w, "city_name", g->city_name);
+		if (g->has_location) {
+			json_key(w, "location");
+			json_object_begin(w);
+			json_key(w, "lat");
+			json_fixed(w, g->latitude, 4);
+			json_key(w, "lon");
+			json_fixed(w, g->longitude, 4);
+			json_object_end(w);
+		}
+		json_object_end(w);
+	}
+	if (g->has_as) {
+		json_key(w, "as");
+		json_object_begin(w);
+		json_field_uint(w, "number", g->as_number);
+		if (g->as_organization[0]) {
+			json_key(w, "organization");
+			json_object_begin(w);
+			json_field_cstring(w, "name", g->as_organization);
+			json_object_end(w);
+		}
+		json_object_end(w);
+	}
+}
+
 static void write_endpoint(struct json_writer *w, const char *name, const struct session_endpoint *e,
-			   bool with_counters)
+			   const struct session_geo *g, bool with_counters)
 {
 	json_key(w, name);
 	json_object_begin(w);
@@ -100,13 +139,14 @@ static void write_endpoint(struct json_writer *w, const char *name, const struct
 		json_field_uint(w, "bytes", e->bytes);
 		json_field_uint(w, "packets", e->packets);
 	}
+	write_geo(w, g);
 	json_object_end(w);
 }
 
 void event_write_endpoints(struct json_writer *w, const struct session *s, bool with_counters)
 {
-	write_endpoint(w, "source", &s->client, with_counters);
-	write_endpoint(w, "destination", &s->server, with_counters);
+	write_endpoint(w, "source", &s->client, &s->client_geo, with_counters);
+	write_endpoint(w, "destination", &s->server, &s->server_geo, with_counters);
 }
 
 void event_write_network(struct json_writer *w, const struct session *s)

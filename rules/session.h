@@ -38,6 +38,20 @@ struct session_endpoint {
 	uint64_t packets; /* packets sent by this side */
 };
 
+/* ECS <side>.geo.* and <side>.as.* from the GeoIP databases; present false: not looked up, or not found. */
+enum { SESSION_GEO_NAME_MAX = 128 };
+struct session_geo {
+	bool present;
+	char country_iso_code[8];
+	char country_name[SESSION_GEO_NAME_MAX];
+	char city_name[SESSION_GEO_NAME_MAX];
+	bool has_location;
+	double latitude, longitude;
+	bool has_as;
+	uint32_t as_number;
+	char as_organization[SESSION_GEO_NAME_MAX];
+};
+
 struct session_stream_counters {
 	uint64_t gaps, gap_bytes;
 	uint64_t retransmitted_bytes, overlap_conflicts;
@@ -78,6 +92,7 @@ struct session {
 	const char *close_reason;  /* static string: "fin", "rst", "timeout", ... */
 	const char *role_source;   /* how client and server were told apart */
 	const char *direction;     /* network.direction: "inbound", "outbound", "internal", "external"; NULL: none */
+	struct session_geo client_geo, server_geo; /* the remote side's (both when unknown), filled by the sensor */
 	struct session_stream_counters to_server, to_client;
 
 	/* Application layer. smtp and tls are borrowed from the flow's parsers (NULL when absent). */

@@ -15,6 +15,7 @@
 #include "outputs/output.h"
 #include "sensor/capture.h"
 #include "sensor/config.h"
+#include "sensor/geoip.h"
 #include "sensor/privileges.h"
 #include "sensor/report.h"
 #include "sensor/sensor.h"
@@ -191,6 +192,41 @@ static int check_ca_file(const struct sensor_settings *settings)
 	return 0;
 }
 
+/*
+ * geoip: the databases open before privileges are dropped. One that does not
+ * open is a warning (the sensor runs without its fields) and, under -T, an
+ * error; an invalid record path is always an error. *ok false: stop (exit 2).
+ */
+static struct geoip *open_geoip(const struct sensor_settings *st, bool strict, bool *ok)
+{
+	const struct geoip_config *c = &st->geoip;
+	*ok = true;
+	if (!c->location_db[0] && !c->asn_db[0])
+		return NULL;
+#define OR_NULL(v) ((v)[0] ? (v) : NULL)
+	struct geoip_settings gs = {OR_NULL(c->location_db), OR_NULL(c->asn_db), OR_NULL(c->paths[0]),
+	                            OR_NULL(c->paths[1]),    OR_NULL(c->paths[2]), OR_NULL(c->paths[3]),
+	                            OR_NULL(c->paths[4]),    OR_NULL(c->paths[5]), OR_NULL(c->paths[6])};
+#undef OR_NULL
+	char err[600];
+	struct geoip *g = geoip_open(&gs, err, sizeof err);
+	if (!g) {
+		fprintf(stderr, "tlsobs: %s\n", err);
+		*ok = false;
+		return NULL;
+	}
+	for (int d = 0; d < GEOIP_DB_COUNT; d++) {
+		struct geoip_db_status status;
+		geoip_db_status(g, (enum geoip_db)d, &status);
+		if (!status.problem[0])
+			continue;
+		fprintf(stderr, "tlsobs: %s%s\n", strict ? "" : "warning: ", status.problem);
+		if (strict)
+			*ok = false;
+	}
+	return g;
+}
+
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
@@ -280,6 +316,14 @@ static int run(const struct options *o, const struct sensor_settings *settings, 
 		capture_close(cap);
 		return EXIT_RUNTIME;
 	}
+	bool geoip_ok;
+	struct geoip *geo = open_geoip(settings, false, &geoip_ok);
+	if (!geoip_ok) {
+		sensor_free(s);
+		capture_close(cap);
+		return EXIT_USAGE;
+	}
+	sensor_set_geoip(s, geo);
 	if ((o->user || o->group) && privileges_drop(o->user, o->group, err, sizeof err) != 0) {
 		fprintf(stderr, "tlsobs: %s\n", err);
 		sensor_free(s);
@@ -324,6 +368,10 @@ int main(int argc, char **argv)
 	if (check_ca_file(&settings) != 0)
 		return EXIT_USAGE;
 	if (o.test_config) {
+		bool geoip_ok;
+		geoip_free(open_geoip(&settings, true, &geoip_ok));
+		if (!geoip_ok)
+			return EXIT_USAGE;
 		fprintf(stderr, "tlsobs: configuration OK\n");
 		return EXIT_OK;
 	}

@@ -19,6 +19,7 @@
 #include "rules/session.h"
 #include "sensor/flow_consumer.h"
 #include "sensor/flow_table.h"
+#include "sensor/geoip.h"
 #include "sensor/mail_session.h"
 #include "sensor/state_db.h"
 #include "sensor/state_sync.h"
@@ -33,6 +34,7 @@ enum {
 	SENSOR_POLL_EVERY = 1024, /* packets between two output polls (Kafka delivery reports) */
 };
 #define SENSOR_STATE_FLUSH_US 1000000u /* packet time between two writes to the state database */
+#define SENSOR_GEOIP_CHECK_US 5000000u /* wall time between two looks for replaced GeoIP files */
 
 struct sensor {
 	struct sensor_settings settings;
@@ -62,6 +64,8 @@ struct sensor {
 	uint64_t relax_checked_us;
 	uint64_t policy_seq;
 	bool policy_owned; /* settings.policy came from a reload: ours to free */
+	struct geoip *geo;  /* owned; NULL: no enrichment */
+	uint64_t next_geoip_check_us; /* wall clock */
 };
 
 /* What the sensor keeps per flow, beside the flow itself. */
@@ -246,6 +250,40 @@ static void check_relaxations(struct sensor *s, uint64_t now_us)
 	s->relax_checked_us = now_us;
 }
 
+static void copy_geo(struct session_geo *g, const struct geoip_result *r)
+{
+	_Static_assert(sizeof g->country_iso_code >= sizeof r->country_iso_code, "geo sizes");
+	_Static_assert(sizeof g->country_name >= sizeof r->country_name, "geo sizes");
+	_Static_assert(sizeof g->as_organization >= sizeof r->as_organization, "geo sizes");
+	*g = (struct session_geo){.present = r->found,
+	                          .has_location = r->has_location,
+	                          .latitude = r->latitude,
+	                          .longitude = r->longitude,
+	                          .has_as = r->has_as,
+	                          .as_number = r->as_number};
+	memcpy(g->country_iso_code, r->country_iso_code, sizeof r->country_iso_code);
+	memcpy(g->country_name, r->country_name, sizeof r->country_name);
+	memcpy(g->city_name, r->city_name, sizeof r->city_name);
+	memcpy(g->as_organization, r->as_organization, sizeof r->as_organization);
+}
+
+/*
+ * Geo and AS of the remote side: the one outside internal_networks, both when
+ * that cannot be told (no internal_networks, or neither side inside). Looked up
+ * once per flow, here, and shared by the session and its alerts.
+ */
+static void enrich_session(struct sensor *s, struct session *sess)
+{
+	if (!s->geo)
+		return;
+	bool client_in = is_internal(s, &sess->client.ip), server_in = is_internal(s, &sess->server.ip);
+	struct geoip_result r;
+	if (!client_in && geoip_lookup(s->geo, &sess->client.ip, &r))
+		copy_geo(&sess->client_geo, &r);
+	if (!server_in && geoip_lookup(s->geo, &sess->server.ip, &r))
+		copy_geo(&sess->server_geo, &r);
+}
+
 /* The session event, then one alert event per alert, all from the same session record. */
 static void report_session(struct sensor *s, const struct flow *f, struct flow_record *r, enum flow_close_reason reason)
 {
@@ -258,6 +296,7 @@ static void report_session(struct sensor *s, const struct flow *f, struct flow_r
 		mail_session_fill(r->mail, sess);
 	}
 	tls_inspect_session(s->tls_inspector, sess);
+	enrich_session(s, sess);
 	check_relaxations(s, sess->end_us > sess->start_us ? sess->end_us : sess->start_us);
 	rules_engine_evaluate(s->rules, sess);
 	if (s->sync)
@@ -436,6 +475,13 @@ static void housekeeping(struct sensor *s)
 	for (size_t i = 0; i < s->noutputs; i++)
 		output_poll(s->outputs[i]);
 	check_relaxations(s, s->now_us);
+	uint64_t wall = wall_clock_us();
+	if (s->geo && wall >= s->next_geoip_check_us) {
+		char err[600];
+		if (geoip_check_reload(s->geo, err, sizeof err) < 0)
+			fprintf(stderr, "tlsobs: %s\n", err);
+		s->next_geoip_check_us = wall + SENSOR_GEOIP_CHECK_US;
+	}
 	if (s->sync && s->now_us >= s->next_state_flush_us) {
 		state_sync_flush(s->sync, s->now_us);
 		s->next_state_flush_us = s->now_us + SENSOR_STATE_FLUSH_US;
@@ -518,6 +564,13 @@ int sensor_reload(struct sensor *s, struct sensor_settings *next, char *err, siz
 	return 0;
 }
 
+void sensor_set_geoip(struct sensor *s, struct geoip *g)
+{
+	geoip_free(s->geo);
+	s->geo = g;
+	s->next_geoip_check_us = wall_clock_us() + SENSOR_GEOIP_CHECK_US;
+}
+
 void sensor_set_capture(struct sensor *s, struct capture *c)
 {
 	s->capture = c;
@@ -583,6 +636,14 @@ void sensor_print_summary(const struct sensor *s, FILE *out)
 		        ss->restored, ss->restore_skipped, ss->records_saved, ds.written, ds.dropped, ds.lost,
 		        ss->flush_errors);
 	}
+	if (s->geo) {
+		struct geoip_stats gs;
+		geoip_get_stats(s->geo, &gs);
+		fprintf(out,
+		        "tlsobs: geoip: %" PRIu64 " lookups, %" PRIu64 " found, %" PRIu64 " databases reloaded, %" PRIu64
+		        " reloads failed, %" PRIu64 " lookup errors\n",
+		        gs.lookups, gs.found, gs.reloads, gs.reload_failures, gs.lookup_errors);
+	}
 	if (st->reloads)
 		fprintf(out, "tlsobs: configuration reloaded %" PRIu64 " times\n", st->reloads);
 	if (st->dump_errors)
@@ -600,6 +661,7 @@ void sensor_free(struct sensor *s)
 	if (!s)
 		return;
 	flow_table_free(s->flows, FLOW_CLOSE_SHUTDOWN);
+	geoip_free(s->geo);
 	state_sync_free(s->sync);
 	state_db_close(s->state);
 	if (s->policy_owned)

@@ -49,6 +49,9 @@ void sensor_tick(struct sensor *s, uint64_t now_us);
  * state_db, detection) need a restart. 0, or -1 with err and nothing changed.
  */
 int sensor_reload(struct sensor *s, struct sensor_settings *next, char *err, size_t errlen);
+/* GeoIP/ASN enrichment of every session and alert (sensor/geoip.h); takes ownership of g (NULL: none). */
+struct geoip;
+void sensor_set_geoip(struct sensor *s, struct geoip *g);
 /* The capture whose counters (kernel drops, files) go into stats events and the summary (borrowed). */
 void sensor_set_capture(struct sensor *s, struct capture *c);
 /* The last tlsobs.stats event (final: true), after sensor_finish and before the outputs close. */

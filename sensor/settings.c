@@ -42,6 +42,15 @@ static const char *const known_keys[] = {
 	"stream.max_ooo_bytes",
 	"internal_networks",
 	"state_db",
+	"geoip.location_db",
+	"geoip.asn_db",
+	"geoip.paths.country_iso_code",
+	"geoip.paths.country_name",
+	"geoip.paths.city_name",
+	"geoip.paths.latitude",
+	"geoip.paths.longitude",
+	"geoip.paths.as_number",
+	"geoip.paths.as_organization",
 	"policy.default_mode",
 	"policy.mta_sts_dir",
 	"policy.tlsa_file",
@@ -291,6 +300,37 @@ static int load_internal_networks(const struct config *cfg, struct sensor_settin
 	return 0;
 }
 
+/* A string setting copied into a fixed buffer; too long is an error at its line. */
+static int copy_string(const struct config *cfg, const char *key, char *dst, size_t cap, struct config_error *err)
+{
+	const char *v;
+	if (config_get_string(cfg, key, "", &v, err) != 0)
+		return -1;
+	if (strlen(v) >= cap) {
+		config_error_at(err, config_lookup(cfg, key), key, "longer than %zu characters", cap - 1);
+		return -1;
+	}
+	snprintf(dst, cap, "%s", v);
+	return 0;
+}
+
+/* geoip: the files and record paths; the paths are checked when the databases are opened (geoip_open). */
+static int load_geoip(const struct config *cfg, struct geoip_config *g, struct config_error *err)
+{
+	static const char *const path_keys[GEOIP_CONFIG_PATHS] = {
+	    "geoip.paths.country_iso_code", "geoip.paths.country_name", "geoip.paths.city_name",
+	    "geoip.paths.latitude",         "geoip.paths.longitude",    "geoip.paths.as_number",
+	    "geoip.paths.as_organization",
+	};
+	if (copy_string(cfg, "geoip.location_db", g->location_db, sizeof g->location_db, err) != 0 ||
+	    copy_string(cfg, "geoip.asn_db", g->asn_db, sizeof g->asn_db, err) != 0)
+		return -1;
+	for (int i = 0; i < GEOIP_CONFIG_PATHS; i++)
+		if (copy_string(cfg, path_keys[i], g->paths[i], sizeof g->paths[i], err) != 0)
+			return -1;
+	return 0;
+}
+
 int settings_load(const struct config *cfg, struct sensor_settings *out, struct config_error *err)
 {
 	memset(out, 0, sizeof *out);
@@ -332,6 +372,8 @@ int settings_load(const struct config *cfg, struct sensor_settings *out, struct 
 		return -1;
 	}
 	snprintf(out->state_db, sizeof out->state_db, "%s", state_db);
+	if (load_geoip(cfg, &out->geoip, err) != 0)
+		return -1;
 	if (load_internal_networks(cfg, out, err) != 0)
 		return -1;
 	return settings_load_policy(cfg, &out->policy, err); /* last: it allocates */

@@ -21,6 +21,14 @@
 
 enum { SETTINGS_MAX_PORTS = 64, SETTINGS_MAX_NETWORKS = 256 };
 
+/* geoip: MaxMind DB files and record paths ("" everywhere: the GeoLite2 default, or no database). */
+enum { GEOIP_CONFIG_PATHS = 7, GEOIP_CONFIG_PATH_CAP = 128 };
+struct geoip_config {
+	char location_db[4096], asn_db[4096];
+	/* country_iso_code, country_name, city_name, latitude, longitude, as_number, as_organization */
+	char paths[GEOIP_CONFIG_PATHS][GEOIP_CONFIG_PATH_CAP];
+};
+
 struct sensor_settings {
 	struct flow_table_settings flow;
 	uint16_t smtp_ports[SETTINGS_MAX_PORTS];
@@ -39,7 +47,8 @@ struct sensor_settings {
 	struct ip_network internal_networks[SETTINGS_MAX_NETWORKS];
 	size_t n_internal_networks;
 	struct policy policy; /* policy: default_mode and partners (owned: settings_free) */
-	char state_db[4096];  /* state_db: SQLite file for history, inventory and coverage; "": memory only */
+	char state_db[4096];
+	struct geoip_config geoip;  /* state_db: SQLite file for history, inventory and coverage; "": memory only */
 };
 
 /* Fills *out from cfg (defaults where absent). 0, or -1 with the first error in *err (nothing to free then). */
