@@ -115,7 +115,7 @@ struct smtp_observation {
 	bool auth_in_clear;        /* an AUTH command other than EXTERNAL was sent in clear */
 	char auth_mechanism[32];   /* of the first AUTH in clear */
 	bool requiretls_in_clear;  /* a MAIL FROM in clear carried REQUIRETLS */
-	char mail_from_line[SMTP_TEXT_MAX]; /* that MAIL FROM line, local part shown as "…" unless kept (evidence) */
+	char mail_from_line[SMTP_TEXT_MAX]; /* the first MAIL FROM line, or the one with REQUIRETLS; local part "…" unless kept */
 	uint16_t last_reply_code;
 	/* STARTTLS */
 	bool starttls_attempted;    /* the client sent STARTTLS or X-ANONYMOUSTLS */

@@ -140,8 +140,10 @@ static void mail_proceed(struct smtp_parser *p, const char *verb, struct span li
 {
 	struct path pa;
 	path_parse((struct span){arg.s + 5, arg.n - 5}, &pa);
-	if (++p->obs.transactions == 1)
+	if (++p->obs.transactions == 1) {
 		path_identity(p, &pa, SMTP_TEXT(p->obs.mail_from_domain));
+		mail_evidence(p, line, &pa); /* evidence of mail in clear; a REQUIRETLS line replaces it */
+	}
 	if (!p->obs.requiretls_in_clear && params_have(pa.params, "REQUIRETLS")) {
 		p->obs.requiretls_in_clear = true;
 		mail_evidence(p, line, &pa);

@@ -599,6 +599,7 @@ static void rule_capability_removed(struct eval *v)
 	    "%s advertised STARTTLS in session %s %s before this one, but not in this EHLO reply: "
 	    "the capability was removed on the way",
 	    v->server, f->starttls_session_id, format_duration(ago, age_us(v->s->start_us, f->starttls_us)));
+	snprintf(a->related_session_id, sizeof a->related_session_id, "%s", f->starttls_session_id);
 	add_reply(a, m->caps.raw, NULL);
 }
 

@@ -166,8 +166,8 @@ static void note_partner(struct state_sync *ss, const struct session *s, uint64_
 void state_sync_session(struct state_sync *ss, const struct session *s, uint64_t now_us)
 {
 	note_server(ss, s, now_us);
-	if (s->certificate.parsed)
-		note_certificate(ss, s, now_us);
+	if (s->certificate.parsed) /* first seen as the certificate event says: when the session began */
+		note_certificate(ss, s, s->start_us);
 	if (s->partner)
 		note_partner(ss, s, now_us);
 	struct state_db_stats st;

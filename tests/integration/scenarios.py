@@ -177,8 +177,9 @@ class Run:
                     err(f"{tag}: related session {rel} raised none of {sorted(FAILURE_RULES)}")
                 elif str(get(failed, "event.start", "")) > str(get(s, "event.start", "")):
                     err(f"{tag}: related session {rel} started after the fallback session")
-            elif rel is not ABSENT and name != "tls_interception_suspected":
-                err(f"{tag}: related_session_id set on a rule other than cleartext_fallback and "
+            elif rel is not ABSENT and name not in ("tls_interception_suspected", "starttls_capability_removed"):
+                err(f"{tag}: related_session_id set on a rule other than cleartext_fallback, "
+                    "starttls_capability_removed and "
                     f"tls_interception_suspected")
         for sid, s in self.by_id.items():
             names = get(s, "tlsobs.alerts", [])
