@@ -119,7 +119,26 @@ static void mail_evidence(struct smtp_parser *p, struct span line, const struct 
 	else if (pa->local.n)
 		smtp_text_add(t, "\xE2\x80\xA6", 3);
 	size_t after = local_at + pa->local.n;
-	smtp_text_add(t, line.s + after, line.n - after);
+	size_t params_at = pa->params.n ? (size_t)(pa->params.s - line.s) : line.n;
+	smtp_text_add(t, line.s + after, params_at - after);
+	/* Parameters as sent, but the values that name people: AUTH= (RFC 4954 5, the submitter's
+	 * identity, often the login) and ENVID= (RFC 3461 4.4, chosen by the sender). */
+	struct span rest = pa->params;
+	for (bool first = true; rest.n; first = false) {
+		struct span w = span_word(rest, &rest);
+		if (w.n == 0)
+			break;
+		const char *eq = memchr(w.s, '=', w.n);
+		size_t key = eq ? (size_t)(eq - w.s) : w.n;
+		if (!first)
+			smtp_text_add(t, " ", 1);
+		if (eq && (smtp_word_is(w.s, key, "AUTH") || smtp_word_is(w.s, key, "ENVID"))) {
+			smtp_text_add(t, w.s, key + 1);
+			smtp_text_add(t, "\xE2\x80\xA6", 3);
+		} else {
+			smtp_text_add(t, w.s, w.n);
+		}
+	}
 }
 
 static bool params_have(struct span params, const char *keyword)

@@ -379,6 +379,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tlsobs: nothing to capture: give -r FILE or -i IFACE (see tlsobs -h)\n");
 		return EXIT_USAGE;
 	}
+	if (privileges_check(o.user, o.group, err, sizeof err) != 0) {
+		fprintf(stderr, "tlsobs: %s\n", err);
+		return EXIT_USAGE;
+	}
+	/* Before the outputs start threads: what this sets is per thread, and inherited. */
+	if ((o.user || o.group) && privileges_harden(err, sizeof err) != 0) {
+		fprintf(stderr, "tlsobs: %s\n", err);
+		return EXIT_RUNTIME;
+	}
 	static char default_output[] = "json:-";
 	if (o.noutputs == 0)
 		o.outputs[o.noutputs++] = default_output;

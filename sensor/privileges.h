@@ -11,5 +11,13 @@
 
 /* user may be NULL when only group is given, and vice versa. 0, or -1 with a message in err. */
 int privileges_drop(const char *user, const char *group, char *err, size_t errlen);
+/* The same names checked before anything is opened: 0, or -1 naming the option in err (a usage error). */
+int privileges_check(const char *user, const char *group, char *err, size_t errlen);
+/*
+ * Before any thread starts (librdkafka's): PR_SET_NO_NEW_PRIVS and empty
+ * inheritable and ambient capability sets. Both are per thread and inherited by
+ * the threads created later, so the whole process ends up without them.
+ */
+int privileges_harden(char *err, size_t errlen);
 
 #endif

@@ -256,6 +256,30 @@ Test(smtp_mail, with_requiretls_keeps_the_line_without_its_local_part)
 	done(o);
 }
 
+Test(smtp_mail, the_line_hides_the_auth_identity_and_envelope_id_even_with_kept_local_parts)
+{
+	static const struct step t[] = {
+	    GREETING, EHLO,
+	    STEP(C, "MAIL FROM:<u@example.org> AUTH=<login.name@example.net> ENVID=QQ314159 BODY=8BITMIME\r\n"),
+	    STEP(S, "250 2.1.0 Ok\r\n")};
+	struct smtp_options opt = {.keep_local_parts = true};
+	struct outcome *o = run(t, N_STEPS(t), &opt);
+	cr_assert_str_eq(o->obs->mail_from_line,
+	                 "MAIL FROM:<u@example.org> AUTH=\xE2\x80\xA6 ENVID=\xE2\x80\xA6 BODY=8BITMIME");
+	cr_assert(!observation_holds(o->obs, "login.name"));
+	cr_assert(!observation_holds(o->obs, "QQ314159"));
+	done(o);
+}
+
+Test(smtp_mail, the_first_mail_from_line_is_kept_without_its_local_part)
+{
+	static const struct step t[] = {GREETING, EHLO, STEP(C, "MAIL FROM:<alice@example.org>\r\n"),
+	                                STEP(S, "250 2.1.0 Ok\r\n"), STEP(C, "MAIL FROM:<bob@example.com>\r\n")};
+	struct outcome *o = RUN(t);
+	cr_assert_str_eq(o->obs->mail_from_line, "MAIL FROM:<\xE2\x80\xA6@example.org>");
+	done(o);
+}
+
 Test(smtp_mail, with_requiretls_and_kept_local_parts_keeps_the_whole_line)
 {
 	static const struct step t[] = {GREETING, STEP(C, "MAIL FROM:<u@example.org> REQUIRETLS\r\n")};
