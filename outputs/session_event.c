@@ -243,6 +243,46 @@ static void write_tlsobs_tls(struct json_writer *w, const struct session *s)
 	json_object_end(w);
 }
 
+/*
+ * tlsobs.limits: every per-flow cap this session hit, with how often, so a
+ * reader knows the picture is partial and why. Absent when none was hit.
+ */
+static void write_limits(struct json_writer *w, const struct session *s)
+{
+	const struct smtp_observation *m = s->smtp;
+	const struct tls_observation *t = s->tls;
+	const struct session_stream_counters *c = &s->to_server, *v = &s->to_client;
+	const struct {
+		const char *name;
+		uint64_t hits;
+	} caps[] = {
+	    {"smtp_line_length", m ? m->anomalies[SMTP_ANOMALY_LINE_TOO_LONG] : 0},
+	    {"smtp_capabilities", m ? m->anomalies[SMTP_ANOMALY_TOO_MANY_CAPABILITIES] : 0},
+	    {"smtp_rcpt_domains", m ? m->anomalies[SMTP_ANOMALY_TOO_MANY_DOMAINS] : 0},
+	    {"smtp_pipeline", m ? m->anomalies[SMTP_ANOMALY_PIPELINE_OVERFLOW] : 0},
+	    {"smtp_starttls_hold", m ? m->anomalies[SMTP_ANOMALY_HELD_OVERFLOW] : 0},
+	    {"tls_handshake_size", t ? t->anomaly[TLS_ANOMALY_HANDSHAKE_TOO_LONG] : 0},
+	    {"tls_chain_certificates", t ? t->certificates_dropped : 0},
+	    {"stream_depth", (uint64_t)c->depth_reached + (uint64_t)v->depth_reached},
+	    {"stream_ooo_bytes", c->ooo_cap_hits + v->ooo_cap_hits},
+	    {"stream_memcap", c->memcap_drops + v->memcap_drops},
+	    {"parser_memcap", s->parser_memcap_stopped ? 1 : 0},
+	};
+	bool any = false;
+	for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+		if (!caps[i].hits)
+			continue;
+		if (!any) {
+			json_key(w, "limits");
+			json_object_begin(w);
+			any = true;
+		}
+		json_field_uint(w, caps[i].name, caps[i].hits);
+	}
+	if (any)
+		json_object_end(w);
+}
+
 void session_event_write(struct json_writer *w, const struct session *s, const struct event_context *ctx,
 			 uint64_t created_us)
 {
@@ -259,6 +299,7 @@ void session_event_write(struct json_writer *w, const struct session *s, const s
 	json_field_cstring(w, "session_id", s->id);
 	event_write_partner(w, s);
 	write_flow(w, s);
+	write_limits(w, s);
 	if (s->smtp || (s->protocol && strcmp(s->protocol, "smtp") == 0))
 		write_smtp(w, s);
 	write_tlsobs_tls(w, s);

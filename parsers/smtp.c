@@ -464,6 +464,16 @@ struct smtp_parser *smtp_parser_new(const struct smtp_options *opt)
 	return p;
 }
 
+size_t smtp_parser_memory(const struct smtp_parser *p)
+{
+	if (!p)
+		return 0;
+	size_t n = sizeof *p + (p->held ? SMTP_HELD_MAX : 0);
+	for (int d = 0; d < 2; d++)
+		n += p->line[d].buf ? p->line[d].max + 2 : 0;
+	return n;
+}
+
 void smtp_parser_free(struct smtp_parser *p)
 {
 	if (p == NULL)

@@ -149,6 +149,8 @@ struct smtp_parser;
 /* A parser for a new session that starts in clear text. NULL on allocation failure. */
 struct smtp_parser *smtp_parser_new(const struct smtp_options *opt);
 void smtp_parser_free(struct smtp_parser *p);
+/* Heap bytes the parser holds now (itself, its line buffers, the STARTTLS hold), for the caller's memcap. */
+size_t smtp_parser_memory(const struct smtp_parser *p);
 
 /*
  * Feeds bytes sent by `dir`. *consumed is set to the bytes taken as SMTP; on

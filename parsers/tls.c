@@ -162,6 +162,19 @@ void tls_parser_free(struct tls_parser *p)
 	free(p);
 }
 
+size_t tls_parser_memory(const struct tls_parser *p)
+{
+	if (!p)
+		return 0;
+	size_t n = sizeof *p + p->dir[0].handshake_cap + p->dir[1].handshake_cap;
+	if (p->cert.entry)
+		n += p->cert.entry_len;
+	for (int i = 0; i < TLS_MAX_CERTS; i++)
+		if (p->certs[i])
+			n += p->obs.cert_len[i];
+	return n;
+}
+
 static void decide(struct tls_parser *p, enum tls_outcome outcome)
 {
 	p->obs.outcome = outcome;

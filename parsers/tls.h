@@ -178,6 +178,8 @@ struct tls_parser;
 
 struct tls_parser *tls_parser_new(void);
 void tls_parser_free(struct tls_parser *p);
+/* Heap bytes the parser holds now (itself, handshake assembly, certificate copies), for the caller's memcap. */
+size_t tls_parser_memory(const struct tls_parser *p);
 enum tls_status tls_parser_feed(struct tls_parser *p, enum tls_dir dir, const uint8_t *data, size_t len);
 /* A capture gap before the decision makes the outcome unknown (TLS_OUTCOME_GAP). */
 void tls_parser_gap(struct tls_parser *p, enum tls_dir dir, uint64_t n);

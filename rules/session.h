@@ -101,6 +101,7 @@ struct session {
 	const struct smtp_observation *smtp;
 	const struct tls_observation *tls;
 	bool clear_text_gap; /* a capture gap hit the clear-text part: STARTTLS decisions are incomplete */
+	bool parser_memcap_stopped; /* the flow memcap had no room for the parsers: parsing stopped early */
 	/* Server bytes after its 220 to STARTTLS and before the client's TLS hello (H8), filled by the sensor. */
 	bool response_injection;
 	char injected_response[SMTP_EVIDENCE_MAX];

@@ -56,6 +56,11 @@ void mail_session_free(struct mail_session *m)
 	free(m);
 }
 
+size_t mail_session_memory(const struct mail_session *m)
+{
+	return m ? sizeof *m + smtp_parser_memory(m->smtp) + tls_parser_memory(m->tls) : 0;
+}
+
 static void keep_injected_response(struct mail_session *m, const uint8_t *p, size_t n)
 {
 	m->response_injection = true;

@@ -27,6 +27,8 @@ struct mail_session;
 /* implicit_tls: TLS from the first byte. NULL on allocation failure. */
 struct mail_session *mail_session_new(bool implicit_tls, const struct smtp_options *smtp);
 void mail_session_free(struct mail_session *m);
+/* Heap bytes the session and its parsers hold now: charged to the flow memcap by the sensor. */
+size_t mail_session_memory(const struct mail_session *m);
 
 /* In-order bytes of one direction. STREAM_DONE once nothing more is worth parsing. */
 enum stream_verdict mail_session_data(struct mail_session *m, enum flow_dir dir, const uint8_t *p, size_t n);

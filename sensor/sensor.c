@@ -74,6 +74,8 @@ struct flow_record {
 	struct stream_dump *dump;
 	struct mail_session *mail; /* created at the first payload byte, so half-open floods cost nothing */
 	bool mail_failed;
+	uint64_t charged;      /* bytes of this record and its parsers charged to the flow memcap */
+	bool memcap_stopped;   /* parsing stopped: the memcap had no room for the parsers' memory */
 };
 
 static bool port_in(const uint8_t *bitmap, uint16_t port)
@@ -115,6 +117,34 @@ static struct mail_session *mail_of(struct flow_record *r, const struct flow *f)
 	return r->mail;
 }
 
+/*
+ * The parsers allocate as the flow goes (line buffers, handshake assembly,
+ * certificate copies); their bytes are charged to the same memcap as flows and
+ * segments, after the fact. A flow the memcap cannot carry any more stops
+ * being parsed and takes no more (its session says so in
+ * tlsobs.limits.parser_memcap); what it holds is freed when the flow ends.
+ */
+static bool charge_parsers(struct flow_record *r)
+{
+	struct memcap *mc = flow_table_memcap(r->sensor->flows);
+	uint64_t now = sizeof *r + mail_session_memory(r->mail);
+	if (now < r->charged) {
+		memcap_release(mc, r->charged - now);
+		r->charged = now;
+	} else if (now > r->charged) {
+		if (!memcap_reserve(mc, now - r->charged)) {
+			/* What follows is unseen, as after a capture gap: undecided, never a failure. */
+			r->memcap_stopped = true;
+			r->sensor->stats.parser_memcap_stops++;
+			mail_session_gap(r->mail, FLOW_TO_SERVER, 1);
+			mail_session_gap(r->mail, FLOW_TO_CLIENT, 1);
+			return false;
+		}
+		r->charged = now;
+	}
+	return true;
+}
+
 static enum stream_verdict record_data(void *state, struct flow *f, enum flow_dir dir, const uint8_t *p, size_t n)
 {
 	struct flow_record *r = state;
@@ -126,8 +156,12 @@ static enum stream_verdict record_data(void *state, struct flow *f, enum flow_di
 		stream_dump_free(r->dump);
 		r->dump = NULL;
 	}
+	if (r->memcap_stopped)
+		return r->dump ? STREAM_CONTINUE : STREAM_DONE;
 	struct mail_session *m = mail_of(r, f);
 	enum stream_verdict v = m ? mail_session_data(m, dir, p, n) : STREAM_DONE;
+	if (m && !charge_parsers(r))
+		v = STREAM_DONE;
 	/* Dumping wants every byte; otherwise a decided handshake ends reassembly. */
 	return r->dump ? STREAM_CONTINUE : v;
 }
@@ -295,6 +329,7 @@ static void report_session(struct sensor *s, const struct flow *f, struct flow_r
 		mail_session_end(r->mail, f->side[0].rst || f->side[1].rst);
 		mail_session_fill(r->mail, sess);
 	}
+	sess->parser_memcap_stopped = r && r->memcap_stopped;
 	tls_inspect_session(s->tls_inspector, sess);
 	enrich_session(s, sess);
 	check_relaxations(s, sess->end_us > sess->start_us ? sess->end_us : sess->start_us);
@@ -335,6 +370,7 @@ static void flow_ended(void *ctx, struct flow *f, enum flow_close_reason reason)
 	if (r) {
 		stream_dump_free(r->dump);
 		mail_session_free(r->mail);
+		memcap_release(flow_table_memcap(s->flows), r->charged);
 		free(r);
 	}
 	f->consumer_state = NULL;
@@ -644,6 +680,8 @@ void sensor_print_summary(const struct sensor *s, FILE *out)
 		        " reloads failed, %" PRIu64 " lookup errors\n",
 		        gs.lookups, gs.found, gs.reloads, gs.reload_failures, gs.lookup_errors);
 	}
+	if (st->parser_memcap_stops)
+		fprintf(out, "tlsobs: flows whose parsing stopped at the memcap: %" PRIu64 "\n", st->parser_memcap_stops);
 	if (st->reloads)
 		fprintf(out, "tlsobs: configuration reloaded %" PRIu64 " times\n", st->reloads);
 	if (st->dump_errors)

@@ -29,6 +29,7 @@ struct sensor_stats {
 	uint64_t events_dropped; /* could not be serialised or written anywhere */
 	uint64_t dump_errors;
 	uint64_t reloads; /* sensor_reload calls that took effect */
+	uint64_t parser_memcap_stops; /* flows whose parsing stopped because the memcap had no room */
 };
 
 struct sensor;
