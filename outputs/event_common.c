@@ -1,5 +1,6 @@
 #include "outputs/event_common.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -158,6 +159,14 @@ void event_write_network(struct json_writer *w, const struct session *s)
 	json_field_cstring(w, "type", s->client.ip.family == 6 ? "ipv6" : "ipv4");
 	if (s->protocol)
 		json_field_cstring(w, "protocol", s->protocol);
+	if (s->application && s->application[0]) { /* ECS: lowercase */
+		char app[64];
+		size_t i = 0;
+		for (; s->application[i] && i + 1 < sizeof app; i++)
+			app[i] = (char)tolower((unsigned char)s->application[i]);
+		app[i] = '\0';
+		json_field_cstring(w, "application", app);
+	}
 	if (s->direction)
 		json_field_cstring(w, "direction", s->direction);
 	if (community_id_v1(&s->client.ip, s->client.port, &s->server.ip, s->server.port, COMMUNITY_ID_PROTO_TCP, 0,

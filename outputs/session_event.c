@@ -303,6 +303,19 @@ void session_event_write(struct json_writer *w, const struct session *s, const s
 	if (s->smtp || (s->protocol && strcmp(s->protocol, "smtp") == 0))
 		write_smtp(w, s);
 	write_tlsobs_tls(w, s);
+	if (s->application && s->application[0]) {
+		json_key(w, "ndpi");
+		json_object_begin(w);
+		json_field_cstring(w, "protocol", s->application);
+		if (s->n_application_risks) {
+			json_key(w, "risks");
+			json_array_begin(w);
+			for (size_t i = 0; i < s->n_application_risks; i++)
+				json_cstring(w, s->application_risks[i]);
+			json_array_end(w);
+		}
+		json_object_end(w);
+	}
 	if (s->dane_status) {
 		json_key(w, "dane");
 		json_object_begin(w);

@@ -239,6 +239,8 @@ static void read_addr(struct reader *r, struct ip_addr *a, uint8_t family, size_
 
 static enum decode_result decode_ipv4(struct reader *r, struct decoded_packet *pkt)
 {
+	pkt->ip = r->p;
+	pkt->ip_len = (uint32_t)r->left;
 	uint8_t version_ihl = reader_u8(r);
 	reader_skip(r, 1); /* type of service */
 	size_t total_len = reader_u16(r);
@@ -330,6 +332,8 @@ static enum decode_result skip_ipv6_ext(struct reader *body, uint8_t *next, size
 
 static enum decode_result decode_ipv6(struct reader *r, struct decoded_packet *pkt)
 {
+	pkt->ip = r->p;
+	pkt->ip_len = (uint32_t)r->left;
 	uint32_t version_class_flow = reader_u32(r);
 	size_t payload_len = reader_u16(r);
 	uint8_t next = reader_u8(r);

@@ -84,6 +84,9 @@ struct decoded_packet {
 	/* Payload length the IP header claims. Larger than payload_len when the
 	 * snap length cut the packet: the missing bytes become a reassembly gap. */
 	uint32_t payload_wire_len;
+	/* The IP header on (a slice of the input, as captured: for classification). */
+	const uint8_t *ip;
+	uint32_t ip_len;
 };
 
 /*

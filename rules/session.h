@@ -96,7 +96,11 @@ struct session {
 	struct session_stream_counters to_server, to_client;
 
 	/* Application layer. smtp and tls are borrowed from the flow's parsers (NULL when absent). */
-	const char *protocol; /* network.protocol: "smtp" or "tls" (implicit TLS) */
+	const char *protocol; /* network.protocol: "smtp", "tls" (implicit TLS), or nDPI's name (capture.all_flows) */
+	/* nDPI's classification (borrowed): network.application and tlsobs.ndpi; NULL when not classified */
+	const char *application;
+	const char *const *application_risks;
+	size_t n_application_risks;
 	bool implicit_tls;    /* TLS from the first byte (tls.implicit_ports) */
 	const struct smtp_observation *smtp;
 	const struct tls_observation *tls;

@@ -28,6 +28,8 @@
 #                          certificates in tests/fixtures/certs/
 #                          (default /var/tmp/tlsobs-fixture-keys)
 #   KEEP_WORKDIR=1         keep the temporary work dir (postfix logs, swaks output)
+#   TLSOBS_FIXTURE_NS      prefix of the namespace names (default tlsobs-fx), so that two
+#                          runs on one machine do not tear down each other's namespaces
 
 set -euo pipefail
 export LC_ALL=C
@@ -39,9 +41,10 @@ PROXY=$REPO/scripts/smtp-mitm-proxy.py
 PY=/usr/bin/python3
 KEYDIR=${TLSOBS_FIXTURE_KEYDIR:-/var/tmp/tlsobs-fixture-keys}
 
-NS_SRV=tlsobs-fx-srv
-NS_RTR=tlsobs-fx-rtr
-NS_CLI=tlsobs-fx-cli
+NS_PREFIX=${TLSOBS_FIXTURE_NS:-tlsobs-fx}
+NS_SRV=$NS_PREFIX-srv
+NS_RTR=$NS_PREFIX-rtr
+NS_CLI=$NS_PREFIX-cli
 SRV4=198.51.100.25;  RTRS4=198.51.100.1
 CLI4=203.0.113.10;   RTRC4=203.0.113.1
 SRV6=2001:db8:100::25; RTRS6=2001:db8:100::1
@@ -98,6 +101,9 @@ declare -A DESC=(
   [tls12-resumed]="Port 465 implicit TLS 1.2, two sessions (openssl s_server -no_ticket / s_client -sess_out then -sess_in): the second ClientHello carries the first session id and the server resumes it (abbreviated handshake, no Certificate)."
   [tls13-hrr]="Port 465 implicit TLS 1.3: server -groups P-256 only, client -groups X25519:P-256 sends an X25519 key share -> HelloRetryRequest, second ClientHello with P-256, handshake completes."
   [tls-alert-bad-cert]="Port 465 implicit TLS 1.2: server presents the self-signed certificate, client (s_client -verify_return_error, trusting only the fixture CA) aborts with a fatal unknown_ca alert (48)."
+  [nonstd-port-2525-starttls]="Port 2525 (an extra smtpd service): EHLO/STARTTLS then TLS 1.3 and a message inside TLS; for the nDPI classifier (SMTP off the standard ports)."
+  [nonstd-port-10025-plain]="Port 10025 (an extra smtpd service), server offers no STARTTLS (smtpd_tls_security_level=none); one message in clear; for the nDPI classifier."
+  [non-mail]="No SMTP at all, three flows on non-mail ports (Postfix stopped): HTTP GET to python3 -m http.server on 8080 (curl), TLS 1.3 on 8443 (openssl s_server -WWW / s_client, SNI www.example.net, GET /index.html inside), DNS over TCP on 53 (python server and client, A query www.example.net); for the nDPI classifier."
   [demo]="Chronological merge (mergecap) of smtp-plain, starttls-tls13, mitm-mask.client-side and smtps-465, for 'make demo'."
 )
 
@@ -110,6 +116,7 @@ ALL_SCENARIOS=(
   requiretls-in-clear ehlo-refused-helo fake-220 tls-version-mismatch
   expired-cert self-signed-cert wrong-name-cert ecdsa-cert tls12-resumed tls13-hrr tls-alert-bad-cert
   tls10-rsa tls11 ehlo-then-helo stripped-then-clean
+  nonstd-port-2525-starttls nonstd-port-10025-plain non-mail
 )
 
 log()  { printf '==> %s\n' "$*" >&2; }
@@ -475,6 +482,17 @@ pf_stop() {
     kill -0 "$pid" 2>/dev/null && kill "$pid" 2>/dev/null || true
   fi
   [[ ${1:-} == quiet ]] || true
+}
+
+# pf_wait_port PORT: an extra smtpd service (postconf -M) is listening on IPv4
+pf_wait_port() {
+  local i
+  for i in $(seq 50); do
+    [[ -n $(in_srv ss -Hltn "sport = :$1") ]] && return 0
+    sleep 0.1
+  done
+  in_srv ss -ltn >&2; tail -20 "$PFV/log/maillog" >&2
+  die "postfix is not listening on $1"
 }
 
 # ---------------------------------------------------------------- capture
@@ -906,6 +924,29 @@ EOF
       --body "Hello from tlsobs fixture $n (STARTTLS refused, sent in clear)." && rc=0 || rc=$?
     scenario_end; expect_ok "$n" $rc
     expect_stream "$P/$n.pcap" "^250-STARTTLS"; expect_stream "$P/$n.pcap" "^454 4.7.0 TLS not available" ;;
+  nonstd-port-2525-starttls|nonstd-port-10025-plain)
+    # smtpd on an extra port, for these two only: the other scenarios keep their three services
+    local port=${n#nonstd-port-}; port=${port%%-*}
+    local tls=(--tls --tls-sni "$MX") overrides=()
+    [[ $n == *-plain ]] && tls=() overrides=("smtpd_tls_security_level = none")
+    postconf -c "$PF" -M "$port/inet=$port inet n - n - - smtpd"
+    scenario_begin "$n" "${overrides[@]}"
+    pf_wait_port "$port"
+    cap_start "$NS_SRV" srv0 "$P/$n.pcap"
+    swaks_cli "$n" --server "$SRV4" --port "$port" "${tls[@]}" \
+      --body "Hello from tlsobs fixture $n (SMTP on port $port)." && rc=0 || rc=$?
+    scenario_end
+    postconf -c "$PF" -MX "$port/inet"
+    expect_ok "$n" $rc
+    expect_frame "$P/$n.pcap" "tcp.dstport == $port && tcp.flags.syn == 1"
+    if [[ $n == *-plain ]]; then
+      expect_stream "$P/$n.pcap" "STARTTLS" absent; expect_stream "$P/$n.pcap" "^250 2.0.0 Ok: queued"
+    else
+      expect_stream "$P/$n.pcap" "^250-STARTTLS"; expect_stream "$P/$n.pcap" "^220 2.0.0 Ready to start TLS"
+      expect_tls_port "$P/$n.pcap" "$port" 0x0304
+    fi ;;
+  non-mail)
+    non_mail_scenario "$n" ;;
   *) die "internal: no such scenario $n" ;;
   esac
 }
@@ -987,12 +1028,115 @@ tls_scenario() {
   grep -E "Verify return code|^Protocol *:|^ *Cipher *:|verify error" "$clog" | sort | uniq -c | sed 's/^/    s_client: /' >&2 || true
 }
 
+# ---------------------------------------------------------------- non-mail traffic
+# non_mail_scenario NAME: Postfix is not running; three flows on non-mail ports, none of them SMTP:
+# HTTP (python3 -m http.server, curl), TLS (openssl s_server -WWW, s_client sending a GET), DNS over TCP
+# (a small python server and client below). For the nDPI classifier's "other" verdict.
+non_mail_scenario() {
+  local n=$1 www=$WORK/www slog=$WORK/logs/$1.servers clog=$WORK/logs/$1.clients pids=() i
+  log "scenario $n"
+  mkdir -p "$www"
+  printf '<html><body>tlsobs fixture %s</body></html>\n' "$n" >"$www/index.html"
+  write_dns_tool
+  ( cd "$www" && exec ip netns exec "$NS_SRV" timeout 60 "$PY" -m http.server 8080 --bind "$SRV4" ) >>"$slog" 2>&1 &
+  pids+=($!)
+  ( cd "$www" && exec ip netns exec "$NS_SRV" timeout 60 openssl s_server -accept "$SRV4:8443" -naccept 1 -WWW \
+      -cert "$KEYDIR/mx1.crt" -key "$KEYDIR/mx1.key" -cert_chain "$KEYDIR/ca.crt" </dev/null ) >>"$slog" 2>&1 &
+  pids+=($!)
+  ip netns exec "$NS_SRV" timeout 60 "$PY" "$WORK/dnstool.py" serve "$SRV4" >>"$slog" 2>&1 &
+  pids+=($!)
+  BG_PIDS+=("${pids[@]}")
+  for i in $(seq 50); do
+    [[ $(in_srv ss -Hltn | grep -cE ":(8080|8443|53)\b") -ge 3 ]] && break
+    sleep 0.1
+  done
+  [[ $(in_srv ss -Hltn | grep -cE ":(8080|8443|53)\b") -ge 3 ]] || { cat "$slog" >&2; die "$n: servers not listening"; }
+  cap_start "$NS_SRV" srv0 "$P/$n.pcap"
+  in_cli curl -sS --max-time 10 -o /dev/null -w 'curl: HTTP %{http_code}\n' "http://$SRV4:8080/index.html" >>"$clog" 2>&1 ||
+    { cat "$clog" "$slog" >&2; die "$n: curl failed"; }
+  sleep 0.3
+  printf 'GET /index.html HTTP/1.0\r\nHost: www.example.net\r\n\r\n' |
+    in_cli timeout 10 openssl s_client -connect "$SRV4:8443" -servername www.example.net -CAfile "$KEYDIR/ca.crt" \
+      -quiet -ign_eof >>"$clog" 2>&1 || { cat "$clog" "$slog" >&2; die "$n: s_client failed"; }
+  sleep 0.3
+  in_cli "$PY" "$WORK/dnstool.py" query "$SRV4" www.example.net >>"$clog" 2>&1 || { cat "$clog" "$slog" >&2; die "$n: DNS query failed"; }
+  cap_stop_all
+  for i in "${pids[@]}"; do kill "$i" 2>/dev/null || true; wait "$i" 2>/dev/null || true; done
+  local f=$P/$n.pcap
+  grep -q "^curl: HTTP 200" "$clog" || die "$n: no HTTP 200"
+  grep -q "tlsobs fixture $n" "$clog" || die "$n: no page over TLS"
+  grep -q "^dns: www.example.net A 192.0.2.80" "$clog" || die "$n: no DNS answer"
+  expect_frame "$f" 'http.request.method == "GET" && tcp.dstport == 8080'
+  expect_tls_port "$f" 8443 0x0304
+  expect_frame "$f" 'dns.flags.response == 1 && tcp.srcport == 53 && dns.a == 192.0.2.80'
+  [[ -z $(tshark -r "$f" -Y smtp 2>/dev/null | head -1) ]] || die "$n: contains SMTP"
+  [[ $(tshark -r "$f" -Y 'tcp.flags.syn==1 && tcp.flags.ack==0' 2>/dev/null | wc -l) -eq 3 ]] || die "$n: expected 3 flows"
+}
+
+# dnstool.py serve ADDR | query ADDR NAME: DNS over TCP (RFC 1035 4.2.2, RFC 7766), one A record
+# (192.0.2.80) for any name; the server answers one connection and exits.
+write_dns_tool() {
+  cat >"$WORK/dnstool.py" <<'EOF'
+#!/usr/bin/env python3
+import socket, struct, sys
+
+def recv_exact(s, n):
+    b = b""
+    while len(b) < n:
+        chunk = s.recv(n - len(b))
+        if not chunk:
+            sys.exit("connection closed")
+        b += chunk
+    return b
+
+def recv_msg(s):
+    return recv_exact(s, struct.unpack("!H", recv_exact(s, 2))[0])
+
+def send_msg(s, m):
+    s.sendall(struct.pack("!H", len(m)) + m)
+
+def qname(name):
+    return b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
+
+if sys.argv[1] == "serve":
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((sys.argv[2], 53)); ls.listen(1)
+    c, _ = ls.accept()
+    q = recv_msg(c)
+    qid, end = q[:2], 12
+    while q[end] != 0:
+        end += 1 + q[end]
+    question = q[12:end + 5]
+    answer = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 300, 4) + socket.inet_aton("192.0.2.80")
+    send_msg(c, qid + struct.pack("!HHHHH", 0x8580, 1, 1, 0, 0) + question + answer)
+    c.shutdown(socket.SHUT_WR); c.recv(1); c.close()
+else:
+    host, name = sys.argv[2], sys.argv[3]
+    s = socket.create_connection((host, 53), timeout=10)
+    send_msg(s, struct.pack("!HHHHHH", 0x7f1c, 0x0100, 1, 0, 0, 0) + qname(name) + struct.pack("!HH", 1, 1))
+    r = recv_msg(s)
+    assert r[:2] == b"\x7f\x1c" and struct.unpack("!H", r[6:8])[0] == 1, "bad answer"
+    print("dns: %s A %s" % (name, socket.inet_ntoa(r[-4:])))
+    s.close()
+EOF
+}
+
 # ---------------------------------------------------------------- verification / outputs
 # expect_tls FILE VERSION(0x0303|0x0304): the ServerHello negotiated this version
 expect_tls() {
   local got; got=$(tshark -r "$1" -Y 'tls.handshake.type==2' -T fields \
       -e tls.handshake.extensions.supported_version -e tls.handshake.version 2>/dev/null | head -1 | awk '{print $1}')
   [[ $got == "$2" ]] || die "$(basename "$1"): expected TLS version $2 in ServerHello, got '${got:-none}'"
+}
+# expect_tls_port FILE PORT VERSION: as expect_tls, for TLS on a port tshark does not know: the port is
+# decoded as SMTP (STARTTLS is followed from there) or, for 8443, as TLS
+expect_tls_port() {
+  local as=smtp got
+  [[ $2 == 8443 ]] && as=tls
+  got=$(tshark -r "$1" -d "tcp.port==$2,$as" -Y 'tls.handshake.type==2' -T fields \
+      -e tls.handshake.extensions.supported_version -e tls.handshake.version 2>/dev/null | head -1 | awk '{print $1}')
+  [[ $got == "$3" ]] || die "$(basename "$1"): expected TLS version $3 in ServerHello on port $2, got '${got:-none}'"
 }
 # expect_frame FILE DISPLAY-FILTER: at least one packet matches
 expect_frame() {
@@ -1039,6 +1183,8 @@ write_manifest_and_readme() {
     echo "* Port-465 TLS variety (\`tls10-rsa\`, \`tls11\`, \`*-cert\`, \`tls12-resumed\`, \`tls13-hrr\`, \`tls-alert-bad-cert\`):"
     echo "  \`openssl s_server -rev\` in the server namespace (Postfix stopped) and \`openssl s_client\` in the client namespace,"
     echo "  implicit TLS, handshake only (no SMTP inside)."
+    echo "* For the nDPI classifier: SMTP on extra smtpd ports (\`nonstd-port-*\`), and \`non-mail\` (HTTP, TLS and DNS over TCP,"
+    echo "  Postfix stopped; python3 http.server, openssl s_server -WWW, a small python DNS-over-TCP server embedded in the script)."
     echo "* MITM scenarios: \`scripts/smtp-mitm-proxy.py\` in a router namespace at $RTRC4 (client-facing)"
     echo "  / $RTRS4 (server-facing). \`*.client-side.pcap\` = client <-> proxy link, \`*.server-side.pcap\` = proxy <-> server link."
     echo "* Captures: \`tcpdump -s 0 -U -w\` filter \`tcp\`, on the server's veth (\`srv0\`) or the client's (\`cli0\`);"

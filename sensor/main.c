@@ -54,7 +54,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: tlsobs [-r FILE|DIR]... [-i IFACE]... [-c CONFIG] [--set KEY=VALUE]... [-f BPF]\n"
-		"              [-o OUTPUT]... [--dump-streams DIR] [--ca-file PATH] [-T] [-u USER] [-g GROUP] [-v|-q]\n"
+		"              [-o OUTPUT]... [--dump-streams DIR] [--ca-file PATH] [--any-port] [--all-flows] [-T]\n"
+		"              [-u USER] [-g GROUP] [-v|-q]\n"
 		"              [-V] [-h]\n"
 		"       tlsobs report coverage|certificates [-c CONFIG] [--since DATE] [--format table|json|csv]\n"
 		"\n"
@@ -66,6 +67,8 @@ static void usage(FILE *out)
 		"  -o OUTPUT          json:- (default, standard output) or json:PATH (may be repeated)\n"
 		"  --dump-streams DIR write each reassembled direction of each flow to DIR\n"
 		"  --ca-file PATH     CA bundle (PEM) for certificate validation (default: the system store)\n"
+		"  --any-port         every TCP port: nDPI finds SMTP wherever it runs (capture.any_port)\n"
+		"  --all-flows        with --any-port, session events for flows that are not mail too\n"
 		"  -T                 check the configuration and exit\n"
 		"  -u USER, -g GROUP  drop to this user and group once capture and files are open\n"
 		"  -v, -q             more, or fewer, messages on standard error\n"
@@ -103,11 +106,14 @@ static const char *bad_option(char **argv, char *buf, size_t len)
 /* 0 to go on, 1 when the run is already done (-h, -V), -1 on a usage error. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_SET = 256, OPT_DUMP_STREAMS, OPT_CA_FILE, OPT_HELP, OPT_VERSION };
+	enum { OPT_SET = 256, OPT_DUMP_STREAMS, OPT_CA_FILE, OPT_ANY_PORT, OPT_ALL_FLOWS, OPT_HELP, OPT_VERSION };
+	static char any_port_set[] = "capture.any_port=true", all_flows_set[] = "capture.all_flows=true";
 	static const struct option longopts[] = {
 		{"set", required_argument, NULL, OPT_SET},
 		{"dump-streams", required_argument, NULL, OPT_DUMP_STREAMS},
 		{"ca-file", required_argument, NULL, OPT_CA_FILE},
+		{"any-port", no_argument, NULL, OPT_ANY_PORT},
+		{"all-flows", no_argument, NULL, OPT_ALL_FLOWS},
 		{"help", no_argument, NULL, OPT_HELP},
 		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
@@ -133,6 +139,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			snprintf(o->ca_file_set, sizeof o->ca_file_set, "tls.ca_file=%s", optarg);
 			rc = add_arg(o->sets, &o->nsets, o->ca_file_set, "--ca-file");
 			break;
+		/* The same as --set capture.any_port=true (all_flows), applied after the file. */
+		case OPT_ANY_PORT: rc = add_arg(o->sets, &o->nsets, any_port_set, "--any-port"); break;
+		case OPT_ALL_FLOWS: rc = add_arg(o->sets, &o->nsets, all_flows_set, "--all-flows"); break;
 		case 'V':
 		case OPT_VERSION: printf("tlsobs %s\n", TLSOBS_VERSION); return 1;
 		case 'h':
@@ -300,6 +309,8 @@ static int run(const struct options *o, const struct sensor_settings *settings, 
 		ports[nports++] = settings->smtp_ports[i];
 	for (size_t i = 0; i < settings->n_implicit_tls_ports; i++)
 		ports[nports++] = settings->implicit_tls_ports[i];
+	if (settings->any_port)
+		nports = 0; /* the default filter is then every TCP packet */
 	struct capture_options copt = {o->bpf, ports, nports, (int)settings->snaplen, settings->promiscuous,
 				       (int)settings->buffer_size};
 	enum capture_open_status status;

@@ -1,5 +1,6 @@
 #include "sensor/sensor.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "rules/ip_network.h"
 #include "rules/rules_engine.h"
 #include "rules/session.h"
+#include "sensor/classify.h"
 #include "sensor/flow_consumer.h"
 #include "sensor/flow_table.h"
 #include "sensor/geoip.h"
@@ -24,6 +26,7 @@
 #include "sensor/state_db.h"
 #include "sensor/state_sync.h"
 #include "sensor/stream_dump.h"
+#include "sensor/stream_hold.h"
 #include "sensor/tls_inspect.h"
 #include "sensor/tcp_tracker.h"
 
@@ -65,6 +68,7 @@ struct sensor {
 	uint64_t policy_seq;
 	bool policy_owned; /* settings.policy came from a reload: ours to free */
 	struct geoip *geo;  /* owned; NULL: no enrichment */
+	struct classifier *classifier; /* nDPI; NULL when it could not be built (no classification) */
 	uint64_t next_geoip_check_us; /* wall clock */
 };
 
@@ -76,6 +80,18 @@ struct flow_record {
 	bool mail_failed;
 	uint64_t charged;      /* bytes of this record and its parsers charged to the flow memcap */
 	bool memcap_stopped;   /* parsing stopped: the memcap had no room for the parsers' memory */
+	/* Classification (nDPI). A flow on a configured port is mail by its port and classified only for
+	 * network.application and risks; any other flow (capture.any_port) is mail only if nDPI says so,
+	 * and its first bytes wait in `held` until it does. */
+	bool by_port;
+	bool implicit_tls;
+	struct classify_flow *cls; /* until nDPI is done with the flow */
+	enum classify_verdict verdict;
+	char app[CLASSIFY_PROTOCOL_MAX];
+	char app_lower[CLASSIFY_PROTOCOL_MAX]; /* network.protocol of a flow that is not mail */
+	const char *risks[CLASSIFY_MAX_RISKS];
+	size_t n_risks;
+	struct stream_hold held;
 };
 
 static bool port_in(const uint8_t *bitmap, uint16_t port)
@@ -103,15 +119,25 @@ static void *record_open(void *ctx, struct flow *f)
 		r->sensor = s;
 		if (s->dump_dir)
 			r->dump = stream_dump_new(s->dump_dir);
+		r->by_port = is_service_port(s, f->server.port) || is_service_port(s, f->client.port);
+		r->implicit_tls = port_in(s->implicit_tls_port, f->server.port);
+		r->cls = s->classifier ? classify_flow_new(s->classifier) : NULL;
+		if (!r->cls && !r->by_port)
+			r->verdict = CLASSIFY_OTHER; /* nothing can tell: not ours */
 	}
 	return r;
 }
 
-static struct mail_session *mail_of(struct flow_record *r, const struct flow *f)
+/* A flow's SMTP/TLS parsers are ours to feed: by its port, or by nDPI's verdict. */
+static bool is_mail(const struct flow_record *r)
+{
+	return r->by_port || classify_verdict_is_mail(r->verdict);
+}
+
+static struct mail_session *mail_of(struct flow_record *r)
 {
 	if (!r->mail && !r->mail_failed) {
-		bool implicit = port_in(r->sensor->implicit_tls_port, f->server.port);
-		r->mail = mail_session_new(implicit, &r->sensor->settings.smtp);
+		r->mail = mail_session_new(r->implicit_tls, &r->sensor->settings.smtp);
 		r->mail_failed = r->mail == NULL;
 	}
 	return r->mail;
@@ -127,7 +153,8 @@ static struct mail_session *mail_of(struct flow_record *r, const struct flow *f)
 static bool charge_parsers(struct flow_record *r)
 {
 	struct memcap *mc = flow_table_memcap(r->sensor->flows);
-	uint64_t now = sizeof *r + mail_session_memory(r->mail);
+	uint64_t now = sizeof *r + mail_session_memory(r->mail) + stream_hold_memory(&r->held) +
+	               (r->cls ? classify_flow_size() : 0);
 	if (now < r->charged) {
 		memcap_release(mc, r->charged - now);
 		r->charged = now;
@@ -136,8 +163,10 @@ static bool charge_parsers(struct flow_record *r)
 			/* What follows is unseen, as after a capture gap: undecided, never a failure. */
 			r->memcap_stopped = true;
 			r->sensor->stats.parser_memcap_stops++;
-			mail_session_gap(r->mail, FLOW_TO_SERVER, 1);
-			mail_session_gap(r->mail, FLOW_TO_CLIENT, 1);
+			if (r->mail) {
+				mail_session_gap(r->mail, FLOW_TO_SERVER, 1);
+				mail_session_gap(r->mail, FLOW_TO_CLIENT, 1);
+			}
 			return false;
 		}
 		r->charged = now;
@@ -158,7 +187,14 @@ static enum stream_verdict record_data(void *state, struct flow *f, enum flow_di
 	}
 	if (r->memcap_stopped)
 		return r->dump ? STREAM_CONTINUE : STREAM_DONE;
-	struct mail_session *m = mail_of(r, f);
+	if (!is_mail(r)) {
+		if (r->verdict != CLASSIFY_PENDING)
+			return r->dump ? STREAM_CONTINUE : STREAM_DONE; /* not mail: no parser wants it */
+		if (!stream_hold_add(&r->held, dir, p, n))
+			r->sensor->stats.hold_overflows++;
+		return charge_parsers(r) ? STREAM_CONTINUE : STREAM_DONE;
+	}
+	struct mail_session *m = mail_of(r);
 	enum stream_verdict v = m ? mail_session_data(m, dir, p, n) : STREAM_DONE;
 	if (m && !charge_parsers(r))
 		v = STREAM_DONE;
@@ -171,7 +207,86 @@ static enum stream_verdict record_gap(void *state, struct flow *f, enum flow_dir
 	struct flow_record *r = state;
 	if (r && r->mail)
 		mail_session_gap(r->mail, dir, n);
+	else if (r && !is_mail(r) && r->verdict == CLASSIFY_PENDING)
+		r->held.overflow = true; /* held bytes with a hole cannot be replayed as a stream */
 	return STREAM_CONTINUE;
+}
+
+/* ---- classification ---- */
+
+_Static_assert(CLASSIFY_VERDICT_COUNT == sizeof(((struct sensor_stats *)0)->classified) / sizeof(uint64_t),
+               "one counter per verdict");
+
+static void replay_held(void *ctx, enum flow_dir dir, const uint8_t *p, size_t n)
+{
+	struct flow_record *r = ctx;
+	struct mail_session *m = mail_of(r);
+	if (m)
+		mail_session_data(m, dir, p, n);
+}
+
+/* Keeps what the session event needs from nDPI; the flow's nDPI state may go after this. */
+static void keep_classification(struct flow_record *r)
+{
+	snprintf(r->app, sizeof r->app, "%s", classify_flow_protocol(r->cls));
+	r->n_risks = classify_flow_risks(r->cls, r->risks, CLASSIFY_MAX_RISKS);
+}
+
+/*
+ * nDPI decided. Mail found off the configured ports gets parsers now, fed what
+ * was held; a hold that overflowed or had a hole leaves a gap at its start, so
+ * the STARTTLS verdict is incomplete rather than wrong. Anything else stops
+ * here: no reassembly, no parsers, no event unless capture.all_flows.
+ */
+static void classification_decided(struct sensor *s, struct flow *f, struct flow_record *r, enum classify_verdict v)
+{
+	r->verdict = v;
+	keep_classification(r);
+	s->stats.classified[v]++;
+	if (r->by_port)
+		return;
+	if (classify_verdict_is_mail(v)) {
+		r->implicit_tls = v == CLASSIFY_MAIL_SMTPS;
+		if (r->held.overflow && mail_of(r)) {
+			mail_session_gap(r->mail, FLOW_TO_SERVER, 1);
+			mail_session_gap(r->mail, FLOW_TO_CLIENT, 1);
+		}
+		stream_hold_replay(&r->held, replay_held, r);
+	} else if (!r->dump) {
+		f->consumer_done = true;
+	}
+	stream_hold_release(&r->held);
+	charge_parsers(r);
+}
+
+/* One packet of a flow still being classified, before its payload reaches the parsers. */
+static void classify_step(struct sensor *s, struct flow *f, enum flow_dir dir, const struct decoded_packet *p,
+                          uint64_t ts_us)
+{
+	struct flow_record *r = f->consumer_state;
+	if (!r || !r->cls)
+		return;
+	enum classify_verdict v = classify_packet(s->classifier, r->cls, p->ip, p->ip_len, ts_us, dir == FLOW_TO_SERVER);
+	if (v != CLASSIFY_PENDING && r->verdict == CLASSIFY_PENDING)
+		classification_decided(s, f, r, v);
+	if (classify_flow_done(r->cls)) {
+		keep_classification(r); /* risks found after the decision */
+		classify_flow_free(r->cls);
+		r->cls = NULL;
+	}
+}
+
+/* The flow ended: a verdict now if still pending, and nDPI's state goes. */
+static void classification_end(struct sensor *s, struct flow *f, struct flow_record *r)
+{
+	if (!r->cls)
+		return;
+	if (r->verdict == CLASSIFY_PENDING)
+		classification_decided(s, f, r, classify_finish(s->classifier, r->cls));
+	else
+		keep_classification(r);
+	classify_flow_free(r->cls);
+	r->cls = NULL;
 }
 
 static void copy_stream_counters(struct session_stream_counters *c, const struct tcp_stream *st)
@@ -250,8 +365,18 @@ static void emit(struct sensor *s, const char *dataset, const struct session *se
 		s->stats.events_dropped++;
 }
 
-static const char *protocol_of(const struct sensor *s, const struct flow *f)
+/* network.protocol: what the flow carries, lowercase as ECS has it. */
+static const char *protocol_of(const struct sensor *s, const struct flow *f, struct flow_record *r)
 {
+	if (r && !is_mail(r)) { /* capture.all_flows: nDPI's name, "unknown" when it had none */
+		size_t i = 0;
+		for (; r->app[i] && i + 1 < sizeof r->app_lower; i++)
+			r->app_lower[i] = (char)tolower((unsigned char)r->app[i]);
+		r->app_lower[i] = '\0';
+		return i ? r->app_lower : "unknown";
+	}
+	if (r && !r->by_port)
+		return "smtp"; /* nDPI found SMTP, or SMTP over TLS */
 	/* 465 is SMTP over TLS; other implicit-TLS ports (443 in tests) carry plain TLS as far as we know. */
 	bool implicit = port_in(s->implicit_tls_port, f->server.port);
 	return implicit && f->server.port != 465 ? "tls" : "smtp";
@@ -323,8 +448,20 @@ static void report_session(struct sensor *s, const struct flow *f, struct flow_r
 {
 	struct session *sess = s->scratch;
 	fill_session(s, sess, f, reason);
-	sess->protocol = protocol_of(s, f);
-	sess->implicit_tls = port_in(s->implicit_tls_port, f->server.port);
+	if (r && r->verdict != CLASSIFY_PENDING) {
+		sess->application = r->app;
+		sess->application_risks = r->risks;
+		sess->n_application_risks = r->n_risks;
+	}
+	sess->protocol = protocol_of(s, f, r);
+	if (r && !is_mail(r)) { /* capture.all_flows: the flow, and what nDPI made of it; no mail rules */
+		enrich_session(s, sess);
+		session_event_write(&s->json, sess, &s->event_ctx, wall_clock_us());
+		emit(s, "tlsobs.session", sess);
+		s->stats.sessions_reported++;
+		return;
+	}
+	sess->implicit_tls = r ? r->implicit_tls : port_in(s->implicit_tls_port, f->server.port);
 	if (r && r->mail) {
 		mail_session_end(r->mail, f->side[0].rst || f->side[1].rst);
 		mail_session_fill(r->mail, sess);
@@ -363,12 +500,17 @@ static void flow_ended(void *ctx, struct flow *f, enum flow_close_reason reason)
 		s->stats.gaps += f->side[d].stream.gaps;
 		s->stats.gap_bytes += f->side[d].stream.gap_bytes;
 	}
-	if (tcp_tracker_answered(f))
+	if (r)
+		classification_end(s, f, r);
+	if (r && !is_mail(r) && !s->settings.all_flows)
+		s->stats.flows_not_mail++;
+	else if (tcp_tracker_answered(f))
 		report_session(s, f, r, reason);
 	else
 		s->stats.sessions_unanswered++;
 	if (r) {
 		stream_dump_free(r->dump);
+		stream_hold_release(&r->held);
 		mail_session_free(r->mail);
 		memcap_release(flow_table_memcap(s->flows), r->charged);
 		free(r);
@@ -430,6 +572,7 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 	rules.policy = &s->settings.policy;
 	s->rules = rules_engine_new(&rules);
 	s->scratch = malloc(sizeof *s->scratch);
+	s->classifier = classifier_new(); /* without it flows are still followed by port */
 	if (!s->flows || !s->rules || !s->scratch) {
 		snprintf(err, errlen, "out of memory (flow.memcap and flow.hash_size)");
 		sensor_free(s);
@@ -548,15 +691,17 @@ void sensor_packet(struct sensor *s, const struct capture_packet *cp)
 		enum flow_dir dir;
 		struct flow *f = flow_table_find(s->flows, &p, &dir);
 		bool dst_service = is_service_port(s, p.dport), src_service = is_service_port(s, p.sport);
-		if (!f && !dst_service && !src_service) {
+		if (!f && !dst_service && !src_service && !s->settings.any_port) {
 			s->stats.other_ports++;
 		} else if (!f && !(p.tcp_flags & TCP_SYN) && p.payload_wire_len == 0) {
 			s->stats.stray_segments++;
 		} else {
 			if (!f && (f = flow_table_create(s->flows, &p, dst_service, src_service, cp->ts_us, &dir)))
 				tcp_tracker_attach(f, &s->consumer);
-			if (f)
+			if (f) {
+				classify_step(s, f, dir, &p, cp->ts_us);
 				tcp_tracker_segment(s->flows, f, dir, &p, cp->len, cp->ts_us);
+			}
 		}
 	}
 	flow_table_expire(s->flows, s->now_us);
@@ -680,6 +825,15 @@ void sensor_print_summary(const struct sensor *s, FILE *out)
 		        " reloads failed, %" PRIu64 " lookup errors\n",
 		        gs.lookups, gs.found, gs.reloads, gs.reload_failures, gs.lookup_errors);
 	}
+	if (s->classifier) {
+		const struct classify_stats *ns = classifier_stats(s->classifier);
+		fprintf(out,
+		        "tlsobs: nDPI: %" PRIu64 " packets inspected; flows: %" PRIu64 " smtp, %" PRIu64 " smtps, %" PRIu64
+		        " other (%" PRIu64 " given up on), %" PRIu64 " not mail and not reported, %" PRIu64
+		        " whose first bytes outgrew the hold\n",
+		        ns->packets, st->classified[CLASSIFY_MAIL_SMTP], st->classified[CLASSIFY_MAIL_SMTPS],
+		        st->classified[CLASSIFY_OTHER], ns->giveups, st->flows_not_mail, st->hold_overflows);
+	}
 	if (st->parser_memcap_stops)
 		fprintf(out, "tlsobs: flows whose parsing stopped at the memcap: %" PRIu64 "\n", st->parser_memcap_stops);
 	if (st->reloads)
@@ -699,6 +853,7 @@ void sensor_free(struct sensor *s)
 	if (!s)
 		return;
 	flow_table_free(s->flows, FLOW_CLOSE_SHUTDOWN);
+	classifier_free(s->classifier); /* after the flows: theirs point back at it */
 	geoip_free(s->geo);
 	state_sync_free(s->sync);
 	state_db_close(s->state);

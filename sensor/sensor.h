@@ -30,6 +30,9 @@ struct sensor_stats {
 	uint64_t dump_errors;
 	uint64_t reloads; /* sensor_reload calls that took effect */
 	uint64_t parser_memcap_stops; /* flows whose parsing stopped because the memcap had no room */
+	uint64_t classified[4];       /* nDPI verdicts by enum classify_verdict: -, smtp, smtps, other */
+	uint64_t hold_overflows;      /* flows off the mail ports whose first bytes outgrew the hold */
+	uint64_t flows_not_mail;      /* flows nDPI found to be no mail (no session event unless all_flows) */
 };
 
 struct sensor;

@@ -12,6 +12,8 @@ static const char *const known_keys[] = {
 	"capture.snaplen",
 	"capture.promiscuous",
 	"capture.buffer_size",
+	"capture.any_port",
+	"capture.all_flows",
 	"smtp.ports",
 	"smtp.max_line",
 	"smtp.keep_local_parts",
@@ -337,6 +339,8 @@ int settings_load(const struct config *cfg, struct sensor_settings *out, struct 
 	uint64_t buffer_size;
 	if (config_get_u64(cfg, "capture.snaplen", 65535, 64, 262144, &out->snaplen, err) != 0 ||
 	    config_get_bool(cfg, "capture.promiscuous", true, &out->promiscuous, err) != 0 ||
+	    config_get_bool(cfg, "capture.any_port", false, &out->any_port, err) != 0 ||
+	    config_get_bool(cfg, "capture.all_flows", false, &out->all_flows, err) != 0 ||
 	    config_get_size(cfg, "capture.buffer_size", 32u << 20, &buffer_size, err) != 0 ||
 	    config_get_ports(cfg, "smtp.ports", default_smtp_ports, 3, out->smtp_ports, SETTINGS_MAX_PORTS,
 			     &out->n_smtp_ports, err) != 0 ||

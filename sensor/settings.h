@@ -37,6 +37,8 @@ struct sensor_settings {
 	size_t n_implicit_tls_ports;
 	uint64_t snaplen;
 	bool promiscuous;
+	bool any_port;  /* capture.any_port (--any-port): every TCP flow, SMTP found by nDPI on any port */
+	bool all_flows; /* capture.all_flows (--all-flows): a session event for flows that are not mail too */
 	uint64_t buffer_size;
 	char ca_file[4096]; /* tls.ca_file: CA bundle for certificate validation, "" for the system store */
 	struct smtp_options smtp;

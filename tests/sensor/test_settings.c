@@ -99,6 +99,8 @@ static void assert_defaults(const struct sensor_settings *s)
 	cr_assert_not(s->smtp.keep_local_parts);
 	cr_assert_str_eq(s->ca_file, "");
 	cr_assert_str_eq(s->state_db, "");
+	cr_assert_not(s->any_port);
+	cr_assert_not(s->all_flows);
 	cr_assert_eq(s->rules.fallback_window_us, 15 * 60 * S);
 	cr_assert_eq(s->rules.history_ttl_us, 30ull * 86400 * S);
 	cr_assert_eq(s->rules.history_max_servers, 100000);
