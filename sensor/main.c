@@ -186,6 +186,30 @@ static int check_dump_dir(const char *dir)
 	return 0;
 }
 
+/* A state database in a directory that is not there is a configuration mistake, told before anything runs. */
+static int check_state_db(const struct sensor_settings *settings)
+{
+	if (!settings->state_db[0])
+		return 0;
+	char dir[sizeof settings->state_db];
+	snprintf(dir, sizeof dir, "%s", settings->state_db);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	struct stat st;
+	errno = 0;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "tlsobs: state_db %s: directory %s: %s\n", settings->state_db, dir,
+		        errno ? strerror(errno) : "not a directory");
+		return -1;
+	}
+	return 0;
+}
+
 /* A CA bundle that cannot be loaded is a configuration error, reported before anything runs. */
 static int check_ca_file(const struct sensor_settings *settings)
 {
@@ -376,7 +400,7 @@ int main(int argc, char **argv)
 	}
 	if (o.dump_dir && check_dump_dir(o.dump_dir) != 0)
 		return EXIT_USAGE;
-	if (check_ca_file(&settings) != 0)
+	if (check_ca_file(&settings) != 0 || check_state_db(&settings) != 0)
 		return EXIT_USAGE;
 	if (o.test_config) {
 		bool geoip_ok;

@@ -320,6 +320,19 @@ unknown_key_names_file_and_line() {
 	[ "$(wc -l <"$err")" -eq 2 ] || fail "expected two lines: $(cat "$err")"
 }
 
+state_db_mistakes_are_named() {
+	run -T --set "state_db=$CASE/no/such/dir/state.db"
+	expect_rc 2
+	expect_one_line "^tlsobs: state_db $CASE/no/such/dir/state.db: directory $CASE/no/such/dir: No such file"
+	printf 'not a database, just text long enough to be read as a header by sqlite...............' >"$CASE/bad.db"
+	run -q --set "state_db=$CASE/bad.db" -r "$FIX/smtp-plain.pcap"
+	expect_rc 1
+	expect_err "^tlsobs: state_db: .*bad.db"
+	run -q --set "state_db=$CASE/good.db" -r "$FIX/smtp-plain.pcap"
+	expect_rc 0
+	[ -s "$CASE/good.db" ] || fail "no database written"
+}
+
 bad_value_names_file_and_line() {
 	printf 'capture:\n  snaplen: 1500\nflow:\n  memcap: lots\n' >"$CASE/c.yaml"
 	run -T -c "$CASE/c.yaml"
@@ -776,6 +789,7 @@ t "a YAML syntax error exits 2 naming file:line" yaml_syntax_error_names_file_an
 t "an unknown key exits 2 naming file:line" unknown_key_names_file_and_line
 t "a bad value exits 2 naming file:line" bad_value_names_file_and_line
 t "a section with every key commented out is accepted" an_empty_section_is_accepted
+t "a state_db in a missing directory exits 2, one that is not a database exits 1" state_db_mistakes_are_named
 t "a missing configuration file exits 2 naming it" missing_config_file_is_named
 t "a bad --set exits 2 naming --set" set_errors_are_named_by_set
 t "--set overrides the file and reaches the capture" set_overrides_the_file
