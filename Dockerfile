@@ -37,5 +37,7 @@ COPY docs/tlsobs.example.yaml /etc/tlsobs/tlsobs.example.yaml
 RUN setcap cap_net_raw,cap_net_admin+ep /usr/local/bin/tlsobs
 USER tlsobs
 WORKDIR /var/lib/tlsobs
+# state_db: /var/lib/tlsobs/state.db and the Kafka spool live here: keep them across container restarts.
+VOLUME /var/lib/tlsobs
 ENTRYPOINT ["/usr/local/bin/tlsobs"]
 CMD ["-h"]
