@@ -102,9 +102,12 @@ void classify_flow_free(struct classify_flow *f)
 	free(f);
 }
 
+/* nDPI allocates a little per flow behind our back (host names, buffers): charged as a flat allowance. */
+enum { NDPI_FLOW_ALLOWANCE = 1024 };
+
 size_t classify_flow_size(void)
 {
-	return sizeof(struct classify_flow);
+	return sizeof(struct classify_flow) + NDPI_FLOW_ALLOWANCE;
 }
 
 /*

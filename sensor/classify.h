@@ -60,7 +60,8 @@ struct classifier *classifier_new(void);
 void classifier_free(struct classifier *c);
 const struct classify_stats *classifier_stats(const struct classifier *c);
 
-/* Per-flow state: classify_flow_size() bytes (768 with nDPI 4.2), for the memcap. NULL: no memory. */
+/* Per-flow state: classify_flow_size() bytes for the memcap (768 with nDPI 4.2, plus an allowance for what
+ * nDPI allocates per flow itself). NULL: no memory. */
 struct classify_flow *classify_flow_new(struct classifier *c);
 /* Releases everything nDPI attached to the flow. NULL is a no-op. */
 void classify_flow_free(struct classify_flow *f);

@@ -197,8 +197,8 @@ void flow_table_end(struct flow_table *t, struct flow *f, enum flow_close_reason
 	memcap_release(&t->memcap, sizeof *f);
 	free(f);
 	t->stats.active--;
-	if (reason == FLOW_CLOSE_TIMEOUT && was_closed)
-		t->stats.closed++; /* FIN or RST seen: kept only for the last ACKs */
+	if ((reason == FLOW_CLOSE_TIMEOUT || reason == FLOW_CLOSE_FIN || reason == FLOW_CLOSE_RST) && was_closed)
+		t->stats.closed++; /* FIN or RST seen: kept for the last ACKs, or until the ports were reused */
 	else if (reason == FLOW_CLOSE_TIMEOUT)
 		t->stats.timed_out++;
 	else if (reason == FLOW_CLOSE_EVICTED)
@@ -214,28 +214,36 @@ static void leave_emergency_if_recovered(struct flow_table *t)
 	}
 }
 
-static void expire_idle(struct flow_table *t, uint64_t now_us)
+/* Ends flows idle past their timeout, oldest first; keep (the flow being served, may be NULL) stays. */
+static void expire_idle(struct flow_table *t, uint64_t now_us, const struct flow *keep)
 {
 	const uint64_t *timeout = t->emergency ? t->settings.emergency_timeout_us : t->settings.timeout_us;
 	for (int s = 0; s < FLOW_STATE_COUNT; s++) {
 		struct flow *f;
-		while ((f = t->lists[s].head) != NULL && f->last_us + timeout[s] <= now_us)
+		while ((f = t->lists[s].head) != NULL) {
+			if (f == keep)
+				f = f->lru_next;
+			if (!f || f->last_us + timeout[s] > now_us)
+				break;
 			flow_table_end(t, f, FLOW_CLOSE_TIMEOUT);
+		}
 	}
 }
 
 void flow_table_expire(struct flow_table *t, uint64_t now_us)
 {
-	expire_idle(t, now_us);
+	expire_idle(t, now_us, NULL);
 	leave_emergency_if_recovered(t);
 }
 
-/* Ends the flow that is cheapest to lose: the oldest half-open, then closed, then established. */
-static bool evict_one(struct flow_table *t)
+/* Ends the flow that is cheapest to lose, never `keep`: the oldest half-open, then closed, then established. */
+static bool evict_one(struct flow_table *t, const struct flow *keep)
 {
 	static const enum flow_state order[] = {FLOW_STATE_NEW, FLOW_STATE_CLOSED, FLOW_STATE_ESTABLISHED};
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
 		struct flow *victim = t->lists[order[i]].head;
+		if (victim && victim == keep)
+			victim = victim->lru_next;
 		if (victim) {
 			flow_table_end(t, victim, FLOW_CLOSE_EVICTED);
 			return true;
@@ -244,21 +252,31 @@ static bool evict_one(struct flow_table *t)
 	return false;
 }
 
-static bool reserve_flow_memory(struct flow_table *t, uint64_t now_us)
+/*
+ * n bytes from the memcap, making room when there is none: emergency mode
+ * (shorter timeouts, applied at once), then evicting the cheapest flows, a
+ * batch at most. keep (may be NULL) is the flow asking: never evicted.
+ */
+static bool reserve_memory(struct flow_table *t, uint64_t n, const struct flow *keep, uint64_t now_us)
 {
-	if (memcap_reserve(&t->memcap, sizeof(struct flow)))
+	if (memcap_reserve(&t->memcap, n))
 		return true;
 	if (!t->emergency) {
 		t->emergency = true;
 		t->stats.emergency_entered++;
-		expire_idle(t, now_us); /* no recovery check here: stay in emergency until the next expiry */
-		if (memcap_reserve(&t->memcap, sizeof(struct flow)))
+		expire_idle(t, now_us, keep); /* no recovery check here: stay in emergency until the next expiry */
+		if (memcap_reserve(&t->memcap, n))
 			return true;
 	}
-	for (int i = 0; i < FLOW_TABLE_EVICT_BATCH && evict_one(t); i++)
-		if (memcap_reserve(&t->memcap, sizeof(struct flow)))
+	for (int i = 0; i < FLOW_TABLE_EVICT_BATCH && evict_one(t, keep); i++)
+		if (memcap_reserve(&t->memcap, n))
 			return true;
 	return false;
+}
+
+bool flow_table_reserve(struct flow_table *t, uint64_t n, const struct flow *keep, uint64_t now_us)
+{
+	return reserve_memory(t, n, keep, now_us);
 }
 
 static void decide_roles(struct flow *f, const struct decoded_packet *p, bool dst_is_service, bool src_is_service,
@@ -288,7 +306,7 @@ static void decide_roles(struct flow *f, const struct decoded_packet *p, bool ds
 struct flow *flow_table_create(struct flow_table *t, const struct decoded_packet *p, bool dst_is_service,
 			       bool src_is_service, uint64_t now_us, enum flow_dir *dir)
 {
-	if (!reserve_flow_memory(t, now_us)) {
+	if (!reserve_memory(t, sizeof(struct flow), NULL, now_us)) {
 		t->stats.refused++;
 		return NULL;
 	}

@@ -61,6 +61,13 @@ void flow_table_end_all(struct flow_table *t, enum flow_close_reason reason);
 /* Ends flows idle for their state's timeout or longer at packet time now_us. */
 void flow_table_expire(struct flow_table *t, uint64_t now_us);
 
+/*
+ * n more bytes for what the consumer of flow `keep` allocates (parsers,
+ * classification), from the same memcap, making room as for a new flow:
+ * emergency mode, then evicting other flows, the cheapest first. keep is never
+ * evicted (it may be NULL). false when no room could be made.
+ */
+bool flow_table_reserve(struct flow_table *t, uint64_t n, const struct flow *keep, uint64_t now_us);
 struct memcap *flow_table_memcap(struct flow_table *t);
 const struct flow_table_stats *flow_table_stats(const struct flow_table *t);
 bool flow_table_in_emergency(const struct flow_table *t);

@@ -69,6 +69,7 @@ struct sensor {
 	bool policy_owned; /* settings.policy came from a reload: ours to free */
 	struct geoip *geo;  /* owned; NULL: no enrichment */
 	struct classifier *classifier; /* nDPI; NULL when it could not be built (no classification) */
+	char protocol_name[CLASSIFY_PROTOCOL_MAX]; /* network.protocol of the session being reported */
 	uint64_t next_geoip_check_us; /* wall clock */
 };
 
@@ -80,15 +81,16 @@ struct flow_record {
 	bool mail_failed;
 	uint64_t charged;      /* bytes of this record and its parsers charged to the flow memcap */
 	bool memcap_stopped;   /* parsing stopped: the memcap had no room for the parsers' memory */
+	bool ending;           /* in flow_ended: no more charging (the table must not evict under it) */
 	/* Classification (nDPI). A flow on a configured port is mail by its port and classified only for
 	 * network.application and risks; any other flow (capture.any_port) is mail only if nDPI says so,
 	 * and its first bytes wait in `held` until it does. */
 	bool by_port;
 	bool implicit_tls;
-	struct classify_flow *cls; /* until nDPI is done with the flow */
+	struct classify_flow *cls; /* from the first payload until nDPI is done with the flow */
+	bool cls_started;          /* cls was made (a SYN flood costs no nDPI state) */
 	enum classify_verdict verdict;
 	char app[CLASSIFY_PROTOCOL_MAX];
-	char app_lower[CLASSIFY_PROTOCOL_MAX]; /* network.protocol of a flow that is not mail */
 	const char *risks[CLASSIFY_MAX_RISKS];
 	size_t n_risks;
 	struct stream_hold held;
@@ -111,18 +113,23 @@ static uint64_t wall_clock_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* Charged to the memcap like the flow itself: a SYN flood's flows cost their records too. */
 static void *record_open(void *ctx, struct flow *f)
 {
 	struct sensor *s = ctx;
+	if (!flow_table_reserve(s->flows, sizeof(struct flow_record), f, s->now_us))
+		return NULL; /* the flow is still counted; no session can come of it */
 	struct flow_record *r = calloc(1, sizeof *r);
+	if (!r)
+		memcap_release(flow_table_memcap(s->flows), sizeof *r);
 	if (r) {
+		r->charged = sizeof *r;
 		r->sensor = s;
 		if (s->dump_dir)
 			r->dump = stream_dump_new(s->dump_dir);
 		r->by_port = is_service_port(s, f->server.port) || is_service_port(s, f->client.port);
 		r->implicit_tls = port_in(s->implicit_tls_port, f->server.port);
-		r->cls = s->classifier ? classify_flow_new(s->classifier) : NULL;
-		if (!r->cls && !r->by_port)
+		if (!s->classifier && !r->by_port)
 			r->verdict = CLASSIFY_OTHER; /* nothing can tell: not ours */
 	}
 	return r;
@@ -146,12 +153,16 @@ static struct mail_session *mail_of(struct flow_record *r)
 /*
  * The parsers allocate as the flow goes (line buffers, handshake assembly,
  * certificate copies); their bytes are charged to the same memcap as flows and
- * segments, after the fact. A flow the memcap cannot carry any more stops
+ * segments, after the fact, making room as a new flow would (emergency mode,
+ * then evicting the cheapest other flows: half-open ones first, so a SYN flood
+ * does not starve real sessions). A flow for which no room can be made stops
  * being parsed and takes no more (its session says so in
  * tlsobs.limits.parser_memcap); what it holds is freed when the flow ends.
  */
-static bool charge_parsers(struct flow_record *r)
+static bool charge_parsers(struct flow_record *r, const struct flow *f)
 {
+	if (r->ending)
+		return true; /* freed in a moment, and the table is busy ending this flow */
 	struct memcap *mc = flow_table_memcap(r->sensor->flows);
 	uint64_t now = sizeof *r + mail_session_memory(r->mail) + stream_hold_memory(&r->held) +
 	               (r->cls ? classify_flow_size() : 0);
@@ -159,7 +170,7 @@ static bool charge_parsers(struct flow_record *r)
 		memcap_release(mc, r->charged - now);
 		r->charged = now;
 	} else if (now > r->charged) {
-		if (!memcap_reserve(mc, now - r->charged)) {
+		if (!flow_table_reserve(r->sensor->flows, now - r->charged, f, r->sensor->now_us)) {
 			/* What follows is unseen, as after a capture gap: undecided, never a failure. */
 			r->memcap_stopped = true;
 			r->sensor->stats.parser_memcap_stops++;
@@ -192,11 +203,11 @@ static enum stream_verdict record_data(void *state, struct flow *f, enum flow_di
 			return r->dump ? STREAM_CONTINUE : STREAM_DONE; /* not mail: no parser wants it */
 		if (!stream_hold_add(&r->held, dir, p, n))
 			r->sensor->stats.hold_overflows++;
-		return charge_parsers(r) ? STREAM_CONTINUE : STREAM_DONE;
+		return charge_parsers(r, f) ? STREAM_CONTINUE : STREAM_DONE;
 	}
 	struct mail_session *m = mail_of(r);
 	enum stream_verdict v = m ? mail_session_data(m, dir, p, n) : STREAM_DONE;
-	if (m && !charge_parsers(r))
+	if (m && !charge_parsers(r, f))
 		v = STREAM_DONE;
 	/* Dumping wants every byte; otherwise a decided handshake ends reassembly. */
 	return r->dump ? STREAM_CONTINUE : v;
@@ -256,7 +267,7 @@ static void classification_decided(struct sensor *s, struct flow *f, struct flow
 		f->consumer_done = true;
 	}
 	stream_hold_release(&r->held);
-	charge_parsers(r);
+	charge_parsers(r, f);
 }
 
 /* One packet of a flow still being classified, before its payload reaches the parsers. */
@@ -264,7 +275,19 @@ static void classify_step(struct sensor *s, struct flow *f, enum flow_dir dir, c
                           uint64_t ts_us)
 {
 	struct flow_record *r = f->consumer_state;
-	if (!r || !r->cls)
+	if (!r || !s->classifier || r->memcap_stopped)
+		return;
+	if (!r->cls_started && p->payload_len > 0) {
+		r->cls_started = true;
+		r->cls = classify_flow_new(s->classifier);
+		if (r->cls && !charge_parsers(r, f)) {
+			classify_flow_free(r->cls);
+			r->cls = NULL;
+		}
+		if (!r->cls && !r->by_port)
+			r->verdict = CLASSIFY_OTHER;
+	}
+	if (!r->cls)
 		return;
 	enum classify_verdict v = classify_packet(s->classifier, r->cls, p->ip, p->ip_len, ts_us, dir == FLOW_TO_SERVER);
 	if (v != CLASSIFY_PENDING && r->verdict == CLASSIFY_PENDING)
@@ -366,14 +389,15 @@ static void emit(struct sensor *s, const char *dataset, const struct session *se
 }
 
 /* network.protocol: what the flow carries, lowercase as ECS has it. */
-static const char *protocol_of(const struct sensor *s, const struct flow *f, struct flow_record *r)
+static const char *protocol_of(struct sensor *s, const struct flow *f, struct flow_record *r)
 {
 	if (r && !is_mail(r)) { /* capture.all_flows: nDPI's name, "unknown" when it had none */
+		char *lower = s->protocol_name;
 		size_t i = 0;
-		for (; r->app[i] && i + 1 < sizeof r->app_lower; i++)
-			r->app_lower[i] = (char)tolower((unsigned char)r->app[i]);
-		r->app_lower[i] = '\0';
-		return i ? r->app_lower : "unknown";
+		for (; r->app[i] && i + 1 < sizeof s->protocol_name; i++)
+			lower[i] = (char)tolower((unsigned char)r->app[i]);
+		lower[i] = '\0';
+		return i ? lower : "unknown";
 	}
 	if (r && !r->by_port)
 		return "smtp"; /* nDPI found SMTP, or SMTP over TLS */
@@ -462,6 +486,11 @@ static void report_session(struct sensor *s, const struct flow *f, struct flow_r
 		return;
 	}
 	sess->implicit_tls = r ? r->implicit_tls : port_in(s->implicit_tls_port, f->server.port);
+	if (r && r->mail && reason == FLOW_CLOSE_EVICTED) {
+		/* Cut off to make room, not ended by its peers: what it had not decided is unknown, not failed. */
+		mail_session_gap(r->mail, FLOW_TO_SERVER, 1);
+		mail_session_gap(r->mail, FLOW_TO_CLIENT, 1);
+	}
 	if (r && r->mail) {
 		mail_session_end(r->mail, f->side[0].rst || f->side[1].rst);
 		mail_session_fill(r->mail, sess);
@@ -495,6 +524,8 @@ static void flow_ended(void *ctx, struct flow *f, enum flow_close_reason reason)
 {
 	struct sensor *s = ctx;
 	struct flow_record *r = f->consumer_state;
+	if (r)
+		r->ending = true;
 	tcp_tracker_flush(f);
 	for (int d = 0; d < 2; d++) {
 		s->stats.gaps += f->side[d].stream.gaps;
@@ -687,9 +718,16 @@ void sensor_packet(struct sensor *s, const struct capture_packet *cp)
 	struct decoded_packet p;
 	enum decode_result r = packet_decode(cp->linktype, cp->data, cp->caplen, &p);
 	s->stats.decode[r]++;
+	/* Expire first: a packet must not land in a flow that has already timed out (a reused port pair). */
+	flow_table_expire(s->flows, s->now_us);
 	if (r == DECODE_OK) {
 		enum flow_dir dir;
 		struct flow *f = flow_table_find(s->flows, &p, &dir);
+		/* A new SYN on a closed flow (FIN or RST seen) is the next connection on the same ports. */
+		if (f && f->state == FLOW_STATE_CLOSED && (p.tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+			flow_table_end(s->flows, f, FLOW_CLOSE_FIN);
+			f = NULL;
+		}
 		bool dst_service = is_service_port(s, p.dport), src_service = is_service_port(s, p.sport);
 		if (!f && !dst_service && !src_service && !s->settings.any_port) {
 			s->stats.other_ports++;
@@ -704,7 +742,6 @@ void sensor_packet(struct sensor *s, const struct capture_packet *cp)
 			}
 		}
 	}
-	flow_table_expire(s->flows, s->now_us);
 	if (s->stats.packets % SENSOR_POLL_EVERY == 0)
 		housekeeping(s);
 }

@@ -11,6 +11,7 @@
 #define SEQ_LT(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
 #define SEQ_LEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) <= 0)
 #define SEQ_GT(a, b) SEQ_LT(b, a)
+#define SEQ_GEQ(a, b) SEQ_LEQ(b, a)
 
 /* More buffered segments than this is a flood of tiny fragments, not a hole. */
 enum { TCP_STREAM_MAX_OOO_SEGMENTS = 4096 };
@@ -31,6 +32,8 @@ void tcp_stream_init(struct tcp_stream *s, const struct tcp_stream_limits *limit
 
 static void segment_free(struct tcp_stream *s, struct tcp_segment *seg)
 {
+	if (seg == s->ooo_tail) /* segments leave from the head: the tail goes last */
+		s->ooo_tail = NULL;
 	s->ooo_bytes -= seg->len;
 	s->ooo_segments--;
 	memcap_release(s->memcap, sizeof *seg + seg->len);
@@ -167,8 +170,16 @@ static void deliver_new(struct tcp_stream *s, const uint8_t *p, uint32_t len, co
 }
 
 /* How many bytes of [seq, seq+len) no buffered segment holds yet: what buffering it would add. */
+/* Whether [seq, ...) starts at or after the end of everything buffered: a plain append. */
+static bool after_tail(const struct tcp_stream *s, uint32_t seq)
+{
+	return s->ooo_tail && SEQ_GEQ(seq, s->ooo_tail->seq + s->ooo_tail->len);
+}
+
 static uint32_t bytes_not_buffered(const struct tcp_stream *s, uint32_t seq, uint32_t len)
 {
+	if (after_tail(s, seq))
+		return len;
 	uint32_t cursor = seq, end = seq + len, n = 0;
 	for (const struct tcp_segment *at = s->ooo; at && SEQ_LT(cursor, end); at = at->next) {
 		uint32_t at_end = at->seq + at->len;
@@ -191,6 +202,14 @@ static uint32_t bytes_not_buffered(const struct tcp_stream *s, uint32_t seq, uin
  */
 static void buffer_insert(struct tcp_stream *s, uint32_t seq, const uint8_t *p, uint32_t len)
 {
+	if (after_tail(s, seq)) {
+		struct tcp_segment *seg = segment_new(s, seq, p, len);
+		if (seg) {
+			s->ooo_tail->next = seg;
+			s->ooo_tail = seg;
+		}
+		return;
+	}
 	struct tcp_segment **link = &s->ooo;
 	uint32_t cursor = seq, end = seq + len;
 	while (SEQ_LT(cursor, end)) {
@@ -208,6 +227,8 @@ static void buffer_insert(struct tcp_stream *s, uint32_t seq, const uint8_t *p, 
 			seg->next = at;
 			*link = seg;
 			link = &seg->next;
+			if (!at)
+				s->ooo_tail = seg;
 			cursor = piece_end;
 		}
 		if (!at || SEQ_LEQ(end, at->seq))

@@ -54,6 +54,7 @@ struct tcp_stream {
 	uint32_t next_seq; /* sequence number of the next byte to deliver */
 	uint32_t fin_seq;  /* sequence number the FIN occupies */
 	struct tcp_segment *ooo; /* buffered segments, sorted, non-overlapping */
+	struct tcp_segment *ooo_tail; /* the last of them: segments after a hole mostly go there, in O(1) */
 	uint32_t ooo_bytes;
 	uint32_t ooo_segments;
 	/* counters, for the session event and the exit summary */

@@ -65,7 +65,9 @@ static enum flow_state next_state(const struct flow *f)
 	const struct flow_side *c = &f->side[FLOW_TO_SERVER], *s = &f->side[FLOW_TO_CLIENT];
 	if (c->rst || s->rst || (c->fin && s->fin))
 		return FLOW_STATE_CLOSED;
-	if (f->payload_seen || (c->syn && s->syn))
+	/* Established once the client answered the SYN-ACK: a SYN the server answered (a flood's, or a scan's)
+	 * is still half-open, cheap to evict and quick to time out. */
+	if (f->payload_seen || (c->syn && s->syn && c->packets >= 2))
 		return FLOW_STATE_ESTABLISHED;
 	return FLOW_STATE_NEW;
 }

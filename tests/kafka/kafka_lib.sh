@@ -84,7 +84,7 @@ summary_reconciles() {
 		for (i = 1; i <= NF; i++) v[$(i + 1)] = $i
 		if (v["produced,"] != v["delivered,"] + v["spooled,"] + v["dropped,"] + v["in"]) bad = 1
 		n++
-	} END { exit (n == 4 && !bad) ? 0 : 1 }'
+	} END { exit (n == 5 && !bad) ? 0 : 1 }' # one line per topic: session, alert, certificate, stats, policy
 }
 
 # An empty capture file (pcap global header only): the sensor starts, serves its spool, and ends.

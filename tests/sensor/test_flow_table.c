@@ -583,11 +583,12 @@ static uint64_t memcap_for(unsigned n)
 Test(memcap, a_full_table_evicts_new_then_closed_then_established_flows_oldest_first)
 {
 	struct fixture *fx = fixture_new(memcap_for(4), 16);
-	/* The established and closed flows are the oldest: state, not age, picks the victim. */
+	/* The established and closed flows are the oldest: state, not age, picks the victim (the newcomers come
+	 * two seconds later). */
 	struct flow *est = open_flow(fx, 40001, T0 + 1 * MSEC); /* id 1 */
 	flow_table_touch(fx->t, est, FLOW_STATE_ESTABLISHED, T0 + 1 * MSEC);
 	struct flow *closed = open_flow(fx, 40002, T0 + 2 * MSEC); /* id 2 */
-	flow_table_touch(fx->t, closed, FLOW_STATE_CLOSED, T0 + 2 * MSEC);
+	flow_table_touch(fx->t, closed, FLOW_STATE_CLOSED, T0 + 1800 * MSEC); /* within the closed timeout */
 	open_flow(fx, 40003, T0 + 3 * MSEC); /* id 3, new */
 	open_flow(fx, 40004, T0 + 4 * MSEC); /* id 4, new */
 	cr_assert_not(flow_table_in_emergency(fx->t));
@@ -595,8 +596,8 @@ Test(memcap, a_full_table_evicts_new_then_closed_then_established_flows_oldest_f
 
 	/* Each newcomer is established at once, so the new list empties and the next state is reached. */
 	for (uint16_t port = 40005; port <= 40008; port++) {
-		struct flow *f = open_flow(fx, port, T0 + (port - 40000) * MSEC);
-		flow_table_touch(fx->t, f, FLOW_STATE_ESTABLISHED, T0 + (port - 40000) * MSEC);
+		struct flow *f = open_flow(fx, port, T0 + 2 * SEC + (port - 40000) * MSEC);
+		flow_table_touch(fx->t, f, FLOW_STATE_ESTABLISHED, T0 + 2 * SEC + (port - 40000) * MSEC);
 		cr_assert_leq(flow_table_memcap(fx->t)->used, memcap_for(4));
 	}
 	expect_ended(fx, (uint64_t[]){3, 4, 2, 1},

@@ -234,8 +234,9 @@ static struct flow *handshake_and_greeting(struct harness *h)
 	struct flow *f = feed(h, seg(CLIENT, SERVER, TCP_SYN, CISN, 0, NULL));
 	cr_assert_eq(f->state, FLOW_STATE_NEW);
 	feed(h, seg(SERVER, CLIENT, TCP_SYN | TCP_ACK, SISN, CISN + 1, NULL));
-	cr_assert_eq(f->state, FLOW_STATE_ESTABLISHED);
+	cr_assert_eq(f->state, FLOW_STATE_NEW, "a SYN-ACK alone leaves the flow half-open");
 	feed(h, seg(CLIENT, SERVER, TCP_ACK, CISN + 1, SISN + 1, NULL));
+	cr_assert_eq(f->state, FLOW_STATE_ESTABLISHED, "the client's ACK completes the handshake");
 	feed(h, seg(SERVER, CLIENT, TCP_ACK | TCP_PSH, SISN + 1, CISN + 1, BANNER));
 	feed(h, seg(CLIENT, SERVER, TCP_ACK | TCP_PSH, CISN + 1, SISN + 23, EHLO));
 	feed(h, seg(SERVER, CLIENT, TCP_ACK | TCP_PSH, SISN + 23, CISN + 14, OK));

@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# bench/flood.sh [BUILD_DIR] - a SYN flood with real SMTP sessions mixed in: peak memory
+# against flow.memcap, emergency mode entered and left, packets/s against a bare libpcap
+# loop, and the real sessions' events against a run without the flood. See bench/README.md.
+#
+# Unlike throughput.sh this checks behaviour, so it prints PASS/FAIL lines and exits 1 if
+# any check fails (speed is only printed). Errors (a tool missing or failing) exit 2.
+#
+# Environment:
+#   FLOOD_SYNS=1000000     half-open connections (SYNs) in the flood
+#   FLOOD_SECONDS=10       packet time the flood lasts
+#   FLOOD_TAIL=30          packet time after the flood (real sessions go on; flows time out)
+#   FLOOD_SERVERS=4        port-25 servers attacked (198.51.100.25 and up)
+#   FLOOD_MEMCAPS="128mb 32mb"  flow.memcap values to run (the first is the default cap)
+#   FLOOD_SCENARIOS="syn synack"  which floods (see below; "banner", a flood of completed connections
+#                          that each get a banner, is a known limit: see bench/README.md)
+#   FLOOD_BANNER_CONNS=100000  connections in the banner scenario (each costs the sensor a parser)
+#   FLOOD_RUNS=3           timed runs per case (best wall time, highest RSS)
+#   FLOOD_FIXTURES="..."   fixtures (tests/fixtures/NAME.pcap) mixed in, in this order
+#   BENCH_DIR=/var/tmp/tlsobs-bench   work dir (captures live in a temp dir in it, deleted at exit)
+#
+# BUILD_DIR defaults to <repo>/build-bench (configured RelWithDebInfo and built if missing).
+
+set -euo pipefail
+export LC_ALL=C
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+FIXTURES=$ROOT/tests/fixtures
+
+FLOOD_SYNS=${FLOOD_SYNS:-1000000}
+FLOOD_SECONDS=${FLOOD_SECONDS:-10}
+FLOOD_TAIL=${FLOOD_TAIL:-30}
+FLOOD_SERVERS=${FLOOD_SERVERS:-4}
+FLOOD_MEMCAPS=${FLOOD_MEMCAPS:-128mb 32mb}
+FLOOD_SCENARIOS=${FLOOD_SCENARIOS:-syn synack}
+FLOOD_BANNER_CONNS=${FLOOD_BANNER_CONNS:-100000}
+FLOOD_RUNS=${FLOOD_RUNS:-3}
+FLOOD_FIXTURES=${FLOOD_FIXTURES:-smtp-plain large-1mb-plain starttls-tls12 mitm-mask.client-side mitm-refuse.client-side starttls-tls13 ipv6-starttls tls10-rsa}
+BENCH_DIR=${BENCH_DIR:-/var/tmp/tlsobs-bench}
+SLACK_MIB=64   # the issue's bound: peak RSS <= flow.memcap + 64 MiB
+
+die()  { echo "flood.sh: error: $*" >&2; exit 2; }
+note() { echo "flood.sh: $*" >&2; }
+
+for v in FLOOD_SYNS FLOOD_SECONDS FLOOD_TAIL FLOOD_SERVERS FLOOD_RUNS FLOOD_BANNER_CONNS; do
+	[[ ${!v} =~ ^[0-9]+$ && ${!v} -ge 1 ]] || die "$v must be a positive integer"
+done
+
+BUILD_DIR=${1:-$ROOT/build-bench}
+if [[ $BUILD_DIR != /* ]]; then
+	if [[ -d $BUILD_DIR ]]; then BUILD_DIR=$(cd "$BUILD_DIR" && pwd); else BUILD_DIR=$ROOT/$BUILD_DIR; fi
+fi
+TLSOBS=$BUILD_DIR/tlsobs
+
+for t in cc python3 /usr/bin/time; do
+	command -v "$t" >/dev/null 2>&1 || die "$t not found (Debian: gcc, python3, time; and libpcap-dev)"
+done
+if [[ ! -x $TLSOBS ]]; then
+	command -v cmake >/dev/null 2>&1 || die "cmake not found"
+	note "building tlsobs in $BUILD_DIR (RelWithDebInfo)"
+	[[ -f $BUILD_DIR/CMakeCache.txt ]] || cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build "$BUILD_DIR" -j"$(nproc)" --target tlsobs >/dev/null || die "tlsobs build failed"
+fi
+BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null || true)
+
+# Memcap strings as tlsobs reads them (1024-based k/m/g) -> bytes.
+to_bytes() {
+	local v=${1,,}
+	[[ $v =~ ^([0-9]+)(k|kb|kib|m|mb|mib|g|gb|gib)?$ ]] || die "cannot read memcap '$1'"
+	local n=${BASH_REMATCH[1]} u=${BASH_REMATCH[2]}
+	case ${u:0:1} in
+		k) echo $((n << 10));; m) echo $((n << 20));; g) echo $((n << 30));; *) echo "$n";;
+	esac
+}
+
+declare -A gen_info
+mkdir -p "$BENCH_DIR"
+W=$(mktemp -d "$BENCH_DIR/flood.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+trap 'exit 130' INT TERM
+
+cc -O2 -Wall -o "$W/synflood" "$ROOT/bench/synflood.c" -lpcap || die "cannot compile bench/synflood.c"
+cc -O2 -Wall -o "$W/pcap_loop" "$ROOT/bench/pcap_loop.c" -lpcap || die "cannot compile bench/pcap_loop.c"
+
+fixtures=()
+for f in $FLOOD_FIXTURES; do
+	[[ -f $FIXTURES/$f.pcap ]] || die "no fixture $FIXTURES/$f.pcap"
+	fixtures+=("$FIXTURES/$f.pcap")
+done
+
+# ---------------------------------------------------------------- captures
+# Scenarios: syn = SYNs only (spoofed, nobody answers); synack = each SYN answered by a
+# SYN-ACK (a listening MTA), the client never ACKs; banner = a connection flood: handshake
+# completed, the server's 220 banner, then silence. The real packets are the same in all.
+gen=(-d "$FLOOD_SECONDS" -t "$FLOOD_TAIL" -s "$FLOOD_SERVERS")
+scenarios=()
+for sc in $FLOOD_SCENARIOS; do
+	case $sc in
+		syn)    args=(-n "$FLOOD_SYNS");;
+		synack) args=(-n "$FLOOD_SYNS" -a);;
+		banner) args=(-n "$FLOOD_BANNER_CONNS" -e);;
+		*) die "unknown scenario '$sc' (syn, synack, banner)";;
+	esac
+	note "generating the $sc flood (${args[*]} ${gen[*]}) with ${#fixtures[@]} real captures mixed in"
+	info=$("$W/synflood" "${args[@]}" "${gen[@]}" -o "$W/flood-$sc.pcap" -b "$W/real.pcap" "${fixtures[@]}" 2>"$W/plan.txt") \
+		|| { cat "$W/plan.txt" >&2; die "synflood failed"; }
+	gen_info[$sc]="${args[*]} ${gen[*]} -> $info"
+	scenarios+=("$sc")
+done
+[[ ${#scenarios[@]} -gt 0 ]] || die "FLOOD_SCENARIOS is empty"
+
+# ---------------------------------------------------------------- references (untimed)
+"$TLSOBS" -r "$W/real.pcap" -o "json:$W/ref.json" 2>"$W/ref.summary" >/dev/null || die "tlsobs failed on the real sessions alone"
+alone=()
+for f in "${fixtures[@]}"; do
+	n=$(basename "$f" .pcap)
+	"$TLSOBS" -q -r "$f" -o "json:$W/alone-$n.json" >/dev/null 2>&1 || die "tlsobs failed on $f"
+	alone+=("$W/alone-$n.json")
+done
+
+# ---------------------------------------------------------------- runs
+declare -A wall cpu rss summary loop_wall loop_packets
+summary_field() { # summary_field TEXT REGEX -> first group
+	sed -n "s/$2/\1/p" <<<"$1" | head -n 1
+}
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+for sc in "${scenarios[@]}"; do
+	cap=$W/flood-$sc.pcap
+	cat "$cap" >/dev/null   # page cache
+	for ((r = 0; r < FLOOD_RUNS; r++)); do
+		s=$(date +%s%N)
+		"$W/pcap_loop" "$cap" >"$W/loop.out" || die "pcap_loop failed on $cap"
+		e=$(date +%s%N)
+		loop_packets[$sc]=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$W/loop.out")
+		w=$(awk -v a="$s" -v b="$e" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
+		if [[ -z ${loop_wall[$sc]:-} ]] || awk -v a="$w" -v b="${loop_wall[$sc]}" 'BEGIN {exit !(a < b)}'; then loop_wall[$sc]=$w; fi
+		for mc in $FLOOD_MEMCAPS; do
+			k="$sc $mc"
+			note "run $((r + 1))/$FLOOD_RUNS: $sc flood, flow.memcap=$mc"
+			rm -f "$W/events-$sc-$mc.json"   # json: appends
+			s=$(date +%s%N)
+			/usr/bin/time -f '%U %S %M' -o "$W/time" "$TLSOBS" -r "$cap" -o "json:$W/events-$sc-$mc.json" \
+				--set "flow.memcap=$mc" >/dev/null 2>"$W/stderr" \
+				|| { tail -n 20 "$W/stderr" >&2; die "tlsobs failed on $cap with flow.memcap=$mc"; }
+			e=$(date +%s%N)
+			read -r u sy m < <(tail -n 1 "$W/time")
+			w=$(awk -v a="$s" -v b="$e" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
+			c=$(awk -v u="$u" -v s="$sy" 'BEGIN {printf "%.2f", u + s}')
+			if [[ -z ${wall[$k]:-} ]] || awk -v a="$w" -v b="${wall[$k]}" 'BEGIN {exit !(a < b)}'; then wall[$k]=$w; fi
+			if [[ -z ${cpu[$k]:-} ]] || awk -v a="$c" -v b="${cpu[$k]}" 'BEGIN {exit !(a < b)}'; then cpu[$k]=$c; fi
+			if [[ -z ${rss[$k]:-} || $m -gt ${rss[$k]} ]]; then rss[$k]=$m; fi
+			summary[$k]=$(grep '^tlsobs:' "$W/stderr" || true)
+		done
+	done
+done
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------- report
+hr() { printf '%*s\n' 110 '' | tr ' ' -; }
+echo
+echo "tlsobs SYN-flood benchmark ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
+hr
+echo "host      : $(nproc) CPU(s), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(awk '/MemTotal/ {printf "%.1f GiB RAM", $2/1048576}' /proc/meminfo)"
+echo "load avg  : before $LOAD_BEFORE, after $LOAD_AFTER (shared machine: compare ratios)"
+echo "tlsobs    : $TLSOBS ($("$TLSOBS" -V 2>&1 | head -n 1), ${BUILD_TYPE:-unknown build type}, git $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?'))"
+echo "scenarios : syn    = SYNs only, nobody answers (spoofed sources)"
+echo "            synack = each SYN answered by the server's SYN-ACK (a listening MTA), the client never ACKs"
+echo "            banner = connection flood: handshake completed, the server's 220 banner, then silence"
+for sc in "${scenarios[@]}"; do printf '  %-7s : synflood %s\n' "$sc" "${gen_info[$sc]}"; done
+echo "real      : mixed in at (T0 = flood start; the second half after the flood):"
+sed 's/^synflood: /              /' "$W/plan.txt"
+echo "runs      : best wall of $FLOOD_RUNS (RSS = highest, /usr/bin/time %M = peak VmHWM); pcap_loop = bare libpcap loop on the same file"
+hr
+printf '%-8s %-7s %8s %7s %11s %7s %8s %9s %9s %9s %8s %8s\n' \
+	scenario memcap "wall s" "cpu s" "packets/s" "x loop" "RSS MiB" "cap MiB" "charged" evicted refused "emerg."
+hr
+for sc in "${scenarios[@]}"; do
+	pk=${loop_packets[$sc]}
+	printf '%-8s %-7s %8.3f %7s %11.0f %7s %8s %9s %9s %9s %8s %8s\n' "$sc" pcap_loop "${loop_wall[$sc]}" - \
+		"$(awk -v p="$pk" -v w="${loop_wall[$sc]}" 'BEGIN {print p / w}')" 1.0x - - - - - -
+	for mc in $FLOOD_MEMCAPS; do
+		k="$sc $mc"
+		sm=${summary[$k]}
+		packets=$(summary_field "$sm" '^tlsobs: \([0-9]*\) packets.*')
+		flows=$(grep '^tlsobs: flows:' <<<"$sm")
+		evicted=$(summary_field "$flows" '.* \([0-9]*\) evicted.*')
+		refused=$(summary_field "$flows" '.* \([0-9]*\) refused.*')
+		entered=$(summary_field "$flows" '.*entered \([0-9]*\) left.*')
+		left=$(summary_field "$flows" '.* left \([0-9]*\)$')
+		peak=$(grep '"dataset":"tlsobs.stats"' "$W/events-$sc-$mc.json" | tail -n 1 | sed -n 's/.*"memory_peak":\([0-9]*\).*/\1/p')
+		printf '%-8s %-7s %8.3f %7s %11.0f %6.1fx %8.1f %9.1f %9.1f %9s %8s %8s\n' "$sc" "$mc" "${wall[$k]}" "${cpu[$k]}" \
+			"$(awk -v p="$packets" -v w="${wall[$k]}" 'BEGIN {print p / w}')" \
+			"$(awk -v a="${wall[$k]}" -v b="${loop_wall[$sc]}" 'BEGIN {print a / b}')" \
+			"$(awk -v m="${rss[$k]}" 'BEGIN {print m / 1024}')" \
+			"$(awk -v b="$(to_bytes "$mc")" 'BEGIN {print b / 1048576}')" \
+			"$(awk -v b="${peak:-0}" 'BEGIN {print b / 1048576}')" "$evicted" "$refused" "$entered/$left"
+	done
+done
+hr
+echo "charged = the flow table's own peak (tlsobs.stats memory_peak); emerg. = emergency mode entered/left"
+echo
+
+fails=0
+verdict() { # verdict OK|FAIL TEXT
+	if [[ $1 == OK ]]; then echo "PASS  $2"; else echo "FAIL  $2"; fails=$((fails + 1)); fi
+}
+for sc in "${scenarios[@]}"; do
+	for mc in $FLOOD_MEMCAPS; do
+		k="$sc $mc"
+		flows=$(grep '^tlsobs: flows:' <<<"${summary[$k]}")
+		entered=$(summary_field "$flows" '.*entered \([0-9]*\) left.*')
+		left=$(summary_field "$flows" '.* left \([0-9]*\)$')
+		cap_kib=$(( $(to_bytes "$mc") / 1024 + SLACK_MIB * 1024 ))
+		r=${rss[$k]}
+		ok=FAIL; [[ $r -le $cap_kib ]] && ok=OK
+		verdict $ok "$(printf '[%s %s] peak RSS %.1f MiB <= memcap + %d MiB = %.1f MiB' "$sc" "$mc" \
+			"$(awk -v m="$r" 'BEGIN {print m / 1024}')" "$SLACK_MIB" "$(awk -v m="$cap_kib" 'BEGIN {print m / 1024}')")"
+		ok=FAIL; [[ ${entered:-0} -ge 1 && ${left:-0} -ge 1 ]] && ok=OK
+		verdict $ok "[$sc $mc] emergency mode entered $entered and left $left times (want >= 1 each)"
+		if python3 "$ROOT/bench/flood_events.py" compare "$W/ref.json" "$W/events-$sc-$mc.json" >"$W/cmp.txt"; then ok=OK; else ok=FAIL; fi
+		verdict $ok "[$sc $mc] real sessions' events equal those without the flood: $(head -n 1 "$W/cmp.txt" | sed 's/^events: //')"
+		[[ $ok == OK ]] || sed -n 's/^  /        /p' "$W/cmp.txt"
+	done
+done
+echo
+echo "real sessions with the ${scenarios[0]} flood (first memcap) vs each fixture run alone (information:"
+echo "cross-session rules may differ once fixtures are mixed, with or without the flood):"
+python3 "$ROOT/bench/flood_events.py" alone "$W/events-${scenarios[0]}-${FLOOD_MEMCAPS%% *}.json" "${alone[@]}" \
+	|| fails=$((fails + 1))
+echo
+echo "tlsobs summary (${scenarios[0]} flood, flow.memcap=${FLOOD_MEMCAPS%% *}, last run):"
+while IFS= read -r line; do echo "  $line"; done <<<"${summary["${scenarios[0]} ${FLOOD_MEMCAPS%% *}"]}"
+hr
+if [[ $fails -eq 0 ]]; then echo "flood.sh: all checks PASS"; else echo "flood.sh: $fails check(s) FAIL"; exit 1; fi
