@@ -21,6 +21,7 @@
 #include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -423,6 +424,24 @@ bool x509_ja4x(const uint8_t *der, size_t len, char out[X509_JA4X_LEN + 1])
 }
 #endif
 
+/*
+ * The system store, read once into memory: the bundle file (SSL_CERT_FILE, or
+ * OpenSSL's default, /etc/ssl/certs/ca-certificates.crt on Debian). Only when
+ * there is none, OpenSSL's default paths, whose directory lookups (hashed names,
+ * and OpenSSL 3's store loader scanning the directory) run again for every
+ * certificate whose issuer is unknown: a directory read per session.
+ */
+static int load_system_store(X509_STORE *store)
+{
+	const char *file = getenv(X509_get_default_cert_file_env());
+	if (file == NULL || *file == '\0')
+		file = X509_get_default_cert_file();
+	if (X509_STORE_load_file(store, file) == 1)
+		return 1;
+	ERR_clear_error();
+	return X509_STORE_set_default_paths(store);
+}
+
 struct x509_validator *x509_validator_new(const char *ca_file, char *err, size_t errlen)
 {
 	struct x509_validator *v = OPENSSL_zalloc(sizeof *v);
@@ -430,8 +449,7 @@ struct x509_validator *x509_validator_new(const char *ca_file, char *err, size_t
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	int loaded =
-	    ca_file ? X509_STORE_load_file(v->store, ca_file) : X509_STORE_set_default_paths(v->store);
+	int loaded = ca_file ? X509_STORE_load_file(v->store, ca_file) : load_system_store(v->store);
 	if (loaded != 1) {
 		char reason[256] = "no certificate in it";
 		unsigned long e = ERR_peek_last_error();
