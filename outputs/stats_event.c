@@ -66,6 +66,14 @@ static void write_findings(struct json_writer *w, const struct sensor_counters *
 			json_field_uint(w, rule_info((enum rule_code)r)->name, c->alerts[r]);
 	json_object_end(w);
 	json_field_uint(w, "certificates_known", c->certificates_known);
+	json_key(w, "history");
+	json_object_begin(w);
+	json_field_uint(w, "servers", c->history_servers);
+	json_field_uint(w, "pairs", c->history_pairs);
+	json_field_uint(w, "tls_servers", c->history_tls_servers);
+	json_field_uint(w, "evicted", c->history_evicted);
+	json_field_uint(w, "expired", c->history_expired);
+	json_object_end(w);
 	json_field_uint(w, "events_dropped", c->events_dropped);
 }
 

@@ -41,6 +41,8 @@ struct sensor_counters {
 	uint64_t gaps, gap_bytes;
 	uint64_t alerts[RULE_COUNT];
 	uint64_t certificates_known;
+	uint64_t history_servers, history_pairs, history_tls_servers; /* cross-session memory held now */
+	uint64_t history_evicted, history_expired;
 	bool live;
 	uint64_t capture_received, capture_dropped, capture_if_dropped;
 };

@@ -711,11 +711,13 @@ static void run_starttls_rules(struct eval *v, enum starttls_result r)
 
 static void sync_history_stats(struct rules_engine *e)
 {
-	const struct history_stats *hs = history_stats(e->servers), *hp = history_stats(e->pairs);
+	const struct history_stats *hs = history_stats(e->servers), *hp = history_stats(e->pairs),
+				   *ht = history_stats(tls_rules_history(e->tls));
 	e->stats.history_servers = hs->entries;
 	e->stats.history_pairs = hp->entries;
-	e->stats.history_evicted = hs->evicted + hp->evicted;
-	e->stats.history_expired = hs->expired + hp->expired;
+	e->stats.history_tls_servers = ht->entries;
+	e->stats.history_evicted = hs->evicted + hp->evicted + ht->evicted;
+	e->stats.history_expired = hs->expired + hp->expired + ht->expired;
 	e->stats.certificates_known = cert_rules_certificates(e->certs);
 }
 

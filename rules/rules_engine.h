@@ -41,6 +41,7 @@ struct rules_stats {
 	uint64_t sessions;
 	uint64_t alerts[RULE_COUNT];
 	uint64_t history_servers, history_pairs;     /* entries held now */
+	uint64_t history_tls_servers;                /* entries of the TLS facts (H11) held now */
 	uint64_t history_evicted, history_expired;
 	uint64_t certificates_known; /* entries of the certificate inventory held now */
 };

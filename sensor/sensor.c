@@ -660,7 +660,13 @@ static void fill_counters(struct sensor *s, struct sensor_counters *c, bool fina
 	c->gaps = st->gaps;
 	c->gap_bytes = st->gap_bytes;
 	memcpy(c->alerts, rules_engine_stats(s->rules)->alerts, sizeof c->alerts);
-	c->certificates_known = rules_engine_stats(s->rules)->certificates_known;
+	const struct rules_stats *rs = rules_engine_stats(s->rules);
+	c->certificates_known = rs->certificates_known;
+	c->history_servers = rs->history_servers;
+	c->history_pairs = rs->history_pairs;
+	c->history_tls_servers = rs->history_tls_servers;
+	c->history_evicted = rs->history_evicted;
+	c->history_expired = rs->history_expired;
 	if (s->capture && capture_is_live(s->capture)) {
 		struct capture_stats cs;
 		capture_stats(s->capture, &cs);
