@@ -5,7 +5,7 @@
 set -euo pipefail
 build=${1:-build}
 capture=tests/fixtures/demo.pcap
-topics=(session alert certificate stats)
+topics=(session alert certificate stats policy)
 
 cmake --build "$build" --target kafka_mock_cluster >/dev/null
 work=$(mktemp -d)
