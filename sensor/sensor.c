@@ -201,8 +201,9 @@ static enum stream_verdict record_data(void *state, struct flow *f, enum flow_di
 	if (!is_mail(r)) {
 		if (r->verdict != CLASSIFY_PENDING)
 			return r->dump ? STREAM_CONTINUE : STREAM_DONE; /* not mail: no parser wants it */
-		if (!stream_hold_add(&r->held, dir, p, n))
-			r->sensor->stats.hold_overflows++;
+		bool overflowed = r->held.overflow;
+		if (!stream_hold_add(&r->held, dir, p, n) && !overflowed)
+			r->sensor->stats.hold_overflows++; /* once per flow */
 		return charge_parsers(r, f) ? STREAM_CONTINUE : STREAM_DONE;
 	}
 	struct mail_session *m = mail_of(r);
