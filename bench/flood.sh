@@ -46,22 +46,12 @@ for v in FLOOD_SYNS FLOOD_SECONDS FLOOD_TAIL FLOOD_SERVERS FLOOD_RUNS FLOOD_BANN
 	[[ ${!v} =~ ^[0-9]+$ && ${!v} -ge 1 ]] || die "$v must be a positive integer"
 done
 
-BUILD_DIR=${1:-$ROOT/build-bench}
-if [[ $BUILD_DIR != /* ]]; then
-	if [[ -d $BUILD_DIR ]]; then BUILD_DIR=$(cd "$BUILD_DIR" && pwd); else BUILD_DIR=$ROOT/$BUILD_DIR; fi
-fi
-TLSOBS=$BUILD_DIR/tlsobs
-
 for t in cc python3 /usr/bin/time; do
 	command -v "$t" >/dev/null 2>&1 || die "$t not found (Debian: gcc, python3, time; and libpcap-dev)"
 done
-if [[ ! -x $TLSOBS ]]; then
-	command -v cmake >/dev/null 2>&1 || die "cmake not found"
-	note "building tlsobs in $BUILD_DIR (RelWithDebInfo)"
-	[[ -f $BUILD_DIR/CMakeCache.txt ]] || cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	cmake --build "$BUILD_DIR" -j"$(nproc)" --target tlsobs >/dev/null || die "tlsobs build failed"
-fi
-BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null || true)
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+bench_tlsobs "${1:-$ROOT/build-bench}"
 
 # Memcap strings as tlsobs reads them (1024-based k/m/g) -> bytes.
 to_bytes() {

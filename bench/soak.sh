@@ -61,17 +61,9 @@ for v in SOAK_PPS SOAK_WARMUP_PCT SOAK_BOUND_MIB SOAK_BOUND_PCT SOAK_FILE_MB; do
 done
 [[ -z $INTERVAL || $INTERVAL =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "-i wants seconds"
 
-BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench}
-if [[ $BUILD_DIR != /* ]]; then
-	if [[ -d $BUILD_DIR ]]; then BUILD_DIR=$(cd "$BUILD_DIR" && pwd); else BUILD_DIR=$ROOT/$BUILD_DIR; fi
-fi
-TLSOBS=$BUILD_DIR/tlsobs
-if [[ ! -x $TLSOBS ]]; then
-	command -v cmake >/dev/null 2>&1 || die "cmake not found"
-	note "building tlsobs in $BUILD_DIR (RelWithDebInfo)"
-	[[ -f $BUILD_DIR/CMakeCache.txt ]] || cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	cmake --build "$BUILD_DIR" -j"$(nproc)" --target tlsobs >/dev/null || die "tlsobs build failed"
-fi
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+bench_tlsobs "${BUILD_DIR:-$ROOT/build-bench}"
 
 mkdir -p "$BENCH_DIR"
 W=$(mktemp -d "$BENCH_DIR/soak.XXXXXX")

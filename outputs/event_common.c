@@ -150,6 +150,17 @@ void event_write_endpoints(struct json_writer *w, const struct session *s, bool 
 	write_endpoint(w, "destination", &s->server, &s->server_geo, with_counters);
 }
 
+/* ECS keeps network.protocol and network.application in lowercase; nDPI names them "SMTP", "TLS", ... */
+static void write_lowercase(struct json_writer *w, const char *key, const char *v)
+{
+	char low[64];
+	size_t i = 0;
+	for (; v[i] && i + 1 < sizeof low; i++)
+		low[i] = (char)tolower((unsigned char)v[i]);
+	low[i] = '\0';
+	json_field_cstring(w, key, low);
+}
+
 void event_write_network(struct json_writer *w, const struct session *s)
 {
 	char community_id[COMMUNITY_ID_LEN];
@@ -158,15 +169,9 @@ void event_write_network(struct json_writer *w, const struct session *s)
 	json_field_cstring(w, "transport", "tcp");
 	json_field_cstring(w, "type", s->client.ip.family == 6 ? "ipv6" : "ipv4");
 	if (s->protocol)
-		json_field_cstring(w, "protocol", s->protocol);
-	if (s->application && s->application[0]) { /* ECS: lowercase */
-		char app[64];
-		size_t i = 0;
-		for (; s->application[i] && i + 1 < sizeof app; i++)
-			app[i] = (char)tolower((unsigned char)s->application[i]);
-		app[i] = '\0';
-		json_field_cstring(w, "application", app);
-	}
+		write_lowercase(w, "protocol", s->protocol);
+	if (s->application && s->application[0])
+		write_lowercase(w, "application", s->application);
 	if (s->direction)
 		json_field_cstring(w, "direction", s->direction);
 	if (community_id_v1(&s->client.ip, s->client.port, &s->server.ip, s->server.port, COMMUNITY_ID_PROTO_TCP, 0,

@@ -121,6 +121,12 @@ void mail_session_gap(struct mail_session *m, enum flow_dir dir, uint64_t n)
 	smtp_parser_gap(m->smtp, smtp_dir_of(dir), n);
 }
 
+void mail_session_cut(struct mail_session *m)
+{
+	mail_session_gap(m, FLOW_TO_SERVER, 1);
+	mail_session_gap(m, FLOW_TO_CLIENT, 1);
+}
+
 void mail_session_end(struct mail_session *m, bool rst)
 {
 	if (m->tls)

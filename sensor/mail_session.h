@@ -33,6 +33,8 @@ size_t mail_session_memory(const struct mail_session *m);
 /* In-order bytes of one direction. STREAM_DONE once nothing more is worth parsing. */
 enum stream_verdict mail_session_data(struct mail_session *m, enum flow_dir dir, const uint8_t *p, size_t n);
 void mail_session_gap(struct mail_session *m, enum flow_dir dir, uint64_t n);
+/* What follows is unseen in both directions (parsing stopped, flow evicted): undecided, never a failure. */
+void mail_session_cut(struct mail_session *m);
 /* The flow ended (rst: by a reset) before or after the handshake. */
 void mail_session_end(struct mail_session *m, bool rst);
 /* Lends the observations to s (protocol, smtp, tls, gaps, H8 evidence). */

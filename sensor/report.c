@@ -82,6 +82,12 @@ static void csv_field(FILE *out, const char *v, bool last)
 	fputc(last ? '\n' : ',', out);
 }
 
+static void csv_row(FILE *out, const char *const *fields, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		csv_field(out, fields[i], i + 1 == n);
+}
+
 static void json_line(struct report *r)
 {
 	if (json_writer_failed(&r->json)) {
@@ -174,8 +180,7 @@ static void coverage_row(struct report *r, const struct state_partner_coverage *
 		count_list(failures, sizeof failures, c->failures, c->n_failures, false, true);
 		const char *fields[] = {c->partner, mode, num[0], num[1], num[2], share, versions, failures,
 		                        c->last_failure_us ? last : "", c->last_failure_type};
-		for (size_t i = 0; i < 10; i++)
-			csv_field(r->out, fields[i], i == 9);
+		csv_row(r->out, fields, sizeof fields / sizeof fields[0]);
 	} else {
 		struct json_writer *w = &r->json;
 		json_writer_reset(w);
@@ -270,8 +275,7 @@ static int certificate_row(void *ctx, const struct state_certificate *c)
 		servers_list(servers, sizeof servers, c, false);
 		const char *fields[] = {not_after, days_s, partner, c->subject, c->sans, c->issuer,
 		                        servers,   c->sha256, first, last};
-		for (size_t i = 0; i < 10; i++)
-			csv_field(r->out, fields[i], i == 9);
+		csv_row(r->out, fields, sizeof fields / sizeof fields[0]);
 	} else {
 		struct json_writer *w = &r->json;
 		json_writer_reset(w);

@@ -1,6 +1,5 @@
 #include "sensor/sensor.h"
 
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,7 +68,6 @@ struct sensor {
 	bool policy_owned; /* settings.policy came from a reload: ours to free */
 	struct geoip *geo;  /* owned; NULL: no enrichment */
 	struct classifier *classifier; /* nDPI; NULL when it could not be built (no classification) */
-	char protocol_name[CLASSIFY_PROTOCOL_MAX]; /* network.protocol of the session being reported */
 	uint64_t next_geoip_check_us; /* wall clock */
 };
 
@@ -171,13 +169,10 @@ static bool charge_parsers(struct flow_record *r, const struct flow *f)
 		r->charged = now;
 	} else if (now > r->charged) {
 		if (!flow_table_reserve(r->sensor->flows, now - r->charged, f, r->sensor->now_us)) {
-			/* What follows is unseen, as after a capture gap: undecided, never a failure. */
 			r->memcap_stopped = true;
 			r->sensor->stats.parser_memcap_stops++;
-			if (r->mail) {
-				mail_session_gap(r->mail, FLOW_TO_SERVER, 1);
-				mail_session_gap(r->mail, FLOW_TO_CLIENT, 1);
-			}
+			if (r->mail)
+				mail_session_cut(r->mail);
 			return false;
 		}
 		r->charged = now;
@@ -259,10 +254,8 @@ static void classification_decided(struct sensor *s, struct flow *f, struct flow
 		return;
 	if (classify_verdict_is_mail(v)) {
 		r->implicit_tls = v == CLASSIFY_MAIL_SMTPS;
-		if (r->held.overflow && mail_of(r)) {
-			mail_session_gap(r->mail, FLOW_TO_SERVER, 1);
-			mail_session_gap(r->mail, FLOW_TO_CLIENT, 1);
-		}
+		if (r->held.overflow && mail_of(r))
+			mail_session_cut(r->mail); /* the start is missing */
 		stream_hold_replay(&r->held, replay_held, r);
 	} else if (!r->dump) {
 		f->consumer_done = true;
@@ -389,17 +382,11 @@ static void emit(struct sensor *s, const char *dataset, const struct session *se
 		s->stats.events_dropped++;
 }
 
-/* network.protocol: what the flow carries, lowercase as ECS has it. */
-static const char *protocol_of(struct sensor *s, const struct flow *f, struct flow_record *r)
+/* network.protocol: what the flow carries (the event writes it in lowercase, as ECS has it). */
+static const char *protocol_of(const struct sensor *s, const struct flow *f, const struct flow_record *r)
 {
-	if (r && !is_mail(r)) { /* capture.all_flows: nDPI's name, "unknown" when it had none */
-		char *lower = s->protocol_name;
-		size_t i = 0;
-		for (; r->app[i] && i + 1 < sizeof s->protocol_name; i++)
-			lower[i] = (char)tolower((unsigned char)r->app[i]);
-		lower[i] = '\0';
-		return i ? lower : "unknown";
-	}
+	if (r && !is_mail(r)) /* capture.all_flows: nDPI's name, "unknown" when it had none */
+		return r->app[0] ? r->app : "unknown";
 	if (r && !r->by_port)
 		return "smtp"; /* nDPI found SMTP, or SMTP over TLS */
 	/* 465 is SMTP over TLS; other implicit-TLS ports (443 in tests) carry plain TLS as far as we know. */
@@ -487,11 +474,8 @@ static void report_session(struct sensor *s, const struct flow *f, struct flow_r
 		return;
 	}
 	sess->implicit_tls = r ? r->implicit_tls : port_in(s->implicit_tls_port, f->server.port);
-	if (r && r->mail && reason == FLOW_CLOSE_EVICTED) {
-		/* Cut off to make room, not ended by its peers: what it had not decided is unknown, not failed. */
-		mail_session_gap(r->mail, FLOW_TO_SERVER, 1);
-		mail_session_gap(r->mail, FLOW_TO_CLIENT, 1);
-	}
+	if (r && r->mail && reason == FLOW_CLOSE_EVICTED)
+		mail_session_cut(r->mail); /* cut off to make room, not ended by its peers */
 	if (r && r->mail) {
 		mail_session_end(r->mail, f->side[0].rst || f->side[1].rst);
 		mail_session_fill(r->mail, sess);
@@ -499,10 +483,11 @@ static void report_session(struct sensor *s, const struct flow *f, struct flow_r
 	sess->parser_memcap_stopped = r && r->memcap_stopped;
 	tls_inspect_session(s->tls_inspector, sess);
 	enrich_session(s, sess);
-	check_relaxations(s, sess->end_us > sess->start_us ? sess->end_us : sess->start_us);
+	uint64_t at_us = sess->end_us > sess->start_us ? sess->end_us : sess->start_us; /* the rules' "now" */
+	check_relaxations(s, at_us);
 	rules_engine_evaluate(s->rules, sess);
 	if (s->sync)
-		state_sync_session(s->sync, sess, sess->end_us > sess->start_us ? sess->end_us : sess->start_us);
+		state_sync_session(s->sync, sess, at_us);
 	uint64_t created = wall_clock_us();
 	session_event_write(&s->json, sess, &s->event_ctx, created);
 	emit(s, "tlsobs.session", sess);

@@ -15,7 +15,8 @@ struct state_sync {
 	uint64_t ttl_us;
 	struct rules_export_cursor saved; /* what the database already holds */
 	struct rules_export_cursor pending;
-	uint64_t now_us; /* of the flush under way */
+	uint64_t now_us;        /* of the flush under way */
+	uint64_t batch_records; /* engine records written by the flush under way */
 	struct state_sync_stats stats;
 };
 
@@ -181,21 +182,19 @@ void state_sync_session(struct state_sync *ss, const struct session *s, uint64_t
 static int save_record(void *ctx, enum rules_table t, const uint8_t *key, size_t key_len, uint64_t seen_us,
                        const void *record, size_t record_len)
 {
-	struct state_db *db = ctx;
-	return state_db_history_put(db, rules_table_name(t), key, key_len, seen_us, record, record_len) < 0 ? -1 : 0;
-}
-
-static int count_record(void *ctx, enum rules_table t, const uint8_t *key, size_t key_len, uint64_t seen_us,
-                        const void *record, size_t record_len)
-{
-	(*(uint64_t *)ctx)++;
+	struct state_sync *ss = ctx;
+	if (state_db_history_put(ss->db, rules_table_name(t), key, key_len, seen_us, record, record_len) < 0)
+		return -1;
+	ss->batch_records++;
 	return 0;
 }
 
+/* Inside the flush transaction: the engine records changed since the last save, then the pruning. */
 static int batch(void *ctx, struct state_db *db)
 {
 	struct state_sync *ss = ctx;
-	if (rules_engine_export(ss->engine, &ss->saved, &ss->pending, save_record, db) != 0)
+	ss->batch_records = 0;
+	if (rules_engine_export(ss->engine, &ss->saved, &ss->pending, save_record, ss) != 0)
 		return -1;
 	if (ss->ttl_us && ss->now_us > ss->ttl_us)
 		for (int t = 0; t < RULES_TABLE_COUNT; t++)
@@ -207,20 +206,21 @@ static int batch(void *ctx, struct state_db *db)
 int state_sync_flush(struct state_sync *ss, uint64_t now_us)
 {
 	ss->now_us = now_us;
-	uint64_t changed = 0;
-	struct rules_export_cursor ignored;
-	rules_engine_export(ss->engine, &ss->saved, &ignored, count_record, &changed);
+	/* Every touch moves a table's sequence: an unmoved point means nothing to save. */
+	rules_engine_export_point(ss->engine, &ss->pending);
+	bool changed = memcmp(&ss->pending, &ss->saved, sizeof ss->saved) != 0;
 	struct state_db_stats st;
 	state_db_get_stats(ss->db, &st);
-	if (changed == 0 && st.queued == 0)
+	if (!changed && st.queued == 0)
 		return 0;
 	ss->stats.flushes++;
 	if (state_db_flush_with(ss->db, changed ? batch : NULL, ss) < 0) {
 		ss->stats.flush_errors++;
 		return -1;
 	}
-	if (changed)
+	if (changed) {
 		ss->saved = ss->pending;
-	ss->stats.records_saved += changed;
+		ss->stats.records_saved += ss->batch_records;
+	}
 	return 0;
 }
