@@ -68,7 +68,7 @@ bench_tlsobs "${BUILD_DIR:-$ROOT/build-bench}"
 mkdir -p "$BENCH_DIR"
 W=$(mktemp -d "$BENCH_DIR/soak.XXXXXX")
 NS=tsk-$$
-sensor='' replay=
+sensor='' replay= ns_made=0
 cleanup() {
 	set +e   # every step, whatever fails before it
 	[[ -n $replay ]] && kill "$replay" 2>/dev/null
