@@ -72,6 +72,10 @@ enum stmt_id {
 	ST_Q_CERT_SERVERS,
 	ST_HISTORY_PUT,
 	ST_HISTORY_PRUNE,
+	ST_PRUNE_VALUES,
+	ST_PRUNE_SERVERS,
+	ST_PRUNE_CERT_SERVERS,
+	ST_PRUNE_CERTS,
 	ST_Q_HISTORY,
 	ST_COUNT
 };
@@ -147,6 +151,12 @@ static const char *const stmt_sql[ST_COUNT] = {
                           " ORDER BY ip, port",
     [ST_HISTORY_PUT] = "INSERT OR REPLACE INTO rules_history VALUES(?1, ?2, ?3, ?4)",
     [ST_HISTORY_PRUNE] = "DELETE FROM rules_history WHERE tbl = ?1 AND seen_us < ?2",
+    /* Values first: a server goes with the last of its values. */
+    [ST_PRUNE_VALUES] = "DELETE FROM server_values WHERE last_seen < ?1",
+    [ST_PRUNE_SERVERS] = "DELETE FROM servers WHERE last_seen < ?1"
+                         " AND NOT EXISTS (SELECT 1 FROM server_values v WHERE v.server_id = servers.id)",
+    [ST_PRUNE_CERT_SERVERS] = "DELETE FROM certificate_servers WHERE last_seen < ?1",
+    [ST_PRUNE_CERTS] = "DELETE FROM certificates WHERE last_seen < ?1",
     /* The newest ?2 rows, handed over oldest first. */
     [ST_Q_HISTORY] = "SELECT key, seen_us, record FROM (SELECT key, seen_us, record FROM rules_history"
                      " WHERE tbl = ?1 ORDER BY seen_us DESC LIMIT ?2) ORDER BY seen_us",
@@ -777,6 +787,18 @@ int state_db_history_prune(struct state_db *db, const char *table, uint64_t befo
 	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (int64_t)before_us);
 	return run(db, s, "history prune");
+}
+
+int state_db_prune_inventory(struct state_db *db, uint64_t before_us)
+{
+	static const enum stmt_id order[] = {ST_PRUNE_VALUES, ST_PRUNE_SERVERS, ST_PRUNE_CERT_SERVERS, ST_PRUNE_CERTS};
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+		sqlite3_stmt *s = stmt(db, order[i]);
+		sqlite3_bind_int64(s, 1, (int64_t)before_us);
+		if (run(db, s, "prune") < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int state_db_history_load(struct state_db *db, const char *table, size_t limit, state_db_history_fn fn, void *ctx)

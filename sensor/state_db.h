@@ -173,6 +173,12 @@ int state_db_history_put(struct state_db *db, const char *table, const uint8_t *
                          const void *record, size_t record_len);
 int state_db_history_prune(struct state_db *db, const char *table, uint64_t before_us);
 int state_db_history_load(struct state_db *db, const char *table, size_t limit, state_db_history_fn fn, void *ctx);
+/*
+ * The cap on the inventory: servers, their values and certificates (with the
+ * servers they were seen on) not seen since before_us are deleted; partner/day
+ * coverage stays. Belongs in a batch, like the history's pruning.
+ */
+int state_db_prune_inventory(struct state_db *db, uint64_t before_us);
 
 /* 1 and *when_us (last time offered) if this server ever offered STARTTLS, 0 if not known to, -1 error. */
 int state_db_server_offered_starttls(struct state_db *db, const char *ip, uint16_t port, uint64_t *when_us);

@@ -9,6 +9,8 @@
 #include "parsers/tls_ciphers.h"
 #include "rules/policy.h"
 
+#define PRUNE_EVERY_US (600ull * 1000000u) /* ten minutes of packet time */
+
 struct state_sync {
 	struct state_db *db;
 	struct rules_engine *engine;
@@ -17,6 +19,7 @@ struct state_sync {
 	struct rules_export_cursor pending;
 	uint64_t now_us;        /* of the flush under way */
 	uint64_t batch_records; /* engine records written by the flush under way */
+	uint64_t next_inventory_prune_us;
 	struct state_sync_stats stats;
 };
 
@@ -196,10 +199,18 @@ static int batch(void *ctx, struct state_db *db)
 	ss->batch_records = 0;
 	if (rules_engine_export(ss->engine, &ss->saved, &ss->pending, save_record, ss) != 0)
 		return -1;
-	if (ss->ttl_us && ss->now_us > ss->ttl_us)
-		for (int t = 0; t < RULES_TABLE_COUNT; t++)
-			if (state_db_history_prune(db, rules_table_name((enum rules_table)t), ss->now_us - ss->ttl_us) < 0)
-				return -1;
+	if (!ss->ttl_us || ss->now_us <= ss->ttl_us)
+		return 0;
+	uint64_t before = ss->now_us - ss->ttl_us;
+	for (int t = 0; t < RULES_TABLE_COUNT; t++)
+		if (state_db_history_prune(db, rules_table_name((enum rules_table)t), before) < 0)
+			return -1;
+	/* The inventory tables are larger and change slowly: pruned every PRUNE_EVERY_US of packet time. */
+	if (ss->now_us >= ss->next_inventory_prune_us) {
+		if (state_db_prune_inventory(db, before) < 0)
+			return -1;
+		ss->next_inventory_prune_us = ss->now_us + PRUNE_EVERY_US;
+	}
 	return 0;
 }
 

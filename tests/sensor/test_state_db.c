@@ -482,3 +482,39 @@ Test(state_db, a_failing_batch_rolls_back_the_notes_written_with_it)
 	cr_assert_eq(st.flush_errors, 1);
 	state_db_close(db);
 }
+
+static int prune_inventory(void *ctx, struct state_db *db)
+{
+	return state_db_prune_inventory(db, *(const uint64_t *)ctx);
+}
+
+Test(state_db, pruning_the_inventory_forgets_servers_and_certificates_not_seen_since_and_keeps_coverage)
+{
+	struct state_db *db = open_ok();
+	struct state_server_note old_server = server("192.0.2.1", T0, true, "1.2"),
+	                         recent_server = server("192.0.2.2", T0 + 40 * DAY, true, "1.3");
+	struct state_cert_note old_cert = cert('a', 1800000000, "192.0.2.1", T0),
+	                       recent_cert = cert('b', 1800000000, "192.0.2.2", T0 + 40 * DAY);
+	struct state_partner_note old_session = session("bank.example", T0, "1.2", "");
+	cr_assert(state_db_note_server(db, &old_server) && state_db_note_server(db, &recent_server));
+	cr_assert(state_db_note_certificate(db, &old_cert) && state_db_note_certificate(db, &recent_cert));
+	cr_assert(state_db_note_partner_session(db, &old_session));
+	uint64_t before = T0 + 30 * DAY;
+	cr_assert_geq(state_db_flush_with(db, prune_inventory, &before), 0);
+
+	uint64_t when = 0;
+	cr_assert_eq(state_db_server_offered_starttls(db, "192.0.2.1", 25, &when), 0, "the old server is gone");
+	cr_assert_eq(state_db_server_offered_starttls(db, "192.0.2.2", 25, &when), 1);
+	struct values vs = {0};
+	cr_assert_eq(state_db_server_values(db, "192.0.2.1", 25, STATE_VALUE_TLS_VERSION, collect_value, &vs), 0);
+	cr_assert_eq(vs.n, 0, "and its values");
+	struct cert_log log = {0};
+	cr_assert_eq(state_db_certificates_by_expiry(db, collect_cert, &log), 0);
+	cr_assert_eq(log.n, 1);
+	cr_assert_eq(log.sha[0][0], 'b');
+	cr_assert_eq(log.n_servers[0], 1);
+	struct coverage_log cov = {0};
+	cr_assert_eq(state_db_partner_coverage(db, NULL, collect_coverage, &cov), 0);
+	cr_assert_eq(cov.n, 1, "coverage is history, not inventory: kept");
+	state_db_close(db);
+}
