@@ -58,6 +58,7 @@ static void usage(FILE *out)
 		"              [-u USER] [-g GROUP] [-v|-q]\n"
 		"              [-V] [-h]\n"
 		"       tlsobs report coverage|certificates [-c CONFIG] [--since DATE] [--format table|json|csv]\n"
+		"       tlsobs report html -c CONFIG -o FILE [--since DATE]\n"
 		"\n"
 		"  -r FILE|DIR        read pcap/pcapng files (a directory: all files in it), in time order\n"
 		"  -i IFACE           capture live on an interface (may be repeated)\n"

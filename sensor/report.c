@@ -12,6 +12,7 @@
 
 #include "outputs/json_writer.h"
 #include "rules/policy.h"
+#include "sensor/report_html.h"
 #include "sensor/settings_file.h"
 #include "sensor/state_db.h"
 
@@ -38,7 +39,10 @@ static void usage(FILE *out)
 	             "  certificates  the certificate inventory, soonest expiry first, with days left\n"
 	             "                (counted from --at, default now) and the partner it belongs to\n"
 	             "  -c CONFIG     the sensor's configuration: its state_db is read\n"
-	             "  --format      table (default), json (one object per line) or csv\n");
+	             "  --format      table (default), json (one object per line) or csv\n"
+	             "\n"
+	             "       tlsobs report html -c CONFIG -o FILE [--since YYYY-MM-DD] [--at YYYY-MM-DD]\n"
+	             "                     one self-contained HTML page with charts (see tlsobs report html -h)\n");
 }
 
 /* "YYYY-MM-DD" (UTC midnight) into seconds: 0, or -1 when it is not a calendar date. */
@@ -400,6 +404,8 @@ static int parse_report_options(int argc, char **argv, struct report_options *o,
 
 int report_main(int argc, char **argv, FILE *out, FILE *err)
 {
+	if (argc >= 2 && strcmp(argv[1], "html") == 0)
+		return report_html_main(argc - 1, argv + 1, err);
 	struct report_options o = {0};
 	int parsed = parse_report_options(argc, argv, &o, err);
 	if (parsed != 0)

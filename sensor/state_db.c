@@ -821,3 +821,66 @@ int state_db_history_load(struct state_db *db, const char *table, size_t limit, 
 	sqlite3_reset(s);
 	return ret;
 }
+
+/* ---- the daily series (report html) ---- */
+
+/*
+ * Report-time reads, once per report: prepared here rather than with the
+ * sensor's cached statements, which the packet path's flush keeps warm.
+ */
+static sqlite3_stmt *prepare_since(struct state_db *db, const char *sql, const char *since_day)
+{
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(db->h, sql, -1, &s, NULL) != SQLITE_OK) {
+		fail(db, "daily series");
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	bind_str(s, 1, since_day ? since_day : "", 16);
+	return s;
+}
+
+int state_db_partner_days(struct state_db *db, const char *since_day, state_db_day_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = prepare_since(db,
+	                                "SELECT partner, day, sessions, encrypted, cleartext FROM partner_days"
+	                                " WHERE day >= ?1 ORDER BY partner, day",
+	                                since_day);
+	if (!s)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct state_partner_day d = {
+		    .partner = col_str(s, 0),
+		    .day = col_str(s, 1),
+		    .sessions = (uint64_t)sqlite3_column_int64(s, 2),
+		    .encrypted = (uint64_t)sqlite3_column_int64(s, 3),
+		    .cleartext = (uint64_t)sqlite3_column_int64(s, 4),
+		};
+		if (fn(ctx, &d))
+			break;
+	}
+	int ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(db, "daily series");
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int state_db_partner_day_counts(struct state_db *db, const char *since_day, enum state_day_count kind,
+                                state_db_day_count_fn fn, void *ctx)
+{
+	const char *sql = kind == STATE_DAY_VERSIONS
+	                      ? "SELECT partner, day, version, count FROM partner_day_versions"
+	                        " WHERE day >= ?1 ORDER BY partner, day, version"
+	                      : "SELECT partner, day, type, count FROM partner_day_failures"
+	                        " WHERE day >= ?1 ORDER BY partner, day, type";
+	sqlite3_stmt *s = prepare_since(db, sql, since_day);
+	if (!s)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (fn(ctx, col_str(s, 0), col_str(s, 1), col_str(s, 2), (uint64_t)sqlite3_column_int64(s, 3)))
+			break;
+	int ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(db, "daily counts");
+	sqlite3_finalize(s);
+	return ret;
+}

@@ -199,4 +199,21 @@ int state_db_partner_coverage(struct state_db *db, const char *since_day, state_
 /* Every certificate, soonest not_after first, with the servers it was seen on. */
 int state_db_certificates_by_expiry(struct state_db *db, state_db_certificate_fn fn, void *ctx);
 
+/*
+ * The daily series behind the coverage (report html): every partner/day row
+ * over days >= since_day (NULL for all), by partner then day; and the counts of
+ * those days (TLS versions or failure types), by partner, day, then name.
+ */
+struct state_partner_day {
+	const char *partner, *day;
+	uint64_t sessions, encrypted, cleartext;
+};
+enum state_day_count { STATE_DAY_VERSIONS, STATE_DAY_FAILURES };
+typedef int (*state_db_day_fn)(void *ctx, const struct state_partner_day *d);
+typedef int (*state_db_day_count_fn)(void *ctx, const char *partner, const char *day, const char *name,
+                                     uint64_t count);
+int state_db_partner_days(struct state_db *db, const char *since_day, state_db_day_fn fn, void *ctx);
+int state_db_partner_day_counts(struct state_db *db, const char *since_day, enum state_day_count kind,
+                                state_db_day_count_fn fn, void *ctx);
+
 #endif
