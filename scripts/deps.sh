@@ -8,11 +8,13 @@ BUILD_PACKAGES=(
 	build-essential cmake pkg-config clang
 	libpcap-dev libndpi-dev librdkafka-dev libmaxminddb-dev libssl-dev libyaml-dev libsqlite3-dev
 	libcriterion-dev
+	libjs-chart.js # runtime of `tlsobs report html`: Chart.js, inlined into the page at report time
 )
 # Test oracles and tools (never runtime dependencies of the sensor).
 TEST_PACKAGES=(
 	tshark kcat tcpdump tcpreplay wireshark-common libndpi-bin
 	libmaxmind-db-writer-perl python3 python3-jsonschema jq iproute2 openssl
+	chromium # renders the HTML report in tests/integration/report_html.sh
 )
 
 missing=()

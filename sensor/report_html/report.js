@@ -136,7 +136,8 @@
 		return {
 			type: 'bar',
 			data: {labels: certs.map(function (c) {
-				var cn = /(?:^|[,/]\s*)CN\s*=\s*([^,/]+)/.exec(c[0]);
+				/* Subjects are RFC 4514 strings from our x509 adapter: "CN=...,O=...". */
+				var cn = /(?:^|,)\s*CN=([^,]+)/.exec(c[0]);
 				return short((cn ? cn[1] : c[0]) + (c[1] ? ' (' + c[1] + ')' : ''));
 			}), datasets: [{label: 'days left', data: certs.map(function (c) { return c[2]; }),
 				backgroundColor: certs.map(function (c) { return expiryColor(c[2]); })}]},
