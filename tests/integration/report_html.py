@@ -9,7 +9,8 @@
     a domain, holding "</script><img src=x onerror=...>", "<!--", U+2028) are
     written into the database as the sensor would have stored them.
  2. the page: exit 0, mode 0640, nothing that would be fetched (no src/href to a
-    URL, no <link>), the chart library inlined, the hostile strings nowhere raw;
+    URL, no <link>), the chart library inlined, a Content-Security-Policy that fetches
+    nothing and runs only the page's two scripts (their SHA-256), the hostile strings nowhere raw;
     the JSON block parses, holds no < > & U+2028, and gives back the hostile strings
     exactly; its partner/day rows equal the database's, its totals equal
     `report coverage --format json`, and each partner's days equal its session
@@ -17,13 +18,16 @@
  3. headless Chromium (JavaScript on): every canvas drew (non-blank pixels), one
     per figure; every partner name (the hostile one as text) is in the rendered
     page; no <img> element, no dialog, no console error or exception, no request
-    but the file itself. A screenshot goes to $TLSOBS_BUILD_DIR/report-html/.
+    but the file itself (a wrong CSP hash would be a console error). A screenshot goes to
+    $TLSOBS_BUILD_DIR/report-html/.
     Then JavaScript off: the tables (daily ones open) hold the same numbers.
  4. --since keeps the later days only; exit codes 1 (state_db missing, not a
     database; -o through a symbolic link, which is left alone) and 2 (no -o, bad
     --since, no state_db in the configuration, unknown option).
 Prints one ok/FAIL/skip line per check; exits 1 on a failure, 77 when Chromium cannot run.
 """
+import base64
+import hashlib
 import json
 import os
 import re
@@ -185,16 +189,23 @@ def page_checks(st, out):
         errs.append("a <link> or <script src>: the page must be self-contained")
     if "Chart.js v" not in html:
         errs.append("the chart library is not inlined")
-    if "default-src 'none'" not in html:
-        errs.append("no Content-Security-Policy default-src 'none'")
+    csp = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', html)
+    scripts = re.findall(r"<script>(.*?)</script>", html, re.S)
+    hashes = ["'sha256-" + base64.b64encode(hashlib.sha256(x.encode()).digest()).decode() + "'" for x in scripts]
+    want_csp = ("default-src 'none'; script-src " + " ".join(hashes) +
+                "; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'")
+    if len(scripts) != 2 or not csp or csp.group(1) != want_csp:
+        errs.append(f"Content-Security-Policy {csp.group(1) if csp else None!r}, want {want_csp!r} "
+                    f"(nothing fetched; only the {len(scripts)} inline scripts, by hash, run)")
     for raw in (HOSTILE, "<img", "<!--<script>", "<b>"):
         if raw in html:
             errs.append(f"{raw!r} written raw into the page")
     if html.count("</script>") != 3:
         errs.append(f"{html.count('</script>')} </script> end tags, want 3 (data, Chart.js, report.js)")
     data = json_block(html, errs)
-    case("report html: exit 0, mode 0640, self-contained (no fetch, Chart.js inlined), hostile strings escaped, "
-         "one JSON block without < > & U+2028", errs, f"{len(html)} bytes")
+    case("report html: exit 0, mode 0640, self-contained (no fetch, Chart.js inlined), a CSP that lets only its "
+         "two scripts run (by hash), hostile strings escaped, one JSON block without < > & U+2028", errs,
+         f"{len(html)} bytes")
     if data is None:
         return None
 
