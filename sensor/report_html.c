@@ -383,13 +383,39 @@ static void page_header(struct page *pg)
 	fputs("<li><a href=\"#certificates\">Certificates</a></li>\n</ul></nav>\n</header>\n", out);
 }
 
+/* The figures a reader wants first, as text: sessions, share encrypted, domains seen, certificates due. */
+static void key_figures(struct page *pg)
+{
+	FILE *out = pg->out;
+	uint64_t sessions = 0, encrypted = 0, seen = 0, expired = 0, soon = 0;
+	for (size_t i = 0; i < pg->d->n_partners; i++) {
+		sessions += pg->d->partners[i].total.sessions;
+		encrypted += pg->d->partners[i].total.encrypted;
+		seen += pg->d->partners[i].total.sessions > 0;
+	}
+	for (size_t i = 0; i < pg->d->n_certs; i++) {
+		expired += pg->d->certs[i].days_left < 0;
+		soon += pg->d->certs[i].days_left >= 0 && pg->d->certs[i].days_left <= EXPIRY_SOON_DAYS;
+	}
+	fprintf(out, "<ul class=\"figures\">\n<li><strong>%" PRIu64 "</strong> sessions</li>\n", sessions);
+	if (sessions)
+		fprintf(out, "<li class=\"%s\"><strong>%.1f&nbsp;%%</strong> encrypted</li>\n",
+		        encrypted == sessions ? "good" : "warn", share(encrypted, sessions));
+	fprintf(out, "<li><strong>%" PRIu64 "</strong> of %zu partners and domains with sessions</li>\n", seen,
+	        pg->d->n_partners);
+	fprintf(out, "<li class=\"%s\">certificates: <strong>%" PRIu64 "</strong> expired, <strong>%" PRIu64
+	             "</strong> ending within %d days</li>\n</ul>\n",
+	        expired ? "bad" : soon ? "warn" : "good", expired, soon, EXPIRY_SOON_DAYS);
+}
+
 static void page_body(struct page *pg)
 {
 	FILE *out = pg->out;
 	page_header(pg);
-	fputs("<main>\n<section id=\"overview\" aria-labelledby=\"overview-h\">\n<h2 id=\"overview-h\">Overview</h2>\n"
-	      "<div class=\"charts\">\n",
+	fputs("<main>\n<section id=\"overview\" aria-labelledby=\"overview-h\">\n<h2 id=\"overview-h\">Overview</h2>\n",
 	      out);
+	key_figures(pg);
+	fputs("<div class=\"charts\">\n", out);
 	figure(pg, "overview", -1, "All partners and domains: sessions and encrypted share per day",
 	       "Sessions per day over all partners and domains, and the encrypted share");
 	figure(pg, "mix", -1, "Encrypted share per partner or domain", "Encrypted share of each partner or domain");
