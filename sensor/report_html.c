@@ -31,7 +31,7 @@
 #endif
 
 enum { HTML_OK = 0, HTML_RUNTIME = 1, HTML_USAGE = 2, HTML_MAX_SETS = 64 };
-enum { CHARTJS_CAP = 4 << 20, EXPIRY_SOON_DAYS = 30 };
+enum { CHARTJS_CAP = 4 << 20, EXPIRY_SOON_DAYS = 30, NAV_PARTNERS = 24 };
 
 struct html_options {
 	const char *config_path, *output, *since, *at;
@@ -297,16 +297,26 @@ static void partner_section(struct page *pg, size_t i)
 	fputs("</section>\n", out);
 }
 
+static void left_off_part(FILE *out, bool *first, uint64_t n, const char *what, int cap)
+{
+	if (!n)
+		return;
+	fprintf(out, "%s%" PRIu64 " %s (past %d)", *first ? "" : ", ", n, what, cap);
+	*first = false;
+}
+
 static void left_off_notice(FILE *out, const struct report_html_left_off *l)
 {
 	if (!(l->partners || l->days || l->versions || l->failures || l->certificates))
 		return;
-	fprintf(out,
-	        "<p class=\"notice\" role=\"note\">Left off by the report's caps: %" PRIu64 " partners or domains (past %d), "
-	        "%" PRIu64 " partner days, %" PRIu64 " version counts, %" PRIu64 " failure counts (past %d rows each), "
-	        "%" PRIu64 " certificates (past %d). Narrow the range with --since.</p>\n",
-	        l->partners, REPORT_HTML_PARTNERS_CAP, l->days, l->versions, l->failures, REPORT_HTML_ROWS_CAP,
-	        l->certificates, REPORT_HTML_CERTS_CAP);
+	bool first = true;
+	fputs("<p class=\"notice\" role=\"note\">Left off by the report's caps: ", out);
+	left_off_part(out, &first, l->partners, "partners or domains", REPORT_HTML_PARTNERS_CAP);
+	left_off_part(out, &first, l->days, "partner days", REPORT_HTML_ROWS_CAP);
+	left_off_part(out, &first, l->versions, "daily TLS version counts", REPORT_HTML_ROWS_CAP);
+	left_off_part(out, &first, l->failures, "daily failure counts", REPORT_HTML_ROWS_CAP);
+	left_off_part(out, &first, l->certificates, "certificates", REPORT_HTML_CERTS_CAP);
+	fputs(". Narrow the days with --since.</p>\n", out);
 }
 
 /* A CSP source for one inline script (CSP Level 3, section 8.4): 'sha256-' and the base64 of its SHA-256. */
@@ -374,12 +384,15 @@ static void page_header(struct page *pg)
 	fputs("<noscript><p class=\"notice\">Charts need JavaScript; every figure is in the tables.</p></noscript>\n",
 	      out);
 	left_off_notice(out, &pg->d->left_off);
+	/* The first partners as links; past NAV_PARTNERS the overview's table (one link a row) is the index. */
 	fputs("<nav aria-label=\"Partners and domains\"><ul>\n<li><a href=\"#overview\">Overview</a></li>\n", out);
-	for (size_t i = 0; i < pg->d->n_partners; i++) {
+	for (size_t i = 0; i < pg->d->n_partners && i < NAV_PARTNERS; i++) {
 		fprintf(out, "<li><a href=\"#p%zu\">", i);
 		html_escape_cstr(out, pg->d->partners[i].total.partner);
 		fputs("</a></li>\n", out);
 	}
+	if (pg->d->n_partners > NAV_PARTNERS)
+		fprintf(out, "<li><a href=\"#summary\">all %zu in the table&hellip;</a></li>\n", pg->d->n_partners);
 	fputs("<li><a href=\"#certificates\">Certificates</a></li>\n</ul></nav>\n</header>\n", out);
 }
 
@@ -418,7 +431,8 @@ static void page_body(struct page *pg)
 	fputs("<div class=\"charts\">\n", out);
 	figure(pg, "overview", -1, "All partners and domains: sessions and encrypted share per day",
 	       "Sessions per day over all partners and domains, and the encrypted share");
-	figure(pg, "mix", -1, "Encrypted share per partner or domain", "Encrypted share of each partner or domain");
+	figure(pg, "mix", -1, "Encrypted share per partner or domain, lowest first",
+	       "Encrypted share of each partner or domain with sessions, lowest first");
 	fputs("</div>\n", out);
 	summary_table(pg);
 	fputs("</section>\n", out);

@@ -8,7 +8,7 @@
 	'use strict';
 	var data = JSON.parse(document.getElementById('tlsobs-data').textContent);
 	var Chart = window.Chart;
-	var MAX_DAYS = 366, MAX_CERT_BARS = 25, LABEL_CAP = 42;
+	var MAX_DAYS = 366, MAX_CERT_BARS = 25, MAX_MIX_BARS = 25, LABEL_CAP = 42;
 	var GREEN = '#2e7d4f', RED = '#c0392b', BLUE = '#1f4e79', ORANGE = '#e08a00';
 	var PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7',
 		'#9c755f', '#bab0ac'];
@@ -88,7 +88,8 @@
 			type: 'bar',
 			data: {labels: DAYS, datasets: [
 				{type: 'line', label: 'encrypted share', data: s.share, yAxisID: 'y1', borderColor: BLUE,
-					backgroundColor: BLUE, pointRadius: 3, borderWidth: 2, spanGaps: false, order: 0},
+					backgroundColor: BLUE, pointRadius: DAYS.length > 31 ? 0 : 3, borderWidth: 2, spanGaps: false,
+					order: 0},
 				{label: 'encrypted', data: s.enc, backgroundColor: GREEN, stack: 's', order: 1},
 				{label: 'clear text', data: s.clear, backgroundColor: RED, stack: 's', order: 1}
 			]},
@@ -108,9 +109,13 @@
 		};
 	}
 
+	/* The lowest shares first, the most sessions first among equals: where to act; the first MAX_MIX_BARS. */
 	function mixChart(canvas) {
-		var ps = data.partners.filter(function (p) { return p.sessions > 0; });
-		var shares = ps.map(function (p) { return Math.round(1000 * p.encrypted / p.sessions) / 10; });
+		var all = data.partners.filter(function (p) { return p.sessions > 0; }).map(function (p) {
+			return {name: p.name, sessions: p.sessions, share: Math.round(1000 * p.encrypted / p.sessions) / 10};
+		}).sort(function (a, b) { return a.share - b.share || b.sessions - a.sessions; });
+		var ps = all.slice(0, MAX_MIX_BARS);
+		var shares = ps.map(function (p) { return p.share; });
 		canvas.parentNode.style.height = Math.max(240, 60 + 26 * ps.length) + 'px';
 		return {
 			type: 'bar',
@@ -119,7 +124,8 @@
 					return v >= 95 ? GREEN : v >= 50 ? ORANGE : RED;
 				})}]},
 			options: {indexAxis: 'y', plugins: {legend: {display: false},
-				title: {display: ps.length === 0, text: 'No session recorded', color: '#5b6675'}},
+				title: {display: all.length !== ps.length || ps.length === 0, color: '#5b6675',
+					text: ps.length ? 'the ' + ps.length + ' lowest of ' + all.length : 'No session recorded'}},
 				scales: {x: {min: 0, max: 100, ticks: {callback: function (v) { return v + ' %'; }}},
 					y: {grid: {display: false}}}}
 		};

@@ -268,6 +268,14 @@ Test(report_html, partners_past_the_cap_are_counted_and_their_rows_left_out)
 	cr_expect_eq(d.n_versions, REPORT_HTML_PARTNERS_CAP);
 	report_html_data_free(&d);
 	state_db_close(db);
+	/* two configured partners come first: seven left off, said on the page, and the index points to the table */
+	write_config(db_path);
+	cr_assert_eq(report((const char *[]){"report", "html", "-c", cfg_path, "-o", out_path, NULL}), 0, "%s",
+	             err_text);
+	read_page();
+	cr_expect_not_null(strstr(page, "Left off by the report's caps: 7 partners or domains (past 200). Narrow"));
+	cr_expect_not_null(strstr(page, "<a href=\"#summary\">all 200 in the table&hellip;</a>"));
+	cr_expect_eq(count(page, "<section class=\"partner\""), REPORT_HTML_PARTNERS_CAP);
 }
 
 Test(report_html, days_left_round_down_so_a_certificate_that_ended_an_hour_ago_has_minus_one)
