@@ -221,8 +221,8 @@ static void cert_row(FILE *out, const struct report_html_cert *c)
 {
 	char not_after[16];
 	format_date(c->not_after, not_after, sizeof not_after, false);
-	fprintf(out, "<tr class=\"%s\"><td>%s</td><td class=\"num\">%" PRId64 "</td><td>", expiry_class(c->days_left),
-	        not_after, c->days_left);
+	fprintf(out, "<tr class=\"%s\"><td class=\"date\">%s</td><td class=\"num\">%" PRId64 "</td><td>",
+	        expiry_class(c->days_left), not_after, c->days_left);
 	if (c->partner[0])
 		html_escape_cstr(out, c->partner);
 	else

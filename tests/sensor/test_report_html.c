@@ -151,7 +151,7 @@ Test(report_html, the_page_holds_a_figure_per_chart_and_the_daily_table_behind_t
 	char *quiet = strstr(page, "id=\"p0-h\">quiet.example"), *bank = strstr(page, "id=\"p1-h\">bank.example");
 	cr_expect(quiet && bank && quiet < bank);
 	/* not after 2026-11-28T11:00Z, counted from 2026-11-29T00:00Z */
-	cr_expect_not_null(strstr(page, "<tr class=\"expired\"><td>2026-11-28</td><td class=\"num\">-1</td>"));
+	cr_expect_not_null(strstr(page, "<tr class=\"expired\"><td class=\"date\">2026-11-28</td><td class=\"num\">-1</td>"));
 	cr_expect_not_null(strstr(page, "Chart.js v"));
 	cr_expect_eq(count(page, "</script>"), 3);
 }
