@@ -26,7 +26,7 @@ FROM debian:12-slim
 RUN apt-get update \
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		libpcap0.8 libndpi4.2 librdkafka1 libmaxminddb0 libssl3 libyaml-0-2 libsqlite3-0 \
-		libcap2-bin ca-certificates \
+		libcap2-bin ca-certificates libjs-chart.js \
 	&& rm -rf /var/lib/apt/lists/* \
 	&& groupadd --system tlsobs \
 	&& useradd --system --gid tlsobs --home-dir /var/lib/tlsobs --shell /usr/sbin/nologin tlsobs \
