@@ -93,9 +93,12 @@
 				{label: 'encrypted', data: s.enc, backgroundColor: GREEN, stack: 's', order: 1},
 				{label: 'clear text', data: s.clear, backgroundColor: RED, stack: 's', order: 1}
 			]},
-			options: {scales: scales, plugins: {tooltip: {callbacks: {label: function (c) {
-				return c.dataset.label + ': ' + c.formattedValue + (c.dataset.yAxisID === 'y1' ? ' %' : '');
-			}}}}}
+			options: {scales: scales, plugins: {
+				title: {display: DAYS.length === 0, text: 'No session recorded', color: '#5b6675'},
+				tooltip: {callbacks: {label: function (c) {
+					return c.dataset.label + ': ' + c.formattedValue + (c.dataset.yAxisID === 'y1' ? ' %' : '');
+				}}}
+			}}
 		};
 	}
 

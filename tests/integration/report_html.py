@@ -20,6 +20,7 @@
     page; no <img> element, no dialog, no console error or exception, no request
     but the file itself (a wrong CSP hash would be a console error). A screenshot goes to
     $TLSOBS_BUILD_DIR/report-html/.
+    A database without sessions or certificates: its four charts draw empty, no error.
     Then JavaScript off: the tables (daily ones open) hold the same numbers.
  4. --since keeps the later days only; exit codes 1 (state_db missing, not a
     database; -o through a symbolic link, which is left alone) and 2 (no -o, bad
@@ -251,6 +252,19 @@ def page_checks(st, out):
     return data
 
 
+def empty_page(tmp):
+    """The page of a database the sensor made from a capture without mail: nothing to show."""
+    cfg = P.yaml_config(os.path.join(tmp, "empty.yaml"), os.path.join(tmp, "empty.db"))
+    r = P.run("no mail", ["-c", cfg, "-r", os.path.join(FIX, "non-mail.pcap")])
+    out = os.path.join(tmp, "empty.html")
+    rc, err = html_report(cfg, out)
+    errs = r.errors + ([f"report html exit {rc}: {err.strip()}"] if rc != 0 else [])
+    if errs:
+        case("report html of a database without sessions", errs)
+        return None
+    return out
+
+
 # ---------------------------------------------------------------- 3: in a browser
 
 BROWSER_PROBE = r"""(() => {
@@ -297,7 +311,7 @@ def start_browser():
         return None, f"chromium cannot run here: {x}"
 
 
-def browser_checks(out, data, shots):
+def browser_checks(out, empty, data, shots):
     b, why = start_browser()
     if not b:
         return why
@@ -331,6 +345,25 @@ def browser_checks(out, data, shots):
         case("Chromium: every chart drew (one canvas per figure, pixels set), every partner name shown, hostile "
              "markup stays text (no <img>, no dialog), no console error, no request", errs,
              f"{got['drawn']} charts; screenshot {os.path.join(shots, 'report.png')} {WIDTH}x{height}")
+    finally:
+        b.close()
+        b.cleanup()
+
+    b, why = start_browser()
+    if not b:
+        return why
+    try:
+        b.open_page(WIDTH, 900)
+        b.navigate("file://" + empty)
+        got = b.evaluate(BROWSER_PROBE)
+        b.drain(0.5)
+        errs = b.console_errors()
+        if got["canvases"] != 4 or got["drawn"] != 4:
+            errs.append(f"{got['drawn']} of {got['canvases']} canvases drew, want the 4 of overview and certificates")
+        if "No partner configured and no session recorded." not in got["text"]:
+            errs.append("the empty summary table does not say so")
+        case("Chromium, a database without sessions or certificates: the four charts draw empty, no console error",
+             errs)
     finally:
         b.close()
         b.cleanup()
@@ -426,9 +459,10 @@ def main():
         if st:
             out = os.path.join(tmp, "report.html")
             data = page_checks(st, out)
-            if data:
+            empty = empty_page(tmp)
+            if data and empty:
                 shots = os.path.join(BUILD, "report-html")
-                skipped = browser_checks(out, data, shots)
+                skipped = browser_checks(out, empty, data, shots)
                 if skipped:
                     skip("Chromium checks", skipped)
                 else:
