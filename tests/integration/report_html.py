@@ -303,12 +303,18 @@ def start_browser():
     binary = cdp.find_chromium()
     if not binary:
         return None, "chromium not installed (scripts/deps.sh installs it)"
+    b = None
     try:
         b = cdp.Browser(binary)
         b.send("Browser.getVersion", browser_level=True)
         return b, None
     except (OSError, cdp.CdpError) as x:
-        return None, f"chromium cannot run here: {x}"
+        why = f"chromium cannot run here: {x}"
+        if b:
+            b.close()
+            why += " | " + b.stderr_text().strip()[-300:].replace("\n", " | ")
+            b.cleanup()
+        return None, why
 
 
 def browser_checks(out, empty, data, shots):
