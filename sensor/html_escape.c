@@ -55,11 +55,21 @@ void html_escape_text(FILE *out, const char *s, size_t len)
 			continue;
 		}
 		switch (cp) {
-		case '&': fputs("&amp;", out); break;
-		case '<': fputs("&lt;", out); break;
-		case '>': fputs("&gt;", out); break;
-		case '"': fputs("&quot;", out); break;
-		case '\'': fputs("&#39;", out); break;
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
+		case '\'':
+			fputs("&#39;", out);
+			break;
 		default:
 			if ((cp < 0x20 && cp != '\t' && cp != '\n') || cp == 0x7F)
 				fputs(REPLACEMENT, out);
@@ -89,15 +99,33 @@ void html_escape_json(FILE *out, const char *s, size_t len)
 			continue;
 		}
 		switch (cp) {
-		case '"': fputs("\\\"", out); break;
-		case '\\': fputs("\\\\", out); break;
-		case '\n': fputs("\\n", out); break;
-		case '\t': fputs("\\t", out); break;
-		case '<': fputs("\\u003c", out); break;
-		case '>': fputs("\\u003e", out); break;
-		case '&': fputs("\\u0026", out); break;
-		case 0x2028: fputs("\\u2028", out); break;
-		case 0x2029: fputs("\\u2029", out); break;
+		case '"':
+			fputs("\\\"", out);
+			break;
+		case '\\':
+			fputs("\\\\", out);
+			break;
+		case '\n':
+			fputs("\\n", out);
+			break;
+		case '\t':
+			fputs("\\t", out);
+			break;
+		case '<':
+			fputs("\\u003c", out);
+			break;
+		case '>':
+			fputs("\\u003e", out);
+			break;
+		case '&':
+			fputs("\\u0026", out);
+			break;
+		case 0x2028:
+			fputs("\\u2028", out);
+			break;
+		case 0x2029:
+			fputs("\\u2029", out);
+			break;
 		default:
 			if (cp < 0x20 || cp == 0x7F)
 				fprintf(out, "\\u%04x", (unsigned)cp);

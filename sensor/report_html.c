@@ -51,16 +51,17 @@ struct page {
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: tlsobs report html -c CONFIG -o FILE [--set KEY=VALUE]... [--since YYYY-MM-DD]\n"
-	             "                          [--at YYYY-MM-DD]\n"
-	             "\n"
-	             "  One self-contained HTML page (works offline) with charts and the tables behind them:\n"
-	             "  per partner and domain the encrypted share per day, the TLS version mix, failures by\n"
-	             "  type over time, and the certificates by days to expiry.\n"
-	             "  -c CONFIG     the sensor's configuration: its state_db is read\n"
-	             "  -o FILE       the page to write (mode 0640; a symbolic link is refused)\n"
-	             "  --since       days from this one (default all)\n"
-	             "  --at          certificates' days left are counted from this day (default now)\n");
+	fprintf(out,
+	        "usage: tlsobs report html -c CONFIG -o FILE [--set KEY=VALUE]... [--since YYYY-MM-DD]\n"
+	        "                          [--at YYYY-MM-DD]\n"
+	        "\n"
+	        "  One self-contained HTML page (works offline) with charts and the tables behind them:\n"
+	        "  per partner and domain the encrypted share per day, the TLS version mix, failures by\n"
+	        "  type over time, and the certificates by days to expiry.\n"
+	        "  -c CONFIG     the sensor's configuration: its state_db is read\n"
+	        "  -o FILE       the page to write (mode 0640; a symbolic link is refused)\n"
+	        "  --since       days from this one (default all)\n"
+	        "  --at          certificates' days left are counted from this day (default now)\n");
 }
 
 /* "YYYY-MM-DD" (UTC midnight) into seconds: 0, or -1 when it is not a calendar date. */
@@ -84,8 +85,8 @@ static void format_date(int64_t s, char *buf, size_t len, bool with_time)
 {
 	time_t t = (time_t)s;
 	struct tm tm;
-	if (!gmtime_r(&t, &tm) ||
-	    (with_time ? strftime(buf, len, "%Y-%m-%d %H:%M:%SZ", &tm) : strftime(buf, len, "%Y-%m-%d", &tm)) == 0)
+	if (!gmtime_r(&t, &tm) || (with_time ? strftime(buf, len, "%Y-%m-%d %H:%M:%SZ", &tm)
+	                                     : strftime(buf, len, "%Y-%m-%d", &tm)) == 0)
 		snprintf(buf, len, "-");
 }
 
@@ -97,8 +98,8 @@ static double share(uint64_t part, uint64_t whole)
 /* ---- tables ---- */
 
 /* "1.3 5, 1.2 2" for one partner's day, from rows sorted by partner and day; *cursor walks forward. */
-static void day_counts(FILE *out, const struct report_html_count *rows, size_t n, size_t *cursor, size_t partner,
-                       const char *day)
+static void day_counts(FILE *out, const struct report_html_count *rows, size_t n, size_t *cursor,
+                       size_t partner, const char *day)
 {
 	size_t i = *cursor;
 	while (i < n && (rows[i].partner != partner || strcmp(rows[i].day, day) < 0))
@@ -144,8 +145,9 @@ static void daily_table(struct page *pg, size_t p)
 			continue;
 		fputs("<tr><th scope=\"row\">", out);
 		html_escape_cstr(out, r->day);
-		fprintf(out, "</th><td class=\"num\">%" PRIu64 "</td><td class=\"num\">%" PRIu64 "</td><td class=\"num\">%" PRIu64
-		             "</td><td class=\"num\">%.1f&nbsp;%%</td><td>",
+		fprintf(out,
+		        "</th><td class=\"num\">%" PRIu64 "</td><td class=\"num\">%" PRIu64
+		        "</td><td class=\"num\">%" PRIu64 "</td><td class=\"num\">%.1f&nbsp;%%</td><td>",
 		        r->sessions, r->encrypted, r->cleartext, share(r->encrypted, r->sessions));
 		day_counts(out, d->versions, d->n_versions, &v, p, r->day);
 		fputs("</td><td>", out);
@@ -172,10 +174,13 @@ static void count_list(FILE *out, const struct state_db_count *c, size_t n)
 static void summary_table(struct page *pg)
 {
 	FILE *out = pg->out;
-	fputs("<div class=\"scroll\"><table id=\"summary\">\n<caption>Coverage per partner and domain</caption>\n"
+	fputs("<div class=\"scroll\"><table id=\"summary\">\n<caption>Coverage per partner and "
+	      "domain</caption>\n"
 	      "<thead><tr><th scope=\"col\">Partner or domain</th><th scope=\"col\">Mode</th>"
-	      "<th scope=\"col\" class=\"num\">Sessions</th><th scope=\"col\" class=\"num\">Encrypted share</th>"
-	      "<th scope=\"col\">TLS versions</th><th scope=\"col\">Failures</th><th scope=\"col\">Last failure</th>"
+	      "<th scope=\"col\" class=\"num\">Sessions</th><th scope=\"col\" class=\"num\">Encrypted "
+	      "share</th>"
+	      "<th scope=\"col\">TLS versions</th><th scope=\"col\">Failures</th><th scope=\"col\">Last "
+	      "failure</th>"
 	      "</tr></thead>\n<tbody>\n",
 	      out);
 	for (size_t i = 0; i < pg->d->n_partners; i++) {
@@ -208,7 +213,8 @@ static void summary_table(struct page *pg)
 		fputs("</td></tr>\n", out);
 	}
 	if (!pg->d->n_partners)
-		fputs("<tr><td colspan=\"7\">No partner configured and no session recorded.</td></tr>\n", out);
+		fputs("<tr><td colspan=\"7\">No partner configured and no session recorded.</td></tr>\n",
+		      out);
 	fputs("</tbody></table></div>\n", out);
 }
 
@@ -245,10 +251,13 @@ static void cert_row(FILE *out, const struct report_html_cert *c)
 static void cert_table(struct page *pg)
 {
 	FILE *out = pg->out;
-	fputs("<div class=\"scroll\"><table id=\"certificates-table\">\n<caption>Certificates, soonest expiry first"
-	      "</caption>\n<thead><tr><th scope=\"col\">Not after</th><th scope=\"col\" class=\"num\">Days left</th>"
+	fputs("<div class=\"scroll\"><table id=\"certificates-table\">\n<caption>Certificates, soonest "
+	      "expiry first"
+	      "</caption>\n<thead><tr><th scope=\"col\">Not after</th><th scope=\"col\" class=\"num\">Days "
+	      "left</th>"
 	      "<th scope=\"col\">Partner</th><th scope=\"col\">Subject</th><th scope=\"col\">Names (SAN)</th>"
-	      "<th scope=\"col\">Issuer</th><th scope=\"col\">Servers</th><th scope=\"col\">SHA-256</th></tr></thead>\n"
+	      "<th scope=\"col\">Issuer</th><th scope=\"col\">Servers</th><th "
+	      "scope=\"col\">SHA-256</th></tr></thead>\n"
 	      "<tbody>\n",
 	      out);
 	for (size_t i = 0; i < pg->d->n_certs; i++)
@@ -265,8 +274,10 @@ static void figure(struct page *pg, const char *kind, long partner, const char *
 {
 	FILE *out = pg->out;
 	pg->figures++;
-	fprintf(out, "<figure class=\"chart chart-%s\"><figcaption>%s</figcaption><div class=\"canvas\">", kind, title);
-	fprintf(out, "<canvas data-chart=\"%s\" data-partner=\"%ld\" role=\"img\" aria-label=\"", kind, partner);
+	fprintf(out, "<figure class=\"chart chart-%s\"><figcaption>%s</figcaption><div class=\"canvas\">",
+	        kind, title);
+	fprintf(out, "<canvas data-chart=\"%s\" data-partner=\"%ld\" role=\"img\" aria-label=\"", kind,
+	        partner);
 	html_escape_cstr(out, label);
 	fputs("\"></canvas></div></figure>\n", out);
 }
@@ -276,7 +287,8 @@ static void partner_section(struct page *pg, size_t i)
 	FILE *out = pg->out;
 	const struct report_html_partner *p = &pg->d->partners[i];
 	const struct state_partner_coverage *c = &p->total;
-	fprintf(out, "<section class=\"partner\" id=\"p%zu\" aria-labelledby=\"p%zu-h\">\n<h2 id=\"p%zu-h\">", i, i, i);
+	fprintf(out, "<section class=\"partner\" id=\"p%zu\" aria-labelledby=\"p%zu-h\">\n<h2 id=\"p%zu-h\">",
+	        i, i, i);
 	html_escape_cstr(out, c->partner);
 	fputs(" <span class=\"mode mode-", out);
 	html_escape_cstr(out, p->mode);
@@ -284,14 +296,17 @@ static void partner_section(struct page *pg, size_t i)
 	html_escape_cstr(out, p->mode);
 	fprintf(out, "</span></h2>\n<p class=\"stats\"><strong>%" PRIu64 "</strong> sessions", c->sessions);
 	if (c->sessions)
-		fprintf(out, ", <strong>%.1f&nbsp;%%</strong> encrypted (%" PRIu64 " encrypted, %" PRIu64 " clear text)",
+		fprintf(out,
+		        ", <strong>%.1f&nbsp;%%</strong> encrypted (%" PRIu64 " encrypted, %" PRIu64
+		        " clear text)",
 		        share(c->encrypted, c->sessions), c->encrypted, c->cleartext);
 	fputs("</p>\n<div class=\"charts\">\n", out);
 	char label[160];
 	snprintf(label, sizeof label, "Sessions per day, encrypted and clear text, and the encrypted share");
 	figure(pg, "share", (long)i, "Encrypted share per day", label);
 	figure(pg, "versions", (long)i, "TLS versions per day", "Encrypted sessions per day by TLS version");
-	figure(pg, "failures", (long)i, "Failures by type per day", "Failed sessions per day by failure type");
+	figure(pg, "failures", (long)i, "Failures by type per day",
+	       "Failed sessions per day by failure type");
 	fputs("</div>\n", out);
 	daily_table(pg, i);
 	fputs("</section>\n", out);
@@ -332,7 +347,8 @@ static void csp_hash(FILE *out, const void *script, size_t len)
 	}
 	fputs(" 'sha256-", out);
 	for (size_t i = 0; i < 32; i += 3) {
-		uint32_t v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 | (uint32_t)(i + 2 < 32 ? raw[i + 2] : 0);
+		uint32_t v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 |
+		             (uint32_t)(i + 2 < 32 ? raw[i + 2] : 0);
 		fputc(b64[v >> 18 & 63], out);
 		fputc(b64[v >> 12 & 63], out);
 		fputc(i + 1 < 32 ? b64[v >> 6 & 63] : '=', out);
@@ -345,9 +361,9 @@ static void page_head(struct page *pg)
 {
 	FILE *out = pg->out;
 	/*
-	 * Scripts and styles are inline by design (one file). Nothing may be fetched (no network, no tracking), and
-	 * only our two scripts, named by their hashes, may run: should markup ever slip through the escaping, an
-	 * injected script or event handler is refused by the browser too.
+	 * Scripts and styles are inline by design (one file). Nothing may be fetched (no network, no
+	 * tracking), and only our two scripts, named by their hashes, may run: should markup ever slip
+	 * through the escaping, an injected script or event handler is refused by the browser too.
 	 */
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src",
@@ -356,7 +372,8 @@ static void page_head(struct page *pg)
 	csp_hash(out, report_html_assets_js, report_html_assets_js_len);
 	fputs("; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	      "<meta name=\"generator\" content=\"tlsobs report html\">\n<title>tlsobs: TLS coverage report</title>\n"
+	      "<meta name=\"generator\" content=\"tlsobs report html\">\n<title>tlsobs: TLS coverage "
+	      "report</title>\n"
 	      "<style>\n",
 	      out);
 	fwrite(report_html_assets_css, 1, report_html_assets_css_len, out);
@@ -381,18 +398,22 @@ static void page_header(struct page *pg)
 		fputs("all recorded", out);
 	}
 	fprintf(out, " (UTC). Certificate days left counted from %s.</p>\n", at);
-	fputs("<noscript><p class=\"notice\">Charts need JavaScript; every figure is in the tables.</p></noscript>\n",
+	fputs("<noscript><p class=\"notice\">Charts need JavaScript; every figure is in the "
+	      "tables.</p></noscript>\n",
 	      out);
 	left_off_notice(out, &pg->d->left_off);
-	/* The first partners as links; past NAV_PARTNERS the overview's table (one link a row) is the index. */
-	fputs("<nav aria-label=\"Partners and domains\"><ul>\n<li><a href=\"#overview\">Overview</a></li>\n", out);
+	/* The first partners as links; past NAV_PARTNERS the overview's table (one link a row) is the index.
+	 */
+	fputs("<nav aria-label=\"Partners and domains\"><ul>\n<li><a href=\"#overview\">Overview</a></li>\n",
+	      out);
 	for (size_t i = 0; i < pg->d->n_partners && i < NAV_PARTNERS; i++) {
 		fprintf(out, "<li><a href=\"#p%zu\">", i);
 		html_escape_cstr(out, pg->d->partners[i].total.partner);
 		fputs("</a></li>\n", out);
 	}
 	if (pg->d->n_partners > NAV_PARTNERS)
-		fprintf(out, "<li><a href=\"#summary\">all %zu in the table&hellip;</a></li>\n", pg->d->n_partners);
+		fprintf(out, "<li><a href=\"#summary\">all %zu in the table&hellip;</a></li>\n",
+		        pg->d->n_partners);
 	fputs("<li><a href=\"#certificates\">Certificates</a></li>\n</ul></nav>\n</header>\n", out);
 }
 
@@ -414,18 +435,23 @@ static void key_figures(struct page *pg)
 	if (sessions)
 		fprintf(out, "<li class=\"%s\"><strong>%.1f&nbsp;%%</strong> encrypted</li>\n",
 		        encrypted == sessions ? "good" : "warn", share(encrypted, sessions));
-	fprintf(out, "<li><strong>%" PRIu64 "</strong> of %zu partners and domains with sessions</li>\n", seen,
-	        pg->d->n_partners);
-	fprintf(out, "<li class=\"%s\">certificates: <strong>%" PRIu64 "</strong> expired, <strong>%" PRIu64
-	             "</strong> ending within %d days</li>\n</ul>\n",
-	        expired ? "bad" : soon ? "warn" : "good", expired, soon, EXPIRY_SOON_DAYS);
+	fprintf(out, "<li><strong>%" PRIu64 "</strong> of %zu partners and domains with sessions</li>\n",
+	        seen, pg->d->n_partners);
+	fprintf(out,
+	        "<li class=\"%s\">certificates: <strong>%" PRIu64 "</strong> expired, <strong>%" PRIu64
+	        "</strong> ending within %d days</li>\n</ul>\n",
+	        expired ? "bad"
+	        : soon  ? "warn"
+	                : "good",
+	        expired, soon, EXPIRY_SOON_DAYS);
 }
 
 static void page_body(struct page *pg)
 {
 	FILE *out = pg->out;
 	page_header(pg);
-	fputs("<main>\n<section id=\"overview\" aria-labelledby=\"overview-h\">\n<h2 id=\"overview-h\">Overview</h2>\n",
+	fputs("<main>\n<section id=\"overview\" aria-labelledby=\"overview-h\">\n<h2 "
+	      "id=\"overview-h\">Overview</h2>\n",
 	      out);
 	key_figures(pg);
 	fputs("<div class=\"charts\">\n", out);
@@ -438,15 +464,18 @@ static void page_body(struct page *pg)
 	fputs("</section>\n", out);
 	for (size_t i = 0; i < pg->d->n_partners; i++)
 		partner_section(pg, i);
-	fputs("<section id=\"certificates\" aria-labelledby=\"certificates-h\">\n<h2 id=\"certificates-h\">Certificates"
+	fputs("<section id=\"certificates\" aria-labelledby=\"certificates-h\">\n<h2 "
+	      "id=\"certificates-h\">Certificates"
 	      "</h2>\n<div class=\"charts\">\n",
 	      out);
 	figure(pg, "expiry", -1, "Certificates by days to expiry (soonest first)",
 	       "Days left for each certificate, soonest expiry first");
-	figure(pg, "expiry-buckets", -1, "Certificates per expiry range", "Number of certificates per range of days left");
+	figure(pg, "expiry-buckets", -1, "Certificates per expiry range",
+	       "Number of certificates per range of days left");
 	fputs("</div>\n", out);
 	cert_table(pg);
-	fputs("</section>\n</main>\n<footer><p>Charts drawn with Chart.js (MIT licence), from Debian's libjs-chart.js. "
+	fputs("</section>\n</main>\n<footer><p>Charts drawn with Chart.js (MIT licence), from Debian's "
+	      "libjs-chart.js. "
 	      "Days are UTC.</p></footer>\n",
 	      out);
 }
@@ -476,15 +505,15 @@ static void page_json(struct page *pg)
 		html_escape_json_cstr(out, d->partners[i].total.partner);
 		fputs(",\"mode\":", out);
 		html_escape_json_cstr(out, d->partners[i].mode);
-		fprintf(out, ",\"sessions\":%" PRIu64 ",\"encrypted\":%" PRIu64 "}", d->partners[i].total.sessions,
-		        d->partners[i].total.encrypted);
+		fprintf(out, ",\"sessions\":%" PRIu64 ",\"encrypted\":%" PRIu64 "}",
+		        d->partners[i].total.sessions, d->partners[i].total.encrypted);
 	}
 	fputs("],\n\"days\":[", out);
 	for (size_t i = 0; i < d->n_days; i++) {
 		fprintf(out, "%s[%zu,", i ? "," : "", d->days[i].partner);
 		html_escape_json_cstr(out, d->days[i].day);
-		fprintf(out, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "]", d->days[i].sessions, d->days[i].encrypted,
-		        d->days[i].cleartext);
+		fprintf(out, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "]", d->days[i].sessions,
+		        d->days[i].encrypted, d->days[i].cleartext);
 	}
 	fputc(']', out);
 	json_counts(out, "versions", d->versions, d->n_versions);
@@ -534,9 +563,10 @@ static char *read_chartjs(size_t *len, FILE *err)
 	int fd = open(TLSOBS_CHARTJS, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	char *buf = NULL;
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > CHARTJS_CAP) {
-		fprintf(err, "tlsobs: report: chart library %s: %s (Debian package libjs-chart.js)\n", TLSOBS_CHARTJS,
-		        fd < 0 || errno ? strerror(errno) : "not a file of a sensible size");
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    st.st_size > CHARTJS_CAP) {
+		fprintf(err, "tlsobs: report: chart library %s: %s (Debian package libjs-chart.js)\n",
+		        TLSOBS_CHARTJS, fd < 0 || errno ? strerror(errno) : "not a file of a sensible size");
 		goto fail;
 	}
 	if (!(buf = malloc((size_t)st.st_size)))
@@ -547,14 +577,16 @@ static char *read_chartjs(size_t *len, FILE *err)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
-			fprintf(err, "tlsobs: report: chart library %s: %s\n", TLSOBS_CHARTJS, r < 0 ? strerror(errno) : "short");
+			fprintf(err, "tlsobs: report: chart library %s: %s\n", TLSOBS_CHARTJS,
+			        r < 0 ? strerror(errno) : "short");
 			goto fail;
 		}
 		got += (size_t)r;
 	}
 	if (contains_nocase(buf, got, "</script") || contains_nocase(buf, got, "<!--") ||
 	    contains_nocase(buf, got, "<script")) {
-		fprintf(err, "tlsobs: report: chart library %s holds a <script> or <!-- marker: not inlined\n",
+		fprintf(err,
+		        "tlsobs: report: chart library %s holds a <script> or <!-- marker: not inlined\n",
 		        TLSOBS_CHARTJS);
 		goto fail;
 	}
@@ -621,21 +653,36 @@ static int parse_options(int argc, char **argv, struct html_options *o, FILE *er
 	int c;
 	while ((c = getopt_long(argc, argv, ":c:o:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'c': o->config_path = optarg; break;
-		case 'o': o->output = optarg; break;
+		case 'c':
+			o->config_path = optarg;
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
 		case OPT_SET:
 			if (o->nsets == HTML_MAX_SETS) {
-				fprintf(err, "tlsobs: report: --set given more than %d times\n", HTML_MAX_SETS);
+				fprintf(err, "tlsobs: report: --set given more than %d times\n",
+				        HTML_MAX_SETS);
 				return -1;
 			}
 			o->sets[o->nsets++] = optarg;
 			break;
-		case OPT_SINCE: o->since = optarg; break;
-		case OPT_AT: o->at = optarg; break;
+		case OPT_SINCE:
+			o->since = optarg;
+			break;
+		case OPT_AT:
+			o->at = optarg;
+			break;
 		case 'h':
-		case OPT_HELP: usage(stdout); return 1;
-		case ':': fprintf(err, "tlsobs: report: %s needs a value\n", argv[optind - 1]); return -1;
-		default: fprintf(err, "tlsobs: report: unknown option '%s'\n", argv[optind - 1]); return -1;
+		case OPT_HELP:
+			usage(stdout);
+			return 1;
+		case ':':
+			fprintf(err, "tlsobs: report: %s needs a value\n", argv[optind - 1]);
+			return -1;
+		default:
+			fprintf(err, "tlsobs: report: unknown option '%s'\n", argv[optind - 1]);
+			return -1;
 		}
 	}
 	if (optind < argc) {
@@ -667,7 +714,8 @@ static int check_dates(const struct html_options *o, int64_t *at, FILE *err)
 static int report_html_run(const struct html_options *o, const struct sensor_settings *settings, int64_t at,
                            FILE *err)
 {
-	/* A report reads what the sensor wrote: a missing file is a mistake, not an empty database to create. */
+	/* A report reads what the sensor wrote: a missing file is a mistake, not an empty database to create.
+	 */
 	if (access(settings->state_db, R_OK) != 0) {
 		fprintf(err, "tlsobs: report: state_db %s: %s\n", settings->state_db, strerror(errno));
 		return HTML_RUNTIME;

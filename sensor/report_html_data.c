@@ -1,4 +1,5 @@
-/* report_html_data.c: the state database read into memory for the HTML report, with caps (see report_html_data.h). */
+/* report_html_data.c: the state database read into memory for the HTML report, with caps (see
+ * report_html_data.h). */
 #include "sensor/report_html_data.h"
 
 #include <errno.h>
@@ -23,7 +24,8 @@ static void copy_bounded(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 }
 
-/* Grows *arr (of *cap elements of size sz) to hold one more, doubling up to limit. false: at the limit or no memory. */
+/* Grows *arr (of *cap elements of size sz) to hold one more, doubling up to limit. false: at the limit or no
+ * memory. */
 static bool grow(void **arr, size_t *cap, size_t n, size_t sz, size_t limit, bool *oom)
 {
 	if (n < *cap)
@@ -118,7 +120,8 @@ static int other_row(void *ctx, const struct state_partner_coverage *c)
 	return l->oom;
 }
 
-/* Configured partners first, in configuration order (with zeros when they had no session), then the others. */
+/* Configured partners first, in configuration order (with zeros when they had no session), then the others.
+ */
 static int load_partners(struct loader *l, struct state_db *db, const char *since)
 {
 	for (size_t i = 0; i < l->policy->n_partners && !l->oom; i++) {
@@ -140,7 +143,8 @@ static int day_row(void *ctx, const struct state_partner_day *r)
 	size_t p = find_partner(l, r->partner);
 	if (p == (size_t)-1)
 		return 0; /* a partner left off: counted there */
-	if (!grow((void **)&d->days, &l->cap_days, d->n_days, sizeof *d->days, REPORT_HTML_ROWS_CAP, &l->oom)) {
+	if (!grow((void **)&d->days, &l->cap_days, d->n_days, sizeof *d->days, REPORT_HTML_ROWS_CAP,
+	          &l->oom)) {
 		d->left_off.days++;
 		return l->oom;
 	}
@@ -183,7 +187,8 @@ static void servers_text(char *buf, size_t len, const struct state_certificate *
 	size_t used = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < c->n_servers && used < len; i++) {
-		int w = snprintf(buf + used, len - used, "%s%s:%u", i ? " " : "", c->servers[i].ip, c->servers[i].port);
+		int w = snprintf(buf + used, len - used, "%s%s:%u", i ? " " : "", c->servers[i].ip,
+		                 c->servers[i].port);
 		if (w < 0)
 			break;
 		used += (size_t)w;
@@ -194,7 +199,8 @@ static int cert_row(void *ctx, const struct state_certificate *c)
 {
 	struct loader *l = ctx;
 	struct report_html_data *d = l->d;
-	if (!grow((void **)&d->certs, &l->cap_certs, d->n_certs, sizeof *d->certs, REPORT_HTML_CERTS_CAP, &l->oom)) {
+	if (!grow((void **)&d->certs, &l->cap_certs, d->n_certs, sizeof *d->certs, REPORT_HTML_CERTS_CAP,
+	          &l->oom)) {
 		d->left_off.certificates++;
 		return l->oom;
 	}
@@ -228,8 +234,10 @@ int report_html_data_load(struct report_html_data *out, struct state_db *db, con
 		errno = ENOMEM;
 		return -1;
 	}
-	struct count_sink versions = {&l, &out->versions, &out->n_versions, &l.cap_versions, &out->left_off.versions};
-	struct count_sink failures = {&l, &out->failures, &out->n_failures, &l.cap_failures, &out->left_off.failures};
+	struct count_sink versions = {&l, &out->versions, &out->n_versions, &l.cap_versions,
+	                              &out->left_off.versions};
+	struct count_sink failures = {&l, &out->failures, &out->n_failures, &l.cap_failures,
+	                              &out->left_off.failures};
 	errno = 0;
 	int rc = load_partners(&l, db, since_day);
 	if (rc == 0)

@@ -54,7 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len;
 	char *text = escape(html_escape_text, data, size, &len);
 	if (text) {
-		if (memchr(text, '<', len) || memchr(text, '>', len) || memchr(text, '"', len) || memchr(text, '\'', len))
+		if (memchr(text, '<', len) || memchr(text, '>', len) || memchr(text, '"', len) ||
+		    memchr(text, '\'', len))
 			abort();
 		for (const char *p = text; (p = memchr(p, '&', len - (size_t)(p - text))); p++)
 			if (strncmp(p, "&amp;", 5) && strncmp(p, "&lt;", 4) && strncmp(p, "&gt;", 4) &&

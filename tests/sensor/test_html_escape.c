@@ -28,7 +28,8 @@ static char *escaped(escape_fn fn, const char *s, size_t len)
 Test(html_escape, text_turns_markup_and_quotes_into_character_references)
 {
 	char *t = escaped(html_escape_text, HOSTILE " & 'q' \"q\"", strlen(HOSTILE " & 'q' \"q\""));
-	cr_expect_str_eq(t, "&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &amp; &#39;q&#39; &quot;q&quot;");
+	cr_expect_str_eq(t,
+	                 "&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &amp; &#39;q&#39; &quot;q&quot;");
 	free(t);
 }
 

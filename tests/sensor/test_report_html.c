@@ -66,7 +66,8 @@ static void write_config(const char *state_db)
 static void note_session(struct state_db *db, const char *partner, uint64_t t, const char *version,
                          const char *failure)
 {
-	struct state_partner_note n = {.time_us = t, .encrypted = version[0] != '\0', .cleartext = version[0] == '\0'};
+	struct state_partner_note n = {
+	    .time_us = t, .encrypted = version[0] != '\0', .cleartext = version[0] == '\0'};
 	snprintf(n.partner, sizeof n.partner, "%s", partner);
 	snprintf(n.tls_version, sizeof n.tls_version, "%s", version);
 	snprintf(n.failure, sizeof n.failure, "%s", failure);
@@ -85,7 +86,8 @@ static void fill_database(void)
 	note_session(db, "bank.example", T0 + 120 * SEC, "", "refused");
 	note_session(db, "bank.example", T0 + 86400 * SEC, "1.2", "");
 	note_session(db, "evil" HOSTILE ".example", T0, "1.3" HOSTILE, "<b>" HOSTILE);
-	struct state_cert_note c = {.not_after = (int64_t)(T0 / SEC) - 3600, .time_us = T0, .server_port = 25};
+	struct state_cert_note c = {
+	    .not_after = (int64_t)(T0 / SEC) - 3600, .time_us = T0, .server_port = 25};
 	memset(c.sha256, 'A', 64);
 	snprintf(c.subject, sizeof c.subject, "CN=" HOSTILE ",O=<!-- \xE2\x80\xA8");
 	snprintf(c.sans, sizeof c.sans, "mx1.bank.example");
@@ -135,23 +137,26 @@ Test(report_html, the_page_holds_a_figure_per_chart_and_the_daily_table_behind_t
 {
 	write_config(db_path);
 	fill_database();
-	cr_assert_eq(report((const char *[]){"report", "html", "-c", cfg_path, "-o", out_path, "--at", "2026-11-29",
-	                                     NULL}),
+	cr_assert_eq(report((const char *[]){"report", "html", "-c", cfg_path, "-o", out_path, "--at",
+	                                     "2026-11-29", NULL}),
 	             0, "%s", err_text);
 	read_page();
 	/* overview 2, three per partner (quiet, bank, the hostile domain), certificates 2 */
 	cr_expect_eq(count(page, "<canvas data-chart="), 2 + 3 * 3 + 2);
 	cr_expect_eq(count(page, "<details class=\"daily\" open>"), 3);
-	cr_expect_not_null(strstr(page, "<tr><th scope=\"row\">2026-11-28</th><td class=\"num\">3</td>"
-	                                "<td class=\"num\">2</td><td class=\"num\">1</td>"
-	                                "<td class=\"num\">66.7&nbsp;%</td><td>1.3 2</td><td>refused 1</td></tr>"));
+	cr_expect_not_null(strstr(page,
+	                          "<tr><th scope=\"row\">2026-11-28</th><td class=\"num\">3</td>"
+	                          "<td class=\"num\">2</td><td class=\"num\">1</td>"
+	                          "<td class=\"num\">66.7&nbsp;%</td><td>1.3 2</td><td>refused 1</td></tr>"));
 	cr_expect_not_null(strstr(page, "<tr><th scope=\"row\">2026-11-29</th><td class=\"num\">1</td>"));
 	cr_expect_not_null(strstr(page, "[1,\"2026-11-28\",3,2,1]"), "bank.example is partner 1 in the JSON");
 	/* configured partners first, in configuration order: quiet.example with nothing, then bank.example */
-	char *quiet = strstr(page, "id=\"p0-h\">quiet.example"), *bank = strstr(page, "id=\"p1-h\">bank.example");
+	char *quiet = strstr(page, "id=\"p0-h\">quiet.example"),
+	     *bank = strstr(page, "id=\"p1-h\">bank.example");
 	cr_expect(quiet && bank && quiet < bank);
 	/* not after 2026-11-28T11:00Z, counted from 2026-11-29T00:00Z */
-	cr_expect_not_null(strstr(page, "<tr class=\"expired\"><td class=\"date\">2026-11-28</td><td class=\"num\">-1</td>"));
+	cr_expect_not_null(strstr(
+	    page, "<tr class=\"expired\"><td class=\"date\">2026-11-28</td><td class=\"num\">-1</td>"));
 	cr_expect_not_null(strstr(page, "Chart.js v"));
 	cr_expect_eq(count(page, "</script>"), 3);
 }
@@ -160,8 +165,8 @@ Test(report_html, names_from_the_wire_stay_text_in_the_tables_and_in_the_json)
 {
 	write_config(db_path);
 	fill_database();
-	cr_assert_eq(report((const char *[]){"report", "html", "-c", cfg_path, "-o", out_path, NULL}), 0, "%s",
-	             err_text);
+	cr_assert_eq(report((const char *[]){"report", "html", "-c", cfg_path, "-o", out_path, NULL}), 0,
+	             "%s", err_text);
 	read_page();
 	cr_expect_null(strstr(page, HOSTILE));
 	cr_expect_null(strstr(page, "<img"));
@@ -169,9 +174,11 @@ Test(report_html, names_from_the_wire_stay_text_in_the_tables_and_in_the_json)
 	cr_expect_null(strstr(page, "<b>"));
 	cr_expect_null(strstr(page, "\xE2\x80\xA8\""), "U+2028 raw in the JSON");
 	cr_expect_not_null(strstr(page, "evil&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;.example"));
-	cr_expect_not_null(strstr(page, "\"evil\\u003c/script\\u003e\\u003cimg src=x onerror=alert(1)\\u003e.example\""));
-	cr_expect_not_null(strstr(page, "\"CN=\\u003c/script\\u003e\\u003cimg src=x onerror=alert(1)\\u003e,O=\\u003c!-- "
-	                              "\\u2028\""));
+	cr_expect_not_null(
+	    strstr(page, "\"evil\\u003c/script\\u003e\\u003cimg src=x onerror=alert(1)\\u003e.example\""));
+	cr_expect_not_null(
+	    strstr(page, "\"CN=\\u003c/script\\u003e\\u003cimg src=x onerror=alert(1)\\u003e,O=\\u003c!-- "
+	                 "\\u2028\""));
 }
 
 Test(report_html, the_file_is_mode_0640_and_never_written_through_a_symbolic_link)
@@ -210,11 +217,13 @@ Test(report_html, exit_codes_say_what_went_wrong)
 	fill_database();
 	cr_expect_eq(report((const char *[]){"report", "html", "-c", cfg_path, NULL}), 2);
 	cr_expect_not_null(strstr(err_text, "-o FILE"), "%s", err_text);
-	cr_expect_eq(report((const char *[]){"report", "html", "-c", cfg_path, "-o", out_path, "--since", "2026-02-30",
-	                                     NULL}),
+	cr_expect_eq(report((const char *[]){"report", "html", "-c", cfg_path, "-o", out_path, "--since",
+	                                     "2026-02-30", NULL}),
 	             2);
-	cr_expect_eq(report((const char *[]){"report", "html", "-c", cfg_path, "-o", out_path, "extra", NULL}), 2);
-	cr_expect_eq(report((const char *[]){"report", "html", "-c", cfg_path, "-o", out_path, "--format", "csv", NULL}),
+	cr_expect_eq(
+	    report((const char *[]){"report", "html", "-c", cfg_path, "-o", out_path, "extra", NULL}), 2);
+	cr_expect_eq(report((const char *[]){"report", "html", "-c", cfg_path, "-o", out_path, "--format",
+	                                     "csv", NULL}),
 	             2);
 	write_config("");
 	cr_expect_eq(report((const char *[]){"report", "html", "-c", cfg_path, "-o", out_path, NULL}), 2);
@@ -268,12 +277,14 @@ Test(report_html, partners_past_the_cap_are_counted_and_their_rows_left_out)
 	cr_expect_eq(d.n_versions, REPORT_HTML_PARTNERS_CAP);
 	report_html_data_free(&d);
 	state_db_close(db);
-	/* two configured partners come first: seven left off, said on the page, and the index points to the table */
+	/* two configured partners come first: seven left off, said on the page, and the index points to the
+	 * table */
 	write_config(db_path);
-	cr_assert_eq(report((const char *[]){"report", "html", "-c", cfg_path, "-o", out_path, NULL}), 0, "%s",
-	             err_text);
+	cr_assert_eq(report((const char *[]){"report", "html", "-c", cfg_path, "-o", out_path, NULL}), 0,
+	             "%s", err_text);
 	read_page();
-	cr_expect_not_null(strstr(page, "Left off by the report's caps: 7 partners or domains (past 200). Narrow"));
+	cr_expect_not_null(
+	    strstr(page, "Left off by the report's caps: 7 partners or domains (past 200). Narrow"));
 	cr_expect_not_null(strstr(page, "<a href=\"#summary\">all 200 in the table&hellip;</a>"));
 	cr_expect_eq(count(page, "<section class=\"partner\""), REPORT_HTML_PARTNERS_CAP);
 }
