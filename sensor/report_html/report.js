@@ -8,7 +8,7 @@
 	'use strict';
 	var data = JSON.parse(document.getElementById('tlsobs-data').textContent);
 	var Chart = window.Chart;
-	var MAX_DAYS = 366, MAX_CERT_BARS = 25, MAX_MIX_BARS = 25, LABEL_CAP = 42;
+	var MAX_DAYS = 366, MAX_CERT_BARS = 25, MAX_MIX_BARS = 25, LABEL_CAP = 42, CHARTS_PER_TURN = 12;
 	var GREEN = '#2e7d4f', RED = '#c0392b', BLUE = '#1f4e79', ORANGE = '#e08a00';
 	var PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7',
 		'#9c755f', '#bab0ac'];
@@ -190,10 +190,20 @@
 		return null;
 	}
 
-	document.querySelectorAll('canvas[data-chart]').forEach(function (canvas) {
-		var c = config(canvas);
-		if (c) new Chart(canvas, c);
-	});
 	/* With the charts drawn, the daily tables fold away; without JavaScript they stay open. */
 	document.querySelectorAll('details.daily').forEach(function (d) { d.open = false; });
+	/*
+	 * A few charts at a time, the top of the page first: with hundreds of partners the page shows and scrolls
+	 * at once while the rest are drawn. <html data-charts="drawn"> says when all are.
+	 */
+	var canvases = Array.prototype.slice.call(document.querySelectorAll('canvas[data-chart]')), next = 0;
+	function drawSome() {
+		for (var end = Math.min(next + CHARTS_PER_TURN, canvases.length); next < end; next++) {
+			var c = config(canvases[next]);
+			if (c) new Chart(canvases[next], c);
+		}
+		if (next < canvases.length) setTimeout(drawSome, 0);
+		else document.documentElement.setAttribute('data-charts', 'drawn');
+	}
+	drawSome();
 })();

@@ -165,6 +165,15 @@ class Browser:
             raise CdpError(f"evaluate: {r['exceptionDetails']}")
         return r["result"].get("value")
 
+    def wait_for(self, expression, timeout=None):
+        """Polls until the expression is true; its last value."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            value = self.evaluate(expression)
+            if value or time.monotonic() > deadline:
+                return value
+            time.sleep(0.1)
+
     def screenshot(self, path, width):
         import base64
         height = int(self.evaluate("document.documentElement.scrollHeight"))

@@ -324,11 +324,12 @@ def browser_checks(out, empty, data, shots):
     try:
         b.open_page(WIDTH, 900)
         b.navigate("file://" + out)
+        drawn = b.wait_for("document.documentElement.dataset.charts === 'drawn'")
         got = b.evaluate(BROWSER_PROBE)
         b.drain(0.5)
         os.makedirs(shots, exist_ok=True)
         height = b.screenshot(os.path.join(shots, "report.png"), WIDTH)
-        errs = []
+        errs = [] if drawn else ["<html data-charts> never said 'drawn'"]
         n_partners = len(data["partners"])
         want = 2 + 3 * n_partners + 2
         if got["canvases"] != want or got["figures"] != want:
@@ -361,6 +362,7 @@ def browser_checks(out, empty, data, shots):
     try:
         b.open_page(WIDTH, 900)
         b.navigate("file://" + empty)
+        b.wait_for("document.documentElement.dataset.charts === 'drawn'")
         got = b.evaluate(BROWSER_PROBE)
         b.drain(0.5)
         errs = b.console_errors()
