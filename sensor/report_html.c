@@ -560,17 +560,20 @@ static bool contains_nocase(const char *text, size_t len, const char *s)
  */
 static char *read_chartjs(size_t *len, FILE *err)
 {
+	errno = 0;
 	int fd = open(TLSOBS_CHARTJS, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	char *buf = NULL;
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
 	    st.st_size > CHARTJS_CAP) {
 		fprintf(err, "tlsobs: report: chart library %s: %s (Debian package libjs-chart.js)\n",
-		        TLSOBS_CHARTJS, fd < 0 || errno ? strerror(errno) : "not a file of a sensible size");
+		        TLSOBS_CHARTJS, errno ? strerror(errno) : "not a file of a sensible size");
 		goto fail;
 	}
-	if (!(buf = malloc((size_t)st.st_size)))
+	if (!(buf = malloc((size_t)st.st_size))) {
+		fprintf(err, "tlsobs: report: chart library %s: out of memory\n", TLSOBS_CHARTJS);
 		goto fail;
+	}
 	size_t got = 0;
 	while (got < (size_t)st.st_size) {
 		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
