@@ -354,12 +354,12 @@ static int parse_report_options(int argc, char **argv, struct report_options *o,
 			usage(stdout);
 			return 1;
 		}
-		fprintf(err, "tlsobs: report: say which: coverage or certificates (see tlsobs report -h)\n");
+		fprintf(err, "tlsobs: report: say which: coverage, certificates or html (see tlsobs report -h)\n");
 		return -1;
 	}
 	o->what = argv[1];
 	if (strcmp(o->what, "coverage") != 0 && strcmp(o->what, "certificates") != 0) {
-		fprintf(err, "tlsobs: report: unknown report '%s': coverage or certificates\n", o->what);
+		fprintf(err, "tlsobs: report: unknown report '%s': coverage, certificates or html\n", o->what);
 		return -1;
 	}
 	optind = 2;
