@@ -98,9 +98,13 @@ def hostile_rows(db, day):
                   " VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
                   ("AB" * 32, HOSTILE_SUBJECT, "a.example," + HOSTILE, "<!--<script>", 1796000000,
                    1795000000000000, 1795000000000000, HOSTILE_DOMAIN))
-        c.execute("INSERT INTO partner_days VALUES(?, ?, 2, 1, 1, 0, '', 1, 1)", (HOSTILE_DOMAIN, day))
-        c.execute("INSERT INTO partner_day_versions VALUES(?, ?, ?, 1)", (HOSTILE_DOMAIN, day, "1.3" + HOSTILE))
-        c.execute("INSERT INTO partner_day_failures VALUES(?, ?, ?, 1)", (HOSTILE_DOMAIN, day, "<b>" + HOSTILE))
+        c.execute("INSERT INTO partner_days(partner, day, sessions, encrypted, cleartext, last_failure_us,"
+                  " last_failure_type, first_seen, last_seen) VALUES(?, ?, 2, 1, 1, 0, '', 1, 1)",
+                  (HOSTILE_DOMAIN, day))
+        c.execute("INSERT INTO partner_day_versions(partner, day, version, count) VALUES(?, ?, ?, 1)",
+                  (HOSTILE_DOMAIN, day, "1.3" + HOSTILE))
+        c.execute("INSERT INTO partner_day_failures(partner, day, type, count) VALUES(?, ?, ?, 1)",
+                  (HOSTILE_DOMAIN, day, "<b>" + HOSTILE))
     c.close()
 
 
