@@ -97,17 +97,19 @@ static size_t col_width(const struct report_table *t, size_t c)
 	return w;
 }
 
-static void cell(FILE *out, const char *s, size_t n, size_t width, bool right, bool last)
+/* Padding is held back until content follows it, so no line ends in spaces. */
+static void cell(FILE *out, const char *s, size_t n, size_t width, bool right, bool last, size_t *pending)
 {
 	size_t pad = width > n ? width - n : 0;
 	if (right)
-		fprintf(out, "%*s", (int)pad, "");
-	fwrite(s, 1, n, out);
-	if (!last) {
-		if (!right)
-			fprintf(out, "%*s", (int)pad, "");
-		fputs("  ", out);
+		*pending += pad;
+	if (n) {
+		fprintf(out, "%*s", (int)*pending, "");
+		fwrite(s, 1, n, out);
+		*pending = 0;
 	}
+	if (!last)
+		*pending += (right ? 0 : pad) + 2;
 }
 
 static void print_row(const struct report_table *t, const char *const *row, const size_t *w, FILE *out)
@@ -118,10 +120,11 @@ static void print_row(const struct report_table *t, const char *const *row, cons
 	bool more = true;
 	for (bool first = true; more; first = false) {
 		more = false;
+		size_t pending = 0;
 		for (size_t c = 0; c < t->ncols; c++) {
 			const char *p = rest[c];
 			size_t n = *p ? next_piece(&p, t->cols[c].wrap_at ? w[c] : 0) : 0;
-			cell(out, rest[c], n, w[c], t->cols[c].right && first, c + 1 == t->ncols);
+			cell(out, rest[c], n, w[c], t->cols[c].right && first, c + 1 == t->ncols, &pending);
 			rest[c] = p;
 			more |= *p != '\0';
 		}
