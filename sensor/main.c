@@ -57,7 +57,7 @@ static void usage(FILE *out)
 		"              [-o OUTPUT]... [--dump-streams DIR] [--ca-file PATH] [--any-port] [--all-flows] [-T]\n"
 		"              [-u USER] [-g GROUP] [-v|-q]\n"
 		"              [-V] [-h]\n"
-		"       tlsobs report coverage|certificates [-c CONFIG] [--since DATE] [--format table|json|csv]\n"
+		"       tlsobs report coverage|certificates|tlsrpt -c CONFIG ... (tlsobs report -h)\n"
 		"\n"
 		"  -r FILE|DIR        read pcap/pcapng files (a directory: all files in it), in time order\n"
 		"  -i IFACE           capture live on an interface (may be repeated)\n"
