@@ -847,6 +847,9 @@ void sensor_print_summary(const struct sensor *s, FILE *out)
 		        " lost; flush errors %" PRIu64 "\n",
 		        ss->restored, ss->restore_skipped, ss->records_saved, ds.written, ds.dropped, ds.lost,
 		        ss->flush_errors);
+		if (ss->tlsrpt_undecided)
+			fprintf(out, "tlsobs: tlsrpt: %" PRIu64 " outbound sessions left out, TLS undecided (gap or cut)\n",
+			        ss->tlsrpt_undecided);
 	}
 	if (s->geo) {
 		struct geoip_stats gs;

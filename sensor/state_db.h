@@ -1,7 +1,9 @@
 /*
  * state_db.h: what the sensor remembers across restarts, for the partner-policy
  * step: per-server TLS facts, the certificate inventory with its expiry alerts,
- * and per-partner, per-UTC-day coverage counts. The only user of SQLite.
+ * per-UTC-day coverage counts (per partner, recipient domain or unattributed
+ * server; capped per day, with the overflow counted) and the per-day TLS-RPT
+ * aggregates (RFC 8460). The only user of SQLite.
  *
  * Writes never touch the disk on the packet path: the note_* calls copy their
  * struct into a bounded in-memory queue (STATE_DB_QUEUE_CAP entries; past it a

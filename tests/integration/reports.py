@@ -24,6 +24,7 @@ import glob
 import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -273,7 +274,7 @@ def concurrency_case(tmp, files):
     cfg = config(os.path.join(tmp, "busy.yaml"), db, "example.net")
     sense(cfg, files[:1])  # the database exists before the loop starts
     big = [os.path.join(FIX, "large-1mb-plain.pcap")] * 1 + files * 4
-    args = [TLSOBS, "-c", cfg, "-q", "-o", "json:" + os.path.join(tmp, "busy.json")]
+    args = [TLSOBS, "-c", cfg, "-o", "json:" + os.path.join(tmp, "busy.json")]
     for f in big:
         args += ["-r", f]
     errs, runs = [], 0
@@ -286,8 +287,10 @@ def concurrency_case(tmp, files):
             errs.append(f"report beside the sensor exited {rc}: {err.strip()}")
             break
     _, stderr = sensor.communicate(timeout=120)
-    if sensor.returncode != 0 or "flush_errors" in stderr and "flush_errors 0" not in stderr:
-        errs.append(f"sensor exit {sensor.returncode}: {stderr[-400:]}")
+    m = re.search(r"state_db: .* notes written, (\d+) dropped .* (\d+) lost; flush errors (\d+)", stderr)
+    if sensor.returncode != 0 or not m or m.groups() != ("0", "0", "0"):
+        errs.append(f"sensor exit {sensor.returncode}, want 0 with no note dropped or lost and no flush error: "
+                    f"{stderr[-600:]}")
     rc, out, err = report(["coverage", "-c", cfg, "--format", "csv"])
     if rc != 0:
         errs.append(f"report after the sensor: exit {rc} {err.strip()}")
