@@ -227,13 +227,15 @@ enum mime_protection mime_content_type_protection(const char *value, size_t len)
 	size_t sn = token(&c, &sub);
 	struct ct_params prm = {0};
 	read_params(&c, &prm);
-	if (slice_is(type, tn, "application") && (slice_is(sub, sn, "pkcs7-mime") || slice_is(sub, sn, "x-pkcs7-mime"))) {
+	if (slice_is(type, tn, "application") &&
+	    (slice_is(sub, sn, "pkcs7-mime") || slice_is(sub, sn, "x-pkcs7-mime"))) {
 		if (slice_is(prm.smime_type, prm.smime_type_len, "signed-data"))
 			return MIME_SMIME_SIGNED;
 		if (slice_is(prm.smime_type, prm.smime_type_len, "certs-only") ||
 		    slice_is(prm.smime_type, prm.smime_type_len, "compressed-data"))
 			return MIME_UNPROTECTED;
-		return MIME_SMIME_ENCRYPTED; /* enveloped-data, authEnveloped-data, or none given (RFC 8551 3.2.2) */
+		/* enveloped-data, authEnveloped-data, or none given (RFC 8551 3.2.2) */
+		return MIME_SMIME_ENCRYPTED;
 	}
 	if (!slice_is(type, tn, "multipart"))
 		return MIME_UNPROTECTED;

@@ -38,7 +38,14 @@ enum mime_protection {
 };
 const char *mime_protection_str(enum mime_protection p); /* "unprotected", "smime_encrypted", ... */
 
-enum mime_scan_state { MIME_LINE_START, MIME_LINE_CR, MIME_FIELD_NAME, MIME_CT_VALUE, MIME_SKIP_LINE, MIME_DONE };
+enum mime_scan_state {
+	MIME_LINE_START,
+	MIME_LINE_CR,
+	MIME_FIELD_NAME,
+	MIME_CT_VALUE,
+	MIME_SKIP_LINE,
+	MIME_DONE
+};
 
 struct mime_header_scan {
 	enum mime_scan_state state;
@@ -49,8 +56,8 @@ struct mime_header_scan {
 	bool have_ct; /* a Content-Type was read */
 	char value[MIME_CONTENT_TYPE_MAX];
 	size_t value_len;
-	bool cut;      /* the Content-Type did not fit */
-	bool capped;   /* MIME_HEADER_SCAN_MAX reached before the end of the header */
+	bool cut;    /* the Content-Type did not fit */
+	bool capped; /* MIME_HEADER_SCAN_MAX reached before the end of the header */
 };
 
 /* Ready for a new message (and forgets the last one's Content-Type). */

@@ -74,7 +74,8 @@ static const struct mta_sts_policy *active_sts(const struct policy *p, const cha
 }
 
 /* The policy domain, in the order tlsrpt.h gives. */
-static void policy_domain(const struct policy *p, const struct session *s, const char *mx, struct tlsrpt_session *out)
+static void policy_domain(const struct policy *p, const struct session *s, const char *mx,
+                          struct tlsrpt_session *out)
 {
 	const struct smtp_observation *m = s->smtp;
 	if (s->partner) {
@@ -108,7 +109,8 @@ static void fail(struct tlsrpt_session *out, const char *field, const char *valu
 }
 
 /* After an established handshake: what the policy asks of the MX and its certificate. */
-static void check_policy(const struct policy *p, const struct session *s, const char *mx, struct tlsrpt_session *out)
+static void check_policy(const struct policy *p, const struct session *s, const char *mx,
+                         struct tlsrpt_session *out)
 {
 	if (strcmp(out->policy_type, "tlsa") == 0) {
 		if (strcmp(s->dane_status, "mismatch") == 0 || strcmp(s->dane_status, "not_usable") == 0)
@@ -127,7 +129,8 @@ static void check_policy(const struct policy *p, const struct session *s, const 
 		fail(out, "x509_status", x509_status_str(c->status));
 }
 
-static void decide(const struct policy *p, const struct session *s, const char *mx, struct tlsrpt_session *out)
+static void decide(const struct policy *p, const struct session *s, const char *mx,
+                   struct tlsrpt_session *out)
 {
 	out->verdict = TLSRPT_UNDECIDED;
 	switch (s->starttls_result) {
@@ -142,7 +145,10 @@ static void decide(const struct policy *p, const struct session *s, const char *
 	}
 	enum tls_outcome o = s->tls ? s->tls->outcome : TLS_OUTCOME_NONE;
 	if (o == TLS_OUTCOME_ALERT || o == TLS_OUTCOME_CLOSED || o == TLS_OUTCOME_NOT_TLS) {
-		fail(out, "tls_outcome", o == TLS_OUTCOME_ALERT ? "alert" : o == TLS_OUTCOME_CLOSED ? "closed" : "not_tls");
+		fail(out, "tls_outcome",
+		     o == TLS_OUTCOME_ALERT    ? "alert"
+		     : o == TLS_OUTCOME_CLOSED ? "closed"
+		                               : "not_tls");
 		return;
 	}
 	if (o != TLS_OUTCOME_ESTABLISHED)
@@ -168,7 +174,8 @@ void tlsrpt_session_classify(const struct policy *p, const struct session *s, st
 		copy(out->receiving_mx_hostname, sizeof out->receiving_mx_hostname, s->tls->ch.sni);
 	else if (m && smtp_greeting_host(m->banner, out->receiving_mx_hostname, TLSRPT_NAME_MAX) != 0)
 		out->receiving_mx_hostname[0] = '\0';
-	if (m && m->caps.seen && smtp_greeting_host(m->caps.raw, out->receiving_mx_helo, TLSRPT_NAME_MAX) != 0)
+	if (m && m->caps.seen &&
+	    smtp_greeting_host(m->caps.raw, out->receiving_mx_helo, TLSRPT_NAME_MAX) != 0)
 		out->receiving_mx_helo[0] = '\0';
 	decide(p, s, mx, out);
 }

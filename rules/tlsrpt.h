@@ -40,10 +40,10 @@ const char *tlsrpt_result_type(const char *verdict);
 
 struct tlsrpt_session {
 	char policy_domain[TLSRPT_NAME_MAX];
-	const char *policy_type;          /* "sts", "tlsa", "no-policy-found" */
-	char mx_host[TLSRPT_NAME_MAX];    /* tlsa: the MX its records are for; "" otherwise */
+	const char *policy_type;       /* "sts", "tlsa", "no-policy-found" */
+	char mx_host[TLSRPT_NAME_MAX]; /* tlsa: the MX its records are for; "" otherwise */
 	enum tlsrpt_verdict verdict;
-	const char *result_type;          /* on failure */
+	const char *result_type;             /* on failure */
 	char reason_code[TLSRPT_REASON_MAX]; /* on failure: the verdict, e.g. "starttls_result=not_offered" */
 	char receiving_mx_hostname[TLSRPT_NAME_MAX]; /* SNI, else the banner host; "" unknown */
 	char receiving_mx_helo[TLSRPT_NAME_MAX];     /* host of the EHLO reply; "" unknown */

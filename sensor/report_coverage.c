@@ -23,7 +23,8 @@ static const struct partner_policy *configured(const struct report *r, const cha
 }
 
 /* Table: "1.3 8 (80.0%), 1.2 2 (20.0%)" or "refused 1, not_offered 2"; csv: "1.3=8;1.2=2". */
-static void count_list(char *buf, size_t len, const struct state_db_count *c, size_t n, bool with_share, bool csv)
+static void count_list(char *buf, size_t len, const struct state_db_count *c, size_t n, bool with_share,
+                       bool csv)
 {
 	uint64_t total = 0;
 	for (size_t i = 0; i < n; i++)
@@ -31,10 +32,13 @@ static void count_list(char *buf, size_t len, const struct state_db_count *c, si
 	size_t used = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < n && used < len; i++) {
-		int w = csv          ? snprintf(buf + used, len - used, "%s%s=%" PRIu64, i ? ";" : "", c[i].name, c[i].count)
-		        : with_share ? snprintf(buf + used, len - used, "%s%s %" PRIu64 " (%.1f%%)", i ? ", " : "",
-		                                c[i].name, c[i].count, 100.0 * (double)c[i].count / (double)total)
-		                     : snprintf(buf + used, len - used, "%s%s %" PRIu64, i ? ", " : "", c[i].name, c[i].count);
+		int w = csv ? snprintf(buf + used, len - used, "%s%s=%" PRIu64, i ? ";" : "", c[i].name,
+		                       c[i].count)
+		        : with_share
+		            ? snprintf(buf + used, len - used, "%s%s %" PRIu64 " (%.1f%%)", i ? ", " : "",
+		                       c[i].name, c[i].count, 100.0 * (double)c[i].count / (double)total)
+		            : snprintf(buf + used, len - used, "%s%s %" PRIu64, i ? ", " : "", c[i].name,
+		                       c[i].count);
 		if (w < 0)
 			break;
 		used += (size_t)w;
@@ -51,9 +55,15 @@ static void json_counts(struct json_writer *w, const char *key, const struct sta
 }
 
 static const struct report_table_col table_cols[] = {
-    {"DOMAIN", false, 0},         {"DAY", false, 0},           {"MODE", false, 0},
-    {"SESSIONS", true, 0},        {"ENCRYPTED", true, 0},      {"CLEAR MSGS", true, 0},
-    {"E2E PROTECTED", true, 0},   {"TLS VERSIONS", false, LIST_WRAP}, {"FAILURES", false, LIST_WRAP},
+    {"DOMAIN", false, 0},
+    {"DAY", false, 0},
+    {"MODE", false, 0},
+    {"SESSIONS", true, 0},
+    {"ENCRYPTED", true, 0},
+    {"CLEAR MSGS", true, 0},
+    {"E2E PROTECTED", true, 0},
+    {"TLS VERSIONS", false, LIST_WRAP},
+    {"FAILURES", false, LIST_WRAP},
     {"LAST FAILURE", false, 0},
 };
 enum { COL_DAY = 1, NCOLS = sizeof table_cols / sizeof table_cols[0] };
@@ -103,9 +113,20 @@ static void csv_row(struct report *r, const struct state_partner_coverage *c, co
 	report_format_time(c->last_failure_us, last, sizeof last);
 	count_list(versions, sizeof versions, c->versions, c->n_versions, false, true);
 	count_list(failures, sizeof failures, c->failures, c->n_failures, false, true);
-	const char *fields[] = {c->partner, mode,   num[0], num[1],  num[2],  share,  versions,
-	                        failures,   c->last_failure_us ? last : "",   c->last_failure_type,
-	                        c->kind,    c->day, num[3], num[4]};
+	const char *fields[] = {c->partner,
+	                        mode,
+	                        num[0],
+	                        num[1],
+	                        num[2],
+	                        share,
+	                        versions,
+	                        failures,
+	                        c->last_failure_us ? last : "",
+	                        c->last_failure_type,
+	                        c->kind,
+	                        c->day,
+	                        num[3],
+	                        num[4]};
 	report_csv_row(r->out, fields, sizeof fields / sizeof fields[0]);
 }
 
@@ -175,7 +196,8 @@ static int coverage_from_db(void *ctx, const struct state_partner_coverage *c)
 	if (p)
 		return 0;
 	/* A partner no longer configured says so; other names take the mode that applies to them. */
-	const char *mode = strcmp(c->kind, "partner") == 0 ? "not_configured" : policy_mode_str(r->policy->default_mode);
+	const char *mode =
+	    strcmp(c->kind, "partner") == 0 ? "not_configured" : policy_mode_str(r->policy->default_mode);
 	return coverage_row(r, c, mode) < 0 ? 1 : 0;
 }
 
@@ -200,11 +222,13 @@ static int overflow_row(void *ctx, const struct state_db_overflow *o)
 		snprintf(num[0], sizeof num[0], "%" PRIu64, o->sessions);
 		snprintf(num[1], sizeof num[1], "%" PRIu64, o->encrypted);
 		snprintf(num[2], sizeof num[2], "%" PRIu64, o->cleartext);
-		const char *fields[] = {"", "", num[0], num[1], num[2], "", "", "", "", "", "overflow", o->day, "", ""};
+		const char *fields[] = {"", "", num[0], num[1],     num[2], "", "",
+		                        "", "", "",     "overflow", o->day, "", ""};
 		report_csv_row(r->out, fields, sizeof fields / sizeof fields[0]);
 	} else {
 		fprintf(r->out,
-		        "%s: %" PRIu64 " sessions (%" PRIu64 " encrypted) to domains past coverage.max_domains_per_day, "
+		        "%s: %" PRIu64 " sessions (%" PRIu64
+		        " encrypted) to domains past coverage.max_domains_per_day, "
 		        "counted here only\n",
 		        o->day, o->sessions, o->encrypted);
 	}

@@ -27,9 +27,9 @@ struct report {
 	struct json_writer json;
 	uint64_t rows;
 	/* coverage */
-	bool partners_only; /* --partners: configured partners only */
-	bool by_day;        /* --by day */
-	bool second_pass;   /* the rows of names that are not configured partners */
+	bool partners_only;         /* --partners: configured partners only */
+	bool by_day;                /* --by day */
+	bool second_pass;           /* the rows of names that are not configured partners */
 	struct report_table *table; /* FORMAT_TABLE: rows collected, then laid out */
 };
 

@@ -74,7 +74,8 @@ static size_t next_piece(const char **p, size_t width)
 		return n;
 	}
 	size_t take = 0;
-	for (const char *sep = strstr(s, ", "); sep && (size_t)(sep - s) <= width; sep = strstr(sep + 2, ", "))
+	for (const char *sep = strstr(s, ", "); sep && (size_t)(sep - s) <= width;
+	     sep = strstr(sep + 2, ", "))
 		take = (size_t)(sep - s);
 	if (take == 0) {
 		*p = s + width;

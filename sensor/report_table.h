@@ -18,8 +18,8 @@ enum { REPORT_TABLE_MAX_COLS = 16, REPORT_TABLE_MAX_ROWS = 100000 };
 
 struct report_table_col {
 	const char *header;
-	bool right;      /* numbers: aligned right */
-	size_t wrap_at;  /* 0: never wrapped; else a list column at most this wide */
+	bool right;     /* numbers: aligned right */
+	size_t wrap_at; /* 0: never wrapped; else a list column at most this wide */
 };
 
 struct report_table;

@@ -29,7 +29,8 @@ static bool ldh_name(const char *s, size_t n)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.'))
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '.'))
 			return false;
 	}
 	return true;
@@ -59,8 +60,8 @@ int report_tlsrpt_sender(const char *contact_info, char *out, size_t cap)
 int report_tlsrpt_file_name(const struct tlsrpt_meta *m, const char *policy_domain, char *out, size_t cap)
 {
 	/* end-timestamp: the last second the report covers, as its end-datetime says */
-	int n = snprintf(out, cap, "%s!%s!%" PRId64 "!%" PRId64 "!%s.json.gz", m->sender, policy_domain, m->begin,
-	                 m->begin + 86399, m->unique_id);
+	int n = snprintf(out, cap, "%s!%s!%" PRId64 "!%" PRId64 "!%s.json.gz", m->sender, policy_domain,
+	                 m->begin, m->begin + 86399, m->unique_id);
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
@@ -112,8 +113,10 @@ static void tlsa_strings(struct json_writer *w, const struct policy *p, const ch
 			char text[8 + 2 * TLSA_DATA_MAX + 1];
 			int used = snprintf(text, sizeof text, "%u %u %u ", recs[i]->usage, recs[i]->selector,
 			                    recs[i]->matching);
-			for (size_t k = 0; k < recs[i]->data_len && used > 0 && (size_t)used + 3 <= sizeof text; k++)
-				used += snprintf(text + used, sizeof text - (size_t)used, "%02X", recs[i]->data[k]);
+			for (size_t k = 0;
+			     k < recs[i]->data_len && used > 0 && (size_t)used + 3 <= sizeof text; k++)
+				used += snprintf(text + used, sizeof text - (size_t)used, "%02X",
+				                 recs[i]->data[k]);
 			json_cstring(w, text);
 		}
 		json_array_end(w);
@@ -227,13 +230,14 @@ struct tlsrpt_options {
 
 static void tlsrpt_usage(FILE *out)
 {
-	fprintf(out, "usage: tlsobs report tlsrpt -c CONFIG --date YYYY-MM-DD --organization-name NAME\n"
-	             "                     --contact-info CONTACT [-o DIR] [--domain D] [--set KEY=VALUE]...\n"
-	             "\n"
-	             "  RFC 8460 aggregate reports of the outbound sessions (network.direction outbound, by\n"
-	             "  internal_networks) of one UTC day: one gzip JSON file per policy domain in DIR\n"
-	             "  (default .), named sender!policy-domain!begin!end!unique-id.json.gz, the sender\n"
-	             "  being the domain of --contact-info. The files written are listed on stdout.\n");
+	fprintf(out,
+	        "usage: tlsobs report tlsrpt -c CONFIG --date YYYY-MM-DD --organization-name NAME\n"
+	        "                     --contact-info CONTACT [-o DIR] [--domain D] [--set KEY=VALUE]...\n"
+	        "\n"
+	        "  RFC 8460 aggregate reports of the outbound sessions (network.direction outbound, by\n"
+	        "  internal_networks) of one UTC day: one gzip JSON file per policy domain in DIR\n"
+	        "  (default .), named sender!policy-domain!begin!end!unique-id.json.gz, the sender\n"
+	        "  being the domain of --contact-info. The files written are listed on stdout.\n");
 }
 
 static int parse_tlsrpt_options(int argc, char **argv, struct tlsrpt_options *o, FILE *err)
@@ -253,34 +257,55 @@ static int parse_tlsrpt_options(int argc, char **argv, struct tlsrpt_options *o,
 	int c;
 	while ((c = getopt_long(argc, argv, ":c:o:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'c': o->config_path = optarg; break;
-		case 'o': o->dir = optarg; break;
+		case 'c':
+			o->config_path = optarg;
+			break;
+		case 'o':
+			o->dir = optarg;
+			break;
 		case OPT_SET:
 			if (o->nsets == REPORT_MAX_SETS) {
-				fprintf(err, "tlsobs: report: --set given more than %d times\n", REPORT_MAX_SETS);
+				fprintf(err, "tlsobs: report: --set given more than %d times\n",
+				        REPORT_MAX_SETS);
 				return -1;
 			}
 			o->sets[o->nsets++] = optarg;
 			break;
-		case OPT_DATE: o->date = optarg; break;
-		case OPT_ORG: o->org = optarg; break;
-		case OPT_CONTACT: o->contact = optarg; break;
-		case OPT_DOMAIN: o->domain = optarg; break;
+		case OPT_DATE:
+			o->date = optarg;
+			break;
+		case OPT_ORG:
+			o->org = optarg;
+			break;
+		case OPT_CONTACT:
+			o->contact = optarg;
+			break;
+		case OPT_DOMAIN:
+			o->domain = optarg;
+			break;
 		case 'h':
-		case OPT_HELP: tlsrpt_usage(stdout); return 1;
-		case ':': fprintf(err, "tlsobs: report: %s needs a value\n", argv[optind - 1]); return -1;
-		default: fprintf(err, "tlsobs: report: unknown option '%s'\n", argv[optind - 1]); return -1;
+		case OPT_HELP:
+			tlsrpt_usage(stdout);
+			return 1;
+		case ':':
+			fprintf(err, "tlsobs: report: %s needs a value\n", argv[optind - 1]);
+			return -1;
+		default:
+			fprintf(err, "tlsobs: report: unknown option '%s'\n", argv[optind - 1]);
+			return -1;
 		}
 	}
 	if (optind < argc) {
 		fprintf(err, "tlsobs: report: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
-	const char *missing = !o->date ? "--date" : !o->org || !o->org[0] ? "--organization-name"
-	                                            : !o->contact || !o->contact[0] ? "--contact-info"
-	                                                                            : NULL;
+	const char *missing = !o->date                        ? "--date"
+	                      : !o->org || !o->org[0]         ? "--organization-name"
+	                      : !o->contact || !o->contact[0] ? "--contact-info"
+	                                                      : NULL;
 	if (missing) {
-		fprintf(err, "tlsobs: report tlsrpt: %s is required (see tlsobs report tlsrpt -h)\n", missing);
+		fprintf(err, "tlsobs: report tlsrpt: %s is required (see tlsobs report tlsrpt -h)\n",
+		        missing);
 		return -1;
 	}
 	return 0;
@@ -369,12 +394,16 @@ int report_tlsrpt_main(int argc, char **argv, FILE *out, FILE *err)
 		return REPORT_USAGE;
 	}
 	if (report_tlsrpt_sender(o.contact, sender, sizeof sender) != 0) {
-		fprintf(err, "tlsobs: report tlsrpt: --contact-info %s: no domain to name the files by (RFC 8460 5.3); "
-		             "give an address or an https URI\n", o.contact);
+		fprintf(err,
+		        "tlsobs: report tlsrpt: --contact-info %s: no domain to name the files by (RFC 8460 "
+		        "5.3); "
+		        "give an address or an https URI\n",
+		        o.contact);
 		return REPORT_USAGE;
 	}
 	if (unique_id(id) != 0) {
-		fprintf(err, "tlsobs: report tlsrpt: no random bytes for the report id: %s\n", strerror(errno));
+		fprintf(err, "tlsobs: report tlsrpt: no random bytes for the report id: %s\n",
+		        strerror(errno));
 		return REPORT_RUNTIME;
 	}
 	struct sensor_settings *settings = NULL;
@@ -382,8 +411,12 @@ int report_tlsrpt_main(int argc, char **argv, FILE *out, FILE *err)
 	int code = report_open(o.config_path, o.sets, o.nsets, &settings, &db, err);
 	if (code != REPORT_OK)
 		return code;
-	struct tlsrpt_meta m = {.organization_name = o.org, .contact_info = o.contact, .sender = sender,
-	                        .day = o.date, .begin = begin, .unique_id = id};
+	struct tlsrpt_meta m = {.organization_name = o.org,
+	                        .contact_info = o.contact,
+	                        .sender = sender,
+	                        .day = o.date,
+	                        .begin = begin,
+	                        .unique_id = id};
 	struct domain_list l = {.only = o.domain};
 	if (state_db_tlsrpt_policies(db, o.date, collect_domain, &l) < 0 || l.oom) {
 		fprintf(err, "tlsobs: report tlsrpt: state_db %s: %s\n", settings->state_db,

@@ -28,7 +28,8 @@ struct tlsrpt_meta {
 	const char *unique_id; /* 1*(ALPHA / DIGIT) */
 };
 
-/* The sender domain of a contact ("mailto:tlsrpt@example.org", "tlsrpt@example.org", "https://host/..."): 0, or -1. */
+/* The sender domain of a contact ("mailto:tlsrpt@example.org", "tlsrpt@example.org", "https://host/..."): 0,
+ * or -1. */
 int report_tlsrpt_sender(const char *contact_info, char *out, size_t cap);
 /* The 5.3 file name of one policy domain's report: 0, or -1 when it does not fit. */
 int report_tlsrpt_file_name(const struct tlsrpt_meta *m, const char *policy_domain, char *out, size_t cap);

@@ -19,9 +19,11 @@ static enum mime_protection ct(const char *value)
 
 Test(mime_content_type, smime_types_by_their_smime_type_parameter)
 {
-	cr_assert_eq(ct("application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m"), MIME_SMIME_ENCRYPTED);
+	cr_assert_eq(ct("application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m"),
+	             MIME_SMIME_ENCRYPTED);
 	cr_assert_eq(ct("application/pkcs7-mime; smime-type=authEnveloped-data"), MIME_SMIME_ENCRYPTED);
-	cr_assert_eq(ct("Application/X-PKCS7-MIME"), MIME_SMIME_ENCRYPTED, "no smime-type: enveloped (RFC 8551 3.2.2)");
+	cr_assert_eq(ct("Application/X-PKCS7-MIME"), MIME_SMIME_ENCRYPTED,
+	             "no smime-type: enveloped (RFC 8551 3.2.2)");
 	cr_assert_eq(ct("application/pkcs7-mime; smime-type=\"signed-data\""), MIME_SMIME_SIGNED);
 	cr_assert_eq(ct("application/pkcs7-mime; smime-type=certs-only"), MIME_UNPROTECTED);
 	cr_assert_eq(ct("application/pkcs7-mime;smime-type=compressed-data"), MIME_UNPROTECTED);
@@ -29,11 +31,15 @@ Test(mime_content_type, smime_types_by_their_smime_type_parameter)
 
 Test(mime_content_type, multipart_signed_and_encrypted_by_their_protocol)
 {
-	cr_assert_eq(ct("multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=b"),
+	cr_assert_eq(
+	    ct("multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=b"),
+	    MIME_SMIME_SIGNED);
+	cr_assert_eq(ct("multipart/signed; micalg=sha1; protocol=\"application/x-pkcs7-signature\""),
 	             MIME_SMIME_SIGNED);
-	cr_assert_eq(ct("multipart/signed; micalg=sha1; protocol=\"application/x-pkcs7-signature\""), MIME_SMIME_SIGNED);
-	cr_assert_eq(ct("multipart/signed; boundary=\"x;y\"; protocol=\"application/pgp-signature\""), MIME_PGP_SIGNED);
-	cr_assert_eq(ct("multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=z"), MIME_PGP_ENCRYPTED);
+	cr_assert_eq(ct("multipart/signed; boundary=\"x;y\"; protocol=\"application/pgp-signature\""),
+	             MIME_PGP_SIGNED);
+	cr_assert_eq(ct("multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=z"),
+	             MIME_PGP_ENCRYPTED);
 	cr_assert_eq(ct("MULTIPART/ENCRYPTED; PROTOCOL=application/pgp-encrypted"), MIME_PGP_ENCRYPTED);
 	cr_assert_eq(ct("multipart/encrypted; protocol=\"application/pkcs7-mime\""), MIME_UNPROTECTED);
 	cr_assert_eq(ct("multipart/signed"), MIME_UNPROTECTED, "no protocol: nothing known is signed");
@@ -42,10 +48,12 @@ Test(mime_content_type, multipart_signed_and_encrypted_by_their_protocol)
 Test(mime_content_type, everything_else_is_unprotected)
 {
 	cr_assert_eq(ct("text/plain; charset=utf-8"), MIME_UNPROTECTED);
-	cr_assert_eq(ct("multipart/mixed; boundary=\"protocol=application/pgp-signature\""), MIME_UNPROTECTED);
+	cr_assert_eq(ct("multipart/mixed; boundary=\"protocol=application/pgp-signature\""),
+	             MIME_UNPROTECTED);
 	cr_assert_eq(ct(""), MIME_UNPROTECTED);
 	cr_assert_eq(ct("application"), MIME_UNPROTECTED);
-	cr_assert_eq(ct("multipart/signed; protocol=\"application/pgp-signature"), MIME_PGP_SIGNED, "unclosed quote");
+	cr_assert_eq(ct("multipart/signed; protocol=\"application/pgp-signature"), MIME_PGP_SIGNED,
+	             "unclosed quote");
 }
 
 static const char *const header_pgp =
@@ -82,10 +90,13 @@ Test(mime_header, the_first_content_type_with_its_folded_lines_counts_and_the_bo
 
 Test(mime_header, no_content_type_or_a_bare_lf_header_reads_right)
 {
-	cr_assert_eq(scan("Subject: hi\r\n\r\nContent-Type: application/pkcs7-mime\r\n", 52), MIME_UNPROTECTED);
-	const char *lf = "Subject: hi\nContent-Type: application/pkcs7-mime; smime-type=signed-data\n\nbody\n";
+	cr_assert_eq(scan("Subject: hi\r\n\r\nContent-Type: application/pkcs7-mime\r\n", 52),
+	             MIME_UNPROTECTED);
+	const char *lf =
+	    "Subject: hi\nContent-Type: application/pkcs7-mime; smime-type=signed-data\n\nbody\n";
 	cr_assert_eq(scan(lf, strlen(lf)), MIME_SMIME_SIGNED);
-	const char *last = "Content-Type: application/pkcs7-mime"; /* header cut short: what was read counts */
+	const char *last =
+	    "Content-Type: application/pkcs7-mime"; /* header cut short: what was read counts */
 	cr_assert_eq(scan(last, strlen(last)), MIME_SMIME_ENCRYPTED);
 }
 
@@ -130,7 +141,8 @@ static void feed_cut(struct mime_header_scan *s, const char *text, size_t len, i
 
 Test(mime_header, split_feed_gives_the_same_scan_whole_byte_by_byte_and_at_random_cuts)
 {
-	const char *texts[] = {header_pgp, "Content-Type: application/pkcs7-mime;\r\n smime-type=signed-data\r\n\r\n",
+	const char *texts[] = {header_pgp,
+	                       "Content-Type: application/pkcs7-mime;\r\n smime-type=signed-data\r\n\r\n",
 	                       "A: b\r\n\r\n", "\r\nContent-Type: application/pkcs7-mime\r\n"};
 	uint64_t seed = 42;
 	for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
@@ -139,7 +151,8 @@ Test(mime_header, split_feed_gives_the_same_scan_whole_byte_by_byte_and_at_rando
 		for (int mode = 1; mode <= 2; mode++)
 			for (int round = 0; round < 20; round++) {
 				feed_cut(&other, texts[t], strlen(texts[t]), mode, &seed);
-				cr_assert_eq(mime_header_scan_result(&other), mime_header_scan_result(&whole), "text %zu", t);
+				cr_assert_eq(mime_header_scan_result(&other), mime_header_scan_result(&whole),
+				             "text %zu", t);
 				cr_assert_eq(other.scanned, whole.scanned, "text %zu mode %d", t, mode);
 				cr_assert_eq(other.value_len, whole.value_len);
 				cr_assert_eq(memcmp(other.value, whole.value, whole.value_len), 0);

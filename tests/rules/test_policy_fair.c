@@ -36,7 +36,8 @@ static void setup(void)
 	snprintf(withmx->domain, sizeof withmx->domain, "bank.example");
 	withmx->mode = POLICY_MODE_OPPORTUNISTIC;
 	snprintf(withmx->mx[withmx->n_mx++], sizeof withmx->mx[0], "mx1.bank.example");
-	sc->policy = (struct policy){.default_mode = POLICY_MODE_NONE, .partners = sc->partners, .n_partners = 2};
+	sc->policy =
+	    (struct policy){.default_mode = POLICY_MODE_NONE, .partners = sc->partners, .n_partners = 2};
 	struct session *s = &sc->s;
 	s->server.ip = (struct ip_addr){.family = 4, .bytes = {203, 0, 113, 25}};
 	s->server.port = 25;
@@ -127,7 +128,8 @@ Test(policy_fair, the_mta_sts_mx_patterns_of_a_partner_without_mx_attribute_its_
 Test(policy_fair, the_mta_sts_policy_of_another_domain_attributes_nothing)
 {
 	snprintf(sc->t.ch.sni, sizeof sc->t.ch.sni, "eu1.mailhost.example");
-	load_sts("unrelated.example", "version: STSv1\nmode: enforce\nmx: *.mailhost.example\nmax_age: 86400\n");
+	load_sts("unrelated.example",
+	         "version: STSv1\nmode: enforce\nmx: *.mailhost.example\nmax_age: 86400\n");
 	cr_assert_str_eq(attributed(), "-:none");
 }
 

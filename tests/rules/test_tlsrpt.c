@@ -34,10 +34,12 @@ Test(tlsrpt_map, each_verdict_maps_to_its_rfc_8460_result_type)
 
 Test(tlsrpt_map, every_result_type_in_the_table_is_one_of_section_4_3)
 {
-	static const char *const rfc[] = {"starttls-not-supported", "certificate-host-mismatch", "certificate-expired",
-	                                  "certificate-not-trusted", "validation-failure", "tlsa-invalid",
-	                                  "dnssec-invalid", "dane-required", "sts-policy-fetch-error",
-	                                  "sts-policy-invalid", "sts-webpki-invalid"};
+	static const char *const rfc[] = {"starttls-not-supported", "certificate-host-mismatch",
+	                                  "certificate-expired",    "certificate-not-trusted",
+	                                  "validation-failure",     "tlsa-invalid",
+	                                  "dnssec-invalid",         "dane-required",
+	                                  "sts-policy-fetch-error", "sts-policy-invalid",
+	                                  "sts-webpki-invalid"};
 	for (size_t i = 0; i < tlsrpt_map_count; i++) {
 		bool found = false;
 		for (size_t k = 0; k < sizeof rfc / sizeof rfc[0]; k++)

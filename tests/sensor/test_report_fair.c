@@ -53,9 +53,11 @@ static void remove_dir(void)
 
 TestSuite(report_fair, .init = make_dir, .fini = remove_dir);
 
-static struct state_partner_note note(enum state_attribution kind, const char *name, uint64_t t, bool encrypted)
+static struct state_partner_note note(enum state_attribution kind, const char *name, uint64_t t,
+                                      bool encrypted)
 {
-	struct state_partner_note n = {.kind = kind, .time_us = t, .encrypted = encrypted, .cleartext = !encrypted};
+	struct state_partner_note n = {
+	    .kind = kind, .time_us = t, .encrypted = encrypted, .cleartext = !encrypted};
 	snprintf(n.partner, sizeof n.partner, "%s", name);
 	if (encrypted)
 		snprintf(n.tls_version, sizeof n.tls_version, "1.3");
@@ -120,22 +122,24 @@ static const char *names(void)
 Test(report_fair, every_domain_is_listed_partners_first_then_domains_then_unattributed_servers)
 {
 	fill(0);
-	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "--format", "json", NULL}), 0, "%s",
-	             err_text);
+	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "--format", "json", NULL}),
+	             0, "%s", err_text);
 	cr_assert_str_eq(names(), "zeta.example alpha.example beta.example gamma.example 198.51.100.9");
-	cr_assert_not_null(strstr(out_text, "{\"partner\":\"alpha.example\",\"mode\":\"opportunistic\",\"sessions\":2,"
-	                                    "\"encrypted\":1,\"cleartext\":1,"),
+	cr_assert_not_null(strstr(out_text,
+	                          "{\"partner\":\"alpha.example\",\"mode\":\"opportunistic\",\"sessions\":2,"
+	                          "\"encrypted\":1,\"cleartext\":1,"),
 	                   "%s", out_text);
 	cr_assert_not_null(strstr(out_text, "\"kind\":\"unattributed\""));
-	cr_assert_not_null(strstr(out_text, "\"partner\":\"beta.example\"") &&
-	                       strstr(out_text, "\"cleartext_messages\":{\"unprotected\":2,\"end_to_end_protected\":1}"),
-	                   "%s", out_text);
-	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "--all-domains", "--format", "json",
-	                                     NULL}),
+	cr_assert_not_null(
+	    strstr(out_text, "\"partner\":\"beta.example\"") &&
+	        strstr(out_text, "\"cleartext_messages\":{\"unprotected\":2,\"end_to_end_protected\":1}"),
+	    "%s", out_text);
+	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "--all-domains",
+	                                     "--format", "json", NULL}),
 	             0);
 	cr_assert_str_eq(names(), "zeta.example alpha.example beta.example gamma.example 198.51.100.9");
-	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "--partners", "--format", "json",
-	                                     NULL}),
+	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "--partners", "--format",
+	                                     "json", NULL}),
 	             0);
 	cr_assert_str_eq(names(), "zeta.example");
 }
@@ -143,23 +147,26 @@ Test(report_fair, every_domain_is_listed_partners_first_then_domains_then_unattr
 Test(report_fair, by_day_gives_one_row_per_name_and_utc_day)
 {
 	fill(0);
-	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "--by", "day", "--format", "json",
-	                                     NULL}),
+	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "--by", "day", "--format",
+	                                     "json", NULL}),
 	             0, "%s", err_text);
-	cr_assert_str_eq(names(), "zeta.example alpha.example alpha.example beta.example gamma.example 198.51.100.9");
+	cr_assert_str_eq(names(),
+	                 "zeta.example alpha.example alpha.example beta.example gamma.example 198.51.100.9");
 	cr_assert_not_null(strstr(out_text, "\"day\":\"2026-11-29\""));
-	cr_assert_not_null(strstr(out_text, "{\"partner\":\"alpha.example\",\"mode\":\"opportunistic\",\"sessions\":1,"
-	                                    "\"encrypted\":0,\"cleartext\":1,\"encrypted_share\":0.0000,"
-	                                    "\"tls_versions\":{},\"failures\":{\"not_offered\":1}"),
+	cr_assert_not_null(strstr(out_text,
+	                          "{\"partner\":\"alpha.example\",\"mode\":\"opportunistic\",\"sessions\":1,"
+	                          "\"encrypted\":0,\"cleartext\":1,\"encrypted_share\":0.0000,"
+	                          "\"tls_versions\":{},\"failures\":{\"not_offered\":1}"),
 	                   "%s", out_text);
 	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "--by", "week", NULL}), 2);
 }
 
 Test(report_fair, names_past_the_day_cap_are_counted_as_overflow_and_partners_always_kept)
 {
-	fill(2); /* the 28th: 198.51.100.9 and alpha.example fit; beta and gamma fall off; zeta is a partner */
-	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "--format", "json", NULL}), 0, "%s",
-	             err_text);
+	fill(
+	    2); /* the 28th: 198.51.100.9 and alpha.example fit; beta and gamma fall off; zeta is a partner */
+	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "--format", "json", NULL}),
+	             0, "%s", err_text);
 	cr_assert_str_eq(names(), "zeta.example alpha.example 198.51.100.9");
 	cr_assert_not_null(strstr(out_text, "{\"kind\":\"overflow\",\"day\":\"2026-11-28\",\"sessions\":2,"
 	                                    "\"encrypted\":1,\"cleartext\":1}"),
@@ -195,16 +202,19 @@ Test(report_fair, a_report_reads_while_a_writer_holds_the_database_and_changes_n
 	/* A sensor's flush in progress: a write transaction open on another connection. */
 	sqlite3 *w;
 	cr_assert_eq(sqlite3_open(db_path, &w), SQLITE_OK);
-	cr_assert_eq(sqlite3_exec(w, "BEGIN IMMEDIATE; UPDATE partner_days SET sessions = sessions + 100;", NULL, NULL,
-	                          NULL),
+	cr_assert_eq(sqlite3_exec(w, "BEGIN IMMEDIATE; UPDATE partner_days SET sessions = sessions + 100;",
+	                          NULL, NULL, NULL),
 	             SQLITE_OK);
-	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "--partners", "--format", "csv", NULL}),
+	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "--partners", "--format",
+	                                     "csv", NULL}),
 	             0, "%s", err_text);
-	cr_assert_not_null(strstr(out_text, "\nzeta.example,enforced,1,"), "the committed state: %s", out_text);
+	cr_assert_not_null(strstr(out_text, "\nzeta.example,enforced,1,"), "the committed state: %s",
+	                   out_text);
 	/* The writer was not held back either: it commits while the report's connection is gone or not. */
 	cr_assert_eq(sqlite3_exec(w, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(w);
-	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "--partners", "--format", "csv", NULL}),
+	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "--partners", "--format",
+	                                     "csv", NULL}),
 	             0, "%s", err_text);
 	cr_assert_not_null(strstr(out_text, "\nzeta.example,enforced,101,"), "%s", out_text);
 	cr_assert_eq(stat(db_path, &after), 0);
@@ -215,7 +225,8 @@ Test(report_fair, a_database_of_an_older_schema_is_refused_by_a_read_only_report
 {
 	sqlite3 *w;
 	cr_assert_eq(sqlite3_open(db_path, &w), SQLITE_OK);
-	cr_assert_eq(sqlite3_exec(w, "PRAGMA user_version=2; CREATE TABLE t(x);", NULL, NULL, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(w, "PRAGMA user_version=2; CREATE TABLE t(x);", NULL, NULL, NULL),
+	             SQLITE_OK);
 	sqlite3_close(w);
 	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, NULL}), 1);
 	cr_assert_not_null(strstr(err_text, "run the sensor once on it to migrate"), "%s", err_text);

@@ -152,9 +152,9 @@ static int report(const char *const *args)
 
 static int tlsrpt(const char *date)
 {
-	return report((const char *[]){"report", "tlsrpt", "-c", cfg_path, "--date", date, "--organization-name",
-	                               "Example Org", "--contact-info", "mailto:tlsrpt@reports.example.org", "-o",
-	                               out_dir, NULL});
+	return report((const char *[]){"report", "tlsrpt", "-c", cfg_path, "--date", date,
+	                               "--organization-name", "Example Org", "--contact-info",
+	                               "mailto:tlsrpt@reports.example.org", "-o", out_dir, NULL});
 }
 
 /* The report file of the domain, gunzipped (caller frees), after the validator passed it. */
@@ -162,8 +162,8 @@ static char *report_json(const char *domain)
 {
 	char cmd[1024], script[512];
 	snprintf(script, sizeof script, "%s", test_source_path("tests/support/validate_tlsrpt.py"));
-	snprintf(cmd, sizeof cmd, "python3 '%s' '%s' '%s'/*.json.gz", script, test_source_path("docs/tlsrpt.schema.json"),
-	         out_dir);
+	snprintf(cmd, sizeof cmd, "python3 '%s' '%s' '%s'/*.json.gz", script,
+	         test_source_path("docs/tlsrpt.schema.json"), out_dir);
 	int rc = system(cmd);
 	cr_assert(rc == 0 || WEXITSTATUS(rc) == 77, "the reports do not validate (see above)");
 	snprintf(cmd, sizeof cmd, "gzip -dc '%s'/'reports.example.org!%s!'*.json.gz", out_dir, domain);
@@ -191,7 +191,8 @@ Test(report_tlsrpt, the_sender_is_the_contact_domain)
 
 Test(report_tlsrpt, the_file_name_follows_rfc_8460_5_3)
 {
-	struct tlsrpt_meta m = {.sender = "reports.example.org", .day = "2026-11-28", .begin = DAY1, .unique_id = "00ff"};
+	struct tlsrpt_meta m = {
+	    .sender = "reports.example.org", .day = "2026-11-28", .begin = DAY1, .unique_id = "00ff"};
 	char name[256];
 	cr_assert_eq(report_tlsrpt_file_name(&m, "example.net", name, sizeof name), 0);
 	cr_assert_str_eq(name, "reports.example.org!example.net!1795824000!1795910399!00ff.json.gz");
@@ -211,28 +212,32 @@ Test(report_tlsrpt, one_report_per_policy_domain_counts_every_decided_outbound_s
 	f[5].s.direction = "inbound"; /* not ours to report */
 	feed(f, 6);
 	cr_assert_eq(tlsrpt("2026-11-28"), 0, "%s", err_text);
-	cr_assert_not_null(strstr(out_text, "reports.example.org!example.net!1795824000!1795910399!"), "%s", out_text);
+	cr_assert_not_null(strstr(out_text, "reports.example.org!example.net!1795824000!1795910399!"), "%s",
+	                   out_text);
 	cr_assert_not_null(strstr(out_text, "reports.example.org!mx.other.example!"), "%s", out_text);
 	char *en = report_json("example.net");
-	cr_assert_not_null(strstr(en, "\"organization-name\":\"Example Org\",\"date-range\":{\"start-datetime\":"
-	                              "\"2026-11-28T00:00:00Z\",\"end-datetime\":\"2026-11-28T23:59:59Z\"},"
-	                              "\"contact-info\":\"mailto:tlsrpt@reports.example.org\",\"report-id\":"),
+	cr_assert_not_null(strstr(en,
+	                          "\"organization-name\":\"Example Org\",\"date-range\":{\"start-datetime\":"
+	                          "\"2026-11-28T00:00:00Z\",\"end-datetime\":\"2026-11-28T23:59:59Z\"},"
+	                          "\"contact-info\":\"mailto:tlsrpt@reports.example.org\",\"report-id\":"),
 	                   "%s", en);
-	cr_assert_not_null(strstr(en, "{\"policy\":{\"policy-type\":\"sts\",\"policy-string\":[\"version: STSv1\","
-	                              "\"mode: enforce\",\"mx: *.example.net\",\"max_age: 86400\"],\"mx-host\":"
-	                              "[\"*.example.net\"],\"policy-domain\":\"example.net\"},\"summary\":"
-	                              "{\"total-successful-session-count\":2,\"total-failure-session-count\":1},"
-	                              "\"failure-details\":[{\"result-type\":\"starttls-not-supported\","
-	                              "\"sending-mta-ip\":\"10.0.0.5\",\"receiving-mx-hostname\":\"mx1.example.net\","
-	                              "\"receiving-mx-helo\":\"mx1.example.net\",\"receiving-ip\":\"198.51.100.25\","
-	                              "\"failed-session-count\":1,\"failure-reason-code\":"
-	                              "\"starttls_result=not_offered\"}]}"),
-	                   "%s", en);
+	cr_assert_not_null(
+	    strstr(en, "{\"policy\":{\"policy-type\":\"sts\",\"policy-string\":[\"version: STSv1\","
+	               "\"mode: enforce\",\"mx: *.example.net\",\"max_age: 86400\"],\"mx-host\":"
+	               "[\"*.example.net\"],\"policy-domain\":\"example.net\"},\"summary\":"
+	               "{\"total-successful-session-count\":2,\"total-failure-session-count\":1},"
+	               "\"failure-details\":[{\"result-type\":\"starttls-not-supported\","
+	               "\"sending-mta-ip\":\"10.0.0.5\",\"receiving-mx-hostname\":\"mx1.example.net\","
+	               "\"receiving-mx-helo\":\"mx1.example.net\",\"receiving-ip\":\"198.51.100.25\","
+	               "\"failed-session-count\":1,\"failure-reason-code\":"
+	               "\"starttls_result=not_offered\"}]}"),
+	    "%s", en);
 	free(en);
 	char *other = report_json("mx.other.example");
-	cr_assert_not_null(strstr(other, "{\"policy\":{\"policy-type\":\"no-policy-found\",\"policy-domain\":"
-	                                 "\"mx.other.example\"},\"summary\":{\"total-successful-session-count\":0,"
-	                                 "\"total-failure-session-count\":1}"),
+	cr_assert_not_null(strstr(other,
+	                          "{\"policy\":{\"policy-type\":\"no-policy-found\",\"policy-domain\":"
+	                          "\"mx.other.example\"},\"summary\":{\"total-successful-session-count\":0,"
+	                          "\"total-failure-session-count\":1}"),
 	                   "%s", other);
 	free(other);
 }
@@ -248,24 +253,28 @@ Test(report_tlsrpt, a_session_across_midnight_counts_on_the_day_it_ended_in_cove
 	cr_assert_eq(tlsrpt("2026-11-29"), 0, "%s", err_text);
 	cr_assert_not_null(strstr(out_text, "!example.net!1795910400!1795996799!"), "%s", out_text);
 	char *en = report_json("example.net");
-	cr_assert_not_null(strstr(en, "\"total-successful-session-count\":1,\"total-failure-session-count\":0"));
+	cr_assert_not_null(
+	    strstr(en, "\"total-successful-session-count\":1,\"total-failure-session-count\":0"));
 	free(en);
-	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "--by", "day", "--format", "csv",
-	                                     NULL}),
+	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "--by", "day", "--format",
+	                                     "csv", NULL}),
 	             0, "%s", err_text);
-	cr_assert_not_null(strstr(out_text, "\nexample.net,enforced,1,1,0,100.0,1.2=1,,,,partner,2026-11-29,0,0\n"),
-	                   "%s", out_text);
+	cr_assert_not_null(
+	    strstr(out_text, "\nexample.net,enforced,1,1,0,100.0,1.2=1,,,,partner,2026-11-29,0,0\n"), "%s",
+	    out_text);
 	cr_assert_null(strstr(out_text, "2026-11-28"), "%s", out_text);
 }
 
 Test(report_tlsrpt, usage_errors_exit_2_and_name_what_is_missing)
 {
 	write_config();
-	cr_assert_eq(report((const char *[]){"report", "tlsrpt", "-c", cfg_path, "--date", "2026-11-28", NULL}), 2);
+	cr_assert_eq(
+	    report((const char *[]){"report", "tlsrpt", "-c", cfg_path, "--date", "2026-11-28", NULL}), 2);
 	cr_assert_not_null(strstr(err_text, "--organization-name"), "%s", err_text);
-	cr_assert_eq(report((const char *[]){"report", "tlsrpt", "-c", cfg_path, "--date", "2026-02-30",
-	                                     "--organization-name", "O", "--contact-info", "a@b.example", NULL}),
-	             2);
+	cr_assert_eq(
+	    report((const char *[]){"report", "tlsrpt", "-c", cfg_path, "--date", "2026-02-30",
+	                            "--organization-name", "O", "--contact-info", "a@b.example", NULL}),
+	    2);
 	cr_assert_eq(report((const char *[]){"report", "tlsrpt", "-c", cfg_path, "--date", "2026-11-28",
 	                                     "--organization-name", "O", "--contact-info", "nobody", NULL}),
 	             2);
