@@ -97,6 +97,18 @@ static void write_smtp(struct json_writer *w, const struct session *s)
 		json_array_end(w);
 		json_field_uint(w, "transactions", o->transactions);
 		json_field_bool(w, "data_in_clear", o->data_in_clear);
+		if (o->content_protection.messages) {
+			const struct smtp_content_protection *cp = &o->content_protection;
+			json_key(w, "content_protection");
+			json_object_begin(w);
+			json_field_uint(w, "messages", cp->messages);
+			json_field_uint(w, "unprotected", cp->unprotected);
+			json_field_uint(w, "smime_encrypted", cp->smime_encrypted);
+			json_field_uint(w, "smime_signed", cp->smime_signed);
+			json_field_uint(w, "pgp_encrypted", cp->pgp_encrypted);
+			json_field_uint(w, "pgp_signed", cp->pgp_signed);
+			json_object_end(w);
+		}
 		json_field_bool(w, "auth_in_clear", o->auth_in_clear);
 		json_field_bool(w, "requiretls", o->requiretls_in_clear);
 		if (o->last_reply_code)

@@ -243,12 +243,30 @@ static void content_count(struct smtp_parser *p, uint64_t n)
 		p->content_unsure += n;
 }
 
+void smtp_message_done(struct smtp_parser *p)
+{
+	struct smtp_content_protection *c = &p->obs.content_protection;
+	c->messages++;
+	switch (mime_header_scan_result(&p->mime)) {
+	case MIME_SMIME_ENCRYPTED: c->smime_encrypted++; break;
+	case MIME_SMIME_SIGNED: c->smime_signed++; break;
+	case MIME_PGP_ENCRYPTED: c->pgp_encrypted++; break;
+	case MIME_PGP_SIGNED: c->pgp_signed++; break;
+	case MIME_UNPROTECTED: c->unprotected++; break;
+	}
+	mime_header_scan_reset(&p->mime); /* the Content-Type is not kept past its message */
+}
+
 /* The "." line: the end of the message, answered like a command (RFC 5321 4.1.1.4). */
 static void content_end(struct smtp_parser *p, bool bare_lf)
 {
 	/* "\n.\r\n" or ".\n" is not CRLF.CRLF: what SMTP smuggling relies on. */
 	if (bare_lf || p->content_bare_lf)
 		smtp_anomaly(p, SMTP_ANOMALY_BARE_LF);
+	if (p->data_confirmed)
+		smtp_message_done(p);
+	else
+		p->message_pending = true; /* content before its 354 (RFC 2920 3.1 says to wait) */
 	smtp_pending_push(p, SMTP_CMD_DATA_END);
 	smtp_client_enter(p, SMTP_CLIENT_COMMAND);
 }
@@ -260,6 +278,7 @@ static size_t content_mid(struct smtp_parser *p, const uint8_t *d, size_t len)
 	if (lf == NULL) {
 		p->content_cr = d[len - 1] == '\r';
 		content_count(p, len);
+		mime_header_scan_feed(&p->mime, d, len);
 		return len;
 	}
 	size_t n = (size_t)(lf - d) + 1;
@@ -267,6 +286,7 @@ static size_t content_mid(struct smtp_parser *p, const uint8_t *d, size_t len)
 	p->content_cr = false;
 	p->content = SMTP_CONTENT_BOL;
 	content_count(p, n);
+	mime_header_scan_feed(&p->mime, d, n);
 	return n;
 }
 
@@ -320,8 +340,12 @@ void smtp_data_reply(struct smtp_parser *p, uint16_t code)
 		p->data_confirmed = true;
 		p->obs.data_bytes_in_clear += p->content_unsure;
 		p->content_unsure = 0;
+		if (p->message_pending)
+			smtp_message_done(p);
+		p->message_pending = false;
 		return;
 	}
+	p->message_pending = false;
 	if (p->content_unsure > 0)
 		smtp_anomaly(p, SMTP_ANOMALY_CONTENT_BEFORE_354);
 	if (p->client == SMTP_CLIENT_CONTENT)
@@ -330,13 +354,19 @@ void smtp_data_reply(struct smtp_parser *p, uint16_t code)
 }
 
 /* BDAT chunk data: exactly the announced octets, binary (RFC 3030 2). */
-static size_t client_bdat(struct smtp_parser *p, size_t len)
+static size_t client_bdat(struct smtp_parser *p, const uint8_t *d, size_t len)
 {
 	size_t n = p->bdat_left < len ? (size_t)p->bdat_left : len;
 	p->bdat_left -= n;
 	p->obs.data_bytes_in_clear += n;
-	if (p->bdat_left == 0)
+	mime_header_scan_feed(&p->mime, d, n);
+	if (p->bdat_left == 0) {
+		if (p->bdat_last) {
+			smtp_message_done(p);
+			p->bdat_in_message = false;
+		}
 		smtp_client_enter(p, SMTP_CLIENT_COMMAND);
+	}
 	return n;
 }
 
@@ -363,7 +393,7 @@ static size_t client_step(struct smtp_parser *p, const uint8_t *d, size_t len)
 	case SMTP_CLIENT_CONTENT:
 		return client_content(p, d, len);
 	case SMTP_CLIENT_BDAT:
-		return client_bdat(p, len);
+		return client_bdat(p, d, len);
 	case SMTP_CLIENT_HELD:
 		return client_hold(p, d, len);
 	case SMTP_CLIENT_TLS:

@@ -137,6 +137,16 @@ struct smtp_observation {
 	char injected_command[SMTP_EVIDENCE_MAX]; /* those bytes, escaped: printable ASCII, \r \n \\ \xHH */
 	bool commands_after_starttls_reply; /* SMTP commands after a non-220 reply (client went on in clear) */
 	uint64_t anomalies[SMTP_ANOMALY_COUNT];
+	/* Messages whose content crossed in clear, by the end-to-end protection of their top-level
+	 * Content-Type (mime_header.h); only these counts are kept, nothing of the message. */
+	struct smtp_content_protection {
+		uint32_t messages;        /* messages sent in clear (content ended, DATA confirmed or BDAT LAST) */
+		uint32_t unprotected;     /* no S/MIME or OpenPGP content type, or no Content-Type */
+		uint32_t smime_encrypted; /* application/pkcs7-mime (enveloped-data, authEnveloped-data, or no smime-type) */
+		uint32_t smime_signed;    /* application/pkcs7-mime; smime-type=signed-data, or multipart/signed PKCS#7 */
+		uint32_t pgp_encrypted;   /* multipart/encrypted; protocol="application/pgp-encrypted" (RFC 3156 4) */
+		uint32_t pgp_signed;      /* multipart/signed; protocol="application/pgp-signature" (RFC 3156 5) */
+	} content_protection;
 };
 
 enum smtp_status {

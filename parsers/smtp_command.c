@@ -159,6 +159,7 @@ static void mail_proceed(struct smtp_parser *p, const char *verb, struct span li
 {
 	struct path pa;
 	path_parse((struct span){arg.s + 5, arg.n - 5}, &pa);
+	p->bdat_in_message = false; /* a new transaction: a BDAT message without its LAST is over */
 	if (++p->obs.transactions == 1) {
 		path_identity(p, &pa, SMTP_TEXT(p->obs.mail_from_domain));
 		mail_evidence(p, line, &pa); /* evidence of mail in clear; a REQUIRETLS line replaces it */
@@ -197,6 +198,7 @@ static void data_proceed(struct smtp_parser *p, const char *verb, struct span li
 {
 	/* content_unsure is kept: content of an earlier DATA may still await its 354 */
 	p->data_confirmed = false;
+	mime_header_scan_reset(&p->mime);
 	smtp_client_enter(p, SMTP_CLIENT_CONTENT);
 }
 
@@ -229,8 +231,21 @@ static void bdat_proceed(struct smtp_parser *p, const char *verb, struct span li
 {
 	uint64_t size = 0;
 	bdat_size(arg, &size);
-	if (size == 0)
+	struct span rest;
+	span_word(arg, &rest);
+	struct span last = span_word(rest, NULL);
+	p->bdat_last = smtp_word_is(last.s, last.n, "LAST"); /* RFC 3030 2 */
+	if (!p->bdat_in_message) {
+		mime_header_scan_reset(&p->mime);
+		p->bdat_in_message = true;
+	}
+	if (size == 0) {
+		if (p->bdat_last) { /* "BDAT 0 LAST" ends the message with no more bytes */
+			smtp_message_done(p);
+			p->bdat_in_message = false;
+		}
 		return;
+	}
 	p->obs.data_in_clear = true;
 	p->bdat_left = size;
 	smtp_client_enter(p, SMTP_CLIENT_BDAT);

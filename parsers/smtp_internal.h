@@ -7,6 +7,7 @@
 #define TLSOBS_SMTP_INTERNAL_H
 
 #include "parsers/line_buffer.h"
+#include "parsers/mime_header.h"
 #include "parsers/smtp.h"
 
 /* What a reply answers: one entry per client command, in order (RFC 2920 3). */
@@ -75,6 +76,12 @@ struct smtp_parser {
 	uint64_t content_unsure; /* content bytes seen before their 354 */
 	uint64_t bdat_left;
 
+	/* the message's top-level Content-Type (mime_header.h), from DATA or the first BDAT chunk on */
+	struct mime_header_scan mime;
+	bool bdat_last;        /* the BDAT chunk under way is the message's LAST */
+	bool bdat_in_message;  /* a BDAT message has begun and has not had its LAST chunk */
+	bool message_pending;  /* a DATA message ended before its 354: counted when the 354 comes */
+
 	bool sasl;             /* after AUTH, until a reply other than 334 (RFC 4954 4) */
 	bool starttls_refused; /* a STARTTLS got a reply other than 220 */
 
@@ -95,6 +102,8 @@ enum smtp_cmd smtp_pending_peek(const struct smtp_parser *p); /* SMTP_CMD_NONE w
 void smtp_pending_pop(struct smtp_parser *p);
 void smtp_client_enter(struct smtp_parser *p, enum smtp_client_state s);
 void smtp_data_reply(struct smtp_parser *p, uint16_t code);
+/* A message whose content crossed in clear ended: counted by its Content-Type's protection. */
+void smtp_message_done(struct smtp_parser *p);
 /* The reply to STARTTLS completed; true when TLS starts after it. */
 bool smtp_starttls_reply(struct smtp_parser *p, uint16_t code);
 

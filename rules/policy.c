@@ -92,14 +92,32 @@ const struct mta_sts_policy *policy_mta_sts_find(const struct policy *p, const c
 	return NULL;
 }
 
+/*
+ * Whether a server name belongs to the partner: its mx patterns when it has any (they are the operator's
+ * word); without them, a name under its own domain, or one its MTA-STS policy's mx patterns allow
+ * (RFC 8461 4.1), so that a partner's encrypted sessions count for it as much as its clear-text ones.
+ */
+static bool server_name_of(const struct policy *p, const struct partner_policy *pp, const char *host)
+{
+	if (pp->n_mx > 0) {
+		for (size_t j = 0; j < pp->n_mx; j++)
+			if (domain_pattern_match(pp->mx[j], host))
+				return true;
+		return false;
+	}
+	if (in_domain(host, pp->domain))
+		return true;
+	const struct mta_sts_policy *sts = policy_mta_sts_find(p, pp->domain);
+	return sts && mta_sts_mx_matches(sts, host);
+}
+
 static const struct partner_policy *by_mx(const struct policy *p, const char *host)
 {
 	if (!host || !*host)
 		return NULL;
 	for (size_t i = 0; i < p->n_partners; i++)
-		for (size_t j = 0; j < p->partners[i].n_mx; j++)
-			if (domain_pattern_match(p->partners[i].mx[j], host))
-				return &p->partners[i];
+		if (server_name_of(p, &p->partners[i], host))
+			return &p->partners[i];
 	return NULL;
 }
 

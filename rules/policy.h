@@ -7,6 +7,8 @@
  * clear (equal to the partner's domain or below it), the sender's domain, the host named in the
  * banner, in the EHLO greeting, the SNI, a certificate name (SAN, else CN) matched against the
  * partner's mx patterns (RFC 8461 wildcards), then the server address in the partner's networks.
+ * A partner without mx patterns owns the server names under its own domain and those its MTA-STS
+ * policy's mx patterns allow (when policy.mta_sts_dir has one for it).
  * An unattributed session takes the policy's default mode.
  *
  * Ownership: a struct policy owns its partners array (policy_clear frees it); policy_attribute

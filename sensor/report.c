@@ -13,40 +13,35 @@
 #include "outputs/json_writer.h"
 #include "rules/policy.h"
 #include "sensor/report_html.h"
+#include "sensor/report_internal.h"
 #include "sensor/settings_file.h"
 #include "sensor/state_db.h"
-
-enum { REPORT_OK = 0, REPORT_RUNTIME = 1, REPORT_USAGE = 2, REPORT_MAX_SETS = 64 };
-enum report_format { FORMAT_TABLE, FORMAT_JSON, FORMAT_CSV };
-
-struct report {
-	FILE *out;
-	enum report_format format;
-	const struct policy *policy;
-	bool *partner_seen; /* per configured partner: it had a row from the database */
-	int64_t at;         /* certificates: days left are counted from here (seconds since the epoch) */
-	struct json_writer json;
-	uint64_t rows;
-};
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: tlsobs report coverage|certificates [-c CONFIG] [--set KEY=VALUE]...\n"
 	             "                     [--since YYYY-MM-DD] [--at YYYY-MM-DD] [--format table|json|csv]\n"
+	             "                     [--all-domains | --partners] [--by day]\n"
+	             "       tlsobs report tlsrpt -c CONFIG --date YYYY-MM-DD --organization-name NAME\n"
+	             "                     --contact-info CONTACT [-o DIR] [--domain D]\n"
 	             "\n"
-	             "  coverage      per partner domain: mode, sessions, share encrypted, TLS versions,\n"
-	             "                failures by type, last failure (days from --since, default all)\n"
+	             "  coverage      per domain, configured partners first, then recipient domains and\n"
+	             "                unattributed servers (--all-domains, the default; --partners: partners\n"
+	             "                only): mode, sessions, share encrypted, clear-text messages unprotected\n"
+	             "                and end-to-end protected, TLS versions, failures by type, last failure\n"
+	             "                (days from --since, default all; --by day: one row per UTC day)\n"
 	             "  certificates  the certificate inventory, soonest expiry first, with days left\n"
 	             "                (counted from --at, default now) and the partner it belongs to\n"
-	             "  -c CONFIG     the sensor's configuration: its state_db is read\n"
+	             "  tlsrpt        RFC 8460 aggregate reports of that UTC day's outbound sessions, one\n"
+	             "                gzip JSON file per policy domain in DIR (default .), named as 5.3\n"
+	             "  -c CONFIG     the sensor's configuration: its state_db is read (read-only)\n"
 	             "  --format      table (default), json (one object per line) or csv\n"
 	             "\n"
 	             "       tlsobs report html -c CONFIG -o FILE [--since YYYY-MM-DD] [--at YYYY-MM-DD]\n"
 	             "                     one self-contained HTML page with charts (see tlsobs report html -h)\n");
 }
 
-/* "YYYY-MM-DD" (UTC midnight) into seconds: 0, or -1 when it is not a calendar date. */
-static int parse_day(const char *text, int64_t *out)
+int report_parse_day(const char *text, int64_t *out)
 {
 	struct tm tm = {0};
 	const char *end = strptime(text, "%Y-%m-%d", &tm);
@@ -61,7 +56,7 @@ static int parse_day(const char *text, int64_t *out)
 	return 0;
 }
 
-static void format_time(uint64_t us, char *buf, size_t len)
+void report_format_time(uint64_t us, char *buf, size_t len)
 {
 	time_t t = (time_t)(us / 1000000u);
 	struct tm tm;
@@ -86,13 +81,13 @@ static void csv_field(FILE *out, const char *v, bool last)
 	fputc(last ? '\n' : ',', out);
 }
 
-static void csv_row(FILE *out, const char *const *fields, size_t n)
+void report_csv_row(FILE *out, const char *const *fields, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		csv_field(out, fields[i], i + 1 == n);
 }
 
-static void json_line(struct report *r)
+void report_json_line(struct report *r)
 {
 	if (json_writer_failed(&r->json)) {
 		fprintf(stderr, "tlsobs: report: a row could not be written as JSON\n");
@@ -100,146 +95,6 @@ static void json_line(struct report *r)
 	}
 	fwrite(r->json.buf, 1, r->json.len, r->out);
 	fputc('\n', r->out);
-}
-
-/* ---- coverage ---- */
-
-static const struct partner_policy *configured(const struct report *r, const char *domain, size_t *index)
-{
-	for (size_t i = 0; i < r->policy->n_partners; i++)
-		if (strcmp(r->policy->partners[i].domain, domain) == 0) {
-			*index = i;
-			return &r->policy->partners[i];
-		}
-	return NULL;
-}
-
-/* Table: "1.3 8 (80.0%), 1.2 2 (20.0%)" or "refused 1, not_offered 2"; csv: "1.3=8;1.2=2". */
-static void count_list(char *buf, size_t len, const struct state_db_count *c, size_t n, bool with_share, bool csv)
-{
-	uint64_t total = 0;
-	for (size_t i = 0; i < n; i++)
-		total += c[i].count;
-	size_t used = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < n && used < len; i++) {
-		int w = csv          ? snprintf(buf + used, len - used, "%s%s=%" PRIu64, i ? ";" : "", c[i].name, c[i].count)
-		        : with_share ? snprintf(buf + used, len - used, "%s%s %" PRIu64 " (%.1f%%)", i ? ", " : "",
-		                                c[i].name, c[i].count, 100.0 * (double)c[i].count / (double)total)
-		                     : snprintf(buf + used, len - used, "%s%s %" PRIu64, i ? ", " : "", c[i].name, c[i].count);
-		if (w < 0)
-			break;
-		used += (size_t)w;
-	}
-	if (!buf[0] && !csv)
-		snprintf(buf, len, "-");
-}
-
-static void json_counts(struct json_writer *w, const char *key, const struct state_db_count *c, size_t n)
-{
-	json_key(w, key);
-	json_object_begin(w);
-	for (size_t i = 0; i < n; i++)
-		json_field_uint(w, c[i].name, c[i].count);
-	json_object_end(w);
-}
-
-static void coverage_header(struct report *r)
-{
-	if (r->format == FORMAT_TABLE)
-		fprintf(r->out, "%-28s %-13s %8s %9s %-36s %-30s %s\n", "PARTNER", "MODE", "SESSIONS", "ENCRYPTED",
-		        "TLS VERSIONS", "FAILURES", "LAST FAILURE");
-	else if (r->format == FORMAT_CSV)
-		fputs("partner,mode,sessions,encrypted,cleartext,encrypted_percent,tls_versions,failures,"
-		      "last_failure_time,last_failure_type\n",
-		      r->out);
-}
-
-static void coverage_row(struct report *r, const struct state_partner_coverage *c, const char *mode)
-{
-	char last[32], versions[512], failures[512], share[16];
-	format_time(c->last_failure_us, last, sizeof last);
-	if (c->sessions)
-		snprintf(share, sizeof share, "%.1f%%", 100.0 * c->encrypted_share);
-	else
-		snprintf(share, sizeof share, "-");
-	r->rows++;
-	if (r->format == FORMAT_TABLE) {
-		count_list(versions, sizeof versions, c->versions, c->n_versions, true, false);
-		count_list(failures, sizeof failures, c->failures, c->n_failures, false, false);
-		char when[64];
-		snprintf(when, sizeof when, "%s%s%s", last, c->last_failure_type[0] ? " " : "", c->last_failure_type);
-		fprintf(r->out, "%-28s %-13s %8" PRIu64 " %9s %-36s %-30s %s\n", c->partner, mode, c->sessions, share,
-		        versions, failures, c->last_failure_us ? when : "-");
-	} else if (r->format == FORMAT_CSV) {
-		char num[3][24];
-		snprintf(num[0], sizeof num[0], "%" PRIu64, c->sessions);
-		snprintf(num[1], sizeof num[1], "%" PRIu64, c->encrypted);
-		snprintf(num[2], sizeof num[2], "%" PRIu64, c->cleartext);
-		if (c->sessions)
-			snprintf(share, sizeof share, "%.1f", 100.0 * c->encrypted_share);
-		else
-			share[0] = '\0';
-		count_list(versions, sizeof versions, c->versions, c->n_versions, false, true);
-		count_list(failures, sizeof failures, c->failures, c->n_failures, false, true);
-		const char *fields[] = {c->partner, mode, num[0], num[1], num[2], share, versions, failures,
-		                        c->last_failure_us ? last : "", c->last_failure_type};
-		csv_row(r->out, fields, sizeof fields / sizeof fields[0]);
-	} else {
-		struct json_writer *w = &r->json;
-		json_writer_reset(w);
-		json_object_begin(w);
-		json_field_cstring(w, "partner", c->partner);
-		json_field_cstring(w, "mode", mode);
-		json_field_uint(w, "sessions", c->sessions);
-		json_field_uint(w, "encrypted", c->encrypted);
-		json_field_uint(w, "cleartext", c->cleartext);
-		json_key(w, "encrypted_share");
-		if (c->sessions)
-			json_fixed(w, c->encrypted_share, 4);
-		else
-			json_null(w);
-		json_counts(w, "tls_versions", c->versions, c->n_versions);
-		json_counts(w, "failures", c->failures, c->n_failures);
-		json_key(w, "last_failure");
-		if (c->last_failure_us) {
-			json_object_begin(w);
-			json_key(w, "time");
-			json_time_us(w, c->last_failure_us);
-			json_field_cstring(w, "type", c->last_failure_type);
-			json_object_end(w);
-		} else {
-			json_null(w);
-		}
-		json_object_end(w);
-		json_line(r);
-	}
-}
-
-static int coverage_from_db(void *ctx, const struct state_partner_coverage *c)
-{
-	struct report *r = ctx;
-	size_t i;
-	const struct partner_policy *p = configured(r, c->partner, &i);
-	if (p)
-		r->partner_seen[i] = true;
-	coverage_row(r, c, p ? policy_mode_str(p->mode) : "not_configured");
-	return 0;
-}
-
-static int report_coverage(struct report *r, struct state_db *db, const char *since)
-{
-	coverage_header(r);
-	if (state_db_partner_coverage(db, since, coverage_from_db, r) != 0)
-		return -1;
-	/* A configured partner without a single session is news too, above all an enforced one. */
-	for (size_t i = 0; i < r->policy->n_partners; i++)
-		if (!r->partner_seen[i]) {
-			const struct partner_policy *p = &r->policy->partners[i];
-			struct state_partner_coverage none = {.partner = p->domain, .last_failure_type = ""};
-			coverage_row(r, &none, policy_mode_str(p->mode));
-		}
-	return 0;
 }
 
 /* ---- certificates ---- */
@@ -265,9 +120,9 @@ static int certificate_row(void *ctx, const struct state_certificate *c)
 	/* Whole days left, rounded down: a certificate ending in 5 hours has 0 days, an expired one < 0. */
 	int64_t days = left >= 0 ? left / 86400 : -((-left + 86399) / 86400);
 	char not_after[32], first[32], last[32], servers[1024], days_s[24];
-	format_time((uint64_t)(c->not_after > 0 ? c->not_after : 0) * 1000000u, not_after, sizeof not_after);
-	format_time(c->first_seen_us, first, sizeof first);
-	format_time(c->last_seen_us, last, sizeof last);
+	report_format_time((uint64_t)(c->not_after > 0 ? c->not_after : 0) * 1000000u, not_after, sizeof not_after);
+	report_format_time(c->first_seen_us, first, sizeof first);
+	report_format_time(c->last_seen_us, last, sizeof last);
 	snprintf(days_s, sizeof days_s, "%" PRId64, days);
 	const char *partner = c->partner && c->partner[0] ? c->partner : "";
 	r->rows++;
@@ -279,7 +134,7 @@ static int certificate_row(void *ctx, const struct state_certificate *c)
 		servers_list(servers, sizeof servers, c, false);
 		const char *fields[] = {not_after, days_s, partner, c->subject, c->sans, c->issuer,
 		                        servers,   c->sha256, first, last};
-		csv_row(r->out, fields, sizeof fields / sizeof fields[0]);
+		report_csv_row(r->out, fields, sizeof fields / sizeof fields[0]);
 	} else {
 		struct json_writer *w = &r->json;
 		json_writer_reset(w);
@@ -317,7 +172,7 @@ static int certificate_row(void *ctx, const struct state_certificate *c)
 		json_array_end(w);
 		json_field_uint(w, "servers_total", c->servers_total);
 		json_object_end(w);
-		json_line(r);
+		report_json_line(r);
 	}
 	return 0;
 }
@@ -339,27 +194,30 @@ struct report_options {
 	char *sets[REPORT_MAX_SETS];
 	size_t nsets;
 	enum report_format format;
+	bool partners_only, by_day;
 };
 
 static int parse_report_options(int argc, char **argv, struct report_options *o, FILE *err)
 {
-	enum { OPT_SET = 256, OPT_SINCE, OPT_AT, OPT_FORMAT, OPT_HELP };
+	enum { OPT_SET = 256, OPT_SINCE, OPT_AT, OPT_FORMAT, OPT_HELP, OPT_ALL, OPT_PARTNERS, OPT_BY };
 	static const struct option longopts[] = {
 	    {"set", required_argument, NULL, OPT_SET},       {"since", required_argument, NULL, OPT_SINCE},
 	    {"at", required_argument, NULL, OPT_AT},         {"format", required_argument, NULL, OPT_FORMAT},
-	    {"help", no_argument, NULL, OPT_HELP},           {NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, OPT_HELP},           {"all-domains", no_argument, NULL, OPT_ALL},
+	    {"partners", no_argument, NULL, OPT_PARTNERS},   {"by", required_argument, NULL, OPT_BY},
+	    {NULL, 0, NULL, 0},
 	};
 	if (argc < 2 || argv[1][0] == '-') {
 		if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 			usage(stdout);
 			return 1;
 		}
-		fprintf(err, "tlsobs: report: say which: coverage, certificates or html (see tlsobs report -h)\n");
+		fprintf(err, "tlsobs: report: say which: coverage, certificates, tlsrpt or html (see tlsobs report -h)\n");
 		return -1;
 	}
 	o->what = argv[1];
 	if (strcmp(o->what, "coverage") != 0 && strcmp(o->what, "certificates") != 0) {
-		fprintf(err, "tlsobs: report: unknown report '%s': coverage, certificates or html\n", o->what);
+		fprintf(err, "tlsobs: report: unknown report '%s': coverage, certificates, tlsrpt or html\n", o->what);
 		return -1;
 	}
 	optind = 2;
@@ -377,6 +235,15 @@ static int parse_report_options(int argc, char **argv, struct report_options *o,
 			break;
 		case OPT_SINCE: o->since = optarg; break;
 		case OPT_AT: o->at = optarg; break;
+		case OPT_ALL: o->partners_only = false; break;
+		case OPT_PARTNERS: o->partners_only = true; break;
+		case OPT_BY:
+			if (strcmp(optarg, "day") != 0) {
+				fprintf(err, "tlsobs: report: --by %s: only --by day\n", optarg);
+				return -1;
+			}
+			o->by_day = true;
+			break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "table") == 0)
 				o->format = FORMAT_TABLE;
@@ -402,51 +269,79 @@ static int parse_report_options(int argc, char **argv, struct report_options *o,
 	return 0;
 }
 
+int report_open(const char *config_path, char **sets, size_t nsets, struct sensor_settings **settings_out,
+                struct state_db **db_out, FILE *err)
+{
+	struct sensor_settings *settings = calloc(1, sizeof *settings);
+	if (!settings)
+		return REPORT_RUNTIME;
+	if (settings_from_file(config_path, sets, nsets, settings, err) != 0) {
+		free(settings);
+		return REPORT_USAGE;
+	}
+	int code = REPORT_OK;
+	if (!settings->state_db[0]) {
+		fprintf(err, "tlsobs: report: the configuration names no state_db (%s)\n",
+		        config_path ? config_path : "give -c CONFIG");
+		code = REPORT_USAGE;
+	} else if (access(settings->state_db, R_OK) != 0) {
+		/* A report reads what the sensor wrote: a missing file is a mistake, not an empty database to create. */
+		fprintf(err, "tlsobs: report: state_db %s: %s\n", settings->state_db, strerror(errno));
+		code = REPORT_RUNTIME;
+	} else {
+		/* Read-only, WAL, busy timeout: a running sensor goes on writing while the report reads. */
+		char why[512];
+		if (!(*db_out = state_db_open_readonly(settings->state_db, why, sizeof why))) {
+			fprintf(err, "tlsobs: report: state_db: %s\n", why);
+			code = REPORT_RUNTIME;
+		}
+	}
+	if (code != REPORT_OK) {
+		settings_free(settings);
+		free(settings);
+		return code;
+	}
+	*settings_out = settings;
+	return REPORT_OK;
+}
+
+void report_close(struct sensor_settings *settings, struct state_db *db)
+{
+	state_db_close(db);
+	settings_free(settings);
+	free(settings);
+}
+
 int report_main(int argc, char **argv, FILE *out, FILE *err)
 {
 	if (argc >= 2 && strcmp(argv[1], "html") == 0)
 		return report_html_main(argc - 1, argv + 1, err);
+	if (argc >= 2 && strcmp(argv[1], "tlsrpt") == 0)
+		return report_tlsrpt_main(argc, argv, out, err);
 	struct report_options o = {0};
 	int parsed = parse_report_options(argc, argv, &o, err);
 	if (parsed != 0)
 		return parsed > 0 ? REPORT_OK : REPORT_USAGE;
 	int64_t since_s = 0, at = (int64_t)time(NULL);
-	if (o.since && parse_day(o.since, &since_s) != 0) {
+	if (o.since && report_parse_day(o.since, &since_s) != 0) {
 		fprintf(err, "tlsobs: report: --since %s: expected a date like 2026-11-01\n", o.since);
 		return REPORT_USAGE;
 	}
-	if (o.at && parse_day(o.at, &at) != 0) {
+	if (o.at && report_parse_day(o.at, &at) != 0) {
 		fprintf(err, "tlsobs: report: --at %s: expected a date like 2026-11-01\n", o.at);
 		return REPORT_USAGE;
 	}
-	struct sensor_settings *settings = calloc(1, sizeof *settings);
-	if (!settings)
-		return REPORT_RUNTIME;
-	if (settings_from_file(o.config_path, o.sets, o.nsets, settings, err) != 0) {
-		free(settings);
-		return REPORT_USAGE;
-	}
-	int code = REPORT_OK;
+	struct sensor_settings *settings = NULL;
 	struct state_db *db = NULL;
-	struct report r = {.out = out, .format = o.format, .policy = &settings->policy, .at = at};
-	if (!settings->state_db[0]) {
-		fprintf(err, "tlsobs: report: the configuration names no state_db (%s)\n",
-		        o.config_path ? o.config_path : "give -c CONFIG");
-		code = REPORT_USAGE;
-		goto done;
-	}
-	/* A report reads what the sensor wrote: a missing file is a mistake, not an empty database to create. */
-	if (access(settings->state_db, R_OK) != 0) {
-		fprintf(err, "tlsobs: report: state_db %s: %s\n", settings->state_db, strerror(errno));
-		code = REPORT_RUNTIME;
-		goto done;
-	}
-	char why[512];
-	if (!(db = state_db_open(settings->state_db, why, sizeof why))) {
-		fprintf(err, "tlsobs: report: state_db: %s\n", why);
-		code = REPORT_RUNTIME;
-		goto done;
-	}
+	int code = report_open(o.config_path, o.sets, o.nsets, &settings, &db, err);
+	if (code != REPORT_OK)
+		return code;
+	struct report r = {.out = out,
+	                   .format = o.format,
+	                   .policy = &settings->policy,
+	                   .at = at,
+	                   .partners_only = o.partners_only,
+	                   .by_day = o.by_day};
 	r.partner_seen = calloc(settings->policy.n_partners + 1, sizeof *r.partner_seen);
 	json_writer_init(&r.json, 4096);
 	int rc = -1;
@@ -462,9 +357,6 @@ int report_main(int argc, char **argv, FILE *out, FILE *err)
 	}
 	json_writer_release(&r.json);
 	free(r.partner_seen);
-done:
-	state_db_close(db);
-	settings_free(settings);
-	free(settings);
+	report_close(settings, db);
 	return code;
 }

@@ -23,6 +23,7 @@
 #include "sensor/html_escape.h"
 #include "sensor/report_html_assets.h"
 #include "sensor/report_html_data.h"
+#include "sensor/report_internal.h"
 #include "sensor/settings_file.h"
 #include "sensor/state_db.h"
 
@@ -62,22 +63,6 @@ static void usage(FILE *out)
 	        "  -o FILE       the page to write (mode 0640; a symbolic link is refused)\n"
 	        "  --since       days from this one (default all)\n"
 	        "  --at          certificates' days left are counted from this day (default now)\n");
-}
-
-/* "YYYY-MM-DD" (UTC midnight) into seconds: 0, or -1 when it is not a calendar date. */
-static int parse_day(const char *text, int64_t *out)
-{
-	struct tm tm = {0};
-	const char *end = strptime(text, "%Y-%m-%d", &tm);
-	if (!end || *end || strlen(text) != 10)
-		return -1;
-	int mday = tm.tm_mday;
-	time_t t = timegm(&tm);
-	struct tm back;
-	if (t == (time_t)-1 || !gmtime_r(&t, &back) || back.tm_mday != mday)
-		return -1;
-	*out = (int64_t)t;
-	return 0;
 }
 
 /* "2026-11-28", or with_time "2026-11-28 16:01:36Z". */
@@ -702,11 +687,11 @@ static int parse_options(int argc, char **argv, struct html_options *o, FILE *er
 static int check_dates(const struct html_options *o, int64_t *at, FILE *err)
 {
 	int64_t since_s;
-	if (o->since && parse_day(o->since, &since_s) != 0) {
+	if (o->since && report_parse_day(o->since, &since_s) != 0) {
 		fprintf(err, "tlsobs: report: --since %s: expected a date like 2026-11-01\n", o->since);
 		return -1;
 	}
-	if (o->at && parse_day(o->at, at) != 0) {
+	if (o->at && report_parse_day(o->at, at) != 0) {
 		fprintf(err, "tlsobs: report: --at %s: expected a date like 2026-11-01\n", o->at);
 		return -1;
 	}
@@ -724,7 +709,7 @@ static int report_html_run(const struct html_options *o, const struct sensor_set
 		return HTML_RUNTIME;
 	}
 	char why[512];
-	struct state_db *db = state_db_open(settings->state_db, why, sizeof why);
+	struct state_db *db = state_db_open_readonly(settings->state_db, why, sizeof why);
 	if (!db) {
 		fprintf(err, "tlsobs: report: state_db: %s\n", why);
 		return HTML_RUNTIME;

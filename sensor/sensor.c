@@ -550,11 +550,13 @@ static int open_state(struct sensor *s, const char *path, char *err, size_t errl
 		snprintf(err, errlen, "state_db: %s", why);
 		return -1;
 	}
+	state_db_set_day_cap(s->state, s->settings.coverage_max_domains_per_day);
 	s->sync = state_sync_new(s->state, s->rules, s->settings.rules.history_ttl_us);
 	if (!s->sync) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	state_sync_set_policy(s->sync, &s->settings.policy); /* the same address across reloads */
 	if (state_sync_restore(s->sync, why, sizeof why) != 0) {
 		snprintf(err, errlen, "state_db %s: %s", path, why);
 		return -1;
@@ -845,6 +847,9 @@ void sensor_print_summary(const struct sensor *s, FILE *out)
 		        " lost; flush errors %" PRIu64 "\n",
 		        ss->restored, ss->restore_skipped, ss->records_saved, ds.written, ds.dropped, ds.lost,
 		        ss->flush_errors);
+		if (ss->tlsrpt_undecided)
+			fprintf(out, "tlsobs: tlsrpt: %" PRIu64 " outbound sessions left out, TLS undecided (gap or cut)\n",
+			        ss->tlsrpt_undecided);
 	}
 	if (s->geo) {
 		struct geoip_stats gs;

@@ -44,6 +44,7 @@ static const char *const known_keys[] = {
 	"stream.max_ooo_bytes",
 	"internal_networks",
 	"state_db",
+	"coverage.max_domains_per_day",
 	"geoip.location_db",
 	"geoip.asn_db",
 	"geoip.paths.country_iso_code",
@@ -376,6 +377,9 @@ int settings_load(const struct config *cfg, struct sensor_settings *out, struct 
 		return -1;
 	}
 	snprintf(out->state_db, sizeof out->state_db, "%s", state_db);
+	if (config_get_u64(cfg, "coverage.max_domains_per_day", 10000, 16, 10000000, &out->coverage_max_domains_per_day,
+	                   err) != 0)
+		return -1;
 	if (load_geoip(cfg, &out->geoip, err) != 0)
 		return -1;
 	if (load_internal_networks(cfg, out, err) != 0)

@@ -51,6 +51,9 @@ struct sensor_settings {
 	struct policy policy; /* policy: default_mode and partners (owned: settings_free) */
 	char state_db[4096];
 	struct geoip_config geoip;  /* state_db: SQLite file for history, inventory and coverage; "": memory only */
+	/* coverage.max_domains_per_day: recipient domains and unattributed servers kept per UTC day in
+	 * coverage (and policy domains in TLS-RPT); past it sessions are counted per day only */
+	uint64_t coverage_max_domains_per_day;
 };
 
 /* Fills *out from cfg (defaults where absent). 0, or -1 with the first error in *err (nothing to free then). */

@@ -46,6 +46,22 @@ static const char *const migrations[] = {
     "CREATE TABLE rules_history(tbl TEXT NOT NULL, key BLOB NOT NULL, seen_us INTEGER NOT NULL,"
     " record BLOB NOT NULL, PRIMARY KEY(tbl, key)) WITHOUT ROWID;"
     "CREATE INDEX rules_history_by_age ON rules_history(tbl, seen_us);",
+    /* 2 -> 3: coverage for every domain (kind), end-to-end protected clear-text messages, the per-day cap's
+     * overflow, and the TLS-RPT aggregates (RFC 8460 4) per day, policy and failure detail */
+    "ALTER TABLE partner_days ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE partner_days ADD COLUMN messages_clear INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE partner_days ADD COLUMN messages_protected INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX partner_days_by_day ON partner_days(day, kind);"
+    "CREATE TABLE day_overflow(day TEXT NOT NULL, tbl TEXT NOT NULL, sessions INTEGER NOT NULL,"
+    " encrypted INTEGER NOT NULL, cleartext INTEGER NOT NULL, PRIMARY KEY(day, tbl)) WITHOUT ROWID;"
+    "CREATE TABLE tlsrpt_days(day TEXT NOT NULL, policy_domain TEXT NOT NULL, policy_type TEXT NOT NULL,"
+    " mx_host TEXT NOT NULL, successful INTEGER NOT NULL, failed INTEGER NOT NULL,"
+    " PRIMARY KEY(day, policy_domain, policy_type, mx_host)) WITHOUT ROWID;"
+    "CREATE TABLE tlsrpt_failures(day TEXT NOT NULL, policy_domain TEXT NOT NULL, policy_type TEXT NOT NULL,"
+    " mx_host TEXT NOT NULL, result_type TEXT NOT NULL, sending_ip TEXT NOT NULL,"
+    " receiving_mx_hostname TEXT NOT NULL, receiving_mx_helo TEXT NOT NULL, receiving_ip TEXT NOT NULL,"
+    " reason_code TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY(day, policy_domain, policy_type, mx_host,"
+    " result_type, sending_ip, receiving_mx_hostname, receiving_mx_helo, receiving_ip, reason_code)) WITHOUT ROWID;",
 };
 enum { SCHEMA_VERSION = sizeof(migrations) / sizeof(migrations[0]) };
 
@@ -77,6 +93,21 @@ enum stmt_id {
 	ST_PRUNE_CERT_SERVERS,
 	ST_PRUNE_CERTS,
 	ST_Q_HISTORY,
+	ST_PDAY_EXISTS,
+	ST_PDAY_NAMES,
+	ST_OVERFLOW_ADD,
+	ST_Q_COVERAGE_RANGE,
+	ST_Q_COVERAGE_DAYS,
+	ST_Q_DAY_VERSIONS,
+	ST_Q_DAY_FAILURES,
+	ST_Q_OVERFLOW,
+	ST_TLSRPT_EXISTS,
+	ST_TLSRPT_DOMAINS,
+	ST_TLSRPT_DAY,
+	ST_TLSRPT_DETAILS,
+	ST_TLSRPT_FAILURE,
+	ST_Q_TLSRPT_POLICIES,
+	ST_Q_TLSRPT_FAILURES,
 	ST_COUNT
 };
 
@@ -111,9 +142,12 @@ static const char *const stmt_sql[ST_COUNT] = {
                               " last_seen = max(last_seen, excluded.last_seen)",
     /* SET expressions see the old row, so the failure type and time are chosen together. */
     [ST_PDAY_UPSERT] =
-        "INSERT INTO partner_days VALUES(?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT DO UPDATE SET"
+        "INSERT INTO partner_days(partner, day, sessions, encrypted, cleartext, last_failure_us, last_failure_type,"
+        " first_seen, last_seen, kind, messages_clear, messages_protected)"
+        " VALUES(?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10) ON CONFLICT DO UPDATE SET"
         " sessions = sessions + 1, encrypted = encrypted + excluded.encrypted,"
-        " cleartext = cleartext + excluded.cleartext,"
+        " cleartext = cleartext + excluded.cleartext, messages_clear = messages_clear + excluded.messages_clear,"
+        " messages_protected = messages_protected + excluded.messages_protected,"
         " last_failure_type = CASE WHEN excluded.last_failure_type <> ''"
         " AND excluded.last_failure_us >= last_failure_us THEN excluded.last_failure_type"
         " ELSE last_failure_type END,"
@@ -160,9 +194,47 @@ static const char *const stmt_sql[ST_COUNT] = {
     /* The newest ?2 rows, handed over oldest first. */
     [ST_Q_HISTORY] = "SELECT key, seen_us, record FROM (SELECT key, seen_us, record FROM rules_history"
                      " WHERE tbl = ?1 ORDER BY seen_us DESC LIMIT ?2) ORDER BY seen_us",
+    [ST_PDAY_EXISTS] = "SELECT 1 FROM partner_days WHERE partner = ?1 AND day = ?2",
+    [ST_PDAY_NAMES] = "SELECT count(*) FROM partner_days WHERE day = ?1 AND kind <> 0",
+    [ST_OVERFLOW_ADD] = "INSERT INTO day_overflow VALUES(?1, ?2, 1, ?3, ?4) ON CONFLICT DO UPDATE SET"
+                        " sessions = sessions + 1, encrypted = encrypted + excluded.encrypted,"
+                        " cleartext = cleartext + excluded.cleartext",
+    /* ?1 since, ?2 until ("" for none); the kind and protected counts with the totals. */
+    [ST_Q_COVERAGE_RANGE] =
+        "SELECT partner, sum(sessions), sum(encrypted), sum(cleartext), max(last_failure_us), last_failure_type,"
+        " (SELECT min(k.kind) FROM partner_days k WHERE k.partner = d.partner) AS kd, '', sum(messages_clear),"
+        " sum(messages_protected) FROM partner_days d WHERE day >= ?1 AND (?2 = '' OR day <= ?2)"
+        " GROUP BY partner ORDER BY kd, partner",
+    [ST_Q_COVERAGE_DAYS] =
+        "SELECT partner, sessions, encrypted, cleartext, last_failure_us, last_failure_type, kind, day,"
+        " messages_clear, messages_protected FROM partner_days"
+        " WHERE day >= ?1 AND (?2 = '' OR day <= ?2) ORDER BY kind, partner, day",
+    [ST_Q_DAY_VERSIONS] = "SELECT version, count FROM partner_day_versions WHERE partner = ?1 AND day = ?2"
+                          " ORDER BY count DESC, version LIMIT ?3",
+    [ST_Q_DAY_FAILURES] = "SELECT type, count FROM partner_day_failures WHERE partner = ?1 AND day = ?2"
+                          " ORDER BY count DESC, type LIMIT ?3",
+    [ST_Q_OVERFLOW] = "SELECT day, tbl, sessions, encrypted, cleartext FROM day_overflow"
+                      " WHERE day >= ?1 AND (?2 = '' OR day <= ?2) ORDER BY day, tbl",
+    [ST_TLSRPT_EXISTS] = "SELECT 1 FROM tlsrpt_days WHERE day = ?1 AND policy_domain = ?2",
+    [ST_TLSRPT_DOMAINS] = "SELECT count(DISTINCT policy_domain) FROM tlsrpt_days WHERE day = ?1",
+    [ST_TLSRPT_DAY] = "INSERT INTO tlsrpt_days VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET"
+                      " successful = successful + excluded.successful, failed = failed + excluded.failed",
+    /* How many detail rows the policy has that day, and whether this one is among them. */
+    [ST_TLSRPT_DETAILS] =
+        "SELECT count(*), coalesce(sum(result_type = ?5 AND sending_ip = ?6 AND receiving_mx_hostname = ?7"
+        " AND receiving_mx_helo = ?8 AND receiving_ip = ?9 AND reason_code = ?10), 0) FROM tlsrpt_failures"
+        " WHERE day = ?1 AND policy_domain = ?2 AND policy_type = ?3 AND mx_host = ?4",
+    [ST_TLSRPT_FAILURE] = "INSERT INTO tlsrpt_failures VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1)"
+                          " ON CONFLICT DO UPDATE SET count = count + 1",
+    [ST_Q_TLSRPT_POLICIES] = "SELECT policy_domain, policy_type, mx_host, successful, failed FROM tlsrpt_days"
+                             " WHERE day = ?1 ORDER BY policy_domain, policy_type, mx_host",
+    [ST_Q_TLSRPT_FAILURES] =
+        "SELECT result_type, sending_ip, receiving_mx_hostname, receiving_mx_helo, receiving_ip, reason_code, count"
+        " FROM tlsrpt_failures WHERE day = ?1 AND policy_domain = ?2 AND policy_type = ?3 AND mx_host = ?4"
+        " ORDER BY count DESC, result_type, sending_ip, receiving_mx_hostname, receiving_ip",
 };
 
-enum note_kind { NOTE_SERVER, NOTE_CERT, NOTE_PARTNER };
+enum note_kind { NOTE_SERVER, NOTE_CERT, NOTE_PARTNER, NOTE_TLSRPT };
 
 struct note {
 	enum note_kind kind;
@@ -170,7 +242,14 @@ struct note {
 		struct state_server_note server;
 		struct state_cert_note cert;
 		struct state_partner_note partner;
+		struct state_tlsrpt_note tlsrpt;
 	} u;
+};
+
+/* The names a UTC day holds in one capped table, counted once per day rather than per note. */
+struct day_count {
+	char day[16];
+	uint64_t names;
 };
 
 struct state_db {
@@ -179,6 +258,8 @@ struct state_db {
 	struct note *queue; /* STATE_DB_QUEUE_CAP entries */
 	size_t n_queued;
 	struct state_db_stats stats;
+	uint64_t day_cap;                            /* 0: none */
+	struct day_count coverage_day, tlsrpt_day; /* valid inside a flush only (reset when it fails) */
 	char err[ERR_CAP];
 };
 
@@ -356,7 +437,65 @@ struct state_db *state_db_open(const char *path, char *err, size_t errlen)
 		release(db);
 		return NULL;
 	}
+	db->day_cap = STATE_DB_DEFAULT_DAY_CAP;
 	return db;
+}
+
+struct state_db *state_db_open_readonly(const char *path, char *err, size_t errlen)
+{
+	struct state_db *db = calloc(1, sizeof(*db));
+	if (!db) {
+		copy_err(err, errlen, path, "out of memory");
+		return NULL;
+	}
+	int rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	int64_t version = -1;
+	if (rc != SQLITE_OK) {
+		copy_err(err, errlen, path, db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_extended_result_codes(db->h, 1);
+	sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
+	if (pragma_int(db, "PRAGMA user_version", &version) < 0) {
+		copy_err(err, errlen, path, db->err);
+		goto fail;
+	}
+	if (version != SCHEMA_VERSION) {
+		char why[128];
+		snprintf(why, sizeof why, "schema version %lld, this program reads %d%s", (long long)version,
+		         SCHEMA_VERSION, version < SCHEMA_VERSION ? " (run the sensor once on it to migrate)" : "");
+		copy_err(err, errlen, path, why);
+		goto fail;
+	}
+	for (int i = 0; i < ST_COUNT; i++)
+		if (sqlite3_prepare_v3(db->h, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &db->st[i], NULL) !=
+		    SQLITE_OK) {
+			fail(db, "prepare");
+			copy_err(err, errlen, path, db->err);
+			goto fail;
+		}
+	return db;
+fail:
+	release(db);
+	return NULL;
+}
+
+void state_db_set_day_cap(struct state_db *db, uint64_t max_names_per_day)
+{
+	db->day_cap = max_names_per_day;
+}
+
+const char *state_attribution_str(enum state_attribution a)
+{
+	switch (a) {
+	case STATE_ATTR_PARTNER:
+		return "partner";
+	case STATE_ATTR_DOMAIN:
+		return "domain";
+	case STATE_ATTR_UNATTRIBUTED:
+		return "unattributed";
+	}
+	return "unattributed";
 }
 
 void state_db_close(struct state_db *db)
@@ -434,6 +573,25 @@ bool state_db_note_partner_session(struct state_db *db, const struct state_partn
 	TERMINATE(p->partner);
 	TERMINATE(p->tls_version);
 	TERMINATE(p->failure);
+	return true;
+}
+
+bool state_db_note_tlsrpt(struct state_db *db, const struct state_tlsrpt_note *n)
+{
+	struct note *q = enqueue(db, NOTE_TLSRPT);
+	if (!q)
+		return false;
+	struct state_tlsrpt_note *t = &q->u.tlsrpt;
+	*t = *n;
+	TERMINATE(t->policy_domain);
+	TERMINATE(t->policy_type);
+	TERMINATE(t->mx_host);
+	TERMINATE(t->result_type);
+	TERMINATE(t->sending_ip);
+	TERMINATE(t->receiving_mx_hostname);
+	TERMINATE(t->receiving_mx_helo);
+	TERMINATE(t->receiving_ip);
+	TERMINATE(t->reason_code);
 	return true;
 }
 
@@ -521,10 +679,73 @@ static int write_count(struct state_db *db, enum stmt_id id, const char *partner
 	return run(db, s, "partner count");
 }
 
+/* 1 when the one-row query with two text bindings has a row, 0 when not, -1 error. */
+static int exists(struct state_db *db, enum stmt_id id, const char *a, const char *b)
+{
+	sqlite3_stmt *s = stmt(db, id);
+	bind_str(s, 1, a, STATE_DB_NAME_CAP);
+	bind_str(s, 2, b, STATE_DB_NAME_CAP);
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(db, "lookup");
+}
+
+/*
+ * Whether a new name fits in the day's cap of table `id` counts (1 yes, 0 full, -1 error); the
+ * count is read once per day and flush, then kept up to date here.
+ */
+static int day_has_room(struct state_db *db, struct day_count *c, enum stmt_id count_id, const char *day)
+{
+	if (db->day_cap == 0)
+		return 1;
+	if (strcmp(c->day, day) != 0) {
+		sqlite3_stmt *s = stmt(db, count_id);
+		bind_str(s, 1, day, 16);
+		if (sqlite3_step(s) != SQLITE_ROW) {
+			sqlite3_reset(s);
+			return fail(db, "day count");
+		}
+		c->names = (uint64_t)sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		copy_bounded(c->day, sizeof c->day, day);
+	}
+	if (c->names >= db->day_cap)
+		return 0;
+	c->names++;
+	return 1;
+}
+
+static int overflow(struct state_db *db, const char *day, const char *table, bool encrypted, bool cleartext)
+{
+	sqlite3_stmt *s = stmt(db, ST_OVERFLOW_ADD);
+	bind_str(s, 1, day, 16);
+	bind_str(s, 2, table, 16);
+	sqlite3_bind_int(s, 3, encrypted);
+	sqlite3_bind_int(s, 4, cleartext);
+	return run(db, s, "overflow");
+}
+
+/* Partners are always kept; other names only while the day has room (1), else counted as overflow (0). */
+static int partner_fits(struct state_db *db, const struct state_partner_note *n, const char *day)
+{
+	if (n->kind == STATE_ATTR_PARTNER)
+		return 1;
+	int known = exists(db, ST_PDAY_EXISTS, n->partner, day);
+	if (known != 0)
+		return known;
+	int room = day_has_room(db, &db->coverage_day, ST_PDAY_NAMES, day);
+	if (room == 0 && overflow(db, day, "coverage", n->encrypted, n->cleartext) < 0)
+		return -1;
+	return room;
+}
+
 static int write_partner(struct state_db *db, const struct state_partner_note *n)
 {
 	char day[16];
 	utc_day(n->time_us, day);
+	int fits = partner_fits(db, n, day);
+	if (fits <= 0)
+		return fits;
 	sqlite3_stmt *s = stmt(db, ST_PDAY_UPSERT);
 	bind_str(s, 1, n->partner, sizeof(n->partner));
 	bind_str(s, 2, day, sizeof(day));
@@ -533,6 +754,9 @@ static int write_partner(struct state_db *db, const struct state_partner_note *n
 	sqlite3_bind_int64(s, 5, n->failure[0] ? (int64_t)n->time_us : 0);
 	bind_str(s, 6, n->failure, sizeof(n->failure));
 	sqlite3_bind_int64(s, 7, (int64_t)n->time_us);
+	sqlite3_bind_int(s, 8, (int)n->kind);
+	sqlite3_bind_int64(s, 9, n->messages_clear);
+	sqlite3_bind_int64(s, 10, n->messages_protected);
 	if (run(db, s, "partner day") < 0)
 		return -1;
 	if (n->tls_version[0] && write_count(db, ST_PDAY_VERSION, n->partner, day, n->tls_version) < 0)
@@ -542,9 +766,56 @@ static int write_partner(struct state_db *db, const struct state_partner_note *n
 	return 0;
 }
 
+/* The detail row of a failure; past STATE_DB_TLSRPT_DETAILS rows a new one keeps its result type only. */
+static int write_tlsrpt_failure(struct state_db *db, const struct state_tlsrpt_note *n, const char *day)
+{
+	const char *v[] = {day, n->policy_domain, n->policy_type, n->mx_host, n->result_type, n->sending_ip,
+	                   n->receiving_mx_hostname, n->receiving_mx_helo, n->receiving_ip, n->reason_code};
+	enum { NV = sizeof v / sizeof v[0] };
+	sqlite3_stmt *s = stmt(db, ST_TLSRPT_DETAILS);
+	for (int i = 0; i < NV; i++)
+		bind_str(s, i + 1, v[i], STATE_DB_NAME_CAP);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return fail(db, "tlsrpt details");
+	}
+	bool full = sqlite3_column_int64(s, 0) >= STATE_DB_TLSRPT_DETAILS && sqlite3_column_int64(s, 1) == 0;
+	sqlite3_reset(s);
+	s = stmt(db, ST_TLSRPT_FAILURE);
+	for (int i = 0; i < NV; i++)
+		bind_str(s, i + 1, full && i > 4 ? "" : v[i], STATE_DB_NAME_CAP);
+	return run(db, s, "tlsrpt failure");
+}
+
+static int write_tlsrpt(struct state_db *db, const struct state_tlsrpt_note *n)
+{
+	char day[16];
+	utc_day(n->time_us, day);
+	int known = exists(db, ST_TLSRPT_EXISTS, day, n->policy_domain);
+	if (known < 0)
+		return -1;
+	if (!known) {
+		int room = day_has_room(db, &db->tlsrpt_day, ST_TLSRPT_DOMAINS, day);
+		if (room <= 0)
+			return room < 0 ? -1 : overflow(db, day, "tlsrpt", n->success, !n->success);
+	}
+	sqlite3_stmt *s = stmt(db, ST_TLSRPT_DAY);
+	bind_str(s, 1, day, sizeof day);
+	bind_str(s, 2, n->policy_domain, sizeof n->policy_domain);
+	bind_str(s, 3, n->policy_type, sizeof n->policy_type);
+	bind_str(s, 4, n->mx_host, sizeof n->mx_host);
+	sqlite3_bind_int(s, 5, n->success);
+	sqlite3_bind_int(s, 6, !n->success);
+	if (run(db, s, "tlsrpt day") < 0)
+		return -1;
+	return n->success ? 0 : write_tlsrpt_failure(db, n, day);
+}
+
 static int write_note(struct state_db *db, const struct note *n)
 {
 	switch (n->kind) {
+	case NOTE_TLSRPT:
+		return write_tlsrpt(db, &n->u.tlsrpt);
 	case NOTE_SERVER:
 		return write_server(db, &n->u.server);
 	case NOTE_CERT:
@@ -584,6 +855,8 @@ int state_db_flush_with(struct state_db *db, state_db_batch_fn batch, void *ctx)
 	db->stats.written += n;
 	return (int)n;
 rollback:;
+	/* The cached day counts may hold names the rollback took back. */
+	db->coverage_day.day[0] = db->tlsrpt_day.day[0] = '\0';
 	bool busy = is_busy(db);
 	if (!sqlite3_get_autocommit(db->h))
 		sqlite3_step(stmt(db, ST_ROLLBACK));
@@ -818,6 +1091,132 @@ int state_db_history_load(struct state_db *db, const char *table, size_t limit, 
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		ret = fail(db, "history load");
+	sqlite3_reset(s);
+	return ret;
+}
+
+/* ---- report queries ---- */
+
+/* Per-day version and failure counts of one row (by_day), or the totals from `since` on. */
+static int read_row_counts(struct state_db *db, struct state_partner_coverage *c, const char *since)
+{
+	bool day = c->day[0] != '\0';
+	if (read_counts(db, day ? ST_Q_DAY_VERSIONS : ST_Q_COVERAGE_VERSIONS, c->partner, day ? c->day : since,
+	                c->versions, STATE_DB_COVERAGE_VERSIONS, &c->n_versions) < 0)
+		return -1;
+	return read_counts(db, day ? ST_Q_DAY_FAILURES : ST_Q_COVERAGE_FAILURES, c->partner, day ? c->day : since,
+	                   c->failures, STATE_DB_COVERAGE_FAILURES, &c->n_failures);
+}
+
+int state_db_coverage_query(struct state_db *db, const struct state_db_coverage_query *q, state_db_coverage_fn fn,
+                            void *ctx)
+{
+	const char *since = q->since_day ? q->since_day : "", *until = q->until_day ? q->until_day : "";
+	if (!q->by_day && until[0]) {
+		snprintf(db->err, sizeof db->err, "coverage totals up to a day: ask by day");
+		return -1;
+	}
+	sqlite3_stmt *s = stmt(db, q->by_day ? ST_Q_COVERAGE_DAYS : ST_Q_COVERAGE_RANGE);
+	bind_str(s, 1, since, 16);
+	bind_str(s, 2, until, 16);
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct state_partner_coverage c = {
+		    .partner = col_str(s, 0),
+		    .sessions = (uint64_t)sqlite3_column_int64(s, 1),
+		    .encrypted = (uint64_t)sqlite3_column_int64(s, 2),
+		    .cleartext = (uint64_t)sqlite3_column_int64(s, 3),
+		    .last_failure_us = (uint64_t)sqlite3_column_int64(s, 4),
+		    .last_failure_type = col_str(s, 5),
+		    .kind = state_attribution_str((enum state_attribution)sqlite3_column_int(s, 6)),
+		    .day = col_str(s, 7),
+		    .messages_clear = (uint64_t)sqlite3_column_int64(s, 8),
+		    .messages_protected = (uint64_t)sqlite3_column_int64(s, 9),
+		};
+		if (!c.last_failure_us)
+			c.last_failure_type = "";
+		c.encrypted_share = c.sessions ? (double)c.encrypted / (double)c.sessions : 0.0;
+		if (read_row_counts(db, &c, since) < 0) {
+			ret = -1;
+			break;
+		}
+		if (fn(ctx, &c))
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = fail(db, "coverage");
+	sqlite3_reset(s);
+	return ret;
+}
+
+int state_db_overflow_query(struct state_db *db, const char *since_day, const char *until_day, state_db_overflow_fn fn,
+                            void *ctx)
+{
+	sqlite3_stmt *s = stmt(db, ST_Q_OVERFLOW);
+	bind_str(s, 1, since_day ? since_day : "", 16);
+	bind_str(s, 2, until_day ? until_day : "", 16);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct state_db_overflow o = {
+		    .day = col_str(s, 0),
+		    .table = col_str(s, 1),
+		    .sessions = (uint64_t)sqlite3_column_int64(s, 2),
+		    .encrypted = (uint64_t)sqlite3_column_int64(s, 3),
+		    .cleartext = (uint64_t)sqlite3_column_int64(s, 4),
+		};
+		if (fn(ctx, &o))
+			break;
+	}
+	int ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(db, "overflow");
+	sqlite3_reset(s);
+	return ret;
+}
+
+int state_db_tlsrpt_policies(struct state_db *db, const char *day, state_db_tlsrpt_policy_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = stmt(db, ST_Q_TLSRPT_POLICIES);
+	bind_str(s, 1, day, 16);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct state_tlsrpt_policy p = {
+		    .policy_domain = col_str(s, 0),
+		    .policy_type = col_str(s, 1),
+		    .mx_host = col_str(s, 2),
+		    .successful = (uint64_t)sqlite3_column_int64(s, 3),
+		    .failed = (uint64_t)sqlite3_column_int64(s, 4),
+		};
+		if (fn(ctx, &p))
+			break;
+	}
+	int ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(db, "tlsrpt policies");
+	sqlite3_reset(s);
+	return ret;
+}
+
+/* Uses its own statement handle: a caller walks the policies with the other one at the same time. */
+int state_db_tlsrpt_failures(struct state_db *db, const char *day, const struct state_tlsrpt_policy *p,
+                             state_db_tlsrpt_failure_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = stmt(db, ST_Q_TLSRPT_FAILURES);
+	bind_str(s, 1, day, 16);
+	bind_str(s, 2, p->policy_domain, STATE_DB_NAME_CAP);
+	bind_str(s, 3, p->policy_type, 16);
+	bind_str(s, 4, p->mx_host, STATE_DB_NAME_CAP);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct state_tlsrpt_failure f = {
+		    .result_type = col_str(s, 0),
+		    .sending_ip = col_str(s, 1),
+		    .receiving_mx_hostname = col_str(s, 2),
+		    .receiving_mx_helo = col_str(s, 3),
+		    .receiving_ip = col_str(s, 4),
+		    .reason_code = col_str(s, 5),
+		    .count = (uint64_t)sqlite3_column_int64(s, 6),
+		};
+		if (fn(ctx, &f))
+			break;
+	}
+	int ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(db, "tlsrpt failures");
 	sqlite3_reset(s);
 	return ret;
 }

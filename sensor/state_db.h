@@ -1,7 +1,9 @@
 /*
  * state_db.h: what the sensor remembers across restarts, for the partner-policy
  * step: per-server TLS facts, the certificate inventory with its expiry alerts,
- * and per-partner, per-UTC-day coverage counts. The only user of SQLite.
+ * per-UTC-day coverage counts (per partner, recipient domain or unattributed
+ * server; capped per day, with the overflow counted) and the per-day TLS-RPT
+ * aggregates (RFC 8460). The only user of SQLite.
  *
  * Writes never touch the disk on the packet path: the note_* calls copy their
  * struct into a bounded in-memory queue (STATE_DB_QUEUE_CAP entries; past it a
@@ -32,6 +34,8 @@
 #define STATE_DB_COVERAGE_VERSIONS 8
 #define STATE_DB_COVERAGE_FAILURES 16
 #define STATE_DB_CERT_SERVERS 16
+#define STATE_DB_DEFAULT_DAY_CAP 10000 /* names per UTC day (state_db_set_day_cap) */
+#define STATE_DB_TLSRPT_DETAILS 64     /* failure-details rows per policy and day; the rest by result type */
 
 /* One server observation; empty strings mean "not seen in this session". */
 struct state_server_note {
@@ -60,14 +64,42 @@ struct state_cert_note {
 	char partner[STATE_DB_NAME_CAP]; /* the partner of the session that showed it; "" when none */
 };
 
-/* One finished session with a partner domain. */
+/*
+ * What a coverage row stands for: a configured partner, a recipient domain seen in clear that is no
+ * partner's, or (unattributed) a server that neither names: then the row's name is the server address.
+ */
+enum state_attribution { STATE_ATTR_PARTNER, STATE_ATTR_DOMAIN, STATE_ATTR_UNATTRIBUTED };
+const char *state_attribution_str(enum state_attribution a); /* "partner", "domain", "unattributed" */
+
+/* One finished session, attributed (kind says to what). */
 struct state_partner_note {
+	enum state_attribution kind;
+	uint32_t messages_clear;     /* messages whose content crossed in clear */
+	uint32_t messages_protected; /* of those, S/MIME or OpenPGP encrypted or signed */
 	char partner[STATE_DB_NAME_CAP];
 	uint64_t time_us;                     /* decides the UTC day */
 	bool encrypted;                       /* mail moved under TLS */
 	bool cleartext;                       /* mail moved in the clear */
 	char tls_version[STATE_DB_TOKEN_CAP]; /* empty when not encrypted */
 	char failure[STATE_DB_TOKEN_CAP];     /* failure type, empty when none */
+};
+
+/*
+ * One outbound session for TLS-RPT (RFC 8460 4): the policy that applied and whether the session
+ * succeeded; on failure, the failure-details fields. Empty strings are fields not known.
+ */
+struct state_tlsrpt_note {
+	uint64_t time_us; /* decides the UTC day */
+	char policy_domain[STATE_DB_NAME_CAP];
+	char policy_type[16];              /* "sts", "tlsa", "no-policy-found" */
+	char mx_host[STATE_DB_NAME_CAP];   /* tlsa: the MX its records are for; "" for sts and no-policy-found */
+	bool success;
+	char result_type[STATE_DB_TOKEN_CAP]; /* RFC 8460 4.3 */
+	char sending_ip[STATE_DB_IP_CAP];
+	char receiving_mx_hostname[STATE_DB_NAME_CAP];
+	char receiving_mx_helo[STATE_DB_NAME_CAP];
+	char receiving_ip[STATE_DB_IP_CAP];
+	char reason_code[STATE_DB_TOKEN_CAP]; /* failure-reason-code: our verdict, e.g. "x509_status=expired" */
 };
 
 /* The per-server value sets. */
@@ -97,6 +129,9 @@ struct state_partner_coverage {
 	size_t n_failures;
 	uint64_t last_failure_us;      /* 0 when none */
 	const char *last_failure_type; /* "" when none */
+	const char *kind;              /* state_attribution_str() */
+	const char *day;               /* "YYYY-MM-DD" by day, "" for totals */
+	uint64_t messages_clear, messages_protected;
 };
 
 struct state_cert_server {
@@ -137,6 +172,18 @@ struct state_db;
  * the file cannot be opened or created, is not a database, or is newer than us.
  */
 struct state_db *state_db_open(const char *path, char *err, size_t errlen);
+/*
+ * For reports: opens an existing file read-only (no migration, no WAL switch, a busy timeout), so a
+ * running sensor is never blocked; NULL when it is missing, not a database, or of another schema
+ * version than this program's (then run the sensor once on it).
+ */
+struct state_db *state_db_open_readonly(const char *path, char *err, size_t errlen);
+/*
+ * The cap on names per UTC day: recipient domains and unattributed servers (configured partners are
+ * always kept) in coverage, and policy domains in TLS-RPT. Past it a session is counted per day in
+ * the overflow table instead (state_db_overflow_query). 0: no cap. Default STATE_DB_DEFAULT_DAY_CAP.
+ */
+void state_db_set_day_cap(struct state_db *db, uint64_t max_names_per_day);
 /* Flushes what is queued (best effort), then closes. NULL is a no-op. */
 void state_db_close(struct state_db *db);
 const char *state_db_error(const struct state_db *db);
@@ -146,6 +193,7 @@ void state_db_get_stats(const struct state_db *db, struct state_db_stats *out);
 bool state_db_note_server(struct state_db *db, const struct state_server_note *n);
 bool state_db_note_certificate(struct state_db *db, const struct state_cert_note *n);
 bool state_db_note_partner_session(struct state_db *db, const struct state_partner_note *n);
+bool state_db_note_tlsrpt(struct state_db *db, const struct state_tlsrpt_note *n);
 
 /*
  * Writes the queue in one transaction. On success the queue is empty and the
@@ -196,6 +244,47 @@ int state_db_mark_threshold(struct state_db *db, const char *sha256, unsigned bi
 
 /* Per partner (by name), totals over days >= since_day ("YYYY-MM-DD"; NULL for all). */
 int state_db_partner_coverage(struct state_db *db, const char *since_day, state_db_coverage_fn fn, void *ctx);
+/*
+ * ---- Report queries (read-only; a report opens the file with state_db_open_readonly) ----
+ *
+ * Coverage rows over days in [since_day, until_day] ("" or NULL: unbounded; until_day only with
+ * by_day): totals per name, or with by_day one row per name and UTC day (c->day set), ordered
+ * partners, then domains, then unattributed servers, each by name (then day). A session counts on
+ * the UTC day it ended (packet time).
+ */
+struct state_db_coverage_query {
+	const char *since_day, *until_day;
+	bool by_day;
+};
+int state_db_coverage_query(struct state_db *db, const struct state_db_coverage_query *q, state_db_coverage_fn fn,
+                            void *ctx);
+
+/* Sessions that fell off a day's cap on names (coverage) or policy domains (tlsrpt), per day and table;
+ * for "tlsrpt", encrypted counts the successful sessions and cleartext the failed ones. */
+struct state_db_overflow {
+	const char *day;
+	const char *table; /* "coverage" or "tlsrpt" */
+	uint64_t sessions, encrypted, cleartext;
+};
+typedef int (*state_db_overflow_fn)(void *ctx, const struct state_db_overflow *o);
+int state_db_overflow_query(struct state_db *db, const char *since_day, const char *until_day, state_db_overflow_fn fn,
+                            void *ctx);
+
+/* TLS-RPT aggregates of one UTC day: one row per (policy domain, policy type, mx host), by domain. */
+struct state_tlsrpt_policy {
+	const char *policy_domain, *policy_type, *mx_host;
+	uint64_t successful, failed;
+};
+struct state_tlsrpt_failure {
+	const char *result_type, *sending_ip, *receiving_mx_hostname, *receiving_mx_helo, *receiving_ip, *reason_code;
+	uint64_t count;
+};
+typedef int (*state_db_tlsrpt_policy_fn)(void *ctx, const struct state_tlsrpt_policy *p);
+typedef int (*state_db_tlsrpt_failure_fn)(void *ctx, const struct state_tlsrpt_failure *f);
+int state_db_tlsrpt_policies(struct state_db *db, const char *day, state_db_tlsrpt_policy_fn fn, void *ctx);
+int state_db_tlsrpt_failures(struct state_db *db, const char *day, const struct state_tlsrpt_policy *p,
+                             state_db_tlsrpt_failure_fn fn, void *ctx);
+
 /* Every certificate, soonest not_after first, with the servers it was seen on. */
 int state_db_certificates_by_expiry(struct state_db *db, state_db_certificate_fn fn, void *ctx);
 

@@ -8,12 +8,14 @@
 #include "parsers/smtp.h"
 #include "parsers/tls_ciphers.h"
 #include "rules/policy.h"
+#include "rules/tlsrpt.h"
 
 #define PRUNE_EVERY_US (600ull * 1000000u) /* ten minutes of packet time */
 
 struct state_sync {
 	struct state_db *db;
 	struct rules_engine *engine;
+	const struct policy *policy; /* borrowed: TLS-RPT notes */
 	uint64_t ttl_us;
 	struct rules_export_cursor saved; /* what the database already holds */
 	struct rules_export_cursor pending;
@@ -37,6 +39,11 @@ struct state_sync *state_sync_new(struct state_db *db, struct rules_engine *engi
 void state_sync_free(struct state_sync *ss)
 {
 	free(ss);
+}
+
+void state_sync_set_policy(struct state_sync *ss, const struct policy *p)
+{
+	ss->policy = p;
 }
 
 const struct state_sync_stats *state_sync_stats(const struct state_sync *ss)
@@ -154,10 +161,36 @@ static const char *failure_of(const struct session *s)
 	}
 }
 
+/*
+ * Fair attribution for coverage: the partner; else the first recipient domain seen in clear (its
+ * domain part when local parts are kept); else the server address, unattributed. So every session
+ * counts somewhere and a share is never computed over the ones that happened to be in clear.
+ */
+static void attribute(const struct session *s, struct state_partner_note *n)
+{
+	const struct smtp_observation *m = s->smtp;
+	if (s->partner) {
+		n->kind = STATE_ATTR_PARTNER;
+		copy(n->partner, sizeof n->partner, s->partner->domain);
+	} else if (m && m->rcpt_domain_count > 0) {
+		const char *at = strrchr(m->rcpt_domains[0], '@');
+		n->kind = STATE_ATTR_DOMAIN;
+		copy(n->partner, sizeof n->partner, at ? at + 1 : m->rcpt_domains[0]);
+	} else {
+		n->kind = STATE_ATTR_UNATTRIBUTED;
+		ip_addr_format(&s->server.ip, n->partner, sizeof n->partner);
+	}
+}
+
 static void note_partner(struct state_sync *ss, const struct session *s, uint64_t now_us)
 {
 	struct state_partner_note n = {.time_us = now_us};
-	copy(n.partner, sizeof n.partner, s->partner->domain);
+	attribute(s, &n);
+	if (s->smtp) {
+		const struct smtp_content_protection *cp = &s->smtp->content_protection;
+		n.messages_clear = cp->messages;
+		n.messages_protected = cp->messages - cp->unprotected;
+	}
 	const struct tls_observation *t = s->tls;
 	n.encrypted = t && t->outcome == TLS_OUTCOME_ESTABLISHED;
 	n.cleartext = s->smtp && s->smtp->data_in_clear;
@@ -167,13 +200,38 @@ static void note_partner(struct state_sync *ss, const struct session *s, uint64_
 	state_db_note_partner_session(ss->db, &n);
 }
 
+/* RFC 8460: an outbound session, its policy and verdict; an undecided one is counted apart (stats). */
+static void note_tlsrpt(struct state_sync *ss, const struct session *s, uint64_t now_us)
+{
+	struct tlsrpt_session t;
+	tlsrpt_session_classify(ss->policy, s, &t);
+	if (t.verdict == TLSRPT_UNDECIDED) {
+		ss->stats.tlsrpt_undecided++;
+		return;
+	}
+	struct state_tlsrpt_note n = {.time_us = now_us, .success = t.verdict == TLSRPT_SUCCESS};
+	copy(n.policy_domain, sizeof n.policy_domain, t.policy_domain);
+	copy(n.policy_type, sizeof n.policy_type, t.policy_type);
+	copy(n.mx_host, sizeof n.mx_host, t.mx_host);
+	if (!n.success) {
+		copy(n.result_type, sizeof n.result_type, t.result_type);
+		copy(n.reason_code, sizeof n.reason_code, t.reason_code);
+		ip_addr_format(&s->client.ip, n.sending_ip, sizeof n.sending_ip);
+		ip_addr_format(&s->server.ip, n.receiving_ip, sizeof n.receiving_ip);
+		copy(n.receiving_mx_hostname, sizeof n.receiving_mx_hostname, t.receiving_mx_hostname);
+		copy(n.receiving_mx_helo, sizeof n.receiving_mx_helo, t.receiving_mx_helo);
+	}
+	state_db_note_tlsrpt(ss->db, &n);
+}
+
 void state_sync_session(struct state_sync *ss, const struct session *s, uint64_t now_us)
 {
 	note_server(ss, s, now_us);
 	if (s->certificate.parsed) /* first seen as the certificate event says: when the session began */
 		note_certificate(ss, s, s->start_us);
-	if (s->partner)
-		note_partner(ss, s, now_us);
+	note_partner(ss, s, now_us);
+	if (s->direction && strcmp(s->direction, "outbound") == 0)
+		note_tlsrpt(ss, s, now_us);
 	struct state_db_stats st;
 	state_db_get_stats(ss->db, &st);
 	if (st.queued >= STATE_DB_QUEUE_CAP / 2)

@@ -660,7 +660,8 @@ def report_cases(st):
     rc, out, err = report(["coverage", "-c", cfg, "--format", "csv"])
     lines = out.splitlines()
     header = ("partner,mode,sessions,encrypted,cleartext,encrypted_percent,tls_versions,failures,"
-              "last_failure_time,last_failure_type")
+              "last_failure_time,last_failure_type,kind,day,cleartext_messages_unprotected,"
+              "cleartext_messages_protected")
     if rc != 0:
         errs.append(f"--format csv exited {rc}: {err.strip()}")
     if not lines or lines[0] != header:

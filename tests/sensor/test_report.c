@@ -127,12 +127,14 @@ Test(report, coverage_as_json_sums_each_partner_and_lists_quiet_partners_too)
 	                                    "\"encrypted\":3,\"cleartext\":1,\"encrypted_share\":0.7500,"
 	                                    "\"tls_versions\":{\"1.3\":2,\"1.2\":1},\"failures\":{\"refused\":1},"
 	                                    "\"last_failure\":{\"time\":\"2026-11-28T12:02:00.000000Z\","
-	                                    "\"type\":\"refused\"}}\n"),
+	                                    "\"type\":\"refused\"},\"kind\":\"partner\","
+	                                    "\"cleartext_messages\":{\"unprotected\":0,\"end_to_end_protected\":0}}\n"),
 	                  "%s", out_text);
 	cr_assert_not_null(strstr(out_text, "{\"partner\":\"old.example\",\"mode\":\"not_configured\",\"sessions\":1,"));
 	cr_assert_not_null(strstr(out_text, "{\"partner\":\"quiet.example\",\"mode\":\"opportunistic\",\"sessions\":0,"
 	                                    "\"encrypted\":0,\"cleartext\":0,\"encrypted_share\":null,"
-	                                    "\"tls_versions\":{},\"failures\":{},\"last_failure\":null}\n"),
+	                                    "\"tls_versions\":{},\"failures\":{},\"last_failure\":null,\"kind\":\"partner\","
+	                                    "\"cleartext_messages\":{\"unprotected\":0,\"end_to_end_protected\":0}}\n"),
 	                  "%s", out_text);
 }
 
@@ -144,9 +146,10 @@ Test(report, coverage_since_a_day_counts_that_day_and_later_only)
 	                                     "csv", NULL}),
 	             0, "%s", err_text);
 	cr_assert_str_eq(out_text, "partner,mode,sessions,encrypted,cleartext,encrypted_percent,tls_versions,failures,"
-	                           "last_failure_time,last_failure_type\n"
-	                           "bank.example,enforced,1,1,0,100.0,1.2=1,,,\n"
-	                           "quiet.example,opportunistic,0,0,0,,,,,\n");
+	                           "last_failure_time,last_failure_type,kind,day,cleartext_messages_unprotected,"
+	                           "cleartext_messages_protected\n"
+	                           "bank.example,enforced,1,1,0,100.0,1.2=1,,,,partner,,0,0\n"
+	                           "quiet.example,opportunistic,0,0,0,,,,,,partner,,0,0\n");
 }
 
 Test(report, coverage_as_a_table_reads_as_sentences_of_numbers)
@@ -154,7 +157,7 @@ Test(report, coverage_as_a_table_reads_as_sentences_of_numbers)
 	write_config(db_path);
 	fill_database();
 	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, NULL}), 0, "%s", err_text);
-	cr_assert(strncmp(out_text, "PARTNER", 7) == 0);
+	cr_assert(strncmp(out_text, "DOMAIN", 6) == 0, "%s", out_text);
 	cr_assert_not_null(strstr(out_text, "1.3 2 (66.7%), 1.2 1 (33.3%)"), "%s", out_text);
 	cr_assert_not_null(strstr(out_text, "75.0%"));
 	cr_assert_not_null(strstr(out_text, "2026-11-28T12:02:00Z refused"));
