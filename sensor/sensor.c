@@ -348,6 +348,7 @@ static void fill_session(struct sensor *s, struct session *sess, const struct fl
 	sess->close_reason = flow_close_reason_str(tcp_tracker_close_reason(f, reason));
 	sess->role_source = flow_role_source_str(f->role_source);
 	sess->direction = direction_of(s, &f->client.ip, &f->server.ip);
+	sess->encap = f->encap;
 	copy_stream_counters(&sess->to_server, &c->stream);
 	copy_stream_counters(&sess->to_client, &v->stream);
 }
@@ -708,7 +709,7 @@ void sensor_packet(struct sensor *s, const struct capture_packet *cp)
 	if (!s->relax_checked_us)
 		s->relax_checked_us = cp->ts_us;
 	struct decoded_packet p;
-	enum decode_result r = packet_decode(cp->linktype, cp->data, cp->caplen, &p);
+	enum decode_result r = packet_decode(cp->linktype, cp->data, cp->caplen, &s->settings.decode, &p);
 	s->stats.decode[r]++;
 	/* Expire first: a packet must not land in a flow that has already timed out (a reused port pair). */
 	flow_table_expire(s->flows, s->now_us);
