@@ -292,7 +292,8 @@ static bool is_decoded_proto(uint8_t proto)
 static void read_addr(struct reader *r, struct ip_addr *a, uint8_t family, size_t len)
 {
 	const uint8_t *b = reader_bytes(r, len);
-	a->family = family;
+	/* IPv4 keeps the other twelve bytes zero (ip_addr_compare relies on it), also over an outer IPv6 header. */
+	*a = (struct ip_addr){.family = family};
 	if (b != NULL)
 		memcpy(a->bytes, b, len);
 }

@@ -322,21 +322,42 @@ static void on_capture_tick(void *ctx, uint64_t now_us)
 	sensor_tick(r->sensor, now_us);
 }
 
+/* The TCP ports of the default capture filter (ports holds 2 * SETTINGS_MAX_PORTS); 0 with any_port: all TCP. */
+static size_t filter_ports(const struct sensor_settings *settings, uint16_t *ports)
+{
+	size_t nports = 0;
+	if (settings->any_port)
+		return 0;
+	for (size_t i = 0; i < settings->n_smtp_ports; i++)
+		ports[nports++] = settings->smtp_ports[i];
+	for (size_t i = 0; i < settings->n_implicit_tls_ports; i++)
+		ports[nports++] = settings->implicit_tls_ports[i];
+	return nports;
+}
+
+/* -T -v: the capture filter the run would use on Ethernet (-f, or the default one). */
+static void print_capture_filter(const struct options *o, const struct sensor_settings *settings)
+{
+	if (o->bpf) {
+		fprintf(stderr, "tlsobs: capture filter (-f): %s\n", o->bpf);
+		return;
+	}
+	uint16_t ports[2 * SETTINGS_MAX_PORTS];
+	struct capture_filter_spec spec = {ports, filter_ports(settings, ports), &settings->decode};
+	char filter[CAPTURE_FILTER_MAX];
+	if (capture_default_filter(&spec, CAPTURE_LINKTYPE_ETHERNET, filter, sizeof filter) == 0)
+		fprintf(stderr, "tlsobs: capture filter (default, Ethernet): %s\n", filter);
+}
+
 /* Opens capture and outputs, drops privileges, runs to the end. Returns the exit code. */
 static int run(const struct options *o, const struct sensor_settings *settings, struct output **outputs,
 	       size_t noutputs)
 {
 	char err[1024];
 	uint16_t ports[2 * SETTINGS_MAX_PORTS];
-	size_t nports = 0;
-	for (size_t i = 0; i < settings->n_smtp_ports; i++)
-		ports[nports++] = settings->smtp_ports[i];
-	for (size_t i = 0; i < settings->n_implicit_tls_ports; i++)
-		ports[nports++] = settings->implicit_tls_ports[i];
-	if (settings->any_port)
-		nports = 0; /* the default filter is then every TCP packet */
-	struct capture_options copt = {o->bpf, ports, nports, (int)settings->snaplen, settings->promiscuous,
-				       (int)settings->buffer_size};
+	size_t nports = filter_ports(settings, ports);
+	struct capture_options copt = {o->bpf, {ports, nports, &settings->decode}, (int)settings->snaplen,
+				       settings->promiscuous, (int)settings->buffer_size};
 	enum capture_open_status status;
 	struct capture *cap = capture_open(o->files, o->nfiles, o->ifaces, o->nifaces, &copt, &status, err, sizeof err);
 	if (!cap) {
@@ -407,6 +428,8 @@ int main(int argc, char **argv)
 		geoip_free(open_geoip(&settings, true, &geoip_ok));
 		if (!geoip_ok)
 			return EXIT_USAGE;
+		if (o.verbosity > 0)
+			print_capture_filter(&o, &settings);
 		fprintf(stderr, "tlsobs: configuration OK\n");
 		return EXIT_OK;
 	}
