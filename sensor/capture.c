@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <stdarg.h>
 #include <errno.h>
+#include <limits.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <stdio.h>
@@ -103,7 +104,7 @@ static bool append_level(char *out, size_t outlen, size_t *used, const struct ca
  * kernel may strip the outer tag; libpcap's `vlan` reads it from the packet's
  * metadata then, which hand-written offsets could not.
  */
-int capture_default_filter(const struct capture_filter_spec *f, int linktype, char *out, size_t outlen)
+static int build_filter(const struct capture_filter_spec *f, int linktype, char *out, size_t outlen)
 {
 	size_t used = 0;
 	bool ethernet = linktype == DLT_EN10MB;
@@ -117,6 +118,38 @@ int capture_default_filter(const struct capture_filter_spec *f, int linktype, ch
 	for (unsigned i = 0; ok && i < levels; i++)
 		ok = append(out, outlen, &used, "))");
 	return ok ? 0 : -1;
+}
+
+/* The length of filter compiled for linktype, in BPF instructions; UINT_MAX when it does not compile. */
+static unsigned filter_instructions(const char *filter, int linktype)
+{
+	pcap_t *p = pcap_open_dead(linktype, 65535);
+	if (!p)
+		return UINT_MAX;
+	struct bpf_program prog;
+	unsigned len = UINT_MAX;
+	if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) == 0) {
+		len = prog.bf_len;
+		pcap_freecode(&prog);
+	}
+	pcap_close(p);
+	return len;
+}
+
+/*
+ * Five levels of a long port list can outgrow what Linux attaches to a socket
+ * (BPF_MAXINSNS): then the filter admits all TCP instead of the ports, and
+ * the sensor's own port check (other_ports) does the rest.
+ */
+int capture_default_filter(const struct capture_filter_spec *f, int linktype, char *out, size_t outlen)
+{
+	if (build_filter(f, linktype, out, outlen) != 0)
+		return -1;
+	if (f->nports == 0 || filter_instructions(out, linktype) <= CAPTURE_BPF_MAX_INSNS)
+		return 0;
+	struct capture_filter_spec all_tcp = *f;
+	all_tcp.nports = 0;
+	return build_filter(&all_tcp, linktype, out, outlen);
 }
 
 int capture_check_filter(const char *bpf, char *err, size_t errlen)

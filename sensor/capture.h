@@ -79,10 +79,15 @@ int capture_check_filter(const char *bpf, char *err, size_t errlen);
 
 /*
  * The default filter on this link type: TCP on the mail ports, IP fragments, GRE, VXLAN and Geneve ports and MPLS,
- * untagged and under up to DECODE_MAX_VLAN tags where the link has them. 0, or -1 when it does not fit outlen
- * (CAPTURE_FILTER_MAX always fits SETTINGS_MAX_PORTS ports of each kind).
+ * untagged and under up to DECODE_MAX_VLAN tags where the link has them. When that compiles to more than
+ * CAPTURE_BPF_MAX_INSNS (Linux's BPF_MAXINSNS), all TCP instead of the ports. 0, or -1 when it does not fit
+ * outlen (CAPTURE_FILTER_MAX always fits SETTINGS_MAX_PORTS ports of each kind).
  */
-enum { CAPTURE_FILTER_MAX = 32768, CAPTURE_LINKTYPE_ETHERNET = 1 /* DLT_EN10MB */ };
+enum {
+	CAPTURE_FILTER_MAX = 32768,
+	CAPTURE_BPF_MAX_INSNS = 4096,
+	CAPTURE_LINKTYPE_ETHERNET = 1 /* DLT_EN10MB */
+};
 int capture_default_filter(const struct capture_filter_spec *f, int linktype, char *out, size_t outlen);
 
 #endif
