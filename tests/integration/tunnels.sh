@@ -111,4 +111,21 @@ check "-T -v prints the default capture filter with its VLAN levels and tunnel p
 "$TLSOBS" -T -v -f "tcp port 25" >"$work/f.out" 2>&1
 check "-T -v with -f prints that filter" 'grep -q "capture filter (-f): tcp port 25" "$work/f.out"'
 
+# The new fields against docs/events.schema.json (when python3-jsonschema is there).
+if python3 -c 'import jsonschema' 2>/dev/null; then
+	check "every event of every wrapped capture validates against the schema" \
+		'python3 - "$TLSOBS_SOURCE_DIR/docs/events.schema.json" "$work"/*-*.json <<"PY"
+import json, sys
+from jsonschema import Draft202012Validator, FormatChecker
+validator = Draft202012Validator(json.load(open(sys.argv[1])), format_checker=FormatChecker())
+bad = 0
+for path in sys.argv[2:]:
+    for line in open(path):
+        for error in validator.iter_errors(json.loads(line)):
+            print("%s: %s" % (path, error.message))
+            bad += 1
+sys.exit(1 if bad else 0)
+PY'
+fi
+
 exit $fail
