@@ -201,9 +201,12 @@ bool decode_result_is_anomaly(enum decode_result r)
 }
 
 static const char *const tunnel_type_names[] = {
-    [DECODE_TUNNEL_NONE] = "none",           [DECODE_TUNNEL_GRE] = "gre",
-    [DECODE_TUNNEL_ERSPAN_I] = "erspan_i",   [DECODE_TUNNEL_ERSPAN_II] = "erspan_ii",
-    [DECODE_TUNNEL_ERSPAN_III] = "erspan_iii", [DECODE_TUNNEL_VXLAN] = "vxlan",
+    [DECODE_TUNNEL_NONE] = "none",
+    [DECODE_TUNNEL_GRE] = "gre",
+    [DECODE_TUNNEL_ERSPAN_I] = "erspan_i",
+    [DECODE_TUNNEL_ERSPAN_II] = "erspan_ii",
+    [DECODE_TUNNEL_ERSPAN_III] = "erspan_iii",
+    [DECODE_TUNNEL_VXLAN] = "vxlan",
     [DECODE_TUNNEL_GENEVE] = "geneve",
 };
 
@@ -218,9 +221,9 @@ const char *decode_tunnel_type_str(enum decode_tunnel_type t)
 }
 
 static const struct decode_options decode_defaults = {.vxlan_ports = {DECODE_VXLAN_PORT},
-                                                       .n_vxlan_ports = 1,
-                                                       .geneve_ports = {DECODE_GENEVE_PORT},
-                                                       .n_geneve_ports = 1};
+                                                      .n_vxlan_ports = 1,
+                                                      .geneve_ports = {DECODE_GENEVE_PORT},
+                                                      .n_geneve_ports = 1};
 
 void decode_options_default(struct decode_options *o)
 {
@@ -292,7 +295,8 @@ static bool is_decoded_proto(uint8_t proto)
 static void read_addr(struct reader *r, struct ip_addr *a, uint8_t family, size_t len)
 {
 	const uint8_t *b = reader_bytes(r, len);
-	/* IPv4 keeps the other twelve bytes zero (ip_addr_compare relies on it), also over an outer IPv6 header. */
+	/* IPv4 keeps the other twelve bytes zero (ip_addr_compare relies on it), also over an outer IPv6
+	 * header. */
 	*a = (struct ip_addr){.family = family};
 	if (b != NULL)
 		memcpy(a->bytes, b, len);

@@ -56,13 +56,13 @@ enum decode_result {
 	DECODE_GRE_BAD_FLAGS,           /* routing, strict source route or recursion bits (RFC 2784 2.3) */
 	DECODE_GRE_UNSUPPORTED_VERSION, /* version 1 (PPTP) and the reserved versions */
 	DECODE_ERSPAN_TRUNCATED,
-	DECODE_ERSPAN_BAD_VERSION,      /* an ERSPAN version field that does not match the GRE protocol type */
-	DECODE_ERSPAN_UNKNOWN_FRAME,    /* type III frame type other than Ethernet or IP */
+	DECODE_ERSPAN_BAD_VERSION,   /* an ERSPAN version field that does not match the GRE protocol type */
+	DECODE_ERSPAN_UNKNOWN_FRAME, /* type III frame type other than Ethernet or IP */
 	DECODE_VXLAN_TRUNCATED,
 	DECODE_VXLAN_BAD_FLAGS, /* the I flag (a valid VNI) is clear */
 	DECODE_GENEVE_TRUNCATED,
 	DECODE_GENEVE_BAD_VERSION,
-	DECODE_TUNNEL_TOO_DEEP,        /* more than DECODE_MAX_TUNNELS encapsulations inside each other */
+	DECODE_TUNNEL_TOO_DEEP, /* more than DECODE_MAX_TUNNELS encapsulations inside each other */
 	DECODE_RESULT_COUNT
 };
 

@@ -40,8 +40,9 @@ enum decode_result packet_decode_at_ethernet(struct reader *r, struct decode_sta
 enum decode_result packet_decode_at_ethertype(struct reader *r, uint16_t type, struct decode_state *st);
 enum decode_result packet_decode_at_ip(struct reader *r, struct decode_state *st);
 
-/* packet_encap.c: an MPLS label stack (after its EtherType); a GRE packet, a UDP datagram (IP payload, wire_len
- * bytes on the wire), each with what it carries. A UDP datagram not to a tunnel port is DECODE_NOT_TCP. */
+/* packet_encap.c: an MPLS label stack (after its EtherType); a GRE packet, a UDP datagram (IP payload,
+ * wire_len bytes on the wire), each with what it carries. A UDP datagram not to a tunnel port is
+ * DECODE_NOT_TCP. */
 enum decode_result packet_encap_mpls(struct reader *r, struct decode_state *st);
 enum decode_result packet_encap_gre(struct reader *r, struct decode_state *st);
 enum decode_result packet_encap_udp(struct reader *r, size_t wire_len, struct decode_state *st);

@@ -258,7 +258,8 @@ static enum decode_result decode_geneve(struct reader *r, struct decode_state *s
 	enum decode_result res = tunnel_enter(st, DECODE_TUNNEL_GENEVE, true, vni);
 	if (res != DECODE_OK)
 		return res;
-	return type == ETHERTYPE_TEB ? packet_decode_at_ethernet(r, st) : packet_decode_at_ethertype(r, type, st);
+	return type == ETHERTYPE_TEB ? packet_decode_at_ethernet(r, st)
+	                             : packet_decode_at_ethertype(r, type, st);
 }
 
 static bool port_listed(const uint16_t *ports, size_t n, uint16_t port)

@@ -46,7 +46,8 @@ static uint64_t timeval_us(const struct timeval *tv)
 }
 
 /* Appends to out[*used..outlen); false when it does not fit. */
-static bool append(char *out, size_t outlen, size_t *used, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static bool append(char *out, size_t outlen, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static bool append(char *out, size_t outlen, size_t *used, const char *fmt, ...)
 {
 	va_list ap;
@@ -60,7 +61,7 @@ static bool append(char *out, size_t outlen, size_t *used, const char *fmt, ...)
 }
 
 static bool append_ports(char *out, size_t outlen, size_t *used, const char *proto, const uint16_t *ports,
-			 size_t n)
+                         size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!append(out, outlen, used, " or %s port %u", proto, ports[i]))
@@ -78,15 +79,19 @@ static bool append_ports(char *out, size_t outlen, size_t *used, const char *pro
  * whole: the decoder finds the inner ports and counts the rest as other_ports.
  */
 static bool append_level(char *out, size_t outlen, size_t *used, const struct capture_filter_spec *f,
-			 bool ethertype_link)
+                         bool ethertype_link)
 {
 	bool ok = f->nports ? append(out, outlen, used, "tcp port %u", f->ports[0]) &&
-				  append_ports(out, outlen, used, "tcp", f->ports + 1, f->nports - 1)
-			    : append(out, outlen, used, "tcp");
-	ok = ok && append(out, outlen, used, " or (ip[6:2] & 0x3fff != 0) or (ip6[6] == 44) or ip proto 47 or ip6 proto 47");
+	                          append_ports(out, outlen, used, "tcp", f->ports + 1, f->nports - 1)
+	                    : append(out, outlen, used, "tcp");
+	ok = ok && append(out, outlen, used,
+	                  " or (ip[6:2] & 0x3fff != 0) or (ip6[6] == 44) or ip proto 47 or ip6 proto 47");
 	if (f->decode)
-		ok = ok && append_ports(out, outlen, used, "udp dst", f->decode->vxlan_ports, f->decode->n_vxlan_ports) &&
-		     append_ports(out, outlen, used, "udp dst", f->decode->geneve_ports, f->decode->n_geneve_ports);
+		ok = ok &&
+		     append_ports(out, outlen, used, "udp dst", f->decode->vxlan_ports,
+		                  f->decode->n_vxlan_ports) &&
+		     append_ports(out, outlen, used, "udp dst", f->decode->geneve_ports,
+		                  f->decode->n_geneve_ports);
 	if (ethertype_link)
 		ok = ok && append(out, outlen, used, " or ether proto 0x8847 or ether proto 0x8848");
 	return ok;

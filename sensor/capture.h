@@ -33,7 +33,8 @@ struct capture_handler {
 	void *ctx;
 };
 
-/* What the default capture filter admits: TCP on these ports (none: all TCP), and the tunnels the decoder opens. */
+/* What the default capture filter admits: TCP on these ports (none: all TCP), and the tunnels the decoder
+ * opens. */
 struct capture_filter_spec {
 	const uint16_t *ports;
 	size_t nports;
@@ -78,10 +79,10 @@ void capture_close(struct capture *c);
 int capture_check_filter(const char *bpf, char *err, size_t errlen);
 
 /*
- * The default filter on this link type: TCP on the mail ports, IP fragments, GRE, VXLAN and Geneve ports and MPLS,
- * untagged and under up to DECODE_MAX_VLAN tags where the link has them. When that compiles to more than
- * CAPTURE_BPF_MAX_INSNS (Linux's BPF_MAXINSNS), all TCP instead of the ports. 0, or -1 when it does not fit
- * outlen (CAPTURE_FILTER_MAX always fits SETTINGS_MAX_PORTS ports of each kind).
+ * The default filter on this link type: TCP on the mail ports, IP fragments, GRE, VXLAN and Geneve ports and
+ * MPLS, untagged and under up to DECODE_MAX_VLAN tags where the link has them. When that compiles to more
+ * than CAPTURE_BPF_MAX_INSNS (Linux's BPF_MAXINSNS), all TCP instead of the ports. 0, or -1 when it does not
+ * fit outlen (CAPTURE_FILTER_MAX always fits SETTINGS_MAX_PORTS ports of each kind).
  */
 enum {
 	CAPTURE_FILTER_MAX = 32768,

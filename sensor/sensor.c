@@ -626,7 +626,8 @@ static void fill_counters(struct sensor *s, struct sensor_counters *c, bool fina
 	c->not_tcp = st->decode[DECODE_NOT_TCP];
 	c->other_ports = st->other_ports;
 	c->stray_segments = st->stray_segments;
-	_Static_assert((int)DECODE_RESULT_COUNT <= (int)STATS_MAX_NAMED, "tlsobs.stats.decode_anomalies must have room for every reason");
+	_Static_assert((int)DECODE_RESULT_COUNT <= (int)STATS_MAX_NAMED,
+	               "tlsobs.stats.decode_anomalies must have room for every reason");
 	for (int r = 0; r < DECODE_RESULT_COUNT && c->anomaly_count < STATS_MAX_NAMED; r++)
 		if (decode_result_is_anomaly((enum decode_result)r) && st->decode[r])
 			c->anomalies[c->anomaly_count++] =

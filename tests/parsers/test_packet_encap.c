@@ -142,7 +142,8 @@ static void put_erspan2(struct pkt *p, unsigned version, unsigned session)
 	put32(p, 0);
 }
 
-static void put_erspan3(struct pkt *p, unsigned version, unsigned session, unsigned frame_type, bool subheader)
+static void put_erspan3(struct pkt *p, unsigned version, unsigned session, unsigned frame_type,
+                        bool subheader)
 {
 	put16(p, version << 12);
 	put16(p, session);
@@ -160,7 +161,8 @@ static void put_erspan3(struct pkt *p, unsigned version, unsigned session, unsig
 static void check_outer4(const struct decode_encap *e, enum decode_tunnel_type type)
 {
 	cr_assert_eq(e->tunnels, 1);
-	cr_assert_str_eq(decode_tunnel_type_str((enum decode_tunnel_type)e->tunnel_type), decode_tunnel_type_str(type));
+	cr_assert_str_eq(decode_tunnel_type_str((enum decode_tunnel_type)e->tunnel_type),
+	                 decode_tunnel_type_str(type));
 	check_addr(&e->tunnel_src, "192.0.2.1");
 	check_addr(&e->tunnel_dst, "192.0.2.2");
 }
@@ -181,7 +183,8 @@ static void check_every_prefix(int linktype, const struct pkt *p, const struct d
 		struct decoded_packet d;
 		enum decode_result r = packet_decode(linktype, copy, (uint32_t)n, opt, &d);
 		if (n < headers) {
-			cr_assert(decode_result_is_anomaly(r), "%zu of %zu bytes: %s", n, p->len, decode_result_str(r));
+			cr_assert(decode_result_is_anomaly(r), "%zu of %zu bytes: %s", n, p->len,
+			          decode_result_str(r));
 		} else {
 			cr_assert_eq(r, DECODE_OK, "%zu of %zu bytes: %s", n, p->len, decode_result_str(r));
 			cr_assert_eq(d.payload, copy + headers);

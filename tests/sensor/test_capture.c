@@ -46,11 +46,14 @@ Test(capture, the_default_filter_compiles_for_every_link_type_the_decoder_reads)
 		cr_assert_eq(capture_default_filter(&spec, links[i], filter, sizeof filter), 0);
 		compile(links[i], filter);
 		cr_assert(strstr(filter, "tcp port 465") && strstr(filter, "udp dst port 4789") &&
-		          strstr(filter, "udp dst port 6081") && strstr(filter, "ip[6:2] & 0x3fff != 0") &&
-		          strstr(filter, "ip6[6] == 44") && strstr(filter, "ip proto 47"),
+		              strstr(filter, "udp dst port 6081") &&
+		              strstr(filter, "ip[6:2] & 0x3fff != 0") && strstr(filter, "ip6[6] == 44") &&
+		              strstr(filter, "ip proto 47"),
 		          "link %d: %s", links[i], filter);
-		bool ethertype = links[i] == DLT_EN10MB || links[i] == DLT_LINUX_SLL || links[i] == DLT_LINUX_SLL2;
-		cr_assert_eq(strstr(filter, "ether proto 0x8847") != NULL, ethertype, "link %d: %s", links[i], filter);
+		bool ethertype =
+		    links[i] == DLT_EN10MB || links[i] == DLT_LINUX_SLL || links[i] == DLT_LINUX_SLL2;
+		cr_assert_eq(strstr(filter, "ether proto 0x8847") != NULL, ethertype, "link %d: %s", links[i],
+		             filter);
 	}
 }
 
@@ -79,7 +82,8 @@ Test(capture, the_largest_configuration_falls_back_to_all_tcp_within_the_kernel_
 	uint16_t ports[128];
 	for (unsigned i = 0; i < 128; i++)
 		ports[i] = (uint16_t)(60000 + i);
-	struct decode_options opt = {.n_vxlan_ports = DECODE_MAX_TUNNEL_PORTS, .n_geneve_ports = DECODE_MAX_TUNNEL_PORTS};
+	struct decode_options opt = {.n_vxlan_ports = DECODE_MAX_TUNNEL_PORTS,
+	                             .n_geneve_ports = DECODE_MAX_TUNNEL_PORTS};
 	for (unsigned i = 0; i < DECODE_MAX_TUNNEL_PORTS; i++) {
 		opt.vxlan_ports[i] = (uint16_t)(50000 + i);
 		opt.geneve_ports[i] = (uint16_t)(51000 + i);
