@@ -161,6 +161,32 @@ static void write_lowercase(struct json_writer *w, const char *key, const char *
 	json_field_cstring(w, key, low);
 }
 
+/*
+ * ECS network.vlan.id (the outermost tag) and network.inner.vlan.id (the
+ * innermost, when there are two or more), as ECS keywords (strings).
+ */
+static void write_vlans(struct json_writer *w, const struct decode_encap *e)
+{
+	if (e->vlan_count == 0)
+		return;
+	char id[8];
+	json_key(w, "vlan");
+	json_object_begin(w);
+	snprintf(id, sizeof id, "%u", e->vlan[0]);
+	json_field_cstring(w, "id", id);
+	json_object_end(w);
+	if (e->vlan_count < 2)
+		return;
+	json_key(w, "inner");
+	json_object_begin(w);
+	json_key(w, "vlan");
+	json_object_begin(w);
+	snprintf(id, sizeof id, "%u", e->vlan[e->vlan_count - 1]);
+	json_field_cstring(w, "id", id);
+	json_object_end(w);
+	json_object_end(w);
+}
+
 void event_write_network(struct json_writer *w, const struct session *s)
 {
 	char community_id[COMMUNITY_ID_LEN];
@@ -174,6 +200,7 @@ void event_write_network(struct json_writer *w, const struct session *s)
 		write_lowercase(w, "application", s->application);
 	if (s->direction)
 		json_field_cstring(w, "direction", s->direction);
+	write_vlans(w, &s->encap);
 	if (community_id_v1(&s->client.ip, s->client.port, &s->server.ip, s->server.port, COMMUNITY_ID_PROTO_TCP, 0,
 			    community_id) == 0)
 		json_field_cstring(w, "community_id", community_id);

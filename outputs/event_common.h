@@ -56,7 +56,8 @@ void event_end(struct json_writer *w);
 void event_write_observer(struct json_writer *w, const struct event_context *ctx);
 /* source.* (the client) and destination.* (the server); with_counters adds bytes and packets. */
 void event_write_endpoints(struct json_writer *w, const struct session *s, bool with_counters);
-/* network.*, with network.community_id (Community ID v1, seed 0) of the session's endpoints. */
+/* network.*, with network.community_id (Community ID v1, seed 0) of the session's endpoints (the inner ones
+ * of a tunnel) and network.vlan.id / network.inner.vlan.id when the flow's first packet was tagged. */
 void event_write_network(struct json_writer *w, const struct session *s);
 /* tlsobs.partner: {domain (absent when unattributed), mode, match}; nothing before the rules ran. */
 void event_write_partner(struct json_writer *w, const struct session *s);

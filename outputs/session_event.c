@@ -295,6 +295,61 @@ static void write_limits(struct json_writer *w, const struct session *s)
 		json_object_end(w);
 }
 
+/* The id a tunnel carries, by its kind: VXLAN and Geneve a VNI, ERSPAN II/III a session id, GRE a key. */
+static const char *tunnel_id_name(enum decode_tunnel_type t)
+{
+	switch (t) {
+	case DECODE_TUNNEL_VXLAN:
+	case DECODE_TUNNEL_GENEVE:
+		return "vni";
+	case DECODE_TUNNEL_ERSPAN_II:
+	case DECODE_TUNNEL_ERSPAN_III:
+		return "session_id";
+	default:
+		return "key";
+	}
+}
+
+/*
+ * tlsobs.tunnel: how the flow's first packet reached the sensor: the outermost
+ * tunnel with its own addresses and id, and the MPLS labels; absent when the
+ * packet was neither tunnelled nor labelled.
+ */
+static void write_tunnel(struct json_writer *w, const struct decode_encap *e)
+{
+	if (e->tunnels == 0 && e->mpls_count == 0)
+		return;
+	json_key(w, "tunnel");
+	json_object_begin(w);
+	json_field_cstring(w, "type", e->tunnels ? decode_tunnel_type_str(e->tunnel_type) : "mpls");
+	if (e->tunnels) {
+		json_key(w, "source");
+		json_object_begin(w);
+		json_key(w, "ip");
+		json_ip(w, &e->tunnel_src);
+		json_object_end(w);
+		json_key(w, "destination");
+		json_object_begin(w);
+		json_key(w, "ip");
+		json_ip(w, &e->tunnel_dst);
+		json_object_end(w);
+		if (e->tunnel_has_id)
+			json_field_uint(w, tunnel_id_name(e->tunnel_type), e->tunnel_id);
+		json_field_uint(w, "depth", e->tunnels);
+	}
+	if (e->mpls_count) {
+		json_key(w, "mpls");
+		json_object_begin(w);
+		json_key(w, "labels");
+		json_array_begin(w);
+		for (unsigned i = 0; i < e->mpls_count; i++)
+			json_uint(w, e->mpls[i]);
+		json_array_end(w);
+		json_object_end(w);
+	}
+	json_object_end(w);
+}
+
 void session_event_write(struct json_writer *w, const struct session *s, const struct event_context *ctx,
 			 uint64_t created_us)
 {
@@ -311,6 +366,7 @@ void session_event_write(struct json_writer *w, const struct session *s, const s
 	json_field_cstring(w, "session_id", s->id);
 	event_write_partner(w, s);
 	write_flow(w, s);
+	write_tunnel(w, &s->encap);
 	write_limits(w, s);
 	if (s->smtp || (s->protocol && strcmp(s->protocol, "smtp") == 0))
 		write_smtp(w, s);

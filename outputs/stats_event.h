@@ -16,7 +16,7 @@
 #include "rules/alert.h"
 #include "rules/session_id.h"
 
-enum { STATS_MAX_NAMED = 32 };
+enum { STATS_MAX_NAMED = 48 }; /* at least every decode anomaly (sensor.c asserts it) */
 
 struct stats_named_count {
 	const char *name;

@@ -16,6 +16,7 @@
  *   Jumbograms                      RFC 2675 (payload length 0)
  *   Atomic fragments                RFC 6946 4
  *   TCP                             RFC 9293 3.1
+ *   MPLS, GRE, ERSPAN, VXLAN, Geneve  packet_encap.c
  *
  * Link headers (bytes):
  *
@@ -23,8 +24,8 @@
  *   +------------+------------+------+   +------+-----+----+------+
  *   | dst MAC 6  | src MAC 6  | type |   | TPID | PCP |DEI | VID  |  TPID is the type field
  *   +------------+------------+------+   +------+-----+----+------+  before it: 0x8100,
- *                                        |  inner type 2          |  0x88a8, 0x9100
- *                                        +------------------------+
+ *                                        |  inner type 2          |  0x88a8, 0x9100; up to
+ *                                        +------------------------+  DECODE_MAX_VLAN in a row
  *
  *   SLL (16)                               SLL2 (20)
  *   +------+--------+---------+---------+  +----------+----------+----------+
@@ -95,6 +96,7 @@
  */
 #include "parsers/packet_decode.h"
 
+#include "parsers/packet_decode_internal.h"
 #include "parsers/reader.h"
 
 #include <arpa/inet.h>
@@ -120,19 +122,12 @@ enum {
 };
 
 enum {
-	ETHERTYPE_MIN = 0x0600, /* below: an 802.3 length field */
-	ETHERTYPE_IPV4 = 0x0800,
-	ETHERTYPE_IPV6 = 0x86dd,
-	ETHERTYPE_VLAN = 0x8100,
-	ETHERTYPE_QINQ = 0x88a8,
-	ETHERTYPE_QINQ_OLD = 0x9100,
-};
-
-enum {
 	IP_PROTO_HOPOPTS = 0,
 	IP_PROTO_TCP = 6,
+	IP_PROTO_UDP = 17,
 	IP_PROTO_ROUTING = 43,
 	IP_PROTO_FRAGMENT = 44,
+	IP_PROTO_GRE = 47,
 	IP_PROTO_ESP = 50,
 	IP_PROTO_AH = 51,
 	IP_PROTO_NONE = 59,
@@ -172,6 +167,22 @@ static const char *const decode_result_names[] = {
     [DECODE_TCP_TRUNCATED] = "tcp_truncated",
     [DECODE_TCP_BAD_OFFSET] = "tcp_bad_offset",
     [DECODE_TCP_BAD_PORT] = "tcp_bad_port",
+    [DECODE_MPLS_TRUNCATED] = "mpls_truncated",
+    [DECODE_MPLS_TOO_DEEP] = "mpls_too_deep",
+    [DECODE_MPLS_UNKNOWN_PAYLOAD] = "mpls_unknown_payload",
+    [DECODE_UDP_TRUNCATED] = "udp_truncated",
+    [DECODE_UDP_BAD_LENGTH] = "udp_bad_length",
+    [DECODE_GRE_TRUNCATED] = "gre_truncated",
+    [DECODE_GRE_BAD_FLAGS] = "gre_bad_flags",
+    [DECODE_GRE_UNSUPPORTED_VERSION] = "gre_unsupported_version",
+    [DECODE_ERSPAN_TRUNCATED] = "erspan_truncated",
+    [DECODE_ERSPAN_BAD_VERSION] = "erspan_bad_version",
+    [DECODE_ERSPAN_UNKNOWN_FRAME] = "erspan_unknown_frame",
+    [DECODE_VXLAN_TRUNCATED] = "vxlan_truncated",
+    [DECODE_VXLAN_BAD_FLAGS] = "vxlan_bad_flags",
+    [DECODE_GENEVE_TRUNCATED] = "geneve_truncated",
+    [DECODE_GENEVE_BAD_VERSION] = "geneve_bad_version",
+    [DECODE_TUNNEL_TOO_DEEP] = "tunnel_too_deep",
 };
 
 _Static_assert(sizeof decode_result_names / sizeof decode_result_names[0] == DECODE_RESULT_COUNT,
@@ -187,6 +198,36 @@ const char *decode_result_str(enum decode_result r)
 bool decode_result_is_anomaly(enum decode_result r)
 {
 	return (unsigned)r >= DECODE_UNSUPPORTED_LINKTYPE && (unsigned)r < DECODE_RESULT_COUNT;
+}
+
+static const char *const tunnel_type_names[] = {
+    [DECODE_TUNNEL_NONE] = "none",
+    [DECODE_TUNNEL_GRE] = "gre",
+    [DECODE_TUNNEL_ERSPAN_I] = "erspan_i",
+    [DECODE_TUNNEL_ERSPAN_II] = "erspan_ii",
+    [DECODE_TUNNEL_ERSPAN_III] = "erspan_iii",
+    [DECODE_TUNNEL_VXLAN] = "vxlan",
+    [DECODE_TUNNEL_GENEVE] = "geneve",
+};
+
+_Static_assert(sizeof tunnel_type_names / sizeof tunnel_type_names[0] == DECODE_TUNNEL_TYPE_COUNT,
+               "tunnel_type_names must name every enum decode_tunnel_type");
+
+const char *decode_tunnel_type_str(enum decode_tunnel_type t)
+{
+	if ((unsigned)t >= DECODE_TUNNEL_TYPE_COUNT)
+		return "unknown";
+	return tunnel_type_names[t];
+}
+
+static const struct decode_options decode_defaults = {.vxlan_ports = {DECODE_VXLAN_PORT},
+                                                      .n_vxlan_ports = 1,
+                                                      .geneve_ports = {DECODE_GENEVE_PORT},
+                                                      .n_geneve_ports = 1};
+
+void decode_options_default(struct decode_options *o)
+{
+	*o = decode_defaults;
 }
 
 static size_t min_size(size_t a, size_t b)
@@ -229,16 +270,41 @@ static enum decode_result decode_tcp(struct reader *seg, size_t wire_len, struct
 	return DECODE_OK;
 }
 
+/* What an IP header carries: TCP, or a tunnel (GRE; VXLAN and Geneve over UDP). seg as for decode_tcp(). */
+static enum decode_result decode_transport(struct reader *seg, size_t wire_len, uint8_t proto,
+                                           struct decode_state *st)
+{
+	switch (proto) {
+	case IP_PROTO_TCP:
+		return decode_tcp(seg, wire_len, st->pkt);
+	case IP_PROTO_GRE:
+		return packet_encap_gre(seg, st);
+	case IP_PROTO_UDP:
+		return packet_encap_udp(seg, wire_len, st);
+	default:
+		return DECODE_NOT_TCP;
+	}
+}
+
+/* The IP protocols decode_transport() looks into. */
+static bool is_decoded_proto(uint8_t proto)
+{
+	return proto == IP_PROTO_TCP || proto == IP_PROTO_GRE || proto == IP_PROTO_UDP;
+}
+
 static void read_addr(struct reader *r, struct ip_addr *a, uint8_t family, size_t len)
 {
 	const uint8_t *b = reader_bytes(r, len);
-	a->family = family;
+	/* IPv4 keeps the other twelve bytes zero (ip_addr_compare relies on it), also over an outer IPv6
+	 * header. */
+	*a = (struct ip_addr){.family = family};
 	if (b != NULL)
 		memcpy(a->bytes, b, len);
 }
 
-static enum decode_result decode_ipv4(struct reader *r, struct decoded_packet *pkt)
+static enum decode_result decode_ipv4(struct reader *r, struct decode_state *st)
 {
+	struct decoded_packet *pkt = st->pkt;
 	pkt->ip = r->p;
 	pkt->ip_len = (uint32_t)r->left;
 	uint8_t version_ihl = reader_u8(r);
@@ -268,18 +334,22 @@ static enum decode_result decode_ipv4(struct reader *r, struct decoded_packet *p
 		return DECODE_IPV4_BAD_TOTAL_LENGTH;
 	if (header_len > total_len)
 		return DECODE_IPV4_BAD_HEADER_LENGTH;
-	/* Protocol before fragmentation: fragmented UDP (DNS, say) is not our business. */
-	if (proto != IP_PROTO_TCP)
+	/*
+	 * Protocol before fragmentation: fragmented UDP (DNS, say) is not our
+	 * business; only the first fragment of a VXLAN or Geneve datagram would
+	 * show its port.
+	 */
+	if (!is_decoded_proto(proto))
 		return DECODE_NOT_TCP;
 	if (frag & (IPV4_MF | IPV4_OFFSET_MASK))
-		return DECODE_IPV4_FRAGMENT;
+		return proto == IP_PROTO_UDP ? DECODE_NOT_TCP : DECODE_IPV4_FRAGMENT;
 	if (!reader_skip(r, header_len - IPV4_HEADER_MIN))
 		return DECODE_IPV4_TRUNCATED;
 
 	/* Trim Ethernet padding; a snap length shorter than the packet is not an error. */
 	size_t wire_len = total_len - header_len;
 	struct reader seg = reader_sub(r, min_size(reader_left(r), wire_len));
-	return decode_tcp(&seg, wire_len, pkt);
+	return decode_transport(&seg, wire_len, proto, st);
 }
 
 /*
@@ -319,8 +389,9 @@ static enum decode_result skip_ipv6_ext(struct reader *body, uint8_t *next, size
 	if (type == IP_PROTO_FRAGMENT) {
 		ext_len = 8;
 		if (frag_offset_more & (IPV6_FRAG_OFFSET_MASK | IPV6_FRAG_MORE))
-			return *next == IP_PROTO_TCP || ipv6_is_walked_ext(*next) ? DECODE_IPV6_FRAGMENT
-			                                                          : DECODE_NOT_TCP;
+			return *next == IP_PROTO_TCP || *next == IP_PROTO_GRE || ipv6_is_walked_ext(*next)
+			           ? DECODE_IPV6_FRAGMENT
+			           : DECODE_NOT_TCP;
 	}
 	*body = at;
 	if (!reader_skip(body, ext_len))
@@ -330,8 +401,9 @@ static enum decode_result skip_ipv6_ext(struct reader *body, uint8_t *next, size
 	return DECODE_OK;
 }
 
-static enum decode_result decode_ipv6(struct reader *r, struct decoded_packet *pkt)
+static enum decode_result decode_ipv6(struct reader *r, struct decode_state *st)
 {
+	struct decoded_packet *pkt = st->pkt;
 	pkt->ip = r->p;
 	pkt->ip_len = (uint32_t)r->left;
 	uint32_t version_class_flow = reader_u32(r);
@@ -360,76 +432,81 @@ static enum decode_result decode_ipv6(struct reader *r, struct decoded_packet *p
 		if (res != DECODE_OK)
 			return res;
 	}
-	/* ESP (its payload is encrypted), no next header, UDP, ICMPv6, ... */
-	if (next != IP_PROTO_TCP)
-		return DECODE_NOT_TCP;
-	return decode_tcp(&body, wire_len, pkt);
+	/* ESP (its payload is encrypted), no next header, ICMPv6, ... */
+	return decode_transport(&body, wire_len, next, st);
 }
 
-/* What follows a link header that names an EtherType: VLAN tags, then IPv4 or IPv6. */
-static enum decode_result decode_ethertype(struct reader *r, uint16_t type, struct decoded_packet *pkt)
+/*
+ * What follows a header that names an EtherType: VLAN tags (a stack of up to
+ * DECODE_MAX_VLAN in the whole packet), then IPv4, IPv6 or MPLS.
+ */
+enum decode_result packet_decode_at_ethertype(struct reader *r, uint16_t type, struct decode_state *st)
 {
+	struct decode_encap *e = &st->pkt->encap;
 	while (type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ || type == ETHERTYPE_QINQ_OLD) {
-		if (pkt->vlan_count == DECODE_MAX_VLAN)
+		if (e->vlan_count == DECODE_MAX_VLAN)
 			return DECODE_VLAN_TOO_DEEP;
 		uint16_t tci = reader_u16(r);
 		type = reader_u16(r);
 		if (reader_failed(r))
 			return DECODE_VLAN_TRUNCATED;
-		pkt->vlan[pkt->vlan_count++] = tci & 0x0fff;
+		e->vlan[e->vlan_count++] = tci & 0x0fff;
 	}
 	if (type < ETHERTYPE_MIN) /* an 802.3 frame: LLC/SNAP, STP, ... */
 		return DECODE_NOT_IP;
 	switch (type) {
 	case ETHERTYPE_IPV4:
-		return decode_ipv4(r, pkt);
+		return decode_ipv4(r, st);
 	case ETHERTYPE_IPV6:
-		return decode_ipv6(r, pkt);
+		return decode_ipv6(r, st);
+	case ETHERTYPE_MPLS_UNICAST:
+	case ETHERTYPE_MPLS_MULTICAST:
+		return packet_encap_mpls(r, st);
 	default: /* ARP, LLDP, ... */
 		return DECODE_NOT_IP;
 	}
 }
 
-static enum decode_result decode_ethernet(struct reader *r, struct decoded_packet *pkt)
+enum decode_result packet_decode_at_ethernet(struct reader *r, struct decode_state *st)
 {
 	reader_skip(r, 12); /* destination and source MAC */
 	uint16_t type = reader_u16(r);
 	if (reader_failed(r))
 		return DECODE_ETH_TRUNCATED;
-	return decode_ethertype(r, type, pkt);
+	return packet_decode_at_ethertype(r, type, st);
 }
 
-static enum decode_result decode_sll(struct reader *r, struct decoded_packet *pkt)
+static enum decode_result decode_sll(struct reader *r, struct decode_state *st)
 {
 	reader_skip(r, 14); /* packet type, ARPHRD type, address length, address */
 	uint16_t protocol = reader_u16(r);
 	if (reader_failed(r))
 		return DECODE_SLL_TRUNCATED;
-	return decode_ethertype(r, protocol, pkt);
+	return packet_decode_at_ethertype(r, protocol, st);
 }
 
-static enum decode_result decode_sll2(struct reader *r, struct decoded_packet *pkt)
+static enum decode_result decode_sll2(struct reader *r, struct decode_state *st)
 {
 	uint16_t protocol = reader_u16(r);
 	reader_skip(r, 18); /* reserved, ifindex, ARPHRD type, packet type, address length, address */
 	if (reader_failed(r))
 		return DECODE_SLL2_TRUNCATED;
-	return decode_ethertype(r, protocol, pkt);
+	return packet_decode_at_ethertype(r, protocol, st);
 }
 
-/* The IP version nibble, for link types that carry bare IP. */
-static enum decode_result decode_raw(struct reader *r, struct decoded_packet *pkt)
+/* The IP version nibble chooses: for link types that carry bare IP, and for tunnels that say no more. */
+enum decode_result packet_decode_at_ip(struct reader *r, struct decode_state *st)
 {
 	int first = reader_peek(r);
 	if (first < 0)
 		return DECODE_IPV4_TRUNCATED;
 	if (first >> 4 == 6)
-		return decode_ipv6(r, pkt);
+		return decode_ipv6(r, st);
 	/* Anything but 4 or 6 ends up as ipv4_bad_version: raw IP has no other family. */
-	return decode_ipv4(r, pkt);
+	return decode_ipv4(r, st);
 }
 
-static enum decode_result decode_loopback(struct reader *r, bool host_order, struct decoded_packet *pkt)
+static enum decode_result decode_loopback(struct reader *r, bool host_order, struct decode_state *st)
 {
 	uint32_t family = reader_u32(r);
 	if (reader_failed(r))
@@ -443,50 +520,51 @@ static enum decode_result decode_loopback(struct reader *r, bool host_order, str
 		family = (family >> 24) | (family >> 8 & 0xff00) | (family << 8 & 0xff0000) | family << 24;
 	switch (family) {
 	case 2: /* AF_INET everywhere */
-		return decode_ipv4(r, pkt);
+		return decode_ipv4(r, st);
 	case 10: /* AF_INET6: Linux */
 	case 24: /* NetBSD, OpenBSD, BSD/OS */
 	case 28: /* FreeBSD, DragonFly */
 	case 30: /* Darwin */
-		return decode_ipv6(r, pkt);
+		return decode_ipv6(r, st);
 	default:
 		return DECODE_NOT_IP;
 	}
 }
 
-static enum decode_result decode_link(int linktype, struct reader *r, struct decoded_packet *pkt)
+static enum decode_result decode_link(int linktype, struct reader *r, struct decode_state *st)
 {
 	switch (linktype) {
 	case DLT_EN10MB:
-		return decode_ethernet(r, pkt);
+		return packet_decode_at_ethernet(r, st);
 	case DLT_LINUX_SLL:
-		return decode_sll(r, pkt);
+		return decode_sll(r, st);
 	case DLT_LINUX_SLL2:
-		return decode_sll2(r, pkt);
+		return decode_sll2(r, st);
 	case DLT_NULL:
-		return decode_loopback(r, true, pkt);
+		return decode_loopback(r, true, st);
 	case DLT_LOOP:
-		return decode_loopback(r, false, pkt);
+		return decode_loopback(r, false, st);
 	case DLT_RAW:
 	case DLT_RAW_OPENBSD:
 	case LINKTYPE_RAW:
-		return decode_raw(r, pkt);
+		return packet_decode_at_ip(r, st);
 	case DLT_IPV4:
-		return decode_ipv4(r, pkt);
+		return decode_ipv4(r, st);
 	case DLT_IPV6:
-		return decode_ipv6(r, pkt);
+		return decode_ipv6(r, st);
 	default:
 		return DECODE_UNSUPPORTED_LINKTYPE;
 	}
 }
 
 enum decode_result packet_decode(int linktype, const uint8_t *data, uint32_t caplen,
-                                 struct decoded_packet *out)
+                                 const struct decode_options *opt, struct decoded_packet *out)
 {
 	/* Decode into a local so *out is untouched unless the whole packet decodes. */
 	struct decoded_packet pkt = {0};
+	struct decode_state st = {&pkt, opt ? opt : &decode_defaults};
 	struct reader r = reader_make(data, caplen);
-	enum decode_result res = decode_link(linktype, &r, &pkt);
+	enum decode_result res = decode_link(linktype, &r, &st);
 	if (res == DECODE_OK)
 		*out = pkt;
 	return res;

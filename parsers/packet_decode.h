@@ -2,25 +2,30 @@
  * packet_decode.h: link, network and transport headers of one captured packet.
  *
  * Decodes what libpcap hands us (link type + captured bytes) down to TCP:
- * Ethernet (with 802.1Q / 802.1ad / QinQ tags), Linux cooked SLL and SLL2,
- * raw IP, BSD loopback (DLT_NULL, DLT_LOOP); IPv4 with options, IPv6 with
- * extension headers; TCP with options. Fragments are counted and skipped
- * (SMTP senders set DF; a fragmented TCP segment on a mail port is itself
- * worth a counter). Nothing is copied: addresses are values, the payload is
- * a slice of the caller's buffer. Never reads past caplen.
+ * Ethernet (with stacks of 802.1Q / 802.1ad / QinQ tags), Linux cooked SLL
+ * and SLL2, raw IP, BSD loopback (DLT_NULL, DLT_LOOP); MPLS label stacks;
+ * IPv4 with options, IPv6 with extension headers; TCP with options. Tunnels
+ * (GRE, ERSPAN I/II/III, VXLAN, Geneve; parsers/packet_tunnel.c) are opened
+ * and their inner packet decoded the same way: the addresses and ports
+ * reported are the inner ones, the outer ones go to `encap`. Fragments are
+ * counted and skipped (SMTP senders set DF; a fragmented TCP segment on a
+ * mail port is itself worth a counter). Nothing is copied: addresses are
+ * values, the payload is a slice of the caller's buffer. Never reads past
+ * caplen.
  */
 #ifndef TLSOBS_PACKET_DECODE_H
 #define TLSOBS_PACKET_DECODE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Why a packet did not come out as a TCP segment. Keep decode_result_str() in step. */
 enum decode_result {
 	DECODE_OK = 0, /* a TCP segment, fields filled */
 	/* not for us, counted but not anomalies */
-	DECODE_NOT_IP,  /* ARP, LLDP, ... */
-	DECODE_NOT_TCP, /* UDP, ICMP, ... */
+	DECODE_NOT_IP,  /* ARP, LLDP, ...; GRE keepalives, Geneve carrying neither IP nor Ethernet */
+	DECODE_NOT_TCP, /* UDP (but VXLAN and Geneve), ICMP, ... */
 	/* anomalies: malformed or unsupported input */
 	DECODE_UNSUPPORTED_LINKTYPE,
 	DECODE_ETH_TRUNCATED,
@@ -42,10 +47,51 @@ enum decode_result {
 	DECODE_TCP_TRUNCATED,
 	DECODE_TCP_BAD_OFFSET, /* data offset < 5 or beyond the segment */
 	DECODE_TCP_BAD_PORT,   /* source or destination port 0 */
+	DECODE_MPLS_TRUNCATED,
+	DECODE_MPLS_TOO_DEEP,        /* more than DECODE_MAX_MPLS labels */
+	DECODE_MPLS_UNKNOWN_PAYLOAD, /* after the bottom of the stack: neither IPv4, IPv6 nor a pseudowire */
+	DECODE_UDP_TRUNCATED,
+	DECODE_UDP_BAD_LENGTH, /* length below 8 or beyond the IP payload */
+	DECODE_GRE_TRUNCATED,
+	DECODE_GRE_BAD_FLAGS,           /* routing, strict source route or recursion bits (RFC 2784 2.3) */
+	DECODE_GRE_UNSUPPORTED_VERSION, /* version 1 (PPTP) and the reserved versions */
+	DECODE_ERSPAN_TRUNCATED,
+	DECODE_ERSPAN_BAD_VERSION,   /* an ERSPAN version field that does not match the GRE protocol type */
+	DECODE_ERSPAN_UNKNOWN_FRAME, /* type III frame type other than Ethernet or IP */
+	DECODE_VXLAN_TRUNCATED,
+	DECODE_VXLAN_BAD_FLAGS, /* the I flag (a valid VNI) is clear */
+	DECODE_GENEVE_TRUNCATED,
+	DECODE_GENEVE_BAD_VERSION,
+	DECODE_TUNNEL_TOO_DEEP, /* more than DECODE_MAX_TUNNELS encapsulations inside each other */
 	DECODE_RESULT_COUNT
 };
 
-enum { DECODE_MAX_VLAN = 2, DECODE_MAX_IPV6_EXT = 8 };
+/*
+ * Caps: VLAN tags and MPLS labels of the whole packet (all encapsulation
+ * layers together, as Suricata counts them), tunnels inside each other, IPv6
+ * extension headers per IP header, UDP ports per tunnel kind.
+ */
+enum {
+	DECODE_MAX_VLAN = 4,
+	DECODE_MAX_MPLS = 8,
+	DECODE_MAX_TUNNELS = 3,
+	DECODE_MAX_IPV6_EXT = 8,
+	DECODE_MAX_TUNNEL_PORTS = 16,
+};
+
+/* The IANA ports (RFC 7348 5, RFC 8926 3.3), the defaults of capture.vxlan_ports and capture.geneve_ports. */
+enum { DECODE_VXLAN_PORT = 4789, DECODE_GENEVE_PORT = 6081 };
+
+/* What the decoder needs from the configuration. */
+struct decode_options {
+	uint16_t vxlan_ports[DECODE_MAX_TUNNEL_PORTS]; /* UDP destination ports taken as VXLAN */
+	size_t n_vxlan_ports;
+	uint16_t geneve_ports[DECODE_MAX_TUNNEL_PORTS]; /* UDP destination ports taken as Geneve */
+	size_t n_geneve_ports;
+};
+
+/* The defaults: VXLAN on 4789, Geneve on 6081. */
+void decode_options_default(struct decode_options *o);
 
 /* Stable snake_case name for counters and events, e.g. "ipv4_truncated". */
 const char *decode_result_str(enum decode_result r);
@@ -56,6 +102,36 @@ bool decode_result_is_anomaly(enum decode_result r);
 struct ip_addr {
 	uint8_t family; /* 4 or 6 */
 	uint8_t bytes[16];
+};
+
+/* The kind of tunnel a packet came through; keep decode_tunnel_type_str() in step. */
+enum decode_tunnel_type {
+	DECODE_TUNNEL_NONE = 0,
+	DECODE_TUNNEL_GRE,        /* GRE carrying IP or Ethernet (RFC 2784, 2890; 0x6558 RFC 1701) */
+	DECODE_TUNNEL_ERSPAN_I,   /* GRE 0x88be without a sequence number: no ERSPAN header */
+	DECODE_TUNNEL_ERSPAN_II,  /* GRE 0x88be, ERSPAN version 1 */
+	DECODE_TUNNEL_ERSPAN_III, /* GRE 0x22eb, ERSPAN version 2 */
+	DECODE_TUNNEL_VXLAN,
+	DECODE_TUNNEL_GENEVE,
+	DECODE_TUNNEL_TYPE_COUNT
+};
+
+/* "gre", "erspan_ii", "vxlan", ...; "none" for DECODE_TUNNEL_NONE. */
+const char *decode_tunnel_type_str(enum decode_tunnel_type t);
+
+/* How a packet was wrapped around its IP/TCP: what its flow remembers for the events. */
+struct decode_encap {
+	uint16_t vlan[DECODE_MAX_VLAN]; /* VLAN ids of every layer, outermost first */
+	uint8_t vlan_count;
+	uint8_t mpls_count;
+	uint32_t mpls[DECODE_MAX_MPLS]; /* MPLS labels (20 bits), outermost first */
+	uint8_t tunnels;                /* tunnels crossed, 0: none */
+	/* The outermost tunnel: its kind, its own (outer) addresses, and its id
+	 * where it has one: VNI (VXLAN, Geneve), session id (ERSPAN II/III), key (GRE, when present). */
+	uint8_t tunnel_type; /* enum decode_tunnel_type */
+	bool tunnel_has_id;
+	uint32_t tunnel_id;
+	struct ip_addr tunnel_src, tunnel_dst;
 };
 
 enum tcp_flag {
@@ -75,8 +151,7 @@ struct decoded_packet {
 	uint32_t seq, ack;
 	uint8_t tcp_flags; /* enum tcp_flag bits */
 	uint16_t window;
-	uint16_t vlan[DECODE_MAX_VLAN]; /* VLAN ids, outermost first */
-	uint8_t vlan_count;
+	struct decode_encap encap;
 	/* The TCP payload actually captured (a slice of the input buffer, after
 	 * trimming Ethernet padding to the IP length). */
 	const uint8_t *payload;
@@ -91,9 +166,11 @@ struct decoded_packet {
 
 /*
  * Decodes one packet of the given libpcap link type (DLT_* value as returned
- * by pcap_datalink()). Fills *out only on DECODE_OK.
+ * by pcap_datalink()). opt (borrowed) says which UDP ports carry tunnels; NULL:
+ * the defaults. Fills *out only on DECODE_OK.
  */
-enum decode_result packet_decode(int linktype, const uint8_t *data, uint32_t caplen, struct decoded_packet *out);
+enum decode_result packet_decode(int linktype, const uint8_t *data, uint32_t caplen,
+                                 const struct decode_options *opt, struct decoded_packet *out);
 
 /* Writes the printable form of an address ("192.0.2.1", "2001:db8::1") into buf (>= 46 bytes);
  * "?" for an unknown family or a buffer too small. */

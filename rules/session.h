@@ -92,6 +92,7 @@ struct session {
 	const char *close_reason;  /* static string: "fin", "rst", "timeout", ... */
 	const char *role_source;   /* how client and server were told apart */
 	const char *direction;     /* network.direction: "inbound", "outbound", "internal", "external"; NULL: none */
+	struct decode_encap encap; /* how the flow came: network.vlan.id, network.inner.vlan.id, tlsobs.tunnel */
 	struct session_geo client_geo, server_geo; /* the remote side's (both when unknown), filled by the sensor */
 	struct session_stream_counters to_server, to_client;
 

@@ -4,7 +4,9 @@
 #include "sensor/capture.h"
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <errno.h>
+#include <limits.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <stdio.h>
@@ -43,27 +45,116 @@ static uint64_t timeval_us(const struct timeval *tv)
 	return (uint64_t)tv->tv_sec * 1000000u + (uint64_t)tv->tv_usec;
 }
 
-int capture_default_filter(const uint16_t *ports, size_t nports, int linktype, char *out, size_t outlen)
+/* Appends to out[*used..outlen); false when it does not fit. */
+static bool append(char *out, size_t outlen, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static bool append(char *out, size_t outlen, size_t *used, const char *fmt, ...)
 {
-	char ports_expr[2048] = "";
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(out + *used, outlen - *used, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= outlen - *used)
+		return false;
+	*used += (size_t)n;
+	return true;
+}
+
+static bool append_ports(char *out, size_t outlen, size_t *used, const char *proto, const uint16_t *ports,
+                         size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!append(out, outlen, used, " or %s port %u", proto, ports[i]))
+			return false;
+	return true;
+}
+
+/*
+ * What one encapsulation level admits, at whatever offsets the `vlan`
+ * keywords before it have set: TCP on the mail ports, IPv4 fragments (MF or
+ * an offset), IPv6 packets whose first extension header is a fragment
+ * header, GRE (ERSPAN included), UDP to the VXLAN and Geneve ports, and, on
+ * links that carry an EtherType, MPLS. None of these shifts offsets, so the
+ * level can be repeated after each `vlan`. Tunnels and MPLS are let through
+ * whole: the decoder finds the inner ports and counts the rest as other_ports.
+ */
+static bool append_level(char *out, size_t outlen, size_t *used, const struct capture_filter_spec *f,
+                         bool ethertype_link)
+{
+	bool ok = f->nports ? append(out, outlen, used, "tcp port %u", f->ports[0]) &&
+	                          append_ports(out, outlen, used, "tcp", f->ports + 1, f->nports - 1)
+	                    : append(out, outlen, used, "tcp");
+	ok = ok && append(out, outlen, used,
+	                  " or (ip[6:2] & 0x3fff != 0) or (ip6[6] == 44) or ip proto 47 or ip6 proto 47");
+	if (f->decode)
+		ok = ok &&
+		     append_ports(out, outlen, used, "udp dst", f->decode->vxlan_ports,
+		                  f->decode->n_vxlan_ports) &&
+		     append_ports(out, outlen, used, "udp dst", f->decode->geneve_ports,
+		                  f->decode->n_geneve_ports);
+	if (ethertype_link)
+		ok = ok && append(out, outlen, used, " or ether proto 0x8847 or ether proto 0x8848");
+	return ok;
+}
+
+/*
+ * BPF's `vlan` shifts the offsets of everything after it in the expression,
+ * and there is no way back: a `vlan` in one `or` branch also shifts the
+ * branches after it. So the tag levels are nested, each `vlan` opening the
+ * rest of the expression: L or (vlan and (L or (vlan and (L ...)))), one level
+ * per tag up to DECODE_MAX_VLAN, the decoder's own cap. (`and` and `or` bind
+ * alike in BPF, left to right: the brackets around each `vlan`'s rest are
+ * what keeps a deeper level behind the `vlan` test of the level above.) `mpls` shifts too and
+ * cannot follow `vlan` in libpcap, hence `ether proto` for MPLS. On Linux the
+ * kernel may strip the outer tag; libpcap's `vlan` reads it from the packet's
+ * metadata then, which hand-written offsets could not.
+ */
+static int build_filter(const struct capture_filter_spec *f, int linktype, char *out, size_t outlen)
+{
 	size_t used = 0;
-	for (size_t i = 0; i < nports; i++) {
-		int n = snprintf(ports_expr + used, sizeof ports_expr - used, "%stcp port %u", i ? " or " : "",
-				 ports[i]);
-		if (n < 0 || (size_t)n >= sizeof ports_expr - used)
-			return -1;
-		used += (size_t)n;
+	bool ethernet = linktype == DLT_EN10MB;
+	bool ethertype_link = ethernet || linktype == DLT_LINUX_SLL || linktype == DLT_LINUX_SLL2;
+	unsigned levels = ethernet ? DECODE_MAX_VLAN : 0;
+	bool ok = true;
+	for (unsigned i = 0; ok && i <= levels; i++) {
+		ok = append(out, outlen, &used, i ? " or (vlan and ((" : "(") &&
+		     append_level(out, outlen, &used, f, ethertype_link) && append(out, outlen, &used, ")");
 	}
-	if (nports == 0)
-		snprintf(ports_expr, sizeof ports_expr, "tcp");
-	int n;
-	/* `vlan` shifts the offsets of what follows it, hence the repeated expression. */
-	if (linktype == DLT_EN10MB)
-		n = snprintf(out, outlen, "(%s) or (vlan and (%s)) or (vlan and vlan and (%s))", ports_expr,
-			     ports_expr, ports_expr);
-	else
-		n = snprintf(out, outlen, "%s", ports_expr);
-	return (n < 0 || (size_t)n >= outlen) ? -1 : 0;
+	for (unsigned i = 0; ok && i < levels; i++)
+		ok = append(out, outlen, &used, "))");
+	return ok ? 0 : -1;
+}
+
+/* The length of filter compiled for linktype, in BPF instructions; UINT_MAX when it does not compile. */
+static unsigned filter_instructions(const char *filter, int linktype)
+{
+	pcap_t *p = pcap_open_dead(linktype, 65535);
+	if (!p)
+		return UINT_MAX;
+	struct bpf_program prog;
+	unsigned len = UINT_MAX;
+	if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) == 0) {
+		len = prog.bf_len;
+		pcap_freecode(&prog);
+	}
+	pcap_close(p);
+	return len;
+}
+
+/*
+ * Five levels of a long port list can outgrow what Linux attaches to a socket
+ * (BPF_MAXINSNS): then the filter admits all TCP instead of the ports, and
+ * the sensor's own port check (other_ports) does the rest.
+ */
+int capture_default_filter(const struct capture_filter_spec *f, int linktype, char *out, size_t outlen)
+{
+	if (build_filter(f, linktype, out, outlen) != 0)
+		return -1;
+	if (f->nports == 0 || filter_instructions(out, linktype) <= CAPTURE_BPF_MAX_INSNS)
+		return 0;
+	struct capture_filter_spec all_tcp = *f;
+	all_tcp.nports = 0;
+	return build_filter(&all_tcp, linktype, out, outlen);
 }
 
 int capture_check_filter(const char *bpf, char *err, size_t errlen)
@@ -86,10 +177,10 @@ int capture_check_filter(const char *bpf, char *err, size_t errlen)
 /* Compiles and installs the filter; a compile error is the user's (usage) error. */
 static int apply_filter(struct capture *c, struct capture_source *src, char *err, size_t errlen)
 {
-	char def[8192];
+	char def[CAPTURE_FILTER_MAX];
 	const char *expr = c->opt.bpf;
 	if (!expr) {
-		if (capture_default_filter(c->opt.ports, c->opt.nports, pcap_datalink(src->pcap), def, sizeof def) != 0) {
+		if (capture_default_filter(&c->opt.filter, pcap_datalink(src->pcap), def, sizeof def) != 0) {
 			snprintf(err, errlen, "too many ports for the default capture filter");
 			return -1;
 		}

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parsers/packet_decode.h"
+
 struct capture_packet {
 	uint64_t ts_us;  /* packet time, microseconds since the epoch */
 	uint32_t caplen; /* bytes captured */
@@ -31,10 +33,17 @@ struct capture_handler {
 	void *ctx;
 };
 
-struct capture_options {
-	const char *bpf; /* NULL: the default mail-port filter built from `ports` */
+/* What the default capture filter admits: TCP on these ports (none: all TCP), and the tunnels the decoder
+ * opens. */
+struct capture_filter_spec {
 	const uint16_t *ports;
 	size_t nports;
+	const struct decode_options *decode; /* borrowed; NULL: no VXLAN or Geneve ports */
+};
+
+struct capture_options {
+	const char *bpf; /* NULL: the default filter built from `filter` */
+	struct capture_filter_spec filter;
 	int snaplen;
 	bool promiscuous;
 	int buffer_size; /* kernel buffer, bytes; 0: libpcap's default */
@@ -69,7 +78,17 @@ void capture_close(struct capture *c);
 /* Compiles a filter against Ethernet without capturing (for -T). 0, or -1 with the compiler's message. */
 int capture_check_filter(const char *bpf, char *err, size_t errlen);
 
-/* The default filter for these ports on this link type: untagged plus one or two VLAN tags where the link has them. */
-int capture_default_filter(const uint16_t *ports, size_t nports, int linktype, char *out, size_t outlen);
+/*
+ * The default filter on this link type: TCP on the mail ports, IP fragments, GRE, VXLAN and Geneve ports and
+ * MPLS, untagged and under up to DECODE_MAX_VLAN tags where the link has them. When that compiles to more
+ * than CAPTURE_BPF_MAX_INSNS (Linux's BPF_MAXINSNS), all TCP instead of the ports. 0, or -1 when it does not
+ * fit outlen (CAPTURE_FILTER_MAX always fits SETTINGS_MAX_PORTS ports of each kind).
+ */
+enum {
+	CAPTURE_FILTER_MAX = 32768,
+	CAPTURE_BPF_MAX_INSNS = 4096,
+	CAPTURE_LINKTYPE_ETHERNET = 1 /* DLT_EN10MB */
+};
+int capture_default_filter(const struct capture_filter_spec *f, int linktype, char *out, size_t outlen);
 
 #endif

@@ -63,6 +63,7 @@ struct flow {
 	bool payload_seen;  /* roles may be swapped only before any payload */
 	bool consumer_done; /* the consumer wants no more bytes of this flow */
 	uint64_t first_us, last_us; /* packet times, microseconds since the epoch */
+	struct decode_encap encap;  /* VLANs, MPLS labels and tunnel of the packet that created the flow */
 	struct flow_side side[2];   /* indexed by enum flow_dir */
 	const struct flow_consumer *consumer; /* set by tcp_tracker_attach (borrowed) */
 	void *consumer_state;                 /* owned by the consumer, see flow_consumer.h */

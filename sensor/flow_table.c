@@ -320,6 +320,7 @@ struct flow *flow_table_create(struct flow_table *t, const struct decoded_packet
 	f->hash = flow_hash(t, &p->src, p->sport, &p->dst, p->dport);
 	f->id = ++t->next_id;
 	f->first_us = f->last_us = now_us;
+	f->encap = p->encap;
 	for (int d = 0; d < 2; d++) {
 		tcp_stream_init(&f->side[d].stream, &t->settings.stream, &t->memcap);
 		f->side[d].flow = f;

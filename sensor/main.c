@@ -63,13 +63,14 @@ static void usage(FILE *out)
 		"  -i IFACE           capture live on an interface (may be repeated)\n"
 		"  -c CONFIG          YAML configuration file\n"
 		"  --set KEY=VALUE    override a configuration key, e.g. --set flow.memcap=256mb\n"
-		"  -f BPF             capture filter (default: the SMTP and implicit-TLS ports, VLAN or not)\n"
+		"  -f BPF             capture filter (default: the mail ports under up to 4 VLAN tags, MPLS, tunnels,\n"
+		"                     IP fragments; -T -v prints it)\n"
 		"  -o OUTPUT          json:- (default, standard output) or json:PATH (may be repeated)\n"
 		"  --dump-streams DIR write each reassembled direction of each flow to DIR\n"
 		"  --ca-file PATH     CA bundle (PEM) for certificate validation (default: the system store)\n"
 		"  --any-port         every TCP port: nDPI finds SMTP wherever it runs (capture.any_port)\n"
 		"  --all-flows        with --any-port, session events for flows that are not mail too\n"
-		"  -T                 check the configuration and exit\n"
+		"  -T                 check the configuration and exit (with -v: print the capture filter)\n"
 		"  -u USER, -g GROUP  drop to this user and group once capture and files are open\n"
 		"  -v, -q             more, or fewer, messages on standard error\n"
 		"  -V                 print the version\n"
@@ -322,21 +323,42 @@ static void on_capture_tick(void *ctx, uint64_t now_us)
 	sensor_tick(r->sensor, now_us);
 }
 
+/* The TCP ports of the default capture filter (ports holds 2 * SETTINGS_MAX_PORTS); 0 with any_port: all TCP. */
+static size_t filter_ports(const struct sensor_settings *settings, uint16_t *ports)
+{
+	size_t nports = 0;
+	if (settings->any_port)
+		return 0;
+	for (size_t i = 0; i < settings->n_smtp_ports; i++)
+		ports[nports++] = settings->smtp_ports[i];
+	for (size_t i = 0; i < settings->n_implicit_tls_ports; i++)
+		ports[nports++] = settings->implicit_tls_ports[i];
+	return nports;
+}
+
+/* -T -v: the capture filter the run would use on Ethernet (-f, or the default one). */
+static void print_capture_filter(const struct options *o, const struct sensor_settings *settings)
+{
+	if (o->bpf) {
+		fprintf(stderr, "tlsobs: capture filter (-f): %s\n", o->bpf);
+		return;
+	}
+	uint16_t ports[2 * SETTINGS_MAX_PORTS];
+	struct capture_filter_spec spec = {ports, filter_ports(settings, ports), &settings->decode};
+	char filter[CAPTURE_FILTER_MAX];
+	if (capture_default_filter(&spec, CAPTURE_LINKTYPE_ETHERNET, filter, sizeof filter) == 0)
+		fprintf(stderr, "tlsobs: capture filter (default, Ethernet): %s\n", filter);
+}
+
 /* Opens capture and outputs, drops privileges, runs to the end. Returns the exit code. */
 static int run(const struct options *o, const struct sensor_settings *settings, struct output **outputs,
 	       size_t noutputs)
 {
 	char err[1024];
 	uint16_t ports[2 * SETTINGS_MAX_PORTS];
-	size_t nports = 0;
-	for (size_t i = 0; i < settings->n_smtp_ports; i++)
-		ports[nports++] = settings->smtp_ports[i];
-	for (size_t i = 0; i < settings->n_implicit_tls_ports; i++)
-		ports[nports++] = settings->implicit_tls_ports[i];
-	if (settings->any_port)
-		nports = 0; /* the default filter is then every TCP packet */
-	struct capture_options copt = {o->bpf, ports, nports, (int)settings->snaplen, settings->promiscuous,
-				       (int)settings->buffer_size};
+	size_t nports = filter_ports(settings, ports);
+	struct capture_options copt = {o->bpf, {ports, nports, &settings->decode}, (int)settings->snaplen,
+				       settings->promiscuous, (int)settings->buffer_size};
 	enum capture_open_status status;
 	struct capture *cap = capture_open(o->files, o->nfiles, o->ifaces, o->nifaces, &copt, &status, err, sizeof err);
 	if (!cap) {
@@ -407,6 +429,8 @@ int main(int argc, char **argv)
 		geoip_free(open_geoip(&settings, true, &geoip_ok));
 		if (!geoip_ok)
 			return EXIT_USAGE;
+		if (o.verbosity > 0)
+			print_capture_filter(&o, &settings);
 		fprintf(stderr, "tlsobs: configuration OK\n");
 		return EXIT_OK;
 	}

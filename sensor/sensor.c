@@ -348,6 +348,7 @@ static void fill_session(struct sensor *s, struct session *sess, const struct fl
 	sess->close_reason = flow_close_reason_str(tcp_tracker_close_reason(f, reason));
 	sess->role_source = flow_role_source_str(f->role_source);
 	sess->direction = direction_of(s, &f->client.ip, &f->server.ip);
+	sess->encap = f->encap;
 	copy_stream_counters(&sess->to_server, &c->stream);
 	copy_stream_counters(&sess->to_client, &v->stream);
 }
@@ -627,6 +628,8 @@ static void fill_counters(struct sensor *s, struct sensor_counters *c, bool fina
 	c->not_tcp = st->decode[DECODE_NOT_TCP];
 	c->other_ports = st->other_ports;
 	c->stray_segments = st->stray_segments;
+	_Static_assert((int)DECODE_RESULT_COUNT <= (int)STATS_MAX_NAMED,
+	               "tlsobs.stats.decode_anomalies must have room for every reason");
 	for (int r = 0; r < DECODE_RESULT_COUNT && c->anomaly_count < STATS_MAX_NAMED; r++)
 		if (decode_result_is_anomaly((enum decode_result)r) && st->decode[r])
 			c->anomalies[c->anomaly_count++] =
@@ -710,7 +713,7 @@ void sensor_packet(struct sensor *s, const struct capture_packet *cp)
 	if (!s->relax_checked_us)
 		s->relax_checked_us = cp->ts_us;
 	struct decoded_packet p;
-	enum decode_result r = packet_decode(cp->linktype, cp->data, cp->caplen, &p);
+	enum decode_result r = packet_decode(cp->linktype, cp->data, cp->caplen, &s->settings.decode, &p);
 	s->stats.decode[r]++;
 	/* Expire first: a packet must not land in a flow that has already timed out (a reused port pair). */
 	flow_table_expire(s->flows, s->now_us);

@@ -14,6 +14,8 @@ static const char *const known_keys[] = {
 	"capture.buffer_size",
 	"capture.any_port",
 	"capture.all_flows",
+	"capture.vxlan_ports",
+	"capture.geneve_ports",
 	"smtp.ports",
 	"smtp.max_line",
 	"smtp.keep_local_parts",
@@ -62,6 +64,8 @@ static const char *const known_keys[] = {
 
 static const uint16_t default_smtp_ports[] = {25, 587, 2525};
 static const uint16_t default_implicit_tls_ports[] = {465};
+static const uint16_t default_vxlan_ports[] = {DECODE_VXLAN_PORT};
+static const uint16_t default_geneve_ports[] = {DECODE_GENEVE_PORT};
 
 static int load_timeouts(const struct config *cfg, const char *prefix, const uint64_t def[FLOW_STATE_COUNT],
 			 uint64_t out_us[FLOW_STATE_COUNT], struct config_error *err)
@@ -347,6 +351,10 @@ int settings_load(const struct config *cfg, struct sensor_settings *out, struct 
 			     &out->n_smtp_ports, err) != 0 ||
 	    config_get_ports(cfg, "tls.implicit_ports", default_implicit_tls_ports, 1, out->implicit_tls_ports,
 			     SETTINGS_MAX_PORTS, &out->n_implicit_tls_ports, err) != 0 ||
+	    config_get_ports(cfg, "capture.vxlan_ports", default_vxlan_ports, 1, out->decode.vxlan_ports,
+			     DECODE_MAX_TUNNEL_PORTS, &out->decode.n_vxlan_ports, err) != 0 ||
+	    config_get_ports(cfg, "capture.geneve_ports", default_geneve_ports, 1, out->decode.geneve_ports,
+			     DECODE_MAX_TUNNEL_PORTS, &out->decode.n_geneve_ports, err) != 0 ||
 	    load_flow(cfg, &out->flow, err) != 0 || load_smtp_and_rules(cfg, out, err) != 0 ||
 	    load_certificates(cfg, &out->rules, err) != 0 ||
 	    load_kafka(cfg, &out->kafka, err) != 0)

@@ -40,6 +40,7 @@ struct sensor_settings {
 	bool any_port;  /* capture.any_port (--any-port): every TCP flow, SMTP found by nDPI on any port */
 	bool all_flows; /* capture.all_flows (--all-flows): a session event for flows that are not mail too */
 	uint64_t buffer_size;
+	struct decode_options decode; /* capture.vxlan_ports, capture.geneve_ports */
 	char ca_file[4096]; /* tls.ca_file: CA bundle for certificate validation, "" for the system store */
 	struct smtp_options smtp;
 	struct rules_settings rules;

@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(packet, data + 1, caplen);
 
 	struct decoded_packet pkt;
-	enum decode_result res = packet_decode(linktype, packet, (uint32_t)caplen, &pkt);
+	enum decode_result res = packet_decode(linktype, packet, (uint32_t)caplen, NULL, &pkt);
 	if (decode_result_str(res) == NULL)
 		abort();
 	if (res == DECODE_OK) {
@@ -63,7 +63,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (pkt.payload_len > pkt.payload_wire_len || pkt.payload < packet ||
 		    (size_t)(pkt.payload - packet) + pkt.payload_len > caplen ||
 		    (pkt.src.family != 4 && pkt.src.family != 6) || pkt.src.family != pkt.dst.family ||
-		    pkt.sport == 0 || pkt.dport == 0 || pkt.vlan_count > DECODE_MAX_VLAN)
+		    pkt.sport == 0 || pkt.dport == 0 || pkt.encap.vlan_count > DECODE_MAX_VLAN ||
+		    pkt.encap.mpls_count > DECODE_MAX_MPLS || pkt.encap.tunnels > DECODE_MAX_TUNNELS ||
+		    (pkt.encap.tunnels > 0) != (pkt.encap.tunnel_type != DECODE_TUNNEL_NONE))
 			abort();
 	}
 	free(packet);

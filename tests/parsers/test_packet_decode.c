@@ -42,7 +42,7 @@ Test(packet_decode, decodes_tcp_over_every_supported_link_type)
 		build_tcp(&p, link_cases[i].linktype, link_cases[i].ipver, &default_seg);
 		struct decoded_packet d = check_decode(link_cases[i].linktype, &p, DECODE_OK);
 		check_segment(&d, &p, link_cases[i].ipver, &default_seg);
-		cr_assert_eq(d.vlan_count, 0);
+		cr_assert_eq(d.encap.vlan_count, 0);
 	}
 }
 
@@ -96,8 +96,8 @@ Test(packet_decode, decodes_an_802_1q_tag_and_keeps_only_the_vlan_id)
 	put_ipv4(&p, P_TCP, 0, IP4_DF, seg_len(&default_seg));
 	put_tcp(&p, &default_seg);
 	struct decoded_packet d = check_decode(LT_EN10MB, &p, DECODE_OK);
-	cr_assert_eq(d.vlan_count, 1);
-	cr_assert_eq(d.vlan[0], 100);
+	cr_assert_eq(d.encap.vlan_count, 1);
+	cr_assert_eq(d.encap.vlan[0], 100);
 	check_segment(&d, &p, 4, &default_seg);
 }
 
@@ -112,20 +112,37 @@ Test(packet_decode, decodes_qinq_tags_outermost_first)
 		put_ipv6(&p, P_TCP, seg_len(&default_seg));
 		put_tcp(&p, &default_seg);
 		struct decoded_packet d = check_decode(LT_EN10MB, &p, DECODE_OK);
-		cr_assert_eq(d.vlan_count, 2);
-		cr_assert_eq(d.vlan[0], 200);
-		cr_assert_eq(d.vlan[1], 4095);
+		cr_assert_eq(d.encap.vlan_count, 2);
+		cr_assert_eq(d.encap.vlan[0], 200);
+		cr_assert_eq(d.encap.vlan[1], 4095);
 		check_segment(&d, &p, 6, &default_seg);
 	}
 }
 
-Test(packet_decode, reports_a_third_vlan_tag_as_too_deep)
+Test(packet_decode, decodes_a_stack_of_four_tags_of_every_kind)
 {
 	struct pkt p = {.len = 0};
 	put_eth(&p, ETH_8021AD);
-	put_vlan(&p, 1, ETH_8021Q);
+	put_vlan(&p, 1, ETH_QINQ_OLD);
 	put_vlan(&p, 2, ETH_8021Q);
-	put_vlan(&p, 3, ETH_IPV4);
+	put_vlan(&p, 3, ETH_8021Q);
+	put_vlan(&p, 4, ETH_IPV4);
+	put_ipv4(&p, P_TCP, 0, 0, seg_len(&default_seg));
+	put_tcp(&p, &default_seg);
+	struct decoded_packet d = check_decode(LT_EN10MB, &p, DECODE_OK);
+	cr_assert_eq(d.encap.vlan_count, 4);
+	for (unsigned i = 0; i < 4; i++)
+		cr_assert_eq(d.encap.vlan[i], i + 1);
+	check_segment(&d, &p, 4, &default_seg);
+}
+
+Test(packet_decode, reports_a_fifth_vlan_tag_as_too_deep)
+{
+	struct pkt p = {.len = 0};
+	put_eth(&p, ETH_8021AD);
+	for (unsigned i = 1; i <= 4; i++)
+		put_vlan(&p, i, ETH_8021Q);
+	put_vlan(&p, 5, ETH_IPV4);
 	put_ipv4(&p, P_TCP, 0, 0, seg_len(&default_seg));
 	put_tcp(&p, &default_seg);
 	check_decode(LT_EN10MB, &p, DECODE_VLAN_TOO_DEEP);
@@ -157,8 +174,8 @@ Test(packet_decode, decodes_vlan_tags_kept_in_cooked_captures)
 	put_ipv4(&p, P_TCP, 0, 0, seg_len(&default_seg));
 	put_tcp(&p, &default_seg);
 	struct decoded_packet d = check_decode(LT_SLL, &p, DECODE_OK);
-	cr_assert_eq(d.vlan_count, 1);
-	cr_assert_eq(d.vlan[0], 42);
+	cr_assert_eq(d.encap.vlan_count, 1);
+	cr_assert_eq(d.encap.vlan[0], 42);
 
 	p.len = 0;
 	put_sll2(&p, ETH_8021Q);
@@ -166,7 +183,7 @@ Test(packet_decode, decodes_vlan_tags_kept_in_cooked_captures)
 	put_ipv6(&p, P_TCP, seg_len(&default_seg));
 	put_tcp(&p, &default_seg);
 	d = check_decode(LT_SLL2, &p, DECODE_OK);
-	cr_assert_eq(d.vlan[0], 43);
+	cr_assert_eq(d.encap.vlan[0], 43);
 	check_segment(&d, &p, 6, &default_seg);
 }
 
@@ -291,7 +308,7 @@ static void check_prefixes(int linktype, const uint8_t *data, size_t len, size_t
 		cr_assert_not_null(copy);
 		memcpy(copy, data, n);
 		struct decoded_packet d;
-		enum decode_result r = packet_decode(linktype, copy, (uint32_t)n, &d);
+		enum decode_result r = packet_decode(linktype, copy, (uint32_t)n, NULL, &d);
 		if (n < headers) {
 			cr_assert(decode_result_is_anomaly(r), "link %d, %zu of %zu bytes: %s", linktype, n,
 			          len, decode_result_str(r));
@@ -319,7 +336,7 @@ static void check_other_prefixes(int linktype, const uint8_t *data, size_t len, 
 		cr_assert_not_null(copy);
 		memcpy(copy, data, n);
 		struct decoded_packet d;
-		enum decode_result r = packet_decode(linktype, copy, (uint32_t)n, &d);
+		enum decode_result r = packet_decode(linktype, copy, (uint32_t)n, NULL, &d);
 		cr_assert(r == whole || decode_result_is_anomaly(r), "link %d, %zu of %zu bytes: %s",
 		          linktype, n, len, decode_result_str(r));
 		free(copy);
@@ -446,7 +463,7 @@ static void check_capture(const char *name, const char *client, uint16_t client_
 	uint8_t *data;
 	for (; (data = pcap_next(&f, &caplen)) != NULL; index++, free(data)) {
 		struct decoded_packet d;
-		enum decode_result r = packet_decode((int)f.linktype, data, caplen, &d);
+		enum decode_result r = packet_decode((int)f.linktype, data, caplen, NULL, &d);
 		cr_assert(r == DECODE_OK || r == DECODE_NOT_IP || r == DECODE_NOT_TCP, "%s packet %u: %s",
 		          name, index, decode_result_str(r));
 		if (r != DECODE_OK)
@@ -487,7 +504,7 @@ Test(packet_decode, handles_every_prefix_of_real_captured_packets)
 		uint8_t *data;
 		while ((data = pcap_next(&f, &caplen)) != NULL) {
 			struct decoded_packet d;
-			enum decode_result whole = packet_decode((int)f.linktype, data, caplen, &d);
+			enum decode_result whole = packet_decode((int)f.linktype, data, caplen, NULL, &d);
 			size_t headers = whole == DECODE_OK ? (size_t)(d.payload - data) : 0;
 			/* Padding past the IP length would make the tail decode the same. */
 			if (whole == DECODE_OK && headers + d.payload_len == caplen)

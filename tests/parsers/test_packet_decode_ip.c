@@ -133,7 +133,7 @@ static enum decode_result decode_ipv4_frag(unsigned proto, unsigned frag)
 	put_ipv4(&p, proto, 0, frag, seg_len(&default_seg));
 	put_tcp(&p, &default_seg);
 	struct decoded_packet d;
-	return packet_decode(LT_RAW, p.b, (uint32_t)p.len, &d);
+	return packet_decode(LT_RAW, p.b, (uint32_t)p.len, NULL, &d);
 }
 
 Test(packet_decode, reports_every_kind_of_ipv4_fragment)
@@ -167,7 +167,7 @@ static enum decode_result decode_ipv6_frag(unsigned before, unsigned frag_next, 
 		put_ipv6_ext(&p, P_DSTOPTS, P_FRAGMENT, 8);
 	put_ipv6_frag(&p, frag_next, offset_more);
 	put_tcp(&p, &default_seg);
-	return packet_decode(LT_RAW, p.b, (uint32_t)p.len, d);
+	return packet_decode(LT_RAW, p.b, (uint32_t)p.len, NULL, d);
 }
 
 Test(packet_decode, reports_every_kind_of_ipv6_fragment)
@@ -410,15 +410,15 @@ Test(packet_decode, leaves_the_output_alone_when_decoding_fails)
 	struct decoded_packet d, before;
 	memset(&d, 0xa5, sizeof d);
 	before = d;
-	cr_assert_eq(packet_decode(LT_EN10MB, p.b, (uint32_t)p.len, &d), DECODE_TCP_TRUNCATED);
+	cr_assert_eq(packet_decode(LT_EN10MB, p.b, (uint32_t)p.len, NULL, &d), DECODE_TCP_TRUNCATED);
 	cr_assert_eq(memcmp(&d, &before, sizeof d), 0);
 }
 
 Test(packet_decode, fails_cleanly_on_an_empty_buffer)
 {
 	struct decoded_packet d;
-	cr_assert_eq(packet_decode(LT_EN10MB, NULL, 0, &d), DECODE_ETH_TRUNCATED);
-	cr_assert_eq(packet_decode(LT_RAW, NULL, 0, &d), DECODE_IPV4_TRUNCATED);
-	cr_assert_eq(packet_decode(LT_IPV6, NULL, 0, &d), DECODE_IPV6_TRUNCATED);
-	cr_assert_eq(packet_decode(LT_NULL, NULL, 0, &d), DECODE_LOOPBACK_TRUNCATED);
+	cr_assert_eq(packet_decode(LT_EN10MB, NULL, 0, NULL, &d), DECODE_ETH_TRUNCATED);
+	cr_assert_eq(packet_decode(LT_RAW, NULL, 0, NULL, &d), DECODE_IPV4_TRUNCATED);
+	cr_assert_eq(packet_decode(LT_IPV6, NULL, 0, NULL, &d), DECODE_IPV6_TRUNCATED);
+	cr_assert_eq(packet_decode(LT_NULL, NULL, 0, NULL, &d), DECODE_LOOPBACK_TRUNCATED);
 }

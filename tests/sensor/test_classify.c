@@ -87,9 +87,9 @@ static void classify_capture(const char *name, struct capture_run *run, const st
 	const u_char *data;
 	while (pcap_next_ex(p, &h, &data) == 1) {
 		struct decoded_packet d;
-		if (packet_decode(LT_EN10MB, data, h->caplen, &d) != DECODE_OK)
+		if (packet_decode(LT_EN10MB, data, h->caplen, NULL, &d) != DECODE_OK)
 			continue;
-		size_t at = ETH_HEADER + (size_t)d.vlan_count * VLAN_TAG;
+		size_t at = ETH_HEADER + (size_t)d.encap.vlan_count * VLAN_TAG;
 		size_t len = h->caplen - at;
 		uint8_t *ip = malloc(len);
 		cr_assert_not_null(ip);

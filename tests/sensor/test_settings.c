@@ -84,6 +84,10 @@ static void assert_defaults(const struct sensor_settings *s)
 	cr_assert_eq(s->smtp_ports[2], 2525);
 	cr_assert_eq(s->n_implicit_tls_ports, 1);
 	cr_assert_eq(s->implicit_tls_ports[0], 465);
+	cr_assert_eq(s->decode.n_vxlan_ports, 1);
+	cr_assert_eq(s->decode.vxlan_ports[0], 4789);
+	cr_assert_eq(s->decode.n_geneve_ports, 1);
+	cr_assert_eq(s->decode.geneve_ports[0], 6081);
 	cr_assert_eq(s->flow.memcap, 128ull << 20);
 	cr_assert_eq(s->flow.hash_size, 262144);
 	cr_assert_eq(s->flow.timeout_us[FLOW_STATE_NEW], 30 * S);
@@ -274,6 +278,23 @@ Test(settings, an_empty_port_list_means_no_ports)
 	struct sensor_settings s = settings_of(cfg);
 	cr_assert_eq(s.n_smtp_ports, 0);
 	cr_assert_eq(s.n_implicit_tls_ports, 1);
+	config_free(cfg);
+}
+
+Test(settings, tunnel_ports_are_read_and_an_empty_list_turns_a_tunnel_off)
+{
+	struct config *cfg = load("capture:\n  vxlan_ports: [4789, 8472]\n  geneve_ports: []\n");
+	struct sensor_settings s = settings_of(cfg);
+	cr_assert_eq(s.decode.n_vxlan_ports, 2);
+	cr_assert_eq(s.decode.vxlan_ports[1], 8472);
+	cr_assert_eq(s.decode.n_geneve_ports, 0);
+	cr_assert_str_eq(unknown_in("capture:\n  vxlan_ports: [4789, 8472]\n  geneve_ports: []\n"), "");
+	config_free(cfg);
+	cfg = load("capture:\n  geneve_ports: [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]\n");
+	struct sensor_settings t;
+	struct config_error err = {{0}};
+	cr_assert_eq(settings_load(cfg, &t, &err), -1);
+	cr_assert(strstr(err.message, "capture.geneve_ports") != NULL, "%s", err.message);
 	config_free(cfg);
 }
 

@@ -198,7 +198,7 @@ struct decoded_packet check_decode_at(int line, int linktype, const struct pkt *
 {
 	struct decoded_packet d;
 	memset(&d, 0, sizeof d);
-	enum decode_result got = packet_decode(linktype, p->b, (uint32_t)p->len, &d);
+	enum decode_result got = packet_decode(linktype, p->b, (uint32_t)p->len, NULL, &d);
 	cr_assert_eq(got, want, "line %d: decoded as %s, expected %s", line, decode_result_str(got),
 	             decode_result_str(want));
 	return d;
