@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "outputs/output.h"
+#include "outputs/private_dir.h"
 #include "sensor/capture.h"
 #include "sensor/config.h"
 #include "sensor/geoip.h"
@@ -226,6 +228,37 @@ static int check_ca_file(const struct sensor_settings *settings)
 }
 
 /*
+ * --dump-streams DIR with -u/-g: the files are created after the drop, so the directory is checked and given
+ * to the run user now (private_dir.h). The warning is for whoever reads the logs: dumps are not events.
+ */
+static int prepare_dump_dir(const struct options *o, const struct private_dir_owner *owner)
+{
+	char err[4200];
+	int fd = private_dir_open(o->dump_dir, false, 0700, owner, err, sizeof err);
+	if (fd < 0) {
+		fprintf(stderr, "tlsobs: --dump-streams %s\n", err);
+		return -1;
+	}
+	close(fd);
+	fprintf(stderr, "tlsobs: warning: --dump-streams %s: the dumps hold whole conversations in clear text, "
+	                "AUTH credentials and message bodies included (files 0600); delete them after use\n",
+	        o->dump_dir);
+	return 0;
+}
+
+/* The user and group that will write the spool and the dumps after the drop. */
+static int resolve_owner(const struct options *o, struct private_dir_owner *owner, char *err, size_t errlen)
+{
+	owner->set = false;
+	if (!o->user && !o->group)
+		return 0;
+	if (privileges_resolve(o->user, o->group, &owner->uid, &owner->gid, err, errlen) != 0)
+		return -1;
+	owner->set = true;
+	return 0;
+}
+
+/*
  * geoip: the databases open before privileges are dropped. One that does not
  * open is a warning (the sensor runs without its fields) and, under -T, an
  * error; an invalid record path is always an error. *ok false: stop (exit 2).
@@ -384,6 +417,7 @@ static int run(const struct options *o, const struct sensor_settings *settings, 
 
 int main(int argc, char **argv)
 {
+	umask(027); /* whatever a library creates is not world-readable; our own files give their mode */
 	if (argc > 1 && strcmp(argv[1], "report") == 0)
 		return report_main(argc - 1, argv + 1, stdout, stderr);
 	struct options o = {0};
@@ -414,10 +448,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tlsobs: nothing to capture: give -r FILE or -i IFACE (see tlsobs -h)\n");
 		return EXIT_USAGE;
 	}
-	if (privileges_check(o.user, o.group, err, sizeof err) != 0) {
+	if (privileges_check(o.user, o.group, err, sizeof err) != 0 ||
+	    resolve_owner(&o, &settings.kafka.spool_owner, err, sizeof err) != 0) {
 		fprintf(stderr, "tlsobs: %s\n", err);
 		return EXIT_USAGE;
 	}
+	if (o.dump_dir && prepare_dump_dir(&o, &settings.kafka.spool_owner) != 0)
+		return EXIT_USAGE;
 	/* Before the outputs start threads: what this sets is per thread, and inherited. */
 	if ((o.user || o.group) && privileges_harden(err, sizeof err) != 0) {
 		fprintf(stderr, "tlsobs: %s\n", err);
