@@ -17,7 +17,9 @@ WORKDIR /src
 COPY scripts/deps.sh scripts/deps.sh
 RUN scripts/deps.sh
 COPY . .
-RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTLSOBS_WERROR=ON -DTLSOBS_TESTS=OFF \
+# Hardened as every release build (CMakeLists.txt, TLSOBS_HARDEN): _FORTIFY_SOURCE=3, stack protector and
+# stack clash protection, CET, PIE, full RELRO.
+RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTLSOBS_WERROR=ON -DTLSOBS_TESTS=OFF -DTLSOBS_HARDEN=ON \
 	&& cmake --build build -j "$(nproc)" \
 	&& strip build/tlsobs
 
