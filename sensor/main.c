@@ -5,6 +5,7 @@
  * failure; what was seen is still reported); 2 usage or configuration error.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "sensor/geoip.h"
 #include "sensor/privileges.h"
 #include "sensor/report.h"
+#include "sensor/secrets.h"
 #include "sensor/sensor.h"
 #include "sensor/settings.h"
 #include "sensor/settings_file.h"
@@ -44,6 +46,7 @@ struct options {
 	char *sets[MAX_ARGS];
 	size_t nsets;
 	const char *config_path;
+	int config_fd; /* with -u/-g: the configuration, opened before the drop for SIGHUP (-1: none) */
 	const char *bpf;
 	const char *user, *group;
 	const char *dump_dir;
@@ -175,6 +178,37 @@ static int parse_options(int argc, char **argv, struct options *o)
 static int load_configuration(const struct options *o, struct sensor_settings *settings)
 {
 	return settings_from_file(o->config_path, o->sets, o->nsets, settings, stderr);
+}
+
+/*
+ * The configuration again, for SIGHUP. After the drop a file only root may read (0600, as it should be
+ * when it holds a secret) is read through the descriptor opened before the drop, as long as the path
+ * still names that file; an editor that replaced it made a new file the run user cannot read: that is
+ * said, and the running configuration kept (make it 0640 root:GROUP of -g, or restart).
+ */
+static int reload_settings(const struct options *o, struct sensor_settings *settings)
+{
+	struct stat path_st, fd_st;
+	if (!o->config_path || o->config_fd < 0 || access(o->config_path, R_OK) == 0)
+		return load_configuration(o, settings);
+	if (stat(o->config_path, &path_st) == 0 && fstat(o->config_fd, &fd_st) == 0 &&
+	    path_st.st_dev == fd_st.st_dev && path_st.st_ino == fd_st.st_ino)
+		return settings_from_fd(o->config_fd, o->config_path, o->sets, o->nsets, settings, stderr);
+	fprintf(stderr, "tlsobs: %s: replaced since start by a file the -u/-g user cannot read: make it readable "
+	                "by the group (0640 root:GROUP), or restart\n", o->config_path);
+	return -1;
+}
+
+/* Secrets from files and the environment (read before the drop), and warnings where one is exposed. */
+static int load_secrets(const struct options *o, struct sensor_settings *settings)
+{
+	char err[4400];
+	secrets_warn(o->config_path, settings, o->sets, o->nsets, stderr);
+	if (secrets_resolve(settings, err, sizeof err) != 0) {
+		fprintf(stderr, "tlsobs: %s\n", err);
+		return -1;
+	}
+	return 0;
 }
 
 static int check_dump_dir(const char *dir)
@@ -326,7 +360,7 @@ static void reload_configuration(struct run_ctx *r)
 {
 	reload_requested = 0;
 	struct sensor_settings next;
-	if (load_configuration(r->options, &next) != 0) {
+	if (reload_settings(r->options, &next) != 0) {
 		fprintf(stderr, "tlsobs: reload failed: the running configuration is kept\n");
 		return;
 	}
@@ -420,12 +454,12 @@ int main(int argc, char **argv)
 	umask(027); /* whatever a library creates is not world-readable; our own files give their mode */
 	if (argc > 1 && strcmp(argv[1], "report") == 0)
 		return report_main(argc - 1, argv + 1, stdout, stderr);
-	struct options o = {0};
+	struct options o = {.config_fd = -1};
 	int parsed = parse_options(argc, argv, &o);
 	if (parsed != 0)
 		return parsed > 0 ? EXIT_OK : EXIT_USAGE;
 	struct sensor_settings settings;
-	if (load_configuration(&o, &settings) != 0)
+	if (load_configuration(&o, &settings) != 0 || load_secrets(&o, &settings) != 0)
 		return EXIT_USAGE;
 	char err[1024];
 	if (o.bpf && capture_check_filter(o.bpf, err, sizeof err) != 0) {
@@ -455,6 +489,8 @@ int main(int argc, char **argv)
 	}
 	if (o.dump_dir && prepare_dump_dir(&o, &settings.kafka.spool_owner) != 0)
 		return EXIT_USAGE;
+	if ((o.user || o.group) && o.config_path)
+		o.config_fd = open(o.config_path, O_RDONLY | O_CLOEXEC);
 	/* Before the outputs start threads: what this sets is per thread, and inherited. */
 	if ((o.user || o.group) && privileges_harden(err, sizeof err) != 0) {
 		fprintf(stderr, "tlsobs: %s\n", err);
