@@ -27,7 +27,7 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTLSOBS_WERROR=ON -DT
 FROM debian:12-slim
 RUN apt-get update \
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-		libpcap0.8 libndpi4.2 librdkafka1 libmaxminddb0 libssl3 libyaml-0-2 libsqlite3-0 \
+		libpcap0.8 libndpi4.2 librdkafka1 libmaxminddb0 libssl3 libyaml-0-2 libsqlite3-0 libseccomp2 \
 		libcap2-bin ca-certificates \
 	&& rm -rf /var/lib/apt/lists/* \
 	&& groupadd --system tlsobs \

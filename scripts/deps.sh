@@ -6,7 +6,7 @@ set -euo pipefail
 # Build and runtime libraries.
 BUILD_PACKAGES=(
 	build-essential cmake pkg-config clang
-	libpcap-dev libndpi-dev librdkafka-dev libmaxminddb-dev libssl-dev libyaml-dev libsqlite3-dev
+	libpcap-dev libndpi-dev librdkafka-dev libmaxminddb-dev libssl-dev libyaml-dev libsqlite3-dev libseccomp-dev
 	libcriterion-dev
 )
 # Test oracles and tools (never runtime dependencies of the sensor).

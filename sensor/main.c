@@ -21,6 +21,7 @@
 #include "sensor/geoip.h"
 #include "sensor/privileges.h"
 #include "sensor/report.h"
+#include "sensor/seccomp_filter.h"
 #include "sensor/secrets.h"
 #include "sensor/sensor.h"
 #include "sensor/settings.h"
@@ -427,6 +428,13 @@ static int run(const struct options *o, const struct sensor_settings *settings, 
 	}
 	sensor_set_geoip(s, geo);
 	if ((o->user || o->group) && privileges_drop(o->user, o->group, err, sizeof err) != 0) {
+		fprintf(stderr, "tlsobs: %s\n", err);
+		sensor_free(s);
+		capture_close(cap);
+		return EXIT_RUNTIME;
+	}
+	/* Last: everything is open and privileges are gone; from here on only the allow-list runs. */
+	if (settings->seccomp && seccomp_filter_apply(err, sizeof err) != 0) {
 		fprintf(stderr, "tlsobs: %s\n", err);
 		sensor_free(s);
 		capture_close(cap);

@@ -44,6 +44,7 @@ static const char *const known_keys[] = {
 	"stream.max_ooo_bytes",
 	"internal_networks",
 	"state_db",
+	"security.seccomp",
 	"geoip.location_db",
 	"geoip.asn_db",
 	"geoip.paths.country_iso_code",
@@ -382,7 +383,8 @@ int settings_load(const struct config *cfg, struct sensor_settings *out, struct 
 	    load_kafka(cfg, out, err) != 0)
 		return -1;
 	uint64_t stats_interval;
-	if (config_get_seconds(cfg, "stats.interval", 60, &stats_interval, err) != 0)
+	if (config_get_seconds(cfg, "stats.interval", 60, &stats_interval, err) != 0 ||
+	    config_get_bool(cfg, "security.seccomp", false, &out->seccomp, err) != 0)
 		return -1;
 	out->stats_interval_us = stats_interval * 1000000u;
 	if (buffer_size > (1u << 30)) {

@@ -58,6 +58,7 @@ struct sensor_settings {
 	struct kafka_settings kafka;
 	struct settings_secret secrets[SETTINGS_MAX_SECRETS]; /* not yet in kafka.properties */
 	unsigned nsecrets;
+	bool seccomp; /* security.seccomp: the syscall allow-list (sensor/seccomp_filter.h) once started */
 	uint64_t stats_interval_us; /* stats.interval: a tlsobs.stats event this often (packet time), 0: never */
 	/* internal_networks: the operator's own networks, for network.direction; none: no direction */
 	struct ip_network internal_networks[SETTINGS_MAX_NETWORKS];
