@@ -390,6 +390,26 @@ static void on_capture_tick(void *ctx, uint64_t now_us)
 	sensor_tick(r->sensor, now_us);
 }
 
+/* security.seccomp, once everything is open and privileges are gone. 0, or -1 (said). */
+static int apply_seccomp(const struct capture *cap, int verbosity)
+{
+	int sockets[64];
+	size_t n = capture_sockets(cap, sockets, sizeof sockets / sizeof sockets[0]);
+	bool guarded = false;
+	char err[512];
+	if (seccomp_filter_apply(sockets, n, &guarded, err, sizeof err) != 0) {
+		fprintf(stderr, "tlsobs: %s\n", err);
+		return -1;
+	}
+	if (n > 0 && !guarded)
+		fprintf(stderr, "tlsobs: warning: security.seccomp: the capture sockets are not numbered in one block: "
+		                "sending through them is not filtered\n");
+	else if (verbosity > 0)
+		fprintf(stderr, "tlsobs: security.seccomp: system call allow-list on%s\n",
+		        n ? ", nothing can be sent through the capture sockets" : "");
+	return 0;
+}
+
 /* Opens capture and outputs, drops privileges, runs to the end. Returns the exit code. */
 static int run(const struct options *o, const struct sensor_settings *settings, struct output **outputs,
 	       size_t noutputs)
@@ -434,8 +454,7 @@ static int run(const struct options *o, const struct sensor_settings *settings, 
 		return EXIT_RUNTIME;
 	}
 	/* Last: everything is open and privileges are gone; from here on only the allow-list runs. */
-	if (settings->seccomp && seccomp_filter_apply(err, sizeof err) != 0) {
-		fprintf(stderr, "tlsobs: %s\n", err);
+	if (settings->seccomp && apply_seccomp(cap, o->verbosity) != 0) {
 		sensor_free(s);
 		capture_close(cap);
 		return EXIT_RUNTIME;

@@ -11,9 +11,16 @@
 #ifndef TLSOBS_SECCOMP_FILTER_H
 #define TLSOBS_SECCOMP_FILTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-/* 0, or -1 with a message in err (the kernel lacks seccomp, or libseccomp failed). */
-int seccomp_filter_apply(char *err, size_t errlen);
+/*
+ * sockets: the capture's packet sockets (capture_sockets), which stay open after the drop and could send
+ * (inject) frames without any capability: sending through them, or binding, connecting or reconfiguring
+ * them, fails with EPERM. Other descriptors are not concerned. When they are not numbered one after the
+ * other (a filter compares one argument once per rule) they are left unrestricted, *guarded false.
+ * 0, or -1 with a message in err (the kernel lacks seccomp, or libseccomp failed).
+ */
+int seccomp_filter_apply(const int *sockets, size_t nsockets, bool *guarded, char *err, size_t errlen);
 
 #endif
