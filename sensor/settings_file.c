@@ -7,8 +7,8 @@ static void print_unknown_key(const char *message, void *ctx)
 	fprintf(ctx, "tlsobs: %s\n", message);
 }
 
-static int settings_from(int fd, const char *path, char *const *sets, size_t nsets, struct sensor_settings *out,
-                         FILE *errors)
+static int settings_from(int fd, const char *path, char *const *sets, size_t nsets,
+                         struct sensor_settings *out, FILE *errors)
 {
 	struct config_error err;
 	struct config *cfg = !path     ? config_new()
