@@ -17,7 +17,9 @@ WORKDIR /src
 COPY scripts/deps.sh scripts/deps.sh
 RUN scripts/deps.sh
 COPY . .
-RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTLSOBS_WERROR=ON -DTLSOBS_TESTS=OFF \
+# Hardened as every release build (CMakeLists.txt, TLSOBS_HARDEN): _FORTIFY_SOURCE=3, stack protector and
+# stack clash protection, CET, PIE, full RELRO.
+RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTLSOBS_WERROR=ON -DTLSOBS_TESTS=OFF -DTLSOBS_HARDEN=ON \
 	&& cmake --build build -j "$(nproc)" \
 	&& strip build/tlsobs
 
@@ -25,7 +27,7 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTLSOBS_WERROR=ON -DT
 FROM debian:12-slim
 RUN apt-get update \
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-		libpcap0.8 libndpi4.2 librdkafka1 libmaxminddb0 libssl3 libyaml-0-2 libsqlite3-0 zlib1g \
+		libpcap0.8 libndpi4.2 librdkafka1 libmaxminddb0 libssl3 libyaml-0-2 libsqlite3-0 zlib1g libseccomp2 \
 		libcap2-bin ca-certificates libjs-chart.js \
 	&& rm -rf /var/lib/apt/lists/* \
 	&& groupadd --system tlsobs \

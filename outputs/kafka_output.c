@@ -468,7 +468,7 @@ static int open_spool(struct kafka_output *k, const struct kafka_settings *s, ch
 		segment = (uint64_t)64 << 20;
 	snprintf(k->spool_dir, sizeof k->spool_dir, "%s", s->spool_dir[0] ? s->spool_dir : default_spool_dir);
 	char why[512];
-	k->spool = spool_open(k->spool_dir, max, segment ? segment : 1, why, sizeof why);
+	k->spool = spool_open_owned(k->spool_dir, max, segment ? segment : 1, &s->spool_owner, why, sizeof why);
 	if (!k->spool) {
 		snprintf(err, errlen, "kafka.spool.dir: %s", why);
 		return -1;

@@ -27,6 +27,7 @@
 
 #include "outputs/json_writer.h"
 #include "outputs/output.h"
+#include "outputs/private_dir.h"
 
 enum { KAFKA_MAX_PROPERTIES = 64, KAFKA_TOPIC_TYPES = 5 };
 
@@ -43,6 +44,7 @@ struct kafka_settings {
 	bool cloudevents;           /* CloudEvents binary-mode headers ce_id, ce_type, ce_source, ce_time */
 	struct kafka_property properties[KAFKA_MAX_PROPERTIES];
 	unsigned nproperties;
+	struct private_dir_owner spool_owner; /* not configuration: the -u/-g user, who writes the spool */
 };
 
 /* Per event type ("session", "alert", "certificate", "stats"). */

@@ -12,6 +12,8 @@
  */
 #include "outputs/spool.h"
 
+#include "outputs/private_dir.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -98,6 +100,8 @@ struct segment {
 
 struct spool {
 	char *dir;
+	int dirfd; /* every segment is opened relative to it, never following a link */
+	struct private_dir_owner owner;
 	uint64_t max_bytes, segment_bytes;
 	struct segment *segs; /* oldest first */
 	size_t nsegs, segs_cap;
@@ -112,9 +116,27 @@ struct spool {
 	struct spool_stats st;
 };
 
-static void segment_path(const struct spool *s, uint64_t seq, const char *suffix, char *out, size_t cap)
+enum { NAME_CAP = 32 };
+
+static void segment_name(uint64_t seq, const char *suffix, char *out, size_t cap)
 {
-	snprintf(out, cap, "%s/spool-%016" PRIx64 ".seg%s", s->dir, seq, suffix);
+	snprintf(out, cap, "spool-%016" PRIx64 ".seg%s", seq, suffix);
+}
+
+/* A segment of ours: O_NOFOLLOW (a planted link is ELOOP), O_NONBLOCK (a planted fifo does not hang the
+ * open), then fstat'ed as a plain file with one link before anything reads, writes or truncates it. */
+static int open_segment(const struct spool *s, const char *name, int flags)
+{
+	int fd = openat(s->dirfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || !private_dir_file_ok(&st, &s->owner)) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
 }
 
 static int reserve(struct spool *s, size_t n)
@@ -212,9 +234,9 @@ static void remove_segment(struct spool *s, size_t i, bool count_drops)
 			s->st.dropped_by_type[t]++;
 		}
 	}
-	char path[4200];
-	segment_path(s, g->seq, "", path, sizeof path);
-	unlink(path);
+	char name[NAME_CAP];
+	segment_name(g->seq, "", name, sizeof name);
+	unlinkat(s->dirfd, name, 0);
 	s->st.bytes -= g->bytes;
 	if (i == s->nsegs - 1 && s->append_fd >= 0) {
 		close(s->append_fd);
@@ -250,14 +272,14 @@ static struct segment *add_segment(struct spool *s, uint64_t seq)
 
 static int start_segment(struct spool *s)
 {
-	char path[4200];
-	segment_path(s, s->next_seq, "", path, sizeof path);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+	char name[NAME_CAP];
+	segment_name(s->next_seq, "", name, sizeof name);
+	int fd = openat(s->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
 	if (!add_segment(s, s->next_seq)) {
 		close(fd);
-		unlink(path);
+		unlinkat(s->dirfd, name, 0);
 		return -1;
 	}
 	s->append_fd = fd;
@@ -373,9 +395,9 @@ static int open_for_read(struct spool *s, const struct segment *g)
 		return 0;
 	if (s->read_fd >= 0)
 		close(s->read_fd);
-	char path[4200];
-	segment_path(s, g->seq, "", path, sizeof path);
-	s->read_fd = open(path, O_RDONLY | O_CLOEXEC);
+	char name[NAME_CAP];
+	segment_name(g->seq, "", name, sizeof name);
+	s->read_fd = open_segment(s, name, O_RDONLY);
 	s->read_seq = g->seq;
 	return s->read_fd >= 0 ? 0 : -1;
 }
@@ -440,35 +462,6 @@ const struct spool_stats *spool_stats(const struct spool *s)
 	return &s->st;
 }
 
-/* mkdir -p, for the spool directory and its parents. */
-static int make_dirs(const char *dir)
-{
-	char path[4096];
-	if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	for (char *p = path + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(path, 0750) != 0 && errno != EEXIST)
-			return -1;
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	struct stat st;
-	if (stat(path, &st) != 0)
-		return -1;
-	if (!S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
-		return -1;
-	}
-	return access(path, R_OK | W_OK | X_OK);
-}
-
 static int compare_seq(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -478,26 +471,25 @@ static int compare_seq(const void *a, const void *b)
 /* The sequence numbers of the segment files, sorted; leftovers of an interrupted compaction are removed. */
 static int list_segments(struct spool *s, uint64_t **seqs, size_t *n)
 {
-	DIR *d = opendir(s->dir);
-	if (!d)
+	int fd = dup(s->dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
+	}
 	size_t cap = 0;
 	struct dirent *e;
 	*seqs = NULL;
 	*n = 0;
 	while ((e = readdir(d)) != NULL) {
 		uint64_t seq;
-		char tail[8] = "";
 		int used = 0;
 		if (strlen(e->d_name) < 26 || strncmp(e->d_name, "spool-", 6) != 0 ||
 		    sscanf(e->d_name + 6, "%16" SCNx64 "%n", &seq, &used) != 1 || used != 16)
 			continue;
-		snprintf(tail, sizeof tail, "%s", e->d_name + 22);
-		if (strcmp(tail, ".seg.tm") ==
-		    0) { /* spool-X.seg.tmp: an unfinished rewrite, the .seg is intact */
-			char path[4200];
-			segment_path(s, seq, ".tmp", path, sizeof path);
-			unlink(path);
+		if (strcmp(e->d_name + 22, ".seg.tmp") == 0) { /* an unfinished rewrite, the .seg is intact */
+			unlinkat(s->dirfd, e->d_name, 0);   /* the name only: never followed */
 			continue;
 		}
 		if (strcmp(e->d_name + 22, ".seg") != 0)
@@ -519,18 +511,42 @@ static int list_segments(struct spool *s, uint64_t **seqs, size_t *n)
 	return 0;
 }
 
+/*
+ * Opens a segment found at start for recovery. An entry that is not a plain file of ours (a symbolic or
+ * hard link, a fifo, someone else's file: planted, since the spool only ever creates plain files) is
+ * counted as corrupt and its name removed, never followed: root must not read or truncate through it.
+ * With a run user, the segment becomes theirs, so that it can be replayed after the drop.
+ */
+static int open_recovered(struct spool *s, uint64_t seq, struct stat *st)
+{
+	char name[NAME_CAP];
+	segment_name(seq, "", name, sizeof name);
+	int fd = open_segment(s, name, O_RDWR);
+	if (fd < 0) {
+		if (errno != ELOOP && errno != EPERM && errno != ENXIO && errno != EISDIR)
+			return -1;
+		s->st.corrupt++;
+		unlinkat(s->dirfd, name, 0);
+		return -2;
+	}
+	if (fstat(fd, st) != 0 ||
+	    (s->owner.set && (st->st_uid != s->owner.uid || st->st_gid != s->owner.gid) &&
+	     fchown(fd, s->owner.uid, s->owner.gid) != 0)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* Reads one segment file into the index; a torn or corrupt tail is counted and cut off. */
 static int recover_segment(struct spool *s, uint64_t seq)
 {
-	char path[4200];
-	segment_path(s, seq, "", path, sizeof path);
-	int fd = open(path, O_RDWR | O_CLOEXEC);
 	struct stat st;
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		if (fd >= 0)
-			close(fd);
+	int fd = open_recovered(s, seq, &st);
+	if (fd == -2)
+		return 0;
+	if (fd < 0)
 		return -1;
-	}
 	struct segment *g = add_segment(s, seq);
 	uint64_t off = 0, size = (uint64_t)st.st_size;
 	int64_t n;
@@ -562,19 +578,29 @@ static int recover_segment(struct spool *s, uint64_t seq)
 struct spool *spool_open(const char *dir, uint64_t max_bytes, uint64_t segment_bytes, char *err,
                          size_t errlen)
 {
+	return spool_open_owned(dir, max_bytes, segment_bytes, NULL, err, errlen);
+}
+
+struct spool *spool_open_owned(const char *dir, uint64_t max_bytes, uint64_t segment_bytes,
+                               const struct private_dir_owner *owner, char *err, size_t errlen)
+{
 	struct spool *s = calloc(1, sizeof *s);
 	if (!s || !(s->dir = strdup(dir))) {
 		snprintf(err, errlen, "%s: out of memory", dir);
 		free(s);
 		return NULL;
 	}
+	if (owner)
+		s->owner = *owner;
 	s->max_bytes = max_bytes;
 	s->segment_bytes = segment_bytes ? segment_bytes : 1;
-	s->append_fd = s->read_fd = -1;
+	s->append_fd = s->read_fd = s->dirfd = -1;
 	s->next_id = 1;
 	uint64_t *seqs = NULL;
 	size_t n = 0;
-	if (make_dirs(dir) != 0 || list_segments(s, &seqs, &n) != 0) {
+	if ((s->dirfd = private_dir_open(dir, true, 0750, &s->owner, err, errlen)) < 0)
+		goto fail;
+	if (list_segments(s, &seqs, &n) != 0) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		goto fail;
 	}
@@ -598,11 +624,12 @@ fail:
  */
 static void compact_segment(struct spool *s, struct segment *g)
 {
-	char path[4200], tmp[4200];
-	segment_path(s, g->seq, "", path, sizeof path);
-	segment_path(s, g->seq, ".tmp", tmp, sizeof tmp);
-	int in = open(path, O_RDONLY | O_CLOEXEC);
-	int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	char name[NAME_CAP], tmp[NAME_CAP];
+	segment_name(g->seq, "", name, sizeof name);
+	segment_name(g->seq, ".tmp", tmp, sizeof tmp);
+	unlinkat(s->dirfd, tmp, 0);
+	int in = open_segment(s, name, O_RDONLY);
+	int out = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	uint64_t off = 0;
 	bool ok = in >= 0 && out >= 0;
 	for (uint32_t r = 0; ok && r < g->nrecords; r++) {
@@ -621,8 +648,8 @@ static void compact_segment(struct spool *s, struct segment *g)
 		close(in);
 	if (out >= 0 && close(out) != 0)
 		ok = false;
-	if (!ok || rename(tmp, path) != 0)
-		unlink(tmp); /* the whole segment stays: its acked records may be sent twice, none is lost */
+	if (out >= 0 && (!ok || renameat(s->dirfd, tmp, s->dirfd, name) != 0))
+		unlinkat(s->dirfd, tmp, 0); /* the whole segment stays: its acked records may be sent twice */
 }
 
 void spool_close(struct spool *s)
@@ -638,14 +665,16 @@ void spool_close(struct spool *s)
 	for (size_t i = 0; i < s->nsegs; i++) {
 		struct segment *g = &s->segs[i];
 		if (g->nrecords == 0) {
-			char path[4200];
-			segment_path(s, g->seq, "", path, sizeof path);
-			unlink(path);
+			char name[NAME_CAP];
+			segment_name(g->seq, "", name, sizeof name);
+			unlinkat(s->dirfd, name, 0);
 		} else if (g->nacked > 0) {
 			compact_segment(s, g);
 		}
 		free(g->flags);
 	}
+	if (s->dirfd >= 0)
+		close(s->dirfd);
 	free(s->segs);
 	free(s->buf);
 	free(s->dir);

@@ -36,9 +36,20 @@ struct spool_stats {
 	uint64_t records_by_type[SPOOL_TYPES], dropped_by_type[SPOOL_TYPES], recovered_by_type[SPOOL_TYPES];
 };
 
-/* Creates the directory if needed. NULL with a message in err. */
+struct private_dir_owner;
+
+/*
+ * Creates the directory if needed. NULL with a message in err, also when the directory is not safe to
+ * write in (private_dir.h: a link, group- or world-writable, someone else's). Segments are opened through
+ * the directory's descriptor and never through a link; at open, an entry that is not a plain file of ours
+ * is counted as corrupt and its name removed.
+ */
 struct spool *spool_open(const char *dir, uint64_t max_bytes, uint64_t segment_bytes, char *err,
                          size_t errlen);
+/* The same, for a spool written after privileges are dropped: the directory and the segments recovered
+ * from an earlier run are given to owner (the -u/-g user) first. owner NULL: spool_open. */
+struct spool *spool_open_owned(const char *dir, uint64_t max_bytes, uint64_t segment_bytes,
+                               const struct private_dir_owner *owner, char *err, size_t errlen);
 void spool_close(struct spool *s);
 /* 0, or -1 (counted as dropped) when the record cannot be written, is larger than max_bytes, or type >=
  * SPOOL_TYPES. */

@@ -518,6 +518,17 @@ bool capture_is_live(const struct capture *c)
 	return c->live;
 }
 
+size_t capture_sockets(const struct capture *c, int *fds, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; c->live && i < c->nsources && n < max; i++) {
+		int fd = pcap_get_selectable_fd(c->sources[i].pcap);
+		if (fd >= 0)
+			fds[n++] = fd;
+	}
+	return n;
+}
+
 void capture_close(struct capture *c)
 {
 	if (!c)

@@ -73,6 +73,9 @@ struct capture *capture_open(char *const *files, size_t nfiles, char *const *ifa
 int capture_run(struct capture *c, const struct capture_handler *h, volatile sig_atomic_t *stop);
 void capture_stats(struct capture *c, struct capture_stats *out);
 bool capture_is_live(const struct capture *c);
+/* The packet sockets of a live capture (none when reading files), at most max: their number. A compromised
+ * process could still send through them after the drop; security.seccomp forbids that (seccomp_filter.h). */
+size_t capture_sockets(const struct capture *c, int *fds, size_t max);
 void capture_close(struct capture *c);
 
 /* Compiles a filter against Ethernet without capturing (for -T). 0, or -1 with the compiler's message. */

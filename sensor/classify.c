@@ -43,7 +43,7 @@ struct classify_flow {
 	struct ndpi_flow_struct ndpi; /* nDPI wants it zeroed before the first packet (calloc) */
 };
 
-struct classifier *classifier_new(void)
+static struct classifier *make_classifier(bool all_protocols)
 {
 	struct classifier *c = calloc(1, sizeof *c);
 	if (!c)
@@ -53,14 +53,31 @@ struct classifier *classifier_new(void)
 		free(c);
 		return NULL;
 	}
-	NDPI_PROTOCOL_BITMASK all;
-	NDPI_BITMASK_SET_ALL(all);
-	ndpi_set_protocol_detection_bitmask2(c->ndpi, &all);
+	/* Only the dissectors whose decisions we use run on hostile payloads (issue 13): SMTP, SMTPS and the
+	 * TLS one SMTPS is found through; every other protocol is OTHER ("Unknown") without being parsed. */
+	NDPI_PROTOCOL_BITMASK ours;
+	NDPI_BITMASK_RESET(ours);
+	NDPI_BITMASK_ADD(ours, NDPI_PROTOCOL_MAIL_SMTP);
+	NDPI_BITMASK_ADD(ours, NDPI_PROTOCOL_MAIL_SMTPS);
+	NDPI_BITMASK_ADD(ours, NDPI_PROTOCOL_TLS);
+	if (all_protocols) /* capture.all_flows: the operator asked for every flow's protocol name */
+		NDPI_BITMASK_SET_ALL(ours);
+	ndpi_set_protocol_detection_bitmask2(c->ndpi, &ours);
 	ndpi_set_detection_preferences(c->ndpi, ndpi_pref_direction_detect_disable, 1);
 	ndpi_finalize_initialization(c->ndpi);
 	for (size_t i = 0; i < sizeof suppressed_risks / sizeof suppressed_risks[0]; i++)
 		c->suppressed |= 1ULL << suppressed_risks[i];
 	return c;
+}
+
+struct classifier *classifier_new(void)
+{
+	return make_classifier(false);
+}
+
+struct classifier *classifier_new_all(void)
+{
+	return make_classifier(true);
 }
 
 void classifier_free(struct classifier *c)

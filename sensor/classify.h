@@ -55,8 +55,11 @@ struct classify_stats {
 struct classifier;
 struct classify_flow;
 
-/* One nDPI detection module (~8 MB, ~17 ms to build), every protocol enabled. NULL: no memory. */
+/* One nDPI detection module (~8 MB, ~17 ms to build) with only the SMTP, SMTPS and TLS dissectors
+ * enabled: any other protocol is OTHER, named "Unknown" (or "TLS"). NULL: no memory. */
 struct classifier *classifier_new(void);
+/* The same with every nDPI dissector, for capture.all_flows, whose events name any protocol. */
+struct classifier *classifier_new_all(void);
 void classifier_free(struct classifier *c);
 const struct classify_stats *classifier_stats(const struct classifier *c);
 

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #define CONFIG_EMPTY_ORIGIN "(empty)"
@@ -625,10 +626,9 @@ fail:
 	return NULL;
 }
 
-/* Reads at most CONFIG_MAX_FILE bytes (one more to notice a bigger file). */
-static char *read_capped(const char *path, size_t *len, struct config_error *err)
+/* Reads at most CONFIG_MAX_FILE bytes (one more to notice a bigger file) of f, which it closes. */
+static char *read_capped(FILE *f, const char *path, size_t *len, struct config_error *err)
 {
-	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
 	size_t used = 0, cap = 0;
 
@@ -674,7 +674,22 @@ fail:
 struct config *config_load_file(const char *path, struct config_error *err)
 {
 	size_t len = 0;
-	char *data = read_capped(path, &len, err);
+	char *data = read_capped(fopen(path, "rb"), path, &len, err);
+	if (!data)
+		return NULL;
+	struct config *cfg = config_load_buffer(data, len, path, err);
+	free(data);
+	return cfg;
+}
+
+struct config *config_load_fd(int fd, const char *path, struct config_error *err)
+{
+	int copy = dup(fd);
+	FILE *f = copy >= 0 && lseek(copy, 0, SEEK_SET) == 0 ? fdopen(copy, "rb") : NULL;
+	if (!f && copy >= 0)
+		close(copy);
+	size_t len = 0;
+	char *data = read_capped(f, path, &len, err);
 	if (!data)
 		return NULL;
 	struct config *cfg = config_load_buffer(data, len, path, err);

@@ -54,6 +54,8 @@ struct config_error {
 struct config *config_new(void);
 /* Parses a YAML file. On failure returns NULL and fills *err (file:line of the YAML error). */
 struct config *config_load_file(const char *path, struct config_error *err);
+/* The same from an open file (read from its start), named path in messages: a reload after the drop. */
+struct config *config_load_fd(int fd, const char *path, struct config_error *err);
 /* Parses YAML held in memory; `origin` names it in messages. Used by tests and the fuzzer. */
 struct config *config_load_buffer(const char *data, size_t len, const char *origin, struct config_error *err);
 void config_free(struct config *cfg);

@@ -164,10 +164,20 @@ int config_set(struct config *cfg, const char *assignment, struct config_error *
 	char *path = NULL;
 	int rc = -1;
 
+	/* A blank in the key: a value typed with a space for '=' (a base64 password may hold '=' itself). */
+	if (eq && memchr(assignment, ' ', (size_t)(eq - assignment)))
+		eq = NULL;
 	if (!eq || eq == assignment) {
-		size_t len = assignment ? strlen(assignment) : 0;
-		config_error_set(err, CONFIG_SET_ORIGIN ": expected KEY=VALUE, got " QUOTED,
-		                 QUOTE_ARGS(assignment ? assignment : "", len));
+		/* Only what looks like a key is echoed: the rest may be a password typed with a space for '='. */
+		size_t len = assignment ? strspn(assignment, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		                                             "0123456789._-") : 0;
+		bool more = assignment && assignment[len] != '\0';
+		if (eq && eq == assignment)
+			config_error_set(err, CONFIG_SET_ORIGIN ": expected KEY=VALUE, got no key before '='");
+		else
+			config_error_set(err, CONFIG_SET_ORIGIN ": expected KEY=VALUE, got " QUOTED "%s",
+			                 QUOTE_ARGS(assignment ? assignment : "", len),
+			                 more ? " and more, not shown (it may be a secret)" : "");
 		return -1;
 	}
 	size_t plen = (size_t)(eq - assignment);

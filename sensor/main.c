@@ -5,19 +5,24 @@
  * failure; what was seen is still reported); 2 usage or configuration error.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "outputs/output.h"
+#include "outputs/private_dir.h"
 #include "sensor/capture.h"
 #include "sensor/config.h"
 #include "sensor/geoip.h"
 #include "sensor/privileges.h"
 #include "sensor/report.h"
+#include "sensor/seccomp_filter.h"
+#include "sensor/secrets.h"
 #include "sensor/sensor.h"
 #include "sensor/settings.h"
 #include "sensor/settings_file.h"
@@ -42,6 +47,7 @@ struct options {
 	char *sets[MAX_ARGS];
 	size_t nsets;
 	const char *config_path;
+	int config_fd; /* with -u/-g: the configuration, opened before the drop for SIGHUP (-1: none) */
 	const char *bpf;
 	const char *user, *group;
 	const char *dump_dir;
@@ -176,6 +182,37 @@ static int load_configuration(const struct options *o, struct sensor_settings *s
 	return settings_from_file(o->config_path, o->sets, o->nsets, settings, stderr);
 }
 
+/*
+ * The configuration again, for SIGHUP. After the drop a file only root may read (0600, as it should be
+ * when it holds a secret) is read through the descriptor opened before the drop, as long as the path
+ * still names that file; an editor that replaced it made a new file the run user cannot read: that is
+ * said, and the running configuration kept (make it 0640 root:GROUP of -g, or restart).
+ */
+static int reload_settings(const struct options *o, struct sensor_settings *settings)
+{
+	struct stat path_st, fd_st;
+	if (!o->config_path || o->config_fd < 0 || access(o->config_path, R_OK) == 0)
+		return load_configuration(o, settings);
+	if (stat(o->config_path, &path_st) == 0 && fstat(o->config_fd, &fd_st) == 0 &&
+	    path_st.st_dev == fd_st.st_dev && path_st.st_ino == fd_st.st_ino)
+		return settings_from_fd(o->config_fd, o->config_path, o->sets, o->nsets, settings, stderr);
+	fprintf(stderr, "tlsobs: %s: replaced since start by a file the -u/-g user cannot read: make it readable "
+	                "by the group (0640 root:GROUP), or restart\n", o->config_path);
+	return -1;
+}
+
+/* Secrets from files and the environment (read before the drop), and warnings where one is exposed. */
+static int load_secrets(const struct options *o, struct sensor_settings *settings)
+{
+	char err[4400];
+	secrets_warn(o->config_path, settings, o->sets, o->nsets, stderr);
+	if (secrets_resolve(settings, err, sizeof err) != 0) {
+		fprintf(stderr, "tlsobs: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 static int check_dump_dir(const char *dir)
 {
 	struct stat st;
@@ -223,6 +260,37 @@ static int check_ca_file(const struct sensor_settings *settings)
 		return -1;
 	}
 	tls_inspector_free(ti);
+	return 0;
+}
+
+/*
+ * --dump-streams DIR with -u/-g: the files are created after the drop, so the directory is checked and given
+ * to the run user now (private_dir.h). The warning is for whoever reads the logs: dumps are not events.
+ */
+static int prepare_dump_dir(const struct options *o, const struct private_dir_owner *owner)
+{
+	char err[4200];
+	int fd = private_dir_open(o->dump_dir, false, 0700, owner, err, sizeof err);
+	if (fd < 0) {
+		fprintf(stderr, "tlsobs: --dump-streams %s\n", err);
+		return -1;
+	}
+	close(fd);
+	fprintf(stderr, "tlsobs: warning: --dump-streams %s: the dumps hold whole conversations in clear text, "
+	                "AUTH credentials and message bodies included (files 0600); delete them after use\n",
+	        o->dump_dir);
+	return 0;
+}
+
+/* The user and group that will write the spool and the dumps after the drop. */
+static int resolve_owner(const struct options *o, struct private_dir_owner *owner, char *err, size_t errlen)
+{
+	owner->set = false;
+	if (!o->user && !o->group)
+		return 0;
+	if (privileges_resolve(o->user, o->group, &owner->uid, &owner->gid, err, errlen) != 0)
+		return -1;
+	owner->set = true;
 	return 0;
 }
 
@@ -294,7 +362,7 @@ static void reload_configuration(struct run_ctx *r)
 {
 	reload_requested = 0;
 	struct sensor_settings next;
-	if (load_configuration(r->options, &next) != 0) {
+	if (reload_settings(r->options, &next) != 0) {
 		fprintf(stderr, "tlsobs: reload failed: the running configuration is kept\n");
 		return;
 	}
@@ -350,6 +418,26 @@ static void print_capture_filter(const struct options *o, const struct sensor_se
 		fprintf(stderr, "tlsobs: capture filter (default, Ethernet): %s\n", filter);
 }
 
+/* security.seccomp, once everything is open and privileges are gone. 0, or -1 (said). */
+static int apply_seccomp(const struct capture *cap, int verbosity)
+{
+	int sockets[64];
+	size_t n = capture_sockets(cap, sockets, sizeof sockets / sizeof sockets[0]);
+	bool guarded = false;
+	char err[512];
+	if (seccomp_filter_apply(sockets, n, &guarded, err, sizeof err) != 0) {
+		fprintf(stderr, "tlsobs: %s\n", err);
+		return -1;
+	}
+	if (n > 0 && !guarded)
+		fprintf(stderr, "tlsobs: warning: security.seccomp: the capture sockets are not numbered in one block: "
+		                "sending through them is not filtered\n");
+	else if (verbosity > 0)
+		fprintf(stderr, "tlsobs: security.seccomp: system call allow-list on%s\n",
+		        n ? ", nothing can be sent through the capture sockets" : "");
+	return 0;
+}
+
 /* Opens capture and outputs, drops privileges, runs to the end. Returns the exit code. */
 static int run(const struct options *o, const struct sensor_settings *settings, struct output **outputs,
 	       size_t noutputs)
@@ -387,6 +475,12 @@ static int run(const struct options *o, const struct sensor_settings *settings, 
 		capture_close(cap);
 		return EXIT_RUNTIME;
 	}
+	/* Last: everything is open and privileges are gone; from here on only the allow-list runs. */
+	if (settings->seccomp && apply_seccomp(cap, o->verbosity) != 0) {
+		sensor_free(s);
+		capture_close(cap);
+		return EXIT_RUNTIME;
+	}
 	install_signal_handlers();
 	sensor_set_capture(s, cap);
 	struct run_ctx rc = {s, o};
@@ -406,14 +500,15 @@ static int run(const struct options *o, const struct sensor_settings *settings, 
 
 int main(int argc, char **argv)
 {
+	umask(027); /* whatever a library creates is not world-readable; our own files give their mode */
 	if (argc > 1 && strcmp(argv[1], "report") == 0)
 		return report_main(argc - 1, argv + 1, stdout, stderr);
-	struct options o = {0};
+	struct options o = {.config_fd = -1};
 	int parsed = parse_options(argc, argv, &o);
 	if (parsed != 0)
 		return parsed > 0 ? EXIT_OK : EXIT_USAGE;
 	struct sensor_settings settings;
-	if (load_configuration(&o, &settings) != 0)
+	if (load_configuration(&o, &settings) != 0 || load_secrets(&o, &settings) != 0)
 		return EXIT_USAGE;
 	char err[1024];
 	if (o.bpf && capture_check_filter(o.bpf, err, sizeof err) != 0) {
@@ -438,10 +533,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tlsobs: nothing to capture: give -r FILE or -i IFACE (see tlsobs -h)\n");
 		return EXIT_USAGE;
 	}
-	if (privileges_check(o.user, o.group, err, sizeof err) != 0) {
+	if (privileges_check(o.user, o.group, err, sizeof err) != 0 ||
+	    resolve_owner(&o, &settings.kafka.spool_owner, err, sizeof err) != 0) {
 		fprintf(stderr, "tlsobs: %s\n", err);
 		return EXIT_USAGE;
 	}
+	if (o.dump_dir && prepare_dump_dir(&o, &settings.kafka.spool_owner) != 0)
+		return EXIT_USAGE;
+	if ((o.user || o.group) && o.config_path)
+		o.config_fd = open(o.config_path, O_RDONLY | O_CLOEXEC);
 	/* Before the outputs start threads: what this sets is per thread, and inherited. */
 	if ((o.user || o.group) && privileges_harden(err, sizeof err) != 0) {
 		fprintf(stderr, "tlsobs: %s\n", err);

@@ -51,7 +51,8 @@ int privileges_check(const char *user, const char *group, char *err, size_t errl
 	return 0;
 }
 
-int privileges_drop(const char *user, const char *group, char *err, size_t errlen)
+int privileges_resolve(const char *user, const char *group, uid_t *uid_out, gid_t *gid_out, char *err,
+                       size_t errlen)
 {
 	uid_t uid = getuid();
 	gid_t gid = getgid();
@@ -72,6 +73,17 @@ int privileges_drop(const char *user, const char *group, char *err, size_t errle
 		}
 		gid = gr->gr_gid;
 	}
+	*uid_out = uid;
+	*gid_out = gid;
+	return 0;
+}
+
+int privileges_drop(const char *user, const char *group, char *err, size_t errlen)
+{
+	uid_t uid;
+	gid_t gid;
+	if (privileges_resolve(user, group, &uid, &gid, err, errlen) != 0)
+		return -1;
 	/* Order matters: groups first, while we still may change them. */
 	if (setgroups(0, NULL) != 0 || setresgid(gid, gid, gid) != 0) {
 		snprintf(err, errlen, "cannot switch to group %u: %s", (unsigned)gid, strerror(errno));

@@ -592,7 +592,8 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 	rules.policy = &s->settings.policy;
 	s->rules = rules_engine_new(&rules);
 	s->scratch = malloc(sizeof *s->scratch);
-	s->classifier = classifier_new(); /* without it flows are still followed by port */
+	/* Without it flows are still followed by port. Every dissector only when all_flows names them all. */
+	s->classifier = settings->all_flows ? classifier_new_all() : classifier_new();
 	if (!s->flows || !s->rules || !s->scratch) {
 		snprintf(err, errlen, "out of memory (flow.memcap and flow.hash_size)");
 		sensor_free(s);

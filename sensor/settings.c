@@ -47,6 +47,7 @@ static const char *const known_keys[] = {
 	"internal_networks",
 	"state_db",
 	"coverage.max_domains_per_day",
+	"security.seccomp",
 	"geoip.location_db",
 	"geoip.asn_db",
 	"geoip.paths.country_iso_code",
@@ -190,9 +191,34 @@ static int load_certificates(const struct config *cfg, struct rules_settings *ou
 
 struct property_sink {
 	struct kafka_settings *kafka;
+	struct sensor_settings *settings; /* its secrets */
 	const struct config_node *bad; /* the first property that does not fit */
 	char bad_key[160];
 };
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n > m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* <name>_file / <name>_env: only where the value is to be found; secrets_resolve reads it. 0: not one of
+ * those, 1: recorded, -1: does not fit. */
+static int collect_secret(struct sensor_settings *st, const char *dotted_key, const char *text)
+{
+	bool file = has_suffix(dotted_key, "_file"), env = has_suffix(dotted_key, "_env");
+	if (!file && !env)
+		return 0;
+	size_t name_len = strlen(dotted_key) - (file ? 5 : 4);
+	if (!text || !text[0] || st->nsecrets >= SETTINGS_MAX_SECRETS ||
+	    name_len >= sizeof st->secrets[0].property || strlen(text) >= sizeof st->secrets[0].source)
+		return -1;
+	struct settings_secret *sec = &st->secrets[st->nsecrets++];
+	snprintf(sec->property, sizeof sec->property, "%.*s", (int)name_len, dotted_key);
+	snprintf(sec->source, sizeof sec->source, "%s", text);
+	sec->env = env;
+	return 1;
+}
 
 static void collect_property(const char *dotted_key, const struct config_node *value, void *ctx)
 {
@@ -201,7 +227,11 @@ static void collect_property(const char *dotted_key, const struct config_node *v
 	const char *text = config_node_scalar(value);
 	if (sink->bad)
 		return;
-	if (!text || k->nproperties >= KAFKA_MAX_PROPERTIES || strlen(dotted_key) >= sizeof k->properties[0].name ||
+	int secret = collect_secret(sink->settings, dotted_key, text);
+	if (secret > 0)
+		return;
+	if (secret < 0 || !text || k->nproperties >= KAFKA_MAX_PROPERTIES ||
+	    strlen(dotted_key) >= sizeof k->properties[0].name ||
 	    strlen(text) >= sizeof k->properties[0].value) {
 		sink->bad = value;
 		snprintf(sink->bad_key, sizeof sink->bad_key, "kafka.properties.%s", dotted_key);
@@ -212,8 +242,9 @@ static void collect_property(const char *dotted_key, const struct config_node *v
 	snprintf(p->value, sizeof p->value, "%s", text);
 }
 
-static int load_kafka(const struct config *cfg, struct kafka_settings *k, struct config_error *err)
+static int load_kafka(const struct config *cfg, struct sensor_settings *st, struct config_error *err)
 {
+	struct kafka_settings *k = &st->kafka;
 	const char *prefix, *dir;
 	if (config_get_string(cfg, "kafka.topic_prefix", "tlsobs.", &prefix, err) != 0 ||
 	    config_get_string(cfg, "kafka.spool.dir", "/var/lib/tlsobs/spool", &dir, err) != 0 ||
@@ -229,12 +260,13 @@ static int load_kafka(const struct config *cfg, struct kafka_settings *k, struct
 	snprintf(k->spool_dir, sizeof k->spool_dir, "%s", dir);
 	const struct config_node *props = config_lookup(cfg, "kafka.properties");
 	if (props && config_node_kind(props) == CONFIG_MAP) {
-		struct property_sink sink = {k, NULL, ""};
+		struct property_sink sink = {k, st, NULL, ""};
 		config_node_flatten(props, collect_property, &sink);
 		if (sink.bad) {
 			config_error_at(err, sink.bad, sink.bad_key,
-					"must be a single value of at most 511 bytes (at most %d properties)",
-					KAFKA_MAX_PROPERTIES);
+					"must be a single value of at most 511 bytes (at most %d properties; "
+					"_file and _env: a path or variable name, at most %d of them)",
+					KAFKA_MAX_PROPERTIES, SETTINGS_MAX_SECRETS);
 			return -1;
 		}
 	}
@@ -357,10 +389,11 @@ int settings_load(const struct config *cfg, struct sensor_settings *out, struct 
 			     DECODE_MAX_TUNNEL_PORTS, &out->decode.n_geneve_ports, err) != 0 ||
 	    load_flow(cfg, &out->flow, err) != 0 || load_smtp_and_rules(cfg, out, err) != 0 ||
 	    load_certificates(cfg, &out->rules, err) != 0 ||
-	    load_kafka(cfg, &out->kafka, err) != 0)
+	    load_kafka(cfg, out, err) != 0)
 		return -1;
 	uint64_t stats_interval;
-	if (config_get_seconds(cfg, "stats.interval", 60, &stats_interval, err) != 0)
+	if (config_get_seconds(cfg, "stats.interval", 60, &stats_interval, err) != 0 ||
+	    config_get_bool(cfg, "security.seccomp", false, &out->seccomp, err) != 0)
 		return -1;
 	out->stats_interval_us = stats_interval * 1000000u;
 	if (buffer_size > (1u << 30)) {

@@ -29,6 +29,18 @@ struct geoip_config {
 	char paths[GEOIP_CONFIG_PATHS][GEOIP_CONFIG_PATH_CAP];
 };
 
+/*
+ * kafka.properties.<name>_file: PATH and <name>_env: VARIABLE: a property (a secret, say sasl.password) whose
+ * value is read from a file or the environment by secrets_resolve (sensor/secrets.h), before the drop, so
+ * that it never shows in the configuration, on the command line or in an error.
+ */
+enum { SETTINGS_MAX_SECRETS = 16 };
+struct settings_secret {
+	char property[128]; /* the librdkafka name, without _file or _env */
+	char source[4096];  /* the path or the variable's name */
+	bool env;
+};
+
 struct sensor_settings {
 	struct flow_table_settings flow;
 	uint16_t smtp_ports[SETTINGS_MAX_PORTS];
@@ -45,6 +57,9 @@ struct sensor_settings {
 	struct smtp_options smtp;
 	struct rules_settings rules;
 	struct kafka_settings kafka;
+	struct settings_secret secrets[SETTINGS_MAX_SECRETS]; /* not yet in kafka.properties */
+	unsigned nsecrets;
+	bool seccomp; /* security.seccomp: the syscall allow-list (sensor/seccomp_filter.h) once started */
 	uint64_t stats_interval_us; /* stats.interval: a tlsobs.stats event this often (packet time), 0: never */
 	/* internal_networks: the operator's own networks, for network.direction; none: no direction */
 	struct ip_network internal_networks[SETTINGS_MAX_NETWORKS];

@@ -7,11 +7,13 @@ static void print_unknown_key(const char *message, void *ctx)
 	fprintf(ctx, "tlsobs: %s\n", message);
 }
 
-int settings_from_file(const char *path, char *const *sets, size_t nsets, struct sensor_settings *out,
-                       FILE *errors)
+static int settings_from(int fd, const char *path, char *const *sets, size_t nsets,
+                         struct sensor_settings *out, FILE *errors)
 {
 	struct config_error err;
-	struct config *cfg = path ? config_load_file(path, &err) : config_new();
+	struct config *cfg = !path     ? config_new()
+	                     : fd >= 0 ? config_load_fd(fd, path, &err)
+	                               : config_load_file(path, &err);
 	if (!cfg) {
 		fprintf(errors, "tlsobs: %s\n", path ? err.message : "out of memory");
 		return -1;
@@ -32,4 +34,16 @@ int settings_from_file(const char *path, char *const *sets, size_t nsets, struct
 done:
 	config_free(cfg); /* everything needed lives in *out */
 	return rc;
+}
+
+int settings_from_file(const char *path, char *const *sets, size_t nsets, struct sensor_settings *out,
+                       FILE *errors)
+{
+	return settings_from(-1, path, sets, nsets, out, errors);
+}
+
+int settings_from_fd(int fd, const char *path, char *const *sets, size_t nsets, struct sensor_settings *out,
+                     FILE *errors)
+{
+	return settings_from(fd, path, sets, nsets, out, errors);
 }

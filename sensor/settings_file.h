@@ -15,5 +15,9 @@
 /* path NULL: defaults and overrides only. 0, or -1 after printing why (nothing to free then). */
 int settings_from_file(const char *path, char *const *sets, size_t nsets, struct sensor_settings *out,
                        FILE *errors);
+/* The same from the configuration file opened as fd (named path): a reload after privileges are dropped,
+ * when the file itself is no longer readable. */
+int settings_from_fd(int fd, const char *path, char *const *sets, size_t nsets, struct sensor_settings *out,
+                     FILE *errors);
 
 #endif

@@ -9,11 +9,15 @@
  */
 #include "sensor/state_db.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 enum { BUSY_TIMEOUT_MS = 2000, ERR_CAP = 256 };
 
@@ -425,8 +429,23 @@ struct state_db *state_db_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	db->queue = queue;
+	/* Created here, not by SQLite, for an explicit 0640 (the -wal and -shm files take the database's mode)
+	 * and never through a link; SQLITE_OPEN_NOFOLLOW then refuses a path holding one. */
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0640);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		copy_err(err, errlen, path,
+		         fd >= 0 ? "not a regular file" : errno == ELOOP ? "is a symbolic link" : strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		release(db);
+		return NULL;
+	}
+	close(fd);
 	int rc = sqlite3_open_v2(path, &db->h,
-	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+	                             SQLITE_OPEN_NOFOLLOW,
+	                         NULL);
 	if (rc != SQLITE_OK) {
 		copy_err(err, errlen, path, db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
 		release(db);

@@ -1,3 +1,10 @@
+/*
+ * stream_dump.c: --dump-streams, each reassembled direction of a flow in a file of its own.
+ *
+ * The files hold whole conversations in clear text (AUTH credentials, message bodies): created 0600 and
+ * O_EXCL, and never through a link (O_NOFOLLOW), also when reopened to append; the directory was checked
+ * and given to the run user before the drop (private_dir.h).
+ */
 #include "sensor/stream_dump.h"
 
 #include <errno.h>
@@ -35,7 +42,7 @@ static int create_file(struct stream_dump *d, const struct flow *f, enum flow_di
 			snprintf(reuse, sizeof reuse, "-%d", n);
 		snprintf(d->path[dir], sizeof d->path[dir], "%s/%s.%u-%s.%u%s.%s", d->dir, client, f->client.port,
 			 server, f->server.port, reuse, suffix);
-		int fd = open(d->path[dir], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		int fd = open(d->path[dir], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0)
 			return fd;
 		if (errno != EEXIST)
@@ -48,7 +55,7 @@ static int create_file(struct stream_dump *d, const struct flow *f, enum flow_di
 
 int stream_dump_write(struct stream_dump *d, const struct flow *f, enum flow_dir dir, const uint8_t *p, size_t n)
 {
-	int fd = d->path[dir][0] ? open(d->path[dir], O_WRONLY | O_APPEND | O_CLOEXEC) : create_file(d, f, dir);
+	int fd = d->path[dir][0] ? open(d->path[dir], O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC) : create_file(d, f, dir);
 	if (fd < 0)
 		return -1;
 	int rc = 0;

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "outputs/private_dir.h"
 #include "outputs/spool.h"
 #include "test_support.h"
 
@@ -418,4 +419,109 @@ Test(spool, refuses_a_directory_below_a_regular_file_with_a_message)
 	cr_assert_null(spool_open(below, 1 << 20, 1 << 16, err, sizeof err));
 	cr_assert(strstr(err, below) != NULL, "the message names the directory: %s", err);
 	cr_assert_null(spool_open(file, 1 << 20, 1 << 16, err, sizeof err), "a file is not a directory");
+}
+
+/* ---- a directory someone else could write in (issue 13) ---- */
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+Test(spool, a_planted_symlink_segment_is_never_followed_nor_truncated_and_is_removed)
+{
+	char victim[512], link[512], victim_dir[300];
+	snprintf(victim_dir, sizeof victim_dir, "%s.victim", dir);
+	cr_assert_eq(mkdir(victim_dir, 0700), 0);
+	snprintf(victim, sizeof victim, "%s/secret", victim_dir);
+	write_file(victim, "not a spool record, must stay whole\n", 0600);
+	snprintf(link, sizeof link, "%s/spool-0000000000000001.seg", dir);
+	cr_assert_eq(symlink(victim, link), 0);
+	struct spool *s = open_spool(1 << 20, 1 << 16);
+	struct stat st;
+	cr_assert_eq(stat(victim, &st), 0);
+	cr_assert_eq(st.st_size, 36, "the target keeps its %ld bytes", (long)st.st_size);
+	cr_assert_eq(lstat(link, &st), -1, "the link's name is gone");
+	cr_assert_eq(spool_stats(s)->corrupt, 1);
+	cr_assert_eq(spool_stats(s)->recovered, 0);
+	append_n(s, 0, 3, 0); /* and the spool works on */
+	cr_assert_eq(spool_stats(s)->records, 3);
+	spool_close(s);
+	unlink(victim);
+	rmdir(victim_dir);
+}
+
+Test(spool, a_planted_hard_link_or_fifo_is_not_read_and_is_removed)
+{
+	char victim[512], hard[512], fifo[512];
+	snprintf(victim, sizeof victim, "%s/elsewhere", dir);
+	write_file(victim, "x", 0600);
+	snprintf(hard, sizeof hard, "%s/spool-0000000000000001.seg", dir);
+	cr_assert_eq(link(victim, hard), 0);
+	snprintf(fifo, sizeof fifo, "%s/spool-0000000000000002.seg", dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	struct spool *s = open_spool(1 << 20, 1 << 16);
+	cr_assert_eq(spool_stats(s)->corrupt, 2);
+	struct stat st;
+	cr_assert_eq(stat(victim, &st), 0);
+	cr_assert_eq(st.st_size, 1, "the other name's file is untouched");
+	cr_assert_eq(lstat(hard, &st), -1);
+	cr_assert_eq(lstat(fifo, &st), -1);
+	spool_close(s);
+}
+
+Test(spool, refuses_a_group_or_world_writable_directory_and_a_symlinked_one)
+{
+	char err[512] = "";
+	cr_assert_eq(chmod(dir, 0777), 0);
+	cr_assert_null(spool_open(dir, 1 << 20, 1 << 16, err, sizeof err));
+	cr_assert(strstr(err, "world-writable") != NULL, "%s", err);
+	cr_assert_eq(chmod(dir, 0770), 0);
+	cr_assert_null(spool_open(dir, 1 << 20, 1 << 16, err, sizeof err));
+	cr_assert_eq(chmod(dir, 0700), 0);
+	char real[512], link[512];
+	snprintf(real, sizeof real, "%s/real", dir);
+	snprintf(link, sizeof link, "%s/link", dir);
+	cr_assert_eq(mkdir(real, 0700), 0);
+	cr_assert_eq(symlink(real, link), 0);
+	cr_assert_null(spool_open(link, 1 << 20, 1 << 16, err, sizeof err));
+	cr_assert(strstr(err, "symbolic link") != NULL, "%s", err);
+	struct spool *s = spool_open(real, 1 << 20, 1 << 16, err, sizeof err);
+	cr_assert_not_null(s, "%s", err);
+	spool_close(s);
+}
+
+Test(spool, refuses_a_directory_owned_by_another_user)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root to give the directory away");
+	cr_assert_eq(chown(dir, 65534, 65534), 0);
+	char err[512] = "";
+	cr_assert_null(spool_open(dir, 1 << 20, 1 << 16, err, sizeof err));
+	cr_assert(strstr(err, "owned by uid 65534") != NULL, "%s", err);
+}
+
+Test(spool, with_an_owner_the_directory_and_recovered_segments_become_theirs)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root to chown");
+	struct spool *s = open_spool(1 << 20, 1 << 16);
+	append_n(s, 0, 2, 0);
+	spool_close(s); /* root's segment, 0600, from a run without -u */
+	struct private_dir_owner owner = {true, 65534, 65534};
+	char err[512] = "";
+	s = spool_open_owned(dir, 1 << 20, 1 << 16, &owner, err, sizeof err);
+	cr_assert_not_null(s, "%s", err);
+	cr_assert_eq(spool_stats(s)->recovered, 2);
+	struct stat st;
+	cr_assert_eq(stat(dir, &st), 0);
+	cr_assert(st.st_uid == 65534 && st.st_gid == 65534);
+	char seg[512];
+	snprintf(seg, sizeof seg, "%s/spool-0000000000000000.seg", dir);
+	cr_assert_eq(stat(seg, &st), 0);
+	cr_assert(st.st_uid == 65534 && (st.st_mode & 07777) == 0600, "uid %u mode %o", st.st_uid, st.st_mode);
+	spool_close(s);
 }

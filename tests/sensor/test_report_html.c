@@ -121,7 +121,8 @@ static void read_page(void)
 	size_t cap = 1 << 22;
 	page = calloc(1, cap + 1);
 	cr_assert_not_null(page);
-	fread(page, 1, cap, f);
+	size_t got = fread(page, 1, cap, f);
+	cr_assert(got > 0 && got < cap, "the page is read whole (%zu bytes)", got);
 	fclose(f);
 }
 
