@@ -18,6 +18,7 @@
 #include "rules/rules_engine.h"
 #include "sensor/config.h"
 #include "sensor/flow_table.h"
+#include "sensor/settings_runtime.h"
 
 enum { SETTINGS_MAX_PORTS = 64, SETTINGS_MAX_NETWORKS = 256 };
 
@@ -51,6 +52,7 @@ struct sensor_settings {
 	struct policy policy; /* policy: default_mode and partners (owned: settings_free) */
 	char state_db[4096];
 	struct geoip_config geoip;  /* state_db: SQLite file for history, inventory and coverage; "": memory only */
+	struct runtime_settings runtime; /* log.*, metrics.* */
 };
 
 /* Fills *out from cfg (defaults where absent). 0, or -1 with the first error in *err (nothing to free then). */
