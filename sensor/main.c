@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,6 +217,53 @@ static int check_state_db(const struct sensor_settings *settings)
 		return -1;
 	}
 	return 0;
+}
+
+/* Whether uid:gid may create files in dir (by its mode bits: what open(O_CREAT) after logrotate needs). */
+static bool dir_writable_by(const char *dir, uid_t uid, gid_t gid)
+{
+	struct stat st;
+	if (uid == 0 || stat(dir, &st) != 0)
+		return true; /* root may; a missing directory is output_open's to report */
+	mode_t need = st.st_uid == uid ? S_IWUSR | S_IXUSR : st.st_gid == gid ? S_IWGRP | S_IXGRP : S_IWOTH | S_IXOTH;
+	return (st.st_mode & need) == need;
+}
+
+/*
+ * With -u/-g, each json:PATH is reopened on SIGHUP by the run user: warn when
+ * it could not create the file anew in its directory (after logrotate renamed
+ * it). A warning, not an error: logrotate's `copytruncate` needs no new file.
+ */
+static void check_output_dirs(const struct options *o, FILE *out)
+{
+	if (!o->user && !o->group)
+		return;
+	struct passwd *pw = o->user ? getpwnam(o->user) : NULL;
+	struct group *gr = o->group ? getgrnam(o->group) : NULL;
+	uid_t uid = pw ? pw->pw_uid : getuid();
+	gid_t gid = gr ? gr->gr_gid : pw ? pw->pw_gid : getgid();
+	for (size_t i = 0; i < o->noutputs; i++) {
+		const char *path = o->outputs[i] + 5;
+		if (strncmp(o->outputs[i], "json:", 5) != 0 || strcmp(path, "-") == 0)
+			continue;
+		char dir[4096];
+		snprintf(dir, sizeof dir, "%s", path);
+		char *slash = strrchr(dir, '/');
+		if (!slash)
+			snprintf(dir, sizeof dir, ".");
+		else
+			slash[slash == dir] = '\0';
+		if (dir_writable_by(dir, uid, gid))
+			continue;
+		const char *who = o->user ? o->user : o->group;
+		if (out)
+			fprintf(out, "tlsobs: warning: -o %s: %s cannot create files there (%s): after a SIGHUP "
+				"the file cannot be reopened once logrotate moved it\n", o->outputs[i], who, dir);
+		else
+			logger_log(LOGGER_WARNING, "output",
+				   "%s: %s cannot create files there (%s): after a SIGHUP the file cannot be "
+				   "reopened once logrotate moved it", o->outputs[i], who, dir);
+	}
 }
 
 /* A CA bundle that cannot be loaded is a configuration error, reported before anything runs. */
@@ -558,6 +607,7 @@ int main(int argc, char **argv)
 		geoip_free(open_geoip(&settings, true, &geoip_ok));
 		if (!geoip_ok)
 			return EXIT_USAGE;
+		check_output_dirs(&o, stderr);
 		fprintf(stderr, "tlsobs: configuration OK\n");
 		return EXIT_OK;
 	}
@@ -574,6 +624,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tlsobs: %s\n", err);
 		return EXIT_RUNTIME;
 	}
+	check_output_dirs(&o, NULL);
 	static char default_output[] = "json:-";
 	if (o.noutputs == 0)
 		o.outputs[o.noutputs++] = default_output;
