@@ -41,9 +41,9 @@ struct output {
 	int fatal;        /* errno that ends the run (EPIPE on standard output), 0 */
 	struct kafka_output *kafka; /* kafka: outputs */
 	uint64_t written, failed, reopens;
-	int failing;                 /* errno of the failure in progress, 0 */
-	uint64_t failing_since_log;  /* events failed since it was last logged */
-	uint64_t failing_logged_us;
+	bool warned;                /* a failure was logged, and no "writing again" since */
+	uint64_t failed_since_log;  /* events failed since the last failure was logged */
+	uint64_t failure_logged_us; /* monotonic; 0: never */
 };
 
 static uint64_t monotonic_us(void)
@@ -157,27 +157,34 @@ static void undo_partial(struct output *o, size_t done)
 	o->cut = true;
 }
 
+/*
+ * Logged at most once a minute however the condition comes and goes (a disk
+ * that is nearly full takes a short line, then refuses a long one): the first
+ * failure, then a count of what failed since, and "writing again" once per
+ * logged failure.
+ */
 static void note_failure(struct output *o, int err)
 {
 	uint64_t now = monotonic_us();
-	o->failing_since_log++;
+	o->failed_since_log++;
 	if (err == EPIPE && !o->owns_fd) {
 		if (!o->fatal)
-			logger_log(LOGGER_WARNING, "output", "%s: standard output was closed (EPIPE): stopping", o->spec);
+			logger_log(LOGGER_WARNING, "output", "%s: standard output was closed (EPIPE): stopping",
+				   o->spec);
 		o->fatal = EPIPE;
 		return;
 	}
-	if (o->failing && now - o->failing_logged_us < OUTPUT_REPEAT_US)
+	if (o->failure_logged_us && now - o->failure_logged_us < OUTPUT_REPEAT_US)
 		return;
-	if (!o->failing)
+	if (!o->failure_logged_us)
 		logger_log(LOGGER_WARNING, "output", "%s: %s: events are dropped until lines can be written again",
 			   o->spec, strerror(err));
 	else
-		logger_log(LOGGER_WARNING, "output", "%s: still failing (%s): %" PRIu64 " events dropped in the last minute",
-			   o->spec, strerror(err), o->failing_since_log);
-	o->failing = err;
-	o->failing_logged_us = now;
-	o->failing_since_log = 0;
+		logger_log(LOGGER_WARNING, "output", "%s: %s: %" PRIu64 " events dropped since last reported",
+			   o->spec, strerror(err), o->failed_since_log);
+	o->warned = true;
+	o->failure_logged_us = now;
+	o->failed_since_log = 0;
 }
 
 static int write_line(struct output *o, const struct output_event *ev)
@@ -192,10 +199,10 @@ static int write_line(struct output *o, const struct output_event *ev)
 	size_t done;
 	if (write_all(o->fd, iov, n, &done) == 0) {
 		o->cut = false;
-		if (o->failing) {
+		if (o->warned) {
 			logger_log(LOGGER_NOTICE, "output", "%s: writing again (%" PRIu64 " events failed in all)",
 				   o->spec, o->failed);
-			o->failing = 0;
+			o->warned = false;
 		}
 		return 0;
 	}
