@@ -22,7 +22,8 @@ static atomic_int logger_level = LOGGER_NOTICE;
 static atomic_int logger_target = LOGGER_STDERR;
 
 static const char *const level_names[LOGGER_LEVEL_COUNT] = {"error", "warning", "notice", "info", "debug"};
-static const int syslog_priorities[LOGGER_LEVEL_COUNT] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG};
+static const int syslog_priorities[LOGGER_LEVEL_COUNT] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO,
+                                                          LOG_DEBUG};
 
 const char *logger_level_str(enum logger_level level)
 {
@@ -41,7 +42,8 @@ int logger_level_parse(const char *name, enum logger_level *out)
 
 void logger_configure(enum logger_target target, enum logger_level level)
 {
-	/* LOG_NDELAY: connect to /dev/log now, while the process may still reach it (before -u and seccomp). */
+	/* LOG_NDELAY: connect to /dev/log now, while the process may still reach it (before -u and seccomp).
+	 */
 	if (target == LOGGER_SYSLOG && atomic_load(&logger_target) != LOGGER_SYSLOG)
 		openlog("tlsobs", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	atomic_store(&logger_target, target);
@@ -54,14 +56,15 @@ bool logger_enabled(enum logger_level level)
 }
 
 int logger_format(char *buf, int cap, long long unix_seconds, enum logger_level level, const char *component,
-		  const char *message)
+                  const char *message)
 {
 	time_t t = (time_t)unix_seconds;
 	struct tm tm;
 	char when[32] = "1970-01-01T00:00:00Z";
 	if (gmtime_r(&t, &tm))
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	int n = snprintf(buf, (size_t)cap, "%s %s %s: %s\n", when, logger_level_str(level), component, message);
+	int n =
+	    snprintf(buf, (size_t)cap, "%s %s %s: %s\n", when, logger_level_str(level), component, message);
 	if (n < 0)
 		return 0;
 	if (n >= cap) { /* cut, but still one line */

@@ -17,7 +17,14 @@
 
 #include <stdbool.h>
 
-enum logger_level { LOGGER_ERROR, LOGGER_WARNING, LOGGER_NOTICE, LOGGER_INFO, LOGGER_DEBUG, LOGGER_LEVEL_COUNT };
+enum logger_level {
+	LOGGER_ERROR,
+	LOGGER_WARNING,
+	LOGGER_NOTICE,
+	LOGGER_INFO,
+	LOGGER_DEBUG,
+	LOGGER_LEVEL_COUNT
+};
 enum logger_target { LOGGER_STDERR, LOGGER_SYSLOG };
 
 const char *logger_level_str(enum logger_level level);
@@ -28,9 +35,9 @@ void logger_configure(enum logger_target target, enum logger_level level);
 bool logger_enabled(enum logger_level level);
 /* `component` names the module ("kafka", "output", "state_db"); the message has no trailing newline. */
 void logger_log(enum logger_level level, const char *component, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Formats one stderr line into buf (for tests); returns its length without the NUL. */
 int logger_format(char *buf, int cap, long long unix_seconds, enum logger_level level, const char *component,
-		  const char *message);
+                  const char *message);
 
 #endif

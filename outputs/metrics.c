@@ -82,8 +82,8 @@ static void render_sessions(struct sink *s, const struct metrics_snapshot *m)
 		put(s, "tlsobs_sessions_total{result=\"%s\"} %" PRIu64 "\n",
 		    starttls_result_str((enum starttls_result)r), m->sessions_by_result[r]);
 	put(s, "tlsobs_sessions_total{result=\"not_mail\"} %" PRIu64 "\n", m->sessions_not_mail);
-	one(s, "tlsobs_sessions_unanswered_total", "counter", "Flows that ended without an answer from the server.",
-	    m->c.sessions_unanswered);
+	one(s, "tlsobs_sessions_unanswered_total", "counter",
+	    "Flows that ended without an answer from the server.", m->c.sessions_unanswered);
 	family(s, "tlsobs_alerts_total", "counter", "Alerts raised, by rule.name.");
 	for (int r = 0; r < RULE_COUNT; r++)
 		put(s, "tlsobs_alerts_total{rule=\"%s\"} %" PRIu64 "\n", rule_info((enum rule_code)r)->name,
@@ -99,9 +99,10 @@ static void render_capture(struct sink *s, const struct metrics_snapshot *m)
 	    c->capture_received);
 	one(s, "tlsobs_capture_kernel_drops_total", "counter",
 	    "Packets the kernel dropped for lack of buffer space (live capture).", c->capture_dropped);
-	one(s, "tlsobs_capture_interface_drops_total", "counter", "Packets the interface or driver dropped (live).",
-	    c->capture_if_dropped);
-	family(s, "tlsobs_decode_anomalies_total", "counter", "Packets that could not be decoded, by reason.");
+	one(s, "tlsobs_capture_interface_drops_total", "counter",
+	    "Packets the interface or driver dropped (live).", c->capture_if_dropped);
+	family(s, "tlsobs_decode_anomalies_total", "counter",
+	       "Packets that could not be decoded, by reason.");
 	for (unsigned i = 0; i < c->anomaly_count; i++)
 		put(s, "tlsobs_decode_anomalies_total{reason=\"%s\"} %" PRIu64 "\n", c->anomalies[i].name,
 		    c->anomalies[i].count);
@@ -121,7 +122,8 @@ static void render_kafka(struct sink *s, const struct metrics_snapshot *m)
 {
 	static const char *const states[] = {"produced", "delivered", "failed", "replayed", "dropped"};
 	family(s, "tlsobs_kafka_messages_total", "counter",
-	       "Kafka messages by topic and state: produced, delivered, failed (then spooled), replayed, dropped.");
+	       "Kafka messages by topic and state: produced, delivered, failed (then spooled), replayed, "
+	       "dropped.");
 	for (unsigned k = 0; k < m->nkafka; k++)
 		for (unsigned t = 0; t < KAFKA_TOPIC_TYPES; t++) {
 			const struct metrics_kafka *mk = &m->kafka[k];
@@ -130,10 +132,11 @@ static void render_kafka(struct sink *s, const struct metrics_snapshot *m)
 			char topic[400];
 			label_value(mk->topics[t], topic, sizeof topic);
 			const struct kafka_topic_stats *st = &mk->stats[t];
-			const uint64_t v[] = {st->produced, st->delivered, st->failed, st->replayed, st->dropped};
+			const uint64_t v[] = {st->produced, st->delivered, st->failed, st->replayed,
+			                      st->dropped};
 			for (unsigned i = 0; i < sizeof states / sizeof states[0]; i++)
-				put(s, "tlsobs_kafka_messages_total{topic=\"%s\",state=\"%s\"} %" PRIu64 "\n", topic,
-				    states[i], v[i]);
+				put(s, "tlsobs_kafka_messages_total{topic=\"%s\",state=\"%s\"} %" PRIu64 "\n",
+				    topic, states[i], v[i]);
 		}
 	uint64_t spool = 0, in_flight = 0;
 	for (unsigned k = 0; k < m->nkafka; k++) {
@@ -142,8 +145,8 @@ static void render_kafka(struct sink *s, const struct metrics_snapshot *m)
 			in_flight += m->kafka[k].stats[t].in_flight;
 	}
 	one(s, "tlsobs_kafka_spool_bytes", "gauge", "Bytes in the Kafka disk spool now.", spool);
-	one(s, "tlsobs_kafka_in_flight_messages", "gauge", "Messages queued in librdkafka, not yet acknowledged.",
-	    in_flight);
+	one(s, "tlsobs_kafka_in_flight_messages", "gauge",
+	    "Messages queued in librdkafka, not yet acknowledged.", in_flight);
 }
 
 static void render_outputs(struct sink *s, const struct metrics_snapshot *m)
@@ -158,8 +161,10 @@ static void render_outputs(struct sink *s, const struct metrics_snapshot *m)
 		    m->files[i].failed);
 	}
 	one(s, "tlsobs_events_dropped_total", "counter", "Events that no output took.", m->c.events_dropped);
-	one(s, "tlsobs_state_db_errors_total", "counter", "State database flushes that failed.", m->state_db_errors);
-	family(s, "tlsobs_config_reloads_total", "counter", "SIGHUP reloads of the configuration, by result.");
+	one(s, "tlsobs_state_db_errors_total", "counter", "State database flushes that failed.",
+	    m->state_db_errors);
+	family(s, "tlsobs_config_reloads_total", "counter",
+	       "SIGHUP reloads of the configuration, by result.");
 	put(s, "tlsobs_config_reloads_total{result=\"success\"} %" PRIu64 "\n", m->reloads_ok);
 	put(s, "tlsobs_config_reloads_total{result=\"failure\"} %" PRIu64 "\n", m->reloads_failed);
 }

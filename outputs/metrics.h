@@ -44,7 +44,8 @@ struct metrics_snapshot {
 	uint64_t published_us; /* wall clock of the snapshot */
 };
 
-/* Adds an output's counters: a kafka: output's topics and spool, a json: output's lines (beyond the caps: skipped). */
+/* Adds an output's counters: a kafka: output's topics and spool, a json: output's lines (beyond the caps:
+ * skipped). */
 void metrics_add_output(struct metrics_snapshot *m, const struct output *o);
 /* Renders the snapshot; `version` goes into tlsobs_build_info. The length, or -1 when cap is too small. */
 long metrics_render(const struct metrics_snapshot *m, const char *version, char *buf, size_t cap);
@@ -54,7 +55,8 @@ struct metrics_board *metrics_board_new(const char *version);
 void metrics_board_free(struct metrics_board *b);
 /* Packet thread: replaces the published snapshot (copied). */
 void metrics_board_publish(struct metrics_board *b, const struct metrics_snapshot *m);
-/* HTTP thread: the latest snapshot rendered into a new malloc'd string (caller frees), *len set; NULL on OOM. */
+/* HTTP thread: the latest snapshot rendered into a new malloc'd string (caller frees), *len set; NULL on OOM.
+ */
 char *metrics_board_render(struct metrics_board *b, size_t *len);
 
 #endif

@@ -37,8 +37,8 @@ struct output {
 	const char *path; /* json: path ("-" for standard output), inside spec */
 	int fd;           /* json: outputs; -1 for kafka */
 	bool owns_fd, regular;
-	bool cut;         /* a line was cut on a pipe: the next one starts with a newline */
-	int fatal;        /* errno that ends the run (EPIPE on standard output), 0 */
+	bool cut;                   /* a line was cut on a pipe: the next one starts with a newline */
+	int fatal;                  /* errno that ends the run (EPIPE on standard output), 0 */
 	struct kafka_output *kafka; /* kafka: outputs */
 	uint64_t written, failed, reopens;
 	bool warned;                /* a failure was logged, and no "writing again" since */
@@ -59,7 +59,8 @@ static int open_path(const char *path, bool *regular, char *err, size_t errlen, 
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, OUTPUT_FILE_MODE);
 	if (fd < 0) {
 		snprintf(err, errlen, "-o %s: %s", spec,
-			 errno == ELOOP ? "is a symbolic link (refused: give the real path)" : strerror(errno));
+		         errno == ELOOP ? "is a symbolic link (refused: give the real path)"
+		                        : strerror(errno));
 		return -1;
 	}
 	struct stat st;
@@ -88,8 +89,8 @@ struct output *output_open(const char *spec, const struct kafka_settings *kafka,
 	bool json = strncmp(spec, "json:", 5) == 0 && spec[5] != '\0';
 	bool kafka_spec = strncmp(spec, "kafka:", 6) == 0 && spec[6] != '\0';
 	if (!json && !kafka_spec) {
-		snprintf(err, errlen, "-o %s: unknown output (expected json:-, json:PATH or kafka:HOST:PORT[,...])",
-			 spec);
+		snprintf(err, errlen,
+		         "-o %s: unknown output (expected json:-, json:PATH or kafka:HOST:PORT[,...])", spec);
 		return NULL;
 	}
 	struct output *o = calloc(1, sizeof *o);
@@ -169,19 +170,20 @@ static void note_failure(struct output *o, int err)
 	o->failed_since_log++;
 	if (err == EPIPE && !o->owns_fd) {
 		if (!o->fatal)
-			logger_log(LOGGER_WARNING, "output", "%s: standard output was closed (EPIPE): stopping",
-				   o->spec);
+			logger_log(LOGGER_WARNING, "output",
+			           "%s: standard output was closed (EPIPE): stopping", o->spec);
 		o->fatal = EPIPE;
 		return;
 	}
 	if (o->failure_logged_us && now - o->failure_logged_us < OUTPUT_REPEAT_US)
 		return;
 	if (!o->failure_logged_us)
-		logger_log(LOGGER_WARNING, "output", "%s: %s: events are dropped until lines can be written again",
-			   o->spec, strerror(err));
+		logger_log(LOGGER_WARNING, "output",
+		           "%s: %s: events are dropped until lines can be written again", o->spec,
+		           strerror(err));
 	else
 		logger_log(LOGGER_WARNING, "output", "%s: %s: %" PRIu64 " events dropped since last reported",
-			   o->spec, strerror(err), o->failed_since_log);
+		           o->spec, strerror(err), o->failed_since_log);
 	o->warned = true;
 	o->failure_logged_us = now;
 	o->failed_since_log = 0;
@@ -200,8 +202,9 @@ static int write_line(struct output *o, const struct output_event *ev)
 	if (write_all(o->fd, iov, n, &done) == 0) {
 		o->cut = false;
 		if (o->warned) {
-			logger_log(LOGGER_NOTICE, "output", "%s: writing again (%" PRIu64 " events failed in all)",
-				   o->spec, o->failed);
+			logger_log(LOGGER_NOTICE, "output",
+			           "%s: writing again (%" PRIu64 " events failed in all)", o->spec,
+			           o->failed);
 			o->warned = false;
 		}
 		return 0;
@@ -274,8 +277,8 @@ void output_print_stats(const struct output *o, FILE *out)
 	if (o->kafka)
 		kafka_output_print_stats(o->kafka, out);
 	else
-		fprintf(out, "tlsobs: output %s: %" PRIu64 " events written, %" PRIu64 " failed\n", o->spec, o->written,
-			o->failed);
+		fprintf(out, "tlsobs: output %s: %" PRIu64 " events written, %" PRIu64 " failed\n", o->spec,
+		        o->written, o->failed);
 }
 
 void output_stats_json(const struct output *o, struct json_writer *w)

@@ -35,7 +35,8 @@
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 enum { MAX_ARGS = 256 };
 
-/* The only mutable globals: signal flags, set by the handlers (signals.h in README), read by the capture loop. */
+/* The only mutable globals: signal flags, set by the handlers (install_signal_handlers), read by the capture
+ * loop. */
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t stop_signal; /* the signal that asked to stop, for the log */
 static volatile sig_atomic_t reload_requested;
@@ -225,7 +226,9 @@ static bool dir_writable_by(const char *dir, uid_t uid, gid_t gid)
 	struct stat st;
 	if (uid == 0 || stat(dir, &st) != 0)
 		return true; /* root may; a missing directory is output_open's to report */
-	mode_t need = st.st_uid == uid ? S_IWUSR | S_IXUSR : st.st_gid == gid ? S_IWGRP | S_IXGRP : S_IWOTH | S_IXOTH;
+	mode_t need = st.st_uid == uid   ? S_IWUSR | S_IXUSR
+		      : st.st_gid == gid ? S_IWGRP | S_IXGRP
+					 : S_IWOTH | S_IXOTH;
 	return (st.st_mode & need) == need;
 }
 
@@ -244,8 +247,10 @@ static void check_output_dirs(const struct options *o, FILE *out)
 	gid_t gid = gr ? gr->gr_gid : pw ? pw->pw_gid : getgid();
 	for (size_t i = 0; i < o->noutputs; i++) {
 		const char *path = o->outputs[i] + 5;
-		if (strncmp(o->outputs[i], "json:", 5) != 0 || strcmp(path, "-") == 0)
-			continue;
+		struct stat st;
+		if (strncmp(o->outputs[i], "json:", 5) != 0 || strcmp(path, "-") == 0 ||
+		    (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)))
+			continue; /* standard output, /dev/null, a FIFO: nothing logrotate moves */
 		char dir[4096];
 		snprintf(dir, sizeof dir, "%s", path);
 		char *slash = strrchr(dir, '/');
@@ -342,7 +347,8 @@ static void on_signal(int sig)
  */
 static void install_signal_handlers(void)
 {
-	static const int stopping[] = {SIGINT, SIGTERM, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGXCPU};
+	static const int stopping[] = {SIGINT,  SIGTERM, SIGUSR2, SIGALRM, SIGVTALRM,
+				       SIGPROF, SIGIO,   SIGPWR,  SIGXCPU};
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sigfillset(&sa.sa_mask);
@@ -482,7 +488,8 @@ static void publish_metrics_first(struct run_ctx *r)
 }
 
 /* metrics.listen: bound before the privileges are dropped (a port below 1024 needs root). */
-static int start_metrics(const struct runtime_settings *rt, struct metrics_board **board, struct metrics_http **http)
+static int start_metrics(const struct runtime_settings *rt, struct metrics_board **board,
+			 struct metrics_http **http)
 {
 	*board = NULL;
 	*http = NULL;

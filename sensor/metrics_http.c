@@ -28,8 +28,8 @@ struct metrics_http {
 	struct metrics_board *board;
 };
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type, char *body, size_t len,
-			     enum MHD_ResponseMemoryMode mode)
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type, char *body,
+                             size_t len, enum MHD_ResponseMemoryMode mode)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
 	if (!r) {
@@ -46,31 +46,33 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-				  const char *version, const char *upload_data, size_t *upload_data_size,
-				  void **con_cls)
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
 {
 	struct metrics_http *h = cls;
 	static char not_allowed[] = "only GET and HEAD\n", not_found[] = "not found: try /metrics\n",
-		    index_page[] = "tlsobs: metrics at /metrics\n";
+	            index_page[] = "tlsobs: metrics at /metrics\n";
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", not_allowed, strlen(not_allowed),
-			     MHD_RESPMEM_PERSISTENT);
+		             MHD_RESPMEM_PERSISTENT);
 	if (strcmp(url, "/") == 0)
-		return reply(c, MHD_HTTP_OK, "text/plain", index_page, strlen(index_page), MHD_RESPMEM_PERSISTENT);
+		return reply(c, MHD_HTTP_OK, "text/plain", index_page, strlen(index_page),
+		             MHD_RESPMEM_PERSISTENT);
 	if (strcmp(url, "/metrics") != 0)
 		return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", not_found, strlen(not_found),
-			     MHD_RESPMEM_PERSISTENT);
+		             MHD_RESPMEM_PERSISTENT);
 	size_t len;
 	char *body = metrics_board_render(h->board, &len);
 	if (!body)
 		return MHD_NO; /* out of memory: the connection is closed */
-	return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", body, len, MHD_RESPMEM_MUST_FREE);
+	return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", body, len,
+	             MHD_RESPMEM_MUST_FREE);
 }
 
 static void on_panic(void *cls, const char *file, unsigned int line, const char *reason)
 {
 	logger_log(LOGGER_ERROR, "metrics", "libmicrohttpd: %s:%u: %s", file ? file : "?", line,
-		   reason ? reason : "internal error");
+	           reason ? reason : "internal error");
 	abort();
 }
 
@@ -82,15 +84,15 @@ static struct MHD_Daemon *start_daemon(struct metrics_http *h, const struct sock
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | (v6 ? MHD_USE_IPv6 : 0);
 	struct MHD_Daemon *d =
-		MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, sa,
-				 MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_HTTP_CONNECTIONS,
-				 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_HTTP_TIMEOUT_S, MHD_OPTION_END);
+	    MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, sa,
+	                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_HTTP_CONNECTIONS,
+	                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_HTTP_TIMEOUT_S, MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return d;
 }
 
-struct metrics_http *metrics_http_start(const char *host, uint16_t port, struct metrics_board *board, char *err,
-					size_t errlen)
+struct metrics_http *metrics_http_start(const char *host, uint16_t port, struct metrics_board *board,
+                                        char *err, size_t errlen)
 {
 	struct sockaddr_in v4 = {.sin_family = AF_INET, .sin_port = htons(port)};
 	struct sockaddr_in6 v6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
@@ -109,8 +111,9 @@ struct metrics_http *metrics_http_start(const char *host, uint16_t port, struct 
 	h->daemon = start_daemon(h, is6 ? (const struct sockaddr *)&v6 : (const struct sockaddr *)&v4, is6);
 	if (!h->daemon) {
 		/* libmicrohttpd says nothing more; a taken port is by far the likeliest cause */
-		snprintf(err, errlen, "metrics.listen %s%s%s:%u: cannot listen (address in use or not local?)",
-			 is6 ? "[" : "", host, is6 ? "]" : "", port);
+		snprintf(err, errlen,
+		         "metrics.listen %s%s%s:%u: cannot listen (address in use or not local?)",
+		         is6 ? "[" : "", host, is6 ? "]" : "", port);
 		free(h);
 		return NULL;
 	}

@@ -15,9 +15,10 @@
 struct metrics_board;
 struct metrics_http;
 
-/* Binds and starts serving `board` (borrowed: it must outlive the server). NULL with err when it cannot bind. */
-struct metrics_http *metrics_http_start(const char *host, uint16_t port, struct metrics_board *board, char *err,
-					size_t errlen);
+/* Binds and starts serving `board` (borrowed: it must outlive the server). NULL with err when it cannot bind.
+ */
+struct metrics_http *metrics_http_start(const char *host, uint16_t port, struct metrics_board *board,
+                                        char *err, size_t errlen);
 /* Stops the thread and closes the socket. NULL is a no-op. */
 void metrics_http_stop(struct metrics_http *h);
 

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int settings_runtime_parse_listen(const char *spec, char *host, size_t hostcap, uint16_t *port, const char **why)
+int settings_runtime_parse_listen(const char *spec, char *host, size_t hostcap, uint16_t *port,
+                                  const char **why)
 {
 	const char *colon = strrchr(spec, ':');
 	if (!colon || colon == spec) {
@@ -55,7 +56,7 @@ static int load_log(const struct config *cfg, struct runtime_settings *out, stru
 		return -1;
 	if (logger_level_parse(level, &out->log_level) != 0) {
 		config_error_at(err, config_lookup(cfg, "log.level"), "log.level",
-				"expected error, warning, notice, info or debug");
+		                "expected error, warning, notice, info or debug");
 		return -1;
 	}
 	if (strcmp(target, "stderr") == 0) {
@@ -63,7 +64,8 @@ static int load_log(const struct config *cfg, struct runtime_settings *out, stru
 	} else if (strcmp(target, "syslog") == 0) {
 		out->log_target = LOGGER_SYSLOG;
 	} else {
-		config_error_at(err, config_lookup(cfg, "log.target"), "log.target", "expected stderr or syslog");
+		config_error_at(err, config_lookup(cfg, "log.target"), "log.target",
+		                "expected stderr or syslog");
 		return -1;
 	}
 	return 0;
@@ -78,7 +80,7 @@ int settings_runtime_load(const struct config *cfg, struct runtime_settings *out
 	if (config_get_string(cfg, "metrics.listen", "", &listen, err) != 0)
 		return -1;
 	if (listen[0] && settings_runtime_parse_listen(listen, out->metrics_host, sizeof out->metrics_host,
-						       &out->metrics_port, &why) != 0) {
+	                                               &out->metrics_port, &why) != 0) {
 		config_error_at(err, config_lookup(cfg, "metrics.listen"), "metrics.listen", "%s", why);
 		return -1;
 	}

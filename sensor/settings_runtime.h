@@ -23,6 +23,7 @@ int settings_runtime_load(const struct config *cfg, struct runtime_settings *out
  * Splits "HOST:PORT" or "[V6]:PORT" into host and port; the host must be an
  * IP literal. 0, or -1 with a reason in why.
  */
-int settings_runtime_parse_listen(const char *spec, char *host, size_t hostcap, uint16_t *port, const char **why);
+int settings_runtime_parse_listen(const char *spec, char *host, size_t hostcap, uint16_t *port,
+                                  const char **why);
 
 #endif

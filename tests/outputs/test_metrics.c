@@ -32,21 +32,21 @@ Test(metrics, the_required_families_are_there_with_their_values)
 	snap.reloads_failed = 1;
 	const char *text = render();
 	static const char *const want[] = {
-		"tlsobs_build_info{version=\"0.1.0\"} 1\n",
-		"tlsobs_packets_total 42\n",
-		"tlsobs_bytes_total 4200\n",
-		"tlsobs_capture_kernel_drops_total 7\n",
-		"tlsobs_flow_memory_bytes 123456\n",
-		"tlsobs_flows_active 3\n",
-		"tlsobs_emergency_mode 1\n",
-		"tlsobs_sessions_total{result=\"upgraded\"} 5\n",
-		"tlsobs_sessions_total{result=\"not_offered\"} 0\n",
-		"tlsobs_alerts_total{rule=\"ehlo_downgrade\"} 2\n",
-		"tlsobs_kafka_spool_bytes 0\n",
-		"tlsobs_state_db_errors_total 1\n",
-		"tlsobs_config_reloads_total{result=\"success\"} 4\n",
-		"tlsobs_config_reloads_total{result=\"failure\"} 1\n",
-		"# TYPE tlsobs_kafka_messages_total counter\n",
+	    "tlsobs_build_info{version=\"0.1.0\"} 1\n",
+	    "tlsobs_packets_total 42\n",
+	    "tlsobs_bytes_total 4200\n",
+	    "tlsobs_capture_kernel_drops_total 7\n",
+	    "tlsobs_flow_memory_bytes 123456\n",
+	    "tlsobs_flows_active 3\n",
+	    "tlsobs_emergency_mode 1\n",
+	    "tlsobs_sessions_total{result=\"upgraded\"} 5\n",
+	    "tlsobs_sessions_total{result=\"not_offered\"} 0\n",
+	    "tlsobs_alerts_total{rule=\"ehlo_downgrade\"} 2\n",
+	    "tlsobs_kafka_spool_bytes 0\n",
+	    "tlsobs_state_db_errors_total 1\n",
+	    "tlsobs_config_reloads_total{result=\"success\"} 4\n",
+	    "tlsobs_config_reloads_total{result=\"failure\"} 1\n",
+	    "# TYPE tlsobs_kafka_messages_total counter\n",
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
 		cr_assert_not_null(strstr(text, want[i]), "missing: %s", want[i]);
@@ -61,7 +61,8 @@ Test(metrics, kafka_topics_become_topic_and_state_labels)
 	snap.kafka[0].stats[0].delivered = 9;
 	snap.kafka[0].spool_bytes = 512;
 	const char *text = render();
-	cr_assert_not_null(strstr(text, "tlsobs_kafka_messages_total{topic=\"tlsobs.session\",state=\"delivered\"} 9\n"));
+	cr_assert_not_null(
+	    strstr(text, "tlsobs_kafka_messages_total{topic=\"tlsobs.session\",state=\"delivered\"} 9\n"));
 	cr_assert_not_null(strstr(text, "topic=\"odd\\\"name\\\\\""), "label values are escaped");
 	cr_assert_not_null(strstr(text, "tlsobs_kafka_spool_bytes 512\n"));
 }

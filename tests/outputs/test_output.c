@@ -1,4 +1,5 @@
-/* test_output.c: json: outputs write whole lines, refuse links, reopen by path, and survive a failing disk. */
+/* test_output.c: json: outputs write whole lines, refuse links, reopen by path, and survive a failing disk.
+ */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -150,7 +151,8 @@ Test(output, a_line_cut_by_a_full_disk_is_taken_back_and_writing_resumes_on_a_bo
 	cr_assert_eq(failed, 2);
 	struct stat st;
 	cr_assert_eq(stat(path, &st), 0);
-	cr_assert_eq(st.st_size, 3 * 301, "the cut fourth line was truncated away (size %lld)", (long long)st.st_size);
+	cr_assert_eq(st.st_size, 3 * 301, "the cut fourth line was truncated away (size %lld)",
+	             (long long)st.st_size);
 	lim.rlim_cur = RLIM_INFINITY;
 	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
 	struct output_event ev = event_of(buf, sizeof buf, 9);

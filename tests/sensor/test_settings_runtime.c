@@ -29,8 +29,9 @@ Test(settings_runtime, log_and_metrics_are_read)
 {
 	struct runtime_settings rt;
 	struct config_error err;
-	cr_assert_eq(load("log:\n  level: debug\n  target: syslog\nmetrics:\n  listen: \"[::1]:9332\"\n", &rt, &err),
-		     0, "%s", err.message);
+	cr_assert_eq(
+	    load("log:\n  level: debug\n  target: syslog\nmetrics:\n  listen: \"[::1]:9332\"\n", &rt, &err),
+	    0, "%s", err.message);
 	cr_assert_eq(rt.log_level, LOGGER_DEBUG);
 	cr_assert_eq(rt.log_target, LOGGER_SYSLOG);
 	cr_assert_str_eq(rt.metrics_host, "::1");
@@ -45,8 +46,8 @@ Test(settings_runtime, mistakes_name_the_key_and_line)
 	cr_assert_not_null(strstr(err.message, "t.yaml:2: log.level"), "%s", err.message);
 	cr_assert_eq(load("log:\n  target: file\n", &rt, &err), -1);
 	cr_assert_not_null(strstr(err.message, "log.target"), "%s", err.message);
-	static const char *const bad[] = {"9332", "localhost:9332", "127.0.0.1:0", "127.0.0.1:65536",
-					  "127.0.0.1:", "[::1:9332", "127.0.0.1:93x"};
+	static const char *const bad[] = {"9332",       "localhost:9332", "127.0.0.1:0",  "127.0.0.1:65536",
+	                                  "127.0.0.1:", "[::1:9332",      "127.0.0.1:93x"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char yaml[128];
 		snprintf(yaml, sizeof yaml, "metrics:\n  listen: \"%s\"\n", bad[i]);
