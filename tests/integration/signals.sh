@@ -42,6 +42,16 @@ fi
 user=nobody
 group=$(getent group nogroup >/dev/null && echo nogroup || echo nobody)
 
+# ---- a link planted at the output path by the unprivileged run user (issue 13) ----
+# (in a directory the user owns, as after -u: in a sticky /tmp the kernel's protected_symlinks refuses first)
+mkdir "$work/shared" && chown "$user:$group" "$work/shared"
+echo "root only" >"$work/victim" && chmod 600 "$work/victim"
+setpriv --reuid "$user" --regid "$group" --clear-groups ln -s "$work/victim" "$work/shared/events.json"
+"$TLSOBS" -r "$fixtures/starttls-tls13.pcap" -o "json:$work/shared/events.json" 2>"$work/link.err"
+status=$?
+check "a symbolic link at json:PATH is refused (exit $status: $(head -1 "$work/link.err")) and its target untouched" \
+	'[ "$status" -eq 2 ] && grep -q "symbolic link" "$work/link.err" && [ "$(cat "$work/victim")" = "root only" ]'
+
 # ---- -T: a file output the run user could not reopen ----
 mkdir "$work/rootonly" && chmod 755 "$work/rootonly"
 "$TLSOBS" -T -u "$user" -g "$group" -o "json:$work/rootonly/e.json" 2>"$work/t.err"
