@@ -34,9 +34,10 @@ check "EPIPE: logged once as a warning" \
 	'[ "$(grep -Ec "warning output: json:-: standard output was closed \(EPIPE\): stopping" "$work/epipe.err")" -eq 1 ]'
 check "EPIPE: the summary is still printed" 'grep -q "^tlsobs: output json:-: [0-9]* events written, [1-9][0-9]* failed" "$work/epipe.err"'
 
-if [ "$(id -u)" -ne 0 ] || ! command -v tcpreplay >/dev/null || ! ip netns add "$ns" 2>/dev/null; then
+if [ "$(id -u)" -ne 0 ] || ! command -v tcpreplay >/dev/null || ! command -v setpriv >/dev/null ||
+	! ip netns add "$ns" 2>/dev/null; then
 	[ "$fail" -eq 0 ] || exit 1
-	echo "skip: the live part needs root, tcpreplay and a network namespace"
+	echo "skip: the live part needs root, tcpreplay, setpriv and a network namespace"
 	exit 77
 fi
 user=nobody
