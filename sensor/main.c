@@ -370,6 +370,7 @@ struct run_ctx {
 	size_t noutputs;
 	struct metrics_board *metrics; /* NULL without metrics.listen */
 	uint64_t next_metrics_us;      /* monotonic clock */
+	struct metrics_snapshot snap;  /* filled here, copied onto the board */
 };
 
 /* -q: errors only; -v: info; -v -v: debug; otherwise log.level. */
@@ -442,9 +443,8 @@ static void publish_metrics(struct run_ctx *r, bool now)
 	uint64_t t = monotonic_us();
 	if (!now && t < r->next_metrics_us)
 		return;
-	static struct metrics_snapshot snap; /* large; only ever touched by this thread */
-	sensor_metrics(r->sensor, &snap);
-	metrics_board_publish(r->metrics, &snap);
+	sensor_metrics(r->sensor, &r->snap);
+	metrics_board_publish(r->metrics, &r->snap);
 	r->next_metrics_us = t + 1000000u;
 }
 
@@ -510,6 +510,56 @@ static int start_metrics(const struct runtime_settings *rt, struct metrics_board
 	return 0;
 }
 
+/*
+ * From the signal handlers to the summary: the metrics endpoint, the privilege
+ * drop, the capture loop, the last events. `code` is the status so far; the
+ * caller frees the sensor and the capture.
+ */
+static int run_loop(const struct options *o, const struct sensor_settings *settings, struct sensor *s,
+		    struct capture *cap, struct output **outputs, size_t noutputs, int code)
+{
+	char err[1024];
+	/* Handlers before any thread of ours starts, and before the first output write (SIGPIPE ignored). */
+	install_signal_handlers();
+	struct run_ctx *rc = calloc(1, sizeof *rc); /* the snapshot in it is large for a stack */
+	if (!rc) {
+		fprintf(stderr, "tlsobs: out of memory\n");
+		return EXIT_RUNTIME;
+	}
+	*rc = (struct run_ctx){.sensor = s, .options = o, .outputs = outputs, .noutputs = noutputs};
+	struct metrics_http *http = NULL;
+	if (start_metrics(&settings->runtime, &rc->metrics, &http) != 0) {
+		code = EXIT_RUNTIME;
+		goto done;
+	}
+	if ((o->user || o->group) && privileges_drop(o->user, o->group, err, sizeof err) != 0) {
+		fprintf(stderr, "tlsobs: %s\n", err);
+		code = EXIT_RUNTIME;
+		goto done;
+	}
+	sensor_set_capture(s, cap);
+	publish_metrics_first(rc);
+	struct capture_handler handler = {on_capture_packet, on_capture_tick, rc};
+	if (capture_run(cap, &handler, &stop_requested) != 0)
+		code = EXIT_RUNTIME;
+	if (stop_signal)
+		logger_log(LOGGER_NOTICE, "sensor", "SIG%s: stopping",
+			   sigabbrev_np(stop_signal) ? sigabbrev_np(stop_signal) : "?");
+	sensor_finish(s, stop_requested ? FLOW_CLOSE_SHUTDOWN : FLOW_CLOSE_END_OF_CAPTURE);
+	sensor_emit_final_stats(s);
+	if (rc->metrics)
+		publish_metrics(rc, true);
+	if (o->verbosity >= 0)
+		sensor_print_summary(s, stderr);
+	if (sensor_stats(s)->events_dropped)
+		code = EXIT_RUNTIME;
+done:
+	metrics_http_stop(http);
+	metrics_board_free(rc->metrics);
+	free(rc);
+	return code;
+}
+
 /* Opens capture and outputs, drops privileges, runs to the end. Returns the exit code. */
 static int run(const struct options *o, const struct sensor_settings *settings, struct output **outputs,
 	       size_t noutputs)
@@ -547,42 +597,7 @@ static int run(const struct options *o, const struct sensor_settings *settings, 
 		return EXIT_USAGE;
 	}
 	sensor_set_geoip(s, geo);
-	/* Handlers before any thread of ours starts, and before the first output write (SIGPIPE ignored). */
-	install_signal_handlers();
-	struct metrics_board *metrics;
-	struct metrics_http *http;
-	if (start_metrics(&settings->runtime, &metrics, &http) != 0) {
-		sensor_free(s);
-		capture_close(cap);
-		return EXIT_RUNTIME;
-	}
-	if ((o->user || o->group) && privileges_drop(o->user, o->group, err, sizeof err) != 0) {
-		fprintf(stderr, "tlsobs: %s\n", err);
-		metrics_http_stop(http);
-		metrics_board_free(metrics);
-		sensor_free(s);
-		capture_close(cap);
-		return EXIT_RUNTIME;
-	}
-	sensor_set_capture(s, cap);
-	struct run_ctx rc = {s, o, outputs, noutputs, metrics, 0};
-	publish_metrics_first(&rc);
-	struct capture_handler handler = {on_capture_packet, on_capture_tick, &rc};
-	if (capture_run(cap, &handler, &stop_requested) != 0)
-		code = EXIT_RUNTIME;
-	if (stop_signal)
-		logger_log(LOGGER_NOTICE, "sensor", "SIG%s: stopping",
-			   sigabbrev_np(stop_signal) ? sigabbrev_np(stop_signal) : "?");
-	sensor_finish(s, stop_requested ? FLOW_CLOSE_SHUTDOWN : FLOW_CLOSE_END_OF_CAPTURE);
-	sensor_emit_final_stats(s);
-	if (rc.metrics)
-		publish_metrics(&rc, true);
-	if (o->verbosity >= 0)
-		sensor_print_summary(s, stderr);
-	if (sensor_stats(s)->events_dropped)
-		code = EXIT_RUNTIME;
-	metrics_http_stop(http);
-	metrics_board_free(metrics);
+	code = run_loop(o, settings, s, cap, outputs, noutputs, code);
 	sensor_free(s);
 	capture_close(cap);
 	return code;
