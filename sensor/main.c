@@ -538,6 +538,8 @@ static int run_loop(const struct options *o, const struct sensor_settings *setti
 		goto done;
 	}
 	sensor_set_capture(s, cap);
+	logger_log(LOGGER_INFO, "sensor", "tlsobs %s running: pid %ld, uid %ld, %zu output(s)", TLSOBS_VERSION,
+		   (long)getpid(), (long)getuid(), noutputs);
 	publish_metrics_first(rc);
 	struct capture_handler handler = {on_capture_packet, on_capture_tick, rc};
 	if (capture_run(cap, &handler, &stop_requested) != 0)
