@@ -21,6 +21,7 @@
  * calling thread, so this file needs no locks.
  */
 #include "outputs/kafka_output.h"
+#include "outputs/logger.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -113,10 +114,10 @@ static void note_error(struct kafka_output *k, const char *what, const char *det
 		return;
 	}
 	if (slot->suppressed)
-		fprintf(stderr, "tlsobs: kafka: %s: %s (%" PRIu64 " more since last reported)\n", what,
-		        detail, slot->suppressed);
+		logger_log(LOGGER_WARNING, "kafka", "%s: %s (%" PRIu64 " more since last reported)", what, detail,
+			   slot->suppressed);
 	else
-		fprintf(stderr, "tlsobs: kafka: %s: %s\n", what, detail);
+		logger_log(LOGGER_WARNING, "kafka", "%s: %s", what, detail);
 	slot->last_us = now;
 	slot->suppressed = 0;
 }
@@ -277,7 +278,7 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
 {
 	struct kafka_output *k = rd_kafka_opaque(rk);
 	if (level >= 7) { /* debug was asked for with kafka.properties.debug: all of it */
-		fprintf(stderr, "tlsobs: kafka debug: %s: %s\n", fac, buf);
+		logger_log(LOGGER_DEBUG, "kafka", "%s: %s", fac, buf);
 		return;
 	}
 	if (strcmp(fac, "FAIL") == 0) /* a broker connection failing: error_cb reports it too */
@@ -607,4 +608,9 @@ void kafka_output_print_stats(const struct kafka_output *k, FILE *out)
 	if (k->unroutable)
 		fprintf(out, "tlsobs: kafka: %" PRIu64 " events of an unknown dataset dropped\n",
 		        k->unroutable);
+}
+
+uint64_t kafka_output_spool_bytes(const struct kafka_output *k)
+{
+	return k->spool ? spool_stats(k->spool)->bytes : 0;
 }

@@ -75,6 +75,8 @@ uint64_t kafka_output_flush(struct kafka_output *k);
 void kafka_output_free(struct kafka_output *k);
 const struct kafka_topic_stats *kafka_output_topic_stats(const struct kafka_output *k, unsigned type);
 const char *kafka_output_topic_name(const struct kafka_output *k, unsigned type);
+/* Bytes currently in the disk spool. */
+uint64_t kafka_output_spool_bytes(const struct kafka_output *k);
 /* The counters as a JSON object (for tlsobs.stats) and as summary lines (for the exit summary). */
 void kafka_output_stats_json(const struct kafka_output *k, struct json_writer *w);
 void kafka_output_print_stats(const struct kafka_output *k, FILE *out);

@@ -7,13 +7,13 @@ set -euo pipefail
 BUILD_PACKAGES=(
 	build-essential cmake pkg-config clang
 	libpcap-dev libndpi-dev librdkafka-dev libmaxminddb-dev libssl-dev libyaml-dev libsqlite3-dev zlib1g-dev libseccomp-dev
-	libcriterion-dev
+	libcriterion-dev libmicrohttpd-dev
 	libjs-chart.js # runtime of `tlsobs report html`: Chart.js, inlined into the page at report time
 )
 # Test oracles and tools (never runtime dependencies of the sensor).
 TEST_PACKAGES=(
 	tshark kcat tcpdump tcpreplay wireshark-common libndpi-bin
-	libmaxmind-db-writer-perl python3 python3-jsonschema jq iproute2 openssl
+	libmaxmind-db-writer-perl python3 python3-jsonschema jq iproute2 openssl prometheus
 	chromium # renders the HTML report in tests/integration/report_html.sh
 )
 

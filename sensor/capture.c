@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "outputs/logger.h"
+
 enum { CAPTURE_MAX_SOURCES = 4096, CAPTURE_TICK_MS = 1000 };
 
 struct capture_source {
@@ -469,7 +471,7 @@ static int run_live(struct capture *c, const struct capture_handler *h, volatile
 	while (!*stop) {
 		int ready = poll(fds, c->nsources, CAPTURE_TICK_MS / 4);
 		if (ready < 0 && errno != EINTR) {
-			fprintf(stderr, "tlsobs: poll: %s\n", strerror(errno));
+			logger_log(LOGGER_ERROR, "capture", "poll: %s", strerror(errno));
 			return -1;
 		}
 		for (size_t i = 0; ready > 0 && i < c->nsources; i++) {
@@ -478,8 +480,8 @@ static int run_live(struct capture *c, const struct capture_handler *h, volatile
 			struct dispatch_ctx d = {h, pcap_datalink(c->sources[i].pcap)};
 			if (pcap_dispatch(c->sources[i].pcap, 1024, on_pcap_packet, (u_char *)&d) < 0 &&
 			    !*stop) {
-				fprintf(stderr, "tlsobs: -i %s: %s\n", c->sources[i].name,
-					pcap_geterr(c->sources[i].pcap));
+				logger_log(LOGGER_ERROR, "capture", "-i %s: %s", c->sources[i].name,
+					   pcap_geterr(c->sources[i].pcap));
 				return -1;
 			}
 		}

@@ -7,18 +7,24 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "outputs/logger.h"
+#include "outputs/metrics.h"
 #include "outputs/output.h"
 #include "outputs/private_dir.h"
 #include "sensor/capture.h"
 #include "sensor/config.h"
 #include "sensor/geoip.h"
+#include "sensor/metrics_http.h"
 #include "sensor/privileges.h"
 #include "sensor/report.h"
 #include "sensor/seccomp_filter.h"
@@ -33,9 +39,12 @@
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 enum { MAX_ARGS = 256 };
 
-/* The only mutable globals: signal flags, set by SIGINT/SIGTERM and SIGHUP, read by the capture loop. */
+/* The only mutable globals: signal flags, set by the handlers (install_signal_handlers), read by the capture
+ * loop. */
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_signal; /* the signal that asked to stop, for the log */
 static volatile sig_atomic_t reload_requested;
+static volatile sig_atomic_t stats_requested;
 
 struct options {
 	char *files[MAX_ARGS];
@@ -78,7 +87,7 @@ static void usage(FILE *out)
 		"  --all-flows        with --any-port, session events for flows that are not mail too\n"
 		"  -T                 check the configuration and exit (with -v: print the capture filter)\n"
 		"  -u USER, -g GROUP  drop to this user and group once capture and files are open\n"
-		"  -v, -q             more, or fewer, messages on standard error\n"
+		"  -v, -q             more messages (-v info, -v -v debug), or errors only and no summary\n"
 		"  -V                 print the version\n"
 		"  -h                 this help\n"
 		"\n"
@@ -248,6 +257,57 @@ static int check_state_db(const struct sensor_settings *settings)
 	return 0;
 }
 
+/* Whether uid:gid may create files in dir (by its mode bits: what open(O_CREAT) after logrotate needs). */
+static bool dir_writable_by(const char *dir, uid_t uid, gid_t gid)
+{
+	struct stat st;
+	if (uid == 0 || stat(dir, &st) != 0)
+		return true; /* root may; a missing directory is output_open's to report */
+	mode_t need = st.st_uid == uid   ? S_IWUSR | S_IXUSR
+		      : st.st_gid == gid ? S_IWGRP | S_IXGRP
+					 : S_IWOTH | S_IXOTH;
+	return (st.st_mode & need) == need;
+}
+
+/*
+ * With -u/-g, each json:PATH is reopened on SIGHUP by the run user: warn when
+ * it could not create the file anew in its directory (after logrotate renamed
+ * it). A warning, not an error: logrotate's `copytruncate` needs no new file.
+ */
+static void check_output_dirs(const struct options *o, FILE *out)
+{
+	if (!o->user && !o->group)
+		return;
+	struct passwd *pw = o->user ? getpwnam(o->user) : NULL;
+	struct group *gr = o->group ? getgrnam(o->group) : NULL;
+	uid_t uid = pw ? pw->pw_uid : getuid();
+	gid_t gid = gr ? gr->gr_gid : pw ? pw->pw_gid : getgid();
+	for (size_t i = 0; i < o->noutputs; i++) {
+		const char *path = o->outputs[i] + 5;
+		struct stat st;
+		if (strncmp(o->outputs[i], "json:", 5) != 0 || strcmp(path, "-") == 0 ||
+		    (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)))
+			continue; /* standard output, /dev/null, a FIFO: nothing logrotate moves */
+		char dir[4096];
+		snprintf(dir, sizeof dir, "%s", path);
+		char *slash = strrchr(dir, '/');
+		if (!slash)
+			snprintf(dir, sizeof dir, ".");
+		else
+			slash[slash == dir] = '\0';
+		if (dir_writable_by(dir, uid, gid))
+			continue;
+		const char *who = o->user ? o->user : o->group;
+		if (out)
+			fprintf(out, "tlsobs: warning: -o %s: %s cannot create files there (%s): after a SIGHUP "
+				"the file cannot be reopened once logrotate moved it\n", o->outputs[i], who, dir);
+		else
+			logger_log(LOGGER_WARNING, "output",
+				   "%s: %s cannot create files there (%s): after a SIGHUP the file cannot be "
+				   "reopened once logrotate moved it", o->outputs[i], who, dir);
+	}
+}
+
 /* A CA bundle that cannot be loaded is a configuration error, reported before anything runs. */
 static int check_ca_file(const struct sensor_settings *settings)
 {
@@ -322,7 +382,10 @@ static struct geoip *open_geoip(const struct sensor_settings *st, bool strict, b
 		geoip_db_status(g, (enum geoip_db)d, &status);
 		if (!status.problem[0])
 			continue;
-		fprintf(stderr, "tlsobs: %s%s\n", strict ? "" : "warning: ", status.problem);
+		if (strict)
+			fprintf(stderr, "tlsobs: %s\n", status.problem);
+		else
+			logger_log(LOGGER_WARNING, "geoip", "%s", status.problem);
 		if (strict)
 			*ok = false;
 	}
@@ -331,63 +394,157 @@ static struct geoip *open_geoip(const struct sensor_settings *st, bool strict, b
 
 static void on_signal(int sig)
 {
-	if (sig == SIGHUP)
+	if (sig == SIGHUP) {
 		reload_requested = 1;
-	else
+	} else if (sig == SIGUSR1) {
+		stats_requested = 1;
+	} else {
+		stop_signal = sig;
 		stop_requested = 1;
+	}
 }
 
+/*
+ * SIGHUP reloads and reopens the file outputs, SIGUSR1 dumps the counters.
+ * Every signal whose default would kill the sensor without its summary and
+ * its last events (SIGINT, SIGTERM, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF,
+ * SIGIO, SIGPWR, SIGXCPU) stops it cleanly instead. SIGPIPE and SIGXFSZ are
+ * ignored: write(2) then fails with EPIPE or EFBIG, which the outputs handle
+ * (EPIPE on standard output stops the run; EFBIG is a failing file). SIGQUIT
+ * keeps its core dump, for debugging; job control keeps its defaults.
+ */
 static void install_signal_handlers(void)
 {
+	static const int stopping[] = {SIGINT,  SIGTERM, SIGUSR2, SIGALRM, SIGVTALRM,
+				       SIGPROF, SIGIO,   SIGPWR,  SIGXCPU};
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
+	sigfillset(&sa.sa_mask);
 	sa.sa_handler = on_signal; /* no SA_RESTART: poll() must wake up */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	for (size_t i = 0; i < sizeof stopping / sizeof stopping[0]; i++)
+		sigaction(stopping[i], &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGXFSZ, &sa, NULL);
 }
 
-/* What the capture callbacks need: the sensor, and the options to reload the configuration with. */
+/* What the capture callbacks need: the sensor, the options to reload with, the outputs to reopen. */
 struct run_ctx {
 	struct sensor *sensor;
 	const struct options *options;
+	struct output **outputs;
+	size_t noutputs;
+	struct metrics_board *metrics; /* NULL without metrics.listen */
+	uint64_t next_metrics_us;      /* monotonic clock */
+	struct metrics_snapshot snap;  /* filled here, copied onto the board */
 };
+
+/* -q: errors only; -v: info; -v -v: debug; otherwise log.level. */
+static void configure_logger(const struct options *o, const struct runtime_settings *rt)
+{
+	enum logger_level level = rt->log_level;
+	if (o->verbosity < 0)
+		level = LOGGER_ERROR;
+	else if (o->verbosity == 1)
+		level = LOGGER_INFO;
+	else if (o->verbosity > 1)
+		level = LOGGER_DEBUG;
+	logger_configure(rt->log_target, level);
+}
 
 /*
  * SIGHUP: the configuration file and --set again, applied to the running
  * sensor (sensor_reload). A configuration that does not load is reported and
  * the running one kept: a typo must not stop the sensor.
  */
+/* SIGHUP, second half: every json:PATH opened again by its path (after logrotate moved the file). */
+static void reopen_outputs(struct run_ctx *r)
+{
+	for (size_t i = 0; i < r->noutputs; i++) {
+		char err[1024];
+		if (output_reopen(r->outputs[i], err, sizeof err) != 0)
+			logger_log(LOGGER_ERROR, "output", "reopen failed, still writing to the old file: %s", err);
+	}
+	logger_log(LOGGER_INFO, "output", "file outputs reopened");
+}
+
+/*
+ * SIGHUP: the configuration file and --set again, applied to the running
+ * sensor (sensor_reload). A configuration that does not load is reported and
+ * the running one kept: a typo must not stop the sensor. The file outputs are
+ * reopened whatever the configuration's fate, so log rotation never depends on it.
+ */
 static void reload_configuration(struct run_ctx *r)
 {
 	reload_requested = 0;
+	reopen_outputs(r);
 	struct sensor_settings next;
 	if (reload_settings(r->options, &next) != 0) {
-		fprintf(stderr, "tlsobs: reload failed: the running configuration is kept\n");
+		sensor_note_reload_failure(r->sensor);
+		logger_log(LOGGER_ERROR, "config", "reload failed: the running configuration is kept");
 		return;
 	}
 	char err[1024];
-	if (sensor_reload(r->sensor, &next, err, sizeof err) != 0)
-		fprintf(stderr, "tlsobs: reload failed (%s): the running configuration is kept\n", err);
-	else if (r->options->verbosity >= 0)
-		fprintf(stderr, "tlsobs: configuration reloaded from %s\n",
-		        r->options->config_path ? r->options->config_path : "--set");
+	if (sensor_reload(r->sensor, &next, err, sizeof err) != 0) {
+		sensor_note_reload_failure(r->sensor);
+		logger_log(LOGGER_ERROR, "config", "reload failed (%s): the running configuration is kept", err);
+	} else {
+		configure_logger(r->options, &next.runtime);
+		logger_log(LOGGER_NOTICE, "config", "configuration reloaded from %s",
+			   r->options->config_path ? r->options->config_path : "--set");
+	}
 	settings_free(&next);
+}
+
+static uint64_t monotonic_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* The packet thread's share of the metrics endpoint: a fresh snapshot once a second of wall time. */
+static void publish_metrics(struct run_ctx *r, bool now)
+{
+	uint64_t t = monotonic_us();
+	if (!now && t < r->next_metrics_us)
+		return;
+	sensor_metrics(r->sensor, &r->snap);
+	metrics_board_publish(r->metrics, &r->snap);
+	r->next_metrics_us = t + 1000000u;
+}
+
+/* Signals and output failures, between packets: all on the capture thread. */
+static void between_packets(struct run_ctx *r)
+{
+	if (reload_requested)
+		reload_configuration(r);
+	if (stats_requested) {
+		stats_requested = 0;
+		sensor_emit_stats(r->sensor);
+	}
+	if (r->metrics)
+		publish_metrics(r, false);
+	for (size_t i = 0; i < r->noutputs; i++)
+		if (output_fatal(r->outputs[i]) && !stop_requested) {
+			stop_signal = 0;
+			stop_requested = 1; /* EPIPE: the reader is gone; finish cleanly, with the summary */
+		}
 }
 
 static void on_capture_packet(void *ctx, const struct capture_packet *p)
 {
 	struct run_ctx *r = ctx;
-	if (reload_requested)
-		reload_configuration(r);
+	between_packets(r);
 	sensor_packet(r->sensor, p);
 }
 
 static void on_capture_tick(void *ctx, uint64_t now_us)
 {
 	struct run_ctx *r = ctx;
-	if (reload_requested)
-		reload_configuration(r);
+	between_packets(r);
 	sensor_tick(r->sensor, now_us);
 }
 
@@ -438,6 +595,93 @@ static int apply_seccomp(const struct capture *cap, int verbosity)
 	return 0;
 }
 
+/* The endpoint answers from the start, before the first packet. */
+static void publish_metrics_first(struct run_ctx *r)
+{
+	if (r->metrics)
+		publish_metrics(r, true);
+}
+
+/* metrics.listen: bound before the privileges are dropped (a port below 1024 needs root). */
+static int start_metrics(const struct runtime_settings *rt, struct metrics_board **board,
+			 struct metrics_http **http)
+{
+	*board = NULL;
+	*http = NULL;
+	if (!rt->metrics_host[0])
+		return 0;
+	char err[512];
+	if (!(*board = metrics_board_new(TLSOBS_VERSION))) {
+		logger_log(LOGGER_ERROR, "metrics", "out of memory");
+		return -1;
+	}
+	if (!(*http = metrics_http_start(rt->metrics_host, rt->metrics_port, *board, err, sizeof err))) {
+		logger_log(LOGGER_ERROR, "metrics", "%s", err);
+		metrics_board_free(*board);
+		*board = NULL;
+		return -1;
+	}
+	logger_log(LOGGER_INFO, "metrics", "serving /metrics on %s port %u", rt->metrics_host, rt->metrics_port);
+	return 0;
+}
+
+/*
+ * From the signal handlers to the summary: the metrics endpoint, the privilege
+ * drop, the capture loop, the last events. `code` is the status so far; the
+ * caller frees the sensor and the capture.
+ */
+static int run_loop(const struct options *o, const struct sensor_settings *settings, struct sensor *s,
+		    struct capture *cap, struct output **outputs, size_t noutputs, int code)
+{
+	char err[1024];
+	/* Handlers before any thread of ours starts, and before the first output write (SIGPIPE ignored). */
+	install_signal_handlers();
+	struct run_ctx *rc = calloc(1, sizeof *rc); /* the snapshot in it is large for a stack */
+	if (!rc) {
+		fprintf(stderr, "tlsobs: out of memory\n");
+		return EXIT_RUNTIME;
+	}
+	*rc = (struct run_ctx){.sensor = s, .options = o, .outputs = outputs, .noutputs = noutputs};
+	struct metrics_http *http = NULL;
+	if (start_metrics(&settings->runtime, &rc->metrics, &http) != 0) {
+		code = EXIT_RUNTIME;
+		goto done;
+	}
+	if ((o->user || o->group) && privileges_drop(o->user, o->group, err, sizeof err) != 0) {
+		fprintf(stderr, "tlsobs: %s\n", err);
+		code = EXIT_RUNTIME;
+		goto done;
+	}
+	/* Last: everything is open and privileges are gone; from here on only the allow-list runs. */
+	if (settings->seccomp && apply_seccomp(cap, o->verbosity) != 0) {
+		code = EXIT_RUNTIME;
+		goto done;
+	}
+	sensor_set_capture(s, cap);
+	logger_log(LOGGER_INFO, "sensor", "tlsobs %s running: pid %ld, uid %ld, %zu output(s)", TLSOBS_VERSION,
+		   (long)getpid(), (long)getuid(), noutputs);
+	publish_metrics_first(rc);
+	struct capture_handler handler = {on_capture_packet, on_capture_tick, rc};
+	if (capture_run(cap, &handler, &stop_requested) != 0)
+		code = EXIT_RUNTIME;
+	if (stop_signal)
+		logger_log(LOGGER_NOTICE, "sensor", "SIG%s: stopping",
+			   sigabbrev_np(stop_signal) ? sigabbrev_np(stop_signal) : "?");
+	sensor_finish(s, stop_requested ? FLOW_CLOSE_SHUTDOWN : FLOW_CLOSE_END_OF_CAPTURE);
+	sensor_emit_final_stats(s);
+	if (rc->metrics)
+		publish_metrics(rc, true);
+	if (o->verbosity >= 0)
+		sensor_print_summary(s, stderr);
+	if (sensor_stats(s)->events_dropped)
+		code = EXIT_RUNTIME;
+done:
+	metrics_http_stop(http);
+	metrics_board_free(rc->metrics);
+	free(rc);
+	return code;
+}
+
 /* Opens capture and outputs, drops privileges, runs to the end. Returns the exit code. */
 static int run(const struct options *o, const struct sensor_settings *settings, struct output **outputs,
 	       size_t noutputs)
@@ -469,30 +713,7 @@ static int run(const struct options *o, const struct sensor_settings *settings, 
 		return EXIT_USAGE;
 	}
 	sensor_set_geoip(s, geo);
-	if ((o->user || o->group) && privileges_drop(o->user, o->group, err, sizeof err) != 0) {
-		fprintf(stderr, "tlsobs: %s\n", err);
-		sensor_free(s);
-		capture_close(cap);
-		return EXIT_RUNTIME;
-	}
-	/* Last: everything is open and privileges are gone; from here on only the allow-list runs. */
-	if (settings->seccomp && apply_seccomp(cap, o->verbosity) != 0) {
-		sensor_free(s);
-		capture_close(cap);
-		return EXIT_RUNTIME;
-	}
-	install_signal_handlers();
-	sensor_set_capture(s, cap);
-	struct run_ctx rc = {s, o};
-	struct capture_handler handler = {on_capture_packet, on_capture_tick, &rc};
-	if (capture_run(cap, &handler, &stop_requested) != 0)
-		code = EXIT_RUNTIME;
-	sensor_finish(s, stop_requested ? FLOW_CLOSE_SHUTDOWN : FLOW_CLOSE_END_OF_CAPTURE);
-	sensor_emit_final_stats(s);
-	if (o->verbosity >= 0)
-		sensor_print_summary(s, stderr);
-	if (sensor_stats(s)->events_dropped)
-		code = EXIT_RUNTIME;
+	code = run_loop(o, settings, s, cap, outputs, noutputs, code);
 	sensor_free(s);
 	capture_close(cap);
 	return code;
@@ -510,6 +731,7 @@ int main(int argc, char **argv)
 	struct sensor_settings settings;
 	if (load_configuration(&o, &settings) != 0 || load_secrets(&o, &settings) != 0)
 		return EXIT_USAGE;
+	configure_logger(&o, &settings.runtime);
 	char err[1024];
 	if (o.bpf && capture_check_filter(o.bpf, err, sizeof err) != 0) {
 		fprintf(stderr, "tlsobs: %s\n", err);
@@ -526,6 +748,7 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		if (o.verbosity > 0)
 			print_capture_filter(&o, &settings);
+		check_output_dirs(&o, stderr);
 		fprintf(stderr, "tlsobs: configuration OK\n");
 		return EXIT_OK;
 	}
@@ -547,6 +770,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tlsobs: %s\n", err);
 		return EXIT_RUNTIME;
 	}
+	check_output_dirs(&o, NULL);
 	static char default_output[] = "json:-";
 	if (o.noutputs == 0)
 		o.outputs[o.noutputs++] = default_output;

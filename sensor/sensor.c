@@ -10,6 +10,7 @@
 
 #include "outputs/alert_event.h"
 #include "outputs/json_writer.h"
+#include "outputs/logger.h"
 #include "outputs/certificate_event.h"
 #include "outputs/policy_event.h"
 #include "outputs/session_event.h"
@@ -472,6 +473,7 @@ static void report_session(struct sensor *s, const struct flow *f, struct flow_r
 		session_event_write(&s->json, sess, &s->event_ctx, wall_clock_us());
 		emit(s, "tlsobs.session", sess);
 		s->stats.sessions_reported++;
+		s->stats.sessions_not_mail++;
 		return;
 	}
 	sess->implicit_tls = r ? r->implicit_tls : port_in(s->implicit_tls_port, f->server.port);
@@ -498,6 +500,8 @@ static void report_session(struct sensor *s, const struct flow *f, struct flow_r
 	}
 	s->stats.alerts += sess->alerts.count;
 	s->stats.sessions_reported++;
+	if ((unsigned)sess->starttls_result < METRICS_STARTTLS_RESULTS)
+		s->stats.sessions_by_result[sess->starttls_result]++;
 	bool first = false;
 	const struct cert_sighting *c = rules_engine_cert_sighting(s->rules, &first);
 	if (c && first) {
@@ -620,7 +624,7 @@ static void fill_counters(struct sensor *s, struct sensor_counters *c, bool fina
 	memset(c, 0, sizeof *c);
 	c->time_us = s->now_us;
 	session_id_make(c->run_id, s->run_nonce, 0);
-	c->seq = ++s->stats_seq;
+	c->seq = s->stats_seq + 1; /* emit_stats moves stats_seq: a metrics snapshot is no event */
 	c->final = final;
 	c->packets = st->packets;
 	c->bytes = st->bytes;
@@ -673,6 +677,7 @@ static void emit_stats(struct sensor *s, bool final)
 {
 	struct sensor_counters c;
 	fill_counters(s, &c, final);
+	s->stats_seq++;
 	stats_event_write(&s->json, &c, s->outputs, s->noutputs, &s->event_ctx, wall_clock_us());
 	emit(s, "tlsobs.stats", NULL);
 }
@@ -687,7 +692,7 @@ static void housekeeping(struct sensor *s)
 	if (s->geo && wall >= s->next_geoip_check_us) {
 		char err[600];
 		if (geoip_check_reload(s->geo, err, sizeof err) < 0)
-			fprintf(stderr, "tlsobs: %s\n", err);
+			logger_log(LOGGER_WARNING, "geoip", "%s", err);
 		s->next_geoip_check_us = wall + SENSOR_GEOIP_CHECK_US;
 	}
 	if (s->sync && s->now_us >= s->next_state_flush_us) {
@@ -795,6 +800,42 @@ void sensor_set_capture(struct sensor *s, struct capture *c)
 void sensor_emit_final_stats(struct sensor *s)
 {
 	emit_stats(s, true);
+}
+
+void sensor_emit_stats(struct sensor *s)
+{
+	emit_stats(s, false);
+	struct sensor_counters c;
+	fill_counters(s, &c, false);
+	uint64_t alerts = 0;
+	for (int r = 0; r < RULE_COUNT; r++)
+		alerts += c.alerts[r];
+	logger_log(LOGGER_NOTICE, "stats",
+		   "%" PRIu64 " packets, %" PRIu64 " bytes, %" PRIu64 " flows active, %" PRIu64
+		   " sessions reported, %" PRIu64 " alerts, %" PRIu64 " events dropped, %" PRIu64
+		   " dropped by the kernel, flow memory %" PRIu64 " bytes%s",
+		   c.packets, c.bytes, c.flows_active, c.sessions_reported, alerts, c.events_dropped, c.capture_dropped,
+		   c.memcap_used, c.emergency ? ", emergency mode" : "");
+}
+
+void sensor_note_reload_failure(struct sensor *s)
+{
+	s->stats.reload_failures++;
+}
+
+void sensor_metrics(struct sensor *s, struct metrics_snapshot *m)
+{
+	memset(m, 0, sizeof *m);
+	fill_counters(s, &m->c, false);
+	memcpy(m->sessions_by_result, s->stats.sessions_by_result, sizeof m->sessions_by_result);
+	m->sessions_not_mail = s->stats.sessions_not_mail;
+	m->reloads_ok = s->stats.reloads;
+	m->reloads_failed = s->stats.reload_failures;
+	if (s->sync)
+		m->state_db_errors = state_sync_stats(s->sync)->flush_errors;
+	for (size_t i = 0; i < s->noutputs; i++)
+		metrics_add_output(m, s->outputs[i]);
+	m->published_us = wall_clock_us();
 }
 
 void sensor_finish(struct sensor *s, enum flow_close_reason reason)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "outputs/metrics.h"
 #include "outputs/output.h"
 #include "parsers/packet_decode.h"
 #include "sensor/capture.h"
@@ -33,6 +34,9 @@ struct sensor_stats {
 	uint64_t classified[4];       /* nDPI verdicts by enum classify_verdict: -, smtp, smtps, other */
 	uint64_t hold_overflows;      /* flows off the mail ports whose first bytes outgrew the hold */
 	uint64_t flows_not_mail;      /* flows nDPI found to be no mail (no session event unless all_flows) */
+	uint64_t sessions_by_result[METRICS_STARTTLS_RESULTS]; /* mail sessions reported, by starttls.result */
+	uint64_t sessions_not_mail;   /* capture.all_flows: sessions reported for flows that are not mail */
+	uint64_t reload_failures;     /* SIGHUP reloads that were refused (sensor_note_reload_failure) */
 };
 
 struct sensor;
@@ -60,6 +64,12 @@ void sensor_set_geoip(struct sensor *s, struct geoip *g);
 void sensor_set_capture(struct sensor *s, struct capture *c);
 /* The last tlsobs.stats event (final: true), after sensor_finish and before the outputs close. */
 void sensor_emit_final_stats(struct sensor *s);
+/* SIGUSR1: a tlsobs.stats event now (final: false) and the same counters as one log line (notice, "stats"). */
+void sensor_emit_stats(struct sensor *s);
+/* A reload refused before it reached sensor_reload (counted for tlsobs_config_reloads_total). */
+void sensor_note_reload_failure(struct sensor *s);
+/* The counters as the metrics endpoint serves them (does not move the stats sequence). */
+void sensor_metrics(struct sensor *s, struct metrics_snapshot *m);
 /* Ends every open flow with `reason` and emits their sessions. */
 void sensor_finish(struct sensor *s, enum flow_close_reason reason);
 const struct sensor_stats *sensor_stats(const struct sensor *s);

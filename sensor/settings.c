@@ -26,6 +26,9 @@ static const char *const known_keys[] = {
 	"kafka.cloudevents",
 	"kafka.properties.*",
 	"stats.interval",
+	"log.level",
+	"log.target",
+	"metrics.listen",
 	"detection.fallback_window",
 	"detection.history.ttl",
 	"detection.history.max_servers",
@@ -424,6 +427,8 @@ int settings_load(const struct config *cfg, struct sensor_settings *out, struct 
 	if (load_geoip(cfg, &out->geoip, err) != 0)
 		return -1;
 	if (load_internal_networks(cfg, out, err) != 0)
+		return -1;
+	if (settings_runtime_load(cfg, &out->runtime, err) != 0)
 		return -1;
 	return settings_load_policy(cfg, &out->policy, err); /* last: it allocates */
 }

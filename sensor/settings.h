@@ -18,6 +18,7 @@
 #include "rules/rules_engine.h"
 #include "sensor/config.h"
 #include "sensor/flow_table.h"
+#include "sensor/settings_runtime.h"
 
 enum { SETTINGS_MAX_PORTS = 64, SETTINGS_MAX_NETWORKS = 256 };
 
@@ -70,6 +71,7 @@ struct sensor_settings {
 	/* coverage.max_domains_per_day: recipient domains and unattributed servers kept per UTC day in
 	 * coverage (and policy domains in TLS-RPT); past it sessions are counted per day only */
 	uint64_t coverage_max_domains_per_day;
+	struct runtime_settings runtime; /* log.*, metrics.* */
 };
 
 /* Fills *out from cfg (defaults where absent). 0, or -1 with the first error in *err (nothing to free then). */

@@ -1,10 +1,20 @@
 #include "sensor/settings_file.h"
 
+#include "outputs/logger.h"
 #include "sensor/config.h"
+
+/* At start: "tlsobs: ..." lines on `errors`, as any command-line tool; on a reload (errors NULL): the log. */
+static void report(FILE *errors, const char *message)
+{
+	if (errors)
+		fprintf(errors, "tlsobs: %s\n", message);
+	else
+		logger_log(LOGGER_ERROR, "config", "%s", message);
+}
 
 static void print_unknown_key(const char *message, void *ctx)
 {
-	fprintf(ctx, "tlsobs: %s\n", message);
+	report(ctx, message);
 }
 
 static int settings_from(int fd, const char *path, char *const *sets, size_t nsets,
@@ -15,19 +25,19 @@ static int settings_from(int fd, const char *path, char *const *sets, size_t nse
 	                     : fd >= 0 ? config_load_fd(fd, path, &err)
 	                               : config_load_file(path, &err);
 	if (!cfg) {
-		fprintf(errors, "tlsobs: %s\n", path ? err.message : "out of memory");
+		report(errors, path ? err.message : "out of memory");
 		return -1;
 	}
 	int rc = -1;
 	for (size_t i = 0; i < nsets; i++)
 		if (config_set(cfg, sets[i], &err) != 0) {
-			fprintf(errors, "tlsobs: %s\n", err.message);
+			report(errors, err.message);
 			goto done;
 		}
 	if (settings_check_unknown(cfg, print_unknown_key, errors) > 0)
 		goto done;
 	if (settings_load(cfg, out, &err) != 0) {
-		fprintf(errors, "tlsobs: %s\n", err.message);
+		report(errors, err.message);
 		goto done;
 	}
 	rc = 0;

@@ -2,7 +2,8 @@
  * settings_file.h: the whole configuration step, for the sensor, its reload
  * and the reports: a YAML file (or nothing), --set overrides, unknown keys
  * refused, then typed settings. Every mistake is printed to `errors` as
- * "tlsobs: file:line: key: message", one line each.
+ * "tlsobs: file:line: key: message", one line each (errors NULL, on a reload:
+ * to the log, level error, component config).
  */
 #ifndef TLSOBS_SETTINGS_FILE_H
 #define TLSOBS_SETTINGS_FILE_H

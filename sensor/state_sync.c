@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "outputs/logger.h"
 
 #include "parsers/smtp.h"
 #include "parsers/tls_ciphers.h"
@@ -23,7 +26,24 @@ struct state_sync {
 	uint64_t batch_records; /* engine records written by the flush under way */
 	uint64_t next_inventory_prune_us;
 	struct state_sync_stats stats;
+	uint64_t errors_logged_us;   /* monotonic: failing flushes are logged at most once a minute */
+	uint64_t errors_since_log;
 };
+
+/* A failing flush, logged the first time and then once a minute with the count in between. */
+static void log_flush_error(struct state_sync *ss)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	ss->errors_since_log++;
+	if (ss->errors_logged_us && now - ss->errors_logged_us < 60000000u)
+		return;
+	logger_log(LOGGER_ERROR, "state_db", "flush failed (%llu times since last reported): %s",
+		   (unsigned long long)ss->errors_since_log, state_db_error(ss->db));
+	ss->errors_logged_us = now;
+	ss->errors_since_log = 0;
+}
 
 struct state_sync *state_sync_new(struct state_db *db, struct rules_engine *engine, uint64_t history_ttl_us)
 {
@@ -285,6 +305,7 @@ int state_sync_flush(struct state_sync *ss, uint64_t now_us)
 	ss->stats.flushes++;
 	if (state_db_flush_with(ss->db, changed ? batch : NULL, ss) < 0) {
 		ss->stats.flush_errors++;
+		log_flush_error(ss);
 		return -1;
 	}
 	if (changed) {

@@ -51,7 +51,7 @@ check "a flat ip-location-db layout works through geoip.paths" \
 rc=0
 "$TLSOBS" --set "geoip.location_db=$work/missing.mmdb" -r "$fix/starttls-tls12.pcap" >"$work/missing.json" 2>"$work/missing.err" || rc=$?
 check "a missing database is a warning, and the run goes on without geo (exit $rc)" \
-	'[ "$rc" -eq 0 ] && grep -q "warning: geoip.location_db .*missing.mmdb: No such file" "$work/missing.err" && [ "$(jq -c "$s | .destination.geo" "$work/missing.json")" = null ]'
+	'[ "$rc" -eq 0 ] && grep -q "warning geoip: geoip.location_db .*missing.mmdb: No such file" "$work/missing.err" && [ "$(jq -c "$s | .destination.geo" "$work/missing.json")" = null ]'
 printf 'not a maxmind database' >"$work/corrupt.mmdb"
 rc=0
 "$TLSOBS" -T --set "geoip.asn_db=$work/corrupt.mmdb" 2>"$work/t.err" || rc=$?
