@@ -150,7 +150,7 @@ check "the sensor ran with it (exit $code, 0 or 1 as the broker is away)" \
 	'[ "$code" -le 1 ] && [ -s "$work/cmdline" ] && [ -s "$work/secret.json" ]'
 check "no trace of the password in outputs, messages, spool, cmdline or environ" \
 	'! grep -rqF "$secret" "$work/secret.json" "$work/secret.out" "$work/secret.err" "$work/spool-secret" "$work/cmdline" "$work/environ"'
-check "no warning for private files" '! grep -q "warning" "$work/secret.err"'
+check "no warning for private files" '! grep -q "readable by every local user" "$work/secret.err"'
 "$TLSOBS" -T --set "kafka.properties.sasl.password $secret" 2>"$work/typo1.err"
 "$TLSOBS" -T -c "$work/secret.yaml" --set "kafka.properties.sasl.pasword=$secret" -o kafka:127.0.0.1:9 2>"$work/typo2.err"
 "$TLSOBS" -r "$fixtures/smtp-plain.pcap" -u nobody -c "$work/secret.yaml" --set "kafka.properties.sasl.pasword=$secret" \
