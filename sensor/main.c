@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "outputs/output.h"
 #include "sensor/capture.h"
@@ -61,7 +62,7 @@ static void usage(FILE *out)
 		"\n"
 		"  -r FILE|DIR        read pcap/pcapng files (a directory: all files in it), in time order\n"
 		"  -i IFACE           capture live on an interface (may be repeated)\n"
-		"  -c CONFIG          YAML configuration file\n"
+		"  -c CONFIG          YAML configuration file (default: " TLSOBS_DEFAULT_CONFIG " if it exists)\n"
 		"  --set KEY=VALUE    override a configuration key, e.g. --set flow.memcap=256mb\n"
 		"  -f BPF             capture filter (default: the SMTP and implicit-TLS ports, VLAN or not)\n"
 		"  -o OUTPUT          json:- (default, standard output) or json:PATH (may be repeated)\n"
@@ -167,6 +168,27 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * capture.interfaces / capture.files, capture.filter and outputs from the
+ * configuration, where the command line gave none: -i or -r replace both
+ * capture lists, -f the filter, -o the outputs. Read at start only.
+ */
+static void use_configured_sources(struct options *o, struct sensor_settings *st)
+{
+	struct capture_source_settings *src = &st->sources;
+	if (o->nfiles == 0 && o->nifaces == 0) {
+		for (size_t i = 0; i < src->n_interfaces && i < MAX_ARGS; i++)
+			o->ifaces[o->nifaces++] = src->interfaces[i];
+		for (size_t i = 0; i < src->n_files && i < MAX_ARGS; i++)
+			o->files[o->nfiles++] = src->files[i];
+	}
+	if (!o->bpf && src->filter[0])
+		o->bpf = src->filter;
+	if (o->noutputs == 0)
+		for (size_t i = 0; i < src->n_outputs && i < MAX_ARGS; i++)
+			o->outputs[o->noutputs++] = src->outputs[i];
 }
 
 /* The configuration file plus --set overrides, checked and typed. */
@@ -390,9 +412,13 @@ int main(int argc, char **argv)
 	int parsed = parse_options(argc, argv, &o);
 	if (parsed != 0)
 		return parsed > 0 ? EXIT_OK : EXIT_USAGE;
+	/* No -c: the installed configuration, when there is one (packaging/tlsobs.yaml). */
+	if (!o.config_path && access(TLSOBS_DEFAULT_CONFIG, F_OK) == 0)
+		o.config_path = TLSOBS_DEFAULT_CONFIG;
 	struct sensor_settings settings;
 	if (load_configuration(&o, &settings) != 0)
 		return EXIT_USAGE;
+	use_configured_sources(&o, &settings);
 	char err[1024];
 	if (o.bpf && capture_check_filter(o.bpf, err, sizeof err) != 0) {
 		fprintf(stderr, "tlsobs: %s\n", err);

@@ -602,7 +602,8 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 	json_writer_init(&s->json, SENSOR_JSON_MAX_STRING);
 	if (gethostname(s->hostname, sizeof s->hostname - 1) != 0)
 		snprintf(s->hostname, sizeof s->hostname, "unknown");
-	s->event_ctx = (struct event_context){s->hostname, TLSOBS_VERSION};
+	s->event_ctx = (struct event_context){s->hostname, TLSOBS_VERSION, s->settings.sensor_name,
+	                                      s->settings.runbook_base};
 	if (getrandom(&s->run_nonce, sizeof s->run_nonce, 0) != sizeof s->run_nonce)
 		s->run_nonce = wall_clock_us() ^ (uint64_t)getpid() << 32;
 	return s;
@@ -769,6 +770,8 @@ int sensor_reload(struct sensor *s, struct sensor_settings *next, char *err, siz
 	memcpy(s->settings.internal_networks, next->internal_networks, sizeof next->internal_networks);
 	s->settings.n_internal_networks = next->n_internal_networks;
 	s->settings.stats_interval_us = next->stats_interval_us;
+	memcpy(s->settings.sensor_name, next->sensor_name, sizeof next->sensor_name);
+	memcpy(s->settings.runbook_base, next->runbook_base, sizeof next->runbook_base);
 	s->next_stats_us = 0;
 	s->stats.reloads++;
 	return 0;

@@ -1,5 +1,6 @@
 #include "sensor/settings.h"
 
+#include "sensor/settings_capture.h"
 #include "sensor/settings_policy.h"
 
 #include <errno.h>
@@ -14,6 +15,12 @@ static const char *const known_keys[] = {
 	"capture.buffer_size",
 	"capture.any_port",
 	"capture.all_flows",
+	"capture.interfaces",
+	"capture.files",
+	"capture.filter",
+	"outputs",
+	"sensor.name",
+	"detection.runbook_base",
 	"smtp.ports",
 	"smtp.max_line",
 	"smtp.keep_local_parts",
@@ -378,7 +385,7 @@ int settings_load(const struct config *cfg, struct sensor_settings *out, struct 
 	snprintf(out->state_db, sizeof out->state_db, "%s", state_db);
 	if (load_geoip(cfg, &out->geoip, err) != 0)
 		return -1;
-	if (load_internal_networks(cfg, out, err) != 0)
+	if (load_internal_networks(cfg, out, err) != 0 || settings_load_sources(cfg, out, err) != 0)
 		return -1;
 	return settings_load_policy(cfg, &out->policy, err); /* last: it allocates */
 }

@@ -28,7 +28,7 @@
 #define LEAF_SHA "AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12"
 #define CA_SHA "CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34"
 
-static const struct event_context ctx = {"sensor-1.example", "0.9.0"};
+static const struct event_context ctx = {"sensor-1.example", "0.9.0", "span-a", "https://wiki.example/runbooks/"};
 
 struct fixture {
 	struct session s;
@@ -191,8 +191,8 @@ Test(events, a_session_event_is_valid_json_with_the_common_fields)
 	const char *doc = written();
 	cr_assert_has(doc, "\"@timestamp\":\"2026-01-01T00:00:00.000000Z\"");
 	cr_assert_has(
-	    doc, "\"observer\":{\"hostname\":\"sensor-1.example\",\"type\":\"sensor\",\"product\":\"tlsobs\","
-	         "\"version\":\"0.9.0\"}");
+	    doc, "\"observer\":{\"hostname\":\"sensor-1.example\",\"name\":\"span-a\",\"type\":\"sensor\","
+	         "\"vendor\":\"tlsobs\",\"product\":\"tlsobs\",\"version\":\"0.9.0\"}");
 	cr_assert_has(
 	    doc, "\"event\":{\"kind\":\"event\",\"category\":[\"network\"],\"type\":[\"connection\",\"end\"],"
 	         "\"dataset\":\"tlsobs.session\",\"id\":\"" SID
@@ -311,6 +311,50 @@ Test(events, an_alert_event_is_valid_json_identified_by_its_place_in_the_session
 	cr_assert_lacks(doc, "evidence_truncated");
 	cr_assert_str_eq(w.doc.id, SID "-a2");
 	cr_assert_eq(w.doc.time_us, s->end_us);
+}
+
+Test(events, every_event_carries_ecs_version_and_the_named_observer)
+{
+	struct session *s = upgraded_session();
+	session_event_write(&w, s, &ctx, T0);
+	const char *doc = written();
+	cr_assert_has(doc, "\"ecs\":{\"version\":\"" TLSOBS_ECS_VERSION "\"}");
+	cr_assert_has(doc, "\"observer\":{\"hostname\":\"sensor-1.example\",\"name\":\"span-a\",\"type\":\"sensor\","
+	                   "\"vendor\":\"tlsobs\",\"product\":\"tlsobs\"");
+	struct event_context unnamed = {"sensor-1.example", "0.9.0", NULL, NULL};
+	session_event_write(&w, s, &unnamed, T0);
+	cr_assert_has(written(), "\"name\":\"sensor-1.example\"");
+}
+
+Test(events, related_lists_both_addresses_each_host_once_and_the_chain_hashes)
+{
+	struct session *s = upgraded_session();
+	snprintf(fx->m.helo, sizeof fx->m.helo, "Client.Example.ORG");
+	snprintf(fx->m.mail_from_domain, sizeof fx->m.mail_from_domain, "example.org");
+	snprintf(fx->m.rcpt_domains[0], SMTP_NAME_MAX, "example.net");
+	snprintf(fx->m.rcpt_domains[1], SMTP_NAME_MAX, "example.org");
+	fx->m.rcpt_domain_count = 2;
+	snprintf(fx->m.caps.raw, sizeof fx->m.caps.raw, "250-mx.example.net\n250 STARTTLS");
+	snprintf(s->certificate.leaf.san_dns[s->certificate.leaf.san_count++], X509_FIELD_MAX, "*.mail.example.net");
+	session_event_write(&w, s, &ctx, T0);
+	const char *doc = written();
+	cr_assert_has(doc, "\"related\":{\"ip\":[\"203.0.113.7\",\"198.51.100.25\"],"
+	                   "\"hosts\":[\"mx.example.net\",\"client.example.org\",\"example.org\",\"example.net\","
+	                   "\"mail.example.net\"],\"hash\":[\"" LEAF_SHA "\",\"" CA_SHA "\"]}");
+}
+
+Test(events, an_alert_names_its_ruleset_and_its_runbook)
+{
+	struct session *s = upgraded_session();
+	struct alert *a = add_alert(s, RULE_POLICY_TLS_REQUIRED, "clear text to an enforced partner");
+	alert_event_write(&w, s, a, &ctx, T0);
+	const char *doc = written();
+	cr_assert_has(doc, "\"category\":\"mail_tls_downgrade\",\"ruleset\":\"partner_policy\","
+	                   "\"reference\":\"https://wiki.example/runbooks/policy_tls_required.md\"}");
+	cr_assert_has(doc, "\"related\":{\"ip\":[");
+	struct event_context no_runbooks = {"sensor-1.example", "0.9.0", NULL, ""};
+	alert_event_write(&w, s, a, &no_runbooks, T0);
+	cr_assert_lacks(written(), "\"reference\"");
 }
 
 Test(events, an_alert_event_flags_cut_evidence_and_omits_an_empty_related_session)
