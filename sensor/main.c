@@ -16,6 +16,7 @@
 #include "outputs/output.h"
 #include "sensor/capture.h"
 #include "sensor/config.h"
+#include "sensor/config_source.h"
 #include "sensor/geoip.h"
 #include "sensor/privileges.h"
 #include "sensor/report.h"
@@ -197,6 +198,34 @@ static int load_configuration(const struct options *o, struct sensor_settings *s
 	return settings_from_file(o->config_path, o->sets, o->nsets, settings, stderr);
 }
 
+/*
+ * load_configuration, with the last error message also kept in why (without
+ * its "tlsobs: " prefix) for the reload_failed audit event.
+ */
+static int load_configuration_noting(const struct options *o, struct sensor_settings *settings, char *why,
+                                     size_t len)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *mem = open_memstream(&text, &size);
+	if (!mem)
+		return load_configuration(o, settings);
+	int rc = settings_from_file(o->config_path, o->sets, o->nsets, settings, mem);
+	fclose(mem);
+	if (text && size) {
+		fputs(text, stderr);
+		while (size > 0 && text[size - 1] == '\n')
+			text[--size] = '\0';
+		char *last = strrchr(text, '\n');
+		last = last ? last + 1 : text;
+		if (strncmp(last, "tlsobs: ", 8) == 0)
+			last += 8;
+		snprintf(why, len, "%s", last);
+	}
+	free(text);
+	return rc;
+}
+
 static int check_dump_dir(const char *dir)
 {
 	struct stat st;
@@ -315,12 +344,16 @@ static void reload_configuration(struct run_ctx *r)
 {
 	reload_requested = 0;
 	struct sensor_settings next;
-	if (load_configuration(r->options, &next) != 0) {
+	struct config_source src;
+	config_source_read(r->options->config_path, &src);
+	char why[1024] = "";
+	if (load_configuration_noting(r->options, &next, why, sizeof why) != 0) {
 		fprintf(stderr, "tlsobs: reload failed: the running configuration is kept\n");
+		sensor_audit_reload_failed(r->sensor, &src.view, why);
 		return;
 	}
 	char err[1024];
-	if (sensor_reload(r->sensor, &next, err, sizeof err) != 0)
+	if (sensor_reload_audited(r->sensor, &next, &src.view, err, sizeof err) != 0)
 		fprintf(stderr, "tlsobs: reload failed (%s): the running configuration is kept\n", err);
 	else if (r->options->verbosity >= 0)
 		fprintf(stderr, "tlsobs: configuration reloaded from %s\n",
@@ -389,6 +422,11 @@ static int run(const struct options *o, const struct sensor_settings *settings, 
 	}
 	install_signal_handlers();
 	sensor_set_capture(s, cap);
+	if (o->config_path) { /* the audit trail starts with the policy in force */
+		struct config_source src;
+		config_source_read(o->config_path, &src);
+		sensor_audit_policy_loaded(s, &src.view);
+	}
 	struct run_ctx rc = {s, o};
 	struct capture_handler handler = {on_capture_packet, on_capture_tick, &rc};
 	if (capture_run(cap, &handler, &stop_requested) != 0)
