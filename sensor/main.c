@@ -4,6 +4,7 @@
  * Exit codes: 0 done; 1 runtime error (unreadable or truncated capture, output
  * failure; what was seen is still reported); 2 usage or configuration error.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "outputs/output.h"
+#include "rules/policy_diff.h"
 #include "sensor/capture.h"
 #include "sensor/config.h"
 #include "sensor/config_source.h"
@@ -311,6 +313,19 @@ static struct geoip *open_geoip(const struct sensor_settings *st, bool strict, b
 	return g;
 }
 
+/* -T: networks of two partners (or twice one) that overlap: the first partner in the file takes the session. */
+static void warn_overlap(const struct partner_policy *a, const struct ip_network *na, const struct partner_policy *b,
+                         const struct ip_network *nb, void *ctx)
+{
+	char x[INET6_ADDRSTRLEN], y[INET6_ADDRSTRLEN];
+	ip_addr_format(&na->addr, x, sizeof x);
+	ip_addr_format(&nb->addr, y, sizeof y);
+	fprintf(stderr,
+	        "tlsobs: warning: policy.partners: network %s/%u of %s overlaps network %s/%u of %s: a session there "
+	        "goes to the first partner listed\n",
+	        x, (unsigned)na->prefix, a->domain, y, (unsigned)nb->prefix, b->domain);
+}
+
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
@@ -471,7 +486,8 @@ int main(int argc, char **argv)
 		geoip_free(open_geoip(&settings, true, &geoip_ok));
 		if (!geoip_ok)
 			return EXIT_USAGE;
-		fprintf(stderr, "tlsobs: configuration OK\n");
+		policy_network_overlaps(&settings.policy, warn_overlap, NULL);
+		fprintf(stderr, "tlsobs: configuration OK (%s)\n", o.config_path ? o.config_path : "no file");
 		return EXIT_OK;
 	}
 	if (o.nfiles == 0 && o.nifaces == 0) {

@@ -911,8 +911,12 @@ void sensor_print_summary(const struct sensor *s, FILE *out)
 		fprintf(out, "tlsobs: capture: %" PRIu64 " received, %" PRIu64 " dropped by the kernel, %" PRIu64
 			     " dropped by the interface\n",
 			cs->received, cs->dropped, cs->if_dropped);
-	else
-		fprintf(out, "tlsobs: files: %u read, %u failed\n", cs->files_read, cs->files_failed);
+	else {
+		fprintf(out, "tlsobs: files: %u read, %u failed", cs->files_read, cs->files_failed);
+		if (cs->files_skipped)
+			fprintf(out, ", %u skipped (not captures)", cs->files_skipped);
+		fputc('\n', out);
+	}
 }
 
 void sensor_free(struct sensor *s)

@@ -192,8 +192,9 @@ static int load_certificates(const struct config *cfg, struct rules_settings *ou
 
 struct property_sink {
 	struct kafka_settings *kafka;
-	const struct config_node *bad; /* the first property that does not fit */
+	const struct config_node *bad; /* the first property that does not fit, or that librdkafka refuses */
 	char bad_key[160];
+	char why[512]; /* librdkafka's reason; "" when it does not fit our table */
 };
 
 static void collect_property(const char *dotted_key, const struct config_node *value, void *ctx)
@@ -205,6 +206,11 @@ static void collect_property(const char *dotted_key, const struct config_node *v
 		return;
 	if (!text || k->nproperties >= KAFKA_MAX_PROPERTIES || strlen(dotted_key) >= sizeof k->properties[0].name ||
 	    strlen(text) >= sizeof k->properties[0].value) {
+		sink->bad = value;
+		snprintf(sink->bad_key, sizeof sink->bad_key, "kafka.properties.%s", dotted_key);
+		return;
+	}
+	if (kafka_output_check_property(dotted_key, text, sink->why, sizeof sink->why) != 0) {
 		sink->bad = value;
 		snprintf(sink->bad_key, sizeof sink->bad_key, "kafka.properties.%s", dotted_key);
 		return;
@@ -231,8 +237,12 @@ static int load_kafka(const struct config *cfg, struct kafka_settings *k, struct
 	snprintf(k->spool_dir, sizeof k->spool_dir, "%s", dir);
 	const struct config_node *props = config_lookup(cfg, "kafka.properties");
 	if (props && config_node_kind(props) == CONFIG_MAP) {
-		struct property_sink sink = {k, NULL, ""};
+		struct property_sink sink = {k, NULL, "", ""};
 		config_node_flatten(props, collect_property, &sink);
+		if (sink.bad && sink.why[0]) {
+			config_error_at(err, sink.bad, sink.bad_key, "librdkafka refuses it: %s", sink.why);
+			return -1;
+		}
 		if (sink.bad) {
 			config_error_at(err, sink.bad, sink.bad_key,
 					"must be a single value of at most 511 bytes (at most %d properties)",
