@@ -119,9 +119,7 @@ int settings_load_sources(const struct config *cfg, struct sensor_settings *out,
 		snprintf(host, sizeof host, "unknown");
 	if (copy_setting(cfg, "sensor.name", host, out->sensor_name, sizeof out->sensor_name, err) != 0)
 		return -1;
-	if (!out->sensor_name[0]) {
-		config_error_at(err, config_lookup(cfg, "sensor.name"), "sensor.name", "must not be empty");
-		return -1;
-	}
+	if (!out->sensor_name[0]) /* "sensor.name:" left empty: the default */
+		snprintf(out->sensor_name, sizeof out->sensor_name, "%s", host);
 	return 0;
 }
