@@ -13,6 +13,7 @@ BUILD_PACKAGES=(
 TEST_PACKAGES=(
 	tshark kcat tcpdump tcpreplay wireshark-common libndpi-bin
 	libmaxmind-db-writer-perl python3 python3-jsonschema jq iproute2 openssl
+	groff-base systemd logrotate  # packaging.sh: man pages, systemd-analyze, logrotate -d
 )
 
 missing=()
