@@ -487,7 +487,7 @@ int main(int argc, char **argv)
 		if (!geoip_ok)
 			return EXIT_USAGE;
 		policy_network_overlaps(&settings.policy, warn_overlap, NULL);
-		fprintf(stderr, "tlsobs: configuration OK (%s)\n", o.config_path ? o.config_path : "no file");
+		fprintf(stderr, "tlsobs: configuration OK\n");
 		return EXIT_OK;
 	}
 	if (o.nfiles == 0 && o.nifaces == 0) {

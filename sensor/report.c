@@ -15,6 +15,8 @@
 #include "sensor/settings_file.h"
 #include "sensor/state_db.h"
 
+#include "version.h"
+
 enum { REPORT_OK = 0, REPORT_RUNTIME = 1, REPORT_USAGE = 2, REPORT_MAX_SETS = 64 };
 enum report_format { FORMAT_TABLE, FORMAT_JSON, FORMAT_CSV };
 
@@ -38,6 +40,7 @@ static void usage(FILE *out)
 	             "  certificates  the certificate inventory, soonest expiry first, with days left\n"
 	             "                (counted from --at, default now) and the partner it belongs to\n"
 	             "  -c CONFIG     the sensor's configuration: its state_db is read\n"
+	             "                (default: " TLSOBS_DEFAULT_CONFIG " if it exists)\n"
 	             "  --format      table (default), json (one object per line) or csv\n");
 }
 
@@ -413,6 +416,8 @@ int report_main(int argc, char **argv, FILE *out, FILE *err)
 		fprintf(err, "tlsobs: report: --at %s: expected a date like 2026-11-01\n", o.at);
 		return REPORT_USAGE;
 	}
+	if (!o.config_path && access(TLSOBS_DEFAULT_CONFIG, F_OK) == 0)
+		o.config_path = TLSOBS_DEFAULT_CONFIG; /* as the sensor: the installed configuration */
 	struct sensor_settings *settings = calloc(1, sizeof *settings);
 	if (!settings)
 		return REPORT_RUNTIME;
