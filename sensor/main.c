@@ -63,7 +63,7 @@ static void usage(FILE *out)
 		"              [-V] [-h]\n"
 		"       tlsobs report coverage|certificates [-c CONFIG] [--since DATE] [--format table|json|csv]\n"
 		"\n"
-		"  -r FILE|DIR        read pcap/pcapng files (a directory: all files in it), in time order\n"
+		"  -r FILE|DIR        read pcap/pcapng files (a directory: the captures in it), in time order\n"
 		"  -i IFACE           capture live on an interface (may be repeated)\n"
 		"  -c CONFIG          YAML configuration file (default: " TLSOBS_DEFAULT_CONFIG " if it exists)\n"
 		"  --set KEY=VALUE    override a configuration key, e.g. --set flow.memcap=256mb\n"
