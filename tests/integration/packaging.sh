@@ -9,6 +9,8 @@
 #  - `systemd-analyze verify` finds nothing wrong with the unit, and
 #    `systemd-analyze security --offline=true` rates its exposure 3.0 or lower,
 #    with the capabilities limited to CAP_NET_RAW and CAP_NET_ADMIN;
+#  - as root: the installed sensor captures live as an unprivileged user holding only the
+#    unit's two ambient capabilities, with no new privileges (setpriv, a veth in a namespace);
 #  - the logrotate snippet parses (logrotate -d) and signals with kill -HUP.
 # Each tool that is missing skips its part with the reason; exits 77 when all are.
 set -uo pipefail
@@ -115,6 +117,44 @@ if command -v systemd-analyze >/dev/null; then
 	ok "the unit: User=tlsobs, the two capabilities only, NoNewPrivileges, ProtectSystem=strict, reload by SIGHUP"
 else
 	skip "systemd unit: systemd-analyze missing"
+fi
+
+# What the unit gives the sensor, without systemd: an unprivileged user, the two capabilities as
+# ambient ones and nothing else in the bounding set, no new privileges. Live capture must work so
+# (a fixture replayed into a veth in a namespace of our own), and ends with a session event.
+live_as_the_unit() {
+	local ns=tpkg-$$ nobody
+	nobody=$(id -u nobody 2>/dev/null) || { skip "capture as the unit's user: no user nobody"; return; }
+	ip netns add "$ns" 2>/dev/null || { skip "capture as the unit's user: cannot create a network namespace"; return; }
+	ip -n "$ns" link add r0 type veth peer name span0 && ip -n "$ns" link set r0 up && ip -n "$ns" link set span0 up
+	chmod 755 "$W"
+	printf 'capture:\n  interfaces: [span0]\noutputs: ["json:%s/live.json"]\n' "$W" >"$W/live.yaml"
+	: >"$W/live.json"
+	chown "$nobody" "$W/live.json"
+	ip netns exec "$ns" setpriv --reuid="$nobody" --regid="$(id -g nobody)" --clear-groups \
+		--inh-caps=-all,+net_raw,+net_admin --ambient-caps=-all,+net_raw,+net_admin \
+		--bounding-set=-all,+net_raw,+net_admin --no-new-privs \
+		"$D/usr/bin/tlsobs" -c "$W/live.yaml" 2>"$W/live.err" &
+	local pid=$!
+	sleep 1
+	ip netns exec "$ns" tcpreplay -q -i r0 --topspeed "$SRC/tests/fixtures/smtp-plain.pcap" >/dev/null 2>&1
+	sleep 12 # the session ends at its FIN, reported after flow.timeout.closed (10 s)
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	local rc=$?
+	ip netns del "$ns"
+	if [ "$rc" -eq 0 ] && grep -q '"dataset":"tlsobs.session"' "$W/live.json" &&
+		grep -q '"dataset":"tlsobs.policy"' "$W/live.json"; then
+		ok "live capture as an unprivileged user with only CAP_NET_RAW and CAP_NET_ADMIN (ambient, no new privileges)"
+	else
+		bad "live capture as the unit's user: exit $rc, $(grep -c . "$W/live.json") events; $(tail -3 "$W/live.err")"
+	fi
+}
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && command -v ip >/dev/null && command -v tcpreplay >/dev/null
+then
+	live_as_the_unit
+else
+	skip "capture as the unit's user: needs root, setpriv, ip and tcpreplay"
 fi
 
 rot=$D/etc/logrotate.d/tlsobs
