@@ -1,8 +1,11 @@
 #include "outputs/alert_event.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "outputs/event_common.h"
+#include "outputs/event_related.h"
+#include "rules/rule_meta.h"
 
 /* The alert's place in its session's list, from 1: with the session id, its event.id. 0 if not in the list. */
 static unsigned alert_place(const struct session *s, const struct alert *a)
@@ -33,9 +36,16 @@ void alert_event_write(struct json_writer *w, const struct session *s, const str
 	json_field_cstring(w, "id", a->rule->id);
 	json_field_cstring(w, "description", a->rule->description);
 	json_field_cstring(w, "category", "mail_tls_downgrade");
+	json_field_cstring(w, "ruleset", rule_ruleset(a->rule));
+	if (ctx->runbook_base && ctx->runbook_base[0]) {
+		char reference[1200];
+		snprintf(reference, sizeof reference, "%s%s.md", ctx->runbook_base, a->rule->name);
+		json_field_cstring(w, "reference", reference);
+	}
 	json_object_end(w);
 	event_write_endpoints(w, s, false);
 	event_write_network(w, s);
+	event_write_related(w, s);
 	event_tlsobs_begin(w);
 	json_field_cstring(w, "session_id", s->id);
 	event_write_partner(w, s);

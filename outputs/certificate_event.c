@@ -2,6 +2,7 @@
 
 #include "outputs/certificate_json.h"
 #include "outputs/event_common.h"
+#include "outputs/event_related.h"
 
 static void write_servers(struct json_writer *w, const struct cert_sighting *c)
 {
@@ -34,6 +35,7 @@ void certificate_event_write(struct json_writer *w, const struct session *s, con
 	certificate_json_write(w, cert);
 	json_object_end(w);
 	json_object_end(w);
+	event_write_related(w, s);
 	event_tlsobs_begin(w);
 	json_field_cstring(w, "session_id", s->id);
 	json_key(w, "certificate");

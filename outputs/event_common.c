@@ -33,6 +33,10 @@ void event_begin(struct json_writer *w, const struct event_context *ctx, const s
 	json_object_begin(w);
 	json_key(w, "@timestamp");
 	json_time_us(w, h->timestamp_us);
+	json_key(w, "ecs");
+	json_object_begin(w);
+	json_field_cstring(w, "version", TLSOBS_ECS_VERSION);
+	json_object_end(w);
 	event_write_observer(w, ctx);
 	json_key(w, "event");
 	json_object_begin(w);
@@ -83,7 +87,9 @@ void event_write_observer(struct json_writer *w, const struct event_context *ctx
 	json_key(w, "observer");
 	json_object_begin(w);
 	json_field_cstring(w, "hostname", ctx->hostname);
+	json_field_cstring(w, "name", ctx->name && ctx->name[0] ? ctx->name : ctx->hostname);
 	json_field_cstring(w, "type", "sensor");
+	json_field_cstring(w, "vendor", "tlsobs");
 	json_field_cstring(w, "product", "tlsobs");
 	json_field_cstring(w, "version", ctx->version);
 	json_object_end(w);

@@ -1,12 +1,12 @@
 /*
  * event_common.h: the parts every event shares, so all four event types carry
- * them alike: @timestamp, event.{kind,category,type,dataset,id,created},
+ * them alike: @timestamp, ecs.version, event.{kind,category,type,dataset,id,created},
  * observer.*, tlsobs.schema_version and tlsobs.truncated; and the flow parts
  * of session and alert events (source, destination, network with community_id).
  *
  * An event is written as
  *
- *   event_begin(w, ctx, &header);     reset, "{", @timestamp, observer, "event":{ common fields
+ *   event_begin(w, ctx, &header);     reset, "{", @timestamp, ecs, observer, "event":{ common fields
  *   ... the event's own event.* fields ...
  *   json_object_end(w);               closes "event"
  *   ... ECS objects (source, tls, ...) ...

@@ -9,9 +9,15 @@
  */
 #define TLSOBS_SCHEMA_VERSION "1.0.0"
 
+/* ecs.version: the ECS release whose field definitions the events follow (checked against 8.0 to 9.x). */
+#define TLSOBS_ECS_VERSION "8.11.0"
+
 struct event_context {
 	const char *hostname; /* observer.hostname */
 	const char *version;  /* observer.version */
+	const char *name;     /* observer.name (sensor.name); NULL or "": the host name */
+	/* rule.reference of alerts: this prefix, the rule's name and ".md" (detection.runbook_base); NULL: none */
+	const char *runbook_base;
 };
 
 #endif

@@ -426,6 +426,22 @@ static int set_property(rd_kafka_conf_t *conf, const char *name, const char *val
 	return -1;
 }
 
+int kafka_output_check_property(const char *name, const char *value, char *err, size_t errlen)
+{
+	/* librdkafka itself judges: a throwaway configuration takes the property or says why not. */
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	if (!conf) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	char why[512];
+	int rc = rd_kafka_conf_set(conf, name, value, why, sizeof why) == RD_KAFKA_CONF_OK ? 0 : -1;
+	if (rc != 0)
+		snprintf(err, errlen, "%s", why);
+	rd_kafka_conf_destroy(conf);
+	return rc;
+}
+
 static rd_kafka_conf_t *make_conf(struct kafka_output *k, const char *brokers, const struct kafka_settings *s,
                                   char *err, size_t errlen)
 {

@@ -73,6 +73,9 @@ void kafka_output_poll(struct kafka_output *k);
 uint64_t kafka_output_flush(struct kafka_output *k);
 /* NULL is a no-op. */
 void kafka_output_free(struct kafka_output *k);
+/* Asks librdkafka whether it takes `name` = `value` (a throwaway configuration): 0, or -1 with its reason in err
+ * (an unknown or misspelled property, a value out of range). Used by the settings check (-T and start). */
+int kafka_output_check_property(const char *name, const char *value, char *err, size_t errlen);
 const struct kafka_topic_stats *kafka_output_topic_stats(const struct kafka_output *k, unsigned type);
 const char *kafka_output_topic_name(const struct kafka_output *k, unsigned type);
 /* Bytes currently in the disk spool. */

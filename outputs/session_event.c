@@ -5,6 +5,7 @@
 
 #include "outputs/certificate_json.h"
 #include "outputs/event_common.h"
+#include "outputs/event_related.h"
 #include "parsers/tls_ciphers.h"
 
 /* Elements a fixed array holds: its count, never past its capacity. */
@@ -361,6 +362,7 @@ void session_event_write(struct json_writer *w, const struct session *s, const s
 	write_event_times(w, s);
 	event_write_endpoints(w, s, true);
 	event_write_network(w, s);
+	event_write_related(w, s);
 	write_tls(w, s);
 	event_tlsobs_begin(w);
 	json_field_cstring(w, "session_id", s->id);

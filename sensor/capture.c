@@ -256,7 +256,32 @@ static int compare_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* A directory stands for its regular, non-hidden files (not recursive). */
+/*
+ * True when the file starts with a capture's magic number: pcap (0xa1b2c3d4
+ * microseconds, 0xa1b23c4d nanoseconds, either byte order) or pcapng (a
+ * Section Header Block, type 0x0a0d0d0a, draft-ietf-opsawg-pcapng 4.1).
+ */
+static bool has_capture_magic(const char *path)
+{
+	unsigned char m[4];
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return true; /* unreadable: let the open report why, as for a named file */
+	size_t got = fread(m, 1, sizeof m, f);
+	fclose(f);
+	if (got != sizeof m)
+		return false;
+	uint32_t be = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
+	uint32_t le = (uint32_t)m[3] << 24 | (uint32_t)m[2] << 16 | (uint32_t)m[1] << 8 | m[0];
+	return be == 0x0a0d0d0au || be == 0xa1b2c3d4u || le == 0xa1b2c3d4u || be == 0xa1b23c4du ||
+	       le == 0xa1b23c4du;
+}
+
+/*
+ * A directory stands for its regular, non-hidden files that are captures by
+ * their magic (not recursive); the others (a .json beside the pcaps) are
+ * skipped, counted (files_skipped) and named once in a notice.
+ */
 static int add_path(struct capture *c, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
@@ -272,7 +297,8 @@ static int add_path(struct capture *c, const char *path, char *err, size_t errle
 		return -1;
 	}
 	char **names = NULL;
-	size_t n = 0;
+	size_t n = 0, skipped = 0;
+	char first_skipped[256] = "";
 	int rc = 0;
 	struct dirent *de;
 	while ((de = readdir(dir)) != NULL && rc == 0) {
@@ -282,6 +308,11 @@ static int add_path(struct capture *c, const char *path, char *err, size_t errle
 		snprintf(full, sizeof full, "%s/%s", path, de->d_name);
 		if (stat(full, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
+		if (!has_capture_magic(full)) {
+			if (skipped++ == 0)
+				snprintf(first_skipped, sizeof first_skipped, "%s", de->d_name);
+			continue;
+		}
 		char **grown = n < CAPTURE_MAX_SOURCES ? realloc(names, (n + 1) * sizeof *names) : NULL;
 		if (!grown || !(grown[n] = strdup(full))) {
 			if (grown)
@@ -294,6 +325,11 @@ static int add_path(struct capture *c, const char *path, char *err, size_t errle
 		n++;
 	}
 	closedir(dir);
+	if (skipped) {
+		c->stats.files_skipped += (unsigned)skipped;
+		fprintf(stderr, "tlsobs: notice: -r %s: %zu file%s without a pcap or pcapng magic skipped (%s%s)\n", path,
+		        skipped, skipped == 1 ? "" : "s", first_skipped, skipped > 1 ? ", ..." : "");
+	}
 	if (n > 1) /* names is NULL when the directory held no file, and qsort must not get NULL */
 		qsort(names, n, sizeof *names, compare_names); /* the tie-break for equal first times */
 	for (size_t i = 0; i < n; i++) {
@@ -305,7 +341,7 @@ static int add_path(struct capture *c, const char *path, char *err, size_t errle
 	}
 	free(names);
 	if (rc == 0 && n == 0) {
-		snprintf(err, errlen, "-r %s: directory holds no files", path);
+		snprintf(err, errlen, "-r %s: directory holds no %s", path, skipped ? "captures" : "files");
 		rc = -1;
 	}
 	return rc;

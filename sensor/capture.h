@@ -53,6 +53,7 @@ struct capture_options {
 struct capture_stats {
 	uint64_t received, dropped, if_dropped;
 	unsigned files_read, files_failed;
+	unsigned files_skipped; /* files of an -r DIR that are not captures (no pcap/pcapng magic) */
 };
 
 enum capture_open_status { CAPTURE_OK, CAPTURE_USAGE_ERROR, CAPTURE_RUNTIME_ERROR };

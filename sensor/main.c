@@ -4,6 +4,7 @@
  * Exit codes: 0 done; 1 runtime error (unreadable or truncated capture, output
  * failure; what was seen is still reported); 2 usage or configuration error.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -21,8 +22,10 @@
 #include "outputs/metrics.h"
 #include "outputs/output.h"
 #include "outputs/private_dir.h"
+#include "rules/policy_diff.h"
 #include "sensor/capture.h"
 #include "sensor/config.h"
+#include "sensor/config_source.h"
 #include "sensor/geoip.h"
 #include "sensor/metrics_http.h"
 #include "sensor/privileges.h"
@@ -74,9 +77,9 @@ static void usage(FILE *out)
 		"              [-V] [-h]\n"
 		"       tlsobs report coverage|certificates|tlsrpt|html -c CONFIG ... (tlsobs report -h)\n"
 		"\n"
-		"  -r FILE|DIR        read pcap/pcapng files (a directory: all files in it), in time order\n"
+		"  -r FILE|DIR        read pcap/pcapng files (a directory: the captures in it), in time order\n"
 		"  -i IFACE           capture live on an interface (may be repeated)\n"
-		"  -c CONFIG          YAML configuration file\n"
+		"  -c CONFIG          YAML configuration file (default: " TLSOBS_DEFAULT_CONFIG " if it exists)\n"
 		"  --set KEY=VALUE    override a configuration key, e.g. --set flow.memcap=256mb\n"
 		"  -f BPF             capture filter (default: the mail ports under up to 4 VLAN tags, MPLS, tunnels,\n"
 		"                     IP fragments; -T -v prints it)\n"
@@ -185,6 +188,34 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+/*
+ * capture.interfaces / capture.files, capture.filter and outputs from the
+ * configuration, where the command line gave none: -i or -r replace both
+ * capture lists, -f the filter, -o the outputs. Read at start only.
+ */
+static void use_configured_sources(struct options *o, struct sensor_settings *st)
+{
+	struct capture_source_settings *src = &st->sources;
+	if (o->nfiles == 0 && o->nifaces == 0) {
+		for (size_t i = 0; i < src->n_interfaces && i < MAX_ARGS; i++)
+			o->ifaces[o->nifaces++] = src->interfaces[i];
+		for (size_t i = 0; i < src->n_files && i < MAX_ARGS; i++)
+			o->files[o->nfiles++] = src->files[i];
+	}
+	if (!o->bpf && src->filter[0])
+		o->bpf = src->filter;
+	if (o->noutputs == 0)
+		for (size_t i = 0; i < src->n_outputs && i < MAX_ARGS; i++)
+			o->outputs[o->noutputs++] = src->outputs[i];
+}
+
+/* An early exit after the configuration loaded: its policy is freed, so LeakSanitizer has nothing to say. */
+static int settings_done(struct sensor_settings *settings, int code)
+{
+	settings_free(settings);
+	return code;
+}
+
 /* The configuration file plus --set overrides, checked and typed. */
 static int load_configuration(const struct options *o, struct sensor_settings *settings)
 {
@@ -197,17 +228,44 @@ static int load_configuration(const struct options *o, struct sensor_settings *s
  * still names that file; an editor that replaced it made a new file the run user cannot read: that is
  * said, and the running configuration kept (make it 0640 root:GROUP of -g, or restart).
  */
-static int reload_settings(const struct options *o, struct sensor_settings *settings)
+static int read_settings_again(const struct options *o, struct sensor_settings *settings, FILE *err)
 {
 	struct stat path_st, fd_st;
 	if (!o->config_path || o->config_fd < 0 || access(o->config_path, R_OK) == 0)
-		return load_configuration(o, settings);
+		return settings_from_file(o->config_path, o->sets, o->nsets, settings, err);
 	if (stat(o->config_path, &path_st) == 0 && fstat(o->config_fd, &fd_st) == 0 &&
 	    path_st.st_dev == fd_st.st_dev && path_st.st_ino == fd_st.st_ino)
-		return settings_from_fd(o->config_fd, o->config_path, o->sets, o->nsets, settings, stderr);
-	fprintf(stderr, "tlsobs: %s: replaced since start by a file the -u/-g user cannot read: make it readable "
-	                "by the group (0640 root:GROUP), or restart\n", o->config_path);
+		return settings_from_fd(o->config_fd, o->config_path, o->sets, o->nsets, settings, err);
+	fprintf(err, "tlsobs: %s: replaced since start by a file the -u/-g user cannot read: make it readable "
+	             "by the group (0640 root:GROUP), or restart\n", o->config_path);
 	return -1;
+}
+
+/*
+ * read_settings_again, its messages on stderr as at start, the last one also kept in why (without its
+ * "tlsobs: " prefix) for the reload_failed audit event.
+ */
+static int reload_settings(const struct options *o, struct sensor_settings *settings, char *why, size_t len)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *mem = open_memstream(&text, &size);
+	if (!mem)
+		return read_settings_again(o, settings, stderr);
+	int rc = read_settings_again(o, settings, mem);
+	fclose(mem);
+	if (text && size) {
+		fputs(text, stderr);
+		while (size > 0 && text[size - 1] == '\n')
+			text[--size] = '\0';
+		char *last = strrchr(text, '\n');
+		last = last ? last + 1 : text;
+		if (strncmp(last, "tlsobs: ", 8) == 0)
+			last += 8;
+		snprintf(why, len, "%s", last);
+	}
+	free(text);
+	return rc;
 }
 
 /* Secrets from files and the environment (read before the drop), and warnings where one is exposed. */
@@ -392,6 +450,19 @@ static struct geoip *open_geoip(const struct sensor_settings *st, bool strict, b
 	return g;
 }
 
+/* -T: networks of two partners (or twice one) that overlap: the first partner in the file takes the session. */
+static void warn_overlap(const struct partner_policy *a, const struct ip_network *na, const struct partner_policy *b,
+                         const struct ip_network *nb, void *ctx)
+{
+	char x[INET6_ADDRSTRLEN], y[INET6_ADDRSTRLEN];
+	ip_addr_format(&na->addr, x, sizeof x);
+	ip_addr_format(&nb->addr, y, sizeof y);
+	fprintf(stderr,
+	        "tlsobs: warning: policy.partners: network %s/%u of %s overlaps network %s/%u of %s: a session there "
+	        "goes to the first partner listed\n",
+	        x, (unsigned)na->prefix, a->domain, y, (unsigned)nb->prefix, b->domain);
+}
+
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP) {
@@ -481,13 +552,17 @@ static void reload_configuration(struct run_ctx *r)
 	reload_requested = 0;
 	reopen_outputs(r);
 	struct sensor_settings next;
-	if (reload_settings(r->options, &next) != 0) {
+	struct config_source src;
+	config_source_read(r->options->config_path, &src);
+	char why[1024] = "";
+	if (reload_settings(r->options, &next, why, sizeof why) != 0) {
 		sensor_note_reload_failure(r->sensor);
 		logger_log(LOGGER_ERROR, "config", "reload failed: the running configuration is kept");
+		sensor_audit_reload_failed(r->sensor, &src.view, why);
 		return;
 	}
 	char err[1024];
-	if (sensor_reload(r->sensor, &next, err, sizeof err) != 0) {
+	if (sensor_reload_audited(r->sensor, &next, &src.view, err, sizeof err) != 0) {
 		sensor_note_reload_failure(r->sensor);
 		logger_log(LOGGER_ERROR, "config", "reload failed (%s): the running configuration is kept", err);
 	} else {
@@ -658,6 +733,11 @@ static int run_loop(const struct options *o, const struct sensor_settings *setti
 		goto done;
 	}
 	sensor_set_capture(s, cap);
+	if (o->config_path) { /* the audit trail starts with the policy in force */
+		struct config_source src;
+		config_source_read(o->config_path, &src);
+		sensor_audit_policy_loaded(s, &src.view);
+	}
 	logger_log(LOGGER_INFO, "sensor", "tlsobs %s running: pid %ld, uid %ld, %zu output(s)", TLSOBS_VERSION,
 		   (long)getpid(), (long)getuid(), noutputs);
 	publish_metrics_first(rc);
@@ -728,38 +808,43 @@ int main(int argc, char **argv)
 	int parsed = parse_options(argc, argv, &o);
 	if (parsed != 0)
 		return parsed > 0 ? EXIT_OK : EXIT_USAGE;
+	/* No -c: the installed configuration, when there is one (packaging/tlsobs.yaml). */
+	if (!o.config_path && access(TLSOBS_DEFAULT_CONFIG, F_OK) == 0)
+		o.config_path = TLSOBS_DEFAULT_CONFIG;
 	struct sensor_settings settings;
 	if (load_configuration(&o, &settings) != 0 || load_secrets(&o, &settings) != 0)
 		return EXIT_USAGE;
+	use_configured_sources(&o, &settings);
 	configure_logger(&o, &settings.runtime);
 	char err[1024];
 	if (o.bpf && capture_check_filter(o.bpf, err, sizeof err) != 0) {
 		fprintf(stderr, "tlsobs: %s\n", err);
-		return EXIT_USAGE;
+		return settings_done(&settings, EXIT_USAGE);
 	}
 	if (o.dump_dir && check_dump_dir(o.dump_dir) != 0)
-		return EXIT_USAGE;
+		return settings_done(&settings, EXIT_USAGE);
 	if (check_ca_file(&settings) != 0 || check_state_db(&settings) != 0)
-		return EXIT_USAGE;
+		return settings_done(&settings, EXIT_USAGE);
 	if (o.test_config) {
 		bool geoip_ok;
 		geoip_free(open_geoip(&settings, true, &geoip_ok));
 		if (!geoip_ok)
-			return EXIT_USAGE;
+			return settings_done(&settings, EXIT_USAGE);
+		policy_network_overlaps(&settings.policy, warn_overlap, NULL);
 		if (o.verbosity > 0)
 			print_capture_filter(&o, &settings);
 		check_output_dirs(&o, stderr);
 		fprintf(stderr, "tlsobs: configuration OK\n");
-		return EXIT_OK;
+		return settings_done(&settings, EXIT_OK);
 	}
 	if (o.nfiles == 0 && o.nifaces == 0) {
 		fprintf(stderr, "tlsobs: nothing to capture: give -r FILE or -i IFACE (see tlsobs -h)\n");
-		return EXIT_USAGE;
+		return settings_done(&settings, EXIT_USAGE);
 	}
 	if (privileges_check(o.user, o.group, err, sizeof err) != 0 ||
 	    resolve_owner(&o, &settings.kafka.spool_owner, err, sizeof err) != 0) {
 		fprintf(stderr, "tlsobs: %s\n", err);
-		return EXIT_USAGE;
+		return settings_done(&settings, EXIT_USAGE);
 	}
 	if (o.dump_dir && prepare_dump_dir(&o, &settings.kafka.spool_owner) != 0)
 		return EXIT_USAGE;
@@ -768,7 +853,7 @@ int main(int argc, char **argv)
 	/* Before the outputs start threads: what this sets is per thread, and inherited. */
 	if ((o.user || o.group) && privileges_harden(err, sizeof err) != 0) {
 		fprintf(stderr, "tlsobs: %s\n", err);
-		return EXIT_RUNTIME;
+		return settings_done(&settings, EXIT_RUNTIME);
 	}
 	check_output_dirs(&o, NULL);
 	static char default_output[] = "json:-";

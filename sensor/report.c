@@ -17,6 +17,8 @@
 #include "sensor/settings_file.h"
 #include "sensor/state_db.h"
 
+#include "version.h"
+
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: tlsobs report coverage|certificates [-c CONFIG] [--set KEY=VALUE]...\n"
@@ -35,6 +37,7 @@ static void usage(FILE *out)
 	             "  tlsrpt        RFC 8460 aggregate reports of that UTC day's outbound sessions, one\n"
 	             "                gzip JSON file per policy domain in DIR (default .), named as 5.3\n"
 	             "  -c CONFIG     the sensor's configuration: its state_db is read (read-only)\n"
+	             "                (default: " TLSOBS_DEFAULT_CONFIG " if it exists)\n"
 	             "  --format      table (default), json (one object per line) or csv\n"
 	             "\n"
 	             "       tlsobs report html -c CONFIG -o FILE [--since YYYY-MM-DD] [--at YYYY-MM-DD]\n"
@@ -275,6 +278,8 @@ int report_open(const char *config_path, char **sets, size_t nsets, struct senso
 	struct sensor_settings *settings = calloc(1, sizeof *settings);
 	if (!settings)
 		return REPORT_RUNTIME;
+	if (!config_path && access(TLSOBS_DEFAULT_CONFIG, F_OK) == 0)
+		config_path = TLSOBS_DEFAULT_CONFIG; /* as the sensor: the installed configuration */
 	if (settings_from_file(config_path, sets, nsets, settings, err) != 0) {
 		free(settings);
 		return REPORT_USAGE;

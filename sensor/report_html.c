@@ -27,6 +27,8 @@
 #include "sensor/settings_file.h"
 #include "sensor/state_db.h"
 
+#include "version.h"
+
 #ifndef TLSOBS_CHARTJS
 #define TLSOBS_CHARTJS "/usr/share/javascript/chart.js/chart.min.js"
 #endif
@@ -748,6 +750,8 @@ int report_html_main(int argc, char **argv, FILE *err)
 	if (!settings)
 		return HTML_RUNTIME;
 	int code;
+	if (!o.config_path && access(TLSOBS_DEFAULT_CONFIG, F_OK) == 0)
+		o.config_path = TLSOBS_DEFAULT_CONFIG; /* as the sensor: the installed configuration */
 	if (settings_from_file(o.config_path, o.sets, o.nsets, settings, err) != 0) {
 		free(settings);
 		return HTML_USAGE;

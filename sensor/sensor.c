@@ -66,6 +66,7 @@ struct sensor {
 	/* policy: relaxations ended before relax_checked_us were dealt with; 0 until the first packet */
 	uint64_t relax_checked_us;
 	uint64_t policy_seq;
+	const struct policy_source *reload_source; /* set during sensor_reload_audited: audit the change */
 	bool policy_owned; /* settings.policy came from a reload: ours to free */
 	struct geoip *geo;  /* owned; NULL: no enrichment */
 	struct classifier *classifier; /* nDPI; NULL when it could not be built (no classification) */
@@ -610,7 +611,8 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 	json_writer_init(&s->json, SENSOR_JSON_MAX_STRING);
 	if (gethostname(s->hostname, sizeof s->hostname - 1) != 0)
 		snprintf(s->hostname, sizeof s->hostname, "unknown");
-	s->event_ctx = (struct event_context){s->hostname, TLSOBS_VERSION};
+	s->event_ctx = (struct event_context){s->hostname, TLSOBS_VERSION, s->settings.sensor_name,
+	                                      s->settings.runbook_base};
 	if (getrandom(&s->run_nonce, sizeof s->run_nonce, 0) != sizeof s->run_nonce)
 		s->run_nonce = wall_clock_us() ^ (uint64_t)getpid() << 32;
 	return s;
@@ -757,6 +759,38 @@ void sensor_tick(struct sensor *s, uint64_t now_us)
 	housekeeping(s);
 }
 
+/* The tlsobs.policy audit event (policy_event.h), written at once: @timestamp is the wall clock. */
+static void audit_policy(struct sensor *s, enum policy_audit_action action, const struct policy *old,
+                         const struct policy *next, const struct policy_source *src, const char *failure)
+{
+	char run_id[SESSION_ID_LEN];
+	session_id_make(run_id, s->run_nonce, 0);
+	policy_event_write_audit(&s->json, action, old, next, src, failure, run_id, ++s->policy_seq, &s->event_ctx,
+	                         wall_clock_us());
+	emit(s, "tlsobs.policy", NULL);
+}
+
+void sensor_audit_policy_loaded(struct sensor *s, const struct policy_source *src)
+{
+	audit_policy(s, POLICY_AUDIT_LOADED, NULL, &s->settings.policy, src, NULL);
+}
+
+void sensor_audit_reload_failed(struct sensor *s, const struct policy_source *src, const char *why)
+{
+	audit_policy(s, POLICY_AUDIT_RELOAD_FAILED, &s->settings.policy, &s->settings.policy, src, why);
+}
+
+int sensor_reload_audited(struct sensor *s, struct sensor_settings *next, const struct policy_source *src,
+                          char *err, size_t errlen)
+{
+	s->reload_source = src;
+	int rc = sensor_reload(s, next, err, errlen);
+	s->reload_source = NULL;
+	if (rc != 0)
+		sensor_audit_reload_failed(s, src, err);
+	return rc;
+}
+
 int sensor_reload(struct sensor *s, struct sensor_settings *next, char *err, size_t errlen)
 {
 	struct tls_inspector *inspector = NULL;
@@ -766,6 +800,8 @@ int sensor_reload(struct sensor *s, struct sensor_settings *next, char *err, siz
 			return -1;
 	}
 	/* Nothing can fail from here: the running configuration changes all at once or not at all. */
+	if (s->reload_source)
+		audit_policy(s, POLICY_AUDIT_RELOADED, &s->settings.policy, &next->policy, s->reload_source, NULL);
 	if (inspector) {
 		tls_inspector_free(s->tls_inspector);
 		s->tls_inspector = inspector;
@@ -780,6 +816,8 @@ int sensor_reload(struct sensor *s, struct sensor_settings *next, char *err, siz
 	memcpy(s->settings.internal_networks, next->internal_networks, sizeof next->internal_networks);
 	s->settings.n_internal_networks = next->n_internal_networks;
 	s->settings.stats_interval_us = next->stats_interval_us;
+	memcpy(s->settings.sensor_name, next->sensor_name, sizeof next->sensor_name);
+	memcpy(s->settings.runbook_base, next->runbook_base, sizeof next->runbook_base);
 	s->next_stats_us = 0;
 	s->stats.reloads++;
 	return 0;
@@ -923,8 +961,12 @@ void sensor_print_summary(const struct sensor *s, FILE *out)
 		fprintf(out, "tlsobs: capture: %" PRIu64 " received, %" PRIu64 " dropped by the kernel, %" PRIu64
 			     " dropped by the interface\n",
 			cs->received, cs->dropped, cs->if_dropped);
-	else
-		fprintf(out, "tlsobs: files: %u read, %u failed\n", cs->files_read, cs->files_failed);
+	else {
+		fprintf(out, "tlsobs: files: %u read, %u failed", cs->files_read, cs->files_failed);
+		if (cs->files_skipped)
+			fprintf(out, ", %u skipped (not captures)", cs->files_skipped);
+		fputc('\n', out);
+	}
 }
 
 void sensor_free(struct sensor *s)

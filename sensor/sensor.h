@@ -14,6 +14,7 @@
 
 #include "outputs/metrics.h"
 #include "outputs/output.h"
+#include "outputs/policy_event.h"
 #include "parsers/packet_decode.h"
 #include "sensor/capture.h"
 #include "sensor/flow.h"
@@ -57,6 +58,17 @@ void sensor_tick(struct sensor *s, uint64_t now_us);
  * state_db, detection) need a restart. 0, or -1 with err and nothing changed.
  */
 int sensor_reload(struct sensor *s, struct sensor_settings *next, char *err, size_t errlen);
+/*
+ * The policy audit trail (tlsobs.policy, policy_event.h): sensor_reload with a
+ * policy_reloaded event listing each partner added, removed or changed (or a
+ * reload_failed event when it fails); the event at start (policy_loaded: every
+ * partner added); a reload whose configuration did not load (why: one line).
+ * src is borrowed for the call.
+ */
+int sensor_reload_audited(struct sensor *s, struct sensor_settings *next, const struct policy_source *src,
+                          char *err, size_t errlen);
+void sensor_audit_policy_loaded(struct sensor *s, const struct policy_source *src);
+void sensor_audit_reload_failed(struct sensor *s, const struct policy_source *src, const char *why);
 /* GeoIP/ASN enrichment of every session and alert (sensor/geoip.h); takes ownership of g (NULL: none). */
 struct geoip;
 void sensor_set_geoip(struct sensor *s, struct geoip *g);

@@ -1,5 +1,6 @@
 #include "sensor/settings.h"
 
+#include "sensor/settings_capture.h"
 #include "sensor/settings_policy.h"
 
 #include <errno.h>
@@ -16,6 +17,12 @@ static const char *const known_keys[] = {
 	"capture.all_flows",
 	"capture.vxlan_ports",
 	"capture.geneve_ports",
+	"capture.interfaces",
+	"capture.files",
+	"capture.filter",
+	"outputs",
+	"sensor.name",
+	"detection.runbook_base",
 	"smtp.ports",
 	"smtp.max_line",
 	"smtp.keep_local_parts",
@@ -195,8 +202,9 @@ static int load_certificates(const struct config *cfg, struct rules_settings *ou
 struct property_sink {
 	struct kafka_settings *kafka;
 	struct sensor_settings *settings; /* its secrets */
-	const struct config_node *bad; /* the first property that does not fit */
+	const struct config_node *bad; /* the first property that does not fit, or that librdkafka refuses */
 	char bad_key[160];
+	char why[512]; /* librdkafka's reason; "" when it does not fit our table */
 };
 
 static bool has_suffix(const char *s, const char *suffix)
@@ -240,6 +248,11 @@ static void collect_property(const char *dotted_key, const struct config_node *v
 		snprintf(sink->bad_key, sizeof sink->bad_key, "kafka.properties.%s", dotted_key);
 		return;
 	}
+	if (kafka_output_check_property(dotted_key, text, sink->why, sizeof sink->why) != 0) {
+		sink->bad = value;
+		snprintf(sink->bad_key, sizeof sink->bad_key, "kafka.properties.%s", dotted_key);
+		return;
+	}
 	struct kafka_property *p = &k->properties[k->nproperties++];
 	snprintf(p->name, sizeof p->name, "%s", dotted_key);
 	snprintf(p->value, sizeof p->value, "%s", text);
@@ -263,8 +276,12 @@ static int load_kafka(const struct config *cfg, struct sensor_settings *st, stru
 	snprintf(k->spool_dir, sizeof k->spool_dir, "%s", dir);
 	const struct config_node *props = config_lookup(cfg, "kafka.properties");
 	if (props && config_node_kind(props) == CONFIG_MAP) {
-		struct property_sink sink = {k, st, NULL, ""};
+		struct property_sink sink = {k, st, NULL, "", ""};
 		config_node_flatten(props, collect_property, &sink);
+		if (sink.bad && sink.why[0]) {
+			config_error_at(err, sink.bad, sink.bad_key, "librdkafka refuses it: %s", sink.why);
+			return -1;
+		}
 		if (sink.bad) {
 			config_error_at(err, sink.bad, sink.bad_key,
 					"must be a single value of at most 511 bytes (at most %d properties; "
@@ -426,7 +443,7 @@ int settings_load(const struct config *cfg, struct sensor_settings *out, struct 
 		return -1;
 	if (load_geoip(cfg, &out->geoip, err) != 0)
 		return -1;
-	if (load_internal_networks(cfg, out, err) != 0)
+	if (load_internal_networks(cfg, out, err) != 0 || settings_load_sources(cfg, out, err) != 0)
 		return -1;
 	if (settings_runtime_load(cfg, &out->runtime, err) != 0)
 		return -1;

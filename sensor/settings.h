@@ -21,6 +21,23 @@
 #include "sensor/settings_runtime.h"
 
 enum { SETTINGS_MAX_PORTS = 64, SETTINGS_MAX_NETWORKS = 256 };
+/* capture.interfaces, capture.files, outputs: at most this many entries each (settings_capture.c) */
+enum { SETTINGS_MAX_SOURCES = 32, SETTINGS_MAX_OUTPUTS = 16 };
+
+/*
+ * What to capture and where to write, as the configuration file gives it
+ * (capture.interfaces, capture.files, capture.filter, outputs); the command
+ * line's -i/-r, -f and -o replace the matching part (main.c).
+ */
+struct capture_source_settings {
+	char interfaces[SETTINGS_MAX_SOURCES][64];
+	size_t n_interfaces;
+	char files[SETTINGS_MAX_SOURCES][1024];
+	size_t n_files;
+	char filter[4096]; /* "" : the default filter */
+	char outputs[SETTINGS_MAX_OUTPUTS][1024];
+	size_t n_outputs;
+};
 
 /* geoip: MaxMind DB files and record paths ("" everywhere: the GeoLite2 default, or no database). */
 enum { GEOIP_CONFIG_PATHS = 7, GEOIP_CONFIG_PATH_CAP = 128 };
@@ -72,6 +89,9 @@ struct sensor_settings {
 	 * coverage (and policy domains in TLS-RPT); past it sessions are counted per day only */
 	uint64_t coverage_max_domains_per_day;
 	struct runtime_settings runtime; /* log.*, metrics.* */
+	struct capture_source_settings sources;
+	char sensor_name[256];    /* sensor.name: observer.name; default the host name */
+	char runbook_base[1024];  /* detection.runbook_base: rule.reference prefix; "" : no rule.reference */
 };
 
 /* Fills *out from cfg (defaults where absent). 0, or -1 with the first error in *err (nothing to free then). */

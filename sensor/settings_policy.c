@@ -212,6 +212,23 @@ static int read_partner(struct reading *r, const struct config_node *entry, stru
 	return 0;
 }
 
+/* Two entries for one domain: which one applies would depend on their order, so neither is taken. */
+static int check_duplicate(struct reading *r, const struct config_node *entry, const struct policy *p)
+{
+	const char *domain = p->partners[r->index].domain;
+	for (size_t j = 0; j < r->index; j++)
+		if (strcmp(p->partners[j].domain, domain) == 0) {
+			char what[DOMAIN_NAME_MAX + 96];
+			snprintf(what, sizeof what, "%s is already partner [%zu]: one entry per domain", domain, j);
+			const struct config_node *at = entry;
+			for (size_t k = 0; k < config_node_count(entry); k++)
+				if (strcmp(config_node_key(config_node_child(entry, k)), "domain") == 0)
+					at = config_node_child(entry, k);
+			return fail(r, at, "domain", what);
+		}
+	return 0;
+}
+
 static int load_partners(const struct config_node *n, struct policy *out, struct config_error *err)
 {
 	if (config_node_kind(n) == CONFIG_SCALAR && *config_node_scalar(n) == '\0')
@@ -234,7 +251,8 @@ static int load_partners(const struct config_node *n, struct policy *out, struct
 	}
 	for (size_t i = 0; i < count; i++) {
 		struct reading r = {.index = i, .err = err};
-		if (read_partner(&r, config_node_child(n, i), &out->partners[i]) != 0) {
+		if (read_partner(&r, config_node_child(n, i), &out->partners[i]) != 0 ||
+		    check_duplicate(&r, config_node_child(n, i), out) != 0) {
 			policy_clear(out);
 			return -1;
 		}

@@ -220,7 +220,9 @@ class Run:
                 self.errors.append(f"{label}: output line {n} is not JSON ({x})")
         self.sessions = [e for e in self.events if get(e, "event.dataset") == "tlsobs.session"]
         self.alerts = [e for e in self.events if get(e, "event.dataset") == "tlsobs.alert"]
-        self.policy = [e for e in self.events if get(e, "event.dataset") == "tlsobs.policy"]
+        # relaxation_ended only: a run with -c also starts with its policy_loaded audit event
+        self.policy = [e for e in self.events if get(e, "event.dataset") == "tlsobs.policy"
+                       and get(e, "event.action") == "relaxation_ended"]
         self.certs = [e for e in self.events if get(e, "event.dataset") == "tlsobs.certificate"]
 
     def session(self, start_prefix=None, port=None):

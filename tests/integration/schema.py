@@ -49,7 +49,23 @@ EVENT_ID = {
     "tlsobs.alert": re.compile(r"^(S[0-9A-Z]{18})-a([1-9][0-9]*)$"),
     "tlsobs.certificate": re.compile(r"^(S[0-9A-Z]{18})-c$"),
     "tlsobs.stats": re.compile(r"^(S[0-9A-Z]{8}0{10})-m([1-9][0-9]*)$"),
+    "tlsobs.policy": re.compile(r"^(S[0-9A-Z]{8}0{10})-p([1-9][0-9]*)$"),
 }
+# A configuration with partners: the run starts with a tlsobs.policy policy_loaded event listing them.
+POLICY_YAML = """sensor:
+  name: schema-test
+policy:
+  partners:
+    - domain: example.net
+      mode: enforced
+      min_tls_version: "1.2"
+      require_valid_certificate: true
+      mx: [mx1.example.net, "*.mail.example.net"]
+      networks: [198.51.100.0/24, "2001:db8::/32"]
+    - domain: example.org
+      mode: opportunistic
+      relaxed_until: 2026-12-24T00:00:00Z
+"""
 ECS_KINDS = {"alert", "asset", "enrichment", "event", "metric", "state", "pipeline_error", "signal"}
 # ECS 8.x event.category -> allowed event.type values (ecs/schemas/event.yml, expected_event_types).
 ECS_CATEGORY_TYPES = {
@@ -193,10 +209,15 @@ def check_run(label, events, tshark_ids, errs):
                 errs.append(f"session {sid}: community_id {get(s, 'network.community_id')} unknown to tshark")
 
 
-def captures():
+def captures(tmp):
     """(label, args, path for tshark or None), part by part; a missing part is reported as skipped."""
     parts = []
     fixtures = sorted(glob.glob(os.path.join(FIX, "*.pcap")))
+    policy = os.path.join(tmp, "policy.yaml")
+    with open(policy, "w") as f:
+        f.write(POLICY_YAML)
+    parts.append(("fixtures with a partner policy", [("tests/fixtures/ (one run, -c policy.yaml)",
+                                                      ["-r", FIX, "-c", policy], None)] if fixtures else []))
     parts.append(("fixtures", [(os.path.relpath(p, SRC), ["-r", p], p) for p in fixtures]))
     parts.append(("fixtures as one run", [("tests/fixtures/ (one run, stats every second)",
                                            ["-r", FIX, "--set", "stats.interval=1"], None)] if fixtures else []))
@@ -222,7 +243,7 @@ def main():
     counts = {}
     with tempfile.TemporaryDirectory() as tmp:
         ca = ca_bundle(tmp)
-        for part, cases in captures():
+        for part, cases in captures(tmp):
             if not cases:
                 rep.skip(part, "no captures")
                 continue

@@ -13,6 +13,8 @@
 #include "outputs/alert_event.h"
 #include "outputs/certificate_event.h"
 #include "outputs/output.h"
+#include "outputs/event_related.h"
+#include "outputs/policy_event.h"
 #include "outputs/session_event.h"
 #include "outputs/stats_event.h"
 
@@ -28,7 +30,7 @@
 #define LEAF_SHA "AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12"
 #define CA_SHA "CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34"
 
-static const struct event_context ctx = {"sensor-1.example", "0.9.0"};
+static const struct event_context ctx = {"sensor-1.example", "0.9.0", "span-a", "https://wiki.example/runbooks/"};
 
 struct fixture {
 	struct session s;
@@ -191,8 +193,8 @@ Test(events, a_session_event_is_valid_json_with_the_common_fields)
 	const char *doc = written();
 	cr_assert_has(doc, "\"@timestamp\":\"2026-01-01T00:00:00.000000Z\"");
 	cr_assert_has(
-	    doc, "\"observer\":{\"hostname\":\"sensor-1.example\",\"type\":\"sensor\",\"product\":\"tlsobs\","
-	         "\"version\":\"0.9.0\"}");
+	    doc, "\"observer\":{\"hostname\":\"sensor-1.example\",\"name\":\"span-a\",\"type\":\"sensor\","
+	         "\"vendor\":\"tlsobs\",\"product\":\"tlsobs\",\"version\":\"0.9.0\"}");
 	cr_assert_has(
 	    doc, "\"event\":{\"kind\":\"event\",\"category\":[\"network\"],\"type\":[\"connection\",\"end\"],"
 	         "\"dataset\":\"tlsobs.session\",\"id\":\"" SID
@@ -311,6 +313,50 @@ Test(events, an_alert_event_is_valid_json_identified_by_its_place_in_the_session
 	cr_assert_lacks(doc, "evidence_truncated");
 	cr_assert_str_eq(w.doc.id, SID "-a2");
 	cr_assert_eq(w.doc.time_us, s->end_us);
+}
+
+Test(events, every_event_carries_ecs_version_and_the_named_observer)
+{
+	struct session *s = upgraded_session();
+	session_event_write(&w, s, &ctx, T0);
+	const char *doc = written();
+	cr_assert_has(doc, "\"ecs\":{\"version\":\"" TLSOBS_ECS_VERSION "\"}");
+	cr_assert_has(doc, "\"observer\":{\"hostname\":\"sensor-1.example\",\"name\":\"span-a\",\"type\":\"sensor\","
+	                   "\"vendor\":\"tlsobs\",\"product\":\"tlsobs\"");
+	struct event_context unnamed = {"sensor-1.example", "0.9.0", NULL, NULL};
+	session_event_write(&w, s, &unnamed, T0);
+	cr_assert_has(written(), "\"name\":\"sensor-1.example\"");
+}
+
+Test(events, related_lists_both_addresses_each_host_once_and_the_chain_hashes)
+{
+	struct session *s = upgraded_session();
+	snprintf(fx->m.helo, sizeof fx->m.helo, "Client.Example.ORG");
+	snprintf(fx->m.mail_from_domain, sizeof fx->m.mail_from_domain, "example.org");
+	snprintf(fx->m.rcpt_domains[0], SMTP_NAME_MAX, "example.net");
+	snprintf(fx->m.rcpt_domains[1], SMTP_NAME_MAX, "example.org");
+	fx->m.rcpt_domain_count = 2;
+	snprintf(fx->m.caps.raw, sizeof fx->m.caps.raw, "250-mx.example.net\n250 STARTTLS");
+	snprintf(s->certificate.leaf.san_dns[s->certificate.leaf.san_count++], X509_FIELD_MAX, "*.mail.example.net");
+	session_event_write(&w, s, &ctx, T0);
+	const char *doc = written();
+	cr_assert_has(doc, "\"related\":{\"ip\":[\"203.0.113.7\",\"198.51.100.25\"],"
+	                   "\"hosts\":[\"mx.example.net\",\"client.example.org\",\"example.org\",\"example.net\","
+	                   "\"mail.example.net\"],\"hash\":[\"" LEAF_SHA "\",\"" CA_SHA "\"]}");
+}
+
+Test(events, an_alert_names_its_ruleset_and_its_runbook)
+{
+	struct session *s = upgraded_session();
+	struct alert *a = add_alert(s, RULE_POLICY_TLS_REQUIRED, "clear text to an enforced partner");
+	alert_event_write(&w, s, a, &ctx, T0);
+	const char *doc = written();
+	cr_assert_has(doc, "\"category\":\"mail_tls_downgrade\",\"ruleset\":\"partner_policy\","
+	                   "\"reference\":\"https://wiki.example/runbooks/policy_tls_required.md\"}");
+	cr_assert_has(doc, "\"related\":{\"ip\":[");
+	struct event_context no_runbooks = {"sensor-1.example", "0.9.0", NULL, ""};
+	alert_event_write(&w, s, a, &no_runbooks, T0);
+	cr_assert_lacks(written(), "\"reference\"");
 }
 
 Test(events, an_alert_event_flags_cut_evidence_and_omits_an_empty_related_session)
@@ -439,4 +485,107 @@ Test(events, the_writer_is_reset_between_events)
 	cr_assert_lacks(doc, "\"truncated\"");
 	cr_assert_lacks(doc, "tlsobs.session");
 	cr_assert_str_eq(w.doc.id, "S3F9K2M7Q0000000000-m7");
+}
+
+/* ---- the policy audit trail (tlsobs.policy) ---- */
+
+static struct partner_policy audit_partner(const char *domain, enum policy_mode mode)
+{
+	struct partner_policy p;
+	memset(&p, 0, sizeof p);
+	snprintf(p.domain, sizeof p.domain, "%s", domain);
+	p.mode = mode;
+	return p;
+}
+
+Test(events, a_reload_audit_lists_each_partner_change_with_old_and_new_and_the_file)
+{
+	struct partner_policy before[] = {audit_partner("bank.example", POLICY_MODE_OPPORTUNISTIC),
+	                                  audit_partner("gone.example", POLICY_MODE_NONE)};
+	struct partner_policy after[] = {audit_partner("bank.example", POLICY_MODE_ENFORCED)};
+	after[0].min_tls_version = 0x0304;
+	after[0].require_valid_certificate = true;
+	after[0].relaxed_until_us = T0;
+	cr_assert_eq(ip_network_parse("2001:db8::/32", &after[0].networks[0]), IP_NETWORK_OK);
+	after[0].n_networks = 1;
+	struct policy old = {.partners = before, .n_partners = 2}, next = {.partners = after, .n_partners = 1};
+	old.default_mode = POLICY_MODE_OPPORTUNISTIC;
+	next.default_mode = POLICY_MODE_ENFORCED;
+	struct policy_source src = {"/etc/tlsobs/tlsobs.yaml", true, T0, 0, 998, "root", "tlsobs",
+	                            "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"};
+	policy_event_write_audit(&w, POLICY_AUDIT_RELOADED, &old, &next, &src, NULL, "SQ0XWE45K0000000000", 2, &ctx,
+	                         T0 + 1000000);
+	const char *doc = written();
+	cr_assert_has(doc, "\"event\":{\"kind\":\"event\",\"category\":[\"configuration\"],\"type\":[\"change\"],"
+	                   "\"dataset\":\"tlsobs.policy\",\"id\":\"SQ0XWE45K0000000000-p2\"");
+	cr_assert_has(doc, "\"action\":\"policy_reloaded\",\"outcome\":\"success\"}");
+	cr_assert_has(doc, "\"file\":{\"path\":\"/etc/tlsobs/tlsobs.yaml\",\"hash\":{\"sha256\":\"9f86d081");
+	cr_assert_has(doc, "\"mtime\":\"2026-01-01T00:00:00.000000Z\",\"owner\":\"root\",\"uid\":\"0\","
+	                   "\"group\":\"tlsobs\",\"gid\":\"998\"}");
+	cr_assert_has(doc, "\"default_mode\":\"enforced\",\"previous_default_mode\":\"opportunistic\",\"partners\":1,"
+	                   "\"partners_added\":0,\"partners_removed\":1,\"partners_changed\":1");
+	cr_assert_has(doc, "{\"domain\":\"bank.example\",\"change\":\"changed\",\"old\":{\"mode\":\"opportunistic\","
+	                   "\"require_valid_certificate\":false,\"pin_spki_sha256\":[],\"mx\":[],\"networks\":[]},"
+	                   "\"new\":{\"mode\":\"enforced\",\"min_tls_version\":\"1.3\",\"require_valid_certificate\":true,"
+	                   "\"pin_spki_sha256\":[],\"relaxed_until\":\"2026-01-01T00:00:00.000000Z\",\"mx\":[],"
+	                   "\"networks\":[\"2001:db8::/32\"]}}");
+	cr_assert_has(doc, "{\"domain\":\"gone.example\",\"change\":\"removed\",\"old\":{\"mode\":\"none\"");
+	cr_assert_has(doc, "\"reason\":\"policy reloaded from /etc/tlsobs/tlsobs.yaml: 0 partners added, 1 removed, 1 "
+	                   "changed\"");
+	cr_assert_eq(w.doc.time_us, T0 + 1000000);
+}
+
+Test(events, a_failed_reload_is_an_audit_event_with_the_reason_and_no_changes)
+{
+	struct partner_policy running[] = {audit_partner("bank.example", POLICY_MODE_ENFORCED)};
+	struct policy p = {.partners = running, .n_partners = 1};
+	struct policy_source src = {.path = "/etc/tlsobs/tlsobs.yaml", .sha256 = ""};
+	policy_event_write_audit(&w, POLICY_AUDIT_RELOAD_FAILED, &p, &p, &src,
+	                         "/etc/tlsobs/tlsobs.yaml:7: policy.partners[1].mode: expected enforced", "SQ0XWE45K0000000000",
+	                         3, &ctx, T0);
+	const char *doc = written();
+	cr_assert_has(doc, "\"action\":\"reload_failed\",\"outcome\":\"failure\"}");
+	cr_assert_has(doc, "\"file\":{\"path\":\"/etc/tlsobs/tlsobs.yaml\"}");
+	cr_assert_lacks(doc, "\"changes\"");
+	cr_assert_has(doc, "\"reason\":\"reloading /etc/tlsobs/tlsobs.yaml failed, the running policy is kept: "
+	                   "/etc/tlsobs/tlsobs.yaml:7: policy.partners[1].mode: expected enforced\"");
+}
+
+Test(events, a_policy_of_many_partners_lists_100_changes_and_counts_the_rest)
+{
+	static struct partner_policy many[150];
+	for (int i = 0; i < 150; i++) {
+		char d[32];
+		snprintf(d, sizeof d, "p%d.example", i);
+		many[i] = audit_partner(d, POLICY_MODE_OPPORTUNISTIC);
+	}
+	struct policy p = {.partners = many, .n_partners = 150};
+	policy_event_write_audit(&w, POLICY_AUDIT_LOADED, NULL, &p, NULL, NULL, "SQ0XWE45K0000000000", 1, &ctx, T0);
+	const char *doc = written();
+	unsigned listed = 0;
+	for (const char *at = doc; (at = strstr(at, "\"change\":\"added\"")) != NULL; at++)
+		listed++;
+	cr_assert_eq(listed, 100);
+	cr_assert_has(doc, "\"partners_added\":150");
+	cr_assert_has(doc, "\"tlsobs.policy.changes\":50");
+	cr_assert_lacks(doc, "\"file\"");
+}
+
+Test(events, related_hosts_hold_every_distinct_name_even_at_the_parsers_caps)
+{
+	struct session *s = upgraded_session();
+	fx->m.rcpt_domain_count = SMTP_MAX_RCPT_DOMAINS;
+	for (unsigned i = 0; i < SMTP_MAX_RCPT_DOMAINS; i++)
+		snprintf(fx->m.rcpt_domains[i], SMTP_NAME_MAX, "r%u.example", i);
+	s->certificate.leaf.san_count = X509_MAX_SANS;
+	for (unsigned i = 0; i < X509_MAX_SANS; i++)
+		snprintf(s->certificate.leaf.san_dns[i], X509_FIELD_MAX, "san%u.example", i);
+	/* mx.example.net (SNI, banner), the recipients, the SANs: the cap is above what the parsers keep */
+	unsigned distinct = 1 + SMTP_MAX_RCPT_DOMAINS + X509_MAX_SANS;
+	cr_assert_leq(distinct, EVENT_RELATED_MAX_HOSTS);
+	session_event_write(&w, s, &ctx, T0);
+	const char *doc = written();
+	cr_assert_eq(array_length(doc, "\"hosts\":"), distinct);
+	cr_assert_has(doc, "\"r15.example\",\"san0.example\"");
+	cr_assert_lacks(doc, "related.hosts");
 }

@@ -513,11 +513,11 @@ Test(settings, unknown_keys_from_set_are_named_by_set)
 	struct config *cfg = config_new();
 	set_ok(cfg, "flow.timeout.neww=5s");
 	set_ok(cfg, "capture.snaplen=1500");
-	set_ok(cfg, "outputs.kafka=on");
+	set_ok(cfg, "output.kafka=on"); /* "outputs" is a setting (a list); "output" is not */
 	struct reports r = {.n = 0};
 	cr_assert_eq(settings_check_unknown(cfg, collect, &r), 2);
 	cr_assert_str_eq(r.text, "--set: flow.timeout.neww: unknown setting\n"
-	                         "--set: outputs: unknown setting\n");
+	                         "--set: output: unknown setting\n");
 	config_free(cfg);
 }
 
@@ -802,4 +802,92 @@ Test(settings, a_missing_tlsa_file_is_named)
 {
 	const char *got = load_error("policy:\n  tlsa_file: /nonexistent/tlsa.zone\n");
 	cr_expect_not_null(strstr(got, "policy.tlsa_file: /nonexistent/tlsa.zone"), "got %s", got);
+}
+
+/* ---- capture sources, outputs, sensor.name, detection.runbook_base (settings_capture.c) ---- */
+
+Test(settings, capture_sources_and_outputs_are_lists_from_the_file)
+{
+	struct config *cfg = load("sensor:\n  name: span-a\n"
+	                          "capture:\n  interfaces: [eth1, eth2]\n  filter: tcp port 25\n"
+	                          "outputs: [\"json:/var/log/tlsobs/eve.json\", \"kafka:10.0.0.1:9092,10.0.0.2:9092\"]\n"
+	                          "detection:\n  runbook_base: https://wiki.example/rb/\n");
+	struct sensor_settings s = settings_of(cfg);
+	cr_assert_eq(s.sources.n_interfaces, 2);
+	cr_assert_str_eq(s.sources.interfaces[1], "eth2");
+	cr_assert_eq(s.sources.n_files, 0);
+	cr_assert_str_eq(s.sources.filter, "tcp port 25");
+	cr_assert_eq(s.sources.n_outputs, 2);
+	cr_assert_str_eq(s.sources.outputs[1], "kafka:10.0.0.1:9092,10.0.0.2:9092");
+	cr_assert_str_eq(s.sensor_name, "span-a");
+	cr_assert_str_eq(s.runbook_base, "https://wiki.example/rb/");
+	settings_free(&s);
+	config_free(cfg);
+}
+
+Test(settings, set_gives_interfaces_comma_separated_and_one_output_or_file_whole)
+{
+	struct config *cfg = config_new();
+	set_ok(cfg, "capture.interfaces=eth1, eth2");
+	set_ok(cfg, "outputs=kafka:a:9092,b:9092");
+	struct sensor_settings s = settings_of(cfg);
+	cr_assert_eq(s.sources.n_interfaces, 2);
+	cr_assert_str_eq(s.sources.interfaces[0], "eth1");
+	cr_assert_str_eq(s.sources.interfaces[1], "eth2");
+	cr_assert_eq(s.sources.n_outputs, 1);
+	cr_assert_str_eq(s.sources.outputs[0], "kafka:a:9092,b:9092");
+	settings_free(&s);
+	config_free(cfg);
+}
+
+Test(settings, sensor_name_defaults_to_the_host_name_and_runbooks_to_the_installed_docs)
+{
+	struct config *cfg = load("sensor:\n  name: \"\"\n");
+	struct sensor_settings s = settings_of(cfg);
+	char host[256] = "";
+	cr_assert_eq(gethostname(host, sizeof host - 1), 0);
+	cr_assert_str_eq(s.sensor_name, host);
+	cr_assert(strstr(s.runbook_base, "/runbooks/") != NULL, "%s", s.runbook_base);
+	cr_assert_eq(s.sources.n_outputs, 0);
+	settings_free(&s);
+	config_free(cfg);
+}
+
+Test(settings, capture_source_mistakes_are_named_with_their_line)
+{
+	cr_assert_str_eq(load_error("capture:\n  interfaces: [eth1]\n  files: [a.pcap]\n"),
+	                 "test.yaml:3: capture.files: capture.interfaces and capture.files cannot be used together");
+	cr_assert_str_eq(load_error("outputs:\n  json: x\n"), "test.yaml:1: outputs: expected a list, got a map");
+	cr_assert_str_eq(load_error("capture:\n  interfaces: [eth1, \"\"]\n"),
+	                 "test.yaml:2: capture.interfaces: an empty entry");
+	cr_assert_str_eq(load_error("capture:\n  interfaces: [[eth1]]\n"),
+	                 "test.yaml:2: capture.interfaces: expected a list of values");
+}
+
+Test(settings, more_outputs_than_the_cap_are_refused)
+{
+	char yaml[2048] = "outputs: [";
+	for (int i = 0; i <= SETTINGS_MAX_OUTPUTS; i++) {
+		size_t used = strlen(yaml);
+		snprintf(yaml + used, sizeof yaml - used, "%s\"json:/tmp/o%d\"", i ? ", " : "", i);
+	}
+	size_t used = strlen(yaml);
+	snprintf(yaml + used, sizeof yaml - used, "]\n");
+	cr_assert(strstr(load_error(yaml), "outputs: more than 16 entries") != NULL, "%s", load_error(yaml));
+}
+
+Test(settings, a_partner_domain_listed_twice_is_refused_at_its_line)
+{
+	cr_assert_str_eq(load_error("policy:\n  partners:\n    - domain: bank.example\n"
+	                            "    - domain: BANK.example.\n      mode: none\n"),
+	                 "test.yaml:4: policy.partners[1].domain: bank.example is already partner [0]: one entry per "
+	                 "domain");
+}
+
+Test(settings, kafka_properties_librdkafka_refuses_are_named_with_their_line)
+{
+	cr_assert(strstr(load_error("kafka:\n  properties:\n    linger.ms: 5\n    lingr.ms: 5\n"),
+	                 "test.yaml:4: kafka.properties.lingr.ms: librdkafka refuses it: ") != NULL);
+	cr_assert(strstr(load_error("kafka:\n  properties:\n    message.timeout.ms: soon\n"),
+	                 "test.yaml:3: kafka.properties.message.timeout.ms: librdkafka refuses it") != NULL);
 }
