@@ -4,7 +4,7 @@
  *
  *   TLS record (RFC 8446 5.1):  type u8 = 22 (handshake) | version u16 = 3.x
  *                               | length u16 | handshake type u8 = 1 (client_hello)
- *   SSLv2 CLIENT-HELLO (RFC 6101 E.1): 1 | length u15 | msg_type u8 = 1 | version u16 (2.0 or 3.x)
+ *   SSLv2 CLIENT-HELLO (RFC 6101 E.1): 1 | length u15 | msg_type u8 = 1 | version u16 (0x0002 or 3.x)
  *   SMTP reply (RFC 5321 4.2):  [2-5] DIGIT DIGIT ( SP / "-" / CRLF )
  *
  * The answer comes from as few bytes as decide it: a first byte that fits
@@ -32,10 +32,10 @@ static enum protocol_sniff sslv2_client_hello(struct reader *r)
 	uint8_t msg_type = reader_u8(r);
 	if (!reader_failed(r) && (msg_type != 1 || length < 9))
 		return PROTOCOL_SNIFF_NO;
-	uint8_t major = reader_u8(r);
+	uint16_t version = reader_u16(r);
 	if (reader_failed(r))
 		return PROTOCOL_SNIFF_NEED_MORE;
-	return major == 2 || major == 3 ? PROTOCOL_SNIFF_YES : PROTOCOL_SNIFF_NO;
+	return version == 0x0002 || version >> 8 == 3 ? PROTOCOL_SNIFF_YES : PROTOCOL_SNIFF_NO;
 }
 
 enum protocol_sniff protocol_sniff_client_hello(const uint8_t *p, size_t n)
