@@ -95,8 +95,10 @@ static void keep_injected_response(struct mail_session *m, const uint8_t *p, siz
 /* TLS bytes of one direction; server bytes before the client's hello are an injected response (H8). */
 static enum stream_verdict feed_tls(struct mail_session *m, enum flow_dir dir, const uint8_t *p, size_t n)
 {
-	if (n == 0 || !m->tls)
+	if (n == 0)
 		return STREAM_CONTINUE;
+	if (!m->tls)
+		return STREAM_DONE; /* its parser could not be made */
 	if (dir == FLOW_TO_SERVER) {
 		m->client_tls_seen = true;
 	} else if (!m->client_tls_seen && !m->implicit_tls) {
@@ -243,12 +245,16 @@ static enum stream_verdict judge_server(struct mail_session *m, const uint8_t *p
 	return verdict == STREAM_DONE ? verdict : route(m, FLOW_TO_CLIENT, p + take, n - take);
 }
 
-/* Nothing more will decide (a gap, the end): the port's protocol, or the TLS already chosen. */
-static void settle_now(struct mail_session *m)
+/*
+ * Nothing more will decide (a gap, the end): the port's protocol, or the TLS
+ * already chosen. server_side: the server's first bytes will not come either
+ * (a gap in its direction, or the end).
+ */
+static void settle_now(struct mail_session *m, bool server_side)
 {
 	if (m->mode == MAIL_SNIFF)
 		settle(m, port_mode(m), m->first, m->first, NULL, 0);
-	if (m->server_pending) {
+	if (m->server_pending && server_side) {
 		m->server_pending = false;
 		replay_head(m, FLOW_TO_CLIENT);
 	}
@@ -284,7 +290,7 @@ enum stream_verdict mail_session_data(struct mail_session *m, enum flow_dir dir,
 
 void mail_session_gap(struct mail_session *m, enum flow_dir dir, uint64_t n)
 {
-	settle_now(m);
+	settle_now(m, dir == FLOW_TO_CLIENT);
 	if (m->in_tls[dir]) {
 		if (m->tls)
 			tls_parser_gap(m->tls, tls_dir_of(dir), n);
@@ -303,14 +309,14 @@ void mail_session_cut(struct mail_session *m)
 
 void mail_session_end(struct mail_session *m, bool rst)
 {
-	settle_now(m);
+	settle_now(m, true);
 	if (m->tls)
 		tls_parser_end(m->tls, rst);
 }
 
 void mail_session_stop(struct mail_session *m)
 {
-	settle_now(m); /* the TLS parser is left undecided: its outcome says how far it got */
+	settle_now(m, true); /* the TLS parser is left undecided: its outcome says how far it got */
 }
 
 void mail_session_fill(const struct mail_session *m, struct session *s)

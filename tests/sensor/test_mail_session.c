@@ -399,3 +399,21 @@ Test(mail_session, every_prefix_of_either_opening_is_handled)
 	}
 	script_free(&tls);
 }
+
+Test(mail_session, a_gap_in_the_clients_direction_still_lets_the_servers_greeting_decide)
+{
+	struct script sc = {0};
+	add_tls(&sc);
+	struct mail_session *m = mail_session_new(true, &options);
+	cr_assert_not_null(m);
+	mail_session_data(m, FLOW_TO_SERVER, sc.steps[0].p, sc.steps[0].n);
+	mail_session_gap(m, FLOW_TO_SERVER, 500);
+	mail_session_data(m, FLOW_TO_CLIENT, (const uint8_t *)greeting, strlen(greeting));
+	mail_session_end(m, false);
+	struct session *s = filled(m);
+	cr_assert(s->cleartext_on_tls_port);
+	cr_assert_not_null(s->smtp);
+	free(s);
+	mail_session_free(m);
+	script_free(&sc);
+}
