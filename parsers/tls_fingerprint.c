@@ -267,7 +267,7 @@ static void ja4_hex_list(struct text *t, const struct tls_value_list *l, bool so
 			continue;
 		tmp[k++] = l->v[i];
 	}
-	if (sorted)
+	if (sorted && k > 1)
 		qsort(tmp, k, sizeof *tmp, cmp_u16);
 	for (unsigned i = 0; i < k; i++) {
 		if (i)
