@@ -159,6 +159,7 @@ void tls_parser_free(struct tls_parser *p)
 	free(p->cert.entry);
 	for (int i = 0; i < TLS_MAX_CERTS; i++)
 		free(p->certs[i]);
+	tls_fingerprint_input_free(&p->obs.fp);
 	free(p);
 }
 
@@ -172,7 +173,7 @@ size_t tls_parser_memory(const struct tls_parser *p)
 	for (int i = 0; i < TLS_MAX_CERTS; i++)
 		if (p->certs[i])
 			n += p->obs.cert_len[i];
-	return n;
+	return n + tls_fingerprint_input_memory(&p->obs.fp);
 }
 
 static void decide(struct tls_parser *p, enum tls_outcome outcome)

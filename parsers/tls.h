@@ -38,7 +38,7 @@ const char *tls_outcome_str(enum tls_outcome o); /* "established", "alert", "not
 enum {
 	TLS_EVIDENCE_MAX = 64,
 	TLS_SESSION_ID_MAX = 32,   /* RFC 5246 7.4.1.2: opaque SessionID<0..32> */
-	TLS_MAX_CIPHERS = 128,     /* cipher suites kept from a ClientHello (all are counted) */
+	TLS_MAX_CIPHERS = 128,     /* cipher suites kept for events (all are counted and fingerprinted) */
 	TLS_MAX_EXTENSIONS = 64,   /* extension types kept per hello, in wire order */
 	TLS_MAX_COMPRESSION = 8,   /* compression methods kept */
 	TLS_MAX_VALUES = 32,       /* supported_versions, groups, point formats, signature algorithms kept */
@@ -125,6 +125,24 @@ struct tls_server_hello {
 	char alpn[TLS_ALPN_MAX + 1]; /* the protocol the server selected, "" when none */
 };
 
+/*
+ * Every value the fingerprints read, uncapped: JA3, JA3S and JA4 are defined
+ * over the whole hello, so only the lists above (the ones written into events)
+ * have caps. Heap arrays owned by the parser, each bounded by the handshake
+ * message it came from (64 KiB, so at most 32768 values), valid until
+ * tls_parser_free; GREASE kept as sent.
+ */
+struct tls_value_list {
+	uint16_t *v;
+	unsigned count, cap;
+};
+struct tls_fingerprint_input {
+	/* the first ClientHello (not filled for SSLv2-format hellos, which have no fingerprint) */
+	struct tls_value_list ciphers, extensions, groups, point_formats, signature_algorithms, supported_versions;
+	struct tls_value_list server_extensions; /* the accepted ServerHello */
+	bool incomplete; /* a list could not grow (out of memory): no fingerprint is computed */
+};
+
 struct tls_observation {
 	enum tls_outcome outcome;
 	bool client_hello_seen, server_hello_seen;
@@ -147,6 +165,7 @@ struct tls_observation {
 
 	struct tls_client_hello ch; /* valid when client_hello_seen */
 	struct tls_server_hello sh; /* valid when server_hello_seen */
+	struct tls_fingerprint_input fp;
 	/*
 	 * Resumption: TLS <= 1.2 when the server echoes the client's non-empty
 	 * session id (RFC 5246 7.4.1.3); TLS 1.3 when it accepts a PSK (RFC 8446 4.2.11).

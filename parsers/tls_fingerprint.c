@@ -1,10 +1,12 @@
 /*
- * tls_fingerprint.c: JA3, JA3S and JA4 from the kept hello fields.
+ * tls_fingerprint.c: JA3, JA3S and JA4 from the hello fields.
  *
- * Strings are built in a bounded buffer (struct text) that never writes past
- * its cap and remembers whether something did not fit; the observation's caps
- * keep every list well inside TLS_JA3_STRING_MAX, so that only guards our own
- * arithmetic.
+ * Every fingerprint is taken over the whole hello (the uncapped lists of
+ * tls_observation.fp), so a ClientHello with 200 suites gets the JA3 that
+ * tshark, Zeek and the JA3 reference give it. Strings are built in bounded
+ * buffers (struct text) that never write past their cap and remember whether
+ * something did not fit; the buffers the hashes read are sized from the lists
+ * first, so only the strings handed out (JA3 string, JA4_r) are ever cut.
  */
 #include "parsers/tls_fingerprint.h"
 
@@ -25,6 +27,22 @@ static struct text text_make(char *buf, size_t cap)
 	struct text t = {buf, cap, 0, false};
 	buf[0] = '\0';
 	return t;
+}
+
+/* A heap text of cap bytes; buf is NULL when it could not be had. */
+static struct text text_alloc(size_t cap)
+{
+	char *buf = malloc(cap);
+	struct text t = {buf, buf ? cap : 0, 0, buf == NULL};
+	if (buf)
+		buf[0] = '\0';
+	return t;
+}
+
+/* Room for a list of n values of at most `width` characters each and their separators. */
+static size_t list_room(unsigned n, size_t width)
+{
+	return (size_t)n * (width + 1) + 1;
 }
 
 static void text_add(struct text *t, const char *s)
@@ -69,70 +87,97 @@ static void dec_list16(struct text *t, const uint16_t *v, unsigned n)
 
 static bool usable_client_hello(const struct tls_observation *o)
 {
-	return o->client_hello_seen && !o->sslv2_client_hello;
+	return o->client_hello_seen && !o->sslv2_client_hello && !o->fp.incomplete;
+}
+
+/* The whole JA3 string in a heap text (NULL buf: out of memory). */
+static struct text ja3_full(const struct tls_observation *o)
+{
+	const struct tls_fingerprint_input *fp = &o->fp;
+	unsigned values = fp->ciphers.count + fp->extensions.count + fp->groups.count + fp->point_formats.count;
+	struct text t = text_alloc(list_room(values, 5) + 16);
+	if (!t.buf)
+		return t;
+	text_dec(&t, o->ch.version);
+	text_add(&t, ",");
+	dec_list16(&t, fp->ciphers.v, fp->ciphers.count);
+	text_add(&t, ",");
+	dec_list16(&t, fp->extensions.v, fp->extensions.count);
+	text_add(&t, ",");
+	dec_list16(&t, fp->groups.v, fp->groups.count);
+	text_add(&t, ",");
+	for (unsigned i = 0; i < fp->point_formats.count; i++) { /* u8 values: no GREASE */
+		if (i)
+			text_add(&t, "-");
+		text_dec(&t, fp->point_formats.v[i]);
+	}
+	return t;
+}
+
+/* The whole JA3S string in a heap text. */
+static struct text ja3s_full(const struct tls_observation *o)
+{
+	struct text t = text_alloc(list_room(o->fp.server_extensions.count, 5) + 16);
+	if (!t.buf)
+		return t;
+	text_dec(&t, o->sh.version);
+	text_add(&t, ",");
+	text_dec(&t, o->cipher);
+	text_add(&t, ",");
+	dec_list16(&t, o->fp.server_extensions.v, o->fp.server_extensions.count);
+	return t;
+}
+
+/* Copies as much of a full string as fits (the event's copy); the hash is always of the whole. */
+static bool hand_out(struct text full, char out[TLS_JA3_STRING_MAX])
+{
+	bool ok = full.buf && !full.overflow;
+	if (ok) {
+		size_t n = full.len < TLS_JA3_STRING_MAX - 1 ? full.len : TLS_JA3_STRING_MAX - 1;
+		memcpy(out, full.buf, n);
+		out[n] = '\0';
+	}
+	free(full.buf);
+	return ok;
+}
+
+static bool md5_full(struct text full, char out[TLS_JA3_HASH_LEN + 1])
+{
+	bool ok = full.buf && !full.overflow;
+	if (ok)
+		digest_md5_hex(full.buf, full.len, out);
+	free(full.buf);
+	return ok;
 }
 
 bool tls_ja3_string(const struct tls_observation *o, char out[TLS_JA3_STRING_MAX])
 {
-	struct text t = text_make(out, TLS_JA3_STRING_MAX);
-	if (!usable_client_hello(o))
-		return false;
-	const struct tls_client_hello *ch = &o->ch;
-	text_dec(&t, ch->version);
-	text_add(&t, ",");
-	dec_list16(&t, ch->ciphers, ch->cipher_count);
-	text_add(&t, ",");
-	dec_list16(&t, ch->extensions, ch->extension_count);
-	text_add(&t, ",");
-	dec_list16(&t, ch->groups, ch->group_count);
-	text_add(&t, ",");
-	for (unsigned i = 0; i < ch->point_format_count; i++) {
-		if (i)
-			text_add(&t, "-");
-		text_dec(&t, ch->point_formats[i]);
-	}
-	return !t.overflow;
-}
-
-/* JA3 and JA3S are the MD5 of their strings. */
-static bool md5_of(bool (*make)(const struct tls_observation *, char *), const struct tls_observation *o,
-		   char out[TLS_JA3_HASH_LEN + 1])
-{
-	char s[TLS_JA3_STRING_MAX];
 	out[0] = '\0';
-	if (!make(o, s))
-		return false;
-	digest_md5_hex(s, strlen(s), out);
-	return true;
+	return usable_client_hello(o) && hand_out(ja3_full(o), out);
 }
 
 bool tls_ja3(const struct tls_observation *o, char out[TLS_JA3_HASH_LEN + 1])
 {
-	return md5_of(tls_ja3_string, o, out);
+	out[0] = '\0';
+	return usable_client_hello(o) && md5_full(ja3_full(o), out);
 }
 
 /* An SSLv2 SERVER-HELLO (RFC 6101 E.1) has no extensions and chooses no suite: no fingerprint. */
 static bool usable_server_hello(const struct tls_observation *o)
 {
-	return o->server_hello_seen && o->sh.version != 0x0002;
+	return o->server_hello_seen && o->sh.version != 0x0002 && !o->fp.incomplete;
 }
 
 bool tls_ja3s_string(const struct tls_observation *o, char out[TLS_JA3_STRING_MAX])
 {
-	struct text t = text_make(out, TLS_JA3_STRING_MAX);
-	if (!usable_server_hello(o))
-		return false;
-	text_dec(&t, o->sh.version);
-	text_add(&t, ",");
-	text_dec(&t, o->cipher);
-	text_add(&t, ",");
-	dec_list16(&t, o->sh.extensions, o->sh.extension_count);
-	return !t.overflow;
+	out[0] = '\0';
+	return usable_server_hello(o) && hand_out(ja3s_full(o), out);
 }
 
 bool tls_ja3s(const struct tls_observation *o, char out[TLS_JA3_HASH_LEN + 1])
 {
-	return md5_of(tls_ja3s_string, o, out);
+	out[0] = '\0';
+	return usable_server_hello(o) && md5_full(ja3s_full(o), out);
 }
 
 static const char *ja4_version_code(uint16_t v)
@@ -152,14 +197,15 @@ static const char *ja4_version_code(uint16_t v)
 }
 
 /* JA4 "TLS and DTLS Version": the highest supported_versions entry, else legacy_version. */
-static const char *ja4_version(const struct tls_client_hello *ch)
+static const char *ja4_version(const struct tls_observation *o)
 {
+	const struct tls_value_list *sv = &o->fp.supported_versions;
 	uint16_t v = 0;
-	for (unsigned i = 0; i < ch->supported_version_count; i++)
-		if (!tls_is_grease(ch->supported_versions[i]) && ch->supported_versions[i] > v)
-			v = ch->supported_versions[i];
-	if (ch->supported_version_count == 0)
-		v = ch->version;
+	for (unsigned i = 0; i < sv->count; i++)
+		if (!tls_is_grease(sv->v[i]) && sv->v[i] > v)
+			v = sv->v[i];
+	if (sv->count == 0)
+		v = o->ch.version;
 	return ja4_version_code(v);
 }
 
@@ -198,27 +244,37 @@ static int cmp_u16(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Copies the values that count for JA4 (no GREASE, none of `skip`), sorted when asked. */
-static unsigned ja4_values(const uint16_t *v, unsigned n, uint16_t *out, bool sorted, bool skip_sni_alpn)
+/* How many values count for JA4 (no GREASE). */
+static unsigned ja4_count(const struct tls_value_list *l)
 {
 	unsigned k = 0;
-	for (unsigned i = 0; i < n; i++) {
-		if (tls_is_grease(v[i]) || (skip_sni_alpn && (v[i] == 0x0000 || v[i] == 0x0010)))
-			continue;
-		out[k++] = v[i];
-	}
-	if (sorted)
-		qsort(out, k, sizeof *out, cmp_u16);
+	for (unsigned i = 0; i < l->count; i++)
+		k += !tls_is_grease(l->v[i]);
 	return k;
 }
 
-static void hex_list(struct text *t, const uint16_t *v, unsigned n)
+/* Writes the values that count for JA4 (no GREASE, SNI and ALPN left out when asked) as 4-digit hex. */
+static void ja4_hex_list(struct text *t, const struct tls_value_list *l, bool sorted, bool skip_sni_alpn)
 {
-	for (unsigned i = 0; i < n; i++) {
+	uint16_t *tmp = l->count ? malloc(l->count * sizeof *tmp) : NULL;
+	if (l->count && !tmp) {
+		t->overflow = true;
+		return;
+	}
+	unsigned k = 0;
+	for (unsigned i = 0; i < l->count; i++) {
+		if (tls_is_grease(l->v[i]) || (skip_sni_alpn && (l->v[i] == 0x0000 || l->v[i] == 0x0010)))
+			continue;
+		tmp[k++] = l->v[i];
+	}
+	if (sorted && k > 1)
+		qsort(tmp, k, sizeof *tmp, cmp_u16);
+	for (unsigned i = 0; i < k; i++) {
 		if (i)
 			text_add(t, ",");
-		text_hex(t, v[i], 4);
+		text_hex(t, tmp[i], 4);
 	}
+	free(tmp);
 }
 
 /* Two digits, 99 at most (JA4 counts). */
@@ -228,36 +284,33 @@ static unsigned two_digits(unsigned n)
 }
 
 /* "t13d1516h2": the readable part, shared by JA4 and JA4_r. */
-static void ja4_a(const struct tls_client_hello *ch, struct text *t)
+static void ja4_a(const struct tls_observation *o, struct text *t)
 {
-	uint16_t tmp[TLS_MAX_CIPHERS];
-	unsigned ciphers = ja4_values(ch->ciphers, ch->cipher_count, tmp, false, false);
-	unsigned exts = ja4_values(ch->extensions, ch->extension_count, tmp, false, false);
-	ciphers += ch->ciphers_total - ch->cipher_count; /* values past the cap: counted, not kept */
-	exts += ch->extensions_total - ch->extension_count;
 	char alpn[3];
-	ja4_alpn(ch, alpn);
+	ja4_alpn(&o->ch, alpn);
 	text_add(t, "t");
-	text_add(t, ja4_version(ch));
-	text_add(t, ch->sni_present ? "d" : "i");
+	text_add(t, ja4_version(o));
+	text_add(t, o->ch.sni_present ? "d" : "i");
 	char counts[8];
-	snprintf(counts, sizeof counts, "%02u%02u", two_digits(ciphers), two_digits(exts));
+	snprintf(counts, sizeof counts, "%02u%02u", two_digits(ja4_count(&o->fp.ciphers)),
+	         two_digits(ja4_count(&o->fp.extensions)));
 	text_add(t, counts);
 	text_add(t, alpn);
 }
 
-/* The two lists JA4 hashes: "c1,c2,..." and "e1,e2,..._s1,s2,...". */
-static void ja4_lists(const struct tls_client_hello *ch, struct text *ciphers, struct text *exts)
+/* The two lists JA4 hashes, "c1,c2,..." and "e1,e2,..._s1,s2,...", in heap texts sized for them. */
+static void ja4_lists(const struct tls_observation *o, struct text *ciphers, struct text *exts)
 {
-	uint16_t tmp[TLS_MAX_CIPHERS];
-	unsigned n = ja4_values(ch->ciphers, ch->cipher_count, tmp, true, false);
-	hex_list(ciphers, tmp, n);
-	n = ja4_values(ch->extensions, ch->extension_count, tmp, true, true);
-	hex_list(exts, tmp, n);
-	n = ja4_values(ch->signature_algorithms, ch->signature_algorithm_count, tmp, false, false);
-	if (n > 0 && exts->len > 0) { /* no algorithms: the string ends without '_' */
+	const struct tls_fingerprint_input *fp = &o->fp;
+	*ciphers = text_alloc(list_room(fp->ciphers.count, 4));
+	*exts = text_alloc(list_room(fp->extensions.count + fp->signature_algorithms.count, 4) + 1);
+	if (!ciphers->buf || !exts->buf)
+		return;
+	ja4_hex_list(ciphers, &fp->ciphers, true, false);
+	ja4_hex_list(exts, &fp->extensions, true, true);
+	if (ja4_count(&fp->signature_algorithms) > 0 && exts->len > 0) { /* none: the string ends without '_' */
 		text_add(exts, "_");
-		hex_list(exts, tmp, n);
+		ja4_hex_list(exts, &fp->signature_algorithms, false, false);
 	}
 }
 
@@ -279,15 +332,19 @@ bool tls_ja4(const struct tls_observation *o, char out[TLS_JA4_LEN + 1])
 	struct text t = text_make(out, TLS_JA4_LEN + 1);
 	if (!usable_client_hello(o))
 		return false;
-	char cbuf[TLS_JA4_R_MAX], ebuf[TLS_JA4_R_MAX];
-	struct text c = text_make(cbuf, sizeof cbuf), e = text_make(ebuf, sizeof ebuf);
-	ja4_a(&o->ch, &t);
-	ja4_lists(&o->ch, &c, &e);
+	struct text c, e;
+	ja4_lists(o, &c, &e);
+	ja4_a(o, &t);
 	text_add(&t, "_");
 	ja4_hash12(&c, &t);
 	text_add(&t, "_");
 	ja4_hash12(&e, &t);
-	return !t.overflow && !c.overflow && !e.overflow;
+	bool ok = !t.overflow && !c.overflow && !e.overflow;
+	free(c.buf);
+	free(e.buf);
+	if (!ok)
+		out[0] = '\0';
+	return ok;
 }
 
 bool tls_ja4_r(const struct tls_observation *o, char out[TLS_JA4_R_MAX])
@@ -295,15 +352,17 @@ bool tls_ja4_r(const struct tls_observation *o, char out[TLS_JA4_R_MAX])
 	struct text t = text_make(out, TLS_JA4_R_MAX);
 	if (!usable_client_hello(o))
 		return false;
-	char cbuf[TLS_JA4_R_MAX], ebuf[TLS_JA4_R_MAX];
-	struct text c = text_make(cbuf, sizeof cbuf), e = text_make(ebuf, sizeof ebuf);
-	ja4_a(&o->ch, &t);
-	ja4_lists(&o->ch, &c, &e);
+	struct text c, e;
+	ja4_lists(o, &c, &e);
+	bool ok = !c.overflow && !e.overflow;
+	ja4_a(o, &t);
 	text_add(&t, "_");
-	text_add(&t, cbuf);
+	text_add(&t, ok ? c.buf : "");
 	text_add(&t, "_");
-	text_add(&t, ebuf);
-	return !t.overflow && !c.overflow && !e.overflow;
+	text_add(&t, ok ? e.buf : "");
+	free(c.buf);
+	free(e.buf);
+	return ok && !t.overflow;
 }
 
 #ifdef TLSOBS_JA4_FOXIO
@@ -323,14 +382,22 @@ bool tls_ja4s(const struct tls_observation *o, char out[TLS_JA4S_LEN + 1])
 	char alpn[3], head[16];
 	ja4_alpn_chars(alpn_len > 0, (uint8_t)sh->alpn[0], alpn_len ? (uint8_t)sh->alpn[alpn_len - 1] : 0, alpn);
 	uint16_t version = sh->supported_version ? sh->supported_version : sh->version;
-	snprintf(head, sizeof head, "t%s%02u%s_", ja4_version_code(version), two_digits(sh->extensions_total), alpn);
+	snprintf(head, sizeof head, "t%s%02u%s_", ja4_version_code(version), two_digits(o->fp.server_extensions.count),
+	         alpn);
 	text_add(&t, head);
 	text_hex(&t, o->cipher, 4);
 	text_add(&t, "_");
-	char ebuf[TLS_JA4_R_MAX];
-	struct text e = text_make(ebuf, sizeof ebuf);
-	hex_list(&e, sh->extensions, sh->extension_count);
-	ja4_hash12(&e, &t);
-	return !t.overflow && !e.overflow;
+	const struct tls_value_list *x = &o->fp.server_extensions;
+	struct text e = text_alloc(list_room(x->count, 4));
+	for (unsigned i = 0; e.buf && i < x->count; i++) {
+		if (i)
+			text_add(&e, ",");
+		text_hex(&e, x->v[i], 4);
+	}
+	if (e.buf)
+		ja4_hash12(&e, &t);
+	bool ok = e.buf && !t.overflow && !e.overflow;
+	free(e.buf);
+	return ok;
 }
 #endif

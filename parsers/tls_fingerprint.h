@@ -17,8 +17,12 @@
  *
  * Each function returns false (and writes "") when the hello it needs was not
  * seen, or was an SSLv2-format hello (no fingerprint is defined for those).
- * Lists cut at their caps (see tls.h, ch.truncated) give a fingerprint of what
- * was kept; the JA4 counts still count every value sent.
+ * Every fingerprint is over the whole hello, whatever the number of suites,
+ * extensions or groups (tls_observation.fp keeps them all; only the lists
+ * written into events are capped). The JA3/JA3S strings handed out are cut at
+ * TLS_JA3_STRING_MAX - 1 characters, one past the event writer's 4 KiB string
+ * cap, so a cut one is counted in tlsobs.truncated.strings; the hashes are
+ * always of the whole string.
  */
 #ifndef TLSOBS_TLS_FINGERPRINT_H
 #define TLSOBS_TLS_FINGERPRINT_H
@@ -29,7 +33,7 @@
 #include "parsers/tls.h"
 
 enum {
-	TLS_JA3_STRING_MAX = 2048, /* room for every kept value of a ClientHello, with its NUL */
+	TLS_JA3_STRING_MAX = 4098, /* 4097 characters and a NUL: longer strings are cut (see above) */
 	TLS_JA3_HASH_LEN = 32,     /* MD5, lowercase hex */
 	TLS_JA4_LEN = 36,          /* t13d1516h2_8daaf6152771_e5627efa2ab1 */
 	TLS_JA4_R_MAX = 2048,

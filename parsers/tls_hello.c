@@ -14,6 +14,7 @@
  * never spill into its neighbour; a block that fails is counted once as a
  * named anomaly and what parsed before it is kept.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "parsers/tls_ciphers.h"
@@ -35,6 +36,51 @@ bool tls_is_grease(uint16_t v)
 	return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
 }
 
+enum { FP_LIST_FIRST = 16, FP_LIST_MAX = 32768 }; /* 64 KiB of handshake message holds no more u16 values */
+
+size_t tls_fingerprint_input_memory(const struct tls_fingerprint_input *fp)
+{
+	const struct tls_value_list *l[] = {&fp->ciphers, &fp->extensions, &fp->groups, &fp->point_formats,
+	                                    &fp->signature_algorithms, &fp->supported_versions, &fp->server_extensions};
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof l / sizeof l[0]; i++)
+		n += l[i]->cap * sizeof(uint16_t);
+	return n;
+}
+
+void tls_fingerprint_input_free(struct tls_fingerprint_input *fp)
+{
+	struct tls_value_list *l[] = {&fp->ciphers, &fp->extensions, &fp->groups, &fp->point_formats,
+	                              &fp->signature_algorithms, &fp->supported_versions, &fp->server_extensions};
+	for (size_t i = 0; i < sizeof l / sizeof l[0]; i++) {
+		free(l[i]->v);
+		*l[i] = (struct tls_value_list){0};
+	}
+}
+
+/*
+ * Appends to an uncapped fingerprint list, doubling it as it fills. It cannot
+ * outgrow FP_LIST_MAX (the message bounds it); should memory run out the
+ * fingerprints are given up (fp.incomplete), never computed over a part.
+ */
+static void fp_add(struct tls_observation *o, struct tls_value_list *l, uint16_t v)
+{
+	if (!l || o->fp.incomplete)
+		return;
+	if (l->count == l->cap) {
+		unsigned cap = l->cap ? l->cap * 2 : FP_LIST_FIRST;
+		uint16_t *grown = l->count < FP_LIST_MAX ? realloc(l->v, cap * sizeof *grown) : NULL;
+		if (!grown) {
+			o->fp.incomplete = true;
+			tls_anomaly(o, TLS_ANOMALY_OUT_OF_MEMORY);
+			return;
+		}
+		l->v = grown;
+		l->cap = cap;
+	}
+	l->v[l->count++] = v;
+}
+
 /* Appends to a capped list; past the cap the value is only noted as truncation. */
 static void keep_u16(uint16_t *list, unsigned *count, unsigned cap, uint16_t v, struct tls_client_hello *ch)
 {
@@ -46,11 +92,15 @@ static void keep_u16(uint16_t *list, unsigned *count, unsigned cap, uint16_t v, 
 		ch->truncated = true;
 }
 
-/* A list of u16 values (cipher suites, groups, signature algorithms ...) filling a whole reader. */
-static void u16_list(struct reader *r, uint16_t *list, unsigned *count, unsigned cap, struct tls_client_hello *ch)
+/* A list of u16 values (groups, signature algorithms ...) filling a whole reader; `all` gets every one. */
+static void u16_list(struct tls_observation *o, struct reader *r, uint16_t *list, unsigned *count, unsigned cap,
+                     struct tls_value_list *all)
 {
-	while (reader_left(r) >= 2)
-		keep_u16(list, count, cap, reader_u16(r), ch);
+	while (reader_left(r) >= 2) {
+		uint16_t v = reader_u16(r);
+		keep_u16(list, count, cap, v, &o->ch);
+		fp_add(o, all, v);
+	}
 	if (reader_left(r) != 0)
 		reader_skip(r, reader_left(r) + 1); /* an odd byte: fail the reader */
 }
@@ -154,7 +204,7 @@ static void client_extension(struct tls_observation *o, uint16_t type, struct re
 	case TLS_EXT_ALPN: client_alpn(o, body); return;
 	case TLS_EXT_SUPPORTED_GROUPS: {
 		struct reader list = reader_sub(body, reader_u16(body));
-		u16_list(&list, ch->groups, &ch->group_count, TLS_MAX_VALUES, ch);
+		u16_list(o, &list, ch->groups, &ch->group_count, TLS_MAX_VALUES, &o->fp.groups);
 		if (reader_failed(&list))
 			reader_skip(body, reader_left(body) + 1);
 		break;
@@ -163,6 +213,7 @@ static void client_extension(struct tls_observation *o, uint16_t type, struct re
 		struct reader list = reader_sub(body, reader_u8(body));
 		while (reader_left(&list) >= 1) {
 			uint8_t f = reader_u8(&list);
+			fp_add(o, &o->fp.point_formats, f);
 			if (ch->point_format_count < TLS_MAX_VALUES)
 				ch->point_formats[ch->point_format_count++] = f;
 			else
@@ -172,14 +223,16 @@ static void client_extension(struct tls_observation *o, uint16_t type, struct re
 	}
 	case TLS_EXT_SIGNATURE_ALGORITHMS: {
 		struct reader list = reader_sub(body, reader_u16(body));
-		u16_list(&list, ch->signature_algorithms, &ch->signature_algorithm_count, TLS_MAX_VALUES, ch);
+		u16_list(o, &list, ch->signature_algorithms, &ch->signature_algorithm_count, TLS_MAX_VALUES,
+		         &o->fp.signature_algorithms);
 		if (reader_failed(&list))
 			reader_skip(body, reader_left(body) + 1);
 		break;
 	}
 	case TLS_EXT_SUPPORTED_VERSIONS: {
 		struct reader list = reader_sub(body, reader_u8(body));
-		u16_list(&list, ch->supported_versions, &ch->supported_version_count, TLS_MAX_VALUES, ch);
+		u16_list(o, &list, ch->supported_versions, &ch->supported_version_count, TLS_MAX_VALUES,
+		         &o->fp.supported_versions);
 		if (reader_failed(&list))
 			reader_skip(body, reader_left(body) + 1);
 		break;
@@ -206,6 +259,7 @@ static bool client_extensions(struct tls_observation *o, struct reader *exts)
 		if (reader_failed(exts))
 			return false;
 		keep_u16(ch->extensions, &ch->extension_count, TLS_MAX_EXTENSIONS, type, ch);
+		fp_add(o, &o->fp.extensions, type);
 		ch->extensions_total++;
 		client_extension(o, type, &body);
 	}
@@ -228,7 +282,9 @@ void tls_parse_client_hello(struct tls_observation *o, struct reader *r)
 		return;
 	}
 	while (reader_left(&ciphers) >= 2) {
-		keep_u16(ch->ciphers, &ch->cipher_count, TLS_MAX_CIPHERS, reader_u16(&ciphers), ch);
+		uint16_t c = reader_u16(&ciphers);
+		keep_u16(ch->ciphers, &ch->cipher_count, TLS_MAX_CIPHERS, c, ch);
+		fp_add(o, &o->fp.ciphers, c);
 		ch->ciphers_total++;
 	}
 	while (reader_left(&compression) >= 1) {
@@ -333,6 +389,7 @@ static bool server_extensions(struct tls_observation *o, struct reader *exts, bo
 		if (reader_failed(exts))
 			return false;
 		keep_u16(sh->extensions, &sh->extension_count, TLS_MAX_EXTENSIONS, type, NULL);
+		fp_add(o, &o->fp.server_extensions, type);
 		sh->extensions_total++;
 		server_extension(o, type, &body, retry);
 	}
@@ -365,6 +422,7 @@ enum tls_server_hello_kind tls_parse_server_hello(struct tls_observation *o, str
 	}
 	bool retry = memcmp(random, hello_retry_random, 32) == 0;
 	o->sh = sh;
+	o->fp.server_extensions.count = 0; /* after a HelloRetryRequest: the real ServerHello's */
 	o->version = sh.version;
 	o->cipher = cipher;
 	if (reader_left(r) > 0) {

@@ -37,6 +37,10 @@ enum {
 
 void tls_anomaly(struct tls_observation *o, enum tls_anomaly a);
 
+/* The uncapped fingerprint lists (tls_hello.c): their heap bytes, and freeing them. */
+size_t tls_fingerprint_input_memory(const struct tls_fingerprint_input *fp);
+void tls_fingerprint_input_free(struct tls_fingerprint_input *fp);
+
 /* TLS 1.3, or one of its drafts (0x7fXX) that some old captures negotiate. */
 bool tls_version_is_13(uint16_t v);
 

@@ -56,6 +56,9 @@ static const struct rule_info rules[RULE_COUNT] = {
          "The client authenticated with a credential-bearing SASL mechanism in clear text."),
     RULE(RULE_REQUIRETLS_IN_CLEAR, "requiretls_in_clear", "tlsobs-1021", 7,
          "A message that demanded TLS with REQUIRETLS was sent in clear text."),
+    RULE(RULE_CLEARTEXT_ON_TLS_PORT, "cleartext_on_tls_port", "tlsobs-1022", 8,
+         "A server on an implicit-TLS port greeted in clear text: clients that expect TLS there get none, and "
+         "those that go on talk SMTP in clear."),
     RULE(RULE_TLS_VERSION_OBSOLETE, "tls_version_obsolete", "tlsobs-1030", 5,
          "The session negotiated SSLv3, TLS 1.0 or TLS 1.1, which RFC 8996 deprecates."),
     RULE(RULE_TLS_CIPHER_WEAK, "tls_cipher_weak", "tlsobs-1031", 6,

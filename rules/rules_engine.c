@@ -18,7 +18,9 @@
  *    client's attempt was.
  *  - 220 then TLS bytes: "upgraded", even when the handshake then fails (H9
  *    says so). A capture gap right after the 220, before any TLS record, is
- *    "incomplete": nothing says TLS followed.
+ *    "incomplete": nothing says TLS followed; so is the end of the capture or a
+ *    flow timeout there (the TLS outcome stays "none"). A FIN or RST with no
+ *    TLS byte is the peers' doing: H9.
  *  - A HELO exchange counts as finished when the last reply was 250 or a
  *    transaction followed (the observation keeps no HELO reply code).
  *  - auth_in_clear never fires for EXTERNAL, even if an observation says so:
@@ -39,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parsers/protocol_sniff.h"
 #include "parsers/tls_ciphers.h"
 #include "rules/cert_rules.h"
 #include "rules/history.h"
@@ -577,6 +580,57 @@ static void rule_requiretls_in_clear(struct eval *v)
 	alert_add_evidence(a, m->mail_from_line, strlen(m->mail_from_line));
 }
 
+/*
+ * The client's first clear-text line: whole for a greeting (EHLO/HELO), else
+ * its verb only, as its arguments may hold an address or a credential.
+ */
+static void add_first_command(struct alert *a, const uint8_t *b, size_t len)
+{
+	size_t n = 0;
+	while (n < len && n < TLS_EVIDENCE_MAX && b[n] != '\r' && b[n] != '\n')
+		n++;
+	bool greeting = n >= 5 && (strncasecmp((const char *)b, "EHLO ", 5) == 0 ||
+	                           strncasecmp((const char *)b, "HELO ", 5) == 0);
+	if (!greeting) {
+		size_t verb = 0;
+		while (verb < n && b[verb] != ' ')
+			verb++;
+		n = verb;
+	}
+	add_printable(a, b, n);
+}
+
+/*
+ * cleartext_on_tls_port: the server greeted in clear on a port where TLS comes
+ * first (RFC 8314 3.3: no clear text on an implicit-TLS port). Its evidence is
+ * the greeting and what the client sent first: a TLS ClientHello (the client
+ * expected TLS and got none) or clear-text SMTP (then the STARTTLS rules judge
+ * the rest of the conversation as well).
+ */
+static void rule_cleartext_on_tls_port(struct eval *v)
+{
+	const struct session *s = v->s;
+	if (!s->cleartext_on_tls_port)
+		return;
+	struct alert *a = raise_alert(v, RULE_CLEARTEXT_ON_TLS_PORT);
+	if (!a)
+		return;
+	bool hello = protocol_sniff_client_hello(s->client_first_bytes, s->client_first_len) == PROTOCOL_SNIFF_YES;
+	const char *then = s->client_first_len == 0 ? "sent nothing"
+	                   : hello                  ? "sent a TLS ClientHello: it expected TLS and got none"
+	                                            : "went on in clear text";
+	alert_set_reason(a, "%s is an implicit-TLS port but the server greeted in clear text; the client %s", v->server,
+	                 then);
+	if (v->m && v->m->banner[0])
+		alert_add_evidence(a, v->m->banner, strlen(v->m->banner));
+	if (s->client_first_len == 0)
+		add_evidencef(a, "the client sent no byte");
+	else if (hello) /* record and handshake headers and the version: the random and suites prove nothing more */
+		add_printable(a, s->client_first_bytes, s->client_first_len < 11 ? s->client_first_len : 11);
+	else
+		add_first_command(a, s->client_first_bytes, s->client_first_len);
+}
+
 /* ---- cross-session rules ---- */
 
 /* H3: this server advertised STARTTLS before (within the TTL); this EHLO reply has neither it nor a mask of
@@ -730,8 +784,11 @@ void rules_engine_evaluate(struct rules_engine *e, struct session *s)
 	e->stats.sessions++;
 	policy_attribute_session(e->set.policy, s);
 
+	/* A clear-text greeting on an implicit-TLS port is the session's result; the SMTP that followed
+	 * is judged on H1-H12 all the same, by what its own result would be. */
 	enum starttls_result r = decide_result(s);
-	s->starttls_result = r;
+	s->starttls_result = s->cleartext_on_tls_port ? STARTTLS_CLEARTEXT_ON_TLS_PORT : r;
+	rule_cleartext_on_tls_port(&v);
 	/* Implicit TLS has no clear-text SMTP; an incomplete session cannot be judged on H1-H12. */
 	if (v.m && r != STARTTLS_INCOMPLETE && r != STARTTLS_IMPLICIT_TLS)
 		run_starttls_rules(&v, r);

@@ -27,6 +27,7 @@ const char *starttls_result_str(enum starttls_result r)
 	case STARTTLS_REFUSED: return "refused";
 	case STARTTLS_NO_TLS_AFTER_220: return "no_tls_after_220";
 	case STARTTLS_INCOMPLETE: return "incomplete";
+	case STARTTLS_CLEARTEXT_ON_TLS_PORT: return "cleartext_on_tls_port";
 	}
 	return "unknown";
 }

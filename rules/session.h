@@ -21,13 +21,14 @@
 /* tlsobs.smtp.starttls.result: exactly one per session. */
 enum starttls_result {
 	STARTTLS_UPGRADED,         /* 220, and TLS followed */
-	STARTTLS_IMPLICIT_TLS,     /* TLS from the first byte (port 465) */
+	STARTTLS_IMPLICIT_TLS,     /* TLS from the first byte (the client's ClientHello, on any port) */
 	STARTTLS_NOT_OFFERED,      /* the EHLO reply has no STARTTLS */
 	STARTTLS_GARBLED,          /* a masked STARTTLS capability (H1) */
 	STARTTLS_NOT_ATTEMPTED,    /* offered, the client went on in clear */
 	STARTTLS_REFUSED,          /* STARTTLS answered with anything but 220 */
 	STARTTLS_NO_TLS_AFTER_220, /* 220, then no TLS handshake */
 	STARTTLS_INCOMPLETE,       /* a capture gap or the end of the flow came before the decision */
+	STARTTLS_CLEARTEXT_ON_TLS_PORT, /* an SMTP greeting in clear on an implicit-TLS port */
 };
 const char *starttls_result_str(enum starttls_result r);
 
@@ -102,7 +103,11 @@ struct session {
 	const char *application;
 	const char *const *application_risks;
 	size_t n_application_risks;
-	bool implicit_tls;    /* TLS from the first byte (tls.implicit_ports) */
+	bool implicit_tls;    /* TLS from the first byte (the client's first bytes were a ClientHello) */
+	/* The server greeted in clear on an implicit-TLS port; with the client's first bytes as evidence. */
+	bool cleartext_on_tls_port;
+	uint8_t client_first_bytes[SMTP_EVIDENCE_MAX];
+	size_t client_first_len;
 	const struct smtp_observation *smtp;
 	const struct tls_observation *tls;
 	bool clear_text_gap; /* a capture gap hit the clear-text part: STARTTLS decisions are incomplete */

@@ -104,6 +104,9 @@ declare -A DESC=(
   [nonstd-port-2525-starttls]="Port 2525 (an extra smtpd service): EHLO/STARTTLS then TLS 1.3 and a message inside TLS; for the nDPI classifier (SMTP off the standard ports)."
   [nonstd-port-10025-plain]="Port 10025 (an extra smtpd service), server offers no STARTTLS (smtpd_tls_security_level=none); one message in clear; for the nDPI classifier."
   [non-mail]="No SMTP at all, three flows on non-mail ports (Postfix stopped): HTTP GET to python3 -m http.server on 8080 (curl), TLS 1.3 on 8443 (openssl s_server -WWW / s_client, SNI www.example.net, GET /index.html inside), DNS over TCP on 53 (python server and client, A query www.example.net); for the nDPI classifier."
+  [implicit-tls-587]="Port 587 with smtpd_tls_wrappermode=yes (a submission service set up for implicit TLS): the client (swaks --tls-on-connect) sends its ClientHello first, TLS 1.3, then AUTH PLAIN and a message inside TLS."
+  [cleartext-on-465]="Port 465 WITHOUT wrapper mode (smtpd_tls_wrappermode=no on the smtps service): the server greets in clear text. Session 1: openssl s_client starts TLS at once, its ClientHello is answered in clear text and it gives up. Session 2: swaks without TLS on 465, STARTTLS offered but not used, a message in clear."
+  [starttls-cut-after-220]="starttls-tls13.pcap cut (editcap -r) right after the server's '220 2.0.0 Ready to start TLS': no TLS byte, no FIN: the capture ends there."
   [demo]="Chronological merge (mergecap) of smtp-plain, starttls-tls13, mitm-mask.client-side and smtps-465, for 'make demo'."
 )
 
@@ -117,6 +120,7 @@ ALL_SCENARIOS=(
   expired-cert self-signed-cert wrong-name-cert ecdsa-cert tls12-resumed tls13-hrr tls-alert-bad-cert
   tls10-rsa tls11 ehlo-then-helo stripped-then-clean
   nonstd-port-2525-starttls nonstd-port-10025-plain non-mail
+  implicit-tls-587 cleartext-on-465
 )
 
 log()  { printf '==> %s\n' "$*" >&2; }
@@ -947,6 +951,46 @@ EOF
     fi ;;
   non-mail)
     non_mail_scenario "$n" ;;
+  implicit-tls-587)
+    # the submission service in wrapper mode, for this one only
+    postconf -c "$PF" -P "submission/inet/smtpd_tls_wrappermode=yes"
+    scenario_begin "$n"
+    cap_start "$NS_SRV" srv0 "$P/$n.pcap"
+    swaks_cli "$n" --server "$SRV4" --port 587 --tls-on-connect --tls-sni "$MX" --from "$SASL_USER" \
+      --auth PLAIN --auth-user "$SASL_USER" --auth-password "$SASL_PASS" \
+      --body "Hello from tlsobs fixture $n (implicit TLS on 587)." && rc=0 || rc=$?
+    scenario_end
+    postconf -c "$PF" -PX "submission/inet/smtpd_tls_wrappermode"
+    expect_ok "$n" $rc
+    grep -q "^<~  235" "$WORK/logs/$n.swaks" || die "$n: AUTH did not succeed"
+    [[ $(tshark -r "$P/$n.pcap" -d tcp.port==587,tls -Y 'tls.handshake.type==2' -T fields \
+        -e tls.handshake.extensions.supported_version 2>/dev/null | head -1) == 0x0304 ]] ||
+      die "$n: no TLS 1.3 ServerHello on 587"
+    expect_stream "$P/$n.pcap" "ESMTP" absent ;;
+  cleartext-on-465)
+    # the smtps service without wrapper mode, for this one only: it greets in clear text
+    postconf -c "$PF" -P "smtps/inet/smtpd_tls_wrappermode=no"
+    scenario_begin "$n"
+    cap_start "$NS_SRV" srv0 "$P/$n.pcap"
+    local clog=$WORK/logs/$n.s_client
+    info "openssl s_client -connect $SRV4:465 -servername $MX"
+    set +e
+    (sleep 2; echo Q 2>/dev/null) | in_cli timeout 20 openssl s_client -connect "$SRV4:465" -servername "$MX" \
+      >"$clog" 2>&1
+    rc=$?
+    set -e
+    echo "### s_client exit $rc" >>"$clog"
+    sleep 0.5
+    local rc2
+    swaks_cli "$n" --server "$SRV4" --port 465 \
+      --body "Hello from tlsobs fixture $n (clear text on 465)." && rc2=0 || rc2=$?
+    scenario_end
+    postconf -c "$PF" -P "smtps/inet/smtpd_tls_wrappermode=yes"
+    [[ $rc -ne 0 ]] || die "$n: s_client unexpectedly succeeded"
+    expect_ok "$n" $rc2
+    expect_frame "$P/$n.pcap" 'tcp.dstport == 465 && tcp.payload[0:1] == 16'
+    expect_stream "$P/$n.pcap" "^220 $MX ESMTP"
+    expect_stream "$P/$n.pcap" "^250-STARTTLS"; expect_stream "$P/$n.pcap" "^250 2.0.0 Ok: queued" ;;
   *) die "internal: no such scenario $n" ;;
   esac
 }
@@ -1232,6 +1276,19 @@ make_demo() {
   mergecap -F pcap -w "$OUT/demo.pcap" "${files[@]}"
 }
 
+# starttls-cut-after-220: the STARTTLS capture as a capture that ends right after the 220 (no TLS byte, no FIN)
+make_cut_after_220() {
+  local src=$OUT/starttls-tls13.pcap dst=$OUT/starttls-cut-after-220.pcap last
+  [[ -f $src ]] || { info "starttls-cut-after-220.pcap not rebuilt: starttls-tls13.pcap missing"; return 0; }
+  last=$(tshark -r "$src" -Y 'tcp.payload contains "Ready to start TLS"' -T fields -e frame.number 2>/dev/null | head -1)
+  [[ -n $last ]] || die "starttls-tls13.pcap: no 220 to STARTTLS"
+  log "starttls-cut-after-220.pcap = editcap -r starttls-tls13.pcap 1-$last"
+  editcap -F pcap -r "$src" "$dst" "1-$last"
+  expect_stream "$dst" "^220 2.0.0 Ready to start TLS"
+  [[ -z $(tshark -r "$dst" -Y 'tls || tcp.flags.fin == 1 || tcp.flags.reset == 1' 2>/dev/null | head -1) ]] ||
+    die "starttls-cut-after-220.pcap: TLS, FIN or RST after the cut"
+}
+
 # ---------------------------------------------------------------- main
 ensure_packages
 [[ -x $PROXY || -f $PROXY ]] || die "missing $PROXY"
@@ -1261,6 +1318,7 @@ for f in "${produced[@]}"; do
   cp "$f" "$OUT/"
 done
 make_demo
+make_cut_after_220
 SKIP_NOTES=""
 for s in "${SKIPPED[@]}"; do SKIP_NOTES+="* $s"$'\n'; done
 # keep notes about skipped scenarios from earlier full runs

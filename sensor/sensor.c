@@ -481,7 +481,12 @@ static void report_session(struct sensor *s, const struct flow *f, struct flow_r
 	if (r && r->mail && reason == FLOW_CLOSE_EVICTED)
 		mail_session_cut(r->mail); /* cut off to make room, not ended by its peers */
 	if (r && r->mail) {
-		mail_session_end(r->mail, f->side[0].rst || f->side[1].rst);
+		/* Only the peers end a handshake: the end of the capture or a timeout leaves it undecided. */
+		bool rst = f->side[0].rst || f->side[1].rst;
+		if (rst || f->side[0].fin || f->side[1].fin)
+			mail_session_end(r->mail, rst);
+		else
+			mail_session_stop(r->mail);
 		mail_session_fill(r->mail, sess);
 	}
 	sess->parser_memcap_stopped = r && r->memcap_stopped;

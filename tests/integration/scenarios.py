@@ -44,12 +44,13 @@ PUBLIC = os.path.join(CORPUS, "public")
 SESSION_ID = re.compile(r"^S[0-9A-Z]{18}$")
 RULE_ID = re.compile(r"^tlsobs-[0-9]+$")
 RESULTS = {"upgraded", "implicit_tls", "not_offered", "garbled", "not_attempted", "refused",
-           "no_tls_after_220", "incomplete"}
+           "no_tls_after_220", "incomplete", "cleartext_on_tls_port"}
 RULES = {"starttls_capability_garbled", "starttls_command_garbled", "starttls_capability_removed",
          "starttls_refused", "starttls_not_used", "no_tls_after_starttls", "starttls_command_injection",
          "starttls_response_injection", "tls_handshake_failed", "cleartext_fallback", "ehlo_downgrade",
          "auth_in_clear", "requiretls_in_clear", "tls_version_obsolete", "tls_cipher_weak",
-         "tls_certificate_invalid", "tls_interception_suspected", "certificate_expiring", "certificate_expired"}
+         "tls_certificate_invalid", "tls_interception_suspected", "certificate_expiring", "certificate_expired",
+         "cleartext_on_tls_port"}
 # The rules whose firing records a STARTTLS failure that cleartext_fallback can name.
 FAILURE_RULES = {"starttls_refused", "no_tls_after_starttls", "tls_handshake_failed"}
 MAIL_PORTS = {25, 465, 587}
@@ -289,6 +290,9 @@ def check_session(label, s, exp, run_, errs):
         want("destination.ip", ip, "server (destination.ip)")
         want("destination.port", port, "server port (destination.port)")
 
+    for path, value in exp.get("fields", {}).items():
+        want(path, value)
+
     names = set(get(s, "tlsobs.alerts", []) or [])
     if "alerts" in exp and names != set(exp["alerts"]):
         errs.append(f"{tag}: alerts {sorted(names)}, want exactly {sorted(exp['alerts'])}")
@@ -502,6 +506,31 @@ for _name, _alerts in (("ecdsa-cert", [set()]), ("expired-cert", [{"tls_certific
                        ("tls10-rsa", [{"tls_version_obsolete"}]), ("tls11", [{"tls_version_obsolete"}]),
                        ("tls12-resumed", [set(), set()]), ("tls13-hrr", [set()])):
     FIXTURES.append((_name, [dict(IMPLICIT, alerts=a) for a in _alerts]))
+
+# Protocol by content (issue 12). implicit-tls-587: a wrapper-mode submission service, the client's ClientHello
+# comes first: implicit TLS on 587, TLS 1.3 established and fingerprinted. cleartext-on-465: a server without
+# wrapper mode greets in clear on 465; session 1 is openssl s_client (its ClientHello even reaches the server
+# before the greeting, tshark), session 2 swaks in clear, STARTTLS offered and not used, so the STARTTLS rules
+# judge it too. starttls-cut-after-220: the capture ends after the 220, no TLS byte and no FIN: incomplete, no
+# alert (a FIN/RST there is tls_handshake_failed: tls-blocked-then-plain above).
+FIXTURES += [
+    ("implicit-tls-587", [dict(IMPLICIT, server=(SRV4, 587),
+                               fields={"tls.established": True, "tls.version": "1.3", "tls.version_protocol": "tls",
+                                       "network.protocol": "smtp"})]),
+    ("cleartext-on-465", [
+        {"result": "cleartext_on_tls_port", "offered": False, "attempted": False, "reply_code": None,
+         "banner_prefix": "220 mx1.example.net ESMTP", "network_type": "ipv4", "client": (CLI4, "ephemeral"),
+         "server": (SRV4, 465), "alerts": {"cleartext_on_tls_port"},
+         "evidence": {"cleartext_on_tls_port": ["220 mx1.example.net ESMTP", "\\x16\\x03\\x01"]},
+         "reason_has": {"cleartext_on_tls_port": ["ClientHello"]}, "fields": {"tls.established": ABSENT}},
+        clear_mail(NOT_ATTEMPTED, result="cleartext_on_tls_port", server=(SRV4, 465),
+                   alerts={"cleartext_on_tls_port", "starttls_not_used"},
+                   evidence={"cleartext_on_tls_port": ["220 mx1.example.net ESMTP", "EHLO client.example.org"],
+                             "starttls_not_used": ["250-STARTTLS"]},
+                   reason_has={"cleartext_on_tls_port": ["clear text"]}),
+    ]),
+    ("starttls-cut-after-220", [tls_mail(result="incomplete", alerts=set(), fields={"tls.established": ABSENT})]),
+]
 
 
 def fixture_cases():

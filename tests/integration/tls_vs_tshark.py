@@ -23,7 +23,14 @@ HRR magic value is therefore skipped and the next one compared, field by field
 as usual: nothing is compared less.
 
 When tshark sees no real ServerHello the handshake failed: then the event must
-carry no tls.version (nor cipher, JA3S or certificate). Exits 1 on any
+carry no tls.version (nor cipher, JA3S or certificate).
+
+The protocol is decided by content (issue 12), tshark's by port: a port where
+tlsobs found implicit TLS by the client's first bytes (587 in wrapper mode) is
+decoded as TLS by tshark too (-d tcp.port==N,tls; the values compared are still
+tshark's), and a session tlsobs reports as cleartext_on_tls_port (the server
+greeted in clear text and never spoke TLS: the client's hello is alert evidence,
+not a handshake) is not compared, only counted. Exits 1 on any
 difference, and when fewer than MIN_HANDSHAKES were compared (the test must
 not pass by comparing nothing).
 """
@@ -78,11 +85,13 @@ def endpoint(layers, side):
     return (norm_ip(ip), int(port))
 
 
-def tshark_packets(pcap):
+def tshark_packets(pcap, tls_ports=()):
     # Out-of-order segments are reassembled too (zeek/hrr.pcap has its ServerHello out of order).
     cmd = ["tshark", "-o", "tcp.reassemble_out_of_order:TRUE", "-r", pcap, "-Y", "tls.handshake.type", "-T", "json"]
     # Decode TLS where tlsobs expects it: implicit TLS on 465 and 443, SMTP (and so STARTTLS) on 2525.
     cmd += ["-d", "tcp.port==465,tls", "-d", "tcp.port==443,tls", "-d", "tcp.port==2525,smtp"]
+    for port in sorted(tls_ports):  # implicit TLS found by content on a port tshark takes for SMTP
+        cmd += ["-d", f"tcp.port=={port},tls"]
     for f in FIELDS:
         cmd += ["-e", f]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
@@ -104,10 +113,10 @@ def sslv2_server_hello(layers):
             "cipher": None, "ja3s": None, "ja3s_full": None}
 
 
-def tshark_handshakes(pcap):
+def tshark_handshakes(pcap, tls_ports=()):
     """{stream: {"client", "server", "ch", "sh": [...], "certs": [der, ...] or None}} for streams with a ClientHello."""
     streams = {}
-    for layers in tshark_packets(pcap):
+    for layers in tshark_packets(pcap, tls_ports):
         if "tcp.stream" not in layers:
             continue
         stream = int(layers["tcp.stream"][0])
@@ -159,6 +168,10 @@ def our_sessions(events_path):
                    (norm_ip(e["destination"]["ip"]), e["destination"]["port"]))
             sessions.setdefault(key, []).append(e)
     return sessions
+
+
+def result_of(event):
+    return event.get("tlsobs", {}).get("smtp", {}).get("starttls", {}).get("result")
 
 
 def compare(hs, ev, names, tally):
@@ -216,7 +229,9 @@ def check_capture(tlsobs, top, pcap, names, tally):
     failures = compared = skipped = 0
     name = os.path.relpath(pcap, top)
     used = {}
-    for stream, hs in sorted(tshark_handshakes(pcap).items()):
+    tls_ports = {k[1][1] for k, evs in sessions.items() for e in evs
+                 if result_of(e) == "implicit_tls" and k[1][1] not in (465, 443)}
+    for stream, hs in sorted(tshark_handshakes(pcap, tls_ports).items()):
         key = (hs["client"], hs["server"])
         if hs["server"][1] not in FOLLOWED_PORTS:
             skipped += 1  # not a port tlsobs follows
@@ -226,6 +241,11 @@ def check_capture(tlsobs, top, pcap, names, tally):
         if n >= len(sessions.get(key, [])):
             failures += 1
             print(f"FAIL {name} stream {stream}: no tlsobs.session for {key[0]} -> {key[1]}")
+            continue
+        if result_of(sessions[key][n]) == "cleartext_on_tls_port":
+            skipped += 1
+            print(f"skip {name} stream {stream}: the server greeted in clear text (cleartext_on_tls_port), "
+                  "no handshake to compare")
             continue
         compared += 1
         for field, want, got in compare(hs, sessions[key][n], names, tally):
@@ -263,10 +283,10 @@ def main():
         total_fail += failures
         total += compared
         total_skipped += skipped
-        extra = f", {skipped} on ports tlsobs does not follow" if skipped else ""
+        extra = f", {skipped} on ports tlsobs does not follow or in clear text" if skipped else ""
         print(f"{'ok  ' if failures == 0 else 'FAIL'} {os.path.relpath(pcap, top)}: {compared} handshakes{extra}")
     print(f"tls vs tshark: {total} handshakes compared, {total_fail} differences, "
-          f"{total_skipped} handshakes on ports not followed")
+          f"{total_skipped} handshakes on ports not followed or answered in clear text")
     print("fields compared with a value: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.items())))
     if total < MIN_HANDSHAKES:
         print(f"fewer than {MIN_HANDSHAKES} handshakes compared: the test would assert too little")

@@ -11,6 +11,7 @@
  * JA4S and JA4X (FoxIO License 1.1) are tested only in builds with
  * -DTLSOBS_JA4_FOXIO=ON, against the same reference outputs ("JA4S", "JA4X.N").
  */
+#include "parsers/digest.h"
 #include "parsers/tls.h"
 #include "parsers/tls_fingerprint.h"
 #include "parsers/x509.h"
@@ -118,6 +119,19 @@ static struct tls_observation *browser_hello(void)
 	ch->alpn_first_last[1] = '2';
 	ch->alpn_count = ch->alpn_total = 1;
 	ch->has_grease = true;
+	/* The fingerprint input: the whole lists (here the same as the kept ones). */
+	static uint16_t fp_ciphers[4], fp_exts[8], fp_groups[3], fp_points[1], fp_sigs[2], fp_versions[3];
+	memcpy(fp_ciphers, ciphers, sizeof ciphers);
+	memcpy(fp_exts, exts, sizeof exts);
+	memcpy(fp_groups, groups, sizeof groups);
+	memcpy(fp_sigs, sigs, sizeof sigs);
+	memcpy(fp_versions, versions, sizeof versions);
+	o->fp.ciphers = (struct tls_value_list){fp_ciphers, 4, 4};
+	o->fp.extensions = (struct tls_value_list){fp_exts, 8, 8};
+	o->fp.groups = (struct tls_value_list){fp_groups, 3, 3};
+	o->fp.point_formats = (struct tls_value_list){fp_points, 1, 1};
+	o->fp.signature_algorithms = (struct tls_value_list){fp_sigs, 2, 2};
+	o->fp.supported_versions = (struct tls_value_list){fp_versions, 3, 3};
 	return o;
 }
 
@@ -173,7 +187,10 @@ Test(tls_fingerprint, ja4_of_empty_lists_is_twelve_zeros_and_the_legacy_version_
 Test(tls_fingerprint, counts_above_99_are_written_as_99)
 {
 	struct tls_observation *o = browser_hello();
-	o->ch.ciphers_total = 150; /* 146 past the cap, counted */
+	static uint16_t many[150];
+	for (unsigned i = 0; i < 150; i++)
+		many[i] = (uint16_t)(0x0100 + i);
+	o->fp.ciphers = (struct tls_value_list){many, 150, 150};
 	char ja4[TLS_JA4_LEN + 1];
 	tls_ja4(o, ja4);
 	cr_assert_eq(strncmp(ja4, "t13d9906", 8), 0, "%s", ja4);
@@ -203,10 +220,86 @@ Test(tls_fingerprint, ja3s_lists_the_server_hello_extensions_in_order)
 	o->sh.extensions[0] = 0x0033;
 	o->sh.extensions[1] = 0x002b;
 	o->sh.extension_count = 2;
+	static uint16_t fp_exts[] = {0x0033, 0x002b};
+	o->fp.server_extensions = (struct tls_value_list){fp_exts, 2, 2};
 	char s[TLS_JA3_STRING_MAX], hash[TLS_JA3_HASH_LEN + 1];
 	cr_assert(tls_ja3s_string(o, s));
 	cr_assert_str_eq(s, "771,4865,51-43");
 	cr_assert(tls_ja3s(o, hash));
+	free(o);
+}
+
+/*
+ * A ClientHello over every cap of tls.h (200 suites, 76 extensions, 61 groups),
+ * written by tests/parsers/make_big_hello.py. The expected JA3 is tshark's:
+ *   tshark -r HELLO.pcap -T fields -e tls.handshake.ja3_full -e tls.handshake.ja3
+ * (TShark 4.0.17, on the same bytes in a pcap the script writes); the JA4 is the
+ * script's own computation by the FoxIO definition (tshark 4.0 has no JA4).
+ */
+static const char big_hello_ja3_full[] =
+    "771,1-2-3-4-5-6-7-8-9-10-11-12-13-14-15-16-17-18-19-20-21-22-23-24-25-26-27-28-29-30-31-32-33-34-35-"
+    "36-37-38-39-40-41-42-43-44-45-46-47-48-49-50-51-52-53-54-55-56-57-58-59-60-61-62-63-64-65-66-67-68-6"
+    "9-70-71-72-73-74-75-76-77-78-79-80-81-82-83-84-85-86-87-88-89-90-91-92-93-94-95-96-97-98-99-100-101-"
+    "102-103-104-105-106-107-108-109-110-111-112-113-114-115-116-117-118-119-120-121-122-123-124-125-126-"
+    "127-128-129-130-131-132-133-134-135-136-137-138-139-140-141-142-143-144-145-146-147-148-149-150-151-"
+    "152-153-154-155-156-157-158-159-160-161-162-163-164-165-166-167-168-169-170-171-172-173-174-175-176-"
+    "177-178-179-180-181-182-183-184-185-186-187-188-189-190-191-192-193-194-195-196-197-198-199-200,0-10"
+    "-11-13-43-16-4096-4097-4098-4099-4100-4101-4102-4103-4104-4105-4106-4107-4108-4109-4110-4111-4112-41"
+    "13-4114-4115-4116-4117-4118-4119-4120-4121-4122-4123-4124-4125-4126-4127-4128-4129-4130-4131-4132-41"
+    "33-4134-4135-4136-4137-4138-4139-4140-4141-4142-4143-4144-4145-4146-4147-4148-4149-4150-4151-4152-41"
+    "53-4154-4155-4156-4157-4158-4159-4160-4161-4162-4163-4164,1-2-3-4-5-6-7-8-9-10-11-12-13-14-15-16-17-"
+    "18-19-20-21-22-23-24-25-26-27-28-29-30-31-32-33-34-35-36-37-38-39-40-41-42-43-44-45-46-47-48-49-50-5"
+    "1-52-53-54-55-56-57-58-59-60,0-1-2";
+
+Test(tls_fingerprint, ja3_and_ja4_cover_the_whole_hello_whatever_its_caps_keep)
+{
+	struct tls_parser *p = run_file("synthetic-big-hello-0.tls");
+	const struct tls_observation *o = tls_parser_observation(p);
+	cr_assert(o->client_hello_seen);
+	/* the event arrays are capped and say so ... */
+	cr_assert_eq(o->ch.cipher_count, TLS_MAX_CIPHERS);
+	cr_assert_eq(o->ch.ciphers_total, 201);
+	cr_assert_eq(o->ch.extension_count, TLS_MAX_EXTENSIONS);
+	cr_assert_eq(o->ch.extensions_total, 76);
+	cr_assert_eq(o->ch.group_count, TLS_MAX_VALUES);
+	cr_assert(o->ch.truncated);
+	/* ... the fingerprints are not */
+	char s[TLS_JA3_STRING_MAX], hash[TLS_JA3_HASH_LEN + 1], ja4[TLS_JA4_LEN + 1];
+	cr_assert(tls_ja3_string(o, s));
+	cr_assert_str_eq(s, big_hello_ja3_full);
+	cr_assert(tls_ja3(o, hash));
+	cr_assert_str_eq(hash, "cc0f2071f16a39993e62344815a9a10f");
+	cr_assert(tls_ja4(o, ja4));
+	cr_assert_str_eq(ja4, "t13d9975sp_822c8a9314eb_ebbf3d4f1172");
+	tls_parser_free(p);
+}
+
+Test(tls_fingerprint, a_ja3_string_longer_than_its_cap_is_cut_but_hashed_whole)
+{
+	struct tls_observation *o = calloc(1, sizeof *o);
+	cr_assert_not_null(o);
+	o->client_hello_seen = true;
+	o->ch.version = 0x0303;
+	enum { N = 1000 }; /* "49152-" ... : 6 characters each, well over 4097 */
+	static uint16_t many[N];
+	for (unsigned i = 0; i < N; i++)
+		many[i] = (uint16_t)(0xc000 + i);
+	o->fp.ciphers = (struct tls_value_list){many, N, N};
+	char s[TLS_JA3_STRING_MAX], hash[TLS_JA3_HASH_LEN + 1], want[TLS_JA3_HASH_LEN + 1];
+	cr_assert(tls_ja3_string(o, s));
+	cr_assert_eq(strlen(s), TLS_JA3_STRING_MAX - 1);
+	cr_assert(tls_ja3(o, hash));
+	/* the whole string, built here independently */
+	char *full = malloc(N * 6 + 16);
+	cr_assert_not_null(full);
+	size_t len = (size_t)snprintf(full, 16, "771,");
+	for (unsigned i = 0; i < N; i++)
+		len += (size_t)snprintf(full + len, 8, "%s%u", i ? "-" : "", 0xc000 + i);
+	len += (size_t)snprintf(full + len, 8, ",,,");
+	cr_assert_eq(strncmp(full, s, TLS_JA3_STRING_MAX - 1), 0);
+	digest_md5_hex(full, len, want);
+	cr_assert_str_eq(hash, want);
+	free(full);
 	free(o);
 }
 
@@ -274,6 +367,9 @@ Test(tls_fingerprint, ja4s_hashes_the_extensions_in_wire_order_as_the_spec_examp
 	static const uint16_t exts[] = {0x0005, 0x0017, 0xff01, 0x0000};
 	memcpy(o->sh.extensions, exts, sizeof exts);
 	o->sh.extension_count = o->sh.extensions_total = 4;
+	static uint16_t fp_exts[4];
+	memcpy(fp_exts, exts, sizeof exts);
+	o->fp.server_extensions = (struct tls_value_list){fp_exts, 4, 4};
 	char ja4s[TLS_JA4S_LEN + 1];
 	cr_assert(tls_ja4s(o, ja4s));
 	cr_assert_str_eq(ja4s, "t120400_c030_4e8089b08790");

@@ -36,6 +36,7 @@ static const struct {
     {RULE_DANE_MISMATCH, "dane_mismatch", "tlsobs-1044", 7},
     {RULE_CERTIFICATE_EXPIRING, "certificate_expiring", "tlsobs-1050", 4},
     {RULE_CERTIFICATE_EXPIRED, "certificate_expired", "tlsobs-1051", 6},
+    {RULE_CLEARTEXT_ON_TLS_PORT, "cleartext_on_tls_port", "tlsobs-1022", 8},
 };
 
 Test(rule_table, keeps_the_published_names_ids_and_severities)

@@ -666,6 +666,71 @@ Test(rules_engine, requiretls_in_clear_raises_requiretls_in_clear_with_the_mail_
 	cr_assert(has_line(a, "MAIL FROM:<client.example> REQUIRETLS"));
 }
 
+/* ---- cleartext_on_tls_port ---- */
+
+/* A server on 465 that greeted in clear; the client's first bytes are given. */
+static struct scenario *clear_on_465(const char *id, const void *first, size_t n)
+{
+	struct scenario *sc = no_starttls(id, 100);
+	sc->s.server.port = 465;
+	sc->s.cleartext_on_tls_port = true;
+	memcpy(sc->s.client_first_bytes, first, n);
+	sc->s.client_first_len = n;
+	return sc;
+}
+
+Test(rules_engine, a_clear_greeting_on_a_tls_port_answered_with_a_hello_raises_cleartext_on_tls_port)
+{
+	static const uint8_t hello[] = {0x16, 0x03, 0x01, 0x01, 0x3c, 0x01, 0x00, 0x01, 0x38, 0x03, 0x03, 0xb0, 0xa9};
+	struct scenario *sc = clear_on_465("S1", hello, sizeof hello);
+	sc->m.caps.seen = false; /* the client never sent EHLO */
+	sc->m.helo_verb[0] = '\0';
+	struct session *s = run(sc);
+	assert_result(s, STARTTLS_CLEARTEXT_ON_TLS_PORT);
+	assert_raised(s, "cleartext_on_tls_port");
+	const struct alert *a = find(s, RULE_CLEARTEXT_ON_TLS_PORT);
+	cr_assert_eq(a->severity, rule_info(RULE_NO_TLS_AFTER_STARTTLS)->severity);
+	cr_assert(has_line(a, "220 mx.example.net ESMTP"));
+	cr_assert(has_line(a, "\\x16\\x03\\x01\\x01<\\x01\\x00\\x018\\x03\\x03"), "headers only, not the random");
+	assert_reason_has(a, "ClientHello");
+	assert_reason_has(a, ":465");
+}
+
+Test(rules_engine, a_client_that_goes_on_in_clear_on_a_tls_port_is_judged_by_the_starttls_rules_too)
+{
+	static const char text[] = "EHLO client.example\r\nMAIL FROM:<alice@client.example>\r\n";
+	struct scenario *sc = clear_on_465("S1", text, sizeof text - 1);
+	send_mail_in_clear(&sc->m);
+	struct session *s = run(sc);
+	assert_result(s, STARTTLS_CLEARTEXT_ON_TLS_PORT);
+	assert_raised(s, "starttls_not_used,cleartext_on_tls_port");
+	const struct alert *a = find(s, RULE_CLEARTEXT_ON_TLS_PORT);
+	cr_assert(has_line(a, "EHLO client.example"));
+	assert_reason_has(a, "went on in clear text");
+}
+
+Test(rules_engine, a_first_clear_command_other_than_a_greeting_is_shown_by_its_verb_only)
+{
+	static const char text[] = "AUTH PLAIN dGVzdAB0ZXN0AHNlY3JldA==\r\n";
+	struct scenario *sc = clear_on_465("S1", text, sizeof text - 1);
+	struct session *s = run(sc);
+	const struct alert *a = find(s, RULE_CLEARTEXT_ON_TLS_PORT);
+	cr_assert_not_null(a);
+	cr_assert(has_line(a, "AUTH"));
+	for (unsigned i = 0; i < a->evidence_count; i++)
+		cr_assert_null(strstr(a->evidence[i], "dGVzd"), "no credential in evidence");
+}
+
+Test(rules_engine, a_capture_that_ends_right_after_the_220_is_incomplete_without_an_alert)
+{
+	struct scenario *sc = clean("S1", 100);
+	sc->t = (struct tls_observation){.outcome = TLS_OUTCOME_NONE};
+	sc->s.close_reason = "end_of_capture";
+	struct session *s = run(sc);
+	assert_result(s, STARTTLS_INCOMPLETE);
+	assert_raised(s, "");
+}
+
 /* ---- incomplete sessions ---- */
 
 Test(rules_engine, a_capture_gap_in_clear_text_makes_the_session_incomplete_and_silent)
