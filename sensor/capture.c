@@ -56,6 +56,17 @@ int capture_default_filter(const uint16_t *ports, size_t nports, int linktype, c
 	}
 	if (nports == 0)
 		snprintf(ports_expr, sizeof ports_expr, "tcp");
+	/*
+	 * IP fragments, for reassembly (sensor/defrag.c): `tcp port` matches only
+	 * an IPv4 first fragment and no IPv6 fragment at all (it reads the IPv6
+	 * Next Header, which names the Fragment header). So admit every IPv4
+	 * fragment (MF or an offset) and IPv6 with a Fragment header first.
+	 */
+	used = strlen(ports_expr);
+	int fn = snprintf(ports_expr + used, sizeof ports_expr - used,
+	                  " or (ip and ip[6:2] & 0x3fff != 0) or (ip6 and ip6[6] == 44)");
+	if (fn < 0 || (size_t)fn >= sizeof ports_expr - used)
+		return -1;
 	int n;
 	/* `vlan` shifts the offsets of what follows it, hence the repeated expression. */
 	if (linktype == DLT_EN10MB)

@@ -18,6 +18,7 @@
 #include "rules/rules_engine.h"
 #include "rules/session.h"
 #include "sensor/classify.h"
+#include "sensor/defrag.h"
 #include "sensor/flow_consumer.h"
 #include "sensor/flow_table.h"
 #include "sensor/geoip.h"
@@ -43,6 +44,7 @@ struct sensor {
 	uint8_t service_port[65536 / 8];      /* bitmap: SMTP and implicit-TLS ports */
 	uint8_t implicit_tls_port[65536 / 8]; /* bitmap: TLS from the first byte */
 	struct flow_table *flows;
+	struct defrag *defrag; /* IP fragments until their datagram is whole */
 	struct flow_consumer consumer;
 	struct output *const *outputs;
 	size_t noutputs;
@@ -584,13 +586,14 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 	mark_ports(s->implicit_tls_port, settings->implicit_tls_ports, settings->n_implicit_tls_ports);
 	s->consumer = (struct flow_consumer){record_open, record_data, record_gap, s};
 	s->flows = flow_table_new(&settings->flow, flow_ended, s);
+	s->defrag = defrag_new(&settings->defrag);
 	/* The engine borrows the policy from our copy of the settings; its partners stay the caller's. */
 	struct rules_settings rules = settings->rules;
 	rules.policy = &s->settings.policy;
 	s->rules = rules_engine_new(&rules);
 	s->scratch = malloc(sizeof *s->scratch);
 	s->classifier = classifier_new(); /* without it flows are still followed by port */
-	if (!s->flows || !s->rules || !s->scratch) {
+	if (!s->flows || !s->defrag || !s->rules || !s->scratch) {
 		snprintf(err, errlen, "out of memory (flow.memcap and flow.hash_size)");
 		sensor_free(s);
 		return NULL;
@@ -606,6 +609,22 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 	if (getrandom(&s->run_nonce, sizeof s->run_nonce, 0) != sizeof s->run_nonce)
 		s->run_nonce = wall_clock_us() ^ (uint64_t)getpid() << 32;
 	return s;
+}
+
+static void fill_defrag_counters(const struct defrag_stats *ds, struct sensor_counters *c)
+{
+	c->defrag_fragments = ds->fragments;
+	c->defrag_reassembled = ds->reassembled;
+	c->defrag_timeouts = ds->timeouts;
+	c->defrag_overlaps = ds->overlaps;
+	c->defrag_invalid = ds->invalid;
+	c->defrag_gave_up_memcap = ds->gave_up_memcap;
+	c->defrag_gave_up_too_many_fragments = ds->gave_up_too_many_fragments;
+	c->defrag_gave_up_too_large = ds->gave_up_too_large;
+	c->defrag_gave_up_truncated = ds->gave_up_truncated;
+	c->defrag_active = ds->active;
+	c->defrag_memory_used = ds->memory_used;
+	c->defrag_memory_peak = ds->memory_peak;
 }
 
 static void fill_counters(struct sensor *s, struct sensor_counters *c, bool final)
@@ -645,6 +664,7 @@ static void fill_counters(struct sensor *s, struct sensor_counters *c, bool fina
 	c->events_dropped = st->events_dropped;
 	c->gaps = st->gaps;
 	c->gap_bytes = st->gap_bytes;
+	fill_defrag_counters(defrag_stats(s->defrag), c);
 	memcpy(c->alerts, rules_engine_stats(s->rules)->alerts, sizeof c->alerts);
 	const struct rules_stats *rs = rules_engine_stats(s->rules);
 	c->certificates_known = rs->certificates_known;
@@ -699,6 +719,48 @@ static void housekeeping(struct sensor *s)
 	}
 }
 
+/* A TCP segment, from a packet or a reassembled datagram: its flow, classification and stream. */
+static void handle_segment(struct sensor *s, const struct decoded_packet *p, uint32_t wire_len, uint64_t ts_us)
+{
+	enum flow_dir dir;
+	struct flow *f = flow_table_find(s->flows, p, &dir);
+	/* A new SYN on a closed flow (FIN or RST seen) is the next connection on the same ports. */
+	if (f && f->state == FLOW_STATE_CLOSED && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+		flow_table_end(s->flows, f, FLOW_CLOSE_FIN);
+		f = NULL;
+	}
+	bool dst_service = is_service_port(s, p->dport), src_service = is_service_port(s, p->sport);
+	if (!f && !dst_service && !src_service && !s->settings.any_port) {
+		s->stats.other_ports++;
+	} else if (!f && !(p->tcp_flags & TCP_SYN) && p->payload_wire_len == 0) {
+		s->stats.stray_segments++;
+	} else {
+		if (!f && (f = flow_table_create(s->flows, p, dst_service, src_service, ts_us, &dir)))
+			tcp_tracker_attach(f, &s->consumer);
+		if (f) {
+			classify_step(s, f, dir, p, ts_us);
+			tcp_tracker_segment(s->flows, f, dir, p, wire_len, ts_us);
+		}
+	}
+}
+
+/*
+ * A fragment goes to reassembly; a datagram made whole is decoded again from
+ * its IP header, with its first fragment's link facts, and counted like a
+ * packet's decode (a reassembled TCP segment is one of tcp_segments).
+ */
+static void handle_fragment(struct sensor *s, const struct decoded_packet *p, uint64_t ts_us)
+{
+	struct defrag_datagram dg;
+	if (defrag_add(s->defrag, p, s->now_us, &dg) != DEFRAG_COMPLETE)
+		return;
+	struct decoded_packet whole = dg.link;
+	enum decode_result r = packet_decode_ip(dg.family, dg.bytes, dg.len, &whole);
+	s->stats.decode[r]++;
+	if (r == DECODE_OK)
+		handle_segment(s, &whole, dg.len, ts_us);
+}
+
 void sensor_packet(struct sensor *s, const struct capture_packet *cp)
 {
 	s->stats.packets++;
@@ -712,28 +774,11 @@ void sensor_packet(struct sensor *s, const struct capture_packet *cp)
 	s->stats.decode[r]++;
 	/* Expire first: a packet must not land in a flow that has already timed out (a reused port pair). */
 	flow_table_expire(s->flows, s->now_us);
-	if (r == DECODE_OK) {
-		enum flow_dir dir;
-		struct flow *f = flow_table_find(s->flows, &p, &dir);
-		/* A new SYN on a closed flow (FIN or RST seen) is the next connection on the same ports. */
-		if (f && f->state == FLOW_STATE_CLOSED && (p.tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
-			flow_table_end(s->flows, f, FLOW_CLOSE_FIN);
-			f = NULL;
-		}
-		bool dst_service = is_service_port(s, p.dport), src_service = is_service_port(s, p.sport);
-		if (!f && !dst_service && !src_service && !s->settings.any_port) {
-			s->stats.other_ports++;
-		} else if (!f && !(p.tcp_flags & TCP_SYN) && p.payload_wire_len == 0) {
-			s->stats.stray_segments++;
-		} else {
-			if (!f && (f = flow_table_create(s->flows, &p, dst_service, src_service, cp->ts_us, &dir)))
-				tcp_tracker_attach(f, &s->consumer);
-			if (f) {
-				classify_step(s, f, dir, &p, cp->ts_us);
-				tcp_tracker_segment(s->flows, f, dir, &p, cp->len, cp->ts_us);
-			}
-		}
-	}
+	defrag_expire(s->defrag, s->now_us);
+	if (r == DECODE_OK)
+		handle_segment(s, &p, cp->len, cp->ts_us);
+	else if (r == DECODE_IPV4_FRAGMENT || r == DECODE_IPV6_FRAGMENT)
+		handle_fragment(s, &p, cp->ts_us);
 	if (s->stats.packets % SENSOR_POLL_EVERY == 0)
 		housekeeping(s);
 }
@@ -743,6 +788,7 @@ void sensor_tick(struct sensor *s, uint64_t now_us)
 	if (now_us > s->now_us)
 		s->now_us = now_us;
 	flow_table_expire(s->flows, s->now_us);
+	defrag_expire(s->defrag, s->now_us);
 	housekeeping(s);
 }
 
@@ -835,6 +881,15 @@ void sensor_print_summary(const struct sensor *s, FILE *out)
 		     " (%" PRIu64 " bytes); events dropped: %" PRIu64 "\n",
 		st->sessions_reported, st->sessions_unanswered, st->gaps, st->gap_bytes, st->events_dropped);
 	fprintf(out, "tlsobs: alerts: %" PRIu64 "\n", st->alerts);
+	const struct defrag_stats *fs = defrag_stats(s->defrag);
+	if (fs->fragments)
+		fprintf(out,
+		        "tlsobs: fragments: %" PRIu64 " in, %" PRIu64 " datagrams reassembled, %" PRIu64
+		        " timed out, %" PRIu64 " overlaps with conflicting bytes, %" PRIu64 " invalid; given up: %" PRIu64
+		        " memcap, %" PRIu64 " too many fragments, %" PRIu64 " too large, %" PRIu64
+		        " truncated; peak memory %" PRIu64 "\n",
+		        fs->fragments, fs->reassembled, fs->timeouts, fs->overlaps, fs->invalid, fs->gave_up_memcap,
+		        fs->gave_up_too_many_fragments, fs->gave_up_too_large, fs->gave_up_truncated, fs->memory_peak);
 	if (s->sync) {
 		const struct state_sync_stats *ss = state_sync_stats(s->sync);
 		struct state_db_stats ds;
@@ -882,6 +937,7 @@ void sensor_free(struct sensor *s)
 	if (!s)
 		return;
 	flow_table_free(s->flows, FLOW_CLOSE_SHUTDOWN);
+	defrag_free(s->defrag);
 	classifier_free(s->classifier); /* after the flows: theirs point back at it */
 	geoip_free(s->geo);
 	state_sync_free(s->sync);
