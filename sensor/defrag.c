@@ -58,6 +58,7 @@ struct datagram {
 	struct datagram *older, *newer; /* age list */
 	uint64_t first_us;
 	uint32_t fragments;
+	uint64_t wire_bytes;
 	uint32_t end; /* where the last fragment (M=0) says the data ends, when have_last */
 	bool have_last;
 	uint8_t *hdr; /* the offset-0 fragment's header (unfragmentable part), NULL until it came */
@@ -291,6 +292,7 @@ static void assemble(struct defrag *d, struct datagram *dg, struct defrag_datagr
 	out->family = dg->key.family;
 	out->bytes = d->out;
 	out->len = len;
+	out->wire_bytes = dg->wire_bytes;
 	out->link = dg->link;
 }
 
@@ -332,7 +334,7 @@ static bool end_agrees(const struct datagram *dg, const struct ip_fragment *f, u
 	return dg->nranges == 0 || dg->ranges[dg->nranges - 1].end <= end;
 }
 
-enum defrag_result defrag_add(struct defrag *d, const struct decoded_packet *p, uint64_t now_us,
+enum defrag_result defrag_add(struct defrag *d, const struct decoded_packet *p, uint32_t wire_len, uint64_t now_us,
                               struct defrag_datagram *out)
 {
 	const struct ip_fragment *f = &p->frag;
@@ -348,6 +350,7 @@ enum defrag_result defrag_add(struct defrag *d, const struct decoded_packet *p, 
 	if (!dg)
 		return DEFRAG_DROPPED;
 	uint32_t end = f->offset + f->data_wire_len;
+	dg->wire_bytes += wire_len;
 	if (++dg->fragments > d->settings.max_fragments) {
 		release(d, dg, &d->stats.gave_up_too_many_fragments);
 		return DEFRAG_DROPPED;

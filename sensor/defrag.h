@@ -46,6 +46,7 @@ struct defrag_datagram {
 	int family; /* 4 or 6 */
 	const uint8_t *bytes;
 	uint32_t len;
+	uint64_t wire_bytes;        /* the frames of all its fragments on the wire (duplicates included) */
 	struct decoded_packet link; /* the first fragment's decode: its link-layer facts (slices cleared) */
 };
 
@@ -58,10 +59,11 @@ enum defrag_result {
 /* NULL when out of memory. */
 struct defrag *defrag_new(const struct defrag_settings *settings);
 /*
- * Adds the fragment `p` (a DECODE_IPV4_FRAGMENT / DECODE_IPV6_FRAGMENT result)
- * seen at now_us. Gives up datagrams older than the timeout first.
+ * Adds the fragment `p` (a DECODE_IPV4_FRAGMENT / DECODE_IPV6_FRAGMENT result),
+ * whose frame was wire_len bytes on the wire, seen at now_us. Gives up
+ * datagrams older than the timeout first.
  */
-enum defrag_result defrag_add(struct defrag *d, const struct decoded_packet *p, uint64_t now_us,
+enum defrag_result defrag_add(struct defrag *d, const struct decoded_packet *p, uint32_t wire_len, uint64_t now_us,
                               struct defrag_datagram *out);
 /* Gives up the datagrams whose timeout has passed at now_us (packet time). */
 void defrag_expire(struct defrag *d, uint64_t now_us);

@@ -749,16 +749,18 @@ static void handle_segment(struct sensor *s, const struct decoded_packet *p, uin
  * its IP header, with its first fragment's link facts, and counted like a
  * packet's decode (a reassembled TCP segment is one of tcp_segments).
  */
-static void handle_fragment(struct sensor *s, const struct decoded_packet *p, uint64_t ts_us)
+static void handle_fragment(struct sensor *s, const struct decoded_packet *p, const struct capture_packet *cp)
 {
 	struct defrag_datagram dg;
-	if (defrag_add(s->defrag, p, s->now_us, &dg) != DEFRAG_COMPLETE)
+	if (defrag_add(s->defrag, p, cp->len, s->now_us, &dg) != DEFRAG_COMPLETE)
 		return;
 	struct decoded_packet whole = dg.link;
 	enum decode_result r = packet_decode_ip(dg.family, dg.bytes, dg.len, &whole);
 	s->stats.decode[r]++;
+	/* The bytes its fragments took on the wire: what network.bytes counts. */
+	uint32_t wire = dg.wire_bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)dg.wire_bytes;
 	if (r == DECODE_OK)
-		handle_segment(s, &whole, dg.len, ts_us);
+		handle_segment(s, &whole, wire, cp->ts_us);
 }
 
 void sensor_packet(struct sensor *s, const struct capture_packet *cp)
@@ -778,7 +780,7 @@ void sensor_packet(struct sensor *s, const struct capture_packet *cp)
 	if (r == DECODE_OK)
 		handle_segment(s, &p, cp->len, cp->ts_us);
 	else if (r == DECODE_IPV4_FRAGMENT || r == DECODE_IPV6_FRAGMENT)
-		handle_fragment(s, &p, cp->ts_us);
+		handle_fragment(s, &p, cp);
 	if (s->stats.packets % SENSOR_POLL_EVERY == 0)
 		housekeeping(s);
 }

@@ -69,7 +69,7 @@ static enum defrag_result add_bytes(struct harness *h, unsigned off, unsigned le
 {
 	struct pkt f;
 	struct decoded_packet p = make_fragment(h, &f, off, len, more, data);
-	h->last = defrag_add(h->d, &p, t, &h->out);
+	h->last = defrag_add(h->d, &p, (uint32_t)f.len, t, &h->out);
 	return h->last;
 }
 
@@ -114,6 +114,7 @@ Test(defrag, reassembles_ipv4_fragments_in_order)
 	check_whole(&h);
 	cr_assert_eq(defrag_stats(h.d)->reassembled, 1);
 	cr_assert_eq(defrag_stats(h.d)->fragments, 3);
+	cr_assert_eq(h.out.wire_bytes, 3 * 20 + 132, "every fragment's frame counts on the wire");
 	teardown(&h);
 }
 
@@ -272,7 +273,7 @@ Test(defrag, gives_up_a_datagram_whose_fragment_was_cut_by_the_snap_length)
 	make_fragment(&h, &f, 0, 48, true, NULL);
 	f.len -= 10;
 	struct decoded_packet p = check_decode(LT_RAW_FILE, &f, DECODE_IPV4_FRAGMENT);
-	cr_assert_eq(defrag_add(h.d, &p, SEC, &h.out), DEFRAG_DROPPED);
+	cr_assert_eq(defrag_add(h.d, &p, 100, SEC, &h.out), DEFRAG_DROPPED);
 	cr_assert_eq(defrag_stats(h.d)->gave_up_truncated, 1);
 	teardown(&h);
 }
@@ -290,7 +291,7 @@ Test(defrag, carries_the_link_facts_of_the_first_fragment)
 		put_vlan(&e, 42, ETH_IPV4);
 		put_bytes(&e, f.b, f.len);
 		struct decoded_packet p = check_decode(LT_EN10MB, &e, DECODE_IPV4_FRAGMENT);
-		h.last = defrag_add(h.d, &p, SEC, &h.out);
+		h.last = defrag_add(h.d, &p, 100, SEC, &h.out);
 	}
 	check_whole(&h);
 	cr_assert_eq(h.out.link.vlan_count, 1);
@@ -314,7 +315,7 @@ Test(defrag, never_mixes_fragments_of_two_vlans)
 		put_vlan(&e, i == 1 ? 7 : 42, ETH_IPV4); /* the middle one on another VLAN */
 		put_bytes(&e, f.b, f.len);
 		struct decoded_packet p = check_decode(LT_EN10MB, &e, DECODE_IPV4_FRAGMENT);
-		cr_assert_eq(defrag_add(h.d, &p, SEC, &h.out), DEFRAG_HELD);
+		cr_assert_eq(defrag_add(h.d, &p, 100, SEC, &h.out), DEFRAG_HELD);
 	}
 	cr_assert_eq(defrag_stats(h.d)->active, 2);
 	teardown(&h);
@@ -332,7 +333,7 @@ Test(defrag, stays_within_its_memcap_under_a_fragment_flood)
 	for (uint32_t id = 0; id < 20000; id++) {
 		struct decoded_packet p = make_fragment(&h, &f, 0, 1000, true, NULL);
 		p.frag.id = id;
-		defrag_add(h.d, &p, SEC + id, &h.out);
+		defrag_add(h.d, &p, 1000, SEC + id, &h.out);
 		const struct defrag_stats *st = defrag_stats(h.d);
 		cr_assert_leq(st->memory_used, s.memcap);
 		if (st->memory_used > peak)
