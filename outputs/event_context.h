@@ -12,6 +12,9 @@
 struct event_context {
 	const char *hostname; /* observer.hostname */
 	const char *version;  /* observer.version */
+	/* observer.ingress.interface.name of the events being written (the flow's first packet's
+	 * interface), NULL when unknown; set by the sensor around each session's events */
+	const char *ingress_interface;
 };
 
 #endif

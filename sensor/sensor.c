@@ -14,6 +14,7 @@
 #include "outputs/policy_event.h"
 #include "outputs/session_event.h"
 #include "outputs/stats_event.h"
+#include "parsers/pcapng.h"
 #include "rules/ip_network.h"
 #include "rules/rules_engine.h"
 #include "rules/session.h"
@@ -60,6 +61,7 @@ struct sensor {
 	uint64_t run_nonce;
 	uint64_t stats_seq;
 	uint64_t now_us; /* the latest packet time seen */
+	const char *packet_interface; /* the packet being handled: its capture interface, NULL unknown */
 	struct sensor_stats stats;
 	struct state_db *state;  /* NULL without state_db */
 	struct state_sync *sync; /* idem */
@@ -94,6 +96,7 @@ struct flow_record {
 	const char *risks[CLASSIFY_MAX_RISKS];
 	size_t n_risks;
 	struct stream_hold held;
+	char ingress[PCAPNG_NAME_MAX]; /* the interface of the flow's first packet ("" unknown) */
 };
 
 static bool port_in(const uint8_t *bitmap, uint16_t port)
@@ -129,6 +132,8 @@ static void *record_open(void *ctx, struct flow *f)
 			r->dump = stream_dump_new(s->dump_dir);
 		r->by_port = is_service_port(s, f->server.port) || is_service_port(s, f->client.port);
 		r->implicit_tls = port_in(s->implicit_tls_port, f->server.port);
+		if (s->packet_interface)
+			snprintf(r->ingress, sizeof r->ingress, "%s", s->packet_interface);
 		if (!s->classifier && !r->by_port)
 			r->verdict = CLASSIFY_OTHER; /* nothing can tell: not ours */
 	}
@@ -458,7 +463,18 @@ static void enrich_session(struct sensor *s, struct session *sess)
 }
 
 /* The session event, then one alert event per alert, all from the same session record. */
+static void report_session_events(struct sensor *s, const struct flow *f, struct flow_record *r,
+                                  enum flow_close_reason reason);
+/* The session's events carry the interface its flow was first seen on (observer.ingress.interface.name). */
 static void report_session(struct sensor *s, const struct flow *f, struct flow_record *r, enum flow_close_reason reason)
+{
+	s->event_ctx.ingress_interface = r && r->ingress[0] ? r->ingress : NULL;
+	report_session_events(s, f, r, reason);
+	s->event_ctx.ingress_interface = NULL;
+}
+
+static void report_session_events(struct sensor *s, const struct flow *f, struct flow_record *r,
+                                  enum flow_close_reason reason)
 {
 	struct session *sess = s->scratch;
 	fill_session(s, sess, f, reason);
@@ -605,7 +621,7 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 	json_writer_init(&s->json, SENSOR_JSON_MAX_STRING);
 	if (gethostname(s->hostname, sizeof s->hostname - 1) != 0)
 		snprintf(s->hostname, sizeof s->hostname, "unknown");
-	s->event_ctx = (struct event_context){s->hostname, TLSOBS_VERSION};
+	s->event_ctx = (struct event_context){s->hostname, TLSOBS_VERSION, NULL};
 	if (getrandom(&s->run_nonce, sizeof s->run_nonce, 0) != sizeof s->run_nonce)
 		s->run_nonce = wall_clock_us() ^ (uint64_t)getpid() << 32;
 	return s;
@@ -767,6 +783,7 @@ void sensor_packet(struct sensor *s, const struct capture_packet *cp)
 {
 	s->stats.packets++;
 	s->stats.bytes += cp->len;
+	s->packet_interface = cp->interface;
 	if (cp->ts_us > s->now_us)
 		s->now_us = cp->ts_us;
 	if (!s->relax_checked_us)

@@ -28,7 +28,7 @@
 #define LEAF_SHA "AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12"
 #define CA_SHA "CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34"
 
-static const struct event_context ctx = {"sensor-1.example", "0.9.0"};
+static const struct event_context ctx = {"sensor-1.example", "0.9.0", NULL};
 
 struct fixture {
 	struct session s;
