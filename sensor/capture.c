@@ -374,6 +374,23 @@ static void on_pcap_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_
 	d->h->packet(d->h->ctx, &p);
 }
 
+/*
+ * pcapng files carry LINKTYPE_ values, pcap_compile wants DLT_ ones; they differ
+ * below 104 only where a DLT number was platform-specific (libpcap's own
+ * linktype_to_dlt() is not public).
+ */
+static int dlt_of_linktype(int linktype)
+{
+	switch (linktype) {
+	case 100: /* LINKTYPE_ATM_RFC1483 */
+		return DLT_ATM_RFC1483;
+	case 101: /* LINKTYPE_RAW */
+		return DLT_RAW;
+	default:
+		return linktype;
+	}
+}
+
 /* Compiles the filter for one pcapng interface; a link type libpcap cannot filter is reported once and skipped. */
 static void compile_interface_filter(struct capture *c, struct capture_source *src, unsigned index,
                                      const struct pcapng_interface *i)
@@ -384,9 +401,10 @@ static void compile_interface_filter(struct capture *c, struct capture_source *s
 	*f = (struct interface_filter){.tried = true, .linktype = i->linktype};
 	char def[8192];
 	const char *expr = c->opt.bpf;
-	if (!expr && capture_default_filter(c->opt.ports, c->opt.nports, i->linktype, def, sizeof def) == 0)
+	if (!expr && capture_default_filter(c->opt.ports, c->opt.nports, dlt_of_linktype(i->linktype), def,
+	                                    sizeof def) == 0)
 		expr = def;
-	pcap_t *dead = pcap_open_dead(i->linktype, i->snaplen ? (int)i->snaplen : 262144);
+	pcap_t *dead = pcap_open_dead(dlt_of_linktype(i->linktype), i->snaplen ? (int)i->snaplen : 262144);
 	if (dead && expr && pcap_compile(dead, &f->prog, expr, 1, PCAP_NETMASK_UNKNOWN) == 0)
 		f->ok = true;
 	else
