@@ -154,7 +154,8 @@ static void set_name(struct pcapng_interface *i, const uint8_t *v, size_t len)
 {
 	size_t n = 0;
 	for (size_t k = 0; k < len && n + 1 < sizeof i->name && v[k] != '\0'; k++)
-		i->name[n++] = v[k] >= 0x20 && v[k] != 0x7f ? (char)v[k] : '?'; /* control bytes are not a name */
+		i->name[n++] =
+		    v[k] >= 0x20 && v[k] != 0x7f ? (char)v[k] : '?'; /* control bytes are not a name */
 	i->name[n] = '\0';
 }
 
@@ -207,7 +208,8 @@ static uint64_t to_us(const struct pcapng_interface *i, uint64_t ts)
 {
 	uint64_t units = i->units_per_second;
 	uint64_t secs = ts / units, frac = ts % units;
-	/* frac < units: decimal resolutions divide exactly; binary ones go through long double (64-bit mantissa). */
+	/* frac < units: decimal resolutions divide exactly; binary ones go through long double (64-bit
+	 * mantissa). */
 	uint64_t us;
 	if (1000000u % units == 0)
 		us = frac * (1000000u / units);
@@ -277,7 +279,8 @@ static enum pcapng_result read_shb(struct pcapng_reader *r, struct reader *body)
 	return PCAPNG_OK;
 }
 
-enum pcapng_result pcapng_block(struct pcapng_reader *r, const uint8_t *block, size_t len, struct pcapng_packet *out)
+enum pcapng_result pcapng_block(struct pcapng_reader *r, const uint8_t *block, size_t len,
+                                struct pcapng_packet *out)
 {
 	if (len < 12)
 		return PCAPNG_BAD_BLOCK_LENGTH;

@@ -35,7 +35,7 @@
 
 enum {
 	DEFRAG_BUCKETS = 4096,
-	DEFRAG_IP_MAX = 65535,  /* IPv4 Total Length, IPv6 Payload Length */
+	DEFRAG_IP_MAX = 65535, /* IPv4 Total Length, IPv6 Payload Length */
 	DEFRAG_IPV6_HEADER = 40,
 	/* The largest datagram handed out: an IPv6 header in front of 65535 bytes of payload. */
 	DEFRAG_OUT_MAX = DEFRAG_IP_MAX + DEFRAG_IPV6_HEADER,
@@ -192,7 +192,8 @@ static struct datagram *find_or_make(struct defrag *d, const struct defrag_key *
 void defrag_expire(struct defrag *d, uint64_t now_us)
 {
 	/* Packet time may step back a little between sources: a datagram from the future is not old. */
-	while (d->oldest && now_us >= d->oldest->first_us && now_us - d->oldest->first_us >= d->settings.timeout_us)
+	while (d->oldest && now_us >= d->oldest->first_us &&
+	       now_us - d->oldest->first_us >= d->settings.timeout_us)
 		release(d, d->oldest, &d->stats.timeouts);
 }
 
@@ -334,8 +335,8 @@ static bool end_agrees(const struct datagram *dg, const struct ip_fragment *f, u
 	return dg->nranges == 0 || dg->ranges[dg->nranges - 1].end <= end;
 }
 
-enum defrag_result defrag_add(struct defrag *d, const struct decoded_packet *p, uint32_t wire_len, uint64_t now_us,
-                              struct defrag_datagram *out)
+enum defrag_result defrag_add(struct defrag *d, const struct decoded_packet *p, uint32_t wire_len,
+                              uint64_t now_us, struct defrag_datagram *out)
 {
 	const struct ip_fragment *f = &p->frag;
 	d->stats.fragments++;

@@ -63,8 +63,8 @@ struct defrag *defrag_new(const struct defrag_settings *settings);
  * whose frame was wire_len bytes on the wire, seen at now_us. Gives up
  * datagrams older than the timeout first.
  */
-enum defrag_result defrag_add(struct defrag *d, const struct decoded_packet *p, uint32_t wire_len, uint64_t now_us,
-                              struct defrag_datagram *out);
+enum defrag_result defrag_add(struct defrag *d, const struct decoded_packet *p, uint32_t wire_len,
+                              uint64_t now_us, struct defrag_datagram *out);
 /* Gives up the datagrams whose timeout has passed at now_us (packet time). */
 void defrag_expire(struct defrag *d, uint64_t now_us);
 const struct defrag_stats *defrag_stats(const struct defrag *d);

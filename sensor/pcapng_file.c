@@ -50,13 +50,14 @@ static int read_block(struct pcapng_file *f, uint32_t *len, char *err, size_t er
 	if (got == 0 && feof(f->fp))
 		return 0;
 	if (got < sizeof hdr) {
-		snprintf(err, errlen, "%s: truncated pcapng block at offset %llu", f->path, (unsigned long long)f->offset);
+		snprintf(err, errlen, "%s: truncated pcapng block at offset %llu", f->path,
+		         (unsigned long long)f->offset);
 		return -1;
 	}
 	enum pcapng_result res = pcapng_block_length(&f->reader, hdr, len);
 	if (res != PCAPNG_OK) {
-		snprintf(err, errlen, "%s: pcapng block at offset %llu: %s", f->path, (unsigned long long)f->offset,
-		         pcapng_result_str(res));
+		snprintf(err, errlen, "%s: pcapng block at offset %llu: %s", f->path,
+		         (unsigned long long)f->offset, pcapng_result_str(res));
 		return -1;
 	}
 	if (*len > f->cap) {
@@ -70,7 +71,8 @@ static int read_block(struct pcapng_file *f, uint32_t *len, char *err, size_t er
 	}
 	memcpy(f->block, hdr, sizeof hdr);
 	if (fread(f->block + sizeof hdr, 1, *len - sizeof hdr, f->fp) != *len - sizeof hdr) {
-		snprintf(err, errlen, "%s: truncated pcapng block at offset %llu", f->path, (unsigned long long)f->offset);
+		snprintf(err, errlen, "%s: truncated pcapng block at offset %llu", f->path,
+		         (unsigned long long)f->offset);
 		return -1;
 	}
 	f->offset += *len;
@@ -111,7 +113,8 @@ void pcapng_file_close(struct pcapng_file *f)
 	free(f);
 }
 
-bool pcapng_file_has_several_interfaces(const char *path, uint64_t *first_ts_us, char first_name[PCAPNG_NAME_MAX])
+bool pcapng_file_has_several_interfaces(const char *path, uint64_t *first_ts_us,
+                                        char first_name[PCAPNG_NAME_MAX])
 {
 	char err[256];
 	*first_ts_us = UINT64_MAX;

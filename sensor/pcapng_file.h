@@ -33,6 +33,7 @@ void pcapng_file_close(struct pcapng_file *f);
  * snapshot lengths differ. Also gives the first packet's time (UINT64_MAX: none)
  * and the first interface's name ("" when none, or not pcapng).
  */
-bool pcapng_file_has_several_interfaces(const char *path, uint64_t *first_ts_us, char first_name[PCAPNG_NAME_MAX]);
+bool pcapng_file_has_several_interfaces(const char *path, uint64_t *first_ts_us,
+                                        char first_name[PCAPNG_NAME_MAX]);
 
 #endif

@@ -27,7 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static bool inside(const uint8_t *slice, size_t len, const uint8_t *buf, size_t buf_len)
 {
-	return len == 0 || (slice >= buf && (size_t)(slice - buf) <= buf_len && len <= buf_len - (size_t)(slice - buf));
+	return len == 0 ||
+	       (slice >= buf && (size_t)(slice - buf) <= buf_len && len <= buf_len - (size_t)(slice - buf));
 }
 
 static void check_fragment(const struct decoded_packet *p, const uint8_t *packet, size_t len)

@@ -20,7 +20,7 @@ static const struct defrag_settings default_settings = {32u << 20, 30 * SEC, 256
 struct harness {
 	struct defrag *d;
 	struct pkt whole; /* the datagram, bare IP */
-	unsigned hdr_len;  /* its header: what each fragment repeats */
+	unsigned hdr_len; /* its header: what each fragment repeats */
 	int family;
 	struct defrag_datagram out;
 	enum defrag_result last;
@@ -48,8 +48,8 @@ static void setup_with(struct harness *h, const struct defrag_settings *s, int f
 }
 
 /* A fragment of the datagram's data [off, off + len), its bytes taken from `data` (NULL: the datagram's). */
-static struct decoded_packet make_fragment(struct harness *h, struct pkt *f, unsigned off, unsigned len, bool more,
-                                           const uint8_t *data)
+static struct decoded_packet make_fragment(struct harness *h, struct pkt *f, unsigned off, unsigned len,
+                                           bool more, const uint8_t *data)
 {
 	f->len = 0;
 	if (h->family == 4) {
@@ -236,7 +236,8 @@ Test(defrag, gives_up_a_datagram_larger_than_ip_can_describe)
 	struct harness h;
 	setup_with(&h, &default_settings, 4, 100);
 	uint8_t junk[64] = {0};
-	/* 65528 + 16 bytes of data behind a 20-byte header: past the 65535 of Total Length (ping of death). */
+	/* 65528 + 16 bytes of data behind a 20-byte header: past the 65535 of Total Length (ping of death).
+	 */
 	cr_assert_eq(add_bytes(&h, 65528, 16, false, SEC, junk), DEFRAG_DROPPED);
 	cr_assert_eq(defrag_stats(h.d)->gave_up_too_large, 1);
 	cr_assert_eq(defrag_stats(h.d)->active, 0);
