@@ -61,7 +61,7 @@ static void write_defrag(struct json_writer *w, const struct sensor_counters *c)
 	json_field_uint(w, "memcap", c->defrag_gave_up_memcap);
 	json_field_uint(w, "too_many_fragments", c->defrag_gave_up_too_many_fragments);
 	json_field_uint(w, "too_large", c->defrag_gave_up_too_large);
-	json_field_uint(w, "truncated", c->defrag_gave_up_truncated);
+	json_field_uint(w, "snaplen", c->defrag_gave_up_snaplen);
 	json_object_end(w);
 	json_field_uint(w, "active", c->defrag_active);
 	json_field_uint(w, "memory_used", c->defrag_memory_used);

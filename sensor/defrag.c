@@ -361,7 +361,7 @@ enum defrag_result defrag_add(struct defrag *d, const struct decoded_packet *p, 
 		return DEFRAG_DROPPED;
 	}
 	if (f->data_len < f->data_wire_len) {
-		release(d, dg, &d->stats.gave_up_truncated);
+		release(d, dg, &d->stats.gave_up_snaplen);
 		return DEFRAG_DROPPED;
 	}
 	if (!end_agrees(dg, f, end)) {

@@ -637,7 +637,7 @@ static void fill_defrag_counters(const struct defrag_stats *ds, struct sensor_co
 	c->defrag_gave_up_memcap = ds->gave_up_memcap;
 	c->defrag_gave_up_too_many_fragments = ds->gave_up_too_many_fragments;
 	c->defrag_gave_up_too_large = ds->gave_up_too_large;
-	c->defrag_gave_up_truncated = ds->gave_up_truncated;
+	c->defrag_gave_up_snaplen = ds->gave_up_snaplen;
 	c->defrag_active = ds->active;
 	c->defrag_memory_used = ds->memory_used;
 	c->defrag_memory_peak = ds->memory_peak;
@@ -906,9 +906,9 @@ void sensor_print_summary(const struct sensor *s, FILE *out)
 		        "tlsobs: fragments: %" PRIu64 " in, %" PRIu64 " datagrams reassembled, %" PRIu64
 		        " timed out, %" PRIu64 " overlaps with conflicting bytes, %" PRIu64 " invalid; given up: %" PRIu64
 		        " memcap, %" PRIu64 " too many fragments, %" PRIu64 " too large, %" PRIu64
-		        " truncated; peak memory %" PRIu64 "\n",
+		        " cut by the snap length; peak memory %" PRIu64 "\n",
 		        fs->fragments, fs->reassembled, fs->timeouts, fs->overlaps, fs->invalid, fs->gave_up_memcap,
-		        fs->gave_up_too_many_fragments, fs->gave_up_too_large, fs->gave_up_truncated, fs->memory_peak);
+		        fs->gave_up_too_many_fragments, fs->gave_up_too_large, fs->gave_up_snaplen, fs->memory_peak);
 	if (s->sync) {
 		const struct state_sync_stats *ss = state_sync_stats(s->sync);
 		struct state_db_stats ds;

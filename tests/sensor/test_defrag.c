@@ -275,7 +275,7 @@ Test(defrag, gives_up_a_datagram_whose_fragment_was_cut_by_the_snap_length)
 	f.len -= 10;
 	struct decoded_packet p = check_decode(LT_RAW_FILE, &f, DECODE_IPV4_FRAGMENT);
 	cr_assert_eq(defrag_add(h.d, &p, 100, SEC, &h.out), DEFRAG_DROPPED);
-	cr_assert_eq(defrag_stats(h.d)->gave_up_truncated, 1);
+	cr_assert_eq(defrag_stats(h.d)->gave_up_snaplen, 1);
 	teardown(&h);
 }
 
