@@ -17,6 +17,9 @@
 #   FLOOD_BANNER_CONNS=100000  connections in the banner scenario (each costs the sensor a parser)
 #   FLOOD_RUNS=3           timed runs per case (best wall time, highest RSS)
 #   FLOOD_FIXTURES="..."   fixtures (tests/fixtures/NAME.pcap) mixed in, in this order
+#   FLOOD_FRAGS=200000     a fragment flood: first fragments that never complete (1 KiB each), before the
+#                          real sessions cut into fragments (scripts/fragment-capture.py); 0 skips it
+#   FLOOD_DEFRAG_MEMCAP=32mb  defrag.memcap for the fragment flood
 #   BENCH_DIR=/var/tmp/tlsobs-bench   work dir (captures live in a temp dir in it, deleted at exit)
 #
 # BUILD_DIR defaults to <repo>/build-bench (configured RelWithDebInfo and built if missing).
@@ -35,6 +38,8 @@ FLOOD_MEMCAPS=${FLOOD_MEMCAPS:-128mb 32mb}
 FLOOD_SCENARIOS=${FLOOD_SCENARIOS:-syn synack}
 FLOOD_BANNER_CONNS=${FLOOD_BANNER_CONNS:-100000}
 FLOOD_RUNS=${FLOOD_RUNS:-3}
+FLOOD_FRAGS=${FLOOD_FRAGS:-200000}
+FLOOD_DEFRAG_MEMCAP=${FLOOD_DEFRAG_MEMCAP:-32mb}
 FLOOD_FIXTURES=${FLOOD_FIXTURES:-smtp-plain large-1mb-plain starttls-tls12 mitm-mask.client-side mitm-refuse.client-side starttls-tls13 ipv6-starttls tls10-rsa}
 BENCH_DIR=${BENCH_DIR:-/var/tmp/tlsobs-bench}
 SLACK_MIB=64   # the issue's bound: peak RSS <= flow.memcap + 64 MiB
@@ -45,6 +50,7 @@ note() { echo "flood.sh: $*" >&2; }
 for v in FLOOD_SYNS FLOOD_SECONDS FLOOD_TAIL FLOOD_SERVERS FLOOD_RUNS FLOOD_BANNER_CONNS; do
 	[[ ${!v} =~ ^[0-9]+$ && ${!v} -ge 1 ]] || die "$v must be a positive integer"
 done
+[[ $FLOOD_FRAGS =~ ^[0-9]+$ ]] || die "FLOOD_FRAGS must be a number"
 
 for t in cc python3 /usr/bin/time; do
 	command -v "$t" >/dev/null 2>&1 || die "$t not found (Debian: gcc, python3, time; and libpcap-dev)"
@@ -221,4 +227,43 @@ echo
 echo "tlsobs summary (${scenarios[0]} flood, flow.memcap=${FLOOD_MEMCAPS%% *}, last run):"
 while IFS= read -r line; do echo "  $line"; done <<<"${summary["${scenarios[0]} ${FLOOD_MEMCAPS%% *}"]}"
 hr
+
+# ---------------------------------------------------------------- fragment flood
+# The real sessions cut into shuffled 32-byte fragments, alone (the reference) and after
+# FLOOD_FRAGS first fragments that never complete: reassembly must stay within
+# defrag.memcap (giving up the oldest datagrams) and the real sessions come out the same.
+if [[ $FLOOD_FRAGS -gt 0 ]]; then
+	note "generating the fragment flood ($FLOOD_FRAGS never-completing first fragments)"
+	python3 "$ROOT/scripts/fragment-capture.py" "$W/real.pcap" "$W/frag-ref.pcap" --order shuffle 2>/dev/null \
+		|| die "fragment-capture.py failed"
+	python3 "$ROOT/scripts/fragment-capture.py" "$W/real.pcap" "$W/frag-flood.pcap" --order shuffle \
+		--flood "$FLOOD_FRAGS" 2>/dev/null || die "fragment-capture.py --flood failed"
+	dopt=(--set "defrag.memcap=$FLOOD_DEFRAG_MEMCAP")
+	/usr/bin/time -f '%M' -o "$W/frag-ref.time" "$TLSOBS" -r "$W/frag-ref.pcap" -o "json:$W/frag-ref.json" \
+		"${dopt[@]}" >/dev/null 2>"$W/frag-ref.err" || die "tlsobs failed on the fragmented real sessions"
+	s=$(date +%s%N)
+	/usr/bin/time -f '%M' -o "$W/frag.time" "$TLSOBS" -r "$W/frag-flood.pcap" -o "json:$W/frag.json" "${dopt[@]}" \
+		>/dev/null 2>"$W/frag.err" || die "tlsobs failed on the fragment flood"
+	e=$(date +%s%N)
+	fw=$(awk -v a="$s" -v b="$e" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
+	frss=$(tail -n 1 "$W/frag.time") rrss=$(tail -n 1 "$W/frag-ref.time")
+	fstats=$(grep '"dataset":"tlsobs.stats"' "$W/frag.json" | tail -n 1)
+	read -r fpeak fgave < <(python3 -c 'import json, sys
+d = json.loads(sys.stdin.read())["tlsobs"]["stats"]["defrag"]
+print(d["memory_peak"], d["gave_up"]["memcap"])' <<<"$fstats")
+	fpk=$(summary_field "$(cat "$W/frag.err")" '^tlsobs: \([0-9]*\) packets.*')
+	echo "fragment flood: $FLOOD_FRAGS first fragments + the real sessions in fragments, defrag.memcap=$FLOOD_DEFRAG_MEMCAP:"
+	printf '  wall %.3f s, %.0f packets/s, peak RSS %.1f MiB (fragmented sessions alone %.1f MiB), defrag peak %.1f MiB, %s datagrams given up at the memcap\n' \
+		"$fw" "$(awk -v p="$fpk" -v w="$fw" 'BEGIN {print p / w}')" "$(awk -v m="$frss" 'BEGIN {print m / 1024}')" \
+		"$(awk -v m="$rrss" 'BEGIN {print m / 1024}')" "$(awk -v b="${fpeak:-0}" 'BEGIN {print b / 1048576}')" "${fgave:-?}"
+	cap_kib=$((rrss + $(to_bytes "$FLOOD_DEFRAG_MEMCAP") / 1024 + 16 * 1024))
+	ok=FAIL; [[ $frss -le $cap_kib ]] && ok=OK
+	verdict $ok "[frag] peak RSS $((frss / 1024)) MiB <= without the flood + defrag.memcap + 16 MiB = $((cap_kib / 1024)) MiB"
+	ok=FAIL; [[ ${fpeak:-0} -le $(to_bytes "$FLOOD_DEFRAG_MEMCAP") && ${fgave:-0} -gt 0 ]] && ok=OK
+	verdict $ok "[frag] reassembly held defrag.memcap (peak ${fpeak:-?} bytes) by giving up ${fgave:-?} datagrams"
+	if python3 "$ROOT/bench/flood_events.py" compare "$W/frag-ref.json" "$W/frag.json" >"$W/cmp.txt"; then ok=OK; else ok=FAIL; fi
+	verdict $ok "[frag] real sessions' events equal those without the flood: $(head -n 1 "$W/cmp.txt" | sed 's/^events: //')"
+	[[ $ok == OK ]] || sed -n 's/^  /        /p' "$W/cmp.txt"
+	hr
+fi
 if [[ $fails -eq 0 ]]; then echo "flood.sh: all checks PASS"; else echo "flood.sh: $fails check(s) FAIL"; exit 1; fi

@@ -92,6 +92,15 @@ void event_write_observer(struct json_writer *w, const struct event_context *ctx
 	json_field_cstring(w, "vendor", "tlsobs");
 	json_field_cstring(w, "product", "tlsobs");
 	json_field_cstring(w, "version", ctx->version);
+	if (ctx->ingress_interface) {
+		json_key(w, "ingress");
+		json_object_begin(w);
+		json_key(w, "interface");
+		json_object_begin(w);
+		json_field_cstring(w, "name", ctx->ingress_interface);
+		json_object_end(w);
+		json_object_end(w);
+	}
 	json_object_end(w);
 }
 

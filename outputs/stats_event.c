@@ -47,6 +47,28 @@ static void write_packets(struct json_writer *w, const struct sensor_counters *c
 	}
 }
 
+static void write_defrag(struct json_writer *w, const struct sensor_counters *c)
+{
+	json_key(w, "defrag");
+	json_object_begin(w);
+	json_field_uint(w, "fragments", c->defrag_fragments);
+	json_field_uint(w, "reassembled", c->defrag_reassembled);
+	json_field_uint(w, "timeouts", c->defrag_timeouts);
+	json_field_uint(w, "overlaps", c->defrag_overlaps);
+	json_field_uint(w, "invalid", c->defrag_invalid);
+	json_key(w, "gave_up");
+	json_object_begin(w);
+	json_field_uint(w, "memcap", c->defrag_gave_up_memcap);
+	json_field_uint(w, "too_many_fragments", c->defrag_gave_up_too_many_fragments);
+	json_field_uint(w, "too_large", c->defrag_gave_up_too_large);
+	json_field_uint(w, "snaplen", c->defrag_gave_up_snaplen);
+	json_object_end(w);
+	json_field_uint(w, "active", c->defrag_active);
+	json_field_uint(w, "memory_used", c->defrag_memory_used);
+	json_field_uint(w, "memory_peak", c->defrag_memory_peak);
+	json_object_end(w);
+}
+
 static void write_findings(struct json_writer *w, const struct sensor_counters *c)
 {
 	json_key(w, "sessions");
@@ -91,6 +113,7 @@ void stats_event_write(struct json_writer *w, const struct sensor_counters *c, s
 	json_field_bool(w, "final", c->final);
 	write_packets(w, c);
 	write_flows(w, c);
+	write_defrag(w, c);
 	write_findings(w, c);
 	json_key(w, "outputs");
 	json_array_begin(w);

@@ -39,6 +39,11 @@ struct sensor_counters {
 	uint64_t memcap_used, memcap_peak;
 	uint64_t sessions_reported, sessions_unanswered, events_dropped;
 	uint64_t gaps, gap_bytes;
+	/* IP fragment reassembly (sensor/defrag.h) */
+	uint64_t defrag_fragments, defrag_reassembled, defrag_timeouts, defrag_overlaps, defrag_invalid;
+	uint64_t defrag_gave_up_memcap, defrag_gave_up_too_many_fragments, defrag_gave_up_too_large,
+	    defrag_gave_up_snaplen;
+	uint64_t defrag_active, defrag_memory_used, defrag_memory_peak;
 	uint64_t alerts[RULE_COUNT];
 	uint64_t certificates_known;
 	uint64_t history_servers, history_pairs, history_tls_servers; /* cross-session memory held now */

@@ -197,7 +197,8 @@ const char *decode_result_str(enum decode_result r)
 
 bool decode_result_is_anomaly(enum decode_result r)
 {
-	return (unsigned)r >= DECODE_UNSUPPORTED_LINKTYPE && (unsigned)r < DECODE_RESULT_COUNT;
+	return (unsigned)r >= DECODE_UNSUPPORTED_LINKTYPE && (unsigned)r < DECODE_RESULT_COUNT &&
+	       r != DECODE_IPV4_FRAGMENT && r != DECODE_IPV6_FRAGMENT;
 }
 
 static const char *const tunnel_type_names[] = {
@@ -310,7 +311,7 @@ static enum decode_result decode_ipv4(struct reader *r, struct decode_state *st)
 	uint8_t version_ihl = reader_u8(r);
 	reader_skip(r, 1); /* type of service */
 	size_t total_len = reader_u16(r);
-	reader_skip(r, 2); /* identification */
+	uint16_t id = reader_u16(r);
 	uint16_t frag = reader_u16(r);
 	reader_skip(r, 1); /* time to live */
 	uint8_t proto = reader_u8(r);
@@ -341,14 +342,33 @@ static enum decode_result decode_ipv4(struct reader *r, struct decode_state *st)
 	 */
 	if (!is_decoded_proto(proto))
 		return DECODE_NOT_TCP;
-	if (frag & (IPV4_MF | IPV4_OFFSET_MASK))
-		return proto == IP_PROTO_UDP ? DECODE_NOT_TCP : DECODE_IPV4_FRAGMENT;
 	if (!reader_skip(r, header_len - IPV4_HEADER_MIN))
 		return DECODE_IPV4_TRUNCATED;
 
 	/* Trim Ethernet padding; a snap length shorter than the packet is not an error. */
 	size_t wire_len = total_len - header_len;
 	struct reader seg = reader_sub(r, min_size(reader_left(r), wire_len));
+	/*
+	 * RFC 791 3.2: MF set or a nonzero offset is a fragment; reassembly is the
+	 * sensor's (sensor/defrag.c). Fragmented UDP stays not_tcp: VTEPs must not
+	 * fragment VXLAN (RFC 7348 4.3), and reassembling DNS is no business of ours.
+	 */
+	if (frag & (IPV4_MF | IPV4_OFFSET_MASK)) {
+		if (proto == IP_PROTO_UDP)
+			return DECODE_NOT_TCP;
+		pkt->frag = (struct ip_fragment){
+		    .id = id,
+		    .proto = proto,
+		    .more = (frag & IPV4_MF) != 0,
+		    .offset = (uint32_t)(frag & IPV4_OFFSET_MASK) * 8,
+		    .hdr = pkt->ip,
+		    .hdr_len = (uint32_t)header_len,
+		    .data_len = (uint32_t)reader_left(&seg),
+		    .data_wire_len = (uint32_t)wire_len,
+		};
+		pkt->frag.data = reader_bytes(&seg, pkt->frag.data_len);
+		return DECODE_IPV4_FRAGMENT;
+	}
 	return decode_transport(&seg, wire_len, proto, st);
 }
 
@@ -388,10 +408,12 @@ static enum decode_result skip_ipv6_ext(struct reader *body, uint8_t *next, size
 	 */
 	if (type == IP_PROTO_FRAGMENT) {
 		ext_len = 8;
-		if (frag_offset_more & (IPV6_FRAG_OFFSET_MASK | IPV6_FRAG_MORE))
+		if (frag_offset_more & (IPV6_FRAG_OFFSET_MASK | IPV6_FRAG_MORE)) {
+			*body = at; /* decode_ipv6_fragment reads the header again */
 			return *next == IP_PROTO_TCP || *next == IP_PROTO_GRE || ipv6_is_walked_ext(*next)
 			           ? DECODE_IPV6_FRAGMENT
 			           : DECODE_NOT_TCP;
+		}
 	}
 	*body = at;
 	if (!reader_skip(body, ext_len))
@@ -399,6 +421,36 @@ static enum decode_result skip_ipv6_ext(struct reader *body, uint8_t *next, size
 	/* body never holds more than *wire_len bytes, so this cannot wrap. */
 	*wire_len -= ext_len;
 	return DECODE_OK;
+}
+
+/*
+ * The Fragment header at body's cursor (RFC 8200 4.5) and the fragment's
+ * data after it. `next_header` is the byte that named the Fragment header:
+ * reassembly writes the fragmentable part's first header there.
+ */
+static enum decode_result decode_ipv6_fragment(struct reader *body, size_t wire_len, const uint8_t *next_header,
+                                               struct decoded_packet *pkt)
+{
+	const uint8_t *frag_hdr = body->p;
+	uint8_t next = reader_u8(body);
+	reader_skip(body, 1); /* reserved */
+	uint16_t offset_more = reader_u16(body);
+	uint32_t id = reader_u32(body);
+	if (reader_failed(body) || wire_len < 8)
+		return DECODE_IPV6_EXT_TRUNCATED;
+	pkt->frag = (struct ip_fragment){
+	    .id = id,
+	    .proto = next,
+	    .more = (offset_more & IPV6_FRAG_MORE) != 0,
+	    .offset = offset_more & IPV6_FRAG_OFFSET_MASK, /* 8-octet units in the top 13 bits: bytes */
+	    .hdr = pkt->ip,
+	    .hdr_len = (uint32_t)(frag_hdr - pkt->ip),
+	    .next_header_at = (uint32_t)(next_header - pkt->ip),
+	    .data_len = (uint32_t)reader_left(body),
+	    .data_wire_len = (uint32_t)(wire_len - 8),
+	};
+	pkt->frag.data = reader_bytes(body, pkt->frag.data_len);
+	return DECODE_IPV6_FRAGMENT;
 }
 
 static enum decode_result decode_ipv6(struct reader *r, struct decode_state *st)
@@ -425,12 +477,17 @@ static enum decode_result decode_ipv6(struct reader *r, struct decode_state *st)
 	size_t wire_len = payload_len ? payload_len : reader_left(r);
 	struct reader body = reader_sub(r, min_size(reader_left(r), wire_len));
 	/* Each turn consumes a header of at least 8 bytes, and there are at most DECODE_MAX_IPV6_EXT. */
+	const uint8_t *next_header = pkt->ip + 6; /* the byte naming the header being walked */
 	for (unsigned ext = 0; ipv6_is_walked_ext(next); ext++) {
 		if (ext == DECODE_MAX_IPV6_EXT)
 			return DECODE_IPV6_TOO_MANY_EXT;
+		const uint8_t *ext_start = body.p;
 		enum decode_result res = skip_ipv6_ext(&body, &next, &wire_len);
+		if (res == DECODE_IPV6_FRAGMENT)
+			return decode_ipv6_fragment(&body, wire_len, next_header, pkt);
 		if (res != DECODE_OK)
 			return res;
+		next_header = ext_start;
 	}
 	/* ESP (its payload is encrypted), no next header, ICMPv6, ... */
 	return decode_transport(&body, wire_len, next, st);
@@ -565,6 +622,28 @@ enum decode_result packet_decode(int linktype, const uint8_t *data, uint32_t cap
 	struct decode_state st = {&pkt, opt ? opt : &decode_defaults};
 	struct reader r = reader_make(data, caplen);
 	enum decode_result res = decode_link(linktype, &r, &st);
+	if (res == DECODE_OK || res == DECODE_IPV4_FRAGMENT || res == DECODE_IPV6_FRAGMENT)
+		*out = pkt;
+	return res;
+}
+
+enum decode_result packet_decode_ip(int family, const uint8_t *data, uint32_t len, const struct decode_options *opt,
+                                    struct decoded_packet *out)
+{
+	/* Link-layer and tunnel facts stay; the IP and TCP fields are this buffer's. */
+	struct decoded_packet pkt = *out;
+	memset(&pkt.src, 0, sizeof pkt.src);
+	memset(&pkt.dst, 0, sizeof pkt.dst);
+	pkt.sport = pkt.dport = 0;
+	pkt.seq = pkt.ack = 0;
+	pkt.tcp_flags = 0;
+	pkt.window = 0;
+	pkt.payload = pkt.ip = NULL;
+	pkt.payload_len = pkt.payload_wire_len = pkt.ip_len = 0;
+	memset(&pkt.frag, 0, sizeof pkt.frag);
+	struct decode_state st = {&pkt, opt ? opt : &decode_defaults};
+	struct reader r = reader_make(data, len);
+	enum decode_result res = family == 6 ? decode_ipv6(&r, &st) : decode_ipv4(&r, &st);
 	if (res == DECODE_OK)
 		*out = pkt;
 	return res;

@@ -5,13 +5,14 @@
  * Ethernet (with stacks of 802.1Q / 802.1ad / QinQ tags), Linux cooked SLL
  * and SLL2, raw IP, BSD loopback (DLT_NULL, DLT_LOOP); MPLS label stacks;
  * IPv4 with options, IPv6 with extension headers; TCP with options. Tunnels
- * (GRE, ERSPAN I/II/III, VXLAN, Geneve; parsers/packet_tunnel.c) are opened
+ * (GRE, ERSPAN I/II/III, VXLAN, Geneve; parsers/packet_encap.c) are opened
  * and their inner packet decoded the same way: the addresses and ports
- * reported are the inner ones, the outer ones go to `encap`. Fragments are
- * counted and skipped (SMTP senders set DF; a fragmented TCP segment on a
- * mail port is itself worth a counter). Nothing is copied: addresses are
- * values, the payload is a slice of the caller's buffer. Never reads past
- * caplen.
+ * reported are the inner ones, the outer ones go to `encap`. A fragment of a
+ * TCP (or GRE) datagram, at any level, comes out as its facts (struct
+ * ip_fragment) for the sensor's reassembly (sensor/defrag.h), whose finished
+ * datagram comes back through packet_decode_ip(). Nothing is copied:
+ * addresses are values, the payload is a slice of the caller's buffer. Never
+ * reads past caplen.
  */
 #ifndef TLSOBS_PACKET_DECODE_H
 #define TLSOBS_PACKET_DECODE_H
@@ -38,12 +39,12 @@ enum decode_result {
 	DECODE_IPV4_BAD_VERSION,
 	DECODE_IPV4_BAD_HEADER_LENGTH, /* IHL < 5, or IHL*4 beyond the total length */
 	DECODE_IPV4_BAD_TOTAL_LENGTH,  /* total length below the 20-byte minimum */
-	DECODE_IPV4_FRAGMENT,
+	DECODE_IPV4_FRAGMENT, /* not an anomaly: a fragment of a TCP datagram, facts in .frag */
 	DECODE_IPV6_TRUNCATED,
 	DECODE_IPV6_BAD_VERSION,
 	DECODE_IPV6_EXT_TRUNCATED,
 	DECODE_IPV6_TOO_MANY_EXT, /* more than DECODE_MAX_IPV6_EXT extension headers */
-	DECODE_IPV6_FRAGMENT,
+	DECODE_IPV6_FRAGMENT, /* idem */
 	DECODE_TCP_TRUNCATED,
 	DECODE_TCP_BAD_OFFSET, /* data offset < 5 or beyond the segment */
 	DECODE_TCP_BAD_PORT,   /* source or destination port 0 */
@@ -95,7 +96,7 @@ void decode_options_default(struct decode_options *o);
 
 /* Stable snake_case name for counters and events, e.g. "ipv4_truncated". */
 const char *decode_result_str(enum decode_result r);
-/* True for the malformed/unsupported reasons, false for OK, NOT_IP, NOT_TCP. */
+/* True for the malformed/unsupported reasons, false for OK, NOT_IP, NOT_TCP and the fragments. */
 bool decode_result_is_anomaly(enum decode_result r);
 
 /* An IPv4 or IPv6 address. IPv4 lives in bytes[0..3], the rest zero. */
@@ -145,6 +146,26 @@ enum tcp_flag {
 	TCP_CWR = 0x80,
 };
 
+/*
+ * One fragment of a TCP datagram (RFC 791 3.2, RFC 8200 4.5), all slices of
+ * the captured packet. `hdr` is what every fragment repeats and reassembly
+ * puts back in front: the IPv4 header with its options, or the IPv6 header
+ * with the extension headers before the Fragment header (the unfragmentable
+ * part), whose byte at `next_header_at` names the Fragment header.
+ */
+struct ip_fragment {
+	uint32_t id;             /* Identification: 16 bits in IPv4, 32 in IPv6 */
+	uint8_t proto;           /* IPv4 Protocol; IPv6 the Fragment header's Next Header */
+	bool more;               /* MF / M flag */
+	uint32_t offset;         /* in bytes (the header's 8-octet units times 8) */
+	const uint8_t *hdr;
+	uint32_t hdr_len;
+	uint32_t next_header_at; /* IPv6 only: offset in hdr of the Next Header byte to rewrite */
+	const uint8_t *data;     /* the fragment's data as captured */
+	uint32_t data_len;
+	uint32_t data_wire_len;  /* as the header claims; larger when the snap length cut it */
+};
+
 struct decoded_packet {
 	struct ip_addr src, dst;
 	uint16_t sport, dport;
@@ -162,15 +183,25 @@ struct decoded_packet {
 	/* The IP header on (a slice of the input, as captured: for classification). */
 	const uint8_t *ip;
 	uint32_t ip_len;
+	struct ip_fragment frag; /* DECODE_IPV4_FRAGMENT / DECODE_IPV6_FRAGMENT only (with src, dst, vlan) */
 };
 
 /*
  * Decodes one packet of the given libpcap link type (DLT_* value as returned
  * by pcap_datalink()). opt (borrowed) says which UDP ports carry tunnels; NULL:
- * the defaults. Fills *out only on DECODE_OK.
+ * the defaults. Fills *out only on DECODE_OK and the two fragment results.
  */
 enum decode_result packet_decode(int linktype, const uint8_t *data, uint32_t caplen,
                                  const struct decode_options *opt, struct decoded_packet *out);
+
+/*
+ * Decodes a bare IPv4 (family 4) or IPv6 (6) packet down to TCP: a reassembled
+ * datagram. Overwrites the IP and TCP fields of *out and keeps its link-layer
+ * facts (VLAN ids, tunnels), which the caller copied from the datagram's first fragment.
+ * *out is untouched unless the result is DECODE_OK.
+ */
+enum decode_result packet_decode_ip(int family, const uint8_t *data, uint32_t len, const struct decode_options *opt,
+                                    struct decoded_packet *out);
 
 /* Writes the printable form of an address ("192.0.2.1", "2001:db8::1") into buf (>= 46 bytes);
  * "?" for an unknown family or a buffer too small. */

@@ -1,7 +1,13 @@
 /*
  * capture.c: the libpcap adapter. Nothing else in tlsobs includes pcap.h.
+ *
+ * A pcapng file with several interfaces goes to our own reader instead
+ * (sensor/pcapng_file.h); libpcap then only compiles the filter, once per
+ * interface against its link type, and runs it with pcap_offline_filter.
  */
 #include "sensor/capture.h"
+
+#include "sensor/pcapng_file.h"
 
 #include <dirent.h>
 #include <stdarg.h>
@@ -19,9 +25,19 @@
 
 enum { CAPTURE_MAX_SOURCES = 4096, CAPTURE_TICK_MS = 1000 };
 
+/* The filter for one interface of a pcapng file, compiled when its first packet comes. */
+struct interface_filter {
+	bool tried, ok;
+	int linktype; /* compiled for (an interface index may be described anew in a later section) */
+	struct bpf_program prog;
+};
+
 struct capture_source {
 	char *name; /* file path or interface name */
 	pcap_t *pcap;
+	struct pcapng_file *ng;          /* instead of pcap: a pcapng file with several interfaces */
+	struct interface_filter *filters; /* ng: PCAPNG_MAX_INTERFACES of them */
+	char interface[PCAPNG_NAME_MAX]; /* a single-interface pcapng file's if_name, "" if none */
 	uint64_t first_ts_us; /* files: time of the first packet, for ordering */
 	size_t order; /* files: position given (names sorted within a directory), breaks ties */
 	uint32_t last_recv, last_drop, last_ifdrop; /* live: previous pcap_stats, for wrap-safe deltas */
@@ -181,6 +197,8 @@ static int apply_filter(struct capture *c, struct capture_source *src, char *err
 {
 	char def[CAPTURE_FILTER_MAX];
 	const char *expr = c->opt.bpf;
+	if (src->ng) /* compiled per interface as they come; a bad -f is still a usage error now */
+		return expr ? capture_check_filter(expr, err, errlen) : 0;
 	if (!expr) {
 		if (capture_default_filter(&c->opt.filter, pcap_datalink(src->pcap), def, sizeof def) != 0) {
 			snprintf(err, errlen, "too many ports for the default capture filter");
@@ -214,6 +232,16 @@ static int open_file(struct capture_source *src, char *err, size_t errlen)
 	if (st.st_size == 0) {
 		snprintf(err, errlen, "%s: empty file, not a capture", src->name);
 		return -1;
+	}
+	if (pcapng_file_has_several_interfaces(src->name, &src->first_ts_us, src->interface)) {
+		src->ng = pcapng_file_open(src->name, err, errlen);
+		src->filters = calloc(PCAPNG_MAX_INTERFACES, sizeof *src->filters);
+		if (!src->ng || !src->filters) {
+			if (src->ng)
+				snprintf(err, errlen, "%s: out of memory", src->name);
+			return -1;
+		}
+		return 0;
 	}
 	pcap_t *p = pcap_open_offline_with_tstamp_precision(src->name, PCAP_TSTAMP_PRECISION_MICRO, perr);
 	if (!p) {
@@ -359,6 +387,11 @@ static void drop_source(struct capture *c, size_t i)
 {
 	if (c->sources[i].pcap)
 		pcap_close(c->sources[i].pcap);
+	pcapng_file_close(c->sources[i].ng);
+	for (size_t k = 0; c->sources[i].filters && k < PCAPNG_MAX_INTERFACES; k++)
+		if (c->sources[i].filters[k].ok)
+			pcap_freecode(&c->sources[i].filters[k].prog);
+	free(c->sources[i].filters);
 	free(c->sources[i].name);
 	memmove(&c->sources[i], &c->sources[i + 1], (c->nsources - i - 1) * sizeof *c->sources);
 	c->nsources--;
@@ -449,19 +482,89 @@ fail_runtime:
 struct dispatch_ctx {
 	const struct capture_handler *h;
 	int linktype;
+	const char *interface;
 };
 
 static void on_pcap_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char *data)
 {
 	struct dispatch_ctx *d = (struct dispatch_ctx *)user;
-	struct capture_packet p = {timeval_us(&hdr->ts), hdr->caplen, hdr->len, d->linktype, data};
+	struct capture_packet p = {timeval_us(&hdr->ts), hdr->caplen, hdr->len, d->linktype, data, d->interface};
 	d->h->packet(d->h->ctx, &p);
+}
+
+/*
+ * pcapng files carry LINKTYPE_ values, pcap_compile wants DLT_ ones; they differ
+ * below 104 only where a DLT number was platform-specific (libpcap's own
+ * linktype_to_dlt() is not public).
+ */
+static int dlt_of_linktype(int linktype)
+{
+	switch (linktype) {
+	case 100: /* LINKTYPE_ATM_RFC1483 */
+		return DLT_ATM_RFC1483;
+	case 101: /* LINKTYPE_RAW */
+		return DLT_RAW;
+	default:
+		return linktype;
+	}
+}
+
+/* Compiles the filter for one pcapng interface; a link type libpcap cannot filter is reported once and skipped. */
+static void compile_interface_filter(struct capture *c, struct capture_source *src, unsigned index,
+                                     const struct pcapng_interface *i)
+{
+	struct interface_filter *f = &src->filters[index];
+	if (f->ok)
+		pcap_freecode(&f->prog);
+	*f = (struct interface_filter){.tried = true, .linktype = i->linktype};
+	char def[CAPTURE_FILTER_MAX];
+	const char *expr = c->opt.bpf;
+	if (!expr && capture_default_filter(&c->opt.filter, dlt_of_linktype(i->linktype), def, sizeof def) == 0)
+		expr = def;
+	pcap_t *dead = pcap_open_dead(dlt_of_linktype(i->linktype), i->snaplen ? (int)i->snaplen : 262144);
+	if (dead && expr && pcap_compile(dead, &f->prog, expr, 1, PCAP_NETMASK_UNKNOWN) == 0)
+		f->ok = true;
+	else
+		logger_log(LOGGER_WARNING, "capture", "%s: interface %u (%s, link type %d): no capture filter (%s): its packets are skipped",
+		        src->name, index, i->name[0] ? i->name : "unnamed", i->linktype,
+		        dead ? pcap_geterr(dead) : "out of memory");
+	if (dead)
+		pcap_close(dead);
+}
+
+/* A pcapng file libpcap refuses: our reader, each packet with its interface's link type, name and filter. */
+static int run_pcapng(struct capture *c, struct capture_source *src, const struct capture_handler *h,
+                      volatile sig_atomic_t *stop)
+{
+	char err[512];
+	struct pcapng_packet p;
+	int rc = 0;
+	while (!*stop && (rc = pcapng_file_next(src->ng, &p, err, sizeof err)) == 1) {
+		const struct pcapng_interface *i = pcapng_file_interface(src->ng, p.interface);
+		struct interface_filter *f = &src->filters[p.interface];
+		if (!f->tried || f->linktype != i->linktype)
+			compile_interface_filter(c, src, p.interface, i);
+		struct pcap_pkthdr hdr = {{(time_t)(p.ts_us / 1000000u), (suseconds_t)(p.ts_us % 1000000u)}, p.caplen, p.len};
+		if (!f->ok || pcap_offline_filter(&f->prog, &hdr, p.data) == 0)
+			continue;
+		struct capture_packet cp = {p.ts_us, p.caplen, p.len, i->linktype, p.data, i->name[0] ? i->name : NULL};
+		h->packet(h->ctx, &cp);
+	}
+	if (!*stop && rc < 0) {
+		fprintf(stderr, "tlsobs: %s: capture ends early: %s\n", src->name, err);
+		c->stats.files_failed++;
+		return -1;
+	}
+	c->stats.files_read++;
+	return 0;
 }
 
 static int run_file(struct capture *c, struct capture_source *src, const struct capture_handler *h,
 		    volatile sig_atomic_t *stop)
 {
-	struct dispatch_ctx d = {h, pcap_datalink(src->pcap)};
+	if (src->ng)
+		return run_pcapng(c, src, h, stop);
+	struct dispatch_ctx d = {h, pcap_datalink(src->pcap), src->interface[0] ? src->interface : NULL};
 	while (!*stop) {
 		int n = pcap_dispatch(src->pcap, 256, on_pcap_packet, (u_char *)&d);
 		if (n == 0)
@@ -513,7 +616,7 @@ static int run_live(struct capture *c, const struct capture_handler *h, volatile
 		for (size_t i = 0; ready > 0 && i < c->nsources; i++) {
 			if (!(fds[i].revents & (POLLIN | POLLERR | POLLHUP)))
 				continue;
-			struct dispatch_ctx d = {h, pcap_datalink(c->sources[i].pcap)};
+			struct dispatch_ctx d = {h, pcap_datalink(c->sources[i].pcap), c->sources[i].name};
 			if (pcap_dispatch(c->sources[i].pcap, 1024, on_pcap_packet, (u_char *)&d) < 0 &&
 			    !*stop) {
 				logger_log(LOGGER_ERROR, "capture", "-i %s: %s", c->sources[i].name,

@@ -3,7 +3,10 @@
  *
  * Files (pcap and pcapng; a directory stands for the regular files in it) are
  * read as one continuous capture in the order of their first packet's time
- * (equal times: in the order given, names sorted within a directory).
+ * (equal times: in the order given, names sorted within a directory). A pcapng
+ * file with several interfaces, which libpcap refuses or cannot tell apart, is
+ * read by our own decoder (sensor/pcapng_file.h): each packet with its own
+ * interface's link type and name, the filter compiled per interface.
  * Interfaces are read together through poll(); while traffic is idle a tick
  * still fires about once a second so flows time out in wall-clock time.
  * A file that cannot be read is reported and skipped; the run goes on and the
@@ -23,8 +26,10 @@ struct capture_packet {
 	uint64_t ts_us;  /* packet time, microseconds since the epoch */
 	uint32_t caplen; /* bytes captured */
 	uint32_t len;    /* bytes on the wire */
-	int linktype;    /* DLT_* of the source */
+	int linktype;    /* DLT_* of the source (of the packet's interface, in a pcapng file) */
 	const uint8_t *data;
+	/* observer.ingress.interface.name: the -i name live, a pcapng file's if_name; NULL when unknown */
+	const char *interface;
 };
 
 struct capture_handler {

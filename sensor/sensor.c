@@ -15,10 +15,12 @@
 #include "outputs/policy_event.h"
 #include "outputs/session_event.h"
 #include "outputs/stats_event.h"
+#include "parsers/pcapng.h"
 #include "rules/ip_network.h"
 #include "rules/rules_engine.h"
 #include "rules/session.h"
 #include "sensor/classify.h"
+#include "sensor/defrag.h"
 #include "sensor/flow_consumer.h"
 #include "sensor/flow_table.h"
 #include "sensor/geoip.h"
@@ -44,6 +46,7 @@ struct sensor {
 	uint8_t service_port[65536 / 8];      /* bitmap: SMTP and implicit-TLS ports */
 	uint8_t implicit_tls_port[65536 / 8]; /* bitmap: TLS from the first byte */
 	struct flow_table *flows;
+	struct defrag *defrag; /* IP fragments until their datagram is whole */
 	struct flow_consumer consumer;
 	struct output *const *outputs;
 	size_t noutputs;
@@ -59,6 +62,7 @@ struct sensor {
 	uint64_t run_nonce;
 	uint64_t stats_seq;
 	uint64_t now_us; /* the latest packet time seen */
+	const char *packet_interface; /* the packet being handled: its capture interface, NULL unknown */
 	struct sensor_stats stats;
 	struct state_db *state;  /* NULL without state_db */
 	struct state_sync *sync; /* idem */
@@ -94,6 +98,7 @@ struct flow_record {
 	const char *risks[CLASSIFY_MAX_RISKS];
 	size_t n_risks;
 	struct stream_hold held;
+	char ingress[PCAPNG_NAME_MAX]; /* the interface of the flow's first packet ("" unknown) */
 };
 
 static bool port_in(const uint8_t *bitmap, uint16_t port)
@@ -129,6 +134,8 @@ static void *record_open(void *ctx, struct flow *f)
 			r->dump = stream_dump_new(s->dump_dir);
 		r->by_port = is_service_port(s, f->server.port) || is_service_port(s, f->client.port);
 		r->implicit_tls = port_in(s->implicit_tls_port, f->server.port);
+		if (s->packet_interface)
+			snprintf(r->ingress, sizeof r->ingress, "%s", s->packet_interface);
 		if (!s->classifier && !r->by_port)
 			r->verdict = CLASSIFY_OTHER; /* nothing can tell: not ours */
 	}
@@ -459,7 +466,18 @@ static void enrich_session(struct sensor *s, struct session *sess)
 }
 
 /* The session event, then one alert event per alert, all from the same session record. */
+static void report_session_events(struct sensor *s, const struct flow *f, struct flow_record *r,
+                                  enum flow_close_reason reason);
+/* The session's events carry the interface its flow was first seen on (observer.ingress.interface.name). */
 static void report_session(struct sensor *s, const struct flow *f, struct flow_record *r, enum flow_close_reason reason)
+{
+	s->event_ctx.ingress_interface = r && r->ingress[0] ? r->ingress : NULL;
+	report_session_events(s, f, r, reason);
+	s->event_ctx.ingress_interface = NULL;
+}
+
+static void report_session_events(struct sensor *s, const struct flow *f, struct flow_record *r,
+                                  enum flow_close_reason reason)
 {
 	struct session *sess = s->scratch;
 	fill_session(s, sess, f, reason);
@@ -597,6 +615,7 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 	mark_ports(s->implicit_tls_port, settings->implicit_tls_ports, settings->n_implicit_tls_ports);
 	s->consumer = (struct flow_consumer){record_open, record_data, record_gap, s};
 	s->flows = flow_table_new(&settings->flow, flow_ended, s);
+	s->defrag = defrag_new(&settings->defrag);
 	/* The engine borrows the policy from our copy of the settings; its partners stay the caller's. */
 	struct rules_settings rules = settings->rules;
 	rules.policy = &s->settings.policy;
@@ -604,7 +623,7 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 	s->scratch = malloc(sizeof *s->scratch);
 	/* Without it flows are still followed by port. Every dissector only when all_flows names them all. */
 	s->classifier = settings->all_flows ? classifier_new_all() : classifier_new();
-	if (!s->flows || !s->rules || !s->scratch) {
+	if (!s->flows || !s->defrag || !s->rules || !s->scratch) {
 		snprintf(err, errlen, "out of memory (flow.memcap and flow.hash_size)");
 		sensor_free(s);
 		return NULL;
@@ -617,10 +636,26 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 	if (gethostname(s->hostname, sizeof s->hostname - 1) != 0)
 		snprintf(s->hostname, sizeof s->hostname, "unknown");
 	s->event_ctx = (struct event_context){s->hostname, TLSOBS_VERSION, s->settings.sensor_name,
-	                                      s->settings.runbook_base};
+	                                      s->settings.runbook_base, NULL};
 	if (getrandom(&s->run_nonce, sizeof s->run_nonce, 0) != sizeof s->run_nonce)
 		s->run_nonce = wall_clock_us() ^ (uint64_t)getpid() << 32;
 	return s;
+}
+
+static void fill_defrag_counters(const struct defrag_stats *ds, struct sensor_counters *c)
+{
+	c->defrag_fragments = ds->fragments;
+	c->defrag_reassembled = ds->reassembled;
+	c->defrag_timeouts = ds->timeouts;
+	c->defrag_overlaps = ds->overlaps;
+	c->defrag_invalid = ds->invalid;
+	c->defrag_gave_up_memcap = ds->gave_up_memcap;
+	c->defrag_gave_up_too_many_fragments = ds->gave_up_too_many_fragments;
+	c->defrag_gave_up_too_large = ds->gave_up_too_large;
+	c->defrag_gave_up_snaplen = ds->gave_up_snaplen;
+	c->defrag_active = ds->active;
+	c->defrag_memory_used = ds->memory_used;
+	c->defrag_memory_peak = ds->memory_peak;
 }
 
 static void fill_counters(struct sensor *s, struct sensor_counters *c, bool final)
@@ -662,6 +697,7 @@ static void fill_counters(struct sensor *s, struct sensor_counters *c, bool fina
 	c->events_dropped = st->events_dropped;
 	c->gaps = st->gaps;
 	c->gap_bytes = st->gap_bytes;
+	fill_defrag_counters(defrag_stats(s->defrag), c);
 	memcpy(c->alerts, rules_engine_stats(s->rules)->alerts, sizeof c->alerts);
 	const struct rules_stats *rs = rules_engine_stats(s->rules);
 	c->certificates_known = rs->certificates_known;
@@ -717,10 +753,55 @@ static void housekeeping(struct sensor *s)
 	}
 }
 
+/* A TCP segment, from a packet or a reassembled datagram: its flow, classification and stream. */
+static void handle_segment(struct sensor *s, const struct decoded_packet *p, uint32_t wire_len, uint64_t ts_us)
+{
+	enum flow_dir dir;
+	struct flow *f = flow_table_find(s->flows, p, &dir);
+	/* A new SYN on a closed flow (FIN or RST seen) is the next connection on the same ports. */
+	if (f && f->state == FLOW_STATE_CLOSED && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+		flow_table_end(s->flows, f, FLOW_CLOSE_FIN);
+		f = NULL;
+	}
+	bool dst_service = is_service_port(s, p->dport), src_service = is_service_port(s, p->sport);
+	if (!f && !dst_service && !src_service && !s->settings.any_port) {
+		s->stats.other_ports++;
+	} else if (!f && !(p->tcp_flags & TCP_SYN) && p->payload_wire_len == 0) {
+		s->stats.stray_segments++;
+	} else {
+		if (!f && (f = flow_table_create(s->flows, p, dst_service, src_service, ts_us, &dir)))
+			tcp_tracker_attach(f, &s->consumer);
+		if (f) {
+			classify_step(s, f, dir, p, ts_us);
+			tcp_tracker_segment(s->flows, f, dir, p, wire_len, ts_us);
+		}
+	}
+}
+
+/*
+ * A fragment goes to reassembly; a datagram made whole is decoded again from
+ * its IP header, with its first fragment's link facts, and counted like a
+ * packet's decode (a reassembled TCP segment is one of tcp_segments).
+ */
+static void handle_fragment(struct sensor *s, const struct decoded_packet *p, const struct capture_packet *cp)
+{
+	struct defrag_datagram dg;
+	if (defrag_add(s->defrag, p, cp->len, s->now_us, &dg) != DEFRAG_COMPLETE)
+		return;
+	struct decoded_packet whole = dg.link;
+	enum decode_result r = packet_decode_ip(dg.family, dg.bytes, dg.len, &s->settings.decode, &whole);
+	s->stats.decode[r]++;
+	/* The bytes its fragments took on the wire: what network.bytes counts. */
+	uint32_t wire = dg.wire_bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)dg.wire_bytes;
+	if (r == DECODE_OK)
+		handle_segment(s, &whole, wire, cp->ts_us);
+}
+
 void sensor_packet(struct sensor *s, const struct capture_packet *cp)
 {
 	s->stats.packets++;
 	s->stats.bytes += cp->len;
+	s->packet_interface = cp->interface;
 	if (cp->ts_us > s->now_us)
 		s->now_us = cp->ts_us;
 	if (!s->relax_checked_us)
@@ -730,28 +811,11 @@ void sensor_packet(struct sensor *s, const struct capture_packet *cp)
 	s->stats.decode[r]++;
 	/* Expire first: a packet must not land in a flow that has already timed out (a reused port pair). */
 	flow_table_expire(s->flows, s->now_us);
-	if (r == DECODE_OK) {
-		enum flow_dir dir;
-		struct flow *f = flow_table_find(s->flows, &p, &dir);
-		/* A new SYN on a closed flow (FIN or RST seen) is the next connection on the same ports. */
-		if (f && f->state == FLOW_STATE_CLOSED && (p.tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
-			flow_table_end(s->flows, f, FLOW_CLOSE_FIN);
-			f = NULL;
-		}
-		bool dst_service = is_service_port(s, p.dport), src_service = is_service_port(s, p.sport);
-		if (!f && !dst_service && !src_service && !s->settings.any_port) {
-			s->stats.other_ports++;
-		} else if (!f && !(p.tcp_flags & TCP_SYN) && p.payload_wire_len == 0) {
-			s->stats.stray_segments++;
-		} else {
-			if (!f && (f = flow_table_create(s->flows, &p, dst_service, src_service, cp->ts_us, &dir)))
-				tcp_tracker_attach(f, &s->consumer);
-			if (f) {
-				classify_step(s, f, dir, &p, cp->ts_us);
-				tcp_tracker_segment(s->flows, f, dir, &p, cp->len, cp->ts_us);
-			}
-		}
-	}
+	defrag_expire(s->defrag, s->now_us);
+	if (r == DECODE_OK)
+		handle_segment(s, &p, cp->len, cp->ts_us);
+	else if (r == DECODE_IPV4_FRAGMENT || r == DECODE_IPV6_FRAGMENT)
+		handle_fragment(s, &p, cp);
 	if (s->stats.packets % SENSOR_POLL_EVERY == 0)
 		housekeeping(s);
 }
@@ -761,6 +825,7 @@ void sensor_tick(struct sensor *s, uint64_t now_us)
 	if (now_us > s->now_us)
 		s->now_us = now_us;
 	flow_table_expire(s->flows, s->now_us);
+	defrag_expire(s->defrag, s->now_us);
 	housekeeping(s);
 }
 
@@ -925,6 +990,15 @@ void sensor_print_summary(const struct sensor *s, FILE *out)
 		     " (%" PRIu64 " bytes); events dropped: %" PRIu64 "\n",
 		st->sessions_reported, st->sessions_unanswered, st->gaps, st->gap_bytes, st->events_dropped);
 	fprintf(out, "tlsobs: alerts: %" PRIu64 "\n", st->alerts);
+	const struct defrag_stats *fs = defrag_stats(s->defrag);
+	if (fs->fragments)
+		fprintf(out,
+		        "tlsobs: fragments: %" PRIu64 " in, %" PRIu64 " datagrams reassembled, %" PRIu64
+		        " timed out, %" PRIu64 " overlaps with conflicting bytes, %" PRIu64 " invalid; given up: %" PRIu64
+		        " memcap, %" PRIu64 " too many fragments, %" PRIu64 " too large, %" PRIu64
+		        " cut by the snap length; peak memory %" PRIu64 "\n",
+		        fs->fragments, fs->reassembled, fs->timeouts, fs->overlaps, fs->invalid, fs->gave_up_memcap,
+		        fs->gave_up_too_many_fragments, fs->gave_up_too_large, fs->gave_up_snaplen, fs->memory_peak);
 	if (s->sync) {
 		const struct state_sync_stats *ss = state_sync_stats(s->sync);
 		struct state_db_stats ds;
@@ -979,6 +1053,7 @@ void sensor_free(struct sensor *s)
 	if (!s)
 		return;
 	flow_table_free(s->flows, FLOW_CLOSE_SHUTDOWN);
+	defrag_free(s->defrag);
 	classifier_free(s->classifier); /* after the flows: theirs point back at it */
 	geoip_free(s->geo);
 	state_sync_free(s->sync);

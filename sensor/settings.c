@@ -53,6 +53,9 @@ static const char *const known_keys[] = {
 	"flow.emergency.timeout.closed",
 	"flow.emergency.recovery_percent",
 	"stream.depth",
+	"defrag.memcap",
+	"defrag.timeout",
+	"defrag.max_fragments",
 	"stream.max_ooo_bytes",
 	"internal_networks",
 	"state_db",
@@ -126,6 +129,32 @@ static int load_flow(const struct config *cfg, struct flow_table_settings *f, st
 	f->recovery_percent = (unsigned)recovery;
 	f->stream.depth = depth;
 	f->stream.max_ooo_bytes = (uint32_t)ooo;
+	return 0;
+}
+
+/*
+ * defrag: its own memcap (a fragment flood must not evict flows), Linux's 30 s
+ * timeout (ipfrag_time: what the receiving mail server itself waits), and at
+ * most 256 fragments a datagram (a 64 KB datagram over a 576-byte path needs 120).
+ */
+static int load_defrag(const struct config *cfg, struct defrag_settings *d, struct config_error *err)
+{
+	uint64_t secs, frags;
+	if (config_get_size(cfg, "defrag.memcap", 32ull << 20, &d->memcap, err) != 0 ||
+	    config_get_seconds(cfg, "defrag.timeout", 30, &secs, err) != 0 ||
+	    config_get_u64(cfg, "defrag.max_fragments", 256, 2, 8192, &frags, err) != 0)
+		return -1;
+	if (d->memcap < 1u << 20) {
+		config_error_at(err, config_lookup(cfg, "defrag.memcap"), "defrag.memcap", "must be at least 1mb");
+		return -1;
+	}
+	if (secs == 0 || secs > 3600) {
+		config_error_at(err, config_lookup(cfg, "defrag.timeout"), "defrag.timeout",
+				"expected a duration from 1s to 1h");
+		return -1;
+	}
+	d->timeout_us = secs * 1000000u;
+	d->max_fragments = (uint32_t)frags;
 	return 0;
 }
 
@@ -407,7 +436,8 @@ int settings_load(const struct config *cfg, struct sensor_settings *out, struct 
 			     DECODE_MAX_TUNNEL_PORTS, &out->decode.n_vxlan_ports, err) != 0 ||
 	    config_get_ports(cfg, "capture.geneve_ports", default_geneve_ports, 1, out->decode.geneve_ports,
 			     DECODE_MAX_TUNNEL_PORTS, &out->decode.n_geneve_ports, err) != 0 ||
-	    load_flow(cfg, &out->flow, err) != 0 || load_smtp_and_rules(cfg, out, err) != 0 ||
+	    load_flow(cfg, &out->flow, err) != 0 || load_defrag(cfg, &out->defrag, err) != 0 ||
+	    load_smtp_and_rules(cfg, out, err) != 0 ||
 	    load_certificates(cfg, &out->rules, err) != 0 ||
 	    load_kafka(cfg, out, err) != 0)
 		return -1;

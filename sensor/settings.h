@@ -17,6 +17,7 @@
 #include "rules/policy.h"
 #include "rules/rules_engine.h"
 #include "sensor/config.h"
+#include "sensor/defrag.h"
 #include "sensor/flow_table.h"
 #include "sensor/settings_runtime.h"
 
@@ -61,6 +62,7 @@ struct settings_secret {
 
 struct sensor_settings {
 	struct flow_table_settings flow;
+	struct defrag_settings defrag; /* defrag.*: IP fragment reassembly */
 	uint16_t smtp_ports[SETTINGS_MAX_PORTS];
 	size_t n_smtp_ports;
 	uint16_t implicit_tls_ports[SETTINGS_MAX_PORTS];

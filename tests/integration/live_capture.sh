@@ -41,5 +41,7 @@ check "three replayed sessions are reported (got $sessions)" '[ "$sessions" -eq 
 check "open sessions end with close_reason shutdown or fin" \
 	'! grep -o "\"close_reason\":\"[a-z_]*\"" "$work/events.json" | grep -vq "fin\|shutdown\|rst"'
 check "the masked capability is alerted in live mode" 'grep -q "\"name\":\"starttls_capability_garbled\"" "$work/events.json"'
+check "every session and alert names the capture interface (observer.ingress.interface.name span0)" \
+	'[ "$(grep -c "\"dataset\":\"tlsobs.\(session\|alert\)\"" "$work/events.json")" -eq "$(grep -c "\"ingress\":{\"interface\":{\"name\":\"span0\"}}" "$work/events.json")" ]'
 check "the summary carries the kernel capture counters" 'grep -q "capture: [0-9]* received, [0-9]* dropped by the kernel" "$work/stderr"'
 [ "$fail" -eq 0 ] || { cat "$work/stderr"; exit 1; }

@@ -180,6 +180,62 @@ Test(packet_decode, reports_every_kind_of_ipv6_fragment)
 	cr_assert_eq(decode_ipv6_frag(0, P_DSTOPTS, 1, &d), DECODE_IPV6_FRAGMENT, "options inside");
 }
 
+Test(packet_decode, gives_the_facts_of_an_ipv4_fragment)
+{
+	struct pkt p = {.len = 0};
+	put_ipv4(&p, P_TCP, 8, IP4_MF | 185, 48);
+	put_fill(&p, 'a', 48);
+	struct decoded_packet d = check_decode(LT_RAW, &p, DECODE_IPV4_FRAGMENT);
+	check_addr(&d.src, "203.0.113.10");
+	cr_assert_eq(d.frag.id, 0x1234);
+	cr_assert_eq(d.frag.proto, P_TCP);
+	cr_assert(d.frag.more);
+	cr_assert_eq(d.frag.offset, 185 * 8);
+	cr_assert_eq(d.frag.hdr, p.b);
+	cr_assert_eq(d.frag.hdr_len, 28, "the header with its options");
+	cr_assert_eq(d.frag.data, p.b + 28);
+	cr_assert_eq(d.frag.data_len, 48);
+	cr_assert_eq(d.frag.data_wire_len, 48);
+}
+
+Test(packet_decode, gives_the_facts_of_an_ipv6_fragment_after_options)
+{
+	struct decoded_packet d;
+	cr_assert_eq(decode_ipv6_frag(P_DSTOPTS, P_TCP, (185 << 3) | 1, &d), DECODE_IPV6_FRAGMENT);
+	check_addr(&d.src, "2001:db8:c1::10");
+	cr_assert_eq(d.frag.id, 0xcafe0001);
+	cr_assert_eq(d.frag.proto, P_TCP);
+	cr_assert(d.frag.more);
+	cr_assert_eq(d.frag.offset, 185 * 8);
+	cr_assert_eq(d.frag.hdr_len, 48, "IPv6 header and destination options: the unfragmentable part");
+	cr_assert_eq(d.frag.next_header_at, 40, "the destination options' Next Header names the Fragment header");
+	cr_assert_eq(d.frag.data_len, seg_len(&default_seg));
+	cr_assert_eq(d.frag.data_wire_len, seg_len(&default_seg));
+}
+
+Test(packet_decode, names_the_ipv6_header_as_the_one_before_a_first_fragment_header)
+{
+	struct decoded_packet d;
+	cr_assert_eq(decode_ipv6_frag(0, P_TCP, 1, &d), DECODE_IPV6_FRAGMENT);
+	cr_assert_eq(d.frag.hdr_len, 40);
+	cr_assert_eq(d.frag.next_header_at, 6);
+}
+
+Test(packet_decode, decodes_a_bare_ip_datagram_keeping_the_link_facts)
+{
+	struct pkt p;
+	build_tcp(&p, LT_RAW, 6, &default_seg);
+	struct decoded_packet d = {.encap = {.vlan = {100, 200}, .vlan_count = 2}};
+	cr_assert_eq(packet_decode_ip(6, p.b, (uint32_t)p.len, NULL, &d), DECODE_OK);
+	check_segment(&d, &p, 6, &default_seg);
+	cr_assert_eq(d.encap.vlan_count, 2);
+	cr_assert_eq(d.encap.vlan[1], 200);
+	struct decoded_packet untouched = {.encap = {.vlan_count = 1}};
+	cr_assert_eq(packet_decode_ip(4, p.b, 10, NULL, &untouched), DECODE_IPV4_TRUNCATED);
+	cr_assert_eq(untouched.encap.vlan_count, 1);
+	cr_assert_eq(untouched.sport, 0);
+}
+
 Test(packet_decode, counts_fragmented_udp_over_ipv6_as_not_tcp)
 {
 	struct decoded_packet d;

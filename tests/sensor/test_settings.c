@@ -78,6 +78,9 @@ static void assert_defaults(const struct sensor_settings *s)
 	cr_assert_eq(s->snaplen, 65535);
 	cr_assert(s->promiscuous);
 	cr_assert_eq(s->buffer_size, 32u << 20);
+	cr_assert_eq(s->defrag.memcap, 32u << 20);
+	cr_assert_eq(s->defrag.timeout_us, 30 * S);
+	cr_assert_eq(s->defrag.max_fragments, 256);
 	cr_assert_eq(s->n_smtp_ports, 3);
 	cr_assert_eq(s->smtp_ports[0], 25);
 	cr_assert_eq(s->smtp_ports[1], 587);
@@ -425,6 +428,21 @@ Test(settings, flow_numbers_out_of_range_are_named)
 	cr_assert_str_eq(
 	    load_error("flow:\n  emergency:\n    recovery_percent: 0\n"),
 	    "test.yaml:3: flow.emergency.recovery_percent: expected a number from 1 to 99, got '0'");
+}
+
+Test(settings, defrag_keys_are_read_and_checked)
+{
+	struct config *cfg = load("defrag:\n  memcap: 4mb\n  timeout: 60s\n  max_fragments: 64\n");
+	struct sensor_settings s = settings_of(cfg);
+	cr_assert_eq(s.defrag.memcap, 4u << 20);
+	cr_assert_eq(s.defrag.timeout_us, 60 * S);
+	cr_assert_eq(s.defrag.max_fragments, 64);
+	config_free(cfg);
+	cr_assert_str_eq(load_error("defrag:\n  memcap: 512kb\n"), "test.yaml:2: defrag.memcap: must be at least 1mb");
+	cr_assert_str_eq(load_error("defrag:\n  timeout: 0\n"),
+	                 "test.yaml:2: defrag.timeout: expected a duration from 1s to 1h");
+	cr_assert_str_eq(load_error("defrag:\n  max_fragments: 1\n"),
+	                 "test.yaml:2: defrag.max_fragments: expected a number from 2 to 8192, got '1'");
 }
 
 Test(settings, timeouts_must_be_durations_from_1s_to_7d)
