@@ -10,7 +10,8 @@
  *                                    fragments as filter evasion)
  *
  * A datagram in reassembly is found by a keyed hash (SipHash: attackers pick
- * the addresses and ids) of its identity plus the VLAN ids of the link, as
+ * the addresses and ids) of its identity plus the VLAN ids of the link (and
+ * the tunnel it came through: kind, id and outer addresses), as
  * Suricata keys its trackers, so two VLANs never mix their fragments. It
  * holds the data at its offsets in one buffer grown as fragments arrive and
  * the ranges of it already held. Datagrams sit on an age list in order of
@@ -42,10 +43,13 @@ enum {
 };
 
 struct defrag_key {
-	uint8_t family, proto, vlan_count, pad;
+	uint8_t family, proto, vlan_count, tunnel_type;
 	uint32_t id;
 	uint8_t src[16], dst[16];
 	uint16_t vlan[DECODE_MAX_VLAN];
+	/* Inside a tunnel, the tunnel too: two mirrored sites may carry the same inner addresses and id. */
+	uint32_t tunnel_id;
+	uint8_t tunnel_src[16], tunnel_dst[16];
 };
 
 struct range {
@@ -108,6 +112,12 @@ static void make_key(const struct decoded_packet *p, struct defrag_key *k)
 	memcpy(k->dst, p->dst.bytes, sizeof k->dst);
 	k->vlan_count = p->encap.vlan_count;
 	memcpy(k->vlan, p->encap.vlan, sizeof k->vlan);
+	if (p->encap.tunnels) {
+		k->tunnel_type = p->encap.tunnel_type;
+		k->tunnel_id = p->encap.tunnel_has_id ? p->encap.tunnel_id : 0;
+		memcpy(k->tunnel_src, p->encap.tunnel_src.bytes, sizeof k->tunnel_src);
+		memcpy(k->tunnel_dst, p->encap.tunnel_dst.bytes, sizeof k->tunnel_dst);
+	}
 }
 
 static struct datagram **bucket_of(struct defrag *d, const struct defrag_key *k)

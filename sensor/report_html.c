@@ -33,12 +33,11 @@
 #define TLSOBS_CHARTJS "/usr/share/javascript/chart.js/chart.min.js"
 #endif
 
-enum { HTML_OK = 0, HTML_RUNTIME = 1, HTML_USAGE = 2, HTML_MAX_SETS = 64 };
 enum { CHARTJS_CAP = 4 << 20, EXPIRY_SOON_DAYS = 30, NAV_PARTNERS = 24 };
 
 struct html_options {
 	const char *config_path, *output, *since, *at;
-	char *sets[HTML_MAX_SETS];
+	char *sets[REPORT_MAX_SETS];
 	size_t nsets;
 };
 
@@ -611,7 +610,7 @@ static FILE *open_output(const char *path, FILE *err)
 static int write_page(struct page *pg, FILE *err)
 {
 	if (!(pg->out = open_output(pg->o->output, err)))
-		return HTML_RUNTIME;
+		return REPORT_RUNTIME;
 	page_head(pg);
 	fputs("<body>\n", pg->out);
 	page_body(pg);
@@ -623,9 +622,9 @@ static int write_page(struct page *pg, FILE *err)
 		bad = true, saved = errno;
 	if (bad) {
 		fprintf(err, "tlsobs: report: -o %s: %s\n", pg->o->output, strerror(saved));
-		return HTML_RUNTIME;
+		return REPORT_RUNTIME;
 	}
-	return HTML_OK;
+	return REPORT_OK;
 }
 
 /* ---- command line ---- */
@@ -650,9 +649,9 @@ static int parse_options(int argc, char **argv, struct html_options *o, FILE *er
 			o->output = optarg;
 			break;
 		case OPT_SET:
-			if (o->nsets == HTML_MAX_SETS) {
+			if (o->nsets == REPORT_MAX_SETS) {
 				fprintf(err, "tlsobs: report: --set given more than %d times\n",
-				        HTML_MAX_SETS);
+				        REPORT_MAX_SETS);
 				return -1;
 			}
 			o->sets[o->nsets++] = optarg;
@@ -701,34 +700,21 @@ static int check_dates(const struct html_options *o, int64_t *at, FILE *err)
 }
 
 /* Reads the database and the chart library, then writes the page. */
-static int report_html_run(const struct html_options *o, const struct sensor_settings *settings, int64_t at,
-                           FILE *err)
+static int report_html_run(const struct html_options *o, const struct sensor_settings *settings,
+                           struct state_db *db, int64_t at, FILE *err)
 {
-	/* A report reads what the sensor wrote: a missing file is a mistake, not an empty database to create.
-	 */
-	if (access(settings->state_db, R_OK) != 0) {
-		fprintf(err, "tlsobs: report: state_db %s: %s\n", settings->state_db, strerror(errno));
-		return HTML_RUNTIME;
-	}
-	char why[512];
-	struct state_db *db = state_db_open_readonly(settings->state_db, why, sizeof why);
-	if (!db) {
-		fprintf(err, "tlsobs: report: state_db: %s\n", why);
-		return HTML_RUNTIME;
-	}
 	struct report_html_data data;
-	int code = HTML_OK;
+	int code = REPORT_OK;
 	if (report_html_data_load(&data, db, &settings->policy, o->since, at) != 0) {
 		fprintf(err, "tlsobs: report: state_db %s: %s\n", settings->state_db,
 		        errno == ENOMEM ? "out of memory" : state_db_error(db));
-		code = HTML_RUNTIME;
+		code = REPORT_RUNTIME;
 	}
-	state_db_close(db);
 	struct page pg = {.d = &data, .o = o, .at = at};
 	char *chartjs = NULL;
-	if (code == HTML_OK && !(chartjs = read_chartjs(&pg.chartjs_len, err)))
-		code = HTML_RUNTIME;
-	if (code == HTML_OK) {
+	if (code == REPORT_OK && !(chartjs = read_chartjs(&pg.chartjs_len, err)))
+		code = REPORT_RUNTIME;
+	if (code == REPORT_OK) {
 		pg.chartjs = chartjs;
 		code = write_page(&pg, err);
 	}
@@ -742,28 +728,16 @@ int report_html_main(int argc, char **argv, FILE *err)
 	struct html_options o = {0};
 	int parsed = parse_options(argc, argv, &o, err);
 	if (parsed != 0)
-		return parsed > 0 ? HTML_OK : HTML_USAGE;
+		return parsed > 0 ? REPORT_OK : REPORT_USAGE;
 	int64_t at = (int64_t)time(NULL);
 	if (check_dates(&o, &at, err) != 0)
-		return HTML_USAGE;
-	struct sensor_settings *settings = calloc(1, sizeof *settings);
-	if (!settings)
-		return HTML_RUNTIME;
-	int code;
-	if (!o.config_path && access(TLSOBS_DEFAULT_CONFIG, F_OK) == 0)
-		o.config_path = TLSOBS_DEFAULT_CONFIG; /* as the sensor: the installed configuration */
-	if (settings_from_file(o.config_path, o.sets, o.nsets, settings, err) != 0) {
-		free(settings);
-		return HTML_USAGE;
-	}
-	if (!settings->state_db[0]) {
-		fprintf(err, "tlsobs: report: the configuration names no state_db (%s)\n",
-		        o.config_path ? o.config_path : "give -c CONFIG");
-		code = HTML_USAGE;
-	} else {
-		code = report_html_run(&o, settings, at, err);
-	}
-	settings_free(settings);
-	free(settings);
+		return REPORT_USAGE;
+	struct sensor_settings *settings = NULL;
+	struct state_db *db = NULL;
+	int code = report_open(o.config_path, o.sets, o.nsets, &settings, &db, err);
+	if (code != REPORT_OK)
+		return code;
+	code = report_html_run(&o, settings, db, at, err);
+	report_close(settings, db);
 	return code;
 }

@@ -58,6 +58,16 @@ for name in "${fixtures[@]}"; do
 			'grep -Eq "fragments: [0-9]+ in, [1-9][0-9]* datagrams reassembled, 0 timed out, 0 overlaps with conflicting bytes, 0 invalid; given up: 0 memcap, 0 too many fragments, 0 too large, 0 cut by the snap length" "$W/$name-$variant.err"'
 	done
 done
+# ---- fragments inside tunnels: the inner datagram is reassembled under its tunnel
+for mode in gre vxlan; do
+	python3 "$SRC/scripts/wrap-capture.py" "$mode" "$W/starttls-tls13-shuffle.pcap" "$W/frag-$mode.pcap" 2>/dev/null ||
+		{ echo "FAIL wrap-capture.py $mode"; fail=1; continue; }
+	"$TLSOBS" -r "$W/frag-$mode.pcap" >"$W/frag-$mode.json" 2>"$W/frag-$mode.err"
+	check "fragments inside $mode: the same events as the plain capture" \
+		'diff <(normalise "$W/starttls-tls13.json") <(normalise "$W/frag-$mode.json" | jq -S -c "del(.tlsobs.tunnel)") >"$W/frag-$mode.diff"'
+	check "fragments inside $mode: the session names the tunnel" \
+		'[ "$(jq -r "select(.event.dataset == \"tlsobs.session\") | .tlsobs.tunnel.type" "$W/frag-$mode.json")" = "$mode" ]'
+done
 check "the session events are there at all" '[ "$(grep -c "\"dataset\":\"tlsobs.session\"" "$W/starttls-tls13-shuffle.json")" -eq 1 ]'
 
 # ---- a small fragment flood
