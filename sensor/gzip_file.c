@@ -2,6 +2,7 @@
 #include "sensor/gzip_file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,9 +17,18 @@ int gzip_file_write(const char *path, const void *data, size_t len, char *err, s
 		snprintf(err, errlen, "%s: path too long", path);
 		return -1;
 	}
-	gzFile gz = gzopen(tmp, "wb9");
+	/* Made anew, never through a link or into a file someone planted there (reports run as root). */
+	unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	gzFile gz = gzdopen(fd, "wb9");
 	if (!gz) {
-		snprintf(err, errlen, "%s: %s", tmp, errno ? strerror(errno) : "cannot open");
+		snprintf(err, errlen, "%s: cannot open a gzip stream", tmp);
+		close(fd);
+		unlink(tmp);
 		return -1;
 	}
 	const unsigned char *p = data;

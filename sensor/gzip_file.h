@@ -1,6 +1,7 @@
 /*
  * gzip_file.h: a whole buffer written as a gzip file (RFC 1952), the only user of zlib.
- * The file appears complete or not at all: written beside it under a temporary name, then renamed.
+ * The file appears complete or not at all: written beside it under a temporary name (created anew, mode 0640,
+ * never through a link), then renamed.
  */
 #ifndef TLSOBS_GZIP_FILE_H
 #define TLSOBS_GZIP_FILE_H
