@@ -8,6 +8,7 @@
  * on open and a newer one is refused rather than misread.
  */
 #include "sensor/state_db.h"
+#include "sensor/state_db_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { BUSY_TIMEOUT_MS = 2000, ERR_CAP = 256 };
+enum { BUSY_TIMEOUT_MS = 2000 };
 
 static const char *const migrations[] = {
     /* 0 -> 1 */
@@ -69,51 +70,6 @@ static const char *const migrations[] = {
 };
 enum { SCHEMA_VERSION = sizeof(migrations) / sizeof(migrations[0]) };
 
-enum stmt_id {
-	ST_BEGIN,
-	ST_COMMIT,
-	ST_ROLLBACK,
-	ST_SERVER_UPSERT,
-	ST_SERVER_STARTTLS,
-	ST_VALUE_UPSERT,
-	ST_CERT_UPSERT,
-	ST_CERT_SERVER_UPSERT,
-	ST_PDAY_UPSERT,
-	ST_PDAY_VERSION,
-	ST_PDAY_FAILURE,
-	ST_Q_STARTTLS,
-	ST_Q_VALUES,
-	ST_Q_THRESHOLDS,
-	ST_MARK_THRESHOLD,
-	ST_Q_COVERAGE,
-	ST_Q_COVERAGE_VERSIONS,
-	ST_Q_COVERAGE_FAILURES,
-	ST_Q_CERTS,
-	ST_Q_CERT_SERVERS,
-	ST_HISTORY_PUT,
-	ST_HISTORY_PRUNE,
-	ST_PRUNE_VALUES,
-	ST_PRUNE_SERVERS,
-	ST_PRUNE_CERT_SERVERS,
-	ST_PRUNE_CERTS,
-	ST_Q_HISTORY,
-	ST_PDAY_EXISTS,
-	ST_PDAY_NAMES,
-	ST_OVERFLOW_ADD,
-	ST_Q_COVERAGE_RANGE,
-	ST_Q_COVERAGE_DAYS,
-	ST_Q_DAY_VERSIONS,
-	ST_Q_DAY_FAILURES,
-	ST_Q_OVERFLOW,
-	ST_TLSRPT_EXISTS,
-	ST_TLSRPT_DOMAINS,
-	ST_TLSRPT_DAY,
-	ST_TLSRPT_DETAILS,
-	ST_TLSRPT_FAILURE,
-	ST_Q_TLSRPT_POLICIES,
-	ST_Q_TLSRPT_FAILURES,
-	ST_COUNT
-};
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -238,35 +194,6 @@ static const char *const stmt_sql[ST_COUNT] = {
         " ORDER BY count DESC, result_type, sending_ip, receiving_mx_hostname, receiving_ip",
 };
 
-enum note_kind { NOTE_SERVER, NOTE_CERT, NOTE_PARTNER, NOTE_TLSRPT };
-
-struct note {
-	enum note_kind kind;
-	union {
-		struct state_server_note server;
-		struct state_cert_note cert;
-		struct state_partner_note partner;
-		struct state_tlsrpt_note tlsrpt;
-	} u;
-};
-
-/* The names a UTC day holds in one capped table, counted once per day rather than per note. */
-struct day_count {
-	char day[16];
-	uint64_t names;
-};
-
-struct state_db {
-	sqlite3 *h;
-	sqlite3_stmt *st[ST_COUNT];
-	struct note *queue; /* STATE_DB_QUEUE_CAP entries */
-	size_t n_queued;
-	struct state_db_stats stats;
-	uint64_t day_cap;                            /* 0: none */
-	struct day_count coverage_day, tlsrpt_day; /* valid inside a flush only (reset when it fails) */
-	char err[ERR_CAP];
-};
-
 const char *state_server_value_str(enum state_server_value v)
 {
 	switch (v) {
@@ -286,7 +213,7 @@ const char *state_server_value_str(enum state_server_value v)
 	return "unknown";
 }
 
-static int fail(struct state_db *db, const char *what)
+int state_db_fail(struct state_db *db, const char *what)
 {
 	snprintf(db->err, sizeof(db->err), "%s: %s", what, sqlite3_errmsg(db->h));
 	return -1;
@@ -299,7 +226,7 @@ static void copy_err(char *err, size_t errlen, const char *what, const char *why
 }
 
 /* The cached statement, reset and unbound. */
-static sqlite3_stmt *stmt(struct state_db *db, enum stmt_id id)
+sqlite3_stmt *state_db_stmt(struct state_db *db, enum stmt_id id)
 {
 	sqlite3_stmt *s = db->st[id];
 	sqlite3_reset(s);
@@ -308,18 +235,18 @@ static sqlite3_stmt *stmt(struct state_db *db, enum stmt_id id)
 }
 
 /* Binds at most cap - 1 bytes: our fields and caller strings are never read past their cap. */
-static void bind_str(sqlite3_stmt *s, int i, const char *v, size_t cap)
+void state_db_bind_str(sqlite3_stmt *s, int i, const char *v, size_t cap)
 {
 	sqlite3_bind_text(s, i, v ? v : "", v ? (int)strnlen(v, cap - 1) : 0, SQLITE_STATIC);
 }
 
-static const char *col_str(sqlite3_stmt *s, int i)
+const char *state_db_col_str(sqlite3_stmt *s, int i)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
 	return t ? (const char *)t : "";
 }
 
-static void copy_bounded(char *dst, size_t cap, const char *src)
+void state_db_copy_bounded(char *dst, size_t cap, const char *src)
 {
 	size_t n = strnlen(src, cap - 1);
 	memcpy(dst, src, n);
@@ -331,7 +258,7 @@ static int run(struct state_db *db, sqlite3_stmt *s, const char *what)
 {
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : fail(db, what);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : state_db_fail(db, what);
 }
 
 static int exec_sql(struct state_db *db, const char *sql, const char *what)
@@ -352,7 +279,7 @@ static int pragma_int(struct state_db *db, const char *sql, int64_t *out)
 	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
 		*out = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 0 : fail(db, sql);
+	return rc == SQLITE_ROW ? 0 : state_db_fail(db, sql);
 }
 
 static int enable_wal(struct state_db *db)
@@ -361,10 +288,10 @@ static int enable_wal(struct state_db *db)
 	int ok = 0;
 	if (sqlite3_prepare_v2(db->h, "PRAGMA journal_mode=WAL", -1, &s, NULL) == SQLITE_OK &&
 	    sqlite3_step(s) == SQLITE_ROW)
-		ok = strcmp(col_str(s, 0), "wal") == 0;
+		ok = strcmp(state_db_col_str(s, 0), "wal") == 0;
 	sqlite3_finalize(s);
 	if (!ok) {
-		fail(db, "cannot enable WAL journal");
+		state_db_fail(db, "cannot enable WAL journal");
 		return -1;
 	}
 	return 0;
@@ -405,7 +332,7 @@ static int setup(struct state_db *db)
 	for (int i = 0; i < ST_COUNT; i++)
 		if (sqlite3_prepare_v3(db->h, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &db->st[i], NULL) !=
 		    SQLITE_OK)
-			return fail(db, "prepare");
+			return state_db_fail(db, "prepare");
 	return 0;
 }
 
@@ -489,7 +416,7 @@ struct state_db *state_db_open_readonly(const char *path, char *err, size_t errl
 	for (int i = 0; i < ST_COUNT; i++)
 		if (sqlite3_prepare_v3(db->h, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &db->st[i], NULL) !=
 		    SQLITE_OK) {
-			fail(db, "prepare");
+			state_db_fail(db, "prepare");
 			copy_err(err, errlen, path, db->err);
 			goto fail;
 		}
@@ -619,27 +546,27 @@ static int write_value(struct state_db *db, int64_t server_id, enum state_server
 {
 	if (!v[0])
 		return 0;
-	sqlite3_stmt *s = stmt(db, ST_VALUE_UPSERT);
+	sqlite3_stmt *s = state_db_stmt(db, ST_VALUE_UPSERT);
 	sqlite3_bind_int64(s, 1, server_id);
 	sqlite3_bind_int(s, 2, (int)kind);
-	bind_str(s, 3, v, STATE_DB_SANS_CAP);
+	state_db_bind_str(s, 3, v, STATE_DB_SANS_CAP);
 	sqlite3_bind_int64(s, 4, (int64_t)t);
 	return run(db, s, "server value");
 }
 
 static int write_server(struct state_db *db, const struct state_server_note *n)
 {
-	sqlite3_stmt *s = stmt(db, ST_SERVER_UPSERT);
-	bind_str(s, 1, n->ip, sizeof(n->ip));
+	sqlite3_stmt *s = state_db_stmt(db, ST_SERVER_UPSERT);
+	state_db_bind_str(s, 1, n->ip, sizeof(n->ip));
 	sqlite3_bind_int(s, 2, n->port);
-	bind_str(s, 3, n->mx, sizeof(n->mx));
+	state_db_bind_str(s, 3, n->mx, sizeof(n->mx));
 	sqlite3_bind_int64(s, 4, (int64_t)n->time_us);
 	if (sqlite3_step(s) != SQLITE_ROW)
-		return fail(db, "server");
+		return state_db_fail(db, "server");
 	int64_t id = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	if (n->starttls_offered) {
-		s = stmt(db, ST_SERVER_STARTTLS);
+		s = state_db_stmt(db, ST_SERVER_STARTTLS);
 		sqlite3_bind_int64(s, 1, id);
 		sqlite3_bind_int64(s, 2, (int64_t)n->time_us);
 		if (run(db, s, "server starttls") < 0)
@@ -660,21 +587,21 @@ static int write_server(struct state_db *db, const struct state_server_note *n)
 
 static int write_cert(struct state_db *db, const struct state_cert_note *n)
 {
-	sqlite3_stmt *s = stmt(db, ST_CERT_UPSERT);
-	bind_str(s, 1, n->sha256, sizeof(n->sha256));
-	bind_str(s, 2, n->subject, sizeof(n->subject));
-	bind_str(s, 3, n->sans, sizeof(n->sans));
-	bind_str(s, 4, n->issuer, sizeof(n->issuer));
+	sqlite3_stmt *s = state_db_stmt(db, ST_CERT_UPSERT);
+	state_db_bind_str(s, 1, n->sha256, sizeof(n->sha256));
+	state_db_bind_str(s, 2, n->subject, sizeof(n->subject));
+	state_db_bind_str(s, 3, n->sans, sizeof(n->sans));
+	state_db_bind_str(s, 4, n->issuer, sizeof(n->issuer));
 	sqlite3_bind_int64(s, 5, n->not_after);
 	sqlite3_bind_int64(s, 6, (int64_t)n->time_us);
-	bind_str(s, 7, n->partner, sizeof(n->partner));
+	state_db_bind_str(s, 7, n->partner, sizeof(n->partner));
 	if (run(db, s, "certificate") < 0)
 		return -1;
 	if (!n->server_ip[0])
 		return 0;
-	s = stmt(db, ST_CERT_SERVER_UPSERT);
-	bind_str(s, 1, n->sha256, sizeof(n->sha256));
-	bind_str(s, 2, n->server_ip, sizeof(n->server_ip));
+	s = state_db_stmt(db, ST_CERT_SERVER_UPSERT);
+	state_db_bind_str(s, 1, n->sha256, sizeof(n->sha256));
+	state_db_bind_str(s, 2, n->server_ip, sizeof(n->server_ip));
 	sqlite3_bind_int(s, 3, n->server_port);
 	sqlite3_bind_int64(s, 4, (int64_t)n->time_us);
 	return run(db, s, "certificate server");
@@ -685,28 +612,28 @@ static void utc_day(uint64_t time_us, char day[16])
 	time_t t = (time_t)(time_us / 1000000u);
 	struct tm tm;
 	if (!gmtime_r(&t, &tm) || strftime(day, 16, "%Y-%m-%d", &tm) == 0)
-		copy_bounded(day, 16, "0000-00-00");
+		state_db_copy_bounded(day, 16, "0000-00-00");
 }
 
 static int write_count(struct state_db *db, enum stmt_id id, const char *partner, const char *day,
                        const char *name)
 {
-	sqlite3_stmt *s = stmt(db, id);
-	bind_str(s, 1, partner, STATE_DB_NAME_CAP);
-	bind_str(s, 2, day, 16);
-	bind_str(s, 3, name, STATE_DB_TOKEN_CAP);
+	sqlite3_stmt *s = state_db_stmt(db, id);
+	state_db_bind_str(s, 1, partner, STATE_DB_NAME_CAP);
+	state_db_bind_str(s, 2, day, 16);
+	state_db_bind_str(s, 3, name, STATE_DB_TOKEN_CAP);
 	return run(db, s, "partner count");
 }
 
 /* 1 when the one-row query with two text bindings has a row, 0 when not, -1 error. */
 static int exists(struct state_db *db, enum stmt_id id, const char *a, const char *b)
 {
-	sqlite3_stmt *s = stmt(db, id);
-	bind_str(s, 1, a, STATE_DB_NAME_CAP);
-	bind_str(s, 2, b, STATE_DB_NAME_CAP);
+	sqlite3_stmt *s = state_db_stmt(db, id);
+	state_db_bind_str(s, 1, a, STATE_DB_NAME_CAP);
+	state_db_bind_str(s, 2, b, STATE_DB_NAME_CAP);
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(db, "lookup");
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : state_db_fail(db, "lookup");
 }
 
 /*
@@ -718,15 +645,15 @@ static int day_has_room(struct state_db *db, struct day_count *c, enum stmt_id c
 	if (db->day_cap == 0)
 		return 1;
 	if (strcmp(c->day, day) != 0) {
-		sqlite3_stmt *s = stmt(db, count_id);
-		bind_str(s, 1, day, 16);
+		sqlite3_stmt *s = state_db_stmt(db, count_id);
+		state_db_bind_str(s, 1, day, 16);
 		if (sqlite3_step(s) != SQLITE_ROW) {
 			sqlite3_reset(s);
-			return fail(db, "day count");
+			return state_db_fail(db, "day count");
 		}
 		c->names = (uint64_t)sqlite3_column_int64(s, 0);
 		sqlite3_reset(s);
-		copy_bounded(c->day, sizeof c->day, day);
+		state_db_copy_bounded(c->day, sizeof c->day, day);
 	}
 	if (c->names >= db->day_cap)
 		return 0;
@@ -736,9 +663,9 @@ static int day_has_room(struct state_db *db, struct day_count *c, enum stmt_id c
 
 static int overflow(struct state_db *db, const char *day, const char *table, bool encrypted, bool cleartext)
 {
-	sqlite3_stmt *s = stmt(db, ST_OVERFLOW_ADD);
-	bind_str(s, 1, day, 16);
-	bind_str(s, 2, table, 16);
+	sqlite3_stmt *s = state_db_stmt(db, ST_OVERFLOW_ADD);
+	state_db_bind_str(s, 1, day, 16);
+	state_db_bind_str(s, 2, table, 16);
 	sqlite3_bind_int(s, 3, encrypted);
 	sqlite3_bind_int(s, 4, cleartext);
 	return run(db, s, "overflow");
@@ -765,13 +692,13 @@ static int write_partner(struct state_db *db, const struct state_partner_note *n
 	int fits = partner_fits(db, n, day);
 	if (fits <= 0)
 		return fits;
-	sqlite3_stmt *s = stmt(db, ST_PDAY_UPSERT);
-	bind_str(s, 1, n->partner, sizeof(n->partner));
-	bind_str(s, 2, day, sizeof(day));
+	sqlite3_stmt *s = state_db_stmt(db, ST_PDAY_UPSERT);
+	state_db_bind_str(s, 1, n->partner, sizeof(n->partner));
+	state_db_bind_str(s, 2, day, sizeof(day));
 	sqlite3_bind_int(s, 3, n->encrypted);
 	sqlite3_bind_int(s, 4, n->cleartext);
 	sqlite3_bind_int64(s, 5, n->failure[0] ? (int64_t)n->time_us : 0);
-	bind_str(s, 6, n->failure, sizeof(n->failure));
+	state_db_bind_str(s, 6, n->failure, sizeof(n->failure));
 	sqlite3_bind_int64(s, 7, (int64_t)n->time_us);
 	sqlite3_bind_int(s, 8, (int)n->kind);
 	sqlite3_bind_int64(s, 9, n->messages_clear);
@@ -791,18 +718,18 @@ static int write_tlsrpt_failure(struct state_db *db, const struct state_tlsrpt_n
 	const char *v[] = {day, n->policy_domain, n->policy_type, n->mx_host, n->result_type, n->sending_ip,
 	                   n->receiving_mx_hostname, n->receiving_mx_helo, n->receiving_ip, n->reason_code};
 	enum { NV = sizeof v / sizeof v[0] };
-	sqlite3_stmt *s = stmt(db, ST_TLSRPT_DETAILS);
+	sqlite3_stmt *s = state_db_stmt(db, ST_TLSRPT_DETAILS);
 	for (int i = 0; i < NV; i++)
-		bind_str(s, i + 1, v[i], STATE_DB_NAME_CAP);
+		state_db_bind_str(s, i + 1, v[i], STATE_DB_NAME_CAP);
 	if (sqlite3_step(s) != SQLITE_ROW) {
 		sqlite3_reset(s);
-		return fail(db, "tlsrpt details");
+		return state_db_fail(db, "tlsrpt details");
 	}
 	bool full = sqlite3_column_int64(s, 0) >= STATE_DB_TLSRPT_DETAILS && sqlite3_column_int64(s, 1) == 0;
 	sqlite3_reset(s);
-	s = stmt(db, ST_TLSRPT_FAILURE);
+	s = state_db_stmt(db, ST_TLSRPT_FAILURE);
 	for (int i = 0; i < NV; i++)
-		bind_str(s, i + 1, full && i > 4 ? "" : v[i], STATE_DB_NAME_CAP);
+		state_db_bind_str(s, i + 1, full && i > 4 ? "" : v[i], STATE_DB_NAME_CAP);
 	return run(db, s, "tlsrpt failure");
 }
 
@@ -818,11 +745,11 @@ static int write_tlsrpt(struct state_db *db, const struct state_tlsrpt_note *n)
 		if (room <= 0)
 			return room < 0 ? -1 : overflow(db, day, "tlsrpt", n->success, !n->success);
 	}
-	sqlite3_stmt *s = stmt(db, ST_TLSRPT_DAY);
-	bind_str(s, 1, day, sizeof day);
-	bind_str(s, 2, n->policy_domain, sizeof n->policy_domain);
-	bind_str(s, 3, n->policy_type, sizeof n->policy_type);
-	bind_str(s, 4, n->mx_host, sizeof n->mx_host);
+	sqlite3_stmt *s = state_db_stmt(db, ST_TLSRPT_DAY);
+	state_db_bind_str(s, 1, day, sizeof day);
+	state_db_bind_str(s, 2, n->policy_domain, sizeof n->policy_domain);
+	state_db_bind_str(s, 3, n->policy_type, sizeof n->policy_type);
+	state_db_bind_str(s, 4, n->mx_host, sizeof n->mx_host);
 	sqlite3_bind_int(s, 5, n->success);
 	sqlite3_bind_int(s, 6, !n->success);
 	if (run(db, s, "tlsrpt day") < 0)
@@ -861,14 +788,14 @@ int state_db_flush_with(struct state_db *db, state_db_batch_fn batch, void *ctx)
 	size_t n = db->n_queued;
 	if (n == 0 && !batch)
 		return 0;
-	if (run(db, stmt(db, ST_BEGIN), "begin") < 0)
+	if (run(db, state_db_stmt(db, ST_BEGIN), "begin") < 0)
 		goto fail;
 	for (size_t i = 0; i < n; i++)
 		if (write_note(db, &db->queue[i]) < 0)
 			goto rollback;
 	if (batch && batch(ctx, db) < 0)
 		goto rollback;
-	if (run(db, stmt(db, ST_COMMIT), "commit") < 0)
+	if (run(db, state_db_stmt(db, ST_COMMIT), "commit") < 0)
 		goto rollback;
 	db->n_queued = 0;
 	db->stats.written += n;
@@ -878,7 +805,7 @@ rollback:;
 	db->coverage_day.day[0] = db->tlsrpt_day.day[0] = '\0';
 	bool busy = is_busy(db);
 	if (!sqlite3_get_autocommit(db->h))
-		sqlite3_step(stmt(db, ST_ROLLBACK));
+		sqlite3_step(state_db_stmt(db, ST_ROLLBACK));
 	sqlite3_reset(db->st[ST_ROLLBACK]);
 	db->stats.flush_errors++;
 	if (!busy) {
@@ -897,8 +824,8 @@ fail:
 
 int state_db_server_offered_starttls(struct state_db *db, const char *ip, uint16_t port, uint64_t *when_us)
 {
-	sqlite3_stmt *s = stmt(db, ST_Q_STARTTLS);
-	bind_str(s, 1, ip, STATE_DB_IP_CAP);
+	sqlite3_stmt *s = state_db_stmt(db, ST_Q_STARTTLS);
+	state_db_bind_str(s, 1, ip, STATE_DB_IP_CAP);
 	sqlite3_bind_int(s, 2, port);
 	int rc = sqlite3_step(s), out = 0;
 	if (rc == SQLITE_ROW && sqlite3_column_int(s, 0)) {
@@ -906,7 +833,7 @@ int state_db_server_offered_starttls(struct state_db *db, const char *ip, uint16
 		if (when_us)
 			*when_us = (uint64_t)sqlite3_column_int64(s, 1);
 	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		out = fail(db, "starttls lookup");
+		out = state_db_fail(db, "starttls lookup");
 	}
 	sqlite3_reset(s);
 	return out;
@@ -915,31 +842,31 @@ int state_db_server_offered_starttls(struct state_db *db, const char *ip, uint16
 int state_db_server_values(struct state_db *db, const char *ip, uint16_t port, enum state_server_value kind,
                            state_db_value_fn fn, void *ctx)
 {
-	sqlite3_stmt *s = stmt(db, ST_Q_VALUES);
-	bind_str(s, 1, ip, STATE_DB_IP_CAP);
+	sqlite3_stmt *s = state_db_stmt(db, ST_Q_VALUES);
+	state_db_bind_str(s, 1, ip, STATE_DB_IP_CAP);
 	sqlite3_bind_int(s, 2, port);
 	sqlite3_bind_int(s, 3, (int)kind);
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (fn(ctx, col_str(s, 0), (uint64_t)sqlite3_column_int64(s, 1),
+		if (fn(ctx, state_db_col_str(s, 0), (uint64_t)sqlite3_column_int64(s, 1),
 		       (uint64_t)sqlite3_column_int64(s, 2)))
 			break;
-	int out = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(db, "server values");
+	int out = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : state_db_fail(db, "server values");
 	sqlite3_reset(s);
 	return out;
 }
 
 int state_db_certificate_thresholds_done(struct state_db *db, const char *sha256, uint32_t *mask)
 {
-	sqlite3_stmt *s = stmt(db, ST_Q_THRESHOLDS);
-	bind_str(s, 1, sha256, STATE_DB_SHA256_CAP);
+	sqlite3_stmt *s = state_db_stmt(db, ST_Q_THRESHOLDS);
+	state_db_bind_str(s, 1, sha256, STATE_DB_SHA256_CAP);
 	int rc = sqlite3_step(s), out = 0;
 	*mask = 0;
 	if (rc == SQLITE_ROW) {
 		*mask = (uint32_t)sqlite3_column_int64(s, 0);
 		out = 1;
 	} else if (rc != SQLITE_DONE) {
-		out = fail(db, "threshold lookup");
+		out = state_db_fail(db, "threshold lookup");
 	}
 	sqlite3_reset(s);
 	return out;
@@ -951,113 +878,12 @@ int state_db_mark_threshold(struct state_db *db, const char *sha256, unsigned bi
 		snprintf(db->err, sizeof(db->err), "threshold bit %u out of range", bit);
 		return -1;
 	}
-	sqlite3_stmt *s = stmt(db, ST_MARK_THRESHOLD);
-	bind_str(s, 1, sha256, STATE_DB_SHA256_CAP);
+	sqlite3_stmt *s = state_db_stmt(db, ST_MARK_THRESHOLD);
+	state_db_bind_str(s, 1, sha256, STATE_DB_SHA256_CAP);
 	sqlite3_bind_int64(s, 2, (int64_t)1 << bit);
 	if (run(db, s, "mark threshold") < 0)
 		return -1;
 	return sqlite3_changes(db->h) > 0 ? 1 : 0;
-}
-
-/* Fills up to cap name/count pairs for one partner; returns how many. */
-static int read_counts(struct state_db *db, enum stmt_id id, const char *partner, const char *since,
-                       struct state_db_count *out, size_t cap, size_t *n)
-{
-	sqlite3_stmt *s = stmt(db, id);
-	bind_str(s, 1, partner, STATE_DB_NAME_CAP);
-	bind_str(s, 2, since, 16);
-	sqlite3_bind_int64(s, 3, (int64_t)cap);
-	int rc;
-	*n = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < cap) {
-		copy_bounded(out[*n].name, sizeof(out[*n].name), col_str(s, 0));
-		out[*n].count = (uint64_t)sqlite3_column_int64(s, 1);
-		(*n)++;
-	}
-	int ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(db, "coverage counts");
-	sqlite3_reset(s);
-	return ret;
-}
-
-int state_db_partner_coverage(struct state_db *db, const char *since_day, state_db_coverage_fn fn, void *ctx)
-{
-	const char *since = since_day ? since_day : "";
-	sqlite3_stmt *s = stmt(db, ST_Q_COVERAGE);
-	bind_str(s, 1, since, 16);
-	int rc, ret = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct state_partner_coverage c = {
-		    .partner = col_str(s, 0),
-		    .sessions = (uint64_t)sqlite3_column_int64(s, 1),
-		    .encrypted = (uint64_t)sqlite3_column_int64(s, 2),
-		    .cleartext = (uint64_t)sqlite3_column_int64(s, 3),
-		    .last_failure_us = (uint64_t)sqlite3_column_int64(s, 4),
-		    .last_failure_type = col_str(s, 5),
-		};
-		c.encrypted_share = c.sessions ? (double)c.encrypted / (double)c.sessions : 0.0;
-		if (read_counts(db, ST_Q_COVERAGE_VERSIONS, c.partner, since, c.versions,
-		                STATE_DB_COVERAGE_VERSIONS, &c.n_versions) < 0 ||
-		    read_counts(db, ST_Q_COVERAGE_FAILURES, c.partner, since, c.failures,
-		                STATE_DB_COVERAGE_FAILURES, &c.n_failures) < 0) {
-			ret = -1;
-			break;
-		}
-		if (fn(ctx, &c))
-			break;
-	}
-	if (ret == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = fail(db, "coverage");
-	sqlite3_reset(s);
-	return ret;
-}
-
-static int read_cert_servers(struct state_db *db, struct state_certificate *c)
-{
-	sqlite3_stmt *s = stmt(db, ST_Q_CERT_SERVERS);
-	bind_str(s, 1, c->sha256, STATE_DB_SHA256_CAP);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (c->n_servers < STATE_DB_CERT_SERVERS) {
-			struct state_cert_server *v = &c->servers[c->n_servers++];
-			copy_bounded(v->ip, sizeof(v->ip), col_str(s, 0));
-			v->port = (uint16_t)sqlite3_column_int(s, 1);
-			v->first_seen_us = (uint64_t)sqlite3_column_int64(s, 2);
-			v->last_seen_us = (uint64_t)sqlite3_column_int64(s, 3);
-		}
-		c->servers_total++;
-	}
-	int ret = rc == SQLITE_DONE ? 0 : fail(db, "certificate servers");
-	sqlite3_reset(s);
-	return ret;
-}
-
-int state_db_certificates_by_expiry(struct state_db *db, state_db_certificate_fn fn, void *ctx)
-{
-	sqlite3_stmt *s = stmt(db, ST_Q_CERTS);
-	int rc, ret = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct state_certificate c = {
-		    .sha256 = col_str(s, 0),
-		    .subject = col_str(s, 1),
-		    .sans = col_str(s, 2),
-		    .issuer = col_str(s, 3),
-		    .not_after = sqlite3_column_int64(s, 4),
-		    .first_seen_us = (uint64_t)sqlite3_column_int64(s, 5),
-		    .last_seen_us = (uint64_t)sqlite3_column_int64(s, 6),
-		    .thresholds_done = (uint32_t)sqlite3_column_int64(s, 7),
-		    .partner = col_str(s, 8),
-		};
-		if (read_cert_servers(db, &c) < 0) {
-			ret = -1;
-			break;
-		}
-		if (fn(ctx, &c))
-			break;
-	}
-	if (ret == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = fail(db, "certificates");
-	sqlite3_reset(s);
-	return ret;
 }
 
 /* ---- the rules engine's memory ---- */
@@ -1065,7 +891,7 @@ int state_db_certificates_by_expiry(struct state_db *db, state_db_certificate_fn
 int state_db_history_put(struct state_db *db, const char *table, const uint8_t *key, size_t key_len, uint64_t seen_us,
                          const void *record, size_t record_len)
 {
-	sqlite3_stmt *s = stmt(db, ST_HISTORY_PUT);
+	sqlite3_stmt *s = state_db_stmt(db, ST_HISTORY_PUT);
 	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 2, key, (int)key_len, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, (int64_t)seen_us);
@@ -1075,7 +901,7 @@ int state_db_history_put(struct state_db *db, const char *table, const uint8_t *
 
 int state_db_history_prune(struct state_db *db, const char *table, uint64_t before_us)
 {
-	sqlite3_stmt *s = stmt(db, ST_HISTORY_PRUNE);
+	sqlite3_stmt *s = state_db_stmt(db, ST_HISTORY_PRUNE);
 	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (int64_t)before_us);
 	return run(db, s, "history prune");
@@ -1085,7 +911,7 @@ int state_db_prune_inventory(struct state_db *db, uint64_t before_us)
 {
 	static const enum stmt_id order[] = {ST_PRUNE_VALUES, ST_PRUNE_SERVERS, ST_PRUNE_CERT_SERVERS, ST_PRUNE_CERTS};
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-		sqlite3_stmt *s = stmt(db, order[i]);
+		sqlite3_stmt *s = state_db_stmt(db, order[i]);
 		sqlite3_bind_int64(s, 1, (int64_t)before_us);
 		if (run(db, s, "prune") < 0)
 			return -1;
@@ -1095,7 +921,7 @@ int state_db_prune_inventory(struct state_db *db, uint64_t before_us)
 
 int state_db_history_load(struct state_db *db, const char *table, size_t limit, state_db_history_fn fn, void *ctx)
 {
-	sqlite3_stmt *s = stmt(db, ST_Q_HISTORY);
+	sqlite3_stmt *s = state_db_stmt(db, ST_Q_HISTORY);
 	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
 	int rc, ret = 0;
@@ -1109,196 +935,8 @@ int state_db_history_load(struct state_db *db, const char *table, size_t limit, 
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = fail(db, "history load");
+		ret = state_db_fail(db, "history load");
 	sqlite3_reset(s);
 	return ret;
 }
 
-/* ---- report queries ---- */
-
-/* Per-day version and failure counts of one row (by_day), or the totals from `since` on. */
-static int read_row_counts(struct state_db *db, struct state_partner_coverage *c, const char *since)
-{
-	bool day = c->day[0] != '\0';
-	if (read_counts(db, day ? ST_Q_DAY_VERSIONS : ST_Q_COVERAGE_VERSIONS, c->partner, day ? c->day : since,
-	                c->versions, STATE_DB_COVERAGE_VERSIONS, &c->n_versions) < 0)
-		return -1;
-	return read_counts(db, day ? ST_Q_DAY_FAILURES : ST_Q_COVERAGE_FAILURES, c->partner, day ? c->day : since,
-	                   c->failures, STATE_DB_COVERAGE_FAILURES, &c->n_failures);
-}
-
-int state_db_coverage_query(struct state_db *db, const struct state_db_coverage_query *q, state_db_coverage_fn fn,
-                            void *ctx)
-{
-	const char *since = q->since_day ? q->since_day : "", *until = q->until_day ? q->until_day : "";
-	if (!q->by_day && until[0]) {
-		snprintf(db->err, sizeof db->err, "coverage totals up to a day: ask by day");
-		return -1;
-	}
-	sqlite3_stmt *s = stmt(db, q->by_day ? ST_Q_COVERAGE_DAYS : ST_Q_COVERAGE_RANGE);
-	bind_str(s, 1, since, 16);
-	bind_str(s, 2, until, 16);
-	int rc, ret = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct state_partner_coverage c = {
-		    .partner = col_str(s, 0),
-		    .sessions = (uint64_t)sqlite3_column_int64(s, 1),
-		    .encrypted = (uint64_t)sqlite3_column_int64(s, 2),
-		    .cleartext = (uint64_t)sqlite3_column_int64(s, 3),
-		    .last_failure_us = (uint64_t)sqlite3_column_int64(s, 4),
-		    .last_failure_type = col_str(s, 5),
-		    .kind = state_attribution_str((enum state_attribution)sqlite3_column_int(s, 6)),
-		    .day = col_str(s, 7),
-		    .messages_clear = (uint64_t)sqlite3_column_int64(s, 8),
-		    .messages_protected = (uint64_t)sqlite3_column_int64(s, 9),
-		};
-		if (!c.last_failure_us)
-			c.last_failure_type = "";
-		c.encrypted_share = c.sessions ? (double)c.encrypted / (double)c.sessions : 0.0;
-		if (read_row_counts(db, &c, since) < 0) {
-			ret = -1;
-			break;
-		}
-		if (fn(ctx, &c))
-			break;
-	}
-	if (ret == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = fail(db, "coverage");
-	sqlite3_reset(s);
-	return ret;
-}
-
-int state_db_overflow_query(struct state_db *db, const char *since_day, const char *until_day, state_db_overflow_fn fn,
-                            void *ctx)
-{
-	sqlite3_stmt *s = stmt(db, ST_Q_OVERFLOW);
-	bind_str(s, 1, since_day ? since_day : "", 16);
-	bind_str(s, 2, until_day ? until_day : "", 16);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct state_db_overflow o = {
-		    .day = col_str(s, 0),
-		    .table = col_str(s, 1),
-		    .sessions = (uint64_t)sqlite3_column_int64(s, 2),
-		    .encrypted = (uint64_t)sqlite3_column_int64(s, 3),
-		    .cleartext = (uint64_t)sqlite3_column_int64(s, 4),
-		};
-		if (fn(ctx, &o))
-			break;
-	}
-	int ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(db, "overflow");
-	sqlite3_reset(s);
-	return ret;
-}
-
-int state_db_tlsrpt_policies(struct state_db *db, const char *day, state_db_tlsrpt_policy_fn fn, void *ctx)
-{
-	sqlite3_stmt *s = stmt(db, ST_Q_TLSRPT_POLICIES);
-	bind_str(s, 1, day, 16);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct state_tlsrpt_policy p = {
-		    .policy_domain = col_str(s, 0),
-		    .policy_type = col_str(s, 1),
-		    .mx_host = col_str(s, 2),
-		    .successful = (uint64_t)sqlite3_column_int64(s, 3),
-		    .failed = (uint64_t)sqlite3_column_int64(s, 4),
-		};
-		if (fn(ctx, &p))
-			break;
-	}
-	int ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(db, "tlsrpt policies");
-	sqlite3_reset(s);
-	return ret;
-}
-
-/* Uses its own statement handle: a caller walks the policies with the other one at the same time. */
-int state_db_tlsrpt_failures(struct state_db *db, const char *day, const struct state_tlsrpt_policy *p,
-                             state_db_tlsrpt_failure_fn fn, void *ctx)
-{
-	sqlite3_stmt *s = stmt(db, ST_Q_TLSRPT_FAILURES);
-	bind_str(s, 1, day, 16);
-	bind_str(s, 2, p->policy_domain, STATE_DB_NAME_CAP);
-	bind_str(s, 3, p->policy_type, 16);
-	bind_str(s, 4, p->mx_host, STATE_DB_NAME_CAP);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct state_tlsrpt_failure f = {
-		    .result_type = col_str(s, 0),
-		    .sending_ip = col_str(s, 1),
-		    .receiving_mx_hostname = col_str(s, 2),
-		    .receiving_mx_helo = col_str(s, 3),
-		    .receiving_ip = col_str(s, 4),
-		    .reason_code = col_str(s, 5),
-		    .count = (uint64_t)sqlite3_column_int64(s, 6),
-		};
-		if (fn(ctx, &f))
-			break;
-	}
-	int ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(db, "tlsrpt failures");
-	sqlite3_reset(s);
-	return ret;
-}
-
-/* ---- the daily series (report html) ---- */
-
-/*
- * Report-time reads, once per report: prepared here rather than with the
- * sensor's cached statements, which the packet path's flush keeps warm.
- */
-static sqlite3_stmt *prepare_since(struct state_db *db, const char *sql, const char *since_day)
-{
-	sqlite3_stmt *s = NULL;
-	if (sqlite3_prepare_v2(db->h, sql, -1, &s, NULL) != SQLITE_OK) {
-		fail(db, "daily series");
-		sqlite3_finalize(s);
-		return NULL;
-	}
-	bind_str(s, 1, since_day ? since_day : "", 16);
-	return s;
-}
-
-int state_db_partner_days(struct state_db *db, const char *since_day, state_db_day_fn fn, void *ctx)
-{
-	sqlite3_stmt *s = prepare_since(db,
-	                                "SELECT partner, day, sessions, encrypted, cleartext FROM partner_days"
-	                                " WHERE day >= ?1 ORDER BY partner, day",
-	                                since_day);
-	if (!s)
-		return -1;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct state_partner_day d = {
-		    .partner = col_str(s, 0),
-		    .day = col_str(s, 1),
-		    .sessions = (uint64_t)sqlite3_column_int64(s, 2),
-		    .encrypted = (uint64_t)sqlite3_column_int64(s, 3),
-		    .cleartext = (uint64_t)sqlite3_column_int64(s, 4),
-		};
-		if (fn(ctx, &d))
-			break;
-	}
-	int ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(db, "daily series");
-	sqlite3_finalize(s);
-	return ret;
-}
-
-int state_db_partner_day_counts(struct state_db *db, const char *since_day, enum state_day_count kind,
-                                state_db_day_count_fn fn, void *ctx)
-{
-	const char *sql = kind == STATE_DAY_VERSIONS
-	                      ? "SELECT partner, day, version, count FROM partner_day_versions"
-	                        " WHERE day >= ?1 ORDER BY partner, day, version"
-	                      : "SELECT partner, day, type, count FROM partner_day_failures"
-	                        " WHERE day >= ?1 ORDER BY partner, day, type";
-	sqlite3_stmt *s = prepare_since(db, sql, since_day);
-	if (!s)
-		return -1;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (fn(ctx, col_str(s, 0), col_str(s, 1), col_str(s, 2), (uint64_t)sqlite3_column_int64(s, 3)))
-			break;
-	int ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(db, "daily counts");
-	sqlite3_finalize(s);
-	return ret;
-}
