@@ -81,7 +81,7 @@ else
 	ip -n "$NS" link set tsc-span0 up
 	mock_start ip netns exec "$NS"
 	chmod 755 "$work"
-	printf 'security:\n  seccomp: true\nstats:\n  interval: 1s\n' >"$work/live.yaml"
+	printf 'security:\n  seccomp: true\nstats:\n  interval: 1s\nmetrics:\n  listen: 127.0.0.1:9273\n' >"$work/live.yaml"
 	chmod 600 "$work/live.yaml"
 	ip netns exec "$NS" "$TLSOBS" -i tsc-span0 -u nobody -c "$work/live.yaml" -o "kafka:$MOCK_BOOTSTRAP" \
 		-o "json:$work/live.json" --set "kafka.spool.dir=$work/spool-live" 2>"$work/live.err" &
@@ -96,6 +96,10 @@ else
 	sleep 1.5
 	kill -HUP "$SENSOR_PID"
 	sleep 1.5
+	# The metrics thread serves under the filter too (it was started before it, and is bound by it).
+	ip netns exec "$NS" python3 -c 'import urllib.request, sys
+sys.stdout.write(urllib.request.urlopen("http://127.0.0.1:9273/metrics", timeout=5).read().decode())' \
+		>"$work/metrics.txt" 2>>"$work/live.err"
 	threads=0 filtered=0
 	for t in /proc/$SENSOR_PID/task/*; do
 		threads=$((threads + 1))
@@ -110,6 +114,8 @@ else
 	check "the 3 replayed sessions are reported ($(grep -c '"dataset":"tlsobs.session"' "$work/live.json"))" \
 		'[ "$(grep -c "\"dataset\":\"tlsobs.session\"" "$work/live.json")" -eq 3 ]'
 	check "SIGHUP reloaded the 0600 configuration after the drop" 'grep -q "configuration reloaded" "$work/live.err"'
+	check "/metrics answered under the filter, with the reload counted" \
+		'grep -q "^tlsobs_config_reloads_total{result=\"success\"} 1" "$work/metrics.txt"'
 	check "the events reached Kafka" \
 		'ip netns exec "$NS" python3 "$TLSOBS_SOURCE_DIR/tests/kafka/check_topics.py" "$MOCK_BOOTSTRAP" "$work/live.json"'
 	mock_stop
