@@ -345,3 +345,27 @@ Test(tls_inspect, a_ca_bundle_that_cannot_be_read_is_refused_with_a_reason)
 	cr_expect_neq(err[0], '\0');
 	tls_inspector_free(NULL);
 }
+
+Test(tls_inspect, every_certificate_of_the_chain_is_fingerprinted_leaf_first)
+{
+	struct tls_inspector *ti = inspector();
+	struct hand_built h;
+	hand_built(&h, "ecdsa.crt", "mx1.example.net");
+	uint8_t *ca = cert_der("ca.crt", &h.t.cert_len[1]);
+	h.t.cert_der[1] = ca;
+	h.t.cert_count = 2;
+	struct session *s = session_at(&h.t, T_2030);
+	tls_inspect_session(ti, s);
+	cr_expect_eq(s->certificate.status, X509_STATUS_OK);
+	cr_expect_eq(s->certificate.chain_count, 2);
+	cr_expect_str_eq(s->certificate.chain_sha256[0],
+	                 "2EEAF9C26F4C6C80423AB7D889880B69AE57624E678EB789118424B8AF290BDC");
+	cr_expect_str_eq(s->certificate.chain_sha256[1],
+	                 "79926E7B0FE500113B48273DBB96F6D9CD8F259AC8D60979C7AD11410B675FBF");
+	cr_expect_str_eq(s->certificate.leaf.sha256, s->certificate.chain_sha256[0]);
+	cr_expect_str_eq(s->certificate.leaf.public_key_algorithm, "EC");
+	free(s);
+	free(ca);
+	free(h.der);
+	tls_inspector_free(ti);
+}
