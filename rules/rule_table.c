@@ -2,9 +2,9 @@
  * rule_table.c: the rules as SOC teams see them.
  *
  * Names and ids are a contract: dashboards and suppressions key on them, so
- * they never change once shipped. Ids follow the heuristic numbers of the
- * design (H1 is tlsobs-1001 ... H12 is tlsobs-1012); rules without an
- * H-number start at tlsobs-1020, the TLS quality rules at tlsobs-1030, the
+ * they never change once shipped. Ids follow the heuristics of the design:
+ * the STARTTLS rules and tls_interception_suspected hold tlsobs-1001 to
+ * tlsobs-1012; the other clear-text rules start at tlsobs-1020, the TLS quality rules at tlsobs-1030, the
  * partner policy rules at tlsobs-1040, the certificate lifetime rules at
  * tlsobs-1050. A policy rule for a partner that is
  * relaxed (policy.partners[].relaxed_until) is raised at severity 1.

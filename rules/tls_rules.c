@@ -173,7 +173,7 @@ static uint16_t client_max_version(const struct tls_observation *t)
 	return best;
 }
 
-/* H11: the cause, in words, and the earlier session compared with; NULL when nothing points at interception. */
+/* tls_interception_suspected: the cause, in words, and the earlier session compared with; NULL when nothing points at interception. */
 static const char *interception_cause(const struct session *s, const struct server_tls_facts *f, char *detail,
 				      size_t len, const char **earlier)
 {
