@@ -51,12 +51,20 @@ enum rule_code {
 	RULE_COUNT
 };
 
+/* Rule properties, a column of the rule table: what other rules and the policy may ask of a rule. */
+enum rule_property {
+	RULE_HEURISTIC = 1 << 0,   /* infers interference from what it saw: an enforced partner raises it by one */
+	RULE_TLS_FAILURE = 1 << 1, /* says STARTTLS or the TLS handshake failed (policy_tls_required) */
+};
+
 struct rule_info {
 	enum rule_code code;
 	const char *name;        /* rule.name, e.g. "starttls_capability_garbled" */
 	const char *id;          /* rule.id, stable: "tlsobs-1001" */
 	const char *description; /* rule.description */
 	int severity;            /* base event.severity: higher is worse */
+	const char *ruleset;     /* rule.ruleset: "starttls_downgrade", "cleartext_exposure", ... */
+	unsigned properties;     /* enum rule_property bits */
 };
 
 const struct rule_info *rule_info(enum rule_code code);
