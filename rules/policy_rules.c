@@ -264,7 +264,7 @@ static void rule_dane(const struct policy *p, struct session *s, const char *mx)
 		return;
 	const struct tls_observation *t = s->tls;
 	/* TLS 1.3 encrypts the chain and a resumed session sends none (RFC 8446 4.4.2, RFC 5246 7.3). */
-	if (!t || t->version >= 0x0304 || t->resumed || t->cert_count == 0) {
+	if (!t || t->version >= TLS_VERSION_1_3 || t->resumed || t->cert_count == 0) {
 		s->dane_status = "not_verifiable";
 		return;
 	}
