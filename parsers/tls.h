@@ -24,6 +24,17 @@
 
 enum tls_dir { TLS_FROM_CLIENT = 0, TLS_FROM_SERVER = 1 };
 
+/* Protocol versions as on the wire (RFC 8446 appendix B.1 of ProtocolVersion, RFC 6101 for SSL 3.0). */
+enum tls_version {
+	TLS_VERSION_SSL3 = 0x0300,
+	TLS_VERSION_1_0 = 0x0301,
+	TLS_VERSION_1_1 = 0x0302,
+	TLS_VERSION_1_2 = 0x0303,
+	TLS_VERSION_1_3 = 0x0304,
+};
+/* TLS 1.3, or one of its drafts (0x7fXX) that some old captures negotiate. */
+bool tls_version_is_13(uint16_t v);
+
 enum tls_outcome {
 	TLS_OUTCOME_NONE,        /* no byte yet */
 	TLS_OUTCOME_IN_PROGRESS, /* handshake under way */

@@ -41,9 +41,6 @@ void tls_anomaly(struct tls_observation *o, enum tls_anomaly a);
 size_t tls_fingerprint_input_memory(const struct tls_fingerprint_input *fp);
 void tls_fingerprint_input_free(struct tls_fingerprint_input *fp);
 
-/* TLS 1.3, or one of its drafts (0x7fXX) that some old captures negotiate. */
-bool tls_version_is_13(uint16_t v);
-
 /* RFC 8446 4.1.2 / RFC 5246 7.4.1.2. Records only the first ClientHello. */
 void tls_parse_client_hello(struct tls_observation *o, struct reader *body);
 

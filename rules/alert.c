@@ -82,3 +82,39 @@ bool alert_list_has(const struct alert_list *l, enum rule_code code)
 			return true;
 	return false;
 }
+
+/* One byte, printable: ASCII as is, CR/LF/TAB as \r \n \t, the rest (backslash included) as \xHH. */
+static size_t escape_byte(char out[5], uint8_t c)
+{
+	switch (c) {
+	case '\r':
+		return (size_t)snprintf(out, 5, "\\r");
+	case '\n':
+		return (size_t)snprintf(out, 5, "\\n");
+	case '\t':
+		return (size_t)snprintf(out, 5, "\\t");
+	}
+	if (c >= 0x20 && c < 0x7f && c != '\\')
+		return (size_t)snprintf(out, 5, "%c", c);
+	return (size_t)snprintf(out, 5, "\\x%02x", c);
+}
+
+void alert_add_printable(struct alert *a, const uint8_t *b, size_t len)
+{
+	char out[ALERT_EVIDENCE_MAX + 1]; /* room for 64 bytes escaped, as \xHH each */
+	size_t n = 0;
+	for (size_t i = 0; i < len && n + 4 < sizeof out; i++)
+		n += escape_byte(out + n, b[i]);
+	alert_add_evidence(a, out, n);
+}
+
+void alert_add_evidencef(struct alert *a, const char *fmt, ...)
+{
+	char line[ALERT_EVIDENCE_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n >= 0)
+		alert_add_evidence(a, line, strlen(line));
+}

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rules/session_id.h"
 
@@ -22,23 +23,23 @@ enum {
 };
 
 enum rule_code {
-	RULE_STARTTLS_CAPABILITY_GARBLED, /* H1 */
-	RULE_STARTTLS_COMMAND_GARBLED,    /* H2 */
-	RULE_STARTTLS_CAPABILITY_REMOVED, /* H3 */
-	RULE_STARTTLS_REFUSED,            /* H4 */
-	RULE_STARTTLS_NOT_USED,           /* H5 */
-	RULE_NO_TLS_AFTER_STARTTLS,       /* H6 */
-	RULE_STARTTLS_COMMAND_INJECTION,  /* H7 */
-	RULE_STARTTLS_RESPONSE_INJECTION, /* H8 */
-	RULE_TLS_HANDSHAKE_FAILED,        /* H9 */
-	RULE_CLEARTEXT_FALLBACK,          /* H10 */
-	RULE_EHLO_DOWNGRADE,              /* H12 */
+	RULE_STARTTLS_CAPABILITY_GARBLED,
+	RULE_STARTTLS_COMMAND_GARBLED,
+	RULE_STARTTLS_CAPABILITY_REMOVED,
+	RULE_STARTTLS_REFUSED,
+	RULE_STARTTLS_NOT_USED,
+	RULE_NO_TLS_AFTER_STARTTLS,
+	RULE_STARTTLS_COMMAND_INJECTION,
+	RULE_STARTTLS_RESPONSE_INJECTION,
+	RULE_TLS_HANDSHAKE_FAILED,
+	RULE_CLEARTEXT_FALLBACK,
+	RULE_EHLO_DOWNGRADE,
 	RULE_AUTH_IN_CLEAR,
 	RULE_REQUIRETLS_IN_CLEAR,
 	RULE_TLS_VERSION_OBSOLETE,
 	RULE_TLS_CIPHER_WEAK,
 	RULE_TLS_CERTIFICATE_INVALID,
-	RULE_TLS_INTERCEPTION_SUSPECTED, /* H11 */
+	RULE_TLS_INTERCEPTION_SUSPECTED,
 	RULE_POLICY_TLS_REQUIRED,
 	RULE_POLICY_TLS_VERSION,
 	RULE_POLICY_CERTIFICATE,
@@ -50,12 +51,20 @@ enum rule_code {
 	RULE_COUNT
 };
 
+/* Rule properties, a column of the rule table: what other rules and the policy may ask of a rule. */
+enum rule_property {
+	RULE_HEURISTIC = 1 << 0,   /* infers interference from what it saw: an enforced partner raises it by one */
+	RULE_TLS_FAILURE = 1 << 1, /* says STARTTLS or the TLS handshake failed (policy_tls_required) */
+};
+
 struct rule_info {
 	enum rule_code code;
 	const char *name;        /* rule.name, e.g. "starttls_capability_garbled" */
 	const char *id;          /* rule.id, stable: "tlsobs-1001" */
 	const char *description; /* rule.description */
 	int severity;            /* base event.severity: higher is worse */
+	const char *ruleset;     /* rule.ruleset: "starttls_downgrade", "cleartext_exposure", ... */
+	unsigned properties;     /* enum rule_property bits */
 };
 
 const struct rule_info *rule_info(enum rule_code code);
@@ -67,7 +76,7 @@ struct alert {
 	char evidence[ALERT_MAX_EVIDENCE][ALERT_EVIDENCE_MAX];
 	unsigned evidence_count;
 	bool evidence_truncated; /* lines were cut or dropped */
-	char related_session_id[SESSION_ID_LEN]; /* H10: the failed session; "" otherwise */
+	char related_session_id[SESSION_ID_LEN]; /* cleartext_fallback: the failed session; "" otherwise */
 	const char *tlsrpt_result_type; /* static: the RFC 8460 4.3 result type (mta_sts_violation); NULL: none */
 };
 
@@ -81,6 +90,11 @@ struct alert_list {
 struct alert *alert_list_add(struct alert_list *l, enum rule_code code);
 /* Adds one evidence line (bytes from the wire: cut at ALERT_EVIDENCE_MAX, NULs dropped). */
 void alert_add_evidence(struct alert *a, const char *line, size_t len);
+/* Adds bytes that should have been something else (TLS, a command) as one printable line: CR, LF and TAB as
+ * \r \n \t, other non-ASCII bytes and the backslash as \xHH. */
+void alert_add_printable(struct alert *a, const uint8_t *b, size_t len);
+/* Adds a line the sensor composes (a TLS alert, a close), not one copied from the wire. */
+void alert_add_evidencef(struct alert *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Adds each '\n'-separated line of text as evidence. */
 void alert_add_evidence_lines(struct alert *a, const char *text);
 /* Sets reason with printf formatting. */

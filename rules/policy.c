@@ -210,7 +210,7 @@ int policy_tls_version_parse(const char *text, uint16_t *out)
 	static const char *const names[] = {"1.0", "1.1", "1.2", "1.3"};
 	for (unsigned i = 0; i < 4; i++)
 		if (strcmp(text, names[i]) == 0) {
-			*out = (uint16_t)(0x0301 + i);
+			*out = (uint16_t)(TLS_VERSION_1_0 + i);
 			return 0;
 		}
 	return -1;

@@ -56,10 +56,9 @@ static void set_reason(struct alert *a, const struct session *s, uint64_t now_us
 
 static bool tls_failed(const struct session *s)
 {
-	if (alert_list_has(&s->alerts, RULE_STARTTLS_REFUSED) ||
-	    alert_list_has(&s->alerts, RULE_NO_TLS_AFTER_STARTTLS) ||
-	    alert_list_has(&s->alerts, RULE_TLS_HANDSHAKE_FAILED))
-		return true;
+	for (unsigned i = 0; i < s->alerts.count && i < ALERTS_PER_SESSION; i++)
+		if (s->alerts.items[i].rule && (s->alerts.items[i].rule->properties & RULE_TLS_FAILURE))
+			return true;
 	const struct tls_observation *t = s->tls;
 	return t && (t->outcome == TLS_OUTCOME_ALERT || t->outcome == TLS_OUTCOME_CLOSED ||
 	             t->outcome == TLS_OUTCOME_NOT_TLS);
@@ -265,7 +264,7 @@ static void rule_dane(const struct policy *p, struct session *s, const char *mx)
 		return;
 	const struct tls_observation *t = s->tls;
 	/* TLS 1.3 encrypts the chain and a resumed session sends none (RFC 8446 4.4.2, RFC 5246 7.3). */
-	if (!t || t->version >= 0x0304 || t->resumed || t->cert_count == 0) {
+	if (!t || t->version >= TLS_VERSION_1_3 || t->resumed || t->cert_count == 0) {
 		s->dane_status = "not_verifiable";
 		return;
 	}
@@ -293,18 +292,13 @@ void policy_rules_evaluate_mta_sts_dane(const struct policy *p, struct session *
 	rule_dane(p, s, have_mx ? mx : NULL);
 }
 
-static bool is_heuristic(enum rule_code c)
-{
-	return c <= RULE_EHLO_DOWNGRADE || c == RULE_TLS_INTERCEPTION_SUSPECTED;
-}
-
 void policy_rules_raise_severity(struct session *s)
 {
 	if (!s->partner || s->partner->mode != POLICY_MODE_ENFORCED)
 		return;
 	for (unsigned i = 0; i < s->alerts.count && i < ALERTS_PER_SESSION; i++) {
 		struct alert *a = &s->alerts.items[i];
-		if (is_heuristic(a->rule->code) && a->severity < 10)
+		if ((a->rule->properties & RULE_HEURISTIC) && a->severity < 10)
 			a->severity++;
 	}
 }

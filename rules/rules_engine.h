@@ -2,17 +2,18 @@
  * rules_engine.h: decides what a finished session means.
  *
  * For each session, in the order sessions end: the STARTTLS result, then the
- * per-session rules (H1, H2, H4-H9, auth_in_clear, requiretls_in_clear), then
- * the cross-session rules (H3, H10, H12) against history kept per server and
- * per client/server pair, which the session then updates. History is bounded
- * (max entries, least recently seen dropped first, counted) and entries expire
- * after a TTL, both in packet time. A session whose clear-text part was cut by
- * a capture gap is `incomplete` and raises none of H1-H12. Each session is
+ * STARTTLS rules (starttls_rules.h) and the clear-text exposure rules
+ * (auth_in_clear, requiretls_in_clear, cleartext_on_tls_port), the
+ * cross-session ones against history kept per server and per client/server
+ * pair, which the session then updates. History is bounded (max entries,
+ * least recently seen dropped first, counted) and entries expire after a TTL,
+ * both in packet time. A session whose clear-text part was cut by a capture
+ * gap is `incomplete` and raises none of the STARTTLS rules. Each session is
  * attributed to a partner of the policy first (s->partner, partner_match,
  * partner_mode); the policy rules (policy_rules.h) follow the STARTTLS and
- * TLS rules, and an enforced partner raises the severity of H1-H12. The
- * engine keeps the certificate inventory: each session's certificate is
- * recorded there and checked for expiry (cert_rules.h).
+ * TLS rules, and an enforced partner raises the severity of the heuristic
+ * rules. The engine keeps the certificate inventory: each session's
+ * certificate is recorded there and checked for expiry (cert_rules.h).
  */
 #ifndef TLSOBS_RULES_ENGINE_H
 #define TLSOBS_RULES_ENGINE_H
@@ -27,7 +28,7 @@
 #include "rules/session.h"
 
 struct rules_settings {
-	uint64_t fallback_window_us; /* H10: clear-text retry within this time of a failure (default 15 min) */
+	uint64_t fallback_window_us; /* cleartext_fallback: clear-text retry within this time of a failure (default 15 min) */
 	uint64_t history_ttl_us;     /* forget a server or pair not seen for this long (default 30 days) */
 	size_t history_max_servers;  /* default 100000 */
 	size_t history_max_pairs;    /* default 100000 */
@@ -41,7 +42,7 @@ struct rules_stats {
 	uint64_t sessions;
 	uint64_t alerts[RULE_COUNT];
 	uint64_t history_servers, history_pairs;     /* entries held now */
-	uint64_t history_tls_servers;                /* entries of the TLS facts (H11) held now */
+	uint64_t history_tls_servers;                /* entries of the TLS facts (tls_interception_suspected) held now */
 	uint64_t history_evicted, history_expired;
 	uint64_t certificates_known; /* entries of the certificate inventory held now */
 };
@@ -61,8 +62,8 @@ const struct rules_stats *rules_engine_stats(const struct rules_engine *e);
 const struct cert_sighting *rules_engine_cert_sighting(const struct rules_engine *e, bool *first);
 
 /*
- * Persistence: what the engine remembers (the history of H3/H10/H12, the TLS
- * facts of H11, the certificate inventory with its alert marks) as tables of
+ * Persistence: what the engine remembers (the history of the STARTTLS rules, the
+ * TLS facts of tls_interception_suspected, the certificate inventory with its alert marks) as tables of
  * fixed-size records keyed by short byte strings, so that the sensor can keep
  * them in its state database and a restart forgets nothing. A table's name
  * carries its record layout version: records saved under another name or size

@@ -23,7 +23,7 @@ enum starttls_result {
 	STARTTLS_UPGRADED,         /* 220, and TLS followed */
 	STARTTLS_IMPLICIT_TLS,     /* TLS from the first byte (the client's ClientHello, on any port) */
 	STARTTLS_NOT_OFFERED,      /* the EHLO reply has no STARTTLS */
-	STARTTLS_GARBLED,          /* a masked STARTTLS capability (H1) */
+	STARTTLS_GARBLED,          /* a masked STARTTLS capability (starttls_capability_garbled) */
 	STARTTLS_NOT_ATTEMPTED,    /* offered, the client went on in clear */
 	STARTTLS_REFUSED,          /* STARTTLS answered with anything but 220 */
 	STARTTLS_NO_TLS_AFTER_220, /* 220, then no TLS handshake */
@@ -112,7 +112,7 @@ struct session {
 	const struct tls_observation *tls;
 	bool clear_text_gap; /* a capture gap hit the clear-text part: STARTTLS decisions are incomplete */
 	bool parser_memcap_stopped; /* the flow memcap had no room for the parsers: parsing stopped early */
-	/* Server bytes after its 220 to STARTTLS and before the client's TLS hello (H8), filled by the sensor. */
+	/* Server bytes after its 220 to STARTTLS and before the client's TLS hello (starttls_response_injection), filled by the sensor. */
 	bool response_injection;
 	char injected_response[SMTP_EVIDENCE_MAX];
 	struct session_fingerprints fingerprints;

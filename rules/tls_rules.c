@@ -72,12 +72,12 @@ static void server_name(const struct session *s, char *out, size_t len)
 
 static void rule_version(struct session *s, const struct tls_observation *t, const char *server)
 {
-	if (t->version >= 0x0303 || t->version == 0)
+	if (t->version >= TLS_VERSION_1_2 || t->version == 0)
 		return;
 	struct alert *a = alert_list_add(&s->alerts, RULE_TLS_VERSION_OBSOLETE);
 	if (!a)
 		return;
-	const char *proto = t->version >= 0x0301 ? "TLS" : "SSL";
+	const char *proto = t->version >= TLS_VERSION_1_0 ? "TLS" : "SSL";
 	alert_set_reason(a, "%s negotiated %s %s, which is obsolete (RFC 8996)", server, proto, version_name(t->version));
 	char line[64];
 	snprintf(line, sizeof line, "ServerHello version 0x%04X", t->version);
@@ -94,11 +94,11 @@ static bool server_chose_extension(const struct tls_observation *t, uint16_t typ
 
 static void rule_cipher(struct session *s, const struct tls_observation *t, const char *server)
 {
-	if (t->version < 0x0300)
+	if (t->version < TLS_VERSION_SSL3)
 		return; /* an SSLv2 SERVER-HELLO chooses no cipher (the client does, later): nothing to judge */
 	bool cbc = false;
 	bool weak = tls_cipher_weak(t->cipher, &cbc);
-	bool cbc_without_etm = cbc && t->version < 0x0304 && !server_chose_extension(t, TLS_EXT_ENCRYPT_THEN_MAC);
+	bool cbc_without_etm = cbc && t->version < TLS_VERSION_1_3 && !server_chose_extension(t, TLS_EXT_ENCRYPT_THEN_MAC);
 	if (!weak && !cbc_without_etm)
 		return;
 	struct alert *a = alert_list_add(&s->alerts, RULE_TLS_CIPHER_WEAK);
@@ -173,7 +173,7 @@ static uint16_t client_max_version(const struct tls_observation *t)
 	return best;
 }
 
-/* H11: the cause, in words, and the earlier session compared with; NULL when nothing points at interception. */
+/* tls_interception_suspected: the cause, in words, and the earlier session compared with; NULL when nothing points at interception. */
 static const char *interception_cause(const struct session *s, const struct server_tls_facts *f, char *detail,
 				      size_t len, const char **earlier)
 {

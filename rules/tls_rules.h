@@ -4,7 +4,7 @@
  * Per session: tls_version_obsolete (SSLv3, TLS 1.0, 1.1), tls_cipher_weak
  * (NULL, EXPORT, anonymous, RC4, DES/3DES; CBC without encrypt-then-MAC at a
  * lower severity), tls_certificate_invalid (validation status other than ok
- * or not_visible). Across sessions, H11 tls_interception_suspected: for a
+ * or not_visible). Across sessions, tls_interception_suspected: for a
  * server seen before, the certificate or its issuer changed to one that does
  * not validate, or the version fell below what the server negotiated before,
  * or the same client software (JA3) now gets another server answer (JA3S).

@@ -78,7 +78,7 @@ void tls_inspect_session(struct tls_inspector *ti, struct session *s)
 	expected_name(s, c);
 	if (!t->certificate_visible || t->cert_count == 0) {
 		/* TLS 1.3 encrypts the certificate and a resumed session sends none: say so, never guess. */
-		if (t->version == 0x0304 || (t->version >> 8) == 0x7f || t->resumed) { /* 0x7fXX: a draft */
+		if (tls_version_is_13(t->version) || t->resumed) {
 			c->validated = true;
 			c->status = X509_STATUS_NOT_VISIBLE;
 		}
