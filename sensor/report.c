@@ -193,16 +193,15 @@ static int report_certificates(struct report *r, struct state_db *db)
 /* ---- command line ---- */
 
 struct report_options {
-	const char *what, *config_path, *since, *at;
-	char *sets[REPORT_MAX_SETS];
-	size_t nsets;
+	const char *what, *since, *at;
+	struct report_source src;
 	enum report_format format;
 	bool partners_only, by_day;
 };
 
 static int parse_report_options(int argc, char **argv, struct report_options *o, FILE *err)
 {
-	enum { OPT_SET = 256, OPT_SINCE, OPT_AT, OPT_FORMAT, OPT_HELP, OPT_ALL, OPT_PARTNERS, OPT_BY };
+	enum { OPT_SET = REPORT_OPT_SET, OPT_SINCE, OPT_AT, OPT_FORMAT, OPT_HELP, OPT_ALL, OPT_PARTNERS, OPT_BY };
 	static const struct option longopts[] = {
 	    {"set", required_argument, NULL, OPT_SET},       {"since", required_argument, NULL, OPT_SINCE},
 	    {"at", required_argument, NULL, OPT_AT},         {"format", required_argument, NULL, OPT_FORMAT},
@@ -228,14 +227,6 @@ static int parse_report_options(int argc, char **argv, struct report_options *o,
 	int c;
 	while ((c = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'c': o->config_path = optarg; break;
-		case OPT_SET:
-			if (o->nsets == REPORT_MAX_SETS) {
-				fprintf(err, "tlsobs: report: --set given more than %d times\n", REPORT_MAX_SETS);
-				return -1;
-			}
-			o->sets[o->nsets++] = optarg;
-			break;
 		case OPT_SINCE: o->since = optarg; break;
 		case OPT_AT: o->at = optarg; break;
 		case OPT_ALL: o->partners_only = false; break;
@@ -261,10 +252,38 @@ static int parse_report_options(int argc, char **argv, struct report_options *o,
 			break;
 		case 'h':
 		case OPT_HELP: usage(stdout); return 1;
-		case ':': fprintf(err, "tlsobs: report: %s needs a value\n", argv[optind - 1]); return -1;
-		default: fprintf(err, "tlsobs: report: unknown option '%s'\n", argv[optind - 1]); return -1;
+		default:
+			if (report_common_option(c, &o->src, argv, err) != 0)
+				return -1;
 		}
 	}
+	return report_no_operands(argc, argv, err);
+}
+
+int report_common_option(int c, struct report_source *src, char **argv, FILE *err)
+{
+	switch (c) {
+	case 'c':
+		src->config_path = optarg;
+		return 0;
+	case REPORT_OPT_SET:
+		if (src->nsets == REPORT_MAX_SETS) {
+			fprintf(err, "tlsobs: report: --set given more than %d times\n", REPORT_MAX_SETS);
+			return -1;
+		}
+		src->sets[src->nsets++] = optarg;
+		return 0;
+	case ':':
+		fprintf(err, "tlsobs: report: %s needs a value\n", argv[optind - 1]);
+		return -1;
+	default:
+		fprintf(err, "tlsobs: report: unknown option '%s'\n", argv[optind - 1]);
+		return -1;
+	}
+}
+
+int report_no_operands(int argc, char **argv, FILE *err)
+{
 	if (optind < argc) {
 		fprintf(err, "tlsobs: report: unexpected argument '%s'\n", argv[optind]);
 		return -1;
@@ -338,7 +357,7 @@ int report_main(int argc, char **argv, FILE *out, FILE *err)
 	}
 	struct sensor_settings *settings = NULL;
 	struct state_db *db = NULL;
-	int code = report_open(o.config_path, o.sets, o.nsets, &settings, &db, err);
+	int code = report_open(o.src.config_path, o.src.sets, o.src.nsets, &settings, &db, err);
 	if (code != REPORT_OK)
 		return code;
 	struct report r = {.out = out,

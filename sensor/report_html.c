@@ -36,9 +36,8 @@
 enum { CHARTJS_CAP = 4 << 20, EXPIRY_SOON_DAYS = 30, NAV_PARTNERS = 24 };
 
 struct html_options {
-	const char *config_path, *output, *since, *at;
-	char *sets[REPORT_MAX_SETS];
-	size_t nsets;
+	const char *output, *since, *at;
+	struct report_source src;
 };
 
 struct page {
@@ -375,7 +374,7 @@ static void page_header(struct page *pg)
 	fputs("<header>\n<h1>TLS coverage report</h1>\n<p class=\"meta\">Generated ", out);
 	fputs(now, out);
 	fputs(" by tlsobs from <code>", out);
-	html_escape_cstr(out, pg->o->config_path ? pg->o->config_path : "");
+	html_escape_cstr(out, pg->o->src.config_path ? pg->o->src.config_path : "");
 	fputs("</code>. Days: ", out);
 	if (pg->o->since) {
 		fputs("from ", out);
@@ -631,7 +630,7 @@ static int write_page(struct page *pg, FILE *err)
 
 static int parse_options(int argc, char **argv, struct html_options *o, FILE *err)
 {
-	enum { OPT_SET = 256, OPT_SINCE, OPT_AT, OPT_HELP };
+	enum { OPT_SET = REPORT_OPT_SET, OPT_SINCE, OPT_AT, OPT_HELP };
 	static const struct option longopts[] = {
 	    {"set", required_argument, NULL, OPT_SET}, {"since", required_argument, NULL, OPT_SINCE},
 	    {"at", required_argument, NULL, OPT_AT},   {"output", required_argument, NULL, 'o'},
@@ -642,19 +641,8 @@ static int parse_options(int argc, char **argv, struct html_options *o, FILE *er
 	int c;
 	while ((c = getopt_long(argc, argv, ":c:o:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'c':
-			o->config_path = optarg;
-			break;
 		case 'o':
 			o->output = optarg;
-			break;
-		case OPT_SET:
-			if (o->nsets == REPORT_MAX_SETS) {
-				fprintf(err, "tlsobs: report: --set given more than %d times\n",
-				        REPORT_MAX_SETS);
-				return -1;
-			}
-			o->sets[o->nsets++] = optarg;
 			break;
 		case OPT_SINCE:
 			o->since = optarg;
@@ -666,18 +654,13 @@ static int parse_options(int argc, char **argv, struct html_options *o, FILE *er
 		case OPT_HELP:
 			usage(stdout);
 			return 1;
-		case ':':
-			fprintf(err, "tlsobs: report: %s needs a value\n", argv[optind - 1]);
-			return -1;
 		default:
-			fprintf(err, "tlsobs: report: unknown option '%s'\n", argv[optind - 1]);
-			return -1;
+			if (report_common_option(c, &o->src, argv, err) != 0)
+				return -1;
 		}
 	}
-	if (optind < argc) {
-		fprintf(err, "tlsobs: report: unexpected argument '%s'\n", argv[optind]);
+	if (report_no_operands(argc, argv, err) != 0)
 		return -1;
-	}
 	if (!o->output || !o->output[0]) {
 		fprintf(err, "tlsobs: report: html needs -o FILE\n");
 		return -1;
@@ -734,7 +717,7 @@ int report_html_main(int argc, char **argv, FILE *err)
 		return REPORT_USAGE;
 	struct sensor_settings *settings = NULL;
 	struct state_db *db = NULL;
-	int code = report_open(o.config_path, o.sets, o.nsets, &settings, &db, err);
+	int code = report_open(o.src.config_path, o.src.sets, o.src.nsets, &settings, &db, err);
 	if (code != REPORT_OK)
 		return code;
 	code = report_html_run(&o, settings, db, at, err);

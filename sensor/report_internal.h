@@ -33,6 +33,21 @@ struct report {
 	struct report_table *table; /* FORMAT_TABLE: rows collected, then laid out */
 };
 
+/* What every report command takes alike: -c CONFIG and --set KEY=VALUE (getopt value REPORT_OPT_SET). */
+enum { REPORT_OPT_SET = 256 };
+struct report_source {
+	const char *config_path;
+	char *sets[REPORT_MAX_SETS];
+	size_t nsets;
+};
+/*
+ * A getopt_long result none of a report's own cases took: -c, --set, a missing value, an unknown option.
+ * 0: taken into *src; -1: an error, said on err.
+ */
+int report_common_option(int c, struct report_source *src, char **argv, FILE *err);
+/* After getopt_long: an operand left over is an error. 0, or -1 (said). */
+int report_no_operands(int argc, char **argv, FILE *err);
+
 /* "YYYY-MM-DD" (UTC midnight) into seconds: 0, or -1 when it is not a calendar date. */
 int report_parse_day(const char *text, int64_t *out);
 /* RFC 3339 UTC seconds ("2026-11-28T16:01:36Z"), "-" for 0. */

@@ -223,9 +223,8 @@ int report_tlsrpt_build(struct state_db *db, const struct policy *p, const struc
 /* ---- command line ---- */
 
 struct tlsrpt_options {
-	const char *config_path, *date, *org, *contact, *dir, *domain;
-	char *sets[REPORT_MAX_SETS];
-	size_t nsets;
+	const char *date, *org, *contact, *dir, *domain;
+	struct report_source src;
 };
 
 static void tlsrpt_usage(FILE *out)
@@ -242,7 +241,7 @@ static void tlsrpt_usage(FILE *out)
 
 static int parse_tlsrpt_options(int argc, char **argv, struct tlsrpt_options *o, FILE *err)
 {
-	enum { OPT_SET = 256, OPT_DATE, OPT_ORG, OPT_CONTACT, OPT_DOMAIN, OPT_HELP };
+	enum { OPT_SET = REPORT_OPT_SET, OPT_DATE, OPT_ORG, OPT_CONTACT, OPT_DOMAIN, OPT_HELP };
 	static const struct option longopts[] = {
 	    {"set", required_argument, NULL, OPT_SET},
 	    {"date", required_argument, NULL, OPT_DATE},
@@ -257,19 +256,8 @@ static int parse_tlsrpt_options(int argc, char **argv, struct tlsrpt_options *o,
 	int c;
 	while ((c = getopt_long(argc, argv, ":c:o:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'c':
-			o->config_path = optarg;
-			break;
 		case 'o':
 			o->dir = optarg;
-			break;
-		case OPT_SET:
-			if (o->nsets == REPORT_MAX_SETS) {
-				fprintf(err, "tlsobs: report: --set given more than %d times\n",
-				        REPORT_MAX_SETS);
-				return -1;
-			}
-			o->sets[o->nsets++] = optarg;
 			break;
 		case OPT_DATE:
 			o->date = optarg;
@@ -287,18 +275,13 @@ static int parse_tlsrpt_options(int argc, char **argv, struct tlsrpt_options *o,
 		case OPT_HELP:
 			tlsrpt_usage(stdout);
 			return 1;
-		case ':':
-			fprintf(err, "tlsobs: report: %s needs a value\n", argv[optind - 1]);
-			return -1;
 		default:
-			fprintf(err, "tlsobs: report: unknown option '%s'\n", argv[optind - 1]);
-			return -1;
+			if (report_common_option(c, &o->src, argv, err) != 0)
+				return -1;
 		}
 	}
-	if (optind < argc) {
-		fprintf(err, "tlsobs: report: unexpected argument '%s'\n", argv[optind]);
+	if (report_no_operands(argc, argv, err) != 0)
 		return -1;
-	}
 	const char *missing = !o->date                        ? "--date"
 	                      : !o->org || !o->org[0]         ? "--organization-name"
 	                      : !o->contact || !o->contact[0] ? "--contact-info"
@@ -408,7 +391,7 @@ int report_tlsrpt_main(int argc, char **argv, FILE *out, FILE *err)
 	}
 	struct sensor_settings *settings = NULL;
 	struct state_db *db = NULL;
-	int code = report_open(o.config_path, o.sets, o.nsets, &settings, &db, err);
+	int code = report_open(o.src.config_path, o.src.sets, o.src.nsets, &settings, &db, err);
 	if (code != REPORT_OK)
 		return code;
 	struct tlsrpt_meta m = {.organization_name = o.org,
