@@ -39,7 +39,7 @@ struct sensor_counters {
 	uint64_t memcap_used, memcap_peak;
 	uint64_t sessions_reported, sessions_unanswered, events_dropped;
 	uint64_t gaps, gap_bytes;
-	/* IP fragment reassembly (sensor/defrag.h) */
+	/* IP fragment reassembly (sensor/flow/defrag.h) */
 	uint64_t defrag_fragments, defrag_reassembled, defrag_timeouts, defrag_overlaps, defrag_invalid;
 	uint64_t defrag_gave_up_memcap, defrag_gave_up_too_many_fragments, defrag_gave_up_too_large,
 	    defrag_gave_up_snaplen;

@@ -350,7 +350,7 @@ static enum decode_result decode_ipv4(struct reader *r, struct decode_state *st)
 	struct reader seg = reader_sub(r, min_size(reader_left(r), wire_len));
 	/*
 	 * RFC 791 3.2: MF set or a nonzero offset is a fragment; reassembly is the
-	 * sensor's (sensor/defrag.c). Fragmented UDP stays not_tcp: VTEPs must not
+	 * sensor's (sensor/flow/defrag.c). Fragmented UDP stays not_tcp: VTEPs must not
 	 * fragment VXLAN (RFC 7348 4.3), and reassembling DNS is no business of ours.
 	 */
 	if (frag & (IPV4_MF | IPV4_OFFSET_MASK)) {

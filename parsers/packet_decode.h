@@ -9,7 +9,7 @@
  * and their inner packet decoded the same way: the addresses and ports
  * reported are the inner ones, the outer ones go to `encap`. A fragment of a
  * TCP (or GRE) datagram, at any level, comes out as its facts (struct
- * ip_fragment) for the sensor's reassembly (sensor/defrag.h), whose finished
+ * ip_fragment) for the sensor's reassembly (sensor/flow/defrag.h), whose finished
  * datagram comes back through packet_decode_ip(). Nothing is copied:
  * addresses are values, the payload is a slice of the caller's buffer. Never
  * reads past caplen.

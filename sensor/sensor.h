@@ -16,9 +16,9 @@
 #include "outputs/output.h"
 #include "outputs/policy_event.h"
 #include "parsers/packet_decode.h"
-#include "sensor/capture.h"
-#include "sensor/flow.h"
-#include "sensor/settings.h"
+#include "sensor/capture/capture.h"
+#include "sensor/flow/flow.h"
+#include "sensor/config/settings.h"
 
 struct sensor_stats {
 	uint64_t packets, bytes;
@@ -69,7 +69,7 @@ int sensor_reload_audited(struct sensor *s, struct sensor_settings *next, const 
                           char *err, size_t errlen);
 void sensor_audit_policy_loaded(struct sensor *s, const struct policy_source *src);
 void sensor_audit_reload_failed(struct sensor *s, const struct policy_source *src, const char *why);
-/* GeoIP/ASN enrichment of every session and alert (sensor/geoip.h); takes ownership of g (NULL: none). */
+/* GeoIP/ASN enrichment of every session and alert (sensor/app/geoip.h); takes ownership of g (NULL: none). */
 struct geoip;
 void sensor_set_geoip(struct sensor *s, struct geoip *g);
 /* The capture whose counters (kernel drops, files) go into stats events and the summary (borrowed). */

@@ -1,5 +1,5 @@
 /*
- * fuzz_classify.c: libFuzzer harness for the nDPI adapter (sensor/classify.h).
+ * fuzz_classify.c: libFuzzer harness for the nDPI adapter (sensor/app/classify.h).
  *
  * Input: one flow as a run of packets, each a direction byte (even: from the
  * client), a 16-bit big-endian length and that many bytes from the IP header
@@ -10,7 +10,7 @@
  *
  * tests/fuzz/seed_classify.py writes seeds from the fixture captures.
  */
-#include "sensor/classify.h"
+#include "sensor/app/classify.h"
 
 #include <stdint.h>
 #include <stdlib.h>

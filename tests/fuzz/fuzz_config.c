@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sensor/config.h"
+#include "sensor/config/config.h"
 
 /* Touches every field so the sanitizers see each read. */
 static size_t walk(const struct config_node *n)

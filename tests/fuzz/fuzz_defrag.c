@@ -1,5 +1,5 @@
 /*
- * fuzz_defrag.c: libFuzzer harness for IP fragment reassembly (sensor/defrag.h)
+ * fuzz_defrag.c: libFuzzer harness for IP fragment reassembly (sensor/flow/defrag.h)
  * and for packet_decode's fragment facts and packet_decode_ip().
  *
  * Input: records of [1 byte: seconds of packet time to advance (low 6 bits)]
@@ -13,7 +13,7 @@
  * tests/fuzz/seed_defrag.py writes the seeds in this format.
  */
 #include "parsers/packet_decode.h"
-#include "sensor/defrag.h"
+#include "sensor/flow/defrag.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * fuzz_geoip.c: libFuzzer harness for the MaxMind DB adapter (sensor/geoip.h).
+ * fuzz_geoip.c: libFuzzer harness for the MaxMind DB adapter (sensor/app/geoip.h).
  *
  * A database file is outside input (downloaded, replaced by geoipupdate): the
  * input is written to a file that is opened as both geoip.location_db and
@@ -10,7 +10,7 @@
  *
  * Seeds: tests/support/make_test_mmdb.pl's databases.
  */
-#include "sensor/geoip.h"
+#include "sensor/app/geoip.h"
 
 #include <stdio.h>
 #include <stdlib.h>

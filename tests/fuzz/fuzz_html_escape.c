@@ -1,6 +1,6 @@
 /*
  * fuzz_html_escape.c: libFuzzer harness for the HTML report's escaping
- * (sensor/html_escape.h). Partner names and certificate subjects are bytes a
+ * (sensor/report/html_escape.h). Partner names and certificate subjects are bytes a
  * peer chose; whatever they are, the HTML text must hold no < > & " ' but as
  * character references, and the JSON string no < > & nor a raw U+2028/U+2029,
  * no control character, and exactly two unescaped quotes (its own). A broken
@@ -8,7 +8,7 @@
  *
  * Seeds: markup that would end a <script> element, invalid and cut UTF-8.
  */
-#include "sensor/html_escape.h"
+#include "sensor/report/html_escape.h"
 
 #include <stdint.h>
 #include <stdio.h>

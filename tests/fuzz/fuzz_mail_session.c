@@ -15,7 +15,7 @@
  * Seeds: tests/fuzz/corpus/mail_session/ (openings of each kind, written by
  * tests/fuzz/seed_mail_session.py).
  */
-#include "sensor/mail_session.h"
+#include "sensor/app/mail_session.h"
 
 #include <stdint.h>
 #include <stdlib.h>

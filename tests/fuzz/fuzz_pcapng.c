@@ -1,7 +1,7 @@
 /*
  * fuzz_pcapng.c: libFuzzer harness for the pcapng block decoder (parsers/pcapng.h).
  *
- * Input: a pcapng file. Blocks are taken as sensor/pcapng_file.c takes them:
+ * Input: a pcapng file. Blocks are taken as sensor/capture/pcapng_file.c takes them:
  * the first 12 bytes give the length, then the whole block, copied into a
  * buffer of exactly its size (ASan sees a read past it), is decoded. A packet
  * must lie inside its block and name a described interface; its bytes are

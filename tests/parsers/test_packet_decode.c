@@ -540,7 +540,7 @@ Test(packet_decode, calls_only_malformed_input_an_anomaly)
 	cr_assert_not(decode_result_is_anomaly(DECODE_OK));
 	cr_assert_not(decode_result_is_anomaly(DECODE_NOT_IP));
 	cr_assert_not(decode_result_is_anomaly(DECODE_NOT_TCP));
-	/* Fragments go to reassembly (sensor/defrag.h): not malformed. */
+	/* Fragments go to reassembly (sensor/flow/defrag.h): not malformed. */
 	cr_assert_not(decode_result_is_anomaly(DECODE_IPV4_FRAGMENT));
 	cr_assert_not(decode_result_is_anomaly(DECODE_IPV6_FRAGMENT));
 	for (int i = DECODE_UNSUPPORTED_LINKTYPE; i < DECODE_RESULT_COUNT; i++)

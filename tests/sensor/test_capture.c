@@ -5,7 +5,7 @@
  * configuration fits both the buffer and the kernel's program size limit.
  * What it admits from real wrapped captures is tests/integration/tunnels.sh.
  */
-#include "sensor/capture.h"
+#include "sensor/capture/capture.h"
 
 #include <criterion/criterion.h>
 #include <pcap/pcap.h>

@@ -10,7 +10,7 @@
  */
 #include "packet_builder.h"
 #include "parsers/packet_decode.h"
-#include "sensor/classify.h"
+#include "sensor/app/classify.h"
 #include "test_support.h"
 
 #include <criterion/criterion.h>

@@ -1,5 +1,5 @@
 /*
- * test_config.c: the YAML config tree (sensor/config.h): kinds, keys, origins
+ * test_config.c: the YAML config tree (sensor/config/config.h): kinds, keys, origins
  * and lines, reading files, and what a file may not hold. The typed getters
  * are in test_config_get.c, --set in test_config_set.c; the helpers and the
  * nested_yaml example they share in tests/support/config_fixture.h.
@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "config_fixture.h"
-#include "sensor/config.h"
+#include "sensor/config/config.h"
 #include "test_support.h"
 
 /* The error message of a load that must fail (a static buffer). */

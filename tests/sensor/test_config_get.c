@@ -1,5 +1,5 @@
 /*
- * test_config_get.c: the typed getters of sensor/config.h (bool, u64, size,
+ * test_config_get.c: the typed getters of sensor/config/config.h (bool, u64, size,
  * seconds, string, ports) and config_error_at (helpers in
  * tests/support/config_fixture.h).
  */
@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "config_fixture.h"
-#include "sensor/config.h"
+#include "sensor/config/config.h"
 #include "test_support.h"
 
 /* ---- typed getters ---- */

@@ -1,5 +1,5 @@
 /*
- * test_config_set.c: --set overrides (config_set in sensor/config.h), dotted
+ * test_config_set.c: --set overrides (config_set in sensor/config/config.h), dotted
  * librdkafka keys from the file and from --set, and config_node_flatten
  * (helpers in tests/support/config_fixture.h).
  */
@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "config_fixture.h"
-#include "sensor/config.h"
+#include "sensor/config/config.h"
 #include "test_support.h"
 
 static const char *set_error(struct config *cfg, const char *assignment)

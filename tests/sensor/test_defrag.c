@@ -1,5 +1,5 @@
 /*
- * test_defrag.c: IPv4 and IPv6 fragment reassembly (sensor/defrag.h).
+ * test_defrag.c: IPv4 and IPv6 fragment reassembly (sensor/flow/defrag.h).
  *
  * A whole TCP datagram is built with tests/support/packet_builder.h, cut into
  * fragments, each fragment decoded by packet_decode() as the sensor does and
@@ -8,7 +8,7 @@
  */
 #include "packet_builder.h"
 #include "parsers/packet_decode.h"
-#include "sensor/defrag.h"
+#include "sensor/flow/defrag.h"
 
 #include <criterion/criterion.h>
 #include <string.h>

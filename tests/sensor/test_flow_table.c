@@ -1,6 +1,6 @@
 /*
  * test_flow_table.c: the per-worker flow table against the contract in
- * sensor/flow_table.h: lookup by 5-tuple in both directions, roles, per-state
+ * sensor/flow/flow_table.h: lookup by 5-tuple in both directions, roles, per-state
  * timeouts in packet time, the end hook, and the memcap with its emergency mode.
  *
  * The end hook records every flow that leaves (id and reason, in order) and
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sensor/flow_table.h"
+#include "sensor/flow/flow_table.h"
 
 #define SEC 1000000ull
 #define MSEC 1000ull

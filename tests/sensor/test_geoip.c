@@ -1,5 +1,5 @@
 /*
- * test_geoip.c: the MaxMind DB adapter (sensor/geoip.h) on small databases that
+ * test_geoip.c: the MaxMind DB adapter (sensor/app/geoip.h) on small databases that
  * tests/support/make_test_mmdb.pl writes into a fresh temporary directory (its
  * header lists what each holds): the GeoLite2 and flat ip-location-db layouts
  * over IPv4 and IPv6, fields a database lacks, missing, corrupt and damaged
@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sensor/geoip.h"
+#include "sensor/app/geoip.h"
 #include "test_support.h"
 
 static char dir[64];

@@ -1,9 +1,9 @@
 /*
  * test_html_escape.c: wire strings into HTML text and into JSON inside a
- * <script> element (sensor/html_escape.h): nothing can end the element, invalid
+ * <script> element (sensor/report/html_escape.h): nothing can end the element, invalid
  * UTF-8 and control characters are replaced, valid UTF-8 passes through.
  */
-#include "sensor/html_escape.h"
+#include "sensor/report/html_escape.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
  * swaks send them. Each case is fed whole, byte by byte and at random cuts, and
  * must come to the same observation.
  */
-#include "sensor/mail_session.h"
+#include "sensor/app/mail_session.h"
 #include "test_support.h"
 
 #include <criterion/criterion.h>

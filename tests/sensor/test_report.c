@@ -1,9 +1,9 @@
 /*
- * test_report.c: `tlsobs report coverage|certificates` (sensor/report.h) over
+ * test_report.c: `tlsobs report coverage|certificates` (sensor/report/report.h) over
  * a state database written through state_db's own notes, in a fresh
  * temporary directory, with a configuration file naming it.
  */
-#include "sensor/report.h"
+#include "sensor/report/report.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sensor/state_db.h"
+#include "sensor/state/state_db.h"
 
 #define SEC 1000000ull
 /* 2026-11-28T12:00:00Z */

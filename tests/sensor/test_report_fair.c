@@ -4,7 +4,7 @@
  * and what fell off it; a table laid out from its content; and a report reading while a writer
  * holds the database (read-only, WAL: neither waits for the other).
  */
-#include "sensor/report.h"
+#include "sensor/report/report.h"
 
 #include <criterion/criterion.h>
 #include <sqlite3.h>
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sensor/state_db.h"
+#include "sensor/state/state_db.h"
 
 #define SEC 1000000ull
 #define T0 (1795867200ull * SEC) /* 2026-11-28T12:00:00Z */

@@ -1,11 +1,11 @@
 /*
- * test_report_html.c: `tlsobs report html` (sensor/report_html.h) over a state
+ * test_report_html.c: `tlsobs report html` (sensor/report/report_html.h) over a state
  * database written through state_db's notes, in a fresh temporary directory:
  * the page's structure and numbers, hostile names from the wire kept as text,
  * the output file's mode and refusal of a symbolic link, the exit codes, and
- * the data loader's order and caps (sensor/report_html_data.h).
+ * the data loader's order and caps (sensor/report/report_html_data.h).
  */
-#include "sensor/report_html.h"
+#include "sensor/report/report_html.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sensor/report.h"
-#include "sensor/report_html_data.h"
-#include "sensor/state_db.h"
+#include "sensor/report/report.h"
+#include "sensor/report/report_html_data.h"
+#include "sensor/state/state_db.h"
 
 #define SEC 1000000ull
 /* 2026-11-28T12:00:00Z */

@@ -1,6 +1,6 @@
-/* test_report_table.c: the report table (sensor/report_table.h): widths from content, lists wrapped under
+/* test_report_table.c: the report table (sensor/report/report_table.h): widths from content, lists wrapped under
  * their column. */
-#include "sensor/report_table.h"
+#include "sensor/report/report_table.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

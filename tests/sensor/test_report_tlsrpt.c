@@ -5,8 +5,8 @@
  * passes, the session's end; the reports are read back with report_main, the files gunzipped and
  * validated against docs/tlsrpt.schema.json by tests/support/validate_tlsrpt.py.
  */
-#include "sensor/report.h"
-#include "sensor/report_tlsrpt.h"
+#include "sensor/report/report.h"
+#include "sensor/report/report_tlsrpt.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "rules/tlsrpt.h"
-#include "sensor/state_db.h"
-#include "sensor/state_sync.h"
+#include "sensor/state/state_db.h"
+#include "sensor/state/state_sync.h"
 #include "test_support.h"
 
 #define SEC 1000000ull

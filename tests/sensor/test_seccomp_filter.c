@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sensor/seccomp_filter.h"
+#include "sensor/capture/seccomp_filter.h"
 
 enum { CHILD_OK = 0, CHILD_FILTER_FAILED = 10, CHILD_WRONG = 11 };
 

@@ -7,9 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sensor/config.h"
-#include "sensor/secrets.h"
-#include "sensor/settings.h"
+#include "sensor/config/config.h"
+#include "sensor/config/secrets.h"
+#include "sensor/config/settings.h"
 
 static char dir[64];
 

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sensor/config.h"
-#include "sensor/settings.h"
+#include "sensor/config/config.h"
+#include "sensor/config/settings.h"
 #include "test_support.h"
 
 /* ---- helpers ---- */

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sensor/config.h"
-#include "sensor/settings_runtime.h"
+#include "sensor/config/config.h"
+#include "sensor/config/settings_runtime.h"
 
 static int load(const char *yaml, struct runtime_settings *rt, struct config_error *err)
 {

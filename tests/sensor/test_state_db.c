@@ -1,6 +1,6 @@
 /*
  * test_state_db.c: the persistent state behind the partner-policy step
- * (sensor/state_db.h), on real SQLite files in a fresh temporary directory:
+ * (sensor/state/state_db.h), on real SQLite files in a fresh temporary directory:
  * survival across close/open, the batched queue and its cap, the coverage and
  * expiry reports, thresholds alerted once, and clear errors for bad files.
  */
@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sensor/state_db.h"
+#include "sensor/state/state_db.h"
 
 #define SEC 1000000ull
 #define DAY (86400ull * SEC)

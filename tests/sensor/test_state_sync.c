@@ -9,7 +9,7 @@
  * the offer is seen from the outside: starttls_capability_removed is raised only
  * when the history of the first session is known. Times are packet times.
  */
-#include "sensor/state_sync.h"
+#include "sensor/state/state_sync.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* test_stream_hold.c: bytes held for the classifier come back whole, in arrival order, within the cap. */
-#include "sensor/stream_hold.h"
+#include "sensor/flow/stream_hold.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

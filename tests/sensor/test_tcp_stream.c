@@ -1,6 +1,6 @@
 /*
  * test_tcp_stream.c: the per-direction TCP reassembler against the contract in
- * sensor/tcp_stream.h: in-order delivery, midstream pickup, out-of-order
+ * sensor/flow/tcp_stream.h: in-order delivery, midstream pickup, out-of-order
  * segments, retransmissions and overlaps, sequence wrap, gaps and FIN.
  * Limits are in test_tcp_stream_limits.c, the random property tests in
  * test_tcp_stream_random.c; the recording harness all three drive is
@@ -9,7 +9,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "sensor/tcp_stream.h"
+#include "sensor/flow/tcp_stream.h"
 #include "tcp_stream_harness.h"
 #include "test_support.h"
 

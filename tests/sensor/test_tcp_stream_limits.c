@@ -6,7 +6,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "sensor/tcp_stream.h"
+#include "sensor/flow/tcp_stream.h"
 #include "tcp_stream_harness.h"
 #include "test_support.h"
 

@@ -1,5 +1,5 @@
 /*
- * test_tcp_tracker.c: what TCP segments do to a flow (sensor/tcp_tracker.h):
+ * test_tcp_tracker.c: what TCP segments do to a flow (sensor/flow/tcp_tracker.h):
  * delivery of each direction to the consumer, roles, state, close reason and
  * whether the flow was answered.
  *
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sensor/tcp_tracker.h"
+#include "sensor/flow/tcp_tracker.h"
 
 #define SEC 1000000ull
 #define T0 (1700000000ull * SEC)

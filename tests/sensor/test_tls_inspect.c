@@ -9,7 +9,7 @@
  * are put into a hand-built observation, as the parser would have copied them.
  * Validation is against the fixture CA at fixed packet times, never "now".
  */
-#include "sensor/tls_inspect.h"
+#include "sensor/app/tls_inspect.h"
 #include "test_support.h"
 
 #include <criterion/criterion.h>

@@ -1,5 +1,5 @@
 /*
- * config_fixture.c: helpers for the sensor/config.h tests; see the header.
+ * config_fixture.c: helpers for the sensor/config/config.h tests; see the header.
  */
 #include "config_fixture.h"
 

@@ -1,5 +1,5 @@
 /*
- * config_fixture.h: helpers for the sensor/config.h tests (sensor layer: only
+ * config_fixture.h: helpers for the sensor/config/config.h tests (sensor layer: only
  * sensor tests may call it). Each asserts what it needs, so a test reads as
  * the behaviour it checks.
  */
@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "sensor/config.h"
+#include "sensor/config/config.h"
 
 /* Ten lines of YAML with maps, a list and a flow map; tests name their line numbers. */
 extern const char nested_yaml[];

@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# make_test_mmdb.pl: small MaxMind DB files for the geoip tests (sensor/geoip.h).
+# make_test_mmdb.pl: small MaxMind DB files for the geoip tests (sensor/app/geoip.h).
 #
 # Usage: make_test_mmdb.pl [--generation N] OUTDIR
 #

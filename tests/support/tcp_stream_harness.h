@@ -1,5 +1,5 @@
 /*
- * tcp_stream_harness.h: drives one sensor/tcp_stream.h reassembler in a test
+ * tcp_stream_harness.h: drives one sensor/flow/tcp_stream.h reassembler in a test
  * and records what comes out (sensor layer: only sensor tests may call it).
  *
  * A recording sink keeps three views of what came out: the delivered bytes
@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sensor/tcp_stream.h"
+#include "sensor/flow/tcp_stream.h"
 
 enum { REC_CAP = 1 << 16, LOG_CAP = 1024, MAX_PIECES = 16384 };
 

@@ -1,0 +1,336 @@
+/*
+ * mail_session.c: one mail flow's application layer (see mail_session.h).
+ *
+ * The protocol is decided by the first bytes, the port only breaks ties: the
+ * server speaks first in SMTP (RFC 5321 3.1), the client first in TLS
+ * (RFC 8446 4.1.2). Until the bytes decide, each direction's first few bytes
+ * are held here (PROTOCOL_SNIFF_MAX at most) and replayed to the chosen parser:
+ *  - the server's first bytes are an SMTP reply line: SMTP, on any port; on an
+ *    implicit-TLS port that is cleartext_on_tls_port, and the conversation is
+ *    parsed as SMTP so the STARTTLS rules see what the client does next;
+ *  - the client speaks first with a ClientHello record: implicit TLS, on any
+ *    port (a wrapper-mode server on 587). The server's first bytes are still
+ *    looked at: a server that greets in clear after all turns it into SMTP (the
+ *    client's hello is then evidence, not a command);
+ *  - anything else: the port's protocol, as before content was looked at.
+ * A gap or the end of the flow before the bytes decide settles on the port's
+ * protocol.
+ */
+#include "sensor/app/mail_session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "parsers/protocol_sniff.h"
+#include "parsers/tls.h"
+
+enum mail_mode { MAIL_SNIFF, MAIL_SMTP, MAIL_TLS };
+
+struct mail_session {
+	bool tls_port;     /* the port (or nDPI) suggests TLS from the first byte */
+	enum mail_mode mode;
+	bool server_pending; /* TLS chosen, the server's first bytes not yet seen: they may still say SMTP */
+	uint8_t head[2][PROTOCOL_SNIFF_MAX]; /* per flow direction, held while undecided */
+	size_t head_len[2];
+	enum flow_dir first; /* the side whose byte came first (valid once a byte came) */
+	bool implicit_tls;
+	bool cleartext_on_tls_port;
+	uint8_t client_first[SMTP_EVIDENCE_MAX]; /* the client's first bytes (cleartext_on_tls_port evidence) */
+	size_t client_first_len;
+	struct smtp_parser *smtp; /* NULL until SMTP is chosen */
+	struct tls_parser *tls;   /* from the hand-off (or the choice of implicit TLS) on */
+	bool in_tls[2];           /* per flow direction */
+	bool client_tls_seen;     /* the client sent its first TLS byte */
+	bool clear_text_gap;
+	bool response_injection;
+	uint8_t injected_response[SMTP_EVIDENCE_MAX];
+	size_t injected_len;
+	const struct smtp_options *smtp_options; /* borrowed, outlives the session */
+};
+
+/* Flow directions and parser directions name the sender the same way: 0 = client. */
+static enum smtp_dir smtp_dir_of(enum flow_dir d)
+{
+	return d == FLOW_TO_SERVER ? SMTP_FROM_CLIENT : SMTP_FROM_SERVER;
+}
+
+static enum tls_dir tls_dir_of(enum flow_dir d)
+{
+	return d == FLOW_TO_SERVER ? TLS_FROM_CLIENT : TLS_FROM_SERVER;
+}
+
+struct mail_session *mail_session_new(bool implicit_tls, const struct smtp_options *smtp)
+{
+	struct mail_session *m = calloc(1, sizeof *m);
+	if (!m)
+		return NULL;
+	m->tls_port = implicit_tls;
+	m->smtp_options = smtp;
+	return m;
+}
+
+void mail_session_free(struct mail_session *m)
+{
+	if (!m)
+		return;
+	smtp_parser_free(m->smtp);
+	tls_parser_free(m->tls);
+	free(m);
+}
+
+size_t mail_session_memory(const struct mail_session *m)
+{
+	return m ? sizeof *m + smtp_parser_memory(m->smtp) + tls_parser_memory(m->tls) : 0;
+}
+
+static void keep_injected_response(struct mail_session *m, const uint8_t *p, size_t n)
+{
+	m->response_injection = true;
+	size_t room = sizeof m->injected_response - m->injected_len;
+	size_t take = n < room ? n : room;
+	memcpy(m->injected_response + m->injected_len, p, take);
+	m->injected_len += take;
+}
+
+/* TLS bytes of one direction; server bytes before the client's hello are an injected response (H8). */
+static enum stream_verdict feed_tls(struct mail_session *m, enum flow_dir dir, const uint8_t *p, size_t n)
+{
+	if (n == 0)
+		return STREAM_CONTINUE;
+	if (!m->tls)
+		return STREAM_DONE; /* its parser could not be made */
+	if (dir == FLOW_TO_SERVER) {
+		m->client_tls_seen = true;
+	} else if (!m->client_tls_seen && !m->implicit_tls) {
+		keep_injected_response(m, p, n);
+		return STREAM_CONTINUE;
+	}
+	return tls_parser_feed(m->tls, tls_dir_of(dir), p, n) == TLS_DECIDED ? STREAM_DONE : STREAM_CONTINUE;
+}
+
+/* The server's 220 switched both directions: the client bytes held since STARTTLS go first. */
+static enum stream_verdict start_tls(struct mail_session *m)
+{
+	m->in_tls[0] = m->in_tls[1] = true;
+	if (!m->tls && !(m->tls = tls_parser_new()))
+		return STREAM_DONE;
+	const uint8_t *held;
+	size_t held_len;
+	smtp_parser_take_held(m->smtp, &held, &held_len);
+	return feed_tls(m, FLOW_TO_SERVER, held, held_len);
+}
+
+/* Bytes of a decided session: SMTP until the STARTTLS hand-off, TLS after it. */
+static enum stream_verdict route(struct mail_session *m, enum flow_dir dir, const uint8_t *p, size_t n)
+{
+	if (n == 0)
+		return STREAM_CONTINUE;
+	if (m->in_tls[dir])
+		return feed_tls(m, dir, p, n);
+	if (!m->smtp)
+		return STREAM_DONE; /* its parser could not be made */
+	size_t consumed = 0;
+	if (smtp_parser_feed(m->smtp, smtp_dir_of(dir), p, n, &consumed) != SMTP_TLS_STARTS)
+		return STREAM_CONTINUE;
+	enum stream_verdict v = m->in_tls[!dir] ? STREAM_CONTINUE : start_tls(m);
+	m->in_tls[dir] = true;
+	if (v == STREAM_DONE)
+		return v;
+	return feed_tls(m, dir, p + consumed, n - consumed);
+}
+
+/* Makes the parser of the chosen protocol; the held bytes are replayed by the caller. */
+static void choose(struct mail_session *m, enum mail_mode mode)
+{
+	m->mode = mode;
+	if (mode == MAIL_TLS) {
+		m->implicit_tls = true;
+		m->in_tls[0] = m->in_tls[1] = true;
+		m->server_pending = m->head_len[FLOW_TO_CLIENT] == 0;
+		m->tls = tls_parser_new();
+	} else {
+		m->smtp = smtp_parser_new(m->smtp_options);
+	}
+}
+
+/* The server greeted in clear after all: what was taken for implicit TLS is SMTP. */
+static void switch_to_smtp(struct mail_session *m)
+{
+	tls_parser_free(m->tls);
+	m->tls = NULL;
+	m->implicit_tls = false;
+	m->in_tls[0] = m->in_tls[1] = false;
+	m->client_tls_seen = false;
+	m->mode = MAIL_SMTP;
+	m->smtp = smtp_parser_new(m->smtp_options);
+}
+
+static size_t hold(struct mail_session *m, enum flow_dir dir, const uint8_t *p, size_t n)
+{
+	size_t room = PROTOCOL_SNIFF_MAX - m->head_len[dir];
+	size_t take = n < room ? n : room;
+	memcpy(m->head[dir] + m->head_len[dir], p, take);
+	m->head_len[dir] += take;
+	return take;
+}
+
+/* Hands one direction's held bytes to the chosen parser. */
+static enum stream_verdict replay_head(struct mail_session *m, enum flow_dir dir)
+{
+	size_t n = m->head_len[dir];
+	m->head_len[dir] = 0;
+	return route(m, dir, m->head[dir], n);
+}
+
+/* Chooses, replays the held bytes (the side that spoke first first), then the rest of the current chunk. */
+static enum stream_verdict settle(struct mail_session *m, enum mail_mode mode, enum flow_dir first, enum flow_dir dir,
+                                  const uint8_t *rest, size_t n)
+{
+	choose(m, mode);
+	enum stream_verdict v = replay_head(m, first);
+	if (v != STREAM_DONE)
+		v = replay_head(m, (enum flow_dir)!first);
+	if (v != STREAM_DONE)
+		v = route(m, dir, rest, n);
+	return v;
+}
+
+static enum mail_mode port_mode(const struct mail_session *m)
+{
+	return m->tls_port ? MAIL_TLS : MAIL_SMTP;
+}
+
+/* The server's first bytes: an SMTP reply decides SMTP, anything else the port's protocol. */
+static enum stream_verdict sniff_server(struct mail_session *m, const uint8_t *p, size_t n)
+{
+	size_t take = hold(m, FLOW_TO_CLIENT, p, n);
+	enum protocol_sniff v = protocol_sniff_smtp_reply(m->head[FLOW_TO_CLIENT], m->head_len[FLOW_TO_CLIENT]);
+	if (v == PROTOCOL_SNIFF_NEED_MORE)
+		return STREAM_CONTINUE; /* all taken: a reply is decided within PROTOCOL_SNIFF_MAX bytes */
+	if (v == PROTOCOL_SNIFF_YES)
+		m->cleartext_on_tls_port = m->tls_port;
+	return settle(m, v == PROTOCOL_SNIFF_YES ? MAIL_SMTP : port_mode(m), m->first, FLOW_TO_CLIENT, p + take,
+	              n - take);
+}
+
+/* The client's first bytes, before any server byte: a ClientHello decides implicit TLS. */
+static enum stream_verdict sniff_client(struct mail_session *m, const uint8_t *p, size_t n)
+{
+	size_t take = hold(m, FLOW_TO_SERVER, p, n);
+	if (m->head_len[FLOW_TO_CLIENT] > 0) { /* the server began a line the client did not wait for */
+		if (take == n)
+			return STREAM_CONTINUE;
+		return settle(m, port_mode(m), FLOW_TO_CLIENT, FLOW_TO_SERVER, p + take, n - take);
+	}
+	enum protocol_sniff v = protocol_sniff_client_hello(m->head[FLOW_TO_SERVER], m->head_len[FLOW_TO_SERVER]);
+	if (v == PROTOCOL_SNIFF_NEED_MORE)
+		return STREAM_CONTINUE;
+	return settle(m, v == PROTOCOL_SNIFF_YES ? MAIL_TLS : port_mode(m), FLOW_TO_SERVER, FLOW_TO_SERVER, p + take,
+	              n - take);
+}
+
+/* TLS was chosen before the server said anything: its first bytes may still be an SMTP greeting. */
+static enum stream_verdict judge_server(struct mail_session *m, const uint8_t *p, size_t n)
+{
+	size_t take = hold(m, FLOW_TO_CLIENT, p, n);
+	enum protocol_sniff v = protocol_sniff_smtp_reply(m->head[FLOW_TO_CLIENT], m->head_len[FLOW_TO_CLIENT]);
+	if (v == PROTOCOL_SNIFF_NEED_MORE)
+		return STREAM_CONTINUE;
+	m->server_pending = false;
+	if (v == PROTOCOL_SNIFF_YES) {
+		m->cleartext_on_tls_port = m->tls_port;
+		switch_to_smtp(m);
+	}
+	enum stream_verdict verdict = replay_head(m, FLOW_TO_CLIENT);
+	return verdict == STREAM_DONE ? verdict : route(m, FLOW_TO_CLIENT, p + take, n - take);
+}
+
+/*
+ * Nothing more will decide (a gap, the end): the port's protocol, or the TLS
+ * already chosen. server_side: the server's first bytes will not come either
+ * (a gap in its direction, or the end).
+ */
+static void settle_now(struct mail_session *m, bool server_side)
+{
+	if (m->mode == MAIL_SNIFF)
+		settle(m, port_mode(m), m->first, m->first, NULL, 0);
+	if (m->server_pending && server_side) {
+		m->server_pending = false;
+		replay_head(m, FLOW_TO_CLIENT);
+	}
+}
+
+static void keep_client_first(struct mail_session *m, enum flow_dir dir, const uint8_t *p, size_t n)
+{
+	size_t room = sizeof m->client_first - m->client_first_len;
+	if (dir != FLOW_TO_SERVER || room == 0)
+		return;
+	size_t take = n < room ? n : room;
+	memcpy(m->client_first + m->client_first_len, p, take);
+	m->client_first_len += take;
+}
+
+enum stream_verdict mail_session_data(struct mail_session *m, enum flow_dir dir, const uint8_t *p, size_t n)
+{
+	if (n == 0)
+		return STREAM_CONTINUE;
+	keep_client_first(m, dir, p, n);
+	if (m->mode == MAIL_SNIFF && m->head_len[0] == 0 && m->head_len[1] == 0)
+		m->first = dir;
+	enum stream_verdict v;
+	if (m->mode == MAIL_SNIFF)
+		v = dir == FLOW_TO_CLIENT ? sniff_server(m, p, n) : sniff_client(m, p, n);
+	else if (m->server_pending && dir == FLOW_TO_CLIENT)
+		v = judge_server(m, p, n);
+	else
+		v = route(m, dir, p, n);
+	/* A handshake decided on the client's bytes alone still waits for the server's first bytes. */
+	return m->server_pending ? STREAM_CONTINUE : v;
+}
+
+void mail_session_gap(struct mail_session *m, enum flow_dir dir, uint64_t n)
+{
+	settle_now(m, dir == FLOW_TO_CLIENT);
+	if (m->in_tls[dir]) {
+		if (m->tls)
+			tls_parser_gap(m->tls, tls_dir_of(dir), n);
+		return;
+	}
+	m->clear_text_gap = true;
+	if (m->smtp)
+		smtp_parser_gap(m->smtp, smtp_dir_of(dir), n);
+}
+
+void mail_session_cut(struct mail_session *m)
+{
+	mail_session_gap(m, FLOW_TO_SERVER, 1);
+	mail_session_gap(m, FLOW_TO_CLIENT, 1);
+}
+
+void mail_session_end(struct mail_session *m, bool rst)
+{
+	settle_now(m, true);
+	if (m->tls)
+		tls_parser_end(m->tls, rst);
+}
+
+void mail_session_stop(struct mail_session *m)
+{
+	settle_now(m, true); /* the TLS parser is left undecided: its outcome says how far it got */
+}
+
+void mail_session_fill(const struct mail_session *m, struct session *s)
+{
+	s->implicit_tls = m->mode == MAIL_SNIFF ? m->tls_port : m->implicit_tls;
+	s->smtp = m->smtp ? smtp_parser_observation(m->smtp) : NULL;
+	s->tls = m->tls ? tls_parser_observation(m->tls) : NULL;
+	s->clear_text_gap = m->clear_text_gap;
+	s->response_injection = m->response_injection;
+	size_t n = m->injected_len < sizeof s->injected_response - 1 ? m->injected_len : sizeof s->injected_response - 1;
+	memcpy(s->injected_response, m->injected_response, n);
+	s->injected_response[n] = '\0';
+	s->cleartext_on_tls_port = m->cleartext_on_tls_port;
+	_Static_assert(sizeof s->client_first_bytes >= sizeof m->client_first, "client evidence size");
+	memcpy(s->client_first_bytes, m->client_first, m->client_first_len);
+	s->client_first_len = m->client_first_len;
+}

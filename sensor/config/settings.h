@@ -1,0 +1,112 @@
+/*
+ * settings.h: the sensor's own configuration, typed and checked.
+ *
+ * Read once from the config tree (file plus --set) at start-up. Unknown keys are
+ * errors, so a typo never silently falls back to a default; every error names
+ * its file:line. Later steps add their sections here.
+ */
+#ifndef TLSOBS_SETTINGS_H
+#define TLSOBS_SETTINGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "outputs/kafka_output.h"
+#include "parsers/smtp.h"
+#include "rules/ip_network.h"
+#include "rules/policy.h"
+#include "rules/rules_engine.h"
+#include "sensor/config/config.h"
+#include "sensor/flow/defrag.h"
+#include "sensor/flow/flow_table.h"
+#include "sensor/config/settings_runtime.h"
+
+enum { SETTINGS_MAX_PORTS = 64, SETTINGS_MAX_NETWORKS = 256 };
+/* capture.interfaces, capture.files, outputs: at most this many entries each (settings_capture.c) */
+enum { SETTINGS_MAX_SOURCES = 32, SETTINGS_MAX_OUTPUTS = 16 };
+
+/*
+ * What to capture and where to write, as the configuration file gives it
+ * (capture.interfaces, capture.files, capture.filter, outputs); the command
+ * line's -i/-r, -f and -o replace the matching part (main.c).
+ */
+struct capture_source_settings {
+	char interfaces[SETTINGS_MAX_SOURCES][64];
+	size_t n_interfaces;
+	char files[SETTINGS_MAX_SOURCES][1024];
+	size_t n_files;
+	char filter[4096]; /* "" : the default filter */
+	char outputs[SETTINGS_MAX_OUTPUTS][1024];
+	size_t n_outputs;
+};
+
+/* geoip: MaxMind DB files and record paths ("" everywhere: the GeoLite2 default, or no database). */
+enum { GEOIP_CONFIG_PATHS = 7, GEOIP_CONFIG_PATH_CAP = 128 };
+struct geoip_config {
+	char location_db[4096], asn_db[4096];
+	/* country_iso_code, country_name, city_name, latitude, longitude, as_number, as_organization */
+	char paths[GEOIP_CONFIG_PATHS][GEOIP_CONFIG_PATH_CAP];
+};
+
+/*
+ * kafka.properties.<name>_file: PATH and <name>_env: VARIABLE: a property (a secret, say sasl.password) whose
+ * value is read from a file or the environment by secrets_resolve (sensor/config/secrets.h), before the drop, so
+ * that it never shows in the configuration, on the command line or in an error.
+ */
+enum { SETTINGS_MAX_SECRETS = 16 };
+struct settings_secret {
+	char property[128]; /* the librdkafka name, without _file or _env */
+	char source[4096];  /* the path or the variable's name */
+	bool env;
+};
+
+struct sensor_settings {
+	struct flow_table_settings flow;
+	struct defrag_settings defrag; /* defrag.*: IP fragment reassembly */
+	uint16_t smtp_ports[SETTINGS_MAX_PORTS];
+	size_t n_smtp_ports;
+	uint16_t implicit_tls_ports[SETTINGS_MAX_PORTS];
+	size_t n_implicit_tls_ports;
+	uint64_t snaplen;
+	bool promiscuous;
+	bool any_port;  /* capture.any_port (--any-port): every TCP flow, SMTP found by nDPI on any port */
+	bool all_flows; /* capture.all_flows (--all-flows): a session event for flows that are not mail too */
+	uint64_t buffer_size;
+	struct decode_options decode; /* capture.vxlan_ports, capture.geneve_ports */
+	char ca_file[4096]; /* tls.ca_file: CA bundle for certificate validation, "" for the system store */
+	struct smtp_options smtp;
+	struct rules_settings rules;
+	struct kafka_settings kafka;
+	struct settings_secret secrets[SETTINGS_MAX_SECRETS]; /* not yet in kafka.properties */
+	unsigned nsecrets;
+	bool seccomp; /* security.seccomp: the syscall allow-list (sensor/capture/seccomp_filter.h) once started */
+	uint64_t stats_interval_us; /* stats.interval: a tlsobs.stats event this often (packet time), 0: never */
+	/* internal_networks: the operator's own networks, for network.direction; none: no direction */
+	struct ip_network internal_networks[SETTINGS_MAX_NETWORKS];
+	size_t n_internal_networks;
+	struct policy policy; /* policy: default_mode and partners (owned: settings_free) */
+	char state_db[4096];
+	struct geoip_config geoip;  /* state_db: SQLite file for history, inventory and coverage; "": memory only */
+	/* coverage.max_domains_per_day: recipient domains and unattributed servers kept per UTC day in
+	 * coverage (and policy domains in TLS-RPT); past it sessions are counted per day only */
+	uint64_t coverage_max_domains_per_day;
+	struct runtime_settings runtime; /* log.*, metrics.* */
+	struct capture_source_settings sources;
+	char sensor_name[256];    /* sensor.name: observer.name; default the host name */
+	char runbook_base[1024];  /* detection.runbook_base: rule.reference prefix; "" : no rule.reference */
+};
+
+/* Fills *out from cfg (defaults where absent). 0, or -1 with the first error in *err (nothing to free then). */
+int settings_load(const struct config *cfg, struct sensor_settings *out, struct config_error *err);
+/* Frees what settings_load allocated (the policy's partners). */
+void settings_free(struct sensor_settings *s);
+
+/*
+ * Checks every key of cfg against the known ones. Calls report() for each
+ * unknown key (with "file:line: key: unknown setting") and for a known section
+ * given a value ("...: expected a section of settings"), and returns their
+ * number. A section left empty ("flow:" with its keys commented out) is fine.
+ */
+size_t settings_check_unknown(const struct config *cfg, void (*report)(const char *message, void *ctx), void *ctx);
+
+#endif

@@ -1,0 +1,53 @@
+#include "sensor/flow/stream_hold.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { CHUNK_HEADER = 3 };
+
+bool stream_hold_add(struct stream_hold *h, enum flow_dir dir, const uint8_t *p, size_t n)
+{
+	if (h->overflow || n == 0)
+		return !h->overflow;
+	/* Checked against what is left, so len + n never overflows. */
+	if (n > STREAM_HOLD_CAP - CHUNK_HEADER || h->len > STREAM_HOLD_CAP - CHUNK_HEADER - n) {
+		h->overflow = true;
+		return false;
+	}
+	if (!h->buf && !(h->buf = malloc(STREAM_HOLD_CAP))) {
+		h->overflow = true;
+		return false;
+	}
+	h->buf[h->len] = (uint8_t)dir;
+	h->buf[h->len + 1] = (uint8_t)(n >> 8);
+	h->buf[h->len + 2] = (uint8_t)n;
+	memcpy(h->buf + h->len + CHUNK_HEADER, p, n);
+	h->len += CHUNK_HEADER + n;
+	return true;
+}
+
+void stream_hold_replay(struct stream_hold *h, void (*fn)(void *ctx, enum flow_dir dir, const uint8_t *p, size_t n),
+                        void *ctx)
+{
+	size_t at = 0;
+	while (h->len - at >= CHUNK_HEADER) {
+		enum flow_dir dir = h->buf[at] ? FLOW_TO_CLIENT : FLOW_TO_SERVER;
+		size_t n = (size_t)h->buf[at + 1] << 8 | h->buf[at + 2];
+		if (n > h->len - at - CHUNK_HEADER)
+			break; /* cannot happen: chunks are written whole */
+		fn(ctx, dir, h->buf + at + CHUNK_HEADER, n);
+		at += CHUNK_HEADER + n;
+	}
+	h->len = 0;
+}
+
+size_t stream_hold_memory(const struct stream_hold *h)
+{
+	return h->buf ? STREAM_HOLD_CAP : 0;
+}
+
+void stream_hold_release(struct stream_hold *h)
+{
+	free(h->buf);
+	*h = (struct stream_hold){0};
+}

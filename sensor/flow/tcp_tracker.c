@@ -1,0 +1,122 @@
+/* tcp_tracker.c: per-segment TCP bookkeeping (RFC 9293) on top of tcp_stream. */
+#include "sensor/flow/tcp_tracker.h"
+
+#include <ctype.h>
+#include <string.h>
+
+static enum stream_verdict sink_data(void *ctx, const uint8_t *p, size_t n)
+{
+	struct flow_side *side = ctx;
+	struct flow *f = side->flow;
+	if (f->consumer->data(f->consumer_state, f, side->dir, p, n) == STREAM_DONE)
+		f->consumer_done = true;
+	return f->consumer_done ? STREAM_DONE : STREAM_CONTINUE;
+}
+
+static enum stream_verdict sink_gap(void *ctx, uint64_t n)
+{
+	struct flow_side *side = ctx;
+	struct flow *f = side->flow;
+	if (f->consumer->gap(f->consumer_state, f, side->dir, n) == STREAM_DONE)
+		f->consumer_done = true;
+	return f->consumer_done ? STREAM_DONE : STREAM_CONTINUE;
+}
+
+static void bind_sides(struct flow *f)
+{
+	for (int d = 0; d < 2; d++) {
+		f->side[d].flow = f;
+		f->side[d].dir = (enum flow_dir)d;
+		f->side[d].sink = (struct stream_sink){sink_data, sink_gap, &f->side[d]};
+	}
+}
+
+void tcp_tracker_attach(struct flow *f, const struct flow_consumer *c)
+{
+	f->consumer = c;
+	bind_sides(f);
+	f->consumer_state = c->open(c->ctx, f);
+}
+
+/* An SMTP reply ("220 ", "220-"): only a server starts its talk like this. */
+static bool looks_like_reply(const struct decoded_packet *p)
+{
+	const uint8_t *b = p->payload;
+	return p->payload_len >= 4 && isdigit(b[0]) && isdigit(b[1]) && isdigit(b[2]) && (b[3] == ' ' || b[3] == '-');
+}
+
+/* Roles guessed from ports are corrected by the first payload: the banner comes from the server. */
+static void maybe_swap_roles(struct flow *f, enum flow_dir *dir, const struct decoded_packet *p)
+{
+	if (f->payload_seen || f->role_source != FLOW_ROLE_GUESS || *dir != FLOW_TO_SERVER || !looks_like_reply(p))
+		return;
+	struct flow_endpoint e = f->client;
+	f->client = f->server;
+	f->server = e;
+	struct flow_side s = f->side[0];
+	f->side[0] = f->side[1];
+	f->side[1] = s;
+	bind_sides(f);
+	*dir = FLOW_TO_CLIENT;
+}
+
+static enum flow_state next_state(const struct flow *f)
+{
+	const struct flow_side *c = &f->side[FLOW_TO_SERVER], *s = &f->side[FLOW_TO_CLIENT];
+	if (c->rst || s->rst || (c->fin && s->fin))
+		return FLOW_STATE_CLOSED;
+	/* Established once the client answered the SYN-ACK: a SYN the server answered (a flood's, or a scan's)
+	 * is still half-open, cheap to evict and quick to time out. */
+	if (f->payload_seen || (c->syn && s->syn && c->packets >= 2))
+		return FLOW_STATE_ESTABLISHED;
+	return FLOW_STATE_NEW;
+}
+
+void tcp_tracker_segment(struct flow_table *t, struct flow *f, enum flow_dir dir, const struct decoded_packet *p,
+			 uint32_t wire_len, uint64_t now_us)
+{
+	maybe_swap_roles(f, &dir, p);
+	struct flow_side *side = &f->side[dir], *peer = &f->side[!dir];
+	side->packets++;
+	side->bytes += wire_len;
+	bool syn = p->tcp_flags & TCP_SYN, fin = p->tcp_flags & TCP_FIN, rst = p->tcp_flags & TCP_RST;
+	side->syn |= syn;
+	side->fin |= fin;
+	side->rst |= rst;
+	if (p->payload_wire_len > 0)
+		f->payload_seen = true;
+
+	/* RFC 9293 3.5.3: data on a RST is not delivered to the application. */
+	if (!f->consumer_done && !rst) {
+		tcp_stream_segment(&side->stream, p->seq, syn, fin, p->payload, p->payload_len, p->payload_wire_len,
+				   &side->sink);
+		if ((p->tcp_flags & TCP_ACK) && !f->consumer_done)
+			tcp_stream_ack(&peer->stream, p->ack, &peer->sink);
+	}
+	if (f->consumer_done) {
+		tcp_stream_stop(&side->stream);
+		tcp_stream_stop(&peer->stream);
+	}
+	flow_table_touch(t, f, next_state(f), now_us);
+}
+
+void tcp_tracker_flush(struct flow *f)
+{
+	for (int d = 0; d < 2 && !f->consumer_done; d++)
+		tcp_stream_flush(&f->side[d].stream, &f->side[d].sink);
+}
+
+enum flow_close_reason tcp_tracker_close_reason(const struct flow *f, enum flow_close_reason table_reason)
+{
+	if (f->side[0].rst || f->side[1].rst)
+		return FLOW_CLOSE_RST;
+	if (f->side[0].fin && f->side[1].fin)
+		return FLOW_CLOSE_FIN;
+	return table_reason;
+}
+
+bool tcp_tracker_answered(const struct flow *f)
+{
+	const struct flow_side *c = &f->side[FLOW_TO_SERVER], *s = &f->side[FLOW_TO_CLIENT];
+	return f->payload_seen || s->rst || (s->syn && c->packets > 1) || (c->packets > 0 && s->packets > 0 && !c->syn);
+}

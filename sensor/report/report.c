@@ -1,0 +1,386 @@
+/* report.c: the state database, read back for people (table) and programs (json lines, csv). */
+#include "sensor/report/report.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "outputs/json_writer.h"
+#include "rules/policy.h"
+#include "sensor/report/report_html.h"
+#include "sensor/report/report_internal.h"
+#include "sensor/config/settings_file.h"
+#include "sensor/state/state_db.h"
+
+#include "version.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: tlsobs report coverage|certificates [-c CONFIG] [--set KEY=VALUE]...\n"
+	             "                     [--since YYYY-MM-DD] [--at YYYY-MM-DD] [--format table|json|csv]\n"
+	             "                     [--all-domains | --partners] [--by day]\n"
+	             "       tlsobs report tlsrpt -c CONFIG --date YYYY-MM-DD --organization-name NAME\n"
+	             "                     --contact-info CONTACT [-o DIR] [--domain D]\n"
+	             "\n"
+	             "  coverage      per domain, configured partners first, then recipient domains and\n"
+	             "                unattributed servers (--all-domains, the default; --partners: partners\n"
+	             "                only): mode, sessions, share encrypted, clear-text messages unprotected\n"
+	             "                and end-to-end protected, TLS versions, failures by type, last failure\n"
+	             "                (days from --since, default all; --by day: one row per UTC day)\n"
+	             "  certificates  the certificate inventory, soonest expiry first, with days left\n"
+	             "                (counted from --at, default now) and the partner it belongs to\n"
+	             "  tlsrpt        RFC 8460 aggregate reports of that UTC day's outbound sessions, one\n"
+	             "                gzip JSON file per policy domain in DIR (default .), named as 5.3\n"
+	             "  -c CONFIG     the sensor's configuration: its state_db is read (read-only)\n"
+	             "                (default: " TLSOBS_DEFAULT_CONFIG " if it exists)\n"
+	             "  --format      table (default), json (one object per line) or csv\n"
+	             "\n"
+	             "       tlsobs report html -c CONFIG -o FILE [--since YYYY-MM-DD] [--at YYYY-MM-DD]\n"
+	             "                     one self-contained HTML page with charts (see tlsobs report html -h)\n");
+}
+
+int report_parse_day(const char *text, int64_t *out)
+{
+	struct tm tm = {0};
+	const char *end = strptime(text, "%Y-%m-%d", &tm);
+	if (!end || *end || strlen(text) != 10)
+		return -1;
+	int mday = tm.tm_mday;
+	time_t t = timegm(&tm);
+	struct tm back;
+	if (t == (time_t)-1 || !gmtime_r(&t, &back) || back.tm_mday != mday) /* 2026-02-30 */
+		return -1;
+	*out = (int64_t)t;
+	return 0;
+}
+
+void report_format_time(uint64_t us, char *buf, size_t len)
+{
+	time_t t = (time_t)(us / 1000000u);
+	struct tm tm;
+	if (us == 0 || !gmtime_r(&t, &tm) || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "-");
+}
+
+/* RFC 4180: quoted when it holds a comma, a quote or a line break; quotes doubled. */
+static void csv_field(FILE *out, const char *v, bool last)
+{
+	if (strpbrk(v, ",\"\r\n")) {
+		fputc('"', out);
+		for (; *v; v++) {
+			if (*v == '"')
+				fputc('"', out);
+			fputc(*v, out);
+		}
+		fputc('"', out);
+	} else {
+		fputs(v, out);
+	}
+	fputc(last ? '\n' : ',', out);
+}
+
+void report_csv_row(FILE *out, const char *const *fields, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		csv_field(out, fields[i], i + 1 == n);
+}
+
+void report_json_line(struct report *r)
+{
+	if (json_writer_failed(&r->json)) {
+		fprintf(stderr, "tlsobs: report: a row could not be written as JSON\n");
+		return;
+	}
+	fwrite(r->json.buf, 1, r->json.len, r->out);
+	fputc('\n', r->out);
+}
+
+/* ---- certificates ---- */
+
+static void servers_list(char *buf, size_t len, const struct state_certificate *c, bool with_more)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < c->n_servers && used < len; i++) {
+		int w = snprintf(buf + used, len - used, "%s%s:%u", i ? " " : "", c->servers[i].ip, c->servers[i].port);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	if (with_more && c->servers_total > c->n_servers && used < len)
+		snprintf(buf + used, len - used, " (+%" PRIu64 " more)", c->servers_total - c->n_servers);
+}
+
+static int certificate_row(void *ctx, const struct state_certificate *c)
+{
+	struct report *r = ctx;
+	int64_t left = c->not_after - r->at;
+	/* Whole days left, rounded down: a certificate ending in 5 hours has 0 days, an expired one < 0. */
+	int64_t days = left >= 0 ? left / 86400 : -((-left + 86399) / 86400);
+	char not_after[32], first[32], last[32], servers[1024], days_s[24];
+	report_format_time((uint64_t)(c->not_after > 0 ? c->not_after : 0) * 1000000u, not_after, sizeof not_after);
+	report_format_time(c->first_seen_us, first, sizeof first);
+	report_format_time(c->last_seen_us, last, sizeof last);
+	snprintf(days_s, sizeof days_s, "%" PRId64, days);
+	const char *partner = c->partner && c->partner[0] ? c->partner : "";
+	r->rows++;
+	if (r->format == FORMAT_TABLE) {
+		servers_list(servers, sizeof servers, c, true);
+		fprintf(r->out, "%-20s %6s  %-22s %-44s %-40s %s\n", not_after, days_s, partner[0] ? partner : "-",
+		        c->subject, c->issuer, servers);
+	} else if (r->format == FORMAT_CSV) {
+		servers_list(servers, sizeof servers, c, false);
+		const char *fields[] = {not_after, days_s, partner, c->subject, c->sans, c->issuer,
+		                        servers,   c->sha256, first, last};
+		report_csv_row(r->out, fields, sizeof fields / sizeof fields[0]);
+	} else {
+		struct json_writer *w = &r->json;
+		json_writer_reset(w);
+		json_object_begin(w);
+		json_field_cstring(w, "sha256", c->sha256);
+		json_field_cstring(w, "subject", c->subject);
+		json_key(w, "sans");
+		json_array_begin(w);
+		for (const char *p = c->sans; *p;) {
+			const char *comma = strchr(p, ',');
+			size_t n = comma ? (size_t)(comma - p) : strlen(p);
+			json_string(w, p, n);
+			p += n + (comma ? 1 : 0);
+		}
+		json_array_end(w);
+		json_field_cstring(w, "issuer", c->issuer);
+		json_key(w, "not_after");
+		json_time_us(w, (uint64_t)(c->not_after > 0 ? c->not_after : 0) * 1000000u);
+		json_key(w, "days_left");
+		json_int(w, days);
+		if (partner[0])
+			json_field_cstring(w, "partner", partner);
+		json_key(w, "first_seen");
+		json_time_us(w, c->first_seen_us);
+		json_key(w, "last_seen");
+		json_time_us(w, c->last_seen_us);
+		json_key(w, "servers");
+		json_array_begin(w);
+		for (size_t i = 0; i < c->n_servers; i++) {
+			json_object_begin(w);
+			json_field_cstring(w, "ip", c->servers[i].ip);
+			json_field_uint(w, "port", c->servers[i].port);
+			json_object_end(w);
+		}
+		json_array_end(w);
+		json_field_uint(w, "servers_total", c->servers_total);
+		json_object_end(w);
+		report_json_line(r);
+	}
+	return 0;
+}
+
+static int report_certificates(struct report *r, struct state_db *db)
+{
+	if (r->format == FORMAT_TABLE)
+		fprintf(r->out, "%-20s %6s  %-22s %-44s %-40s %s\n", "NOT AFTER", "DAYS", "PARTNER", "SUBJECT", "ISSUER",
+		        "SERVERS");
+	else if (r->format == FORMAT_CSV)
+		fputs("not_after,days_left,partner,subject,sans,issuer,servers,sha256,first_seen,last_seen\n", r->out);
+	return state_db_certificates_by_expiry(db, certificate_row, r);
+}
+
+/* ---- command line ---- */
+
+struct report_options {
+	const char *what, *since, *at;
+	struct report_source src;
+	enum report_format format;
+	bool partners_only, by_day;
+};
+
+static int parse_report_options(int argc, char **argv, struct report_options *o, FILE *err)
+{
+	enum { OPT_SET = REPORT_OPT_SET, OPT_SINCE, OPT_AT, OPT_FORMAT, OPT_HELP, OPT_ALL, OPT_PARTNERS, OPT_BY };
+	static const struct option longopts[] = {
+	    {"set", required_argument, NULL, OPT_SET},       {"since", required_argument, NULL, OPT_SINCE},
+	    {"at", required_argument, NULL, OPT_AT},         {"format", required_argument, NULL, OPT_FORMAT},
+	    {"help", no_argument, NULL, OPT_HELP},           {"all-domains", no_argument, NULL, OPT_ALL},
+	    {"partners", no_argument, NULL, OPT_PARTNERS},   {"by", required_argument, NULL, OPT_BY},
+	    {NULL, 0, NULL, 0},
+	};
+	if (argc < 2 || argv[1][0] == '-') {
+		if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+			usage(stdout);
+			return 1;
+		}
+		fprintf(err, "tlsobs: report: say which: coverage, certificates, tlsrpt or html (see tlsobs report -h)\n");
+		return -1;
+	}
+	o->what = argv[1];
+	if (strcmp(o->what, "coverage") != 0 && strcmp(o->what, "certificates") != 0) {
+		fprintf(err, "tlsobs: report: unknown report '%s': coverage, certificates, tlsrpt or html\n", o->what);
+		return -1;
+	}
+	optind = 2;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_SINCE: o->since = optarg; break;
+		case OPT_AT: o->at = optarg; break;
+		case OPT_ALL: o->partners_only = false; break;
+		case OPT_PARTNERS: o->partners_only = true; break;
+		case OPT_BY:
+			if (strcmp(optarg, "day") != 0) {
+				fprintf(err, "tlsobs: report: --by %s: only --by day\n", optarg);
+				return -1;
+			}
+			o->by_day = true;
+			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "table") == 0)
+				o->format = FORMAT_TABLE;
+			else if (strcmp(optarg, "json") == 0)
+				o->format = FORMAT_JSON;
+			else if (strcmp(optarg, "csv") == 0)
+				o->format = FORMAT_CSV;
+			else {
+				fprintf(err, "tlsobs: report: --format %s: expected table, json or csv\n", optarg);
+				return -1;
+			}
+			break;
+		case 'h':
+		case OPT_HELP: usage(stdout); return 1;
+		default:
+			if (report_common_option(c, &o->src, argv, err) != 0)
+				return -1;
+		}
+	}
+	return report_no_operands(argc, argv, err);
+}
+
+int report_common_option(int c, struct report_source *src, char **argv, FILE *err)
+{
+	switch (c) {
+	case 'c':
+		src->config_path = optarg;
+		return 0;
+	case REPORT_OPT_SET:
+		if (src->nsets == REPORT_MAX_SETS) {
+			fprintf(err, "tlsobs: report: --set given more than %d times\n", REPORT_MAX_SETS);
+			return -1;
+		}
+		src->sets[src->nsets++] = optarg;
+		return 0;
+	case ':':
+		fprintf(err, "tlsobs: report: %s needs a value\n", argv[optind - 1]);
+		return -1;
+	default:
+		fprintf(err, "tlsobs: report: unknown option '%s'\n", argv[optind - 1]);
+		return -1;
+	}
+}
+
+int report_no_operands(int argc, char **argv, FILE *err)
+{
+	if (optind < argc) {
+		fprintf(err, "tlsobs: report: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+int report_open(const char *config_path, char **sets, size_t nsets, struct sensor_settings **settings_out,
+                struct state_db **db_out, FILE *err)
+{
+	struct sensor_settings *settings = calloc(1, sizeof *settings);
+	if (!settings)
+		return REPORT_RUNTIME;
+	if (!config_path && access(TLSOBS_DEFAULT_CONFIG, F_OK) == 0)
+		config_path = TLSOBS_DEFAULT_CONFIG; /* as the sensor: the installed configuration */
+	if (settings_from_file(config_path, sets, nsets, settings, err) != 0) {
+		free(settings);
+		return REPORT_USAGE;
+	}
+	int code = REPORT_OK;
+	if (!settings->state_db[0]) {
+		fprintf(err, "tlsobs: report: the configuration names no state_db (%s)\n",
+		        config_path ? config_path : "give -c CONFIG");
+		code = REPORT_USAGE;
+	} else if (access(settings->state_db, R_OK) != 0) {
+		/* A report reads what the sensor wrote: a missing file is a mistake, not an empty database to create. */
+		fprintf(err, "tlsobs: report: state_db %s: %s\n", settings->state_db, strerror(errno));
+		code = REPORT_RUNTIME;
+	} else {
+		/* Read-only, WAL, busy timeout: a running sensor goes on writing while the report reads. */
+		char why[512];
+		if (!(*db_out = state_db_open_readonly(settings->state_db, why, sizeof why))) {
+			fprintf(err, "tlsobs: report: state_db: %s\n", why);
+			code = REPORT_RUNTIME;
+		}
+	}
+	if (code != REPORT_OK) {
+		settings_free(settings);
+		free(settings);
+		return code;
+	}
+	*settings_out = settings;
+	return REPORT_OK;
+}
+
+void report_close(struct sensor_settings *settings, struct state_db *db)
+{
+	state_db_close(db);
+	settings_free(settings);
+	free(settings);
+}
+
+int report_main(int argc, char **argv, FILE *out, FILE *err)
+{
+	if (argc >= 2 && strcmp(argv[1], "html") == 0)
+		return report_html_main(argc - 1, argv + 1, err);
+	if (argc >= 2 && strcmp(argv[1], "tlsrpt") == 0)
+		return report_tlsrpt_main(argc, argv, out, err);
+	struct report_options o = {0};
+	int parsed = parse_report_options(argc, argv, &o, err);
+	if (parsed != 0)
+		return parsed > 0 ? REPORT_OK : REPORT_USAGE;
+	int64_t since_s = 0, at = (int64_t)time(NULL);
+	if (o.since && report_parse_day(o.since, &since_s) != 0) {
+		fprintf(err, "tlsobs: report: --since %s: expected a date like 2026-11-01\n", o.since);
+		return REPORT_USAGE;
+	}
+	if (o.at && report_parse_day(o.at, &at) != 0) {
+		fprintf(err, "tlsobs: report: --at %s: expected a date like 2026-11-01\n", o.at);
+		return REPORT_USAGE;
+	}
+	struct sensor_settings *settings = NULL;
+	struct state_db *db = NULL;
+	int code = report_open(o.src.config_path, o.src.sets, o.src.nsets, &settings, &db, err);
+	if (code != REPORT_OK)
+		return code;
+	struct report r = {.out = out,
+	                   .format = o.format,
+	                   .policy = &settings->policy,
+	                   .at = at,
+	                   .partners_only = o.partners_only,
+	                   .by_day = o.by_day};
+	r.partner_seen = calloc(settings->policy.n_partners + 1, sizeof *r.partner_seen);
+	json_writer_init(&r.json, 4096);
+	int rc = -1;
+	if (r.partner_seen)
+		rc = strcmp(o.what, "coverage") == 0 ? report_coverage(&r, db, o.since) : report_certificates(&r, db);
+	if (rc != 0) {
+		fprintf(err, "tlsobs: report: state_db %s: %s\n", settings->state_db,
+		        r.partner_seen ? state_db_error(db) : "out of memory");
+		code = REPORT_RUNTIME;
+	} else if (fflush(out) != 0 || ferror(out)) {
+		fprintf(err, "tlsobs: report: cannot write the report: %s\n", strerror(errno));
+		code = REPORT_RUNTIME;
+	}
+	json_writer_release(&r.json);
+	free(r.partner_seen);
+	report_close(settings, db);
+	return code;
+}
