@@ -70,10 +70,10 @@ static void session_init(struct session *s, uint32_t n)
 	memset(s, 0, sizeof *s);
 	memcpy(s->client.mac, cmac, 6);
 	memcpy(s->server.mac, smac, 6);
-	s->client.ip = 0x0a000000u | (n & 0xffffffu);   /* 10.x.y.z */
+	s->client.ip = 0x0a000000u | (n & 0xffffffu); /* 10.x.y.z */
 	s->client.port = (uint16_t)(1024 + n % 60000);
 	s->client.seq = 0x10000000u + n * 7919u;
-	s->server.ip = 0xc0000200u | (1 + n % 200);       /* 192.0.2.1-200 */
+	s->server.ip = 0xc0000200u | (1 + n % 200); /* 192.0.2.1-200 */
 	s->server.port = 25;
 	s->server.seq = 0x70000000u + n * 104729u;
 }
@@ -94,15 +94,15 @@ static void server_str(struct pcapgen *g, struct session *s, const char *text)
  * `len` bytes in 1-byte segments, out of order: in each group of `group`, bytes 1..group-1
  * first, then byte 0, then one ACK from the receiver (an earlier ACK would skip the hole).
  */
-static void stream_ooo(struct pcapgen *g, struct pcapgen_end *from, struct pcapgen_end *to, const uint8_t *data,
-		       size_t len, size_t group)
+static void stream_ooo(struct pcapgen *g, struct pcapgen_end *from, struct pcapgen_end *to,
+                       const uint8_t *data, size_t len, size_t group)
 {
 	for (size_t at = 0; at < len; at += group) {
 		size_t n = len - at < group ? len - at : group;
 		for (size_t k = 1; k <= n; k++) {
 			size_t i = k % n; /* 1, 2, ..., n-1, then 0 */
-			size_t sz = pcapgen_build(g->buf, from, to, PCAPGEN_ACK, from->seq + (uint32_t)i, to->seq,
-						  data + at + i, 1);
+			size_t sz = pcapgen_build(g->buf, from, to, PCAPGEN_ACK, from->seq + (uint32_t)i,
+			                          to->seq, data + at + i, 1);
 			pcapgen_dump(g->out, g->now_us, g->buf, sz);
 			g->now_us += g->step_us;
 			g->packets++;
@@ -131,8 +131,9 @@ static void opening(struct pcapgen *g, struct session *s, size_t seg)
 	pcapgen_handshake(g, &s->client, &s->server);
 	server_str(g, s, "220 mx.example.org ESMTP\r\n");
 	client_says(g, s, "EHLO client.example.com\r\n", 25, seg);
-	server_str(g, s, "250-mx.example.org\r\n250-PIPELINING\r\n250-SIZE 104857600\r\n250-8BITMIME\r\n"
-			 "250 ENHANCEDSTATUSCODES\r\n");
+	server_str(g, s,
+	           "250-mx.example.org\r\n250-PIPELINING\r\n250-SIZE 104857600\r\n250-8BITMIME\r\n"
+	           "250 ENHANCEDSTATUSCODES\r\n");
 }
 
 static void closing(struct pcapgen *g, struct session *s, size_t seg)
@@ -146,7 +147,8 @@ static void closing(struct pcapgen *g, struct session *s, size_t seg)
 static void make_body(struct buf *b, size_t bytes)
 {
 	buf_str(b, "From: <sender@example.com>\r\nTo: <user@example.org>\r\nSubject: linear\r\n\r\n");
-	static const char line[] = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tem\r\n";
+	static const char line[] =
+	    "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tem\r\n";
 	while (b->len + sizeof line - 1 + 5 <= bytes)
 		buf_add(b, line, sizeof line - 1);
 	buf_str(b, ".\r\n");
@@ -162,8 +164,9 @@ static void gen_rcpt(struct pcapgen *g, uint64_t n, int distinct_domains, uint64
 	buf_str(&replies, "250 2.1.0 Ok\r\n");
 	char line[96];
 	for (uint64_t i = 0; i < n; i++) {
-		int len = distinct_domains ? snprintf(line, sizeof line, "RCPT TO:<user@d%" PRIu64 ".example.org>\r\n", i)
-					   : snprintf(line, sizeof line, "RCPT TO:<user%" PRIu64 "@example.org>\r\n", i);
+		int len = distinct_domains
+		              ? snprintf(line, sizeof line, "RCPT TO:<user@d%" PRIu64 ".example.org>\r\n", i)
+		              : snprintf(line, sizeof line, "RCPT TO:<user%" PRIu64 "@example.org>\r\n", i);
 		buf_add(&cmds, line, (size_t)len);
 		buf_str(&replies, "250 2.1.5 Ok\r\n");
 		if (cmds.len >= WINDOW || (i + 1) % group == 0 || i + 1 == n) {
@@ -229,9 +232,9 @@ int main(int argc, char **argv)
 	argc -= optind - 1;
 	argv += optind - 1;
 	if (argc != 4) {
-usage:
+	usage:
 		fprintf(stderr, "usage: gen_stress [-g GROUP] rcpt|rcpt-domains|tiny|tiny-ooo N OUT.pcap\n"
-				"       gen_stress normal BYTES OUT.pcap\n");
+		                "       gen_stress normal BYTES OUT.pcap\n");
 		return 2;
 	}
 	uint64_t n = parse_count("N", argv[2]);
@@ -266,8 +269,8 @@ usage:
 		fprintf(stderr, "gen_stress: %s: write error\n", argv[3]);
 		return 1;
 	}
-	printf("packets=%" PRIu64 " bytes=%" PRIu64 " payload=%" PRIu64 " sessions=%" PRIu64 "\n", g->packets, g->bytes,
-	       g->payload_bytes, sessions);
+	printf("packets=%" PRIu64 " bytes=%" PRIu64 " payload=%" PRIu64 " sessions=%" PRIu64 "\n", g->packets,
+	       g->bytes, g->payload_bytes, sessions);
 	free(g);
 	return 0;
 }

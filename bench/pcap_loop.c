@@ -46,7 +46,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	pcap_close(p);
-	printf("packets=%" PRIu64 " caplen_bytes=%" PRIu64 " wire_bytes=%" PRIu64 " sink=%u\n",
-	       packets, caplen_bytes, wire_bytes, sink & 0xff);
+	printf("packets=%" PRIu64 " caplen_bytes=%" PRIu64 " wire_bytes=%" PRIu64 " sink=%u\n", packets,
+	       caplen_bytes, wire_bytes, sink & 0xff);
 	return 0;
 }

@@ -30,7 +30,8 @@ static uint64_t parse_u64(const char *opt, const char *s, uint64_t max)
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
 	if (errno || end == s || *end || v < 1 || v > max) {
-		fprintf(stderr, "pcap_repeat: %s: want an integer from 1 to %" PRIu64 ", got '%s'\n", opt, max, s);
+		fprintf(stderr, "pcap_repeat: %s: want an integer from 1 to %" PRIu64 ", got '%s'\n", opt,
+		        max, s);
 		exit(2);
 	}
 	return v;
@@ -42,18 +43,24 @@ int main(int argc, char **argv)
 	int c;
 	while ((c = getopt(argc, argv, "n:g:")) != -1) {
 		switch (c) {
-		case 'n': copies = parse_u64("-n", optarg, 10000000); break;
-		case 'g': gap_s = parse_u64("-g", optarg, 1000000); break;
-		default: goto usage;
+		case 'n':
+			copies = parse_u64("-n", optarg, 10000000);
+			break;
+		case 'g':
+			gap_s = parse_u64("-g", optarg, 1000000);
+			break;
+		default:
+			goto usage;
 		}
 	}
 	if (copies == 0 || argc - optind != 2) {
-usage:
+	usage:
 		fprintf(stderr, "usage: pcap_repeat -n COPIES [-g GAP_SECONDS] IN.pcap OUT.pcap\n");
 		return 2;
 	}
 	char errbuf[PCAP_ERRBUF_SIZE];
-	pcap_t *in = pcap_open_offline_with_tstamp_precision(argv[optind], PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+	pcap_t *in =
+	    pcap_open_offline_with_tstamp_precision(argv[optind], PCAP_TSTAMP_PRECISION_MICRO, errbuf);
 	if (!in) {
 		fprintf(stderr, "pcap_repeat: %s\n", errbuf);
 		return 1;
@@ -93,7 +100,8 @@ usage:
 	for (uint64_t k = 0; k < copies; k++) {
 		for (size_t i = 0; i < n; i++) {
 			struct pcap_pkthdr hh = p[i].h;
-			uint64_t ts = (uint64_t)hh.ts.tv_sec * 1000000u + (uint64_t)hh.ts.tv_usec + k * period;
+			uint64_t ts =
+			    (uint64_t)hh.ts.tv_sec * 1000000u + (uint64_t)hh.ts.tv_usec + k * period;
 			hh.ts.tv_sec = (time_t)(ts / 1000000u);
 			hh.ts.tv_usec = (suseconds_t)(ts % 1000000u);
 			pcap_dump((u_char *)out, &hh, p[i].data);

@@ -77,7 +77,8 @@ static inline uint16_t pcapgen_fold(uint32_t sum)
  * Does not advance sequence numbers: see pcapgen_send().
  */
 static inline size_t pcapgen_build(uint8_t *buf, struct pcapgen_end *from, const struct pcapgen_end *to,
-				   uint8_t flags, uint32_t seq, uint32_t ack, const uint8_t *payload, size_t len)
+                                   uint8_t flags, uint32_t seq, uint32_t ack, const uint8_t *payload,
+                                   size_t len)
 {
 	size_t tcp_len = 20 + ((flags & PCAPGEN_SYN) ? 4 : 0);
 	uint8_t *eth = buf, *ip = buf + 14, *tcp = ip + 20;
@@ -168,7 +169,7 @@ static inline int pcapgen_close(struct pcapgen *g)
 
 /* One segment from `from` to `to` at the packet clock; SYN/FIN and payload advance from->seq. */
 static inline void pcapgen_send(struct pcapgen *g, struct pcapgen_end *from, const struct pcapgen_end *to,
-				uint8_t flags, const uint8_t *payload, size_t len)
+                                uint8_t flags, const uint8_t *payload, size_t len)
 {
 	size_t n = pcapgen_build(g->buf, from, to, flags, from->seq, to->seq, payload, len);
 	pcapgen_dump(g->out, g->now_us, g->buf, n);
@@ -179,9 +180,10 @@ static inline void pcapgen_send(struct pcapgen *g, struct pcapgen_end *from, con
 	from->seq += (uint32_t)len + ((flags & (PCAPGEN_SYN | PCAPGEN_FIN)) ? 1 : 0);
 }
 
-/* Sends `len` bytes in segments of at most `mss`, the receiver acking every `ack_every` segments (0: never). */
+/* Sends `len` bytes in segments of at most `mss`, the receiver acking every `ack_every` segments (0: never).
+ */
 static inline void pcapgen_stream(struct pcapgen *g, struct pcapgen_end *from, struct pcapgen_end *to,
-				  const uint8_t *data, size_t len, size_t mss, unsigned ack_every)
+                                  const uint8_t *data, size_t len, size_t mss, unsigned ack_every)
 {
 	unsigned since_ack = 0;
 	while (len > 0) {
@@ -199,7 +201,8 @@ static inline void pcapgen_stream(struct pcapgen *g, struct pcapgen_end *from, s
 }
 
 /* Three-way handshake, client first. */
-static inline void pcapgen_handshake(struct pcapgen *g, struct pcapgen_end *client, struct pcapgen_end *server)
+static inline void pcapgen_handshake(struct pcapgen *g, struct pcapgen_end *client,
+                                     struct pcapgen_end *server)
 {
 	pcapgen_send(g, client, server, PCAPGEN_SYN, NULL, 0);
 	pcapgen_send(g, server, client, PCAPGEN_SYN | PCAPGEN_ACK, NULL, 0);
@@ -207,7 +210,8 @@ static inline void pcapgen_handshake(struct pcapgen *g, struct pcapgen_end *clie
 }
 
 /* FIN from each side, each acked. */
-static inline void pcapgen_close_tcp(struct pcapgen *g, struct pcapgen_end *client, struct pcapgen_end *server)
+static inline void pcapgen_close_tcp(struct pcapgen *g, struct pcapgen_end *client,
+                                     struct pcapgen_end *server)
 {
 	pcapgen_send(g, client, server, PCAPGEN_FIN | PCAPGEN_ACK, NULL, 0);
 	pcapgen_send(g, server, client, PCAPGEN_FIN | PCAPGEN_ACK, NULL, 0);

@@ -63,7 +63,7 @@ struct reals {
 static void usage(void)
 {
 	fprintf(stderr, "usage: synflood -o FLOOD.pcap [-b REAL_ONLY.pcap] [-n SYNS] [-d FLOOD_SECONDS]\n"
-			"                [-t TAIL_SECONDS] [-s SERVERS] [-a|-e] [-S SEED] FIXTURE.pcap...\n");
+	                "                [-t TAIL_SECONDS] [-s SERVERS] [-a|-e] [-S SEED] FIXTURE.pcap...\n");
 	exit(2);
 }
 
@@ -73,8 +73,8 @@ static uint64_t parse_u64(const char *opt, const char *s, uint64_t min, uint64_t
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
 	if (errno || end == s || *end || v < min || v > max) {
-		fprintf(stderr, "synflood: %s: want an integer from %" PRIu64 " to %" PRIu64 ", got '%s'\n", opt,
-			min, max, s);
+		fprintf(stderr, "synflood: %s: want an integer from %" PRIu64 " to %" PRIu64 ", got '%s'\n",
+		        opt, min, max, s);
 		exit(2);
 	}
 	return v;
@@ -153,7 +153,8 @@ static uint32_t spoofed_source(uint64_t *rng)
 		uint8_t a = ip >> 24;
 		if (a == 0 || a == 10 || a == 127 || a >= 224)
 			continue;
-		if ((ip & 0xffffff00u) == 0xcb007100u || (ip & 0xffffff00u) == 0xc6336400u) /* 203.0.113/24, 198.51.100/24 */
+		if ((ip & 0xffffff00u) == 0xcb007100u ||
+		    (ip & 0xffffff00u) == 0xc6336400u) /* 203.0.113/24, 198.51.100/24 */
 			continue;
 		return ip;
 	}
@@ -179,7 +180,8 @@ static void flood_emit(struct flood *f, pcap_dumper_t *out, uint8_t *buf)
 	static const uint8_t server_mac[6] = {0x02, 0x00, 0x5e, 0x00, 0x53, 0x25};
 	uint64_t ts = flood_next_time(f);
 	struct pcapgen_end src = {{0}, spoofed_source(&f->rng), 0, 0, 0};
-	struct pcapgen_end dst = {{0}, 0xc6336419u + (uint32_t)(f->next % f->servers), 25, 0, 0}; /* 198.51.100.25+ */
+	struct pcapgen_end dst = {
+	    {0}, 0xc6336419u + (uint32_t)(f->next % f->servers), 25, 0, 0}; /* 198.51.100.25+ */
 	uint64_t r = pcapgen_rand(&f->rng);
 	memcpy(src.mac, attacker_mac, 6);
 	memcpy(dst.mac, server_mac, 6);
@@ -200,7 +202,7 @@ static void flood_emit(struct flood *f, pcap_dumper_t *out, uint8_t *buf)
 		n = pcapgen_build(buf, &src, &dst, PCAPGEN_ACK, src.seq + 1, dst.seq + 1, NULL, 0);
 		pcapgen_dump(out, ts, buf, n);
 		n = pcapgen_build(buf, &dst, &src, PCAPGEN_ACK | PCAPGEN_PSH, dst.seq + 1, src.seq + 1,
-				  (const uint8_t *)banner, sizeof banner - 1);
+		                  (const uint8_t *)banner, sizeof banner - 1);
 		pcapgen_dump(out, ts, buf, n);
 		f->packets += 2;
 	}
@@ -233,7 +235,7 @@ static void close_out(pcap_dumper_t *d, const char *path)
 
 /* Shifts each fixture to its slot: the first half inside the flood, the rest in the tail. */
 static void place_fixtures(struct fixture *fx, size_t nfx, struct reals *r, uint64_t t0, uint64_t flood_us,
-			   uint64_t tail_us)
+                           uint64_t tail_us)
 {
 	size_t during = (nfx + 1) / 2, after = nfx - during;
 	for (size_t i = 0; i < nfx; i++) {
@@ -255,16 +257,35 @@ int main(int argc, char **argv)
 	int answer = 0, c;
 	while ((c = getopt(argc, argv, "o:b:n:d:t:s:aeS:h")) != -1) {
 		switch (c) {
-		case 'o': out_path = optarg; break;
-		case 'b': real_path = optarg; break;
-		case 'n': syns = parse_u64("-n", optarg, 1, 100000000); break;
-		case 'd': flood_s = parse_u64("-d", optarg, 1, 3600); break;
-		case 't': tail_s = parse_u64("-t", optarg, 0, 36000); break;
-		case 's': servers = (unsigned)parse_u64("-s", optarg, 1, 200); break;
-		case 'a': answer = 1; break;
-		case 'e': answer = 2; break;
-		case 'S': seed = parse_u64("-S", optarg, 1, UINT64_MAX); break;
-		default: usage();
+		case 'o':
+			out_path = optarg;
+			break;
+		case 'b':
+			real_path = optarg;
+			break;
+		case 'n':
+			syns = parse_u64("-n", optarg, 1, 100000000);
+			break;
+		case 'd':
+			flood_s = parse_u64("-d", optarg, 1, 3600);
+			break;
+		case 't':
+			tail_s = parse_u64("-t", optarg, 0, 36000);
+			break;
+		case 's':
+			servers = (unsigned)parse_u64("-s", optarg, 1, 200);
+			break;
+		case 'a':
+			answer = 1;
+			break;
+		case 'e':
+			answer = 2;
+			break;
+		case 'S':
+			seed = parse_u64("-S", optarg, 1, UINT64_MAX);
+			break;
+		default:
+			usage();
 		}
 	}
 	if (!out_path || optind >= argc)
@@ -313,13 +334,14 @@ int main(int argc, char **argv)
 	uint64_t last_us = r.n ? r.p[r.n - 1].ts_us : 0;
 	if (last_us < t0 + flood_us)
 		last_us = t0 + flood_us;
-	printf("syns=%" PRIu64 " flood_packets=%" PRIu64 " real_packets=%zu fixtures=%zu during_flood=%zu servers=%u"
+	printf("syns=%" PRIu64 " flood_packets=%" PRIu64
+	       " real_packets=%zu fixtures=%zu during_flood=%zu servers=%u"
 	       " flood_start=%" PRIu64 ".%06u flood_seconds=%" PRIu64 " capture_seconds=%.3f\n",
-	       f.syns, f.packets, r.n, nfx, (nfx + 1) / 2, servers, t0 / 1000000u, (unsigned)(t0 % 1000000u), flood_s,
-	       (double)(last_us - t0) / 1e6);
+	       f.syns, f.packets, r.n, nfx, (nfx + 1) / 2, servers, t0 / 1000000u, (unsigned)(t0 % 1000000u),
+	       flood_s, (double)(last_us - t0) / 1e6);
 	for (size_t i = 0; i < nfx; i++)
 		fprintf(stderr, "synflood: %s: %zu packets at T0%+.3f s\n", fx[i].path, fx[i].count,
-			((double)fx[i].slot_us - (double)t0) / 1e6);
+		        ((double)fx[i].slot_us - (double)t0) / 1e6);
 	for (size_t i = 0; i < r.n; i++)
 		free(r.p[i].data);
 	free(r.p);

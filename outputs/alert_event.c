@@ -7,7 +7,8 @@
 #include "outputs/event_related.h"
 #include "rules/rule_meta.h"
 
-/* The alert's place in its session's list, from 1: with the session id, its event.id. 0 if not in the list. */
+/* The alert's place in its session's list, from 1: with the session id, its event.id. 0 if not in the list.
+ */
 static unsigned alert_place(const struct session *s, const struct alert *a)
 {
 	for (unsigned i = 0; i < s->alerts.count && i < ALERTS_PER_SESSION; i++)
@@ -17,12 +18,15 @@ static unsigned alert_place(const struct session *s, const struct alert *a)
 }
 
 void alert_event_write(struct json_writer *w, const struct session *s, const struct alert *a,
-		       const struct event_context *ctx, uint64_t created_us)
+                       const struct event_context *ctx, uint64_t created_us)
 {
-	static const char *const category[] = {"network", "intrusion_detection", NULL}, *const type[] = {"info", NULL};
+	static const char *const category[] = {"network", "intrusion_detection", NULL}, *const type[] = {
+	                                                                                    "info", NULL};
 	char id[EVENT_ID_LEN];
 	event_id_make(id, s->id, 'a', alert_place(s, a));
-	event_begin(w, ctx, &(struct event_header){"tlsobs.alert", "alert", category, type, id, s->end_us, created_us});
+	event_begin(
+	    w, ctx,
+	    &(struct event_header){"tlsobs.alert", "alert", category, type, id, s->end_us, created_us});
 	json_field_uint(w, "severity", (uint64_t)a->severity);
 	json_field_cstring(w, "reason", a->reason);
 	json_key(w, "start");

@@ -12,6 +12,6 @@
 #include "rules/session.h"
 
 void alert_event_write(struct json_writer *w, const struct session *s, const struct alert *a,
-		       const struct event_context *ctx, uint64_t created_us);
+                       const struct event_context *ctx, uint64_t created_us);
 
 #endif

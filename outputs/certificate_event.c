@@ -19,14 +19,15 @@ static void write_servers(struct json_writer *w, const struct cert_sighting *c)
 }
 
 void certificate_event_write(struct json_writer *w, const struct session *s, const struct cert_sighting *c,
-			     const struct event_context *ctx, uint64_t created_us)
+                             const struct event_context *ctx, uint64_t created_us)
 {
 	const struct session_certificate *cert = &s->certificate;
 	static const char *const category[] = {"network", NULL}, *const type[] = {"info", NULL};
 	char id[EVENT_ID_LEN];
 	event_id_make(id, s->id, 'c', 0);
 	event_begin(w, ctx,
-		    &(struct event_header){"tlsobs.certificate", "event", category, type, id, c->first_seen_us, created_us});
+	            &(struct event_header){"tlsobs.certificate", "event", category, type, id,
+	                                   c->first_seen_us, created_us});
 	json_object_end(w);
 	json_key(w, "tls");
 	json_object_begin(w);

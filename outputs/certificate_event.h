@@ -14,6 +14,6 @@
 #include "rules/session.h"
 
 void certificate_event_write(struct json_writer *w, const struct session *s, const struct cert_sighting *c,
-			     const struct event_context *ctx, uint64_t created_us);
+                             const struct event_context *ctx, uint64_t created_us);
 
 #endif

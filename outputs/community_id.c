@@ -49,14 +49,15 @@ static size_t put_u16(uint8_t *p, uint16_t v)
 }
 
 /* Whether (a, a_port) sorts strictly after (b, b_port). */
-static bool endpoint_after(const uint8_t *a, uint16_t a_port, const uint8_t *b, uint16_t b_port, size_t addr_len)
+static bool endpoint_after(const uint8_t *a, uint16_t a_port, const uint8_t *b, uint16_t b_port,
+                           size_t addr_len)
 {
 	int c = memcmp(a, b, addr_len);
 	return c > 0 || (c == 0 && a_port > b_port);
 }
 
 int community_id_v1(const struct ip_addr *a, uint16_t a_port, const struct ip_addr *b, uint16_t b_port,
-		    uint8_t proto, uint16_t seed, char out[COMMUNITY_ID_LEN])
+                    uint8_t proto, uint16_t seed, char out[COMMUNITY_ID_LEN])
 {
 	out[0] = '\0';
 	if (a->family != b->family || (a->family != 4 && a->family != 6))

@@ -14,7 +14,7 @@
 #include "parsers/packet_decode.h"
 
 enum {
-	COMMUNITY_ID_LEN = 31,     /* "1:" + 28 base64 characters + NUL */
+	COMMUNITY_ID_LEN = 31, /* "1:" + 28 base64 characters + NUL */
 	COMMUNITY_ID_PROTO_TCP = 6,
 };
 
@@ -24,6 +24,6 @@ enum {
  * spec's seed (0 unless the operator partitions id domains).
  */
 int community_id_v1(const struct ip_addr *a, uint16_t a_port, const struct ip_addr *b, uint16_t b_port,
-		    uint8_t proto, uint16_t seed, char out[COMMUNITY_ID_LEN]);
+                    uint8_t proto, uint16_t seed, char out[COMMUNITY_ID_LEN]);
 
 #endif

@@ -144,7 +144,7 @@ static void write_geo(struct json_writer *w, const struct session_geo *g)
 }
 
 static void write_endpoint(struct json_writer *w, const char *name, const struct session_endpoint *e,
-			   const struct session_geo *g, bool with_counters)
+                           const struct session_geo *g, bool with_counters)
 {
 	json_key(w, name);
 	json_object_begin(w);
@@ -216,8 +216,8 @@ void event_write_network(struct json_writer *w, const struct session *s)
 	if (s->direction)
 		json_field_cstring(w, "direction", s->direction);
 	write_vlans(w, &s->encap);
-	if (community_id_v1(&s->client.ip, s->client.port, &s->server.ip, s->server.port, COMMUNITY_ID_PROTO_TCP, 0,
-			    community_id) == 0)
+	if (community_id_v1(&s->client.ip, s->client.port, &s->server.ip, s->server.port,
+	                    COMMUNITY_ID_PROTO_TCP, 0, community_id) == 0)
 		json_field_cstring(w, "community_id", community_id);
 	json_field_uint(w, "bytes", s->client.bytes + s->server.bytes);
 	json_field_uint(w, "packets", s->client.packets + s->server.packets);

@@ -37,13 +37,13 @@ enum { EVENT_ID_LEN = SESSION_ID_LEN + 24 };
 void event_id_make(char out[EVENT_ID_LEN], const char *base, char kind, uint64_t seq);
 
 struct event_header {
-	const char *dataset;          /* event.dataset: "tlsobs.session", ... */
-	const char *kind;             /* event.kind: "event", "alert", "metric" */
-	const char *const *category;  /* event.category, NULL-terminated */
-	const char *const *type;      /* event.type, NULL-terminated */
-	const char *id;               /* event.id (event_id_make) */
-	uint64_t timestamp_us;        /* @timestamp: packet time */
-	uint64_t created_us;          /* event.created: wall clock */
+	const char *dataset;         /* event.dataset: "tlsobs.session", ... */
+	const char *kind;            /* event.kind: "event", "alert", "metric" */
+	const char *const *category; /* event.category, NULL-terminated */
+	const char *const *type;     /* event.type, NULL-terminated */
+	const char *id;              /* event.id (event_id_make) */
+	uint64_t timestamp_us;       /* @timestamp: packet time */
+	uint64_t created_us;         /* event.created: wall clock */
 };
 
 /* Resets w and starts the document (see above); records id and @timestamp in w->doc for transports. */

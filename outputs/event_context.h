@@ -16,7 +16,8 @@ struct event_context {
 	const char *hostname; /* observer.hostname */
 	const char *version;  /* observer.version */
 	const char *name;     /* observer.name (sensor.name); NULL or "": the host name */
-	/* rule.reference of alerts: this prefix, the rule's name and ".md" (detection.runbook_base); NULL: none */
+	/* rule.reference of alerts: this prefix, the rule's name and ".md" (detection.runbook_base); NULL:
+	 * none */
 	const char *runbook_base;
 	/* observer.ingress.interface.name of the events being written (the flow's first packet's
 	 * interface), NULL when unknown; set by the sensor around each session's events */

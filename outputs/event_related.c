@@ -69,7 +69,7 @@ static void collect_hosts(struct host_set *h, const struct session *s)
 	if (s->certificate.parsed) {
 		for (unsigned i = 0; i < x->san_count && i < X509_MAX_SANS; i++)
 			host_add(h, x->san_dns[i][0] == '*' && x->san_dns[i][1] == '.' ? x->san_dns[i] + 2
-			                                                                : x->san_dns[i]);
+			                                                               : x->san_dns[i]);
 		if (x->san_count == 0 && x->subject_cn[0])
 			host_add(h, x->subject_cn);
 	}

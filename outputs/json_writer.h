@@ -47,7 +47,7 @@ struct json_writer {
 			uint64_t dropped; /* elements left out */
 		} cuts[JSON_MAX_CUTS];
 		unsigned cut_count;
-		uint64_t cuts_unnamed; /* elements left out of arrays beyond JSON_MAX_CUTS names */
+		uint64_t cuts_unnamed;    /* elements left out of arrays beyond JSON_MAX_CUTS names */
 		char id[JSON_DOC_ID_MAX]; /* event.id, "" until set */
 		uint64_t time_us;         /* @timestamp */
 	} doc;

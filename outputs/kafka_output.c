@@ -44,7 +44,8 @@ enum {
 	TIME_MAX = 40,
 };
 
-static const char *const type_names[KAFKA_TOPIC_TYPES] = {"session", "alert", "certificate", "stats", "policy"};
+static const char *const type_names[KAFKA_TOPIC_TYPES] = {"session", "alert", "certificate", "stats",
+                                                          "policy"};
 static const char default_prefix[] = "tlsobs.";
 static const char default_spool_dir[] = "/var/lib/tlsobs/spool";
 
@@ -114,8 +115,8 @@ static void note_error(struct kafka_output *k, const char *what, const char *det
 		return;
 	}
 	if (slot->suppressed)
-		logger_log(LOGGER_WARNING, "kafka", "%s: %s (%" PRIu64 " more since last reported)", what, detail,
-			   slot->suppressed);
+		logger_log(LOGGER_WARNING, "kafka", "%s: %s (%" PRIu64 " more since last reported)", what,
+		           detail, slot->suppressed);
 	else
 		logger_log(LOGGER_WARNING, "kafka", "%s: %s", what, detail);
 	slot->last_us = now;
@@ -485,7 +486,8 @@ static int open_spool(struct kafka_output *k, const struct kafka_settings *s, ch
 		segment = (uint64_t)64 << 20;
 	snprintf(k->spool_dir, sizeof k->spool_dir, "%s", s->spool_dir[0] ? s->spool_dir : default_spool_dir);
 	char why[512];
-	k->spool = spool_open_owned(k->spool_dir, max, segment ? segment : 1, &s->spool_owner, why, sizeof why);
+	k->spool =
+	    spool_open_owned(k->spool_dir, max, segment ? segment : 1, &s->spool_owner, why, sizeof why);
 	if (!k->spool) {
 		snprintf(err, errlen, "kafka.spool.dir: %s", why);
 		return -1;

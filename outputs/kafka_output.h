@@ -37,11 +37,11 @@ struct kafka_property {
 };
 
 struct kafka_settings {
-	char topic_prefix[128];     /* default "tlsobs." */
-	char spool_dir[4096];       /* default /var/lib/tlsobs/spool */
-	uint64_t spool_max_bytes;   /* default 1 GiB */
+	char topic_prefix[128];       /* default "tlsobs." */
+	char spool_dir[4096];         /* default /var/lib/tlsobs/spool */
+	uint64_t spool_max_bytes;     /* default 1 GiB */
 	uint64_t shutdown_timeout_ms; /* default 10000 */
-	bool cloudevents;           /* CloudEvents binary-mode headers ce_id, ce_type, ce_source, ce_time */
+	bool cloudevents;             /* CloudEvents binary-mode headers ce_id, ce_type, ce_source, ce_time */
 	struct kafka_property properties[KAFKA_MAX_PROPERTIES];
 	unsigned nproperties;
 	struct private_dir_owner spool_owner; /* not configuration: the -u/-g user, who writes the spool */
@@ -60,10 +60,10 @@ struct kafka_topic_stats {
 
 struct kafka_output;
 
-/* brokers: "host:port[,host:port...]". NULL with a one-line message on a bad setting or an unusable spool dir.
- * An unreachable broker is not an error: events wait in the queue or the spool. */
+/* brokers: "host:port[,host:port...]". NULL with a one-line message on a bad setting or an unusable spool
+ * dir. An unreachable broker is not an error: events wait in the queue or the spool. */
 struct kafka_output *kafka_output_new(const char *brokers, const struct kafka_settings *s, char *err,
-				      size_t errlen);
+                                      size_t errlen);
 /* Never blocks. 0 when queued or spooled, -1 when the event was dropped (counted). */
 int kafka_output_produce(struct kafka_output *k, const struct output_event *ev);
 /* Serves delivery reports and replays the spool when the brokers are back. Cheap; call often. */
@@ -73,8 +73,9 @@ void kafka_output_poll(struct kafka_output *k);
 uint64_t kafka_output_flush(struct kafka_output *k);
 /* NULL is a no-op. */
 void kafka_output_free(struct kafka_output *k);
-/* Asks librdkafka whether it takes `name` = `value` (a throwaway configuration): 0, or -1 with its reason in err
- * (an unknown or misspelled property, a value out of range). Used by the settings check (-T and start). */
+/* Asks librdkafka whether it takes `name` = `value` (a throwaway configuration): 0, or -1 with its reason in
+ * err (an unknown or misspelled property, a value out of range). Used by the settings check (-T and start).
+ */
 int kafka_output_check_property(const char *name, const char *value, char *err, size_t errlen);
 const struct kafka_topic_stats *kafka_output_topic_stats(const struct kafka_output *k, unsigned type);
 const char *kafka_output_topic_name(const struct kafka_output *k, unsigned type);

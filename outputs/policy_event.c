@@ -11,15 +11,17 @@
 #include "outputs/event_common.h"
 #include "rules/policy_diff.h"
 
-void policy_event_write_relaxation_ended(struct json_writer *w, const struct partner_policy *p, const char *run_id,
-                                         uint64_t seq, const struct event_context *ctx, uint64_t created_us)
+void policy_event_write_relaxation_ended(struct json_writer *w, const struct partner_policy *p,
+                                         const char *run_id, uint64_t seq, const struct event_context *ctx,
+                                         uint64_t created_us)
 {
 	static const char *const category[] = {"configuration", NULL}, *const type[] = {"change", NULL};
 	char id[EVENT_ID_LEN];
 	event_id_make(id, run_id, 'p', seq);
 	/* @timestamp is the moment the relaxation ended, not the packet that revealed it. */
 	event_begin(w, ctx,
-	            &(struct event_header){"tlsobs.policy", "event", category, type, id, p->relaxed_until_us, created_us});
+	            &(struct event_header){"tlsobs.policy", "event", category, type, id, p->relaxed_until_us,
+	                                   created_us});
 	json_field_cstring(w, "action", "relaxation_ended");
 	json_object_end(w);
 	event_tlsobs_begin(w);
@@ -35,7 +37,8 @@ void policy_event_write_relaxation_ended(struct json_writer *w, const struct par
 	json_time_us(w, p->relaxed_until_us);
 	char reason[512];
 	snprintf(reason, sizeof reason,
-	         "the relaxation of %s ended: its %s policy applies again, and its policy alerts keep their severity",
+	         "the relaxation of %s ended: its %s policy applies again, and its policy alerts keep their "
+	         "severity",
 	         p->domain, policy_mode_str(p->mode));
 	json_field_cstring(w, "reason", reason);
 	json_object_end(w);
@@ -67,7 +70,8 @@ static void write_network(struct json_writer *w, const struct ip_network *n)
 	json_cstring(w, text);
 }
 
-/* What the rules read of one partner: mode, minimum version, certificate requirements, relaxation, mx, networks. */
+/* What the rules read of one partner: mode, minimum version, certificate requirements, relaxation, mx,
+ * networks. */
 static void write_partner_state(struct json_writer *w, const char *key, const struct partner_policy *p)
 {
 	json_key(w, key);
@@ -103,12 +107,12 @@ static void write_partner_state(struct json_writer *w, const char *key, const st
 
 struct change_writer {
 	struct json_writer *w;
-	size_t written, cap;     /* entries written, at most cap (JSON_MAX_ARRAY) */
-	size_t counts[3];        /* by enum policy_change, all of them */
+	size_t written, cap; /* entries written, at most cap (JSON_MAX_ARRAY) */
+	size_t counts[3];    /* by enum policy_change, all of them */
 };
 
-static void write_change(enum policy_change c, const struct partner_policy *old, const struct partner_policy *next,
-                         void *ctx)
+static void write_change(enum policy_change c, const struct partner_policy *old,
+                         const struct partner_policy *next, void *ctx)
 {
 	struct change_writer *cw = ctx;
 	cw->counts[c]++;
@@ -155,8 +159,8 @@ static void write_file(struct json_writer *w, const struct policy_source *src)
 }
 
 /* Counts the changes without writing them (the summary comes before the list in the event). */
-static void count_change(enum policy_change c, const struct partner_policy *old, const struct partner_policy *next,
-                         void *ctx)
+static void count_change(enum policy_change c, const struct partner_policy *old,
+                         const struct partner_policy *next, void *ctx)
 {
 	((size_t *)ctx)[c]++;
 }
@@ -170,15 +174,17 @@ static void write_audit_reason(struct json_writer *w, enum policy_audit_action a
 		snprintf(reason, sizeof reason, "reloading %s failed, the running policy is kept: %s", file,
 		         failure ? failure : "unknown error");
 	else
-		snprintf(reason, sizeof reason, "policy %s from %s: %zu partners added, %zu removed, %zu changed",
-		         action == POLICY_AUDIT_LOADED ? "loaded" : "reloaded", file, counts[POLICY_CHANGE_ADDED],
-		         counts[POLICY_CHANGE_REMOVED], counts[POLICY_CHANGE_CHANGED]);
+		snprintf(
+		    reason, sizeof reason, "policy %s from %s: %zu partners added, %zu removed, %zu changed",
+		    action == POLICY_AUDIT_LOADED ? "loaded" : "reloaded", file, counts[POLICY_CHANGE_ADDED],
+		    counts[POLICY_CHANGE_REMOVED], counts[POLICY_CHANGE_CHANGED]);
 	json_field_cstring(w, "reason", reason);
 }
 
-void policy_event_write_audit(struct json_writer *w, enum policy_audit_action action, const struct policy *old,
-                              const struct policy *next, const struct policy_source *src, const char *failure,
-                              const char *run_id, uint64_t seq, const struct event_context *ctx, uint64_t now_us)
+void policy_event_write_audit(struct json_writer *w, enum policy_audit_action action,
+                              const struct policy *old, const struct policy *next,
+                              const struct policy_source *src, const char *failure, const char *run_id,
+                              uint64_t seq, const struct event_context *ctx, uint64_t now_us)
 {
 	static const char *const category[] = {"configuration", NULL}, *const type[] = {"change", NULL};
 	bool failed = action == POLICY_AUDIT_RELOAD_FAILED;
@@ -187,7 +193,8 @@ void policy_event_write_audit(struct json_writer *w, enum policy_audit_action ac
 		policy_diff(old, next, count_change, counts);
 	char id[EVENT_ID_LEN];
 	event_id_make(id, run_id, 'p', seq);
-	event_begin(w, ctx, &(struct event_header){"tlsobs.policy", "event", category, type, id, now_us, now_us});
+	event_begin(w, ctx,
+	            &(struct event_header){"tlsobs.policy", "event", category, type, id, now_us, now_us});
 	json_field_cstring(w, "action", policy_audit_action_str(action));
 	json_field_cstring(w, "outcome", failed ? "failure" : "success");
 	json_object_end(w);
@@ -208,7 +215,8 @@ void policy_event_write_audit(struct json_writer *w, enum policy_audit_action ac
 		size_t total = counts[0] + counts[1] + counts[2];
 		json_key(w, "changes");
 		json_array_begin(w);
-		struct change_writer cw = {w, 0, json_array_cap(w, "tlsobs.policy.changes", total, 0), {0, 0, 0}};
+		struct change_writer cw = {
+		    w, 0, json_array_cap(w, "tlsobs.policy.changes", total, 0), {0, 0, 0}};
 		policy_diff(old, next, write_change, &cw);
 		json_array_end(w);
 	}

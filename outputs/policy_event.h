@@ -20,13 +20,14 @@
 #include "rules/policy.h"
 
 /* run_id: the sensor run's id (session_id_make with flow 0); seq numbers this run's policy events. */
-void policy_event_write_relaxation_ended(struct json_writer *w, const struct partner_policy *p, const char *run_id,
-                                         uint64_t seq, const struct event_context *ctx, uint64_t created_us);
+void policy_event_write_relaxation_ended(struct json_writer *w, const struct partner_policy *p,
+                                         const char *run_id, uint64_t seq, const struct event_context *ctx,
+                                         uint64_t created_us);
 
 /* The configuration file behind a policy, as found when it was read (borrowed strings). */
 struct policy_source {
-	const char *path;   /* NULL: no file (defaults and --set only): no file.* */
-	bool stat_ok;       /* mtime, uid, gid, owner, group valid */
+	const char *path; /* NULL: no file (defaults and --set only): no file.* */
+	bool stat_ok;     /* mtime, uid, gid, owner, group valid */
 	uint64_t mtime_us;
 	unsigned uid, gid;
 	const char *owner, *group; /* names; "" when the id has none */
@@ -41,8 +42,9 @@ const char *policy_audit_action_str(enum policy_audit_action a); /* "policy_load
  * policy now in force (for RELOAD_FAILED, the running one, kept). failure:
  * why a reload failed (one line), NULL otherwise. @timestamp is now_us (wall clock).
  */
-void policy_event_write_audit(struct json_writer *w, enum policy_audit_action action, const struct policy *old,
-                              const struct policy *next, const struct policy_source *src, const char *failure,
-                              const char *run_id, uint64_t seq, const struct event_context *ctx, uint64_t now_us);
+void policy_event_write_audit(struct json_writer *w, enum policy_audit_action action,
+                              const struct policy *old, const struct policy *next,
+                              const struct policy_source *src, const char *failure, const char *run_id,
+                              uint64_t seq, const struct event_context *ctx, uint64_t now_us);
 
 #endif

@@ -83,13 +83,16 @@ int private_dir_open(const char *path, bool create, mode_t mode, const struct pr
 		return -1;
 	}
 	if (!trusted_owner(st.st_uid, owner)) {
-		snprintf(err, errlen, "%s: owned by uid %u: only root%s may own it", path, (unsigned)st.st_uid,
+		snprintf(err, errlen, "%s: owned by uid %u: only root%s may own it", path,
+		         (unsigned)st.st_uid,
 		         owner && owner->set ? " or the -u user" : " or the user running tlsobs");
 		goto fail;
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(err, errlen, "%s: mode %04o is group- or world-writable (chmod go-w, or give a directory of "
-		         "its own)", path, (unsigned)(st.st_mode & 07777));
+		snprintf(err, errlen,
+		         "%s: mode %04o is group- or world-writable (chmod go-w, or give a directory of "
+		         "its own)",
+		         path, (unsigned)(st.st_mode & 07777));
 		goto fail;
 	}
 	if (owner && owner->set) {

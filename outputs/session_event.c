@@ -14,7 +14,8 @@ static size_t kept(unsigned count, size_t capacity)
 	return count < capacity ? count : capacity;
 }
 
-static void write_stream_counters(struct json_writer *w, const char *name, const struct session_stream_counters *c)
+static void write_stream_counters(struct json_writer *w, const char *name,
+                                  const struct session_stream_counters *c)
 {
 	json_key(w, name);
 	json_object_begin(w);
@@ -82,8 +83,9 @@ static void write_smtp(struct json_writer *w, const struct session *s)
 		}
 		json_key(w, "ehlo_capabilities");
 		json_array_begin(w);
-		size_t n = json_array_cap(w, "tlsobs.smtp.ehlo_capabilities", kept(o->caps.count, SMTP_MAX_CAPABILITIES),
-					  o->anomalies[SMTP_ANOMALY_TOO_MANY_CAPABILITIES]);
+		size_t n = json_array_cap(w, "tlsobs.smtp.ehlo_capabilities",
+		                          kept(o->caps.count, SMTP_MAX_CAPABILITIES),
+		                          o->anomalies[SMTP_ANOMALY_TOO_MANY_CAPABILITIES]);
 		for (size_t i = 0; i < n; i++)
 			json_cstring(w, o->caps.lines[i]);
 		json_array_end(w);
@@ -91,8 +93,9 @@ static void write_smtp(struct json_writer *w, const struct session *s)
 			json_field_cstring(w, "mail_from_domain", o->mail_from_domain);
 		json_key(w, "rcpt_to_domains");
 		json_array_begin(w);
-		n = json_array_cap(w, "tlsobs.smtp.rcpt_to_domains", kept(o->rcpt_domain_count, SMTP_MAX_RCPT_DOMAINS),
-				   o->anomalies[SMTP_ANOMALY_TOO_MANY_DOMAINS]);
+		n = json_array_cap(w, "tlsobs.smtp.rcpt_to_domains",
+		                   kept(o->rcpt_domain_count, SMTP_MAX_RCPT_DOMAINS),
+		                   o->anomalies[SMTP_ANOMALY_TOO_MANY_DOMAINS]);
 		for (size_t i = 0; i < n; i++)
 			json_cstring(w, o->rcpt_domains[i]);
 		json_array_end(w);
@@ -241,7 +244,8 @@ static void write_tlsobs_tls(struct json_writer *w, const struct session *s)
 		json_field_cstring(w, "spki_sha256", c->leaf.spki_sha256);
 	json_key(w, "chain_sha256");
 	json_array_begin(w);
-	size_t n = json_array_cap(w, "tlsobs.tls.server.chain_sha256", kept(c->chain_count, X509_MAX_CHAIN), 0);
+	size_t n =
+	    json_array_cap(w, "tlsobs.tls.server.chain_sha256", kept(c->chain_count, X509_MAX_CHAIN), 0);
 	for (size_t i = 0; i < n; i++)
 		json_cstring(w, c->chain_sha256[i]);
 	json_array_end(w);
@@ -352,13 +356,14 @@ static void write_tunnel(struct json_writer *w, const struct decode_encap *e)
 }
 
 void session_event_write(struct json_writer *w, const struct session *s, const struct event_context *ctx,
-			 uint64_t created_us)
+                         uint64_t created_us)
 {
 	static const char *const category[] = {"network", NULL}, *const type[] = {"connection", "end", NULL};
 	char id[EVENT_ID_LEN];
 	event_id_make(id, s->id, 's', 0);
-	event_begin(w, ctx,
-		    &(struct event_header){"tlsobs.session", "event", category, type, id, s->start_us, created_us});
+	event_begin(
+	    w, ctx,
+	    &(struct event_header){"tlsobs.session", "event", category, type, id, s->start_us, created_us});
 	write_event_times(w, s);
 	event_write_endpoints(w, s, true);
 	event_write_network(w, s);
@@ -394,7 +399,8 @@ void session_event_write(struct json_writer *w, const struct session *s, const s
 	}
 	json_key(w, "alerts");
 	json_array_begin(w);
-	size_t n = json_array_cap(w, "tlsobs.alerts", kept(s->alerts.count, ALERTS_PER_SESSION), s->alerts.dropped);
+	size_t n =
+	    json_array_cap(w, "tlsobs.alerts", kept(s->alerts.count, ALERTS_PER_SESSION), s->alerts.dropped);
 	for (size_t i = 0; i < n; i++)
 		json_cstring(w, s->alerts.items[i].rule->name);
 	json_array_end(w);

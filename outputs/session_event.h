@@ -13,6 +13,6 @@
 
 /* Writes the event into w (reset first). `created_us` is the wall clock for event.created. */
 void session_event_write(struct json_writer *w, const struct session *s, const struct event_context *ctx,
-			 uint64_t created_us);
+                         uint64_t created_us);
 
 #endif

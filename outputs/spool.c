@@ -274,7 +274,8 @@ static int start_segment(struct spool *s)
 {
 	char name[NAME_CAP];
 	segment_name(s->next_seq, "", name, sizeof name);
-	int fd = openat(s->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd =
+	    openat(s->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
 	if (!add_segment(s, s->next_seq)) {
@@ -489,7 +490,7 @@ static int list_segments(struct spool *s, uint64_t **seqs, size_t *n)
 		    sscanf(e->d_name + 6, "%16" SCNx64 "%n", &seq, &used) != 1 || used != 16)
 			continue;
 		if (strcmp(e->d_name + 22, ".seg.tmp") == 0) { /* an unfinished rewrite, the .seg is intact */
-			unlinkat(s->dirfd, e->d_name, 0);   /* the name only: never followed */
+			unlinkat(s->dirfd, e->d_name, 0);      /* the name only: never followed */
 			continue;
 		}
 		if (strcmp(e->d_name + 22, ".seg") != 0)

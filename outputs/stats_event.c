@@ -100,12 +100,14 @@ static void write_findings(struct json_writer *w, const struct sensor_counters *
 }
 
 void stats_event_write(struct json_writer *w, const struct sensor_counters *c, struct output *const *outputs,
-		       size_t noutputs, const struct event_context *ctx, uint64_t created_us)
+                       size_t noutputs, const struct event_context *ctx, uint64_t created_us)
 {
 	static const char *const category[] = {"network", NULL}, *const type[] = {"info", NULL};
 	char id[EVENT_ID_LEN];
 	event_id_make(id, c->run_id, 'm', c->seq);
-	event_begin(w, ctx, &(struct event_header){"tlsobs.stats", "metric", category, type, id, c->time_us, created_us});
+	event_begin(
+	    w, ctx,
+	    &(struct event_header){"tlsobs.stats", "metric", category, type, id, c->time_us, created_us});
 	json_object_end(w);
 	event_tlsobs_begin(w);
 	json_key(w, "stats");

@@ -25,10 +25,10 @@ struct stats_named_count {
 
 /* A snapshot of the sensor's counters, filled by the sensor (outputs knows nothing of flows). */
 struct sensor_counters {
-	uint64_t time_us; /* packet time of the snapshot */
+	uint64_t time_us;            /* packet time of the snapshot */
 	char run_id[SESSION_ID_LEN]; /* session_id_make(run_nonce, 0): with seq, event.id */
 	uint64_t seq;                /* the snapshot's number in this run */
-	bool final;       /* the last snapshot, at exit */
+	bool final;                  /* the last snapshot, at exit */
 	uint64_t packets, bytes, tcp_segments;
 	uint64_t not_ip, not_tcp, other_ports, stray_segments;
 	struct stats_named_count anomalies[STATS_MAX_NAMED]; /* decode anomalies by reason, nonzero only */
@@ -53,6 +53,6 @@ struct sensor_counters {
 };
 
 void stats_event_write(struct json_writer *w, const struct sensor_counters *c, struct output *const *outputs,
-		       size_t noutputs, const struct event_context *ctx, uint64_t created_us);
+                       size_t noutputs, const struct event_context *ctx, uint64_t created_us);
 
 #endif

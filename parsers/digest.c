@@ -60,7 +60,8 @@ int digest_sha1_raw(const void *data, size_t len, uint8_t out[20])
 	unsigned int hash_len = 0;
 
 	memset(out, 0, 20);
-	if (EVP_Digest(data ? data : nothing, len, hash, &hash_len, EVP_sha1(), NULL) != 1 || hash_len != 20) {
+	if (EVP_Digest(data ? data : nothing, len, hash, &hash_len, EVP_sha1(), NULL) != 1 ||
+	    hash_len != 20) {
 		ERR_clear_error();
 		return -1;
 	}

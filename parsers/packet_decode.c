@@ -428,8 +428,8 @@ static enum decode_result skip_ipv6_ext(struct reader *body, uint8_t *next, size
  * data after it. `next_header` is the byte that named the Fragment header:
  * reassembly writes the fragmentable part's first header there.
  */
-static enum decode_result decode_ipv6_fragment(struct reader *body, size_t wire_len, const uint8_t *next_header,
-                                               struct decoded_packet *pkt)
+static enum decode_result decode_ipv6_fragment(struct reader *body, size_t wire_len,
+                                               const uint8_t *next_header, struct decoded_packet *pkt)
 {
 	const uint8_t *frag_hdr = body->p;
 	uint8_t next = reader_u8(body);
@@ -627,8 +627,8 @@ enum decode_result packet_decode(int linktype, const uint8_t *data, uint32_t cap
 	return res;
 }
 
-enum decode_result packet_decode_ip(int family, const uint8_t *data, uint32_t len, const struct decode_options *opt,
-                                    struct decoded_packet *out)
+enum decode_result packet_decode_ip(int family, const uint8_t *data, uint32_t len,
+                                    const struct decode_options *opt, struct decoded_packet *out)
 {
 	/* Link-layer and tunnel facts stay; the IP and TCP fields are this buffer's. */
 	struct decoded_packet pkt = *out;

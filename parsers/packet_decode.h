@@ -39,12 +39,12 @@ enum decode_result {
 	DECODE_IPV4_BAD_VERSION,
 	DECODE_IPV4_BAD_HEADER_LENGTH, /* IHL < 5, or IHL*4 beyond the total length */
 	DECODE_IPV4_BAD_TOTAL_LENGTH,  /* total length below the 20-byte minimum */
-	DECODE_IPV4_FRAGMENT, /* not an anomaly: a fragment of a TCP datagram, facts in .frag */
+	DECODE_IPV4_FRAGMENT,          /* not an anomaly: a fragment of a TCP datagram, facts in .frag */
 	DECODE_IPV6_TRUNCATED,
 	DECODE_IPV6_BAD_VERSION,
 	DECODE_IPV6_EXT_TRUNCATED,
 	DECODE_IPV6_TOO_MANY_EXT, /* more than DECODE_MAX_IPV6_EXT extension headers */
-	DECODE_IPV6_FRAGMENT, /* idem */
+	DECODE_IPV6_FRAGMENT,     /* idem */
 	DECODE_TCP_TRUNCATED,
 	DECODE_TCP_BAD_OFFSET, /* data offset < 5 or beyond the segment */
 	DECODE_TCP_BAD_PORT,   /* source or destination port 0 */
@@ -154,16 +154,16 @@ enum tcp_flag {
  * part), whose byte at `next_header_at` names the Fragment header.
  */
 struct ip_fragment {
-	uint32_t id;             /* Identification: 16 bits in IPv4, 32 in IPv6 */
-	uint8_t proto;           /* IPv4 Protocol; IPv6 the Fragment header's Next Header */
-	bool more;               /* MF / M flag */
-	uint32_t offset;         /* in bytes (the header's 8-octet units times 8) */
+	uint32_t id;     /* Identification: 16 bits in IPv4, 32 in IPv6 */
+	uint8_t proto;   /* IPv4 Protocol; IPv6 the Fragment header's Next Header */
+	bool more;       /* MF / M flag */
+	uint32_t offset; /* in bytes (the header's 8-octet units times 8) */
 	const uint8_t *hdr;
 	uint32_t hdr_len;
 	uint32_t next_header_at; /* IPv6 only: offset in hdr of the Next Header byte to rewrite */
 	const uint8_t *data;     /* the fragment's data as captured */
 	uint32_t data_len;
-	uint32_t data_wire_len;  /* as the header claims; larger when the snap length cut it */
+	uint32_t data_wire_len; /* as the header claims; larger when the snap length cut it */
 };
 
 struct decoded_packet {
@@ -200,8 +200,8 @@ enum decode_result packet_decode(int linktype, const uint8_t *data, uint32_t cap
  * facts (VLAN ids, tunnels), which the caller copied from the datagram's first fragment.
  * *out is untouched unless the result is DECODE_OK.
  */
-enum decode_result packet_decode_ip(int family, const uint8_t *data, uint32_t len, const struct decode_options *opt,
-                                    struct decoded_packet *out);
+enum decode_result packet_decode_ip(int family, const uint8_t *data, uint32_t len,
+                                    const struct decode_options *opt, struct decoded_packet *out);
 
 /* Writes the printable form of an address ("192.0.2.1", "2001:db8::1") into buf (>= 46 bytes);
  * "?" for an unknown family or a buffer too small. */

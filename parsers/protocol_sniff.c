@@ -18,9 +18,12 @@
 const char *protocol_sniff_str(enum protocol_sniff v)
 {
 	switch (v) {
-	case PROTOCOL_SNIFF_NO: return "no";
-	case PROTOCOL_SNIFF_YES: return "yes";
-	case PROTOCOL_SNIFF_NEED_MORE: return "need_more";
+	case PROTOCOL_SNIFF_NO:
+		return "no";
+	case PROTOCOL_SNIFF_YES:
+		return "yes";
+	case PROTOCOL_SNIFF_NEED_MORE:
+		return "need_more";
 	}
 	return "unknown";
 }
@@ -73,8 +76,9 @@ enum protocol_sniff protocol_sniff_smtp_reply(const uint8_t *p, size_t n)
 		if (i >= n)
 			return PROTOCOL_SNIFF_NEED_MORE;
 		uint8_t c = p[i];
-		bool ok = i == 0 ? c >= '2' && c <= '5'
-		                 : i < 3 ? is_digit(c) : c == ' ' || c == '-' || c == '\r' || c == '\n';
+		bool ok = i == 0  ? c >= '2' && c <= '5'
+		          : i < 3 ? is_digit(c)
+		                  : c == ' ' || c == '-' || c == '\r' || c == '\n';
 		if (!ok)
 			return PROTOCOL_SNIFF_NO;
 	}

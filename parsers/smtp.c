@@ -248,11 +248,21 @@ void smtp_message_done(struct smtp_parser *p)
 	struct smtp_content_protection *c = &p->obs.content_protection;
 	c->messages++;
 	switch (mime_header_scan_result(&p->mime)) {
-	case MIME_SMIME_ENCRYPTED: c->smime_encrypted++; break;
-	case MIME_SMIME_SIGNED: c->smime_signed++; break;
-	case MIME_PGP_ENCRYPTED: c->pgp_encrypted++; break;
-	case MIME_PGP_SIGNED: c->pgp_signed++; break;
-	case MIME_UNPROTECTED: c->unprotected++; break;
+	case MIME_SMIME_ENCRYPTED:
+		c->smime_encrypted++;
+		break;
+	case MIME_SMIME_SIGNED:
+		c->smime_signed++;
+		break;
+	case MIME_PGP_ENCRYPTED:
+		c->pgp_encrypted++;
+		break;
+	case MIME_PGP_SIGNED:
+		c->pgp_signed++;
+		break;
+	case MIME_UNPROTECTED:
+		c->unprotected++;
+		break;
 	}
 	mime_header_scan_reset(&p->mime); /* the Content-Type is not kept past its message */
 }

@@ -40,31 +40,32 @@
 enum smtp_dir { SMTP_FROM_CLIENT = 0, SMTP_FROM_SERVER = 1 };
 
 enum {
-	SMTP_TEXT_MAX = 512,       /* banner, single reply texts */
-	SMTP_NAME_MAX = 256,       /* HELO argument, domains */
-	SMTP_EHLO_RAW_MAX = 2048,  /* the EHLO reply, raw lines joined with "\n" */
+	SMTP_TEXT_MAX = 512,      /* banner, single reply texts */
+	SMTP_NAME_MAX = 256,      /* HELO argument, domains */
+	SMTP_EHLO_RAW_MAX = 2048, /* the EHLO reply, raw lines joined with "\n" */
 	SMTP_MAX_CAPABILITIES = 40,
-	SMTP_CAPABILITY_MAX = 64,  /* one capability line's text */
+	SMTP_CAPABILITY_MAX = 64, /* one capability line's text */
 	SMTP_MAX_RCPT_DOMAINS = 16,
-	SMTP_HELD_MAX = 16384,     /* client bytes held after STARTTLS awaiting the reply */
-	SMTP_EVIDENCE_MAX = 256,   /* injected bytes kept as evidence */
-	SMTP_PIPELINE_MAX = 128,   /* commands awaiting their reply */
+	SMTP_HELD_MAX = 16384,   /* client bytes held after STARTTLS awaiting the reply */
+	SMTP_EVIDENCE_MAX = 256, /* injected bytes kept as evidence */
+	SMTP_PIPELINE_MAX = 128, /* commands awaiting their reply */
 	SMTP_DEFAULT_MAX_LINE = 4096,
 };
 
 enum smtp_anomaly {
-	SMTP_ANOMALY_LINE_TOO_LONG,       /* longer than max_line: the rest up to LF was skipped */
-	SMTP_ANOMALY_BAD_REPLY,           /* a server line that is not "DDD", "DDD " or "DDD-" */
-	SMTP_ANOMALY_MULTILINE_MISMATCH,  /* a continuation line with another code */
+	SMTP_ANOMALY_LINE_TOO_LONG,      /* longer than max_line: the rest up to LF was skipped */
+	SMTP_ANOMALY_BAD_REPLY,          /* a server line that is not "DDD", "DDD " or "DDD-" */
+	SMTP_ANOMALY_MULTILINE_MISMATCH, /* a continuation line with another code */
 	SMTP_ANOMALY_REPLY_WITHOUT_COMMAND,
-	SMTP_ANOMALY_PIPELINE_OVERFLOW,   /* more than SMTP_PIPELINE_MAX commands unanswered */
-	SMTP_ANOMALY_BAD_BDAT,            /* BDAT without a valid size */
-	SMTP_ANOMALY_HELD_OVERFLOW,       /* more than SMTP_HELD_MAX client bytes after STARTTLS */
-	SMTP_ANOMALY_BARE_LF,             /* a line ended by LF alone (accepted, counted) */
-	SMTP_ANOMALY_NUL_BYTE,            /* a NUL in a command or reply line */
+	SMTP_ANOMALY_PIPELINE_OVERFLOW, /* more than SMTP_PIPELINE_MAX commands unanswered */
+	SMTP_ANOMALY_BAD_BDAT,          /* BDAT without a valid size */
+	SMTP_ANOMALY_HELD_OVERFLOW,     /* more than SMTP_HELD_MAX client bytes after STARTTLS */
+	SMTP_ANOMALY_BARE_LF,           /* a line ended by LF alone (accepted, counted) */
+	SMTP_ANOMALY_NUL_BYTE,          /* a NUL in a command or reply line */
 	SMTP_ANOMALY_TOO_MANY_CAPABILITIES,
 	SMTP_ANOMALY_TOO_MANY_DOMAINS,
-	SMTP_ANOMALY_CONTENT_BEFORE_354,  /* client bytes after DATA, then a reply other than 354: skipped, not parsed */
+	SMTP_ANOMALY_CONTENT_BEFORE_354, /* client bytes after DATA, then a reply other than 354: skipped, not
+	                                    parsed */
 	SMTP_ANOMALY_COUNT
 };
 const char *smtp_anomaly_str(enum smtp_anomaly a); /* "line_too_long", ... */
@@ -78,8 +79,8 @@ struct smtp_options {
 struct smtp_capabilities {
 	bool seen; /* an EHLO/LHLO got a 250 reply */
 	bool starttls, x_anonymoustls, pipelining, size, eightbitmime, smtputf8, chunking, requiretls, dsn,
-		enhancedstatuscodes, auth, binarymime;
-	uint64_t size_limit;                /* SIZE parameter, 0 when absent */
+	    enhancedstatuscodes, auth, binarymime;
+	uint64_t size_limit;                 /* SIZE parameter, 0 when absent */
 	char auth_mechanisms[SMTP_NAME_MAX]; /* as advertised, space separated */
 	/* Every capability keyword line (the text after "250-"/"250 "), in order, as advertised. */
 	char lines[SMTP_MAX_CAPABILITIES][SMTP_CAPABILITY_MAX];
@@ -100,25 +101,27 @@ struct smtp_observation {
 	/* client greeting: the last EHLO/HELO/LHLO sent in clear text */
 	char helo_verb[8]; /* "EHLO", "HELO", "LHLO" or "" */
 	char helo[SMTP_NAME_MAX];
-	bool ehlo_refused;         /* an EHLO/LHLO was answered 5xx (sticky; then HELO, if helo_verb says so) */
-	uint16_t ehlo_reply_code;  /* reply to the last EHLO/LHLO in clear */
+	bool ehlo_refused; /* an EHLO/LHLO was answered 5xx (sticky; then HELO, if helo_verb says so) */
+	uint16_t ehlo_reply_code; /* reply to the last EHLO/LHLO in clear */
 	struct smtp_capabilities caps;
 	/* transactions, in clear text only (after STARTTLS nothing is visible) */
 	unsigned transactions; /* MAIL FROM commands sent */
 	unsigned recipients;   /* RCPT TO commands sent */
 	/* Domains are lowercased; with keep_local_parts they read "user@domain". */
 	char mail_from_domain[SMTP_NAME_MAX]; /* of the first MAIL FROM; "" for the null sender */
-	char rcpt_domains[SMTP_MAX_RCPT_DOMAINS][SMTP_NAME_MAX]; /* distinct, in order; then TOO_MANY_DOMAINS */
+	char rcpt_domains[SMTP_MAX_RCPT_DOMAINS]
+	                 [SMTP_NAME_MAX]; /* distinct, in order; then TOO_MANY_DOMAINS */
 	unsigned rcpt_domain_count;
-	bool data_in_clear;        /* DATA answered 354, or BDAT, then content crossed in clear */
+	bool data_in_clear; /* DATA answered 354, or BDAT, then content crossed in clear */
 	uint64_t data_bytes_in_clear;
-	bool auth_in_clear;        /* an AUTH command other than EXTERNAL was sent in clear */
-	char auth_mechanism[32];   /* of the first AUTH in clear */
-	bool requiretls_in_clear;  /* a MAIL FROM in clear carried REQUIRETLS */
-	char mail_from_line[SMTP_TEXT_MAX]; /* the first MAIL FROM line, or the one with REQUIRETLS; local part "…" unless kept */
+	bool auth_in_clear;                 /* an AUTH command other than EXTERNAL was sent in clear */
+	char auth_mechanism[32];            /* of the first AUTH in clear */
+	bool requiretls_in_clear;           /* a MAIL FROM in clear carried REQUIRETLS */
+	char mail_from_line[SMTP_TEXT_MAX]; /* the first MAIL FROM line, or the one with REQUIRETLS; local
+	                                       part "…" unless kept */
 	uint16_t last_reply_code;
 	/* STARTTLS */
-	bool starttls_attempted;    /* the client sent STARTTLS or X-ANONYMOUSTLS */
+	bool starttls_attempted;                    /* the client sent STARTTLS or X-ANONYMOUSTLS */
 	char starttls_command[SMTP_CAPABILITY_MAX]; /* the line as sent ("STARTTLS") */
 	/*
 	 * The client sent an unknown verb of exactly eight characters (STARTTLS's
@@ -129,23 +132,28 @@ struct smtp_observation {
 	bool starttls_command_masked;
 	char masked_command[SMTP_CAPABILITY_MAX];
 	uint16_t masked_command_reply;
-	uint16_t starttls_reply_code;  /* 0: no reply seen */
+	uint16_t starttls_reply_code;       /* 0: no reply seen */
 	char starttls_reply[SMTP_TEXT_MAX]; /* the reply line(s), raw */
-	bool tls_started;          /* 220 seen: both directions handed to TLS */
-	/* client bytes after the STARTTLS line, received before the 220 and not a TLS record (CVE-2011-0411) */
+	bool tls_started;                   /* 220 seen: both directions handed to TLS */
+	/* client bytes after the STARTTLS line, received before the 220 and not a TLS record (CVE-2011-0411)
+	 */
 	bool command_injection;
 	char injected_command[SMTP_EVIDENCE_MAX]; /* those bytes, escaped: printable ASCII, \r \n \\ \xHH */
-	bool commands_after_starttls_reply; /* SMTP commands after a non-220 reply (client went on in clear) */
+	bool
+	    commands_after_starttls_reply; /* SMTP commands after a non-220 reply (client went on in clear) */
 	uint64_t anomalies[SMTP_ANOMALY_COUNT];
 	/* Messages whose content crossed in clear, by the end-to-end protection of their top-level
 	 * Content-Type (mime_header.h); only these counts are kept, nothing of the message. */
 	struct smtp_content_protection {
-		uint32_t messages;        /* messages sent in clear (content ended, DATA confirmed or BDAT LAST) */
+		uint32_t messages; /* messages sent in clear (content ended, DATA confirmed or BDAT LAST) */
 		uint32_t unprotected;     /* no S/MIME or OpenPGP content type, or no Content-Type */
-		uint32_t smime_encrypted; /* application/pkcs7-mime (enveloped-data, authEnveloped-data, or no smime-type) */
-		uint32_t smime_signed;    /* application/pkcs7-mime; smime-type=signed-data, or multipart/signed PKCS#7 */
-		uint32_t pgp_encrypted;   /* multipart/encrypted; protocol="application/pgp-encrypted" (RFC 3156 4) */
-		uint32_t pgp_signed;      /* multipart/signed; protocol="application/pgp-signature" (RFC 3156 5) */
+		uint32_t smime_encrypted; /* application/pkcs7-mime (enveloped-data, authEnveloped-data, or no
+		                             smime-type) */
+		uint32_t smime_signed;  /* application/pkcs7-mime; smime-type=signed-data, or multipart/signed
+		                           PKCS#7 */
+		uint32_t pgp_encrypted; /* multipart/encrypted; protocol="application/pgp-encrypted" (RFC 3156
+		                           4) */
+		uint32_t pgp_signed; /* multipart/signed; protocol="application/pgp-signature" (RFC 3156 5) */
 	} content_protection;
 };
 
@@ -169,7 +177,7 @@ size_t smtp_parser_memory(const struct smtp_parser *p);
  * no-op returning SMTP_TLS_STARTS with *consumed = 0.
  */
 enum smtp_status smtp_parser_feed(struct smtp_parser *p, enum smtp_dir dir, const uint8_t *data, size_t len,
-				  size_t *consumed);
+                                  size_t *consumed);
 
 /*
  * After SMTP_TLS_STARTS on the server side: the client bytes that were held
@@ -179,7 +187,8 @@ enum smtp_status smtp_parser_feed(struct smtp_parser *p, enum smtp_dir dir, cons
  */
 void smtp_parser_take_held(struct smtp_parser *p, const uint8_t **data, size_t *len);
 
-/* A reassembly gap in `dir`: the conversation can no longer be followed there (counted; decisions become incomplete). */
+/* A reassembly gap in `dir`: the conversation can no longer be followed there (counted; decisions become
+ * incomplete). */
 void smtp_parser_gap(struct smtp_parser *p, enum smtp_dir dir, uint64_t n);
 /* True once a gap hit either direction while still in clear text. */
 bool smtp_parser_lost_sync(const struct smtp_parser *p);

@@ -78,9 +78,9 @@ struct smtp_parser {
 
 	/* the message's top-level Content-Type (mime_header.h), from DATA or the first BDAT chunk on */
 	struct mime_header_scan mime;
-	bool bdat_last;        /* the BDAT chunk under way is the message's LAST */
-	bool bdat_in_message;  /* a BDAT message has begun and has not had its LAST chunk */
-	bool message_pending;  /* a DATA message ended before its 354: counted when the 354 comes */
+	bool bdat_last;       /* the BDAT chunk under way is the message's LAST */
+	bool bdat_in_message; /* a BDAT message has begun and has not had its LAST chunk */
+	bool message_pending; /* a DATA message ended before its 354: counted when the 354 comes */
 
 	bool sasl;             /* after AUTH, until a reply other than 334 (RFC 4954 4) */
 	bool starttls_refused; /* a STARTTLS got a reply other than 220 */

@@ -88,21 +88,21 @@ struct tls_direction {
 struct tls_parser {
 	struct tls_observation obs;
 	struct tls_direction dir[2];
-	struct tls_cert_stream cert; /* the server's Certificate message */
+	struct tls_cert_stream cert;   /* the server's Certificate message */
 	uint8_t *certs[TLS_MAX_CERTS]; /* owned copies behind obs.cert_der */
 	bool decided;
 };
 
 static const char *const tls_anomaly_names[TLS_ANOMALY_COUNT] = {
-	[TLS_ANOMALY_NOT_TLS] = "not_tls",
-	[TLS_ANOMALY_HANDSHAKE_TOO_LONG] = "handshake_too_long",
-	[TLS_ANOMALY_BAD_CLIENT_HELLO] = "bad_client_hello",
-	[TLS_ANOMALY_BAD_SERVER_HELLO] = "bad_server_hello",
-	[TLS_ANOMALY_BAD_EXTENSION] = "bad_extension",
-	[TLS_ANOMALY_BAD_SNI] = "bad_sni",
-	[TLS_ANOMALY_BAD_CERTIFICATE] = "bad_certificate",
-	[TLS_ANOMALY_BAD_KEY_EXCHANGE] = "bad_key_exchange",
-	[TLS_ANOMALY_OUT_OF_MEMORY] = "out_of_memory",
+    [TLS_ANOMALY_NOT_TLS] = "not_tls",
+    [TLS_ANOMALY_HANDSHAKE_TOO_LONG] = "handshake_too_long",
+    [TLS_ANOMALY_BAD_CLIENT_HELLO] = "bad_client_hello",
+    [TLS_ANOMALY_BAD_SERVER_HELLO] = "bad_server_hello",
+    [TLS_ANOMALY_BAD_EXTENSION] = "bad_extension",
+    [TLS_ANOMALY_BAD_SNI] = "bad_sni",
+    [TLS_ANOMALY_BAD_CERTIFICATE] = "bad_certificate",
+    [TLS_ANOMALY_BAD_KEY_EXCHANGE] = "bad_key_exchange",
+    [TLS_ANOMALY_OUT_OF_MEMORY] = "out_of_memory",
 };
 
 const char *tls_anomaly_str(enum tls_anomaly a)
@@ -121,13 +121,20 @@ void tls_anomaly(struct tls_observation *o, enum tls_anomaly a)
 const char *tls_outcome_str(enum tls_outcome o)
 {
 	switch (o) {
-	case TLS_OUTCOME_NONE: return "none";
-	case TLS_OUTCOME_IN_PROGRESS: return "in_progress";
-	case TLS_OUTCOME_ESTABLISHED: return "established";
-	case TLS_OUTCOME_ALERT: return "alert";
-	case TLS_OUTCOME_NOT_TLS: return "not_tls";
-	case TLS_OUTCOME_CLOSED: return "closed";
-	case TLS_OUTCOME_GAP: return "gap";
+	case TLS_OUTCOME_NONE:
+		return "none";
+	case TLS_OUTCOME_IN_PROGRESS:
+		return "in_progress";
+	case TLS_OUTCOME_ESTABLISHED:
+		return "established";
+	case TLS_OUTCOME_ALERT:
+		return "alert";
+	case TLS_OUTCOME_NOT_TLS:
+		return "not_tls";
+	case TLS_OUTCOME_CLOSED:
+		return "closed";
+	case TLS_OUTCOME_GAP:
+		return "gap";
 	}
 	return "unknown";
 }
@@ -135,12 +142,18 @@ const char *tls_outcome_str(enum tls_outcome o)
 const char *tls_version_str(uint16_t version)
 {
 	switch (version) {
-	case 0x0002: return "2.0";
-	case 0x0300: return "3.0";
-	case 0x0301: return "1.0";
-	case 0x0302: return "1.1";
-	case 0x0303: return "1.2";
-	case 0x0304: return "1.3";
+	case 0x0002:
+		return "2.0";
+	case 0x0300:
+		return "3.0";
+	case 0x0301:
+		return "1.0";
+	case 0x0302:
+		return "1.1";
+	case 0x0303:
+		return "1.2";
+	case 0x0304:
+		return "1.3";
 	}
 	return NULL;
 }
@@ -207,7 +220,8 @@ static void server_hello(struct tls_parser *p, struct reader *body)
 	} else if (kind == TLS_SH_ACCEPTED) {
 		p->obs.server_hello_seen = true;
 		if (tls_version_is_13(p->obs.version))
-			p->dir[TLS_FROM_SERVER].encrypted = true; /* everything after is under handshake keys */
+			p->dir[TLS_FROM_SERVER].encrypted =
+			    true; /* everything after is under handshake keys */
 	}
 }
 
@@ -281,7 +295,8 @@ static void cert_bytes(struct tls_parser *p, const uint8_t *data, size_t len)
 		size_t n;
 		if (!c->list_started) {
 			if (cert_length(c, &r, &n))
-				c->list_started = true; /* the message boundary is what counts; n is checked at the end */
+				c->list_started =
+				    true; /* the message boundary is what counts; n is checked at the end */
 		} else if (!c->in_entry) {
 			if (cert_length(c, &r, &n))
 				cert_begin(p, n);
@@ -323,7 +338,8 @@ static bool start_stream(struct tls_parser *p, enum tls_dir dir, uint8_t type, u
 {
 	struct tls_direction *d = &p->dir[dir];
 	if (type == TLS_HS_CERTIFICATE && server_flight_in_clear(p, dir) && !p->obs.certificate_visible) {
-		p->obs.certificate_visible = true; /* streamed: no size cap on the message, only per certificate */
+		p->obs.certificate_visible =
+		    true; /* streamed: no size cap on the message, only per certificate */
 		d->stream_kind = TLS_STREAM_CERTIFICATE;
 		memset(&p->cert, 0, sizeof p->cert);
 		if (len == 0) {
@@ -597,9 +613,11 @@ enum tls_status tls_parser_feed(struct tls_parser *p, enum tls_dir dir, const ui
 			d->header_len += take;
 			data += take;
 			len -= take;
-			if (!first_byte_plausible(p, dir) || (d->header_len == TLS_RECORD_HEADER && !start_record(p, dir))) {
+			if (!first_byte_plausible(p, dir) ||
+			    (d->header_len == TLS_RECORD_HEADER && !start_record(p, dir))) {
 				uint8_t evidence[TLS_EVIDENCE_MAX];
-				size_t n = d->header_len, more = len < sizeof evidence - n ? len : sizeof evidence - n;
+				size_t n = d->header_len,
+				       more = len < sizeof evidence - n ? len : sizeof evidence - n;
 				memcpy(evidence, d->header, n);
 				memcpy(evidence + n, data, more);
 				tls_anomaly(&p->obs, TLS_ANOMALY_NOT_TLS);

@@ -38,7 +38,8 @@ bool tls_version_is_13(uint16_t v);
 enum tls_outcome {
 	TLS_OUTCOME_NONE,        /* no byte yet */
 	TLS_OUTCOME_IN_PROGRESS, /* handshake under way */
-	TLS_OUTCOME_ESTABLISHED, /* both sides finished the handshake (as far as a passive observer can tell) */
+	TLS_OUTCOME_ESTABLISHED, /* both sides finished the handshake (as far as a passive observer can tell)
+	                          */
 	TLS_OUTCOME_ALERT,       /* a fatal alert before the handshake completed */
 	TLS_OUTCOME_NOT_TLS,     /* bytes that are not a TLS record */
 	TLS_OUTCOME_CLOSED,      /* the connection was reset or closed before completion */
@@ -48,30 +49,30 @@ const char *tls_outcome_str(enum tls_outcome o); /* "established", "alert", "not
 
 enum {
 	TLS_EVIDENCE_MAX = 64,
-	TLS_SESSION_ID_MAX = 32,   /* RFC 5246 7.4.1.2: opaque SessionID<0..32> */
-	TLS_MAX_CIPHERS = 128,     /* cipher suites kept for events (all are counted and fingerprinted) */
-	TLS_MAX_EXTENSIONS = 64,   /* extension types kept per hello, in wire order */
-	TLS_MAX_COMPRESSION = 8,   /* compression methods kept */
-	TLS_MAX_VALUES = 32,       /* supported_versions, groups, point formats, signature algorithms kept */
-	TLS_MAX_KEY_SHARES = 8,    /* key_share groups kept */
-	TLS_MAX_ALPN = 4,          /* ALPN protocols kept from a ClientHello */
-	TLS_ALPN_MAX = 32,         /* bytes kept of one ALPN protocol (longer ones are cut) */
-	TLS_SNI_MAX = 255,         /* a DNS host name (RFC 6066 3) */
-	TLS_MAX_CERTS = 10,        /* certificates kept from the server's chain */
-	TLS_MAX_CERT_LEN = 65536,  /* bytes of one DER certificate; a longer one is dropped */
+	TLS_SESSION_ID_MAX = 32,  /* RFC 5246 7.4.1.2: opaque SessionID<0..32> */
+	TLS_MAX_CIPHERS = 128,    /* cipher suites kept for events (all are counted and fingerprinted) */
+	TLS_MAX_EXTENSIONS = 64,  /* extension types kept per hello, in wire order */
+	TLS_MAX_COMPRESSION = 8,  /* compression methods kept */
+	TLS_MAX_VALUES = 32,      /* supported_versions, groups, point formats, signature algorithms kept */
+	TLS_MAX_KEY_SHARES = 8,   /* key_share groups kept */
+	TLS_MAX_ALPN = 4,         /* ALPN protocols kept from a ClientHello */
+	TLS_ALPN_MAX = 32,        /* bytes kept of one ALPN protocol (longer ones are cut) */
+	TLS_SNI_MAX = 255,        /* a DNS host name (RFC 6066 3) */
+	TLS_MAX_CERTS = 10,       /* certificates kept from the server's chain */
+	TLS_MAX_CERT_LEN = 65536, /* bytes of one DER certificate; a longer one is dropped */
 };
 
 /* Malformed or over-cap input, counted by kind (hostile input is data). */
 enum tls_anomaly {
-	TLS_ANOMALY_NOT_TLS,             /* bytes that are no TLS record */
-	TLS_ANOMALY_HANDSHAKE_TOO_LONG,  /* a handshake message over 64 KiB, skipped */
-	TLS_ANOMALY_BAD_CLIENT_HELLO,    /* a ClientHello that does not parse */
-	TLS_ANOMALY_BAD_SERVER_HELLO,    /* a ServerHello that does not parse */
-	TLS_ANOMALY_BAD_EXTENSION,       /* an extension body that does not parse */
-	TLS_ANOMALY_BAD_SNI,             /* server_name not a printable host name (or > 255 bytes) */
-	TLS_ANOMALY_BAD_CERTIFICATE,     /* a Certificate message whose lengths do not add up */
-	TLS_ANOMALY_BAD_KEY_EXCHANGE,    /* a ServerKeyExchange that does not parse */
-	TLS_ANOMALY_OUT_OF_MEMORY,       /* a buffer or certificate copy could not be allocated */
+	TLS_ANOMALY_NOT_TLS,            /* bytes that are no TLS record */
+	TLS_ANOMALY_HANDSHAKE_TOO_LONG, /* a handshake message over 64 KiB, skipped */
+	TLS_ANOMALY_BAD_CLIENT_HELLO,   /* a ClientHello that does not parse */
+	TLS_ANOMALY_BAD_SERVER_HELLO,   /* a ServerHello that does not parse */
+	TLS_ANOMALY_BAD_EXTENSION,      /* an extension body that does not parse */
+	TLS_ANOMALY_BAD_SNI,            /* server_name not a printable host name (or > 255 bytes) */
+	TLS_ANOMALY_BAD_CERTIFICATE,    /* a Certificate message whose lengths do not add up */
+	TLS_ANOMALY_BAD_KEY_EXCHANGE,   /* a ServerKeyExchange that does not parse */
+	TLS_ANOMALY_OUT_OF_MEMORY,      /* a buffer or certificate copy could not be allocated */
 	TLS_ANOMALY_COUNT
 };
 const char *tls_anomaly_str(enum tls_anomaly a); /* "bad_client_hello", ...; NULL when out of range */
@@ -98,11 +99,12 @@ struct tls_client_hello {
 	unsigned compression_count;
 	uint16_t extensions[TLS_MAX_EXTENSIONS]; /* extension types in order (JA3/JA4) */
 	unsigned extension_count, extensions_total;
-	bool sni_present;                /* a server_name extension was sent (JA4 'd') */
-	char sni[TLS_SNI_MAX + 1];       /* its host_name, NUL-terminated; "" when absent or not printable */
-	char alpn[TLS_MAX_ALPN][TLS_ALPN_MAX + 1]; /* protocols offered, NUL-terminated, cut at TLS_ALPN_MAX */
-	uint8_t alpn_len[TLS_MAX_ALPN];  /* their wire lengths (up to 255) */
-	uint8_t alpn_first_last[2];      /* first and last byte of the first protocol (JA4), if alpn_count */
+	bool sni_present;          /* a server_name extension was sent (JA4 'd') */
+	char sni[TLS_SNI_MAX + 1]; /* its host_name, NUL-terminated; "" when absent or not printable */
+	char alpn[TLS_MAX_ALPN]
+	         [TLS_ALPN_MAX + 1];    /* protocols offered, NUL-terminated, cut at TLS_ALPN_MAX */
+	uint8_t alpn_len[TLS_MAX_ALPN]; /* their wire lengths (up to 255) */
+	uint8_t alpn_first_last[2];     /* first and last byte of the first protocol (JA4), if alpn_count */
 	unsigned alpn_count, alpn_total;
 	uint16_t supported_versions[TLS_MAX_VALUES];
 	unsigned supported_version_count;
@@ -130,9 +132,9 @@ struct tls_server_hello {
 	uint8_t compression;
 	uint16_t extensions[TLS_MAX_EXTENSIONS]; /* in order (JA3S) */
 	unsigned extension_count, extensions_total;
-	uint16_t supported_version; /* the supported_versions extension, 0 if absent */
-	uint16_t key_share_group;   /* TLS 1.3 key_share: the group the server chose, 0 if absent */
-	bool pre_shared_key;        /* TLS 1.3: the server accepted a PSK */
+	uint16_t supported_version;  /* the supported_versions extension, 0 if absent */
+	uint16_t key_share_group;    /* TLS 1.3 key_share: the group the server chose, 0 if absent */
+	bool pre_shared_key;         /* TLS 1.3: the server accepted a PSK */
 	char alpn[TLS_ALPN_MAX + 1]; /* the protocol the server selected, "" when none */
 };
 
@@ -149,7 +151,8 @@ struct tls_value_list {
 };
 struct tls_fingerprint_input {
 	/* the first ClientHello (not filled for SSLv2-format hellos, which have no fingerprint) */
-	struct tls_value_list ciphers, extensions, groups, point_formats, signature_algorithms, supported_versions;
+	struct tls_value_list ciphers, extensions, groups, point_formats, signature_algorithms,
+	    supported_versions;
 	struct tls_value_list server_extensions; /* the accepted ServerHello */
 	bool incomplete; /* a list could not grow (out of memory): no fingerprint is computed */
 };
@@ -158,9 +161,9 @@ struct tls_observation {
 	enum tls_outcome outcome;
 	bool client_hello_seen, server_hello_seen;
 	bool sslv2_client_hello;
-	uint16_t client_version;  /* legacy_version of the ClientHello */
-	uint16_t version;         /* negotiated (supported_versions for TLS 1.3), 0 until ServerHello */
-	uint16_t cipher;          /* chosen by the server */
+	uint16_t client_version; /* legacy_version of the ClientHello */
+	uint16_t version;        /* negotiated (supported_versions for TLS 1.3), 0 until ServerHello */
+	uint16_t cipher;         /* chosen by the server */
 	bool hello_retry_request;
 	bool change_cipher_spec[2]; /* per direction */
 	bool alert_seen;
@@ -208,7 +211,8 @@ struct tls_parser;
 
 struct tls_parser *tls_parser_new(void);
 void tls_parser_free(struct tls_parser *p);
-/* Heap bytes the parser holds now (itself, handshake assembly, certificate copies), for the caller's memcap. */
+/* Heap bytes the parser holds now (itself, handshake assembly, certificate copies), for the caller's memcap.
+ */
 size_t tls_parser_memory(const struct tls_parser *p);
 enum tls_status tls_parser_feed(struct tls_parser *p, enum tls_dir dir, const uint8_t *data, size_t len);
 /* A capture gap before the decision makes the outcome unknown (TLS_OUTCOME_GAP). */

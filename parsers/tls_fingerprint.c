@@ -94,7 +94,8 @@ static bool usable_client_hello(const struct tls_observation *o)
 static struct text ja3_full(const struct tls_observation *o)
 {
 	const struct tls_fingerprint_input *fp = &o->fp;
-	unsigned values = fp->ciphers.count + fp->extensions.count + fp->groups.count + fp->point_formats.count;
+	unsigned values =
+	    fp->ciphers.count + fp->extensions.count + fp->groups.count + fp->point_formats.count;
 	struct text t = text_alloc(list_room(values, 5) + 16);
 	if (!t.buf)
 		return t;
@@ -183,15 +184,24 @@ bool tls_ja3s(const struct tls_observation *o, char out[TLS_JA3_HASH_LEN + 1])
 static const char *ja4_version_code(uint16_t v)
 {
 	switch (v) {
-	case 0x0304: return "13";
-	case 0x0303: return "12";
-	case 0x0302: return "11";
-	case 0x0301: return "10";
-	case 0x0300: return "s3";
-	case 0x0002: return "s2";
-	case 0xfeff: return "d1";
-	case 0xfefd: return "d2";
-	case 0xfefc: return "d3";
+	case 0x0304:
+		return "13";
+	case 0x0303:
+		return "12";
+	case 0x0302:
+		return "11";
+	case 0x0301:
+		return "10";
+	case 0x0300:
+		return "s3";
+	case 0x0002:
+		return "s2";
+	case 0xfeff:
+		return "d1";
+	case 0xfefd:
+		return "d2";
+	case 0xfefc:
+		return "d3";
 	}
 	return "00";
 }
@@ -308,7 +318,8 @@ static void ja4_lists(const struct tls_observation *o, struct text *ciphers, str
 		return;
 	ja4_hex_list(ciphers, &fp->ciphers, true, false);
 	ja4_hex_list(exts, &fp->extensions, true, true);
-	if (ja4_count(&fp->signature_algorithms) > 0 && exts->len > 0) { /* none: the string ends without '_' */
+	if (ja4_count(&fp->signature_algorithms) > 0 &&
+	    exts->len > 0) { /* none: the string ends without '_' */
 		text_add(exts, "_");
 		ja4_hex_list(exts, &fp->signature_algorithms, false, false);
 	}
@@ -380,10 +391,11 @@ bool tls_ja4s(const struct tls_observation *o, char out[TLS_JA4S_LEN + 1])
 	const struct tls_server_hello *sh = &o->sh;
 	size_t alpn_len = strlen(sh->alpn);
 	char alpn[3], head[16];
-	ja4_alpn_chars(alpn_len > 0, (uint8_t)sh->alpn[0], alpn_len ? (uint8_t)sh->alpn[alpn_len - 1] : 0, alpn);
+	ja4_alpn_chars(alpn_len > 0, (uint8_t)sh->alpn[0], alpn_len ? (uint8_t)sh->alpn[alpn_len - 1] : 0,
+	               alpn);
 	uint16_t version = sh->supported_version ? sh->supported_version : sh->version;
-	snprintf(head, sizeof head, "t%s%02u%s_", ja4_version_code(version), two_digits(o->fp.server_extensions.count),
-	         alpn);
+	snprintf(head, sizeof head, "t%s%02u%s_", ja4_version_code(version),
+	         two_digits(o->fp.server_extensions.count), alpn);
 	text_add(&t, head);
 	text_hex(&t, o->cipher, 4);
 	text_add(&t, "_");

@@ -22,8 +22,8 @@
 
 /* RFC 8446 4.1.3: a ServerHello with this random is a HelloRetryRequest. */
 static const uint8_t hello_retry_random[32] = {
-	0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
-	0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
+    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+    0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
 };
 
 bool tls_version_is_13(uint16_t v)
@@ -40,8 +40,10 @@ enum { FP_LIST_FIRST = 16, FP_LIST_MAX = 32768 }; /* 64 KiB of handshake message
 
 size_t tls_fingerprint_input_memory(const struct tls_fingerprint_input *fp)
 {
-	const struct tls_value_list *l[] = {&fp->ciphers, &fp->extensions, &fp->groups, &fp->point_formats,
-	                                    &fp->signature_algorithms, &fp->supported_versions, &fp->server_extensions};
+	const struct tls_value_list *l[] = {
+	    &fp->ciphers,          &fp->extensions,           &fp->groups,
+	    &fp->point_formats,    &fp->signature_algorithms, &fp->supported_versions,
+	    &fp->server_extensions};
 	size_t n = 0;
 	for (size_t i = 0; i < sizeof l / sizeof l[0]; i++)
 		n += l[i]->cap * sizeof(uint16_t);
@@ -50,8 +52,10 @@ size_t tls_fingerprint_input_memory(const struct tls_fingerprint_input *fp)
 
 void tls_fingerprint_input_free(struct tls_fingerprint_input *fp)
 {
-	struct tls_value_list *l[] = {&fp->ciphers, &fp->extensions, &fp->groups, &fp->point_formats,
-	                              &fp->signature_algorithms, &fp->supported_versions, &fp->server_extensions};
+	struct tls_value_list *l[] = {
+	    &fp->ciphers,          &fp->extensions,           &fp->groups,
+	    &fp->point_formats,    &fp->signature_algorithms, &fp->supported_versions,
+	    &fp->server_extensions};
 	for (size_t i = 0; i < sizeof l / sizeof l[0]; i++) {
 		free(l[i]->v);
 		*l[i] = (struct tls_value_list){0};
@@ -93,8 +97,8 @@ static void keep_u16(uint16_t *list, unsigned *count, unsigned cap, uint16_t v, 
 }
 
 /* A list of u16 values (groups, signature algorithms ...) filling a whole reader; `all` gets every one. */
-static void u16_list(struct tls_observation *o, struct reader *r, uint16_t *list, unsigned *count, unsigned cap,
-                     struct tls_value_list *all)
+static void u16_list(struct tls_observation *o, struct reader *r, uint16_t *list, unsigned *count,
+                     unsigned cap, struct tls_value_list *all)
 {
 	while (reader_left(r) >= 2) {
 		uint16_t v = reader_u16(r);
@@ -200,8 +204,12 @@ static void client_extension(struct tls_observation *o, uint16_t type, struct re
 {
 	struct tls_client_hello *ch = &o->ch;
 	switch (type) {
-	case TLS_EXT_SERVER_NAME: server_name(o, body); return;
-	case TLS_EXT_ALPN: client_alpn(o, body); return;
+	case TLS_EXT_SERVER_NAME:
+		server_name(o, body);
+		return;
+	case TLS_EXT_ALPN:
+		client_alpn(o, body);
+		return;
 	case TLS_EXT_SUPPORTED_GROUPS: {
 		struct reader list = reader_sub(body, reader_u16(body));
 		u16_list(o, &list, ch->groups, &ch->group_count, TLS_MAX_VALUES, &o->fp.groups);
@@ -237,13 +245,26 @@ static void client_extension(struct tls_observation *o, uint16_t type, struct re
 			reader_skip(body, reader_left(body) + 1);
 		break;
 	}
-	case TLS_EXT_KEY_SHARE: client_key_share(ch, body); break;
-	case TLS_EXT_SESSION_TICKET: ch->session_ticket = true; return;
-	case TLS_EXT_PRE_SHARED_KEY: ch->pre_shared_key = true; return;
-	case TLS_EXT_EXTENDED_MASTER_SECRET: ch->extended_master_secret = true; return;
-	case TLS_EXT_ENCRYPT_THEN_MAC: ch->encrypt_then_mac = true; return;
-	case TLS_EXT_RENEGOTIATION_INFO: ch->renegotiation_info = true; return;
-	default: return;
+	case TLS_EXT_KEY_SHARE:
+		client_key_share(ch, body);
+		break;
+	case TLS_EXT_SESSION_TICKET:
+		ch->session_ticket = true;
+		return;
+	case TLS_EXT_PRE_SHARED_KEY:
+		ch->pre_shared_key = true;
+		return;
+	case TLS_EXT_EXTENDED_MASTER_SECRET:
+		ch->extended_master_secret = true;
+		return;
+	case TLS_EXT_ENCRYPT_THEN_MAC:
+		ch->encrypt_then_mac = true;
+		return;
+	case TLS_EXT_RENEGOTIATION_INFO:
+		ch->renegotiation_info = true;
+		return;
+	default:
+		return;
 	}
 	if (reader_failed(body))
 		tls_anomaly(o, TLS_ANOMALY_BAD_EXTENSION);
@@ -361,9 +382,16 @@ static void server_extension(struct tls_observation *o, uint16_t type, struct re
 {
 	struct tls_server_hello *sh = &o->sh;
 	switch (type) {
-	case TLS_EXT_SUPPORTED_VERSIONS: sh->supported_version = reader_u16(body); break;
-	case TLS_EXT_KEY_SHARE: sh->key_share_group = reader_u16(body); break; /* HRR: just the group */
-	case TLS_EXT_PRE_SHARED_KEY: sh->pre_shared_key = !retry; reader_u16(body); break;
+	case TLS_EXT_SUPPORTED_VERSIONS:
+		sh->supported_version = reader_u16(body);
+		break;
+	case TLS_EXT_KEY_SHARE:
+		sh->key_share_group = reader_u16(body);
+		break; /* HRR: just the group */
+	case TLS_EXT_PRE_SHARED_KEY:
+		sh->pre_shared_key = !retry;
+		reader_u16(body);
+		break;
 	case TLS_EXT_ALPN: {
 		struct reader list = reader_sub(body, reader_u16(body));
 		uint8_t len = reader_u8(&list);
@@ -374,7 +402,8 @@ static void server_extension(struct tls_observation *o, uint16_t type, struct re
 			reader_skip(body, reader_left(body) + 1);
 		break;
 	}
-	default: return;
+	default:
+		return;
 	}
 	if (reader_failed(body))
 		tls_anomaly(o, TLS_ANOMALY_BAD_EXTENSION);

@@ -412,7 +412,8 @@ bool x509_ja4x(const uint8_t *der, size_t len, char out[X509_JA4X_LEN + 1])
 	X509 *cert = decode(der, len);
 	EVP_MD_CTX *ctx = cert ? EVP_MD_CTX_new() : NULL;
 	bool ok = ctx != NULL && ja4x_name(ctx, X509_get_issuer_name(cert), out) &&
-		  ja4x_name(ctx, X509_get_subject_name(cert), out + 13) && ja4x_extensions(ctx, cert, out + 26);
+	          ja4x_name(ctx, X509_get_subject_name(cert), out + 13) &&
+	          ja4x_extensions(ctx, cert, out + 26);
 	if (ok)
 		out[12] = out[25] = '_';
 	else

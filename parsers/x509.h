@@ -22,22 +22,23 @@ enum {
 };
 
 struct x509_info {
-	char sha256[65], sha1[41];  /* uppercase hex of the DER */
-	char spki_sha256[65];       /* uppercase hex, SHA-256 of SubjectPublicKeyInfo (DANE selector 1) */
-	char subject[X509_NAME_MAX], issuer[X509_NAME_MAX]; /* RFC 4514 strings, e.g. "CN=mx1.example.net,O=Example" */
+	char sha256[65], sha1[41]; /* uppercase hex of the DER */
+	char spki_sha256[65];      /* uppercase hex, SHA-256 of SubjectPublicKeyInfo (DANE selector 1) */
+	char subject[X509_NAME_MAX],
+	    issuer[X509_NAME_MAX]; /* RFC 4514 strings, e.g. "CN=mx1.example.net,O=Example" */
 	char subject_cn[X509_FIELD_MAX], subject_org[X509_FIELD_MAX];
 	char issuer_cn[X509_FIELD_MAX], issuer_org[X509_FIELD_MAX];
 	char san_dns[X509_MAX_SANS][X509_FIELD_MAX]; /* DNS subjectAltNames, in order */
 	unsigned san_count;
 	bool san_truncated;
-	char serial[X509_FIELD_MAX];          /* uppercase hex, no separators */
-	char signature_algorithm[64];         /* e.g. "sha256WithRSAEncryption" */
-	char public_key_algorithm[32];        /* "RSA", "EC", "ED25519", ... */
-	unsigned public_key_size;             /* bits */
-	char public_key_curve[32];            /* "prime256v1", ... ; "" when not EC */
-	int version_number;                   /* 3 for X.509v3 */
-	int64_t not_before, not_after;        /* seconds since the epoch */
-	bool self_issued;                     /* subject == issuer */
+	char serial[X509_FIELD_MAX];   /* uppercase hex, no separators */
+	char signature_algorithm[64];  /* e.g. "sha256WithRSAEncryption" */
+	char public_key_algorithm[32]; /* "RSA", "EC", "ED25519", ... */
+	unsigned public_key_size;      /* bits */
+	char public_key_curve[32];     /* "prime256v1", ... ; "" when not EC */
+	int version_number;            /* 3 for X.509v3 */
+	int64_t not_before, not_after; /* seconds since the epoch */
+	bool self_issued;              /* subject == issuer */
 };
 
 /* 0, or -1 when the DER is not a certificate OpenSSL can read. */
@@ -87,6 +88,6 @@ void x509_validator_free(struct x509_validator *v);
  * problems win over a name mismatch: an expired certificate is "expired".
  */
 enum x509_status x509_validate(struct x509_validator *v, const uint8_t *const *chain, const size_t *lens,
-			       unsigned n, const char *hostname, int64_t at);
+                               unsigned n, const char *hostname, int64_t at);
 
 #endif

@@ -17,8 +17,8 @@
 
 enum {
 	ALERT_REASON_MAX = 512,
-	ALERT_MAX_EVIDENCE = 24,   /* lines */
-	ALERT_EVIDENCE_MAX = 256,  /* bytes per line, cut beyond */
+	ALERT_MAX_EVIDENCE = 24,  /* lines */
+	ALERT_EVIDENCE_MAX = 256, /* bytes per line, cut beyond */
 	ALERTS_PER_SESSION = 16,
 };
 
@@ -53,7 +53,8 @@ enum rule_code {
 
 /* Rule properties, a column of the rule table: what other rules and the policy may ask of a rule. */
 enum rule_property {
-	RULE_HEURISTIC = 1 << 0,   /* infers interference from what it saw: an enforced partner raises it by one */
+	RULE_HEURISTIC =
+	    1 << 0, /* infers interference from what it saw: an enforced partner raises it by one */
 	RULE_TLS_FAILURE = 1 << 1, /* says STARTTLS or the TLS handshake failed (policy_tls_required) */
 };
 
@@ -75,9 +76,10 @@ struct alert {
 	char reason[ALERT_REASON_MAX]; /* event.reason: one sentence */
 	char evidence[ALERT_MAX_EVIDENCE][ALERT_EVIDENCE_MAX];
 	unsigned evidence_count;
-	bool evidence_truncated; /* lines were cut or dropped */
+	bool evidence_truncated;                 /* lines were cut or dropped */
 	char related_session_id[SESSION_ID_LEN]; /* cleartext_fallback: the failed session; "" otherwise */
-	const char *tlsrpt_result_type; /* static: the RFC 8460 4.3 result type (mta_sts_violation); NULL: none */
+	const char
+	    *tlsrpt_result_type; /* static: the RFC 8460 4.3 result type (mta_sts_violation); NULL: none */
 };
 
 struct alert_list {

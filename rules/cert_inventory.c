@@ -61,9 +61,11 @@ static bool certificate_key(const char *hex, struct history_key *k)
 static void add_server(struct cert_sighting *c, const struct session_endpoint *server)
 {
 	for (unsigned i = 0; i < c->server_count; i++)
-		if (c->servers[i].port == server->port && ip_addr_compare(&c->servers[i].ip, &server->ip) == 0) {
+		if (c->servers[i].port == server->port &&
+		    ip_addr_compare(&c->servers[i].ip, &server->ip) == 0) {
 			struct session_endpoint seen = c->servers[i];
-			memmove(&c->servers[i], &c->servers[i + 1], (c->server_count - 1 - i) * sizeof c->servers[0]);
+			memmove(&c->servers[i], &c->servers[i + 1],
+			        (c->server_count - 1 - i) * sizeof c->servers[0]);
 			c->servers[c->server_count - 1] = seen;
 			return;
 		}

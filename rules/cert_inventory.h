@@ -24,8 +24,9 @@ struct cert_sighting {
 	struct session_endpoint servers[CERT_INVENTORY_SERVERS]; /* bytes/packets unused */
 	unsigned server_count;
 	bool servers_truncated;
-	uint32_t expiry_alerted; /* certificate_expiring: bit i set once threshold i was raised (cert_rules.c) */
-	bool expired_alerted;    /* certificate_expired was raised */
+	uint32_t
+	    expiry_alerted;   /* certificate_expiring: bit i set once threshold i was raised (cert_rules.c) */
+	bool expired_alerted; /* certificate_expired was raised */
 };
 
 struct history;

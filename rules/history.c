@@ -233,7 +233,8 @@ void *history_touch(struct history *h, const struct history_key *k, uint64_t now
 	return value_of(e);
 }
 
-/* Touch order is recency order, so what changed since after_seq is a prefix of the list from the newest end. */
+/* Touch order is recency order, so what changed since after_seq is a prefix of the list from the newest end.
+ */
 int history_export(struct history *h, uint64_t after_seq, history_export_fn fn, void *ctx)
 {
 	for (struct history_entry *e = h->newest; e && e->touch_seq > after_seq; e = e->older) {

@@ -40,8 +40,9 @@ static bool same_networks(const struct partner_policy *a, const struct partner_p
 bool policy_partner_same(const struct partner_policy *a, const struct partner_policy *b)
 {
 	if (a->mode != b->mode || a->min_tls_version != b->min_tls_version ||
-	    a->require_valid_certificate != b->require_valid_certificate || a->relaxed_until_us != b->relaxed_until_us ||
-	    a->n_mx != b->n_mx || a->n_pins != b->n_pins || !same_networks(a, b))
+	    a->require_valid_certificate != b->require_valid_certificate ||
+	    a->relaxed_until_us != b->relaxed_until_us || a->n_mx != b->n_mx || a->n_pins != b->n_pins ||
+	    !same_networks(a, b))
 		return false;
 	for (size_t i = 0; i < a->n_mx; i++)
 		if (strcmp(a->mx[i], b->mx[i]) != 0)
@@ -56,7 +57,8 @@ size_t policy_diff(const struct policy *old, const struct policy *new_p, policy_
 {
 	size_t calls = 0;
 	for (size_t i = 0; new_p && i < new_p->n_partners; i++) {
-		const struct partner_policy *n = &new_p->partners[i], *o = policy_find_partner(old, n->domain);
+		const struct partner_policy *n = &new_p->partners[i],
+		                            *o = policy_find_partner(old, n->domain);
 		if (o && policy_partner_same(o, n))
 			continue;
 		fn(o ? POLICY_CHANGE_CHANGED : POLICY_CHANGE_ADDED, o, n, ctx);
@@ -74,7 +76,8 @@ size_t policy_diff(const struct policy *old, const struct policy *new_p, policy_
 
 static bool overlap(const struct ip_network *a, const struct ip_network *b)
 {
-	return a->addr.family == b->addr.family && (ip_network_contains(a, &b->addr) || ip_network_contains(b, &a->addr));
+	return a->addr.family == b->addr.family &&
+	       (ip_network_contains(a, &b->addr) || ip_network_contains(b, &a->addr));
 }
 
 size_t policy_network_overlaps(const struct policy *p, policy_overlap_fn fn, void *ctx)

@@ -2,11 +2,12 @@
  * policy_rules.h: what a session means for the partner it belongs to (rules/policy.h).
  *
  * For an attributed session: policy_tls_required (an enforced partner's mail crossed in clear, or
- * TLS failed: starttls_refused, no_tls_after_starttls or tls_handshake_failed fired, or the TLS outcome is alert, closed or not_tls),
- * policy_tls_version (negotiated below min_tls_version) and policy_certificate (a required valid
- * certificate did not validate, or the leaf's SPKI is not among the pins). While the partner is
- * relaxed (relaxed_until after the session's packet time) these alerts are informational
- * (severity 1). For an enforced partner every heuristic alert (the STARTTLS rules and tls_interception_suspected) is raised by one, capped at 10.
+ * TLS failed: starttls_refused, no_tls_after_starttls or tls_handshake_failed fired, or the TLS outcome is
+ * alert, closed or not_tls), policy_tls_version (negotiated below min_tls_version) and policy_certificate (a
+ * required valid certificate did not validate, or the leaf's SPKI is not among the pins). While the partner
+ * is relaxed (relaxed_until after the session's packet time) these alerts are informational (severity 1). For
+ * an enforced partner every heuristic alert (the STARTTLS rules and tls_interception_suspected) is raised by
+ * one, capped at 10.
  */
 #ifndef TLSOBS_POLICY_RULES_H
 #define TLSOBS_POLICY_RULES_H

@@ -28,8 +28,14 @@
  * tls_quality, 1040.. partner_policy, 1050.. certificate_lifetime),
  * properties (enum rule_property), then the description on its own line.
  */
-#define RULE(c, n, i, sev, set, props, desc)                                                                         \
-	[c] = {.code = c, .name = n, .id = i, .description = desc, .severity = sev, .ruleset = set, .properties = props}
+#define RULE(c, n, i, sev, set, props, desc)                                                                 \
+	[c] = {.code = c,                                                                                    \
+	       .name = n,                                                                                    \
+	       .id = i,                                                                                      \
+	       .description = desc,                                                                          \
+	       .severity = sev,                                                                              \
+	       .ruleset = set,                                                                               \
+	       .properties = props}
 #define STARTTLS "starttls_downgrade"
 #define CLEARTEXT "cleartext_exposure"
 #define TLS_QUALITY "tls_quality"
@@ -37,13 +43,15 @@
 #define LIFETIME "certificate_lifetime"
 
 static const struct rule_info rules[RULE_COUNT] = {
-    RULE(RULE_STARTTLS_CAPABILITY_GARBLED, "starttls_capability_garbled", "tlsobs-1001", 8, STARTTLS, RULE_HEURISTIC,
+    RULE(RULE_STARTTLS_CAPABILITY_GARBLED, "starttls_capability_garbled", "tlsobs-1001", 8, STARTTLS,
+         RULE_HEURISTIC,
          "The EHLO reply carries a masked keyword where STARTTLS belongs, as a middlebox that hides the "
          "capability leaves it."),
-    RULE(RULE_STARTTLS_COMMAND_GARBLED, "starttls_command_garbled", "tlsobs-1002", 8, STARTTLS, RULE_HEURISTIC,
+    RULE(RULE_STARTTLS_COMMAND_GARBLED, "starttls_command_garbled", "tlsobs-1002", 8, STARTTLS,
+         RULE_HEURISTIC,
          "The client's STARTTLS command reached the server masked, or was answered as an unknown command."),
-    RULE(RULE_STARTTLS_CAPABILITY_REMOVED, "starttls_capability_removed", "tlsobs-1003", 7, STARTTLS, RULE_HEURISTIC,
-         "A server that advertised STARTTLS in an earlier session no longer advertises it."),
+    RULE(RULE_STARTTLS_CAPABILITY_REMOVED, "starttls_capability_removed", "tlsobs-1003", 7, STARTTLS,
+         RULE_HEURISTIC, "A server that advertised STARTTLS in an earlier session no longer advertises it."),
     RULE(RULE_STARTTLS_REFUSED, "starttls_refused", "tlsobs-1004", 6, STARTTLS,
          RULE_HEURISTIC | RULE_TLS_FAILURE,
          "The STARTTLS command was answered with something other than 220."),
@@ -52,10 +60,12 @@ static const struct rule_info rules[RULE_COUNT] = {
     RULE(RULE_NO_TLS_AFTER_STARTTLS, "no_tls_after_starttls", "tlsobs-1006", 8, STARTTLS,
          RULE_HEURISTIC | RULE_TLS_FAILURE,
          "STARTTLS was accepted with 220 but the bytes that followed are not TLS."),
-    RULE(RULE_STARTTLS_COMMAND_INJECTION, "starttls_command_injection", "tlsobs-1007", 8, STARTTLS, RULE_HEURISTIC,
+    RULE(RULE_STARTTLS_COMMAND_INJECTION, "starttls_command_injection", "tlsobs-1007", 8, STARTTLS,
+         RULE_HEURISTIC,
          "Clear-text commands followed STARTTLS before the server's reply and would be taken as part of the "
          "TLS session."),
-    RULE(RULE_STARTTLS_RESPONSE_INJECTION, "starttls_response_injection", "tlsobs-1008", 8, STARTTLS, RULE_HEURISTIC,
+    RULE(RULE_STARTTLS_RESPONSE_INJECTION, "starttls_response_injection", "tlsobs-1008", 8, STARTTLS,
+         RULE_HEURISTIC,
          "The server's 220 to STARTTLS was followed by clear-text bytes before the client's TLS hello."),
     RULE(RULE_TLS_HANDSHAKE_FAILED, "tls_handshake_failed", "tlsobs-1009", 6, STARTTLS,
          RULE_HEURISTIC | RULE_TLS_FAILURE,
@@ -70,18 +80,21 @@ static const struct rule_info rules[RULE_COUNT] = {
          "The client authenticated with a credential-bearing SASL mechanism in clear text."),
     RULE(RULE_REQUIRETLS_IN_CLEAR, "requiretls_in_clear", "tlsobs-1021", 7, CLEARTEXT, 0,
          "A message that demanded TLS with REQUIRETLS was sent in clear text."),
-    RULE(RULE_CLEARTEXT_ON_TLS_PORT, "cleartext_on_tls_port", "tlsobs-1022", 8, CLEARTEXT, 0,
-         "A server on an implicit-TLS port greeted in clear text: clients that expect TLS there get none, and "
-         "those that go on talk SMTP in clear."),
+    RULE(
+        RULE_CLEARTEXT_ON_TLS_PORT, "cleartext_on_tls_port", "tlsobs-1022", 8, CLEARTEXT, 0,
+        "A server on an implicit-TLS port greeted in clear text: clients that expect TLS there get none, and "
+        "those that go on talk SMTP in clear."),
     RULE(RULE_TLS_VERSION_OBSOLETE, "tls_version_obsolete", "tlsobs-1030", 5, TLS_QUALITY, 0,
          "The session negotiated SSLv3, TLS 1.0 or TLS 1.1, which RFC 8996 deprecates."),
     RULE(RULE_TLS_CIPHER_WEAK, "tls_cipher_weak", "tlsobs-1031", 6, TLS_QUALITY, 0,
          "The session negotiated a weak cipher suite (NULL, EXPORT, anonymous, RC4, DES or 3DES), or a CBC "
          "suite without encrypt-then-MAC."),
-    RULE(RULE_TLS_CERTIFICATE_INVALID, "tls_certificate_invalid", "tlsobs-1032", 5, TLS_QUALITY, 0,
-         "The server's certificate did not validate: expired, not yet valid, self-signed, untrusted or issued "
-         "for another name."),
-    RULE(RULE_TLS_INTERCEPTION_SUSPECTED, "tls_interception_suspected", "tlsobs-1011", 8, STARTTLS, RULE_HEURISTIC,
+    RULE(
+        RULE_TLS_CERTIFICATE_INVALID, "tls_certificate_invalid", "tlsobs-1032", 5, TLS_QUALITY, 0,
+        "The server's certificate did not validate: expired, not yet valid, self-signed, untrusted or issued "
+        "for another name."),
+    RULE(RULE_TLS_INTERCEPTION_SUSPECTED, "tls_interception_suspected", "tlsobs-1011", 8, STARTTLS,
+         RULE_HEURISTIC,
          "A server seen before now presents a certificate that does not validate, or negotiates less than it "
          "did, as a TLS-intercepting middlebox would."),
     RULE(RULE_POLICY_TLS_REQUIRED, "policy_tls_required", "tlsobs-1040", 7, PARTNER, 0,

@@ -82,12 +82,13 @@ struct rules_engine *rules_engine_new(const struct rules_settings *s)
 		e->set.history_max_servers = DEFAULT_HISTORY_MAX;
 	if (!e->set.history_max_pairs)
 		e->set.history_max_pairs = DEFAULT_HISTORY_MAX;
-	e->starttls = starttls_rules_new(e->set.history_max_servers, e->set.history_max_pairs, e->set.history_ttl_us,
-	                                 e->set.fallback_window_us);
+	e->starttls = starttls_rules_new(e->set.history_max_servers, e->set.history_max_pairs,
+	                                 e->set.history_ttl_us, e->set.fallback_window_us);
 	e->tls = tls_rules_new(e->set.history_max_servers, e->set.history_ttl_us);
 	if (!e->set.n_expiry_alert_days) {
 		memcpy(e->set.expiry_alert_days, default_expiry_alert_days, sizeof default_expiry_alert_days);
-		e->set.n_expiry_alert_days = sizeof default_expiry_alert_days / sizeof default_expiry_alert_days[0];
+		e->set.n_expiry_alert_days =
+		    sizeof default_expiry_alert_days / sizeof default_expiry_alert_days[0];
 	}
 	e->certs = cert_rules_new(MAX_CERTIFICATES, e->set.history_ttl_us, e->set.expiry_alert_days,
 	                          e->set.n_expiry_alert_days);
@@ -220,18 +221,21 @@ static void rule_cleartext_on_tls_port(struct eval *v)
 	struct alert *a = raise_alert(v, RULE_CLEARTEXT_ON_TLS_PORT);
 	if (!a)
 		return;
-	bool hello = protocol_sniff_client_hello(s->client_first_bytes, s->client_first_len) == PROTOCOL_SNIFF_YES;
+	bool hello =
+	    protocol_sniff_client_hello(s->client_first_bytes, s->client_first_len) == PROTOCOL_SNIFF_YES;
 	const char *then = s->client_first_len == 0 ? "sent nothing"
 	                   : hello                  ? "sent a TLS ClientHello: it expected TLS and got none"
 	                                            : "went on in clear text";
-	alert_set_reason(a, "%s is an implicit-TLS port but the server greeted in clear text; the client %s", v->server,
-	                 then);
+	alert_set_reason(a, "%s is an implicit-TLS port but the server greeted in clear text; the client %s",
+	                 v->server, then);
 	if (v->m && v->m->banner[0])
 		alert_add_evidence(a, v->m->banner, strlen(v->m->banner));
 	if (s->client_first_len == 0)
 		alert_add_evidencef(a, "the client sent no byte");
-	else if (hello) /* record and handshake headers and the version: the random and suites prove nothing more */
-		alert_add_printable(a, s->client_first_bytes, s->client_first_len < 11 ? s->client_first_len : 11);
+	else if (hello) /* record and handshake headers and the version: the random and suites prove nothing
+	                   more */
+		alert_add_printable(a, s->client_first_bytes,
+		                    s->client_first_len < 11 ? s->client_first_len : 11);
 	else
 		add_first_command(a, s->client_first_bytes, s->client_first_len);
 }
@@ -241,8 +245,8 @@ static void rule_cleartext_on_tls_port(struct eval *v)
 static void sync_history_stats(struct rules_engine *e)
 {
 	const struct history_stats *hs = history_stats(starttls_rules_servers(e->starttls)),
-				   *hp = history_stats(starttls_rules_pairs(e->starttls)),
-				   *ht = history_stats(tls_rules_history(e->tls));
+	                           *hp = history_stats(starttls_rules_pairs(e->starttls)),
+	                           *ht = history_stats(tls_rules_history(e->tls));
 	e->stats.history_servers = hs->entries;
 	e->stats.history_pairs = hp->entries;
 	e->stats.history_tls_servers = ht->entries;
@@ -266,7 +270,8 @@ void rules_engine_evaluate(struct rules_engine *e, struct session *s)
 	enum starttls_result r = starttls_rules_result(s);
 	s->starttls_result = s->cleartext_on_tls_port ? STARTTLS_CLEARTEXT_ON_TLS_PORT : r;
 	rule_cleartext_on_tls_port(&v);
-	/* Implicit TLS has no clear-text SMTP; an incomplete session cannot be judged on the STARTTLS rules. */
+	/* Implicit TLS has no clear-text SMTP; an incomplete session cannot be judged on the STARTTLS rules.
+	 */
 	struct starttls_failure failure = {0};
 	if (v.m && r != STARTTLS_INCOMPLETE && r != STARTTLS_IMPLICIT_TLS) {
 		struct starttls_names names = {.server = v.server, .client = v.client};
@@ -348,8 +353,8 @@ static int export_one(void *ctx, const struct history_key *k, uint64_t seen_us, 
 	return x->fn(x->ctx, x->table, k->bytes, k->len, seen_us, value, x->record_len);
 }
 
-int rules_engine_export(struct rules_engine *e, const struct rules_export_cursor *from, struct rules_export_cursor *to,
-                        rules_export_fn fn, void *ctx)
+int rules_engine_export(struct rules_engine *e, const struct rules_export_cursor *from,
+                        struct rules_export_cursor *to, rules_export_fn fn, void *ctx)
 {
 	for (int t = 0; t < RULES_TABLE_COUNT; t++) {
 		struct history *h = table_of(e, (enum rules_table)t);

@@ -28,11 +28,13 @@
 #include "rules/session.h"
 
 struct rules_settings {
-	uint64_t fallback_window_us; /* cleartext_fallback: clear-text retry within this time of a failure (default 15 min) */
+	uint64_t fallback_window_us; /* cleartext_fallback: clear-text retry within this time of a failure
+	                                (default 15 min) */
 	uint64_t history_ttl_us;     /* forget a server or pair not seen for this long (default 30 days) */
 	size_t history_max_servers;  /* default 100000 */
 	size_t history_max_pairs;    /* default 100000 */
-	const struct policy *policy; /* partner policy, borrowed for the engine's life; NULL: none (opportunistic) */
+	const struct policy
+	    *policy; /* partner policy, borrowed for the engine's life; NULL: none (opportunistic) */
 	/* certificates.expiry_alert_days: certificate_expiring thresholds; none given: 30, 14, 7, 1 */
 	unsigned expiry_alert_days[CERT_RULES_MAX_THRESHOLDS];
 	size_t n_expiry_alert_days;
@@ -41,8 +43,8 @@ struct rules_settings {
 struct rules_stats {
 	uint64_t sessions;
 	uint64_t alerts[RULE_COUNT];
-	uint64_t history_servers, history_pairs;     /* entries held now */
-	uint64_t history_tls_servers;                /* entries of the TLS facts (tls_interception_suspected) held now */
+	uint64_t history_servers, history_pairs; /* entries held now */
+	uint64_t history_tls_servers; /* entries of the TLS facts (tls_interception_suspected) held now */
 	uint64_t history_evicted, history_expired;
 	uint64_t certificates_known; /* entries of the certificate inventory held now */
 };
@@ -51,7 +53,8 @@ struct rules_engine;
 
 struct rules_engine *rules_engine_new(const struct rules_settings *s);
 void rules_engine_free(struct rules_engine *e);
-/* Sets s->starttls_result and appends alerts to s->alerts; time is the session's packet time (start_us/end_us). */
+/* Sets s->starttls_result and appends alerts to s->alerts; time is the session's packet time
+ * (start_us/end_us). */
 void rules_engine_evaluate(struct rules_engine *e, struct session *s);
 const struct rules_stats *rules_engine_stats(const struct rules_engine *e);
 /*
@@ -83,16 +86,16 @@ size_t rules_table_capacity(const struct rules_engine *e, enum rules_table t);
 struct rules_export_cursor {
 	uint64_t seq[RULES_TABLE_COUNT];
 };
-typedef int (*rules_export_fn)(void *ctx, enum rules_table t, const uint8_t *key, size_t key_len, uint64_t seen_us,
-                               const void *record, size_t record_len);
+typedef int (*rules_export_fn)(void *ctx, enum rules_table t, const uint8_t *key, size_t key_len,
+                               uint64_t seen_us, const void *record, size_t record_len);
 /*
  * Hands fn every record changed since *from (everything when it is zeroed) and
  * sets *to to the point reached, which the caller adopts once the records are
  * safely stored. Stops at fn's first non-zero return and returns it; 0 when all
  * were handed over.
  */
-int rules_engine_export(struct rules_engine *e, const struct rules_export_cursor *from, struct rules_export_cursor *to,
-                        rules_export_fn fn, void *ctx);
+int rules_engine_export(struct rules_engine *e, const struct rules_export_cursor *from,
+                        struct rules_export_cursor *to, rules_export_fn fn, void *ctx);
 /* The point an export from now on would start at: after restoring, nothing restored needs saving again. */
 void rules_engine_export_point(const struct rules_engine *e, struct rules_export_cursor *now);
 /* Restores one saved record (oldest first). false: a key or record of the wrong size, or no memory. */

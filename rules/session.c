@@ -19,15 +19,24 @@ void session_id_make(char out[SESSION_ID_LEN], uint64_t run_nonce, uint64_t flow
 const char *starttls_result_str(enum starttls_result r)
 {
 	switch (r) {
-	case STARTTLS_UPGRADED: return "upgraded";
-	case STARTTLS_IMPLICIT_TLS: return "implicit_tls";
-	case STARTTLS_NOT_OFFERED: return "not_offered";
-	case STARTTLS_GARBLED: return "garbled";
-	case STARTTLS_NOT_ATTEMPTED: return "not_attempted";
-	case STARTTLS_REFUSED: return "refused";
-	case STARTTLS_NO_TLS_AFTER_220: return "no_tls_after_220";
-	case STARTTLS_INCOMPLETE: return "incomplete";
-	case STARTTLS_CLEARTEXT_ON_TLS_PORT: return "cleartext_on_tls_port";
+	case STARTTLS_UPGRADED:
+		return "upgraded";
+	case STARTTLS_IMPLICIT_TLS:
+		return "implicit_tls";
+	case STARTTLS_NOT_OFFERED:
+		return "not_offered";
+	case STARTTLS_GARBLED:
+		return "garbled";
+	case STARTTLS_NOT_ATTEMPTED:
+		return "not_attempted";
+	case STARTTLS_REFUSED:
+		return "refused";
+	case STARTTLS_NO_TLS_AFTER_220:
+		return "no_tls_after_220";
+	case STARTTLS_INCOMPLETE:
+		return "incomplete";
+	case STARTTLS_CLEARTEXT_ON_TLS_PORT:
+		return "cleartext_on_tls_port";
 	}
 	return "unknown";
 }

@@ -20,14 +20,14 @@
 
 /* tlsobs.smtp.starttls.result: exactly one per session. */
 enum starttls_result {
-	STARTTLS_UPGRADED,         /* 220, and TLS followed */
-	STARTTLS_IMPLICIT_TLS,     /* TLS from the first byte (the client's ClientHello, on any port) */
-	STARTTLS_NOT_OFFERED,      /* the EHLO reply has no STARTTLS */
-	STARTTLS_GARBLED,          /* a masked STARTTLS capability (starttls_capability_garbled) */
-	STARTTLS_NOT_ATTEMPTED,    /* offered, the client went on in clear */
-	STARTTLS_REFUSED,          /* STARTTLS answered with anything but 220 */
-	STARTTLS_NO_TLS_AFTER_220, /* 220, then no TLS handshake */
-	STARTTLS_INCOMPLETE,       /* a capture gap or the end of the flow came before the decision */
+	STARTTLS_UPGRADED,              /* 220, and TLS followed */
+	STARTTLS_IMPLICIT_TLS,          /* TLS from the first byte (the client's ClientHello, on any port) */
+	STARTTLS_NOT_OFFERED,           /* the EHLO reply has no STARTTLS */
+	STARTTLS_GARBLED,               /* a masked STARTTLS capability (starttls_capability_garbled) */
+	STARTTLS_NOT_ATTEMPTED,         /* offered, the client went on in clear */
+	STARTTLS_REFUSED,               /* STARTTLS answered with anything but 220 */
+	STARTTLS_NO_TLS_AFTER_220,      /* 220, then no TLS handshake */
+	STARTTLS_INCOMPLETE,            /* a capture gap or the end of the flow came before the decision */
 	STARTTLS_CLEARTEXT_ON_TLS_PORT, /* an SMTP greeting in clear on an implicit-TLS port */
 };
 const char *starttls_result_str(enum starttls_result r);
@@ -92,18 +92,22 @@ struct session {
 	uint64_t start_us, end_us; /* packet times */
 	const char *close_reason;  /* static string: "fin", "rst", "timeout", ... */
 	const char *role_source;   /* how client and server were told apart */
-	const char *direction;     /* network.direction: "inbound", "outbound", "internal", "external"; NULL: none */
-	struct decode_encap encap; /* how the flow came: network.vlan.id, network.inner.vlan.id, tlsobs.tunnel */
-	struct session_geo client_geo, server_geo; /* the remote side's (both when unknown), filled by the sensor */
+	const char
+	    *direction; /* network.direction: "inbound", "outbound", "internal", "external"; NULL: none */
+	struct decode_encap
+	    encap; /* how the flow came: network.vlan.id, network.inner.vlan.id, tlsobs.tunnel */
+	struct session_geo client_geo,
+	    server_geo; /* the remote side's (both when unknown), filled by the sensor */
 	struct session_stream_counters to_server, to_client;
 
 	/* Application layer. smtp and tls are borrowed from the flow's parsers (NULL when absent). */
-	const char *protocol; /* network.protocol: "smtp", "tls" (implicit TLS), or nDPI's name (capture.all_flows) */
+	const char *
+	    protocol; /* network.protocol: "smtp", "tls" (implicit TLS), or nDPI's name (capture.all_flows) */
 	/* nDPI's classification (borrowed): network.application and tlsobs.ndpi; NULL when not classified */
 	const char *application;
 	const char *const *application_risks;
 	size_t n_application_risks;
-	bool implicit_tls;    /* TLS from the first byte (the client's first bytes were a ClientHello) */
+	bool implicit_tls; /* TLS from the first byte (the client's first bytes were a ClientHello) */
 	/* The server greeted in clear on an implicit-TLS port; with the client's first bytes as evidence. */
 	bool cleartext_on_tls_port;
 	uint8_t client_first_bytes[SMTP_EVIDENCE_MAX];
@@ -112,7 +116,8 @@ struct session {
 	const struct tls_observation *tls;
 	bool clear_text_gap; /* a capture gap hit the clear-text part: STARTTLS decisions are incomplete */
 	bool parser_memcap_stopped; /* the flow memcap had no room for the parsers: parsing stopped early */
-	/* Server bytes after its 220 to STARTTLS and before the client's TLS hello (starttls_response_injection), filled by the sensor. */
+	/* Server bytes after its 220 to STARTTLS and before the client's TLS hello
+	 * (starttls_response_injection), filled by the sensor. */
 	bool response_injection;
 	char injected_response[SMTP_EVIDENCE_MAX];
 	struct session_fingerprints fingerprints;

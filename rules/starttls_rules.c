@@ -299,7 +299,8 @@ static void rule_capability_garbled(struct eval *v)
 	add_reply(a, m->caps.raw, m->caps.masked_keyword);
 }
 
-/* starttls_command_garbled: the client's STARTTLS arrived masked, or a STARTTLS was answered "command not recognized". */
+/* starttls_command_garbled: the client's STARTTLS arrived masked, or a STARTTLS was answered "command not
+ * recognized". */
 static void rule_command_garbled(struct eval *v)
 {
 	const struct smtp_observation *m = v->m;
@@ -377,7 +378,7 @@ static void rule_no_tls_after_starttls(struct eval *v, enum starttls_result r)
 	                 v->server, v->t->not_tls_from == TLS_FROM_CLIENT ? "client" : "server");
 	add_starttls_exchange(a, v->m);
 	alert_add_printable(a, v->t->not_tls_bytes,
-	              v->t->not_tls_len < TLS_EVIDENCE_MAX ? v->t->not_tls_len : TLS_EVIDENCE_MAX);
+	                    v->t->not_tls_len < TLS_EVIDENCE_MAX ? v->t->not_tls_len : TLS_EVIDENCE_MAX);
 }
 
 /* starttls_command_injection: clear-text commands after STARTTLS, before the reply (CVE-2011-0411). */
@@ -414,7 +415,8 @@ static void rule_response_injection(struct eval *v)
 	alert_add_evidence_lines(a, s->injected_response);
 }
 
-/* tls_handshake_failed: 220, TLS began, then a fatal alert or the connection ended before the handshake completed. */
+/* tls_handshake_failed: 220, TLS began, then a fatal alert or the connection ended before the handshake
+ * completed. */
 static void rule_handshake_failed(struct eval *v)
 {
 	const struct smtp_observation *m = v->m;
@@ -434,8 +436,8 @@ static void rule_handshake_failed(struct eval *v)
 		    a, "the TLS handshake with %s after STARTTLS failed: alert %s (%u) from the %s",
 		    v->server, alert_name(t->alert_description), (unsigned)t->alert_description, from);
 		alert_add_evidencef(a, "TLS alert from the %s: level %u, description %s (%u)", from,
-		              (unsigned)t->alert_level, alert_name(t->alert_description),
-		              (unsigned)t->alert_description);
+		                    (unsigned)t->alert_level, alert_name(t->alert_description),
+		                    (unsigned)t->alert_description);
 		return;
 	}
 	bool rst = v->s->close_reason && strcmp(v->s->close_reason, "rst") == 0;
@@ -444,9 +446,10 @@ static void rule_handshake_failed(struct eval *v)
 	    "the TLS handshake with %s after STARTTLS failed: connection %s before the handshake "
 	    "completed",
 	    v->server, rst ? "reset" : "closed");
-	alert_add_evidencef(a, "connection %s (%s) after %" PRIu64 " client and %" PRIu64 " server TLS records",
-	              rst ? "reset" : "closed", v->s->close_reason ? v->s->close_reason : "end",
-	              t->records[TLS_FROM_CLIENT], t->records[TLS_FROM_SERVER]);
+	alert_add_evidencef(a,
+	                    "connection %s (%s) after %" PRIu64 " client and %" PRIu64 " server TLS records",
+	                    rst ? "reset" : "closed", v->s->close_reason ? v->s->close_reason : "end",
+	                    t->records[TLS_FROM_CLIENT], t->records[TLS_FROM_SERVER]);
 }
 
 /* ---- cross-session rules ---- */
@@ -498,7 +501,8 @@ static void rule_cleartext_fallback(struct eval *v, const struct pair_facts *f)
 		alert_add_evidence(a, v->m->mail_from_line, strlen(v->m->mail_from_line));
 }
 
-/* ehlo_downgrade: HELO where EHLO was refused in this session, or used by this client with this server before. */
+/* ehlo_downgrade: HELO where EHLO was refused in this session, or used by this client with this server
+ * before. */
 static void rule_ehlo_downgrade(struct eval *v, const struct pair_facts *f)
 {
 	const struct smtp_observation *m = v->m;
@@ -532,9 +536,15 @@ static void rule_ehlo_downgrade(struct eval *v, const struct pair_facts *f)
 /* ---- evaluation ---- */
 
 void starttls_rules_evaluate(struct starttls_rules *r, struct session *s, enum starttls_result result,
-                             const struct starttls_names *names, uint64_t now_us, struct starttls_failure *failure)
+                             const struct starttls_names *names, uint64_t now_us,
+                             struct starttls_failure *failure)
 {
-	struct eval ev = {.r = r, .s = s, .m = s->smtp, .t = s->tls, .now_us = now_us, .server = names->server,
+	struct eval ev = {.r = r,
+	                  .s = s,
+	                  .m = s->smtp,
+	                  .t = s->tls,
+	                  .now_us = now_us,
+	                  .server = names->server,
 	                  .client = names->client};
 	struct eval *v = &ev;
 	/* per-session rules, then those that compare with earlier sessions */

@@ -39,10 +39,11 @@ struct starttls_rules *starttls_rules_new(size_t max_servers, size_t max_pairs, 
 void starttls_rules_free(struct starttls_rules *r);
 /* The session's STARTTLS result, exactly one. */
 enum starttls_result starttls_rules_result(const struct session *s);
-/* Runs the rules on a session whose result is neither incomplete nor implicit_tls and has SMTP; appends alerts
- * to s->alerts and sets *failure (may be NULL). */
+/* Runs the rules on a session whose result is neither incomplete nor implicit_tls and has SMTP; appends
+ * alerts to s->alerts and sets *failure (may be NULL). */
 void starttls_rules_evaluate(struct starttls_rules *r, struct session *s, enum starttls_result result,
-                             const struct starttls_names *names, uint64_t now_us, struct starttls_failure *failure);
+                             const struct starttls_names *names, uint64_t now_us,
+                             struct starttls_failure *failure);
 /* Records what the session showed (a STARTTLS offer, an EHLO, the failure, if any), after all rules ran. */
 void starttls_rules_learn(struct starttls_rules *r, struct session *s, const struct starttls_failure *failure,
                           uint64_t now_us);

@@ -78,7 +78,8 @@ static void rule_version(struct session *s, const struct tls_observation *t, con
 	if (!a)
 		return;
 	const char *proto = t->version >= TLS_VERSION_1_0 ? "TLS" : "SSL";
-	alert_set_reason(a, "%s negotiated %s %s, which is obsolete (RFC 8996)", server, proto, version_name(t->version));
+	alert_set_reason(a, "%s negotiated %s %s, which is obsolete (RFC 8996)", server, proto,
+	                 version_name(t->version));
 	char line[64];
 	snprintf(line, sizeof line, "ServerHello version 0x%04X", t->version);
 	alert_add_evidence(a, line, strlen(line));
@@ -95,10 +96,12 @@ static bool server_chose_extension(const struct tls_observation *t, uint16_t typ
 static void rule_cipher(struct session *s, const struct tls_observation *t, const char *server)
 {
 	if (t->version < TLS_VERSION_SSL3)
-		return; /* an SSLv2 SERVER-HELLO chooses no cipher (the client does, later): nothing to judge */
+		return; /* an SSLv2 SERVER-HELLO chooses no cipher (the client does, later): nothing to judge
+		         */
 	bool cbc = false;
 	bool weak = tls_cipher_weak(t->cipher, &cbc);
-	bool cbc_without_etm = cbc && t->version < TLS_VERSION_1_3 && !server_chose_extension(t, TLS_EXT_ENCRYPT_THEN_MAC);
+	bool cbc_without_etm =
+	    cbc && t->version < TLS_VERSION_1_3 && !server_chose_extension(t, TLS_EXT_ENCRYPT_THEN_MAC);
 	if (!weak && !cbc_without_etm)
 		return;
 	struct alert *a = alert_list_add(&s->alerts, RULE_TLS_CIPHER_WEAK);
@@ -111,8 +114,8 @@ static void rule_cipher(struct session *s, const struct tls_observation *t, cons
 		alert_set_reason(a, "%s negotiated the weak cipher suite %s", server, name ? name : code);
 	} else {
 		a->severity = 3; /* CBC with MAC-then-encrypt: padding-oracle prone, not broken outright */
-		alert_set_reason(a, "%s negotiated the CBC suite %s without encrypt-then-MAC (RFC 7366)", server,
-				 name ? name : code);
+		alert_set_reason(a, "%s negotiated the CBC suite %s without encrypt-then-MAC (RFC 7366)",
+		                 server, name ? name : code);
 	}
 	char line[160];
 	snprintf(line, sizeof line, "ServerHello cipher %s %s", code, name ? name : "(unregistered)");
@@ -173,9 +176,10 @@ static uint16_t client_max_version(const struct tls_observation *t)
 	return best;
 }
 
-/* tls_interception_suspected: the cause, in words, and the earlier session compared with; NULL when nothing points at interception. */
+/* tls_interception_suspected: the cause, in words, and the earlier session compared with; NULL when nothing
+ * points at interception. */
 static const char *interception_cause(const struct session *s, const struct server_tls_facts *f, char *detail,
-				      size_t len, const char **earlier)
+                                      size_t len, const char **earlier)
 {
 	const struct tls_observation *t = s->tls;
 	const struct session_certificate *c = &s->certificate;
@@ -186,12 +190,14 @@ static const char *interception_cause(const struct session *s, const struct serv
 		snprintf(detail, len, "was %s, issued by %s", f->certificate_sha256, f->issuer);
 		*earlier = f->certificate_session_id;
 		return issuer_changed ? "the certificate and its issuer changed to ones that do not validate"
-				      : "the certificate changed to one that does not validate";
+		                      : "the certificate changed to one that does not validate";
 	}
-	/* Only a client that offered the better version was downgraded; an older client just asks for less. */
+	/* Only a client that offered the better version was downgraded; an older client just asks for less.
+	 */
 	if (f->best_version && t->version && t->version < f->best_version &&
 	    client_max_version(t) >= f->best_version) {
-		snprintf(detail, len, "TLS %s now, TLS %s before", version_name(t->version), version_name(f->best_version));
+		snprintf(detail, len, "TLS %s now, TLS %s before", version_name(t->version),
+		         version_name(f->best_version));
 		*earlier = f->version_session_id;
 		return "the negotiated version fell below what this server negotiated before";
 	}
@@ -200,7 +206,7 @@ static const char *interception_cause(const struct session *s, const struct serv
 	const char *before = slot >= 0 ? f->answers[slot].ja3s : NULL;
 	if (before && s->fingerprints.ja3s[0] && strcmp(before, s->fingerprints.ja3s) != 0) {
 		snprintf(detail, len, "JA3 %s got JA3S %s before, %s now", s->fingerprints.ja3, before,
-			 s->fingerprints.ja3s);
+		         s->fingerprints.ja3s);
 		*earlier = f->answers[slot].session_id;
 		return "the same client software now gets another server answer";
 	}
@@ -248,7 +254,8 @@ static void remember(struct server_tls_facts *f, const struct session *s)
 		snprintf(f->answers[slot].ja3, sizeof f->answers[slot].ja3, "%s", s->fingerprints.ja3);
 		snprintf(f->answers[slot].ja3s, sizeof f->answers[slot].ja3s, "%s", s->fingerprints.ja3s);
 	}
-	if (strcmp(f->answers[slot].ja3s, s->fingerprints.ja3s) == 0) /* the pair seen again, not another answer */
+	if (strcmp(f->answers[slot].ja3s, s->fingerprints.ja3s) ==
+	    0) /* the pair seen again, not another answer */
 		snprintf(f->answers[slot].session_id, sizeof f->answers[slot].session_id, "%s", s->id);
 }
 
@@ -266,7 +273,8 @@ void tls_rules_evaluate(struct tls_rules *r, struct session *s)
 	struct history_key k = history_key_ip(&s->server.ip);
 	rule_interception(s, history_find(r->servers, &k, now), server);
 	/* Only a handshake the server completed teaches what it normally does. */
-	struct server_tls_facts *f = t->outcome == TLS_OUTCOME_ESTABLISHED ? history_touch(r->servers, &k, now) : NULL;
+	struct server_tls_facts *f =
+	    t->outcome == TLS_OUTCOME_ESTABLISHED ? history_touch(r->servers, &k, now) : NULL;
 	if (f)
 		remember(f, s);
 }

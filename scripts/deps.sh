@@ -5,7 +5,7 @@ set -euo pipefail
 
 # Build and runtime libraries.
 BUILD_PACKAGES=(
-	build-essential cmake pkg-config clang
+	build-essential cmake pkg-config clang clang-format
 	libpcap-dev libndpi-dev librdkafka-dev libmaxminddb-dev libssl-dev libyaml-dev libsqlite3-dev zlib1g-dev libseccomp-dev
 	libcriterion-dev libmicrohttpd-dev
 	libjs-chart.js # runtime of `tlsobs report html`: Chart.js, inlined into the page at report time

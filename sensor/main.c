@@ -70,31 +70,35 @@ struct options {
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: tlsobs [-r FILE|DIR]... [-i IFACE]... [-c CONFIG] [--set KEY=VALUE]... [-f BPF]\n"
-		"              [-o OUTPUT]... [--dump-streams DIR] [--ca-file PATH] [--any-port] [--all-flows] [-T]\n"
-		"              [-u USER] [-g GROUP] [-v|-q]\n"
-		"              [-V] [-h]\n"
-		"       tlsobs report coverage|certificates|tlsrpt|html -c CONFIG ... (tlsobs report -h)\n"
-		"\n"
-		"  -r FILE|DIR        read pcap/pcapng files (a directory: the captures in it), in time order\n"
-		"  -i IFACE           capture live on an interface (may be repeated)\n"
-		"  -c CONFIG          YAML configuration file (default: " TLSOBS_DEFAULT_CONFIG " if it exists)\n"
-		"  --set KEY=VALUE    override a configuration key, e.g. --set flow.memcap=256mb\n"
-		"  -f BPF             capture filter (default: the mail ports under up to 4 VLAN tags, MPLS, tunnels,\n"
-		"                     IP fragments; -T -v prints it)\n"
-		"  -o OUTPUT          json:- (default, standard output) or json:PATH (may be repeated)\n"
-		"  --dump-streams DIR write each reassembled direction of each flow to DIR\n"
-		"  --ca-file PATH     CA bundle (PEM) for certificate validation (default: the system store)\n"
-		"  --any-port         every TCP port: nDPI finds SMTP wherever it runs (capture.any_port)\n"
-		"  --all-flows        with --any-port, session events for flows that are not mail too\n"
-		"  -T                 check the configuration and exit (with -v: print the capture filter)\n"
-		"  -u USER, -g GROUP  drop to this user and group once capture and files are open\n"
-		"  -v, -q             more messages (-v info, -v -v debug), or errors only and no summary\n"
-		"  -V                 print the version\n"
-		"  -h                 this help\n"
-		"\n"
-		"Exit status: 0 done, 1 runtime error (what was seen is still reported), 2 usage or configuration error.\n");
+	fprintf(
+	    out,
+	    "usage: tlsobs [-r FILE|DIR]... [-i IFACE]... [-c CONFIG] [--set KEY=VALUE]... [-f BPF]\n"
+	    "              [-o OUTPUT]... [--dump-streams DIR] [--ca-file PATH] [--any-port] [--all-flows] "
+	    "[-T]\n"
+	    "              [-u USER] [-g GROUP] [-v|-q]\n"
+	    "              [-V] [-h]\n"
+	    "       tlsobs report coverage|certificates|tlsrpt|html -c CONFIG ... (tlsobs report -h)\n"
+	    "\n"
+	    "  -r FILE|DIR        read pcap/pcapng files (a directory: the captures in it), in time order\n"
+	    "  -i IFACE           capture live on an interface (may be repeated)\n"
+	    "  -c CONFIG          YAML configuration file (default: " TLSOBS_DEFAULT_CONFIG " if it exists)\n"
+	    "  --set KEY=VALUE    override a configuration key, e.g. --set flow.memcap=256mb\n"
+	    "  -f BPF             capture filter (default: the mail ports under up to 4 VLAN tags, MPLS, "
+	    "tunnels,\n"
+	    "                     IP fragments; -T -v prints it)\n"
+	    "  -o OUTPUT          json:- (default, standard output) or json:PATH (may be repeated)\n"
+	    "  --dump-streams DIR write each reassembled direction of each flow to DIR\n"
+	    "  --ca-file PATH     CA bundle (PEM) for certificate validation (default: the system store)\n"
+	    "  --any-port         every TCP port: nDPI finds SMTP wherever it runs (capture.any_port)\n"
+	    "  --all-flows        with --any-port, session events for flows that are not mail too\n"
+	    "  -T                 check the configuration and exit (with -v: print the capture filter)\n"
+	    "  -u USER, -g GROUP  drop to this user and group once capture and files are open\n"
+	    "  -v, -q             more messages (-v info, -v -v debug), or errors only and no summary\n"
+	    "  -V                 print the version\n"
+	    "  -h                 this help\n"
+	    "\n"
+	    "Exit status: 0 done, 1 runtime error (what was seen is still reported), 2 usage or "
+	    "configuration error.\n");
 }
 
 static int add_arg(char **list, size_t *n, char *value, const char *opt)
@@ -125,53 +129,93 @@ static const char *bad_option(char **argv, char *buf, size_t len)
 /* 0 to go on, 1 when the run is already done (-h, -V), -1 on a usage error. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_SET = 256, OPT_DUMP_STREAMS, OPT_CA_FILE, OPT_ANY_PORT, OPT_ALL_FLOWS, OPT_HELP, OPT_VERSION };
+	enum {
+		OPT_SET = 256,
+		OPT_DUMP_STREAMS,
+		OPT_CA_FILE,
+		OPT_ANY_PORT,
+		OPT_ALL_FLOWS,
+		OPT_HELP,
+		OPT_VERSION
+	};
 	static char any_port_set[] = "capture.any_port=true", all_flows_set[] = "capture.all_flows=true";
 	static const struct option longopts[] = {
-		{"set", required_argument, NULL, OPT_SET},
-		{"dump-streams", required_argument, NULL, OPT_DUMP_STREAMS},
-		{"ca-file", required_argument, NULL, OPT_CA_FILE},
-		{"any-port", no_argument, NULL, OPT_ANY_PORT},
-		{"all-flows", no_argument, NULL, OPT_ALL_FLOWS},
-		{"help", no_argument, NULL, OPT_HELP},
-		{"version", no_argument, NULL, OPT_VERSION},
-		{NULL, 0, NULL, 0},
+	    {"set", required_argument, NULL, OPT_SET},
+	    {"dump-streams", required_argument, NULL, OPT_DUMP_STREAMS},
+	    {"ca-file", required_argument, NULL, OPT_CA_FILE},
+	    {"any-port", no_argument, NULL, OPT_ANY_PORT},
+	    {"all-flows", no_argument, NULL, OPT_ALL_FLOWS},
+	    {"help", no_argument, NULL, OPT_HELP},
+	    {"version", no_argument, NULL, OPT_VERSION},
+	    {NULL, 0, NULL, 0},
 	};
 	char name[8];
 	int c, rc = 0;
 	opterr = 0;
 	while (rc == 0 && (c = getopt_long(argc, argv, ":r:i:c:f:o:Tu:g:vqVh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'r': rc = add_arg(o->files, &o->nfiles, optarg, "-r"); break;
-		case 'i': rc = add_arg(o->ifaces, &o->nifaces, optarg, "-i"); break;
-		case 'o': rc = add_arg(o->outputs, &o->noutputs, optarg, "-o"); break;
-		case OPT_SET: rc = add_arg(o->sets, &o->nsets, optarg, "--set"); break;
-		case 'c': o->config_path = optarg; break;
-		case 'f': o->bpf = optarg; break;
-		case 'T': o->test_config = true; break;
-		case 'u': o->user = optarg; break;
-		case 'g': o->group = optarg; break;
-		case 'v': o->verbosity++; break;
-		case 'q': o->verbosity = -1; break;
-		case OPT_DUMP_STREAMS: o->dump_dir = optarg; break;
+		case 'r':
+			rc = add_arg(o->files, &o->nfiles, optarg, "-r");
+			break;
+		case 'i':
+			rc = add_arg(o->ifaces, &o->nifaces, optarg, "-i");
+			break;
+		case 'o':
+			rc = add_arg(o->outputs, &o->noutputs, optarg, "-o");
+			break;
+		case OPT_SET:
+			rc = add_arg(o->sets, &o->nsets, optarg, "--set");
+			break;
+		case 'c':
+			o->config_path = optarg;
+			break;
+		case 'f':
+			o->bpf = optarg;
+			break;
+		case 'T':
+			o->test_config = true;
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
+		case 'g':
+			o->group = optarg;
+			break;
+		case 'v':
+			o->verbosity++;
+			break;
+		case 'q':
+			o->verbosity = -1;
+			break;
+		case OPT_DUMP_STREAMS:
+			o->dump_dir = optarg;
+			break;
 		case OPT_CA_FILE: /* the same as --set tls.ca_file=PATH, applied after the file */
 			snprintf(o->ca_file_set, sizeof o->ca_file_set, "tls.ca_file=%s", optarg);
 			rc = add_arg(o->sets, &o->nsets, o->ca_file_set, "--ca-file");
 			break;
 		/* The same as --set capture.any_port=true (all_flows), applied after the file. */
-		case OPT_ANY_PORT: rc = add_arg(o->sets, &o->nsets, any_port_set, "--any-port"); break;
-		case OPT_ALL_FLOWS: rc = add_arg(o->sets, &o->nsets, all_flows_set, "--all-flows"); break;
+		case OPT_ANY_PORT:
+			rc = add_arg(o->sets, &o->nsets, any_port_set, "--any-port");
+			break;
+		case OPT_ALL_FLOWS:
+			rc = add_arg(o->sets, &o->nsets, all_flows_set, "--all-flows");
+			break;
 		case 'V':
-		case OPT_VERSION: printf("tlsobs %s\n", TLSOBS_VERSION); return 1;
+		case OPT_VERSION:
+			printf("tlsobs %s\n", TLSOBS_VERSION);
+			return 1;
 		case 'h':
-		case OPT_HELP: usage(stdout); return 1;
+		case OPT_HELP:
+			usage(stdout);
+			return 1;
 		case ':':
 			fprintf(stderr, "tlsobs: %s needs a value (see tlsobs -h)\n",
-				bad_option(argv, name, sizeof name));
+			        bad_option(argv, name, sizeof name));
 			return -1;
 		default:
 			fprintf(stderr, "tlsobs: unknown option '%s' (see tlsobs -h)\n",
-				bad_option(argv, name, sizeof name));
+			        bad_option(argv, name, sizeof name));
 			return -1;
 		}
 	}
@@ -236,8 +280,10 @@ static int read_settings_again(const struct options *o, struct sensor_settings *
 	if (stat(o->config_path, &path_st) == 0 && fstat(o->config_fd, &fd_st) == 0 &&
 	    path_st.st_dev == fd_st.st_dev && path_st.st_ino == fd_st.st_ino)
 		return settings_from_fd(o->config_fd, o->config_path, o->sets, o->nsets, settings, err);
-	fprintf(err, "tlsobs: %s: replaced since start by a file the -u/-g user cannot read: make it readable "
-	             "by the group (0640 root:GROUP), or restart\n", o->config_path);
+	fprintf(err,
+	        "tlsobs: %s: replaced since start by a file the -u/-g user cannot read: make it readable "
+	        "by the group (0640 root:GROUP), or restart\n",
+	        o->config_path);
 	return -1;
 }
 
@@ -285,7 +331,8 @@ static int check_dump_dir(const char *dir)
 	struct stat st;
 	errno = 0;
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "tlsobs: --dump-streams %s: %s\n", dir, errno ? strerror(errno) : "not a directory");
+		fprintf(stderr, "tlsobs: --dump-streams %s: %s\n", dir,
+		        errno ? strerror(errno) : "not a directory");
 		return -1;
 	}
 	return 0;
@@ -322,8 +369,8 @@ static bool dir_writable_by(const char *dir, uid_t uid, gid_t gid)
 	if (uid == 0 || stat(dir, &st) != 0)
 		return true; /* root may; a missing directory is output_open's to report */
 	mode_t need = st.st_uid == uid   ? S_IWUSR | S_IXUSR
-		      : st.st_gid == gid ? S_IWGRP | S_IXGRP
-					 : S_IWOTH | S_IXOTH;
+	              : st.st_gid == gid ? S_IWGRP | S_IXGRP
+	                                 : S_IWOTH | S_IXOTH;
 	return (st.st_mode & need) == need;
 }
 
@@ -357,12 +404,15 @@ static void check_output_dirs(const struct options *o, FILE *out)
 			continue;
 		const char *who = o->user ? o->user : o->group;
 		if (out)
-			fprintf(out, "tlsobs: warning: -o %s: %s cannot create files there (%s): after a SIGHUP "
-				"the file cannot be reopened once logrotate moved it\n", o->outputs[i], who, dir);
+			fprintf(out,
+			        "tlsobs: warning: -o %s: %s cannot create files there (%s): after a SIGHUP "
+			        "the file cannot be reopened once logrotate moved it\n",
+			        o->outputs[i], who, dir);
 		else
 			logger_log(LOGGER_WARNING, "output",
-				   "%s: %s cannot create files there (%s): after a SIGHUP the file cannot be "
-				   "reopened once logrotate moved it", o->outputs[i], who, dir);
+			           "%s: %s cannot create files there (%s): after a SIGHUP the file cannot be "
+			           "reopened once logrotate moved it",
+			           o->outputs[i], who, dir);
 	}
 }
 
@@ -394,8 +444,9 @@ static int prepare_dump_dir(const struct options *o, const struct private_dir_ow
 		return -1;
 	}
 	close(fd);
-	fprintf(stderr, "tlsobs: warning: --dump-streams %s: the dumps hold whole conversations in clear text, "
-	                "AUTH credentials and message bodies included (files 0600); delete them after use\n",
+	fprintf(stderr,
+	        "tlsobs: warning: --dump-streams %s: the dumps hold whole conversations in clear text, "
+	        "AUTH credentials and message bodies included (files 0600); delete them after use\n",
 	        o->dump_dir);
 	return 0;
 }
@@ -424,7 +475,7 @@ static struct geoip *open_geoip(const struct sensor_settings *st, bool strict, b
 	if (!c->location_db[0] && !c->asn_db[0])
 		return NULL;
 #define OR_NULL(v) ((v)[0] ? (v) : NULL)
-	struct geoip_settings gs = {OR_NULL(c->location_db), OR_NULL(c->asn_db), OR_NULL(c->paths[0]),
+	struct geoip_settings gs = {OR_NULL(c->location_db), OR_NULL(c->asn_db),   OR_NULL(c->paths[0]),
 	                            OR_NULL(c->paths[1]),    OR_NULL(c->paths[2]), OR_NULL(c->paths[3]),
 	                            OR_NULL(c->paths[4]),    OR_NULL(c->paths[5]), OR_NULL(c->paths[6])};
 #undef OR_NULL
@@ -450,15 +501,17 @@ static struct geoip *open_geoip(const struct sensor_settings *st, bool strict, b
 	return g;
 }
 
-/* -T: networks of two partners (or twice one) that overlap: the first partner in the file takes the session. */
-static void warn_overlap(const struct partner_policy *a, const struct ip_network *na, const struct partner_policy *b,
-                         const struct ip_network *nb, void *ctx)
+/* -T: networks of two partners (or twice one) that overlap: the first partner in the file takes the session.
+ */
+static void warn_overlap(const struct partner_policy *a, const struct ip_network *na,
+                         const struct partner_policy *b, const struct ip_network *nb, void *ctx)
 {
 	char x[INET6_ADDRSTRLEN], y[INET6_ADDRSTRLEN];
 	ip_addr_format(&na->addr, x, sizeof x);
 	ip_addr_format(&nb->addr, y, sizeof y);
 	fprintf(stderr,
-	        "tlsobs: warning: policy.partners: network %s/%u of %s overlaps network %s/%u of %s: a session there "
+	        "tlsobs: warning: policy.partners: network %s/%u of %s overlaps network %s/%u of %s: a "
+	        "session there "
 	        "goes to the first partner listed\n",
 	        x, (unsigned)na->prefix, a->domain, y, (unsigned)nb->prefix, b->domain);
 }
@@ -487,7 +540,7 @@ static void on_signal(int sig)
 static void install_signal_handlers(void)
 {
 	static const int stopping[] = {SIGINT,  SIGTERM, SIGUSR2, SIGALRM, SIGVTALRM,
-				       SIGPROF, SIGIO,   SIGPWR,  SIGXCPU};
+	                               SIGPROF, SIGIO,   SIGPWR,  SIGXCPU};
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sigfillset(&sa.sa_mask);
@@ -536,7 +589,8 @@ static void reopen_outputs(struct run_ctx *r)
 	for (size_t i = 0; i < r->noutputs; i++) {
 		char err[1024];
 		if (output_reopen(r->outputs[i], err, sizeof err) != 0)
-			logger_log(LOGGER_ERROR, "output", "reopen failed, still writing to the old file: %s", err);
+			logger_log(LOGGER_ERROR, "output", "reopen failed, still writing to the old file: %s",
+			           err);
 	}
 	logger_log(LOGGER_INFO, "output", "file outputs reopened");
 }
@@ -564,11 +618,12 @@ static void reload_configuration(struct run_ctx *r)
 	char err[1024];
 	if (sensor_reload_audited(r->sensor, &next, &src.view, err, sizeof err) != 0) {
 		sensor_note_reload_failure(r->sensor);
-		logger_log(LOGGER_ERROR, "config", "reload failed (%s): the running configuration is kept", err);
+		logger_log(LOGGER_ERROR, "config", "reload failed (%s): the running configuration is kept",
+		           err);
 	} else {
 		configure_logger(r->options, &next.runtime);
 		logger_log(LOGGER_NOTICE, "config", "configuration reloaded from %s",
-			   r->options->config_path ? r->options->config_path : "--set");
+		           r->options->config_path ? r->options->config_path : "--set");
 	}
 	settings_free(&next);
 }
@@ -623,7 +678,8 @@ static void on_capture_tick(void *ctx, uint64_t now_us)
 	sensor_tick(r->sensor, now_us);
 }
 
-/* The TCP ports of the default capture filter (ports holds 2 * SETTINGS_MAX_PORTS); 0 with any_port: all TCP. */
+/* The TCP ports of the default capture filter (ports holds 2 * SETTINGS_MAX_PORTS); 0 with any_port: all TCP.
+ */
 static size_t filter_ports(const struct sensor_settings *settings, uint16_t *ports)
 {
 	size_t nports = 0;
@@ -662,8 +718,10 @@ static int apply_seccomp(const struct capture *cap, int verbosity)
 		return -1;
 	}
 	if (n > 0 && !guarded)
-		fprintf(stderr, "tlsobs: warning: security.seccomp: the capture sockets are not numbered in one block: "
-		                "sending through them is not filtered\n");
+		fprintf(
+		    stderr,
+		    "tlsobs: warning: security.seccomp: the capture sockets are not numbered in one block: "
+		    "sending through them is not filtered\n");
 	else if (verbosity > 0)
 		fprintf(stderr, "tlsobs: security.seccomp: system call allow-list on%s\n",
 		        n ? ", nothing can be sent through the capture sockets" : "");
@@ -679,7 +737,7 @@ static void publish_metrics_first(struct run_ctx *r)
 
 /* metrics.listen: bound before the privileges are dropped (a port below 1024 needs root). */
 static int start_metrics(const struct runtime_settings *rt, struct metrics_board **board,
-			 struct metrics_http **http)
+                         struct metrics_http **http)
 {
 	*board = NULL;
 	*http = NULL;
@@ -696,7 +754,8 @@ static int start_metrics(const struct runtime_settings *rt, struct metrics_board
 		*board = NULL;
 		return -1;
 	}
-	logger_log(LOGGER_INFO, "metrics", "serving /metrics on %s port %u", rt->metrics_host, rt->metrics_port);
+	logger_log(LOGGER_INFO, "metrics", "serving /metrics on %s port %u", rt->metrics_host,
+	           rt->metrics_port);
 	return 0;
 }
 
@@ -706,7 +765,7 @@ static int start_metrics(const struct runtime_settings *rt, struct metrics_board
  * caller frees the sensor and the capture.
  */
 static int run_loop(const struct options *o, const struct sensor_settings *settings, struct sensor *s,
-		    struct capture *cap, struct output **outputs, size_t noutputs, int code)
+                    struct capture *cap, struct output **outputs, size_t noutputs, int code)
 {
 	char err[1024];
 	/* Handlers before any thread of ours starts, and before the first output write (SIGPIPE ignored). */
@@ -738,15 +797,15 @@ static int run_loop(const struct options *o, const struct sensor_settings *setti
 		config_source_read(o->config_path, &src);
 		sensor_audit_policy_loaded(s, &src.view);
 	}
-	logger_log(LOGGER_INFO, "sensor", "tlsobs %s running: pid %ld, uid %ld, %zu output(s)", TLSOBS_VERSION,
-		   (long)getpid(), (long)getuid(), noutputs);
+	logger_log(LOGGER_INFO, "sensor", "tlsobs %s running: pid %ld, uid %ld, %zu output(s)",
+	           TLSOBS_VERSION, (long)getpid(), (long)getuid(), noutputs);
 	publish_metrics_first(rc);
 	struct capture_handler handler = {on_capture_packet, on_capture_tick, rc};
 	if (capture_run(cap, &handler, &stop_requested) != 0)
 		code = EXIT_RUNTIME;
 	if (stop_signal)
 		logger_log(LOGGER_NOTICE, "sensor", "SIG%s: stopping",
-			   sigabbrev_np(stop_signal) ? sigabbrev_np(stop_signal) : "?");
+		           sigabbrev_np(stop_signal) ? sigabbrev_np(stop_signal) : "?");
 	sensor_finish(s, stop_requested ? FLOW_CLOSE_SHUTDOWN : FLOW_CLOSE_END_OF_CAPTURE);
 	sensor_emit_final_stats(s);
 	if (rc->metrics)
@@ -764,15 +823,19 @@ done:
 
 /* Opens capture and outputs, drops privileges, runs to the end. Returns the exit code. */
 static int run(const struct options *o, const struct sensor_settings *settings, struct output **outputs,
-	       size_t noutputs)
+               size_t noutputs)
 {
 	char err[1024];
 	uint16_t ports[2 * SETTINGS_MAX_PORTS];
 	size_t nports = filter_ports(settings, ports);
-	struct capture_options copt = {o->bpf, {ports, nports, &settings->decode}, (int)settings->snaplen,
-				       settings->promiscuous, (int)settings->buffer_size};
+	struct capture_options copt = {o->bpf,
+	                               {ports, nports, &settings->decode},
+	                               (int)settings->snaplen,
+	                               settings->promiscuous,
+	                               (int)settings->buffer_size};
 	enum capture_open_status status;
-	struct capture *cap = capture_open(o->files, o->nfiles, o->ifaces, o->nifaces, &copt, &status, err, sizeof err);
+	struct capture *cap =
+	    capture_open(o->files, o->nfiles, o->ifaces, o->nifaces, &copt, &status, err, sizeof err);
 	if (!cap) {
 		fprintf(stderr, "tlsobs: %s\n", err);
 		return status == CAPTURE_USAGE_ERROR ? EXIT_USAGE : EXIT_RUNTIME;

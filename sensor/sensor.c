@@ -61,7 +61,7 @@ struct sensor {
 	char hostname[256];
 	uint64_t run_nonce;
 	uint64_t stats_seq;
-	uint64_t now_us; /* the latest packet time seen */
+	uint64_t now_us;              /* the latest packet time seen */
 	const char *packet_interface; /* the packet being handled: its capture interface, NULL unknown */
 	struct sensor_stats stats;
 	struct state_db *state;  /* NULL without state_db */
@@ -71,10 +71,10 @@ struct sensor {
 	uint64_t relax_checked_us;
 	uint64_t policy_seq;
 	const struct policy_source *reload_source; /* set during sensor_reload_audited: audit the change */
-	bool policy_owned; /* settings.policy came from a reload: ours to free */
-	struct geoip *geo;  /* owned; NULL: no enrichment */
+	bool policy_owned;                         /* settings.policy came from a reload: ours to free */
+	struct geoip *geo;                         /* owned; NULL: no enrichment */
 	struct classifier *classifier; /* nDPI; NULL when it could not be built (no classification) */
-	uint64_t next_geoip_check_us; /* wall clock */
+	uint64_t next_geoip_check_us;  /* wall clock */
 };
 
 /* What the sensor keeps per flow, beside the flow itself. */
@@ -83,9 +83,9 @@ struct flow_record {
 	struct stream_dump *dump;
 	struct mail_session *mail; /* created at the first payload byte, so half-open floods cost nothing */
 	bool mail_failed;
-	uint64_t charged;      /* bytes of this record and its parsers charged to the flow memcap */
-	bool memcap_stopped;   /* parsing stopped: the memcap had no room for the parsers' memory */
-	bool ending;           /* in flow_ended: no more charging (the table must not evict under it) */
+	uint64_t charged;    /* bytes of this record and its parsers charged to the flow memcap */
+	bool memcap_stopped; /* parsing stopped: the memcap had no room for the parsers' memory */
+	bool ending;         /* in flow_ended: no more charging (the table must not evict under it) */
 	/* Classification (nDPI). A flow on a configured port is mail by its port and classified only for
 	 * network.application and risks; any other flow (capture.any_port) is mail only if nDPI says so,
 	 * and its first bytes wait in `held` until it does. */
@@ -189,7 +189,8 @@ static bool charge_parsers(struct flow_record *r, const struct flow *f)
 	return true;
 }
 
-static enum stream_verdict record_data(void *state, struct flow *f, enum flow_dir dir, const uint8_t *p, size_t n)
+static enum stream_verdict record_data(void *state, struct flow *f, enum flow_dir dir, const uint8_t *p,
+                                       size_t n)
 {
 	struct flow_record *r = state;
 	if (!r)
@@ -254,7 +255,8 @@ static void keep_classification(struct flow_record *r)
  * the STARTTLS verdict is incomplete rather than wrong. Anything else stops
  * here: no reassembly, no parsers, no event unless capture.all_flows.
  */
-static void classification_decided(struct sensor *s, struct flow *f, struct flow_record *r, enum classify_verdict v)
+static void classification_decided(struct sensor *s, struct flow *f, struct flow_record *r,
+                                   enum classify_verdict v)
 {
 	r->verdict = v;
 	keep_classification(r);
@@ -292,7 +294,8 @@ static void classify_step(struct sensor *s, struct flow *f, enum flow_dir dir, c
 	}
 	if (!r->cls)
 		return;
-	enum classify_verdict v = classify_packet(s->classifier, r->cls, p->ip, p->ip_len, ts_us, dir == FLOW_TO_SERVER);
+	enum classify_verdict v =
+	    classify_packet(s->classifier, r->cls, p->ip, p->ip_len, ts_us, dir == FLOW_TO_SERVER);
 	if (v != CLASSIFY_PENDING && r->verdict == CLASSIFY_PENDING)
 		classification_decided(s, f, r, v);
 	if (classify_flow_done(r->cls)) {
@@ -337,7 +340,8 @@ static bool is_internal(const struct sensor *s, const struct ip_addr *a)
 }
 
 /* network.direction (ECS values) from where client and server sit; NULL when no internal_networks are set. */
-static const char *direction_of(const struct sensor *s, const struct ip_addr *client, const struct ip_addr *server)
+static const char *direction_of(const struct sensor *s, const struct ip_addr *client,
+                                const struct ip_addr *server)
 {
 	if (s->settings.n_internal_networks == 0)
 		return NULL;
@@ -345,7 +349,8 @@ static const char *direction_of(const struct sensor *s, const struct ip_addr *cl
 	return c ? (v ? "internal" : "outbound") : (v ? "inbound" : "external");
 }
 
-static void fill_session(struct sensor *s, struct session *sess, const struct flow *f, enum flow_close_reason reason)
+static void fill_session(struct sensor *s, struct session *sess, const struct flow *f,
+                         enum flow_close_reason reason)
 {
 	memset(sess, 0, sizeof *sess);
 	session_id_make(sess->id, s->run_nonce, f->id);
@@ -379,11 +384,11 @@ static void emit(struct sensor *s, const char *dataset, const struct session *se
 		ip_addr_format(&sess->server.ip, key, sizeof key);
 	/* id and time_us: event.id and @timestamp as the event's writer recorded them (event_begin). */
 	struct output_event ev = {.dataset = dataset,
-				  .key = sess ? key : NULL,
-				  .id = s->json.doc.id[0] ? s->json.doc.id : NULL,
-				  .time_us = s->json.doc.time_us,
-				  .json = s->json.buf,
-				  .len = s->json.len};
+	                          .key = sess ? key : NULL,
+	                          .id = s->json.doc.id[0] ? s->json.doc.id : NULL,
+	                          .time_us = s->json.doc.time_us,
+	                          .json = s->json.buf,
+	                          .len = s->json.len};
 	unsigned delivered = 0;
 	for (size_t i = 0; i < s->noutputs; i++)
 		if (output_write(s->outputs[i], &ev) == 0)
@@ -469,7 +474,8 @@ static void enrich_session(struct sensor *s, struct session *sess)
 static void report_session_events(struct sensor *s, const struct flow *f, struct flow_record *r,
                                   enum flow_close_reason reason);
 /* The session's events carry the interface its flow was first seen on (observer.ingress.interface.name). */
-static void report_session(struct sensor *s, const struct flow *f, struct flow_record *r, enum flow_close_reason reason)
+static void report_session(struct sensor *s, const struct flow *f, struct flow_record *r,
+                           enum flow_close_reason reason)
 {
 	s->event_ctx.ingress_interface = r && r->ingress[0] ? r->ingress : NULL;
 	report_session_events(s, f, r, reason);
@@ -593,8 +599,8 @@ static int open_state(struct sensor *s, const char *path, char *err, size_t errl
 	return 0;
 }
 
-struct sensor *sensor_new(const struct sensor_settings *settings, struct output *const *outputs, size_t noutputs,
-			  const char *dump_dir, char *err, size_t errlen)
+struct sensor *sensor_new(const struct sensor_settings *settings, struct output *const *outputs,
+                          size_t noutputs, const char *dump_dir, char *err, size_t errlen)
 {
 	struct sensor *s = calloc(1, sizeof *s);
 	if (!s) {
@@ -679,8 +685,8 @@ static void fill_counters(struct sensor *s, struct sensor_counters *c, bool fina
 	               "tlsobs.stats.decode_anomalies must have room for every reason");
 	for (int r = 0; r < DECODE_RESULT_COUNT && c->anomaly_count < STATS_MAX_NAMED; r++)
 		if (decode_result_is_anomaly((enum decode_result)r) && st->decode[r])
-			c->anomalies[c->anomaly_count++] =
-				(struct stats_named_count){decode_result_str((enum decode_result)r), st->decode[r]};
+			c->anomalies[c->anomaly_count++] = (struct stats_named_count){
+			    decode_result_str((enum decode_result)r), st->decode[r]};
 	c->flows_created = ft->created;
 	c->flows_active = ft->active;
 	c->flows_closed = ft->closed;
@@ -754,7 +760,8 @@ static void housekeeping(struct sensor *s)
 }
 
 /* A TCP segment, from a packet or a reassembled datagram: its flow, classification and stream. */
-static void handle_segment(struct sensor *s, const struct decoded_packet *p, uint32_t wire_len, uint64_t ts_us)
+static void handle_segment(struct sensor *s, const struct decoded_packet *p, uint32_t wire_len,
+                           uint64_t ts_us)
 {
 	enum flow_dir dir;
 	struct flow *f = flow_table_find(s->flows, p, &dir);
@@ -835,8 +842,8 @@ static void audit_policy(struct sensor *s, enum policy_audit_action action, cons
 {
 	char run_id[SESSION_ID_LEN];
 	session_id_make(run_id, s->run_nonce, 0);
-	policy_event_write_audit(&s->json, action, old, next, src, failure, run_id, ++s->policy_seq, &s->event_ctx,
-	                         wall_clock_us());
+	policy_event_write_audit(&s->json, action, old, next, src, failure, run_id, ++s->policy_seq,
+	                         &s->event_ctx, wall_clock_us());
 	emit(s, "tlsobs.policy", NULL);
 }
 
@@ -871,7 +878,8 @@ int sensor_reload(struct sensor *s, struct sensor_settings *next, char *err, siz
 	}
 	/* Nothing can fail from here: the running configuration changes all at once or not at all. */
 	if (s->reload_source)
-		audit_policy(s, POLICY_AUDIT_RELOADED, &s->settings.policy, &next->policy, s->reload_source, NULL);
+		audit_policy(s, POLICY_AUDIT_RELOADED, &s->settings.policy, &next->policy, s->reload_source,
+		             NULL);
 	if (inspector) {
 		tls_inspector_free(s->tls_inspector);
 		s->tls_inspector = inspector;
@@ -919,11 +927,11 @@ void sensor_emit_stats(struct sensor *s)
 	for (int r = 0; r < RULE_COUNT; r++)
 		alerts += c.alerts[r];
 	logger_log(LOGGER_NOTICE, "stats",
-		   "%" PRIu64 " packets, %" PRIu64 " bytes, %" PRIu64 " flows active, %" PRIu64
-		   " sessions reported, %" PRIu64 " alerts, %" PRIu64 " events dropped, %" PRIu64
-		   " dropped by the kernel, flow memory %" PRIu64 " bytes%s",
-		   c.packets, c.bytes, c.flows_active, c.sessions_reported, alerts, c.events_dropped, c.capture_dropped,
-		   c.memcap_used, c.emergency ? ", emergency mode" : "");
+	           "%" PRIu64 " packets, %" PRIu64 " bytes, %" PRIu64 " flows active, %" PRIu64
+	           " sessions reported, %" PRIu64 " alerts, %" PRIu64 " events dropped, %" PRIu64
+	           " dropped by the kernel, flow memory %" PRIu64 " bytes%s",
+	           c.packets, c.bytes, c.flows_active, c.sessions_reported, alerts, c.events_dropped,
+	           c.capture_dropped, c.memcap_used, c.emergency ? ", emergency mode" : "");
 }
 
 void sensor_note_reload_failure(struct sensor *s)
@@ -967,11 +975,12 @@ void sensor_print_summary(const struct sensor *s, FILE *out)
 		capture_stats(s->capture, cs);
 	const struct flow_table_stats *ft = flow_table_stats(s->flows);
 	const struct sensor_stats *st = &s->stats;
-	fprintf(out, "tlsobs: %" PRIu64 " packets, %" PRIu64 " bytes, %" PRIu64 " TCP segments\n", st->packets,
-		st->bytes, st->decode[DECODE_OK]);
-	fprintf(out, "tlsobs: skipped: %" PRIu64 " not IP, %" PRIu64 " not TCP, %" PRIu64 " other ports, %" PRIu64
-		     " stray segments\n",
-		st->decode[DECODE_NOT_IP], st->decode[DECODE_NOT_TCP], st->other_ports, st->stray_segments);
+	fprintf(out, "tlsobs: %" PRIu64 " packets, %" PRIu64 " bytes, %" PRIu64 " TCP segments\n",
+	        st->packets, st->bytes, st->decode[DECODE_OK]);
+	fprintf(out,
+	        "tlsobs: skipped: %" PRIu64 " not IP, %" PRIu64 " not TCP, %" PRIu64 " other ports, %" PRIu64
+	        " stray segments\n",
+	        st->decode[DECODE_NOT_IP], st->decode[DECODE_NOT_TCP], st->other_ports, st->stray_segments);
 	uint64_t anomalies = 0;
 	for (int r = 0; r < DECODE_RESULT_COUNT; r++)
 		if (decode_result_is_anomaly((enum decode_result)r))
@@ -979,67 +988,76 @@ void sensor_print_summary(const struct sensor *s, FILE *out)
 	fprintf(out, "tlsobs: decode anomalies: %" PRIu64, anomalies);
 	for (int r = 0; r < DECODE_RESULT_COUNT; r++)
 		if (decode_result_is_anomaly((enum decode_result)r) && st->decode[r])
-			fprintf(out, ", %s %" PRIu64, decode_result_str((enum decode_result)r), st->decode[r]);
+			fprintf(out, ", %s %" PRIu64, decode_result_str((enum decode_result)r),
+			        st->decode[r]);
 	fputc('\n', out);
-	fprintf(out, "tlsobs: flows: %" PRIu64 " created, %" PRIu64 " closed, %" PRIu64 " timed out, %" PRIu64
-		     " evicted, %" PRIu64 " refused (memcap), peak %" PRIu64 " at once, emergency mode entered %" PRIu64
-		     " left %" PRIu64 "\n",
-		ft->created, ft->closed, ft->timed_out, ft->evicted, ft->refused, ft->peak_active, ft->emergency_entered,
-		ft->emergency_left);
-	fprintf(out, "tlsobs: sessions: %" PRIu64 " reported, %" PRIu64 " unanswered; reassembly gaps: %" PRIu64
-		     " (%" PRIu64 " bytes); events dropped: %" PRIu64 "\n",
-		st->sessions_reported, st->sessions_unanswered, st->gaps, st->gap_bytes, st->events_dropped);
+	fprintf(out,
+	        "tlsobs: flows: %" PRIu64 " created, %" PRIu64 " closed, %" PRIu64 " timed out, %" PRIu64
+	        " evicted, %" PRIu64 " refused (memcap), peak %" PRIu64
+	        " at once, emergency mode entered %" PRIu64 " left %" PRIu64 "\n",
+	        ft->created, ft->closed, ft->timed_out, ft->evicted, ft->refused, ft->peak_active,
+	        ft->emergency_entered, ft->emergency_left);
+	fprintf(out,
+	        "tlsobs: sessions: %" PRIu64 " reported, %" PRIu64 " unanswered; reassembly gaps: %" PRIu64
+	        " (%" PRIu64 " bytes); events dropped: %" PRIu64 "\n",
+	        st->sessions_reported, st->sessions_unanswered, st->gaps, st->gap_bytes, st->events_dropped);
 	fprintf(out, "tlsobs: alerts: %" PRIu64 "\n", st->alerts);
 	const struct defrag_stats *fs = defrag_stats(s->defrag);
 	if (fs->fragments)
 		fprintf(out,
 		        "tlsobs: fragments: %" PRIu64 " in, %" PRIu64 " datagrams reassembled, %" PRIu64
-		        " timed out, %" PRIu64 " overlaps with conflicting bytes, %" PRIu64 " invalid; given up: %" PRIu64
-		        " memcap, %" PRIu64 " too many fragments, %" PRIu64 " too large, %" PRIu64
-		        " cut by the snap length; peak memory %" PRIu64 "\n",
-		        fs->fragments, fs->reassembled, fs->timeouts, fs->overlaps, fs->invalid, fs->gave_up_memcap,
-		        fs->gave_up_too_many_fragments, fs->gave_up_too_large, fs->gave_up_snaplen, fs->memory_peak);
+		        " timed out, %" PRIu64 " overlaps with conflicting bytes, %" PRIu64
+		        " invalid; given up: %" PRIu64 " memcap, %" PRIu64 " too many fragments, %" PRIu64
+		        " too large, %" PRIu64 " cut by the snap length; peak memory %" PRIu64 "\n",
+		        fs->fragments, fs->reassembled, fs->timeouts, fs->overlaps, fs->invalid,
+		        fs->gave_up_memcap, fs->gave_up_too_many_fragments, fs->gave_up_too_large,
+		        fs->gave_up_snaplen, fs->memory_peak);
 	if (s->sync) {
 		const struct state_sync_stats *ss = state_sync_stats(s->sync);
 		struct state_db_stats ds;
 		state_db_get_stats(s->state, &ds);
 		fprintf(out,
-		        "tlsobs: state_db: %" PRIu64 " records restored (%" PRIu64 " of another layout skipped), %" PRIu64
-		        " saved, %" PRIu64 " notes written, %" PRIu64 " dropped (queue full), %" PRIu64
-		        " lost; flush errors %" PRIu64 "\n",
+		        "tlsobs: state_db: %" PRIu64 " records restored (%" PRIu64
+		        " of another layout skipped), %" PRIu64 " saved, %" PRIu64 " notes written, %" PRIu64
+		        " dropped (queue full), %" PRIu64 " lost; flush errors %" PRIu64 "\n",
 		        ss->restored, ss->restore_skipped, ss->records_saved, ds.written, ds.dropped, ds.lost,
 		        ss->flush_errors);
 		if (ss->tlsrpt_undecided)
-			fprintf(out, "tlsobs: tlsrpt: %" PRIu64 " outbound sessions left out, TLS undecided (gap or cut)\n",
+			fprintf(out,
+			        "tlsobs: tlsrpt: %" PRIu64
+			        " outbound sessions left out, TLS undecided (gap or cut)\n",
 			        ss->tlsrpt_undecided);
 	}
 	if (s->geo) {
 		struct geoip_stats gs;
 		geoip_get_stats(s->geo, &gs);
 		fprintf(out,
-		        "tlsobs: geoip: %" PRIu64 " lookups, %" PRIu64 " found, %" PRIu64 " databases reloaded, %" PRIu64
-		        " reloads failed, %" PRIu64 " lookup errors\n",
+		        "tlsobs: geoip: %" PRIu64 " lookups, %" PRIu64 " found, %" PRIu64
+		        " databases reloaded, %" PRIu64 " reloads failed, %" PRIu64 " lookup errors\n",
 		        gs.lookups, gs.found, gs.reloads, gs.reload_failures, gs.lookup_errors);
 	}
 	if (s->classifier) {
 		const struct classify_stats *ns = classifier_stats(s->classifier);
 		fprintf(out,
-		        "tlsobs: nDPI: %" PRIu64 " packets inspected; flows: %" PRIu64 " smtp, %" PRIu64 " smtps, %" PRIu64
-		        " other (%" PRIu64 " given up on), %" PRIu64 " not mail and not reported, %" PRIu64
-		        " whose first bytes outgrew the hold\n",
+		        "tlsobs: nDPI: %" PRIu64 " packets inspected; flows: %" PRIu64 " smtp, %" PRIu64
+		        " smtps, %" PRIu64 " other (%" PRIu64 " given up on), %" PRIu64
+		        " not mail and not reported, %" PRIu64 " whose first bytes outgrew the hold\n",
 		        ns->packets, st->classified[CLASSIFY_MAIL_SMTP], st->classified[CLASSIFY_MAIL_SMTPS],
 		        st->classified[CLASSIFY_OTHER], ns->giveups, st->flows_not_mail, st->hold_overflows);
 	}
 	if (st->parser_memcap_stops)
-		fprintf(out, "tlsobs: flows whose parsing stopped at the memcap: %" PRIu64 "\n", st->parser_memcap_stops);
+		fprintf(out, "tlsobs: flows whose parsing stopped at the memcap: %" PRIu64 "\n",
+		        st->parser_memcap_stops);
 	if (st->reloads)
 		fprintf(out, "tlsobs: configuration reloaded %" PRIu64 " times\n", st->reloads);
 	if (st->dump_errors)
-		fprintf(out, "tlsobs: --dump-streams: %" PRIu64 " flows could not be written\n", st->dump_errors);
+		fprintf(out, "tlsobs: --dump-streams: %" PRIu64 " flows could not be written\n",
+		        st->dump_errors);
 	if (live)
-		fprintf(out, "tlsobs: capture: %" PRIu64 " received, %" PRIu64 " dropped by the kernel, %" PRIu64
-			     " dropped by the interface\n",
-			cs->received, cs->dropped, cs->if_dropped);
+		fprintf(out,
+		        "tlsobs: capture: %" PRIu64 " received, %" PRIu64 " dropped by the kernel, %" PRIu64
+		        " dropped by the interface\n",
+		        cs->received, cs->dropped, cs->if_dropped);
 	else {
 		fprintf(out, "tlsobs: files: %u read, %u failed", cs->files_read, cs->files_failed);
 		if (cs->files_skipped)

@@ -23,21 +23,22 @@
 struct sensor_stats {
 	uint64_t packets, bytes;
 	uint64_t decode[DECODE_RESULT_COUNT];
-	uint64_t other_ports;     /* TCP not touching a mail port */
-	uint64_t stray_segments;  /* no flow, and neither SYN nor payload: the tail of a flow we did not see */
+	uint64_t other_ports;    /* TCP not touching a mail port */
+	uint64_t stray_segments; /* no flow, and neither SYN nor payload: the tail of a flow we did not see */
 	uint64_t sessions_reported, sessions_unanswered;
 	uint64_t alerts;
 	uint64_t gaps, gap_bytes;
 	uint64_t events_dropped; /* could not be serialised or written anywhere */
 	uint64_t dump_errors;
-	uint64_t reloads; /* sensor_reload calls that took effect */
+	uint64_t reloads;             /* sensor_reload calls that took effect */
 	uint64_t parser_memcap_stops; /* flows whose parsing stopped because the memcap had no room */
 	uint64_t classified[4];       /* nDPI verdicts by enum classify_verdict: -, smtp, smtps, other */
 	uint64_t hold_overflows;      /* flows off the mail ports whose first bytes outgrew the hold */
 	uint64_t flows_not_mail;      /* flows nDPI found to be no mail (no session event unless all_flows) */
-	uint64_t sessions_by_result[METRICS_STARTTLS_RESULTS]; /* mail sessions reported, by starttls.result */
-	uint64_t sessions_not_mail;   /* capture.all_flows: sessions reported for flows that are not mail */
-	uint64_t reload_failures;     /* SIGHUP reloads that were refused (sensor_note_reload_failure) */
+	uint64_t
+	    sessions_by_result[METRICS_STARTTLS_RESULTS]; /* mail sessions reported, by starttls.result */
+	uint64_t sessions_not_mail; /* capture.all_flows: sessions reported for flows that are not mail */
+	uint64_t reload_failures;   /* SIGHUP reloads that were refused (sensor_note_reload_failure) */
 };
 
 struct sensor;
@@ -46,8 +47,8 @@ struct sensor;
  * `dump_dir` (may be NULL) enables --dump-streams. Outputs are borrowed, and so are the policy's
  * partners in settings (they must outlive the sensor). NULL with a message in err.
  */
-struct sensor *sensor_new(const struct sensor_settings *settings, struct output *const *outputs, size_t noutputs,
-			  const char *dump_dir, char *err, size_t errlen);
+struct sensor *sensor_new(const struct sensor_settings *settings, struct output *const *outputs,
+                          size_t noutputs, const char *dump_dir, char *err, size_t errlen);
 void sensor_packet(struct sensor *s, const struct capture_packet *p);
 void sensor_tick(struct sensor *s, uint64_t now_us);
 /*
@@ -76,7 +77,8 @@ void sensor_set_geoip(struct sensor *s, struct geoip *g);
 void sensor_set_capture(struct sensor *s, struct capture *c);
 /* The last tlsobs.stats event (final: true), after sensor_finish and before the outputs close. */
 void sensor_emit_final_stats(struct sensor *s);
-/* SIGUSR1: a tlsobs.stats event now (final: false) and the same counters as one log line (notice, "stats"). */
+/* SIGUSR1: a tlsobs.stats event now (final: false) and the same counters as one log line (notice, "stats").
+ */
 void sensor_emit_stats(struct sensor *s);
 /* A reload refused before it reached sensor_reload (counted for tlsobs_config_reloads_total). */
 void sensor_note_reload_failure(struct sensor *s);

@@ -27,7 +27,7 @@
 enum mail_mode { MAIL_SNIFF, MAIL_SMTP, MAIL_TLS };
 
 struct mail_session {
-	bool tls_port;     /* the port (or nDPI) suggests TLS from the first byte */
+	bool tls_port; /* the port (or nDPI) suggests TLS from the first byte */
 	enum mail_mode mode;
 	bool server_pending; /* TLS chosen, the server's first bytes not yet seen: they may still say SMTP */
 	uint8_t head[2][PROTOCOL_SNIFF_MAX]; /* per flow direction, held while undecided */
@@ -35,7 +35,8 @@ struct mail_session {
 	enum flow_dir first; /* the side whose byte came first (valid once a byte came) */
 	bool implicit_tls;
 	bool cleartext_on_tls_port;
-	uint8_t client_first[SMTP_EVIDENCE_MAX]; /* the client's first bytes (cleartext_on_tls_port evidence) */
+	uint8_t
+	    client_first[SMTP_EVIDENCE_MAX]; /* the client's first bytes (cleartext_on_tls_port evidence) */
 	size_t client_first_len;
 	struct smtp_parser *smtp; /* NULL until SMTP is chosen */
 	struct tls_parser *tls;   /* from the hand-off (or the choice of implicit TLS) on */
@@ -183,13 +184,13 @@ static enum stream_verdict replay_head(struct mail_session *m, enum flow_dir dir
 }
 
 /* Chooses, replays the held bytes (the side that spoke first first), then the rest of the current chunk. */
-static enum stream_verdict settle(struct mail_session *m, enum mail_mode mode, enum flow_dir first, enum flow_dir dir,
-                                  const uint8_t *rest, size_t n)
+static enum stream_verdict settle(struct mail_session *m, enum mail_mode mode, enum flow_dir first,
+                                  enum flow_dir dir, const uint8_t *rest, size_t n)
 {
 	choose(m, mode);
 	enum stream_verdict v = replay_head(m, first);
 	if (v != STREAM_DONE)
-		v = replay_head(m, (enum flow_dir)!first);
+		v = replay_head(m, (enum flow_dir) !first);
 	if (v != STREAM_DONE)
 		v = route(m, dir, rest, n);
 	return v;
@@ -204,13 +205,14 @@ static enum mail_mode port_mode(const struct mail_session *m)
 static enum stream_verdict sniff_server(struct mail_session *m, const uint8_t *p, size_t n)
 {
 	size_t take = hold(m, FLOW_TO_CLIENT, p, n);
-	enum protocol_sniff v = protocol_sniff_smtp_reply(m->head[FLOW_TO_CLIENT], m->head_len[FLOW_TO_CLIENT]);
+	enum protocol_sniff v =
+	    protocol_sniff_smtp_reply(m->head[FLOW_TO_CLIENT], m->head_len[FLOW_TO_CLIENT]);
 	if (v == PROTOCOL_SNIFF_NEED_MORE)
 		return STREAM_CONTINUE; /* all taken: a reply is decided within PROTOCOL_SNIFF_MAX bytes */
 	if (v == PROTOCOL_SNIFF_YES)
 		m->cleartext_on_tls_port = m->tls_port;
-	return settle(m, v == PROTOCOL_SNIFF_YES ? MAIL_SMTP : port_mode(m), m->first, FLOW_TO_CLIENT, p + take,
-	              n - take);
+	return settle(m, v == PROTOCOL_SNIFF_YES ? MAIL_SMTP : port_mode(m), m->first, FLOW_TO_CLIENT,
+	              p + take, n - take);
 }
 
 /* The client's first bytes, before any server byte: a ClientHello decides implicit TLS. */
@@ -222,18 +224,20 @@ static enum stream_verdict sniff_client(struct mail_session *m, const uint8_t *p
 			return STREAM_CONTINUE;
 		return settle(m, port_mode(m), FLOW_TO_CLIENT, FLOW_TO_SERVER, p + take, n - take);
 	}
-	enum protocol_sniff v = protocol_sniff_client_hello(m->head[FLOW_TO_SERVER], m->head_len[FLOW_TO_SERVER]);
+	enum protocol_sniff v =
+	    protocol_sniff_client_hello(m->head[FLOW_TO_SERVER], m->head_len[FLOW_TO_SERVER]);
 	if (v == PROTOCOL_SNIFF_NEED_MORE)
 		return STREAM_CONTINUE;
-	return settle(m, v == PROTOCOL_SNIFF_YES ? MAIL_TLS : port_mode(m), FLOW_TO_SERVER, FLOW_TO_SERVER, p + take,
-	              n - take);
+	return settle(m, v == PROTOCOL_SNIFF_YES ? MAIL_TLS : port_mode(m), FLOW_TO_SERVER, FLOW_TO_SERVER,
+	              p + take, n - take);
 }
 
 /* TLS was chosen before the server said anything: its first bytes may still be an SMTP greeting. */
 static enum stream_verdict judge_server(struct mail_session *m, const uint8_t *p, size_t n)
 {
 	size_t take = hold(m, FLOW_TO_CLIENT, p, n);
-	enum protocol_sniff v = protocol_sniff_smtp_reply(m->head[FLOW_TO_CLIENT], m->head_len[FLOW_TO_CLIENT]);
+	enum protocol_sniff v =
+	    protocol_sniff_smtp_reply(m->head[FLOW_TO_CLIENT], m->head_len[FLOW_TO_CLIENT]);
 	if (v == PROTOCOL_SNIFF_NEED_MORE)
 		return STREAM_CONTINUE;
 	m->server_pending = false;
@@ -326,7 +330,8 @@ void mail_session_fill(const struct mail_session *m, struct session *s)
 	s->tls = m->tls ? tls_parser_observation(m->tls) : NULL;
 	s->clear_text_gap = m->clear_text_gap;
 	s->response_injection = m->response_injection;
-	size_t n = m->injected_len < sizeof s->injected_response - 1 ? m->injected_len : sizeof s->injected_response - 1;
+	size_t n = m->injected_len < sizeof s->injected_response - 1 ? m->injected_len
+	                                                             : sizeof s->injected_response - 1;
 	memcpy(s->injected_response, m->injected_response, n);
 	s->injected_response[n] = '\0';
 	s->cleartext_on_tls_port = m->cleartext_on_tls_port;

@@ -6,10 +6,10 @@
  * the client and server byte streams to the SMTP parser and, from the STARTTLS
  * hand-off on (or from the first byte for implicit TLS), to the TLS parser.
  * A server that greets in clear on an implicit-TLS port is flagged
- * (cleartext_on_tls_port) and parsed as SMTP. Watches the hand-off itself: server bytes after the 220 that come
- * before the client's first TLS byte are an injected response (H8) and are kept
- * as evidence instead of being parsed as TLS. Once the TLS handshake is decided
- * the flow needs no more bytes (unless stream dumping wants them).
+ * (cleartext_on_tls_port) and parsed as SMTP. Watches the hand-off itself: server bytes after the 220 that
+ * come before the client's first TLS byte are an injected response (H8) and are kept as evidence instead of
+ * being parsed as TLS. Once the TLS handshake is decided the flow needs no more bytes (unless stream dumping
+ * wants them).
  *
  * Owns its parsers; mail_session_fill lends their observations to a session
  * record that must not outlive this object.

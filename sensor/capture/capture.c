@@ -35,10 +35,10 @@ struct interface_filter {
 struct capture_source {
 	char *name; /* file path or interface name */
 	pcap_t *pcap;
-	struct pcapng_file *ng;          /* instead of pcap: a pcapng file with several interfaces */
+	struct pcapng_file *ng;           /* instead of pcap: a pcapng file with several interfaces */
 	struct interface_filter *filters; /* ng: PCAPNG_MAX_INTERFACES of them */
-	char interface[PCAPNG_NAME_MAX]; /* a single-interface pcapng file's if_name, "" if none */
-	uint64_t first_ts_us; /* files: time of the first packet, for ordering */
+	char interface[PCAPNG_NAME_MAX];  /* a single-interface pcapng file's if_name, "" if none */
+	uint64_t first_ts_us;             /* files: time of the first packet, for ordering */
 	size_t order; /* files: position given (names sorted within a directory), breaks ties */
 	uint32_t last_recv, last_drop, last_ifdrop; /* live: previous pcap_stats, for wrap-safe deltas */
 };
@@ -318,7 +318,8 @@ static int add_path(struct capture *c, const char *path, char *err, size_t errle
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode))
-		return add_source(c, path) == 0 ? 0 : (snprintf(err, errlen, "-r %s: too many files", path), -1);
+		return add_source(c, path) == 0 ? 0
+		                                : (snprintf(err, errlen, "-r %s: too many files", path), -1);
 	DIR *dir = opendir(path);
 	if (!dir) {
 		snprintf(err, errlen, "-r %s: cannot read directory: %s", path, strerror(errno));
@@ -355,8 +356,9 @@ static int add_path(struct capture *c, const char *path, char *err, size_t errle
 	closedir(dir);
 	if (skipped) {
 		c->stats.files_skipped += (unsigned)skipped;
-		fprintf(stderr, "tlsobs: notice: -r %s: %zu file%s without a pcap or pcapng magic skipped (%s%s)\n", path,
-		        skipped, skipped == 1 ? "" : "s", first_skipped, skipped > 1 ? ", ..." : "");
+		fprintf(stderr,
+		        "tlsobs: notice: -r %s: %zu file%s without a pcap or pcapng magic skipped (%s%s)\n",
+		        path, skipped, skipped == 1 ? "" : "s", first_skipped, skipped > 1 ? ", ..." : "");
 	}
 	if (n > 1) /* names is NULL when the directory held no file, and qsort must not get NULL */
 		qsort(names, n, sizeof *names, compare_names); /* the tie-break for equal first times */
@@ -424,8 +426,8 @@ static int open_live(struct capture_source *src, const struct capture_options *o
 }
 
 struct capture *capture_open(char *const *files, size_t nfiles, char *const *ifaces, size_t nifaces,
-			     const struct capture_options *opt, enum capture_open_status *status, char *err,
-			     size_t errlen)
+                             const struct capture_options *opt, enum capture_open_status *status, char *err,
+                             size_t errlen)
 {
 	*status = CAPTURE_OK;
 	struct capture *c = calloc(1, sizeof *c);
@@ -437,7 +439,8 @@ struct capture *capture_open(char *const *files, size_t nfiles, char *const *ifa
 	c->opt = *opt;
 	c->live = nifaces > 0;
 	for (size_t i = 0; i < nifaces; i++) {
-		if (add_source(c, ifaces[i]) != 0 || open_live(&c->sources[c->nsources - 1], opt, err, errlen) != 0)
+		if (add_source(c, ifaces[i]) != 0 ||
+		    open_live(&c->sources[c->nsources - 1], opt, err, errlen) != 0)
 			goto fail_runtime;
 	}
 	for (size_t i = 0; i < nfiles; i++) {
@@ -488,7 +491,8 @@ struct dispatch_ctx {
 static void on_pcap_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char *data)
 {
 	struct dispatch_ctx *d = (struct dispatch_ctx *)user;
-	struct capture_packet p = {timeval_us(&hdr->ts), hdr->caplen, hdr->len, d->linktype, data, d->interface};
+	struct capture_packet p = {timeval_us(&hdr->ts), hdr->caplen, hdr->len,
+	                           d->linktype,          data,        d->interface};
 	d->h->packet(d->h->ctx, &p);
 }
 
@@ -509,7 +513,8 @@ static int dlt_of_linktype(int linktype)
 	}
 }
 
-/* Compiles the filter for one pcapng interface; a link type libpcap cannot filter is reported once and skipped. */
+/* Compiles the filter for one pcapng interface; a link type libpcap cannot filter is reported once and
+ * skipped. */
 static void compile_interface_filter(struct capture *c, struct capture_source *src, unsigned index,
                                      const struct pcapng_interface *i)
 {
@@ -519,15 +524,18 @@ static void compile_interface_filter(struct capture *c, struct capture_source *s
 	*f = (struct interface_filter){.tried = true, .linktype = i->linktype};
 	char def[CAPTURE_FILTER_MAX];
 	const char *expr = c->opt.bpf;
-	if (!expr && capture_default_filter(&c->opt.filter, dlt_of_linktype(i->linktype), def, sizeof def) == 0)
+	if (!expr &&
+	    capture_default_filter(&c->opt.filter, dlt_of_linktype(i->linktype), def, sizeof def) == 0)
 		expr = def;
 	pcap_t *dead = pcap_open_dead(dlt_of_linktype(i->linktype), i->snaplen ? (int)i->snaplen : 262144);
 	if (dead && expr && pcap_compile(dead, &f->prog, expr, 1, PCAP_NETMASK_UNKNOWN) == 0)
 		f->ok = true;
 	else
-		logger_log(LOGGER_WARNING, "capture", "%s: interface %u (%s, link type %d): no capture filter (%s): its packets are skipped",
-		        src->name, index, i->name[0] ? i->name : "unnamed", i->linktype,
-		        dead ? pcap_geterr(dead) : "out of memory");
+		logger_log(
+		    LOGGER_WARNING, "capture",
+		    "%s: interface %u (%s, link type %d): no capture filter (%s): its packets are skipped",
+		    src->name, index, i->name[0] ? i->name : "unnamed", i->linktype,
+		    dead ? pcap_geterr(dead) : "out of memory");
 	if (dead)
 		pcap_close(dead);
 }
@@ -544,10 +552,12 @@ static int run_pcapng(struct capture *c, struct capture_source *src, const struc
 		struct interface_filter *f = &src->filters[p.interface];
 		if (!f->tried || f->linktype != i->linktype)
 			compile_interface_filter(c, src, p.interface, i);
-		struct pcap_pkthdr hdr = {{(time_t)(p.ts_us / 1000000u), (suseconds_t)(p.ts_us % 1000000u)}, p.caplen, p.len};
+		struct pcap_pkthdr hdr = {
+		    {(time_t)(p.ts_us / 1000000u), (suseconds_t)(p.ts_us % 1000000u)}, p.caplen, p.len};
 		if (!f->ok || pcap_offline_filter(&f->prog, &hdr, p.data) == 0)
 			continue;
-		struct capture_packet cp = {p.ts_us, p.caplen, p.len, i->linktype, p.data, i->name[0] ? i->name : NULL};
+		struct capture_packet cp = {p.ts_us,     p.caplen, p.len,
+		                            i->linktype, p.data,   i->name[0] ? i->name : NULL};
 		h->packet(h->ctx, &cp);
 	}
 	if (!*stop && rc < 0) {
@@ -560,7 +570,7 @@ static int run_pcapng(struct capture *c, struct capture_source *src, const struc
 }
 
 static int run_file(struct capture *c, struct capture_source *src, const struct capture_handler *h,
-		    volatile sig_atomic_t *stop)
+                    volatile sig_atomic_t *stop)
 {
 	if (src->ng)
 		return run_pcapng(c, src, h, stop);
@@ -572,8 +582,10 @@ static int run_file(struct capture *c, struct capture_source *src, const struct 
 		if (n == PCAP_ERROR_BREAK)
 			break;
 		if (n < 0) {
-			/* libpcap says e.g. "truncated dump file; tried to read 96 captured bytes, only got 40". */
-			fprintf(stderr, "tlsobs: %s: capture ends early: %s\n", src->name, pcap_geterr(src->pcap));
+			/* libpcap says e.g. "truncated dump file; tried to read 96 captured bytes, only got
+			 * 40". */
+			fprintf(stderr, "tlsobs: %s: capture ends early: %s\n", src->name,
+			        pcap_geterr(src->pcap));
 			c->stats.files_failed++;
 			return -1;
 		}
@@ -620,7 +632,7 @@ static int run_live(struct capture *c, const struct capture_handler *h, volatile
 			if (pcap_dispatch(c->sources[i].pcap, 1024, on_pcap_packet, (u_char *)&d) < 0 &&
 			    !*stop) {
 				logger_log(LOGGER_ERROR, "capture", "-i %s: %s", c->sources[i].name,
-					   pcap_geterr(c->sources[i].pcap));
+				           pcap_geterr(c->sources[i].pcap));
 				return -1;
 			}
 		}

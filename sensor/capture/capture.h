@@ -73,8 +73,8 @@ struct capture;
  * Returns NULL when nothing at all can be captured.
  */
 struct capture *capture_open(char *const *files, size_t nfiles, char *const *ifaces, size_t nifaces,
-			     const struct capture_options *opt, enum capture_open_status *status, char *err,
-			     size_t errlen);
+                             const struct capture_options *opt, enum capture_open_status *status, char *err,
+                             size_t errlen);
 /* Reads until the sources end or *stop is set. Returns 0, or -1 if a source failed on the way. */
 int capture_run(struct capture *c, const struct capture_handler *h, volatile sig_atomic_t *stop);
 void capture_stats(struct capture *c, struct capture_stats *out);

@@ -93,7 +93,8 @@ int privileges_drop(const char *user, const char *group, char *err, size_t errle
 		snprintf(err, errlen, "cannot switch to user %u: %s", (unsigned)uid, strerror(errno));
 		return -1;
 	}
-	/* A non-root uid already lost its permitted and effective sets; clear the others and forbid regaining any. */
+	/* A non-root uid already lost its permitted and effective sets; clear the others and forbid regaining
+	 * any. */
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	if (set_capabilities(false) != 0) {
 		snprintf(err, errlen, "cannot clear capabilities: %s", strerror(errno));

@@ -100,29 +100,30 @@ size_t config_node_flatten(const struct config_node *map, config_visit_fn visit,
  *  - seconds: a duration with an optional unit: 30, 30s, 5m, 2h (stored in seconds)
  *  - string: any scalar
  */
-int config_get_bool(const struct config *cfg, const char *path, bool def, bool *out, struct config_error *err);
+int config_get_bool(const struct config *cfg, const char *path, bool def, bool *out,
+                    struct config_error *err);
 int config_get_u64(const struct config *cfg, const char *path, uint64_t def, uint64_t min, uint64_t max,
-		   uint64_t *out, struct config_error *err);
+                   uint64_t *out, struct config_error *err);
 int config_get_size(const struct config *cfg, const char *path, uint64_t def, uint64_t *out,
-		    struct config_error *err);
+                    struct config_error *err);
 int config_get_seconds(const struct config *cfg, const char *path, uint64_t def, uint64_t *out,
-		       struct config_error *err);
+                       struct config_error *err);
 int config_get_string(const struct config *cfg, const char *path, const char *def, const char **out,
-		      struct config_error *err);
+                      struct config_error *err);
 /*
  * A list of TCP ports: a YAML sequence ([25, 587]) or a comma-separated scalar
  * ("25,587", as --set gives it). Writes at most `cap` ports, sets *count.
  * Fails on a non-number, 0, > 65535, or more than `cap` entries.
  */
-int config_get_ports(const struct config *cfg, const char *path, const uint16_t *def, size_t ndef, uint16_t *out,
-		     size_t cap, size_t *count, struct config_error *err);
+int config_get_ports(const struct config *cfg, const char *path, const uint16_t *def, size_t ndef,
+                     uint16_t *out, size_t cap, size_t *count, struct config_error *err);
 
 /*
  * Fills *err with "origin:line: path: <formatted message>" for the node;
  * "--set: path: ..." for a --set node, "path: ..." when n is NULL, and no
  * "path: " when path is NULL or "".
  */
-void config_error_at(struct config_error *err, const struct config_node *n, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+void config_error_at(struct config_error *err, const struct config_node *n, const char *path, const char *fmt,
+                     ...) __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -168,12 +168,16 @@ int config_set(struct config *cfg, const char *assignment, struct config_error *
 	if (eq && memchr(assignment, ' ', (size_t)(eq - assignment)))
 		eq = NULL;
 	if (!eq || eq == assignment) {
-		/* Only what looks like a key is echoed: the rest may be a password typed with a space for '='. */
-		size_t len = assignment ? strspn(assignment, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		                                             "0123456789._-") : 0;
+		/* Only what looks like a key is echoed: the rest may be a password typed with a space for
+		 * '='. */
+		size_t len = assignment
+		                 ? strspn(assignment, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		                                      "0123456789._-")
+		                 : 0;
 		bool more = assignment && assignment[len] != '\0';
 		if (eq && eq == assignment)
-			config_error_set(err, CONFIG_SET_ORIGIN ": expected KEY=VALUE, got no key before '='");
+			config_error_set(err,
+			                 CONFIG_SET_ORIGIN ": expected KEY=VALUE, got no key before '='");
 		else
 			config_error_set(err, CONFIG_SET_ORIGIN ": expected KEY=VALUE, got " QUOTED "%s",
 			                 QUOTE_ARGS(assignment ? assignment : "", len),

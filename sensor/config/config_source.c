@@ -48,7 +48,8 @@ void config_source_read(const char *path, struct config_source *out)
 	struct stat st;
 	if (stat(path, &st) == 0) {
 		out->view.stat_ok = true;
-		out->view.mtime_us = (uint64_t)st.st_mtim.tv_sec * 1000000u + (uint64_t)st.st_mtim.tv_nsec / 1000u;
+		out->view.mtime_us =
+		    (uint64_t)st.st_mtim.tv_sec * 1000000u + (uint64_t)st.st_mtim.tv_nsec / 1000u;
 		out->view.uid = st.st_uid;
 		out->view.gid = st.st_gid;
 		/* getpwuid_r and getgrgid_r: the reload runs while output threads live. */

@@ -74,8 +74,9 @@ static int resolve_one(const struct settings_secret *sec, struct kafka_property 
 	}
 	if (read_secret_file(sec->source, p->value, sizeof p->value) != 0) {
 		snprintf(err, errlen, "kafka.properties.%s_file: %s: %s", sec->property, sec->source,
-		         errno == EFBIG ? "longer than 511 bytes" : errno == EINVAL ? "not a regular file" :
-		                                                                    strerror(errno));
+		         errno == EFBIG    ? "longer than 511 bytes"
+		         : errno == EINVAL ? "not a regular file"
+		                           : strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -94,7 +95,8 @@ int secrets_resolve(struct sensor_settings *settings, char *err, size_t errlen)
 			}
 		}
 		if (k->nproperties >= KAFKA_MAX_PROPERTIES) {
-			snprintf(err, errlen, "kafka.properties: more than %d properties", KAFKA_MAX_PROPERTIES);
+			snprintf(err, errlen, "kafka.properties: more than %d properties",
+			         KAFKA_MAX_PROPERTIES);
 			return -1;
 		}
 		if (resolve_one(sec, &k->properties[k->nproperties], err, errlen) != 0)
@@ -120,8 +122,8 @@ static bool set_names(char *const *sets, size_t nsets, const char *property)
 {
 	size_t n = strlen(property);
 	for (size_t i = 0; i < nsets; i++)
-		if (strncmp(sets[i], "kafka.properties.", 17) == 0 && strncmp(sets[i] + 17, property, n) == 0 &&
-		    sets[i][17 + n] == '=')
+		if (strncmp(sets[i], "kafka.properties.", 17) == 0 &&
+		    strncmp(sets[i] + 17, property, n) == 0 && sets[i][17 + n] == '=')
 			return true;
 	return false;
 }
@@ -136,14 +138,17 @@ unsigned secrets_warn(const char *config_path, const struct sensor_settings *set
 		direct = direct || (secrets_is_secret(k->properties[i].name) &&
 		                    !set_names(sets, nsets, k->properties[i].name));
 	if (direct && config_path && others_read(config_path, &mode) && ++n)
-		fprintf(out, "tlsobs: warning: %s (mode %04o) holds a Kafka secret and is readable by every local "
-		             "user: chmod o-r, or move the secret to a file (kafka.properties.NAME_file)\n",
+		fprintf(out,
+		        "tlsobs: warning: %s (mode %04o) holds a Kafka secret and is readable by every local "
+		        "user: chmod o-r, or move the secret to a file (kafka.properties.NAME_file)\n",
 		        config_path, mode);
 	for (unsigned i = 0; i < settings->nsecrets; i++) {
 		const struct settings_secret *sec = &settings->secrets[i];
 		if (!sec->env && others_read(sec->source, &mode) && ++n)
-			fprintf(out, "tlsobs: warning: kafka.properties.%s_file: %s (mode %04o) is readable by "
-			             "every local user: chmod o-r\n", sec->property, sec->source, mode);
+			fprintf(out,
+			        "tlsobs: warning: kafka.properties.%s_file: %s (mode %04o) is readable by "
+			        "every local user: chmod o-r\n",
+			        sec->property, sec->source, mode);
 	}
 	for (size_t i = 0; i < nsets; i++) {
 		const char *eq = strchr(sets[i], '=');
@@ -152,8 +157,9 @@ unsigned secrets_warn(const char *config_path, const struct sensor_settings *set
 		snprintf(key, sizeof key, "%.*s", (int)(klen < sizeof key ? klen : sizeof key - 1), sets[i]);
 		if (strncmp(key, "kafka.properties.", 17) == 0 && secrets_is_secret(key + 17) &&
 		    !strstr(key, "_file") && !strstr(key, "_env") && ++n)
-			fprintf(out, "tlsobs: warning: --set %s: a secret on the command line is visible to every "
-			             "local user (/proc/PID/cmdline, ps): use %s_file in the configuration\n",
+			fprintf(out,
+			        "tlsobs: warning: --set %s: a secret on the command line is visible to every "
+			        "local user (/proc/PID/cmdline, ps): use %s_file in the configuration\n",
 			        key, key);
 	}
 	return n;

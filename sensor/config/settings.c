@@ -10,70 +10,70 @@
 
 /* Every setting this version knows, as dotted paths. Sections whose keys are free-form end in ".*". */
 static const char *const known_keys[] = {
-	"capture.snaplen",
-	"capture.promiscuous",
-	"capture.buffer_size",
-	"capture.any_port",
-	"capture.all_flows",
-	"capture.vxlan_ports",
-	"capture.geneve_ports",
-	"capture.interfaces",
-	"capture.files",
-	"capture.filter",
-	"outputs",
-	"sensor.name",
-	"detection.runbook_base",
-	"smtp.ports",
-	"smtp.max_line",
-	"smtp.keep_local_parts",
-	"kafka.topic_prefix",
-	"kafka.spool.dir",
-	"kafka.spool.max_bytes",
-	"kafka.shutdown_timeout_ms",
-	"kafka.cloudevents",
-	"kafka.properties.*",
-	"stats.interval",
-	"log.level",
-	"log.target",
-	"metrics.listen",
-	"detection.fallback_window",
-	"detection.history.ttl",
-	"detection.history.max_servers",
-	"detection.history.max_pairs",
-	"certificates.expiry_alert_days",
-	"tls.implicit_ports",
-	"tls.ca_file",
-	"flow.memcap",
-	"flow.hash_size",
-	"flow.timeout.new",
-	"flow.timeout.established",
-	"flow.timeout.closed",
-	"flow.emergency.timeout.new",
-	"flow.emergency.timeout.established",
-	"flow.emergency.timeout.closed",
-	"flow.emergency.recovery_percent",
-	"stream.depth",
-	"defrag.memcap",
-	"defrag.timeout",
-	"defrag.max_fragments",
-	"stream.max_ooo_bytes",
-	"internal_networks",
-	"state_db",
-	"coverage.max_domains_per_day",
-	"security.seccomp",
-	"geoip.location_db",
-	"geoip.asn_db",
-	"geoip.paths.country_iso_code",
-	"geoip.paths.country_name",
-	"geoip.paths.city_name",
-	"geoip.paths.latitude",
-	"geoip.paths.longitude",
-	"geoip.paths.as_number",
-	"geoip.paths.as_organization",
-	"policy.default_mode",
-	"policy.mta_sts_dir",
-	"policy.tlsa_file",
-	"policy.partners", /* a list of maps: settings_check_partners checks their keys */
+    "capture.snaplen",
+    "capture.promiscuous",
+    "capture.buffer_size",
+    "capture.any_port",
+    "capture.all_flows",
+    "capture.vxlan_ports",
+    "capture.geneve_ports",
+    "capture.interfaces",
+    "capture.files",
+    "capture.filter",
+    "outputs",
+    "sensor.name",
+    "detection.runbook_base",
+    "smtp.ports",
+    "smtp.max_line",
+    "smtp.keep_local_parts",
+    "kafka.topic_prefix",
+    "kafka.spool.dir",
+    "kafka.spool.max_bytes",
+    "kafka.shutdown_timeout_ms",
+    "kafka.cloudevents",
+    "kafka.properties.*",
+    "stats.interval",
+    "log.level",
+    "log.target",
+    "metrics.listen",
+    "detection.fallback_window",
+    "detection.history.ttl",
+    "detection.history.max_servers",
+    "detection.history.max_pairs",
+    "certificates.expiry_alert_days",
+    "tls.implicit_ports",
+    "tls.ca_file",
+    "flow.memcap",
+    "flow.hash_size",
+    "flow.timeout.new",
+    "flow.timeout.established",
+    "flow.timeout.closed",
+    "flow.emergency.timeout.new",
+    "flow.emergency.timeout.established",
+    "flow.emergency.timeout.closed",
+    "flow.emergency.recovery_percent",
+    "stream.depth",
+    "defrag.memcap",
+    "defrag.timeout",
+    "defrag.max_fragments",
+    "stream.max_ooo_bytes",
+    "internal_networks",
+    "state_db",
+    "coverage.max_domains_per_day",
+    "security.seccomp",
+    "geoip.location_db",
+    "geoip.asn_db",
+    "geoip.paths.country_iso_code",
+    "geoip.paths.country_name",
+    "geoip.paths.city_name",
+    "geoip.paths.latitude",
+    "geoip.paths.longitude",
+    "geoip.paths.as_number",
+    "geoip.paths.as_organization",
+    "policy.default_mode",
+    "policy.mta_sts_dir",
+    "policy.tlsa_file",
+    "policy.partners", /* a list of maps: settings_check_partners checks their keys */
 };
 
 static const uint16_t default_smtp_ports[] = {25, 587, 2525};
@@ -82,7 +82,7 @@ static const uint16_t default_vxlan_ports[] = {DECODE_VXLAN_PORT};
 static const uint16_t default_geneve_ports[] = {DECODE_GENEVE_PORT};
 
 static int load_timeouts(const struct config *cfg, const char *prefix, const uint64_t def[FLOW_STATE_COUNT],
-			 uint64_t out_us[FLOW_STATE_COUNT], struct config_error *err)
+                         uint64_t out_us[FLOW_STATE_COUNT], struct config_error *err)
 {
 	static const char *const names[FLOW_STATE_COUNT] = {"new", "established", "closed"};
 	for (int s = 0; s < FLOW_STATE_COUNT; s++) {
@@ -92,7 +92,8 @@ static int load_timeouts(const struct config *cfg, const char *prefix, const uin
 		if (config_get_seconds(cfg, path, def[s], &secs, err) != 0)
 			return -1;
 		if (secs == 0 || secs > 7 * 86400) {
-			config_error_at(err, config_lookup(cfg, path), path, "expected a duration from 1s to 7d");
+			config_error_at(err, config_lookup(cfg, path), path,
+			                "expected a duration from 1s to 7d");
 			return -1;
 		}
 		out_us[s] = secs * 1000000u;
@@ -116,13 +117,13 @@ static int load_flow(const struct config *cfg, struct flow_table_settings *f, st
 	/* The bucket array is charged to the memcap: leave at least half of it for flows. */
 	if (f->memcap < 1u << 20 || f->memcap / 2 < hash_size * sizeof(void *) * 2) {
 		config_error_at(err, config_lookup(cfg, "flow.memcap"), "flow.memcap",
-				"must be at least 1mb and four times flow.hash_size pointers (%llu bytes)",
-				(unsigned long long)(hash_size * sizeof(void *) * 4));
+		                "must be at least 1mb and four times flow.hash_size pointers (%llu bytes)",
+		                (unsigned long long)(hash_size * sizeof(void *) * 4));
 		return -1;
 	}
 	if (ooo > (1u << 30)) {
 		config_error_at(err, config_lookup(cfg, "stream.max_ooo_bytes"), "stream.max_ooo_bytes",
-				"must be at most 1gb");
+		                "must be at most 1gb");
 		return -1;
 	}
 	f->hash_size = (uint32_t)hash_size;
@@ -145,12 +146,13 @@ static int load_defrag(const struct config *cfg, struct defrag_settings *d, stru
 	    config_get_u64(cfg, "defrag.max_fragments", 256, 2, 8192, &frags, err) != 0)
 		return -1;
 	if (d->memcap < 1u << 20) {
-		config_error_at(err, config_lookup(cfg, "defrag.memcap"), "defrag.memcap", "must be at least 1mb");
+		config_error_at(err, config_lookup(cfg, "defrag.memcap"), "defrag.memcap",
+		                "must be at least 1mb");
 		return -1;
 	}
 	if (secs == 0 || secs > 3600) {
 		config_error_at(err, config_lookup(cfg, "defrag.timeout"), "defrag.timeout",
-				"expected a duration from 1s to 1h");
+		                "expected a duration from 1s to 1h");
 		return -1;
 	}
 	d->timeout_us = secs * 1000000u;
@@ -158,7 +160,8 @@ static int load_defrag(const struct config *cfg, struct defrag_settings *d, stru
 	return 0;
 }
 
-static int load_smtp_and_rules(const struct config *cfg, struct sensor_settings *out, struct config_error *err)
+static int load_smtp_and_rules(const struct config *cfg, struct sensor_settings *out,
+                               struct config_error *err)
 {
 	uint64_t max_line, window, ttl, servers, pairs;
 	if (config_get_u64(cfg, "smtp.max_line", SMTP_DEFAULT_MAX_LINE, 512, 65536, &max_line, err) != 0 ||
@@ -194,8 +197,8 @@ static int expiry_day_parse(const struct config_node *item, unsigned *out, struc
 	errno = 0;
 	unsigned long v = text[0] >= '0' && text[0] <= '9' ? strtoul(text, &end, 10) : 0;
 	if (!end || *end || errno || v < 1 || v > EXPIRY_DAYS_MAX) {
-		config_error_at(err, item, path, "expected a number of days from 1 to %d, got \"%s\"", EXPIRY_DAYS_MAX,
-		                text);
+		config_error_at(err, item, path, "expected a number of days from 1 to %d, got \"%s\"",
+		                EXPIRY_DAYS_MAX, text);
 		return -1;
 	}
 	*out = (unsigned)v;
@@ -209,7 +212,8 @@ static int load_certificates(const struct config *cfg, struct rules_settings *ou
 	const struct config_node *n = config_lookup(cfg, path);
 	if (!n) {
 		memcpy(out->expiry_alert_days, default_expiry_alert_days, sizeof default_expiry_alert_days);
-		out->n_expiry_alert_days = sizeof default_expiry_alert_days / sizeof default_expiry_alert_days[0];
+		out->n_expiry_alert_days =
+		    sizeof default_expiry_alert_days / sizeof default_expiry_alert_days[0];
 		return 0;
 	}
 	if (config_node_kind(n) == CONFIG_SCALAR) {
@@ -218,7 +222,8 @@ static int load_certificates(const struct config *cfg, struct rules_settings *ou
 	}
 	size_t count = config_node_kind(n) == CONFIG_SEQUENCE ? config_node_count(n) : 0;
 	if (count == 0 || count > CERT_RULES_MAX_THRESHOLDS) {
-		config_error_at(err, n, path, "expected a list of 1 to %d numbers of days", CERT_RULES_MAX_THRESHOLDS);
+		config_error_at(err, n, path, "expected a list of 1 to %d numbers of days",
+		                CERT_RULES_MAX_THRESHOLDS);
 		return -1;
 	}
 	for (size_t i = 0; i < count; i++)
@@ -294,7 +299,8 @@ static int load_kafka(const struct config *cfg, struct sensor_settings *st, stru
 	if (config_get_string(cfg, "kafka.topic_prefix", "tlsobs.", &prefix, err) != 0 ||
 	    config_get_string(cfg, "kafka.spool.dir", "/var/lib/tlsobs/spool", &dir, err) != 0 ||
 	    config_get_size(cfg, "kafka.spool.max_bytes", 1ull << 30, &k->spool_max_bytes, err) != 0 ||
-	    config_get_u64(cfg, "kafka.shutdown_timeout_ms", 10000, 0, 3600000, &k->shutdown_timeout_ms, err) != 0 ||
+	    config_get_u64(cfg, "kafka.shutdown_timeout_ms", 10000, 0, 3600000, &k->shutdown_timeout_ms,
+	                   err) != 0 ||
 	    config_get_bool(cfg, "kafka.cloudevents", false, &k->cloudevents, err) != 0)
 		return -1;
 	if (strlen(prefix) >= sizeof k->topic_prefix || strlen(dir) >= sizeof k->spool_dir) {
@@ -313,18 +319,19 @@ static int load_kafka(const struct config *cfg, struct sensor_settings *st, stru
 		}
 		if (sink.bad) {
 			config_error_at(err, sink.bad, sink.bad_key,
-					"must be a single value of at most 511 bytes (at most %d properties; "
-					"_file and _env: a path or variable name, at most %d of them)",
-					KAFKA_MAX_PROPERTIES, SETTINGS_MAX_SECRETS);
+			                "must be a single value of at most 511 bytes (at most %d properties; "
+			                "_file and _env: a path or variable name, at most %d of them)",
+			                KAFKA_MAX_PROPERTIES, SETTINGS_MAX_SECRETS);
 			return -1;
 		}
 	}
 	return 0;
 }
 
-/* One CIDR of internal_networks, `len` bytes of `text` (a list item or a piece of a comma-separated scalar). */
+/* One CIDR of internal_networks, `len` bytes of `text` (a list item or a piece of a comma-separated scalar).
+ */
 static int add_network(const struct config_node *n, const char *text, size_t len, struct sensor_settings *out,
-		       struct config_error *err)
+                       struct config_error *err)
 {
 	char buf[128];
 	while (len > 0 && (*text == ' ' || *text == '\t'))
@@ -342,16 +349,19 @@ static int add_network(const struct config_node *n, const char *text, size_t len
 		r = ip_network_parse(buf, &out->internal_networks[out->n_internal_networks]);
 	}
 	if (r != IP_NETWORK_OK) {
-		config_error_at(err, n, "internal_networks", "expected a network like 192.0.2.0/24, got '%.*s' (%s)",
-				(int)(len < 64 ? len : 64), text, ip_network_parse_result_str(r));
+		config_error_at(err, n, "internal_networks",
+		                "expected a network like 192.0.2.0/24, got '%.*s' (%s)",
+		                (int)(len < 64 ? len : 64), text, ip_network_parse_result_str(r));
 		return -1;
 	}
 	out->n_internal_networks++;
 	return 0;
 }
 
-/* internal_networks: a YAML sequence of CIDRs, or a comma-separated scalar (as --set gives it); absent: none. */
-static int load_internal_networks(const struct config *cfg, struct sensor_settings *out, struct config_error *err)
+/* internal_networks: a YAML sequence of CIDRs, or a comma-separated scalar (as --set gives it); absent: none.
+ */
+static int load_internal_networks(const struct config *cfg, struct sensor_settings *out,
+                                  struct config_error *err)
 {
 	const struct config_node *n = config_lookup(cfg, "internal_networks");
 	out->n_internal_networks = 0;
@@ -379,7 +389,8 @@ static int load_internal_networks(const struct config *cfg, struct sensor_settin
 		const struct config_node *item = config_node_child(n, i);
 		const char *s = config_node_scalar(item);
 		if (!s) {
-			config_error_at(err, item, "internal_networks", "expected a network like 192.0.2.0/24");
+			config_error_at(err, item, "internal_networks",
+			                "expected a network like 192.0.2.0/24");
 			return -1;
 		}
 		if (add_network(item, s, strlen(s), out, err) != 0)
@@ -389,7 +400,8 @@ static int load_internal_networks(const struct config *cfg, struct sensor_settin
 }
 
 /* A string setting copied into a fixed buffer; too long is an error at its line. */
-static int copy_string(const struct config *cfg, const char *key, char *dst, size_t cap, struct config_error *err)
+static int copy_string(const struct config *cfg, const char *key, char *dst, size_t cap,
+                       struct config_error *err)
 {
 	const char *v;
 	if (config_get_string(cfg, key, "", &v, err) != 0)
@@ -429,16 +441,16 @@ int settings_load(const struct config *cfg, struct sensor_settings *out, struct 
 	    config_get_bool(cfg, "capture.all_flows", false, &out->all_flows, err) != 0 ||
 	    config_get_size(cfg, "capture.buffer_size", 32u << 20, &buffer_size, err) != 0 ||
 	    config_get_ports(cfg, "smtp.ports", default_smtp_ports, 3, out->smtp_ports, SETTINGS_MAX_PORTS,
-			     &out->n_smtp_ports, err) != 0 ||
-	    config_get_ports(cfg, "tls.implicit_ports", default_implicit_tls_ports, 1, out->implicit_tls_ports,
-			     SETTINGS_MAX_PORTS, &out->n_implicit_tls_ports, err) != 0 ||
+	                     &out->n_smtp_ports, err) != 0 ||
+	    config_get_ports(cfg, "tls.implicit_ports", default_implicit_tls_ports, 1,
+	                     out->implicit_tls_ports, SETTINGS_MAX_PORTS, &out->n_implicit_tls_ports,
+	                     err) != 0 ||
 	    config_get_ports(cfg, "capture.vxlan_ports", default_vxlan_ports, 1, out->decode.vxlan_ports,
-			     DECODE_MAX_TUNNEL_PORTS, &out->decode.n_vxlan_ports, err) != 0 ||
+	                     DECODE_MAX_TUNNEL_PORTS, &out->decode.n_vxlan_ports, err) != 0 ||
 	    config_get_ports(cfg, "capture.geneve_ports", default_geneve_ports, 1, out->decode.geneve_ports,
-			     DECODE_MAX_TUNNEL_PORTS, &out->decode.n_geneve_ports, err) != 0 ||
+	                     DECODE_MAX_TUNNEL_PORTS, &out->decode.n_geneve_ports, err) != 0 ||
 	    load_flow(cfg, &out->flow, err) != 0 || load_defrag(cfg, &out->defrag, err) != 0 ||
-	    load_smtp_and_rules(cfg, out, err) != 0 ||
-	    load_certificates(cfg, &out->rules, err) != 0 ||
+	    load_smtp_and_rules(cfg, out, err) != 0 || load_certificates(cfg, &out->rules, err) != 0 ||
 	    load_kafka(cfg, out, err) != 0)
 		return -1;
 	uint64_t stats_interval;
@@ -448,7 +460,7 @@ int settings_load(const struct config *cfg, struct sensor_settings *out, struct 
 	out->stats_interval_us = stats_interval * 1000000u;
 	if (buffer_size > (1u << 30)) {
 		config_error_at(err, config_lookup(cfg, "capture.buffer_size"), "capture.buffer_size",
-				"must be at most 1gb");
+		                "must be at most 1gb");
 		return -1;
 	}
 	out->buffer_size = buffer_size;
@@ -468,8 +480,8 @@ int settings_load(const struct config *cfg, struct sensor_settings *out, struct 
 		return -1;
 	}
 	snprintf(out->state_db, sizeof out->state_db, "%s", state_db);
-	if (config_get_u64(cfg, "coverage.max_domains_per_day", 10000, 16, 10000000, &out->coverage_max_domains_per_day,
-	                   err) != 0)
+	if (config_get_u64(cfg, "coverage.max_domains_per_day", 10000, 16, 10000000,
+	                   &out->coverage_max_domains_per_day, err) != 0)
 		return -1;
 	if (load_geoip(cfg, &out->geoip, err) != 0)
 		return -1;
@@ -494,7 +506,8 @@ static bool is_known(const char *path)
 		size_t n = strlen(k);
 		if (strcmp(path, k) == 0)
 			return true;
-		if (n > 2 && strcmp(k + n - 2, ".*") == 0 && strncmp(path, k, n - 1) == 0 && path[n - 1] != '\0')
+		if (n > 2 && strcmp(k + n - 2, ".*") == 0 && strncmp(path, k, n - 1) == 0 &&
+		    path[n - 1] != '\0')
 			return true;
 	}
 	return false;
@@ -511,7 +524,7 @@ static bool is_known_section(const char *path)
 }
 
 static size_t check_node(const struct config_node *n, const char *path, void (*report)(const char *, void *),
-			 void *ctx)
+                         void *ctx)
 {
 	size_t unknown = 0;
 	for (size_t i = 0; i < config_node_count(n); i++) {
@@ -533,14 +546,16 @@ static size_t check_node(const struct config_node *n, const char *path, void (*r
 		if (section && config_node_kind(child) == CONFIG_SCALAR && *config_node_scalar(child) == '\0')
 			continue;
 		struct config_error e;
-		config_error_at(&e, child, sub, section ? "expected a section of settings" : "unknown setting");
+		config_error_at(&e, child, sub,
+		                section ? "expected a section of settings" : "unknown setting");
 		report(e.message, ctx);
 		unknown++;
 	}
 	return unknown;
 }
 
-size_t settings_check_unknown(const struct config *cfg, void (*report)(const char *message, void *ctx), void *ctx)
+size_t settings_check_unknown(const struct config *cfg, void (*report)(const char *message, void *ctx),
+                              void *ctx)
 {
 	const struct config_node *root = config_lookup(cfg, "");
 	return root && config_node_kind(root) == CONFIG_MAP ? check_node(root, "", report, ctx) : 0;

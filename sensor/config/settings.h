@@ -50,8 +50,8 @@ struct geoip_config {
 
 /*
  * kafka.properties.<name>_file: PATH and <name>_env: VARIABLE: a property (a secret, say sasl.password) whose
- * value is read from a file or the environment by secrets_resolve (sensor/config/secrets.h), before the drop, so
- * that it never shows in the configuration, on the command line or in an error.
+ * value is read from a file or the environment by secrets_resolve (sensor/config/secrets.h), before the drop,
+ * so that it never shows in the configuration, on the command line or in an error.
  */
 enum { SETTINGS_MAX_SECRETS = 16 };
 struct settings_secret {
@@ -79,24 +79,28 @@ struct sensor_settings {
 	struct kafka_settings kafka;
 	struct settings_secret secrets[SETTINGS_MAX_SECRETS]; /* not yet in kafka.properties */
 	unsigned nsecrets;
-	bool seccomp; /* security.seccomp: the syscall allow-list (sensor/capture/seccomp_filter.h) once started */
-	uint64_t stats_interval_us; /* stats.interval: a tlsobs.stats event this often (packet time), 0: never */
+	bool seccomp; /* security.seccomp: the syscall allow-list (sensor/capture/seccomp_filter.h) once
+	                 started */
+	uint64_t
+	    stats_interval_us; /* stats.interval: a tlsobs.stats event this often (packet time), 0: never */
 	/* internal_networks: the operator's own networks, for network.direction; none: no direction */
 	struct ip_network internal_networks[SETTINGS_MAX_NETWORKS];
 	size_t n_internal_networks;
 	struct policy policy; /* policy: default_mode and partners (owned: settings_free) */
 	char state_db[4096];
-	struct geoip_config geoip;  /* state_db: SQLite file for history, inventory and coverage; "": memory only */
+	struct geoip_config
+	    geoip; /* state_db: SQLite file for history, inventory and coverage; "": memory only */
 	/* coverage.max_domains_per_day: recipient domains and unattributed servers kept per UTC day in
 	 * coverage (and policy domains in TLS-RPT); past it sessions are counted per day only */
 	uint64_t coverage_max_domains_per_day;
 	struct runtime_settings runtime; /* log.*, metrics.* */
 	struct capture_source_settings sources;
-	char sensor_name[256];    /* sensor.name: observer.name; default the host name */
-	char runbook_base[1024];  /* detection.runbook_base: rule.reference prefix; "" : no rule.reference */
+	char sensor_name[256];   /* sensor.name: observer.name; default the host name */
+	char runbook_base[1024]; /* detection.runbook_base: rule.reference prefix; "" : no rule.reference */
 };
 
-/* Fills *out from cfg (defaults where absent). 0, or -1 with the first error in *err (nothing to free then). */
+/* Fills *out from cfg (defaults where absent). 0, or -1 with the first error in *err (nothing to free then).
+ */
 int settings_load(const struct config *cfg, struct sensor_settings *out, struct config_error *err);
 /* Frees what settings_load allocated (the policy's partners). */
 void settings_free(struct sensor_settings *s);
@@ -107,6 +111,7 @@ void settings_free(struct sensor_settings *s);
  * given a value ("...: expected a section of settings"), and returns their
  * number. A section left empty ("flow:" with its keys commented out) is fine.
  */
-size_t settings_check_unknown(const struct config *cfg, void (*report)(const char *message, void *ctx), void *ctx);
+size_t settings_check_unknown(const struct config *cfg, void (*report)(const char *message, void *ctx),
+                              void *ctx);
 
 #endif

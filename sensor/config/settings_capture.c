@@ -44,8 +44,8 @@ static int add_entry(const struct config_node *n, const char *path, const char *
 }
 
 /* A list setting (see the file comment); `split` cuts a scalar at commas. Absent or "": no entries. */
-static int load_list(const struct config *cfg, const char *path, bool split, char *table, size_t width, size_t cap,
-                     size_t *count, struct config_error *err)
+static int load_list(const struct config *cfg, const char *path, bool split, char *table, size_t width,
+                     size_t cap, size_t *count, struct config_error *err)
 {
 	const struct config_node *n = config_lookup(cfg, path);
 	*count = 0;
@@ -101,10 +101,10 @@ int settings_load_sources(const struct config *cfg, struct sensor_settings *out,
 	struct capture_source_settings *src = &out->sources;
 	if (load_list(cfg, "capture.interfaces", true, &src->interfaces[0][0], sizeof src->interfaces[0],
 	              SETTINGS_MAX_SOURCES, &src->n_interfaces, err) != 0 ||
-	    load_list(cfg, "capture.files", false, &src->files[0][0], sizeof src->files[0], SETTINGS_MAX_SOURCES,
-	              &src->n_files, err) != 0 ||
-	    load_list(cfg, "outputs", false, &src->outputs[0][0], sizeof src->outputs[0], SETTINGS_MAX_OUTPUTS,
-	              &src->n_outputs, err) != 0 ||
+	    load_list(cfg, "capture.files", false, &src->files[0][0], sizeof src->files[0],
+	              SETTINGS_MAX_SOURCES, &src->n_files, err) != 0 ||
+	    load_list(cfg, "outputs", false, &src->outputs[0][0], sizeof src->outputs[0],
+	              SETTINGS_MAX_OUTPUTS, &src->n_outputs, err) != 0 ||
 	    copy_setting(cfg, "capture.filter", "", src->filter, sizeof src->filter, err) != 0 ||
 	    copy_setting(cfg, "detection.runbook_base", TLSOBS_RUNBOOK_BASE, out->runbook_base,
 	                 sizeof out->runbook_base, err) != 0)

@@ -219,7 +219,8 @@ static int check_duplicate(struct reading *r, const struct config_node *entry, c
 	for (size_t j = 0; j < r->index; j++)
 		if (strcmp(p->partners[j].domain, domain) == 0) {
 			char what[DOMAIN_NAME_MAX + 96];
-			snprintf(what, sizeof what, "%s is already partner [%zu]: one entry per domain", domain, j);
+			snprintf(what, sizeof what, "%s is already partner [%zu]: one entry per domain",
+			         domain, j);
 			const struct config_node *at = entry;
 			for (size_t k = 0; k < config_node_count(entry); k++)
 				if (strcmp(config_node_key(config_node_child(entry, k)), "domain") == 0)

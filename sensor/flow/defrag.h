@@ -36,7 +36,7 @@ struct defrag_stats {
 	uint64_t gave_up_memcap; /* datagrams dropped to stay within defrag.memcap */
 	uint64_t gave_up_too_many_fragments;
 	uint64_t gave_up_too_large; /* data past what the IP length field can describe */
-	uint64_t gave_up_snaplen; /* a fragment cut by the snap length: the datagram has a hole */
+	uint64_t gave_up_snaplen;   /* a fragment cut by the snap length: the datagram has a hole */
 	uint64_t active;            /* datagrams in reassembly now */
 	uint64_t memory_used, memory_peak;
 };

@@ -60,8 +60,8 @@ struct flow {
 	uint64_t id; /* per worker, in order of creation */
 	struct flow_endpoint client, server;
 	enum flow_role_source role_source;
-	bool payload_seen;  /* roles may be swapped only before any payload */
-	bool consumer_done; /* the consumer wants no more bytes of this flow */
+	bool payload_seen;          /* roles may be swapped only before any payload */
+	bool consumer_done;         /* the consumer wants no more bytes of this flow */
 	uint64_t first_us, last_us; /* packet times, microseconds since the epoch */
 	struct decode_encap encap;  /* VLANs, MPLS labels and tunnel of the packet that created the flow */
 	struct flow_side side[2];   /* indexed by enum flow_dir */

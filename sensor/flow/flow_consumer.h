@@ -18,7 +18,8 @@
 
 struct flow_consumer {
 	void *(*open)(void *ctx, struct flow *f);
-	enum stream_verdict (*data)(void *state, struct flow *f, enum flow_dir dir, const uint8_t *p, size_t n);
+	enum stream_verdict (*data)(void *state, struct flow *f, enum flow_dir dir, const uint8_t *p,
+	                            size_t n);
 	enum stream_verdict (*gap)(void *state, struct flow *f, enum flow_dir dir, uint64_t n);
 	void *ctx;
 };

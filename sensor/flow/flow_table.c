@@ -37,12 +37,18 @@ struct flow_table {
 const char *flow_close_reason_str(enum flow_close_reason r)
 {
 	switch (r) {
-	case FLOW_CLOSE_FIN: return "fin";
-	case FLOW_CLOSE_RST: return "rst";
-	case FLOW_CLOSE_TIMEOUT: return "timeout";
-	case FLOW_CLOSE_EVICTED: return "evicted";
-	case FLOW_CLOSE_END_OF_CAPTURE: return "end_of_capture";
-	case FLOW_CLOSE_SHUTDOWN: return "shutdown";
+	case FLOW_CLOSE_FIN:
+		return "fin";
+	case FLOW_CLOSE_RST:
+		return "rst";
+	case FLOW_CLOSE_TIMEOUT:
+		return "timeout";
+	case FLOW_CLOSE_EVICTED:
+		return "evicted";
+	case FLOW_CLOSE_END_OF_CAPTURE:
+		return "end_of_capture";
+	case FLOW_CLOSE_SHUTDOWN:
+		return "shutdown";
 	}
 	return "unknown";
 }
@@ -50,10 +56,14 @@ const char *flow_close_reason_str(enum flow_close_reason r)
 const char *flow_state_str(enum flow_state s)
 {
 	switch (s) {
-	case FLOW_STATE_NEW: return "new";
-	case FLOW_STATE_ESTABLISHED: return "established";
-	case FLOW_STATE_CLOSED: return "closed";
-	case FLOW_STATE_COUNT: break;
+	case FLOW_STATE_NEW:
+		return "new";
+	case FLOW_STATE_ESTABLISHED:
+		return "established";
+	case FLOW_STATE_CLOSED:
+		return "closed";
+	case FLOW_STATE_COUNT:
+		break;
 	}
 	return "unknown";
 }
@@ -61,10 +71,14 @@ const char *flow_state_str(enum flow_state s)
 const char *flow_role_source_str(enum flow_role_source s)
 {
 	switch (s) {
-	case FLOW_ROLE_SYN: return "syn";
-	case FLOW_ROLE_SYN_ACK: return "syn_ack";
-	case FLOW_ROLE_PORT: return "port";
-	case FLOW_ROLE_GUESS: return "guess";
+	case FLOW_ROLE_SYN:
+		return "syn";
+	case FLOW_ROLE_SYN_ACK:
+		return "syn_ack";
+	case FLOW_ROLE_PORT:
+		return "port";
+	case FLOW_ROLE_GUESS:
+		return "guess";
 	}
 	return "unknown";
 }
@@ -110,8 +124,8 @@ static int endpoint_compare(const struct ip_addr *a, uint16_t pa, const struct i
 }
 
 /* The same value for both directions of a connection. */
-static uint64_t flow_hash(const struct flow_table *t, const struct ip_addr *a, uint16_t pa, const struct ip_addr *b,
-			  uint16_t pb)
+static uint64_t flow_hash(const struct flow_table *t, const struct ip_addr *a, uint16_t pa,
+                          const struct ip_addr *b, uint16_t pb)
 {
 	if (endpoint_compare(a, pa, b, pb) > 0) {
 		const struct ip_addr *ta = a;
@@ -138,11 +152,13 @@ struct flow *flow_table_find(struct flow_table *t, const struct decoded_packet *
 	for (struct flow *f = t->buckets[h & t->mask]; f; f = f->hash_next) {
 		if (f->hash != h)
 			continue;
-		if (endpoint_is(&f->client, &p->src, p->sport) && endpoint_is(&f->server, &p->dst, p->dport)) {
+		if (endpoint_is(&f->client, &p->src, p->sport) &&
+		    endpoint_is(&f->server, &p->dst, p->dport)) {
 			*dir = FLOW_TO_SERVER;
 			return f;
 		}
-		if (endpoint_is(&f->server, &p->src, p->sport) && endpoint_is(&f->client, &p->dst, p->dport)) {
+		if (endpoint_is(&f->server, &p->src, p->sport) &&
+		    endpoint_is(&f->client, &p->dst, p->dport)) {
 			*dir = FLOW_TO_CLIENT;
 			return f;
 		}
@@ -197,8 +213,10 @@ void flow_table_end(struct flow_table *t, struct flow *f, enum flow_close_reason
 	memcap_release(&t->memcap, sizeof *f);
 	free(f);
 	t->stats.active--;
-	if ((reason == FLOW_CLOSE_TIMEOUT || reason == FLOW_CLOSE_FIN || reason == FLOW_CLOSE_RST) && was_closed)
-		t->stats.closed++; /* FIN or RST seen: kept for the last ACKs, or until the ports were reused */
+	if ((reason == FLOW_CLOSE_TIMEOUT || reason == FLOW_CLOSE_FIN || reason == FLOW_CLOSE_RST) &&
+	    was_closed)
+		t->stats
+		    .closed++; /* FIN or RST seen: kept for the last ACKs, or until the ports were reused */
 	else if (reason == FLOW_CLOSE_TIMEOUT)
 		t->stats.timed_out++;
 	else if (reason == FLOW_CLOSE_EVICTED)
@@ -208,7 +226,7 @@ void flow_table_end(struct flow_table *t, struct flow *f, enum flow_close_reason
 static void leave_emergency_if_recovered(struct flow_table *t)
 {
 	if (t->emergency && t->memcap.used < t->memcap.cap / 100 * t->settings.recovery_percent +
-						     t->memcap.cap % 100 * t->settings.recovery_percent / 100) {
+	                                         t->memcap.cap % 100 * t->settings.recovery_percent / 100) {
 		t->emergency = false;
 		t->stats.emergency_left++;
 	}
@@ -236,7 +254,8 @@ void flow_table_expire(struct flow_table *t, uint64_t now_us)
 	leave_emergency_if_recovered(t);
 }
 
-/* Ends the flow that is cheapest to lose, never `keep`: the oldest half-open, then closed, then established. */
+/* Ends the flow that is cheapest to lose, never `keep`: the oldest half-open, then closed, then established.
+ */
 static bool evict_one(struct flow_table *t, const struct flow *keep)
 {
 	static const enum flow_state order[] = {FLOW_STATE_NEW, FLOW_STATE_CLOSED, FLOW_STATE_ESTABLISHED};
@@ -264,7 +283,8 @@ static bool reserve_memory(struct flow_table *t, uint64_t n, const struct flow *
 	if (!t->emergency) {
 		t->emergency = true;
 		t->stats.emergency_entered++;
-		expire_idle(t, now_us, keep); /* no recovery check here: stay in emergency until the next expiry */
+		expire_idle(t, now_us,
+		            keep); /* no recovery check here: stay in emergency until the next expiry */
 		if (memcap_reserve(&t->memcap, n))
 			return true;
 	}
@@ -279,8 +299,8 @@ bool flow_table_reserve(struct flow_table *t, uint64_t n, const struct flow *kee
 	return reserve_memory(t, n, keep, now_us);
 }
 
-static void decide_roles(struct flow *f, const struct decoded_packet *p, bool dst_is_service, bool src_is_service,
-			 enum flow_dir *dir)
+static void decide_roles(struct flow *f, const struct decoded_packet *p, bool dst_is_service,
+                         bool src_is_service, enum flow_dir *dir)
 {
 	bool sender_is_client;
 	if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
@@ -293,7 +313,8 @@ static void decide_roles(struct flow *f, const struct decoded_packet *p, bool ds
 		sender_is_client = dst_is_service;
 		f->role_source = FLOW_ROLE_PORT;
 	} else {
-		/* Nothing to go on: the lower port is usually the service. tcp_tracker may swap on the banner. */
+		/* Nothing to go on: the lower port is usually the service. tcp_tracker may swap on the
+		 * banner. */
 		sender_is_client = p->dport <= p->sport;
 		f->role_source = FLOW_ROLE_GUESS;
 	}
@@ -304,7 +325,7 @@ static void decide_roles(struct flow *f, const struct decoded_packet *p, bool ds
 }
 
 struct flow *flow_table_create(struct flow_table *t, const struct decoded_packet *p, bool dst_is_service,
-			       bool src_is_service, uint64_t now_us, enum flow_dir *dir)
+                               bool src_is_service, uint64_t now_us, enum flow_dir *dir)
 {
 	if (!reserve_memory(t, sizeof(struct flow), NULL, now_us)) {
 		t->stats.refused++;

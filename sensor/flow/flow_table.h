@@ -28,8 +28,8 @@ struct flow_table_settings {
 
 struct flow_table_stats {
 	uint64_t created, active, peak_active;
-	uint64_t closed;    /* ended by FIN/RST (removed after the closed timeout) */
-	uint64_t timed_out; /* idle: no FIN/RST seen */
+	uint64_t closed;           /* ended by FIN/RST (removed after the closed timeout) */
+	uint64_t timed_out;        /* idle: no FIN/RST seen */
 	uint64_t evicted, refused; /* refused: no memory even after eviction */
 	uint64_t emergency_entered, emergency_left;
 };
@@ -51,7 +51,7 @@ struct flow *flow_table_find(struct flow_table *t, const struct decoded_packet *
  * could be found (counted in stats.refused). *dir gets the packet's direction.
  */
 struct flow *flow_table_create(struct flow_table *t, const struct decoded_packet *p, bool dst_is_service,
-			       bool src_is_service, uint64_t now_us, enum flow_dir *dir);
+                               bool src_is_service, uint64_t now_us, enum flow_dir *dir);
 /* Marks activity: moves the flow to the young end of its state's list. */
 void flow_table_touch(struct flow_table *t, struct flow *f, enum flow_state state, uint64_t now_us);
 /* Removes a flow at once (FIN/RST completion), through on_end. */

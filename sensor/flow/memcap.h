@@ -10,9 +10,9 @@
 #include <stdint.h>
 
 struct memcap {
-	uint64_t cap;  /* bytes allowed */
-	uint64_t used; /* bytes currently held */
-	uint64_t peak; /* highest `used` seen */
+	uint64_t cap;     /* bytes allowed */
+	uint64_t used;    /* bytes currently held */
+	uint64_t peak;    /* highest `used` seen */
 	uint64_t refused; /* reservations refused because of the cap */
 };
 

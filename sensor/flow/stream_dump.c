@@ -40,8 +40,8 @@ static int create_file(struct stream_dump *d, const struct flow *f, enum flow_di
 		char reuse[16] = "";
 		if (n > 1)
 			snprintf(reuse, sizeof reuse, "-%d", n);
-		snprintf(d->path[dir], sizeof d->path[dir], "%s/%s.%u-%s.%u%s.%s", d->dir, client, f->client.port,
-			 server, f->server.port, reuse, suffix);
+		snprintf(d->path[dir], sizeof d->path[dir], "%s/%s.%u-%s.%u%s.%s", d->dir, client,
+		         f->client.port, server, f->server.port, reuse, suffix);
 		int fd = open(d->path[dir], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0)
 			return fd;
@@ -53,9 +53,11 @@ static int create_file(struct stream_dump *d, const struct flow *f, enum flow_di
 	return -1;
 }
 
-int stream_dump_write(struct stream_dump *d, const struct flow *f, enum flow_dir dir, const uint8_t *p, size_t n)
+int stream_dump_write(struct stream_dump *d, const struct flow *f, enum flow_dir dir, const uint8_t *p,
+                      size_t n)
 {
-	int fd = d->path[dir][0] ? open(d->path[dir], O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC) : create_file(d, f, dir);
+	int fd = d->path[dir][0] ? open(d->path[dir], O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)
+	                         : create_file(d, f, dir);
 	if (fd < 0)
 		return -1;
 	int rc = 0;

@@ -19,7 +19,8 @@ struct stream_dump;
 
 struct stream_dump *stream_dump_new(const char *dir);
 /* 0, or -1 with errno when the file cannot be created or written. */
-int stream_dump_write(struct stream_dump *d, const struct flow *f, enum flow_dir dir, const uint8_t *p, size_t n);
+int stream_dump_write(struct stream_dump *d, const struct flow *f, enum flow_dir dir, const uint8_t *p,
+                      size_t n);
 void stream_dump_free(struct stream_dump *d);
 
 #endif

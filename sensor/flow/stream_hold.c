@@ -26,8 +26,8 @@ bool stream_hold_add(struct stream_hold *h, enum flow_dir dir, const uint8_t *p,
 	return true;
 }
 
-void stream_hold_replay(struct stream_hold *h, void (*fn)(void *ctx, enum flow_dir dir, const uint8_t *p, size_t n),
-                        void *ctx)
+void stream_hold_replay(struct stream_hold *h,
+                        void (*fn)(void *ctx, enum flow_dir dir, const uint8_t *p, size_t n), void *ctx)
 {
 	size_t at = 0;
 	while (h->len - at >= CHUNK_HEADER) {

@@ -25,8 +25,8 @@ struct stream_hold {
 /* false when the bytes do not fit (overflow is then set, and nothing more is held). */
 bool stream_hold_add(struct stream_hold *h, enum flow_dir dir, const uint8_t *p, size_t n);
 /* Calls fn for each chunk, in arrival order, then empties the hold. */
-void stream_hold_replay(struct stream_hold *h, void (*fn)(void *ctx, enum flow_dir dir, const uint8_t *p, size_t n),
-                        void *ctx);
+void stream_hold_replay(struct stream_hold *h,
+                        void (*fn)(void *ctx, enum flow_dir dir, const uint8_t *p, size_t n), void *ctx);
 /* Heap bytes held (for the memcap). */
 size_t stream_hold_memory(const struct stream_hold *h);
 void stream_hold_release(struct stream_hold *h);

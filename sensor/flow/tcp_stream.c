@@ -134,8 +134,8 @@ static struct tcp_segment *segment_new(struct tcp_stream *s, uint32_t seq, const
 }
 
 /* Counts the overlapping bytes of [seq, seq+len) that differ from what segment `old` holds. */
-static void compare_overlap(struct tcp_stream *s, const struct tcp_segment *old, uint32_t seq, const uint8_t *p,
-			    uint32_t len)
+static void compare_overlap(struct tcp_stream *s, const struct tcp_segment *old, uint32_t seq,
+                            const uint8_t *p, uint32_t len)
 {
 	uint32_t from = SEQ_GT(old->seq, seq) ? old->seq : seq;
 	uint32_t old_end = old->seq + old->len, end = seq + len;
@@ -221,7 +221,8 @@ static void buffer_insert(struct tcp_stream *s, uint32_t seq, const uint8_t *p, 
 		/* The piece before `at` (or to the end when nothing follows) is new. */
 		uint32_t piece_end = (at && SEQ_LT(at->seq, end)) ? at->seq : end;
 		if (SEQ_LT(cursor, piece_end)) {
-			struct tcp_segment *seg = segment_new(s, cursor, p + (cursor - seq), piece_end - cursor);
+			struct tcp_segment *seg =
+			    segment_new(s, cursor, p + (cursor - seq), piece_end - cursor);
 			if (!seg)
 				return;
 			seg->next = at;
@@ -240,7 +241,7 @@ static void buffer_insert(struct tcp_stream *s, uint32_t seq, const uint8_t *p, 
 }
 
 static void buffer_out_of_order(struct tcp_stream *s, uint32_t seq, const uint8_t *p, uint32_t len,
-				const struct stream_sink *sink)
+                                const struct stream_sink *sink)
 {
 	if ((uint32_t)(seq - s->next_seq) > TCP_STREAM_MAX_WINDOW) {
 		s->out_of_window++;
@@ -257,7 +258,7 @@ static void buffer_out_of_order(struct tcp_stream *s, uint32_t seq, const uint8_
 	uint32_t add = bytes_not_buffered(s, seq, len);
 	while (s->ooo && !s->done && add > 0 && SEQ_GT(seq, s->next_seq) &&
 	       ((uint64_t)s->ooo_bytes + add > s->limits.max_ooo_bytes ||
-		s->ooo_segments >= TCP_STREAM_MAX_OOO_SEGMENTS)) {
+	        s->ooo_segments >= TCP_STREAM_MAX_OOO_SEGMENTS)) {
 		s->ooo_cap_hits++;
 		if (SEQ_LT(seq, s->ooo->seq)) {
 			declare_gap(s, seq - s->next_seq, sink);
@@ -284,7 +285,7 @@ static void buffer_out_of_order(struct tcp_stream *s, uint32_t seq, const uint8_
 }
 
 void tcp_stream_segment(struct tcp_stream *s, uint32_t seq, bool syn, bool fin, const uint8_t *payload,
-			uint32_t len, uint32_t wire_len, const struct stream_sink *sink)
+                        uint32_t len, uint32_t wire_len, const struct stream_sink *sink)
 {
 	if (s->done)
 		return;

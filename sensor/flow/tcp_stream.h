@@ -49,11 +49,11 @@ struct tcp_stream {
 	struct memcap *memcap; /* shared budget for buffered segments (borrowed) */
 	bool synced;           /* next_seq is known */
 	bool fin_seen;
-	bool done;          /* the sink wants no more, or depth was reached */
+	bool done; /* the sink wants no more, or depth was reached */
 	bool depth_reached;
-	uint32_t next_seq; /* sequence number of the next byte to deliver */
-	uint32_t fin_seq;  /* sequence number the FIN occupies */
-	struct tcp_segment *ooo; /* buffered segments, sorted, non-overlapping */
+	uint32_t next_seq;            /* sequence number of the next byte to deliver */
+	uint32_t fin_seq;             /* sequence number the FIN occupies */
+	struct tcp_segment *ooo;      /* buffered segments, sorted, non-overlapping */
 	struct tcp_segment *ooo_tail; /* the last of them: segments after a hole mostly go there, in O(1) */
 	uint32_t ooo_bytes;
 	uint32_t ooo_segments;
@@ -63,8 +63,8 @@ struct tcp_stream {
 	uint64_t retransmitted_bytes;
 	uint64_t overlap_conflicts; /* overlapping bytes that differed from what was buffered */
 	uint64_t out_of_window;
-	uint64_t ooo_cap_hits;    /* holes given up because the buffer was full */
-	uint64_t memcap_drops;    /* segments not buffered because the worker memcap was hit */
+	uint64_t ooo_cap_hits; /* holes given up because the buffer was full */
+	uint64_t memcap_drops; /* segments not buffered because the worker memcap was hit */
 };
 
 void tcp_stream_init(struct tcp_stream *s, const struct tcp_stream_limits *limits, struct memcap *memcap);
@@ -77,7 +77,7 @@ void tcp_stream_release(struct tcp_stream *s);
  * the missing tail becomes a hole).
  */
 void tcp_stream_segment(struct tcp_stream *s, uint32_t seq, bool syn, bool fin, const uint8_t *payload,
-			uint32_t len, uint32_t wire_len, const struct stream_sink *sink);
+                        uint32_t len, uint32_t wire_len, const struct stream_sink *sink);
 
 /* The peer acknowledged up to `ack`: bytes before it that we never saw are a gap. */
 void tcp_stream_ack(struct tcp_stream *s, uint32_t ack, const struct stream_sink *sink);

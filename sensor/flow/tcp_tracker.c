@@ -42,13 +42,15 @@ void tcp_tracker_attach(struct flow *f, const struct flow_consumer *c)
 static bool looks_like_reply(const struct decoded_packet *p)
 {
 	const uint8_t *b = p->payload;
-	return p->payload_len >= 4 && isdigit(b[0]) && isdigit(b[1]) && isdigit(b[2]) && (b[3] == ' ' || b[3] == '-');
+	return p->payload_len >= 4 && isdigit(b[0]) && isdigit(b[1]) && isdigit(b[2]) &&
+	       (b[3] == ' ' || b[3] == '-');
 }
 
 /* Roles guessed from ports are corrected by the first payload: the banner comes from the server. */
 static void maybe_swap_roles(struct flow *f, enum flow_dir *dir, const struct decoded_packet *p)
 {
-	if (f->payload_seen || f->role_source != FLOW_ROLE_GUESS || *dir != FLOW_TO_SERVER || !looks_like_reply(p))
+	if (f->payload_seen || f->role_source != FLOW_ROLE_GUESS || *dir != FLOW_TO_SERVER ||
+	    !looks_like_reply(p))
 		return;
 	struct flow_endpoint e = f->client;
 	f->client = f->server;
@@ -65,15 +67,15 @@ static enum flow_state next_state(const struct flow *f)
 	const struct flow_side *c = &f->side[FLOW_TO_SERVER], *s = &f->side[FLOW_TO_CLIENT];
 	if (c->rst || s->rst || (c->fin && s->fin))
 		return FLOW_STATE_CLOSED;
-	/* Established once the client answered the SYN-ACK: a SYN the server answered (a flood's, or a scan's)
-	 * is still half-open, cheap to evict and quick to time out. */
+	/* Established once the client answered the SYN-ACK: a SYN the server answered (a flood's, or a
+	 * scan's) is still half-open, cheap to evict and quick to time out. */
 	if (f->payload_seen || (c->syn && s->syn && c->packets >= 2))
 		return FLOW_STATE_ESTABLISHED;
 	return FLOW_STATE_NEW;
 }
 
-void tcp_tracker_segment(struct flow_table *t, struct flow *f, enum flow_dir dir, const struct decoded_packet *p,
-			 uint32_t wire_len, uint64_t now_us)
+void tcp_tracker_segment(struct flow_table *t, struct flow *f, enum flow_dir dir,
+                         const struct decoded_packet *p, uint32_t wire_len, uint64_t now_us)
 {
 	maybe_swap_roles(f, &dir, p);
 	struct flow_side *side = &f->side[dir], *peer = &f->side[!dir];
@@ -88,8 +90,8 @@ void tcp_tracker_segment(struct flow_table *t, struct flow *f, enum flow_dir dir
 
 	/* RFC 9293 3.5.3: data on a RST is not delivered to the application. */
 	if (!f->consumer_done && !rst) {
-		tcp_stream_segment(&side->stream, p->seq, syn, fin, p->payload, p->payload_len, p->payload_wire_len,
-				   &side->sink);
+		tcp_stream_segment(&side->stream, p->seq, syn, fin, p->payload, p->payload_len,
+		                   p->payload_wire_len, &side->sink);
 		if ((p->tcp_flags & TCP_ACK) && !f->consumer_done)
 			tcp_stream_ack(&peer->stream, p->ack, &peer->sink);
 	}
@@ -118,5 +120,6 @@ enum flow_close_reason tcp_tracker_close_reason(const struct flow *f, enum flow_
 bool tcp_tracker_answered(const struct flow *f)
 {
 	const struct flow_side *c = &f->side[FLOW_TO_SERVER], *s = &f->side[FLOW_TO_CLIENT];
-	return f->payload_seen || s->rst || (s->syn && c->packets > 1) || (c->packets > 0 && s->packets > 0 && !c->syn);
+	return f->payload_seen || s->rst || (s->syn && c->packets > 1) ||
+	       (c->packets > 0 && s->packets > 0 && !c->syn);
 }

@@ -17,8 +17,8 @@
 
 /* Points both directions' sinks at the consumer and opens it. Call once after flow_table_create. */
 void tcp_tracker_attach(struct flow *f, const struct flow_consumer *c);
-void tcp_tracker_segment(struct flow_table *t, struct flow *f, enum flow_dir dir, const struct decoded_packet *p,
-			 uint32_t wire_len, uint64_t now_us);
+void tcp_tracker_segment(struct flow_table *t, struct flow *f, enum flow_dir dir,
+                         const struct decoded_packet *p, uint32_t wire_len, uint64_t now_us);
 /* Delivers what both directions still buffer (end of the flow). */
 void tcp_tracker_flush(struct flow *f);
 /* FIN or RST when the TCP exchange says so, else `table_reason` (timeout, eviction, end of capture...). */

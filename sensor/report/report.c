@@ -21,27 +21,29 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: tlsobs report coverage|certificates [-c CONFIG] [--set KEY=VALUE]...\n"
-	             "                     [--since YYYY-MM-DD] [--at YYYY-MM-DD] [--format table|json|csv]\n"
-	             "                     [--all-domains | --partners] [--by day]\n"
-	             "       tlsobs report tlsrpt -c CONFIG --date YYYY-MM-DD --organization-name NAME\n"
-	             "                     --contact-info CONTACT [-o DIR] [--domain D]\n"
-	             "\n"
-	             "  coverage      per domain, configured partners first, then recipient domains and\n"
-	             "                unattributed servers (--all-domains, the default; --partners: partners\n"
-	             "                only): mode, sessions, share encrypted, clear-text messages unprotected\n"
-	             "                and end-to-end protected, TLS versions, failures by type, last failure\n"
-	             "                (days from --since, default all; --by day: one row per UTC day)\n"
-	             "  certificates  the certificate inventory, soonest expiry first, with days left\n"
-	             "                (counted from --at, default now) and the partner it belongs to\n"
-	             "  tlsrpt        RFC 8460 aggregate reports of that UTC day's outbound sessions, one\n"
-	             "                gzip JSON file per policy domain in DIR (default .), named as 5.3\n"
-	             "  -c CONFIG     the sensor's configuration: its state_db is read (read-only)\n"
-	             "                (default: " TLSOBS_DEFAULT_CONFIG " if it exists)\n"
-	             "  --format      table (default), json (one object per line) or csv\n"
-	             "\n"
-	             "       tlsobs report html -c CONFIG -o FILE [--since YYYY-MM-DD] [--at YYYY-MM-DD]\n"
-	             "                     one self-contained HTML page with charts (see tlsobs report html -h)\n");
+	fprintf(
+	    out,
+	    "usage: tlsobs report coverage|certificates [-c CONFIG] [--set KEY=VALUE]...\n"
+	    "                     [--since YYYY-MM-DD] [--at YYYY-MM-DD] [--format table|json|csv]\n"
+	    "                     [--all-domains | --partners] [--by day]\n"
+	    "       tlsobs report tlsrpt -c CONFIG --date YYYY-MM-DD --organization-name NAME\n"
+	    "                     --contact-info CONTACT [-o DIR] [--domain D]\n"
+	    "\n"
+	    "  coverage      per domain, configured partners first, then recipient domains and\n"
+	    "                unattributed servers (--all-domains, the default; --partners: partners\n"
+	    "                only): mode, sessions, share encrypted, clear-text messages unprotected\n"
+	    "                and end-to-end protected, TLS versions, failures by type, last failure\n"
+	    "                (days from --since, default all; --by day: one row per UTC day)\n"
+	    "  certificates  the certificate inventory, soonest expiry first, with days left\n"
+	    "                (counted from --at, default now) and the partner it belongs to\n"
+	    "  tlsrpt        RFC 8460 aggregate reports of that UTC day's outbound sessions, one\n"
+	    "                gzip JSON file per policy domain in DIR (default .), named as 5.3\n"
+	    "  -c CONFIG     the sensor's configuration: its state_db is read (read-only)\n"
+	    "                (default: " TLSOBS_DEFAULT_CONFIG " if it exists)\n"
+	    "  --format      table (default), json (one object per line) or csv\n"
+	    "\n"
+	    "       tlsobs report html -c CONFIG -o FILE [--since YYYY-MM-DD] [--at YYYY-MM-DD]\n"
+	    "                     one self-contained HTML page with charts (see tlsobs report html -h)\n");
 }
 
 int report_parse_day(const char *text, int64_t *out)
@@ -107,7 +109,8 @@ static void servers_list(char *buf, size_t len, const struct state_certificate *
 	size_t used = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < c->n_servers && used < len; i++) {
-		int w = snprintf(buf + used, len - used, "%s%s:%u", i ? " " : "", c->servers[i].ip, c->servers[i].port);
+		int w = snprintf(buf + used, len - used, "%s%s:%u", i ? " " : "", c->servers[i].ip,
+		                 c->servers[i].port);
 		if (w < 0)
 			break;
 		used += (size_t)w;
@@ -123,7 +126,8 @@ static int certificate_row(void *ctx, const struct state_certificate *c)
 	/* Whole days left, rounded down: a certificate ending in 5 hours has 0 days, an expired one < 0. */
 	int64_t days = left >= 0 ? left / 86400 : -((-left + 86399) / 86400);
 	char not_after[32], first[32], last[32], servers[1024], days_s[24];
-	report_format_time((uint64_t)(c->not_after > 0 ? c->not_after : 0) * 1000000u, not_after, sizeof not_after);
+	report_format_time((uint64_t)(c->not_after > 0 ? c->not_after : 0) * 1000000u, not_after,
+	                   sizeof not_after);
 	report_format_time(c->first_seen_us, first, sizeof first);
 	report_format_time(c->last_seen_us, last, sizeof last);
 	snprintf(days_s, sizeof days_s, "%" PRId64, days);
@@ -131,12 +135,12 @@ static int certificate_row(void *ctx, const struct state_certificate *c)
 	r->rows++;
 	if (r->format == FORMAT_TABLE) {
 		servers_list(servers, sizeof servers, c, true);
-		fprintf(r->out, "%-20s %6s  %-22s %-44s %-40s %s\n", not_after, days_s, partner[0] ? partner : "-",
-		        c->subject, c->issuer, servers);
+		fprintf(r->out, "%-20s %6s  %-22s %-44s %-40s %s\n", not_after, days_s,
+		        partner[0] ? partner : "-", c->subject, c->issuer, servers);
 	} else if (r->format == FORMAT_CSV) {
 		servers_list(servers, sizeof servers, c, false);
-		const char *fields[] = {not_after, days_s, partner, c->subject, c->sans, c->issuer,
-		                        servers,   c->sha256, first, last};
+		const char *fields[] = {not_after, days_s,  partner,   c->subject, c->sans,
+		                        c->issuer, servers, c->sha256, first,      last};
 		report_csv_row(r->out, fields, sizeof fields / sizeof fields[0]);
 	} else {
 		struct json_writer *w = &r->json;
@@ -183,10 +187,11 @@ static int certificate_row(void *ctx, const struct state_certificate *c)
 static int report_certificates(struct report *r, struct state_db *db)
 {
 	if (r->format == FORMAT_TABLE)
-		fprintf(r->out, "%-20s %6s  %-22s %-44s %-40s %s\n", "NOT AFTER", "DAYS", "PARTNER", "SUBJECT", "ISSUER",
-		        "SERVERS");
+		fprintf(r->out, "%-20s %6s  %-22s %-44s %-40s %s\n", "NOT AFTER", "DAYS", "PARTNER",
+		        "SUBJECT", "ISSUER", "SERVERS");
 	else if (r->format == FORMAT_CSV)
-		fputs("not_after,days_left,partner,subject,sans,issuer,servers,sha256,first_seen,last_seen\n", r->out);
+		fputs("not_after,days_left,partner,subject,sans,issuer,servers,sha256,first_seen,last_seen\n",
+		      r->out);
 	return state_db_certificates_by_expiry(db, certificate_row, r);
 }
 
@@ -201,12 +206,25 @@ struct report_options {
 
 static int parse_report_options(int argc, char **argv, struct report_options *o, FILE *err)
 {
-	enum { OPT_SET = REPORT_OPT_SET, OPT_SINCE, OPT_AT, OPT_FORMAT, OPT_HELP, OPT_ALL, OPT_PARTNERS, OPT_BY };
+	enum {
+		OPT_SET = REPORT_OPT_SET,
+		OPT_SINCE,
+		OPT_AT,
+		OPT_FORMAT,
+		OPT_HELP,
+		OPT_ALL,
+		OPT_PARTNERS,
+		OPT_BY
+	};
 	static const struct option longopts[] = {
-	    {"set", required_argument, NULL, OPT_SET},       {"since", required_argument, NULL, OPT_SINCE},
-	    {"at", required_argument, NULL, OPT_AT},         {"format", required_argument, NULL, OPT_FORMAT},
-	    {"help", no_argument, NULL, OPT_HELP},           {"all-domains", no_argument, NULL, OPT_ALL},
-	    {"partners", no_argument, NULL, OPT_PARTNERS},   {"by", required_argument, NULL, OPT_BY},
+	    {"set", required_argument, NULL, OPT_SET},
+	    {"since", required_argument, NULL, OPT_SINCE},
+	    {"at", required_argument, NULL, OPT_AT},
+	    {"format", required_argument, NULL, OPT_FORMAT},
+	    {"help", no_argument, NULL, OPT_HELP},
+	    {"all-domains", no_argument, NULL, OPT_ALL},
+	    {"partners", no_argument, NULL, OPT_PARTNERS},
+	    {"by", required_argument, NULL, OPT_BY},
 	    {NULL, 0, NULL, 0},
 	};
 	if (argc < 2 || argv[1][0] == '-') {
@@ -214,12 +232,14 @@ static int parse_report_options(int argc, char **argv, struct report_options *o,
 			usage(stdout);
 			return 1;
 		}
-		fprintf(err, "tlsobs: report: say which: coverage, certificates, tlsrpt or html (see tlsobs report -h)\n");
+		fprintf(err, "tlsobs: report: say which: coverage, certificates, tlsrpt or html (see tlsobs "
+		             "report -h)\n");
 		return -1;
 	}
 	o->what = argv[1];
 	if (strcmp(o->what, "coverage") != 0 && strcmp(o->what, "certificates") != 0) {
-		fprintf(err, "tlsobs: report: unknown report '%s': coverage, certificates, tlsrpt or html\n", o->what);
+		fprintf(err, "tlsobs: report: unknown report '%s': coverage, certificates, tlsrpt or html\n",
+		        o->what);
 		return -1;
 	}
 	optind = 2;
@@ -227,10 +247,18 @@ static int parse_report_options(int argc, char **argv, struct report_options *o,
 	int c;
 	while ((c = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case OPT_SINCE: o->since = optarg; break;
-		case OPT_AT: o->at = optarg; break;
-		case OPT_ALL: o->partners_only = false; break;
-		case OPT_PARTNERS: o->partners_only = true; break;
+		case OPT_SINCE:
+			o->since = optarg;
+			break;
+		case OPT_AT:
+			o->at = optarg;
+			break;
+		case OPT_ALL:
+			o->partners_only = false;
+			break;
+		case OPT_PARTNERS:
+			o->partners_only = true;
+			break;
 		case OPT_BY:
 			if (strcmp(optarg, "day") != 0) {
 				fprintf(err, "tlsobs: report: --by %s: only --by day\n", optarg);
@@ -246,12 +274,15 @@ static int parse_report_options(int argc, char **argv, struct report_options *o,
 			else if (strcmp(optarg, "csv") == 0)
 				o->format = FORMAT_CSV;
 			else {
-				fprintf(err, "tlsobs: report: --format %s: expected table, json or csv\n", optarg);
+				fprintf(err, "tlsobs: report: --format %s: expected table, json or csv\n",
+				        optarg);
 				return -1;
 			}
 			break;
 		case 'h':
-		case OPT_HELP: usage(stdout); return 1;
+		case OPT_HELP:
+			usage(stdout);
+			return 1;
 		default:
 			if (report_common_option(c, &o->src, argv, err) != 0)
 				return -1;
@@ -309,7 +340,8 @@ int report_open(const char *config_path, char **sets, size_t nsets, struct senso
 		        config_path ? config_path : "give -c CONFIG");
 		code = REPORT_USAGE;
 	} else if (access(settings->state_db, R_OK) != 0) {
-		/* A report reads what the sensor wrote: a missing file is a mistake, not an empty database to create. */
+		/* A report reads what the sensor wrote: a missing file is a mistake, not an empty database to
+		 * create. */
 		fprintf(err, "tlsobs: report: state_db %s: %s\n", settings->state_db, strerror(errno));
 		code = REPORT_RUNTIME;
 	} else {
@@ -370,7 +402,8 @@ int report_main(int argc, char **argv, FILE *out, FILE *err)
 	json_writer_init(&r.json, 4096);
 	int rc = -1;
 	if (r.partner_seen)
-		rc = strcmp(o.what, "coverage") == 0 ? report_coverage(&r, db, o.since) : report_certificates(&r, db);
+		rc = strcmp(o.what, "coverage") == 0 ? report_coverage(&r, db, o.since)
+		                                     : report_certificates(&r, db);
 	if (rc != 0) {
 		fprintf(err, "tlsobs: report: state_db %s: %s\n", settings->state_db,
 		        r.partner_seen ? state_db_error(db) : "out of memory");

@@ -65,11 +65,12 @@ static const char *const migrations[] = {
     "CREATE TABLE tlsrpt_failures(day TEXT NOT NULL, policy_domain TEXT NOT NULL, policy_type TEXT NOT NULL,"
     " mx_host TEXT NOT NULL, result_type TEXT NOT NULL, sending_ip TEXT NOT NULL,"
     " receiving_mx_hostname TEXT NOT NULL, receiving_mx_helo TEXT NOT NULL, receiving_ip TEXT NOT NULL,"
-    " reason_code TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY(day, policy_domain, policy_type, mx_host,"
-    " result_type, sending_ip, receiving_mx_hostname, receiving_mx_helo, receiving_ip, reason_code)) WITHOUT ROWID;",
+    " reason_code TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY(day, policy_domain, policy_type, "
+    "mx_host,"
+    " result_type, sending_ip, receiving_mx_hostname, receiving_mx_helo, receiving_ip, reason_code)) WITHOUT "
+    "ROWID;",
 };
 enum { SCHEMA_VERSION = sizeof(migrations) / sizeof(migrations[0]) };
-
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -102,11 +103,13 @@ static const char *const stmt_sql[ST_COUNT] = {
                               " last_seen = max(last_seen, excluded.last_seen)",
     /* SET expressions see the old row, so the failure type and time are chosen together. */
     [ST_PDAY_UPSERT] =
-        "INSERT INTO partner_days(partner, day, sessions, encrypted, cleartext, last_failure_us, last_failure_type,"
+        "INSERT INTO partner_days(partner, day, sessions, encrypted, cleartext, last_failure_us, "
+        "last_failure_type,"
         " first_seen, last_seen, kind, messages_clear, messages_protected)"
         " VALUES(?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10) ON CONFLICT DO UPDATE SET"
         " sessions = sessions + 1, encrypted = encrypted + excluded.encrypted,"
-        " cleartext = cleartext + excluded.cleartext, messages_clear = messages_clear + excluded.messages_clear,"
+        " cleartext = cleartext + excluded.cleartext, messages_clear = messages_clear + "
+        "excluded.messages_clear,"
         " messages_protected = messages_protected + excluded.messages_protected,"
         " last_failure_type = CASE WHEN excluded.last_failure_type <> ''"
         " AND excluded.last_failure_us >= last_failure_us THEN excluded.last_failure_type"
@@ -139,8 +142,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_Q_COVERAGE_FAILURES] =
         "SELECT type, sum(count) AS c FROM partner_day_failures"
         " WHERE partner = ?1 AND day >= ?2 GROUP BY type ORDER BY c DESC, type LIMIT ?3",
-    [ST_Q_CERTS] = "SELECT sha256, subject, sans, issuer, not_after, first_seen, last_seen, thresholds_done, partner"
-                   " FROM certificates WHERE first_seen > 0 ORDER BY not_after, sha256",
+    [ST_Q_CERTS] =
+        "SELECT sha256, subject, sans, issuer, not_after, first_seen, last_seen, thresholds_done, partner"
+        " FROM certificates WHERE first_seen > 0 ORDER BY not_after, sha256",
     [ST_Q_CERT_SERVERS] = "SELECT ip, port, first_seen, last_seen FROM certificate_servers WHERE sha256 = ?1"
                           " ORDER BY ip, port",
     [ST_HISTORY_PUT] = "INSERT OR REPLACE INTO rules_history VALUES(?1, ?2, ?3, ?4)",
@@ -161,8 +165,10 @@ static const char *const stmt_sql[ST_COUNT] = {
                         " cleartext = cleartext + excluded.cleartext",
     /* ?1 since, ?2 until ("" for none); the kind and protected counts with the totals. */
     [ST_Q_COVERAGE_RANGE] =
-        "SELECT partner, sum(sessions), sum(encrypted), sum(cleartext), max(last_failure_us), last_failure_type,"
-        " (SELECT min(k.kind) FROM partner_days k WHERE k.partner = d.partner) AS kd, '', sum(messages_clear),"
+        "SELECT partner, sum(sessions), sum(encrypted), sum(cleartext), max(last_failure_us), "
+        "last_failure_type,"
+        " (SELECT min(k.kind) FROM partner_days k WHERE k.partner = d.partner) AS kd, '', "
+        "sum(messages_clear),"
         " sum(messages_protected) FROM partner_days d WHERE day >= ?1 AND (?2 = '' OR day <= ?2)"
         " GROUP BY partner ORDER BY kd, partner",
     [ST_Q_COVERAGE_DAYS] =
@@ -189,7 +195,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_Q_TLSRPT_POLICIES] = "SELECT policy_domain, policy_type, mx_host, successful, failed FROM tlsrpt_days"
                              " WHERE day = ?1 ORDER BY policy_domain, policy_type, mx_host",
     [ST_Q_TLSRPT_FAILURES] =
-        "SELECT result_type, sending_ip, receiving_mx_hostname, receiving_mx_helo, receiving_ip, reason_code, count"
+        "SELECT result_type, sending_ip, receiving_mx_hostname, receiving_mx_helo, receiving_ip, "
+        "reason_code, count"
         " FROM tlsrpt_failures WHERE day = ?1 AND policy_domain = ?2 AND policy_type = ?3 AND mx_host = ?4"
         " ORDER BY count DESC, result_type, sending_ip, receiving_mx_hostname, receiving_ip",
 };
@@ -356,23 +363,24 @@ struct state_db *state_db_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	db->queue = queue;
-	/* Created here, not by SQLite, for an explicit 0640 (the -wal and -shm files take the database's mode)
-	 * and never through a link; SQLITE_OPEN_NOFOLLOW then refuses a path holding one. */
+	/* Created here, not by SQLite, for an explicit 0640 (the -wal and -shm files take the database's
+	 * mode) and never through a link; SQLITE_OPEN_NOFOLLOW then refuses a path holding one. */
 	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0640);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		copy_err(err, errlen, path,
-		         fd >= 0 ? "not a regular file" : errno == ELOOP ? "is a symbolic link" : strerror(errno));
+		         fd >= 0          ? "not a regular file"
+		         : errno == ELOOP ? "is a symbolic link"
+		                          : strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		release(db);
 		return NULL;
 	}
 	close(fd);
-	int rc = sqlite3_open_v2(path, &db->h,
-	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
-	                             SQLITE_OPEN_NOFOLLOW,
-	                         NULL);
+	int rc = sqlite3_open_v2(
+	    path, &db->h,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
 		copy_err(err, errlen, path, db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
 		release(db);
@@ -409,7 +417,8 @@ struct state_db *state_db_open_readonly(const char *path, char *err, size_t errl
 	if (version != SCHEMA_VERSION) {
 		char why[128];
 		snprintf(why, sizeof why, "schema version %lld, this program reads %d%s", (long long)version,
-		         SCHEMA_VERSION, version < SCHEMA_VERSION ? " (run the sensor once on it to migrate)" : "");
+		         SCHEMA_VERSION,
+		         version < SCHEMA_VERSION ? " (run the sensor once on it to migrate)" : "");
 		copy_err(err, errlen, path, why);
 		goto fail;
 	}
@@ -715,8 +724,9 @@ static int write_partner(struct state_db *db, const struct state_partner_note *n
 /* The detail row of a failure; past STATE_DB_TLSRPT_DETAILS rows a new one keeps its result type only. */
 static int write_tlsrpt_failure(struct state_db *db, const struct state_tlsrpt_note *n, const char *day)
 {
-	const char *v[] = {day, n->policy_domain, n->policy_type, n->mx_host, n->result_type, n->sending_ip,
-	                   n->receiving_mx_hostname, n->receiving_mx_helo, n->receiving_ip, n->reason_code};
+	const char *v[] = {
+	    day,           n->policy_domain,         n->policy_type,       n->mx_host,      n->result_type,
+	    n->sending_ip, n->receiving_mx_hostname, n->receiving_mx_helo, n->receiving_ip, n->reason_code};
 	enum { NV = sizeof v / sizeof v[0] };
 	sqlite3_stmt *s = state_db_stmt(db, ST_TLSRPT_DETAILS);
 	for (int i = 0; i < NV; i++)
@@ -888,8 +898,8 @@ int state_db_mark_threshold(struct state_db *db, const char *sha256, unsigned bi
 
 /* ---- the rules engine's memory ---- */
 
-int state_db_history_put(struct state_db *db, const char *table, const uint8_t *key, size_t key_len, uint64_t seen_us,
-                         const void *record, size_t record_len)
+int state_db_history_put(struct state_db *db, const char *table, const uint8_t *key, size_t key_len,
+                         uint64_t seen_us, const void *record, size_t record_len)
 {
 	sqlite3_stmt *s = state_db_stmt(db, ST_HISTORY_PUT);
 	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
@@ -909,7 +919,8 @@ int state_db_history_prune(struct state_db *db, const char *table, uint64_t befo
 
 int state_db_prune_inventory(struct state_db *db, uint64_t before_us)
 {
-	static const enum stmt_id order[] = {ST_PRUNE_VALUES, ST_PRUNE_SERVERS, ST_PRUNE_CERT_SERVERS, ST_PRUNE_CERTS};
+	static const enum stmt_id order[] = {ST_PRUNE_VALUES, ST_PRUNE_SERVERS, ST_PRUNE_CERT_SERVERS,
+	                                     ST_PRUNE_CERTS};
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
 		sqlite3_stmt *s = state_db_stmt(db, order[i]);
 		sqlite3_bind_int64(s, 1, (int64_t)before_us);
@@ -919,7 +930,8 @@ int state_db_prune_inventory(struct state_db *db, uint64_t before_us)
 	return 0;
 }
 
-int state_db_history_load(struct state_db *db, const char *table, size_t limit, state_db_history_fn fn, void *ctx)
+int state_db_history_load(struct state_db *db, const char *table, size_t limit, state_db_history_fn fn,
+                          void *ctx)
 {
 	sqlite3_stmt *s = state_db_stmt(db, ST_Q_HISTORY);
 	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
@@ -939,4 +951,3 @@ int state_db_history_load(struct state_db *db, const char *table, size_t limit, 
 	sqlite3_reset(s);
 	return ret;
 }
-

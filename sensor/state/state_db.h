@@ -91,15 +91,17 @@ struct state_partner_note {
 struct state_tlsrpt_note {
 	uint64_t time_us; /* decides the UTC day */
 	char policy_domain[STATE_DB_NAME_CAP];
-	char policy_type[16];              /* "sts", "tlsa", "no-policy-found" */
-	char mx_host[STATE_DB_NAME_CAP];   /* tlsa: the MX its records are for; "" for sts and no-policy-found */
+	char policy_type[16]; /* "sts", "tlsa", "no-policy-found" */
+	char
+	    mx_host[STATE_DB_NAME_CAP]; /* tlsa: the MX its records are for; "" for sts and no-policy-found */
 	bool success;
 	char result_type[STATE_DB_TOKEN_CAP]; /* RFC 8460 4.3 */
 	char sending_ip[STATE_DB_IP_CAP];
 	char receiving_mx_hostname[STATE_DB_NAME_CAP];
 	char receiving_mx_helo[STATE_DB_NAME_CAP];
 	char receiving_ip[STATE_DB_IP_CAP];
-	char reason_code[STATE_DB_TOKEN_CAP]; /* failure-reason-code: our verdict, e.g. "x509_status=expired" */
+	char reason_code[STATE_DB_TOKEN_CAP]; /* failure-reason-code: our verdict, e.g. "x509_status=expired"
+	                                       */
 };
 
 /* The per-server value sets. */
@@ -215,12 +217,13 @@ int state_db_flush_with(struct state_db *db, state_db_batch_fn batch, void *ctx)
  * the flush transaction); load hands over the newest `limit` rows of a table,
  * oldest first, and stops when fn returns non-zero.
  */
-typedef int (*state_db_history_fn)(void *ctx, const uint8_t *key, size_t key_len, uint64_t seen_us, const void *record,
-                                   size_t record_len);
-int state_db_history_put(struct state_db *db, const char *table, const uint8_t *key, size_t key_len, uint64_t seen_us,
-                         const void *record, size_t record_len);
+typedef int (*state_db_history_fn)(void *ctx, const uint8_t *key, size_t key_len, uint64_t seen_us,
+                                   const void *record, size_t record_len);
+int state_db_history_put(struct state_db *db, const char *table, const uint8_t *key, size_t key_len,
+                         uint64_t seen_us, const void *record, size_t record_len);
 int state_db_history_prune(struct state_db *db, const char *table, uint64_t before_us);
-int state_db_history_load(struct state_db *db, const char *table, size_t limit, state_db_history_fn fn, void *ctx);
+int state_db_history_load(struct state_db *db, const char *table, size_t limit, state_db_history_fn fn,
+                          void *ctx);
 /*
  * The cap on the inventory: servers, their values and certificates (with the
  * servers they were seen on) not seen since before_us are deleted; partner/day
@@ -256,8 +259,8 @@ struct state_db_coverage_query {
 	const char *since_day, *until_day;
 	bool by_day;
 };
-int state_db_coverage_query(struct state_db *db, const struct state_db_coverage_query *q, state_db_coverage_fn fn,
-                            void *ctx);
+int state_db_coverage_query(struct state_db *db, const struct state_db_coverage_query *q,
+                            state_db_coverage_fn fn, void *ctx);
 
 /* Sessions that fell off a day's cap on names (coverage) or policy domains (tlsrpt), per day and table;
  * for "tlsrpt", encrypted counts the successful sessions and cleartext the failed ones. */
@@ -267,8 +270,8 @@ struct state_db_overflow {
 	uint64_t sessions, encrypted, cleartext;
 };
 typedef int (*state_db_overflow_fn)(void *ctx, const struct state_db_overflow *o);
-int state_db_overflow_query(struct state_db *db, const char *since_day, const char *until_day, state_db_overflow_fn fn,
-                            void *ctx);
+int state_db_overflow_query(struct state_db *db, const char *since_day, const char *until_day,
+                            state_db_overflow_fn fn, void *ctx);
 
 /* TLS-RPT aggregates of one UTC day: one row per (policy domain, policy type, mx host), by domain. */
 struct state_tlsrpt_policy {
@@ -276,7 +279,8 @@ struct state_tlsrpt_policy {
 	uint64_t successful, failed;
 };
 struct state_tlsrpt_failure {
-	const char *result_type, *sending_ip, *receiving_mx_hostname, *receiving_mx_helo, *receiving_ip, *reason_code;
+	const char *result_type, *sending_ip, *receiving_mx_hostname, *receiving_mx_helo, *receiving_ip,
+	    *reason_code;
 	uint64_t count;
 };
 typedef int (*state_db_tlsrpt_policy_fn)(void *ctx, const struct state_tlsrpt_policy *p);

@@ -26,7 +26,7 @@ struct state_sync {
 	uint64_t batch_records; /* engine records written by the flush under way */
 	uint64_t next_inventory_prune_us;
 	struct state_sync_stats stats;
-	uint64_t errors_logged_us;   /* monotonic: failing flushes are logged at most once a minute */
+	uint64_t errors_logged_us; /* monotonic: failing flushes are logged at most once a minute */
 	uint64_t errors_since_log;
 };
 
@@ -40,7 +40,7 @@ static void log_flush_error(struct state_sync *ss)
 	if (ss->errors_logged_us && now - ss->errors_logged_us < 60000000u)
 		return;
 	logger_log(LOGGER_ERROR, "state_db", "flush failed (%llu times since last reported): %s",
-		   (unsigned long long)ss->errors_since_log, state_db_error(ss->db));
+	           (unsigned long long)ss->errors_since_log, state_db_error(ss->db));
 	ss->errors_logged_us = now;
 	ss->errors_since_log = 0;
 }
@@ -145,7 +145,8 @@ static void note_server(struct state_sync *ss, const struct session *s, uint64_t
 static void note_certificate(struct state_sync *ss, const struct session *s, uint64_t now_us)
 {
 	const struct x509_info *x = &s->certificate.leaf;
-	struct state_cert_note n = {.not_after = x->not_after, .time_us = now_us, .server_port = s->server.port};
+	struct state_cert_note n = {
+	    .not_after = x->not_after, .time_us = now_us, .server_port = s->server.port};
 	copy(n.sha256, sizeof n.sha256, x->sha256);
 	copy(n.subject, sizeof n.subject, x->subject);
 	copy(n.issuer, sizeof n.issuer, x->issuer);
@@ -168,8 +169,8 @@ static const char *failure_of(const struct session *s)
 	switch (s->starttls_result) {
 	case STARTTLS_UPGRADED:
 	case STARTTLS_IMPLICIT_TLS:
-		if (s->tls && s->tls->outcome != TLS_OUTCOME_ESTABLISHED && s->tls->outcome != TLS_OUTCOME_GAP &&
-		    s->tls->outcome != TLS_OUTCOME_IN_PROGRESS)
+		if (s->tls && s->tls->outcome != TLS_OUTCOME_ESTABLISHED &&
+		    s->tls->outcome != TLS_OUTCOME_GAP && s->tls->outcome != TLS_OUTCOME_IN_PROGRESS)
 			return s->tls->outcome == TLS_OUTCOME_ALERT    ? "tls_alert"
 			       : s->tls->outcome == TLS_OUTCOME_CLOSED ? "tls_closed"
 			                                               : "tls_not_tls";

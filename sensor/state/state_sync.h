@@ -25,7 +25,7 @@ struct state_sync_stats {
 	uint64_t restored;        /* engine records put back at start */
 	uint64_t restore_skipped; /* saved records of another layout or size */
 	uint64_t flushes, flush_errors;
-	uint64_t records_saved; /* engine records written */
+	uint64_t records_saved;    /* engine records written */
 	uint64_t tlsrpt_undecided; /* outbound sessions TLS-RPT cannot count: TLS not decided (gap, cut) */
 };
 

@@ -49,8 +49,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; g && i < sizeof probes / sizeof probes[0]; i++) {
 		struct geoip_result r;
 		if (geoip_lookup(g, &probes[i], &r))
-			fuzz_sink += strlen(r.country_iso_code) + strlen(r.country_name) + strlen(r.city_name) +
-			             strlen(r.as_organization) + r.as_number + (size_t)r.has_location;
+			fuzz_sink += strlen(r.country_iso_code) + strlen(r.country_name) +
+			             strlen(r.city_name) + strlen(r.as_organization) + r.as_number +
+			             (size_t)r.has_location;
 	}
 	geoip_free(g);
 	unlink(path);

@@ -18,7 +18,8 @@ struct vector {
 	const char *id;
 };
 
-/* The port-carrying entries of the spec's baseline (ICMP types and codes are given already mapped to ports). */
+/* The port-carrying entries of the spec's baseline (ICMP types and codes are given already mapped to ports).
+ */
 static const struct vector vectors[] = {
     {6, "128.232.110.120", "66.35.250.204", 34855, 80, 0, "1:LQU9qZlK+B5F3KDmev6m5PMibrg="},
     {6, "2001:470:e5bf:dead:4957:2174:e82c:4887", "2607:f8b0:400c:c03::1a", 63943, 25, 0,
@@ -26,8 +27,10 @@ static const struct vector vectors[] = {
     {17, "192.168.1.52", "8.8.8.8", 54585, 53, 0, "1:d/FP5EW3wiY1vCndhwleRRKHowQ="},
     {132, "192.168.170.8", "192.168.170.56", 7, 7, 0, "1:MP2EtRCAUIZvTw6MxJHLV7N7JDs="},
     {1, "192.168.0.89", "192.168.0.1", 8, 0, 0, "1:X0snYXpgwiv9TZtqg64sgzUn6Dk="},
-    {58, "fe80::200:86ff:fe05:80da", "fe80::260:97ff:fe07:69ea", 135, 136, 0, "1:dGHyGvjMfljg6Bppwm3bg0LO8TY="},
-    {58, "fe80::260:97ff:fe07:69ea", "fe80::200:86ff:fe05:80da", 135, 136, 0, "1:zavyT/cezQr1fmImYCwYnMXbgck="},
+    {58, "fe80::200:86ff:fe05:80da", "fe80::260:97ff:fe07:69ea", 135, 136, 0,
+     "1:dGHyGvjMfljg6Bppwm3bg0LO8TY="},
+    {58, "fe80::260:97ff:fe07:69ea", "fe80::200:86ff:fe05:80da", 135, 136, 0,
+     "1:zavyT/cezQr1fmImYCwYnMXbgck="},
     {6, "128.232.110.120", "66.35.250.204", 34855, 80, 1, "1:3V71V58M3Ksw/yuFALMcW0LAHvc="},
     {6, "2001:470:e5bf:dead:4957:2174:e82c:4887", "2607:f8b0:400c:c03::1a", 63943, 25, 1,
      "1:eJYTW6AOzFLlSUoESovMjnu7rMw="},
@@ -54,8 +57,8 @@ Test(community_id, matches_every_baseline_vector_of_the_spec)
 		struct ip_addr s = addr(v->saddr), d = addr(v->daddr);
 		char id[COMMUNITY_ID_LEN];
 		cr_assert_eq(community_id_v1(&s, v->sport, &d, v->dport, v->proto, v->seed, id), 0);
-		cr_expect_str_eq(id, v->id, "%s:%u -> %s:%u proto %u seed %u", v->saddr, v->sport, v->daddr, v->dport,
-				 v->proto, v->seed);
+		cr_expect_str_eq(id, v->id, "%s:%u -> %s:%u proto %u seed %u", v->saddr, v->sport, v->daddr,
+		                 v->dport, v->proto, v->seed);
 	}
 }
 
@@ -66,7 +69,8 @@ Test(community_id, is_the_same_in_both_directions)
 		struct ip_addr s = addr(v->saddr), d = addr(v->daddr);
 		char id[COMMUNITY_ID_LEN];
 		cr_assert_eq(community_id_v1(&d, v->dport, &s, v->sport, v->proto, v->seed, id), 0);
-		cr_expect_str_eq(id, v->id, "reversed: %s:%u <- %s:%u", v->saddr, v->sport, v->daddr, v->dport);
+		cr_expect_str_eq(id, v->id, "reversed: %s:%u <- %s:%u", v->saddr, v->sport, v->daddr,
+		                 v->dport);
 	}
 }
 

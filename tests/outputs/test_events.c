@@ -30,7 +30,8 @@
 #define LEAF_SHA "AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12"
 #define CA_SHA "CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34"
 
-static const struct event_context ctx = {"sensor-1.example", "0.9.0", "span-a", "https://wiki.example/runbooks/", NULL};
+static const struct event_context ctx = {"sensor-1.example", "0.9.0", "span-a",
+                                         "https://wiki.example/runbooks/", NULL};
 
 struct fixture {
 	struct session s;
@@ -321,8 +322,9 @@ Test(events, every_event_carries_ecs_version_and_the_named_observer)
 	session_event_write(&w, s, &ctx, T0);
 	const char *doc = written();
 	cr_assert_has(doc, "\"ecs\":{\"version\":\"" TLSOBS_ECS_VERSION "\"}");
-	cr_assert_has(doc, "\"observer\":{\"hostname\":\"sensor-1.example\",\"name\":\"span-a\",\"type\":\"sensor\","
-	                   "\"vendor\":\"tlsobs\",\"product\":\"tlsobs\"");
+	cr_assert_has(
+	    doc, "\"observer\":{\"hostname\":\"sensor-1.example\",\"name\":\"span-a\",\"type\":\"sensor\","
+	         "\"vendor\":\"tlsobs\",\"product\":\"tlsobs\"");
 	struct event_context unnamed = {"sensor-1.example", "0.9.0", NULL, NULL, NULL};
 	session_event_write(&w, s, &unnamed, T0);
 	cr_assert_has(written(), "\"name\":\"sensor-1.example\"");
@@ -337,12 +339,14 @@ Test(events, related_lists_both_addresses_each_host_once_and_the_chain_hashes)
 	snprintf(fx->m.rcpt_domains[1], SMTP_NAME_MAX, "example.org");
 	fx->m.rcpt_domain_count = 2;
 	snprintf(fx->m.caps.raw, sizeof fx->m.caps.raw, "250-mx.example.net\n250 STARTTLS");
-	snprintf(s->certificate.leaf.san_dns[s->certificate.leaf.san_count++], X509_FIELD_MAX, "*.mail.example.net");
+	snprintf(s->certificate.leaf.san_dns[s->certificate.leaf.san_count++], X509_FIELD_MAX,
+	         "*.mail.example.net");
 	session_event_write(&w, s, &ctx, T0);
 	const char *doc = written();
-	cr_assert_has(doc, "\"related\":{\"ip\":[\"203.0.113.7\",\"198.51.100.25\"],"
-	                   "\"hosts\":[\"mx.example.net\",\"client.example.org\",\"example.org\",\"example.net\","
-	                   "\"mail.example.net\"],\"hash\":[\"" LEAF_SHA "\",\"" CA_SHA "\"]}");
+	cr_assert_has(doc,
+	              "\"related\":{\"ip\":[\"203.0.113.7\",\"198.51.100.25\"],"
+	              "\"hosts\":[\"mx.example.net\",\"client.example.org\",\"example.org\",\"example.net\","
+	              "\"mail.example.net\"],\"hash\":[\"" LEAF_SHA "\",\"" CA_SHA "\"]}");
 }
 
 Test(events, an_alert_names_its_ruleset_and_its_runbook)
@@ -508,30 +512,42 @@ Test(events, a_reload_audit_lists_each_partner_change_with_old_and_new_and_the_f
 	after[0].relaxed_until_us = T0;
 	cr_assert_eq(ip_network_parse("2001:db8::/32", &after[0].networks[0]), IP_NETWORK_OK);
 	after[0].n_networks = 1;
-	struct policy old = {.partners = before, .n_partners = 2}, next = {.partners = after, .n_partners = 1};
+	struct policy old = {.partners = before, .n_partners = 2},
+	              next = {.partners = after, .n_partners = 1};
 	old.default_mode = POLICY_MODE_OPPORTUNISTIC;
 	next.default_mode = POLICY_MODE_ENFORCED;
-	struct policy_source src = {"/etc/tlsobs/tlsobs.yaml", true, T0, 0, 998, "root", "tlsobs",
+	struct policy_source src = {"/etc/tlsobs/tlsobs.yaml",
+	                            true,
+	                            T0,
+	                            0,
+	                            998,
+	                            "root",
+	                            "tlsobs",
 	                            "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"};
-	policy_event_write_audit(&w, POLICY_AUDIT_RELOADED, &old, &next, &src, NULL, "SQ0XWE45K0000000000", 2, &ctx,
-	                         T0 + 1000000);
+	policy_event_write_audit(&w, POLICY_AUDIT_RELOADED, &old, &next, &src, NULL, "SQ0XWE45K0000000000", 2,
+	                         &ctx, T0 + 1000000);
 	const char *doc = written();
-	cr_assert_has(doc, "\"event\":{\"kind\":\"event\",\"category\":[\"configuration\"],\"type\":[\"change\"],"
-	                   "\"dataset\":\"tlsobs.policy\",\"id\":\"SQ0XWE45K0000000000-p2\"");
+	cr_assert_has(doc,
+	              "\"event\":{\"kind\":\"event\",\"category\":[\"configuration\"],\"type\":[\"change\"],"
+	              "\"dataset\":\"tlsobs.policy\",\"id\":\"SQ0XWE45K0000000000-p2\"");
 	cr_assert_has(doc, "\"action\":\"policy_reloaded\",\"outcome\":\"success\"}");
 	cr_assert_has(doc, "\"file\":{\"path\":\"/etc/tlsobs/tlsobs.yaml\",\"hash\":{\"sha256\":\"9f86d081");
 	cr_assert_has(doc, "\"mtime\":\"2026-01-01T00:00:00.000000Z\",\"owner\":\"root\",\"uid\":\"0\","
 	                   "\"group\":\"tlsobs\",\"gid\":\"998\"}");
-	cr_assert_has(doc, "\"default_mode\":\"enforced\",\"previous_default_mode\":\"opportunistic\",\"partners\":1,"
-	                   "\"partners_added\":0,\"partners_removed\":1,\"partners_changed\":1");
-	cr_assert_has(doc, "{\"domain\":\"bank.example\",\"change\":\"changed\",\"old\":{\"mode\":\"opportunistic\","
-	                   "\"require_valid_certificate\":false,\"pin_spki_sha256\":[],\"mx\":[],\"networks\":[]},"
-	                   "\"new\":{\"mode\":\"enforced\",\"min_tls_version\":\"1.3\",\"require_valid_certificate\":true,"
-	                   "\"pin_spki_sha256\":[],\"relaxed_until\":\"2026-01-01T00:00:00.000000Z\",\"mx\":[],"
-	                   "\"networks\":[\"2001:db8::/32\"]}}");
+	cr_assert_has(
+	    doc, "\"default_mode\":\"enforced\",\"previous_default_mode\":\"opportunistic\",\"partners\":1,"
+	         "\"partners_added\":0,\"partners_removed\":1,\"partners_changed\":1");
+	cr_assert_has(
+	    doc,
+	    "{\"domain\":\"bank.example\",\"change\":\"changed\",\"old\":{\"mode\":\"opportunistic\","
+	    "\"require_valid_certificate\":false,\"pin_spki_sha256\":[],\"mx\":[],\"networks\":[]},"
+	    "\"new\":{\"mode\":\"enforced\",\"min_tls_version\":\"1.3\",\"require_valid_certificate\":true,"
+	    "\"pin_spki_sha256\":[],\"relaxed_until\":\"2026-01-01T00:00:00.000000Z\",\"mx\":[],"
+	    "\"networks\":[\"2001:db8::/32\"]}}");
 	cr_assert_has(doc, "{\"domain\":\"gone.example\",\"change\":\"removed\",\"old\":{\"mode\":\"none\"");
-	cr_assert_has(doc, "\"reason\":\"policy reloaded from /etc/tlsobs/tlsobs.yaml: 0 partners added, 1 removed, 1 "
-	                   "changed\"");
+	cr_assert_has(
+	    doc, "\"reason\":\"policy reloaded from /etc/tlsobs/tlsobs.yaml: 0 partners added, 1 removed, 1 "
+	         "changed\"");
 	cr_assert_eq(w.doc.time_us, T0 + 1000000);
 }
 
@@ -541,14 +557,15 @@ Test(events, a_failed_reload_is_an_audit_event_with_the_reason_and_no_changes)
 	struct policy p = {.partners = running, .n_partners = 1};
 	struct policy_source src = {.path = "/etc/tlsobs/tlsobs.yaml", .sha256 = ""};
 	policy_event_write_audit(&w, POLICY_AUDIT_RELOAD_FAILED, &p, &p, &src,
-	                         "/etc/tlsobs/tlsobs.yaml:7: policy.partners[1].mode: expected enforced", "SQ0XWE45K0000000000",
-	                         3, &ctx, T0);
+	                         "/etc/tlsobs/tlsobs.yaml:7: policy.partners[1].mode: expected enforced",
+	                         "SQ0XWE45K0000000000", 3, &ctx, T0);
 	const char *doc = written();
 	cr_assert_has(doc, "\"action\":\"reload_failed\",\"outcome\":\"failure\"}");
 	cr_assert_has(doc, "\"file\":{\"path\":\"/etc/tlsobs/tlsobs.yaml\"}");
 	cr_assert_lacks(doc, "\"changes\"");
-	cr_assert_has(doc, "\"reason\":\"reloading /etc/tlsobs/tlsobs.yaml failed, the running policy is kept: "
-	                   "/etc/tlsobs/tlsobs.yaml:7: policy.partners[1].mode: expected enforced\"");
+	cr_assert_has(doc,
+	              "\"reason\":\"reloading /etc/tlsobs/tlsobs.yaml failed, the running policy is kept: "
+	              "/etc/tlsobs/tlsobs.yaml:7: policy.partners[1].mode: expected enforced\"");
 }
 
 Test(events, a_policy_of_many_partners_lists_100_changes_and_counts_the_rest)
@@ -560,7 +577,8 @@ Test(events, a_policy_of_many_partners_lists_100_changes_and_counts_the_rest)
 		many[i] = audit_partner(d, POLICY_MODE_OPPORTUNISTIC);
 	}
 	struct policy p = {.partners = many, .n_partners = 150};
-	policy_event_write_audit(&w, POLICY_AUDIT_LOADED, NULL, &p, NULL, NULL, "SQ0XWE45K0000000000", 1, &ctx, T0);
+	policy_event_write_audit(&w, POLICY_AUDIT_LOADED, NULL, &p, NULL, NULL, "SQ0XWE45K0000000000", 1,
+	                         &ctx, T0);
 	const char *doc = written();
 	unsigned listed = 0;
 	for (const char *at = doc; (at = strstr(at, "\"change\":\"added\"")) != NULL; at++)

@@ -522,6 +522,7 @@ Test(spool, with_an_owner_the_directory_and_recovered_segments_become_theirs)
 	char seg[512];
 	snprintf(seg, sizeof seg, "%s/spool-0000000000000000.seg", dir);
 	cr_assert_eq(stat(seg, &st), 0);
-	cr_assert(st.st_uid == 65534 && (st.st_mode & 07777) == 0600, "uid %u mode %o", st.st_uid, st.st_mode);
+	cr_assert(st.st_uid == 65534 && (st.st_mode & 07777) == 0600, "uid %u mode %o", st.st_uid,
+	          st.st_mode);
 	spool_close(s);
 }

@@ -545,7 +545,8 @@ Test(packet_decode, calls_only_malformed_input_an_anomaly)
 	cr_assert_not(decode_result_is_anomaly(DECODE_IPV6_FRAGMENT));
 	for (int i = DECODE_UNSUPPORTED_LINKTYPE; i < DECODE_RESULT_COUNT; i++)
 		if (i != DECODE_IPV4_FRAGMENT && i != DECODE_IPV6_FRAGMENT)
-			cr_assert(decode_result_is_anomaly((enum decode_result)i), "%s", decode_result_str(i));
+			cr_assert(decode_result_is_anomaly((enum decode_result)i), "%s",
+			          decode_result_str(i));
 	cr_assert_not(decode_result_is_anomaly(DECODE_RESULT_COUNT));
 }
 

@@ -208,7 +208,8 @@ Test(packet_decode, gives_the_facts_of_an_ipv6_fragment_after_options)
 	cr_assert(d.frag.more);
 	cr_assert_eq(d.frag.offset, 185 * 8);
 	cr_assert_eq(d.frag.hdr_len, 48, "IPv6 header and destination options: the unfragmentable part");
-	cr_assert_eq(d.frag.next_header_at, 40, "the destination options' Next Header names the Fragment header");
+	cr_assert_eq(d.frag.next_header_at, 40,
+	             "the destination options' Next Header names the Fragment header");
 	cr_assert_eq(d.frag.data_len, seg_len(&default_seg));
 	cr_assert_eq(d.frag.data_wire_len, seg_len(&default_seg));
 }

@@ -25,7 +25,8 @@ static void assert_prefixes(enum protocol_sniff (*f)(const uint8_t *, size_t), c
 		enum protocol_sniff v = f(copy, cut);
 		free(copy);
 		if (cut < decided_at)
-			cr_assert_eq(v, PROTOCOL_SNIFF_NEED_MORE, "prefix of %zu bytes: %s", cut, protocol_sniff_str(v));
+			cr_assert_eq(v, PROTOCOL_SNIFF_NEED_MORE, "prefix of %zu bytes: %s", cut,
+			             protocol_sniff_str(v));
 		else
 			cr_assert_eq(v, whole, "prefix of %zu bytes: %s", cut, protocol_sniff_str(v));
 	}
@@ -52,7 +53,8 @@ Test(protocol_sniff, other_records_and_clear_text_are_no_client_hello)
 	static const uint8_t zero_length[] = {0x16, 0x03, 0x01, 0x00, 0x00, 0x01};
 	static const uint8_t ssl_4_0[] = {0x16, 0x04, 0x01, 0x00, 0x10, 0x01};
 	cr_assert_eq(protocol_sniff_client_hello(server_hello, sizeof server_hello), PROTOCOL_SNIFF_NO);
-	cr_assert_eq(protocol_sniff_client_hello(app_data, 1), PROTOCOL_SNIFF_NO, "decided at the first byte");
+	cr_assert_eq(protocol_sniff_client_hello(app_data, 1), PROTOCOL_SNIFF_NO,
+	             "decided at the first byte");
 	cr_assert_eq(protocol_sniff_client_hello(zero_length, sizeof zero_length), PROTOCOL_SNIFF_NO);
 	cr_assert_eq(protocol_sniff_client_hello(ssl_4_0, 2), PROTOCOL_SNIFF_NO);
 	cr_assert_eq(protocol_sniff_client_hello((const uint8_t *)"EHLO x\r\n", 8), PROTOCOL_SNIFF_NO);
@@ -61,9 +63,9 @@ Test(protocol_sniff, other_records_and_clear_text_are_no_client_hello)
 
 Test(protocol_sniff, smtp_greetings_and_refusals_are_replies_after_four_bytes)
 {
-	static const char *const lines[] = {"220 mx1.example.net ESMTP Postfix\r\n", "220-mx.example.net hello\r\n",
-	                                    "220\r\n", "421 4.3.2 Service shutting down\r\n",
-	                                    "554 5.7.1 No SMTP service here\r\n"};
+	static const char *const lines[] = {
+	    "220 mx1.example.net ESMTP Postfix\r\n", "220-mx.example.net hello\r\n", "220\r\n",
+	    "421 4.3.2 Service shutting down\r\n", "554 5.7.1 No SMTP service here\r\n"};
 	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
 		assert_prefixes(protocol_sniff_smtp_reply, (const uint8_t *)lines[i], strlen(lines[i]), 4,
 		                PROTOCOL_SNIFF_YES);
@@ -73,7 +75,8 @@ Test(protocol_sniff, tls_bytes_and_other_text_are_no_smtp_reply)
 {
 	cr_assert_eq(protocol_sniff_smtp_reply(tls_hello, 1), PROTOCOL_SNIFF_NO);
 	cr_assert_eq(protocol_sniff_smtp_reply((const uint8_t *)"HTTP/1.1 200 OK", 15), PROTOCOL_SNIFF_NO);
-	cr_assert_eq(protocol_sniff_smtp_reply((const uint8_t *)"1", 1), PROTOCOL_SNIFF_NO, "1xx is not SMTP");
+	cr_assert_eq(protocol_sniff_smtp_reply((const uint8_t *)"1", 1), PROTOCOL_SNIFF_NO,
+	             "1xx is not SMTP");
 	cr_assert_eq(protocol_sniff_smtp_reply((const uint8_t *)"22x", 3), PROTOCOL_SNIFF_NO);
 	cr_assert_eq(protocol_sniff_smtp_reply((const uint8_t *)"2200", 4), PROTOCOL_SNIFF_NO);
 	cr_assert_eq(protocol_sniff_smtp_reply((const uint8_t *)"22", 2), PROTOCOL_SNIFF_NEED_MORE);

@@ -260,7 +260,8 @@ Test(smtp_mail, the_line_hides_the_auth_identity_and_envelope_id_even_with_kept_
 {
 	static const struct step t[] = {
 	    GREETING, EHLO,
-	    STEP(C, "MAIL FROM:<u@example.org> AUTH=<login.name@example.net> ENVID=QQ314159 BODY=8BITMIME\r\n"),
+	    STEP(C,
+	         "MAIL FROM:<u@example.org> AUTH=<login.name@example.net> ENVID=QQ314159 BODY=8BITMIME\r\n"),
 	    STEP(S, "250 2.1.0 Ok\r\n")};
 	struct smtp_options opt = {.keep_local_parts = true};
 	struct outcome *o = run(t, N_STEPS(t), &opt);
@@ -274,7 +275,8 @@ Test(smtp_mail, the_line_hides_the_auth_identity_and_envelope_id_even_with_kept_
 Test(smtp_mail, the_first_mail_from_line_is_kept_without_its_local_part)
 {
 	static const struct step t[] = {GREETING, EHLO, STEP(C, "MAIL FROM:<alice@example.org>\r\n"),
-	                                STEP(S, "250 2.1.0 Ok\r\n"), STEP(C, "MAIL FROM:<bob@example.com>\r\n")};
+	                                STEP(S, "250 2.1.0 Ok\r\n"),
+	                                STEP(C, "MAIL FROM:<bob@example.com>\r\n")};
 	struct outcome *o = RUN(t);
 	cr_assert_str_eq(o->obs->mail_from_line, "MAIL FROM:<\xE2\x80\xA6@example.org>");
 	done(o);

@@ -38,7 +38,8 @@ static void record(enum policy_change c, const struct partner_policy *old, const
 
 Test(policy_diff, at_start_every_partner_is_added_in_order)
 {
-	struct partner_policy ps[] = {partner("a.example", POLICY_MODE_ENFORCED), partner("b.example", POLICY_MODE_NONE)};
+	struct partner_policy ps[] = {partner("a.example", POLICY_MODE_ENFORCED),
+	                              partner("b.example", POLICY_MODE_NONE)};
 	struct policy next = {.partners = ps, .n_partners = 2};
 	struct seen s = {"", 0};
 	cr_assert_eq(policy_diff(NULL, &next, record, &s), 2);
@@ -53,10 +54,12 @@ Test(policy_diff, added_changed_and_removed_partners_are_told_apart_and_unchange
 	struct partner_policy after[] = {partner("new.example", POLICY_MODE_NONE),
 	                                 partner("change.example", POLICY_MODE_ENFORCED),
 	                                 partner("keep.example", POLICY_MODE_ENFORCED)};
-	struct policy old = {.partners = before, .n_partners = 3}, next = {.partners = after, .n_partners = 3};
+	struct policy old = {.partners = before, .n_partners = 3},
+	              next = {.partners = after, .n_partners = 3};
 	struct seen s = {"", 0};
 	cr_assert_eq(policy_diff(&old, &next, record, &s), 3);
-	cr_assert_str_eq(s.text, "added new.example new;changed change.example old new;removed gone.example old;");
+	cr_assert_str_eq(s.text,
+	                 "added new.example new;changed change.example old new;removed gone.example old;");
 	s = (struct seen){"", 0};
 	cr_assert_eq(policy_diff(&next, &next, record, &s), 0, "%s", s.text);
 }
@@ -69,13 +72,27 @@ Test(policy_diff, every_setting_the_rules_read_makes_a_partner_changed)
 	for (int field = 0; field < 7; field++) {
 		struct partner_policy p = base;
 		switch (field) {
-		case 0: p.mode = POLICY_MODE_NONE; break;
-		case 1: p.min_tls_version = 0x0303; break;
-		case 2: p.require_valid_certificate = true; break;
-		case 3: snprintf(p.pins[p.n_pins++], sizeof p.pins[0], "%064d", 0); break;
-		case 4: p.relaxed_until_us = 1; break;
-		case 5: snprintf(p.mx[0], sizeof p.mx[0], "mx2.bank.example"); break;
-		case 6: p.networks[0].prefix = 25; break;
+		case 0:
+			p.mode = POLICY_MODE_NONE;
+			break;
+		case 1:
+			p.min_tls_version = 0x0303;
+			break;
+		case 2:
+			p.require_valid_certificate = true;
+			break;
+		case 3:
+			snprintf(p.pins[p.n_pins++], sizeof p.pins[0], "%064d", 0);
+			break;
+		case 4:
+			p.relaxed_until_us = 1;
+			break;
+		case 5:
+			snprintf(p.mx[0], sizeof p.mx[0], "mx2.bank.example");
+			break;
+		case 6:
+			p.networks[0].prefix = 25;
+			break;
 		}
 		cr_assert_not(policy_partner_same(&base, &p), "field %d", field);
 	}
@@ -87,13 +104,13 @@ struct overlaps {
 	char text[1024];
 };
 
-static void overlap(const struct partner_policy *a, const struct ip_network *na, const struct partner_policy *b,
-                    const struct ip_network *nb, void *ctx)
+static void overlap(const struct partner_policy *a, const struct ip_network *na,
+                    const struct partner_policy *b, const struct ip_network *nb, void *ctx)
 {
 	struct overlaps *o = ctx;
 	size_t used = strlen(o->text);
-	snprintf(o->text + used, sizeof o->text - used, "%s/%u %s/%u;", a->domain, (unsigned)na->prefix, b->domain,
-	         (unsigned)nb->prefix);
+	snprintf(o->text + used, sizeof o->text - used, "%s/%u %s/%u;", a->domain, (unsigned)na->prefix,
+	         b->domain, (unsigned)nb->prefix);
 }
 
 Test(policy_diff, overlapping_networks_are_found_across_and_within_partners_each_pair_once)
@@ -111,8 +128,9 @@ Test(policy_diff, overlapping_networks_are_found_across_and_within_partners_each
 	struct policy p = {.partners = ps, .n_partners = 3};
 	struct overlaps o = {""};
 	cr_assert_eq(policy_network_overlaps(&p, overlap, &o), 6, "%s", o.text);
-	cr_assert_str_eq(o.text, "a.example/24 b.example/25;a.example/24 c.example/0;a.example/24 c.example/0;"
-	                         "b.example/25 c.example/0;b.example/24 c.example/0;c.example/32 c.example/48;");
+	cr_assert_str_eq(o.text,
+	                 "a.example/24 b.example/25;a.example/24 c.example/0;a.example/24 c.example/0;"
+	                 "b.example/25 c.example/0;b.example/24 c.example/0;c.example/32 c.example/48;");
 	struct policy none = {0};
 	cr_assert_eq(policy_network_overlaps(&none, overlap, &o), 0);
 }

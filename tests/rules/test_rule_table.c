@@ -48,7 +48,8 @@ Test(rule_table, only_the_starttls_and_handshake_failures_say_tls_failed)
 {
 	for (int c = 0; c < RULE_COUNT; c++) {
 		const struct rule_info *r = rule_info((enum rule_code)c);
-		bool failure = c == RULE_STARTTLS_REFUSED || c == RULE_NO_TLS_AFTER_STARTTLS || c == RULE_TLS_HANDSHAKE_FAILED;
+		bool failure = c == RULE_STARTTLS_REFUSED || c == RULE_NO_TLS_AFTER_STARTTLS ||
+		               c == RULE_TLS_HANDSHAKE_FAILED;
 		cr_assert_eq((r->properties & RULE_TLS_FAILURE) != 0, failure, "%s", r->name);
 	}
 }

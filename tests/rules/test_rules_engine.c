@@ -681,7 +681,8 @@ static struct scenario *clear_on_465(const char *id, const void *first, size_t n
 
 Test(rules_engine, a_clear_greeting_on_a_tls_port_answered_with_a_hello_raises_cleartext_on_tls_port)
 {
-	static const uint8_t hello[] = {0x16, 0x03, 0x01, 0x01, 0x3c, 0x01, 0x00, 0x01, 0x38, 0x03, 0x03, 0xb0, 0xa9};
+	static const uint8_t hello[] = {0x16, 0x03, 0x01, 0x01, 0x3c, 0x01, 0x00,
+	                                0x01, 0x38, 0x03, 0x03, 0xb0, 0xa9};
 	struct scenario *sc = clear_on_465("S1", hello, sizeof hello);
 	sc->m.caps.seen = false; /* the client never sent EHLO */
 	sc->m.helo_verb[0] = '\0';
@@ -691,7 +692,8 @@ Test(rules_engine, a_clear_greeting_on_a_tls_port_answered_with_a_hello_raises_c
 	const struct alert *a = find(s, RULE_CLEARTEXT_ON_TLS_PORT);
 	cr_assert_eq(a->severity, rule_info(RULE_NO_TLS_AFTER_STARTTLS)->severity);
 	cr_assert(has_line(a, "220 mx.example.net ESMTP"));
-	cr_assert(has_line(a, "\\x16\\x03\\x01\\x01<\\x01\\x00\\x018\\x03\\x03"), "headers only, not the random");
+	cr_assert(has_line(a, "\\x16\\x03\\x01\\x01<\\x01\\x00\\x018\\x03\\x03"),
+	          "headers only, not the random");
 	assert_reason_has(a, "ClientHello");
 	assert_reason_has(a, ":465");
 }
@@ -876,7 +878,8 @@ static int save(void *ctx, enum rules_table t, const uint8_t *key, size_t key_le
 	cr_assert_leq(key_len, sizeof saved[0].key);
 	cr_assert_leq(record_len, SAVED_RECORD_MAX);
 	struct saved_record *r = &saved[saved_count++];
-	*r = (struct saved_record){.table = t, .key_len = key_len, .seen_us = seen_us, .record_len = record_len};
+	*r = (struct saved_record){
+	    .table = t, .key_len = key_len, .seen_us = seen_us, .record_len = record_len};
 	memcpy(r->key, key, key_len);
 	memcpy(r->record, record, record_len);
 	return 0;
@@ -893,8 +896,8 @@ static void restart_engine(void)
 	engine = rules_engine_new(&set);
 	cr_assert_not_null(engine);
 	for (size_t i = saved_count; i-- > 0;) /* exported newest first */
-		cr_assert(rules_engine_restore(engine, saved[i].table, saved[i].key, saved[i].key_len, saved[i].seen_us,
-		                               saved[i].record, saved[i].record_len));
+		cr_assert(rules_engine_restore(engine, saved[i].table, saved[i].key, saved[i].key_len,
+		                               saved[i].seen_us, saved[i].record, saved[i].record_len));
 }
 
 Test(rules_engine, a_restart_keeps_the_history_of_starttls_offers)
@@ -957,10 +960,12 @@ Test(rules_engine, a_record_of_another_layout_is_not_restored)
 	uint8_t key[17] = {4, 198, 51, 100, 25};
 	uint8_t record[3] = {1, 2, 3};
 	for (int t = 0; t < RULES_TABLE_COUNT; t++) {
-		cr_assert_not(rules_engine_restore(engine, (enum rules_table)t, key, sizeof key, S(1), record, sizeof record));
+		cr_assert_not(rules_engine_restore(engine, (enum rules_table)t, key, sizeof key, S(1), record,
+		                                   sizeof record));
 		cr_assert_str_neq(rules_table_name((enum rules_table)t), "unknown");
 	}
-	cr_assert_not(rules_engine_restore(engine, RULES_TABLE_COUNT, key, sizeof key, S(1), record, sizeof record));
+	cr_assert_not(
+	    rules_engine_restore(engine, RULES_TABLE_COUNT, key, sizeof key, S(1), record, sizeof record));
 }
 
 static int fail_save(void *ctx, enum rules_table t, const uint8_t *key, size_t key_len, uint64_t seen_us,

@@ -92,12 +92,14 @@ Test(config, set_refuses_an_assignment_without_a_key)
 	cr_assert_str_eq(set_error(cfg, "capture.snaplen"),
 	                 "--set: expected KEY=VALUE, got 'capture.snaplen'");
 	cr_assert_str_eq(set_error(cfg, "=5"), "--set: expected KEY=VALUE, got no key before '='");
-	cr_assert_str_eq(set_error(cfg, "kafka.properties.sasl.password S3cret!"),
-	                 "--set: expected KEY=VALUE, got 'kafka.properties.sasl.password' and more, not shown (it "
-	                 "may be a secret)");
-	cr_assert_str_eq(set_error(cfg, "kafka.properties.sasl.password cGFzc3dvcmQ="),
-	                 "--set: expected KEY=VALUE, got 'kafka.properties.sasl.password' and more, not shown (it "
-	                 "may be a secret)");
+	cr_assert_str_eq(
+	    set_error(cfg, "kafka.properties.sasl.password S3cret!"),
+	    "--set: expected KEY=VALUE, got 'kafka.properties.sasl.password' and more, not shown (it "
+	    "may be a secret)");
+	cr_assert_str_eq(
+	    set_error(cfg, "kafka.properties.sasl.password cGFzc3dvcmQ="),
+	    "--set: expected KEY=VALUE, got 'kafka.properties.sasl.password' and more, not shown (it "
+	    "may be a secret)");
 	cr_assert_str_eq(set_error(cfg, ""), "--set: expected KEY=VALUE, got ''");
 	cr_assert_str_eq(set_error(cfg, "a..b=1"),
 	                 "--set: 'a..b' is not a valid key (empty part, or one over 256 bytes)");

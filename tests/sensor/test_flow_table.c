@@ -33,7 +33,7 @@ static void on_end(void *ctx, struct flow *f, enum flow_close_reason reason)
 {
 	struct end_log *log = ctx;
 	cr_assert_lt(f->id, (uint64_t)MAX_ID, "flow id %llu beyond what the log tracks",
-		     (unsigned long long)f->id);
+	             (unsigned long long)f->id);
 	cr_assert_eq(log->times_ended[f->id], 0, "flow %llu ended twice", (unsigned long long)f->id);
 	log->times_ended[f->id]++;
 	if (log->calls < LOG_CAP) {
@@ -53,14 +53,16 @@ struct fixture {
 static struct flow_table_settings default_settings(uint64_t memcap, uint32_t hash_size)
 {
 	return (struct flow_table_settings){
-		.memcap = memcap,
-		.hash_size = hash_size,
-		.timeout_us = {[FLOW_STATE_NEW] = 30 * SEC, [FLOW_STATE_ESTABLISHED] = 600 * SEC,
-			       [FLOW_STATE_CLOSED] = 10 * SEC},
-		.emergency_timeout_us = {[FLOW_STATE_NEW] = 5 * SEC, [FLOW_STATE_ESTABLISHED] = 60 * SEC,
-					 [FLOW_STATE_CLOSED] = 1 * SEC},
-		.recovery_percent = 50,
-		.stream = {.depth = 0, .max_ooo_bytes = 1 << 16},
+	    .memcap = memcap,
+	    .hash_size = hash_size,
+	    .timeout_us = {[FLOW_STATE_NEW] = 30 * SEC,
+	                   [FLOW_STATE_ESTABLISHED] = 600 * SEC,
+	                   [FLOW_STATE_CLOSED] = 10 * SEC},
+	    .emergency_timeout_us = {[FLOW_STATE_NEW] = 5 * SEC,
+	                             [FLOW_STATE_ESTABLISHED] = 60 * SEC,
+	                             [FLOW_STATE_CLOSED] = 1 * SEC},
+	    .recovery_percent = 50,
+	    .stream = {.depth = 0, .max_ooo_bytes = 1 << 16},
 	};
 }
 
@@ -105,7 +107,7 @@ static struct ip_addr addr(const char *text)
 }
 
 static struct decoded_packet packet(const char *src, uint16_t sport, const char *dst, uint16_t dport,
-				    uint8_t flags)
+                                    uint8_t flags)
 {
 	struct decoded_packet p;
 	memset(&p, 0, sizeof p);
@@ -160,15 +162,15 @@ static struct flow *find_client(struct fixture *fx, uint16_t client_port)
 }
 
 static void expect_ended(const struct fixture *fx, const uint64_t *ids, const enum flow_close_reason *reasons,
-			 size_t n)
+                         size_t n)
 {
 	cr_assert_eq(fx->log.calls, n, "%zu flows ended, expected %zu", fx->log.calls, n);
 	for (size_t i = 0; i < n; i++) {
 		cr_assert_eq(fx->log.ids[i], ids[i], "end #%zu was flow %llu, expected flow %llu", i,
-			     (unsigned long long)fx->log.ids[i], (unsigned long long)ids[i]);
+		             (unsigned long long)fx->log.ids[i], (unsigned long long)ids[i]);
 		cr_assert_eq(fx->log.reasons[i], reasons[i], "flow %llu ended as %s, expected %s",
-			     (unsigned long long)ids[i], flow_close_reason_str(fx->log.reasons[i]),
-			     flow_close_reason_str(reasons[i]));
+		             (unsigned long long)ids[i], flow_close_reason_str(fx->log.reasons[i]),
+		             flow_close_reason_str(reasons[i]));
 	}
 }
 
@@ -433,12 +435,12 @@ Test(timeouts, flows_of_one_state_expire_oldest_activity_first)
 	flow_table_touch(fx->t, a, FLOW_STATE_NEW, T0 + 3 * SEC); /* a is now the youngest */
 	flow_table_expire(fx->t, T0 + 32 * SEC);
 	expect_ended(fx, (uint64_t[]){2, 3},
-		     (enum flow_close_reason[]){FLOW_CLOSE_TIMEOUT, FLOW_CLOSE_TIMEOUT}, 2);
+	             (enum flow_close_reason[]){FLOW_CLOSE_TIMEOUT, FLOW_CLOSE_TIMEOUT}, 2);
 	cr_assert_not_null(find_client(fx, 40000));
 	flow_table_expire(fx->t, T0 + 40 * SEC);
 	expect_ended(fx, (uint64_t[]){2, 3, 1},
-		     (enum flow_close_reason[]){FLOW_CLOSE_TIMEOUT, FLOW_CLOSE_TIMEOUT, FLOW_CLOSE_TIMEOUT},
-		     3);
+	             (enum flow_close_reason[]){FLOW_CLOSE_TIMEOUT, FLOW_CLOSE_TIMEOUT, FLOW_CLOSE_TIMEOUT},
+	             3);
 	cr_assert_eq(flow_table_stats(fx->t)->timed_out, 3);
 	fixture_free(fx);
 }
@@ -496,9 +498,9 @@ Test(ending, end_all_ends_every_flow_once_with_the_reason_and_the_table_stays_us
 	flow_table_end_all(fx->t, FLOW_CLOSE_END_OF_CAPTURE);
 	/* Oldest (by creation) first, whatever their state. */
 	expect_ended(fx, (uint64_t[]){1, 2, 3},
-		     (enum flow_close_reason[]){FLOW_CLOSE_END_OF_CAPTURE, FLOW_CLOSE_END_OF_CAPTURE,
-						FLOW_CLOSE_END_OF_CAPTURE},
-		     3);
+	             (enum flow_close_reason[]){FLOW_CLOSE_END_OF_CAPTURE, FLOW_CLOSE_END_OF_CAPTURE,
+	                                        FLOW_CLOSE_END_OF_CAPTURE},
+	             3);
 	cr_assert_eq(flow_table_stats(fx->t)->active, 0);
 	cr_assert_eq(flow_table_memcap(fx->t)->used, bucket_bytes(64));
 	for (uint16_t port = 40000; port <= 40002; port++)
@@ -583,14 +585,14 @@ static uint64_t memcap_for(unsigned n)
 Test(memcap, a_full_table_evicts_new_then_closed_then_established_flows_oldest_first)
 {
 	struct fixture *fx = fixture_new(memcap_for(4), 16);
-	/* The established and closed flows are the oldest: state, not age, picks the victim (the newcomers come
-	 * two seconds later). */
+	/* The established and closed flows are the oldest: state, not age, picks the victim (the newcomers
+	 * come two seconds later). */
 	struct flow *est = open_flow(fx, 40001, T0 + 1 * MSEC); /* id 1 */
 	flow_table_touch(fx->t, est, FLOW_STATE_ESTABLISHED, T0 + 1 * MSEC);
-	struct flow *closed = open_flow(fx, 40002, T0 + 2 * MSEC); /* id 2 */
+	struct flow *closed = open_flow(fx, 40002, T0 + 2 * MSEC);            /* id 2 */
 	flow_table_touch(fx->t, closed, FLOW_STATE_CLOSED, T0 + 1800 * MSEC); /* within the closed timeout */
-	open_flow(fx, 40003, T0 + 3 * MSEC); /* id 3, new */
-	open_flow(fx, 40004, T0 + 4 * MSEC); /* id 4, new */
+	open_flow(fx, 40003, T0 + 3 * MSEC);                                  /* id 3, new */
+	open_flow(fx, 40004, T0 + 4 * MSEC);                                  /* id 4, new */
 	cr_assert_not(flow_table_in_emergency(fx->t));
 	cr_assert_eq(flow_table_stats(fx->t)->emergency_entered, 0);
 
@@ -601,9 +603,9 @@ Test(memcap, a_full_table_evicts_new_then_closed_then_established_flows_oldest_f
 		cr_assert_leq(flow_table_memcap(fx->t)->used, memcap_for(4));
 	}
 	expect_ended(fx, (uint64_t[]){3, 4, 2, 1},
-		     (enum flow_close_reason[]){FLOW_CLOSE_EVICTED, FLOW_CLOSE_EVICTED, FLOW_CLOSE_EVICTED,
-						FLOW_CLOSE_EVICTED},
-		     4);
+	             (enum flow_close_reason[]){FLOW_CLOSE_EVICTED, FLOW_CLOSE_EVICTED, FLOW_CLOSE_EVICTED,
+	                                        FLOW_CLOSE_EVICTED},
+	             4);
 	for (uint16_t port = 40001; port <= 40004; port++)
 		cr_assert_null(find_client(fx, port), "evicted flow on port %u still found", port);
 	for (uint16_t port = 40005; port <= 40008; port++)
@@ -612,7 +614,7 @@ Test(memcap, a_full_table_evicts_new_then_closed_then_established_flows_oldest_f
 	const struct flow_table_stats *st = flow_table_stats(fx->t);
 	cr_assert(flow_table_in_emergency(fx->t));
 	cr_assert_eq(st->emergency_entered, 1, "entered %llu times",
-		     (unsigned long long)st->emergency_entered);
+	             (unsigned long long)st->emergency_entered);
 	cr_assert_eq(st->evicted, 4);
 	cr_assert_eq(st->timed_out, 0);
 	cr_assert_eq(st->refused, 0);
@@ -650,7 +652,7 @@ Test(memcap, evicting_a_flow_gives_back_its_buffered_segments_too)
 	open_flow(fx, 40003, T0 + 3 * MSEC);
 	expect_ended(fx, (uint64_t[]){1}, (enum flow_close_reason[]){FLOW_CLOSE_EVICTED}, 1);
 	cr_assert_eq(flow_table_memcap(fx->t)->used, memcap_for(2),
-		     "the evicted flow's segment is still charged");
+	             "the evicted flow's segment is still charged");
 	fixture_free(fx);
 }
 
@@ -709,7 +711,7 @@ Test(memcap, emergency_is_left_only_once_usage_falls_below_the_recovery_percent)
 {
 	/* Recovery at 50% of buckets + 4 flows: 2 flows are above it, 1 flow below. */
 	cr_assert_gt(sizeof(struct flow), bucket_bytes(16),
-		     "the test's arithmetic assumes flows larger than the buckets");
+	             "the test's arithmetic assumes flows larger than the buckets");
 	struct fixture *fx = fixture_new(memcap_for(4), 16);
 	struct flow *f[5];
 	for (int i = 0; i < 5; i++) {

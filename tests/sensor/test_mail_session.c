@@ -137,11 +137,13 @@ static struct summary play_all_ways(const struct script *sc, bool tls_port)
 	free(s);
 	mail_session_free(m);
 	for (int round = 0; round < 21; round++) {
-		m = play(sc, tls_port, round == 0 ? BYTES : RANDOM, 0x9e3779b97f4a7c15ull * (uint64_t)(round + 1));
+		m = play(sc, tls_port, round == 0 ? BYTES : RANDOM,
+		         0x9e3779b97f4a7c15ull * (uint64_t)(round + 1));
 		mail_session_end(m, false);
 		s = filled(m);
 		struct summary got = summarise(s);
-		cr_assert_eq(memcmp(&got, &want, sizeof got), 0, "round %d differs from the whole feed", round);
+		cr_assert_eq(memcmp(&got, &want, sizeof got), 0, "round %d differs from the whole feed",
+		             round);
 		free(s);
 		mail_session_free(m);
 	}
@@ -209,7 +211,8 @@ Test(mail_session, a_greeting_in_clear_on_a_tls_port_is_flagged_and_parsed_as_sm
 	cr_assert_eq(memcmp(r.first, "EHLO client.exam", 16), 0);
 }
 
-Test(mail_session, a_client_hello_before_a_clear_greeting_on_a_tls_port_is_cleartext_with_the_hello_as_evidence)
+Test(mail_session,
+     a_client_hello_before_a_clear_greeting_on_a_tls_port_is_cleartext_with_the_hello_as_evidence)
 {
 	/* openssl s_client does not wait for a greeting: its hello can reach the server first. */
 	struct script sc = {0};

@@ -59,7 +59,8 @@ static void write_config(const char *state_db)
 static struct state_partner_note partner_session(const char *partner, uint64_t t, const char *version,
                                                  const char *failure)
 {
-	struct state_partner_note n = {.time_us = t, .encrypted = version[0] != '\0', .cleartext = version[0] == '\0'};
+	struct state_partner_note n = {
+	    .time_us = t, .encrypted = version[0] != '\0', .cleartext = version[0] == '\0'};
 	snprintf(n.partner, sizeof n.partner, "%s", partner);
 	snprintf(n.tls_version, sizeof n.tls_version, "%s", version);
 	snprintf(n.failure, sizeof n.failure, "%s", failure);
@@ -82,8 +83,8 @@ static void fill_database(void)
 	};
 	for (size_t i = 0; i < sizeof n / sizeof n[0]; i++)
 		cr_assert(state_db_note_partner_session(db, &n[i]));
-	struct state_cert_note soon = {.not_after = (int64_t)(T0 / SEC) + 10 * 86400 + 3600, .time_us = T0,
-	                               .server_port = 25};
+	struct state_cert_note soon = {
+	    .not_after = (int64_t)(T0 / SEC) + 10 * 86400 + 3600, .time_us = T0, .server_port = 25};
 	memset(soon.sha256, 'A', 64);
 	snprintf(soon.subject, sizeof soon.subject, "CN=mx1.bank.example");
 	snprintf(soon.sans, sizeof soon.sans, "mx1.bank.example,mx2.bank.example");
@@ -121,35 +122,39 @@ Test(report, coverage_as_json_sums_each_partner_and_lists_quiet_partners_too)
 {
 	write_config(db_path);
 	fill_database();
-	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "--format", "json", NULL}), 0,
-	             "%s", err_text);
-	cr_assert_not_null(strstr(out_text, "{\"partner\":\"bank.example\",\"mode\":\"enforced\",\"sessions\":4,"
-	                                    "\"encrypted\":3,\"cleartext\":1,\"encrypted_share\":0.7500,"
-	                                    "\"tls_versions\":{\"1.3\":2,\"1.2\":1},\"failures\":{\"refused\":1},"
-	                                    "\"last_failure\":{\"time\":\"2026-11-28T12:02:00.000000Z\","
-	                                    "\"type\":\"refused\"},\"kind\":\"partner\","
-	                                    "\"cleartext_messages\":{\"unprotected\":0,\"end_to_end_protected\":0}}\n"),
-	                  "%s", out_text);
-	cr_assert_not_null(strstr(out_text, "{\"partner\":\"old.example\",\"mode\":\"not_configured\",\"sessions\":1,"));
-	cr_assert_not_null(strstr(out_text, "{\"partner\":\"quiet.example\",\"mode\":\"opportunistic\",\"sessions\":0,"
-	                                    "\"encrypted\":0,\"cleartext\":0,\"encrypted_share\":null,"
-	                                    "\"tls_versions\":{},\"failures\":{},\"last_failure\":null,\"kind\":\"partner\","
-	                                    "\"cleartext_messages\":{\"unprotected\":0,\"end_to_end_protected\":0}}\n"),
-	                  "%s", out_text);
+	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "--format", "json", NULL}),
+	             0, "%s", err_text);
+	cr_assert_not_null(strstr(out_text,
+	                          "{\"partner\":\"bank.example\",\"mode\":\"enforced\",\"sessions\":4,"
+	                          "\"encrypted\":3,\"cleartext\":1,\"encrypted_share\":0.7500,"
+	                          "\"tls_versions\":{\"1.3\":2,\"1.2\":1},\"failures\":{\"refused\":1},"
+	                          "\"last_failure\":{\"time\":\"2026-11-28T12:02:00.000000Z\","
+	                          "\"type\":\"refused\"},\"kind\":\"partner\","
+	                          "\"cleartext_messages\":{\"unprotected\":0,\"end_to_end_protected\":0}}\n"),
+	                   "%s", out_text);
+	cr_assert_not_null(
+	    strstr(out_text, "{\"partner\":\"old.example\",\"mode\":\"not_configured\",\"sessions\":1,"));
+	cr_assert_not_null(
+	    strstr(out_text, "{\"partner\":\"quiet.example\",\"mode\":\"opportunistic\",\"sessions\":0,"
+	                     "\"encrypted\":0,\"cleartext\":0,\"encrypted_share\":null,"
+	                     "\"tls_versions\":{},\"failures\":{},\"last_failure\":null,\"kind\":\"partner\","
+	                     "\"cleartext_messages\":{\"unprotected\":0,\"end_to_end_protected\":0}}\n"),
+	    "%s", out_text);
 }
 
 Test(report, coverage_since_a_day_counts_that_day_and_later_only)
 {
 	write_config(db_path);
 	fill_database();
-	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "--since", "2026-11-29", "--format",
-	                                     "csv", NULL}),
+	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "--since", "2026-11-29",
+	                                     "--format", "csv", NULL}),
 	             0, "%s", err_text);
-	cr_assert_str_eq(out_text, "partner,mode,sessions,encrypted,cleartext,encrypted_percent,tls_versions,failures,"
-	                           "last_failure_time,last_failure_type,kind,day,cleartext_messages_unprotected,"
-	                           "cleartext_messages_protected\n"
-	                           "bank.example,enforced,1,1,0,100.0,1.2=1,,,,partner,,0,0\n"
-	                           "quiet.example,opportunistic,0,0,0,,,,,,partner,,0,0\n");
+	cr_assert_str_eq(out_text,
+	                 "partner,mode,sessions,encrypted,cleartext,encrypted_percent,tls_versions,failures,"
+	                 "last_failure_time,last_failure_type,kind,day,cleartext_messages_unprotected,"
+	                 "cleartext_messages_protected\n"
+	                 "bank.example,enforced,1,1,0,100.0,1.2=1,,,,partner,,0,0\n"
+	                 "quiet.example,opportunistic,0,0,0,,,,,,partner,,0,0\n");
 }
 
 Test(report, coverage_as_a_table_reads_as_sentences_of_numbers)
@@ -167,8 +172,8 @@ Test(report, certificates_come_soonest_first_with_days_left_and_partner)
 {
 	write_config(db_path);
 	fill_database();
-	cr_assert_eq(report((const char *[]){"report", "certificates", "-c", cfg_path, "--at", "2026-11-28", "--format",
-	                                     "json", NULL}),
+	cr_assert_eq(report((const char *[]){"report", "certificates", "-c", cfg_path, "--at", "2026-11-28",
+	                                     "--format", "json", NULL}),
 	             0, "%s", err_text);
 	char *first = strstr(out_text, "\"sha256\":\"AAAA"), *second = strstr(out_text, "\"sha256\":\"BBBB");
 	cr_assert(first && second && first < second, "%s", out_text);
@@ -183,13 +188,14 @@ Test(report, certificates_as_csv_quote_what_needs_quoting)
 {
 	write_config(db_path);
 	fill_database();
-	cr_assert_eq(report((const char *[]){"report", "certificates", "-c", cfg_path, "--at", "2026-12-20", "--format",
-	                                     "csv", NULL}),
+	cr_assert_eq(report((const char *[]){"report", "certificates", "-c", cfg_path, "--at", "2026-12-20",
+	                                     "--format", "csv", NULL}),
 	             0, "%s", err_text);
-	cr_assert_not_null(strstr(out_text, "2026-12-08T13:00:00Z,-12,bank.example,CN=mx1.bank.example,"
-	                                    "\"mx1.bank.example,mx2.bank.example\",\"CN=Bank CA, O=\"\"Bank, Inc.\"\"\","
-	                                    "198.51.100.25:25,AAAA"),
-	                  "%s", out_text);
+	cr_assert_not_null(
+	    strstr(out_text, "2026-12-08T13:00:00Z,-12,bank.example,CN=mx1.bank.example,"
+	                     "\"mx1.bank.example,mx2.bank.example\",\"CN=Bank CA, O=\"\"Bank, Inc.\"\"\","
+	                     "198.51.100.25:25,AAAA"),
+	    "%s", out_text);
 }
 
 Test(report, a_missing_database_is_a_runtime_error_and_nothing_is_created)
@@ -206,9 +212,11 @@ Test(report, usage_mistakes_exit_2_with_a_message)
 	fill_database();
 	cr_assert_eq(report((const char *[]){"report", NULL}), 2);
 	cr_assert_eq(report((const char *[]){"report", "inventory", NULL}), 2);
-	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "--format", "xml", NULL}), 2);
+	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "--format", "xml", NULL}),
+	             2);
 	cr_assert_not_null(strstr(err_text, "--format xml"));
-	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "--since", "2026-13-01", NULL}), 2);
+	cr_assert_eq(
+	    report((const char *[]){"report", "coverage", "-c", cfg_path, "--since", "2026-13-01", NULL}), 2);
 	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, "extra", NULL}), 2);
 	write_config("");
 	cr_assert_eq(report((const char *[]){"report", "coverage", "-c", cfg_path, NULL}), 2);

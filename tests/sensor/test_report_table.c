@@ -1,5 +1,5 @@
-/* test_report_table.c: the report table (sensor/report/report_table.h): widths from content, lists wrapped under
- * their column. */
+/* test_report_table.c: the report table (sensor/report/report_table.h): widths from content, lists wrapped
+ * under their column. */
 #include "sensor/report/report_table.h"
 
 #include <criterion/criterion.h>

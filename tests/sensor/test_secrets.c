@@ -71,7 +71,8 @@ Test(secrets, a_password_file_and_an_environment_variable_become_the_properties)
 	cr_assert_null(property(&s, "sasl.password"), "not read before secrets_resolve");
 	char err[512] = "";
 	cr_assert_eq(secrets_resolve(&s, err, sizeof err), 0, "%s", err);
-	cr_assert_str_eq(property(&s, "sasl.password"), "S3cret-from-file", "the trailing newline is dropped");
+	cr_assert_str_eq(property(&s, "sasl.password"), "S3cret-from-file",
+	                 "the trailing newline is dropped");
 	cr_assert_str_eq(property(&s, "ssl.key.password"), "S3cret-from-env");
 	cr_assert_str_eq(property(&s, "sasl.username"), "alice");
 	cr_assert_null(property(&s, "sasl.password_file"));
@@ -89,8 +90,8 @@ Test(secrets, errors_name_the_key_and_file_but_never_the_value)
 	snprintf(yaml, sizeof yaml, "kafka:\n  properties:\n    sasl.password_file: %s\n", path);
 	struct sensor_settings s = load(yaml);
 	cr_assert_eq(secrets_resolve(&s, err, sizeof err), -1);
-	cr_assert(strstr(err, "sasl.password_file") && strstr(err, path) && strstr(err, "longer than 511"), "%s",
-	          err);
+	cr_assert(strstr(err, "sasl.password_file") && strstr(err, path) && strstr(err, "longer than 511"),
+	          "%s", err);
 	cr_assert_null(strstr(err, "QQQQ"), "%s", err);
 	settings_free(&s);
 
@@ -107,7 +108,8 @@ Test(secrets, errors_name_the_key_and_file_but_never_the_value)
 }
 
 /* The warnings, read back from a memory stream. */
-static char *warnings(const char *config_path, const struct sensor_settings *s, char *const *sets, size_t nsets)
+static char *warnings(const char *config_path, const struct sensor_settings *s, char *const *sets,
+                      size_t nsets)
 {
 	static char buf[4096];
 	memset(buf, 0, sizeof buf);
@@ -121,18 +123,20 @@ Test(secrets, warns_about_files_others_can_read_and_secrets_on_the_command_line)
 {
 	char pw[256], cfg[256], yaml[1024];
 	write_file("pw", "x", 0644, pw, sizeof pw);
-	snprintf(yaml, sizeof yaml, "kafka:\n  properties:\n    sasl.password_file: %s\n    ssl.key.password: y\n",
-	         pw);
+	snprintf(yaml, sizeof yaml,
+	         "kafka:\n  properties:\n    sasl.password_file: %s\n    ssl.key.password: y\n", pw);
 	write_file("c.yaml", yaml, 0644, cfg, sizeof cfg);
 	struct sensor_settings s = load(yaml);
 	char set[] = "kafka.properties.sasl.oauthbearer.client.secret=zzz";
 	char *sets[] = {set};
 	const char *w = warnings(cfg, &s, sets, 1);
 	cr_assert(strstr(w, "c.yaml (mode 0644) holds a Kafka secret"), "%s", w);
-	cr_assert(strstr(w, "sasl.password_file:") && strstr(w, "(mode 0644) is readable by every local user"), "%s",
-	          w);
-	cr_assert(strstr(w, "--set kafka.properties.sasl.oauthbearer.client.secret: a secret on the command line"),
+	cr_assert(strstr(w, "sasl.password_file:") &&
+	              strstr(w, "(mode 0644) is readable by every local user"),
 	          "%s", w);
+	cr_assert(
+	    strstr(w, "--set kafka.properties.sasl.oauthbearer.client.secret: a secret on the command line"),
+	    "%s", w);
 	cr_assert_null(strstr(w, "zzz"), "%s", w);
 
 	cr_assert_eq(chmod(cfg, 0640), 0);

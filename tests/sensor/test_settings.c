@@ -138,22 +138,25 @@ Test(settings, certificate_expiry_thresholds_are_a_list_of_days)
 	cr_assert_eq(s.rules.expiry_alert_days[0], 60);
 	cr_assert_eq(s.rules.expiry_alert_days[1], 3);
 	config_free(cfg);
-	cr_assert_str_eq(load_error("certificates:\n  expiry_alert_days: [30, soon]\n"),
-			 "test.yaml:2: certificates.expiry_alert_days: expected a number of days from 1 to 3650, got "
-			 "\"soon\"");
-	cr_assert_str_eq(load_error("certificates:\n  expiry_alert_days: [0]\n"),
-			 "test.yaml:2: certificates.expiry_alert_days: expected a number of days from 1 to 3650, got "
-			 "\"0\"");
-	cr_assert_str_eq(load_error("certificates:\n  expiry_alert_days: []\n"),
-			 "test.yaml:2: certificates.expiry_alert_days: expected a list of 1 to 16 numbers of days");
+	cr_assert_str_eq(
+	    load_error("certificates:\n  expiry_alert_days: [30, soon]\n"),
+	    "test.yaml:2: certificates.expiry_alert_days: expected a number of days from 1 to 3650, got "
+	    "\"soon\"");
+	cr_assert_str_eq(
+	    load_error("certificates:\n  expiry_alert_days: [0]\n"),
+	    "test.yaml:2: certificates.expiry_alert_days: expected a number of days from 1 to 3650, got "
+	    "\"0\"");
+	cr_assert_str_eq(
+	    load_error("certificates:\n  expiry_alert_days: []\n"),
+	    "test.yaml:2: certificates.expiry_alert_days: expected a list of 1 to 16 numbers of days");
 }
 
 Test(settings, librdkafka_properties_pass_through_from_the_file_and_from_set)
 {
 	struct config *cfg = load("kafka:\n"
-				  "  properties:\n"
-				  "    security.protocol: SASL_SSL\n"
-				  "    client.id: gateway-1\n");
+	                          "  properties:\n"
+	                          "    security.protocol: SASL_SSL\n"
+	                          "    client.id: gateway-1\n");
 	struct config_error err = {{0}};
 	cr_assert_eq(config_set(cfg, "kafka.properties.message.timeout.ms=5000", &err), 0, "%s", err.message);
 	struct reports r = {.n = 0};
@@ -438,7 +441,8 @@ Test(settings, defrag_keys_are_read_and_checked)
 	cr_assert_eq(s.defrag.timeout_us, 60 * S);
 	cr_assert_eq(s.defrag.max_fragments, 64);
 	config_free(cfg);
-	cr_assert_str_eq(load_error("defrag:\n  memcap: 512kb\n"), "test.yaml:2: defrag.memcap: must be at least 1mb");
+	cr_assert_str_eq(load_error("defrag:\n  memcap: 512kb\n"),
+	                 "test.yaml:2: defrag.memcap: must be at least 1mb");
 	cr_assert_str_eq(load_error("defrag:\n  timeout: 0\n"),
 	                 "test.yaml:2: defrag.timeout: expected a duration from 1s to 1h");
 	cr_assert_str_eq(load_error("defrag:\n  max_fragments: 1\n"),
@@ -505,19 +509,20 @@ Test(settings, the_first_error_in_reading_order_is_the_one_reported)
 
 Test(settings, unknown_keys_are_reported_with_their_lines_top_level_and_nested)
 {
-	static const char yaml[] = "capture:\n"              /* 1 */
-	                           "  snaplen: 1500\n"       /* 2 */
-	                           "  snaplenn: 1500\n"      /* 3 */
-	                           "flows:\n"                /* 4 */
-	                           "  memcap: 1mb\n"         /* 5 */
-	                           "flow:\n"                 /* 6 */
-	                           "  timeout:\n"            /* 7 */
-	                           "    new: 5s\n"           /* 8 */
-	                           "    idle: 5s\n"          /* 9 */
-	                           "  emergency:\n"          /* 10 */
-	                           "    timeout.fresh: 1s\n" /* 11 */
-	                           "flow.bogus: 1\n"         /* 12 */
-	                           "kafka: {brokers: x}\n";  /* 13: brokers come with -o kafka:, not the file */
+	static const char yaml[] =
+	    "capture:\n"              /* 1 */
+	    "  snaplen: 1500\n"       /* 2 */
+	    "  snaplenn: 1500\n"      /* 3 */
+	    "flows:\n"                /* 4 */
+	    "  memcap: 1mb\n"         /* 5 */
+	    "flow:\n"                 /* 6 */
+	    "  timeout:\n"            /* 7 */
+	    "    new: 5s\n"           /* 8 */
+	    "    idle: 5s\n"          /* 9 */
+	    "  emergency:\n"          /* 10 */
+	    "    timeout.fresh: 1s\n" /* 11 */
+	    "flow.bogus: 1\n"         /* 12 */
+	    "kafka: {brokers: x}\n";  /* 13: brokers come with -o kafka:, not the file */
 	cr_assert_str_eq(unknown_in(yaml), "test.yaml:3: capture.snaplenn: unknown setting\n"
 	                                   "test.yaml:4: flows: unknown setting\n"
 	                                   "test.yaml:9: flow.timeout.idle: unknown setting\n"
@@ -650,18 +655,19 @@ Test(settings, more_than_256_internal_networks_is_an_error)
 
 /* ---- policy ---- */
 
-static const char partner_yaml[] = "policy:\n"
-				   "  default_mode: none\n"
-				   "  partners:\n"
-				   "    - domain: Bank.Example.\n"
-				   "      mode: enforced\n"
-				   "      mx: [\"mx1.bank.example\", \"*.mail.bank.example\"]\n"
-				   "      networks: [\"198.51.100.0/24\", \"2001:db8::/32\"]\n"
-				   "      min_tls_version: \"1.2\"\n"
-				   "      require_valid_certificate: true\n"
-				   "      pin_spki_sha256: [\"ab00000000000000000000000000000000000000000000000000000000000000\"]\n"
-				   "      relaxed_until: \"2026-12-24T00:00:00Z\"\n"
-				   "    - domain: shop.example\n";
+static const char partner_yaml[] =
+    "policy:\n"
+    "  default_mode: none\n"
+    "  partners:\n"
+    "    - domain: Bank.Example.\n"
+    "      mode: enforced\n"
+    "      mx: [\"mx1.bank.example\", \"*.mail.bank.example\"]\n"
+    "      networks: [\"198.51.100.0/24\", \"2001:db8::/32\"]\n"
+    "      min_tls_version: \"1.2\"\n"
+    "      require_valid_certificate: true\n"
+    "      pin_spki_sha256: [\"ab00000000000000000000000000000000000000000000000000000000000000\"]\n"
+    "      relaxed_until: \"2026-12-24T00:00:00Z\"\n"
+    "    - domain: shop.example\n";
 
 Test(settings, policy_partners_are_read_with_every_field)
 {
@@ -694,35 +700,42 @@ Test(settings, policy_partners_are_read_with_every_field)
 Test(settings, policy_bad_values_name_their_file_line_and_partner)
 {
 	cr_assert_str_eq(load_error("policy:\n  default_mode: strict\n"),
-			 "test.yaml:2: policy.default_mode: expected enforced, opportunistic or none");
+	                 "test.yaml:2: policy.default_mode: expected enforced, opportunistic or none");
 	cr_assert_str_eq(load_error("policy:\n  partners: bank.example\n"),
-			 "test.yaml:2: policy.partners: expected a list of partners");
+	                 "test.yaml:2: policy.partners: expected a list of partners");
 	cr_assert_str_eq(load_error("policy:\n  partners:\n    - bank.example\n"),
-			 "test.yaml:3: policy.partners[0]: expected a partner: a map with domain, mode, ...");
+	                 "test.yaml:3: policy.partners[0]: expected a partner: a map with domain, mode, ...");
 	cr_assert_str_eq(load_error("policy:\n  partners:\n    - mode: enforced\n"),
-			 "test.yaml:3: policy.partners[0].domain: missing: every partner needs its domain");
+	                 "test.yaml:3: policy.partners[0].domain: missing: every partner needs its domain");
 	cr_assert_str_eq(load_error("policy:\n  partners:\n    - domain: -bad-.example\n"),
-			 "test.yaml:3: policy.partners[0].domain: expected a domain name like bank.example");
+	                 "test.yaml:3: policy.partners[0].domain: expected a domain name like bank.example");
 	cr_assert_str_eq(load_error("policy:\n  partners:\n    - domain: a.example\n    - domain: b.example\n"
-				    "      mode: strict\n"),
-			 "test.yaml:5: policy.partners[1].mode: expected enforced, opportunistic or none");
-	cr_assert_str_eq(load_error("policy:\n  partners:\n    - domain: a.example\n      mx: [\"*.*.a.example\"]\n"),
-			 "test.yaml:4: policy.partners[0].mx: expected a host name or a pattern like *.mail.bank.example");
-	cr_assert_str_eq(load_error("policy:\n  partners:\n    - domain: a.example\n      mx: mx.a.example\n"),
-			 "test.yaml:4: policy.partners[0].mx: expected a list");
-	cr_assert_str_eq(load_error("policy:\n  partners:\n    - domain: a.example\n      networks: [\"198.51.100.0/33\"]\n"),
-			 "test.yaml:4: policy.partners[0].networks: expected a network like 198.51.100.0/24 (bad prefix "
-			 "length)");
-	cr_assert_str_eq(load_error("policy:\n  partners:\n    - domain: a.example\n      min_tls_version: \"1.4\"\n"),
-			 "test.yaml:4: policy.partners[0].min_tls_version: expected 1.0, 1.1, 1.2 or 1.3");
+	                            "      mode: strict\n"),
+	                 "test.yaml:5: policy.partners[1].mode: expected enforced, opportunistic or none");
+	cr_assert_str_eq(
+	    load_error("policy:\n  partners:\n    - domain: a.example\n      mx: [\"*.*.a.example\"]\n"),
+	    "test.yaml:4: policy.partners[0].mx: expected a host name or a pattern like *.mail.bank.example");
+	cr_assert_str_eq(
+	    load_error("policy:\n  partners:\n    - domain: a.example\n      mx: mx.a.example\n"),
+	    "test.yaml:4: policy.partners[0].mx: expected a list");
+	cr_assert_str_eq(
+	    load_error(
+	        "policy:\n  partners:\n    - domain: a.example\n      networks: [\"198.51.100.0/33\"]\n"),
+	    "test.yaml:4: policy.partners[0].networks: expected a network like 198.51.100.0/24 (bad prefix "
+	    "length)");
+	cr_assert_str_eq(
+	    load_error("policy:\n  partners:\n    - domain: a.example\n      min_tls_version: \"1.4\"\n"),
+	    "test.yaml:4: policy.partners[0].min_tls_version: expected 1.0, 1.1, 1.2 or 1.3");
 	cr_assert_str_eq(load_error("policy:\n  partners:\n    - domain: a.example\n"
-				    "      require_valid_certificate: maybe\n"),
-			 "test.yaml:4: policy.partners[0].require_valid_certificate: expected true or false");
-	cr_assert_str_eq(load_error("policy:\n  partners:\n    - domain: a.example\n      pin_spki_sha256: [\"abc\"]\n"),
-			 "test.yaml:4: policy.partners[0].pin_spki_sha256: expected 64 hex digits (SHA-256)");
-	cr_assert_str_eq(load_error("policy:\n  partners:\n    - domain: a.example\n"
-				    "      relaxed_until: \"2026-12-24\"\n"),
-			 "test.yaml:4: policy.partners[0].relaxed_until: expected a UTC time like 2026-12-24T00:00:00Z");
+	                            "      require_valid_certificate: maybe\n"),
+	                 "test.yaml:4: policy.partners[0].require_valid_certificate: expected true or false");
+	cr_assert_str_eq(
+	    load_error("policy:\n  partners:\n    - domain: a.example\n      pin_spki_sha256: [\"abc\"]\n"),
+	    "test.yaml:4: policy.partners[0].pin_spki_sha256: expected 64 hex digits (SHA-256)");
+	cr_assert_str_eq(
+	    load_error("policy:\n  partners:\n    - domain: a.example\n"
+	               "      relaxed_until: \"2026-12-24\"\n"),
+	    "test.yaml:4: policy.partners[0].relaxed_until: expected a UTC time like 2026-12-24T00:00:00Z");
 }
 
 Test(settings, policy_caps_partners_at_1024_and_pins_at_16)
@@ -733,19 +746,22 @@ Test(settings, policy_caps_partners_at_1024_and_pins_at_16)
 	for (int i = 0; i < 1025; i++)
 		off += (size_t)snprintf(yaml + off, cap - off, "    - domain: p%d.example\n", i);
 	cr_assert_str_eq(load_error(yaml), "test.yaml:2: policy.partners: more than 1024 partners");
-	off = (size_t)snprintf(yaml, cap, "policy:\n  partners:\n    - domain: a.example\n      pin_spki_sha256:\n");
+	off = (size_t)snprintf(yaml, cap,
+	                       "policy:\n  partners:\n    - domain: a.example\n      pin_spki_sha256:\n");
 	for (int i = 0; i < 17; i++)
 		off += (size_t)snprintf(yaml + off, cap - off, "        - %064d\n", i);
-	cr_assert_str_eq(load_error(yaml), "test.yaml:4: policy.partners[0].pin_spki_sha256: more than 16 entries");
+	cr_assert_str_eq(load_error(yaml),
+	                 "test.yaml:4: policy.partners[0].pin_spki_sha256: more than 16 entries");
 	free(yaml);
 }
 
 Test(settings, an_unknown_key_inside_a_partner_is_reported_with_its_line)
 {
 	cr_assert_str_eq(unknown_in("policy:\n  partners:\n    - domain: a.example\n      mode: enforced\n"
-				    "    - domain: b.example\n      moed: enforced\n"),
-			 "test.yaml:6: policy.partners[1].moed: unknown setting\n");
-	cr_assert_str_eq(unknown_in("policy:\n  default_mod: none\n"), "test.yaml:2: policy.default_mod: unknown setting\n");
+	                            "    - domain: b.example\n      moed: enforced\n"),
+	                 "test.yaml:6: policy.partners[1].moed: unknown setting\n");
+	cr_assert_str_eq(unknown_in("policy:\n  default_mod: none\n"),
+	                 "test.yaml:2: policy.default_mod: unknown setting\n");
 }
 
 /* A temporary directory holding one MTA-STS policy file "<name>" with text; its path (static). */
@@ -773,8 +789,9 @@ static void sts_dir_remove(const char *dir, const char *name)
 
 Test(settings, policy_mta_sts_dir_and_tlsa_file_are_loaded)
 {
-	const char *dir = sts_dir_with("Example.NET.txt", "version: STSv1\nmode: enforce\nmx: mail.other.example\n"
-	                                                  "max_age: 86400\n");
+	const char *dir =
+	    sts_dir_with("Example.NET.txt", "version: STSv1\nmode: enforce\nmx: mail.other.example\n"
+	                                    "max_age: 86400\n");
 	char yaml[512];
 	snprintf(yaml, sizeof yaml, "policy:\n  mta_sts_dir: %s\n  tlsa_file: %s\n", dir,
 	         test_source_path("tests/fixtures/dane/tlsa.zone"));
@@ -826,10 +843,11 @@ Test(settings, a_missing_tlsa_file_is_named)
 
 Test(settings, capture_sources_and_outputs_are_lists_from_the_file)
 {
-	struct config *cfg = load("sensor:\n  name: span-a\n"
-	                          "capture:\n  interfaces: [eth1, eth2]\n  filter: tcp port 25\n"
-	                          "outputs: [\"json:/var/log/tlsobs/eve.json\", \"kafka:10.0.0.1:9092,10.0.0.2:9092\"]\n"
-	                          "detection:\n  runbook_base: https://wiki.example/rb/\n");
+	struct config *cfg =
+	    load("sensor:\n  name: span-a\n"
+	         "capture:\n  interfaces: [eth1, eth2]\n  filter: tcp port 25\n"
+	         "outputs: [\"json:/var/log/tlsobs/eve.json\", \"kafka:10.0.0.1:9092,10.0.0.2:9092\"]\n"
+	         "detection:\n  runbook_base: https://wiki.example/rb/\n");
 	struct sensor_settings s = settings_of(cfg);
 	cr_assert_eq(s.sources.n_interfaces, 2);
 	cr_assert_str_eq(s.sources.interfaces[1], "eth2");
@@ -873,9 +891,11 @@ Test(settings, sensor_name_defaults_to_the_host_name_and_runbooks_to_the_install
 
 Test(settings, capture_source_mistakes_are_named_with_their_line)
 {
-	cr_assert_str_eq(load_error("capture:\n  interfaces: [eth1]\n  files: [a.pcap]\n"),
-	                 "test.yaml:3: capture.files: capture.interfaces and capture.files cannot be used together");
-	cr_assert_str_eq(load_error("outputs:\n  json: x\n"), "test.yaml:1: outputs: expected a list, got a map");
+	cr_assert_str_eq(
+	    load_error("capture:\n  interfaces: [eth1]\n  files: [a.pcap]\n"),
+	    "test.yaml:3: capture.files: capture.interfaces and capture.files cannot be used together");
+	cr_assert_str_eq(load_error("outputs:\n  json: x\n"),
+	                 "test.yaml:1: outputs: expected a list, got a map");
 	cr_assert_str_eq(load_error("capture:\n  interfaces: [eth1, \"\"]\n"),
 	                 "test.yaml:2: capture.interfaces: an empty entry");
 	cr_assert_str_eq(load_error("capture:\n  interfaces: [[eth1]]\n"),
@@ -896,10 +916,11 @@ Test(settings, more_outputs_than_the_cap_are_refused)
 
 Test(settings, a_partner_domain_listed_twice_is_refused_at_its_line)
 {
-	cr_assert_str_eq(load_error("policy:\n  partners:\n    - domain: bank.example\n"
-	                            "    - domain: BANK.example.\n      mode: none\n"),
-	                 "test.yaml:4: policy.partners[1].domain: bank.example is already partner [0]: one entry per "
-	                 "domain");
+	cr_assert_str_eq(
+	    load_error("policy:\n  partners:\n    - domain: bank.example\n"
+	               "    - domain: BANK.example.\n      mode: none\n"),
+	    "test.yaml:4: policy.partners[1].domain: bank.example is already partner [0]: one entry per "
+	    "domain");
 }
 
 Test(settings, kafka_properties_librdkafka_refuses_are_named_with_their_line)

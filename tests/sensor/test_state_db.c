@@ -503,10 +503,12 @@ Test(state_db, pruning_the_inventory_forgets_servers_and_certificates_not_seen_s
 	cr_assert_geq(state_db_flush_with(db, prune_inventory, &before), 0);
 
 	uint64_t when = 0;
-	cr_assert_eq(state_db_server_offered_starttls(db, "192.0.2.1", 25, &when), 0, "the old server is gone");
+	cr_assert_eq(state_db_server_offered_starttls(db, "192.0.2.1", 25, &when), 0,
+	             "the old server is gone");
 	cr_assert_eq(state_db_server_offered_starttls(db, "192.0.2.2", 25, &when), 1);
 	struct values vs = {0};
-	cr_assert_eq(state_db_server_values(db, "192.0.2.1", 25, STATE_VALUE_TLS_VERSION, collect_value, &vs), 0);
+	cr_assert_eq(state_db_server_values(db, "192.0.2.1", 25, STATE_VALUE_TLS_VERSION, collect_value, &vs),
+	             0);
 	cr_assert_eq(vs.n, 0, "and its values");
 	struct cert_log log = {0};
 	cr_assert_eq(state_db_certificates_by_expiry(db, collect_cert, &log), 0);

@@ -14,7 +14,8 @@ static void collect(void *ctx, enum flow_dir dir, const uint8_t *p, size_t n)
 {
 	struct replayed *r = ctx;
 	size_t used = strlen(r->text);
-	snprintf(r->text + used, sizeof r->text - used, "%c:%.*s|", dir == FLOW_TO_SERVER ? 'C' : 'S', (int)n, p);
+	snprintf(r->text + used, sizeof r->text - used, "%c:%.*s|", dir == FLOW_TO_SERVER ? 'C' : 'S', (int)n,
+	         p);
 	r->calls++;
 }
 
@@ -41,7 +42,8 @@ Test(stream_hold, refuses_what_would_pass_the_cap_and_keeps_what_it_had)
 	cr_assert(stream_hold_add(&h, FLOW_TO_CLIENT, (const uint8_t *)"220", 3));
 	cr_assert_not(stream_hold_add(&h, FLOW_TO_SERVER, big, sizeof big - 5));
 	cr_assert(h.overflow);
-	cr_assert_not(stream_hold_add(&h, FLOW_TO_SERVER, (const uint8_t *)"x", 1), "nothing after an overflow");
+	cr_assert_not(stream_hold_add(&h, FLOW_TO_SERVER, (const uint8_t *)"x", 1),
+	              "nothing after an overflow");
 	struct replayed r = {0};
 	stream_hold_replay(&h, collect, &r);
 	cr_assert_str_eq(r.text, "S:220|");

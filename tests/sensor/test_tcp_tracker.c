@@ -55,7 +55,7 @@ struct harness {
 static void log_event(struct record *r, enum flow_dir dir, bool gap, unsigned long long n)
 {
 	int w = snprintf(r->log + r->log_len, LOG_CAP - r->log_len, "%s%c%s%llu", r->log_len ? " " : "",
-			 dir == FLOW_TO_SERVER ? '>' : '<', gap ? "g" : "", n);
+	                 dir == FLOW_TO_SERVER ? '>' : '<', gap ? "g" : "", n);
 	cr_assert(w > 0 && (size_t)w < LOG_CAP - r->log_len, "event log overflow");
 	r->log_len += (size_t)w;
 }
@@ -71,7 +71,7 @@ static void *rec_open(void *ctx, struct flow *f)
 }
 
 static enum stream_verdict rec_data(void *state, struct flow *f, enum flow_dir dir, const uint8_t *p,
-				    size_t n)
+                                    size_t n)
 {
 	struct record *r = state;
 	cr_assert_eq(r->flow, f, "data for another flow");
@@ -124,14 +124,16 @@ static struct harness *harness_new(void)
 	h->service_port = 25;
 	h->now_us = T0;
 	struct flow_table_settings s = {
-		.memcap = 1 << 22,
-		.hash_size = 64,
-		.timeout_us = {[FLOW_STATE_NEW] = 30 * SEC, [FLOW_STATE_ESTABLISHED] = 600 * SEC,
-			       [FLOW_STATE_CLOSED] = 10 * SEC},
-		.emergency_timeout_us = {[FLOW_STATE_NEW] = 5 * SEC, [FLOW_STATE_ESTABLISHED] = 60 * SEC,
-					 [FLOW_STATE_CLOSED] = 1 * SEC},
-		.recovery_percent = 50,
-		.stream = {.depth = 0, .max_ooo_bytes = 1 << 16},
+	    .memcap = 1 << 22,
+	    .hash_size = 64,
+	    .timeout_us = {[FLOW_STATE_NEW] = 30 * SEC,
+	                   [FLOW_STATE_ESTABLISHED] = 600 * SEC,
+	                   [FLOW_STATE_CLOSED] = 10 * SEC},
+	    .emergency_timeout_us = {[FLOW_STATE_NEW] = 5 * SEC,
+	                             [FLOW_STATE_ESTABLISHED] = 60 * SEC,
+	                             [FLOW_STATE_CLOSED] = 1 * SEC},
+	    .recovery_percent = 50,
+	    .stream = {.depth = 0, .max_ooo_bytes = 1 << 16},
 	};
 	h->table = flow_table_new(&s, on_end, h);
 	cr_assert_not_null(h->table);
@@ -169,7 +171,7 @@ static struct ip_addr addr(const char *text)
 }
 
 static struct decoded_packet seg(struct peer from, struct peer to, uint8_t flags, uint32_t seq, uint32_t ack,
-				 const char *data)
+                                 const char *data)
 {
 	struct decoded_packet p;
 	memset(&p, 0, sizeof p);
@@ -211,10 +213,10 @@ static void expect_dir(const struct record *r, enum flow_dir dir, const char *ex
 {
 	size_t n = strlen(expected);
 	cr_assert_eq(r->len[dir], n, "%s: %zu bytes delivered, expected %zu",
-		     dir == FLOW_TO_SERVER ? "to server" : "to client", r->len[dir], n);
+	             dir == FLOW_TO_SERVER ? "to server" : "to client", r->len[dir], n);
 	cr_assert(memcmp(r->bytes[dir], expected, n) == 0, "%s: delivered \"%.*s\", expected \"%s\"",
-		  dir == FLOW_TO_SERVER ? "to server" : "to client", (int)r->len[dir],
-		  (const char *)r->bytes[dir], expected);
+	          dir == FLOW_TO_SERVER ? "to server" : "to client", (int)r->len[dir],
+	          (const char *)r->bytes[dir], expected);
 }
 
 static void expect_log(const struct record *r, const char *expected)
@@ -225,8 +227,8 @@ static void expect_log(const struct record *r, const char *expected)
 /* Sequence numbers of the SMTP exchange used below. */
 enum { CISN = 1000, SISN = 5000 };
 static const char BANNER[] = "220 mx.example ESMTP\r\n"; /* 22 */
-static const char EHLO[] = "EHLO client\r\n";             /* 13 */
-static const char OK[] = "250 ok\r\n";                     /* 8 */
+static const char EHLO[] = "EHLO client\r\n";            /* 13 */
+static const char OK[] = "250 ok\r\n";                   /* 8 */
 
 /* SYN, SYN-ACK, ACK, banner, EHLO, 250: a whole exchange from the start. */
 static struct flow *handshake_and_greeting(struct harness *h)
@@ -312,7 +314,7 @@ Test(roles, a_midstream_banner_from_the_guessed_client_swaps_the_roles)
 	struct record *r = only_record(h);
 	expect_dir(r, FLOW_TO_CLIENT, BANNER);
 	cr_assert_eq(r->server_at_first_data.port, HIGH_SERVER.port,
-		     "the consumer saw the roles before the swap");
+	             "the consumer saw the roles before the swap");
 	cr_assert_eq(f->side[FLOW_TO_CLIENT].packets, 1);
 	cr_assert_eq(f->side[FLOW_TO_SERVER].packets, 0);
 
@@ -602,8 +604,8 @@ Test(flush, buffered_data_beyond_holes_is_delivered_with_the_gaps_between)
 	expect_log(r, ">4 <4 >g4 >4 >g4 >4 <g3 <4");
 	cr_assert_eq(r->gap_bytes[FLOW_TO_SERVER], 8);
 	cr_assert_eq(r->gap_bytes[FLOW_TO_CLIENT], 3);
-	cr_assert_eq(flow_table_memcap(h->table)->used,
-		     64 * sizeof(struct flow *) + sizeof(struct flow), "flushed segments still charged");
+	cr_assert_eq(flow_table_memcap(h->table)->used, 64 * sizeof(struct flow *) + sizeof(struct flow),
+	             "flushed segments still charged");
 	harness_free(h);
 }
 
