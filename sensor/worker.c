@@ -13,6 +13,11 @@
 #include "sensor/app/mail_roles.h"
 #include "sensor/flow/tcp_tracker.h"
 
+/*
+ * All per worker (each worker of the workers step gets its own), except what
+ * it borrows from the process: settings and ports (shared, read-only here) and
+ * on_session (the shared session finishing), and run_nonce (the process's).
+ */
 struct worker {
 	const struct sensor_settings *settings; /* shared, borrowed: read-only here */
 	const struct mail_ports *ports;         /* shared, borrowed */
