@@ -27,7 +27,6 @@
 #include "outputs/policy_event.h"
 #include "outputs/session_event.h"
 #include "outputs/stats_event.h"
-#include "parsers/pcapng.h"
 #include "rules/ip_network.h"
 #include "rules/rules_engine.h"
 #include "rules/session.h"
