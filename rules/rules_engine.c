@@ -255,10 +255,15 @@ static void sync_history_stats(struct rules_engine *e)
 	e->stats.certificates_known = cert_rules_certificates(e->certs);
 }
 
+uint64_t rules_engine_now_us(const struct session *s)
+{
+	return s->end_us > s->start_us ? s->end_us : s->start_us;
+}
+
 void rules_engine_evaluate(struct rules_engine *e, struct session *s)
 {
 	struct eval v = {.s = s, .m = s->smtp, .t = s->tls};
-	v.now_us = s->end_us > s->start_us ? s->end_us : s->start_us;
+	v.now_us = rules_engine_now_us(s);
 	format_endpoint(v.server, &s->server, true);
 	format_endpoint(v.client, &s->client, false);
 	e->stats.sessions++;

@@ -53,8 +53,10 @@ struct rules_engine;
 
 struct rules_engine *rules_engine_new(const struct rules_settings *s);
 void rules_engine_free(struct rules_engine *e);
-/* Sets s->starttls_result and appends alerts to s->alerts; time is the session's packet time
- * (start_us/end_us). */
+/* The rules' "now" for a session: its last packet time (its first when the clock went back). The one
+ * definition: the sensor dates what it does with the session's verdict (relaxations, state) by it too. */
+uint64_t rules_engine_now_us(const struct session *s);
+/* Sets s->starttls_result and appends alerts to s->alerts; time is rules_engine_now_us(s). */
 void rules_engine_evaluate(struct rules_engine *e, struct session *s);
 const struct rules_stats *rules_engine_stats(const struct rules_engine *e);
 /*

@@ -812,7 +812,7 @@ static int run_loop(const struct options *o, const struct sensor_settings *setti
 		publish_metrics(rc, true);
 	if (o->verbosity >= 0)
 		sensor_print_summary(s, stderr);
-	if (sensor_stats(s)->events_dropped)
+	if (sensor_stats(s).events_dropped)
 		code = EXIT_RUNTIME;
 done:
 	metrics_http_stop(http);

@@ -1,3 +1,15 @@
+/*
+ * sensor.c: the process-wide services behind the packet path: the settings in
+ * force (and their reload, with its policy audit), the outputs, the rules
+ * engine, the TLS inspector, GeoIP, the state database and its sync; each
+ * session a worker hands over is finished here (certificate checks, direction
+ * and geo, rules, state, events out); stats events, metrics, housekeeping and
+ * the exit summary.
+ *
+ * Owns the shared state (struct sensor) and, today, its one worker (worker.c:
+ * the per-worker packet path). sensor_packet and sensor_tick are the facade
+ * main.c drives: the worker's packet path, then the shared housekeeping.
+ */
 #include "sensor/sensor.h"
 
 #include <inttypes.h>
@@ -15,22 +27,14 @@
 #include "outputs/policy_event.h"
 #include "outputs/session_event.h"
 #include "outputs/stats_event.h"
-#include "parsers/pcapng.h"
 #include "rules/ip_network.h"
 #include "rules/rules_engine.h"
 #include "rules/session.h"
-#include "sensor/app/classify.h"
-#include "sensor/flow/defrag.h"
-#include "sensor/flow/flow_consumer.h"
-#include "sensor/flow/flow_table.h"
 #include "sensor/app/geoip.h"
-#include "sensor/app/mail_session.h"
 #include "sensor/state/state_db.h"
 #include "sensor/state/state_sync.h"
-#include "sensor/flow/stream_dump.h"
-#include "sensor/flow/stream_hold.h"
+#include "sensor/worker.h"
 #include "sensor/app/tls_inspect.h"
-#include "sensor/flow/tcp_tracker.h"
 
 #include "version.h"
 
@@ -41,31 +45,31 @@ enum {
 #define SENSOR_STATE_FLUSH_US 1000000u /* packet time between two writes to the state database */
 #define SENSOR_GEOIP_CHECK_US 5000000u /* wall time between two looks for replaced GeoIP files */
 
+/*
+ * Everything here is shared by the process (the workers step shares it between
+ * workers): the running settings (reloaded in place), outputs, rules, state,
+ * GeoIP, event numbering and the counters of finished sessions. What one
+ * worker owns (flows, defrag, nDPI, records, packet-path counters) is in
+ * struct worker; today there is one, `worker`.
+ */
 struct sensor {
 	struct sensor_settings settings;
-	uint8_t service_port[65536 / 8];      /* bitmap: SMTP and implicit-TLS ports */
-	uint8_t implicit_tls_port[65536 / 8]; /* bitmap: TLS from the first byte */
-	struct flow_table *flows;
-	struct defrag *defrag; /* IP fragments until their datagram is whole */
-	struct flow_consumer consumer;
+	struct mail_ports ports; /* from settings (not reloadable): read by every worker */
+	struct worker *worker;   /* owned: the packet path */
 	struct output *const *outputs;
 	size_t noutputs;
-	const char *dump_dir;
 	struct rules_engine *rules;
 	struct tls_inspector *tls_inspector;
 	struct capture *capture; /* borrowed, for its counters */
 	uint64_t next_stats_us;  /* packet time of the next tlsobs.stats event, 0 until the first packet */
-	struct session *scratch; /* the session being finished: one at a time, too large for the stack */
 	struct json_writer json;
 	struct event_context event_ctx;
 	char hostname[256];
 	uint64_t run_nonce;
 	uint64_t stats_seq;
-	uint64_t now_us;              /* the latest packet time seen */
-	const char *packet_interface; /* the packet being handled: its capture interface, NULL unknown */
-	struct sensor_stats stats;
-	struct state_db *state;  /* NULL without state_db */
-	struct state_sync *sync; /* idem */
+	struct sensor_stats stats; /* the shared counters; the workers' are added in collect_stats */
+	struct state_db *state;    /* NULL without state_db */
+	struct state_sync *sync;   /* idem */
 	uint64_t next_state_flush_us;
 	/* policy: relaxations ended before relax_checked_us were dealt with; 0 until the first packet */
 	uint64_t relax_checked_us;
@@ -73,43 +77,8 @@ struct sensor {
 	const struct policy_source *reload_source; /* set during sensor_reload_audited: audit the change */
 	bool policy_owned;                         /* settings.policy came from a reload: ours to free */
 	struct geoip *geo;                         /* owned; NULL: no enrichment */
-	struct classifier *classifier; /* nDPI; NULL when it could not be built (no classification) */
-	uint64_t next_geoip_check_us;  /* wall clock */
+	uint64_t next_geoip_check_us;              /* wall clock */
 };
-
-/* What the sensor keeps per flow, beside the flow itself. */
-struct flow_record {
-	struct sensor *sensor;
-	struct stream_dump *dump;
-	struct mail_session *mail; /* created at the first payload byte, so half-open floods cost nothing */
-	bool mail_failed;
-	uint64_t charged;    /* bytes of this record and its parsers charged to the flow memcap */
-	bool memcap_stopped; /* parsing stopped: the memcap had no room for the parsers' memory */
-	bool ending;         /* in flow_ended: no more charging (the table must not evict under it) */
-	/* Classification (nDPI). A flow on a configured port is mail by its port and classified only for
-	 * network.application and risks; any other flow (capture.any_port) is mail only if nDPI says so,
-	 * and its first bytes wait in `held` until it does. */
-	bool by_port;
-	bool implicit_tls;
-	struct classify_flow *cls; /* from the first payload until nDPI is done with the flow */
-	bool cls_started;          /* cls was made (a SYN flood costs no nDPI state) */
-	enum classify_verdict verdict;
-	char app[CLASSIFY_PROTOCOL_MAX];
-	const char *risks[CLASSIFY_MAX_RISKS];
-	size_t n_risks;
-	struct stream_hold held;
-	char ingress[PCAPNG_NAME_MAX]; /* the interface of the flow's first packet ("" unknown) */
-};
-
-static bool port_in(const uint8_t *bitmap, uint16_t port)
-{
-	return bitmap[port / 8] & (1u << (port % 8));
-}
-
-static bool is_service_port(const struct sensor *s, uint16_t port)
-{
-	return port_in(s->service_port, port);
-}
 
 static uint64_t wall_clock_us(void)
 {
@@ -118,253 +87,12 @@ static uint64_t wall_clock_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* Charged to the memcap like the flow itself: a SYN flood's flows cost their records too. */
-static void *record_open(void *ctx, struct flow *f)
-{
-	struct sensor *s = ctx;
-	if (!flow_table_reserve(s->flows, sizeof(struct flow_record), f, s->now_us))
-		return NULL; /* the flow is still counted; no session can come of it */
-	struct flow_record *r = calloc(1, sizeof *r);
-	if (!r)
-		memcap_release(flow_table_memcap(s->flows), sizeof *r);
-	if (r) {
-		r->charged = sizeof *r;
-		r->sensor = s;
-		if (s->dump_dir)
-			r->dump = stream_dump_new(s->dump_dir);
-		r->by_port = is_service_port(s, f->server.port) || is_service_port(s, f->client.port);
-		r->implicit_tls = port_in(s->implicit_tls_port, f->server.port);
-		if (s->packet_interface)
-			snprintf(r->ingress, sizeof r->ingress, "%s", s->packet_interface);
-		if (!s->classifier && !r->by_port)
-			r->verdict = CLASSIFY_OTHER; /* nothing can tell: not ours */
-	}
-	return r;
-}
-
-/* A flow's SMTP/TLS parsers are ours to feed: by its port, or by nDPI's verdict. */
-static bool is_mail(const struct flow_record *r)
-{
-	return r->by_port || classify_verdict_is_mail(r->verdict);
-}
-
-static struct mail_session *mail_of(struct flow_record *r)
-{
-	if (!r->mail && !r->mail_failed) {
-		r->mail = mail_session_new(r->implicit_tls, &r->sensor->settings.smtp);
-		r->mail_failed = r->mail == NULL;
-	}
-	return r->mail;
-}
-
-/*
- * The parsers allocate as the flow goes (line buffers, handshake assembly,
- * certificate copies); their bytes are charged to the same memcap as flows and
- * segments, after the fact, making room as a new flow would (emergency mode,
- * then evicting the cheapest other flows: half-open ones first, so a SYN flood
- * does not starve real sessions). A flow for which no room can be made stops
- * being parsed and takes no more (its session says so in
- * tlsobs.limits.parser_memcap); what it holds is freed when the flow ends.
- */
-static bool charge_parsers(struct flow_record *r, const struct flow *f)
-{
-	if (r->ending)
-		return true; /* freed in a moment, and the table is busy ending this flow */
-	struct memcap *mc = flow_table_memcap(r->sensor->flows);
-	uint64_t now = sizeof *r + mail_session_memory(r->mail) + stream_hold_memory(&r->held) +
-	               (r->cls ? classify_flow_size() : 0);
-	if (now < r->charged) {
-		memcap_release(mc, r->charged - now);
-		r->charged = now;
-	} else if (now > r->charged) {
-		if (!flow_table_reserve(r->sensor->flows, now - r->charged, f, r->sensor->now_us)) {
-			r->memcap_stopped = true;
-			r->sensor->stats.parser_memcap_stops++;
-			if (r->mail)
-				mail_session_cut(r->mail);
-			return false;
-		}
-		r->charged = now;
-	}
-	return true;
-}
-
-static enum stream_verdict record_data(void *state, struct flow *f, enum flow_dir dir, const uint8_t *p,
-                                       size_t n)
-{
-	struct flow_record *r = state;
-	if (!r)
-		return STREAM_DONE;
-	if (r->dump && stream_dump_write(r->dump, f, dir, p, n) != 0) {
-		/* Count, and stop dumping this flow rather than write a file with holes. */
-		r->sensor->stats.dump_errors++;
-		stream_dump_free(r->dump);
-		r->dump = NULL;
-	}
-	if (r->memcap_stopped)
-		return r->dump ? STREAM_CONTINUE : STREAM_DONE;
-	if (!is_mail(r)) {
-		if (r->verdict != CLASSIFY_PENDING)
-			return r->dump ? STREAM_CONTINUE : STREAM_DONE; /* not mail: no parser wants it */
-		bool overflowed = r->held.overflow;
-		if (!stream_hold_add(&r->held, dir, p, n) && !overflowed)
-			r->sensor->stats.hold_overflows++; /* once per flow */
-		return charge_parsers(r, f) ? STREAM_CONTINUE : STREAM_DONE;
-	}
-	struct mail_session *m = mail_of(r);
-	enum stream_verdict v = m ? mail_session_data(m, dir, p, n) : STREAM_DONE;
-	if (m && !charge_parsers(r, f))
-		v = STREAM_DONE;
-	/* Dumping wants every byte; otherwise a decided handshake ends reassembly. */
-	return r->dump ? STREAM_CONTINUE : v;
-}
-
-static enum stream_verdict record_gap(void *state, struct flow *f, enum flow_dir dir, uint64_t n)
-{
-	struct flow_record *r = state;
-	if (r && r->mail)
-		mail_session_gap(r->mail, dir, n);
-	else if (r && !is_mail(r) && r->verdict == CLASSIFY_PENDING)
-		r->held.overflow = true; /* held bytes with a hole cannot be replayed as a stream */
-	return STREAM_CONTINUE;
-}
-
-/* ---- classification ---- */
-
-_Static_assert(CLASSIFY_VERDICT_COUNT == sizeof(((struct sensor_stats *)0)->classified) / sizeof(uint64_t),
-               "one counter per verdict");
-
-static void replay_held(void *ctx, enum flow_dir dir, const uint8_t *p, size_t n)
-{
-	struct flow_record *r = ctx;
-	struct mail_session *m = mail_of(r);
-	if (m)
-		mail_session_data(m, dir, p, n);
-}
-
-/* Keeps what the session event needs from nDPI; the flow's nDPI state may go after this. */
-static void keep_classification(struct flow_record *r)
-{
-	snprintf(r->app, sizeof r->app, "%s", classify_flow_protocol(r->cls));
-	r->n_risks = classify_flow_risks(r->cls, r->risks, CLASSIFY_MAX_RISKS);
-}
-
-/*
- * nDPI decided. Mail found off the configured ports gets parsers now, fed what
- * was held; a hold that overflowed or had a hole leaves a gap at its start, so
- * the STARTTLS verdict is incomplete rather than wrong. Anything else stops
- * here: no reassembly, no parsers, no event unless capture.all_flows.
- */
-static void classification_decided(struct sensor *s, struct flow *f, struct flow_record *r,
-                                   enum classify_verdict v)
-{
-	r->verdict = v;
-	keep_classification(r);
-	s->stats.classified[v]++;
-	if (r->by_port)
-		return;
-	if (classify_verdict_is_mail(v)) {
-		r->implicit_tls = v == CLASSIFY_MAIL_SMTPS;
-		if (r->held.overflow && mail_of(r))
-			mail_session_cut(r->mail); /* the start is missing */
-		stream_hold_replay(&r->held, replay_held, r);
-	} else if (!r->dump) {
-		f->consumer_done = true;
-	}
-	stream_hold_release(&r->held);
-	charge_parsers(r, f);
-}
-
-/* One packet of a flow still being classified, before its payload reaches the parsers. */
-static void classify_step(struct sensor *s, struct flow *f, enum flow_dir dir, const struct decoded_packet *p,
-                          uint64_t ts_us)
-{
-	struct flow_record *r = f->consumer_state;
-	if (!r || !s->classifier || r->memcap_stopped)
-		return;
-	if (!r->cls_started && p->payload_len > 0) {
-		r->cls_started = true;
-		r->cls = classify_flow_new(s->classifier);
-		if (r->cls && !charge_parsers(r, f)) {
-			classify_flow_free(r->cls);
-			r->cls = NULL;
-		}
-		if (!r->cls && !r->by_port)
-			r->verdict = CLASSIFY_OTHER;
-	}
-	if (!r->cls)
-		return;
-	enum classify_verdict v =
-	    classify_packet(s->classifier, r->cls, p->ip, p->ip_len, ts_us, dir == FLOW_TO_SERVER);
-	if (v != CLASSIFY_PENDING && r->verdict == CLASSIFY_PENDING)
-		classification_decided(s, f, r, v);
-	if (classify_flow_done(r->cls)) {
-		keep_classification(r); /* risks found after the decision */
-		classify_flow_free(r->cls);
-		r->cls = NULL;
-	}
-}
-
-/* The flow ended: a verdict now if still pending, and nDPI's state goes. */
-static void classification_end(struct sensor *s, struct flow *f, struct flow_record *r)
-{
-	if (!r->cls)
-		return;
-	if (r->verdict == CLASSIFY_PENDING)
-		classification_decided(s, f, r, classify_finish(s->classifier, r->cls));
-	else
-		keep_classification(r);
-	classify_flow_free(r->cls);
-	r->cls = NULL;
-}
-
-static void copy_stream_counters(struct session_stream_counters *c, const struct tcp_stream *st)
-{
-	c->delivered = st->delivered;
-	c->gaps = st->gaps;
-	c->gap_bytes = st->gap_bytes;
-	c->retransmitted_bytes = st->retransmitted_bytes;
-	c->overlap_conflicts = st->overlap_conflicts;
-	c->out_of_window = st->out_of_window;
-	c->ooo_cap_hits = st->ooo_cap_hits;
-	c->memcap_drops = st->memcap_drops;
-	c->depth_reached = st->depth_reached;
-}
-
 static bool is_internal(const struct sensor *s, const struct ip_addr *a)
 {
 	for (size_t i = 0; i < s->settings.n_internal_networks; i++)
 		if (ip_network_contains(&s->settings.internal_networks[i], a))
 			return true;
 	return false;
-}
-
-/* network.direction (ECS values) from where client and server sit; NULL when no internal_networks are set. */
-static const char *direction_of(const struct sensor *s, const struct ip_addr *client,
-                                const struct ip_addr *server)
-{
-	if (s->settings.n_internal_networks == 0)
-		return NULL;
-	bool c = is_internal(s, client), v = is_internal(s, server);
-	return c ? (v ? "internal" : "outbound") : (v ? "inbound" : "external");
-}
-
-static void fill_session(struct sensor *s, struct session *sess, const struct flow *f,
-                         enum flow_close_reason reason)
-{
-	memset(sess, 0, sizeof *sess);
-	session_id_make(sess->id, s->run_nonce, f->id);
-	const struct flow_side *c = &f->side[FLOW_TO_SERVER], *v = &f->side[FLOW_TO_CLIENT];
-	sess->client = (struct session_endpoint){f->client.ip, f->client.port, c->bytes, c->packets};
-	sess->server = (struct session_endpoint){f->server.ip, f->server.port, v->bytes, v->packets};
-	sess->start_us = f->first_us;
-	sess->end_us = f->last_us;
-	sess->close_reason = flow_close_reason_str(tcp_tracker_close_reason(f, reason));
-	sess->role_source = flow_role_source_str(f->role_source);
-	sess->direction = direction_of(s, &f->client.ip, &f->server.ip);
-	sess->encap = f->encap;
-	copy_stream_counters(&sess->to_server, &c->stream);
-	copy_stream_counters(&sess->to_client, &v->stream);
 }
 
 /*
@@ -395,18 +123,6 @@ static void emit(struct sensor *s, const char *dataset, const struct session *se
 			delivered++;
 	if (delivered == 0)
 		s->stats.events_dropped++;
-}
-
-/* network.protocol: what the flow carries (the event writes it in lowercase, as ECS has it). */
-static const char *protocol_of(const struct sensor *s, const struct flow *f, const struct flow_record *r)
-{
-	if (r && !is_mail(r)) /* capture.all_flows: nDPI's name, "unknown" when it had none */
-		return r->app[0] ? r->app : "unknown";
-	if (r && !r->by_port)
-		return "smtp"; /* nDPI found SMTP, or SMTP over TLS */
-	/* 465 is SMTP over TLS; other implicit-TLS ports (443 in tests) carry plain TLS as far as we know. */
-	bool implicit = port_in(s->implicit_tls_port, f->server.port);
-	return implicit && f->server.port != 465 ? "tls" : "smtp";
 }
 
 /*
@@ -454,15 +170,20 @@ static void copy_geo(struct session_geo *g, const struct geoip_result *r)
 }
 
 /*
- * Geo and AS of the remote side: the one outside internal_networks, both when
- * that cannot be told (no internal_networks, or neither side inside). Looked up
- * once per flow, here, and shared by the session and its alerts.
+ * Where the session's sides sit: network.direction (ECS values) when
+ * internal_networks are set, and the geo and AS of the remote side: the one
+ * outside internal_networks, both when that cannot be told (no
+ * internal_networks, or neither side inside). Looked up once per flow, here,
+ * and shared by the session and its alerts.
  */
-static void enrich_session(struct sensor *s, struct session *sess)
+static void place_session(struct sensor *s, struct session *sess)
 {
+	bool client_in = is_internal(s, &sess->client.ip), server_in = is_internal(s, &sess->server.ip);
+	if (s->settings.n_internal_networks > 0)
+		sess->direction =
+		    client_in ? (server_in ? "internal" : "outbound") : (server_in ? "inbound" : "external");
 	if (!s->geo)
 		return;
-	bool client_in = is_internal(s, &sess->client.ip), server_in = is_internal(s, &sess->server.ip);
 	struct geoip_result r;
 	if (!client_in && geoip_lookup(s->geo, &sess->client.ip, &r))
 		copy_geo(&sess->client_geo, &r);
@@ -470,57 +191,19 @@ static void enrich_session(struct sensor *s, struct session *sess)
 		copy_geo(&sess->server_geo, &r);
 }
 
-/* The session event, then one alert event per alert, all from the same session record. */
-static void report_session_events(struct sensor *s, const struct flow *f, struct flow_record *r,
-                                  enum flow_close_reason reason);
-/* The session's events carry the interface its flow was first seen on (observer.ingress.interface.name). */
-static void report_session(struct sensor *s, const struct flow *f, struct flow_record *r,
-                           enum flow_close_reason reason)
+/* capture.all_flows: a flow that is not mail, and what nDPI made of it; no mail rules. */
+static void report_other(struct sensor *s, struct session *sess)
 {
-	s->event_ctx.ingress_interface = r && r->ingress[0] ? r->ingress : NULL;
-	report_session_events(s, f, r, reason);
-	s->event_ctx.ingress_interface = NULL;
+	place_session(s, sess);
+	session_event_write(&s->json, sess, &s->event_ctx, wall_clock_us());
+	emit(s, "tlsobs.session", sess);
+	s->stats.sessions_reported++;
+	s->stats.sessions_not_mail++;
 }
 
-static void report_session_events(struct sensor *s, const struct flow *f, struct flow_record *r,
-                                  enum flow_close_reason reason)
+/* The session event, then one alert event per alert, then the certificate's first sighting. */
+static void report_events(struct sensor *s, struct session *sess)
 {
-	struct session *sess = s->scratch;
-	fill_session(s, sess, f, reason);
-	if (r && r->verdict != CLASSIFY_PENDING) {
-		sess->application = r->app;
-		sess->application_risks = r->risks;
-		sess->n_application_risks = r->n_risks;
-	}
-	sess->protocol = protocol_of(s, f, r);
-	if (r && !is_mail(r)) { /* capture.all_flows: the flow, and what nDPI made of it; no mail rules */
-		enrich_session(s, sess);
-		session_event_write(&s->json, sess, &s->event_ctx, wall_clock_us());
-		emit(s, "tlsobs.session", sess);
-		s->stats.sessions_reported++;
-		s->stats.sessions_not_mail++;
-		return;
-	}
-	sess->implicit_tls = r ? r->implicit_tls : port_in(s->implicit_tls_port, f->server.port);
-	if (r && r->mail && reason == FLOW_CLOSE_EVICTED)
-		mail_session_cut(r->mail); /* cut off to make room, not ended by its peers */
-	if (r && r->mail) {
-		/* Only the peers end a handshake: the end of the capture or a timeout leaves it undecided. */
-		bool rst = f->side[0].rst || f->side[1].rst;
-		if (rst || f->side[0].fin || f->side[1].fin)
-			mail_session_end(r->mail, rst);
-		else
-			mail_session_stop(r->mail);
-		mail_session_fill(r->mail, sess);
-	}
-	sess->parser_memcap_stopped = r && r->memcap_stopped;
-	tls_inspect_session(s->tls_inspector, sess);
-	enrich_session(s, sess);
-	uint64_t at_us = sess->end_us > sess->start_us ? sess->end_us : sess->start_us; /* the rules' "now" */
-	check_relaxations(s, at_us);
-	rules_engine_evaluate(s->rules, sess);
-	if (s->sync)
-		state_sync_session(s->sync, sess, at_us);
 	uint64_t created = wall_clock_us();
 	session_event_write(&s->json, sess, &s->event_ctx, created);
 	emit(s, "tlsobs.session", sess);
@@ -528,10 +211,6 @@ static void report_session_events(struct sensor *s, const struct flow *f, struct
 		alert_event_write(&s->json, sess, &sess->alerts.items[i], &s->event_ctx, created);
 		emit(s, "tlsobs.alert", sess);
 	}
-	s->stats.alerts += sess->alerts.count;
-	s->stats.sessions_reported++;
-	if ((unsigned)sess->starttls_result < METRICS_STARTTLS_RESULTS)
-		s->stats.sessions_by_result[sess->starttls_result]++;
 	bool first = false;
 	const struct cert_sighting *c = rules_engine_cert_sighting(s->rules, &first);
 	if (c && first) {
@@ -540,40 +219,37 @@ static void report_session_events(struct sensor *s, const struct flow *f, struct
 	}
 }
 
-/* flow_table's end hook: last bytes out, then the session and its alerts. */
-static void flow_ended(void *ctx, struct flow *f, enum flow_close_reason reason)
+/* A mail session: certificates checked, sides placed, rules run, state kept, events out. */
+static void report_mail(struct sensor *s, struct session *sess)
 {
-	struct sensor *s = ctx;
-	struct flow_record *r = f->consumer_state;
-	if (r)
-		r->ending = true;
-	tcp_tracker_flush(f);
-	for (int d = 0; d < 2; d++) {
-		s->stats.gaps += f->side[d].stream.gaps;
-		s->stats.gap_bytes += f->side[d].stream.gap_bytes;
-	}
-	if (r)
-		classification_end(s, f, r);
-	if (r && !is_mail(r) && !s->settings.all_flows)
-		s->stats.flows_not_mail++;
-	else if (tcp_tracker_answered(f))
-		report_session(s, f, r, reason);
-	else
-		s->stats.sessions_unanswered++;
-	if (r) {
-		stream_dump_free(r->dump);
-		stream_hold_release(&r->held);
-		mail_session_free(r->mail);
-		memcap_release(flow_table_memcap(s->flows), r->charged);
-		free(r);
-	}
-	f->consumer_state = NULL;
+	tls_inspect_session(s->tls_inspector, sess);
+	place_session(s, sess);
+	uint64_t at_us = rules_engine_now_us(sess);
+	check_relaxations(s, at_us);
+	rules_engine_evaluate(s->rules, sess);
+	if (s->sync)
+		state_sync_session(s->sync, sess, at_us);
+	report_events(s, sess);
+	s->stats.alerts += sess->alerts.count;
+	s->stats.sessions_reported++;
+	if ((unsigned)sess->starttls_result < METRICS_STARTTLS_RESULTS)
+		s->stats.sessions_by_result[sess->starttls_result]++;
 }
 
-static void mark_ports(uint8_t *bitmap, const uint16_t *ports, size_t n)
+/*
+ * A worker's flow ended with a session (worker_session_fn): finished here,
+ * where the rules, state and outputs are. Its events carry the interface its
+ * flow was first seen on (observer.ingress.interface.name).
+ */
+static void finish_session(void *ctx, struct session *sess, bool mail, const char *ingress)
 {
-	for (size_t i = 0; i < n; i++)
-		bitmap[ports[i] / 8] |= (uint8_t)(1u << (ports[i] % 8));
+	struct sensor *s = ctx;
+	s->event_ctx.ingress_interface = ingress;
+	if (mail)
+		report_mail(s, sess);
+	else
+		report_other(s, sess);
+	s->event_ctx.ingress_interface = NULL;
 }
 
 /* The state database, and what the rules engine saved there on an earlier run. */
@@ -599,6 +275,25 @@ static int open_state(struct sensor *s, const char *path, char *err, size_t errl
 	return 0;
 }
 
+/* The mail ports every worker reads: the SMTP ports, the implicit-TLS ports, and SMTP's among the latter. */
+static void init_ports(struct mail_ports *mp, const struct sensor_settings *settings)
+{
+	static const uint16_t smtps[] = {SETTINGS_SMTPS_PORT};
+	mail_ports_add(mp->service, settings->smtp_ports, settings->n_smtp_ports);
+	mail_ports_add(mp->service, settings->implicit_tls_ports, settings->n_implicit_tls_ports);
+	mail_ports_add(mp->implicit_tls, settings->implicit_tls_ports, settings->n_implicit_tls_ports);
+	mail_ports_add(mp->smtps, smtps, sizeof smtps / sizeof smtps[0]);
+}
+
+static void init_events(struct sensor *s)
+{
+	json_writer_init(&s->json, SENSOR_JSON_MAX_STRING);
+	if (gethostname(s->hostname, sizeof s->hostname - 1) != 0)
+		snprintf(s->hostname, sizeof s->hostname, "unknown");
+	s->event_ctx = (struct event_context){s->hostname, TLSOBS_VERSION, s->settings.sensor_name,
+	                                      s->settings.runbook_base, NULL};
+}
+
 struct sensor *sensor_new(const struct sensor_settings *settings, struct output *const *outputs,
                           size_t noutputs, const char *dump_dir, char *err, size_t errlen)
 {
@@ -615,21 +310,16 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 	s->settings = *settings;
 	s->outputs = outputs;
 	s->noutputs = noutputs;
-	s->dump_dir = dump_dir;
-	mark_ports(s->service_port, settings->smtp_ports, settings->n_smtp_ports);
-	mark_ports(s->service_port, settings->implicit_tls_ports, settings->n_implicit_tls_ports);
-	mark_ports(s->implicit_tls_port, settings->implicit_tls_ports, settings->n_implicit_tls_ports);
-	s->consumer = (struct flow_consumer){record_open, record_data, record_gap, s};
-	s->flows = flow_table_new(&settings->flow, flow_ended, s);
-	s->defrag = defrag_new(&settings->defrag);
+	init_ports(&s->ports, settings);
+	if (getrandom(&s->run_nonce, sizeof s->run_nonce, 0) != sizeof s->run_nonce)
+		s->run_nonce = wall_clock_us() ^ (uint64_t)getpid() << 32;
 	/* The engine borrows the policy from our copy of the settings; its partners stay the caller's. */
-	struct rules_settings rules = settings->rules;
+	struct rules_settings rules = s->settings.rules;
 	rules.policy = &s->settings.policy;
 	s->rules = rules_engine_new(&rules);
-	s->scratch = malloc(sizeof *s->scratch);
-	/* Without it flows are still followed by port. Every dissector only when all_flows names them all. */
-	s->classifier = settings->all_flows ? classifier_new_all() : classifier_new();
-	if (!s->flows || !s->defrag || !s->rules || !s->scratch) {
+	s->worker =
+	    worker_new(&s->settings, &s->ports, dump_dir, s->run_nonce, finish_session, s, err, errlen);
+	if (!s->rules || !s->worker) {
 		snprintf(err, errlen, "out of memory (flow.memcap and flow.hash_size)");
 		sensor_free(s);
 		return NULL;
@@ -638,13 +328,7 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 		sensor_free(s);
 		return NULL;
 	}
-	json_writer_init(&s->json, SENSOR_JSON_MAX_STRING);
-	if (gethostname(s->hostname, sizeof s->hostname - 1) != 0)
-		snprintf(s->hostname, sizeof s->hostname, "unknown");
-	s->event_ctx = (struct event_context){s->hostname, TLSOBS_VERSION, s->settings.sensor_name,
-	                                      s->settings.runbook_base, NULL};
-	if (getrandom(&s->run_nonce, sizeof s->run_nonce, 0) != sizeof s->run_nonce)
-		s->run_nonce = wall_clock_us() ^ (uint64_t)getpid() << 32;
+	init_events(s);
 	return s;
 }
 
@@ -664,13 +348,37 @@ static void fill_defrag_counters(const struct defrag_stats *ds, struct sensor_co
 	c->defrag_memory_peak = ds->memory_peak;
 }
 
+/* The shared counters with the worker's added: the process's view (sensor_stats, events, summary). */
+static void collect_stats(const struct sensor *s, struct sensor_stats *out)
+{
+	const struct worker_stats *w = worker_stats(s->worker);
+	const struct flow_record_stats *r = worker_record_stats(s->worker);
+	*out = s->stats;
+	out->packets = w->packets;
+	out->bytes = w->bytes;
+	memcpy(out->decode, w->decode, sizeof out->decode);
+	out->other_ports = w->other_ports;
+	out->stray_segments = w->stray_segments;
+	out->sessions_unanswered = w->sessions_unanswered;
+	out->gaps = w->gaps;
+	out->gap_bytes = w->gap_bytes;
+	out->flows_not_mail = w->flows_not_mail;
+	out->dump_errors = r->dump_errors;
+	out->parser_memcap_stops = r->parser_memcap_stops;
+	_Static_assert(sizeof out->classified == sizeof r->classified, "one counter per verdict");
+	memcpy(out->classified, r->classified, sizeof out->classified);
+	out->hold_overflows = r->hold_overflows;
+}
+
 static void fill_counters(struct sensor *s, struct sensor_counters *c, bool final)
 {
-	const struct flow_table_stats *ft = flow_table_stats(s->flows);
-	const struct memcap *mc = flow_table_memcap(s->flows);
-	const struct sensor_stats *st = &s->stats;
+	const struct flow_table_stats *ft = flow_table_stats(worker_flows(s->worker));
+	const struct memcap *mc = worker_memcap(s->worker);
+	struct sensor_stats all;
+	collect_stats(s, &all);
+	const struct sensor_stats *st = &all;
 	memset(c, 0, sizeof *c);
-	c->time_us = s->now_us;
+	c->time_us = worker_now(s->worker);
 	session_id_make(c->run_id, s->run_nonce, 0);
 	c->seq = s->stats_seq + 1; /* emit_stats moves stats_seq: a metrics snapshot is no event */
 	c->final = final;
@@ -695,7 +403,7 @@ static void fill_counters(struct sensor *s, struct sensor_counters *c, bool fina
 	c->flows_refused = ft->refused;
 	c->emergency_entered = ft->emergency_entered;
 	c->emergency_left = ft->emergency_left;
-	c->emergency = flow_table_in_emergency(s->flows);
+	c->emergency = flow_table_in_emergency(worker_flows(s->worker));
 	c->memcap_used = mc->used;
 	c->memcap_peak = mc->peak;
 	c->sessions_reported = st->sessions_reported;
@@ -703,7 +411,7 @@ static void fill_counters(struct sensor *s, struct sensor_counters *c, bool fina
 	c->events_dropped = st->events_dropped;
 	c->gaps = st->gaps;
 	c->gap_bytes = st->gap_bytes;
-	fill_defrag_counters(defrag_stats(s->defrag), c);
+	fill_defrag_counters(worker_defrag_stats(s->worker), c);
 	memcpy(c->alerts, rules_engine_stats(s->rules)->alerts, sizeof c->alerts);
 	const struct rules_stats *rs = rules_engine_stats(s->rules);
 	c->certificates_known = rs->certificates_known;
@@ -734,9 +442,10 @@ static void emit_stats(struct sensor *s, bool final)
 /* Output polling and periodic stats, both driven by packet time (and by ticks in live capture). */
 static void housekeeping(struct sensor *s)
 {
+	uint64_t now_us = worker_now(s->worker);
 	for (size_t i = 0; i < s->noutputs; i++)
 		output_poll(s->outputs[i]);
-	check_relaxations(s, s->now_us);
+	check_relaxations(s, now_us);
 	uint64_t wall = wall_clock_us();
 	if (s->geo && wall >= s->next_geoip_check_us) {
 		char err[600];
@@ -744,95 +453,33 @@ static void housekeeping(struct sensor *s)
 			logger_log(LOGGER_WARNING, "geoip", "%s", err);
 		s->next_geoip_check_us = wall + SENSOR_GEOIP_CHECK_US;
 	}
-	if (s->sync && s->now_us >= s->next_state_flush_us) {
-		state_sync_flush(s->sync, s->now_us);
-		s->next_state_flush_us = s->now_us + SENSOR_STATE_FLUSH_US;
+	if (s->sync && now_us >= s->next_state_flush_us) {
+		state_sync_flush(s->sync, now_us);
+		s->next_state_flush_us = now_us + SENSOR_STATE_FLUSH_US;
 	}
 	uint64_t interval = s->settings.stats_interval_us;
 	if (!interval)
 		return;
 	if (!s->next_stats_us)
-		s->next_stats_us = s->now_us + interval;
-	if (s->now_us >= s->next_stats_us) {
+		s->next_stats_us = now_us + interval;
+	if (now_us >= s->next_stats_us) {
 		emit_stats(s, false);
-		s->next_stats_us = s->now_us + interval;
+		s->next_stats_us = now_us + interval;
 	}
-}
-
-/* A TCP segment, from a packet or a reassembled datagram: its flow, classification and stream. */
-static void handle_segment(struct sensor *s, const struct decoded_packet *p, uint32_t wire_len,
-                           uint64_t ts_us)
-{
-	enum flow_dir dir;
-	struct flow *f = flow_table_find(s->flows, p, &dir);
-	/* A new SYN on a closed flow (FIN or RST seen) is the next connection on the same ports. */
-	if (f && f->state == FLOW_STATE_CLOSED && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
-		flow_table_end(s->flows, f, FLOW_CLOSE_FIN);
-		f = NULL;
-	}
-	bool dst_service = is_service_port(s, p->dport), src_service = is_service_port(s, p->sport);
-	if (!f && !dst_service && !src_service && !s->settings.any_port) {
-		s->stats.other_ports++;
-	} else if (!f && !(p->tcp_flags & TCP_SYN) && p->payload_wire_len == 0) {
-		s->stats.stray_segments++;
-	} else {
-		if (!f && (f = flow_table_create(s->flows, p, dst_service, src_service, ts_us, &dir)))
-			tcp_tracker_attach(f, &s->consumer);
-		if (f) {
-			classify_step(s, f, dir, p, ts_us);
-			tcp_tracker_segment(s->flows, f, dir, p, wire_len, ts_us);
-		}
-	}
-}
-
-/*
- * A fragment goes to reassembly; a datagram made whole is decoded again from
- * its IP header, with its first fragment's link facts, and counted like a
- * packet's decode (a reassembled TCP segment is one of tcp_segments).
- */
-static void handle_fragment(struct sensor *s, const struct decoded_packet *p, const struct capture_packet *cp)
-{
-	struct defrag_datagram dg;
-	if (defrag_add(s->defrag, p, cp->len, s->now_us, &dg) != DEFRAG_COMPLETE)
-		return;
-	struct decoded_packet whole = dg.link;
-	enum decode_result r = packet_decode_ip(dg.family, dg.bytes, dg.len, &s->settings.decode, &whole);
-	s->stats.decode[r]++;
-	/* The bytes its fragments took on the wire: what network.bytes counts. */
-	uint32_t wire = dg.wire_bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)dg.wire_bytes;
-	if (r == DECODE_OK)
-		handle_segment(s, &whole, wire, cp->ts_us);
 }
 
 void sensor_packet(struct sensor *s, const struct capture_packet *cp)
 {
-	s->stats.packets++;
-	s->stats.bytes += cp->len;
-	s->packet_interface = cp->interface;
-	if (cp->ts_us > s->now_us)
-		s->now_us = cp->ts_us;
 	if (!s->relax_checked_us)
 		s->relax_checked_us = cp->ts_us;
-	struct decoded_packet p;
-	enum decode_result r = packet_decode(cp->linktype, cp->data, cp->caplen, &s->settings.decode, &p);
-	s->stats.decode[r]++;
-	/* Expire first: a packet must not land in a flow that has already timed out (a reused port pair). */
-	flow_table_expire(s->flows, s->now_us);
-	defrag_expire(s->defrag, s->now_us);
-	if (r == DECODE_OK)
-		handle_segment(s, &p, cp->len, cp->ts_us);
-	else if (r == DECODE_IPV4_FRAGMENT || r == DECODE_IPV6_FRAGMENT)
-		handle_fragment(s, &p, cp);
-	if (s->stats.packets % SENSOR_POLL_EVERY == 0)
+	worker_packet(s->worker, cp);
+	if (worker_stats(s->worker)->packets % SENSOR_POLL_EVERY == 0)
 		housekeeping(s);
 }
 
 void sensor_tick(struct sensor *s, uint64_t now_us)
 {
-	if (now_us > s->now_us)
-		s->now_us = now_us;
-	flow_table_expire(s->flows, s->now_us);
-	defrag_expire(s->defrag, s->now_us);
+	worker_tick(s->worker, now_us);
 	housekeeping(s);
 }
 
@@ -956,25 +603,24 @@ void sensor_metrics(struct sensor *s, struct metrics_snapshot *m)
 
 void sensor_finish(struct sensor *s, enum flow_close_reason reason)
 {
-	flow_table_end_all(s->flows, reason);
-	check_relaxations(s, s->now_us);
+	worker_finish(s->worker, reason);
+	uint64_t now_us = worker_now(s->worker);
+	check_relaxations(s, now_us);
 	if (s->sync)
-		state_sync_flush(s->sync, s->now_us);
+		state_sync_flush(s->sync, now_us);
 }
 
-const struct sensor_stats *sensor_stats(const struct sensor *s)
+struct sensor_stats sensor_stats(const struct sensor *s)
 {
-	return &s->stats;
+	struct sensor_stats all;
+	collect_stats(s, &all);
+	return all;
 }
 
-void sensor_print_summary(const struct sensor *s, FILE *out)
+/* The summary's packet path: packets, what was skipped, decode anomalies, flows, sessions, fragments. */
+static void print_packet_path(const struct sensor *s, const struct sensor_stats *st, FILE *out)
 {
-	struct capture_stats capture_counters = {0}, *cs = &capture_counters;
-	bool live = s->capture && capture_is_live(s->capture);
-	if (s->capture)
-		capture_stats(s->capture, cs);
-	const struct flow_table_stats *ft = flow_table_stats(s->flows);
-	const struct sensor_stats *st = &s->stats;
+	const struct flow_table_stats *ft = flow_table_stats(worker_flows(s->worker));
 	fprintf(out, "tlsobs: %" PRIu64 " packets, %" PRIu64 " bytes, %" PRIu64 " TCP segments\n",
 	        st->packets, st->bytes, st->decode[DECODE_OK]);
 	fprintf(out,
@@ -1002,7 +648,7 @@ void sensor_print_summary(const struct sensor *s, FILE *out)
 	        " (%" PRIu64 " bytes); events dropped: %" PRIu64 "\n",
 	        st->sessions_reported, st->sessions_unanswered, st->gaps, st->gap_bytes, st->events_dropped);
 	fprintf(out, "tlsobs: alerts: %" PRIu64 "\n", st->alerts);
-	const struct defrag_stats *fs = defrag_stats(s->defrag);
+	const struct defrag_stats *fs = worker_defrag_stats(s->worker);
 	if (fs->fragments)
 		fprintf(out,
 		        "tlsobs: fragments: %" PRIu64 " in, %" PRIu64 " datagrams reassembled, %" PRIu64
@@ -1012,6 +658,11 @@ void sensor_print_summary(const struct sensor *s, FILE *out)
 		        fs->fragments, fs->reassembled, fs->timeouts, fs->overlaps, fs->invalid,
 		        fs->gave_up_memcap, fs->gave_up_too_many_fragments, fs->gave_up_too_large,
 		        fs->gave_up_snaplen, fs->memory_peak);
+}
+
+/* The summary's services: state database, GeoIP, nDPI, what was given up, reloads. */
+static void print_services(const struct sensor *s, const struct sensor_stats *st, FILE *out)
+{
 	if (s->sync) {
 		const struct state_sync_stats *ss = state_sync_stats(s->sync);
 		struct state_db_stats ds;
@@ -1036,8 +687,8 @@ void sensor_print_summary(const struct sensor *s, FILE *out)
 		        " databases reloaded, %" PRIu64 " reloads failed, %" PRIu64 " lookup errors\n",
 		        gs.lookups, gs.found, gs.reloads, gs.reload_failures, gs.lookup_errors);
 	}
-	if (s->classifier) {
-		const struct classify_stats *ns = classifier_stats(s->classifier);
+	if (worker_classifier(s->worker)) {
+		const struct classify_stats *ns = classifier_stats(worker_classifier(s->worker));
 		fprintf(out,
 		        "tlsobs: nDPI: %" PRIu64 " packets inspected; flows: %" PRIu64 " smtp, %" PRIu64
 		        " smtps, %" PRIu64 " other (%" PRIu64 " given up on), %" PRIu64
@@ -1053,6 +704,18 @@ void sensor_print_summary(const struct sensor *s, FILE *out)
 	if (st->dump_errors)
 		fprintf(out, "tlsobs: --dump-streams: %" PRIu64 " flows could not be written\n",
 		        st->dump_errors);
+}
+
+void sensor_print_summary(const struct sensor *s, FILE *out)
+{
+	struct sensor_stats all;
+	collect_stats(s, &all);
+	print_packet_path(s, &all, out);
+	print_services(s, &all, out);
+	struct capture_stats capture_counters = {0}, *cs = &capture_counters;
+	bool live = s->capture && capture_is_live(s->capture);
+	if (s->capture)
+		capture_stats(s->capture, cs);
 	if (live)
 		fprintf(out,
 		        "tlsobs: capture: %" PRIu64 " received, %" PRIu64 " dropped by the kernel, %" PRIu64
@@ -1070,9 +733,7 @@ void sensor_free(struct sensor *s)
 {
 	if (!s)
 		return;
-	flow_table_free(s->flows, FLOW_CLOSE_SHUTDOWN);
-	defrag_free(s->defrag);
-	classifier_free(s->classifier); /* after the flows: theirs point back at it */
+	worker_free(s->worker); /* first: its last flows' sessions are finished here */
 	geoip_free(s->geo);
 	state_sync_free(s->sync);
 	state_db_close(s->state);
@@ -1080,7 +741,6 @@ void sensor_free(struct sensor *s)
 		policy_clear(&s->settings.policy);
 	rules_engine_free(s->rules);
 	tls_inspector_free(s->tls_inspector);
-	free(s->scratch);
 	json_writer_release(&s->json);
 	free(s);
 }

@@ -1,8 +1,10 @@
 /*
- * sensor.h: one worker's packet path: decode, flow lookup, TCP tracking,
- * reassembly into the application consumer, and session events out.
+ * sensor.h: the sensor as main.c drives it: packets in (through its worker's
+ * packet path, sensor/worker.h), session, alert, certificate, policy and stats
+ * events out, and the process-wide services between (rules, state, GeoIP,
+ * reload with its audit, metrics, summary).
  *
- * Owns its flow table and per-flow state; borrows the outputs (the caller
+ * Owns its worker and the shared services; borrows the outputs (the caller
  * opens and closes them). Time is packet time: flows expire as the capture's
  * clock advances, or on sensor_tick() with the wall clock in live capture.
  */
@@ -20,6 +22,12 @@
 #include "sensor/flow/flow.h"
 #include "sensor/config/settings.h"
 
+/*
+ * The process's counters. From packets through flows_not_mail (but alerts,
+ * sessions_reported and events_dropped) and dump_errors, parser_memcap_stops,
+ * classified and hold_overflows are counted per worker (worker.h,
+ * flow_record.h) and summed; the rest by the shared services.
+ */
 struct sensor_stats {
 	uint64_t packets, bytes;
 	uint64_t decode[DECODE_RESULT_COUNT];
@@ -86,7 +94,7 @@ void sensor_note_reload_failure(struct sensor *s);
 void sensor_metrics(struct sensor *s, struct metrics_snapshot *m);
 /* Ends every open flow with `reason` and emits their sessions. */
 void sensor_finish(struct sensor *s, enum flow_close_reason reason);
-const struct sensor_stats *sensor_stats(const struct sensor *s);
+struct sensor_stats sensor_stats(const struct sensor *s);
 /* The exit summary: packets, anomalies by reason, flows, evictions, gaps, capture drops. */
 void sensor_print_summary(const struct sensor *s, FILE *out);
 void sensor_free(struct sensor *s);

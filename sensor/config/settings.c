@@ -77,7 +77,7 @@ static const char *const known_keys[] = {
 };
 
 static const uint16_t default_smtp_ports[] = {25, 587, 2525};
-static const uint16_t default_implicit_tls_ports[] = {465};
+static const uint16_t default_implicit_tls_ports[] = {SETTINGS_SMTPS_PORT};
 static const uint16_t default_vxlan_ports[] = {DECODE_VXLAN_PORT};
 static const uint16_t default_geneve_ports[] = {DECODE_GENEVE_PORT};
 

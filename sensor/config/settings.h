@@ -22,6 +22,9 @@
 #include "sensor/config/settings_runtime.h"
 
 enum { SETTINGS_MAX_PORTS = 64, SETTINGS_MAX_NETWORKS = 256 };
+/* RFC 8314 7.3 "submissions": SMTP over implicit TLS. tls.implicit_ports' default, and the one implicit-TLS
+ * port whose flows are network.protocol "smtp" (others, 443 say, carry TLS as far as we know). */
+enum { SETTINGS_SMTPS_PORT = 465 };
 /* capture.interfaces, capture.files, outputs: at most this many entries each (settings_capture.c) */
 enum { SETTINGS_MAX_SOURCES = 32, SETTINGS_MAX_OUTPUTS = 16 };
 

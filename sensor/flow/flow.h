@@ -56,6 +56,10 @@ struct flow {
 	struct flow *lru_prev, *lru_next;
 	uint64_t hash;
 	enum flow_state state;
+	bool leaving;       /* unlinked: only its end hook is still to run */
+	bool queued;        /* ... from the queue: its memory was handed back already */
+	uint8_t end_reason; /* why it leaves: enum flow_close_reason */
+	uint64_t charged;   /* bytes its consumer holds in the memcap (flow_table_charge) */
 
 	uint64_t id; /* per worker, in order of creation */
 	struct flow_endpoint client, server;

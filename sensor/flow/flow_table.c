@@ -4,6 +4,15 @@
  * Each state (new, established, closed) keeps its flows in a doubly linked list
  * ordered by last activity, so expiry only ever looks at list heads: O(1) per
  * expired flow, nothing scanned. Buckets chain through flow->hash_next.
+ *
+ * Owns the flows, their memory accounting (the flow, its streams' buffered
+ * segments, and what its consumer charged through flow_table_charge) and the
+ * queue of flows leaving the table. A flow the table ends by itself (idle, or
+ * evicted to make room) leaves in two steps: unlinked at once, its memory
+ * handed back to the memcap at once (the reservation that needed it goes on),
+ * and queued; the end hook runs later, from flow_table_end_queued, which the
+ * worker calls after each packet. So the hook never runs inside another flow's
+ * delivery (a consumer charging memory may cause an eviction).
  */
 #include "sensor/flow/flow_table.h"
 
@@ -27,6 +36,7 @@ struct flow_table {
 	struct flow_list lists[FLOW_STATE_COUNT];
 	struct memcap memcap;
 	struct flow_table_stats stats;
+	struct flow_list leaving; /* unlinked, waiting for the end hook (through lru_next), oldest first */
 	bool emergency;
 	uint8_t hash_key[16];
 	uint64_t next_id;
@@ -124,9 +134,10 @@ static int endpoint_compare(const struct ip_addr *a, uint16_t pa, const struct i
 }
 
 /* The same value for both directions of a connection. */
-static uint64_t flow_hash(const struct flow_table *t, const struct ip_addr *a, uint16_t pa,
-                          const struct ip_addr *b, uint16_t pb)
+uint64_t flow_table_hash(const struct flow_table *t, const struct decoded_packet *p)
 {
+	const struct ip_addr *a = &p->src, *b = &p->dst;
+	uint16_t pa = p->sport, pb = p->dport;
 	if (endpoint_compare(a, pa, b, pb) > 0) {
 		const struct ip_addr *ta = a;
 		uint16_t tp = pa;
@@ -146,9 +157,9 @@ static bool endpoint_is(const struct flow_endpoint *e, const struct ip_addr *ip,
 	return e->port == port && ip_addr_compare(&e->ip, ip) == 0;
 }
 
-struct flow *flow_table_find(struct flow_table *t, const struct decoded_packet *p, enum flow_dir *dir)
+struct flow *flow_table_find(struct flow_table *t, const struct decoded_packet *p, uint64_t h,
+                             enum flow_dir *dir)
 {
-	uint64_t h = flow_hash(t, &p->src, p->sport, &p->dst, p->dport);
 	for (struct flow *f = t->buckets[h & t->mask]; f; f = f->hash_next) {
 		if (f->hash != h)
 			continue;
@@ -199,20 +210,19 @@ void flow_table_touch(struct flow_table *t, struct flow *f, enum flow_state stat
 	list_append(&t->lists[state], f);
 }
 
-void flow_table_end(struct flow_table *t, struct flow *f, enum flow_close_reason reason)
+/* Takes f out of the buckets and its state's list, and counts why it leaves; f itself stays. */
+static void unlink_flow(struct flow_table *t, struct flow *f, enum flow_close_reason reason)
 {
-	t->on_end(t->ctx, f, reason);
-	bool was_closed = f->state == FLOW_STATE_CLOSED;
 	struct flow **link = &t->buckets[f->hash & t->mask];
 	while (*link != f)
 		link = &(*link)->hash_next;
 	*link = f->hash_next;
+	f->hash_next = NULL;
 	list_unlink(&t->lists[f->state], f);
-	tcp_stream_release(&f->side[0].stream);
-	tcp_stream_release(&f->side[1].stream);
-	memcap_release(&t->memcap, sizeof *f);
-	free(f);
+	f->leaving = true;
+	f->end_reason = (uint8_t)reason;
 	t->stats.active--;
+	bool was_closed = f->state == FLOW_STATE_CLOSED;
 	if ((reason == FLOW_CLOSE_TIMEOUT || reason == FLOW_CLOSE_FIN || reason == FLOW_CLOSE_RST) &&
 	    was_closed)
 		t->stats
@@ -221,6 +231,55 @@ void flow_table_end(struct flow_table *t, struct flow *f, enum flow_close_reason
 		t->stats.timed_out++;
 	else if (reason == FLOW_CLOSE_EVICTED)
 		t->stats.evicted++;
+}
+
+/* Everything the memcap holds for f: the flow, its buffered segments, its consumer's charge. */
+static uint64_t flow_memory(const struct flow *f)
+{
+	return sizeof *f + tcp_stream_memory(&f->side[0].stream) + tcp_stream_memory(&f->side[1].stream) +
+	       f->charged;
+}
+
+/* The end hook, then f's memory back to the memcap and f freed. f is unlinked already. */
+static void finish_flow(struct flow_table *t, struct flow *f)
+{
+	/* What was handed back early is charged again for the hook's moment, so its releases balance (nothing
+	 * of a queued flow changed since: no packet reaches it, and its consumer was not called). */
+	if (f->queued)
+		t->memcap.used += flow_memory(f);
+	t->on_end(t->ctx, f, (enum flow_close_reason)f->end_reason);
+	tcp_stream_release(&f->side[0].stream);
+	tcp_stream_release(&f->side[1].stream);
+	memcap_release(&t->memcap, sizeof *f + f->charged);
+	free(f);
+}
+
+void flow_table_end(struct flow_table *t, struct flow *f, enum flow_close_reason reason)
+{
+	unlink_flow(t, f, reason);
+	finish_flow(t, f);
+}
+
+/*
+ * The table ends f by itself: unlinked and its memory handed back now, its end
+ * hook run by flow_table_end_queued. The memory is still allocated until then;
+ * the bound is what one packet may evict (FLOW_TABLE_EVICT_BATCH a reservation).
+ */
+static void queue_end(struct flow_table *t, struct flow *f, enum flow_close_reason reason)
+{
+	unlink_flow(t, f, reason);
+	f->queued = true;
+	memcap_release(&t->memcap, flow_memory(f));
+	list_append(&t->leaving, f);
+}
+
+void flow_table_end_queued(struct flow_table *t)
+{
+	struct flow *f;
+	while ((f = t->leaving.head) != NULL) {
+		list_unlink(&t->leaving, f);
+		finish_flow(t, f);
+	}
 }
 
 static void leave_emergency_if_recovered(struct flow_table *t)
@@ -243,7 +302,7 @@ static void expire_idle(struct flow_table *t, uint64_t now_us, const struct flow
 				f = f->lru_next;
 			if (!f || f->last_us + timeout[s] > now_us)
 				break;
-			flow_table_end(t, f, FLOW_CLOSE_TIMEOUT);
+			queue_end(t, f, FLOW_CLOSE_TIMEOUT);
 		}
 	}
 }
@@ -252,6 +311,7 @@ void flow_table_expire(struct flow_table *t, uint64_t now_us)
 {
 	expire_idle(t, now_us, NULL);
 	leave_emergency_if_recovered(t);
+	flow_table_end_queued(t); /* called between packets: the hooks may run now */
 }
 
 /* Ends the flow that is cheapest to lose, never `keep`: the oldest half-open, then closed, then established.
@@ -264,7 +324,7 @@ static bool evict_one(struct flow_table *t, const struct flow *keep)
 		if (victim && victim == keep)
 			victim = victim->lru_next;
 		if (victim) {
-			flow_table_end(t, victim, FLOW_CLOSE_EVICTED);
+			queue_end(t, victim, FLOW_CLOSE_EVICTED);
 			return true;
 		}
 	}
@@ -294,9 +354,26 @@ static bool reserve_memory(struct flow_table *t, uint64_t n, const struct flow *
 	return false;
 }
 
-bool flow_table_reserve(struct flow_table *t, uint64_t n, const struct flow *keep, uint64_t now_us)
+bool flow_table_charge(struct flow_table *t, struct flow *f, uint64_t total, uint64_t now_us)
 {
-	return reserve_memory(t, n, keep, now_us);
+	if (f->leaving)
+		return true; /* its end hook is running: what it holds goes back in a moment */
+	if (total < f->charged) {
+		memcap_release(&t->memcap, f->charged - total);
+	} else if (total > f->charged) {
+		if (!reserve_memory(t, total - f->charged, f, now_us))
+			return false;
+	}
+	f->charged = total;
+	return true;
+}
+
+void flow_table_bind_sides(struct flow *f)
+{
+	for (int d = 0; d < 2; d++) {
+		f->side[d].flow = f;
+		f->side[d].dir = (enum flow_dir)d;
+	}
 }
 
 static void decide_roles(struct flow *f, const struct decoded_packet *p, bool dst_is_service,
@@ -324,8 +401,8 @@ static void decide_roles(struct flow *f, const struct decoded_packet *p, bool ds
 	*dir = sender_is_client ? FLOW_TO_SERVER : FLOW_TO_CLIENT;
 }
 
-struct flow *flow_table_create(struct flow_table *t, const struct decoded_packet *p, bool dst_is_service,
-                               bool src_is_service, uint64_t now_us, enum flow_dir *dir)
+struct flow *flow_table_create(struct flow_table *t, const struct decoded_packet *p, uint64_t hash,
+                               bool dst_is_service, bool src_is_service, uint64_t now_us, enum flow_dir *dir)
 {
 	if (!reserve_memory(t, sizeof(struct flow), NULL, now_us)) {
 		t->stats.refused++;
@@ -338,15 +415,13 @@ struct flow *flow_table_create(struct flow_table *t, const struct decoded_packet
 		return NULL;
 	}
 	decide_roles(f, p, dst_is_service, src_is_service, dir);
-	f->hash = flow_hash(t, &p->src, p->sport, &p->dst, p->dport);
+	f->hash = hash;
 	f->id = ++t->next_id;
 	f->first_us = f->last_us = now_us;
 	f->encap = p->encap;
-	for (int d = 0; d < 2; d++) {
+	for (int d = 0; d < 2; d++)
 		tcp_stream_init(&f->side[d].stream, &t->settings.stream, &t->memcap);
-		f->side[d].flow = f;
-		f->side[d].dir = (enum flow_dir)d;
-	}
+	flow_table_bind_sides(f);
 	struct flow **bucket = &t->buckets[f->hash & t->mask];
 	f->hash_next = *bucket;
 	*bucket = f;
@@ -360,6 +435,7 @@ struct flow *flow_table_create(struct flow_table *t, const struct decoded_packet
 
 void flow_table_end_all(struct flow_table *t, enum flow_close_reason reason)
 {
+	flow_table_end_queued(t);
 	/* Oldest first across the lists' heads, so events come out in a sensible order. */
 	for (;;) {
 		struct flow *oldest = NULL;

@@ -49,6 +49,11 @@ void tcp_stream_release(struct tcp_stream *s)
 	}
 }
 
+uint64_t tcp_stream_memory(const struct tcp_stream *s)
+{
+	return (uint64_t)s->ooo_segments * sizeof(struct tcp_segment) + s->ooo_bytes;
+}
+
 static void stream_finish(struct tcp_stream *s)
 {
 	s->done = true;

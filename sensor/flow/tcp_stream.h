@@ -70,6 +70,8 @@ struct tcp_stream {
 void tcp_stream_init(struct tcp_stream *s, const struct tcp_stream_limits *limits, struct memcap *memcap);
 /* Frees buffered segments; the stream may be re-initialised afterwards. */
 void tcp_stream_release(struct tcp_stream *s);
+/* Bytes its buffered segments hold in the memcap (what tcp_stream_release gives back). */
+uint64_t tcp_stream_memory(const struct tcp_stream *s);
 
 /*
  * Feeds one segment sent in this direction. `syn`/`fin` are the flags; `wire_len`

@@ -1,8 +1,13 @@
-/* tcp_tracker.c: per-segment TCP bookkeeping (RFC 9293) on top of tcp_stream. */
+/*
+ * tcp_tracker.c: per-segment TCP bookkeeping (RFC 9293) on top of tcp_stream.
+ *
+ * Owns what a segment does to its flow: the sides' counters and flags, the
+ * flow's state (for the table's timeouts), each direction's sink into the
+ * consumer, and the role swap primitive. Which side is the server is told by
+ * the flags or the ports; what the first payload says belongs to the
+ * application layer, which calls tcp_tracker_swap_roles.
+ */
 #include "sensor/flow/tcp_tracker.h"
-
-#include <ctype.h>
-#include <string.h>
 
 static enum stream_verdict sink_data(void *ctx, const uint8_t *p, size_t n)
 {
@@ -24,11 +29,9 @@ static enum stream_verdict sink_gap(void *ctx, uint64_t n)
 
 static void bind_sides(struct flow *f)
 {
-	for (int d = 0; d < 2; d++) {
-		f->side[d].flow = f;
-		f->side[d].dir = (enum flow_dir)d;
+	flow_table_bind_sides(f);
+	for (int d = 0; d < 2; d++)
 		f->side[d].sink = (struct stream_sink){sink_data, sink_gap, &f->side[d]};
-	}
 }
 
 void tcp_tracker_attach(struct flow *f, const struct flow_consumer *c)
@@ -38,20 +41,13 @@ void tcp_tracker_attach(struct flow *f, const struct flow_consumer *c)
 	f->consumer_state = c->open(c->ctx, f);
 }
 
-/* An SMTP reply ("220 ", "220-"): only a server starts its talk like this. */
-static bool looks_like_reply(const struct decoded_packet *p)
+bool tcp_tracker_roles_open(const struct flow *f)
 {
-	const uint8_t *b = p->payload;
-	return p->payload_len >= 4 && isdigit(b[0]) && isdigit(b[1]) && isdigit(b[2]) &&
-	       (b[3] == ' ' || b[3] == '-');
+	return !f->payload_seen && f->role_source == FLOW_ROLE_GUESS;
 }
 
-/* Roles guessed from ports are corrected by the first payload: the banner comes from the server. */
-static void maybe_swap_roles(struct flow *f, enum flow_dir *dir, const struct decoded_packet *p)
+void tcp_tracker_swap_roles(struct flow *f, enum flow_dir *dir)
 {
-	if (f->payload_seen || f->role_source != FLOW_ROLE_GUESS || *dir != FLOW_TO_SERVER ||
-	    !looks_like_reply(p))
-		return;
 	struct flow_endpoint e = f->client;
 	f->client = f->server;
 	f->server = e;
@@ -59,7 +55,7 @@ static void maybe_swap_roles(struct flow *f, enum flow_dir *dir, const struct de
 	f->side[0] = f->side[1];
 	f->side[1] = s;
 	bind_sides(f);
-	*dir = FLOW_TO_CLIENT;
+	*dir = (enum flow_dir) !*dir;
 }
 
 static enum flow_state next_state(const struct flow *f)
@@ -77,7 +73,6 @@ static enum flow_state next_state(const struct flow *f)
 void tcp_tracker_segment(struct flow_table *t, struct flow *f, enum flow_dir dir,
                          const struct decoded_packet *p, uint32_t wire_len, uint64_t now_us)
 {
-	maybe_swap_roles(f, &dir, p);
 	struct flow_side *side = &f->side[dir], *peer = &f->side[!dir];
 	side->packets++;
 	side->bytes += wire_len;

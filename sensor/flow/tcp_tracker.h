@@ -17,6 +17,10 @@
 
 /* Points both directions' sinks at the consumer and opens it. Call once after flow_table_create. */
 void tcp_tracker_attach(struct flow *f, const struct flow_consumer *c);
+/* Roles may still be swapped: they were guessed and no payload has crossed yet. */
+bool tcp_tracker_roles_open(const struct flow *f);
+/* Swaps client and server, with each side's counters and stream; *dir (a packet's direction) follows. */
+void tcp_tracker_swap_roles(struct flow *f, enum flow_dir *dir);
 void tcp_tracker_segment(struct flow_table *t, struct flow *f, enum flow_dir dir,
                          const struct decoded_packet *p, uint32_t wire_len, uint64_t now_us);
 /* Delivers what both directions still buffer (end of the flow). */

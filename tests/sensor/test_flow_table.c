@@ -5,7 +5,8 @@
  *
  * The end hook records every flow that leaves (id and reason, in order) and
  * fails the test if one flow is ended twice, so "which flows went, why, and in
- * what order" can be asserted exactly.
+ * what order" can be asserted exactly. Flows the table evicts are ended after
+ * the packet (flow_table_end_queued), which the helpers call as the worker does.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -138,8 +139,9 @@ static struct decoded_packet syn_from(uint16_t client_port)
 static struct flow *create(struct fixture *fx, const struct decoded_packet *p, uint64_t now_us)
 {
 	enum flow_dir dir;
-	struct flow *f = flow_table_create(fx->t, p, false, false, now_us, &dir);
+	struct flow *f = flow_table_create(fx->t, p, flow_table_hash(fx->t, p), false, false, now_us, &dir);
 	cr_assert_not_null(f, "flow_table_create refused a flow");
+	flow_table_end_queued(fx->t); /* what the worker does after each packet */
 	return f;
 }
 
@@ -152,7 +154,7 @@ static struct flow *open_flow(struct fixture *fx, uint16_t client_port, uint64_t
 static struct flow *find(struct fixture *fx, const struct decoded_packet *p, enum flow_dir *dir)
 {
 	enum flow_dir ignored;
-	return flow_table_find(fx->t, p, dir ? dir : &ignored);
+	return flow_table_find(fx->t, p, flow_table_hash(fx->t, p), dir ? dir : &ignored);
 }
 
 static struct flow *find_client(struct fixture *fx, uint16_t client_port)
@@ -183,7 +185,7 @@ Test(find, an_ipv4_flow_is_found_from_both_directions_with_the_packets_direction
 	struct decoded_packet reply = reversed(&syn);
 	cr_assert_null(find(fx, &syn, NULL), "an empty table finds nothing");
 	enum flow_dir dir = FLOW_TO_CLIENT;
-	struct flow *f = flow_table_create(fx->t, &syn, true, false, T0, &dir);
+	struct flow *f = flow_table_create(fx->t, &syn, flow_table_hash(fx->t, &syn), true, false, T0, &dir);
 	cr_assert_not_null(f);
 	cr_assert_eq(dir, FLOW_TO_SERVER);
 
@@ -255,7 +257,7 @@ Test(roles, the_sender_of_a_syn_is_the_client_even_from_a_service_port)
 	struct fixture *fx = fixture_new(1 << 20, 64);
 	struct decoded_packet p = packet("192.0.2.1", 25, "198.51.100.1", 40000, TCP_SYN);
 	enum flow_dir dir = FLOW_TO_CLIENT;
-	struct flow *f = flow_table_create(fx->t, &p, false, true, T0, &dir);
+	struct flow *f = flow_table_create(fx->t, &p, flow_table_hash(fx->t, &p), false, true, T0, &dir);
 	cr_assert_not_null(f);
 	cr_assert_eq(f->role_source, FLOW_ROLE_SYN);
 	cr_assert_eq(f->client.port, 25);
@@ -270,7 +272,7 @@ Test(roles, the_sender_of_a_syn_ack_is_the_server_even_towards_a_service_port)
 	struct fixture *fx = fixture_new(1 << 20, 64);
 	struct decoded_packet p = packet("198.51.100.1", 40000, "192.0.2.1", 25, TCP_SYN | TCP_ACK);
 	enum flow_dir dir = FLOW_TO_SERVER;
-	struct flow *f = flow_table_create(fx->t, &p, true, false, T0, &dir);
+	struct flow *f = flow_table_create(fx->t, &p, flow_table_hash(fx->t, &p), true, false, T0, &dir);
 	cr_assert_not_null(f);
 	cr_assert_eq(f->role_source, FLOW_ROLE_SYN_ACK);
 	cr_assert_eq(f->server.port, 40000);
@@ -286,7 +288,8 @@ Test(roles, midstream_the_side_talking_to_the_service_port_is_the_client)
 	/* Towards the service port: the sender is the client. */
 	struct decoded_packet to_service = packet("192.0.2.1", 1024, "198.51.100.1", 60000, TCP_ACK);
 	enum flow_dir dir = FLOW_TO_CLIENT;
-	struct flow *f = flow_table_create(fx->t, &to_service, true, false, T0, &dir);
+	struct flow *f =
+	    flow_table_create(fx->t, &to_service, flow_table_hash(fx->t, &to_service), true, false, T0, &dir);
 	cr_assert_not_null(f);
 	cr_assert_eq(f->role_source, FLOW_ROLE_PORT);
 	cr_assert_eq(f->client.port, 1024, "the port hint beats the lower-port guess");
@@ -296,7 +299,8 @@ Test(roles, midstream_the_side_talking_to_the_service_port_is_the_client)
 	/* From the service port: the sender is the server. */
 	struct decoded_packet from_service = packet("198.51.100.2", 60000, "192.0.2.2", 1024, TCP_ACK);
 	dir = FLOW_TO_SERVER;
-	struct flow *g = flow_table_create(fx->t, &from_service, false, true, T0, &dir);
+	struct flow *g = flow_table_create(fx->t, &from_service, flow_table_hash(fx->t, &from_service), false,
+	                                   true, T0, &dir);
 	cr_assert_not_null(g);
 	cr_assert_eq(g->role_source, FLOW_ROLE_PORT);
 	cr_assert_eq(g->server.port, 60000);
@@ -310,7 +314,8 @@ Test(roles, without_flags_or_port_hints_the_lower_port_is_guessed_to_be_the_serv
 	struct fixture *fx = fixture_new(1 << 20, 64);
 	struct decoded_packet from_low = packet("198.51.100.1", 2525, "192.0.2.1", 50000, TCP_ACK);
 	enum flow_dir dir = FLOW_TO_SERVER;
-	struct flow *f = flow_table_create(fx->t, &from_low, false, false, T0, &dir);
+	struct flow *f =
+	    flow_table_create(fx->t, &from_low, flow_table_hash(fx->t, &from_low), false, false, T0, &dir);
 	cr_assert_not_null(f);
 	cr_assert_eq(f->role_source, FLOW_ROLE_GUESS);
 	cr_assert_eq(f->server.port, 2525);
@@ -319,7 +324,8 @@ Test(roles, without_flags_or_port_hints_the_lower_port_is_guessed_to_be_the_serv
 
 	struct decoded_packet to_low = packet("192.0.2.2", 50000, "198.51.100.2", 2525, TCP_ACK);
 	dir = FLOW_TO_CLIENT;
-	struct flow *g = flow_table_create(fx->t, &to_low, false, false, T0, &dir);
+	struct flow *g =
+	    flow_table_create(fx->t, &to_low, flow_table_hash(fx->t, &to_low), false, false, T0, &dir);
 	cr_assert_not_null(g);
 	cr_assert_eq(g->role_source, FLOW_ROLE_GUESS);
 	cr_assert_eq(g->server.port, 2525);
@@ -333,7 +339,7 @@ Test(roles, two_service_ports_say_nothing_so_the_lower_port_is_guessed_to_be_the
 	struct fixture *fx = fixture_new(1 << 20, 64);
 	struct decoded_packet p = packet("192.0.2.1", 25, "198.51.100.1", 587, TCP_ACK);
 	enum flow_dir dir = FLOW_TO_CLIENT;
-	struct flow *f = flow_table_create(fx->t, &p, true, true, T0, &dir);
+	struct flow *f = flow_table_create(fx->t, &p, flow_table_hash(fx->t, &p), true, true, T0, &dir);
 	cr_assert_not_null(f);
 	cr_assert_eq(f->role_source, FLOW_ROLE_GUESS);
 	cr_assert_eq(f->server.port, 25);
@@ -582,6 +588,93 @@ static uint64_t memcap_for(unsigned n)
 	return bucket_bytes(16) + n * sizeof(struct flow);
 }
 
+/* ---- eviction is queued: the end hook never runs inside a consumer's charge ---- */
+
+/*
+ * A consumer that charges memory from inside its flow (as the parsers do while
+ * bytes are delivered) and a hook that records whether it ran while the charge
+ * was in progress.
+ */
+struct reentry {
+	struct flow_table *t;
+	bool charging;         /* inside flow_table_charge */
+	size_t ends_inside;    /* end hook calls while charging */
+	size_t ends;           /* all end hook calls */
+	uint64_t ended_ids[8]; /* in order */
+	bool hook_saw_leaving; /* f->leaving was set when the hook ran */
+	bool hook_saw_unlinked;
+};
+
+static void reentry_end(void *ctx, struct flow *f, enum flow_close_reason reason)
+{
+	struct reentry *r = ctx;
+	cr_assert_eq(reason, FLOW_CLOSE_EVICTED);
+	if (r->charging)
+		r->ends_inside++;
+	if (r->ends < 8)
+		r->ended_ids[r->ends] = f->id;
+	r->ends++;
+	r->hook_saw_leaving = f->leaving;
+	r->hook_saw_unlinked = !f->hash_next && !f->lru_prev && !f->lru_next;
+	/* The hook may still charge (a flush feeding the parsers): a leaving flow takes no more. */
+	cr_assert(flow_table_charge(r->t, f, f->charged + 4096, T0 + 3 * SEC));
+}
+
+Test(queued_end, eviction_during_a_charge_queues_the_victim_and_ends_it_after_the_packet)
+{
+	struct flow_table_settings s = default_settings(memcap_for(2) + 1000, 16);
+	struct reentry r = {0};
+	struct flow_table *t = flow_table_new(&s, reentry_end, &r);
+	cr_assert_not_null(t);
+	r.t = t;
+	enum flow_dir dir;
+	struct decoded_packet pa = syn_from(40001), pb = syn_from(40002);
+	struct flow *a = flow_table_create(t, &pa, flow_table_hash(t, &pa), true, false, T0, &dir);
+	struct flow *b = flow_table_create(t, &pb, flow_table_hash(t, &pb), true, false, T0 + 1 * SEC, &dir);
+	cr_assert(a && b);
+	struct memcap *m = flow_table_memcap(t);
+	uint64_t before = m->used;
+
+	/* b's consumer needs more than is free: a (the oldest half-open flow) is evicted to make room. */
+	r.charging = true;
+	cr_assert(flow_table_charge(t, b, 1000 + sizeof(struct flow) / 2, T0 + 2 * SEC));
+	r.charging = false;
+	cr_assert_eq(r.ends, 0, "the victim's end hook ran inside the charge");
+	cr_assert_eq(flow_table_stats(t)->evicted, 1);
+	cr_assert_eq(flow_table_stats(t)->active, 1);
+	cr_assert_null(flow_table_find(t, &pa, flow_table_hash(t, &pa), &dir),
+	               "an evicted flow is still found");
+	cr_assert_eq(m->used, before - sizeof(struct flow) + 1000 + sizeof(struct flow) / 2,
+	             "the victim's memory was not handed back at once");
+
+	flow_table_end_queued(t);
+	cr_assert_eq(r.ends, 1);
+	cr_assert_eq(r.ends_inside, 0);
+	cr_assert_eq(r.ended_ids[0], 1);
+	cr_assert(r.hook_saw_leaving);
+	cr_assert(r.hook_saw_unlinked);
+	cr_assert_eq(m->used, before - sizeof(struct flow) + 1000 + sizeof(struct flow) / 2,
+	             "the memcap does not balance after the queued end");
+	flow_table_end_queued(t); /* nothing left: a no-op */
+	cr_assert_eq(r.ends, 1);
+	flow_table_free(t, FLOW_CLOSE_EVICTED);
+	cr_assert_eq(r.ends, 2, "freeing the table ends the flow that stayed");
+}
+
+Test(queued_end, a_charge_is_given_back_with_its_flow)
+{
+	struct fixture *fx = fixture_new(1 << 20, 64);
+	struct flow *f = open_flow(fx, 40000, T0);
+	struct memcap *m = flow_table_memcap(fx->t);
+	cr_assert(flow_table_charge(fx->t, f, 5000, T0));
+	cr_assert_eq(m->used, bucket_bytes(64) + sizeof(struct flow) + 5000);
+	cr_assert(flow_table_charge(fx->t, f, 2000, T0));
+	cr_assert_eq(m->used, bucket_bytes(64) + sizeof(struct flow) + 2000);
+	flow_table_end(fx->t, f, FLOW_CLOSE_FIN);
+	cr_assert_eq(m->used, bucket_bytes(64));
+	fixture_free(fx);
+}
+
 Test(memcap, a_full_table_evicts_new_then_closed_then_established_flows_oldest_first)
 {
 	struct fixture *fx = fixture_new(memcap_for(4), 16);
@@ -769,7 +862,7 @@ Test(memcap, a_flow_that_does_not_fit_even_in_an_empty_table_is_refused)
 	struct fixture *fx = fixture_new(memcap_for(1) - 1, 16);
 	struct decoded_packet p = syn_from(40000);
 	enum flow_dir dir;
-	cr_assert_null(flow_table_create(fx->t, &p, true, false, T0, &dir));
+	cr_assert_null(flow_table_create(fx->t, &p, flow_table_hash(fx->t, &p), true, false, T0, &dir));
 	const struct flow_table_stats *st = flow_table_stats(fx->t);
 	cr_assert_eq(st->refused, 1);
 	cr_assert_eq(st->created, 0);
@@ -791,14 +884,15 @@ Test(memcap, a_refused_flow_leaves_the_table_able_to_take_the_next_one_once_memo
 	cr_assert(memcap_reserve(m, held));
 	struct decoded_packet p = syn_from(40001);
 	enum flow_dir dir;
-	cr_assert_null(flow_table_create(fx->t, &p, true, false, T0, &dir));
+	cr_assert_null(flow_table_create(fx->t, &p, flow_table_hash(fx->t, &p), true, false, T0, &dir));
 	cr_assert_eq(flow_table_stats(fx->t)->refused, 1);
 	cr_assert_eq(m->used, bucket_bytes(16) + held, "a refused flow must not keep its reservation");
 
 	memcap_release(m, held);
 	flow_table_expire(fx->t, T0 + 1 * SEC);
 	cr_assert_not(flow_table_in_emergency(fx->t));
-	cr_assert_not_null(flow_table_create(fx->t, &p, true, false, T0 + 1 * SEC, &dir));
+	cr_assert_not_null(
+	    flow_table_create(fx->t, &p, flow_table_hash(fx->t, &p), true, false, T0 + 1 * SEC, &dir));
 	cr_assert_eq(flow_table_stats(fx->t)->refused, 1);
 	cr_assert_eq(flow_table_stats(fx->t)->created, 1);
 	fixture_free(fx);

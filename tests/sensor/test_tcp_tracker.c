@@ -4,7 +4,8 @@
  * whether the flow was answered.
  *
  * Packets are decoded_packet values built by hand and fed the way the sensor
- * does: find, else create and attach, then tcp_tracker_segment. A recording
+ * does: find, else create and attach, then mail_roles_settle (the banner
+ * corrects guessed roles) and tcp_tracker_segment. A recording
  * consumer keeps, per flow, the bytes of each direction and an event log
  * (">8" 8 bytes client to server, "<14" 14 bytes server to client, ">g4" a
  * 4-byte gap), and fails the test if it is called after answering STREAM_DONE.
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sensor/app/mail_roles.h"
 #include "sensor/flow/tcp_tracker.h"
 
 #define SEC 1000000ull
@@ -192,14 +194,17 @@ static struct flow *feed(struct harness *h, struct decoded_packet p)
 {
 	h->now_us += 1000;
 	enum flow_dir dir;
-	struct flow *f = flow_table_find(h->table, &p, &dir);
+	struct flow *f = flow_table_find(h->table, &p, flow_table_hash(h->table, &p), &dir);
 	if (!f) {
 		bool dst_service = p.dport == h->service_port, src_service = p.sport == h->service_port;
-		f = flow_table_create(h->table, &p, dst_service, src_service, h->now_us, &dir);
+		f = flow_table_create(h->table, &p, flow_table_hash(h->table, &p), dst_service, src_service,
+		                      h->now_us, &dir);
 		cr_assert_not_null(f, "the table refused the flow");
 		tcp_tracker_attach(f, &h->consumer);
 	}
+	mail_roles_settle(f, &dir, &p); /* the SMTP banner settles guessed roles, as the worker does */
 	tcp_tracker_segment(h->table, f, dir, &p, HEADERS + p.payload_wire_len, h->now_us);
+	flow_table_end_queued(h->table);
 	return f;
 }
 

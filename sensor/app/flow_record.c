@@ -1,0 +1,337 @@
+/*
+ * flow_record.c: the per-flow application glue between the TCP tracker and the
+ * SMTP/TLS parsers (see flow_record.h). Owns the flow records: their
+ * classification state, held first bytes, mail session and stream dump.
+ */
+#include "sensor/app/flow_record.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "outputs/event_common.h"
+#include "parsers/pcapng.h"
+#include "sensor/app/mail_session.h"
+#include "sensor/flow/stream_dump.h"
+#include "sensor/flow/stream_hold.h"
+#include "sensor/flow/tcp_tracker.h"
+
+struct flow_record {
+	struct flow_records *rs;
+	struct stream_dump *dump;
+	struct mail_session *mail; /* created at the first payload byte, so half-open floods cost nothing */
+	bool mail_failed;
+	bool memcap_stopped; /* parsing stopped: the memcap had no room for the parsers' memory */
+	/* Classification (nDPI). A flow on a configured port is mail by its port and classified only for
+	 * network.application and risks; any other flow (capture.any_port) is mail only if nDPI says so,
+	 * and its first bytes wait in `held` until it does. */
+	bool by_port;
+	bool implicit_tls;
+	struct classify_flow *cls; /* from the first payload until nDPI is done with the flow */
+	bool cls_started;          /* cls was made (a SYN flood costs no nDPI state) */
+	enum classify_verdict verdict;
+	char app[CLASSIFY_PROTOCOL_MAX];
+	const char *risks[CLASSIFY_MAX_RISKS];
+	size_t n_risks;
+	struct stream_hold held;
+	char ingress[PCAPNG_NAME_MAX]; /* the interface of the flow's first packet ("" unknown) */
+};
+
+void mail_ports_add(uint8_t *bitmap, const uint16_t *ports, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		bitmap[ports[i] / 8] |= (uint8_t)(1u << (ports[i] % 8));
+}
+
+bool mail_ports_has(const uint8_t *bitmap, uint16_t port)
+{
+	return bitmap[port / 8] & (1u << (port % 8));
+}
+
+/* Charged to the memcap like the flow itself: a SYN flood's flows cost their records too. */
+static void *record_open(void *ctx, struct flow *f)
+{
+	struct flow_records *rs = ctx;
+	if (!flow_table_charge(rs->flows, f, sizeof(struct flow_record), rs->now_us))
+		return NULL; /* the flow is still counted; no session can come of it */
+	struct flow_record *r = calloc(1, sizeof *r);
+	if (!r) {
+		flow_table_charge(rs->flows, f, 0, rs->now_us);
+		return NULL;
+	}
+	const struct mail_ports *mp = rs->ports;
+	r->rs = rs;
+	if (rs->dump_dir)
+		r->dump = stream_dump_new(rs->dump_dir);
+	r->by_port =
+	    mail_ports_has(mp->service, f->server.port) || mail_ports_has(mp->service, f->client.port);
+	r->implicit_tls = mail_ports_has(mp->implicit_tls, f->server.port);
+	if (rs->interface)
+		snprintf(r->ingress, sizeof r->ingress, "%s", rs->interface);
+	if (!rs->classifier && !r->by_port)
+		r->verdict = CLASSIFY_OTHER; /* nothing can tell: not ours */
+	return r;
+}
+
+bool flow_record_is_mail(const struct flow_record *r)
+{
+	return !r || r->by_port || classify_verdict_is_mail(r->verdict);
+}
+
+static struct mail_session *mail_of(struct flow_record *r)
+{
+	if (!r->mail && !r->mail_failed) {
+		r->mail = mail_session_new(r->implicit_tls, r->rs->smtp);
+		r->mail_failed = r->mail == NULL;
+	}
+	return r->mail;
+}
+
+/*
+ * The parsers allocate as the flow goes (line buffers, handshake assembly,
+ * certificate copies); their bytes are charged to the same memcap as flows and
+ * segments, after the fact, making room as a new flow would (emergency mode,
+ * then evicting the cheapest other flows: half-open ones first, so a SYN flood
+ * does not starve real sessions; the evicted end after the packet). A flow for
+ * which no room can be made stops being parsed and takes no more (its session
+ * says so in tlsobs.limits.parser_memcap); what it holds is freed when the flow
+ * ends.
+ */
+static bool charge_parsers(struct flow_record *r, struct flow *f)
+{
+	uint64_t now = sizeof *r + mail_session_memory(r->mail) + stream_hold_memory(&r->held) +
+	               (r->cls ? classify_flow_size() : 0);
+	if (flow_table_charge(r->rs->flows, f, now, r->rs->now_us))
+		return true;
+	r->memcap_stopped = true;
+	r->rs->stats.parser_memcap_stops++;
+	if (r->mail)
+		mail_session_cut(r->mail);
+	return false;
+}
+
+static enum stream_verdict record_data(void *state, struct flow *f, enum flow_dir dir, const uint8_t *p,
+                                       size_t n)
+{
+	struct flow_record *r = state;
+	if (!r)
+		return STREAM_DONE;
+	if (r->dump && stream_dump_write(r->dump, f, dir, p, n) != 0) {
+		/* Count, and stop dumping this flow rather than write a file with holes. */
+		r->rs->stats.dump_errors++;
+		stream_dump_free(r->dump);
+		r->dump = NULL;
+	}
+	if (r->memcap_stopped)
+		return r->dump ? STREAM_CONTINUE : STREAM_DONE;
+	if (!flow_record_is_mail(r)) {
+		if (r->verdict != CLASSIFY_PENDING)
+			return r->dump ? STREAM_CONTINUE : STREAM_DONE; /* not mail: no parser wants it */
+		bool overflowed = r->held.overflow;
+		if (!stream_hold_add(&r->held, dir, p, n) && !overflowed)
+			r->rs->stats.hold_overflows++; /* once per flow */
+		return charge_parsers(r, f) ? STREAM_CONTINUE : STREAM_DONE;
+	}
+	struct mail_session *m = mail_of(r);
+	enum stream_verdict v = m ? mail_session_data(m, dir, p, n) : STREAM_DONE;
+	if (m && !charge_parsers(r, f))
+		v = STREAM_DONE;
+	/* Dumping wants every byte; otherwise a decided handshake ends reassembly. */
+	return r->dump ? STREAM_CONTINUE : v;
+}
+
+static enum stream_verdict record_gap(void *state, struct flow *f, enum flow_dir dir, uint64_t n)
+{
+	struct flow_record *r = state;
+	(void)f;
+	if (r && r->mail)
+		mail_session_gap(r->mail, dir, n);
+	else if (r && !flow_record_is_mail(r) && r->verdict == CLASSIFY_PENDING)
+		r->held.overflow = true; /* held bytes with a hole cannot be replayed as a stream */
+	return STREAM_CONTINUE;
+}
+
+struct flow_consumer flow_record_consumer(struct flow_records *rs)
+{
+	return (struct flow_consumer){record_open, record_data, record_gap, rs};
+}
+
+/* ---- classification ---- */
+
+_Static_assert(CLASSIFY_VERDICT_COUNT ==
+                   sizeof(((struct flow_record_stats *)0)->classified) / sizeof(uint64_t),
+               "one counter per verdict");
+
+static void replay_held(void *ctx, enum flow_dir dir, const uint8_t *p, size_t n)
+{
+	struct flow_record *r = ctx;
+	struct mail_session *m = mail_of(r);
+	if (m)
+		mail_session_data(m, dir, p, n);
+}
+
+/* Keeps what the session event needs from nDPI; the flow's nDPI state may go after this. */
+static void keep_classification(struct flow_record *r)
+{
+	snprintf(r->app, sizeof r->app, "%s", classify_flow_protocol(r->cls));
+	r->n_risks = classify_flow_risks(r->cls, r->risks, CLASSIFY_MAX_RISKS);
+}
+
+/*
+ * nDPI decided. Mail found off the configured ports gets parsers now, fed what
+ * was held; a hold that overflowed or had a hole leaves a gap at its start, so
+ * the STARTTLS verdict is incomplete rather than wrong. Anything else stops
+ * here: no reassembly, no parsers, no event unless capture.all_flows.
+ */
+static void classification_decided(struct flow *f, struct flow_record *r, enum classify_verdict v)
+{
+	r->verdict = v;
+	keep_classification(r);
+	r->rs->stats.classified[v]++;
+	if (r->by_port)
+		return;
+	if (classify_verdict_is_mail(v)) {
+		r->implicit_tls = v == CLASSIFY_MAIL_SMTPS;
+		if (r->held.overflow && mail_of(r))
+			mail_session_cut(r->mail); /* the start is missing */
+		stream_hold_replay(&r->held, replay_held, r);
+	} else if (!r->dump) {
+		f->consumer_done = true;
+	}
+	stream_hold_release(&r->held);
+	charge_parsers(r, f);
+}
+
+void flow_record_classify(struct flow_records *rs, struct flow *f, enum flow_dir dir,
+                          const struct decoded_packet *p, uint64_t ts_us)
+{
+	struct flow_record *r = f->consumer_state;
+	if (!r || !rs->classifier || r->memcap_stopped)
+		return;
+	if (!r->cls_started && p->payload_len > 0) {
+		r->cls_started = true;
+		r->cls = classify_flow_new(rs->classifier);
+		if (r->cls && !charge_parsers(r, f)) {
+			classify_flow_free(r->cls);
+			r->cls = NULL;
+		}
+		if (!r->cls && !r->by_port)
+			r->verdict = CLASSIFY_OTHER;
+	}
+	if (!r->cls)
+		return;
+	enum classify_verdict v =
+	    classify_packet(rs->classifier, r->cls, p->ip, p->ip_len, ts_us, dir == FLOW_TO_SERVER);
+	if (v != CLASSIFY_PENDING && r->verdict == CLASSIFY_PENDING)
+		classification_decided(f, r, v);
+	if (classify_flow_done(r->cls)) {
+		keep_classification(r); /* risks found after the decision */
+		classify_flow_free(r->cls);
+		r->cls = NULL;
+	}
+}
+
+void flow_record_classification_end(struct flow_records *rs, struct flow *f, struct flow_record *r)
+{
+	if (!r || !r->cls)
+		return;
+	if (r->verdict == CLASSIFY_PENDING)
+		classification_decided(f, r, classify_finish(rs->classifier, r->cls));
+	else
+		keep_classification(r);
+	classify_flow_free(r->cls);
+	r->cls = NULL;
+}
+
+/* ---- the session record ---- */
+
+static void copy_stream_counters(struct session_stream_counters *c, const struct tcp_stream *st)
+{
+	c->delivered = st->delivered;
+	c->gaps = st->gaps;
+	c->gap_bytes = st->gap_bytes;
+	c->retransmitted_bytes = st->retransmitted_bytes;
+	c->overlap_conflicts = st->overlap_conflicts;
+	c->out_of_window = st->out_of_window;
+	c->ooo_cap_hits = st->ooo_cap_hits;
+	c->memcap_drops = st->memcap_drops;
+	c->depth_reached = st->depth_reached;
+}
+
+static void fill_flow(struct session *sess, const struct flow *f, enum flow_close_reason reason,
+                      uint64_t run_nonce)
+{
+	memset(sess, 0, sizeof *sess);
+	session_id_make(sess->id, run_nonce, f->id);
+	const struct flow_side *c = &f->side[FLOW_TO_SERVER], *v = &f->side[FLOW_TO_CLIENT];
+	sess->client = (struct session_endpoint){f->client.ip, f->client.port, c->bytes, c->packets};
+	sess->server = (struct session_endpoint){f->server.ip, f->server.port, v->bytes, v->packets};
+	sess->start_us = f->first_us;
+	sess->end_us = f->last_us;
+	sess->close_reason = flow_close_reason_str(tcp_tracker_close_reason(f, reason));
+	sess->role_source = flow_role_source_str(f->role_source);
+	sess->encap = f->encap;
+	copy_stream_counters(&sess->to_server, &c->stream);
+	copy_stream_counters(&sess->to_client, &v->stream);
+}
+
+/* network.protocol: what the flow carries (the event writes it in lowercase, as ECS has it). */
+static const char *protocol_of(const struct mail_ports *mp, const struct flow *f, const struct flow_record *r)
+{
+	if (r && !flow_record_is_mail(r)) /* capture.all_flows: nDPI's name, "unknown" when it had none */
+		return r->app[0] ? r->app : "unknown";
+	if (r && !r->by_port)
+		return "smtp"; /* nDPI found SMTP, or SMTP over TLS */
+	/* Other implicit-TLS ports than SMTP's (443 in tests) carry plain TLS as far as we know. */
+	bool implicit = mail_ports_has(mp->implicit_tls, f->server.port);
+	return implicit && !mail_ports_has(mp->smtps, f->server.port) ? "tls" : "smtp";
+}
+
+/* The parsers' side: only the peers end a handshake, so a timeout or the end of the capture stops it. */
+static void fill_mail(const struct flow *f, struct flow_record *r, enum flow_close_reason reason,
+                      struct session *sess)
+{
+	if (r->mail && reason == FLOW_CLOSE_EVICTED)
+		mail_session_cut(r->mail); /* cut off to make room, not ended by its peers */
+	if (r->mail) {
+		bool rst = f->side[0].rst || f->side[1].rst;
+		if (rst || f->side[0].fin || f->side[1].fin)
+			mail_session_end(r->mail, rst);
+		else
+			mail_session_stop(r->mail);
+		mail_session_fill(r->mail, sess);
+	}
+	sess->parser_memcap_stopped = r->memcap_stopped;
+}
+
+void flow_record_session(struct flow_records *rs, const struct flow *f, struct flow_record *r,
+                         enum flow_close_reason reason, uint64_t run_nonce, struct session *sess)
+{
+	fill_flow(sess, f, reason, run_nonce);
+	if (r && r->verdict != CLASSIFY_PENDING) {
+		sess->application = r->app;
+		sess->application_risks = r->risks;
+		sess->n_application_risks = r->n_risks;
+	}
+	sess->protocol = protocol_of(rs->ports, f, r);
+	if (!flow_record_is_mail(r))
+		return; /* capture.all_flows: the flow, and what nDPI made of it */
+	sess->implicit_tls = r ? r->implicit_tls : mail_ports_has(rs->ports->implicit_tls, f->server.port);
+	if (r)
+		fill_mail(f, r, reason, sess);
+}
+
+const char *flow_record_ingress(const struct flow_record *r)
+{
+	return r && r->ingress[0] ? r->ingress : NULL;
+}
+
+void flow_record_free(struct flow_record *r)
+{
+	if (!r)
+		return;
+	stream_dump_free(r->dump);
+	stream_hold_release(&r->held);
+	mail_session_free(r->mail);
+	free(r);
+}
