@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "outputs/event_common.h"
+#include "parsers/tls.h"
 #include "rules/policy_diff.h"
 
 void policy_event_write_relaxation_ended(struct json_writer *w, const struct partner_policy *p,
@@ -77,11 +78,9 @@ static void write_partner_state(struct json_writer *w, const char *key, const st
 	json_key(w, key);
 	json_object_begin(w);
 	json_field_cstring(w, "mode", policy_mode_str(p->mode));
-	if (p->min_tls_version >= 0x0301 && p->min_tls_version <= 0x0304) {
-		char v[8];
-		snprintf(v, sizeof v, "1.%u", (unsigned)(p->min_tls_version - 0x0301));
-		json_field_cstring(w, "min_tls_version", v);
-	}
+	if (p->min_tls_version >= TLS_VERSION_1_0 && p->min_tls_version <= TLS_VERSION_1_3)
+		json_field_cstring(w, "min_tls_version",
+		                   tls_version_str(p->min_tls_version)); /* "1.0".."1.3" */
 	json_field_bool(w, "require_valid_certificate", p->require_valid_certificate);
 	json_key(w, "pin_spki_sha256");
 	json_array_begin(w);

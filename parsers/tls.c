@@ -144,15 +144,15 @@ const char *tls_version_str(uint16_t version)
 	switch (version) {
 	case 0x0002:
 		return "2.0";
-	case 0x0300:
+	case TLS_VERSION_SSL3:
 		return "3.0";
-	case 0x0301:
+	case TLS_VERSION_1_0:
 		return "1.0";
-	case 0x0302:
+	case TLS_VERSION_1_1:
 		return "1.1";
-	case 0x0303:
+	case TLS_VERSION_1_2:
 		return "1.2";
-	case 0x0304:
+	case TLS_VERSION_1_3:
 		return "1.3";
 	}
 	return NULL;
