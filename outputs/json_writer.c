@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "parsers/packet_decode.h"
+#include "parsers/utf8.h"
 
 void json_writer_init(struct json_writer *w, size_t max_string)
 {
@@ -126,35 +127,6 @@ void json_key(struct json_writer *w, const char *key)
 	w->after_key = true;
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid (RFC 3629 section 4). */
-static size_t utf8_sequence(const uint8_t *s, size_t left)
-{
-	uint8_t c = s[0];
-	size_t n;
-	uint32_t min;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2, min = 0x80;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3, min = 0x800;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4, min = 0x10000;
-	else
-		return 0;
-	if (left < n)
-		return 0;
-	uint32_t cp = c & (0x3F >> (n - 1));
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
-
 void json_string(struct json_writer *w, const char *s, size_t len)
 {
 	separate(w);
@@ -169,7 +141,7 @@ void json_string(struct json_writer *w, const char *s, size_t len)
 	size_t i = 0;
 	while (i < limit && !w->failed) {
 		uint8_t c = p[i];
-		size_t n = utf8_sequence(p + i, len - i);
+		size_t n = utf8_decode(p + i, len - i, NULL);
 		if (n > 1 && i + n > limit)
 			break; /* do not cut a character in two */
 		if (n == 0) {

@@ -39,6 +39,7 @@
  */
 #include "parsers/smtp.h"
 #include "parsers/smtp_internal.h"
+#include "parsers/utf8.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -83,19 +84,6 @@ void smtp_line_anomalies(struct smtp_parser *p, const struct line *l)
 
 /* ---- bounded text ---- */
 
-/* After a cut, drops a UTF-8 sequence left incomplete at the end of s[0..len). */
-static size_t utf8_trim(const char *s, size_t len)
-{
-	size_t i = len;
-	while (i > 0 && len - i < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
-		i--;
-	if (i == 0)
-		return len;
-	unsigned char lead = (unsigned char)s[i - 1];
-	size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-	return len - (i - 1) < need ? i - 1 : len;
-}
-
 static void text_append(struct smtp_text t, const char *src, size_t n, bool lower)
 {
 	size_t len = strnlen(t.s, t.cap - 1);
@@ -111,7 +99,7 @@ static void text_append(struct smtp_text t, const char *src, size_t n, bool lowe
 	}
 	len += take;
 	if (take < n)
-		len = utf8_trim(t.s, len);
+		len = utf8_trim_partial(t.s, len);
 	t.s[len] = '\0';
 }
 
