@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "parsers/civil_time.h"
 #include "parsers/packet_decode.h"
 #include "parsers/utf8.h"
 
@@ -220,16 +220,11 @@ void json_ip(struct json_writer *w, const struct ip_addr *a)
 
 void json_time_us(struct json_writer *w, uint64_t us)
 {
-	time_t secs = (time_t)(us / 1000000);
-	struct tm tm;
-	char text[48];
-	if (!gmtime_r(&secs, &tm)) {
+	char text[CIVIL_TIME_TEXT_MAX];
+	if (civil_time_rfc3339_us(text, sizeof text, us) == 0)
 		json_null(w);
-		return;
-	}
-	size_t n = strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(text + n, sizeof text - n, ".%06uZ", (unsigned)(us % 1000000));
-	json_cstring(w, text);
+	else
+		json_cstring(w, text);
 }
 
 void json_field_cstring(struct json_writer *w, const char *key, const char *s)

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "parsers/civil_time.h"
 #include "outputs/spool.h"
 
 enum {
@@ -336,18 +337,6 @@ static int type_of(const char *dataset)
 	return -1;
 }
 
-/* RFC 3339 UTC with microseconds, as in @timestamp. */
-static size_t format_time(char *buf, size_t cap, uint64_t time_us)
-{
-	time_t secs = (time_t)(time_us / 1000000u);
-	struct tm tm;
-	if (!gmtime_r(&secs, &tm))
-		return 0;
-	int n = snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900, tm.tm_mon + 1,
-	                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(time_us % 1000000u));
-	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
-}
-
 int kafka_output_produce(struct kafka_output *k, const struct output_event *ev)
 {
 	int type = type_of(ev->dataset);
@@ -368,7 +357,7 @@ int kafka_output_produce(struct kafka_output *k, const struct output_event *ev)
 		}
 		m.idlen = strnlen(m.id, ID_MAX - 1);
 		m.time = timebuf;
-		m.timelen = format_time(timebuf, sizeof timebuf, ev->time_us);
+		m.timelen = civil_time_rfc3339_us(timebuf, sizeof timebuf, ev->time_us); /* as @timestamp */
 	}
 	k->stats[type].produced++;
 	rd_kafka_resp_err_t err = send_message(k, &m, make_tag((unsigned)type, false, 0));
