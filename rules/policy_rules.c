@@ -1,12 +1,14 @@
 /*
  * policy_rules.c: the partner policy rules (policy_rules.h).
  *
- * Choices where the brief left room:
- *  - policy_tls_required looks only at enforced partners; the version and
+ * Two choices, and why:
+ *  - policy_tls_required looks only at enforced partners: an opportunistic
+ *    partner may fall back to clear text by definition. The version and
  *    certificate rules apply to every attributed partner whose policy asks
- *    for them, whatever its mode, as the partner entry states them.
+ *    for them, whatever its mode, because the partner entry states them.
  *  - A certificate that was not visible (TLS 1.3) cannot be checked against
- *    validation or pins: neither raises policy_certificate.
+ *    validation or pins: neither raises policy_certificate, as nothing is
+ *    guessed.
  */
 #include "rules/policy_rules.h"
 

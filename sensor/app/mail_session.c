@@ -12,7 +12,7 @@
  *    port (a wrapper-mode server on 587). The server's first bytes are still
  *    looked at: a server that greets in clear after all turns it into SMTP (the
  *    client's hello is then evidence, not a command);
- *  - anything else: the port's protocol, as before content was looked at.
+ *  - anything else: the port's protocol.
  * A gap or the end of the flow before the bytes decide settles on the port's
  * protocol.
  */
