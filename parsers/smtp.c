@@ -58,6 +58,7 @@ static const char *const smtp_anomaly_names[SMTP_ANOMALY_COUNT] = {
     [SMTP_ANOMALY_TOO_MANY_CAPABILITIES] = "too_many_capabilities",
     [SMTP_ANOMALY_TOO_MANY_DOMAINS] = "too_many_domains",
     [SMTP_ANOMALY_CONTENT_BEFORE_354] = "content_before_354",
+    [SMTP_ANOMALY_TEXT_TRUNCATED] = "text_truncated",
 };
 
 const char *smtp_anomaly_str(enum smtp_anomaly a)
@@ -98,8 +99,10 @@ static void text_append(struct smtp_text t, const char *src, size_t n, bool lowe
 		t.s[len + i] = (char)c;
 	}
 	len += take;
-	if (take < n)
+	if (take < n) {
 		len = utf8_trim_partial(t.s, len);
+		(*t.truncated)++;
+	}
 	t.s[len] = '\0';
 }
 
@@ -144,8 +147,10 @@ void smtp_text_add_escaped(struct smtp_text t, const uint8_t *src, size_t n)
 			e[0] = '\\', e[1] = 'x', e[2] = hex[src[i] >> 4], e[3] = hex[src[i] & 15];
 			el = 4;
 		}
-		if (el > t.cap - 1 - len)
+		if (el > t.cap - 1 - len) {
+			(*t.truncated)++;
 			break;
+		}
 		memcpy(t.s + len, e, el);
 		len += el;
 	}
@@ -427,7 +432,7 @@ static void held_split(struct smtp_parser *p)
 	const uint8_t *rec = memmem(p->held, p->held_len, "\x16\x03", 2);
 	size_t clear = rec ? (size_t)(rec - p->held) : p->held_len;
 	p->obs.command_injection = true;
-	smtp_text_add_escaped(SMTP_TEXT(p->obs.injected_command), p->held, clear);
+	smtp_text_add_escaped(SMTP_TEXT(p, p->obs.injected_command), p->held, clear);
 	p->held_tls_at = clear;
 }
 

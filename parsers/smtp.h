@@ -66,6 +66,8 @@ enum smtp_anomaly {
 	SMTP_ANOMALY_TOO_MANY_DOMAINS,
 	SMTP_ANOMALY_CONTENT_BEFORE_354, /* client bytes after DATA, then a reply other than 354: skipped, not
 	                                    parsed */
+	SMTP_ANOMALY_TEXT_TRUNCATED, /* a text kept from the conversation (banner, EHLO reply, MAIL line...)
+	                                cut at its size */
 	SMTP_ANOMALY_COUNT
 };
 const char *smtp_anomaly_str(enum smtp_anomaly a); /* "line_too_long", ... */
