@@ -80,6 +80,7 @@ struct kafka_output {
 	struct kafka_topic_stats stats[KAFKA_TOPIC_TYPES];
 	uint64_t undropped[KAFKA_TOPIC_TYPES]; /* replays delivered after the spool had dropped them */
 	uint64_t unroutable;                   /* events of an unknown dataset */
+	uint64_t keys_truncated;               /* message keys cut at KEY_MAX bytes (the event still goes) */
 	uint64_t replays_in_flight;
 	bool need_rewind;
 	uint64_t last_success_us, last_failure_us, ce_counter;
@@ -347,6 +348,8 @@ int kafka_output_produce(struct kafka_output *k, const struct output_event *ev)
 	char timebuf[TIME_MAX], idbuf[ID_MAX];
 	struct message m = {.type = (unsigned)type, .key = ev->key, .payload = ev->json, .len = ev->len};
 	m.keylen = m.key ? strnlen(m.key, KEY_MAX) : 0;
+	if (m.keylen == KEY_MAX && m.key[KEY_MAX] != '\0')
+		k->keys_truncated++;
 	if (k->cloudevents) {
 		if (ev->id) {
 			m.id = ev->id;
@@ -593,6 +596,8 @@ void kafka_output_stats_json(const struct kafka_output *k, struct json_writer *w
 	json_field_uint(w, "corrupt", ss->corrupt);
 	json_field_uint(w, "recovered", ss->recovered);
 	json_object_end(w);
+	if (k->keys_truncated)
+		json_field_uint(w, "keys_truncated", k->keys_truncated);
 	json_object_end(w);
 }
 
@@ -615,6 +620,9 @@ void kafka_output_print_stats(const struct kafka_output *k, FILE *out)
 	if (k->unroutable)
 		fprintf(out, "tlsobs: kafka: %" PRIu64 " events of an unknown dataset dropped\n",
 		        k->unroutable);
+	if (k->keys_truncated)
+		fprintf(out, "tlsobs: kafka: %" PRIu64 " message keys cut at %u bytes\n", k->keys_truncated,
+		        (unsigned)KEY_MAX);
 }
 
 uint64_t kafka_output_spool_bytes(const struct kafka_output *k)

@@ -585,6 +585,11 @@ bool smtp_parser_lost_sync(const struct smtp_parser *p)
 	return p->lost_sync;
 }
 
+void smtp_parser_count_truncated(struct smtp_parser *p)
+{
+	smtp_anomaly(p, SMTP_ANOMALY_TEXT_TRUNCATED);
+}
+
 const struct smtp_observation *smtp_parser_observation(const struct smtp_parser *p)
 {
 	return &p->obs;

@@ -194,6 +194,9 @@ void smtp_parser_take_held(struct smtp_parser *p, const uint8_t **data, size_t *
 void smtp_parser_gap(struct smtp_parser *p, enum smtp_dir dir, uint64_t n);
 /* True once a gap hit either direction while still in clear text. */
 bool smtp_parser_lost_sync(const struct smtp_parser *p);
+/* Evidence of this conversation that the caller keeps (the server's bytes before the client's TLS hello) was
+ * cut at its size: counted as the conversation's text_truncated, beside the parser's own texts. */
+void smtp_parser_count_truncated(struct smtp_parser *p);
 
 const struct smtp_observation *smtp_parser_observation(const struct smtp_parser *p);
 

@@ -241,3 +241,30 @@ Test(kafka_output, refuses_an_event_of_an_unknown_dataset)
 	cr_assert_eq(kafka_output_flush(k), 1, "and counts it lost");
 	kafka_output_free(k);
 }
+
+Test(kafka_output, cuts_a_key_over_256_bytes_and_counts_it_in_the_stats)
+{
+	struct kafka_settings s = settings();
+	struct kafka_output *k = open_output(&s);
+	char key[300];
+	memset(key, 'k', sizeof key - 1);
+	key[sizeof key - 1] = '\0';
+	struct output_event ev = {"tlsobs.session", key, NULL, 1700000000000000ull, "{}", 2};
+	cr_assert_eq(kafka_output_produce(k, &ev), 0);
+	key[256] = '\0'; /* exactly the most a key keeps: not cut */
+	cr_assert_eq(kafka_output_produce(k, &ev), 0);
+	cr_assert_eq(kafka_output_flush(k), 0, "the events still go");
+	struct json_writer w;
+	json_writer_init(&w, 0);
+	kafka_output_stats_json(k, &w);
+	cr_assert(memmem(w.buf, w.len, "\"keys_truncated\":1}", 19), "%.*s", (int)w.len, w.buf);
+	json_writer_release(&w);
+	char *summary = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&summary, &len);
+	kafka_output_print_stats(k, out);
+	fclose(out);
+	cr_assert(strstr(summary, "tlsobs: kafka: 1 message keys cut at 256 bytes\n"), "%s", summary);
+	free(summary);
+	kafka_output_free(k);
+}
