@@ -15,6 +15,7 @@ void json_writer_init(struct json_writer *w, size_t max_string)
 {
 	memset(w, 0, sizeof *w);
 	w->max_string = max_string;
+	w->doc.type = EVENT_TYPE_COUNT;
 }
 
 void json_writer_reset(struct json_writer *w)
@@ -25,6 +26,7 @@ void json_writer_reset(struct json_writer *w)
 	w->after_key = false;
 	memset(w->need_comma, 0, sizeof w->need_comma);
 	memset(&w->doc, 0, sizeof w->doc);
+	w->doc.type = EVENT_TYPE_COUNT; /* no kind until event_begin names one */
 }
 
 void json_writer_release(struct json_writer *w)

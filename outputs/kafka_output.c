@@ -45,8 +45,6 @@ enum {
 	TIME_MAX = 40,
 };
 
-static const char *const type_names[KAFKA_TOPIC_TYPES] = {"session", "alert", "certificate", "stats",
-                                                          "policy"};
 static const char default_prefix[] = "tlsobs.";
 static const char default_spool_dir[] = "/var/lib/tlsobs/spool";
 
@@ -79,7 +77,7 @@ struct kafka_output {
 	struct spool *spool;
 	struct kafka_topic_stats stats[KAFKA_TOPIC_TYPES];
 	uint64_t undropped[KAFKA_TOPIC_TYPES]; /* replays delivered after the spool had dropped them */
-	uint64_t unroutable;                   /* events of an unknown dataset */
+	uint64_t unroutable;                   /* events of no known type */
 	uint64_t keys_truncated;               /* message keys cut at KEY_MAX bytes (the event still goes) */
 	uint64_t replays_in_flight;
 	bool need_rewind;
@@ -191,8 +189,7 @@ static rd_kafka_resp_err_t send_message(struct kafka_output *k, const struct mes
 		                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 		                         RD_KAFKA_V_KEY(key, m->keylen), RD_KAFKA_V_VALUE(value, m->len),
 		                         RD_KAFKA_V_OPAQUE((void *)tag), RD_KAFKA_V_END);
-	char type[32];
-	snprintf(type, sizeof type, "tlsobs.%s", type_names[m->type]);
+	const char *type = event_type_dataset((enum event_type)m->type);
 	return rd_kafka_producev(
 	    k->rk, RD_KAFKA_V_RKT(k->topics[m->type]), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 	    RD_KAFKA_V_KEY(key, m->keylen), RD_KAFKA_V_VALUE(value, m->len), RD_KAFKA_V_OPAQUE((void *)tag),
@@ -328,25 +325,15 @@ static void replay(struct kafka_output *k)
 	}
 }
 
-static int type_of(const char *dataset)
-{
-	if (!dataset || strncmp(dataset, "tlsobs.", 7) != 0)
-		return -1;
-	for (int t = 0; t < KAFKA_TOPIC_TYPES; t++)
-		if (strcmp(dataset + 7, type_names[t]) == 0)
-			return t;
-	return -1;
-}
-
 int kafka_output_produce(struct kafka_output *k, const struct output_event *ev)
 {
-	int type = type_of(ev->dataset);
-	if (type < 0) {
+	unsigned type = (unsigned)ev->type;
+	if (type >= KAFKA_TOPIC_TYPES) {
 		k->unroutable++;
 		return -1;
 	}
 	char timebuf[TIME_MAX], idbuf[ID_MAX];
-	struct message m = {.type = (unsigned)type, .key = ev->key, .payload = ev->json, .len = ev->len};
+	struct message m = {.type = type, .key = ev->key, .payload = ev->json, .len = ev->len};
 	m.keylen = m.key ? strnlen(m.key, KEY_MAX) : 0;
 	if (m.keylen == KEY_MAX && m.key[KEY_MAX] != '\0')
 		k->keys_truncated++;
@@ -363,7 +350,7 @@ int kafka_output_produce(struct kafka_output *k, const struct output_event *ev)
 		m.timelen = civil_time_rfc3339_us(timebuf, sizeof timebuf, ev->time_us); /* as @timestamp */
 	}
 	k->stats[type].produced++;
-	rd_kafka_resp_err_t err = send_message(k, &m, make_tag((unsigned)type, false, 0));
+	rd_kafka_resp_err_t err = send_message(k, &m, make_tag(type, false, 0));
 	if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		k->stats[type].in_flight++;
 		return 0;
@@ -495,7 +482,8 @@ static int open_topics(struct kafka_output *k, const struct kafka_settings *s, c
 {
 	const char *prefix = s->topic_prefix[0] ? s->topic_prefix : default_prefix;
 	for (unsigned t = 0; t < KAFKA_TOPIC_TYPES; t++) {
-		snprintf(k->topic_names[t], sizeof k->topic_names[t], "%s%s", prefix, type_names[t]);
+		snprintf(k->topic_names[t], sizeof k->topic_names[t], "%s%s", prefix,
+		         event_type_name((enum event_type)t));
 		k->topics[t] = rd_kafka_topic_new(k->rk, k->topic_names[t], NULL);
 		if (!k->topics[t]) {
 			snprintf(err, errlen, "kafka topic %s: %s", k->topic_names[t],
@@ -618,8 +606,7 @@ void kafka_output_print_stats(const struct kafka_output *k, FILE *out)
 	        " dropped, %" PRIu64 " corrupt, %" PRIu64 " recovered from a previous run\n",
 	        k->spool_dir, ss->records, ss->bytes, ss->dropped, ss->corrupt, ss->recovered);
 	if (k->unroutable)
-		fprintf(out, "tlsobs: kafka: %" PRIu64 " events of an unknown dataset dropped\n",
-		        k->unroutable);
+		fprintf(out, "tlsobs: kafka: %" PRIu64 " events of an unknown type dropped\n", k->unroutable);
 	if (k->keys_truncated)
 		fprintf(out, "tlsobs: kafka: %" PRIu64 " message keys cut at %u bytes\n", k->keys_truncated,
 		        (unsigned)KEY_MAX);

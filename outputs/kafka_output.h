@@ -25,11 +25,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "outputs/event_type.h"
 #include "outputs/json_writer.h"
 #include "outputs/output.h"
 #include "outputs/private_dir.h"
 
-enum { KAFKA_MAX_PROPERTIES = 64, KAFKA_TOPIC_TYPES = 5 };
+enum { KAFKA_MAX_PROPERTIES = 64, KAFKA_TOPIC_TYPES = EVENT_TYPE_COUNT }; /* topics by enum event_type */
 
 struct kafka_property {
 	char name[128];

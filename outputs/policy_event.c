@@ -21,8 +21,8 @@ void policy_event_write_relaxation_ended(struct json_writer *w, const struct par
 	event_id_make(id, run_id, 'p', seq);
 	/* @timestamp is the moment the relaxation ended, not the packet that revealed it. */
 	event_begin(w, ctx,
-	            &(struct event_header){"tlsobs.policy", "event", category, type, id, p->relaxed_until_us,
-	                                   created_us});
+	            &(struct event_header){EVENT_TYPE_POLICY, "event", category, type, id,
+	                                   p->relaxed_until_us, created_us});
 	json_field_cstring(w, "action", "relaxation_ended");
 	json_object_end(w);
 	event_tlsobs_begin(w);
@@ -193,7 +193,7 @@ void policy_event_write_audit(struct json_writer *w, enum policy_audit_action ac
 	char id[EVENT_ID_LEN];
 	event_id_make(id, run_id, 'p', seq);
 	event_begin(w, ctx,
-	            &(struct event_header){"tlsobs.policy", "event", category, type, id, now_us, now_us});
+	            &(struct event_header){EVENT_TYPE_POLICY, "event", category, type, id, now_us, now_us});
 	json_field_cstring(w, "action", policy_audit_action_str(action));
 	json_field_cstring(w, "outcome", failed ? "failure" : "success");
 	json_object_end(w);
