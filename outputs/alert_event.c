@@ -26,7 +26,7 @@ void alert_event_write(struct json_writer *w, const struct session *s, const str
 	event_id_make(id, s->id, 'a', alert_place(s, a));
 	event_begin(
 	    w, ctx,
-	    &(struct event_header){"tlsobs.alert", "alert", category, type, id, s->end_us, created_us});
+	    &(struct event_header){EVENT_TYPE_ALERT, "alert", category, type, id, s->end_us, created_us});
 	json_field_uint(w, "severity", (uint64_t)a->severity);
 	json_field_cstring(w, "reason", a->reason);
 	json_key(w, "start");

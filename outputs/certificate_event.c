@@ -26,7 +26,7 @@ void certificate_event_write(struct json_writer *w, const struct session *s, con
 	char id[EVENT_ID_LEN];
 	event_id_make(id, s->id, 'c', 0);
 	event_begin(w, ctx,
-	            &(struct event_header){"tlsobs.certificate", "event", category, type, id,
+	            &(struct event_header){EVENT_TYPE_CERTIFICATE, "event", category, type, id,
 	                                   c->first_seen_us, created_us});
 	json_object_end(w);
 	json_key(w, "tls");

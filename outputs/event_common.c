@@ -30,6 +30,7 @@ void event_begin(struct json_writer *w, const struct event_context *ctx, const s
 	json_writer_reset(w);
 	snprintf(w->doc.id, sizeof w->doc.id, "%s", h->id);
 	w->doc.time_us = h->timestamp_us;
+	w->doc.type = h->dataset;
 	json_object_begin(w);
 	json_key(w, "@timestamp");
 	json_time_us(w, h->timestamp_us);
@@ -43,7 +44,7 @@ void event_begin(struct json_writer *w, const struct event_context *ctx, const s
 	json_field_cstring(w, "kind", h->kind);
 	write_string_list(w, "category", h->category);
 	write_string_list(w, "type", h->type);
-	json_field_cstring(w, "dataset", h->dataset);
+	json_field_cstring(w, "dataset", event_type_dataset(h->dataset));
 	json_field_cstring(w, "id", h->id);
 	json_key(w, "created");
 	json_time_us(w, h->created_us);

@@ -37,7 +37,7 @@ enum { EVENT_ID_LEN = SESSION_ID_LEN + 24 };
 void event_id_make(char out[EVENT_ID_LEN], const char *base, char kind, uint64_t seq);
 
 struct event_header {
-	const char *dataset;         /* event.dataset: "tlsobs.session", ... */
+	enum event_type dataset;     /* event.dataset: "tlsobs.session", ... (event_type.h) */
 	const char *kind;            /* event.kind: "event", "alert", "metric" */
 	const char *const *category; /* event.category, NULL-terminated */
 	const char *const *type;     /* event.type, NULL-terminated */

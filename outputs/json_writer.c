@@ -6,14 +6,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "parsers/civil_time.h"
 #include "parsers/packet_decode.h"
+#include "parsers/utf8.h"
 
 void json_writer_init(struct json_writer *w, size_t max_string)
 {
 	memset(w, 0, sizeof *w);
 	w->max_string = max_string;
+	w->doc.type = EVENT_TYPE_COUNT;
 }
 
 void json_writer_reset(struct json_writer *w)
@@ -24,6 +26,7 @@ void json_writer_reset(struct json_writer *w)
 	w->after_key = false;
 	memset(w->need_comma, 0, sizeof w->need_comma);
 	memset(&w->doc, 0, sizeof w->doc);
+	w->doc.type = EVENT_TYPE_COUNT; /* no kind until event_begin names one */
 }
 
 void json_writer_release(struct json_writer *w)
@@ -126,35 +129,6 @@ void json_key(struct json_writer *w, const char *key)
 	w->after_key = true;
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid (RFC 3629 section 4). */
-static size_t utf8_sequence(const uint8_t *s, size_t left)
-{
-	uint8_t c = s[0];
-	size_t n;
-	uint32_t min;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2, min = 0x80;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3, min = 0x800;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4, min = 0x10000;
-	else
-		return 0;
-	if (left < n)
-		return 0;
-	uint32_t cp = c & (0x3F >> (n - 1));
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
-
 void json_string(struct json_writer *w, const char *s, size_t len)
 {
 	separate(w);
@@ -169,7 +143,7 @@ void json_string(struct json_writer *w, const char *s, size_t len)
 	size_t i = 0;
 	while (i < limit && !w->failed) {
 		uint8_t c = p[i];
-		size_t n = utf8_sequence(p + i, len - i);
+		size_t n = utf8_decode(p + i, len - i, NULL);
 		if (n > 1 && i + n > limit)
 			break; /* do not cut a character in two */
 		if (n == 0) {
@@ -248,16 +222,11 @@ void json_ip(struct json_writer *w, const struct ip_addr *a)
 
 void json_time_us(struct json_writer *w, uint64_t us)
 {
-	time_t secs = (time_t)(us / 1000000);
-	struct tm tm;
-	char text[48];
-	if (!gmtime_r(&secs, &tm)) {
+	char text[CIVIL_TIME_TEXT_MAX];
+	if (civil_time_rfc3339_us(text, sizeof text, us) == 0)
 		json_null(w);
-		return;
-	}
-	size_t n = strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(text + n, sizeof text - n, ".%06uZ", (unsigned)(us % 1000000));
-	json_cstring(w, text);
+	else
+		json_cstring(w, text);
 }
 
 void json_field_cstring(struct json_writer *w, const char *key, const char *s)

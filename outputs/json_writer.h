@@ -10,8 +10,8 @@
  *
  * Besides the text, the writer keeps what the current document's readers need
  * without parsing it: what was cut (written as tlsobs.truncated by
- * event_common.h) and the document's event.id and @timestamp (for transport
- * headers). json_writer_reset clears them.
+ * event_common.h) and the document's event.id, @timestamp and kind (for
+ * transport headers and topics). json_writer_reset clears them.
  */
 #ifndef TLSOBS_JSON_WRITER_H
 #define TLSOBS_JSON_WRITER_H
@@ -19,6 +19,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "outputs/event_type.h"
 
 enum {
 	JSON_MAX_DEPTH = 32,
@@ -50,6 +52,7 @@ struct json_writer {
 		uint64_t cuts_unnamed;    /* elements left out of arrays beyond JSON_MAX_CUTS names */
 		char id[JSON_DOC_ID_MAX]; /* event.id, "" until set */
 		uint64_t time_us;         /* @timestamp */
+		enum event_type type;     /* what kind of event (event.dataset); EVENT_TYPE_COUNT: none */
 	} doc;
 };
 

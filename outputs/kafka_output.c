@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "parsers/civil_time.h"
 #include "outputs/spool.h"
 
 enum {
@@ -44,8 +45,6 @@ enum {
 	TIME_MAX = 40,
 };
 
-static const char *const type_names[KAFKA_TOPIC_TYPES] = {"session", "alert", "certificate", "stats",
-                                                          "policy"};
 static const char default_prefix[] = "tlsobs.";
 static const char default_spool_dir[] = "/var/lib/tlsobs/spool";
 
@@ -78,7 +77,8 @@ struct kafka_output {
 	struct spool *spool;
 	struct kafka_topic_stats stats[KAFKA_TOPIC_TYPES];
 	uint64_t undropped[KAFKA_TOPIC_TYPES]; /* replays delivered after the spool had dropped them */
-	uint64_t unroutable;                   /* events of an unknown dataset */
+	uint64_t unroutable;                   /* events of no known type */
+	uint64_t keys_truncated;               /* message keys cut at KEY_MAX bytes (the event still goes) */
 	uint64_t replays_in_flight;
 	bool need_rewind;
 	uint64_t last_success_us, last_failure_us, ce_counter;
@@ -189,8 +189,7 @@ static rd_kafka_resp_err_t send_message(struct kafka_output *k, const struct mes
 		                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 		                         RD_KAFKA_V_KEY(key, m->keylen), RD_KAFKA_V_VALUE(value, m->len),
 		                         RD_KAFKA_V_OPAQUE((void *)tag), RD_KAFKA_V_END);
-	char type[32];
-	snprintf(type, sizeof type, "tlsobs.%s", type_names[m->type]);
+	const char *type = event_type_dataset((enum event_type)m->type);
 	return rd_kafka_producev(
 	    k->rk, RD_KAFKA_V_RKT(k->topics[m->type]), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 	    RD_KAFKA_V_KEY(key, m->keylen), RD_KAFKA_V_VALUE(value, m->len), RD_KAFKA_V_OPAQUE((void *)tag),
@@ -326,38 +325,18 @@ static void replay(struct kafka_output *k)
 	}
 }
 
-static int type_of(const char *dataset)
-{
-	if (!dataset || strncmp(dataset, "tlsobs.", 7) != 0)
-		return -1;
-	for (int t = 0; t < KAFKA_TOPIC_TYPES; t++)
-		if (strcmp(dataset + 7, type_names[t]) == 0)
-			return t;
-	return -1;
-}
-
-/* RFC 3339 UTC with microseconds, as in @timestamp. */
-static size_t format_time(char *buf, size_t cap, uint64_t time_us)
-{
-	time_t secs = (time_t)(time_us / 1000000u);
-	struct tm tm;
-	if (!gmtime_r(&secs, &tm))
-		return 0;
-	int n = snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900, tm.tm_mon + 1,
-	                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(time_us % 1000000u));
-	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
-}
-
 int kafka_output_produce(struct kafka_output *k, const struct output_event *ev)
 {
-	int type = type_of(ev->dataset);
-	if (type < 0) {
+	unsigned type = (unsigned)ev->type;
+	if (type >= KAFKA_TOPIC_TYPES) {
 		k->unroutable++;
 		return -1;
 	}
 	char timebuf[TIME_MAX], idbuf[ID_MAX];
-	struct message m = {.type = (unsigned)type, .key = ev->key, .payload = ev->json, .len = ev->len};
+	struct message m = {.type = type, .key = ev->key, .payload = ev->json, .len = ev->len};
 	m.keylen = m.key ? strnlen(m.key, KEY_MAX) : 0;
+	if (m.keylen == KEY_MAX && m.key[KEY_MAX] != '\0')
+		k->keys_truncated++;
 	if (k->cloudevents) {
 		if (ev->id) {
 			m.id = ev->id;
@@ -368,10 +347,10 @@ int kafka_output_produce(struct kafka_output *k, const struct output_event *ev)
 		}
 		m.idlen = strnlen(m.id, ID_MAX - 1);
 		m.time = timebuf;
-		m.timelen = format_time(timebuf, sizeof timebuf, ev->time_us);
+		m.timelen = civil_time_rfc3339_us(timebuf, sizeof timebuf, ev->time_us); /* as @timestamp */
 	}
 	k->stats[type].produced++;
-	rd_kafka_resp_err_t err = send_message(k, &m, make_tag((unsigned)type, false, 0));
+	rd_kafka_resp_err_t err = send_message(k, &m, make_tag(type, false, 0));
 	if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		k->stats[type].in_flight++;
 		return 0;
@@ -503,7 +482,8 @@ static int open_topics(struct kafka_output *k, const struct kafka_settings *s, c
 {
 	const char *prefix = s->topic_prefix[0] ? s->topic_prefix : default_prefix;
 	for (unsigned t = 0; t < KAFKA_TOPIC_TYPES; t++) {
-		snprintf(k->topic_names[t], sizeof k->topic_names[t], "%s%s", prefix, type_names[t]);
+		snprintf(k->topic_names[t], sizeof k->topic_names[t], "%s%s", prefix,
+		         event_type_name((enum event_type)t));
 		k->topics[t] = rd_kafka_topic_new(k->rk, k->topic_names[t], NULL);
 		if (!k->topics[t]) {
 			snprintf(err, errlen, "kafka topic %s: %s", k->topic_names[t],
@@ -604,6 +584,8 @@ void kafka_output_stats_json(const struct kafka_output *k, struct json_writer *w
 	json_field_uint(w, "corrupt", ss->corrupt);
 	json_field_uint(w, "recovered", ss->recovered);
 	json_object_end(w);
+	if (k->keys_truncated)
+		json_field_uint(w, "keys_truncated", k->keys_truncated);
 	json_object_end(w);
 }
 
@@ -624,8 +606,10 @@ void kafka_output_print_stats(const struct kafka_output *k, FILE *out)
 	        " dropped, %" PRIu64 " corrupt, %" PRIu64 " recovered from a previous run\n",
 	        k->spool_dir, ss->records, ss->bytes, ss->dropped, ss->corrupt, ss->recovered);
 	if (k->unroutable)
-		fprintf(out, "tlsobs: kafka: %" PRIu64 " events of an unknown dataset dropped\n",
-		        k->unroutable);
+		fprintf(out, "tlsobs: kafka: %" PRIu64 " events of an unknown type dropped\n", k->unroutable);
+	if (k->keys_truncated)
+		fprintf(out, "tlsobs: kafka: %" PRIu64 " message keys cut at %u bytes\n", k->keys_truncated,
+		        (unsigned)KEY_MAX);
 }
 
 uint64_t kafka_output_spool_bytes(const struct kafka_output *k)

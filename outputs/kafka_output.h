@@ -2,10 +2,10 @@
  * kafka_output.h: events to Kafka (the only file that uses librdkafka).
  *
  * -o kafka:HOST:PORT[,HOST:PORT...] plus the `kafka` config section. One topic
- * per event type: topic_prefix + "session" | "alert" | "certificate" | "stats"
- * (prefix "tlsobs." by default). The message key is the output_event key (the
- * server address, later the partner domain), so one server's events stay in
- * one partition, in order. The producer is idempotent, acks=all, lz4; every
+ * per event type: topic_prefix + "session" | "alert" | "certificate" | "stats" |
+ * "policy" (prefix "tlsobs." by default). The message key is the output_event
+ * key (the partner domain where one is known, else the server address), so one
+ * partner's events stay in one partition, in order. The producer is idempotent, acks=all, lz4; every
  * librdkafka property can be passed through (kafka.properties.*), except that
  * enable.idempotence cannot be turned off.
  *
@@ -25,11 +25,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "outputs/event_type.h"
 #include "outputs/json_writer.h"
 #include "outputs/output.h"
 #include "outputs/private_dir.h"
 
-enum { KAFKA_MAX_PROPERTIES = 64, KAFKA_TOPIC_TYPES = 5 };
+enum { KAFKA_MAX_PROPERTIES = 64, KAFKA_TOPIC_TYPES = EVENT_TYPE_COUNT }; /* topics by enum event_type */
 
 struct kafka_property {
 	char name[128];

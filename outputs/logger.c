@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "parsers/civil_time.h"
+
 enum { LOGGER_LINE_MAX = 2048 };
 
 static atomic_int logger_level = LOGGER_NOTICE;
@@ -58,11 +60,9 @@ bool logger_enabled(enum logger_level level)
 int logger_format(char *buf, int cap, long long unix_seconds, enum logger_level level, const char *component,
                   const char *message)
 {
-	time_t t = (time_t)unix_seconds;
-	struct tm tm;
-	char when[32] = "1970-01-01T00:00:00Z";
-	if (gmtime_r(&t, &tm))
-		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char when[CIVIL_TIME_TEXT_MAX];
+	if (civil_time_rfc3339(when, sizeof when, unix_seconds) == 0)
+		snprintf(when, sizeof when, "1970-01-01T00:00:00Z");
 	int n =
 	    snprintf(buf, (size_t)cap, "%s %s %s: %s\n", when, logger_level_str(level), component, message);
 	if (n < 0)

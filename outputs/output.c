@@ -53,7 +53,8 @@ static uint64_t monotonic_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* O_NOFOLLOW: a link planted at the path is refused, never followed (issue 13). */
+/* O_NOFOLLOW: a link planted at the path is refused, never followed, so no one who can write the directory
+ * can point the sensor's appends at another file. */
 static int open_path(const char *path, bool *regular, char *err, size_t errlen, const char *spec)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, OUTPUT_FILE_MODE);

@@ -18,17 +18,19 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "outputs/event_type.h"
+
 struct output;
 struct json_writer;
 struct kafka_settings;
 struct kafka_output;
 
 struct output_event {
-	const char *dataset; /* "tlsobs.session", "tlsobs.alert", "tlsobs.certificate", "tlsobs.stats" */
-	const char *key;     /* partitioning key (server address, later the partner domain), may be NULL */
-	const char *id;      /* event.id, for CloudEvents headers; may be NULL */
-	uint64_t time_us;    /* @timestamp, for CloudEvents headers */
-	const char *json;    /* one complete JSON object, no newline */
+	enum event_type type; /* the writer's json_writer.doc.type: picks the Kafka topic */
+	const char *key;  /* partitioning key (the partner domain, else the server address), may be NULL */
+	const char *id;   /* event.id, for CloudEvents headers; may be NULL */
+	uint64_t time_us; /* @timestamp, for CloudEvents headers */
+	const char *json; /* one complete JSON object, no newline */
 	size_t len;
 };
 

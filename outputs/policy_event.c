@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "outputs/event_common.h"
+#include "parsers/tls.h"
 #include "rules/policy_diff.h"
 
 void policy_event_write_relaxation_ended(struct json_writer *w, const struct partner_policy *p,
@@ -20,8 +21,8 @@ void policy_event_write_relaxation_ended(struct json_writer *w, const struct par
 	event_id_make(id, run_id, 'p', seq);
 	/* @timestamp is the moment the relaxation ended, not the packet that revealed it. */
 	event_begin(w, ctx,
-	            &(struct event_header){"tlsobs.policy", "event", category, type, id, p->relaxed_until_us,
-	                                   created_us});
+	            &(struct event_header){EVENT_TYPE_POLICY, "event", category, type, id,
+	                                   p->relaxed_until_us, created_us});
 	json_field_cstring(w, "action", "relaxation_ended");
 	json_object_end(w);
 	event_tlsobs_begin(w);
@@ -77,11 +78,9 @@ static void write_partner_state(struct json_writer *w, const char *key, const st
 	json_key(w, key);
 	json_object_begin(w);
 	json_field_cstring(w, "mode", policy_mode_str(p->mode));
-	if (p->min_tls_version >= 0x0301 && p->min_tls_version <= 0x0304) {
-		char v[8];
-		snprintf(v, sizeof v, "1.%u", (unsigned)(p->min_tls_version - 0x0301));
-		json_field_cstring(w, "min_tls_version", v);
-	}
+	if (p->min_tls_version >= TLS_VERSION_1_0 && p->min_tls_version <= TLS_VERSION_1_3)
+		json_field_cstring(w, "min_tls_version",
+		                   tls_version_str(p->min_tls_version)); /* "1.0".."1.3" */
 	json_field_bool(w, "require_valid_certificate", p->require_valid_certificate);
 	json_key(w, "pin_spki_sha256");
 	json_array_begin(w);
@@ -194,7 +193,7 @@ void policy_event_write_audit(struct json_writer *w, enum policy_audit_action ac
 	char id[EVENT_ID_LEN];
 	event_id_make(id, run_id, 'p', seq);
 	event_begin(w, ctx,
-	            &(struct event_header){"tlsobs.policy", "event", category, type, id, now_us, now_us});
+	            &(struct event_header){EVENT_TYPE_POLICY, "event", category, type, id, now_us, now_us});
 	json_field_cstring(w, "action", policy_audit_action_str(action));
 	json_field_cstring(w, "outcome", failed ? "failure" : "success");
 	json_object_end(w);

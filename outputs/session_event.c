@@ -363,7 +363,7 @@ void session_event_write(struct json_writer *w, const struct session *s, const s
 	event_id_make(id, s->id, 's', 0);
 	event_begin(
 	    w, ctx,
-	    &(struct event_header){"tlsobs.session", "event", category, type, id, s->start_us, created_us});
+	    &(struct event_header){EVENT_TYPE_SESSION, "event", category, type, id, s->start_us, created_us});
 	write_event_times(w, s);
 	event_write_endpoints(w, s, true);
 	event_write_network(w, s);

@@ -107,7 +107,7 @@ void stats_event_write(struct json_writer *w, const struct sensor_counters *c, s
 	event_id_make(id, c->run_id, 'm', c->seq);
 	event_begin(
 	    w, ctx,
-	    &(struct event_header){"tlsobs.stats", "metric", category, type, id, c->time_us, created_us});
+	    &(struct event_header){EVENT_TYPE_STATS, "metric", category, type, id, c->time_us, created_us});
 	json_object_end(w);
 	event_tlsobs_begin(w);
 	json_key(w, "stats");

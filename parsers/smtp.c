@@ -39,6 +39,7 @@
  */
 #include "parsers/smtp.h"
 #include "parsers/smtp_internal.h"
+#include "parsers/utf8.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -57,6 +58,7 @@ static const char *const smtp_anomaly_names[SMTP_ANOMALY_COUNT] = {
     [SMTP_ANOMALY_TOO_MANY_CAPABILITIES] = "too_many_capabilities",
     [SMTP_ANOMALY_TOO_MANY_DOMAINS] = "too_many_domains",
     [SMTP_ANOMALY_CONTENT_BEFORE_354] = "content_before_354",
+    [SMTP_ANOMALY_TEXT_TRUNCATED] = "text_truncated",
 };
 
 const char *smtp_anomaly_str(enum smtp_anomaly a)
@@ -83,19 +85,6 @@ void smtp_line_anomalies(struct smtp_parser *p, const struct line *l)
 
 /* ---- bounded text ---- */
 
-/* After a cut, drops a UTF-8 sequence left incomplete at the end of s[0..len). */
-static size_t utf8_trim(const char *s, size_t len)
-{
-	size_t i = len;
-	while (i > 0 && len - i < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
-		i--;
-	if (i == 0)
-		return len;
-	unsigned char lead = (unsigned char)s[i - 1];
-	size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-	return len - (i - 1) < need ? i - 1 : len;
-}
-
 static void text_append(struct smtp_text t, const char *src, size_t n, bool lower)
 {
 	size_t len = strnlen(t.s, t.cap - 1);
@@ -110,8 +99,10 @@ static void text_append(struct smtp_text t, const char *src, size_t n, bool lowe
 		t.s[len + i] = (char)c;
 	}
 	len += take;
-	if (take < n)
-		len = utf8_trim(t.s, len);
+	if (take < n) {
+		len = utf8_trim_partial(t.s, len);
+		(*t.truncated)++;
+	}
 	t.s[len] = '\0';
 }
 
@@ -156,8 +147,10 @@ void smtp_text_add_escaped(struct smtp_text t, const uint8_t *src, size_t n)
 			e[0] = '\\', e[1] = 'x', e[2] = hex[src[i] >> 4], e[3] = hex[src[i] & 15];
 			el = 4;
 		}
-		if (el > t.cap - 1 - len)
+		if (el > t.cap - 1 - len) {
+			(*t.truncated)++;
 			break;
+		}
 		memcpy(t.s + len, e, el);
 		len += el;
 	}
@@ -439,7 +432,7 @@ static void held_split(struct smtp_parser *p)
 	const uint8_t *rec = memmem(p->held, p->held_len, "\x16\x03", 2);
 	size_t clear = rec ? (size_t)(rec - p->held) : p->held_len;
 	p->obs.command_injection = true;
-	smtp_text_add_escaped(SMTP_TEXT(p->obs.injected_command), p->held, clear);
+	smtp_text_add_escaped(SMTP_TEXT(p, p->obs.injected_command), p->held, clear);
 	p->held_tls_at = clear;
 }
 
@@ -590,6 +583,11 @@ void smtp_parser_gap(struct smtp_parser *p, enum smtp_dir dir, uint64_t n)
 bool smtp_parser_lost_sync(const struct smtp_parser *p)
 {
 	return p->lost_sync;
+}
+
+void smtp_parser_count_truncated(struct smtp_parser *p)
+{
+	smtp_anomaly(p, SMTP_ANOMALY_TEXT_TRUNCATED);
 }
 
 const struct smtp_observation *smtp_parser_observation(const struct smtp_parser *p)

@@ -66,6 +66,8 @@ enum smtp_anomaly {
 	SMTP_ANOMALY_TOO_MANY_DOMAINS,
 	SMTP_ANOMALY_CONTENT_BEFORE_354, /* client bytes after DATA, then a reply other than 354: skipped, not
 	                                    parsed */
+	SMTP_ANOMALY_TEXT_TRUNCATED, /* a text kept from the conversation (banner, EHLO reply, MAIL line...)
+	                                cut at its size */
 	SMTP_ANOMALY_COUNT
 };
 const char *smtp_anomaly_str(enum smtp_anomaly a); /* "line_too_long", ... */
@@ -192,6 +194,9 @@ void smtp_parser_take_held(struct smtp_parser *p, const uint8_t **data, size_t *
 void smtp_parser_gap(struct smtp_parser *p, enum smtp_dir dir, uint64_t n);
 /* True once a gap hit either direction while still in clear text. */
 bool smtp_parser_lost_sync(const struct smtp_parser *p);
+/* Evidence of this conversation that the caller keeps (the server's bytes before the client's TLS hello) was
+ * cut at its size: counted as the conversation's text_truncated, beside the parser's own texts. */
+void smtp_parser_count_truncated(struct smtp_parser *p);
 
 const struct smtp_observation *smtp_parser_observation(const struct smtp_parser *p);
 

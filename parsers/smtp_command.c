@@ -98,9 +98,9 @@ static void path_identity(const struct smtp_parser *p, const struct path *pa, st
 
 static void helo_proceed(struct smtp_parser *p, const char *verb, struct span line, struct span arg)
 {
-	smtp_text_set(SMTP_TEXT(p->obs.helo_verb), verb, strlen(verb));
+	smtp_text_set(SMTP_TEXT(p, p->obs.helo_verb), verb, strlen(verb));
 	struct span name = span_word(arg, NULL);
-	smtp_text_set(SMTP_TEXT(p->obs.helo), name.s, name.n);
+	smtp_text_set(SMTP_TEXT(p, p->obs.helo), name.s, name.n);
 }
 
 static bool mail_check(struct smtp_parser *p, struct span arg)
@@ -111,7 +111,7 @@ static bool mail_check(struct smtp_parser *p, struct span arg)
 /* The MAIL line with the local part replaced by "…" unless kept (RFC 8689 evidence). */
 static void mail_evidence(struct smtp_parser *p, struct span line, const struct path *pa)
 {
-	struct smtp_text t = SMTP_TEXT(p->obs.mail_from_line);
+	struct smtp_text t = SMTP_TEXT(p, p->obs.mail_from_line);
 	size_t local_at = (size_t)(pa->local.s - line.s);
 	smtp_text_set(t, line.s, local_at);
 	if (p->opt.keep_local_parts)
@@ -161,7 +161,7 @@ static void mail_proceed(struct smtp_parser *p, const char *verb, struct span li
 	path_parse((struct span){arg.s + 5, arg.n - 5}, &pa);
 	p->bdat_in_message = false; /* a new transaction: a BDAT message without its LAST is over */
 	if (++p->obs.transactions == 1) {
-		path_identity(p, &pa, SMTP_TEXT(p->obs.mail_from_domain));
+		path_identity(p, &pa, SMTP_TEXT(p, p->obs.mail_from_domain));
 		mail_evidence(p, line, &pa); /* evidence of mail in clear; a REQUIRETLS line replaces it */
 	}
 	if (!p->obs.requiretls_in_clear && params_have(pa.params, "REQUIRETLS")) {
@@ -181,7 +181,7 @@ static void rcpt_proceed(struct smtp_parser *p, const char *verb, struct span li
 	char id[SMTP_NAME_MAX];
 	path_parse((struct span){arg.s + 3, arg.n - 3}, &pa);
 	p->obs.recipients++;
-	path_identity(p, &pa, SMTP_TEXT(id));
+	path_identity(p, &pa, SMTP_TEXT(p, id));
 	if (id[0] == '\0')
 		return;
 	for (unsigned i = 0; i < p->obs.rcpt_domain_count; i++)
@@ -255,7 +255,7 @@ static void auth_proceed(struct smtp_parser *p, const char *verb, struct span li
 {
 	struct span mech = span_word(arg, NULL);
 	if (p->obs.auth_mechanism[0] == '\0') {
-		smtp_text_set(SMTP_TEXT(p->obs.auth_mechanism), mech.s, mech.n);
+		smtp_text_set(SMTP_TEXT(p, p->obs.auth_mechanism), mech.s, mech.n);
 		for (char *c = p->obs.auth_mechanism; *c; c++)
 			if (*c >= 'a' && *c <= 'z')
 				*c = (char)(*c - 'a' + 'A');
@@ -269,7 +269,7 @@ static void starttls_proceed(struct smtp_parser *p, const char *verb, struct spa
 {
 	p->obs.starttls_attempted = true;
 	if (p->obs.starttls_command[0] == '\0')
-		smtp_text_set(SMTP_TEXT(p->obs.starttls_command), line.s, line.n);
+		smtp_text_set(SMTP_TEXT(p, p->obs.starttls_command), line.s, line.n);
 	smtp_client_enter(p, SMTP_CLIENT_HELD);
 }
 
@@ -309,7 +309,7 @@ static enum smtp_cmd unknown_verb(struct smtp_parser *p, struct span verb, struc
 	p->obs.starttls_command_masked = true;
 	if (p->obs.masked_command[0] != '\0')
 		return SMTP_CMD_OTHER;
-	smtp_text_set(SMTP_TEXT(p->obs.masked_command), verb.s, verb.n);
+	smtp_text_set(SMTP_TEXT(p, p->obs.masked_command), verb.s, verb.n);
 	return SMTP_CMD_MASKED;
 }
 

@@ -107,12 +107,17 @@ void smtp_message_done(struct smtp_parser *p);
 /* The reply to STARTTLS completed; true when TLS starts after it. */
 bool smtp_starttls_reply(struct smtp_parser *p, uint16_t code);
 
-/* Bounded text into a char array of the observation: always NUL-terminated, control bytes shown as '?'. */
+/*
+ * Bounded text into a char array of the observation: always NUL-terminated, control bytes shown as '?'.
+ * What does not fit is cut (never inside a UTF-8 character) and counted as the parser's text_truncated.
+ */
 struct smtp_text {
 	char *s;
-	size_t cap; /* sizeof the array */
+	size_t cap;          /* sizeof the array */
+	uint64_t *truncated; /* the parser's SMTP_ANOMALY_TEXT_TRUNCATED counter */
 };
-#define SMTP_TEXT(array) ((struct smtp_text){(array), sizeof(array)})
+#define SMTP_TEXT(p, array)                                                                                  \
+	((struct smtp_text){(array), sizeof(array), &(p)->obs.anomalies[SMTP_ANOMALY_TEXT_TRUNCATED]})
 void smtp_text_set(struct smtp_text t, const char *src, size_t n);
 void smtp_text_add(struct smtp_text t, const char *src, size_t n);
 void smtp_text_add_lower(struct smtp_text t, const char *src, size_t n);

@@ -26,7 +26,7 @@
 
 enum { CAP_NO_FLAG = SIZE_MAX };
 
-static void cap_size(struct smtp_capabilities *c, const char *s, size_t n)
+static void cap_size(struct smtp_parser *p, const char *s, size_t n)
 {
 	size_t i = 0;
 	while (i < n && (s[i] == ' ' || s[i] == '='))
@@ -34,7 +34,7 @@ static void cap_size(struct smtp_capabilities *c, const char *s, size_t n)
 	uint64_t v = 0;
 	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
 		v = v > (UINT64_MAX - 9) / 10 ? UINT64_MAX : v * 10 + (uint64_t)(s[i] - '0');
-	c->size_limit = v;
+	p->obs.caps.size_limit = v;
 }
 
 static bool mechanism_listed(const char *list, const char *m, size_t n)
@@ -50,8 +50,9 @@ static bool mechanism_listed(const char *list, const char *m, size_t n)
 }
 
 /* "AUTH PLAIN LOGIN" or the old "AUTH=LOGIN": each mechanism once, in advertised order. */
-static void cap_auth(struct smtp_capabilities *c, const char *s, size_t n)
+static void cap_auth(struct smtp_parser *p, const char *s, size_t n)
 {
+	struct smtp_capabilities *c = &p->obs.caps;
 	size_t i = 0;
 	while (i < n) {
 		while (i < n && (s[i] == ' ' || s[i] == '='))
@@ -61,7 +62,7 @@ static void cap_auth(struct smtp_capabilities *c, const char *s, size_t n)
 			i++;
 		if (i == start || mechanism_listed(c->auth_mechanisms, s + start, i - start))
 			continue;
-		struct smtp_text t = SMTP_TEXT(c->auth_mechanisms);
+		struct smtp_text t = SMTP_TEXT(p, c->auth_mechanisms);
 		if (c->auth_mechanisms[0] != '\0')
 			smtp_text_add(t, " ", 1);
 		smtp_text_add(t, s + start, i - start);
@@ -71,7 +72,7 @@ static void cap_auth(struct smtp_capabilities *c, const char *s, size_t n)
 static const struct cap_word {
 	const char *name;
 	size_t flag; /* offset of its bool in struct smtp_capabilities, or CAP_NO_FLAG */
-	void (*params)(struct smtp_capabilities *c, const char *s, size_t n);
+	void (*params)(struct smtp_parser *p, const char *s, size_t n);
 } cap_words[] = {
     {"STARTTLS", offsetof(struct smtp_capabilities, starttls), NULL},
     {"X-ANONYMOUSTLS", offsetof(struct smtp_capabilities, x_anonymoustls), NULL},
@@ -110,7 +111,7 @@ static void cap_line(struct smtp_parser *p, const char *s, size_t n)
 {
 	struct smtp_capabilities *c = &p->obs.caps;
 	if (c->count < SMTP_MAX_CAPABILITIES)
-		smtp_text_set(SMTP_TEXT(c->lines[c->count++]), s, n);
+		smtp_text_set(SMTP_TEXT(p, c->lines[c->count++]), s, n);
 	else
 		smtp_anomaly(p, SMTP_ANOMALY_TOO_MANY_CAPABILITIES);
 	size_t kw = strcspn(s, " =");
@@ -119,13 +120,13 @@ static void cap_line(struct smtp_parser *p, const char *s, size_t n)
 	const struct cap_word *w = cap_lookup(s, kw);
 	if (w == NULL) {
 		if (kw == 8 && c->masked_keyword[0] == '\0')
-			smtp_text_set(SMTP_TEXT(c->masked_keyword), s, kw);
+			smtp_text_set(SMTP_TEXT(p, c->masked_keyword), s, kw);
 		return;
 	}
 	if (w->flag != CAP_NO_FLAG)
 		*(bool *)((char *)c + w->flag) = true;
 	if (w->params != NULL)
-		w->params(c, s + kw, n - kw);
+		w->params(p, s + kw, n - kw);
 }
 
 /* ---- reply lines ---- */
@@ -160,7 +161,7 @@ static void reply_begin(struct smtp_parser *p, uint16_t code)
 	if (p->reply_cmd == SMTP_CMD_EHLO && code == 250)
 		memset(&p->obs.caps, 0, sizeof p->obs.caps); /* a later EHLO replaces what was advertised */
 	if (p->reply_cmd == SMTP_CMD_STARTTLS)
-		smtp_text_set(SMTP_TEXT(p->obs.starttls_reply), "", 0);
+		smtp_text_set(SMTP_TEXT(p, p->obs.starttls_reply), "", 0);
 }
 
 /* What one line of the reply says, by the command it answers. */
@@ -172,18 +173,18 @@ static void reply_text(struct smtp_parser *p, const struct line *l)
 	case SMTP_CMD_GREETING:
 		if (p->reply_lines == 0) {
 			p->obs.banner_code = p->reply_code;
-			smtp_text_set(SMTP_TEXT(p->obs.banner), l->text, l->len);
+			smtp_text_set(SMTP_TEXT(p, p->obs.banner), l->text, l->len);
 		}
 		break;
 	case SMTP_CMD_EHLO:
 		if (p->reply_code != 250)
 			break;
-		smtp_text_add_line(SMTP_TEXT(p->obs.caps.raw), l->text, l->len);
+		smtp_text_add_line(SMTP_TEXT(p, p->obs.caps.raw), l->text, l->len);
 		if (p->reply_lines > 0)
 			cap_line(p, text, n);
 		break;
 	case SMTP_CMD_STARTTLS:
-		smtp_text_add_line(SMTP_TEXT(p->obs.starttls_reply), l->text, l->len);
+		smtp_text_add_line(SMTP_TEXT(p, p->obs.starttls_reply), l->text, l->len);
 		break;
 	default:
 		break;

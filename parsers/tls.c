@@ -103,6 +103,7 @@ static const char *const tls_anomaly_names[TLS_ANOMALY_COUNT] = {
     [TLS_ANOMALY_BAD_CERTIFICATE] = "bad_certificate",
     [TLS_ANOMALY_BAD_KEY_EXCHANGE] = "bad_key_exchange",
     [TLS_ANOMALY_OUT_OF_MEMORY] = "out_of_memory",
+    [TLS_ANOMALY_RECORD_TOO_LONG] = "record_too_long",
 };
 
 const char *tls_anomaly_str(enum tls_anomaly a)
@@ -144,15 +145,15 @@ const char *tls_version_str(uint16_t version)
 	switch (version) {
 	case 0x0002:
 		return "2.0";
-	case 0x0300:
+	case TLS_VERSION_SSL3:
 		return "3.0";
-	case 0x0301:
+	case TLS_VERSION_1_0:
 		return "1.0";
-	case 0x0302:
+	case TLS_VERSION_1_1:
 		return "1.1";
-	case 0x0303:
+	case TLS_VERSION_1_2:
 		return "1.2";
-	case 0x0304:
+	case TLS_VERSION_1_3:
 		return "1.3";
 	}
 	return NULL;
@@ -545,6 +546,12 @@ static bool start_record(struct tls_parser *p, enum tls_dir dir)
 	d->record_type = type;
 	d->record_left = length;
 	d->small_len = 0;
+	/* In clear an alert is 2 bytes (RFC 8446 6) and a change_cipher_spec 1 (RFC 5246 7.1): one longer
+	 * than the small buffer is malformed, and its rest is not kept. Encrypted ones are opaque, only
+	 * counted. */
+	if ((type == TLS_ALERT || type == TLS_CHANGE_CIPHER_SPEC) && !d->encrypted &&
+	    length > TLS_SMALL_RECORD)
+		tls_anomaly(&p->obs, TLS_ANOMALY_RECORD_TOO_LONG);
 	return true;
 }
 

@@ -73,6 +73,8 @@ enum tls_anomaly {
 	TLS_ANOMALY_BAD_CERTIFICATE,    /* a Certificate message whose lengths do not add up */
 	TLS_ANOMALY_BAD_KEY_EXCHANGE,   /* a ServerKeyExchange that does not parse */
 	TLS_ANOMALY_OUT_OF_MEMORY,      /* a buffer or certificate copy could not be allocated */
+	TLS_ANOMALY_RECORD_TOO_LONG, /* an alert or change_cipher_spec record in clear over 64 bytes: the rest
+	                                was not kept */
 	TLS_ANOMALY_COUNT
 };
 const char *tls_anomaly_str(enum tls_anomaly a); /* "bad_client_hello", ...; NULL when out of range */

@@ -184,15 +184,15 @@ bool tls_ja3s(const struct tls_observation *o, char out[TLS_JA3_HASH_LEN + 1])
 static const char *ja4_version_code(uint16_t v)
 {
 	switch (v) {
-	case 0x0304:
+	case TLS_VERSION_1_3:
 		return "13";
-	case 0x0303:
+	case TLS_VERSION_1_2:
 		return "12";
-	case 0x0302:
+	case TLS_VERSION_1_1:
 		return "11";
-	case 0x0301:
+	case TLS_VERSION_1_0:
 		return "10";
-	case 0x0300:
+	case TLS_VERSION_SSL3:
 		return "s3";
 	case 0x0002:
 		return "s2";

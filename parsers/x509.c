@@ -35,6 +35,7 @@
 #include <openssl/x509v3.h>
 
 #include "parsers/digest.h"
+#include "parsers/utf8.h"
 
 struct x509_validator {
 	X509_STORE *store;
@@ -62,35 +63,14 @@ const char *x509_status_str(enum x509_status s)
 }
 
 /*
- * Length of the well-formed UTF-8 character at s (RFC 3629 4), 1..4, or 0 when
- * s[0] starts none; *printable is false for the C0 and C1 controls and DEL.
+ * Length of the well-formed UTF-8 character at s (utf8.h), 1..4, or 0 when s[0]
+ * starts none; *printable is false for the C0 and C1 controls and DEL.
  */
-static size_t utf8_char(const unsigned char *s, size_t left, bool *printable)
+static size_t text_char(const unsigned char *s, size_t left, bool *printable)
 {
-	unsigned char c = s[0];
-	*printable = c >= 0x20 && c != 0x7f;
-	if (c < 0x80)
-		return 1;
-	if (c < 0xc2 || c > 0xf4) /* continuation bytes, overlong leads, beyond U+10FFFF */
-		return 0;
-	size_t n = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-	if (left < n)
-		return 0;
-	unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range */
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f; /* no UTF-16 surrogates */
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	*printable = !(c == 0xc2 && s[1] < 0xa0); /* U+0080..U+009F: C1 controls */
+	uint32_t cp = 0;
+	size_t n = utf8_decode(s, left, &cp);
+	*printable = cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp <= 0x9f);
 	return n;
 }
 
@@ -101,7 +81,7 @@ static void copy_text(char *dst, size_t cap, const void *src, size_t len)
 	size_t in = 0, out = 0;
 	while (in < len) {
 		bool printable;
-		size_t n = utf8_char(s + in, len - in, &printable);
+		size_t n = text_char(s + in, len - in, &printable);
 		bool keep = n > 0 && printable;
 		size_t w = keep ? n : 1;
 		if (out + w > cap - 1)
@@ -128,7 +108,7 @@ static size_t dn_cut(const char *s, size_t len, size_t cap)
 			n = hex ? 3 : 2;
 		} else {
 			bool printable;
-			size_t c = utf8_char((const unsigned char *)s + i, len - i, &printable);
+			size_t c = text_char((const unsigned char *)s + i, len - i, &printable);
 			n = c > 0 ? c : 1;
 		}
 		if (n > len - i || i + n > cap - 1)

@@ -17,8 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "parsers/civil_time.h"
 #include "rules/alert.h"
 
 #define US_PER_S 1000000
@@ -86,9 +86,7 @@ size_t cert_rules_certificates(const struct cert_rules *r)
 
 static void format_date(char out[DATE_MAX], int64_t t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (!gmtime_r(&tt, &tm) || strftime(out, DATE_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (civil_time_rfc3339(out, DATE_MAX, t) == 0)
 		snprintf(out, DATE_MAX, "%" PRId64, t);
 }
 

@@ -1,35 +1,27 @@
 /*
  * policy_rules.c: the partner policy rules (policy_rules.h).
  *
- * Choices where the brief left room:
- *  - policy_tls_required looks only at enforced partners; the version and
+ * Two choices, and why:
+ *  - policy_tls_required looks only at enforced partners: an opportunistic
+ *    partner may fall back to clear text by definition. The version and
  *    certificate rules apply to every attributed partner whose policy asks
- *    for them, whatever its mode, as the partner entry states them.
+ *    for them, whatever its mode, because the partner entry states them.
  *  - A certificate that was not visible (TLS 1.3) cannot be checked against
- *    validation or pins: neither raises policy_certificate.
+ *    validation or pins: neither raises policy_certificate, as nothing is
+ *    guessed.
  */
 #include "rules/policy_rules.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
+#include "parsers/civil_time.h"
 #include "parsers/tls.h"
-
-enum { TIME_TEXT_MAX = 32 };
 
 static bool relaxed(const struct partner_policy *p, uint64_t now_us)
 {
 	return p->relaxed_until_us > now_us;
-}
-
-static void format_time(char out[TIME_TEXT_MAX], uint64_t us)
-{
-	time_t secs = (time_t)(us / 1000000u);
-	struct tm tm;
-	if (!gmtime_r(&secs, &tm) || strftime(out, TIME_TEXT_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		out[0] = '\0';
 }
 
 /* Adds the alert; while the partner is relaxed it is informational and its reason says until when. */
@@ -45,8 +37,8 @@ static void set_reason(struct alert *a, const struct session *s, uint64_t now_us
 {
 	const struct partner_policy *p = s->partner;
 	if (relaxed(p, now_us)) {
-		char until[TIME_TEXT_MAX];
-		format_time(until, p->relaxed_until_us);
+		char until[CIVIL_TIME_TEXT_MAX];
+		civil_time_rfc3339(until, sizeof until, (int64_t)(p->relaxed_until_us / 1000000u));
 		alert_set_reason(a, "%s for partner %s (matched by %s); relaxed until %s", what, p->domain,
 		                 s->partner_match, until);
 	} else {

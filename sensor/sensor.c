@@ -99,7 +99,7 @@ static bool is_internal(const struct sensor *s, const struct ip_addr *a)
  * Hands the event in s->json to every output. The partitioning key is the session's partner domain
  * where one is known, else its server address; sess NULL: no key (stats).
  */
-static void emit(struct sensor *s, const char *dataset, const struct session *sess)
+static void emit(struct sensor *s, const struct session *sess)
 {
 	if (json_writer_failed(&s->json)) {
 		s->stats.events_dropped++;
@@ -110,8 +110,8 @@ static void emit(struct sensor *s, const char *dataset, const struct session *se
 		snprintf(key, sizeof key, "%s", sess->partner->domain);
 	else if (sess)
 		ip_addr_format(&sess->server.ip, key, sizeof key);
-	/* id and time_us: event.id and @timestamp as the event's writer recorded them (event_begin). */
-	struct output_event ev = {.dataset = dataset,
+	/* type, id and time_us: the event's kind, event.id and @timestamp as its writer recorded them. */
+	struct output_event ev = {.type = s->json.doc.type,
 	                          .key = sess ? key : NULL,
 	                          .id = s->json.doc.id[0] ? s->json.doc.id : NULL,
 	                          .time_us = s->json.doc.time_us,
@@ -147,7 +147,7 @@ static void check_relaxations(struct sensor *s, uint64_t now_us)
 		session_id_make(run_id, s->run_nonce, 0);
 		policy_event_write_relaxation_ended(&s->json, p, run_id, ++s->policy_seq, &s->event_ctx,
 		                                    wall_clock_us());
-		emit(s, "tlsobs.policy", NULL);
+		emit(s, NULL);
 	}
 	s->relax_checked_us = now_us;
 }
@@ -196,7 +196,7 @@ static void report_other(struct sensor *s, struct session *sess)
 {
 	place_session(s, sess);
 	session_event_write(&s->json, sess, &s->event_ctx, wall_clock_us());
-	emit(s, "tlsobs.session", sess);
+	emit(s, sess);
 	s->stats.sessions_reported++;
 	s->stats.sessions_not_mail++;
 }
@@ -206,16 +206,16 @@ static void report_events(struct sensor *s, struct session *sess)
 {
 	uint64_t created = wall_clock_us();
 	session_event_write(&s->json, sess, &s->event_ctx, created);
-	emit(s, "tlsobs.session", sess);
+	emit(s, sess);
 	for (unsigned i = 0; i < sess->alerts.count; i++) {
 		alert_event_write(&s->json, sess, &sess->alerts.items[i], &s->event_ctx, created);
-		emit(s, "tlsobs.alert", sess);
+		emit(s, sess);
 	}
 	bool first = false;
 	const struct cert_sighting *c = rules_engine_cert_sighting(s->rules, &first);
 	if (c && first) {
 		certificate_event_write(&s->json, sess, c, &s->event_ctx, created);
-		emit(s, "tlsobs.certificate", sess);
+		emit(s, sess);
 	}
 }
 
@@ -436,7 +436,7 @@ static void emit_stats(struct sensor *s, bool final)
 	fill_counters(s, &c, final);
 	s->stats_seq++;
 	stats_event_write(&s->json, &c, s->outputs, s->noutputs, &s->event_ctx, wall_clock_us());
-	emit(s, "tlsobs.stats", NULL);
+	emit(s, NULL);
 }
 
 /* Output polling and periodic stats, both driven by packet time (and by ticks in live capture). */
@@ -491,7 +491,7 @@ static void audit_policy(struct sensor *s, enum policy_audit_action action, cons
 	session_id_make(run_id, s->run_nonce, 0);
 	policy_event_write_audit(&s->json, action, old, next, src, failure, run_id, ++s->policy_seq,
 	                         &s->event_ctx, wall_clock_us());
-	emit(s, "tlsobs.policy", NULL);
+	emit(s, NULL);
 }
 
 void sensor_audit_policy_loaded(struct sensor *s, const struct policy_source *src)

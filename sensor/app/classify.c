@@ -53,8 +53,9 @@ static struct classifier *make_classifier(bool all_protocols)
 		free(c);
 		return NULL;
 	}
-	/* Only the dissectors whose decisions we use run on hostile payloads (issue 13): SMTP, SMTPS and the
-	 * TLS one SMTPS is found through; every other protocol is OTHER ("Unknown") without being parsed. */
+	/* Only the dissectors whose decisions we use run on hostile payloads (less code exposed to them):
+	 * SMTP, SMTPS and the TLS one SMTPS is found through; every other protocol is OTHER ("Unknown")
+	 * without being parsed. */
 	NDPI_PROTOCOL_BITMASK ours;
 	NDPI_BITMASK_RESET(ours);
 	NDPI_BITMASK_ADD(ours, NDPI_PROTOCOL_MAIL_SMTP);

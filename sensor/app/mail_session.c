@@ -12,7 +12,7 @@
  *    port (a wrapper-mode server on 587). The server's first bytes are still
  *    looked at: a server that greets in clear after all turns it into SMTP (the
  *    client's hello is then evidence, not a command);
- *  - anything else: the port's protocol, as before content was looked at.
+ *  - anything else: the port's protocol.
  * A gap or the end of the flow before the bytes decide settles on the port's
  * protocol.
  */
@@ -44,8 +44,9 @@ struct mail_session {
 	bool client_tls_seen;     /* the client sent its first TLS byte */
 	bool clear_text_gap;
 	bool response_injection;
-	uint8_t injected_response[SMTP_EVIDENCE_MAX];
+	uint8_t injected_response[SMTP_EVIDENCE_MAX - 1]; /* as the session keeps it, NUL-terminated */
 	size_t injected_len;
+	bool injected_cut; /* bytes past injected_response were left out (counted once, as text_truncated) */
 	const struct smtp_options *smtp_options; /* borrowed, outlives the session */
 };
 
@@ -91,6 +92,10 @@ static void keep_injected_response(struct mail_session *m, const uint8_t *p, siz
 	size_t take = n < room ? n : room;
 	memcpy(m->injected_response + m->injected_len, p, take);
 	m->injected_len += take;
+	if (take < n && !m->injected_cut && m->smtp) {
+		m->injected_cut = true;
+		smtp_parser_count_truncated(m->smtp);
+	}
 }
 
 /* TLS bytes of one direction; server bytes before the client's hello are an injected response (H8). */

@@ -85,9 +85,15 @@ void tls_inspect_session(struct tls_inspector *ti, struct session *s)
 		return;
 	}
 	c->chain_count = t->cert_count < X509_MAX_CHAIN ? t->cert_count : X509_MAX_CHAIN;
-	for (unsigned i = 0; i < c->chain_count; i++)
-		digest_sha256_hex(t->cert_der[i], t->cert_len[i], c->chain_sha256[i], true);
 	c->parsed = x509_parse(t->cert_der[0], t->cert_len[0], &c->leaf) == 0;
+	/* A parsed leaf carries its DER's SHA-256 already; one that does not parse is still hashed. */
+	_Static_assert(sizeof c->leaf.sha256 == sizeof c->chain_sha256[0], "one hex SHA-256 size");
+	for (unsigned i = 0; i < c->chain_count; i++) {
+		if (i == 0 && c->parsed)
+			memcpy(c->chain_sha256[0], c->leaf.sha256, sizeof c->chain_sha256[0]);
+		else
+			digest_sha256_hex(t->cert_der[i], t->cert_len[i], c->chain_sha256[i], true);
+	}
 	int64_t at = (int64_t)(s->start_us / 1000000u);
 	c->status = x509_validate(ti->validator, t->cert_der, t->cert_len, c->chain_count, c->name, at);
 	c->validated = true;

@@ -174,13 +174,13 @@ static void deliver_new(struct tcp_stream *s, const uint8_t *p, uint32_t len, co
 	drain(s, sink);
 }
 
-/* How many bytes of [seq, seq+len) no buffered segment holds yet: what buffering it would add. */
 /* Whether [seq, ...) starts at or after the end of everything buffered: a plain append. */
 static bool after_tail(const struct tcp_stream *s, uint32_t seq)
 {
 	return s->ooo_tail && SEQ_GEQ(seq, s->ooo_tail->seq + s->ooo_tail->len);
 }
 
+/* How many bytes of [seq, seq+len) no buffered segment holds yet: what buffering it would add. */
 static uint32_t bytes_not_buffered(const struct tcp_stream *s, uint32_t seq, uint32_t len)
 {
 	if (after_tail(s, seq))

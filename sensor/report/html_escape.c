@@ -4,43 +4,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#define REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD */
+#include "parsers/utf8.h"
 
-/*
- * Length of the well-formed UTF-8 sequence at s (RFC 3629 section 4: no
- * overlong forms, no surrogates, nothing past U+10FFFF), 0 when there is none.
- * The code point goes to *cp.
- */
-static size_t utf8_sequence(const unsigned char *s, size_t left, uint32_t *cp)
-{
-	unsigned char c = s[0];
-	size_t n;
-	uint32_t v, min;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xC2 && c <= 0xDF) {
-		n = 2, v = c & 0x1Fu, min = 0x80;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		n = 3, v = c & 0x0Fu, min = 0x800;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		n = 4, v = c & 0x07u, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (left < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0u) != 0x80u)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3Fu);
-	}
-	if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-		return 0;
-	*cp = v;
-	return n;
-}
+#define REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD */
 
 void html_escape_text(FILE *out, const char *s, size_t len)
 {
@@ -48,7 +14,7 @@ void html_escape_text(FILE *out, const char *s, size_t len)
 	size_t i = 0;
 	while (i < len) {
 		uint32_t cp;
-		size_t n = utf8_sequence(p + i, len - i, &cp);
+		size_t n = utf8_decode(p + i, len - i, &cp);
 		if (n == 0) {
 			fputs(REPLACEMENT, out);
 			i++;
@@ -92,7 +58,7 @@ void html_escape_json(FILE *out, const char *s, size_t len)
 	fputc('"', out);
 	while (i < len) {
 		uint32_t cp;
-		size_t n = utf8_sequence(p + i, len - i, &cp);
+		size_t n = utf8_decode(p + i, len - i, &cp);
 		if (n == 0) {
 			fputs("\\ufffd", out);
 			i++;

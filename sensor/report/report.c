@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "parsers/civil_time.h"
 #include "outputs/json_writer.h"
 #include "rules/policy.h"
 #include "sensor/report/report_html.h"
@@ -63,9 +64,7 @@ int report_parse_day(const char *text, int64_t *out)
 
 void report_format_time(uint64_t us, char *buf, size_t len)
 {
-	time_t t = (time_t)(us / 1000000u);
-	struct tm tm;
-	if (us == 0 || !gmtime_r(&t, &tm) || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (us == 0 || civil_time_rfc3339(buf, len, (int64_t)(us / 1000000u)) == 0)
 		snprintf(buf, len, "-");
 }
 

@@ -17,6 +17,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "parsers/civil_time.h"
 #include "parsers/tlsa.h"
 #include "sensor/report/gzip_file.h"
 #include "sensor/report/report_internal.h"
@@ -67,11 +68,8 @@ int report_tlsrpt_file_name(const struct tlsrpt_meta *m, const char *policy_doma
 
 static void datetime(struct json_writer *w, const char *key, int64_t t)
 {
-	char buf[32];
-	time_t tt = (time_t)t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char buf[CIVIL_TIME_TEXT_MAX];
+	civil_time_rfc3339(buf, sizeof buf, t);
 	json_key(w, key);
 	json_cstring(w, buf);
 }

@@ -121,12 +121,6 @@ static const char *const stmt_sql[ST_COUNT] = {
                         " ON CONFLICT DO UPDATE SET count = count + 1",
     [ST_PDAY_FAILURE] = "INSERT INTO partner_day_failures VALUES(?1, ?2, ?3, 1)"
                         " ON CONFLICT DO UPDATE SET count = count + 1",
-    [ST_Q_STARTTLS] =
-        "SELECT starttls_offered, coalesce(starttls_last, 0) FROM servers WHERE ip = ?1 AND port = ?2",
-    [ST_Q_VALUES] = "SELECT v.value, v.first_seen, v.last_seen FROM server_values v"
-                    " JOIN servers s ON s.id = v.server_id WHERE s.ip = ?1 AND s.port = ?2 AND v.kind = ?3"
-                    " ORDER BY v.first_seen, v.value",
-    [ST_Q_THRESHOLDS] = "SELECT thresholds_done FROM certificates WHERE sha256 = ?1",
     /* The WHERE makes changes() 0 when the bit was already set: that is the "once". */
     [ST_MARK_THRESHOLD] =
         "INSERT INTO certificates(sha256, thresholds_done) VALUES(?1, ?2)"
@@ -200,25 +194,6 @@ static const char *const stmt_sql[ST_COUNT] = {
         " FROM tlsrpt_failures WHERE day = ?1 AND policy_domain = ?2 AND policy_type = ?3 AND mx_host = ?4"
         " ORDER BY count DESC, result_type, sending_ip, receiving_mx_hostname, receiving_ip",
 };
-
-const char *state_server_value_str(enum state_server_value v)
-{
-	switch (v) {
-	case STATE_VALUE_TLS_VERSION:
-		return "tls_version";
-	case STATE_VALUE_CIPHER:
-		return "cipher";
-	case STATE_VALUE_JA3S:
-		return "ja3s";
-	case STATE_VALUE_CERT_SHA256:
-		return "cert_sha256";
-	case STATE_VALUE_CERT_ISSUER:
-		return "cert_issuer";
-	case STATE_VALUE_COUNT:
-		break;
-	}
-	return "unknown";
-}
 
 int state_db_fail(struct state_db *db, const char *what)
 {
@@ -830,56 +805,6 @@ fail:
 		db->n_queued = 0;
 	}
 	return -1;
-}
-
-int state_db_server_offered_starttls(struct state_db *db, const char *ip, uint16_t port, uint64_t *when_us)
-{
-	sqlite3_stmt *s = state_db_stmt(db, ST_Q_STARTTLS);
-	state_db_bind_str(s, 1, ip, STATE_DB_IP_CAP);
-	sqlite3_bind_int(s, 2, port);
-	int rc = sqlite3_step(s), out = 0;
-	if (rc == SQLITE_ROW && sqlite3_column_int(s, 0)) {
-		out = 1;
-		if (when_us)
-			*when_us = (uint64_t)sqlite3_column_int64(s, 1);
-	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		out = state_db_fail(db, "starttls lookup");
-	}
-	sqlite3_reset(s);
-	return out;
-}
-
-int state_db_server_values(struct state_db *db, const char *ip, uint16_t port, enum state_server_value kind,
-                           state_db_value_fn fn, void *ctx)
-{
-	sqlite3_stmt *s = state_db_stmt(db, ST_Q_VALUES);
-	state_db_bind_str(s, 1, ip, STATE_DB_IP_CAP);
-	sqlite3_bind_int(s, 2, port);
-	sqlite3_bind_int(s, 3, (int)kind);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (fn(ctx, state_db_col_str(s, 0), (uint64_t)sqlite3_column_int64(s, 1),
-		       (uint64_t)sqlite3_column_int64(s, 2)))
-			break;
-	int out = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : state_db_fail(db, "server values");
-	sqlite3_reset(s);
-	return out;
-}
-
-int state_db_certificate_thresholds_done(struct state_db *db, const char *sha256, uint32_t *mask)
-{
-	sqlite3_stmt *s = state_db_stmt(db, ST_Q_THRESHOLDS);
-	state_db_bind_str(s, 1, sha256, STATE_DB_SHA256_CAP);
-	int rc = sqlite3_step(s), out = 0;
-	*mask = 0;
-	if (rc == SQLITE_ROW) {
-		*mask = (uint32_t)sqlite3_column_int64(s, 0);
-		out = 1;
-	} else if (rc != SQLITE_DONE) {
-		out = state_db_fail(db, "threshold lookup");
-	}
-	sqlite3_reset(s);
-	return out;
 }
 
 int state_db_mark_threshold(struct state_db *db, const char *sha256, unsigned bit)

@@ -113,7 +113,6 @@ enum state_server_value {
 	STATE_VALUE_CERT_ISSUER,
 	STATE_VALUE_COUNT
 };
-const char *state_server_value_str(enum state_server_value v);
 
 struct state_db_count {
 	char name[STATE_DB_TOKEN_CAP];
@@ -164,7 +163,6 @@ struct state_db_stats {
 /* Return non-zero to stop the iteration. */
 typedef int (*state_db_coverage_fn)(void *ctx, const struct state_partner_coverage *c);
 typedef int (*state_db_certificate_fn)(void *ctx, const struct state_certificate *c);
-typedef int (*state_db_value_fn)(void *ctx, const char *value, uint64_t first_seen_us, uint64_t last_seen_us);
 
 struct state_db;
 
@@ -231,14 +229,6 @@ int state_db_history_load(struct state_db *db, const char *table, size_t limit, 
  */
 int state_db_prune_inventory(struct state_db *db, uint64_t before_us);
 
-/* 1 and *when_us (last time offered) if this server ever offered STARTTLS, 0 if not known to, -1 error. */
-int state_db_server_offered_starttls(struct state_db *db, const char *ip, uint16_t port, uint64_t *when_us);
-/* Each value of one set seen on a server, in first-seen order. */
-int state_db_server_values(struct state_db *db, const char *ip, uint16_t port, enum state_server_value kind,
-                           state_db_value_fn fn, void *ctx);
-
-/* 1 and the mask of thresholds already alerted for this certificate, 0 if unknown, -1 error. */
-int state_db_certificate_thresholds_done(struct state_db *db, const char *sha256, uint32_t *mask);
 /*
  * Marks threshold `bit` (0..31) as alerted, at once (not queued). 1 if it was
  * newly marked (alert now), 0 if it already was, -1 error.

@@ -84,14 +84,15 @@ static struct kafka_output *open_output(const struct kafka_settings *s)
 	return k;
 }
 
-static void produce(struct kafka_output *k, const char *dataset, int n)
+static void produce(struct kafka_output *k, enum event_type type, int n)
 {
+	const char *dataset = event_type_dataset(type);
 	for (int i = 0; i < n; i++) {
 		char json[128];
 		int len =
 		    snprintf(json, sizeof json, "{\"event\":{\"dataset\":\"%s\",\"n\":%d}}", dataset, i);
-		struct output_event ev = {dataset, "198.51.100.25", NULL, 1700000000000000ull,
-		                          json,    (size_t)len};
+		struct output_event ev = {type, "198.51.100.25", NULL, 1700000000000000ull,
+		                          json, (size_t)len};
 		cr_assert_eq(kafka_output_produce(k, &ev), 0);
 	}
 }
@@ -127,14 +128,14 @@ static void poll_until(struct kafka_output *k, unsigned t, size_t offset, uint64
 
 /* ---- tests ---- */
 
-Test(kafka_output, delivers_each_event_to_the_topic_of_its_dataset)
+Test(kafka_output, delivers_each_event_to_the_topic_of_its_type)
 {
 	struct kafka_settings s = settings();
 	struct kafka_output *k = open_output(&s);
 	cr_assert_str_eq(kafka_output_topic_name(k, 0), "tlsobs.session");
 	cr_assert_str_eq(kafka_output_topic_name(k, 3), "tlsobs.stats");
-	produce(k, "tlsobs.session", 20);
-	produce(k, "tlsobs.alert", 5);
+	produce(k, EVENT_TYPE_SESSION, 20);
+	produce(k, EVENT_TYPE_ALERT, 5);
 	cr_assert_eq(kafka_output_flush(k), 0, "nothing lost");
 	cr_assert_eq(kafka_output_topic_stats(k, 0)->delivered, 20);
 	cr_assert_eq(kafka_output_topic_stats(k, 1)->delivered, 5);
@@ -149,7 +150,7 @@ Test(kafka_output, spools_events_that_time_out_and_replays_them_when_the_brokers
 	add_property(&s, "message.timeout.ms", "500");
 	struct kafka_output *k = open_output(&s);
 	all_brokers(false);
-	produce(k, "tlsobs.session", 10);
+	produce(k, EVENT_TYPE_SESSION, 10);
 	poll_until(k, 0, field(spooled), 10);
 	cr_assert_eq(kafka_output_topic_stats(k, 0)->failed, 10);
 	cr_assert_eq(kafka_output_topic_stats(k, 0)->in_flight, 0);
@@ -169,7 +170,7 @@ Test(kafka_output, keeps_spooled_events_for_the_next_run_when_the_brokers_stay_a
 	s.shutdown_timeout_ms = 1000;
 	struct kafka_output *k = open_output(&s);
 	all_brokers(false);
-	produce(k, "tlsobs.alert", 4);
+	produce(k, EVENT_TYPE_ALERT, 4);
 	cr_assert_eq(kafka_output_flush(k), 0, "spooled is not lost");
 	cr_assert_eq(kafka_output_topic_stats(k, 1)->spooled, 4);
 	assert_reconciles(k);
@@ -192,7 +193,7 @@ Test(kafka_output, counts_the_events_a_full_spool_drops_per_topic)
 	s.shutdown_timeout_ms = 500;
 	struct kafka_output *k = open_output(&s);
 	all_brokers(false);
-	produce(k, "tlsobs.session", 30);
+	produce(k, EVENT_TYPE_SESSION, 30);
 	uint64_t lost = kafka_output_flush(k);
 	const struct kafka_topic_stats *st = kafka_output_topic_stats(k, 0);
 	cr_assert_gt(st->dropped, 0);
@@ -232,12 +233,39 @@ Test(kafka_output, starts_without_error_when_no_broker_is_reachable)
 	kafka_output_free(k);
 }
 
-Test(kafka_output, refuses_an_event_of_an_unknown_dataset)
+Test(kafka_output, refuses_an_event_of_no_known_type)
 {
 	struct kafka_settings s = settings();
 	struct kafka_output *k = open_output(&s);
-	struct output_event ev = {"tlsobs.nonsense", NULL, NULL, 0, "{}", 2};
+	struct output_event ev = {EVENT_TYPE_COUNT, NULL, NULL, 0, "{}", 2};
 	cr_assert_eq(kafka_output_produce(k, &ev), -1);
 	cr_assert_eq(kafka_output_flush(k), 1, "and counts it lost");
+	kafka_output_free(k);
+}
+
+Test(kafka_output, cuts_a_key_over_256_bytes_and_counts_it_in_the_stats)
+{
+	struct kafka_settings s = settings();
+	struct kafka_output *k = open_output(&s);
+	char key[300];
+	memset(key, 'k', sizeof key - 1);
+	key[sizeof key - 1] = '\0';
+	struct output_event ev = {EVENT_TYPE_SESSION, key, NULL, 1700000000000000ull, "{}", 2};
+	cr_assert_eq(kafka_output_produce(k, &ev), 0);
+	key[256] = '\0'; /* exactly the most a key keeps: not cut */
+	cr_assert_eq(kafka_output_produce(k, &ev), 0);
+	cr_assert_eq(kafka_output_flush(k), 0, "the events still go");
+	struct json_writer w;
+	json_writer_init(&w, 0);
+	kafka_output_stats_json(k, &w);
+	cr_assert(memmem(w.buf, w.len, "\"keys_truncated\":1}", 19), "%.*s", (int)w.len, w.buf);
+	json_writer_release(&w);
+	char *summary = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&summary, &len);
+	kafka_output_print_stats(k, out);
+	fclose(out);
+	cr_assert(strstr(summary, "tlsobs: kafka: 1 message keys cut at 256 bytes\n"), "%s", summary);
+	free(summary);
 	kafka_output_free(k);
 }

@@ -50,7 +50,7 @@ static struct output_event event_of(char *buf, size_t len, int n)
 	buf[head] = 'x';
 	buf[len - 2] = '"';
 	buf[len - 1] = '}';
-	return (struct output_event){.dataset = "tlsobs.session", .json = buf, .len = len};
+	return (struct output_event){.type = EVENT_TYPE_SESSION, .json = buf, .len = len};
 }
 
 static char *slurp(const char *p, size_t *len)

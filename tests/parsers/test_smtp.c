@@ -413,6 +413,35 @@ Test(smtp_line, over_long_is_counted_and_the_next_line_parsed)
 	done(o);
 }
 
+Test(smtp_text, a_banner_longer_than_its_buffer_is_cut_between_characters_and_counted)
+{
+	char server[1400] = "220 ";
+	for (size_t i = 4; i < 4 + 2 * 600; i += 2)
+		memcpy(server + i, "\xC3\xA9", 2); /* é, two bytes: 511 bytes of room end inside one */
+	snprintf(server + 4 + 2 * 600, sizeof server - 4 - 2 * 600, "\r\n");
+	struct step t[] = {{S, strlen(server), server}, STEP(C, "QUIT\r\n"), STEP(S, "221 bye\r\n")};
+	struct outcome *o = run(t, N_STEPS(t), NULL);
+	cr_assert_eq(strlen(o->obs->banner), 510, "4 + 253 whole characters");
+	cr_assert_eq(memcmp(o->obs->banner + 506, "\xC3\xA9\xC3\xA9", 4), 0);
+	cr_assert_eq(o->obs->anomalies[SMTP_ANOMALY_TEXT_TRUNCATED], 1);
+	for (int a = 0; a < SMTP_ANOMALY_COUNT; a++)
+		if (a != SMTP_ANOMALY_TEXT_TRUNCATED)
+			cr_assert_eq(o->obs->anomalies[a], 0, "%s", smtp_anomaly_str(a));
+	done(o);
+}
+
+Test(smtp_text, injected_bytes_beyond_the_evidence_buffer_are_counted)
+{
+	char client[600] = "STARTTLS\r\n";
+	memset(client + 10, 'x', 400); /* escaped one for one, then cut at SMTP_EVIDENCE_MAX - 1 */
+	struct step t[] = {GREETING, {C, 410, client}, STEP(S, "220 go ahead\r\n")};
+	struct outcome *o = run(t, N_STEPS(t), NULL);
+	cr_assert(o->obs->command_injection);
+	cr_assert_eq(strlen(o->obs->injected_command), SMTP_EVIDENCE_MAX - 1);
+	cr_assert_eq(o->obs->anomalies[SMTP_ANOMALY_TEXT_TRUNCATED], 1);
+	done(o);
+}
+
 Test(smtp_gap, stops_parsing_that_direction_and_reports_lost_sync)
 {
 	struct outcome *o = calloc(1, sizeof *o);

@@ -915,6 +915,34 @@ Test(tls, an_unprintable_server_name_is_counted_and_not_kept)
 	free(none);
 }
 
+Test(tls, an_alert_record_in_clear_longer_than_an_alert_is_read_then_counted_once)
+{
+	struct build *client = build_new(), *hs = build_new(), *server = build_new();
+	client_hello(hs, NULL, 0, "mx.example.org", 14);
+	records(client, hs, 16384);
+	for (int bytes = 0; bytes < 2; bytes++) {
+		server->len = 0;
+		put8(server, 21); /* alert */
+		put16(server, 0x0303);
+		put16(server, 100);
+		put8(server, 2);  /* fatal */
+		put8(server, 40); /* handshake_failure */
+		for (int i = 0; i < 98; i++)
+			put8(server, 0);
+		struct tls_parser *p = feed_built(client, server, bytes);
+		const struct tls_observation *o = tls_parser_observation(p);
+		cr_assert_eq(o->outcome, TLS_OUTCOME_ALERT);
+		cr_assert_eq(o->alert_description, 40);
+		cr_assert_eq(o->anomaly[TLS_ANOMALY_RECORD_TOO_LONG], 1);
+		cr_assert_eq(o->anomalies, 1);
+		cr_assert_str_eq(tls_anomaly_str(TLS_ANOMALY_RECORD_TOO_LONG), "record_too_long");
+		tls_parser_free(p);
+	}
+	free(client);
+	free(hs);
+	free(server);
+}
+
 Test(tls, a_client_hello_cut_short_inside_its_record_is_a_named_anomaly)
 {
 	struct build *client = build_new(), *hs = build_new(), *none = build_new();

@@ -420,3 +420,28 @@ Test(mail_session, a_gap_in_the_clients_direction_still_lets_the_servers_greetin
 	mail_session_free(m);
 	script_free(&sc);
 }
+
+Test(mail_session,
+     a_server_response_injected_before_the_client_hello_is_kept_up_to_its_size_and_the_cut_counted)
+{
+	struct mail_session *m = up_to_ready();
+	char injected[400];
+	memset(injected, 'i', sizeof injected);
+	mail_session_data(m, FLOW_TO_CLIENT, (const uint8_t *)injected, 200);
+	mail_session_data(m, FLOW_TO_CLIENT, (const uint8_t *)injected, 200); /* past the evidence size */
+	mail_session_data(m, FLOW_TO_CLIENT, (const uint8_t *)injected, 10);  /* cut again: counted once */
+	struct session *s = filled(m);
+	cr_assert(s->response_injection);
+	cr_assert_eq(strlen(s->injected_response), SMTP_EVIDENCE_MAX - 1);
+	cr_assert_eq(s->smtp->anomalies[SMTP_ANOMALY_TEXT_TRUNCATED], 1);
+	free(s);
+	mail_session_free(m);
+
+	m = up_to_ready(); /* a response that fits: nothing cut */
+	mail_session_data(m, FLOW_TO_CLIENT, (const uint8_t *)injected, SMTP_EVIDENCE_MAX - 1);
+	s = filled(m);
+	cr_assert_eq(strlen(s->injected_response), SMTP_EVIDENCE_MAX - 1);
+	cr_assert_eq(s->smtp->anomalies[SMTP_ANOMALY_TEXT_TRUNCATED], 0);
+	free(s);
+	mail_session_free(m);
+}

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "sensor/state/state_db.h"
+#include "state_db_peek.h"
 
 #define SEC 1000000ull
 #define DAY (86400ull * SEC)
@@ -80,20 +81,6 @@ static struct state_partner_note session(const char *partner, uint64_t t, const 
 	return n;
 }
 
-struct values {
-	size_t n;
-	char v[8][64];
-};
-
-static int collect_value(void *ctx, const char *value, uint64_t first, uint64_t last)
-{
-	struct values *vs = ctx;
-	cr_assert_leq(first, last);
-	if (vs->n < 8)
-		snprintf(vs->v[vs->n++], 64, "%s", value);
-	return 0;
-}
-
 Test(state_db, creates_the_schema_and_keeps_what_was_flushed_across_a_restart)
 {
 	struct state_db *db = open_ok();
@@ -108,25 +95,22 @@ Test(state_db, creates_the_schema_and_keeps_what_was_flushed_across_a_restart)
 
 	db = open_ok();
 	uint64_t when = 0;
-	cr_assert_eq(state_db_server_offered_starttls(db, "192.0.2.1", 25, &when), 1);
+	cr_assert_eq(state_db_peek_starttls(path, "192.0.2.1", 25, &when), 1);
 	cr_assert_eq(when, T0 + 10 * SEC, "last time offered");
-	cr_assert_eq(state_db_server_offered_starttls(db, "192.0.2.1", 587, &when), 0);
-	cr_assert_eq(state_db_server_offered_starttls(db, "198.51.100.9", 25, &when), 0);
+	cr_assert_eq(state_db_peek_starttls(path, "192.0.2.1", 587, &when), 0);
+	cr_assert_eq(state_db_peek_starttls(path, "198.51.100.9", 25, &when), 0);
 
-	struct values vs = {0};
-	cr_assert_eq(state_db_server_values(db, "192.0.2.1", 25, STATE_VALUE_TLS_VERSION, collect_value, &vs),
-	             0);
-	cr_assert_eq(vs.n, 2, "a set: each version once");
-	cr_assert_str_eq(vs.v[0], "TLSv1.2");
-	cr_assert_str_eq(vs.v[1], "TLSv1.3");
-	memset(&vs, 0, sizeof(vs));
-	cr_assert_eq(state_db_server_values(db, "192.0.2.1", 25, STATE_VALUE_CIPHER, collect_value, &vs), 0);
-	cr_assert_eq(vs.n, 1);
+	char vs[8][64];
+	cr_assert_eq(state_db_peek_values(path, "192.0.2.1", 25, STATE_VALUE_TLS_VERSION, vs, 8), 2,
+	             "a set: each version once");
+	cr_assert_str_eq(vs[0], "TLSv1.2");
+	cr_assert_str_eq(vs[1], "TLSv1.3");
+	cr_assert_eq(state_db_peek_values(path, "192.0.2.1", 25, STATE_VALUE_CIPHER, vs, 8), 1);
 	state_db_close(db);
 
 	/* A third open over a current schema migrates nothing and still works. */
 	db = open_ok();
-	cr_assert_eq(state_db_server_offered_starttls(db, "192.0.2.1", 25, NULL), 1);
+	cr_assert_eq(state_db_peek_starttls(path, "192.0.2.1", 25, NULL), 1);
 	state_db_close(db);
 }
 
@@ -138,10 +122,9 @@ Test(state_db, queued_notes_are_invisible_until_flushed)
 	struct state_db_stats st;
 	state_db_get_stats(db, &st);
 	cr_assert_eq(st.queued, 1);
-	cr_assert_eq(state_db_server_offered_starttls(db, "192.0.2.2", 25, NULL), 0,
-	             "not written before flush");
+	cr_assert_eq(state_db_peek_starttls(path, "192.0.2.2", 25, NULL), 0, "not written before flush");
 	cr_assert_eq(state_db_flush(db), 1);
-	cr_assert_eq(state_db_server_offered_starttls(db, "192.0.2.2", 25, NULL), 1);
+	cr_assert_eq(state_db_peek_starttls(path, "192.0.2.2", 25, NULL), 1);
 	state_db_get_stats(db, &st);
 	cr_assert_eq(st.queued, 0);
 	cr_assert_eq(st.written, 1);
@@ -304,9 +287,9 @@ Test(state_db, each_expiry_threshold_is_marked_once_and_remembered_after_a_resta
 	struct state_cert_note c = cert('d', 1750000000, "192.0.2.30", T0);
 	char sha[65];
 	snprintf(sha, sizeof(sha), "%s", c.sha256);
-	uint32_t mask = 99;
-	cr_assert_eq(state_db_certificate_thresholds_done(db, sha, &mask), 0, "unknown certificate");
-	cr_assert_eq(mask, 0);
+	struct cert_log unknown = {0};
+	cr_assert_eq(state_db_certificates_by_expiry(db, collect_cert, &unknown), 0);
+	cr_assert_eq(unknown.n, 0, "unknown certificate");
 
 	/* Marked before the certificate itself was flushed: the row is made, then completed by the flush. */
 	cr_assert_eq(state_db_mark_threshold(db, sha, 2), 1);
@@ -319,13 +302,11 @@ Test(state_db, each_expiry_threshold_is_marked_once_and_remembered_after_a_resta
 	state_db_close(db);
 
 	db = open_ok();
-	cr_assert_eq(state_db_certificate_thresholds_done(db, sha, &mask), 1);
-	cr_assert_eq(mask, (1u << 2) | 1u);
 	cr_assert_eq(state_db_mark_threshold(db, sha, 0), 0);
 	struct cert_log log = {0};
 	cr_assert_eq(state_db_certificates_by_expiry(db, collect_cert, &log), 0);
 	cr_assert_eq(log.n, 1);
-	cr_assert_eq(log.thresholds[0], mask);
+	cr_assert_eq(log.thresholds[0], (1u << 2) | 1u);
 	cr_assert_eq(log.not_after[0], 1750000000, "the flushed note filled in the placeholder row");
 	state_db_close(db);
 }
@@ -371,7 +352,7 @@ Test(state_db, closing_flushes_what_is_still_queued_and_null_is_a_no_op)
 	state_db_close(db);
 	state_db_close(NULL);
 	db = open_ok();
-	cr_assert_eq(state_db_server_offered_starttls(db, "192.0.2.3", 25, NULL), 1);
+	cr_assert_eq(state_db_peek_starttls(path, "192.0.2.3", 25, NULL), 1);
 	state_db_close(db);
 }
 
@@ -476,7 +457,7 @@ Test(state_db, a_failing_batch_rolls_back_the_notes_written_with_it)
 	cr_assert_eq(state_db_history_load(db, "t.v1", 100, collect_row, &r), 0);
 	cr_assert_eq(r.n, 0);
 	uint64_t when = 0;
-	cr_assert_eq(state_db_server_offered_starttls(db, "192.0.2.1", 25, &when), 0);
+	cr_assert_eq(state_db_peek_starttls(path, "192.0.2.1", 25, &when), 0);
 	struct state_db_stats st;
 	state_db_get_stats(db, &st);
 	cr_assert_eq(st.flush_errors, 1);
@@ -503,13 +484,11 @@ Test(state_db, pruning_the_inventory_forgets_servers_and_certificates_not_seen_s
 	cr_assert_geq(state_db_flush_with(db, prune_inventory, &before), 0);
 
 	uint64_t when = 0;
-	cr_assert_eq(state_db_server_offered_starttls(db, "192.0.2.1", 25, &when), 0,
-	             "the old server is gone");
-	cr_assert_eq(state_db_server_offered_starttls(db, "192.0.2.2", 25, &when), 1);
-	struct values vs = {0};
-	cr_assert_eq(state_db_server_values(db, "192.0.2.1", 25, STATE_VALUE_TLS_VERSION, collect_value, &vs),
-	             0);
-	cr_assert_eq(vs.n, 0, "and its values");
+	cr_assert_eq(state_db_peek_starttls(path, "192.0.2.1", 25, &when), 0, "the old server is gone");
+	cr_assert_eq(state_db_peek_starttls(path, "192.0.2.2", 25, &when), 1);
+	char vs[8][64];
+	cr_assert_eq(state_db_peek_values(path, "192.0.2.1", 25, STATE_VALUE_TLS_VERSION, vs, 8), 0,
+	             "and its values");
 	struct cert_log log = {0};
 	cr_assert_eq(state_db_certificates_by_expiry(db, collect_cert, &log), 0);
 	cr_assert_eq(log.n, 1);
