@@ -35,6 +35,7 @@
 #include "sensor/sensor.h"
 #include "sensor/config/settings.h"
 #include "sensor/config/settings_file.h"
+#include "sensor/config/settings_table.h"
 #include "sensor/app/tls_inspect.h"
 
 #include "version.h"
@@ -91,7 +92,9 @@ static void usage(FILE *out)
 	    "  --ca-file PATH     CA bundle (PEM) for certificate validation (default: the system store)\n"
 	    "  --any-port         every TCP port: nDPI finds SMTP wherever it runs (capture.any_port)\n"
 	    "  --all-flows        with --any-port, session events for flows that are not mail too\n"
-	    "  -T                 check the configuration and exit (with -v: print the capture filter)\n"
+	    "  -T                 check the configuration and exit (with -v: print the capture filter,\n"
+	    "                     and every setting's effective value on standard output)\n"
+	    "  --list-settings    every configuration key with its type, default and bounds (Markdown)\n"
 	    "  -u USER, -g GROUP  drop to this user and group once capture and files are open\n"
 	    "  -v, -q             more messages (-v info, -v -v debug), or errors only and no summary\n"
 	    "  -V                 print the version\n"
@@ -136,7 +139,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		OPT_ANY_PORT,
 		OPT_ALL_FLOWS,
 		OPT_HELP,
-		OPT_VERSION
+		OPT_VERSION,
+		OPT_LIST_SETTINGS
 	};
 	static char any_port_set[] = "capture.any_port=true", all_flows_set[] = "capture.all_flows=true";
 	static const struct option longopts[] = {
@@ -147,6 +151,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"all-flows", no_argument, NULL, OPT_ALL_FLOWS},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {"version", no_argument, NULL, OPT_VERSION},
+	    {"list-settings", no_argument, NULL, OPT_LIST_SETTINGS},
 	    {NULL, 0, NULL, 0},
 	};
 	char name[8];
@@ -209,6 +214,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_HELP:
 			usage(stdout);
 			return 1;
+		case OPT_LIST_SETTINGS:
+			if (settings_list(stdout) == 0)
+				return 1;
+			fprintf(stderr, "tlsobs: --list-settings: the defaults do not load\n");
+			return -1;
 		case ':':
 			fprintf(stderr, "tlsobs: %s needs a value (see tlsobs -h)\n",
 			        bad_option(argv, name, sizeof name));
@@ -894,8 +904,10 @@ int main(int argc, char **argv)
 		if (!geoip_ok)
 			return settings_done(&settings, EXIT_USAGE);
 		policy_network_overlaps(&settings.policy, warn_overlap, NULL);
-		if (o.verbosity > 0)
+		if (o.verbosity > 0) {
 			print_capture_filter(&o, &settings);
+			settings_print(&settings, stdout); /* from the settings table, as it loaded */
+		}
 		check_output_dirs(&o, stderr);
 		fprintf(stderr, "tlsobs: configuration OK\n");
 		return settings_done(&settings, EXIT_OK);

@@ -96,6 +96,7 @@ const struct setting settings_table[] = {
     {.key = "internal_networks",
      .flags = SETTING_RELOAD,
      CUSTOM(settings_load_internal_networks, settings_print_internal_networks),
+     .doc_type = "list of CIDRs",
      AT(internal_networks)},
     {.key = "tls.implicit_ports",
      .type = SETTING_PORTS,
@@ -129,6 +130,7 @@ const struct setting settings_table[] = {
      .max = 10000000},
     {.key = "certificates.expiry_alert_days",
      CUSTOM(settings_load_expiry_days, settings_print_expiry_days),
+     .doc_type = "list of days",
      AT(rules.expiry_alert_days),
      .min = 1,
      .max = 3650},
@@ -148,6 +150,7 @@ const struct setting settings_table[] = {
     {.key = "kafka.properties",
      .flags = SETTING_FREEFORM,
      CUSTOM(settings_load_kafka_properties, settings_print_kafka_properties),
+     .doc_type = "map (librdkafka)",
      AT(kafka.properties)},
     {.key = "stats.interval",
      .type = SETTING_DURATION,
@@ -168,6 +171,7 @@ const struct setting settings_table[] = {
      .def_text = "stderr"},
     {.key = "metrics.listen",
      CUSTOM(settings_load_metrics_listen, settings_print_metrics_listen),
+     .doc_type = "HOST:PORT",
      AT(runtime)},
     {.key = "flow.memcap", .type = SETTING_SIZE, AT(flow.memcap), .def = 128 * MB},
     {.key = "flow.hash_size",
@@ -227,6 +231,7 @@ const struct setting settings_table[] = {
     {.key = "policy.partners",
      .flags = SETTING_RELOAD,
      CUSTOM(settings_load_partners, settings_print_partners),
+     .doc_type = "list of partners",
      AT(policy),
      .check_keys = settings_check_partners},
     {.key = "state_db", .type = SETTING_STRING, AT(state_db)},
@@ -298,7 +303,7 @@ int settings_list(FILE *out)
 		setting_format(st, defaults, value, sizeof value);
 		setting_bounds(st, bounds, sizeof bounds);
 		cell(out, st->key);
-		cell(out, setting_type_str(st->type));
+		cell(out, st->doc_type ? st->doc_type : setting_type_str(st->type));
 		cell(out, st->doc_default ? st->doc_default : value);
 		cell(out, bounds);
 		cell(out, st->flags & SETTING_RELOAD ? "yes" : "no");

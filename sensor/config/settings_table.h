@@ -64,7 +64,7 @@ struct setting {
 	size_t offset, size;        /* the field in struct sensor_settings (custom: what load fills) */
 	uint64_t def;               /* bool, uint, size: the value; duration: seconds */
 	const char *def_text;       /* string: the default (NULL: ""); enum: the default's name */
-	uint64_t min, max;          /* uint: always; size and duration: when max > 0 */
+	uint64_t min, max;          /* uint: always; size, duration and custom: when max > 0 */
 	const char *const *names;   /* enum: the names in value order, NULL-terminated */
 	const uint16_t *def_ports;  /* ports: the default list */
 	size_t n_def_ports;         /* ports: its length */
@@ -76,6 +76,7 @@ struct setting {
 	setting_keys_fn check_keys; /* optional */
 	const char *doc_default;    /* the default column of --list-settings when it depends on the host or
 	                               build; NULL: the loaded default */
+	const char *doc_type;       /* custom: its type for --list-settings ("list of CIDRs") */
 };
 
 extern const struct setting settings_table[];

@@ -378,12 +378,19 @@ void setting_bounds(const struct setting *st, char *buf, size_t cap)
 		    st->type == SETTING_SIZE ? setting_format_size : setting_format_duration;
 		fmt(st->min, lo, sizeof lo);
 		fmt(st->max, hi, sizeof hi);
-		snprintf(buf, cap, "%s .. %s", lo, st->max == UINT64_MAX ? "" : hi);
+		if (st->min == 0)
+			snprintf(buf, cap, "at most %s", hi);
+		else if (st->max == UINT64_MAX)
+			snprintf(buf, cap, "at least %s", lo);
+		else
+			snprintf(buf, cap, "%s .. %s", lo, hi);
 	} else if (st->type == SETTING_ENUM) {
 		size_t len = 0;
 		for (size_t i = 0; st->names[i] && len < cap; i++)
 			len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", st->names[i]);
 	} else if (st->type == SETTING_PORTS || st->type == SETTING_LIST) {
 		snprintf(buf, cap, "at most %zu", st->cap);
+	} else if (st->type == SETTING_CUSTOM && st->max > 0) {
+		snprintf(buf, cap, "%" PRIu64 " .. %" PRIu64 " each", st->min, st->max);
 	}
 }
