@@ -568,6 +568,7 @@ static void install_signal_handlers(void)
 struct run_ctx {
 	struct sensor *sensor;
 	const struct options *options;
+	const struct sensor_settings *settings; /* as loaded at start: what a reload cannot change */
 	struct output **outputs;
 	size_t noutputs;
 	struct metrics_board *metrics; /* NULL without metrics.listen */
@@ -605,6 +606,13 @@ static void reopen_outputs(struct run_ctx *r)
 	logger_log(LOGGER_INFO, "output", "file outputs reopened");
 }
 
+/* A key the reload did not apply (not SETTING_RELOAD in the settings table): said, so nobody waits for it. */
+static void warn_restart_needed(const char *key, void *ctx)
+{
+	(void)ctx;
+	logger_log(LOGGER_WARNING, "config", "%s: changed, but applied only at the next start", key);
+}
+
 /*
  * SIGHUP: the configuration file and --set again, applied to the running
  * sensor (sensor_reload). A configuration that does not load is reported and
@@ -634,6 +642,7 @@ static void reload_configuration(struct run_ctx *r)
 		configure_logger(r->options, &next.runtime);
 		logger_log(LOGGER_NOTICE, "config", "configuration reloaded from %s",
 		           r->options->config_path ? r->options->config_path : "--set");
+		settings_restart_needed(r->settings, &next, warn_restart_needed, NULL);
 	}
 	settings_free(&next);
 }
@@ -785,7 +794,8 @@ static int run_loop(const struct options *o, const struct sensor_settings *setti
 		fprintf(stderr, "tlsobs: out of memory\n");
 		return EXIT_RUNTIME;
 	}
-	*rc = (struct run_ctx){.sensor = s, .options = o, .outputs = outputs, .noutputs = noutputs};
+	*rc = (struct run_ctx){
+	    .sensor = s, .options = o, .settings = settings, .outputs = outputs, .noutputs = noutputs};
 	struct metrics_http *http = NULL;
 	if (start_metrics(&settings->runtime, &rc->metrics, &http) != 0) {
 		code = EXIT_RUNTIME;

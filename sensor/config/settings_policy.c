@@ -1,3 +1,8 @@
+/*
+ * settings_policy.c: policy.partners, the custom row of the settings table that reads the partner list (a
+ * sequence of maps, walked node by node), refuses a domain listed twice, then loads the MTA-STS and TLSA
+ * files named by policy.mta_sts_dir and policy.tlsa_file into the policy it owns until settings_free.
+ */
 #include "sensor/config/settings_policy.h"
 
 #include <ctype.h>

@@ -263,6 +263,25 @@ const struct setting *settings_table_find(const char *key)
 	return NULL;
 }
 
+size_t settings_restart_needed(const struct sensor_settings *running, const struct sensor_settings *next,
+                               void (*changed)(const char *key, void *ctx), void *ctx)
+{
+	char a[16384], b[16384];
+	size_t n = 0;
+	for (size_t i = 0; i < settings_table_count; i++) {
+		const struct setting *st = &settings_table[i];
+		if ((st->flags & SETTING_RELOAD) || strcmp(st->key, "kafka.properties") == 0)
+			continue;
+		setting_format(st, running, a, sizeof a);
+		setting_format(st, next, b, sizeof b);
+		if (strcmp(a, b) != 0) {
+			changed(st->key, ctx);
+			n++;
+		}
+	}
+	return n;
+}
+
 void settings_print(const struct sensor_settings *s, FILE *out)
 {
 	char value[8192];

@@ -100,6 +100,14 @@ void setting_bounds(const struct setting *st, char *buf, size_t cap);
 void setting_format_size(uint64_t bytes, char *buf, size_t cap);
 void setting_format_duration(uint64_t seconds, char *buf, size_t cap);
 
+/*
+ * SIGHUP: calls changed(key) for each row a reload does not apply (no SETTING_RELOAD) whose value in next
+ * differs from the running one, so the operator learns it waits for a restart; returns their number.
+ * kafka.properties is left out: the running copy holds its secrets resolved (secrets.h), next does not.
+ */
+size_t settings_restart_needed(const struct sensor_settings *running, const struct sensor_settings *next,
+                               void (*changed)(const char *key, void *ctx), void *ctx);
+
 /* -T -v: every key and its value in s, "key: value" a line, in table order. */
 void settings_print(const struct sensor_settings *s, FILE *out);
 /*

@@ -351,3 +351,29 @@ Test(settings_table, the_list_has_a_row_per_key_and_says_which_reload)
 	cr_assert_not_null(strstr(text, "| flow.memcap | size | 128mb |  | no |"), "%s", text);
 	free(text);
 }
+
+static void collect_key(const char *key, void *ctx)
+{
+	char *out = ctx;
+	size_t used = strlen(out);
+	snprintf(out + used, 512 - used, "%s;", key);
+}
+
+Test(settings_table, a_reload_names_the_changed_keys_it_cannot_apply)
+{
+	static const char *const before[] = {"flow.memcap=128mb", "stats.interval=60", "smtp.ports=25"};
+	static const char *const after[] = {"flow.memcap=256mb", "stats.interval=30", "smtp.ports=25,587",
+	                                    "kafka.properties.client.id=x", "policy.default_mode=none"};
+	struct sensor_settings *a = settings_new(), *b = settings_new();
+	struct config_error err = {{0}};
+	cr_assert_eq(load_with((const char *const *)before, 3, a, &err), 0, "%s", err.message);
+	cr_assert_eq(load_with((const char *const *)after, 5, b, &err), 0, "%s", err.message);
+	char keys[512] = "";
+	cr_assert_eq(settings_restart_needed(a, a, collect_key, keys), 0, "%s", keys);
+	cr_assert_eq(settings_restart_needed(a, b, collect_key, keys), 2, "%s", keys);
+	cr_assert_str_eq(keys, "smtp.ports;flow.memcap;"); /* stats.interval and the policy reload */
+	settings_free(a);
+	settings_free(b);
+	free(a);
+	free(b);
+}
