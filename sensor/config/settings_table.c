@@ -32,7 +32,6 @@
 	           .cap = FIELD(table) / FIELD(table[0])
 #define CUSTOM(loader, printer) .type = SETTING_CUSTOM, .load = loader, .print = printer
 
-#define KB (1ull << 10)
 #define MB (1ull << 20)
 #define GB (1ull << 30)
 #define DAY 86400ull

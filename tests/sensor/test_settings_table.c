@@ -377,3 +377,17 @@ Test(settings_table, a_reload_names_the_changed_keys_it_cannot_apply)
 	free(a);
 	free(b);
 }
+
+Test(settings_table, enum_names_are_in_the_order_of_their_enums)
+{
+	const struct setting *level = settings_table_find("log.level");
+	const struct setting *mode = settings_table_find("policy.default_mode");
+	cr_assert(level && mode);
+	for (int l = 0; l < LOGGER_LEVEL_COUNT; l++)
+		cr_assert_str_eq(level->names[l], logger_level_str((enum logger_level)l));
+	cr_assert_null(level->names[LOGGER_LEVEL_COUNT]);
+	for (int m = POLICY_MODE_ENFORCED; m <= POLICY_MODE_NONE; m++)
+		cr_assert_str_eq(mode->names[m], policy_mode_str((enum policy_mode)m));
+	cr_assert_null(mode->names[POLICY_MODE_NONE + 1]);
+	cr_assert_str_eq(settings_table_find("log.target")->names[LOGGER_SYSLOG], "syslog");
+}
