@@ -5,7 +5,8 @@
  * docs/settings.md and integration/settings_docs checks both.
  *
  * Defaults come from the module that owns them where it has one (SMTP_DEFAULT_MAX_LINE,
- * RULES_DEFAULT_*, DECODE_*_PORT), so that a module used without the sensor behaves the same.
+ * RULES_DEFAULT_*, KAFKA_DEFAULT_*, DECODE_*_PORT), so that a module used without the sensor behaves the
+ * same.
  */
 #include "sensor/config/settings_table.h"
 
@@ -133,16 +134,22 @@ const struct setting settings_table[] = {
      AT(rules.expiry_alert_days),
      .min = 1,
      .max = 3650},
-    {.key = "kafka.topic_prefix", .type = SETTING_STRING, AT(kafka.topic_prefix), .def_text = "tlsobs."},
+    {.key = "kafka.topic_prefix",
+     .type = SETTING_STRING,
+     AT(kafka.topic_prefix),
+     .def_text = KAFKA_DEFAULT_TOPIC_PREFIX},
     {.key = "kafka.spool.dir",
      .type = SETTING_STRING,
      AT(kafka.spool_dir),
-     .def_text = "/var/lib/tlsobs/spool"},
-    {.key = "kafka.spool.max_bytes", .type = SETTING_SIZE, AT(kafka.spool_max_bytes), .def = GB},
+     .def_text = KAFKA_DEFAULT_SPOOL_DIR},
+    {.key = "kafka.spool.max_bytes",
+     .type = SETTING_SIZE,
+     AT(kafka.spool_max_bytes),
+     .def = KAFKA_DEFAULT_SPOOL_MAX_BYTES},
     {.key = "kafka.shutdown_timeout_ms",
      .type = SETTING_UINT,
      AT(kafka.shutdown_timeout_ms),
-     .def = 10000,
+     .def = KAFKA_DEFAULT_SHUTDOWN_TIMEOUT_MS,
      .min = 0,
      .max = 3600000},
     {.key = "kafka.cloudevents", .type = SETTING_BOOL, AT(kafka.cloudevents)},
