@@ -45,8 +45,8 @@ enum {
 	TIME_MAX = 40,
 };
 
-static const char default_prefix[] = "tlsobs.";
-static const char default_spool_dir[] = "/var/lib/tlsobs/spool";
+static const char default_prefix[] = KAFKA_DEFAULT_TOPIC_PREFIX;
+static const char default_spool_dir[] = KAFKA_DEFAULT_SPOOL_DIR;
 
 _Static_assert((int)KAFKA_TOPIC_TYPES <= (int)SPOOL_TYPES,
                "every topic type must fit in a spool record type");
@@ -458,7 +458,7 @@ fail:
 
 static int open_spool(struct kafka_output *k, const struct kafka_settings *s, char *err, size_t errlen)
 {
-	uint64_t max = s->spool_max_bytes ? s->spool_max_bytes : (uint64_t)1 << 30;
+	uint64_t max = s->spool_max_bytes ? s->spool_max_bytes : KAFKA_DEFAULT_SPOOL_MAX_BYTES;
 	/* Sixteen segments or more, so dropping the oldest whole segment loses a small part. */
 	uint64_t segment = max / 16;
 	if (segment > (uint64_t)64 << 20)
@@ -504,7 +504,8 @@ struct kafka_output *kafka_output_new(const char *brokers, const struct kafka_se
 		return NULL;
 	}
 	k->cloudevents = s->cloudevents;
-	k->shutdown_timeout_ms = s->shutdown_timeout_ms ? s->shutdown_timeout_ms : 10000;
+	k->shutdown_timeout_ms =
+	    s->shutdown_timeout_ms ? s->shutdown_timeout_ms : KAFKA_DEFAULT_SHUTDOWN_TIMEOUT_MS;
 	char host[256] = "localhost";
 	if (gethostname(host, sizeof host) != 0)
 		snprintf(host, sizeof host, "localhost");

@@ -37,11 +37,18 @@ struct kafka_property {
 	char value[512];
 };
 
+/* The defaults of kafka_settings, named once: the output takes them for an empty or zero field, and the
+ * sensor's settings table gives them to kafka.*. */
+#define KAFKA_DEFAULT_TOPIC_PREFIX "tlsobs."
+#define KAFKA_DEFAULT_SPOOL_DIR "/var/lib/tlsobs/spool"
+#define KAFKA_DEFAULT_SPOOL_MAX_BYTES (1ull << 30)
+#define KAFKA_DEFAULT_SHUTDOWN_TIMEOUT_MS 10000
+
 struct kafka_settings {
-	char topic_prefix[128];       /* default "tlsobs." */
-	char spool_dir[4096];         /* default /var/lib/tlsobs/spool */
-	uint64_t spool_max_bytes;     /* default 1 GiB */
-	uint64_t shutdown_timeout_ms; /* default 10000 */
+	char topic_prefix[128];       /* "": KAFKA_DEFAULT_TOPIC_PREFIX */
+	char spool_dir[4096];         /* "": KAFKA_DEFAULT_SPOOL_DIR */
+	uint64_t spool_max_bytes;     /* 0: KAFKA_DEFAULT_SPOOL_MAX_BYTES */
+	uint64_t shutdown_timeout_ms; /* 0: KAFKA_DEFAULT_SHUTDOWN_TIMEOUT_MS */
 	bool cloudevents;             /* CloudEvents binary-mode headers ce_id, ce_type, ce_source, ce_time */
 	struct kafka_property properties[KAFKA_MAX_PROPERTIES];
 	unsigned nproperties;

@@ -36,12 +36,12 @@
 #include "rules/tls_rules.h"
 
 #define US_PER_S 1000000ull
-#define DEFAULT_FALLBACK_WINDOW_US (15ull * 60 * US_PER_S)
-#define DEFAULT_HISTORY_TTL_US (30ull * 24 * 3600 * US_PER_S)
-#define DEFAULT_HISTORY_MAX 100000
+#define DEFAULT_FALLBACK_WINDOW_US (RULES_DEFAULT_FALLBACK_WINDOW_S * US_PER_S)
+#define DEFAULT_HISTORY_TTL_US (RULES_DEFAULT_HISTORY_TTL_S * US_PER_S)
+#define DEFAULT_HISTORY_MAX RULES_DEFAULT_HISTORY_MAX
 #define MAX_CERTIFICATES 100000
 
-static const unsigned default_expiry_alert_days[] = {30, 14, 7, 1};
+static const unsigned default_expiry_alert_days[] = RULES_DEFAULT_EXPIRY_ALERT_DAYS;
 
 enum {
 	ENDPOINT_MAX = 64, /* "[v6 address]:port" */

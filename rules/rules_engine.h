@@ -27,6 +27,18 @@
 #include "rules/policy.h"
 #include "rules/session.h"
 
+/*
+ * The defaults of rules_settings, named once: the engine takes them for a zero field, and the sensor's
+ * settings table (sensor/config/settings_table.c) gives them to detection.* and certificates.*.
+ */
+#define RULES_DEFAULT_FALLBACK_WINDOW_S (15ull * 60)
+#define RULES_DEFAULT_HISTORY_TTL_S (30ull * 86400)
+#define RULES_DEFAULT_HISTORY_MAX 100000
+#define RULES_DEFAULT_EXPIRY_ALERT_DAYS                                                                      \
+	{                                                                                                    \
+		30, 14, 7, 1                                                                                 \
+	}
+
 struct rules_settings {
 	uint64_t fallback_window_us; /* cleartext_fallback: clear-text retry within this time of a failure
 	                                (default 15 min) */

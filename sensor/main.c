@@ -35,6 +35,7 @@
 #include "sensor/sensor.h"
 #include "sensor/config/settings.h"
 #include "sensor/config/settings_file.h"
+#include "sensor/config/settings_table.h"
 #include "sensor/app/tls_inspect.h"
 
 #include "version.h"
@@ -91,7 +92,9 @@ static void usage(FILE *out)
 	    "  --ca-file PATH     CA bundle (PEM) for certificate validation (default: the system store)\n"
 	    "  --any-port         every TCP port: nDPI finds SMTP wherever it runs (capture.any_port)\n"
 	    "  --all-flows        with --any-port, session events for flows that are not mail too\n"
-	    "  -T                 check the configuration and exit (with -v: print the capture filter)\n"
+	    "  -T                 check the configuration and exit (with -v: print the capture filter,\n"
+	    "                     and every setting's effective value on standard output)\n"
+	    "  --list-settings    every configuration key with its type, default and bounds (Markdown)\n"
 	    "  -u USER, -g GROUP  drop to this user and group once capture and files are open\n"
 	    "  -v, -q             more messages (-v info, -v -v debug), or errors only and no summary\n"
 	    "  -V                 print the version\n"
@@ -136,7 +139,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		OPT_ANY_PORT,
 		OPT_ALL_FLOWS,
 		OPT_HELP,
-		OPT_VERSION
+		OPT_VERSION,
+		OPT_LIST_SETTINGS
 	};
 	static char any_port_set[] = "capture.any_port=true", all_flows_set[] = "capture.all_flows=true";
 	static const struct option longopts[] = {
@@ -147,6 +151,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"all-flows", no_argument, NULL, OPT_ALL_FLOWS},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {"version", no_argument, NULL, OPT_VERSION},
+	    {"list-settings", no_argument, NULL, OPT_LIST_SETTINGS},
 	    {NULL, 0, NULL, 0},
 	};
 	char name[8];
@@ -209,6 +214,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_HELP:
 			usage(stdout);
 			return 1;
+		case OPT_LIST_SETTINGS:
+			if (settings_list(stdout) == 0)
+				return 1;
+			fprintf(stderr, "tlsobs: --list-settings: the defaults do not load\n");
+			return -1;
 		case ':':
 			fprintf(stderr, "tlsobs: %s needs a value (see tlsobs -h)\n",
 			        bad_option(argv, name, sizeof name));
@@ -558,6 +568,7 @@ static void install_signal_handlers(void)
 struct run_ctx {
 	struct sensor *sensor;
 	const struct options *options;
+	const struct sensor_settings *settings; /* as loaded at start: what a reload cannot change */
 	struct output **outputs;
 	size_t noutputs;
 	struct metrics_board *metrics; /* NULL without metrics.listen */
@@ -595,6 +606,13 @@ static void reopen_outputs(struct run_ctx *r)
 	logger_log(LOGGER_INFO, "output", "file outputs reopened");
 }
 
+/* A key the reload did not apply (not SETTING_RELOAD in the settings table): said, so nobody waits for it. */
+static void warn_restart_needed(const char *key, void *ctx)
+{
+	(void)ctx;
+	logger_log(LOGGER_WARNING, "config", "%s: changed, but applied only at the next start", key);
+}
+
 /*
  * SIGHUP: the configuration file and --set again, applied to the running
  * sensor (sensor_reload). A configuration that does not load is reported and
@@ -624,6 +642,7 @@ static void reload_configuration(struct run_ctx *r)
 		configure_logger(r->options, &next.runtime);
 		logger_log(LOGGER_NOTICE, "config", "configuration reloaded from %s",
 		           r->options->config_path ? r->options->config_path : "--set");
+		settings_restart_needed(r->settings, &next, warn_restart_needed, NULL);
 	}
 	settings_free(&next);
 }
@@ -775,7 +794,8 @@ static int run_loop(const struct options *o, const struct sensor_settings *setti
 		fprintf(stderr, "tlsobs: out of memory\n");
 		return EXIT_RUNTIME;
 	}
-	*rc = (struct run_ctx){.sensor = s, .options = o, .outputs = outputs, .noutputs = noutputs};
+	*rc = (struct run_ctx){
+	    .sensor = s, .options = o, .settings = settings, .outputs = outputs, .noutputs = noutputs};
 	struct metrics_http *http = NULL;
 	if (start_metrics(&settings->runtime, &rc->metrics, &http) != 0) {
 		code = EXIT_RUNTIME;
@@ -894,8 +914,10 @@ int main(int argc, char **argv)
 		if (!geoip_ok)
 			return settings_done(&settings, EXIT_USAGE);
 		policy_network_overlaps(&settings.policy, warn_overlap, NULL);
-		if (o.verbosity > 0)
+		if (o.verbosity > 0) {
 			print_capture_filter(&o, &settings);
+			settings_print(&settings, stdout); /* from the settings table, as it loaded */
+		}
 		check_output_dirs(&o, stderr);
 		fprintf(stderr, "tlsobs: configuration OK\n");
 		return settings_done(&settings, EXIT_OK);

@@ -1,193 +1,27 @@
+/*
+ * settings.c: the sensor's settings loaded through the settings table (settings_table.h): every row in
+ * order, then the checks between keys; and the unknown-key check, also from the table. The loaders of the
+ * keys with structure of their own live here too: kafka.properties with its secrets, internal_networks and
+ * certificates.expiry_alert_days (settings_custom.h).
+ */
 #include "sensor/config/settings.h"
 
-#include "sensor/config/settings_capture.h"
+#include "sensor/config/settings_custom.h"
 #include "sensor/config/settings_policy.h"
+#include "sensor/config/settings_table.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Every setting this version knows, as dotted paths. Sections whose keys are free-form end in ".*". */
-static const char *const known_keys[] = {
-    "capture.snaplen",
-    "capture.promiscuous",
-    "capture.buffer_size",
-    "capture.any_port",
-    "capture.all_flows",
-    "capture.vxlan_ports",
-    "capture.geneve_ports",
-    "capture.interfaces",
-    "capture.files",
-    "capture.filter",
-    "outputs",
-    "sensor.name",
-    "detection.runbook_base",
-    "smtp.ports",
-    "smtp.max_line",
-    "smtp.keep_local_parts",
-    "kafka.topic_prefix",
-    "kafka.spool.dir",
-    "kafka.spool.max_bytes",
-    "kafka.shutdown_timeout_ms",
-    "kafka.cloudevents",
-    "kafka.properties.*",
-    "stats.interval",
-    "log.level",
-    "log.target",
-    "metrics.listen",
-    "detection.fallback_window",
-    "detection.history.ttl",
-    "detection.history.max_servers",
-    "detection.history.max_pairs",
-    "certificates.expiry_alert_days",
-    "tls.implicit_ports",
-    "tls.ca_file",
-    "flow.memcap",
-    "flow.hash_size",
-    "flow.timeout.new",
-    "flow.timeout.established",
-    "flow.timeout.closed",
-    "flow.emergency.timeout.new",
-    "flow.emergency.timeout.established",
-    "flow.emergency.timeout.closed",
-    "flow.emergency.recovery_percent",
-    "stream.depth",
-    "defrag.memcap",
-    "defrag.timeout",
-    "defrag.max_fragments",
-    "stream.max_ooo_bytes",
-    "internal_networks",
-    "state_db",
-    "coverage.max_domains_per_day",
-    "security.seccomp",
-    "geoip.location_db",
-    "geoip.asn_db",
-    "geoip.paths.country_iso_code",
-    "geoip.paths.country_name",
-    "geoip.paths.city_name",
-    "geoip.paths.latitude",
-    "geoip.paths.longitude",
-    "geoip.paths.as_number",
-    "geoip.paths.as_organization",
-    "policy.default_mode",
-    "policy.mta_sts_dir",
-    "policy.tlsa_file",
-    "policy.partners", /* a list of maps: settings_check_partners checks their keys */
-};
-
-static const uint16_t default_smtp_ports[] = {25, 587, 2525};
-static const uint16_t default_implicit_tls_ports[] = {SETTINGS_SMTPS_PORT};
-static const uint16_t default_vxlan_ports[] = {DECODE_VXLAN_PORT};
-static const uint16_t default_geneve_ports[] = {DECODE_GENEVE_PORT};
-
-static int load_timeouts(const struct config *cfg, const char *prefix, const uint64_t def[FLOW_STATE_COUNT],
-                         uint64_t out_us[FLOW_STATE_COUNT], struct config_error *err)
+/* One threshold of certificates.expiry_alert_days: a whole number of days within the row's bounds. */
+static int expiry_day_parse(const struct setting *st, const struct config_node *item, unsigned *out,
+                            struct config_error *err)
 {
-	static const char *const names[FLOW_STATE_COUNT] = {"new", "established", "closed"};
-	for (int s = 0; s < FLOW_STATE_COUNT; s++) {
-		char path[128];
-		uint64_t secs;
-		snprintf(path, sizeof path, "%s.%s", prefix, names[s]);
-		if (config_get_seconds(cfg, path, def[s], &secs, err) != 0)
-			return -1;
-		if (secs == 0 || secs > 7 * 86400) {
-			config_error_at(err, config_lookup(cfg, path), path,
-			                "expected a duration from 1s to 7d");
-			return -1;
-		}
-		out_us[s] = secs * 1000000u;
-	}
-	return 0;
-}
-
-static int load_flow(const struct config *cfg, struct flow_table_settings *f, struct config_error *err)
-{
-	static const uint64_t timeouts[FLOW_STATE_COUNT] = {30, 600, 10};
-	static const uint64_t emergency[FLOW_STATE_COUNT] = {5, 60, 2};
-	uint64_t hash_size, recovery, depth, ooo;
-	if (config_get_size(cfg, "flow.memcap", 128ull << 20, &f->memcap, err) != 0 ||
-	    config_get_u64(cfg, "flow.hash_size", 262144, 1024, 1u << 24, &hash_size, err) != 0 ||
-	    config_get_u64(cfg, "flow.emergency.recovery_percent", 70, 1, 99, &recovery, err) != 0 ||
-	    config_get_size(cfg, "stream.depth", 64ull << 20, &depth, err) != 0 ||
-	    config_get_size(cfg, "stream.max_ooo_bytes", 1u << 20, &ooo, err) != 0 ||
-	    load_timeouts(cfg, "flow.timeout", timeouts, f->timeout_us, err) != 0 ||
-	    load_timeouts(cfg, "flow.emergency.timeout", emergency, f->emergency_timeout_us, err) != 0)
-		return -1;
-	/* The bucket array is charged to the memcap: leave at least half of it for flows. */
-	if (f->memcap < 1u << 20 || f->memcap / 2 < hash_size * sizeof(void *) * 2) {
-		config_error_at(err, config_lookup(cfg, "flow.memcap"), "flow.memcap",
-		                "must be at least 1mb and four times flow.hash_size pointers (%llu bytes)",
-		                (unsigned long long)(hash_size * sizeof(void *) * 4));
-		return -1;
-	}
-	if (ooo > (1u << 30)) {
-		config_error_at(err, config_lookup(cfg, "stream.max_ooo_bytes"), "stream.max_ooo_bytes",
-		                "must be at most 1gb");
-		return -1;
-	}
-	f->hash_size = (uint32_t)hash_size;
-	f->recovery_percent = (unsigned)recovery;
-	f->stream.depth = depth;
-	f->stream.max_ooo_bytes = (uint32_t)ooo;
-	return 0;
-}
-
-/*
- * defrag: its own memcap (a fragment flood must not evict flows), Linux's 30 s
- * timeout (ipfrag_time: what the receiving mail server itself waits), and at
- * most 256 fragments a datagram (a 64 KB datagram over a 576-byte path needs 120).
- */
-static int load_defrag(const struct config *cfg, struct defrag_settings *d, struct config_error *err)
-{
-	uint64_t secs, frags;
-	if (config_get_size(cfg, "defrag.memcap", 32ull << 20, &d->memcap, err) != 0 ||
-	    config_get_seconds(cfg, "defrag.timeout", 30, &secs, err) != 0 ||
-	    config_get_u64(cfg, "defrag.max_fragments", 256, 2, 8192, &frags, err) != 0)
-		return -1;
-	if (d->memcap < 1u << 20) {
-		config_error_at(err, config_lookup(cfg, "defrag.memcap"), "defrag.memcap",
-		                "must be at least 1mb");
-		return -1;
-	}
-	if (secs == 0 || secs > 3600) {
-		config_error_at(err, config_lookup(cfg, "defrag.timeout"), "defrag.timeout",
-		                "expected a duration from 1s to 1h");
-		return -1;
-	}
-	d->timeout_us = secs * 1000000u;
-	d->max_fragments = (uint32_t)frags;
-	return 0;
-}
-
-static int load_smtp_and_rules(const struct config *cfg, struct sensor_settings *out,
-                               struct config_error *err)
-{
-	uint64_t max_line, window, ttl, servers, pairs;
-	if (config_get_u64(cfg, "smtp.max_line", SMTP_DEFAULT_MAX_LINE, 512, 65536, &max_line, err) != 0 ||
-	    config_get_bool(cfg, "smtp.keep_local_parts", false, &out->smtp.keep_local_parts, err) != 0 ||
-	    config_get_seconds(cfg, "detection.fallback_window", 15 * 60, &window, err) != 0 ||
-	    config_get_seconds(cfg, "detection.history.ttl", 30 * 86400, &ttl, err) != 0 ||
-	    config_get_u64(cfg, "detection.history.max_servers", 100000, 16, 10000000, &servers, err) != 0 ||
-	    config_get_u64(cfg, "detection.history.max_pairs", 100000, 16, 10000000, &pairs, err) != 0)
-		return -1;
-	out->smtp.max_line = max_line;
-	out->rules.fallback_window_us = window * 1000000u;
-	out->rules.history_ttl_us = ttl * 1000000u;
-	out->rules.history_max_servers = servers;
-	out->rules.history_max_pairs = pairs;
-	return 0;
-}
-
-enum { EXPIRY_DAYS_MAX = 3650 };
-static const unsigned default_expiry_alert_days[] = {30, 14, 7, 1};
-
-/* One threshold of certificates.expiry_alert_days: a whole number of days, 1 to EXPIRY_DAYS_MAX. */
-static int expiry_day_parse(const struct config_node *item, unsigned *out, struct config_error *err)
-{
-	const char *path = "certificates.expiry_alert_days";
 	if (config_node_kind(item) != CONFIG_SCALAR) {
-		config_error_at(err, item, path, "expected a number of days from 1 to %d", EXPIRY_DAYS_MAX);
+		config_error_at(err, item, st->key, "expected a number of days from %llu to %llu",
+		                (unsigned long long)st->min, (unsigned long long)st->max);
 		return -1;
 	}
 	const char *text = config_node_scalar(item);
@@ -196,9 +30,9 @@ static int expiry_day_parse(const struct config_node *item, unsigned *out, struc
 	char *end = NULL;
 	errno = 0;
 	unsigned long v = text[0] >= '0' && text[0] <= '9' ? strtoul(text, &end, 10) : 0;
-	if (!end || *end || errno || v < 1 || v > EXPIRY_DAYS_MAX) {
-		config_error_at(err, item, path, "expected a number of days from 1 to %d, got \"%s\"",
-		                EXPIRY_DAYS_MAX, text);
+	if (!end || *end || errno || v < st->min || v > st->max) {
+		config_error_at(err, item, st->key, "expected a number of days from %llu to %llu, got \"%s\"",
+		                (unsigned long long)st->min, (unsigned long long)st->max, text);
 		return -1;
 	}
 	*out = (unsigned)v;
@@ -206,31 +40,44 @@ static int expiry_day_parse(const struct config_node *item, unsigned *out, struc
 }
 
 /* certificates.expiry_alert_days: a non-empty list of days (a single number counts as a list of one). */
-static int load_certificates(const struct config *cfg, struct rules_settings *out, struct config_error *err)
+int settings_load_expiry_days(const struct config *cfg, const struct setting *st, struct sensor_settings *s,
+                              struct config_error *err)
 {
-	const char *path = "certificates.expiry_alert_days";
-	const struct config_node *n = config_lookup(cfg, path);
+	static const unsigned defaults[] = RULES_DEFAULT_EXPIRY_ALERT_DAYS;
+	struct rules_settings *out = &s->rules;
+	const struct config_node *n = config_lookup(cfg, st->key);
 	if (!n) {
-		memcpy(out->expiry_alert_days, default_expiry_alert_days, sizeof default_expiry_alert_days);
-		out->n_expiry_alert_days =
-		    sizeof default_expiry_alert_days / sizeof default_expiry_alert_days[0];
+		memcpy(out->expiry_alert_days, defaults, sizeof defaults);
+		out->n_expiry_alert_days = sizeof defaults / sizeof defaults[0];
 		return 0;
 	}
 	if (config_node_kind(n) == CONFIG_SCALAR) {
 		out->n_expiry_alert_days = 1;
-		return expiry_day_parse(n, &out->expiry_alert_days[0], err);
+		return expiry_day_parse(st, n, &out->expiry_alert_days[0], err);
 	}
 	size_t count = config_node_kind(n) == CONFIG_SEQUENCE ? config_node_count(n) : 0;
 	if (count == 0 || count > CERT_RULES_MAX_THRESHOLDS) {
-		config_error_at(err, n, path, "expected a list of 1 to %d numbers of days",
+		config_error_at(err, n, st->key, "expected a list of 1 to %d numbers of days",
 		                CERT_RULES_MAX_THRESHOLDS);
 		return -1;
 	}
 	for (size_t i = 0; i < count; i++)
-		if (expiry_day_parse(config_node_child(n, i), &out->expiry_alert_days[i], err) != 0)
+		if (expiry_day_parse(st, config_node_child(n, i), &out->expiry_alert_days[i], err) != 0)
 			return -1;
 	out->n_expiry_alert_days = count;
 	return 0;
+}
+
+void settings_print_expiry_days(const struct setting *st, const struct sensor_settings *s, char *buf,
+                                size_t cap)
+{
+	(void)st;
+	size_t len = (size_t)snprintf(buf, cap, "[");
+	for (size_t i = 0; i < s->rules.n_expiry_alert_days && len < cap; i++)
+		len += (size_t)snprintf(buf + len, cap - len, "%s%u", i ? ", " : "",
+		                        s->rules.expiry_alert_days[i]);
+	if (len < cap)
+		snprintf(buf + len, cap - len, "]");
 }
 
 struct property_sink {
@@ -292,40 +139,43 @@ static void collect_property(const char *dotted_key, const struct config_node *v
 	snprintf(p->value, sizeof p->value, "%s", text);
 }
 
-static int load_kafka(const struct config *cfg, struct sensor_settings *st, struct config_error *err)
+/* kafka.properties: every value below it, passed to librdkafka as it is (checked by librdkafka itself). */
+int settings_load_kafka_properties(const struct config *cfg, const struct setting *st,
+                                   struct sensor_settings *s, struct config_error *err)
 {
-	struct kafka_settings *k = &st->kafka;
-	const char *prefix, *dir;
-	if (config_get_string(cfg, "kafka.topic_prefix", "tlsobs.", &prefix, err) != 0 ||
-	    config_get_string(cfg, "kafka.spool.dir", "/var/lib/tlsobs/spool", &dir, err) != 0 ||
-	    config_get_size(cfg, "kafka.spool.max_bytes", 1ull << 30, &k->spool_max_bytes, err) != 0 ||
-	    config_get_u64(cfg, "kafka.shutdown_timeout_ms", 10000, 0, 3600000, &k->shutdown_timeout_ms,
-	                   err) != 0 ||
-	    config_get_bool(cfg, "kafka.cloudevents", false, &k->cloudevents, err) != 0)
-		return -1;
-	if (strlen(prefix) >= sizeof k->topic_prefix || strlen(dir) >= sizeof k->spool_dir) {
-		config_error_at(err, NULL, "kafka", "topic_prefix or spool.dir too long");
+	const struct config_node *props = config_lookup(cfg, st->key);
+	if (!props || config_node_kind(props) != CONFIG_MAP)
+		return 0;
+	struct property_sink sink = {&s->kafka, s, NULL, "", ""};
+	config_node_flatten(props, collect_property, &sink);
+	if (sink.bad && sink.why[0]) {
+		config_error_at(err, sink.bad, sink.bad_key, "librdkafka refuses it: %s", sink.why);
 		return -1;
 	}
-	snprintf(k->topic_prefix, sizeof k->topic_prefix, "%s", prefix);
-	snprintf(k->spool_dir, sizeof k->spool_dir, "%s", dir);
-	const struct config_node *props = config_lookup(cfg, "kafka.properties");
-	if (props && config_node_kind(props) == CONFIG_MAP) {
-		struct property_sink sink = {k, st, NULL, "", ""};
-		config_node_flatten(props, collect_property, &sink);
-		if (sink.bad && sink.why[0]) {
-			config_error_at(err, sink.bad, sink.bad_key, "librdkafka refuses it: %s", sink.why);
-			return -1;
-		}
-		if (sink.bad) {
-			config_error_at(err, sink.bad, sink.bad_key,
-			                "must be a single value of at most 511 bytes (at most %d properties; "
-			                "_file and _env: a path or variable name, at most %d of them)",
-			                KAFKA_MAX_PROPERTIES, SETTINGS_MAX_SECRETS);
-			return -1;
-		}
+	if (sink.bad) {
+		config_error_at(err, sink.bad, sink.bad_key,
+		                "must be a single value of at most 511 bytes (at most %d properties; "
+		                "_file and _env: a path or variable name, at most %d of them)",
+		                KAFKA_MAX_PROPERTIES, SETTINGS_MAX_SECRETS);
+		return -1;
 	}
 	return 0;
+}
+
+/* The names only: a value may be a secret, and -T -v output ends up in tickets and chat. */
+void settings_print_kafka_properties(const struct setting *st, const struct sensor_settings *s, char *buf,
+                                     size_t cap)
+{
+	(void)st;
+	size_t len = (size_t)snprintf(buf, cap, "{");
+	for (unsigned i = 0; i < s->kafka.nproperties && len < cap; i++)
+		len += (size_t)snprintf(buf + len, cap - len, "%s%s: (set)", len > 1 ? ", " : "",
+		                        s->kafka.properties[i].name);
+	for (unsigned i = 0; i < s->nsecrets && len < cap; i++)
+		len += (size_t)snprintf(buf + len, cap - len, "%s%s_%s: (set)", len > 1 ? ", " : "",
+		                        s->secrets[i].property, s->secrets[i].env ? "env" : "file");
+	if (len < cap)
+		snprintf(buf + len, cap - len, "}");
 }
 
 /* One CIDR of internal_networks, `len` bytes of `text` (a list item or a piece of a comma-separated scalar).
@@ -360,10 +210,10 @@ static int add_network(const struct config_node *n, const char *text, size_t len
 
 /* internal_networks: a YAML sequence of CIDRs, or a comma-separated scalar (as --set gives it); absent: none.
  */
-static int load_internal_networks(const struct config *cfg, struct sensor_settings *out,
-                                  struct config_error *err)
+int settings_load_internal_networks(const struct config *cfg, const struct setting *st,
+                                    struct sensor_settings *out, struct config_error *err)
 {
-	const struct config_node *n = config_lookup(cfg, "internal_networks");
+	const struct config_node *n = config_lookup(cfg, st->key);
 	out->n_internal_networks = 0;
 	if (!n)
 		return 0;
@@ -399,97 +249,59 @@ static int load_internal_networks(const struct config *cfg, struct sensor_settin
 	return 0;
 }
 
-/* A string setting copied into a fixed buffer; too long is an error at its line. */
-static int copy_string(const struct config *cfg, const char *key, char *dst, size_t cap,
-                       struct config_error *err)
+void settings_print_internal_networks(const struct setting *st, const struct sensor_settings *s, char *buf,
+                                      size_t cap)
 {
-	const char *v;
-	if (config_get_string(cfg, key, "", &v, err) != 0)
-		return -1;
-	if (strlen(v) >= cap) {
-		config_error_at(err, config_lookup(cfg, key), key, "longer than %zu characters", cap - 1);
+	(void)st;
+	size_t len = (size_t)snprintf(buf, cap, "[");
+	for (size_t i = 0; i < s->n_internal_networks && len < cap; i++) {
+		char addr[64];
+		ip_addr_format(&s->internal_networks[i].addr, addr, sizeof addr);
+		len += (size_t)snprintf(buf + len, cap - len, "%s\"%s/%u\"", i ? ", " : "", addr,
+		                        s->internal_networks[i].prefix);
+	}
+	if (len < cap)
+		snprintf(buf + len, cap - len, "]");
+}
+
+/* capture.interfaces and capture.files: one or the other, as -i and -r. */
+int settings_check_sources(const struct config *cfg, const struct sensor_settings *s,
+                           struct config_error *err)
+{
+	if (s->sources.n_interfaces && s->sources.n_files) {
+		config_error_at(err, config_lookup(cfg, "capture.files"), "capture.files",
+		                "capture.interfaces and capture.files cannot be used together");
 		return -1;
 	}
-	snprintf(dst, cap, "%s", v);
 	return 0;
 }
 
-/* geoip: the files and record paths; the paths are checked when the databases are opened (geoip_open). */
-static int load_geoip(const struct config *cfg, struct geoip_config *g, struct config_error *err)
+/* The bucket array is charged to flow.memcap: leave at least half of it for flows. */
+int settings_check_flow_memcap(const struct config *cfg, const struct sensor_settings *s,
+                               struct config_error *err)
 {
-	static const char *const path_keys[GEOIP_CONFIG_PATHS] = {
-	    "geoip.paths.country_iso_code", "geoip.paths.country_name", "geoip.paths.city_name",
-	    "geoip.paths.latitude",         "geoip.paths.longitude",    "geoip.paths.as_number",
-	    "geoip.paths.as_organization",
-	};
-	if (copy_string(cfg, "geoip.location_db", g->location_db, sizeof g->location_db, err) != 0 ||
-	    copy_string(cfg, "geoip.asn_db", g->asn_db, sizeof g->asn_db, err) != 0)
+	uint64_t buckets = (uint64_t)s->flow.hash_size * sizeof(void *);
+	if (s->flow.memcap < 1u << 20 || s->flow.memcap / 2 < buckets * 2) {
+		config_error_at(err, config_lookup(cfg, "flow.memcap"), "flow.memcap",
+		                "must be at least 1mb and four times flow.hash_size pointers (%llu bytes)",
+		                (unsigned long long)(buckets * 4));
 		return -1;
-	for (int i = 0; i < GEOIP_CONFIG_PATHS; i++)
-		if (copy_string(cfg, path_keys[i], g->paths[i], sizeof g->paths[i], err) != 0)
-			return -1;
+	}
 	return 0;
 }
 
 int settings_load(const struct config *cfg, struct sensor_settings *out, struct config_error *err)
 {
 	memset(out, 0, sizeof *out);
-	uint64_t buffer_size;
-	if (config_get_u64(cfg, "capture.snaplen", 65535, 64, 262144, &out->snaplen, err) != 0 ||
-	    config_get_bool(cfg, "capture.promiscuous", true, &out->promiscuous, err) != 0 ||
-	    config_get_bool(cfg, "capture.any_port", false, &out->any_port, err) != 0 ||
-	    config_get_bool(cfg, "capture.all_flows", false, &out->all_flows, err) != 0 ||
-	    config_get_size(cfg, "capture.buffer_size", 32u << 20, &buffer_size, err) != 0 ||
-	    config_get_ports(cfg, "smtp.ports", default_smtp_ports, 3, out->smtp_ports, SETTINGS_MAX_PORTS,
-	                     &out->n_smtp_ports, err) != 0 ||
-	    config_get_ports(cfg, "tls.implicit_ports", default_implicit_tls_ports, 1,
-	                     out->implicit_tls_ports, SETTINGS_MAX_PORTS, &out->n_implicit_tls_ports,
-	                     err) != 0 ||
-	    config_get_ports(cfg, "capture.vxlan_ports", default_vxlan_ports, 1, out->decode.vxlan_ports,
-	                     DECODE_MAX_TUNNEL_PORTS, &out->decode.n_vxlan_ports, err) != 0 ||
-	    config_get_ports(cfg, "capture.geneve_ports", default_geneve_ports, 1, out->decode.geneve_ports,
-	                     DECODE_MAX_TUNNEL_PORTS, &out->decode.n_geneve_ports, err) != 0 ||
-	    load_flow(cfg, &out->flow, err) != 0 || load_defrag(cfg, &out->defrag, err) != 0 ||
-	    load_smtp_and_rules(cfg, out, err) != 0 || load_certificates(cfg, &out->rules, err) != 0 ||
-	    load_kafka(cfg, out, err) != 0)
-		return -1;
-	uint64_t stats_interval;
-	if (config_get_seconds(cfg, "stats.interval", 60, &stats_interval, err) != 0 ||
-	    config_get_bool(cfg, "security.seccomp", false, &out->seccomp, err) != 0)
-		return -1;
-	out->stats_interval_us = stats_interval * 1000000u;
-	if (buffer_size > (1u << 30)) {
-		config_error_at(err, config_lookup(cfg, "capture.buffer_size"), "capture.buffer_size",
-		                "must be at most 1gb");
-		return -1;
+	for (size_t i = 0; i < settings_table_count; i++) {
+		const struct setting *st = &settings_table[i];
+		if (setting_load(cfg, st, out, err) != 0 || (st->check && st->check(cfg, out, err) != 0)) {
+			settings_free(out); /* the policy may hold partners and files already */
+			memset(out, 0, sizeof *out);
+			return -1;
+		}
 	}
-	out->buffer_size = buffer_size;
-	const char *ca_file;
-	if (config_get_string(cfg, "tls.ca_file", "", &ca_file, err) != 0)
-		return -1;
-	if (strlen(ca_file) >= sizeof out->ca_file) {
-		config_error_at(err, config_lookup(cfg, "tls.ca_file"), "tls.ca_file", "path too long");
-		return -1;
-	}
-	snprintf(out->ca_file, sizeof out->ca_file, "%s", ca_file);
-	const char *state_db;
-	if (config_get_string(cfg, "state_db", "", &state_db, err) != 0)
-		return -1;
-	if (strlen(state_db) >= sizeof out->state_db) {
-		config_error_at(err, config_lookup(cfg, "state_db"), "state_db", "path too long");
-		return -1;
-	}
-	snprintf(out->state_db, sizeof out->state_db, "%s", state_db);
-	if (config_get_u64(cfg, "coverage.max_domains_per_day", 10000, 16, 10000000,
-	                   &out->coverage_max_domains_per_day, err) != 0)
-		return -1;
-	if (load_geoip(cfg, &out->geoip, err) != 0)
-		return -1;
-	if (load_internal_networks(cfg, out, err) != 0 || settings_load_sources(cfg, out, err) != 0)
-		return -1;
-	if (settings_runtime_load(cfg, &out->runtime, err) != 0)
-		return -1;
-	return settings_load_policy(cfg, &out->policy, err); /* last: it allocates */
+	return 0;
 }
 
 void settings_free(struct sensor_settings *s)
@@ -498,28 +310,31 @@ void settings_free(struct sensor_settings *s)
 		policy_clear(&s->policy);
 }
 
-/* Exact keys, or anything below a free-form section listed as "section.*" (librdkafka properties). */
+/* A row's key, or anything below a free-form row (kafka.properties.*: librdkafka's own names). */
 static bool is_known(const char *path)
 {
-	for (size_t i = 0; i < sizeof known_keys / sizeof known_keys[0]; i++) {
-		const char *k = known_keys[i];
-		size_t n = strlen(k);
-		if (strcmp(path, k) == 0)
+	for (size_t i = 0; i < settings_table_count; i++) {
+		const struct setting *st = &settings_table[i];
+		size_t n = strlen(st->key);
+		if (strcmp(path, st->key) == 0 && !(st->flags & SETTING_FREEFORM))
 			return true;
-		if (n > 2 && strcmp(k + n - 2, ".*") == 0 && strncmp(path, k, n - 1) == 0 &&
-		    path[n - 1] != '\0')
+		if ((st->flags & SETTING_FREEFORM) && strncmp(path, st->key, n) == 0 && path[n] == '.' &&
+		    path[n + 1] != '\0')
 			return true;
 	}
 	return false;
 }
 
-/* True when `path` is a known key or a section above one ("flow", "flow.timeout"). */
+/* True when `path` is a section above a row ("flow", "flow.timeout") or a free-form row itself. */
 static bool is_known_section(const char *path)
 {
 	size_t n = strlen(path);
-	for (size_t i = 0; i < sizeof known_keys / sizeof known_keys[0]; i++)
-		if (strncmp(known_keys[i], path, n) == 0 && known_keys[i][n] == '.')
+	for (size_t i = 0; i < settings_table_count; i++) {
+		const char *key = settings_table[i].key;
+		if (strncmp(key, path, n) == 0 &&
+		    (key[n] == '.' || (key[n] == '\0' && (settings_table[i].flags & SETTING_FREEFORM))))
 			return true;
+	}
 	return false;
 }
 
@@ -531,8 +346,9 @@ static size_t check_node(const struct config_node *n, const char *path, void (*r
 		const struct config_node *child = config_node_child(n, i);
 		char sub[512];
 		snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", config_node_key(child));
-		if (strcmp(sub, "policy.partners") == 0) {
-			unknown += settings_check_partners(child, report, ctx);
+		const struct setting *st = settings_table_find(sub);
+		if (st && st->check_keys) {
+			unknown += st->check_keys(child, report, ctx);
 			continue;
 		}
 		if (is_known(sub))

@@ -3,7 +3,9 @@
  *
  * Read once from the config tree (file plus --set) at start-up. Unknown keys are
  * errors, so a typo never silently falls back to a default; every error names
- * its file:line. Later steps add their sections here.
+ * its file:line. Every key is a row of the settings table (settings_table.h),
+ * which says where in this struct it lands, its default and its bounds: a new
+ * key is a field here and a row there.
  */
 #ifndef TLSOBS_SETTINGS_H
 #define TLSOBS_SETTINGS_H
@@ -25,7 +27,7 @@ enum { SETTINGS_MAX_PORTS = 64, SETTINGS_MAX_NETWORKS = 256 };
 /* RFC 8314 7.3 "submissions": SMTP over implicit TLS. tls.implicit_ports' default, and the one implicit-TLS
  * port whose flows are network.protocol "smtp" (others, 443 say, carry TLS as far as we know). */
 enum { SETTINGS_SMTPS_PORT = 465 };
-/* capture.interfaces, capture.files, outputs: at most this many entries each (settings_capture.c) */
+/* capture.interfaces, capture.files, outputs: at most this many entries each */
 enum { SETTINGS_MAX_SOURCES = 32, SETTINGS_MAX_OUTPUTS = 16 };
 
 /*
@@ -89,7 +91,9 @@ struct sensor_settings {
 	/* internal_networks: the operator's own networks, for network.direction; none: no direction */
 	struct ip_network internal_networks[SETTINGS_MAX_NETWORKS];
 	size_t n_internal_networks;
-	struct policy policy; /* policy: default_mode and partners (owned: settings_free) */
+	struct policy policy;          /* policy: default_mode and partners (owned: settings_free) */
+	char policy_mta_sts_dir[4096]; /* policy.mta_sts_dir: read into policy.mta_sts at load */
+	char policy_tlsa_file[4096];   /* policy.tlsa_file: read into policy.tlsa at load */
 	char state_db[4096];
 	struct geoip_config
 	    geoip; /* state_db: SQLite file for history, inventory and coverage; "": memory only */

@@ -1,3 +1,7 @@
+/*
+ * settings_file.c: the whole configuration step (settings_file.h): the YAML file or nothing, the --set
+ * overrides, the unknown-key check, then the typed settings, each mistake reported on its own line.
+ */
 #include "sensor/config/settings_file.h"
 
 #include "outputs/logger.h"

@@ -1,3 +1,8 @@
+/*
+ * settings_policy.c: policy.partners, the custom row of the settings table that reads the partner list (a
+ * sequence of maps, walked node by node), refuses a domain listed twice, then loads the MTA-STS and TLSA
+ * files named by policy.mta_sts_dir and policy.tlsa_file into the policy it owns until settings_free.
+ */
 #include "sensor/config/settings_policy.h"
 
 #include <ctype.h>
@@ -6,6 +11,8 @@
 #include <string.h>
 
 #include "sensor/config/policy_files.h"
+#include "sensor/config/settings.h"
+#include "sensor/config/settings_custom.h"
 
 static const char *const partner_keys[] = {
     "domain",          "mode",          "mx", "networks", "min_tls_version", "require_valid_certificate",
@@ -262,28 +269,33 @@ static int load_partners(const struct config_node *n, struct policy *out, struct
 	return 0;
 }
 
-int settings_load_policy(const struct config *cfg, struct policy *out, struct config_error *err)
+/*
+ * policy.partners (its row comes after policy.default_mode, policy.mta_sts_dir and policy.tlsa_file), then
+ * the files those two name, which may refer to the partners.
+ */
+int settings_load_partners(const struct config *cfg, const struct setting *st, struct sensor_settings *s,
+                           struct config_error *err)
 {
-	const char *mode;
-	memset(out, 0, sizeof *out);
-	if (config_get_string(cfg, "policy.default_mode", "opportunistic", &mode, err) != 0)
-		return -1;
-	if (policy_mode_parse(mode, &out->default_mode) != 0) {
-		config_error_at(err, config_lookup(cfg, "policy.default_mode"), "policy.default_mode",
-		                "expected enforced, opportunistic or none");
-		return -1;
-	}
-	const char *sts_dir, *tlsa_file;
-	if (config_get_string(cfg, "policy.mta_sts_dir", "", &sts_dir, err) != 0 ||
-	    config_get_string(cfg, "policy.tlsa_file", "", &tlsa_file, err) != 0)
-		return -1;
-	const struct config_node *n = config_lookup(cfg, "policy.partners");
+	struct policy *out = &s->policy;
+	const struct config_node *n = config_lookup(cfg, st->key);
 	if (n && load_partners(n, out, err) != 0)
 		return -1;
-	if (policy_files_load_mta_sts(out, sts_dir, err->message, sizeof err->message) != 0 ||
-	    policy_files_load_tlsa(out, tlsa_file, err->message, sizeof err->message) != 0) {
+	if (policy_files_load_mta_sts(out, s->policy_mta_sts_dir, err->message, sizeof err->message) != 0 ||
+	    policy_files_load_tlsa(out, s->policy_tlsa_file, err->message, sizeof err->message) != 0) {
 		policy_clear(out);
 		return -1;
 	}
 	return 0;
+}
+
+/* The partners' domains: their settings are many, and the policy_loaded event lists them in full. */
+void settings_print_partners(const struct setting *st, const struct sensor_settings *s, char *buf, size_t cap)
+{
+	(void)st;
+	size_t len = (size_t)snprintf(buf, cap, "[");
+	for (size_t i = 0; i < s->policy.n_partners && len < cap; i++)
+		len += (size_t)snprintf(buf + len, cap - len, "%s{domain: \"%s\"}", i ? ", " : "",
+		                        s->policy.partners[i].domain);
+	if (len < cap)
+		snprintf(buf + len, cap - len, "]");
 }

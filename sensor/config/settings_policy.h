@@ -2,7 +2,8 @@
  * settings_policy.h: the policy section of the settings (policy.default_mode, policy.partners).
  *
  * policy.partners is a sequence of maps, one per partner, so it is read by
- * walking the config tree rather than by dotted paths; settings.c calls these.
+ * walking the config tree rather than by dotted paths: its row in the settings
+ * table names settings_load_partners (settings_custom.h) and the check below.
  */
 #ifndef TLSOBS_SETTINGS_POLICY_H
 #define TLSOBS_SETTINGS_POLICY_H
@@ -11,10 +12,6 @@
 
 #include "rules/policy.h"
 #include "sensor/config/config.h"
-
-/* Fills *out (default_mode opportunistic, no partners when absent; the MTA-STS policies of
- * policy.mta_sts_dir and the TLSA records of policy.tlsa_file). 0, or -1 with *err, nothing allocated. */
-int settings_load_policy(const struct config *cfg, struct policy *out, struct config_error *err);
 
 /* Reports each unknown key inside a policy.partners entry ("file:line: policy.partners[i].key: unknown
  * setting"). */

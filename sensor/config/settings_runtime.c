@@ -1,10 +1,16 @@
 /*
- * settings_runtime.c: log.* and metrics.* (settings_runtime.h).
+ * settings_runtime.c: log.* and metrics.* (settings_runtime.h): metrics.listen's loader for the settings
+ * table, and those keys' rows loaded on their own.
  */
 #include "sensor/config/settings_runtime.h"
 
+#include "sensor/config/settings.h"
+#include "sensor/config/settings_custom.h"
+#include "sensor/config/settings_table.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,41 +54,54 @@ int settings_runtime_parse_listen(const char *spec, char *host, size_t hostcap, 
 	return 0;
 }
 
-static int load_log(const struct config *cfg, struct runtime_settings *out, struct config_error *err)
+/* metrics.listen: "" serves nothing; else HOST:PORT with an IP literal for HOST. */
+int settings_load_metrics_listen(const struct config *cfg, const struct setting *st,
+                                 struct sensor_settings *s, struct config_error *err)
 {
-	const char *level, *target;
-	if (config_get_string(cfg, "log.level", "notice", &level, err) != 0 ||
-	    config_get_string(cfg, "log.target", "stderr", &target, err) != 0)
+	struct runtime_settings *out = &s->runtime;
+	const char *listen, *why;
+	out->metrics_host[0] = '\0';
+	out->metrics_port = 0;
+	if (config_get_string(cfg, st->key, "", &listen, err) != 0)
 		return -1;
-	if (logger_level_parse(level, &out->log_level) != 0) {
-		config_error_at(err, config_lookup(cfg, "log.level"), "log.level",
-		                "expected error, warning, notice, info or debug");
-		return -1;
-	}
-	if (strcmp(target, "stderr") == 0) {
-		out->log_target = LOGGER_STDERR;
-	} else if (strcmp(target, "syslog") == 0) {
-		out->log_target = LOGGER_SYSLOG;
-	} else {
-		config_error_at(err, config_lookup(cfg, "log.target"), "log.target",
-		                "expected stderr or syslog");
+	if (listen[0] && settings_runtime_parse_listen(listen, out->metrics_host, sizeof out->metrics_host,
+	                                               &out->metrics_port, &why) != 0) {
+		config_error_at(err, config_lookup(cfg, st->key), st->key, "%s", why);
 		return -1;
 	}
 	return 0;
 }
 
+void settings_print_metrics_listen(const struct setting *st, const struct sensor_settings *s, char *buf,
+                                   size_t cap)
+{
+	(void)st;
+	const struct runtime_settings *rt = &s->runtime;
+	if (!rt->metrics_host[0])
+		snprintf(buf, cap, "\"\"");
+	else if (strchr(rt->metrics_host, ':'))
+		snprintf(buf, cap, "\"[%s]:%u\"", rt->metrics_host, rt->metrics_port);
+	else
+		snprintf(buf, cap, "\"%s:%u\"", rt->metrics_host, rt->metrics_port);
+}
+
+/* The rows of log.* and metrics.* alone, through a whole settings struct (large: on the heap). */
 int settings_runtime_load(const struct config *cfg, struct runtime_settings *out, struct config_error *err)
 {
 	memset(out, 0, sizeof *out);
-	if (load_log(cfg, out, err) != 0)
-		return -1;
-	const char *listen, *why;
-	if (config_get_string(cfg, "metrics.listen", "", &listen, err) != 0)
-		return -1;
-	if (listen[0] && settings_runtime_parse_listen(listen, out->metrics_host, sizeof out->metrics_host,
-	                                               &out->metrics_port, &why) != 0) {
-		config_error_at(err, config_lookup(cfg, "metrics.listen"), "metrics.listen", "%s", why);
+	struct sensor_settings *s = calloc(1, sizeof *s);
+	if (!s) {
+		config_error_at(err, NULL, NULL, "out of memory");
 		return -1;
 	}
-	return 0;
+	int rc = 0;
+	for (size_t i = 0; i < settings_table_count && rc == 0; i++) {
+		const char *key = settings_table[i].key;
+		if (strncmp(key, "log.", 4) == 0 || strncmp(key, "metrics.", 8) == 0)
+			rc = setting_load(cfg, &settings_table[i], s, err);
+	}
+	if (rc == 0)
+		*out = s->runtime;
+	free(s);
+	return rc;
 }
