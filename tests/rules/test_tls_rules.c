@@ -1,6 +1,6 @@
 /*
  * test_tls_rules.c: what a session's TLS handshake means, alone and against
- * what the same server showed before (H11).
+ * what the same server showed before (tls_interception_suspected).
  *
  * Every session starts as a clean, established TLS 1.2 handshake with a
  * ECDHE-RSA AES-GCM suite and a certificate that validated, between a client
@@ -388,7 +388,7 @@ Test(tls_rules, a_valid_an_invisible_or_an_unvalidated_certificate_is_not_invali
 	evaluate_expecting_none(unchecked);
 }
 
-/* ---- H11 tls_interception_suspected ---- */
+/* ---- tls_interception_suspected ---- */
 
 Test(tls_rules, the_first_session_with_a_server_is_never_interception)
 {
