@@ -23,6 +23,7 @@
 #include "sensor/flow/defrag.h"
 #include "sensor/flow/flow_consumer.h"
 #include "sensor/flow/flow_table.h"
+#include "sensor/app/flow_session.h"
 #include "sensor/app/geoip.h"
 #include "sensor/app/mail_session.h"
 #include "sensor/state/state_db.h"
@@ -339,14 +340,15 @@ static bool is_internal(const struct sensor *s, const struct ip_addr *a)
 	return false;
 }
 
-/* network.direction (ECS values) from where client and server sit; NULL when no internal_networks are set. */
-static const char *direction_of(const struct sensor *s, const struct ip_addr *client,
-                                const struct ip_addr *server)
+/* network.direction (ECS values) from where client and server sit; none when no internal_networks are set. */
+static enum session_direction direction_of(const struct sensor *s, const struct ip_addr *client,
+                                           const struct ip_addr *server)
 {
 	if (s->settings.n_internal_networks == 0)
-		return NULL;
+		return SESSION_DIRECTION_NONE;
 	bool c = is_internal(s, client), v = is_internal(s, server);
-	return c ? (v ? "internal" : "outbound") : (v ? "inbound" : "external");
+	return c ? (v ? SESSION_DIRECTION_INTERNAL : SESSION_DIRECTION_OUTBOUND)
+	         : (v ? SESSION_DIRECTION_INBOUND : SESSION_DIRECTION_EXTERNAL);
 }
 
 static void fill_session(struct sensor *s, struct session *sess, const struct flow *f,
@@ -359,8 +361,8 @@ static void fill_session(struct sensor *s, struct session *sess, const struct fl
 	sess->server = (struct session_endpoint){f->server.ip, f->server.port, v->bytes, v->packets};
 	sess->start_us = f->first_us;
 	sess->end_us = f->last_us;
-	sess->close_reason = flow_close_reason_str(tcp_tracker_close_reason(f, reason));
-	sess->role_source = flow_role_source_str(f->role_source);
+	sess->close_reason = flow_session_close_reason(tcp_tracker_close_reason(f, reason));
+	sess->role_source = flow_session_role_source(f->role_source);
 	sess->direction = direction_of(s, &f->client.ip, &f->server.ip);
 	sess->encap = f->encap;
 	copy_stream_counters(&sess->to_server, &c->stream);

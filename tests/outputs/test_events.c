@@ -76,8 +76,8 @@ static struct session *upgraded_session(void)
 	    (struct session_endpoint){.ip = v4(198, 51, 100, 25), .port = 25, .bytes = 5000, .packets = 12};
 	s->start_us = T0;
 	s->end_us = T0 + 2500000;
-	s->close_reason = "fin";
-	s->role_source = "syn";
+	s->close_reason = SESSION_CLOSE_FIN;
+	s->role_source = SESSION_ROLE_SYN;
 	s->protocol = "smtp";
 	s->starttls_result = STARTTLS_UPGRADED;
 	m->caps.seen = true;
@@ -114,7 +114,7 @@ static struct session *upgraded_session(void)
 	c->validated = true;
 	c->status = X509_STATUS_EXPIRED;
 	snprintf(c->name, sizeof c->name, "mx.example.net");
-	c->name_source = "sni";
+	c->name_source = SESSION_NAME_SNI;
 	snprintf(fx->s.fingerprints.ja3, sizeof fx->s.fingerprints.ja3, "0123456789abcdef0123456789abcdef");
 	return s;
 }

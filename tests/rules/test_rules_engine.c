@@ -97,7 +97,7 @@ static struct scenario *clean(const char *id, unsigned start_s)
 	s->server.port = 25;
 	s->start_us = S(start_s);
 	s->end_us = S(start_s + 2);
-	s->close_reason = "fin";
+	s->close_reason = SESSION_CLOSE_FIN;
 	s->protocol = "smtp";
 	s->smtp = &sc->m;
 	s->tls = &sc->t;
@@ -497,7 +497,7 @@ static struct scenario *failed_by_reset(const char *id, unsigned start_s)
 	sc->t.server_hello_seen = false;
 	sc->t.records[0] = 1;
 	sc->t.records[1] = 0;
-	sc->s.close_reason = "rst";
+	sc->s.close_reason = SESSION_CLOSE_RST;
 	return sc;
 }
 
@@ -727,7 +727,7 @@ Test(rules_engine, a_capture_that_ends_right_after_the_220_is_incomplete_without
 {
 	struct scenario *sc = clean("S1", 100);
 	sc->t = (struct tls_observation){.outcome = TLS_OUTCOME_NONE};
-	sc->s.close_reason = "end_of_capture";
+	sc->s.close_reason = SESSION_CLOSE_END_OF_CAPTURE;
 	struct session *s = run(sc);
 	assert_result(s, STARTTLS_INCOMPLETE);
 	assert_raised(s, "");

@@ -87,7 +87,7 @@ static void set_certificate(struct session *s, const char *sha256, const char *i
 	c->validated = true;
 	c->status = status;
 	snprintf(c->name, sizeof c->name, "mx.example.net");
-	c->name_source = "sni";
+	c->name_source = SESSION_NAME_SNI;
 }
 
 /* Session number n, from second `at` to at + 1, with the server 198.51.100.<server_octet>. */
@@ -370,7 +370,7 @@ Test(tls_rules, an_unparsed_certificate_without_a_name_has_only_its_hash_as_evid
 	set_certificate(s, BAD_SHA, BAD_ISSUER, X509_STATUS_UNTRUSTED);
 	s->certificate.parsed = false;
 	s->certificate.name[0] = '\0';
-	s->certificate.name_source = NULL;
+	s->certificate.name_source = SESSION_NAME_NONE;
 	const struct alert *a = evaluate_expecting(s, RULE_TLS_CERTIFICATE_INVALID);
 	cr_assert_eq(a->evidence_count, 1);
 	cr_assert_str_eq(a->evidence[0], "sha256: " BAD_SHA);
