@@ -209,8 +209,10 @@ void event_write_network(struct json_writer *w, const struct session *s)
 	json_object_begin(w);
 	json_field_cstring(w, "transport", "tcp");
 	json_field_cstring(w, "type", s->client.ip.family == 6 ? "ipv6" : "ipv4");
-	if (s->protocol)
-		write_lowercase(w, "protocol", s->protocol);
+	if (s->protocol == SESSION_PROTOCOL_OTHER)
+		write_lowercase(w, "protocol", s->other_protocol);
+	else if (s->protocol != SESSION_PROTOCOL_NONE)
+		json_field_cstring(w, "protocol", session_protocol_str(s->protocol));
 	if (s->application && s->application[0])
 		write_lowercase(w, "application", s->application);
 	if (s->direction != SESSION_DIRECTION_NONE)

@@ -375,7 +375,7 @@ void session_event_write(struct json_writer *w, const struct session *s, const s
 	write_flow(w, s);
 	write_tunnel(w, &s->encap);
 	write_limits(w, s);
-	if (s->smtp || (s->protocol && strcmp(s->protocol, "smtp") == 0))
+	if (s->smtp || s->protocol == SESSION_PROTOCOL_SMTP)
 		write_smtp(w, s);
 	write_tlsobs_tls(w, s);
 	if (s->application && s->application[0]) {

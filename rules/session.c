@@ -45,6 +45,20 @@ const char *starttls_result_str(enum starttls_result r)
 	return "unknown";
 }
 
+const char *session_protocol_str(enum session_protocol p)
+{
+	switch (p) {
+	case SESSION_PROTOCOL_NONE:
+	case SESSION_PROTOCOL_OTHER:
+		return NULL;
+	case SESSION_PROTOCOL_SMTP:
+		return "smtp";
+	case SESSION_PROTOCOL_TLS:
+		return "tls";
+	}
+	return "unknown";
+}
+
 const char *session_close_reason_str(enum session_close_reason r)
 {
 	switch (r) {

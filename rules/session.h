@@ -33,6 +33,15 @@ enum starttls_result {
 };
 const char *starttls_result_str(enum starttls_result r);
 
+/* network.protocol: what the flow carries. */
+enum session_protocol {
+	SESSION_PROTOCOL_NONE,  /* not known: no network.protocol */
+	SESSION_PROTOCOL_SMTP,  /* the SMTP ports, 465, and SMTP that nDPI found on any port */
+	SESSION_PROTOCOL_TLS,   /* other implicit-TLS ports */
+	SESSION_PROTOCOL_OTHER, /* not mail (capture.all_flows): nDPI's name, in session.other_protocol */
+};
+const char *session_protocol_str(enum session_protocol p); /* NULL for NONE and OTHER */
+
 /* tlsobs.flow.close_reason: how the TCP flow ended, as the sensor's flow table and TCP tracker saw it. */
 enum session_close_reason {
 	SESSION_CLOSE_FIN,
@@ -158,8 +167,9 @@ struct session {
 	struct session_stream_counters to_server, to_client;
 
 	/* Application layer. smtp and tls are borrowed from the flow's parsers (NULL when absent). */
-	const char *
-	    protocol; /* network.protocol: "smtp", "tls" (implicit TLS), or nDPI's name (capture.all_flows) */
+	enum session_protocol protocol;
+	const char
+	    *other_protocol; /* SESSION_PROTOCOL_OTHER: nDPI's name (borrowed), "unknown" when it had none */
 	/* nDPI's classification (borrowed): network.application and tlsobs.ndpi; NULL when not classified */
 	const char *application;
 	const char *const *application_risks;

@@ -400,15 +400,16 @@ static void emit(struct sensor *s, const char *dataset, const struct session *se
 }
 
 /* network.protocol: what the flow carries (the event writes it in lowercase, as ECS has it). */
-static const char *protocol_of(const struct sensor *s, const struct flow *f, const struct flow_record *r)
+static enum session_protocol protocol_of(const struct sensor *s, const struct flow *f,
+                                         const struct flow_record *r)
 {
-	if (r && !is_mail(r)) /* capture.all_flows: nDPI's name, "unknown" when it had none */
-		return r->app[0] ? r->app : "unknown";
+	if (r && !is_mail(r)) /* capture.all_flows: nDPI's name (other_protocol) */
+		return SESSION_PROTOCOL_OTHER;
 	if (r && !r->by_port)
-		return "smtp"; /* nDPI found SMTP, or SMTP over TLS */
+		return SESSION_PROTOCOL_SMTP; /* nDPI found SMTP, or SMTP over TLS */
 	/* 465 is SMTP over TLS; other implicit-TLS ports (443 in tests) carry plain TLS as far as we know. */
 	bool implicit = port_in(s->implicit_tls_port, f->server.port);
-	return implicit && f->server.port != 465 ? "tls" : "smtp";
+	return implicit && f->server.port != 465 ? SESSION_PROTOCOL_TLS : SESSION_PROTOCOL_SMTP;
 }
 
 /*
@@ -495,6 +496,8 @@ static void report_session_events(struct sensor *s, const struct flow *f, struct
 		sess->n_application_risks = r->n_risks;
 	}
 	sess->protocol = protocol_of(s, f, r);
+	if (sess->protocol == SESSION_PROTOCOL_OTHER) /* "unknown" when nDPI had no name */
+		sess->other_protocol = r->app[0] ? r->app : "unknown";
 	if (r && !is_mail(r)) { /* capture.all_flows: the flow, and what nDPI made of it; no mail rules */
 		enrich_session(s, sess);
 		session_event_write(&s->json, sess, &s->event_ctx, wall_clock_us());

@@ -52,7 +52,7 @@ static void setup(void)
 	s->start_us = S(1000);
 	s->end_us = S(1002);
 	s->close_reason = SESSION_CLOSE_FIN;
-	s->protocol = "smtp";
+	s->protocol = SESSION_PROTOCOL_SMTP;
 	s->smtp = &sc->m;
 	s->tls = &sc->t;
 	struct smtp_observation *m = &sc->m;

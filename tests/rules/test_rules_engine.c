@@ -98,7 +98,7 @@ static struct scenario *clean(const char *id, unsigned start_s)
 	s->start_us = S(start_s);
 	s->end_us = S(start_s + 2);
 	s->close_reason = SESSION_CLOSE_FIN;
-	s->protocol = "smtp";
+	s->protocol = SESSION_PROTOCOL_SMTP;
 	s->smtp = &sc->m;
 	s->tls = &sc->t;
 
@@ -223,7 +223,7 @@ Test(rules_engine, implicit_tls_is_its_own_result_and_raises_nothing)
 {
 	struct scenario *sc = clean("S1", 100);
 	sc->s.implicit_tls = true;
-	sc->s.protocol = "tls";
+	sc->s.protocol = SESSION_PROTOCOL_TLS;
 	sc->s.smtp = NULL;
 	sc->s.server.port = 465;
 	struct session *s = run(sc);

@@ -9,6 +9,14 @@
 
 #include "rules/session.h"
 
+Test(session, smtp_and_tls_have_their_protocol_names_and_others_name_themselves)
+{
+	cr_expect_null(session_protocol_str(SESSION_PROTOCOL_NONE));
+	cr_expect_str_eq(session_protocol_str(SESSION_PROTOCOL_SMTP), "smtp");
+	cr_expect_str_eq(session_protocol_str(SESSION_PROTOCOL_TLS), "tls");
+	cr_expect_null(session_protocol_str(SESSION_PROTOCOL_OTHER), "nDPI's name, in other_protocol");
+}
+
 Test(session, every_close_reason_has_its_event_name)
 {
 	static const char *const want[] = {"fin", "rst", "timeout", "evicted", "end_of_capture", "shutdown"};
@@ -60,9 +68,10 @@ Test(session, every_dane_status_has_its_event_name_and_none_has_no_name)
 	cr_expect_str_eq(session_dane_status_str(SESSION_DANE_NOT_VERIFIABLE), "not_verifiable");
 }
 
-Test(session, a_zeroed_session_has_no_direction_name_source_partner_or_dane_status)
+Test(session, a_zeroed_session_has_no_protocol_direction_name_source_partner_or_dane_status)
 {
 	struct session s = {0};
+	cr_expect_eq(s.protocol, SESSION_PROTOCOL_NONE);
 	cr_expect_eq(s.direction, SESSION_DIRECTION_NONE);
 	cr_expect_eq(s.certificate.name_source, SESSION_NAME_NONE);
 	cr_expect_not(s.partner_attributed);

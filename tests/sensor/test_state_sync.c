@@ -114,7 +114,7 @@ static struct scenario *upgraded(const char *id, uint8_t server, uint64_t start_
 	s->start_us = start_us;
 	s->end_us = start_us + 2 * SEC;
 	s->close_reason = SESSION_CLOSE_FIN;
-	s->protocol = "smtp";
+	s->protocol = SESSION_PROTOCOL_SMTP;
 	s->smtp = &sc->m;
 	s->tls = &sc->t;
 
