@@ -145,10 +145,7 @@ static void decide(const struct policy *p, const struct session *s, const char *
 	}
 	enum tls_outcome o = s->tls ? s->tls->outcome : TLS_OUTCOME_NONE;
 	if (o == TLS_OUTCOME_ALERT || o == TLS_OUTCOME_CLOSED || o == TLS_OUTCOME_NOT_TLS) {
-		fail(out, "tls_outcome",
-		     o == TLS_OUTCOME_ALERT    ? "alert"
-		     : o == TLS_OUTCOME_CLOSED ? "closed"
-		                               : "not_tls");
+		fail(out, "tls_outcome", tls_outcome_str(o));
 		return;
 	}
 	if (o != TLS_OUTCOME_ESTABLISHED)

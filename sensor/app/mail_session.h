@@ -45,7 +45,7 @@ void mail_session_end(struct mail_session *m, bool rst);
 /* The view ended, not the flow (end of the capture, flow timeout): a handshake not finished yet stays
  * undecided, so nothing is called a failure that was not seen to fail. */
 void mail_session_stop(struct mail_session *m);
-/* Lends the observations to s (protocol, smtp, tls, gaps, starttls_response_injection and
+/* Lends the observations to s (implicit_tls, smtp, tls, gaps, starttls_response_injection and
  * cleartext_on_tls_port evidence). */
 void mail_session_fill(const struct mail_session *m, struct session *s);
 
