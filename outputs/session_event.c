@@ -186,7 +186,7 @@ static void write_tls(struct json_writer *w, const struct session *s)
 	const char *version = t->server_hello_seen ? tls_version_str(t->version) : NULL;
 	if (version) {
 		json_field_cstring(w, "version", version);
-		json_field_cstring(w, "version_protocol", t->version >= 0x0301 ? "tls" : "ssl");
+		json_field_cstring(w, "version_protocol", t->version >= TLS_VERSION_1_0 ? "tls" : "ssl");
 	}
 	/* An SSL 2.0 SERVER-HELLO chooses no suite (the client does, in CLIENT-MASTER-KEY): none to write. */
 	if (t->server_hello_seen && t->version != 0x0002)
