@@ -79,7 +79,7 @@ void certificate_json_write_validation(struct json_writer *w, const struct sessi
 	json_field_cstring(w, "status", x509_status_str(c->status));
 	if (c->name[0]) {
 		json_field_cstring(w, "name", c->name);
-		json_field_cstring(w, "name_source", c->name_source);
+		json_field_cstring(w, "name_source", session_name_source_str(c->name_source));
 	}
 	json_object_end(w);
 }

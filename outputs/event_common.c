@@ -210,12 +210,14 @@ void event_write_network(struct json_writer *w, const struct session *s)
 	json_object_begin(w);
 	json_field_cstring(w, "transport", "tcp");
 	json_field_cstring(w, "type", s->client.ip.family == 6 ? "ipv6" : "ipv4");
-	if (s->protocol)
-		write_lowercase(w, "protocol", s->protocol);
+	if (s->protocol == SESSION_PROTOCOL_OTHER)
+		write_lowercase(w, "protocol", s->other_protocol);
+	else if (s->protocol != SESSION_PROTOCOL_NONE)
+		json_field_cstring(w, "protocol", session_protocol_str(s->protocol));
 	if (s->application && s->application[0])
 		write_lowercase(w, "application", s->application);
-	if (s->direction)
-		json_field_cstring(w, "direction", s->direction);
+	if (s->direction != SESSION_DIRECTION_NONE)
+		json_field_cstring(w, "direction", session_direction_str(s->direction));
 	write_vlans(w, &s->encap);
 	if (community_id_v1(&s->client.ip, s->client.port, &s->server.ip, s->server.port,
 	                    COMMUNITY_ID_PROTO_TCP, 0, community_id) == 0)
@@ -227,13 +229,13 @@ void event_write_network(struct json_writer *w, const struct session *s)
 
 void event_write_partner(struct json_writer *w, const struct session *s)
 {
-	if (!s->partner_mode)
+	if (!s->partner_attributed)
 		return;
 	json_key(w, "partner");
 	json_object_begin(w);
 	if (s->partner)
 		json_field_cstring(w, "domain", s->partner->domain);
-	json_field_cstring(w, "mode", s->partner_mode);
-	json_field_cstring(w, "match", s->partner_match ? s->partner_match : "none");
+	json_field_cstring(w, "mode", policy_mode_str(s->partner_mode));
+	json_field_cstring(w, "match", session_partner_match_str(s->partner_match));
 	json_object_end(w);
 }

@@ -46,8 +46,8 @@ static void write_flow(struct json_writer *w, const struct session *s)
 {
 	json_key(w, "flow");
 	json_object_begin(w);
-	json_field_cstring(w, "close_reason", s->close_reason);
-	json_field_cstring(w, "role_source", s->role_source);
+	json_field_cstring(w, "close_reason", session_close_reason_str(s->close_reason));
+	json_field_cstring(w, "role_source", session_role_source_str(s->role_source));
 	json_field_uint(w, "gaps", s->to_server.gaps + s->to_client.gaps);
 	json_field_uint(w, "gap_bytes", s->to_server.gap_bytes + s->to_client.gap_bytes);
 	write_stream_counters(w, "to_server", &s->to_server);
@@ -186,7 +186,7 @@ static void write_tls(struct json_writer *w, const struct session *s)
 	const char *version = t->server_hello_seen ? tls_version_str(t->version) : NULL;
 	if (version) {
 		json_field_cstring(w, "version", version);
-		json_field_cstring(w, "version_protocol", t->version >= 0x0301 ? "tls" : "ssl");
+		json_field_cstring(w, "version_protocol", t->version >= TLS_VERSION_1_0 ? "tls" : "ssl");
 	}
 	/* An SSL 2.0 SERVER-HELLO chooses no suite (the client does, in CLIENT-MASTER-KEY): none to write. */
 	if (t->server_hello_seen && t->version != 0x0002)
@@ -375,7 +375,7 @@ void session_event_write(struct json_writer *w, const struct session *s, const s
 	write_flow(w, s);
 	write_tunnel(w, &s->encap);
 	write_limits(w, s);
-	if (s->smtp || (s->protocol && strcmp(s->protocol, "smtp") == 0))
+	if (s->smtp || s->protocol == SESSION_PROTOCOL_SMTP)
 		write_smtp(w, s);
 	write_tlsobs_tls(w, s);
 	if (s->application && s->application[0]) {
@@ -391,10 +391,10 @@ void session_event_write(struct json_writer *w, const struct session *s, const s
 		}
 		json_object_end(w);
 	}
-	if (s->dane_status) {
+	if (s->dane_status != SESSION_DANE_NONE) {
 		json_key(w, "dane");
 		json_object_begin(w);
-		json_field_cstring(w, "status", s->dane_status);
+		json_field_cstring(w, "status", session_dane_status_str(s->dane_status));
 		json_object_end(w);
 	}
 	json_key(w, "alerts");

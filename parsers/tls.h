@@ -171,7 +171,8 @@ struct tls_observation {
 	bool alert_seen;
 	uint8_t alert_level, alert_description; /* the first alert in clear */
 	enum tls_dir alert_from;
-	/* the first bytes of a direction that were not TLS (H6 evidence), and which direction */
+	/* the first bytes of a direction that were not TLS (no_tls_after_starttls evidence), and which
+	 * direction */
 	uint8_t not_tls_bytes[TLS_EVIDENCE_MAX];
 	size_t not_tls_len;
 	enum tls_dir not_tls_from;

@@ -152,7 +152,7 @@ static const struct partner_policy *by_network(const struct policy *p, const str
 }
 
 static const struct partner_policy *by_smtp(const struct policy *p, const struct smtp_observation *m,
-                                            const char **match)
+                                            enum session_partner_match *match)
 {
 	const struct partner_policy *pp = NULL;
 	unsigned rcpts =
@@ -160,41 +160,41 @@ static const struct partner_policy *by_smtp(const struct policy *p, const struct
 	for (unsigned i = 0; i < rcpts && !pp; i++)
 		pp = by_domain(p, m->rcpt_domains[i]);
 	if (pp) {
-		*match = "rcpt_domain";
+		*match = SESSION_MATCH_RCPT_DOMAIN;
 		return pp;
 	}
 	if ((pp = by_domain(p, m->mail_from_domain))) {
-		*match = "mail_from_domain";
+		*match = SESSION_MATCH_MAIL_FROM_DOMAIN;
 		return pp;
 	}
 	if ((pp = by_greeting(p, m->banner))) {
-		*match = "banner";
+		*match = SESSION_MATCH_BANNER;
 		return pp;
 	}
 	if (m->caps.seen && (pp = by_greeting(p, m->caps.raw))) {
-		*match = "ehlo_greeting";
+		*match = SESSION_MATCH_EHLO_GREETING;
 		return pp;
 	}
 	return NULL;
 }
 
 const struct partner_policy *policy_attribute(const struct policy *p, const struct session *s,
-                                              const char **match)
+                                              enum session_partner_match *match)
 {
-	const char *how = "none";
+	enum session_partner_match how = SESSION_MATCH_NONE;
 	const struct partner_policy *pp = NULL;
 	if (p && p->n_partners > 0) {
 		if (s->smtp)
 			pp = by_smtp(p, s->smtp, &how);
 		if (!pp && s->tls && s->tls->client_hello_seen && (pp = by_mx(p, s->tls->ch.sni)))
-			how = "sni";
+			how = SESSION_MATCH_SNI;
 		if (!pp && (pp = by_certificate(p, &s->certificate)))
-			how = "certificate";
+			how = SESSION_MATCH_CERTIFICATE;
 		if (!pp && (pp = by_network(p, &s->server.ip)))
-			how = "network";
+			how = SESSION_MATCH_NETWORK;
 	}
 	if (match)
-		*match = pp ? how : "none";
+		*match = pp ? how : SESSION_MATCH_NONE;
 	return pp;
 }
 
@@ -202,7 +202,8 @@ void policy_attribute_session(const struct policy *p, struct session *s)
 {
 	s->partner = policy_attribute(p, s, &s->partner_match);
 	enum policy_mode m = s->partner ? s->partner->mode : p ? p->default_mode : POLICY_MODE_OPPORTUNISTIC;
-	s->partner_mode = policy_mode_str(m);
+	s->partner_mode = m;
+	s->partner_attributed = true;
 }
 
 int policy_tls_version_parse(const char *text, uint16_t *out)

@@ -35,7 +35,7 @@ enum {
 	POLICY_MAX_MTA_STS = 1024, /* MTA-STS policies (policy.mta_sts_dir) */
 };
 
-enum policy_mode { POLICY_MODE_ENFORCED, POLICY_MODE_OPPORTUNISTIC, POLICY_MODE_NONE };
+/* enum policy_mode: policy_mode.h. */
 const char *policy_mode_str(enum policy_mode m); /* "enforced", "opportunistic", "none" */
 /* Parses a mode name: 0, or -1 when it is none of the three. */
 int policy_mode_parse(const char *text, enum policy_mode *out);
@@ -77,14 +77,14 @@ const struct mta_sts_policy *policy_mta_sts_find(const struct policy *p, const c
 void policy_clear(struct policy *p);
 
 /*
- * The partner the session belongs to, or NULL; *match (when match is not NULL) names how it was
- * found: "rcpt_domain", "mail_from_domain", "banner", "ehlo_greeting", "sni", "certificate",
- * "network", or "none". p NULL: NULL and "none".
+ * The partner the session belongs to, or NULL; *match (when match is not NULL) says how it was
+ * found (SESSION_MATCH_NONE when it was not). p NULL: NULL and SESSION_MATCH_NONE.
  */
 const struct partner_policy *policy_attribute(const struct policy *p, const struct session *s,
-                                              const char **match);
+                                              enum session_partner_match *match);
 
-/* Fills s->partner, s->partner_match and s->partner_mode (the partner's mode, else the default). */
+/* Fills s->partner, s->partner_match and s->partner_mode (the partner's mode, else the default), and sets
+ * s->partner_attributed. */
 void policy_attribute_session(const struct policy *p, struct session *s);
 
 /* Parses "1.0" .. "1.3" into a TLS version (0x0301 .. 0x0304): 0, or -1. */

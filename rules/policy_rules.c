@@ -40,9 +40,10 @@ static void set_reason(struct alert *a, const struct session *s, uint64_t now_us
 		char until[CIVIL_TIME_TEXT_MAX];
 		civil_time_rfc3339(until, sizeof until, (int64_t)(p->relaxed_until_us / 1000000u));
 		alert_set_reason(a, "%s for partner %s (matched by %s); relaxed until %s", what, p->domain,
-		                 s->partner_match, until);
+		                 session_partner_match_str(s->partner_match), until);
 	} else {
-		alert_set_reason(a, "%s for partner %s (matched by %s)", what, p->domain, s->partner_match);
+		alert_set_reason(a, "%s for partner %s (matched by %s)", what, p->domain,
+		                 session_partner_match_str(s->partner_match));
 	}
 }
 
@@ -257,14 +258,16 @@ static void rule_dane(const struct policy *p, struct session *s, const char *mx)
 	const struct tls_observation *t = s->tls;
 	/* TLS 1.3 encrypts the chain and a resumed session sends none (RFC 8446 4.4.2, RFC 5246 7.3). */
 	if (!t || t->version >= TLS_VERSION_1_3 || t->resumed || t->cert_count == 0) {
-		s->dane_status = "not_verifiable";
+		s->dane_status = SESSION_DANE_NOT_VERIFIABLE;
 		return;
 	}
 	const char *why = NULL;
 	unsigned chain = t->cert_count < TLS_MAX_CERTS ? t->cert_count : TLS_MAX_CERTS;
 	enum tlsa_match_result r =
 	    tlsa_match(recs, n < TLSA_PER_MX ? n : TLSA_PER_MX, t->cert_der, t->cert_len, chain, &why);
-	s->dane_status = r == TLSA_MATCH ? "match" : r == TLSA_NO_MATCH ? "mismatch" : "not_usable";
+	s->dane_status = r == TLSA_MATCH      ? SESSION_DANE_MATCH
+	                 : r == TLSA_NO_MATCH ? SESSION_DANE_MISMATCH
+	                                      : SESSION_DANE_NOT_USABLE;
 	if (r != TLSA_NO_MATCH)
 		return;
 	struct alert *a = alert_list_add(&s->alerts, RULE_DANE_MISMATCH);

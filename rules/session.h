@@ -16,6 +16,7 @@
 #include "parsers/tls_fingerprint.h"
 #include "parsers/x509.h"
 #include "rules/alert.h"
+#include "rules/policy_mode.h"
 #include "rules/session_id.h"
 
 /* tlsobs.smtp.starttls.result: exactly one per session. */
@@ -31,6 +32,72 @@ enum starttls_result {
 	STARTTLS_CLEARTEXT_ON_TLS_PORT, /* an SMTP greeting in clear on an implicit-TLS port */
 };
 const char *starttls_result_str(enum starttls_result r);
+
+/* network.protocol: what the flow carries. */
+enum session_protocol {
+	SESSION_PROTOCOL_NONE,  /* not known: no network.protocol */
+	SESSION_PROTOCOL_SMTP,  /* the SMTP ports, 465, and SMTP that nDPI found on any port */
+	SESSION_PROTOCOL_TLS,   /* other implicit-TLS ports */
+	SESSION_PROTOCOL_OTHER, /* not mail (capture.all_flows): nDPI's name, in session.other_protocol */
+};
+const char *session_protocol_str(enum session_protocol p); /* NULL for NONE and OTHER */
+
+/* tlsobs.flow.close_reason: how the TCP flow ended, as the sensor's flow table and TCP tracker saw it. */
+enum session_close_reason {
+	SESSION_CLOSE_FIN,
+	SESSION_CLOSE_RST,
+	SESSION_CLOSE_TIMEOUT,
+	SESSION_CLOSE_EVICTED, /* the flow table needed the room */
+	SESSION_CLOSE_END_OF_CAPTURE,
+	SESSION_CLOSE_SHUTDOWN, /* the sensor stopped */
+};
+const char *session_close_reason_str(enum session_close_reason r);
+
+/* tlsobs.flow.role_source: how client and server were told apart, strongest first. */
+enum session_role_source { SESSION_ROLE_SYN, SESSION_ROLE_SYN_ACK, SESSION_ROLE_PORT, SESSION_ROLE_GUESS };
+const char *session_role_source_str(enum session_role_source s);
+
+/* network.direction (ECS values) from where client and server sit in internal_networks. */
+enum session_direction {
+	SESSION_DIRECTION_NONE, /* no internal_networks set: no network.direction */
+	SESSION_DIRECTION_INBOUND,
+	SESSION_DIRECTION_OUTBOUND,
+	SESSION_DIRECTION_INTERNAL,
+	SESSION_DIRECTION_EXTERNAL,
+};
+const char *session_direction_str(enum session_direction d); /* NULL for SESSION_DIRECTION_NONE */
+
+/* validation.name_source: where the name the leaf was checked against came from. */
+enum session_name_source {
+	SESSION_NAME_NONE, /* no name was known */
+	SESSION_NAME_SNI,
+	SESSION_NAME_BANNER,
+	SESSION_NAME_EHLO_GREETING,
+};
+const char *session_name_source_str(enum session_name_source n); /* NULL for SESSION_NAME_NONE */
+
+/* tlsobs.partner.match: what attributed the session to its partner (rules/policy.h), in the order tried. */
+enum session_partner_match {
+	SESSION_MATCH_NONE, /* no partner */
+	SESSION_MATCH_RCPT_DOMAIN,
+	SESSION_MATCH_MAIL_FROM_DOMAIN,
+	SESSION_MATCH_BANNER,
+	SESSION_MATCH_EHLO_GREETING,
+	SESSION_MATCH_SNI,
+	SESSION_MATCH_CERTIFICATE,
+	SESSION_MATCH_NETWORK,
+};
+const char *session_partner_match_str(enum session_partner_match m);
+
+/* tlsobs.dane.status: the server's certificate against policy.tlsa_file's records for the MX. */
+enum session_dane_status {
+	SESSION_DANE_NONE, /* no records for the MX: no tlsobs.dane */
+	SESSION_DANE_MATCH,
+	SESSION_DANE_MISMATCH,
+	SESSION_DANE_NOT_USABLE,
+	SESSION_DANE_NOT_VERIFIABLE, /* no chain in clear (TLS 1.3, a resumed session) */
+};
+const char *session_dane_status_str(enum session_dane_status d); /* NULL for SESSION_DANE_NONE */
 
 struct session_endpoint {
 	struct ip_addr ip;
@@ -81,7 +148,7 @@ struct session_certificate {
 	bool validated;
 	enum x509_status status;
 	char name[X509_FIELD_MAX]; /* the name the leaf was checked against, "" when none was known */
-	const char *name_source;   /* "sni", "banner", "ehlo_greeting"; NULL when none */
+	enum session_name_source name_source;
 };
 
 struct partner_policy; /* rules/policy.h */
@@ -90,10 +157,9 @@ struct session {
 	char id[SESSION_ID_LEN];
 	struct session_endpoint client, server;
 	uint64_t start_us, end_us; /* packet times */
-	const char *close_reason;  /* static string: "fin", "rst", "timeout", ... */
-	const char *role_source;   /* how client and server were told apart */
-	const char
-	    *direction; /* network.direction: "inbound", "outbound", "internal", "external"; NULL: none */
+	enum session_close_reason close_reason;
+	enum session_role_source role_source;
+	enum session_direction direction;
 	struct decode_encap
 	    encap; /* how the flow came: network.vlan.id, network.inner.vlan.id, tlsobs.tunnel */
 	struct session_geo client_geo,
@@ -101,8 +167,9 @@ struct session {
 	struct session_stream_counters to_server, to_client;
 
 	/* Application layer. smtp and tls are borrowed from the flow's parsers (NULL when absent). */
-	const char *
-	    protocol; /* network.protocol: "smtp", "tls" (implicit TLS), or nDPI's name (capture.all_flows) */
+	enum session_protocol protocol;
+	const char
+	    *other_protocol; /* SESSION_PROTOCOL_OTHER: nDPI's name (borrowed), "unknown" when it had none */
 	/* nDPI's classification (borrowed): network.application and tlsobs.ndpi; NULL when not classified */
 	const char *application;
 	const char *const *application_risks;
@@ -125,14 +192,13 @@ struct session {
 
 	/* Decided by the rules. */
 	enum starttls_result starttls_result;
-	/* The partner the session belongs to (borrowed from the policy, NULL: none), how it was found
-	 * ("rcpt_domain", ..., "none") and the mode that applies ("enforced", "opportunistic", "none"). */
+	/* The partner the session belongs to (borrowed from the policy, NULL: none), how it was found and the
+	 * mode that applies; partner_attributed is false until the rules ran (no tlsobs.partner then). */
+	bool partner_attributed;
 	const struct partner_policy *partner;
-	const char *partner_match;
-	const char *partner_mode;
-	/* tlsobs.dane.status: "match", "mismatch", "not_usable" or "not_verifiable" when policy.tlsa_file has
-	 * records for the MX; NULL when it has none. */
-	const char *dane_status;
+	enum session_partner_match partner_match;
+	enum policy_mode partner_mode;
+	enum session_dane_status dane_status;
 	struct alert_list alerts;
 };
 

@@ -440,7 +440,7 @@ static void rule_handshake_failed(struct eval *v)
 		                    (unsigned)t->alert_description);
 		return;
 	}
-	bool rst = v->s->close_reason && strcmp(v->s->close_reason, "rst") == 0;
+	bool rst = v->s->close_reason == SESSION_CLOSE_RST;
 	alert_set_reason(
 	    a,
 	    "the TLS handshake with %s after STARTTLS failed: connection %s before the handshake "
@@ -448,7 +448,7 @@ static void rule_handshake_failed(struct eval *v)
 	    v->server, rst ? "reset" : "closed");
 	alert_add_evidencef(a,
 	                    "connection %s (%s) after %" PRIu64 " client and %" PRIu64 " server TLS records",
-	                    rst ? "reset" : "closed", v->s->close_reason ? v->s->close_reason : "end",
+	                    rst ? "reset" : "closed", session_close_reason_str(v->s->close_reason),
 	                    t->records[TLS_FROM_CLIENT], t->records[TLS_FROM_SERVER]);
 }
 

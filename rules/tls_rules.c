@@ -139,7 +139,8 @@ static void add_certificate_evidence(struct alert *a, const struct session_certi
 		alert_add_evidence(a, line, strlen(line));
 	}
 	if (c->name[0]) {
-		snprintf(line, sizeof line, "expected name: %s (from %s)", c->name, c->name_source);
+		snprintf(line, sizeof line, "expected name: %s (from %s)", c->name,
+		         session_name_source_str(c->name_source));
 		alert_add_evidence(a, line, strlen(line));
 	}
 }

@@ -113,8 +113,8 @@ static void check_policy(const struct policy *p, const struct session *s, const 
                          struct tlsrpt_session *out)
 {
 	if (strcmp(out->policy_type, "tlsa") == 0) {
-		if (strcmp(s->dane_status, "mismatch") == 0 || strcmp(s->dane_status, "not_usable") == 0)
-			fail(out, "dane_status", s->dane_status);
+		if (s->dane_status == SESSION_DANE_MISMATCH || s->dane_status == SESSION_DANE_NOT_USABLE)
+			fail(out, "dane_status", session_dane_status_str(s->dane_status));
 		return;
 	}
 	if (strcmp(out->policy_type, "sts") != 0)
@@ -145,10 +145,7 @@ static void decide(const struct policy *p, const struct session *s, const char *
 	}
 	enum tls_outcome o = s->tls ? s->tls->outcome : TLS_OUTCOME_NONE;
 	if (o == TLS_OUTCOME_ALERT || o == TLS_OUTCOME_CLOSED || o == TLS_OUTCOME_NOT_TLS) {
-		fail(out, "tls_outcome",
-		     o == TLS_OUTCOME_ALERT    ? "alert"
-		     : o == TLS_OUTCOME_CLOSED ? "closed"
-		                               : "not_tls");
+		fail(out, "tls_outcome", tls_outcome_str(o));
 		return;
 	}
 	if (o != TLS_OUTCOME_ESTABLISHED)
@@ -163,7 +160,7 @@ void tlsrpt_session_classify(const struct policy *p, const struct session *s, st
 	char mx[TLSRPT_NAME_MAX];
 	mx_name(s, mx);
 	policy_domain(p, s, mx, out);
-	if (s->dane_status && mx[0]) {
+	if (s->dane_status != SESSION_DANE_NONE && mx[0]) {
 		out->policy_type = "tlsa";
 		copy(out->mx_host, sizeof out->mx_host, mx);
 	} else {

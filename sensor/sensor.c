@@ -180,8 +180,9 @@ static void place_session(struct sensor *s, struct session *sess)
 {
 	bool client_in = is_internal(s, &sess->client.ip), server_in = is_internal(s, &sess->server.ip);
 	if (s->settings.n_internal_networks > 0)
-		sess->direction =
-		    client_in ? (server_in ? "internal" : "outbound") : (server_in ? "inbound" : "external");
+		sess->direction = client_in
+		                      ? (server_in ? SESSION_DIRECTION_INTERNAL : SESSION_DIRECTION_OUTBOUND)
+		                      : (server_in ? SESSION_DIRECTION_INBOUND : SESSION_DIRECTION_EXTERNAL);
 	if (!s->geo)
 		return;
 	struct geoip_result r;

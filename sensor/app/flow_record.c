@@ -11,6 +11,7 @@
 
 #include "outputs/event_common.h"
 #include "parsers/pcapng.h"
+#include "sensor/app/flow_session.h"
 #include "sensor/app/mail_session.h"
 #include "sensor/flow/stream_dump.h"
 #include "sensor/flow/stream_hold.h"
@@ -268,23 +269,25 @@ static void fill_flow(struct session *sess, const struct flow *f, enum flow_clos
 	sess->server = (struct session_endpoint){f->server.ip, f->server.port, v->bytes, v->packets};
 	sess->start_us = f->first_us;
 	sess->end_us = f->last_us;
-	sess->close_reason = flow_close_reason_str(tcp_tracker_close_reason(f, reason));
-	sess->role_source = flow_role_source_str(f->role_source);
+	sess->close_reason = flow_session_close_reason(tcp_tracker_close_reason(f, reason));
+	sess->role_source = flow_session_role_source(f->role_source);
 	sess->encap = f->encap;
 	copy_stream_counters(&sess->to_server, &c->stream);
 	copy_stream_counters(&sess->to_client, &v->stream);
 }
 
 /* network.protocol: what the flow carries (the event writes it in lowercase, as ECS has it). */
-static const char *protocol_of(const struct mail_ports *mp, const struct flow *f, const struct flow_record *r)
+static enum session_protocol protocol_of(const struct mail_ports *mp, const struct flow *f,
+                                         const struct flow_record *r)
 {
-	if (r && !flow_record_is_mail(r)) /* capture.all_flows: nDPI's name, "unknown" when it had none */
-		return r->app[0] ? r->app : "unknown";
+	if (r && !flow_record_is_mail(r)) /* capture.all_flows: nDPI's name (other_protocol) */
+		return SESSION_PROTOCOL_OTHER;
 	if (r && !r->by_port)
-		return "smtp"; /* nDPI found SMTP, or SMTP over TLS */
+		return SESSION_PROTOCOL_SMTP; /* nDPI found SMTP, or SMTP over TLS */
 	/* Other implicit-TLS ports than SMTP's (443 in tests) carry plain TLS as far as we know. */
 	bool implicit = mail_ports_has(mp->implicit_tls, f->server.port);
-	return implicit && !mail_ports_has(mp->smtps, f->server.port) ? "tls" : "smtp";
+	return implicit && !mail_ports_has(mp->smtps, f->server.port) ? SESSION_PROTOCOL_TLS
+	                                                              : SESSION_PROTOCOL_SMTP;
 }
 
 /* The parsers' side: only the peers end a handshake, so a timeout or the end of the capture stops it. */
@@ -314,6 +317,8 @@ void flow_record_session(struct flow_records *rs, const struct flow *f, struct f
 		sess->n_application_risks = r->n_risks;
 	}
 	sess->protocol = protocol_of(rs->ports, f, r);
+	if (sess->protocol == SESSION_PROTOCOL_OTHER) /* "unknown" when nDPI had no name */
+		sess->other_protocol = r->app[0] ? r->app : "unknown";
 	if (!flow_record_is_mail(r))
 		return; /* capture.all_flows: the flow, and what nDPI made of it */
 	sess->implicit_tls = r ? r->implicit_tls : mail_ports_has(rs->ports->implicit_tls, f->server.port);

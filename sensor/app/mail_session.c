@@ -98,7 +98,8 @@ static void keep_injected_response(struct mail_session *m, const uint8_t *p, siz
 	}
 }
 
-/* TLS bytes of one direction; server bytes before the client's hello are an injected response (H8). */
+/* TLS bytes of one direction; server bytes before the client's hello are an injected response
+ * (starttls_response_injection). */
 static enum stream_verdict feed_tls(struct mail_session *m, enum flow_dir dir, const uint8_t *p, size_t n)
 {
 	if (n == 0)

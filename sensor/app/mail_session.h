@@ -7,9 +7,9 @@
  * hand-off on (or from the first byte for implicit TLS), to the TLS parser.
  * A server that greets in clear on an implicit-TLS port is flagged
  * (cleartext_on_tls_port) and parsed as SMTP. Watches the hand-off itself: server bytes after the 220 that
- * come before the client's first TLS byte are an injected response (H8) and are kept as evidence instead of
- * being parsed as TLS. Once the TLS handshake is decided the flow needs no more bytes (unless stream dumping
- * wants them).
+ * come before the client's first TLS byte are an injected response (starttls_response_injection) and are kept
+ * as evidence instead of being parsed as TLS. Once the TLS handshake is decided the flow needs no more bytes
+ * (unless stream dumping wants them).
  *
  * Owns its parsers; mail_session_fill lends their observations to a session
  * record that must not outlive this object.
@@ -45,7 +45,8 @@ void mail_session_end(struct mail_session *m, bool rst);
 /* The view ended, not the flow (end of the capture, flow timeout): a handshake not finished yet stays
  * undecided, so nothing is called a failure that was not seen to fail. */
 void mail_session_stop(struct mail_session *m);
-/* Lends the observations to s (protocol, smtp, tls, gaps, H8 and cleartext_on_tls_port evidence). */
+/* Lends the observations to s (implicit_tls, smtp, tls, gaps, starttls_response_injection and
+ * cleartext_on_tls_port evidence). */
 void mail_session_fill(const struct mail_session *m, struct session *s);
 
 #endif

@@ -40,11 +40,11 @@ static void expected_name(const struct session *s, struct session_certificate *c
 	const struct tls_observation *t = s->tls;
 	if (t->client_hello_seen && t->ch.sni[0] && strlen(t->ch.sni) < sizeof c->name) {
 		snprintf(c->name, sizeof c->name, "%s", t->ch.sni);
-		c->name_source = "sni";
+		c->name_source = SESSION_NAME_SNI;
 	} else if (s->smtp && smtp_greeting_host(s->smtp->banner, c->name, sizeof c->name) == 0) {
-		c->name_source = "banner";
+		c->name_source = SESSION_NAME_BANNER;
 	} else if (s->smtp && smtp_greeting_host(s->smtp->caps.raw, c->name, sizeof c->name) == 0) {
-		c->name_source = "ehlo_greeting";
+		c->name_source = SESSION_NAME_EHLO_GREETING;
 	}
 }
 

@@ -73,8 +73,7 @@ struct flow {
 	void *consumer_state;                 /* owned by the consumer, see flow_consumer.h */
 };
 
-const char *flow_close_reason_str(enum flow_close_reason r);
+/* The close reason and role source are named in events as the session's (sensor/app/flow_session.h). */
 const char *flow_state_str(enum flow_state s);
-const char *flow_role_source_str(enum flow_role_source s);
 
 #endif

@@ -44,25 +44,6 @@ struct flow_table {
 	void *ctx;
 };
 
-const char *flow_close_reason_str(enum flow_close_reason r)
-{
-	switch (r) {
-	case FLOW_CLOSE_FIN:
-		return "fin";
-	case FLOW_CLOSE_RST:
-		return "rst";
-	case FLOW_CLOSE_TIMEOUT:
-		return "timeout";
-	case FLOW_CLOSE_EVICTED:
-		return "evicted";
-	case FLOW_CLOSE_END_OF_CAPTURE:
-		return "end_of_capture";
-	case FLOW_CLOSE_SHUTDOWN:
-		return "shutdown";
-	}
-	return "unknown";
-}
-
 const char *flow_state_str(enum flow_state s)
 {
 	switch (s) {
@@ -74,21 +55,6 @@ const char *flow_state_str(enum flow_state s)
 		return "closed";
 	case FLOW_STATE_COUNT:
 		break;
-	}
-	return "unknown";
-}
-
-const char *flow_role_source_str(enum flow_role_source s)
-{
-	switch (s) {
-	case FLOW_ROLE_SYN:
-		return "syn";
-	case FLOW_ROLE_SYN_ACK:
-		return "syn_ack";
-	case FLOW_ROLE_PORT:
-		return "port";
-	case FLOW_ROLE_GUESS:
-		return "guess";
 	}
 	return "unknown";
 }

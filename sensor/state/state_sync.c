@@ -251,7 +251,7 @@ void state_sync_session(struct state_sync *ss, const struct session *s, uint64_t
 	if (s->certificate.parsed) /* first seen as the certificate event says: when the session began */
 		note_certificate(ss, s, s->start_us);
 	note_partner(ss, s, now_us);
-	if (s->direction && strcmp(s->direction, "outbound") == 0)
+	if (s->direction == SESSION_DIRECTION_OUTBOUND)
 		note_tlsrpt(ss, s, now_us);
 	struct state_db_stats st;
 	state_db_get_stats(ss->db, &st);

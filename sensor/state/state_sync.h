@@ -3,7 +3,8 @@
  * sensor learns, so that a restart forgets nothing.
  *
  * At start, state_sync_restore() puts the rules engine's saved memory back
- * (H3/H10/H11/H12 history, the certificate inventory and its alert marks).
+ * (the history of starttls_capability_removed, cleartext_fallback, tls_interception_suspected and
+ * ehlo_downgrade, the certificate inventory and its alert marks).
  * Each finished session queues notes (per server, per certificate, per partner,
  * recipient domain or unattributed server and day, and for an outbound session
  * its TLS-RPT verdict) without touching the disk; state_sync_flush(), from the sensor's

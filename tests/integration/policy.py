@@ -65,7 +65,7 @@ SCHEMA = os.path.join(SRC, "docs", "events.schema.json")
 
 RELAXED_UNTIL = "2026-11-28T16:02:00Z"
 MATCHES = {"rcpt_domain", "mail_from_domain", "banner", "ehlo_greeting", "sni", "certificate", "network"}
-H_RULE_IDS = {f"tlsobs-{n}" for n in range(1001, 1013)}
+STARTTLS_RULE_IDS = {f"tlsobs-{n}" for n in range(1001, 1013)}
 RESTORED = re.compile(r"state_db: (\d+) records restored")
 
 FAILED = 0
@@ -443,8 +443,8 @@ def severity_raise_case(relaxed):
             errs.append(f"enforced severity {raised[0]} is not above the unconfigured {base[0]}")
         if raised[0] != min(base[0] + 1, 10):
             errs.append(f"enforced severity {raised[0]}, documented: the base {base[0]} + 1 (at most 10)")
-        if get(bare.alerts[0], "rule.id") not in H_RULE_IDS:
-            errs.append(f"rule.id {get(bare.alerts[0], 'rule.id')} not an H1-H12 id")
+        if get(bare.alerts[0], "rule.id") not in STARTTLS_RULE_IDS:
+            errs.append(f"rule.id {get(bare.alerts[0], 'rule.id')} not a STARTTLS rule id (tlsobs-1001 to tlsobs-1012)")
         if get(bare.sessions[0], "tlsobs.partner.mode") == "enforced":
             errs.append("the unconfigured run says mode enforced")
     case("severity raise: starttls_not_used on mitm-mask.server-side higher for the enforced partner than "
@@ -489,7 +489,7 @@ def restart_cases(tmp):
         case("restarts: five runs", errs)
         return None
 
-    # H10 across a restart: B's clear-text retry names A's failed session.
+    # cleartext_fallback across a restart: B's clear-text retry names A's failed session.
     errs = []
     failed, retry = a.session(port=parts["tb1"][1]), b.session(port=parts["tb2"][1])
     fb = b.alerts_of(retry, "cleartext_fallback") if retry else []
@@ -510,7 +510,7 @@ def restart_cases(tmp):
          "not raised on a fresh state_db", errs,
          f"{get(failed, 'tlsobs.session_id')} <- {get(fb[0], 'tlsobs.session_id') if fb else '?'}")
 
-    # H3 across a restart: C's stripped session names B's upgraded one.
+    # starttls_capability_removed across a restart: C's stripped session names B's upgraded one.
     errs = []
     upgraded, stripped = b.session(port=parts["sc1"][1]), c.session(port=parts["sc2"][1])
     rm = c.alerts_of(stripped, "starttls_capability_removed") if stripped else []

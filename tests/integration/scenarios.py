@@ -999,11 +999,11 @@ def privacy_cases():
 def gap_cases():
     """Downgrade captures with the packet that carries the EHLO reply deleted (`editcap IN OUT N`): the
     decision fell in a capture gap, so the session must say `incomplete`, count the gap, and raise none of
-    H1-H12 however damning the rest looks."""
+    the STARTTLS rules (tlsobs-1001 to tlsobs-1012) however damning the rest looks."""
     if not shutil.which("editcap") or not shutil.which("tshark"):
         REPORT.skip("decision in a gap", "editcap or tshark missing")
         return
-    h_rules = RULES - {"auth_in_clear", "requiretls_in_clear", "tls_version_obsolete", "tls_cipher_weak",
+    starttls_rules = RULES - {"auth_in_clear", "requiretls_in_clear", "tls_version_obsolete", "tls_cipher_weak",
                        "tls_certificate_invalid", "tls_interception_suspected", "certificate_expiring",
                        "certificate_expired"}
     cases = [os.path.join(FIX, n + ".pcap") for n in ("mitm-mask.client-side", "mitm-refuse.client-side",
@@ -1034,7 +1034,7 @@ def gap_cases():
                     errs.append(f"result {get(sess, 'tlsobs.smtp.starttls.result')}, want incomplete")
                 if not get(sess, "tlsobs.flow.gaps", 0):
                     errs.append("tlsobs.flow.gaps is 0 although a packet is missing")
-                raised = set(get(sess, "tlsobs.alerts", [])) & h_rules
+                raised = set(get(sess, "tlsobs.alerts", [])) & starttls_rules
                 if raised:
                     errs.append(f"H-rule alerts on an undecidable session: {sorted(raised)}")
             REPORT.case(label, errs)

@@ -76,9 +76,9 @@ static struct session *upgraded_session(void)
 	    (struct session_endpoint){.ip = v4(198, 51, 100, 25), .port = 25, .bytes = 5000, .packets = 12};
 	s->start_us = T0;
 	s->end_us = T0 + 2500000;
-	s->close_reason = "fin";
-	s->role_source = "syn";
-	s->protocol = "smtp";
+	s->close_reason = SESSION_CLOSE_FIN;
+	s->role_source = SESSION_ROLE_SYN;
+	s->protocol = SESSION_PROTOCOL_SMTP;
 	s->starttls_result = STARTTLS_UPGRADED;
 	m->caps.seen = true;
 	m->caps.starttls = true;
@@ -114,7 +114,7 @@ static struct session *upgraded_session(void)
 	c->validated = true;
 	c->status = X509_STATUS_EXPIRED;
 	snprintf(c->name, sizeof c->name, "mx.example.net");
-	c->name_source = "sni";
+	c->name_source = SESSION_NAME_SNI;
 	snprintf(fx->s.fingerprints.ja3, sizeof fx->s.fingerprints.ja3, "0123456789abcdef0123456789abcdef");
 	return s;
 }
@@ -232,6 +232,49 @@ Test(events, a_session_event_carries_tls_certificate_validation_and_alert_names)
 	cr_assert_has(doc, "\"result\":\"upgraded\"");
 	cr_assert_has(doc, "\"alerts\":[\"tls_certificate_invalid\",\"tls_cipher_weak\"]");
 	cr_assert_lacks(doc, "\"truncated\"");
+}
+
+Test(events, the_session_s_fixed_value_fields_are_written_under_their_event_names)
+{
+	struct session *s = upgraded_session();
+	s->close_reason = SESSION_CLOSE_RST;
+	s->role_source = SESSION_ROLE_PORT;
+	s->direction = SESSION_DIRECTION_OUTBOUND;
+	s->partner_attributed = true;
+	s->partner_match = SESSION_MATCH_RCPT_DOMAIN;
+	s->partner_mode = POLICY_MODE_ENFORCED;
+	s->dane_status = SESSION_DANE_MISMATCH;
+	session_event_write(&w, s, &ctx, T0);
+	const char *doc = written();
+	cr_assert_has(doc, "\"protocol\":\"smtp\"");
+	cr_assert_has(doc, "\"direction\":\"outbound\"");
+	cr_assert_has(doc, "\"close_reason\":\"rst\",\"role_source\":\"port\"");
+	cr_assert_has(doc, "\"partner\":{\"mode\":\"enforced\",\"match\":\"rcpt_domain\"}");
+	cr_assert_has(doc, "\"dane\":{\"status\":\"mismatch\"}");
+}
+
+Test(events, a_session_of_no_known_protocol_direction_partner_or_dane_leaves_them_out)
+{
+	struct session *s = upgraded_session();
+	s->protocol = SESSION_PROTOCOL_NONE;
+	session_event_write(&w, s, &ctx, T0);
+	const char *doc = written();
+	cr_assert_lacks(doc, "\"protocol\":\"");
+	cr_assert_lacks(doc, "\"direction\"");
+	cr_assert_lacks(doc, "\"partner\"");
+	cr_assert_lacks(doc, "\"dane\"");
+}
+
+Test(events, a_flow_that_is_not_mail_carries_ndpi_s_protocol_name_in_lowercase)
+{
+	struct session *s = upgraded_session();
+	s->protocol = SESSION_PROTOCOL_OTHER;
+	s->other_protocol = "HTTP";
+	s->smtp = NULL;
+	session_event_write(&w, s, &ctx, T0);
+	const char *doc = written();
+	cr_assert_has(doc, "\"network\":{\"transport\":\"tcp\",\"type\":\"ipv4\",\"protocol\":\"http\"");
+	cr_assert_lacks(doc, "\"smtp\":");
 }
 
 Test(events, an_unvalidated_certificate_has_no_validation_object)

@@ -51,8 +51,8 @@ static void setup(void)
 	s->server.port = 25;
 	s->start_us = S(1000);
 	s->end_us = S(1002);
-	s->close_reason = "fin";
-	s->protocol = "smtp";
+	s->close_reason = SESSION_CLOSE_FIN;
+	s->protocol = SESSION_PROTOCOL_SMTP;
 	s->smtp = &sc->m;
 	s->tls = &sc->t;
 	struct smtp_observation *m = &sc->m;
@@ -85,10 +85,10 @@ TestSuite(policy, .init = setup, .fini = teardown);
 
 static const char *match_of(void)
 {
-	const char *match = "unset";
+	enum session_partner_match match = SESSION_MATCH_NETWORK + 1; /* "unknown" unless written */
 	const struct partner_policy *p = policy_attribute(&policy, &sc->s, &match);
 	static char out[320];
-	snprintf(out, sizeof out, "%s:%s", p ? p->domain : "-", match);
+	snprintf(out, sizeof out, "%s:%s", p ? p->domain : "-", session_partner_match_str(match));
 	return out;
 }
 
@@ -104,10 +104,11 @@ Test(policy, an_unattributed_session_takes_the_default_mode_and_matches_none)
 	cr_assert_str_eq(match_of(), "-:none");
 	policy_attribute_session(&policy, &sc->s);
 	cr_assert_null(sc->s.partner);
-	cr_assert_str_eq(sc->s.partner_match, "none");
-	cr_assert_str_eq(sc->s.partner_mode, "none");
+	cr_assert(sc->s.partner_attributed);
+	cr_assert_eq(sc->s.partner_match, SESSION_MATCH_NONE);
+	cr_assert_eq(sc->s.partner_mode, POLICY_MODE_NONE);
 	policy_attribute_session(NULL, &sc->s);
-	cr_assert_str_eq(sc->s.partner_mode, "opportunistic");
+	cr_assert_eq(sc->s.partner_mode, POLICY_MODE_OPPORTUNISTIC);
 }
 
 Test(policy, each_signal_alone_finds_its_partner_by_its_match_kind)
@@ -247,8 +248,8 @@ Test(policy, tls_required_fires_for_an_enforced_partner_s_mail_in_clear)
 	add_rcpt("bank.example");
 	evaluate();
 	cr_assert_eq(count_of(RULE_POLICY_TLS_REQUIRED), 1);
-	cr_assert_str_eq(sc->s.partner_mode, "enforced");
-	cr_assert_str_eq(sc->s.partner_match, "rcpt_domain");
+	cr_assert_eq(sc->s.partner_mode, POLICY_MODE_ENFORCED);
+	cr_assert_eq(sc->s.partner_match, SESSION_MATCH_RCPT_DOMAIN);
 	const struct alert *a = find(RULE_POLICY_TLS_REQUIRED);
 	cr_assert_eq(a->severity, 7);
 	cr_assert(strstr(a->reason, "bank.example"), "%s", a->reason);
@@ -278,7 +279,7 @@ Test(policy, tls_required_fires_when_tls_failed_with_an_enforced_partner)
 	evaluate();
 	cr_assert_eq(count_of(RULE_TLS_HANDSHAKE_FAILED), 1);
 	cr_assert_eq(count_of(RULE_POLICY_TLS_REQUIRED), 1);
-	cr_assert_str_eq(sc->s.partner_match, "banner");
+	cr_assert_eq(sc->s.partner_match, SESSION_MATCH_BANNER);
 }
 
 Test(policy, tls_version_fires_below_the_minimum_and_not_at_it)

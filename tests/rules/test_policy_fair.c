@@ -57,10 +57,10 @@ TestSuite(policy_fair, .init = setup, .fini = teardown);
 
 static const char *attributed(void)
 {
-	const char *match = "unset";
+	enum session_partner_match match = SESSION_MATCH_NETWORK + 1; /* "unknown" unless written */
 	const struct partner_policy *p = policy_attribute(&sc->policy, &sc->s, &match);
 	static char out[320];
-	snprintf(out, sizeof out, "%s:%s", p ? p->domain : "-", match);
+	snprintf(out, sizeof out, "%s:%s", p ? p->domain : "-", session_partner_match_str(match));
 	return out;
 }
 

@@ -176,21 +176,21 @@ static void dane(const char *mx, const uint8_t *c0, size_t l0)
 Test(policy_sts_dane, a_matching_chain_is_a_dane_match)
 {
 	dane("ee-311", leaf, leaf_len);
-	cr_expect_str_eq(sc->s.dane_status, "match");
+	cr_expect_eq(sc->s.dane_status, SESSION_DANE_MATCH);
 	cr_expect_eq(sc->s.alerts.count, 0);
 }
 
 Test(policy_sts_dane, another_certificate_is_a_dane_mismatch)
 {
 	dane("ee-311", other, other_len);
-	cr_expect_str_eq(sc->s.dane_status, "mismatch");
+	cr_expect_eq(sc->s.dane_status, SESSION_DANE_MISMATCH);
 	cr_expect_eq(only(RULE_DANE_MISMATCH)->severity, 7);
 }
 
 Test(policy_sts_dane, pkix_records_are_not_usable_and_raise_nothing)
 {
 	dane("pkix-ee", leaf, leaf_len);
-	cr_expect_str_eq(sc->s.dane_status, "not_usable");
+	cr_expect_eq(sc->s.dane_status, SESSION_DANE_NOT_USABLE);
 	cr_expect_eq(sc->s.alerts.count, 0);
 }
 
@@ -198,7 +198,7 @@ Test(policy_sts_dane, tls_1_3_is_not_verifiable)
 {
 	sc->t.version = 0x0304;
 	dane("ee-311", other, other_len);
-	cr_expect_str_eq(sc->s.dane_status, "not_verifiable");
+	cr_expect_eq(sc->s.dane_status, SESSION_DANE_NOT_VERIFIABLE);
 	cr_expect_eq(sc->s.alerts.count, 0);
 }
 
@@ -206,12 +206,12 @@ Test(policy_sts_dane, a_resumed_session_is_not_verifiable)
 {
 	sc->t.resumed = true;
 	dane("ee-311", other, other_len);
-	cr_expect_str_eq(sc->s.dane_status, "not_verifiable");
+	cr_expect_eq(sc->s.dane_status, SESSION_DANE_NOT_VERIFIABLE);
 	cr_expect_eq(sc->s.alerts.count, 0);
 }
 
 Test(policy_sts_dane, an_mx_without_records_has_no_dane_status)
 {
 	dane("mx9", other, other_len);
-	cr_expect_null(sc->s.dane_status);
+	cr_expect_eq(sc->s.dane_status, SESSION_DANE_NONE);
 }

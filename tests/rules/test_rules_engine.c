@@ -97,8 +97,8 @@ static struct scenario *clean(const char *id, unsigned start_s)
 	s->server.port = 25;
 	s->start_us = S(start_s);
 	s->end_us = S(start_s + 2);
-	s->close_reason = "fin";
-	s->protocol = "smtp";
+	s->close_reason = SESSION_CLOSE_FIN;
+	s->protocol = SESSION_PROTOCOL_SMTP;
 	s->smtp = &sc->m;
 	s->tls = &sc->t;
 
@@ -223,7 +223,7 @@ Test(rules_engine, implicit_tls_is_its_own_result_and_raises_nothing)
 {
 	struct scenario *sc = clean("S1", 100);
 	sc->s.implicit_tls = true;
-	sc->s.protocol = "tls";
+	sc->s.protocol = SESSION_PROTOCOL_TLS;
 	sc->s.smtp = NULL;
 	sc->s.server.port = 465;
 	struct session *s = run(sc);
@@ -240,7 +240,7 @@ Test(rules_engine, a_handshake_still_in_progress_at_the_end_counts_as_upgraded)
 	assert_raised(s, "");
 }
 
-/* ---- H1: a masked capability ---- */
+/* ---- starttls_capability_garbled: a masked capability ---- */
 
 Test(rules_engine, a_masked_starttls_capability_is_garbled)
 {
@@ -289,7 +289,7 @@ Test(rules_engine, does_not_take_other_eight_letter_keywords_for_masks)
 		cr_assert_eq(result_for_keyword(others[i]), STARTTLS_NOT_OFFERED, "%s is no mask", others[i]);
 }
 
-/* ---- H3: a capability removed ---- */
+/* ---- starttls_capability_removed: a capability removed ---- */
 
 static struct scenario *stripped(const char *id, unsigned start_s)
 {
@@ -340,7 +340,7 @@ Test(rules_engine, a_masked_capability_after_history_is_garbled_not_removed)
 	assert_raised(run(sc), "starttls_capability_garbled");
 }
 
-/* ---- H4 and H2: refused and garbled commands ---- */
+/* ---- starttls_refused and starttls_command_garbled: refused and garbled commands ---- */
 
 Test(rules_engine, starttls_answered_454_is_refused)
 {
@@ -391,7 +391,7 @@ Test(rules_engine, starttls_answered_502_is_both_refused_and_garbled)
 	    has_line(find(s, RULE_STARTTLS_COMMAND_GARBLED), "502 5.5.2 Error: command not recognized"));
 }
 
-/* ---- H5: not used ---- */
+/* ---- starttls_not_used ---- */
 
 Test(rules_engine, mail_in_clear_past_an_offered_starttls_is_not_used)
 {
@@ -413,7 +413,7 @@ Test(rules_engine, an_unused_starttls_without_mail_raises_nothing)
 	assert_raised(s, "");
 }
 
-/* ---- H6, H7, H8: after the 220 ---- */
+/* ---- no_tls_after_starttls, starttls_command_injection, starttls_response_injection: after the 220 ---- */
 
 Test(rules_engine, clear_text_after_220_is_no_tls_after_starttls)
 {
@@ -475,7 +475,7 @@ Test(rules_engine, server_bytes_after_the_220_raise_response_injection)
 	cr_assert(has_line(a, "250 AUTH PLAIN"));
 }
 
-/* ---- H9: handshake failed ---- */
+/* ---- tls_handshake_failed ---- */
 
 static struct scenario *failed_by_alert(const char *id, unsigned start_s)
 {
@@ -497,7 +497,7 @@ static struct scenario *failed_by_reset(const char *id, unsigned start_s)
 	sc->t.server_hello_seen = false;
 	sc->t.records[0] = 1;
 	sc->t.records[1] = 0;
-	sc->s.close_reason = "rst";
+	sc->s.close_reason = SESSION_CLOSE_RST;
 	return sc;
 }
 
@@ -521,7 +521,7 @@ Test(rules_engine, a_reset_in_the_handshake_raises_handshake_failed)
 	cr_assert(has_line(a, "connection reset (rst) after 1 client and 0 server TLS records"));
 }
 
-/* ---- H10: fallback ---- */
+/* ---- cleartext_fallback ---- */
 
 static struct scenario *clear_retry(const char *id, unsigned start_s)
 {
@@ -577,7 +577,7 @@ Test(rules_engine, a_retry_that_upgrades_is_no_fallback)
 	assert_raised(run(clean("S2", 110)), "");
 }
 
-/* ---- H12: EHLO downgrade ---- */
+/* ---- ehlo_downgrade ---- */
 
 static struct scenario *helo_only(const char *id, unsigned start_s)
 {
@@ -727,7 +727,7 @@ Test(rules_engine, a_capture_that_ends_right_after_the_220_is_incomplete_without
 {
 	struct scenario *sc = clean("S1", 100);
 	sc->t = (struct tls_observation){.outcome = TLS_OUTCOME_NONE};
-	sc->s.close_reason = "end_of_capture";
+	sc->s.close_reason = SESSION_CLOSE_END_OF_CAPTURE;
 	struct session *s = run(sc);
 	assert_result(s, STARTTLS_INCOMPLETE);
 	assert_raised(s, "");

@@ -1,6 +1,6 @@
 /*
  * test_tls_rules.c: what a session's TLS handshake means, alone and against
- * what the same server showed before (H11).
+ * what the same server showed before (tls_interception_suspected).
  *
  * Every session starts as a clean, established TLS 1.2 handshake with a
  * ECDHE-RSA AES-GCM suite and a certificate that validated, between a client
@@ -87,7 +87,7 @@ static void set_certificate(struct session *s, const char *sha256, const char *i
 	c->validated = true;
 	c->status = status;
 	snprintf(c->name, sizeof c->name, "mx.example.net");
-	c->name_source = "sni";
+	c->name_source = SESSION_NAME_SNI;
 }
 
 /* Session number n, from second `at` to at + 1, with the server 198.51.100.<server_octet>. */
@@ -370,7 +370,7 @@ Test(tls_rules, an_unparsed_certificate_without_a_name_has_only_its_hash_as_evid
 	set_certificate(s, BAD_SHA, BAD_ISSUER, X509_STATUS_UNTRUSTED);
 	s->certificate.parsed = false;
 	s->certificate.name[0] = '\0';
-	s->certificate.name_source = NULL;
+	s->certificate.name_source = SESSION_NAME_NONE;
 	const struct alert *a = evaluate_expecting(s, RULE_TLS_CERTIFICATE_INVALID);
 	cr_assert_eq(a->evidence_count, 1);
 	cr_assert_str_eq(a->evidence[0], "sha256: " BAD_SHA);
@@ -388,7 +388,7 @@ Test(tls_rules, a_valid_an_invisible_or_an_unvalidated_certificate_is_not_invali
 	evaluate_expecting_none(unchecked);
 }
 
-/* ---- H11 tls_interception_suspected ---- */
+/* ---- tls_interception_suspected ---- */
 
 Test(tls_rules, the_first_session_with_a_server_is_never_interception)
 {

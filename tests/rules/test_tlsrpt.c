@@ -137,12 +137,12 @@ Test(tlsrpt, an_mx_outside_the_sts_policy_is_a_validation_failure)
 
 Test(tlsrpt, tlsa_records_for_the_mx_make_a_tlsa_policy_judged_by_dane)
 {
-	f->s.dane_status = "mismatch";
+	f->s.dane_status = SESSION_DANE_MISMATCH;
 	struct tlsrpt_session *r = classify();
 	cr_assert_str_eq(r->policy_type, "tlsa");
 	cr_assert_str_eq(r->mx_host, "mx1.example.net");
 	cr_assert_str_eq(r->result_type, "tlsa-invalid");
-	f->s.dane_status = "not_verifiable"; /* TLS 1.3 hid the chain: the handshake completed */
+	f->s.dane_status = SESSION_DANE_NOT_VERIFIABLE; /* TLS 1.3 hid the chain: the handshake completed */
 	cr_assert_eq(classify()->verdict, TLSRPT_SUCCESS);
 }
 

@@ -94,7 +94,7 @@ static void make_session(struct fake *f, const char *mx, enum starttls_result r,
 	f->s.server.port = 25;
 	f->s.start_us = (uint64_t)start * SEC;
 	f->s.end_us = (uint64_t)end * SEC;
-	f->s.direction = "outbound";
+	f->s.direction = SESSION_DIRECTION_OUTBOUND;
 	f->s.smtp = &f->m;
 	f->s.tls = &f->t;
 	f->s.starttls_result = r;
@@ -209,7 +209,7 @@ Test(report_tlsrpt, one_report_per_policy_domain_counts_every_decided_outbound_s
 	make_session(&f[3], "mx.other.example", STARTTLS_REFUSED, DAY1 + 400, DAY1 + 410);
 	make_session(&f[4], "mx.other.example", STARTTLS_INCOMPLETE, DAY1 + 500, DAY1 + 510); /* undecided */
 	make_session(&f[5], "mx1.example.net", STARTTLS_UPGRADED, DAY1 + 600, DAY1 + 610);
-	f[5].s.direction = "inbound"; /* not ours to report */
+	f[5].s.direction = SESSION_DIRECTION_INBOUND; /* not ours to report */
 	feed(f, 6);
 	cr_assert_eq(tlsrpt("2026-11-28"), 0, "%s", err_text);
 	cr_assert_not_null(strstr(out_text, "reports.example.org!example.net!1795824000!1795910399!"), "%s",

@@ -115,8 +115,8 @@ static struct scenario *upgraded(const char *id, uint8_t server, uint64_t start_
 	s->server.port = 25;
 	s->start_us = start_us;
 	s->end_us = start_us + 2 * SEC;
-	s->close_reason = "fin";
-	s->protocol = "smtp";
+	s->close_reason = SESSION_CLOSE_FIN;
+	s->protocol = SESSION_PROTOCOL_SMTP;
 	s->smtp = &sc->m;
 	s->tls = &sc->t;
 

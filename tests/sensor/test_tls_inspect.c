@@ -149,7 +149,7 @@ Test(tls_inspect, a_tls12_chain_from_the_trusted_ca_is_ok_inside_its_validity_wi
 	cr_expect(c->parsed);
 	cr_expect_str_eq(c->leaf.subject_cn, "mx1.example.net");
 	cr_expect_str_eq(c->name, "mx1.example.net");
-	cr_expect_str_eq(c->name_source, "sni");
+	cr_expect_eq(c->name_source, SESSION_NAME_SNI);
 	cr_expect_eq(c->chain_count, 2);
 	cr_expect_str_eq(c->chain_sha256[0], LEAF_SHA256);
 	cr_expect_str_neq(c->chain_sha256[1], LEAF_SHA256);
@@ -212,7 +212,7 @@ Test(tls_inspect, without_sni_the_name_comes_from_the_banner_then_the_ehlo_greet
 	s->smtp = m;
 	tls_inspect_session(ti, s);
 	cr_expect_str_eq(s->certificate.name, "wrong.example.com");
-	cr_expect_str_eq(s->certificate.name_source, "banner");
+	cr_expect_eq(s->certificate.name_source, SESSION_NAME_BANNER);
 	cr_expect_eq(s->certificate.status, X509_STATUS_OK);
 	free(s);
 
@@ -221,7 +221,7 @@ Test(tls_inspect, without_sni_the_name_comes_from_the_banner_then_the_ehlo_greet
 	s->smtp = m;
 	tls_inspect_session(ti, s);
 	cr_expect_str_eq(s->certificate.name, "mx1.example.net");
-	cr_expect_str_eq(s->certificate.name_source, "ehlo_greeting");
+	cr_expect_eq(s->certificate.name_source, SESSION_NAME_EHLO_GREETING);
 	cr_expect_eq(s->certificate.status, X509_STATUS_HOST_MISMATCH);
 	free(s);
 
@@ -238,7 +238,7 @@ Test(tls_inspect, with_no_name_known_the_name_check_is_skipped)
 	struct session *s = session_at(&h.t, T_2030);
 	tls_inspect_session(ti, s);
 	cr_expect_str_eq(s->certificate.name, "");
-	cr_expect_null(s->certificate.name_source);
+	cr_expect_eq(s->certificate.name_source, SESSION_NAME_NONE);
 	cr_expect_eq(s->certificate.status, X509_STATUS_OK);
 	free(s);
 	free(h.der);
@@ -256,7 +256,7 @@ Test(tls_inspect, tls13_shows_no_certificate_and_says_so)
 	cr_expect_eq(s->certificate.status, X509_STATUS_NOT_VISIBLE);
 	cr_expect_not(s->certificate.parsed);
 	cr_expect_eq(s->certificate.chain_count, 0);
-	cr_expect_str_eq(s->certificate.name_source, "sni");
+	cr_expect_eq(s->certificate.name_source, SESSION_NAME_SNI);
 	cr_expect_str_eq(s->fingerprints.ja3, "f146948b4a599d4d7ddf071b74696983");
 	cr_expect_str_eq(s->fingerprints.ja3s, "15af977ce25de452b96affa2addb1036");
 	free(s);
