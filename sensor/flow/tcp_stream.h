@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "sensor/flow/memcap.h"
+#include "sensor/flow/seq_tree.h"
 
 enum stream_verdict { STREAM_CONTINUE, STREAM_DONE };
 
@@ -53,8 +54,8 @@ struct tcp_stream {
 	bool depth_reached;
 	uint32_t next_seq;            /* sequence number of the next byte to deliver */
 	uint32_t fin_seq;             /* sequence number the FIN occupies */
-	struct tcp_segment *ooo;      /* buffered segments, sorted, non-overlapping */
-	struct tcp_segment *ooo_tail; /* the last of them: segments after a hole mostly go there, in O(1) */
+	struct seq_tree ooo;          /* buffered segments by sequence number, non-overlapping */
+	struct tcp_segment *ooo_tail; /* the last of them: segments after a hole mostly go there */
 	uint32_t ooo_bytes;
 	uint32_t ooo_segments;
 	/* counters, for the session event and the exit summary */
