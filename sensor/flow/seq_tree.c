@@ -5,6 +5,8 @@
  */
 #include "sensor/flow/seq_tree.h"
 
+#include <stdbool.h>
+
 /* Serial-number order (RFC 1982), so that wrap at 2^32 is invisible. */
 static int seq_before(uint32_t a, uint32_t b)
 {
@@ -42,10 +44,15 @@ static struct seq_tree_node *rotate_left(struct seq_tree_node *n)
 	return r;
 }
 
-/* Restores the AVL property at *link, whose subtrees are balanced and differ in height by at most 2. */
-static void rebalance(struct seq_tree_node **link)
+/*
+ * Restores the AVL property at *link, whose subtrees are balanced and differ in
+ * height by at most 2. Returns whether the subtree's height changed: when it did
+ * not, nothing above it needs looking at.
+ */
+static bool rebalance(struct seq_tree_node **link)
 {
 	struct seq_tree_node *n = *link;
+	unsigned before = n->height;
 	int balance = (int)height(n->left) - (int)height(n->right);
 	if (balance > 1) {
 		if (height(n->left->left) < height(n->left->right))
@@ -58,12 +65,14 @@ static void rebalance(struct seq_tree_node **link)
 	} else {
 		fix_height(n);
 	}
+	return (*link)->height != before;
 }
 
+/* Rebalances the recorded links from the deepest up, as far as heights change. */
 static void rebalance_path(struct seq_tree_node **path[], unsigned depth)
 {
-	while (depth > 0)
-		rebalance(path[--depth]);
+	while (depth > 0 && rebalance(path[--depth]))
+		;
 }
 
 void seq_tree_insert(struct seq_tree *t, struct seq_tree_node *n)

@@ -300,9 +300,10 @@ static void buffer_out_of_order(struct tcp_stream *s, uint32_t seq, const uint8_
 	 */
 	uint32_t add = bytes_not_buffered(s, seq, len);
 	struct tcp_segment *first;
-	while ((first = first_segment(s)) != NULL && !s->done && add > 0 && SEQ_GT(seq, s->next_seq) &&
+	while (!s->done && add > 0 && SEQ_GT(seq, s->next_seq) &&
 	       ((uint64_t)s->ooo_bytes + add > s->limits.max_ooo_bytes ||
-	        s->ooo_segments >= TCP_STREAM_MAX_OOO_SEGMENTS)) {
+	        s->ooo_segments >= TCP_STREAM_MAX_OOO_SEGMENTS) &&
+	       (first = first_segment(s)) != NULL) {
 		s->ooo_cap_hits++;
 		if (SEQ_LT(seq, first->node.seq)) {
 			declare_gap(s, seq - s->next_seq, sink);
@@ -378,7 +379,7 @@ void tcp_stream_ack(struct tcp_stream *s, uint32_t ack, const struct stream_sink
 	if (s->fin_seen && SEQ_GT(ack, s->fin_seq))
 		ack = s->fin_seq;
 	struct tcp_segment *first;
-	while ((first = first_segment(s)) != NULL && !s->done && SEQ_GT(ack, s->next_seq) &&
+	while (!s->done && SEQ_GT(ack, s->next_seq) && (first = first_segment(s)) != NULL &&
 	       SEQ_GT(first->node.seq, s->next_seq) && SEQ_LEQ(first->node.seq, ack))
 		skip_first_hole(s, sink);
 }
