@@ -2,6 +2,7 @@
  * seq_tree.c: the AVL tree behind seq_tree.h. No parent pointers: insert and
  * remove record the links they walk down (at most SEQ_TREE_MAX_HEIGHT) and
  * rebalance back up them; a link is the parent's child pointer, or the root.
+ * A root of height 0 marks the list form (see seq_tree.h).
  */
 #include "sensor/flow/seq_tree.h"
 
@@ -75,8 +76,54 @@ static void rebalance_path(struct seq_tree_node **path[], unsigned depth)
 		;
 }
 
+static bool is_list(const struct seq_tree *t)
+{
+	return t->root && t->root->height == 0;
+}
+
+/* The balanced tree of the first `n` nodes of *list (sorted, through `right`), which it consumes. */
+static struct seq_tree_node *build(struct seq_tree_node **list, size_t n)
+{
+	if (n == 0)
+		return NULL;
+	struct seq_tree_node *left = build(list, n / 2);
+	struct seq_tree_node *root = *list;
+	*list = root->right;
+	root->left = left;
+	root->right = build(list, n - n / 2 - 1);
+	fix_height(root); /* halves differ by at most one node, so heights by at most one */
+	return root;
+}
+
+/* Turns the list form into the balanced tree: O(n), recursion depth log2(n). */
+static void make_tree(struct seq_tree *t)
+{
+	if (!is_list(t))
+		return;
+	size_t n = 0;
+	for (const struct seq_tree_node *at = t->root; at; at = at->right)
+		n++;
+	struct seq_tree_node *list = t->root;
+	t->root = build(&list, n);
+}
+
+void seq_tree_append(struct seq_tree *t, struct seq_tree_node *n, struct seq_tree_node *last)
+{
+	if (t->root && !is_list(t)) {
+		seq_tree_insert(t, n);
+		return;
+	}
+	n->left = n->right = NULL;
+	n->height = 0;
+	if (last)
+		last->right = n;
+	else
+		t->root = n;
+}
+
 void seq_tree_insert(struct seq_tree *t, struct seq_tree_node *n)
 {
+	make_tree(t);
 	struct seq_tree_node **path[SEQ_TREE_MAX_HEIGHT];
 	unsigned depth = 0;
 	struct seq_tree_node **link = &t->root;
@@ -92,6 +139,11 @@ void seq_tree_insert(struct seq_tree *t, struct seq_tree_node *n)
 
 void seq_tree_remove(struct seq_tree *t, struct seq_tree_node *n)
 {
+	if (is_list(t) && n == t->root) { /* the list form loses its first in O(1) */
+		t->root = n->right;
+		return;
+	}
+	make_tree(t);
 	struct seq_tree_node **path[SEQ_TREE_MAX_HEIGHT];
 	unsigned depth = 0;
 	struct seq_tree_node **link = &t->root;
@@ -128,13 +180,14 @@ void seq_tree_remove(struct seq_tree *t, struct seq_tree_node *n)
 struct seq_tree_node *seq_tree_first(const struct seq_tree *t)
 {
 	struct seq_tree_node *n = t->root;
-	while (n && n->left)
+	while (n && n->left) /* the list form has no left links: its root is its first */
 		n = n->left;
 	return n;
 }
 
-struct seq_tree_node *seq_tree_last(const struct seq_tree *t)
+struct seq_tree_node *seq_tree_last(struct seq_tree *t)
 {
+	make_tree(t);
 	struct seq_tree_node *n = t->root;
 	while (n && n->right)
 		n = n->right;
@@ -148,8 +201,9 @@ static void push_left_spine(struct seq_tree_iter *it, struct seq_tree_node *n)
 		it->stack[it->depth++] = n;
 }
 
-struct seq_tree_node *seq_tree_seek(struct seq_tree_iter *it, const struct seq_tree *t, uint32_t seq)
+struct seq_tree_node *seq_tree_seek(struct seq_tree_iter *it, struct seq_tree *t, uint32_t seq)
 {
+	make_tree(t);
 	struct seq_tree_node *floor = NULL;
 	it->depth = 0;
 	for (struct seq_tree_node *n = t->root; n;) {

@@ -9,6 +9,12 @@
  * within 2^31 of one another: tcp_stream keeps them within TCP_STREAM_MAX_WINDOW
  * of next_seq. Keys must be distinct.
  *
+ * The common reordering (a hole, then segments in order behind it, drained from
+ * the front once it fills) costs O(1) per node: while every node came in by
+ * seq_tree_append and only the first was removed, the nodes stay a plain list
+ * (through `right`, height 0). The first other operation builds the balanced
+ * tree from that list in O(n), once per node at most: it stays a tree until empty.
+ *
  * Used by tcp_stream.c for its out-of-order segments (first-wins reassembly).
  */
 #ifndef TLSOBS_SEQ_TREE_H
@@ -27,7 +33,7 @@ enum { SEQ_TREE_MAX_HEIGHT = 64 };
 struct seq_tree_node {
 	struct seq_tree_node *left, *right;
 	uint32_t seq;   /* the key */
-	uint8_t height; /* of the subtree rooted here: 1 for a leaf */
+	uint8_t height; /* of the subtree rooted here: 1 for a leaf; 0 while the tree is a list */
 };
 
 struct seq_tree {
@@ -48,6 +54,10 @@ static inline void seq_tree_init(struct seq_tree *t)
 /* Links `n` (its `seq` set by the caller, not already in the tree). */
 void seq_tree_insert(struct seq_tree *t, struct seq_tree_node *n);
 
+/* Links `n`, whose key comes after every key in the tree; `last` is the node with the greatest key (NULL:
+ * empty). */
+void seq_tree_append(struct seq_tree *t, struct seq_tree_node *n, struct seq_tree_node *last);
+
 /* Unlinks `n`, which must be in the tree. The caller frees it. */
 void seq_tree_remove(struct seq_tree *t, struct seq_tree_node *n);
 
@@ -55,13 +65,13 @@ void seq_tree_remove(struct seq_tree *t, struct seq_tree_node *n);
 struct seq_tree_node *seq_tree_first(const struct seq_tree *t);
 
 /* The node with the greatest key, or NULL. */
-struct seq_tree_node *seq_tree_last(const struct seq_tree *t);
+struct seq_tree_node *seq_tree_last(struct seq_tree *t);
 
 /*
  * Returns the node with the greatest key at or before `seq` (NULL if none) and
  * sets `it` so that seq_tree_next() yields the nodes after `seq`, in order.
  */
-struct seq_tree_node *seq_tree_seek(struct seq_tree_iter *it, const struct seq_tree *t, uint32_t seq);
+struct seq_tree_node *seq_tree_seek(struct seq_tree_iter *it, struct seq_tree *t, uint32_t seq);
 
 /* The next node of the walk, or NULL at the end. Amortised O(1). */
 struct seq_tree_node *seq_tree_next(struct seq_tree_iter *it);

@@ -46,8 +46,7 @@ static struct tcp_segment *first_segment(const struct tcp_stream *s)
 }
 
 /* The first buffered segment that ends after `seq`; `it` then walks on from it. */
-static struct tcp_segment *first_ending_after(const struct tcp_stream *s, struct seq_tree_iter *it,
-                                              uint32_t seq)
+static struct tcp_segment *first_ending_after(struct tcp_stream *s, struct seq_tree_iter *it, uint32_t seq)
 {
 	struct tcp_segment *at = segment_of(seq_tree_seek(it, &s->ooo, seq));
 	if (!at || SEQ_LEQ(segment_end(at), seq)) /* segments do not overlap: only the last before seq may */
@@ -209,7 +208,7 @@ static bool after_tail(const struct tcp_stream *s, uint32_t seq)
 	return s->ooo_tail && SEQ_GEQ(seq, segment_end(s->ooo_tail));
 }
 
-static uint32_t bytes_not_buffered(const struct tcp_stream *s, uint32_t seq, uint32_t len)
+static uint32_t bytes_not_buffered(struct tcp_stream *s, uint32_t seq, uint32_t len)
 {
 	if (after_tail(s, seq))
 		return len;
@@ -228,16 +227,21 @@ static uint32_t bytes_not_buffered(const struct tcp_stream *s, uint32_t seq, uin
 	return n;
 }
 
-/* Links new segments into the tree (chained through node.left until then); the highest may be the new tail.
+/*
+ * Links new segments (chained in order through node.left until then) into the
+ * tree; those past the tail are appended, which keeps the list form (seq_tree.h).
  */
 static void link_pieces(struct tcp_stream *s, struct seq_tree_node *pieces)
 {
 	while (pieces) {
 		struct seq_tree_node *n = pieces;
 		pieces = n->left;
-		seq_tree_insert(&s->ooo, n);
-		if (!s->ooo_tail || SEQ_GT(n->seq, s->ooo_tail->node.seq))
+		if (!s->ooo_tail || SEQ_GT(n->seq, s->ooo_tail->node.seq)) {
+			seq_tree_append(&s->ooo, n, s->ooo_tail ? &s->ooo_tail->node : NULL);
 			s->ooo_tail = segment_of(n);
+		} else {
+			seq_tree_insert(&s->ooo, n);
+		}
 	}
 }
 
@@ -252,7 +256,7 @@ static void buffer_insert(struct tcp_stream *s, uint32_t seq, const uint8_t *p, 
 	if (after_tail(s, seq)) {
 		struct tcp_segment *seg = segment_new(s, seq, p, len);
 		if (seg) {
-			seq_tree_insert(&s->ooo, &seg->node);
+			seq_tree_append(&s->ooo, &seg->node, s->ooo_tail ? &s->ooo_tail->node : NULL);
 			s->ooo_tail = seg;
 		}
 		return;

@@ -15,6 +15,10 @@
  * transparent. A segment more than TCP_STREAM_MAX_WINDOW ahead is dropped as
  * out of window (counted).
  *
+ * Cost: buffered segments sit in a balanced tree keyed by sequence number
+ * (seq_tree.h), so a segment costs O(log n) in the n buffered, plus O(1) for
+ * each buffered segment it overlaps; in-order data never touches the tree.
+ *
  * The sink may answer STREAM_DONE: the stream then frees its buffers and ignores
  * everything after, so a finished TLS handshake costs no further reassembly.
  */

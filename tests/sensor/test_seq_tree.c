@@ -2,7 +2,8 @@
  * test_seq_tree.c: sensor/flow/seq_tree.h, the AVL tree behind the reassembler's
  * out-of-order buffer: order of insertion, lookup (seek, floor) and removal,
  * the AVL invariants (order, heights, balance) after every change, sequence
- * wrap, and a random differential against a sorted array. Seeds are fixed.
+ * wrap, the list form that appends keep until something else is asked, and a
+ * random differential against a sorted array. Seeds are fixed.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -60,7 +61,7 @@ static struct seq_tree_node *add(struct seq_tree *t, size_t i, uint32_t seq)
 }
 
 /* Every key, in order, through seek and next from just before `from`. */
-static size_t walk_from(const struct seq_tree *t, uint32_t from, uint32_t *out, size_t cap)
+static size_t walk_from(struct seq_tree *t, uint32_t from, uint32_t *out, size_t cap)
 {
 	struct seq_tree_iter it;
 	size_t n = 0;
@@ -222,6 +223,76 @@ Test(remove, a_node_not_in_the_tree_is_left_alone)
 	cr_assert_eq(check_tree(&t), 10);
 }
 
+/* ---- appends: the list form ---- */
+
+static bool is_list_form(const struct seq_tree *t)
+{
+	return t->root && t->root->height == 0;
+}
+
+Test(append, appends_stay_a_list_that_loses_its_first_in_order_until_a_seek_builds_the_tree)
+{
+	static uint32_t got[1000];
+	struct seq_tree t;
+	seq_tree_init(&t);
+	struct seq_tree_node *last = NULL;
+	for (size_t i = 0; i < 1000; i++) {
+		nodes[i].seq = 0xFFFFFE00u + 5 * (uint32_t)i; /* across the wrap */
+		seq_tree_append(&t, &nodes[i], last);
+		last = &nodes[i];
+	}
+	cr_assert(is_list_form(&t), "appends alone keep the list form");
+	for (size_t i = 0; i < 10; i++) {
+		struct seq_tree_node *first = seq_tree_first(&t);
+		cr_assert_eq(first, &nodes[i]);
+		seq_tree_remove(&t, first);
+	}
+	cr_assert(is_list_form(&t), "removing the first keeps it");
+	struct seq_tree_iter it;
+	cr_assert_eq(seq_tree_seek(&it, &t, 0xFFFFFE00u + 5 * 500 + 2), &nodes[500]);
+	cr_assert_not(is_list_form(&t), "a seek builds the tree");
+	cr_assert_eq(check_tree(&t), 990);
+	cr_assert_eq(seq_tree_next(&it), &nodes[501]);
+	cr_assert_eq(walk_from(&t, 0xFFFFFE00u, got, 1000), 990);
+	for (size_t i = 0; i < 990; i++)
+		cr_assert_eq(got[i], nodes[10 + i].seq);
+	/* Appends to a tree go in as inserts: it stays balanced. */
+	for (size_t i = 1000; i < 3000; i++) {
+		nodes[i].seq = 0xFFFFFE00u + 5 * (uint32_t)i;
+		seq_tree_append(&t, &nodes[i], &nodes[i - 1]);
+		if (i % 111 == 0)
+			cr_assert_eq(check_tree(&t), i - 9);
+	}
+	cr_assert_eq(check_tree(&t), 2990);
+	cr_assert_eq(seq_tree_last(&t), &nodes[2999]);
+}
+
+static void append_keys(struct seq_tree *t, size_t n)
+{
+	seq_tree_init(t);
+	for (size_t i = 0; i < n; i++) {
+		nodes[i].seq = 10 * (uint32_t)(i + 1);
+		seq_tree_append(t, &nodes[i], i ? &nodes[i - 1] : NULL);
+	}
+}
+
+Test(append, an_insert_or_a_removal_inside_the_list_builds_the_tree_first)
+{
+	for (size_t size = 1; size <= 130; size++) { /* every shape of the built tree up to 130 nodes */
+		struct seq_tree t;
+		append_keys(&t, size);
+		add(&t, size, 10 * (uint32_t)(size / 2) + 5); /* between two listed keys */
+		cr_assert_eq(check_tree(&t), size + 1);
+		append_keys(&t, size);
+		seq_tree_remove(&t, &nodes[size - 1]); /* the last: not the first unless alone */
+		if (size > 1)
+			cr_assert_eq(check_tree(&t), size - 1);
+		else
+			cr_assert_null(t.root);
+		cr_assert_eq(seq_tree_last(&t), size > 1 ? &nodes[size - 2] : NULL);
+	}
+}
+
 /* ---- against a sorted array ---- */
 
 static size_t model_floor(const uint32_t *keys, size_t n, uint32_t seq) /* index of the floor, or n */
@@ -257,7 +328,17 @@ Test(random, mixed_inserts_removals_and_seeks_match_a_sorted_array)
 		for (size_t step = 0; step < 4000; step++) {
 			uint64_t r = test_rand(&rng);
 			uint32_t k = (uint32_t)((r >> 8) % (1 << 14)), seq = base + k;
-			if (r % 3 != 0 && !by_key[k] && next_node < N_MAX) {
+			if (r % 7 == 1 && next_node < N_MAX &&
+			    (n == 0 || model[n - 1] - base + 4 < (1 << 14))) {
+				k = n ? model[n - 1] - base + 1 + (uint32_t)((r >> 40) % 3)
+				      : k; /* past the greatest */
+				seq = base + k;
+				nodes[next_node].seq = seq;
+				seq_tree_append(&t, &nodes[next_node],
+				                n ? by_key[model[n - 1] - base] : NULL);
+				by_key[k] = &nodes[next_node++];
+				model_insert(model, &n, seq);
+			} else if (r % 3 != 0 && !by_key[k] && next_node < N_MAX) {
 				by_key[k] = add(&t, next_node++, seq);
 				model_insert(model, &n, seq);
 			} else if (r % 3 == 0 && n > 0) {
