@@ -12,6 +12,13 @@
  *   gen_stress [-g G] tiny-ooo N OUT.pcap  the same, but in each group of G segments (-g,
  *                                       default 1000) the first comes last: G-1 segments wait
  *                                       in the reassembly queue behind a hole, acked once filled
+ *   gen_stress [-g H] holes N OUT.pcap  an ordinary transaction whose message body starts
+ *                                       with H (-g, default 4000) 1-byte segments each behind
+ *                                       a 1-byte hole (bytes 1, 3, 5, ...), then N 1-byte
+ *                                       retransmissions of them (cycling), then the holes
+ *                                       filled; the rest in full-size segments
+ *   gen_stress [-g H] holes-inorder N OUT.pcap  the same packets in sequence order (each
+ *                                       retransmission right after the byte it repeats)
  *   gen_stress normal BYTES OUT.pcap    ordinary sessions (a 20 kB message each, full-size
  *                                       segments, an ACK every two) until the capture holds
  *                                       BYTES bytes of packets: the baseline
@@ -116,6 +123,48 @@ static void stream_ooo(struct pcapgen *g, struct pcapgen_end *from, struct pcapg
 
 static size_t ooo_group; /* tiny-ooo: 1-byte segments in reversed groups of this many; 0 = in order */
 
+static void send_byte(struct pcapgen *g, struct pcapgen_end *from, struct pcapgen_end *to,
+                      const uint8_t *data, size_t off)
+{
+	size_t sz =
+	    pcapgen_build(g->buf, from, to, PCAPGEN_ACK, from->seq + (uint32_t)off, to->seq, data + off, 1);
+	pcapgen_dump(g->out, g->now_us, g->buf, sz);
+	g->now_us += g->step_us;
+	g->packets++;
+	g->bytes += sz;
+	g->payload_bytes++;
+}
+
+/*
+ * The first 2 * `holes` bytes of `data` (holes mode): bytes 1, 3, 5, ... first, each behind a
+ * 1-byte hole, then `retrans` retransmissions of them (cycling through them), then bytes 0, 2,
+ * 4, ... (each fills a hole), then one ACK. In order: the same packets sorted by sequence
+ * number, each retransmission right after the byte it repeats.
+ */
+static void stream_holes(struct pcapgen *g, struct pcapgen_end *from, struct pcapgen_end *to,
+                         const uint8_t *data, size_t holes, uint64_t retrans, int in_order)
+{
+	if (in_order) {
+		for (size_t off = 0; off < 2 * holes; off++) {
+			send_byte(g, from, to, data, off);
+			if (off % 2 == 0)
+				continue;
+			size_t k = off / 2; /* retransmission r repeats byte 2 * (r % holes) + 1 */
+			for (uint64_t r = k; r < retrans; r += holes)
+				send_byte(g, from, to, data, off);
+		}
+	} else {
+		for (size_t k = 0; k < holes; k++)
+			send_byte(g, from, to, data, 2 * k + 1);
+		for (uint64_t r = 0; r < retrans; r++)
+			send_byte(g, from, to, data, 2 * (r % holes) + 1);
+		for (size_t k = 0; k < holes; k++)
+			send_byte(g, from, to, data, 2 * k);
+	}
+	from->seq += (uint32_t)(2 * holes);
+	pcapgen_send(g, to, from, PCAPGEN_ACK, NULL, 0);
+}
+
 /* The client's text in `seg`-byte segments; the server acks each (tiny) or every two. */
 static void client_says(struct pcapgen *g, struct session *s, const char *text, size_t len, size_t seg)
 {
@@ -208,6 +257,25 @@ static void transaction(struct pcapgen *g, struct session *s, size_t client_byte
 	free(body.p);
 }
 
+/* One ordinary transaction whose message body begins as stream_holes() sends it. */
+static void holes_transaction(struct pcapgen *g, struct session *s, size_t holes, uint64_t retrans,
+                              int in_order)
+{
+	opening(g, s, PCAPGEN_MSS);
+	client_says(g, s, "MAIL FROM:<sender@example.com>\r\nRCPT TO:<alice@example.org>\r\n", 61,
+	            PCAPGEN_MSS);
+	server_str(g, s, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n");
+	client_says(g, s, "DATA\r\n", 6, PCAPGEN_MSS);
+	server_str(g, s, "354 End data with <CR><LF>.<CR><LF>\r\n");
+	struct buf body = {0};
+	make_body(&body, 2 * holes + 2000);
+	stream_holes(g, &s->client, &s->server, body.p, holes, retrans, in_order);
+	client_says(g, s, (const char *)body.p + 2 * holes, body.len - 2 * holes, PCAPGEN_MSS);
+	server_str(g, s, "250 2.0.0 Ok: queued as 4ABCDEF\r\n");
+	closing(g, s, PCAPGEN_MSS);
+	free(body.p);
+}
+
 static uint64_t parse_count(const char *what, const char *s)
 {
 	char *end;
@@ -233,7 +301,8 @@ int main(int argc, char **argv)
 	argv += optind - 1;
 	if (argc != 4) {
 	usage:
-		fprintf(stderr, "usage: gen_stress [-g GROUP] rcpt|rcpt-domains|tiny|tiny-ooo N OUT.pcap\n"
+		fprintf(stderr, "usage: gen_stress [-g GROUP] "
+		                "rcpt|rcpt-domains|tiny|tiny-ooo|holes|holes-inorder N OUT.pcap\n"
 		                "       gen_stress normal BYTES OUT.pcap\n");
 		return 2;
 	}
@@ -255,6 +324,10 @@ int main(int argc, char **argv)
 		session_init(&s, 1);
 		ooo_group = group ? group : 1000;
 		transaction(g, &s, n, 1);
+	} else if (strcmp(argv[1], "holes") == 0 || strcmp(argv[1], "holes-inorder") == 0) {
+		struct session s;
+		session_init(&s, 1);
+		holes_transaction(g, &s, group ? group : 4000, n, strcmp(argv[1], "holes-inorder") == 0);
 	} else if (strcmp(argv[1], "normal") == 0) {
 		for (sessions = 0; g->bytes < n; sessions++) {
 			struct session s;

@@ -4,6 +4,7 @@
  */
 #include "sensor/flow/tcp_stream.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,12 +17,42 @@
 /* More buffered segments than this is a flood of tiny fragments, not a hole. */
 enum { TCP_STREAM_MAX_OOO_SEGMENTS = 4096 };
 
+/*
+ * A buffered segment: a node of the stream's seq_tree (keyed by its first
+ * sequence number), so finding where a segment goes is O(log n) however many
+ * are buffered, and walking on from there is O(1) per segment.
+ */
 struct tcp_segment {
-	struct tcp_segment *next;
-	uint32_t seq;
+	struct seq_tree_node node; /* first, so a node is its segment */
 	uint32_t len;
 	uint8_t data[];
 };
+_Static_assert(offsetof(struct tcp_segment, node) == 0, "a tree node is its segment");
+
+static struct tcp_segment *segment_of(struct seq_tree_node *n)
+{
+	return (struct tcp_segment *)n;
+}
+
+static uint32_t segment_end(const struct tcp_segment *seg)
+{
+	return seg->node.seq + seg->len;
+}
+
+/* The buffered segment with the lowest sequence number, or NULL. */
+static struct tcp_segment *first_segment(const struct tcp_stream *s)
+{
+	return segment_of(seq_tree_first(&s->ooo));
+}
+
+/* The first buffered segment that ends after `seq`; `it` then walks on from it. */
+static struct tcp_segment *first_ending_after(struct tcp_stream *s, struct seq_tree_iter *it, uint32_t seq)
+{
+	struct tcp_segment *at = segment_of(seq_tree_seek(it, &s->ooo, seq));
+	if (!at || SEQ_LEQ(segment_end(at), seq)) /* segments do not overlap: only the last before seq may */
+		at = segment_of(seq_tree_next(it));
+	return at;
+}
 
 void tcp_stream_init(struct tcp_stream *s, const struct tcp_stream_limits *limits, struct memcap *memcap)
 {
@@ -42,10 +73,10 @@ static void segment_free(struct tcp_stream *s, struct tcp_segment *seg)
 
 void tcp_stream_release(struct tcp_stream *s)
 {
-	while (s->ooo) {
-		struct tcp_segment *next = s->ooo->next;
-		segment_free(s, s->ooo);
-		s->ooo = next;
+	struct tcp_segment *seg;
+	while ((seg = first_segment(s)) != NULL) {
+		seq_tree_remove(&s->ooo, &seg->node);
+		segment_free(s, seg);
 	}
 }
 
@@ -88,14 +119,13 @@ static void declare_gap(struct tcp_stream *s, uint32_t n, const struct stream_si
 		stream_finish(s);
 }
 
-/* Delivers (what is new in) the first buffered segment, which starts at or before next_seq. */
-static void drain_first(struct tcp_stream *s, const struct stream_sink *sink)
+/* Delivers (what is new in) the first buffered segment `seg`, which starts at or before next_seq. */
+static void drain_first(struct tcp_stream *s, struct tcp_segment *seg, const struct stream_sink *sink)
 {
-	struct tcp_segment *seg = s->ooo;
-	s->ooo = seg->next;
-	uint32_t end = seg->seq + seg->len;
+	seq_tree_remove(&s->ooo, &seg->node);
+	uint32_t end = segment_end(seg);
 	if (SEQ_GT(end, s->next_seq)) {
-		uint32_t skip = s->next_seq - seg->seq;
+		uint32_t skip = s->next_seq - seg->node.seq;
 		s->next_seq = end;
 		deliver(s, seg->data + skip, seg->len - skip, sink);
 	}
@@ -105,15 +135,17 @@ static void drain_first(struct tcp_stream *s, const struct stream_sink *sink)
 /* Delivers buffered segments that have become contiguous with next_seq. */
 static void drain(struct tcp_stream *s, const struct stream_sink *sink)
 {
-	while (s->ooo && !s->done && SEQ_LEQ(s->ooo->seq, s->next_seq))
-		drain_first(s, sink);
+	struct tcp_segment *first;
+	while (!s->done && (first = first_segment(s)) != NULL && SEQ_LEQ(first->node.seq, s->next_seq))
+		drain_first(s, first, sink);
 }
 
 /* Gives up on the hole before the first buffered segment. */
 static void skip_first_hole(struct tcp_stream *s, const struct stream_sink *sink)
 {
-	if (s->ooo && SEQ_GT(s->ooo->seq, s->next_seq))
-		declare_gap(s, s->ooo->seq - s->next_seq, sink);
+	struct tcp_segment *first = first_segment(s);
+	if (first && SEQ_GT(first->node.seq, s->next_seq))
+		declare_gap(s, first->node.seq - s->next_seq, sink);
 	drain(s, sink);
 }
 
@@ -129,8 +161,7 @@ static struct tcp_segment *segment_new(struct tcp_stream *s, uint32_t seq, const
 		s->memcap_drops++;
 		return NULL;
 	}
-	seg->next = NULL;
-	seg->seq = seq;
+	seg->node.seq = seq;
 	seg->len = len;
 	memcpy(seg->data, p, len);
 	s->ooo_bytes += len;
@@ -142,12 +173,12 @@ static struct tcp_segment *segment_new(struct tcp_stream *s, uint32_t seq, const
 static void compare_overlap(struct tcp_stream *s, const struct tcp_segment *old, uint32_t seq,
                             const uint8_t *p, uint32_t len)
 {
-	uint32_t from = SEQ_GT(old->seq, seq) ? old->seq : seq;
-	uint32_t old_end = old->seq + old->len, end = seq + len;
+	uint32_t from = SEQ_GT(old->node.seq, seq) ? old->node.seq : seq;
+	uint32_t old_end = segment_end(old), end = seq + len;
 	uint32_t to = SEQ_LT(old_end, end) ? old_end : end;
 	if (SEQ_LEQ(to, from))
 		return;
-	if (memcmp(old->data + (from - old->seq), p + (from - seq), to - from) != 0)
+	if (memcmp(old->data + (from - old->node.seq), p + (from - seq), to - from) != 0)
 		s->overlap_conflicts += to - from;
 	else
 		s->retransmitted_bytes += to - from;
@@ -161,13 +192,14 @@ static void deliver_new(struct tcp_stream *s, const uint8_t *p, uint32_t len, co
 {
 	uint32_t seq = s->next_seq, end = seq + len;
 	while (!s->done && SEQ_LT(s->next_seq, end)) {
-		if (s->ooo && SEQ_LEQ(s->ooo->seq, s->next_seq)) {
-			compare_overlap(s, s->ooo, seq, p, len);
-			drain_first(s, sink);
+		struct tcp_segment *first = first_segment(s);
+		if (first && SEQ_LEQ(first->node.seq, s->next_seq)) {
+			compare_overlap(s, first, seq, p, len);
+			drain_first(s, first, sink);
 			continue;
 		}
 		uint32_t from = s->next_seq;
-		uint32_t to = (s->ooo && SEQ_LT(s->ooo->seq, end)) ? s->ooo->seq : end;
+		uint32_t to = (first && SEQ_LT(first->node.seq, end)) ? first->node.seq : end;
 		s->next_seq = to;
 		deliver(s, p + (from - seq), to - from, sink);
 	}
@@ -177,24 +209,23 @@ static void deliver_new(struct tcp_stream *s, const uint8_t *p, uint32_t len, co
 /* Whether [seq, ...) starts at or after the end of everything buffered: a plain append. */
 static bool after_tail(const struct tcp_stream *s, uint32_t seq)
 {
-	return s->ooo_tail && SEQ_GEQ(seq, s->ooo_tail->seq + s->ooo_tail->len);
+	return s->ooo_tail && SEQ_GEQ(seq, segment_end(s->ooo_tail));
 }
 
 /* How many bytes of [seq, seq+len) no buffered segment holds yet: what buffering it would add. */
-static uint32_t bytes_not_buffered(const struct tcp_stream *s, uint32_t seq, uint32_t len)
+static uint32_t bytes_not_buffered(struct tcp_stream *s, uint32_t seq, uint32_t len)
 {
 	if (after_tail(s, seq))
 		return len;
+	struct seq_tree_iter it;
 	uint32_t cursor = seq, end = seq + len, n = 0;
-	for (const struct tcp_segment *at = s->ooo; at && SEQ_LT(cursor, end); at = at->next) {
-		uint32_t at_end = at->seq + at->len;
-		if (SEQ_LEQ(at_end, cursor))
-			continue;
-		if (SEQ_LEQ(end, at->seq))
+	for (const struct tcp_segment *at = first_ending_after(s, &it, seq); at && SEQ_LT(cursor, end);
+	     at = segment_of(seq_tree_next(&it))) {
+		if (SEQ_LEQ(end, at->node.seq))
 			break;
-		if (SEQ_LT(cursor, at->seq))
-			n += at->seq - cursor;
-		cursor = at_end;
+		if (SEQ_LT(cursor, at->node.seq))
+			n += at->node.seq - cursor;
+		cursor = segment_end(at);
 	}
 	if (SEQ_LT(cursor, end))
 		n += end - cursor;
@@ -202,47 +233,63 @@ static uint32_t bytes_not_buffered(const struct tcp_stream *s, uint32_t seq, uin
 }
 
 /*
+ * Links new segments (chained in order through node.left until then) into the
+ * tree; those past the tail are appended, which keeps the list form (seq_tree.h).
+ */
+static void link_pieces(struct tcp_stream *s, struct seq_tree_node *pieces)
+{
+	while (pieces) {
+		struct seq_tree_node *n = pieces;
+		pieces = n->left;
+		if (!s->ooo_tail || SEQ_GT(n->seq, s->ooo_tail->node.seq)) {
+			seq_tree_append(&s->ooo, n, s->ooo_tail ? &s->ooo_tail->node : NULL);
+			s->ooo_tail = segment_of(n);
+		} else {
+			seq_tree_insert(&s->ooo, n);
+		}
+	}
+}
+
+/*
  * Buffers [seq, seq+len), keeping what is already buffered where they overlap
  * ("first wins"): only the pieces that fall in holes between segments are added.
+ * The walk visits only the segments it overlaps; the pieces are linked into the
+ * tree after it, since linking would move the nodes the walk stands on.
  */
 static void buffer_insert(struct tcp_stream *s, uint32_t seq, const uint8_t *p, uint32_t len)
 {
 	if (after_tail(s, seq)) {
 		struct tcp_segment *seg = segment_new(s, seq, p, len);
 		if (seg) {
-			s->ooo_tail->next = seg;
+			seq_tree_append(&s->ooo, &seg->node, s->ooo_tail ? &s->ooo_tail->node : NULL);
 			s->ooo_tail = seg;
 		}
 		return;
 	}
-	struct tcp_segment **link = &s->ooo;
+	struct seq_tree_iter it;
+	struct tcp_segment *at = first_ending_after(s, &it, seq);
+	struct seq_tree_node *pieces = NULL, **piece_link = &pieces;
 	uint32_t cursor = seq, end = seq + len;
 	while (SEQ_LT(cursor, end)) {
-		struct tcp_segment *at = *link;
-		if (at && SEQ_LEQ(at->seq + at->len, cursor)) { /* entirely before the cursor */
-			link = &at->next;
-			continue;
-		}
 		/* The piece before `at` (or to the end when nothing follows) is new. */
-		uint32_t piece_end = (at && SEQ_LT(at->seq, end)) ? at->seq : end;
+		uint32_t piece_end = (at && SEQ_LT(at->node.seq, end)) ? at->node.seq : end;
 		if (SEQ_LT(cursor, piece_end)) {
 			struct tcp_segment *seg =
 			    segment_new(s, cursor, p + (cursor - seq), piece_end - cursor);
 			if (!seg)
-				return;
-			seg->next = at;
-			*link = seg;
-			link = &seg->next;
-			if (!at)
-				s->ooo_tail = seg;
+				break;
+			seg->node.left = NULL;
+			*piece_link = &seg->node;
+			piece_link = &seg->node.left;
 			cursor = piece_end;
 		}
-		if (!at || SEQ_LEQ(end, at->seq))
+		if (!at || SEQ_LEQ(end, at->node.seq))
 			break;
 		compare_overlap(s, at, seq, p, len);
-		cursor = at->seq + at->len;
-		link = &at->next;
+		cursor = segment_end(at);
+		at = segment_of(seq_tree_next(&it));
 	}
+	link_pieces(s, pieces);
 }
 
 static void buffer_out_of_order(struct tcp_stream *s, uint32_t seq, const uint8_t *p, uint32_t len,
@@ -261,11 +308,13 @@ static void buffer_out_of_order(struct tcp_stream *s, uint32_t seq, const uint8_
 	 * up end before it.
 	 */
 	uint32_t add = bytes_not_buffered(s, seq, len);
-	while (s->ooo && !s->done && add > 0 && SEQ_GT(seq, s->next_seq) &&
+	struct tcp_segment *first;
+	while (!s->done && add > 0 && SEQ_GT(seq, s->next_seq) &&
 	       ((uint64_t)s->ooo_bytes + add > s->limits.max_ooo_bytes ||
-	        s->ooo_segments >= TCP_STREAM_MAX_OOO_SEGMENTS)) {
+	        s->ooo_segments >= TCP_STREAM_MAX_OOO_SEGMENTS) &&
+	       (first = first_segment(s)) != NULL) {
 		s->ooo_cap_hits++;
-		if (SEQ_LT(seq, s->ooo->seq)) {
+		if (SEQ_LT(seq, first->node.seq)) {
 			declare_gap(s, seq - s->next_seq, sink);
 			break;
 		}
@@ -334,18 +383,19 @@ void tcp_stream_ack(struct tcp_stream *s, uint32_t ack, const struct stream_sink
 	 * ACK: span ports reorder the two directions, so an ACK may be captured
 	 * before the very segment it acknowledges.
 	 */
-	if (!s->synced || s->done || !s->ooo)
+	if (!s->synced || s->done || !s->ooo.root)
 		return;
 	if (s->fin_seen && SEQ_GT(ack, s->fin_seq))
 		ack = s->fin_seq;
-	while (s->ooo && !s->done && SEQ_GT(ack, s->next_seq) && SEQ_GT(s->ooo->seq, s->next_seq) &&
-	       SEQ_LEQ(s->ooo->seq, ack))
+	struct tcp_segment *first;
+	while (!s->done && SEQ_GT(ack, s->next_seq) && (first = first_segment(s)) != NULL &&
+	       SEQ_GT(first->node.seq, s->next_seq) && SEQ_LEQ(first->node.seq, ack))
 		skip_first_hole(s, sink);
 }
 
 void tcp_stream_flush(struct tcp_stream *s, const struct stream_sink *sink)
 {
-	while (s->ooo && !s->done)
+	while (s->ooo.root && !s->done)
 		skip_first_hole(s, sink);
 	/* Bytes before the FIN that never showed up. */
 	if (!s->done && s->fin_seen && SEQ_GT(s->fin_seq, s->next_seq) &&

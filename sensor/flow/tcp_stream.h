@@ -15,6 +15,10 @@
  * transparent. A segment more than TCP_STREAM_MAX_WINDOW ahead is dropped as
  * out of window (counted).
  *
+ * Cost: buffered segments sit in a balanced tree keyed by sequence number
+ * (seq_tree.h), so a segment costs O(log n) in the n buffered, plus O(1) for
+ * each buffered segment it overlaps; in-order data never touches the tree.
+ *
  * The sink may answer STREAM_DONE: the stream then frees its buffers and ignores
  * everything after, so a finished TLS handshake costs no further reassembly.
  */
@@ -26,6 +30,7 @@
 #include <stdint.h>
 
 #include "sensor/flow/memcap.h"
+#include "sensor/flow/seq_tree.h"
 
 enum stream_verdict { STREAM_CONTINUE, STREAM_DONE };
 
@@ -53,8 +58,8 @@ struct tcp_stream {
 	bool depth_reached;
 	uint32_t next_seq;            /* sequence number of the next byte to deliver */
 	uint32_t fin_seq;             /* sequence number the FIN occupies */
-	struct tcp_segment *ooo;      /* buffered segments, sorted, non-overlapping */
-	struct tcp_segment *ooo_tail; /* the last of them: segments after a hole mostly go there, in O(1) */
+	struct seq_tree ooo;          /* buffered segments by sequence number, non-overlapping */
+	struct tcp_segment *ooo_tail; /* the last of them: segments after a hole mostly go there */
 	uint32_t ooo_bytes;
 	uint32_t ooo_segments;
 	/* counters, for the session event and the exit summary */

@@ -95,7 +95,7 @@ void harness_fini(struct harness *h)
 	             (unsigned long long)h->memcap.used);
 	cr_assert_eq(h->s.ooo_bytes, 0);
 	cr_assert_eq(h->s.ooo_segments, 0);
-	cr_assert_null(h->s.ooo);
+	cr_assert_null(h->s.ooo.root);
 	recorder_in_use = false;
 }
 
