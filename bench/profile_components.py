@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""bench/profile_components.py PERF_DATA TLSOBS_BINARY - tlsobs's time by component, from a perf profile.
+"""bench/profile_components.py TLSOBS_BINARY PERF_DATA... - tlsobs's time by component, from perf profiles.
 
 Reads `perf script` of a profile recorded with call graphs (perf record
 --call-graph dwarf, see bench/throughput.sh --profile) and charges each sample
@@ -148,8 +148,8 @@ def classify(frames, symbols, binary_name):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("data")
     ap.add_argument("binary")
+    ap.add_argument("data", nargs="+", help="perf.data files (several runs are added up)")
     ap.add_argument("--perf", default="perf")
     ap.add_argument("--root", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                     help="repository root the debug info's paths start with")
@@ -162,7 +162,7 @@ def main():
     per = collections.Counter()
     marks = {m: collections.Counter() for m, _ in MARKERS}
     ours = collections.defaultdict(collections.Counter)
-    for frames in samples(args.perf, args.data, binary_name[:15]):
+    for frames in (f for data in args.data for f in samples(args.perf, data, binary_name[:15])):
         total += 1
         comp, at = classify(frames, symbols, binary_name)
         per[comp] += 1
@@ -173,7 +173,7 @@ def main():
         if at < len(frames):
             ours[comp][frames[at][0]] += 1
     if total == 0:
-        sys.exit("profile_components.py: no samples in %s" % args.data)
+        sys.exit("profile_components.py: no samples in %s" % " ".join(args.data))
 
     print("%-40s %8s %7s   %s" % ("component", "samples", "share", "of which (share of all samples)"))
     print("-" * 96)
