@@ -38,7 +38,8 @@ FILE_COMPONENTS = [
     ("output (files, Kafka)", ["outputs/output.c", "outputs/logger.c", "outputs/kafka_output.c", "outputs/spool.c",
                                "outputs/private_dir.c"]),
     ("nDPI classification", ["sensor/app/classify.c"]),
-    ("digests and fingerprints", ["parsers/digest.c", "parsers/tls_fingerprint.c", "outputs/community_id.c"]),
+    ("digests (hashing)", ["parsers/digest.c"]),
+    ("fingerprint strings (JA3, JA4, Community ID)", ["parsers/tls_fingerprint.c", "outputs/community_id.c"]),
     ("SMTP and TLS parsing", ["parsers/smtp.c", "parsers/smtp_command.c", "parsers/smtp_reply.c", "parsers/tls.c",
                               "parsers/tls_hello.c", "parsers/tls_ciphers.c", "parsers/line_buffer.c",
                               "parsers/mime_header.c", "parsers/protocol_sniff.c", "parsers/tlsa.c",
@@ -54,9 +55,8 @@ FILE_COMPONENTS = [
 FUNCTION_COMPONENTS = {
     "x509_validate": "certificate chain validation", "verify_chain": "certificate chain validation",
     "host_matches": "certificate chain validation", "status_of_verify_error": "certificate chain validation",
-    "x509_ja4x": "digests and fingerprints", "ja4x_name": "digests and fingerprints",
-    "ja4x_extensions": "digests and fingerprints", "oid_list_add": "digests and fingerprints",
-    "oid_list_end": "digests and fingerprints",
+    "x509_ja4x": "digests (hashing)", "ja4x_name": "digests (hashing)",
+    "ja4x_extensions": "digests (hashing)", "oid_list_add": "digests (hashing)", "oid_list_end": "digests (hashing)",
 }
 # Helpers whose cost belongs to their caller: formatting an address for an event is event building, and
 # x509.c's decode() (d2i_X509) is parsing under x509_parse but validation under x509_validate.
@@ -175,17 +175,17 @@ def main():
     if total == 0:
         sys.exit("profile_components.py: no samples in %s" % " ".join(args.data))
 
-    print("%-40s %8s %7s   %s" % ("component", "samples", "share", "of which (share of all samples)"))
-    print("-" * 96)
+    print("%-46s %8s %7s   %s" % ("component", "samples", "share", "of which (share of all samples)"))
+    print("-" * 102)
     for comp, _ in FILE_COMPONENTS:
         n = per.get(comp, 0)
         notes = ", ".join("%s %.1f%%" % (m, 100.0 * marks[m][comp] / total) for m, _ in MARKERS if marks[m][comp])
-        print("%-40s %8d %6.1f%%   %s" % (comp, n, 100.0 * n / total, notes))
+        print("%-46s %8d %6.1f%%   %s" % (comp, n, 100.0 * n / total, notes))
         if args.top and ours.get(comp):
             top = ", ".join("%s %.1f%%" % (f, 100.0 * c / total) for f, c in ours[comp].most_common(args.top))
-            print("%-40s %8s %7s     (%s)" % ("", "", "", top))
-    print("-" * 96)
-    print("%-40s %8d %6.1f%%   %s" % ("total", total, 100.0,
+            print("%-46s %8s %7s     (%s)" % ("", "", "", top))
+    print("-" * 102)
+    print("%-46s %8d %6.1f%%   %s" % ("total", total, 100.0,
                                       ", ".join("%s %.1f%%" % (m, 100.0 * sum(marks[m].values()) / total)
                                                 for m, _ in MARKERS)))
 

@@ -278,6 +278,7 @@ JSON_RECORDS=$(wc -l <"$check_json")
 JSON_DATASETS=$(grep -o '"dataset":"[^"]*"' "$check_json" | sort | uniq -c | awk '{printf "%s%s x %s", (NR>1 ? ", " : ""), $1, $2}' | tr -d '"' | sed 's/dataset://g' || true)
 WARM_VERDICTS=$(verdicts "$check_json")
 WARM_ALERTS=$(alert_counts "$check_json")
+WARM_CERT_EVENTS=$(grep -c '"dataset":"tlsobs.certificate"' "$check_json" || true)
 rm -f "$check_json"
 if [[ -n $COLD ]]; then
 	cold_summary=$("$TLSOBS" -r "$COLD" -o "json:$check_json" 2>&1 >/dev/null) \
@@ -422,7 +423,11 @@ if [[ -n $COLD ]]; then
 		printf "  packets/s   warm %10.0f   cold %10.0f   cold/warm time %.2fx\n", p / w, p / c, c / w
 		printf "  vs ndpiReader (wall, >1 = tlsobs faster)   warm %.2fx   cold %.2fx\n", nd / w, nd / c
 		printf "  per new certificate: (cold - warm) / %d = %.1f us wall, %.1f us cpu\n", n, (c - w) / n * 1e6, (cc - wc) / n * 1e6 }'
-	echo "  sessions: warm $SESSIONS, cold $COLD_SESSIONS; tlsobs.certificate events on the cold capture: $COLD_CERT_EVENTS"
+	echo "  sessions: warm $SESSIONS, cold $COLD_SESSIONS"
+	# Every visible leaf is new on the cold capture: one tlsobs.certificate event per session that shows a chain.
+	visible=$(tr ',' '\n' <<<"$COLD_VERDICTS" | awk '$2 != "not_visible" {n += $1} END {print n + 0}')
+	echo "  tlsobs.certificate events (one per new leaf): warm $WARM_CERT_EVENTS, cold $COLD_CERT_EVENTS for $visible sessions" \
+		"with a visible chain  $([[ $COLD_CERT_EVENTS == "$visible" ]] && echo '[OK]' || echo '[MISMATCH]')"
 	echo "  session validation status, warm: $WARM_VERDICTS"
 	if [[ $WARM_VERDICTS == "$COLD_VERDICTS" ]]; then
 		echo "                             cold: the same  [OK]"
