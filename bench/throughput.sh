@@ -419,9 +419,12 @@ if [[ -n $COLD ]]; then
 	echo "  the same capture with every server certificate unique (bench/cold_certs.py: $COLD_CERTS certificates,"
 	echo "  a counter in each signature's last 4 bytes, TCP checksums fixed): no cache can help."
 	awk -v w="${best_wall[tlsobs]}" -v c="${best_wall[tlsobs-cold]}" -v wc="${best_cpu[tlsobs]}" \
-	    -v cc="${best_cpu[tlsobs-cold]}" -v p="$LOOP_PACKETS" -v n="$COLD_CERTS" -v nd="${best_wall[ndpiReader]}" 'BEGIN {
-		printf "  packets/s   warm %10.0f   cold %10.0f   cold/warm time %.2fx\n", p / w, p / c, c / w
-		printf "  vs ndpiReader (wall, >1 = tlsobs faster)   warm %.2fx   cold %.2fx\n", nd / w, nd / c
+	    -v cc="${best_cpu[tlsobs-cold]}" -v p="$LOOP_PACKETS" -v n="$COLD_CERTS" -v nd="${best_wall[ndpiReader]}" \
+	    -v ndc="${best_cpu[ndpiReader]}" 'BEGIN {
+		printf "  packets/s   warm %10.0f   cold %10.0f   cold/warm time %.2fx (cpu %.2fx)\n", p / w, p / c, c / w,
+		       (wc > 0 ? cc / wc : 0)
+		printf "  vs ndpiReader (>1 = tlsobs faster)   wall: warm %.2fx, cold %.2fx   cpu: warm %.2fx, cold %.2fx\n",
+		       nd / w, nd / c, (wc > 0 ? ndc / wc : 0), (cc > 0 ? ndc / cc : 0)
 		printf "  per new certificate: (cold - warm) / %d = %.1f us wall, %.1f us cpu\n", n, (c - w) / n * 1e6, (cc - wc) / n * 1e6 }'
 	echo "  sessions: warm $SESSIONS, cold $COLD_SESSIONS"
 	# Every visible leaf is new on the cold capture: one tlsobs.certificate event per session that shows a chain.
