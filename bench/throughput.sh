@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/throughput.sh [BUILD_DIR] - offline throughput of tlsobs against a bare
+# bench/throughput.sh [--cold] [--profile] [BUILD_DIR] - offline throughput of tlsobs against a bare
 # libpcap read loop, nDPI (ndpiReader) and tshark, on one large capture made by
 # multiplying the real SMTP captures in tests/fixtures/.
 #
@@ -14,6 +14,11 @@
 #   BENCH_STEP_MS=10         interleaved: time offset between consecutive copies
 #   BENCH_TSHARK_FULL=1      also time 'tshark -V' (full protocol tree and its text, to /dev/null)
 #   BENCH_REBUILD=0          1: (re)build tlsobs in BUILD_DIR even if the binary exists
+#   BENCH_COLD=0             1 (or --cold): also time tlsobs on the cold capture, where every server
+#                            certificate is unique (bench/cold_certs.py), and print the cost per new certificate
+#   BENCH_PROFILE=0          1 (or --profile): record tlsobs with perf (call graphs) and print its time by
+#                            component (bench/profile_components.py); skipped with a note when perf is missing
+#   BENCH_PROFILE_HZ=999     perf sampling frequency (each sample copies 64 KiB of stack: ~70 MB/s of run)
 #
 # BUILD_DIR defaults to <repo>/build-bench (configured RelWithDebInfo if it is missing).
 
@@ -30,17 +35,33 @@ BENCH_LAYOUT=${BENCH_LAYOUT:-interleaved}
 BENCH_STEP_MS=${BENCH_STEP_MS:-10}
 BENCH_TSHARK_FULL=${BENCH_TSHARK_FULL:-1}
 BENCH_REBUILD=${BENCH_REBUILD:-0}
+BENCH_COLD=${BENCH_COLD:-0}
+BENCH_PROFILE=${BENCH_PROFILE:-0}
+BENCH_PROFILE_HZ=${BENCH_PROFILE_HZ:-999}
 GEN_VERSION=1   # bump when the way the capture is built changes (invalidates the cache)
 
 die()  { echo "throughput.sh: error: $*" >&2; exit 1; }
 note() { echo "throughput.sh: $*" >&2; }
 
+operands=()
+for arg in "$@"; do
+	case $arg in
+		--cold) BENCH_COLD=1;;
+		--profile) BENCH_PROFILE=1;;
+		-h|--help) sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0;;
+		-*) die "unknown option $arg (see --help)";;
+		*) operands+=("$arg");;
+	esac
+done
+[[ ${#operands[@]} -le 1 ]] || die "one BUILD_DIR at most"
+[[ $BENCH_COLD == [01] && $BENCH_PROFILE == [01] ]] || die "BENCH_COLD and BENCH_PROFILE must be 0 or 1"
+[[ $BENCH_PROFILE_HZ =~ ^[0-9]+$ && $BENCH_PROFILE_HZ -ge 1 ]] || die "BENCH_PROFILE_HZ must be a positive integer"
 [[ $BENCH_SIZE_MB =~ ^[0-9]+$ && $BENCH_SIZE_MB -ge 1 ]] || die "BENCH_SIZE_MB must be a positive integer"
 [[ $BENCH_RUNS =~ ^[0-9]+$ && $BENCH_RUNS -ge 1 ]] || die "BENCH_RUNS must be a positive integer"
 [[ $BENCH_STEP_MS =~ ^[0-9]+$ ]] || die "BENCH_STEP_MS must be a non-negative integer"
 case $BENCH_LAYOUT in interleaved|sequential) ;; *) die "BENCH_LAYOUT must be interleaved or sequential";; esac
 
-BUILD_DIR=${1:-$ROOT/build-bench}
+BUILD_DIR=${operands[0]:-$ROOT/build-bench}
 if [[ $BUILD_DIR != /* ]]; then
 	if [[ -d $BUILD_DIR ]]; then BUILD_DIR=$(cd "$BUILD_DIR" && pwd); else BUILD_DIR=$ROOT/$BUILD_DIR; fi
 fi
@@ -73,6 +94,7 @@ ensure_pkg() {
 # tshark asks a debconf question about non-root capture; the default answer is fine.
 ensure_pkg tcpreplay wireshark-common tshark libndpi-bin time libpcap-dev
 command -v cc >/dev/null 2>&1 || ensure_pkg gcc
+if [[ $BENCH_COLD == 1 || $BENCH_PROFILE == 1 ]]; then ensure_pkg python3 binutils; fi
 for t in tcprewrite mergecap editcap capinfos tshark ndpiReader /usr/bin/time cc; do
 	command -v "$t" >/dev/null 2>&1 || die "$t not found after installing packages"
 done
@@ -148,7 +170,7 @@ build_capture() {
 	[[ $free_kb -ge $need_kb ]] || die "not enough space in $BENCH_DIR: need ~$((need_kb/1024)) MiB, have $((free_kb/1024)) MiB"
 
 	# Only one cached capture is kept: drop those built with other parameters.
-	rm -f "$BENCH_DIR"/capture-*.pcap "$BENCH_DIR"/capture-*.meta
+	rm -f "$BENCH_DIR"/capture-*.pcap "$BENCH_DIR"/capture-*.meta "$BENCH_DIR"/cold-*.pcap "$BENCH_DIR"/cold-*.meta
 	find "$BENCH_DIR" -maxdepth 1 -name 'set-*.pcap' ! -name "set-$key.pcap" -delete
 
 	gen_tmp=$(mktemp -d "$BENCH_DIR/gen.XXXXXX")
@@ -213,26 +235,70 @@ read -r CAP_ENCAP CAP_PACKETS CAP_BYTES CAP_DURATION <<<"$cap_info"
 	|| die "$CAP has ${CAP_PACKETS:-?} packets, expected $((COPIES * SET_PACKETS)); delete it to rebuild"
 CAP_FILESIZE=$(stat -c %s "$CAP")
 
+# ---------------------------------------------------------------- the cold capture
+# The same capture with every server certificate unique (a counter in the tail of its signature,
+# TCP checksums fixed): no certificate cache can help. Rebuilt when the capture or the tool is newer.
+COLD=; COLD_CERTS=0
+if [[ $BENCH_COLD == 1 ]]; then
+	COLD=$BENCH_DIR/cold-$tag.pcap
+	COLD_META=$BENCH_DIR/cold-$tag.meta
+	if [[ -s $COLD && -s $COLD_META && ! $COLD -ot $CAP && ! $COLD -ot $ROOT/bench/cold_certs.py ]]; then
+		note "reusing cached $COLD"
+	else
+		rm -f "$BENCH_DIR"/cold-*.pcap "$BENCH_DIR"/cold-*.meta
+		note "building $COLD (bench/cold_certs.py)"
+		python3 "$ROOT/bench/cold_certs.py" "$CAP" "$COLD.partial" --count "$COLD_META.partial" \
+			|| die "bench/cold_certs.py failed"
+		mv "$COLD.partial" "$COLD"; mv "$COLD_META.partial" "$COLD_META"
+	fi
+	COLD_CERTS=$(head -n 1 "$COLD_META")
+	[[ $COLD_CERTS =~ ^[0-9]+$ && $COLD_CERTS -gt 0 ]] || die "no certificate rewritten in $COLD"
+fi
+
 # ---------------------------------------------------------------- correctness check (untimed)
 # Also warms the page cache, so that every timed run reads the file from memory.
 cat "$CAP" >/dev/null
 set_summary=$("$TLSOBS" -r "$SET" -o json:/dev/null 2>&1 >/dev/null) || die "tlsobs failed on $SET"
 SET_SESSIONS=$(sed -n 's/^tlsobs: sessions: \([0-9]*\) reported.*/\1/p' <<<"$set_summary")
 check_json=$BENCH_DIR/tlsobs-check.json
+# The verdicts of a check run: how many session events carry each certificate validation status; the alerts.
+count_list() { sort | uniq -c | awk '{printf "%s%s %s", (NR>1 ? ", " : ""), $1, $2}'; }
+verdicts() {
+	grep '"dataset":"tlsobs.session"' "$1" | grep -o '"validation":{"status":"[a-z_]*"' | sed 's/.*:"//; s/"$//' \
+		| count_list || true
+}
+alert_counts() {
+	grep '"dataset":"tlsobs.alert"' "$1" | grep -o '"rule":{[^}]*"name":"[a-z_0-9]*"' | sed 's/.*"name":"//; s/"$//' \
+		| count_list || true
+}
 summary=$("$TLSOBS" -r "$CAP" -o "json:$check_json" 2>&1 >/dev/null) \
 	|| { echo "$summary" >&2; rm -f "$check_json"; die "tlsobs failed on $CAP"; }
 SESSIONS=$(sed -n 's/^tlsobs: sessions: \([0-9]*\) reported.*/\1/p' <<<"$summary")
 JSON_RECORDS=$(wc -l <"$check_json")
 JSON_DATASETS=$(grep -o '"dataset":"[^"]*"' "$check_json" | sort | uniq -c | awk '{printf "%s%s x %s", (NR>1 ? ", " : ""), $1, $2}' | tr -d '"' | sed 's/dataset://g' || true)
+WARM_VERDICTS=$(verdicts "$check_json")
+WARM_ALERTS=$(alert_counts "$check_json")
+WARM_CERT_EVENTS=$(grep -c '"dataset":"tlsobs.certificate"' "$check_json" || true)
 rm -f "$check_json"
+if [[ -n $COLD ]]; then
+	cold_summary=$("$TLSOBS" -r "$COLD" -o "json:$check_json" 2>&1 >/dev/null) \
+		|| { echo "$cold_summary" >&2; rm -f "$check_json"; die "tlsobs failed on $COLD"; }
+	COLD_SESSIONS=$(sed -n 's/^tlsobs: sessions: \([0-9]*\) reported.*/\1/p' <<<"$cold_summary")
+	COLD_CERT_EVENTS=$(grep -c '"dataset":"tlsobs.certificate"' "$check_json" || true)
+	COLD_VERDICTS=$(verdicts "$check_json")
+	COLD_ALERTS=$(alert_counts "$check_json")
+	rm -f "$check_json"
+fi
 
 # ---------------------------------------------------------------- timed runs
 tools=(pcap_loop tlsobs ndpiReader tshark)
 if [[ $BENCH_TSHARK_FULL == 1 ]]; then tools+=(tshark-V); fi
+if [[ -n $COLD ]]; then tools+=(tlsobs-cold); fi
 tool_cmd() {   # sets the array cmd
 	case $1 in
 		pcap_loop)   cmd=("$BENCH_DIR/pcap_loop" "$CAP");;
 		tlsobs)      cmd=("$TLSOBS" -q -r "$CAP" -o json:/dev/null);;
+		tlsobs-cold) cmd=("$TLSOBS" -q -r "$COLD" -o json:/dev/null);;
 		ndpiReader)  cmd=(ndpiReader -i "$CAP" -q);;
 		tshark)      cmd=(tshark -n -q -r "$CAP" -z "io,stat,0");;
 		tshark-V)    cmd=(tshark -n -r "$CAP" -V);;
@@ -272,6 +338,40 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 rm -f "$out" "$err" "$tf"
 [[ $LOOP_PACKETS -eq $CAP_PACKETS ]] || die "pcap_loop counted $LOOP_PACKETS packets, capinfos $CAP_PACKETS"
 
+# ---------------------------------------------------------------- profile (untimed)
+# perf with DWARF call graphs (tlsobs has no frame pointers; the largest stack copy perf allows, as
+# 16 KiB cut the stacks of event writing short), one recording per run, BENCH_RUNS runs added up;
+# bench/profile_components.py charges each sample to the innermost component of ours.
+PROFILE_OUT=()
+if [[ $BENCH_PROFILE == 1 ]]; then
+	if ! command -v perf >/dev/null 2>&1 || ! perf --version >/dev/null 2>&1; then
+		note "perf not found: --profile skipped (Debian: linux-perf)"
+		PROFILE_OUT=("perf not found: no profile (Debian: apt-get install linux-perf)")
+	else
+		profiles=(warm); if [[ -n $COLD ]]; then profiles+=(cold); fi
+		for which in "${profiles[@]}"; do
+			file=$CAP; if [[ $which == cold ]]; then file=$COLD; fi
+			note "profiling tlsobs on the $which capture ($BENCH_RUNS runs, perf at $BENCH_PROFILE_HZ Hz)"
+			datas=()
+			for ((r = 0; r < BENCH_RUNS; r++)); do
+				# One recording per run, tlsobs started by perf itself: under a shell loop, perf could not
+				# unwind a third of the samples.
+				datas+=("$BENCH_DIR/perf-$which-$r.data")
+				if ! perf record -q -F "$BENCH_PROFILE_HZ" --call-graph dwarf,65528 -o "${datas[-1]}" -- \
+					"$TLSOBS" -q -r "$file" -o json:/dev/null >/dev/null 2>"$err"; then
+					tail -n 20 "$err" >&2
+					rm -f "${datas[@]}" "$err"
+					die "perf record failed (kernel.perf_event_paranoid is $(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null || echo ?))"
+				fi
+			done
+			table=$(python3 "$ROOT/bench/profile_components.py" --top 3 "$TLSOBS" "${datas[@]}") \
+				|| { rm -f "${datas[@]}" "$err"; die "bench/profile_components.py failed"; }
+			rm -f "${datas[@]}" "$err"
+			PROFILE_OUT+=("tlsobs on the $which capture:" "$table" "")
+		done
+	fi
+fi
+
 # ---------------------------------------------------------------- report
 hr() { printf '%*s\n' 96 '' | tr ' ' -; }
 echo
@@ -308,12 +408,54 @@ done
 hr
 echo "tlsobs against each peer (>1 = tlsobs faster / smaller):"
 for t in "${tools[@]}"; do
-	[[ $t == tlsobs ]] && continue
+	[[ $t == tlsobs || $t == tlsobs-cold ]] && continue
 	awk -v t="$t" -v tw="${best_wall[tlsobs]}" -v pw="${best_wall[$t]}" -v tc="${best_cpu[tlsobs]}" -v pc="${best_cpu[$t]}" \
 	    -v tr="${max_rss[tlsobs]}" -v pr="${max_rss[$t]}" 'BEGIN {
 		printf "  vs %-12s wall %6.2fx   cpu %s   RSS %6.2fx\n", t, pw / tw, (tc > 0 ? sprintf("%6.2fx", pc / tc) : "   n/a "), pr / tr }'
 done
 hr
+if [[ -n $COLD ]]; then
+	echo "cold run: $COLD"
+	echo "  the same capture with every server certificate unique (bench/cold_certs.py: $COLD_CERTS certificates,"
+	echo "  a counter in each signature's last 4 bytes, TCP checksums fixed): no cache can help."
+	awk -v w="${best_wall[tlsobs]}" -v c="${best_wall[tlsobs-cold]}" -v wc="${best_cpu[tlsobs]}" \
+	    -v cc="${best_cpu[tlsobs-cold]}" -v p="$LOOP_PACKETS" -v n="$COLD_CERTS" -v nd="${best_wall[ndpiReader]}" \
+	    -v ndc="${best_cpu[ndpiReader]}" 'BEGIN {
+		printf "  packets/s   warm %10.0f   cold %10.0f   cold/warm time %.2fx (cpu %.2fx)\n", p / w, p / c, c / w,
+		       (wc > 0 ? cc / wc : 0)
+		printf "  vs ndpiReader (>1 = tlsobs faster)   wall: warm %.2fx, cold %.2fx   cpu: warm %.2fx, cold %.2fx\n",
+		       nd / w, nd / c, (wc > 0 ? ndc / wc : 0), (cc > 0 ? ndc / cc : 0)
+		printf "  per new certificate: (cold - warm) / %d = %.1f us wall, %.1f us cpu\n", n, (c - w) / n * 1e6, (cc - wc) / n * 1e6 }'
+	echo "  sessions: warm $SESSIONS, cold $COLD_SESSIONS"
+	# Every visible leaf is new on the cold capture: one tlsobs.certificate event per session that shows a chain.
+	visible=$(tr ',' '\n' <<<"$COLD_VERDICTS" | awk '$2 != "not_visible" {n += $1} END {print n + 0}')
+	echo "  tlsobs.certificate events (one per new leaf): warm $WARM_CERT_EVENTS, cold $COLD_CERT_EVENTS for $visible sessions" \
+		"with a visible chain  $([[ $COLD_CERT_EVENTS == "$visible" ]] && echo '[OK]' || echo '[MISMATCH]')"
+	echo "  session validation status, warm: $WARM_VERDICTS"
+	if [[ $WARM_VERDICTS == "$COLD_VERDICTS" ]]; then
+		echo "                             cold: the same  [OK]"
+	else
+		echo "                             cold: $COLD_VERDICTS  [DIFFERENT]"
+	fi
+	# Alerts raised once per certificate (certificate_expired/_expiring) repeat for every copy when each copy's
+	# certificate is new: those may differ, the rest may not.
+	if [[ $WARM_ALERTS == "$COLD_ALERTS" ]]; then
+		echo "  alerts: the same on both  [OK]"
+	else
+		echo "  alerts that differ (once-per-certificate alerts are expected to):"
+		join -j 2 -a 1 -a 2 -e 0 -o 0,1.1,2.1 <(tr ',' '\n' <<<"$WARM_ALERTS" | awk 'NF {print $1, $2}' | sort -k2) \
+			<(tr ',' '\n' <<<"$COLD_ALERTS" | awk 'NF {print $1, $2}' | sort -k2) \
+			| awk '$2 != $3 {printf "    %-32s warm %6d   cold %6d%s\n", $1, $2, $3,
+			                 ($1 ~ /^certificate_expir/ ? "" : "  [UNEXPECTED]")}'
+	fi
+	hr
+fi
+if [[ ${#PROFILE_OUT[@]} -gt 0 ]]; then
+	echo "where the time goes (perf record -F $BENCH_PROFILE_HZ --call-graph dwarf, bench/profile_components.py;"
+	echo "each sample charged to the innermost component of ours, library code to its caller):"
+	printf '%s\n' "${PROFILE_OUT[@]}" | sed 's/^/  /'
+	hr
+fi
 echo "tlsobs summary (untimed run without -q, JSON to a scratch file):"
 sed 's/^/  /' <<<"$summary"
 echo "  JSON records: $JSON_RECORDS ($JSON_DATASETS)"

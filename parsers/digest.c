@@ -3,13 +3,70 @@
  *
  * The OpenSSL adapter for plain hashes, so the TLS code that computes JA3 and
  * fingerprints does not include OpenSSL headers.
+ *
+ * Owns the four digest implementations, fetched once (EVP_MD_fetch) on first
+ * use under pthread_once and read-only after that, so any thread may hash. The
+ * legacy EVP_sha256() & co. would make OpenSSL 3 fetch the implementation again
+ * on every EVP_Digest: a property query under its store lock per call (7% of the
+ * sensor's time on bench/throughput.sh's capture, issue 15). They are released
+ * at OpenSSL's own cleanup (OPENSSL_atexit).
  */
 #include "parsers/digest.h"
+#include "parsers/digest_evp.h"
 
+#include <pthread.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
+
+static pthread_once_t digest_once = PTHREAD_ONCE_INIT;
+static EVP_MD *digest_md5, *digest_sha1, *digest_sha256, *digest_sha512; /* written once, under digest_once */
+
+static void digest_release(void)
+{
+	EVP_MD_free(digest_md5);
+	EVP_MD_free(digest_sha1);
+	EVP_MD_free(digest_sha256);
+	EVP_MD_free(digest_sha512);
+	digest_md5 = digest_sha1 = digest_sha256 = digest_sha512 = NULL;
+}
+
+/* A hash the provider lacks (MD5 under FIPS) stays NULL: its callers write the empty string. */
+static void digest_fetch(void)
+{
+	digest_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+	digest_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+	digest_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	digest_sha512 = EVP_MD_fetch(NULL, "SHA512", NULL);
+	ERR_clear_error();
+	if (OPENSSL_atexit(digest_release) != 1)
+		ERR_clear_error(); /* kept until exit then: still reachable, never a leak */
+}
+
+const EVP_MD *digest_evp_md5(void)
+{
+	pthread_once(&digest_once, digest_fetch);
+	return digest_md5;
+}
+
+const EVP_MD *digest_evp_sha1(void)
+{
+	pthread_once(&digest_once, digest_fetch);
+	return digest_sha1;
+}
+
+const EVP_MD *digest_evp_sha256(void)
+{
+	pthread_once(&digest_once, digest_fetch);
+	return digest_sha256;
+}
+
+const EVP_MD *digest_evp_sha512(void)
+{
+	pthread_once(&digest_once, digest_fetch);
+	return digest_sha512;
+}
 
 /* Hashes data with md and writes the hex of the digest (md_size bytes) into out[2 * md_size + 1]. */
 static void digest_hex(const EVP_MD *md, size_t md_size, const void *data, size_t len, char *out, bool upper)
@@ -35,22 +92,22 @@ static void digest_hex(const EVP_MD *md, size_t md_size, const void *data, size_
 
 void digest_md5_hex(const void *data, size_t len, char out[33])
 {
-	digest_hex(EVP_md5(), 16, data, len, out, false);
+	digest_hex(digest_evp_md5(), 16, data, len, out, false);
 }
 
 void digest_sha1_hex(const void *data, size_t len, char out[41], bool upper)
 {
-	digest_hex(EVP_sha1(), 20, data, len, out, upper);
+	digest_hex(digest_evp_sha1(), 20, data, len, out, upper);
 }
 
 void digest_sha256_hex(const void *data, size_t len, char out[65], bool upper)
 {
-	digest_hex(EVP_sha256(), 32, data, len, out, upper);
+	digest_hex(digest_evp_sha256(), 32, data, len, out, upper);
 }
 
 void digest_sha512_hex(const void *data, size_t len, char out[129], bool upper)
 {
-	digest_hex(EVP_sha512(), 64, data, len, out, upper);
+	digest_hex(digest_evp_sha512(), 64, data, len, out, upper);
 }
 
 int digest_sha1_raw(const void *data, size_t len, uint8_t out[20])
@@ -60,7 +117,8 @@ int digest_sha1_raw(const void *data, size_t len, uint8_t out[20])
 	unsigned int hash_len = 0;
 
 	memset(out, 0, 20);
-	if (EVP_Digest(data ? data : nothing, len, hash, &hash_len, EVP_sha1(), NULL) != 1 ||
+	const EVP_MD *md = digest_evp_sha1();
+	if (md == NULL || EVP_Digest(data ? data : nothing, len, hash, &hash_len, md, NULL) != 1 ||
 	    hash_len != 20) {
 		ERR_clear_error();
 		return -1;

@@ -35,6 +35,7 @@
 #include <openssl/x509v3.h>
 
 #include "parsers/digest.h"
+#include "parsers/digest_evp.h"
 #include "parsers/utf8.h"
 
 struct x509_validator {
@@ -372,7 +373,7 @@ static bool oid_list_end(struct oid_list *l, char out[13])
 
 static bool ja4x_name(EVP_MD_CTX *ctx, const X509_NAME *name, char out[13])
 {
-	struct oid_list l = {ctx, 0, EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1};
+	struct oid_list l = {ctx, 0, EVP_DigestInit_ex(ctx, digest_evp_sha256(), NULL) != 1};
 	for (int i = 0; i < X509_NAME_entry_count(name); i++)
 		oid_list_add(&l, X509_NAME_ENTRY_get_object(X509_NAME_get_entry(name, i)));
 	return oid_list_end(&l, out);
@@ -380,7 +381,7 @@ static bool ja4x_name(EVP_MD_CTX *ctx, const X509_NAME *name, char out[13])
 
 static bool ja4x_extensions(EVP_MD_CTX *ctx, const X509 *cert, char out[13])
 {
-	struct oid_list l = {ctx, 0, EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1};
+	struct oid_list l = {ctx, 0, EVP_DigestInit_ex(ctx, digest_evp_sha256(), NULL) != 1};
 	for (int i = 0; i < X509_get_ext_count(cert); i++)
 		oid_list_add(&l, X509_EXTENSION_get_object(X509_get_ext(cert, i)));
 	return oid_list_end(&l, out);

@@ -3,6 +3,9 @@
  * (RFC 1321 A.5 for MD5, FIPS 180-2 appendices / NIST examples for SHA-1 and SHA-256).
  */
 #include "parsers/digest.h"
+#include "parsers/digest_evp.h"
+
+#include <pthread.h>
 
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -54,4 +57,51 @@ Test(digest, no_data_hashes_as_the_empty_string)
 	cr_expect_str_eq(md5, "d41d8cd98f00b204e9800998ecf8427e");
 	cr_expect_str_eq(sha1, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
 	cr_expect_str_eq(sha256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+/* The implementations are fetched once, by whichever thread hashes first: every thread gets the same answers.
+ */
+struct digest_worker {
+	pthread_t thread;
+	int wrong;
+};
+
+static void *digest_worker_run(void *arg)
+{
+	struct digest_worker *w = arg;
+	for (int i = 0; i < 200; i++) {
+		char md5[33], sha1[41], sha256[65];
+		uint8_t raw[20];
+		digest_md5_hex("abc", 3, md5);
+		digest_sha1_hex("abc", 3, sha1, false);
+		digest_sha256_hex("abc", 3, sha256, false);
+		w->wrong += strcmp(md5, "900150983cd24fb0d6963f7d28e17f72") != 0;
+		w->wrong += strcmp(sha1, "a9993e364706816aba3e25717850c26c9cd0d89d") != 0;
+		w->wrong +=
+		    strcmp(sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") != 0;
+		w->wrong += digest_sha1_raw("abc", 3, raw) != 0 || raw[0] != 0xa9 || raw[19] != 0x9d;
+	}
+	return NULL;
+}
+
+Test(digest, threads_hashing_at_once_all_get_the_published_values)
+{
+	struct digest_worker workers[4] = {{0}};
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(pthread_create(&workers[i].thread, NULL, digest_worker_run, &workers[i]), 0);
+	for (int i = 0; i < 4; i++) {
+		cr_assert_eq(pthread_join(workers[i].thread, NULL), 0);
+		cr_expect_eq(workers[i].wrong, 0, "thread %d got %d wrong digests", i, workers[i].wrong);
+	}
+}
+
+Test(digest, the_fetched_implementations_are_the_same_on_every_call)
+{
+	cr_assert_not_null(digest_evp_sha256());
+	cr_expect_eq(digest_evp_sha256(), digest_evp_sha256());
+	cr_expect_eq(digest_evp_sha1(), digest_evp_sha1());
+	cr_expect_eq(digest_evp_sha512(), digest_evp_sha512());
+	cr_expect_eq(EVP_MD_get_size(digest_evp_sha256()), 32);
+	cr_expect_eq(EVP_MD_get_size(digest_evp_sha1()), 20);
+	cr_expect_eq(EVP_MD_get_size(digest_evp_sha512()), 64);
 }
