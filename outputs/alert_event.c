@@ -1,3 +1,7 @@
+/*
+ * alert_event.c: writes one `tlsobs.alert` event from a session and one of its alerts (alert_event.h).
+ * Owns nothing: the session and the writer are the caller's.
+ */
 #include "outputs/alert_event.h"
 
 #include <stdio.h>

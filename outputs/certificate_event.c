@@ -1,3 +1,7 @@
+/*
+ * certificate_event.c: writes the `tlsobs.certificate` event of a certificate's first sighting
+ * (certificate_event.h). Owns nothing: the sighting and the writer are the caller's.
+ */
 #include "outputs/certificate_event.h"
 
 #include "outputs/certificate_json.h"

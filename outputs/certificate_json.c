@@ -1,3 +1,7 @@
+/*
+ * certificate_json.c: the ECS tls.server certificate fields, written alike by the session and
+ * certificate events (certificate_json.h). Owns nothing.
+ */
 #include "outputs/certificate_json.h"
 
 #include <stdio.h>

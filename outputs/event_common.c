@@ -1,3 +1,7 @@
+/*
+ * event_common.c: the fields every event shares and the flow fields of session and alert events
+ * (event_common.h). Owns nothing: the context and the writer are the caller's.
+ */
 #include "outputs/event_common.h"
 
 #include <ctype.h>

@@ -1,3 +1,7 @@
+/*
+ * session_event.c: writes the `tlsobs.session` event from a session record (session_event.h,
+ * docs/events.md). Owns nothing: the session and the writer are the caller's.
+ */
 #include "outputs/session_event.h"
 
 #include <stdio.h>

@@ -1,3 +1,7 @@
+/*
+ * stats_event.c: writes the `tlsobs.stats` event from the sensor's counters (stats_event.h), the same
+ * numbers as the exit summary. Owns nothing.
+ */
 #include "outputs/stats_event.h"
 
 #include "outputs/event_common.h"

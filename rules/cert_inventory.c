@@ -1,3 +1,7 @@
+/*
+ * cert_inventory.c: the inventory of server certificates seen, keyed by the leaf's SHA-256
+ * (cert_inventory.h). Owns its entries, bounded in count and aged in packet time.
+ */
 #include "rules/cert_inventory.h"
 
 #include <stdlib.h>

@@ -1,3 +1,6 @@
+/*
+ * ip_network.c: CIDR networks, parsed and matched (ip_network.h). Owns nothing.
+ */
 #include "rules/ip_network.h"
 
 #include <arpa/inet.h>

@@ -1,3 +1,7 @@
+/*
+ * tls_rules.c: the TLS rules of one session and the per-server history behind
+ * tls_interception_suspected (tls_rules.h). Owns that history, bounded and aged in packet time.
+ */
 #include "rules/tls_rules.h"
 
 #include <stdio.h>

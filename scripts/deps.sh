@@ -13,7 +13,7 @@ BUILD_PACKAGES=(
 # Test oracles and tools (never runtime dependencies of the sensor).
 TEST_PACKAGES=(
 	tshark kcat tcpdump tcpreplay wireshark-common libndpi-bin
-	libmaxmind-db-writer-perl python3 python3-jsonschema jq iproute2 openssl prometheus
+	libmaxmind-db-writer-perl python3 python3-jsonschema python3-yaml jq iproute2 openssl prometheus
 	chromium # renders the HTML report in tests/integration/report_html.sh
 	groff-base systemd logrotate  # packaging.sh: man pages, systemd-analyze, logrotate -d
 )

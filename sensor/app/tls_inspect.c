@@ -1,3 +1,7 @@
+/*
+ * tls_inspect.c: fingerprints, certificate parsing and chain validation of a finished handshake
+ * (tls_inspect.h). Owns the validator (the CA store).
+ */
 #include "sensor/app/tls_inspect.h"
 
 #include <stdio.h>

@@ -1,3 +1,6 @@
+/*
+ * privileges.c: drops root for good once everything privileged is open (privileges.h). Owns nothing.
+ */
 #include "sensor/capture/privileges.h"
 
 #include <errno.h>

@@ -1,3 +1,7 @@
+/*
+ * policy_files.c: reads the MTA-STS policies and the TLSA file the policy names (policy_files.h).
+ * Owns what it reads until the policy takes it.
+ */
 #include "sensor/config/policy_files.h"
 
 #include <ctype.h>

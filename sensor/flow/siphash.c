@@ -1,3 +1,6 @@
+/*
+ * siphash.c: SipHash-2-4, the flow table's keyed hash (siphash.h). Owns nothing.
+ */
 #include "sensor/flow/siphash.h"
 
 #include <string.h>

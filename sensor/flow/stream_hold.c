@@ -1,3 +1,7 @@
+/*
+ * stream_hold.c: a flow's first bytes held while nDPI decides, then replayed in arrival order
+ * (stream_hold.h). Owns the held bytes, capped at STREAM_HOLD_CAP.
+ */
 #include "sensor/flow/stream_hold.h"
 
 #include <stdlib.h>
