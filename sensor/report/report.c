@@ -103,7 +103,7 @@ void report_json_line(struct report *r)
 
 /* ---- certificates ---- */
 
-static void servers_list(char *buf, size_t len, const struct state_certificate *c, bool with_more)
+void report_servers_text(char *buf, size_t len, const struct state_certificate *c, bool with_more)
 {
 	size_t used = 0;
 	buf[0] = '\0';
@@ -133,11 +133,11 @@ static int certificate_row(void *ctx, const struct state_certificate *c)
 	const char *partner = c->partner && c->partner[0] ? c->partner : "";
 	r->rows++;
 	if (r->format == FORMAT_TABLE) {
-		servers_list(servers, sizeof servers, c, true);
+		report_servers_text(servers, sizeof servers, c, true);
 		fprintf(r->out, "%-20s %6s  %-22s %-44s %-40s %s\n", not_after, days_s,
 		        partner[0] ? partner : "-", c->subject, c->issuer, servers);
 	} else if (r->format == FORMAT_CSV) {
-		servers_list(servers, sizeof servers, c, false);
+		report_servers_text(servers, sizeof servers, c, false);
 		const char *fields[] = {not_after, days_s,  partner,   c->subject, c->sans,
 		                        c->issuer, servers, c->sha256, first,      last};
 		report_csv_row(r->out, fields, sizeof fields / sizeof fields[0]);

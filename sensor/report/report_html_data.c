@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sensor/report/report_internal.h"
+
 struct loader {
 	struct report_html_data *d;
 	const struct policy *policy;
@@ -182,19 +184,6 @@ static int count_row(void *ctx, const char *partner, const char *day, const char
 	return 0;
 }
 
-static void servers_text(char *buf, size_t len, const struct state_certificate *c)
-{
-	size_t used = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < c->n_servers && used < len; i++) {
-		int w = snprintf(buf + used, len - used, "%s%s:%u", i ? " " : "", c->servers[i].ip,
-		                 c->servers[i].port);
-		if (w < 0)
-			break;
-		used += (size_t)w;
-	}
-}
-
 static int cert_row(void *ctx, const struct state_certificate *c)
 {
 	struct loader *l = ctx;
@@ -217,7 +206,7 @@ static int cert_row(void *ctx, const struct state_certificate *c)
 	    .last_seen_us = c->last_seen_us,
 	    .servers_total = c->servers_total,
 	};
-	servers_text(out->servers, sizeof out->servers, c);
+	report_servers_text(out->servers, sizeof out->servers, c, false);
 	d->n_certs++; /* freed with the rest even when a copy failed */
 	if (!out->sha256 || !out->subject || !out->sans || !out->issuer || !out->partner)
 		l->oom = true;

@@ -53,6 +53,9 @@ int report_parse_day(const char *text, int64_t *out);
 /* RFC 3339 UTC seconds ("2026-11-28T16:01:36Z"), "-" for 0. */
 void report_format_time(uint64_t us, char *buf, size_t len);
 void report_csv_row(FILE *out, const char *const *fields, size_t n);
+/* "ip:port ip:port ..." of the servers a certificate was seen on; with_more adds " (+N more)" when some were
+ * left out. Cut at len. */
+void report_servers_text(char *buf, size_t len, const struct state_certificate *c, bool with_more);
 /* Writes r->json as one line (or says on stderr why not). */
 void report_json_line(struct report *r);
 
