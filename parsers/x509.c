@@ -528,24 +528,33 @@ bool x509_window_contains(const struct x509_window *w, int64_t at)
 {
 	/* OpenSSL (x509_check_cert_time) fails notBefore > at and notAfter <= at. The seconds drop any
 	 * fraction a GeneralizedTime carried, so at == notBefore is left outside too: validated again. */
-	return w->known && w->not_before < at && at < w->not_after;
+	return w->known && w->from < at && at < w->until;
 }
 
-/* The window of the chain ctx built; unknown when a time in it is unreadable. */
-static void built_window(X509_STORE_CTX *ctx, struct x509_window *w)
+/* Narrows w to the side of boundary b that `at` is on (a certificate turns valid or expired at b). */
+static void window_cut(struct x509_window *w, int64_t b, int64_t at)
+{
+	if (b <= at && b > w->from)
+		w->from = b;
+	if (b > at && b < w->until)
+		w->until = b;
+}
+
+/* The span around `at` over which the chain ctx built keeps its time checks; unknown when a time is
+ * unreadable. */
+static void built_window(X509_STORE_CTX *ctx, int64_t at, struct x509_window *w)
 {
 	STACK_OF(X509) *built = X509_STORE_CTX_get0_chain(ctx);
-	*w = (struct x509_window){.known = built != NULL && sk_X509_num(built) > 0,
-	                          .not_before = INT64_MIN,
-	                          .not_after = INT64_MAX};
+	*w = (struct x509_window){
+	    .known = built != NULL && sk_X509_num(built) > 0, .from = INT64_MIN, .until = INT64_MAX};
 	for (int i = 0; w->known && i < sk_X509_num(built); i++) {
 		X509 *cert = sk_X509_value(built, i);
 		int64_t nb = asn1_time_seconds(X509_get0_notBefore(cert));
 		int64_t na = asn1_time_seconds(X509_get0_notAfter(cert));
 		if (nb == 0 || na == 0)
 			w->known = false;
-		w->not_before = nb > w->not_before ? nb : w->not_before;
-		w->not_after = na < w->not_after ? na : w->not_after;
+		window_cut(w, nb, at);
+		window_cut(w, na, at);
 	}
 }
 
@@ -566,7 +575,7 @@ static enum x509_status verify_chain(X509_STORE *store, X509 *leaf, STACK_OF(X50
 	enum x509_status status = X509_STATUS_OK;
 	if (X509_verify_cert(ctx) != 1)
 		status = status_of_verify_error(X509_STORE_CTX_get_error(ctx));
-	built_window(ctx, window);
+	built_window(ctx, at, window);
 	X509_STORE_CTX_free(ctx);
 	return status;
 }

@@ -104,17 +104,20 @@ void x509_chain_free(struct x509_chain *c);
 int x509_chain_parse_leaf(struct x509_chain *c, struct x509_info *out);
 
 /*
- * The validity window of the chain OpenSSL built (the presented certificates
- * it used and the trust anchor): the latest notBefore and the earliest
- * notAfter. Inside it no time check of RFC 5280 6.1.3 (a)(2) can fail, so a
- * status found at one time inside it holds at any other time inside it.
- * known is false when no chain was built (a certificate that does not decode).
+ * The span of packet times around the validation time over which no
+ * certificate of the chain OpenSSL built (the presented certificates it used
+ * and the trust anchor) passes one of its notBefore or notAfter: every time
+ * check of RFC 5280 6.1.3 (a)(2) gives the same answer inside it, so the status
+ * found at one time inside it holds at any other time inside it. When the whole
+ * chain was valid, it is the chain's validity window (the latest notBefore to
+ * the earliest notAfter); after a notAfter it runs to the next one. known is
+ * false when no chain was built (a certificate that does not decode).
  */
 struct x509_window {
 	bool known;
-	int64_t not_before, not_after; /* seconds since the epoch */
+	int64_t from, until; /* seconds since the epoch */
 };
-/* x509_validate() of the chain; *window (may be NULL) gets the built chain's window. */
+/* x509_validate() of the chain; *window (may be NULL) gets the span its status holds for. */
 enum x509_status x509_chain_validate(struct x509_validator *v, struct x509_chain *c, const char *hostname,
                                      int64_t at, struct x509_window *window);
 /* True when `at` lies strictly inside the window (its ends are left to OpenSSL). */

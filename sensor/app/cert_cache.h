@@ -2,11 +2,12 @@
  * cert_cache.h: what a server's certificate chain gave, kept for the next session that shows it.
  *
  * Mail servers present the same few chains all day, and decoding and validating
- * one costs milliseconds of OpenSSL (issue 15). The cache is keyed by the chain
- * as presented (the SHA-256 of every certificate, leaf first) and the name the
- * leaf was checked against, and holds the parsed leaf, the validation status and
- * the validity window of the chain OpenSSL built. The status holds only for packet
- * times inside that window: the caller re-checks it on every hit
+ * one costs hundreds of microseconds of OpenSSL, most of it d2i_X509 (issue 15).
+ * The cache is keyed by the chain as presented (the SHA-256 of every
+ * certificate, leaf first) and the name the leaf was checked against, and holds
+ * the parsed leaf, the validation status and the span of packet times that status
+ * holds for (x509.h: the validity window of the chain OpenSSL built, or after a
+ * notAfter the time to the next one). The caller re-checks the span on every hit
  * (x509_window_contains) and validates again outside it, so a cached "ok" never
  * hides a later "expired" and no verdict depends on the order of sessions.
  *
@@ -34,7 +35,7 @@ struct cert_cache_value {
 	bool parsed;               /* the leaf decoded; leaf is valid only then */
 	struct x509_info leaf;     /* x509_parse() of the leaf */
 	enum x509_status status;   /* x509_chain_validate(), true for any time inside window */
-	struct x509_window window; /* the built chain's; unknown: the status must be found again */
+	struct x509_window window; /* the times the status holds for; unknown: it must be found again */
 };
 
 struct cert_cache_stats {

@@ -58,8 +58,8 @@ Test(cert_cache, a_miss_then_a_hit_gives_back_what_was_stored)
 	cr_expect_eq(out.status, X509_STATUS_HOST_MISMATCH);
 	cr_expect_str_eq(out.leaf.subject_cn, "mx1");
 	cr_expect(out.window.known);
-	cr_expect_eq(out.window.not_before, 100);
-	cr_expect_eq(out.window.not_after, 200);
+	cr_expect_eq(out.window.from, 100);
+	cr_expect_eq(out.window.until, 200);
 	struct cert_cache_stats s = stats(c);
 	cr_expect_eq(s.hits, 1);
 	cr_expect_eq(s.misses, 1);

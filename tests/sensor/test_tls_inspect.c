@@ -487,3 +487,45 @@ Test(tls_inspect, clearing_the_cache_validates_again)
 	free(h.der);
 	tls_inspector_free(ti);
 }
+
+/* x509_chain_validate's span: the whole validity inside it, from the last notAfter once expired. */
+Test(tls_inspect, the_span_a_status_holds_for_is_the_validity_or_what_follows_it)
+{
+	char err[256] = "";
+	struct x509_validator *v =
+	    x509_validator_new(test_source_path("tests/fixtures/certs/ca.crt"), err, sizeof err);
+	cr_assert_not_null(v, "%s", err);
+	size_t len = 0;
+	uint8_t *der = cert_der("mx1.example.net.crt", &len);
+	const uint8_t *chain[1] = {der};
+	struct x509_chain *c = x509_chain_new(chain, &len, 1);
+	cr_assert_not_null(c);
+	struct x509_info leaf;
+	cr_assert_eq(x509_chain_parse_leaf(c, &leaf), 0);
+
+	struct x509_window w;
+	cr_expect_eq(x509_chain_validate(v, c, "mx1.example.net", T_2030 / SEC, &w), X509_STATUS_OK);
+	cr_expect(w.known);
+	cr_expect_geq(w.from, leaf.not_before);
+	cr_expect_leq(w.until, leaf.not_after);
+	cr_expect(x509_window_contains(&w, T_2030 / SEC));
+	cr_expect_not(x509_window_contains(&w, T_2037 / SEC));
+	cr_expect_not(x509_window_contains(&w, T_2020_06 / SEC));
+	cr_expect_not(x509_window_contains(&w, leaf.not_after)); /* expired from that second on */
+
+	cr_expect_eq(x509_chain_validate(v, c, "mx1.example.net", T_2037 / SEC, &w), X509_STATUS_EXPIRED);
+	cr_expect(w.known);
+	cr_expect_geq(w.from, leaf.not_after);
+	cr_expect(x509_window_contains(&w, T_2037 / SEC));
+	cr_expect_not(x509_window_contains(&w, T_2030 / SEC));
+
+	cr_expect_eq(x509_chain_validate(v, c, "mx1.example.net", T_2020_06 / SEC, &w),
+	             X509_STATUS_NOT_YET_VALID);
+	cr_expect(x509_window_contains(&w, T_2020_06 / SEC));
+	cr_expect_not(x509_window_contains(&w, T_2030 / SEC));
+	cr_expect_leq(w.until, leaf.not_before);
+
+	x509_chain_free(c);
+	free(der);
+	x509_validator_free(v);
+}
