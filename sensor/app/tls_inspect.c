@@ -92,7 +92,7 @@ static void fingerprints(const struct tls_observation *t, struct session_fingerp
 
 /*
  * The leaf's fields and the chain's status at `at`: from the cache when it holds the chain and `at` lies
- * inside the window its status holds for; else each DER decoded once, for the parse and the validation.
+ * inside the span its status holds for; else each DER decoded once, for the parse and the validation.
  */
 static void check_chain(struct tls_inspector *ti, const struct tls_observation *t,
                         struct session_certificate *c, int64_t at)
@@ -110,8 +110,11 @@ static void check_chain(struct tls_inspector *ti, const struct tls_observation *
 	if (hit) { /* the leaf is known; only the status at this time is not */
 		c->parsed = v.parsed;
 		c->leaf = v.leaf;
-	} else {
-		c->parsed = chain && x509_chain_parse_leaf(chain, &c->leaf) == 0;
+	} else if (chain) {
+		c->parsed = x509_chain_parse_leaf(chain, &c->leaf) == 0;
+	} else { /* out of memory */
+		c->parsed = false;
+		memset(&c->leaf, 0, sizeof c->leaf);
 	}
 	struct x509_window window;
 	c->status =
@@ -119,8 +122,7 @@ static void check_chain(struct tls_inspector *ti, const struct tls_observation *
 	x509_chain_free(chain);
 	if (!chain)
 		return;
-	/* Kept when `at` is inside the window, so the status holds for every time the hit path gives it for.
-	 */
+	/* Kept with its span; after a hit outside the old span, replaced only by a status that has one. */
 	v = (struct cert_cache_value){
 	    .parsed = c->parsed, .leaf = c->leaf, .status = c->status, .window = window};
 	if (!x509_window_contains(&window, at))
