@@ -31,7 +31,7 @@ import sys
 # (component, source files relative to the repository) in table order; first match wins for a file.
 FILE_COMPONENTS = [
     ("certificate chain validation", []),  # by function, below
-    ("X.509 parsing", ["parsers/x509.c"]),
+    ("X.509 parsing", ["parsers/x509.c", "sensor/app/cert_cache.c"]),
     ("JSON event building", ["outputs/json_writer.c", "outputs/session_event.c", "outputs/alert_event.c",
                              "outputs/certificate_event.c", "outputs/certificate_json.c", "outputs/event_common.c",
                              "outputs/event_related.c", "outputs/policy_event.c", "outputs/stats_event.c"]),
@@ -55,12 +55,15 @@ FILE_COMPONENTS = [
 FUNCTION_COMPONENTS = {
     "x509_validate": "certificate chain validation", "verify_chain": "certificate chain validation",
     "host_matches": "certificate chain validation", "status_of_verify_error": "certificate chain validation",
+    "x509_chain_validate": "certificate chain validation", "built_window": "certificate chain validation",
     "x509_ja4x": "digests (hashing)", "ja4x_name": "digests (hashing)",
     "ja4x_extensions": "digests (hashing)", "oid_list_add": "digests (hashing)", "oid_list_end": "digests (hashing)",
 }
 # Helpers whose cost belongs to their caller: formatting an address for an event is event building, and
-# x509.c's decode() (d2i_X509) is parsing under x509_parse but validation under x509_validate.
-PASS_THROUGH = {("ip_addr_format", "parsers/packet_decode.c"), ("decode", "parsers/x509.c")}
+# x509.c's decode() (d2i_X509) is parsing under x509_parse but validation under x509_validate; so is
+# chain_cert(), which decodes each certificate of a chain once, for whichever needs it first.
+PASS_THROUGH = {("ip_addr_format", "parsers/packet_decode.c"), ("decode", "parsers/x509.c"),
+                ("chain_cert", "parsers/x509.c")}
 DSO_COMPONENTS = [("libndpi", "nDPI classification"), ("libpcap", "pcap reading")]
 STARTUP = {"sensor_new", "sensor_free", "_dl_start", "_dl_init", "_dl_fini", "exit", "__libc_start_main_impl"}
 STARTUP_ROOTS = {"_dl_start", "_dl_start_user"}

@@ -48,6 +48,9 @@ struct sensor_counters {
 	uint64_t certificates_known;
 	uint64_t history_servers, history_pairs, history_tls_servers; /* cross-session memory held now */
 	uint64_t history_evicted, history_expired;
+	/* the certificate cache (sensor/app/cert_cache.h): held now, and since start */
+	uint64_t cert_cache_entries, cert_cache_memory_used, cert_cache_hits, cert_cache_misses,
+	    cert_cache_evicted;
 	bool live;
 	uint64_t capture_received, capture_dropped, capture_if_dropped;
 };

@@ -267,14 +267,9 @@ static X509 *decode(const uint8_t *der, size_t len)
 	return cert;
 }
 
-int x509_parse(const uint8_t *der, size_t len, struct x509_info *out)
+/* The fields of `cert`, whose DER is der[0..len). */
+static void parse_cert(X509 *cert, const uint8_t *der, size_t len, struct x509_info *out)
 {
-	memset(out, 0, sizeof *out);
-	X509 *cert = decode(der, len);
-	if (cert == NULL) {
-		ERR_clear_error();
-		return -1;
-	}
 	digest_sha256_hex(der, len, out->sha256, true);
 	digest_sha1_hex(der, len, out->sha1, true);
 
@@ -309,10 +304,16 @@ int x509_parse(const uint8_t *der, size_t len, struct x509_info *out)
 	out->version_number = (int)X509_get_version(cert) + 1;
 	out->not_before = asn1_time_seconds(X509_get0_notBefore(cert));
 	out->not_after = asn1_time_seconds(X509_get0_notAfter(cert));
+}
 
-	X509_free(cert);
-	ERR_clear_error();
-	return 0;
+int x509_parse(const uint8_t *der, size_t len, struct x509_info *out)
+{
+	struct x509_chain *c = x509_chain_new(&der, &len, 1);
+	int rc = c ? x509_chain_parse_leaf(c, out) : -1;
+	if (!c)
+		memset(out, 0, sizeof *out);
+	x509_chain_free(c);
+	return rc;
 }
 
 int x509_spki_der(const uint8_t *der, size_t len, uint8_t *out, size_t cap, size_t *outlen)
@@ -471,8 +472,95 @@ static enum x509_status status_of_verify_error(int error)
 	}
 }
 
+struct x509_chain {
+	unsigned n;
+	const uint8_t *der[X509_MAX_CHAIN];
+	size_t len[X509_MAX_CHAIN];
+	X509 *cert[X509_MAX_CHAIN]; /* NULL until decoded */
+	bool tried[X509_MAX_CHAIN]; /* decoded once, even when it failed */
+};
+
+struct x509_chain *x509_chain_new(const uint8_t *const *chain, const size_t *lens, unsigned n)
+{
+	struct x509_chain *c = OPENSSL_zalloc(sizeof *c);
+	if (c == NULL)
+		return NULL;
+	c->n = n > X509_MAX_CHAIN ? X509_MAX_CHAIN : n;
+	for (unsigned i = 0; i < c->n; i++) {
+		c->der[i] = chain[i];
+		c->len[i] = lens[i];
+	}
+	return c;
+}
+
+void x509_chain_free(struct x509_chain *c)
+{
+	if (c == NULL)
+		return;
+	for (unsigned i = 0; i < c->n; i++)
+		X509_free(c->cert[i]);
+	OPENSSL_free(c);
+}
+
+/* Certificate i, decoded on first use only; NULL when it is no certificate. */
+static X509 *chain_cert(struct x509_chain *c, unsigned i)
+{
+	if (!c->tried[i]) {
+		c->tried[i] = true;
+		c->cert[i] = decode(c->der[i], c->len[i]);
+		ERR_clear_error();
+	}
+	return c->cert[i];
+}
+
+int x509_chain_parse_leaf(struct x509_chain *c, struct x509_info *out)
+{
+	memset(out, 0, sizeof *out);
+	X509 *cert = c->n > 0 ? chain_cert(c, 0) : NULL;
+	if (cert == NULL)
+		return -1;
+	parse_cert(cert, c->der[0], c->len[0], out);
+	ERR_clear_error();
+	return 0;
+}
+
+bool x509_window_contains(const struct x509_window *w, int64_t at)
+{
+	/* OpenSSL (x509_check_cert_time) fails notBefore > at and notAfter <= at. The seconds drop any
+	 * fraction a GeneralizedTime carried, so at == notBefore is left outside too: validated again. */
+	return w->known && w->from < at && at < w->until;
+}
+
+/* Narrows w to the side of boundary b that `at` is on (a certificate turns valid or expired at b). */
+static void window_cut(struct x509_window *w, int64_t b, int64_t at)
+{
+	if (b <= at && b > w->from)
+		w->from = b;
+	if (b > at && b < w->until)
+		w->until = b;
+}
+
+/* The span around `at` over which the chain ctx built keeps its time checks; unknown when a time is
+ * unreadable. */
+static void built_window(X509_STORE_CTX *ctx, int64_t at, struct x509_window *w)
+{
+	STACK_OF(X509) *built = X509_STORE_CTX_get0_chain(ctx);
+	*w = (struct x509_window){
+	    .known = built != NULL && sk_X509_num(built) > 0, .from = INT64_MIN, .until = INT64_MAX};
+	for (int i = 0; w->known && i < sk_X509_num(built); i++) {
+		X509 *cert = sk_X509_value(built, i);
+		int64_t nb = asn1_time_seconds(X509_get0_notBefore(cert));
+		int64_t na = asn1_time_seconds(X509_get0_notAfter(cert));
+		if (nb == 0 || na == 0)
+			w->known = false;
+		window_cut(w, nb, at);
+		window_cut(w, na, at);
+	}
+}
+
 /* The chain as a TLS client checks a server's (verify param "ssl_server"), at `at`, no partial chains. */
-static enum x509_status verify_chain(X509_STORE *store, X509 *leaf, STACK_OF(X509) * untrusted, int64_t at)
+static enum x509_status verify_chain(X509_STORE *store, X509 *leaf, STACK_OF(X509) * untrusted, int64_t at,
+                                     struct x509_window *window)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	if (ctx == NULL || X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1 ||
@@ -487,6 +575,7 @@ static enum x509_status verify_chain(X509_STORE *store, X509 *leaf, STACK_OF(X50
 	enum x509_status status = X509_STATUS_OK;
 	if (X509_verify_cert(ctx) != 1)
 		status = status_of_verify_error(X509_STORE_CTX_get_error(ctx));
+	built_window(ctx, at, window);
 	X509_STORE_CTX_free(ctx);
 	return status;
 }
@@ -500,35 +589,44 @@ static bool host_matches(X509 *leaf, const char *hostname)
 	return X509_check_host(leaf, hostname, len, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
 }
 
+enum x509_status x509_chain_validate(struct x509_validator *v, struct x509_chain *c, const char *hostname,
+                                     int64_t at, struct x509_window *window)
+{
+	struct x509_window unused;
+	if (window == NULL)
+		window = &unused;
+	*window = (struct x509_window){0};
+	if (c == NULL || c->n == 0)
+		return X509_STATUS_NOT_VISIBLE;
+	enum x509_status status = X509_STATUS_UNTRUSTED;
+	X509 *leaf = chain_cert(c, 0);
+	/* The stack borrows the chain's certificates: X509_verify_cert does not keep it. */
+	STACK_OF(X509) *untrusted = leaf ? sk_X509_new_reserve(NULL, (int)c->n) : NULL;
+	if (untrusted == NULL)
+		goto done;
+	/* A certificate no TLS client could decode fails the handshake: the chain is untrusted. */
+	for (unsigned i = 1; i < c->n; i++) {
+		X509 *cert = chain_cert(c, i);
+		if (cert == NULL || sk_X509_push(untrusted, cert) <= 0)
+			goto done;
+	}
+	status = verify_chain(v->store, leaf, untrusted, at, window);
+	if (status == X509_STATUS_OK && hostname != NULL && hostname[0] != '\0' &&
+	    !host_matches(leaf, hostname))
+		status = X509_STATUS_HOST_MISMATCH;
+done:
+	sk_X509_free(untrusted);
+	ERR_clear_error();
+	return status;
+}
+
 enum x509_status x509_validate(struct x509_validator *v, const uint8_t *const *chain, const size_t *lens,
                                unsigned n, const char *hostname, int64_t at)
 {
 	if (n == 0 || chain == NULL || lens == NULL)
 		return X509_STATUS_NOT_VISIBLE;
-	if (n > X509_MAX_CHAIN) /* longer than any client would follow: the rest cannot matter */
-		n = X509_MAX_CHAIN;
-	enum x509_status status = X509_STATUS_UNTRUSTED;
-	X509 *leaf = decode(chain[0], lens[0]);
-	STACK_OF(X509) *untrusted = sk_X509_new_null();
-	if (leaf == NULL || untrusted == NULL)
-		goto done;
-	/* A certificate no TLS client could decode fails the handshake: the chain is untrusted. */
-	for (unsigned i = 1; i < n; i++) {
-		X509 *cert = decode(chain[i], lens[i]);
-		if (cert == NULL)
-			goto done;
-		if (sk_X509_push(untrusted, cert) <= 0) {
-			X509_free(cert);
-			goto done;
-		}
-	}
-	status = verify_chain(v->store, leaf, untrusted, at);
-	if (status == X509_STATUS_OK && hostname != NULL && hostname[0] != '\0' &&
-	    !host_matches(leaf, hostname))
-		status = X509_STATUS_HOST_MISMATCH;
-done:
-	sk_X509_pop_free(untrusted, X509_free);
-	X509_free(leaf);
-	ERR_clear_error();
+	struct x509_chain *c = x509_chain_new(chain, lens, n);
+	enum x509_status status = c ? x509_chain_validate(v, c, hostname, at, NULL) : X509_STATUS_UNTRUSTED;
+	x509_chain_free(c);
 	return status;
 }

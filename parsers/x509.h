@@ -90,4 +90,37 @@ void x509_validator_free(struct x509_validator *v);
 enum x509_status x509_validate(struct x509_validator *v, const uint8_t *const *chain, const size_t *lens,
                                unsigned n, const char *hostname, int64_t at);
 
+/*
+ * A chain as presented, each DER decoded at most once (issue 15: OpenSSL 3.0
+ * builds a public-key decoder for every d2i_X509), so that parsing the leaf and
+ * validating the chain share the same X509 objects. Borrows the DER, which must
+ * outlive it. x509_parse() and x509_validate() are this, for one call.
+ */
+struct x509_chain;
+/* NULL only when out of memory; n is cut to X509_MAX_CHAIN. */
+struct x509_chain *x509_chain_new(const uint8_t *const *chain, const size_t *lens, unsigned n);
+void x509_chain_free(struct x509_chain *c);
+/* x509_parse() of the leaf. */
+int x509_chain_parse_leaf(struct x509_chain *c, struct x509_info *out);
+
+/*
+ * The span of packet times around the validation time over which no
+ * certificate of the chain OpenSSL built (the presented certificates it used
+ * and the trust anchor) passes one of its notBefore or notAfter: every time
+ * check of RFC 5280 6.1.3 (a)(2) gives the same answer inside it, so the status
+ * found at one time inside it holds at any other time inside it. When the whole
+ * chain was valid, it is the chain's validity window (the latest notBefore to
+ * the earliest notAfter); after a notAfter it runs to the next one. known is
+ * false when no chain was built (a certificate that does not decode).
+ */
+struct x509_window {
+	bool known;
+	int64_t from, until; /* seconds since the epoch */
+};
+/* x509_validate() of the chain; *window (may be NULL) gets the span its status holds for. */
+enum x509_status x509_chain_validate(struct x509_validator *v, struct x509_chain *c, const char *hostname,
+                                     int64_t at, struct x509_window *window);
+/* True when `at` lies strictly inside the window (its ends are left to OpenSSL). */
+bool x509_window_contains(const struct x509_window *w, int64_t at);
+
 #endif

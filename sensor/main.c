@@ -432,7 +432,7 @@ static int check_ca_file(const struct sensor_settings *settings)
 	if (!settings->ca_file[0])
 		return 0;
 	char err[1024];
-	struct tls_inspector *ti = tls_inspector_new(settings->ca_file, err, sizeof err);
+	struct tls_inspector *ti = tls_inspector_new(settings->ca_file, 0, err, sizeof err);
 	if (!ti) {
 		fprintf(stderr, "tlsobs: tls.ca_file %s: %s\n", settings->ca_file, err);
 		return -1;

@@ -30,6 +30,7 @@
 #include "rules/ip_network.h"
 #include "rules/rules_engine.h"
 #include "rules/session.h"
+#include "sensor/app/cert_cache.h"
 #include "sensor/app/geoip.h"
 #include "sensor/state/state_db.h"
 #include "sensor/state/state_sync.h"
@@ -303,7 +304,8 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	s->tls_inspector = tls_inspector_new(settings->ca_file[0] ? settings->ca_file : NULL, err, errlen);
+	s->tls_inspector = tls_inspector_new(settings->ca_file[0] ? settings->ca_file : NULL,
+	                                     settings->certificate_cache_entries, err, errlen);
 	if (!s->tls_inspector) {
 		free(s);
 		return NULL;
@@ -421,6 +423,13 @@ static void fill_counters(struct sensor *s, struct sensor_counters *c, bool fina
 	c->history_tls_servers = rs->history_tls_servers;
 	c->history_evicted = rs->history_evicted;
 	c->history_expired = rs->history_expired;
+	struct cert_cache_stats cc;
+	tls_inspector_cache_stats(s->tls_inspector, &cc);
+	c->cert_cache_entries = cc.entries;
+	c->cert_cache_memory_used = cc.bytes;
+	c->cert_cache_hits = cc.hits;
+	c->cert_cache_misses = cc.misses;
+	c->cert_cache_evicted = cc.evictions;
 	if (s->capture && capture_is_live(s->capture)) {
 		struct capture_stats cs;
 		capture_stats(s->capture, &cs);
@@ -520,7 +529,8 @@ int sensor_reload(struct sensor *s, struct sensor_settings *next, char *err, siz
 {
 	struct tls_inspector *inspector = NULL;
 	if (strcmp(next->ca_file, s->settings.ca_file) != 0) {
-		inspector = tls_inspector_new(next->ca_file[0] ? next->ca_file : NULL, err, errlen);
+		inspector = tls_inspector_new(next->ca_file[0] ? next->ca_file : NULL,
+		                              s->settings.certificate_cache_entries, err, errlen);
 		if (!inspector)
 			return -1;
 	}
@@ -528,10 +538,12 @@ int sensor_reload(struct sensor *s, struct sensor_settings *next, char *err, siz
 	if (s->reload_source)
 		audit_policy(s, POLICY_AUDIT_RELOADED, &s->settings.policy, &next->policy, s->reload_source,
 		             NULL);
-	if (inspector) {
+	if (inspector) { /* its certificate cache starts empty: answers for the old store go with it */
 		tls_inspector_free(s->tls_inspector);
 		s->tls_inspector = inspector;
 		snprintf(s->settings.ca_file, sizeof s->settings.ca_file, "%s", next->ca_file);
+	} else {
+		tls_inspector_clear_cache(s->tls_inspector); /* a reload starts from fresh answers */
 	}
 	/* The engine borrows &s->settings.policy: replace what it holds, not where it is. */
 	if (s->policy_owned)
@@ -697,6 +709,13 @@ static void print_services(const struct sensor *s, const struct sensor_stats *st
 		        ns->packets, st->classified[CLASSIFY_MAIL_SMTP], st->classified[CLASSIFY_MAIL_SMTPS],
 		        st->classified[CLASSIFY_OTHER], ns->giveups, st->flows_not_mail, st->hold_overflows);
 	}
+	struct cert_cache_stats cc;
+	tls_inspector_cache_stats(s->tls_inspector, &cc);
+	if (cc.hits + cc.misses)
+		fprintf(out,
+		        "tlsobs: certificate cache: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64
+		        " evicted; %" PRIu64 " chains held in %" PRIu64 " bytes\n",
+		        cc.hits, cc.misses, cc.evictions, cc.entries, cc.bytes);
 	if (st->parser_memcap_stops)
 		fprintf(out, "tlsobs: flows whose parsing stopped at the memcap: %" PRIu64 "\n",
 		        st->parser_memcap_stops);

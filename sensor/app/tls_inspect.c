@@ -1,6 +1,7 @@
 /*
  * tls_inspect.c: fingerprints, certificate parsing and chain validation of a finished handshake
- * (tls_inspect.h). Owns the validator (the CA store).
+ * (tls_inspect.h). Owns the validator (the CA store, built once) and the certificate cache
+ * (cert_cache.h) whose answers hold only for that store: a new store comes with a new inspector.
  */
 #include "sensor/app/tls_inspect.h"
 
@@ -10,12 +11,14 @@
 
 #include "parsers/digest.h"
 #include "parsers/smtp.h"
+#include "sensor/app/cert_cache.h"
 
 struct tls_inspector {
 	struct x509_validator *validator;
+	struct cert_cache *cache;
 };
 
-struct tls_inspector *tls_inspector_new(const char *ca_file, char *err, size_t errlen)
+struct tls_inspector *tls_inspector_new(const char *ca_file, unsigned cache_entries, char *err, size_t errlen)
 {
 	struct tls_inspector *ti = calloc(1, sizeof *ti);
 	if (!ti) {
@@ -27,7 +30,23 @@ struct tls_inspector *tls_inspector_new(const char *ca_file, char *err, size_t e
 		free(ti);
 		return NULL;
 	}
+	ti->cache = cert_cache_new(cache_entries);
+	if (!ti->cache) {
+		snprintf(err, errlen, "out of memory");
+		tls_inspector_free(ti);
+		return NULL;
+	}
 	return ti;
+}
+
+void tls_inspector_clear_cache(struct tls_inspector *ti)
+{
+	cert_cache_clear(ti->cache);
+}
+
+void tls_inspector_cache_stats(struct tls_inspector *ti, struct cert_cache_stats *out)
+{
+	cert_cache_get_stats(ti->cache, out);
 }
 
 void tls_inspector_free(struct tls_inspector *ti)
@@ -35,6 +54,7 @@ void tls_inspector_free(struct tls_inspector *ti)
 	if (!ti)
 		return;
 	x509_validator_free(ti->validator);
+	cert_cache_free(ti->cache);
 	free(ti);
 }
 
@@ -70,6 +90,47 @@ static void fingerprints(const struct tls_observation *t, struct session_fingerp
 	}
 }
 
+/*
+ * The leaf's fields and the chain's status at `at`: from the cache when it holds the chain and `at` lies
+ * inside the span its status holds for; else each DER decoded once, for the parse and the validation.
+ */
+static void check_chain(struct tls_inspector *ti, const struct tls_observation *t,
+                        struct session_certificate *c, int64_t at)
+{
+	const struct cert_cache_key key = {c->chain_count, (const char(*)[65])c->chain_sha256, c->name};
+	struct cert_cache_value v;
+	bool hit = cert_cache_lookup(ti->cache, &key, &v);
+	if (hit && x509_window_contains(&v.window, at)) {
+		c->parsed = v.parsed;
+		c->leaf = v.leaf; /* all zero when it did not parse, as x509_parse leaves it */
+		c->status = v.status;
+		return;
+	}
+	struct x509_chain *chain = x509_chain_new(t->cert_der, t->cert_len, c->chain_count);
+	if (hit) { /* the leaf is known; only the status at this time is not */
+		c->parsed = v.parsed;
+		c->leaf = v.leaf;
+	} else if (chain) {
+		c->parsed = x509_chain_parse_leaf(chain, &c->leaf) == 0;
+	} else { /* out of memory */
+		c->parsed = false;
+		memset(&c->leaf, 0, sizeof c->leaf);
+	}
+	struct x509_window window;
+	c->status =
+	    chain ? x509_chain_validate(ti->validator, chain, c->name, at, &window) : X509_STATUS_UNTRUSTED;
+	x509_chain_free(chain);
+	if (!chain)
+		return;
+	/* Kept with its span; after a hit outside the old span, replaced only by a status that has one. */
+	v = (struct cert_cache_value){
+	    .parsed = c->parsed, .leaf = c->leaf, .status = c->status, .window = window};
+	if (!x509_window_contains(&window, at))
+		v.window.known = false;
+	if (!hit || v.window.known)
+		cert_cache_insert(ti->cache, &key, &v);
+}
+
 void tls_inspect_session(struct tls_inspector *ti, struct session *s)
 {
 	const struct tls_observation *t = s->tls;
@@ -89,16 +150,9 @@ void tls_inspect_session(struct tls_inspector *ti, struct session *s)
 		return;
 	}
 	c->chain_count = t->cert_count < X509_MAX_CHAIN ? t->cert_count : X509_MAX_CHAIN;
-	c->parsed = x509_parse(t->cert_der[0], t->cert_len[0], &c->leaf) == 0;
-	/* A parsed leaf carries its DER's SHA-256 already; one that does not parse is still hashed. */
-	_Static_assert(sizeof c->leaf.sha256 == sizeof c->chain_sha256[0], "one hex SHA-256 size");
-	for (unsigned i = 0; i < c->chain_count; i++) {
-		if (i == 0 && c->parsed)
-			memcpy(c->chain_sha256[0], c->leaf.sha256, sizeof c->chain_sha256[0]);
-		else
-			digest_sha256_hex(t->cert_der[i], t->cert_len[i], c->chain_sha256[i], true);
-	}
+	for (unsigned i = 0; i < c->chain_count; i++)
+		digest_sha256_hex(t->cert_der[i], t->cert_len[i], c->chain_sha256[i], true);
 	int64_t at = (int64_t)(s->start_us / 1000000u);
-	c->status = x509_validate(ti->validator, t->cert_der, t->cert_len, c->chain_count, c->name, at);
+	check_chain(ti, t, c, at);
 	c->validated = true;
 }

@@ -17,8 +17,17 @@
 
 struct tls_inspector;
 
-/* NULL with a message in err when the CA bundle cannot be loaded. */
-struct tls_inspector *tls_inspector_new(const char *ca_file, char *err, size_t errlen);
+struct cert_cache_stats;
+
+/*
+ * NULL with a message in err when the CA bundle cannot be loaded. cache_entries bounds the certificate
+ * cache (tls.certificate_cache.entries; 0: none).
+ */
+struct tls_inspector *tls_inspector_new(const char *ca_file, unsigned cache_entries, char *err,
+                                        size_t errlen);
+/* Forgets every cached chain (the policy was reloaded; a new CA store comes with a new inspector). */
+void tls_inspector_clear_cache(struct tls_inspector *ti);
+void tls_inspector_cache_stats(struct tls_inspector *ti, struct cert_cache_stats *out);
 void tls_inspector_free(struct tls_inspector *ti);
 /* Fills s->fingerprints and s->certificate from s->tls and s->smtp (nothing when s->tls is NULL). */
 void tls_inspect_session(struct tls_inspector *ti, struct session *s);

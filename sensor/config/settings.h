@@ -79,6 +79,7 @@ struct sensor_settings {
 	uint64_t buffer_size;
 	struct decode_options decode; /* capture.vxlan_ports, capture.geneve_ports */
 	char ca_file[4096]; /* tls.ca_file: CA bundle for certificate validation, "" for the system store */
+	unsigned certificate_cache_entries; /* tls.certificate_cache.entries: cached chains, 0: none */
 	struct smtp_options smtp;
 	struct rules_settings rules;
 	struct kafka_settings kafka;

@@ -102,6 +102,12 @@ const struct setting settings_table[] = {
      .type = SETTING_PORTS,
      PORTS_AT(implicit_tls_ports, n_implicit_tls_ports, default_implicit_tls_ports)},
     {.key = "tls.ca_file", .type = SETTING_STRING, .flags = SETTING_RELOAD, AT(ca_file)},
+    {.key = "tls.certificate_cache.entries",
+     .type = SETTING_UINT,
+     AT(certificate_cache_entries),
+     .def = 1024, /* CERT_CACHE_DEFAULT_ENTRIES (sensor/app/cert_cache.h) */
+     .min = 0,
+     .max = 1000000},
     {.key = "detection.runbook_base",
      .type = SETTING_STRING,
      .flags = SETTING_RELOAD,

@@ -10,6 +10,7 @@
  * Validation is against the fixture CA at fixed packet times, never "now".
  */
 #include "sensor/app/tls_inspect.h"
+#include "sensor/app/cert_cache.h"
 #include "test_support.h"
 
 #include <criterion/criterion.h>
@@ -33,8 +34,8 @@
 static struct tls_inspector *inspector(void)
 {
 	char err[256] = "";
-	struct tls_inspector *ti =
-	    tls_inspector_new(test_source_path("tests/fixtures/certs/ca.crt"), err, sizeof err);
+	struct tls_inspector *ti = tls_inspector_new(test_source_path("tests/fixtures/certs/ca.crt"),
+	                                             CERT_CACHE_DEFAULT_ENTRIES, err, sizeof err);
 	cr_assert_not_null(ti, "inspector: %s", err);
 	return ti;
 }
@@ -341,7 +342,7 @@ Test(tls_inspect, a_session_without_tls_is_left_untouched)
 Test(tls_inspect, a_ca_bundle_that_cannot_be_read_is_refused_with_a_reason)
 {
 	char err[256] = "";
-	cr_expect_null(tls_inspector_new("/nonexistent/ca.crt", err, sizeof err));
+	cr_expect_null(tls_inspector_new("/nonexistent/ca.crt", 0, err, sizeof err));
 	cr_expect_neq(err[0], '\0');
 	tls_inspector_free(NULL);
 }
@@ -368,4 +369,163 @@ Test(tls_inspect, every_certificate_of_the_chain_is_fingerprinted_leaf_first)
 	free(ca);
 	free(h.der);
 	tls_inspector_free(ti);
+}
+
+/* The status one session showing this hand-built handshake gets at `at`, from an inspector kept across calls.
+ */
+static enum x509_status status_with(struct tls_inspector *ti, const struct hand_built *h, uint64_t at)
+{
+	struct session *s = session_at(&h->t, at);
+	tls_inspect_session(ti, s);
+	cr_assert(s->certificate.validated);
+	cr_assert(s->certificate.parsed);
+	cr_expect_str_eq(s->certificate.leaf.subject_cn, "mx1.example.net");
+	enum x509_status st = s->certificate.status;
+	free(s);
+	return st;
+}
+
+static struct cert_cache_stats cache_stats(struct tls_inspector *ti)
+{
+	struct cert_cache_stats cs;
+	tls_inspector_cache_stats(ti, &cs);
+	return cs;
+}
+
+Test(tls_inspect, a_chain_cached_as_ok_is_expired_later_and_not_yet_valid_earlier)
+{
+	struct tls_inspector *ti = inspector();
+	struct hand_built h;
+	hand_built(&h, "mx1.example.net.crt", "mx1.example.net");
+	cr_expect_eq(status_with(ti, &h, T_2030), X509_STATUS_OK);
+	cr_expect_eq(status_with(ti, &h, T_2030 + 3600 * SEC), X509_STATUS_OK); /* a hit */
+	struct cert_cache_stats cs = cache_stats(ti);
+	cr_expect_eq(cs.misses, 1);
+	cr_expect_eq(cs.hits, 1);
+	cr_expect_eq(cs.entries, 1);
+	/* Hits both, but outside the window the ok does not hold: validated again at the packet time. */
+	cr_expect_eq(status_with(ti, &h, T_2037), X509_STATUS_EXPIRED);
+	cr_expect_eq(status_with(ti, &h, T_2020_06), X509_STATUS_NOT_YET_VALID);
+	cr_expect_eq(status_with(ti, &h, T_2030), X509_STATUS_OK);
+	cr_expect_eq(cache_stats(ti).hits, 4);
+	free(h.der);
+	tls_inspector_free(ti);
+}
+
+Test(tls_inspect, a_chain_first_seen_expired_is_ok_for_a_later_session_inside_its_validity)
+{
+	struct tls_inspector *ti = inspector();
+	struct hand_built h;
+	hand_built(&h, "mx1.example.net.crt", "mx1.example.net");
+	cr_expect_eq(status_with(ti, &h, T_2037), X509_STATUS_EXPIRED);
+	cr_expect_eq(status_with(ti, &h, T_2037), X509_STATUS_EXPIRED);
+	cr_expect_eq(status_with(ti, &h, T_2030), X509_STATUS_OK);
+	cr_expect_eq(status_with(ti, &h, T_2037), X509_STATUS_EXPIRED);
+	cr_expect_eq(status_with(ti, &h, T_2030), X509_STATUS_OK);
+	free(h.der);
+	tls_inspector_free(ti);
+}
+
+Test(tls_inspect, the_cached_answer_is_per_expected_name)
+{
+	struct tls_inspector *ti = inspector();
+	struct hand_built ok, other;
+	hand_built(&ok, "mx1.example.net.crt", "mx1.example.net");
+	hand_built(&other, "mx1.example.net.crt", "mx2.example.net");
+	cr_expect_eq(status_with(ti, &ok, T_2030), X509_STATUS_OK);
+	cr_expect_eq(status_with(ti, &other, T_2030), X509_STATUS_HOST_MISMATCH);
+	cr_expect_eq(status_with(ti, &ok, T_2030), X509_STATUS_OK);
+	cr_expect_eq(status_with(ti, &other, T_2030), X509_STATUS_HOST_MISMATCH);
+	struct cert_cache_stats cs = cache_stats(ti);
+	cr_expect_eq(cs.entries, 2);
+	cr_expect_eq(cs.hits, 2);
+	free(ok.der);
+	free(other.der);
+	tls_inspector_free(ti);
+}
+
+Test(tls_inspect, a_cached_session_reports_what_an_uncached_one_does)
+{
+	struct tls_inspector *cached = inspector();
+	char err[256] = "";
+	struct tls_inspector *plain =
+	    tls_inspector_new(test_source_path("tests/fixtures/certs/ca.crt"), 0, err, sizeof err);
+	cr_assert_not_null(plain, "%s", err);
+	struct tls_parser *p = handshake("fixture-starttls-tls12-0.tls");
+	struct session *first = session_at(tls_parser_observation(p), T_2030);
+	tls_inspect_session(cached, first);
+	for (int i = 0; i < 2; i++) {
+		struct session *a = session_at(tls_parser_observation(p), T_2030 + SEC);
+		struct session *b = session_at(tls_parser_observation(p), T_2030 + SEC);
+		tls_inspect_session(cached, a);
+		tls_inspect_session(plain, b);
+		cr_expect_eq(memcmp(&a->certificate, &b->certificate, sizeof a->certificate), 0);
+		cr_expect_eq(a->certificate.chain_count, 2);
+		free(a);
+		free(b);
+	}
+	cr_expect_eq(cache_stats(cached).hits, 2);
+	cr_expect_eq(cache_stats(plain).entries, 0);
+	free(first);
+	tls_parser_free(p);
+	tls_inspector_free(plain);
+	tls_inspector_free(cached);
+}
+
+Test(tls_inspect, clearing_the_cache_validates_again)
+{
+	struct tls_inspector *ti = inspector();
+	struct hand_built h;
+	hand_built(&h, "mx1.example.net.crt", "mx1.example.net");
+	cr_expect_eq(status_with(ti, &h, T_2030), X509_STATUS_OK);
+	tls_inspector_clear_cache(ti);
+	cr_expect_eq(cache_stats(ti).entries, 0);
+	cr_expect_eq(status_with(ti, &h, T_2030), X509_STATUS_OK);
+	struct cert_cache_stats cs = cache_stats(ti);
+	cr_expect_eq(cs.misses, 2);
+	cr_expect_eq(cs.hits, 0);
+	free(h.der);
+	tls_inspector_free(ti);
+}
+
+/* x509_chain_validate's span: the whole validity inside it, from the last notAfter once expired. */
+Test(tls_inspect, the_span_a_status_holds_for_is_the_validity_or_what_follows_it)
+{
+	char err[256] = "";
+	struct x509_validator *v =
+	    x509_validator_new(test_source_path("tests/fixtures/certs/ca.crt"), err, sizeof err);
+	cr_assert_not_null(v, "%s", err);
+	size_t len = 0;
+	uint8_t *der = cert_der("mx1.example.net.crt", &len);
+	const uint8_t *chain[1] = {der};
+	struct x509_chain *c = x509_chain_new(chain, &len, 1);
+	cr_assert_not_null(c);
+	struct x509_info leaf;
+	cr_assert_eq(x509_chain_parse_leaf(c, &leaf), 0);
+
+	struct x509_window w;
+	cr_expect_eq(x509_chain_validate(v, c, "mx1.example.net", T_2030 / SEC, &w), X509_STATUS_OK);
+	cr_expect(w.known);
+	cr_expect_geq(w.from, leaf.not_before);
+	cr_expect_leq(w.until, leaf.not_after);
+	cr_expect(x509_window_contains(&w, T_2030 / SEC));
+	cr_expect_not(x509_window_contains(&w, T_2037 / SEC));
+	cr_expect_not(x509_window_contains(&w, T_2020_06 / SEC));
+	cr_expect_not(x509_window_contains(&w, leaf.not_after)); /* expired from that second on */
+
+	cr_expect_eq(x509_chain_validate(v, c, "mx1.example.net", T_2037 / SEC, &w), X509_STATUS_EXPIRED);
+	cr_expect(w.known);
+	cr_expect_geq(w.from, leaf.not_after);
+	cr_expect(x509_window_contains(&w, T_2037 / SEC));
+	cr_expect_not(x509_window_contains(&w, T_2030 / SEC));
+
+	cr_expect_eq(x509_chain_validate(v, c, "mx1.example.net", T_2020_06 / SEC, &w),
+	             X509_STATUS_NOT_YET_VALID);
+	cr_expect(x509_window_contains(&w, T_2020_06 / SEC));
+	cr_expect_not(x509_window_contains(&w, T_2030 / SEC));
+	cr_expect_leq(w.until, leaf.not_before);
+
+	x509_chain_free(c);
+	free(der);
+	x509_validator_free(v);
 }
