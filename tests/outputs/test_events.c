@@ -30,8 +30,9 @@
 #define LEAF_SHA "AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12"
 #define CA_SHA "CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34"
 
-static const struct event_context ctx = {"sensor-1.example", "0.9.0", "span-a",
-                                         "https://wiki.example/runbooks/", NULL};
+static const struct event_context ctx = {
+    "sensor-1.example",        "0.9.0", "span-a", "https://wiki.example/runbooks/", NULL,
+    EVENT_CLIENT_CIPHERS_NAMES};
 
 struct fixture {
 	struct session s;
@@ -368,7 +369,8 @@ Test(events, every_event_carries_ecs_version_and_the_named_observer)
 	cr_assert_has(
 	    doc, "\"observer\":{\"hostname\":\"sensor-1.example\",\"name\":\"span-a\",\"type\":\"sensor\","
 	         "\"vendor\":\"tlsobs\",\"product\":\"tlsobs\"");
-	struct event_context unnamed = {"sensor-1.example", "0.9.0", NULL, NULL, NULL};
+	struct event_context unnamed = {"sensor-1.example",        "0.9.0", NULL, NULL, NULL,
+	                                EVENT_CLIENT_CIPHERS_NAMES};
 	session_event_write(&w, s, &unnamed, T0);
 	cr_assert_has(written(), "\"name\":\"sensor-1.example\"");
 }
@@ -401,7 +403,8 @@ Test(events, an_alert_names_its_ruleset_and_its_runbook)
 	cr_assert_has(doc, "\"category\":\"mail_tls_downgrade\",\"ruleset\":\"partner_policy\","
 	                   "\"reference\":\"https://wiki.example/runbooks/policy_tls_required.md\"}");
 	cr_assert_has(doc, "\"related\":{\"ip\":[");
-	struct event_context no_runbooks = {"sensor-1.example", "0.9.0", NULL, "", NULL};
+	struct event_context no_runbooks = {"sensor-1.example",        "0.9.0", NULL, "", NULL,
+	                                    EVENT_CLIENT_CIPHERS_NAMES};
 	alert_event_write(&w, s, a, &no_runbooks, T0);
 	cr_assert_lacks(written(), "\"reference\"");
 }
