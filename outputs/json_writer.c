@@ -1,4 +1,9 @@
-/* json_writer.c: RFC 8259 output with RFC 3629 UTF-8 validation. */
+/*
+ * json_writer.c: RFC 8259 output with RFC 3629 UTF-8 validation. Every event
+ * goes through here, so the common cases have fast paths: plain-ASCII runs
+ * copied whole, numbers and codes formatted without printf, and each second of
+ * a timestamp formatted once (struct json_time_cache).
+ */
 #include "outputs/json_writer.h"
 
 #include <math.h>
@@ -73,14 +78,15 @@ static void put(struct json_writer *w, const char *s, size_t n)
  * the quotation mark and the reverse solidus. DEL is escaped too, as before.
  */
 static const uint8_t plain_byte[256] = {
-#define PLAIN16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
-    PLAIN16(0), PLAIN16(0),                                           /* 0x00..0x1F: control characters */
-    1,          1,          0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20..0x2F: '"' at 0x22 */
-    PLAIN16(1), PLAIN16(1),                                           /* 0x30..0x4F */
-    1,          1,          1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50..0x5F: '\\' at 0x5C */
-    PLAIN16(1),                                                       /* 0x60..0x6F */
-    1,          1,          1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* 0x70..0x7F: DEL at 0x7F */
-#undef PLAIN16
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x00..0x0F: control characters */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10..0x1F: control characters */
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20..0x2F: '"' at 0x22 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x30..0x3F */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x40..0x4F */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50..0x5F: '\\' at 0x5C */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x60..0x6F */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* 0x70..0x7F: DEL at 0x7F */
+                                                    /* 0x80..0xFF: 0, UTF-8 is checked */
 };
 
 static const char hex_lower[] = "0123456789abcdef";
@@ -153,8 +159,10 @@ void json_key(struct json_writer *w, const char *key)
 	w->after_key = true;
 }
 
-/* One byte that is not plain ASCII: an escape, a whole UTF-8 character or U+FFFD. Returns bytes consumed, 0
- * to stop. */
+/*
+ * The byte at p[i] is not plain ASCII: writes its escape, the whole UTF-8
+ * character it starts, or U+FFFD. Returns the bytes consumed, 0 to stop.
+ */
 static size_t string_special(struct json_writer *w, const uint8_t *p, size_t i, size_t len, size_t limit)
 {
 	uint8_t c = p[i];
