@@ -12,6 +12,14 @@
 /* ecs.version: the ECS release whose field definitions the events follow (checked against 8.0 to 9.x). */
 #define TLSOBS_ECS_VERSION "8.11.0"
 
+/* events.client_ciphers: how tls.client.supported_ciphers is written (in the order of its setting's names).
+ */
+enum event_client_ciphers {
+	EVENT_CLIENT_CIPHERS_NAMES, /* IANA names, "0xC0FF" for unregistered codes (the default) */
+	EVENT_CLIENT_CIPHERS_CODES, /* every suite as "0xC02F" */
+	EVENT_CLIENT_CIPHERS_NONE,  /* the field left out */
+};
+
 struct event_context {
 	const char *hostname; /* observer.hostname */
 	const char *version;  /* observer.version */
@@ -22,6 +30,7 @@ struct event_context {
 	/* observer.ingress.interface.name of the events being written (the flow's first packet's
 	 * interface), NULL when unknown; set by the sensor around each session's events */
 	const char *ingress_interface;
+	enum event_client_ciphers client_ciphers; /* events.client_ciphers */
 };
 
 #endif

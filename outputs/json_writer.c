@@ -1,7 +1,11 @@
-/* json_writer.c: RFC 8259 output with RFC 3629 UTF-8 validation. */
+/*
+ * json_writer.c: RFC 8259 output with RFC 3629 UTF-8 validation. Every event
+ * goes through here, so the common cases have fast paths: plain-ASCII runs
+ * copied whole, numbers and codes formatted without printf, and each second of
+ * a timestamp formatted once (struct json_time_cache).
+ */
 #include "outputs/json_writer.h"
 
-#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +73,25 @@ static void put(struct json_writer *w, const char *s, size_t n)
 	w->buf[w->len] = '\0';
 }
 
+/*
+ * Bytes a JSON string carries as they are (RFC 8259 7): printable ASCII but
+ * the quotation mark and the reverse solidus. DEL is escaped too, as before.
+ */
+static const uint8_t plain_byte[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x00..0x0F: control characters */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10..0x1F: control characters */
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20..0x2F: '"' at 0x22 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x30..0x3F */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x40..0x4F */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50..0x5F: '\\' at 0x5C */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x60..0x6F */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* 0x70..0x7F: DEL at 0x7F */
+                                                    /* 0x80..0xFF: 0, UTF-8 is checked */
+};
+
+static const char hex_lower[] = "0123456789abcdef";
+static const char hex_upper[] = "0123456789ABCDEF";
+
 /* Comma before a value or key, unless it directly follows its key. */
 static void separate(struct json_writer *w)
 {
@@ -123,12 +146,52 @@ void json_array_end(struct json_writer *w)
 void json_key(struct json_writer *w, const char *key)
 {
 	separate(w);
-	put(w, "\"", 1);
-	put(w, key, strlen(key));
-	put(w, "\":", 2);
+	size_t n = strlen(key);
+	if (!reserve(w, n + 3))
+		return;
+	char *out = w->buf + w->len;
+	out[0] = '"';
+	memcpy(out + 1, key, n);
+	out[n + 1] = '"';
+	out[n + 2] = ':';
+	out[n + 3] = '\0';
+	w->len += n + 3;
 	w->after_key = true;
 }
 
+/*
+ * The byte at p[i] is not plain ASCII: writes its escape, the whole UTF-8
+ * character it starts, or U+FFFD. Returns the bytes consumed, 0 to stop.
+ */
+static size_t string_special(struct json_writer *w, const uint8_t *p, size_t i, size_t len, size_t limit)
+{
+	uint8_t c = p[i];
+	if (c < 0x80) {
+		if (c == '"' || c == '\\') {
+			char esc[2] = {'\\', (char)c};
+			put(w, esc, 2);
+		} else { /* control character or DEL */
+			char esc[6] = {'\\', 'u', '0', '0', hex_lower[c >> 4], hex_lower[c & 0xF]};
+			put(w, esc, sizeof esc);
+		}
+		return 1;
+	}
+	size_t n = utf8_decode(p + i, len - i, NULL);
+	if (n == 0) {
+		put(w, "\xEF\xBF\xBD", 3); /* U+FFFD REPLACEMENT CHARACTER */
+		return 1;
+	}
+	if (i + n > limit)
+		return 0; /* do not cut a character in two */
+	put(w, (const char *)p + i, n);
+	return n;
+}
+
+/*
+ * Runs of plain ASCII go out in one copy; only the bytes between them are
+ * judged one by one. The UTF-8 check sees the bytes past the cut (len, not
+ * limit), so that a character the cut would split is left out whole.
+ */
 void json_string(struct json_writer *w, const char *s, size_t len)
 {
 	separate(w);
@@ -142,29 +205,18 @@ void json_string(struct json_writer *w, const char *s, size_t len)
 	put(w, "\"", 1);
 	size_t i = 0;
 	while (i < limit && !w->failed) {
-		uint8_t c = p[i];
-		size_t n = utf8_decode(p + i, len - i, NULL);
-		if (n > 1 && i + n > limit)
-			break; /* do not cut a character in two */
-		if (n == 0) {
-			put(w, "\xEF\xBF\xBD", 3); /* U+FFFD REPLACEMENT CHARACTER */
-			i++;
-		} else if (n > 1) {
-			put(w, s + i, n);
-			i += n;
-		} else if (c == '"' || c == '\\') {
-			char esc[2] = {'\\', (char)c};
-			put(w, esc, 2);
-			i++;
-		} else if (c < 0x20 || c == 0x7F) {
-			char esc[8];
-			int m = snprintf(esc, sizeof esc, "\\u%04x", c);
-			put(w, esc, (size_t)m);
-			i++;
-		} else {
-			put(w, s + i, 1);
-			i++;
+		size_t run = i;
+		while (run < limit && plain_byte[p[run]])
+			run++;
+		if (run > i) {
+			put(w, s + i, run - i);
+			i = run;
+			continue;
 		}
+		size_t n = string_special(w, p, i, len, limit);
+		if (n == 0)
+			break;
+		i += n;
 	}
 	put(w, "\"", 1);
 }
@@ -174,12 +226,36 @@ void json_cstring(struct json_writer *w, const char *s)
 	json_string(w, s, strlen(s));
 }
 
+size_t json_format_uint(char out[JSON_UINT_TEXT_MAX], uint64_t v)
+{
+	char digits[20];
+	size_t n = 0;
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		out[i] = digits[n - 1 - i];
+	out[n] = '\0';
+	return n;
+}
+
+size_t json_format_hex16(char out[JSON_HEX16_TEXT_MAX], uint16_t v)
+{
+	out[0] = '0';
+	out[1] = 'x';
+	for (int i = 0; i < 4; i++)
+		out[2 + i] = hex_upper[(v >> (12 - 4 * i)) & 0xF];
+	out[6] = '\0';
+	return 6;
+}
+
 void json_uint(struct json_writer *w, uint64_t v)
 {
-	char num[24];
-	int n = snprintf(num, sizeof num, "%" PRIu64, v);
+	char num[JSON_UINT_TEXT_MAX];
+	size_t n = json_format_uint(num, v);
 	separate(w);
-	put(w, num, (size_t)n);
+	put(w, num, n);
 }
 
 void json_fixed(struct json_writer *w, double v, int decimals)
@@ -196,10 +272,16 @@ void json_fixed(struct json_writer *w, double v, int decimals)
 
 void json_int(struct json_writer *w, int64_t v)
 {
-	char num[24];
-	int n = snprintf(num, sizeof num, "%" PRId64, v);
+	char num[JSON_UINT_TEXT_MAX + 1];
+	/* The magnitude as unsigned: -INT64_MIN does not fit an int64_t. */
+	uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	num[0] = '-';
+	size_t n = json_format_uint(num + 1, mag);
 	separate(w);
-	put(w, num, (size_t)n);
+	if (v < 0)
+		put(w, num, n + 1);
+	else
+		put(w, num + 1, n);
 }
 
 void json_bool(struct json_writer *w, bool v)
@@ -220,13 +302,54 @@ void json_ip(struct json_writer *w, const struct ip_addr *a)
 	json_cstring(w, ip_addr_format(a, text, sizeof text));
 }
 
+/*
+ * An event's times fall in a few seconds (packet time, the wall clock for
+ * event.created, a certificate's validity): each second's "YYYY-MM-DDTHH:MM:SS"
+ * is formatted once and kept in a small cache, replaced round robin. Any second
+ * may come back, later or earlier: a hit is decided by the second alone.
+ */
+static const char *second_text(struct json_writer *w, uint64_t sec, size_t *n)
+{
+	struct json_time_cache *c = &w->time_cache;
+	for (unsigned i = 0; i < JSON_TIME_CACHE; i++)
+		if (c->slot[i].len && c->slot[i].sec == sec) {
+			c->hits++;
+			*n = c->slot[i].len;
+			return c->slot[i].text;
+		}
+	char text[CIVIL_TIME_TEXT_MAX];
+	size_t len = sec <= INT64_MAX ? civil_time_rfc3339(text, sizeof text, (int64_t)sec) : 0;
+	if (len < 2)
+		return NULL; /* out of range: no text */
+	struct json_time_slot *slot = &c->slot[c->next];
+	c->next = (c->next + 1) % JSON_TIME_CACHE;
+	slot->sec = sec;
+	slot->len = len - 1; /* without the 'Z' */
+	memcpy(slot->text, text, slot->len);
+	c->misses++;
+	*n = slot->len;
+	return slot->text;
+}
+
 void json_time_us(struct json_writer *w, uint64_t us)
 {
-	char text[CIVIL_TIME_TEXT_MAX];
-	if (civil_time_rfc3339_us(text, sizeof text, us) == 0)
+	size_t n = 0;
+	const char *date = second_text(w, us / 1000000u, &n);
+	if (!date) {
 		json_null(w);
-	else
-		json_cstring(w, text);
+		return;
+	}
+	/* The same text civil_time_rfc3339_us writes: the second, then ".uuuuuuZ". */
+	char text[CIVIL_TIME_TEXT_MAX + 8];
+	memcpy(text, date, n);
+	uint32_t frac = (uint32_t)(us % 1000000u);
+	text[n] = '.';
+	for (int i = 6; i >= 1; i--) {
+		text[n + (size_t)i] = (char)('0' + frac % 10);
+		frac /= 10;
+	}
+	text[n + 7] = 'Z';
+	json_string(w, text, n + 8);
 }
 
 void json_field_cstring(struct json_writer *w, const char *key, const char *s)

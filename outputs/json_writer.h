@@ -27,6 +27,9 @@ enum {
 	JSON_MAX_ARRAY = 100, /* elements of an array written from wire data */
 	JSON_MAX_CUTS = 8,    /* distinct arrays cut in one document that are named; more are counted */
 	JSON_DOC_ID_MAX = 48,
+	JSON_UINT_TEXT_MAX = 21, /* UINT64_MAX's 20 digits and a NUL */
+	JSON_HEX16_TEXT_MAX = 7, /* "0x1301" and a NUL */
+	JSON_TIME_CACHE = 4,     /* seconds kept formatted (json_time_us) */
 };
 
 struct ip_addr;
@@ -40,6 +43,17 @@ struct json_writer {
 	bool need_comma[JSON_MAX_DEPTH];
 	bool after_key;
 	uint64_t strings_truncated; /* over the writer's life */
+
+	/* "YYYY-MM-DDTHH:MM:SS" of the last few seconds written (kept across documents). */
+	struct json_time_cache {
+		struct json_time_slot {
+			uint64_t sec;
+			size_t len; /* 0: empty */
+			char text[32];
+		} slot[JSON_TIME_CACHE];
+		unsigned next; /* the slot replaced next */
+		uint64_t hits, misses;
+	} time_cache;
 
 	/* The current document (cleared by json_writer_reset). */
 	struct json_doc {
@@ -77,8 +91,13 @@ void json_fixed(struct json_writer *w, double v, int decimals);
 void json_bool(struct json_writer *w, bool v);
 void json_null(struct json_writer *w);
 void json_ip(struct json_writer *w, const struct ip_addr *a);
-/* RFC 3339 UTC with microseconds: "2026-11-28T15:44:02.123456Z". */
+/* RFC 3339 UTC with microseconds: "2026-11-28T15:44:02.123456Z" (the second's text is cached). */
 void json_time_us(struct json_writer *w, uint64_t us);
+
+/* Text without printf, for values written as strings: decimal v; returns its length. */
+size_t json_format_uint(char out[JSON_UINT_TEXT_MAX], uint64_t v);
+/* "0x%04X": "0x1301", "0xC02F"; returns 6. */
+size_t json_format_hex16(char out[JSON_HEX16_TEXT_MAX], uint16_t v);
 
 /*
  * For an array of wire data with `have` elements to write, of which the source

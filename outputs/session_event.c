@@ -4,7 +4,6 @@
  */
 #include "outputs/session_event.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "outputs/certificate_json.h"
@@ -135,12 +134,40 @@ static void write_smtp(struct json_writer *w, const struct session *s)
 static void write_cipher(struct json_writer *w, const char *key, uint16_t code)
 {
 	const char *name = tls_cipher_name(code);
-	char hex[8];
-	snprintf(hex, sizeof hex, "0x%04X", code); /* unregistered suites keep their code */
-	json_field_cstring(w, key, name ? name : hex);
+	json_key(w, key);
+	if (name) {
+		json_cstring(w, name);
+		return;
+	}
+	char hex[JSON_HEX16_TEXT_MAX];
+	json_string(w, hex, json_format_hex16(hex, code)); /* unregistered suites keep their code */
 }
 
-static void write_tls_client(struct json_writer *w, const struct session *s)
+/* tls.client.supported_ciphers, as events.client_ciphers says: names (hex for unregistered ones) or codes. */
+static void write_client_ciphers(struct json_writer *w, const struct tls_observation *t,
+                                 enum event_client_ciphers mode)
+{
+	if (mode == EVENT_CLIENT_CIPHERS_NONE)
+		return;
+	json_key(w, "supported_ciphers");
+	json_array_begin(w);
+	size_t kept_ciphers = kept(t->ch.cipher_count, TLS_MAX_CIPHERS);
+	uint64_t total = t->ch.ciphers_total > kept_ciphers ? t->ch.ciphers_total : kept_ciphers;
+	size_t n = json_array_cap(w, "tls.client.supported_ciphers", kept_ciphers, total - kept_ciphers);
+	for (size_t i = 0; i < n; i++) {
+		const char *name =
+		    mode == EVENT_CLIENT_CIPHERS_NAMES ? tls_cipher_name(t->ch.ciphers[i]) : NULL;
+		if (name) {
+			json_cstring(w, name);
+			continue;
+		}
+		char hex[JSON_HEX16_TEXT_MAX];
+		json_string(w, hex, json_format_hex16(hex, t->ch.ciphers[i]));
+	}
+	json_array_end(w);
+}
+
+static void write_tls_client(struct json_writer *w, const struct session *s, enum event_client_ciphers mode)
 {
 	const struct tls_observation *t = s->tls;
 	if (!t->client_hello_seen)
@@ -149,18 +176,7 @@ static void write_tls_client(struct json_writer *w, const struct session *s)
 	json_object_begin(w);
 	if (t->ch.sni[0])
 		json_field_cstring(w, "server_name", t->ch.sni);
-	json_key(w, "supported_ciphers");
-	json_array_begin(w);
-	size_t kept_ciphers = kept(t->ch.cipher_count, TLS_MAX_CIPHERS);
-	uint64_t total = t->ch.ciphers_total > kept_ciphers ? t->ch.ciphers_total : kept_ciphers;
-	size_t n = json_array_cap(w, "tls.client.supported_ciphers", kept_ciphers, total - kept_ciphers);
-	for (size_t i = 0; i < n; i++) {
-		const char *name = tls_cipher_name(t->ch.ciphers[i]);
-		char hex[8];
-		snprintf(hex, sizeof hex, "0x%04X", t->ch.ciphers[i]);
-		json_cstring(w, name ? name : hex);
-	}
-	json_array_end(w);
+	write_client_ciphers(w, t, mode);
 	if (s->fingerprints.ja3[0])
 		json_field_cstring(w, "ja3", s->fingerprints.ja3);
 	json_object_end(w);
@@ -178,7 +194,7 @@ static void write_tls_server(struct json_writer *w, const struct session *s)
 }
 
 /* ECS tls.*; what ECS has no name for goes under tlsobs.tls (write_tlsobs_tls). */
-static void write_tls(struct json_writer *w, const struct session *s)
+static void write_tls(struct json_writer *w, const struct session *s, enum event_client_ciphers mode)
 {
 	const struct tls_observation *t = s->tls;
 	if (!t || t->outcome == TLS_OUTCOME_NONE)
@@ -200,7 +216,7 @@ static void write_tls(struct json_writer *w, const struct session *s)
 		json_field_cstring(w, "curve", curve);
 	if (t->server_hello_seen && t->sh.alpn[0])
 		json_field_cstring(w, "next_protocol", t->sh.alpn);
-	write_tls_client(w, s);
+	write_tls_client(w, s, mode);
 	if (t->server_hello_seen)
 		write_tls_server(w, s);
 	json_object_end(w);
@@ -221,8 +237,8 @@ static void write_tlsobs_tls(struct json_writer *w, const struct session *s)
 		json_object_begin(w);
 		json_field_cstring(w, "level", t->alert_level == 2 ? "fatal" : "warning");
 		const char *name = tls_alert_name(t->alert_description);
-		char code[8];
-		snprintf(code, sizeof code, "%u", t->alert_description);
+		char code[JSON_UINT_TEXT_MAX];
+		json_format_uint(code, t->alert_description);
 		json_field_cstring(w, "description", name ? name : code);
 		json_field_cstring(w, "from", t->alert_from == TLS_FROM_CLIENT ? "client" : "server");
 		json_object_end(w);
@@ -372,7 +388,7 @@ void session_event_write(struct json_writer *w, const struct session *s, const s
 	event_write_endpoints(w, s, true);
 	event_write_network(w, s);
 	event_write_related(w, s);
-	write_tls(w, s);
+	write_tls(w, s, ctx->client_ciphers);
 	event_tlsobs_begin(w);
 	json_field_cstring(w, "session_id", s->id);
 	event_write_partner(w, s);

@@ -292,8 +292,12 @@ static void init_events(struct sensor *s)
 	json_writer_init(&s->json, SENSOR_JSON_MAX_STRING);
 	if (gethostname(s->hostname, sizeof s->hostname - 1) != 0)
 		snprintf(s->hostname, sizeof s->hostname, "unknown");
-	s->event_ctx = (struct event_context){s->hostname, TLSOBS_VERSION, s->settings.sensor_name,
-	                                      s->settings.runbook_base, NULL};
+	s->event_ctx = (struct event_context){s->hostname,
+	                                      TLSOBS_VERSION,
+	                                      s->settings.sensor_name,
+	                                      s->settings.runbook_base,
+	                                      NULL,
+	                                      s->settings.client_ciphers};
 }
 
 struct sensor *sensor_new(const struct sensor_settings *settings, struct output *const *outputs,
@@ -556,6 +560,8 @@ int sensor_reload(struct sensor *s, struct sensor_settings *next, char *err, siz
 	s->settings.stats_interval_us = next->stats_interval_us;
 	memcpy(s->settings.sensor_name, next->sensor_name, sizeof next->sensor_name);
 	memcpy(s->settings.runbook_base, next->runbook_base, sizeof next->runbook_base);
+	s->settings.client_ciphers = next->client_ciphers;
+	s->event_ctx.client_ciphers = next->client_ciphers;
 	s->next_stats_us = 0;
 	s->stats.reloads++;
 	return 0;

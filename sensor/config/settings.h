@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "outputs/event_context.h"
 #include "outputs/kafka_output.h"
 #include "parsers/smtp.h"
 #include "rules/ip_network.h"
@@ -105,6 +106,7 @@ struct sensor_settings {
 	struct capture_source_settings sources;
 	char sensor_name[256];   /* sensor.name: observer.name; default the host name */
 	char runbook_base[1024]; /* detection.runbook_base: rule.reference prefix; "" : no rule.reference */
+	enum event_client_ciphers client_ciphers; /* events.client_ciphers: names (default), codes, none */
 };
 
 /* Fills *out from cfg (defaults where absent). 0, or -1 with the first error in *err (nothing to free then).

@@ -46,6 +46,7 @@ static const uint16_t default_geneve_ports[] = {DECODE_GENEVE_PORT};
 static const char *const log_levels[] = {"error", "warning", "notice", "info", "debug", NULL};
 static const char *const log_targets[] = {"stderr", "syslog", NULL};
 static const char *const policy_modes[] = {"enforced", "opportunistic", "none", NULL};
+static const char *const client_ciphers[] = {"names", "codes", "none", NULL}; /* enum event_client_ciphers */
 
 /* flow.timeout.* and flow.emergency.timeout.*: idle times by flow state, 1s to 7d. */
 #define FLOW_TIMEOUT(name, f, secs)                                                                          \
@@ -65,6 +66,12 @@ const struct setting settings_table[] = {
      AT(sensor_name),
      .doc_default = "the host name"},
     {.key = "outputs", .type = SETTING_LIST, LIST_AT(sources.outputs, sources.n_outputs)},
+    {.key = "events.client_ciphers",
+     .type = SETTING_ENUM,
+     .flags = SETTING_RELOAD,
+     AT(client_ciphers),
+     .names = client_ciphers,
+     .def_text = "names"},
     {.key = "capture.interfaces",
      .type = SETTING_LIST,
      .flags = SETTING_SPLIT,

@@ -71,6 +71,8 @@ for page in manpages:
     for key in sorted(set(token.findall(open(page).read().replace("\\-", "-")))):
         if key in table or key.startswith("kafka.properties."):
             continue
+        if re.search(r"\.(json|md|yaml)$", key):
+            continue  # a file name (events.schema.json), not a key
         if key.endswith(".*") and any(k.startswith(key[:-1]) for k in table):
             continue
         problems.append(f"{page}: {key} is not a key of the settings table")

@@ -2,7 +2,8 @@
 # Signals as operators know them, on a live sensor running as nobody (-u/-g) in a network namespace of our
 # own: logrotate's rename then SIGHUP puts new events into a new file at the configured path (0640, owned by
 # the run user) while the renamed one keeps what came before; SIGUSR1 writes a tlsobs.stats event and a
-# "notice stats:" log line; SIGUSR2 stops cleanly with the summary and exit 0. Every message the sensor logs
+# "notice stats:" log line; a reloadable key (events.client_ciphers) changed in the file applies after SIGHUP;
+# SIGUSR2 stops cleanly with the summary and exit 0. Every message the sensor logs
 # is one "TIME LEVEL COMPONENT: text" line. Also, without a namespace: a reader that closes standard output
 # (EPIPE) ends the run with the summary and exit 1, not a silent SIGPIPE death; -T warns when the run user
 # cannot write a file output's directory (no reopen after SIGHUP then).
@@ -92,9 +93,10 @@ wait_sessions() { # FILE N: up to 10 s
 replay starttls-tls13
 wait_sessions "$work/out/events.json" 1
 mv "$work/out/events.json" "$work/out/events.json.1" # logrotate's rename
+printf 'events:\n  client_ciphers: codes\n' >>"$work/tlsobs.yaml" # reloadable: applies to the next session
 kill -HUP "$sensor"
 sleep 1.5
-replay smtp-plain
+replay starttls-tls12
 wait_sessions "$work/out/events.json" 1
 kill -USR1 "$sensor"
 for _ in $(seq 50); do grep -q '"dataset":"tlsobs.stats"' "$work/out/events.json" 2>/dev/null && break; sleep 0.1; done
@@ -109,6 +111,10 @@ check "after SIGHUP: a new file at the configured path holds the next session ($
 	'[ "$(sessions "$work/out/events.json")" -eq 1 ]'
 check "the new file was created by $user after the drop, mode 0640 ($(stat -c "%U %a" "$work/out/events.json"))" \
 	'[ "$(stat -c "%U %a" "$work/out/events.json")" = "$user 640" ]'
+check "before SIGHUP: events.client_ciphers names (the default): IANA names" \
+	'grep -q "\"supported_ciphers\":\[\"TLS_" "$work/out/events.json.1"'
+check "after SIGHUP: events.client_ciphers codes, reloaded: hex codes" \
+	'grep -q "\"supported_ciphers\":\[\"0x[0-9A-F]\{4\}\"," "$work/out/events.json"'
 check "SIGHUP: reopened and reloaded, both logged" \
 	'grep -Eq "info output: file outputs reopened" "$work/live.err" && grep -Eq "notice config: configuration reloaded from" "$work/live.err"'
 check "SIGUSR1: a tlsobs.stats event (final false) in the output" \

@@ -30,8 +30,9 @@
 #define LEAF_SHA "AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12"
 #define CA_SHA "CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34CD34"
 
-static const struct event_context ctx = {"sensor-1.example", "0.9.0", "span-a",
-                                         "https://wiki.example/runbooks/", NULL};
+static const struct event_context ctx = {
+    "sensor-1.example",        "0.9.0", "span-a", "https://wiki.example/runbooks/", NULL,
+    EVENT_CLIENT_CIPHERS_NAMES};
 
 struct fixture {
 	struct session s;
@@ -315,6 +316,68 @@ Test(events, a_client_hello_of_150_ciphers_is_cut_at_100_and_the_cut_is_recorded
 	cr_assert_eq(doc[strlen(doc) - 1], '}');
 }
 
+/* A ClientHello of a TLS 1.3 suite, a TLS 1.2 one and GREASE (unregistered), written in each
+ * events.client_ciphers mode. */
+static const char *ciphers_written(enum event_client_ciphers mode)
+{
+	struct session *s = upgraded_session();
+	struct tls_observation *t = &fx->t;
+	static const uint16_t offered[] = {0x1301, 0xC02F, 0xFAFA};
+	t->ch.cipher_count = 3;
+	t->ch.ciphers_total = 3;
+	memcpy(t->ch.ciphers, offered, sizeof offered);
+	struct event_context c = ctx;
+	c.client_ciphers = mode;
+	json_writer_reset(&w);
+	session_event_write(&w, s, &c, T0);
+	return written();
+}
+
+Test(events, client_ciphers_names_writes_iana_names_and_hex_for_unregistered_suites)
+{
+	const char *doc = ciphers_written(EVENT_CLIENT_CIPHERS_NAMES);
+	cr_assert_has(doc, "\"supported_ciphers\":[\"TLS_AES_128_GCM_SHA256\","
+	                   "\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\",\"0xFAFA\"]");
+	cr_assert_has(doc, "\"cipher\":\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\"");
+}
+
+Test(events, client_ciphers_codes_writes_every_suite_as_hex)
+{
+	const char *doc = ciphers_written(EVENT_CLIENT_CIPHERS_CODES);
+	cr_assert_has(doc, "\"supported_ciphers\":[\"0x1301\",\"0xC02F\",\"0xFAFA\"]");
+	/* Only the offered list changes: the chosen suite keeps its name. */
+	cr_assert_has(doc, "\"cipher\":\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\"");
+}
+
+Test(events, client_ciphers_none_leaves_the_field_out_and_keeps_the_rest_of_tls_client)
+{
+	const char *doc = ciphers_written(EVENT_CLIENT_CIPHERS_NONE);
+	cr_assert_lacks(doc, "supported_ciphers");
+	cr_assert_has(doc, "\"client\":{\"server_name\":\"mx.example.net\"");
+	cr_assert_has(doc, "\"cipher\":\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\"");
+}
+
+Test(events, client_ciphers_none_records_no_cut_of_a_list_it_does_not_write)
+{
+	struct session *s = upgraded_session();
+	struct tls_observation *t = &fx->t;
+	t->ch.cipher_count = TLS_MAX_CIPHERS;
+	t->ch.ciphers_total = 150;
+	for (unsigned i = 0; i < TLS_MAX_CIPHERS; i++)
+		t->ch.ciphers[i] = (uint16_t)(0xC000 + i);
+	struct event_context c = ctx;
+	c.client_ciphers = EVENT_CLIENT_CIPHERS_NONE;
+	session_event_write(&w, s, &c, T0);
+	const char *doc = written();
+	cr_assert_lacks(doc, "supported_ciphers");
+	c.client_ciphers = EVENT_CLIENT_CIPHERS_CODES;
+	json_writer_reset(&w);
+	session_event_write(&w, s, &c, T0);
+	doc = written();
+	cr_assert_eq(array_length(doc, "\"supported_ciphers\":"), JSON_MAX_ARRAY);
+	cr_assert_has(doc, "\"tls.client.supported_ciphers\":50}");
+}
+
 Test(events, hostile_strings_stay_valid_json_and_a_cut_string_is_counted)
 {
 	json_writer_release(&w);
@@ -368,7 +431,8 @@ Test(events, every_event_carries_ecs_version_and_the_named_observer)
 	cr_assert_has(
 	    doc, "\"observer\":{\"hostname\":\"sensor-1.example\",\"name\":\"span-a\",\"type\":\"sensor\","
 	         "\"vendor\":\"tlsobs\",\"product\":\"tlsobs\"");
-	struct event_context unnamed = {"sensor-1.example", "0.9.0", NULL, NULL, NULL};
+	struct event_context unnamed = {"sensor-1.example",        "0.9.0", NULL, NULL, NULL,
+	                                EVENT_CLIENT_CIPHERS_NAMES};
 	session_event_write(&w, s, &unnamed, T0);
 	cr_assert_has(written(), "\"name\":\"sensor-1.example\"");
 }
@@ -401,7 +465,8 @@ Test(events, an_alert_names_its_ruleset_and_its_runbook)
 	cr_assert_has(doc, "\"category\":\"mail_tls_downgrade\",\"ruleset\":\"partner_policy\","
 	                   "\"reference\":\"https://wiki.example/runbooks/policy_tls_required.md\"}");
 	cr_assert_has(doc, "\"related\":{\"ip\":[");
-	struct event_context no_runbooks = {"sensor-1.example", "0.9.0", NULL, "", NULL};
+	struct event_context no_runbooks = {"sensor-1.example",        "0.9.0", NULL, "", NULL,
+	                                    EVENT_CLIENT_CIPHERS_NAMES};
 	alert_event_write(&w, s, a, &no_runbooks, T0);
 	cr_assert_lacks(written(), "\"reference\"");
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "outputs/json_writer.h"
+#include "parsers/civil_time.h"
 #include "parsers/packet_decode.h"
 #include "test_support.h"
 
@@ -559,4 +560,225 @@ Test(json_writer, the_largest_time_is_still_a_json_string)
 	cr_assert_geq(n, 12);
 	cr_assert_eq(t[0], '"');
 	cr_assert_str_eq(t + n - 9, ".551615Z\"");
+}
+
+/* ---- fast paths: plain runs, numbers and codes without printf, the time cache ---- */
+
+/*
+ * The writer's string as it was before plain runs were copied whole: one byte
+ * or one character at a time, judged by the test's own UTF-8 check. The fast
+ * path must give the same bytes for any input and cap.
+ */
+static size_t reference_string(const uint8_t *s, size_t len, size_t max_string, char *out, size_t cap)
+{
+	size_t limit = max_string && len > max_string ? max_string : len, n = 0;
+	out[n++] = '"';
+	for (size_t i = 0; i < limit;) {
+		cr_assert_lt(n + 8, cap);
+		uint8_t c = s[i];
+		size_t k = utf8_valid(s + i, len - i);
+		if (k > 1 && i + k > limit)
+			break;
+		if (k == 0) {
+			memcpy(out + n, "\xEF\xBF\xBD", 3), n += 3, i++;
+		} else if (k > 1) {
+			memcpy(out + n, s + i, k), n += k, i += k;
+		} else if (c == '"' || c == '\\') {
+			out[n++] = '\\', out[n++] = (char)c, i++;
+		} else if (c < 0x20 || c == 0x7F) {
+			n += (size_t)snprintf(out + n, cap - n, "\\u%04x", c), i++;
+		} else {
+			out[n++] = (char)c, i++;
+		}
+	}
+	out[n++] = '"';
+	return n;
+}
+
+static void assert_as_reference(const uint8_t *s, size_t len, size_t max_string)
+{
+	static char want[8 * 4096 + 8];
+	size_t n = reference_string(s, len, max_string, want, sizeof want);
+	struct json_writer w;
+	json_writer_init(&w, max_string);
+	json_string(&w, (const char *)s, len);
+	cr_assert_not(json_writer_failed(&w));
+	cr_assert_eq(w.len, n, "length %zu, reference %zu (input %zu bytes, cap %zu)", w.len, n, len,
+	             max_string);
+	cr_assert_eq(memcmp(w.buf, want, n), 0, "differs from the reference (input %zu bytes, cap %zu)", len,
+	             max_string);
+	json_writer_release(&w);
+}
+
+Test(json_writer, an_escape_at_either_end_of_a_plain_run_is_written_in_its_place)
+{
+	cr_assert_string_json("\"abc", "\"\\\"abc\"");
+	cr_assert_string_json("abc\"", "\"abc\\\"\"");
+	cr_assert_string_json("ab\\\\cd", "\"ab\\\\\\\\cd\"");
+	cr_assert_string_json("x\ny\tz\x7f", "\"x\\u000ay\\u0009z\\u007f\"");
+	cr_assert_string_json("\x1f~\x7f", "\"\\u001f~\\u007f\"");
+	/* Every byte that needs a look, at every place in a 64-byte run. */
+	static const uint8_t special[] = {'"', '\\', 0x00, 0x1F, 0x7F, 0x80, 0xC3, 0xE2, 0xF0, 0xFF};
+	uint8_t s[64];
+	for (size_t b = 0; b < sizeof special; b++)
+		for (size_t at = 0; at < sizeof s; at++) {
+			memset(s, 'a', sizeof s);
+			s[at] = special[b];
+			assert_as_reference(s, sizeof s, 0);
+			assert_as_reference(s, sizeof s, at + 1); /* the cut right after it */
+			assert_as_reference(s, sizeof s, at ? at : 1);
+		}
+}
+
+Test(json_writer, invalid_utf8_inside_a_long_ascii_run_is_replaced_and_the_run_goes_on)
+{
+	char s[2000];
+	memset(s, 'q', sizeof s);
+	s[999] = (char)0xC3;  /* a lead byte followed by ASCII: broken */
+	s[1500] = (char)0xBF; /* a stray continuation byte */
+	struct json_writer w;
+	json_writer_init(&w, 0);
+	json_string(&w, s, sizeof s);
+	cr_assert_eq(w.len, 2 + 1998 + 6);
+	cr_assert_eq(memcmp(w.buf + 1 + 999, "\xEF\xBF\xBDq", 4), 0);
+	cr_assert_eq(memcmp(w.buf + 1 + 999 + 3 + 500, "\xEF\xBF\xBDq", 4), 0);
+	cr_assert_eq(w.buf[w.len - 1], '"');
+	json_writer_release(&w);
+	assert_as_reference((const uint8_t *)s, sizeof s, 0);
+	assert_as_reference((const uint8_t *)s, sizeof s, 1000);
+	/* A valid character cut by the cap inside a run: left out whole. */
+	memcpy(s + 998, "\xE2\x82\xAC", 3);
+	assert_as_reference((const uint8_t *)s, sizeof s, 999);
+	assert_as_reference((const uint8_t *)s, sizeof s, 1000);
+	assert_as_reference((const uint8_t *)s, sizeof s, 1001);
+}
+
+Test(json_writer, random_mixes_of_runs_escapes_and_characters_match_the_byte_by_byte_writer)
+{
+	static const char *const pieces[] = {"plain text ",
+	                                     "\"",
+	                                     "\\",
+	                                     "\r\n",
+	                                     "\x7f",
+	                                     "\xC3\xA9",
+	                                     "\xE2\x82\xAC",
+	                                     "\xF0\x9F\x93\xA7",
+	                                     "\xC3",
+	                                     "\xED\xA0\x80",
+	                                     "\xF4\x90\x80\x80",
+	                                     "\x80",
+	                                     "\x00"};
+	uint32_t seed = 15;
+	uint8_t s[4096];
+	for (int round = 0; round < 500; round++) {
+		size_t len = 0;
+		while (len < sizeof s - 8) {
+			seed = seed * 1103515245u + 12345u;
+			if ((seed >> 16) % 23 == 0)
+				break;
+			size_t k = (seed >> 8) % (sizeof pieces / sizeof pieces[0]);
+			size_t n = k == sizeof pieces / sizeof pieces[0] - 1 ? 1 : strlen(pieces[k]);
+			memcpy(s + len, pieces[k], n);
+			len += n;
+		}
+		assert_as_reference(s, len, 0);
+		assert_as_reference(s, len, len / 2 + 1);
+	}
+}
+
+Test(json_writer, integers_and_codes_are_formatted_without_printf)
+{
+	char text[JSON_UINT_TEXT_MAX];
+	cr_assert_eq(json_format_uint(text, 0), 1);
+	cr_assert_str_eq(text, "0");
+	cr_assert_eq(json_format_uint(text, 9), 1);
+	cr_assert_eq(json_format_uint(text, 10), 2);
+	cr_assert_str_eq(text, "10");
+	cr_assert_eq(json_format_uint(text, UINT64_MAX), 20);
+	cr_assert_str_eq(text, "18446744073709551615");
+	char hex[JSON_HEX16_TEXT_MAX];
+	cr_assert_eq(json_format_hex16(hex, 0), 6);
+	cr_assert_str_eq(hex, "0x0000");
+	json_format_hex16(hex, 0x1301);
+	cr_assert_str_eq(hex, "0x1301");
+	json_format_hex16(hex, 0xC02F);
+	cr_assert_str_eq(hex, "0xC02F");
+	json_format_hex16(hex, 0x0A0B);
+	cr_assert_str_eq(hex, "0x0A0B");
+	json_format_hex16(hex, 0xFFFF);
+	cr_assert_str_eq(hex, "0xFFFF");
+	/* Against printf over a spread of values. */
+	for (uint64_t v = 1; v; v = v * 3 + 1) {
+		char want[32];
+		snprintf(want, sizeof want, "%llu", (unsigned long long)v);
+		cr_assert_eq(json_format_uint(text, v), strlen(want));
+		cr_assert_str_eq(text, want);
+		if (v > UINT64_MAX / 4)
+			break;
+	}
+	for (uint32_t v = 0; v <= 0xFFFF; v += 0x0101) {
+		char want[8];
+		snprintf(want, sizeof want, "0x%04X", v);
+		json_format_hex16(hex, (uint16_t)v);
+		cr_assert_str_eq(hex, want);
+	}
+}
+
+Test(json_writer, negative_integers_and_their_extremes)
+{
+	struct json_writer w;
+	json_writer_init(&w, 0);
+	json_array_begin(&w);
+	json_int(&w, -9);
+	json_int(&w, -10);
+	json_int(&w, INT64_MIN + 1);
+	json_int(&w, 10);
+	json_uint(&w, 1);
+	json_array_end(&w);
+	cr_assert_str_eq(doc(&w), "[-9,-10,-9223372036854775807,10,1]");
+	json_writer_release(&w);
+}
+
+/* The text civil_time writes for us, quoted: what the cache must give back. */
+static void assert_time_as_civil(struct json_writer *w, uint64_t us)
+{
+	char want[CIVIL_TIME_TEXT_MAX + 2];
+	char text[CIVIL_TIME_TEXT_MAX];
+	cr_assert_gt(civil_time_rfc3339_us(text, sizeof text, us), 0);
+	snprintf(want, sizeof want, "\"%s\"", text);
+	json_writer_reset(w);
+	json_time_us(w, us);
+	cr_assert_str_eq(doc(w), want, "at %llu us", (unsigned long long)us);
+}
+
+Test(json_writer, the_time_cache_follows_second_boundaries_and_time_going_back)
+{
+	struct json_writer w;
+	json_writer_init(&w, 0);
+	const uint64_t t = 1795879442000000ull; /* 2026-11-28T15:24:02Z */
+	assert_time_as_civil(&w, t);
+	assert_time_as_civil(&w, t + 999999); /* same second: a hit */
+	cr_assert_eq(w.time_cache.misses, 1);
+	cr_assert_eq(w.time_cache.hits, 1);
+	assert_time_as_civil(&w, t + 1000000); /* the next second */
+	assert_time_as_civil(&w, t - 1);       /* back to the second before */
+	assert_time_as_civil(&w, t + 500000);  /* and back to the first: still cached */
+	cr_assert_eq(w.time_cache.misses, 3);
+	cr_assert_eq(w.time_cache.hits, 2);
+	/* More distinct seconds than the cache holds, forwards, backwards and across a day and a leap day. */
+	const uint64_t day = 86400000000ull;
+	const uint64_t leap = 1709251199999999ull; /* 2024-02-29T23:59:59.999999Z */
+	for (int round = 0; round < 3; round++)
+		for (int i = -6; i <= 6; i++) {
+			assert_time_as_civil(&w, t + (uint64_t)((int64_t)i * 1000003));
+			assert_time_as_civil(&w, t - (uint64_t)i * day);
+			assert_time_as_civil(&w, leap + (uint64_t)((int64_t)i * 1));
+			assert_time_as_civil(&w, (uint64_t)(6 - i) * 1000000 + 1);
+		}
+	/* Kept across documents, and the same after a reset. */
+	assert_time_as_civil(&w, leap - 5);
+	uint64_t hits = w.time_cache.hits;
+	assert_time_as_civil(&w, leap);
+	cr_assert_eq(w.time_cache.hits, hits + 1);
+	json_writer_release(&w);
 }
