@@ -51,16 +51,27 @@ struct mail_session {
 	const struct smtp_options *smtp_options; /* borrowed, outlives the session */
 	/* Released (mail_session_release): the parsers are gone, their observations kept packed until the
 	 * event; unpacked into `view` by mail_session_fill. The TLS observation's certificate copies and
-	 * fingerprint lists stay on the heap (its packed pointers still point to them). */
+	 * fingerprint lists stay on the heap, their pointers kept in tls_kept. */
 	bool released;
 	bool had_smtp, had_tls;
 	uint8_t *smtp_packed, *tls_packed;
 	size_t smtp_packed_len, tls_packed_len;
-	size_t tls_owned; /* heap bytes the packed TLS observation points to */
+	struct tls_kept *tls_kept; /* the TLS observation's pointers, packed apart */
 	struct mail_view {
 		struct smtp_observation smtp;
 		struct tls_observation tls;
 	} * view;
+};
+
+/*
+ * What a released TLS observation points to: packed apart from the rest, so
+ * that the packed length (charged to the memcap) depends on what was observed,
+ * never on where the heap put it.
+ */
+struct tls_kept {
+	const uint8_t *cert_der[TLS_MAX_CERTS]; /* owned: the certificate copies */
+	struct tls_fingerprint_input fp;        /* owned: the fingerprint lists */
+	size_t owned;                           /* heap bytes those hold */
 };
 
 /* Flow directions and parser directions name the sender the same way: 0 = client. */
@@ -84,16 +95,28 @@ struct mail_session *mail_session_new(bool implicit_tls, const struct smtp_optio
 	return m;
 }
 
-/* What the packed TLS observation points to goes with it. */
+/* A released TLS observation, whole again: its packed bytes and its pointers. false: out of shape. */
+static bool unpack_tls(const struct mail_session *m, struct tls_observation *o)
+{
+	if (!zero_unpack(m->tls_packed, m->tls_packed_len, o, sizeof *o))
+		return false;
+	memcpy(o->cert_der, m->tls_kept->cert_der, sizeof o->cert_der);
+	o->fp = m->tls_kept->fp;
+	return true;
+}
+
+/* What the released TLS observation points to goes with it. */
 static void free_released_tls(struct mail_session *m)
 {
-	if (!m->tls_packed)
-		return;
-	struct tls_observation o;
-	if (zero_unpack(m->tls_packed, m->tls_packed_len, &o, sizeof o))
-		tls_observation_free(&o);
+	if (m->tls_kept) {
+		struct tls_observation o;
+		if (unpack_tls(m, &o))
+			tls_observation_free(&o);
+	}
 	free(m->tls_packed);
+	free(m->tls_kept);
 	m->tls_packed = NULL;
+	m->tls_kept = NULL;
 }
 
 void mail_session_free(struct mail_session *m)
@@ -113,7 +136,8 @@ size_t mail_session_memory(const struct mail_session *m)
 	if (!m)
 		return 0;
 	if (m->released) /* the view is made for the event only, just before the session is freed */
-		return sizeof *m + m->smtp_packed_len + m->tls_packed_len + m->tls_owned;
+		return sizeof *m + m->smtp_packed_len + m->tls_packed_len +
+		       (m->tls_kept ? sizeof *m->tls_kept + m->tls_kept->owned : 0);
 	return sizeof *m + smtp_parser_memory(m->smtp) + tls_parser_memory(m->tls);
 }
 
@@ -314,9 +338,9 @@ static void keep_client_first(struct mail_session *m, enum flow_dir dir, const u
 
 enum stream_verdict mail_session_data(struct mail_session *m, enum flow_dir dir, const uint8_t *p, size_t n)
 {
+	/* Late bytes of a released session: the stream counts them, no parser reads them. */
 	if (m->released)
-		return STREAM_CONTINUE; /* late bytes of a closed session: counted by the stream, parsed by no
-		                           one */
+		return STREAM_CONTINUE;
 	if (n == 0)
 		return STREAM_CONTINUE;
 	keep_client_first(m, dir, p, n);
@@ -378,7 +402,7 @@ static void fill_released(struct mail_session *m, struct session *s)
 	if (m->had_smtp &&
 	    zero_unpack(m->smtp_packed, m->smtp_packed_len, &m->view->smtp, sizeof m->view->smtp))
 		s->smtp = &m->view->smtp;
-	if (m->had_tls && zero_unpack(m->tls_packed, m->tls_packed_len, &m->view->tls, sizeof m->view->tls))
+	if (m->had_tls && unpack_tls(m, &m->view->tls))
 		s->tls = &m->view->tls;
 }
 
@@ -411,14 +435,30 @@ bool mail_session_settled(const struct mail_session *m)
 	return o != TLS_OUTCOME_NONE && o != TLS_OUTCOME_IN_PROGRESS;
 }
 
-/* Packs a parser's observation; false when out of memory (the session then stays as it was). */
+/* The TLS observation packed, its pointers kept apart (tls_kept). false when out of memory. */
+static bool pack_tls(struct mail_session *m)
+{
+	struct tls_observation o = *tls_parser_observation(m->tls);
+	if (!(m->tls_kept = calloc(1, sizeof *m->tls_kept)))
+		return false;
+	memcpy(m->tls_kept->cert_der, o.cert_der, sizeof o.cert_der);
+	m->tls_kept->fp = o.fp;
+	memset(o.cert_der, 0, sizeof o.cert_der);
+	memset(&o.fp, 0, sizeof o.fp);
+	if ((m->tls_packed = zero_pack(&o, sizeof o, &m->tls_packed_len)))
+		return true;
+	free(m->tls_kept);
+	m->tls_kept = NULL;
+	return false;
+}
+
+/* Packs the parsers' observations; false when out of memory (the session then stays as it was). */
 static bool pack_observations(struct mail_session *m)
 {
 	if (m->smtp && !(m->smtp_packed = zero_pack(smtp_parser_observation(m->smtp),
 	                                            sizeof(struct smtp_observation), &m->smtp_packed_len)))
 		return false;
-	if (m->tls && !(m->tls_packed = zero_pack(tls_parser_observation(m->tls),
-	                                          sizeof(struct tls_observation), &m->tls_packed_len))) {
+	if (m->tls && !pack_tls(m)) {
 		free(m->smtp_packed);
 		m->smtp_packed = NULL;
 		return false;
@@ -439,8 +479,8 @@ bool mail_session_release(struct mail_session *m, bool rst)
 	m->smtp = NULL;
 	if (m->tls) {
 		struct tls_observation o;
-		tls_parser_release(m->tls, &o); /* the packed copy's pointers now own what o points to */
-		m->tls_owned = tls_observation_memory(&o);
+		tls_parser_release(m->tls, &o); /* tls_kept now owns what o points to */
+		m->tls_kept->owned = tls_observation_memory(&o);
 		m->tls = NULL;
 	}
 	m->released = true;
