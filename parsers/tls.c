@@ -666,3 +666,31 @@ const struct tls_observation *tls_parser_observation(const struct tls_parser *p)
 {
 	return &p->obs;
 }
+
+void tls_parser_release(struct tls_parser *p, struct tls_observation *out)
+{
+	*out = p->obs;
+	/* The certificate copies and fingerprint lists now belong to *out. */
+	for (int i = 0; i < TLS_MAX_CERTS; i++)
+		p->certs[i] = NULL;
+	memset(&p->obs.fp, 0, sizeof p->obs.fp);
+	tls_parser_free(p);
+}
+
+size_t tls_observation_memory(const struct tls_observation *o)
+{
+	size_t n = tls_fingerprint_input_memory(&o->fp);
+	for (unsigned i = 0; i < o->cert_count && i < TLS_MAX_CERTS; i++)
+		n += o->cert_len[i];
+	return n;
+}
+
+void tls_observation_free(struct tls_observation *o)
+{
+	for (unsigned i = 0; i < o->cert_count && i < TLS_MAX_CERTS; i++) {
+		free((void *)o->cert_der[i]); /* owned since tls_parser_release */
+		o->cert_der[i] = NULL;
+	}
+	o->cert_count = 0;
+	tls_fingerprint_input_free(&o->fp);
+}

@@ -223,6 +223,17 @@ void tls_parser_gap(struct tls_parser *p, enum tls_dir dir, uint64_t n);
 /* The flow ended (reset: rst true) before a decision: the outcome becomes TLS_OUTCOME_CLOSED. */
 void tls_parser_end(struct tls_parser *p, bool rst);
 const struct tls_observation *tls_parser_observation(const struct tls_parser *p);
+/*
+ * Frees the parser but keeps what it observed: *out takes the observation and
+ * what it points to (certificate copies, fingerprint lists), to be freed with
+ * tls_observation_free. For a caller that will feed no more bytes (a decided,
+ * closed session): the assembly buffers go, the evidence stays.
+ */
+void tls_parser_release(struct tls_parser *p, struct tls_observation *out);
+/* Heap bytes a released observation points to (certificate copies, fingerprint lists). */
+size_t tls_observation_memory(const struct tls_observation *o);
+/* Frees what a released observation points to (tls_parser_release); the struct itself is the caller's. */
+void tls_observation_free(struct tls_observation *o);
 
 /* "1.2", "1.3", "1.0", "1.1", "3.0" (SSLv3), "2.0"; NULL for unknown values. */
 const char *tls_version_str(uint16_t version);

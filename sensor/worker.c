@@ -114,6 +114,7 @@ static void track_segment(struct worker *w, struct flow *f, enum flow_dir dir, c
 	flow_record_classify(&w->records, f, dir, p, ts_us);
 	mail_roles_settle(f, &dir, p);
 	tcp_tracker_segment(w->flows, f, dir, p, wire_len, ts_us);
+	flow_record_settle(&w->records, f);
 }
 
 /* A TCP segment, from a packet or a reassembled datagram: its flow, classification and stream. */

@@ -23,6 +23,7 @@ struct flow_record {
 	struct mail_session *mail; /* created at the first payload byte, so half-open floods cost nothing */
 	bool mail_failed;
 	bool memcap_stopped; /* parsing stopped: the memcap had no room for the parsers' memory */
+	bool released;       /* decided and closed: the parsers are gone, their observations kept */
 	/* Classification (nDPI). A flow on a configured port is mail by its port and classified only for
 	 * network.application and risks; any other flow (capture.any_port) is mail only if nDPI says so,
 	 * and its first bytes wait in `held` until it does. */
@@ -242,6 +243,51 @@ void flow_record_classification_end(struct flow_records *rs, struct flow *f, str
 		keep_classification(r);
 	classify_flow_free(r->cls);
 	r->cls = NULL;
+}
+
+/* ---- release at close ---- */
+
+/* Nothing is left for the end of the flow to deliver in this direction: no buffered segment past a hole, and
+ * every byte before a FIN seen (tcp_tracker_flush would otherwise still feed or declare a gap). */
+static bool side_drained(const struct flow *f, enum flow_dir d)
+{
+	const struct tcp_stream *st = &f->side[d].stream;
+	if (f->consumer_done || st->done)
+		return true;
+	return st->ooo.root == NULL && (!st->fin_seen || st->next_seq == st->fin_seq);
+}
+
+/*
+ * The session needs no more bytes: a handshake bypass (decided, both
+ * directions in TLS: nothing later changes its observations), or the peers
+ * closed it (FIN both ways, or a RST) with nothing left to deliver. Not while
+ * dumping (the dump wants every byte) or after a memcap stop (its cut is
+ * redone at the end).
+ */
+static bool releasable(const struct flow *f, const struct flow_record *r)
+{
+	if (!r->mail || r->released || r->dump || r->memcap_stopped)
+		return false;
+	if (f->consumer_done && mail_session_settled(r->mail))
+		return true;
+	return f->state == FLOW_STATE_CLOSED && side_drained(f, FLOW_TO_SERVER) &&
+	       side_drained(f, FLOW_TO_CLIENT);
+}
+
+void flow_record_settle(struct flow_records *rs, struct flow *f)
+{
+	struct flow_record *r = f->consumer_state;
+	if (!r || !releasable(f, r))
+		return;
+	bool rst = f->side[0].rst || f->side[1].rst;
+	if (!mail_session_release(r->mail, rst))
+		return; /* out of memory: kept as it was, ended at the flow's end */
+	r->released = true;
+	rs->stats.parsers_released++;
+	/* A closed flow has no packet left for nDPI: what it decided is kept now (as at the flow's end). */
+	if (f->state == FLOW_STATE_CLOSED)
+		flow_record_classification_end(rs, f, r);
+	charge_parsers(r, f); /* smaller: always fits */
 }
 
 /* ---- the session record ---- */

@@ -40,6 +40,7 @@ struct flow_record_stats {
 	uint64_t parser_memcap_stops; /* flows whose parsing stopped because the memcap had no room */
 	uint64_t classified[4];       /* nDPI verdicts by enum classify_verdict */
 	uint64_t hold_overflows;      /* flows off the mail ports whose first bytes outgrew the hold */
+	uint64_t parsers_released;    /* sessions whose parsers were freed when decided and closed */
 };
 
 /* One worker's context for its records. */
@@ -63,6 +64,13 @@ void flow_record_classify(struct flow_records *rs, struct flow *f, enum flow_dir
                           const struct decoded_packet *p, uint64_t ts_us);
 /* The flow ends: its last classification step (a verdict now if still pending). r may be NULL. */
 void flow_record_classification_end(struct flow_records *rs, struct flow *f, struct flow_record *r);
+/*
+ * After each segment: a session that needs no more bytes (its handshake
+ * decided and bypassed, or the flow closed by its peers with nothing left to
+ * deliver) gives its parsers' memory back to the memcap and keeps only what
+ * its event needs (the observations, packed). Late packets then only count.
+ */
+void flow_record_settle(struct flow_records *rs, struct flow *f);
 /* Whether the flow's SMTP/TLS parsers were ours to feed (by port, or nDPI found mail). NULL: by port. */
 bool flow_record_is_mail(const struct flow_record *r);
 /*

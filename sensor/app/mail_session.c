@@ -23,6 +23,7 @@
 
 #include "parsers/protocol_sniff.h"
 #include "parsers/tls.h"
+#include "sensor/app/zero_pack.h"
 
 enum mail_mode { MAIL_SNIFF, MAIL_SMTP, MAIL_TLS };
 
@@ -48,6 +49,29 @@ struct mail_session {
 	size_t injected_len;
 	bool injected_cut; /* bytes past injected_response were left out (counted once, as text_truncated) */
 	const struct smtp_options *smtp_options; /* borrowed, outlives the session */
+	/* Released (mail_session_release): the parsers are gone, their observations kept packed until the
+	 * event; unpacked into `view` by mail_session_fill. The TLS observation's certificate copies and
+	 * fingerprint lists stay on the heap, their pointers kept in tls_kept. */
+	bool released;
+	bool had_smtp, had_tls;
+	uint8_t *smtp_packed, *tls_packed;
+	size_t smtp_packed_len, tls_packed_len;
+	struct tls_kept *tls_kept; /* the TLS observation's pointers, packed apart */
+	struct mail_view {
+		struct smtp_observation smtp;
+		struct tls_observation tls;
+	} * view;
+};
+
+/*
+ * What a released TLS observation points to: packed apart from the rest, so
+ * that the packed length (charged to the memcap) depends on what was observed,
+ * never on where the heap put it.
+ */
+struct tls_kept {
+	const uint8_t *cert_der[TLS_MAX_CERTS]; /* owned: the certificate copies */
+	struct tls_fingerprint_input fp;        /* owned: the fingerprint lists */
+	size_t owned;                           /* heap bytes those hold */
 };
 
 /* Flow directions and parser directions name the sender the same way: 0 = client. */
@@ -71,18 +95,50 @@ struct mail_session *mail_session_new(bool implicit_tls, const struct smtp_optio
 	return m;
 }
 
+/* A released TLS observation, whole again: its packed bytes and its pointers. false: out of shape. */
+static bool unpack_tls(const struct mail_session *m, struct tls_observation *o)
+{
+	if (!zero_unpack(m->tls_packed, m->tls_packed_len, o, sizeof *o))
+		return false;
+	memcpy(o->cert_der, m->tls_kept->cert_der, sizeof o->cert_der);
+	o->fp = m->tls_kept->fp;
+	return true;
+}
+
+/* What the released TLS observation points to goes with it. */
+static void free_released_tls(struct mail_session *m)
+{
+	if (m->tls_kept) {
+		struct tls_observation o;
+		if (unpack_tls(m, &o))
+			tls_observation_free(&o);
+	}
+	free(m->tls_packed);
+	free(m->tls_kept);
+	m->tls_packed = NULL;
+	m->tls_kept = NULL;
+}
+
 void mail_session_free(struct mail_session *m)
 {
 	if (!m)
 		return;
 	smtp_parser_free(m->smtp);
 	tls_parser_free(m->tls);
+	free(m->smtp_packed);
+	free_released_tls(m);
+	free(m->view);
 	free(m);
 }
 
 size_t mail_session_memory(const struct mail_session *m)
 {
-	return m ? sizeof *m + smtp_parser_memory(m->smtp) + tls_parser_memory(m->tls) : 0;
+	if (!m)
+		return 0;
+	if (m->released) /* the view is made for the event only, just before the session is freed */
+		return sizeof *m + m->smtp_packed_len + m->tls_packed_len +
+		       (m->tls_kept ? sizeof *m->tls_kept + m->tls_kept->owned : 0);
+	return sizeof *m + smtp_parser_memory(m->smtp) + tls_parser_memory(m->tls);
 }
 
 static void keep_injected_response(struct mail_session *m, const uint8_t *p, size_t n)
@@ -282,6 +338,9 @@ static void keep_client_first(struct mail_session *m, enum flow_dir dir, const u
 
 enum stream_verdict mail_session_data(struct mail_session *m, enum flow_dir dir, const uint8_t *p, size_t n)
 {
+	/* Late bytes of a released session: the stream counts them, no parser reads them. */
+	if (m->released)
+		return STREAM_CONTINUE;
 	if (n == 0)
 		return STREAM_CONTINUE;
 	keep_client_first(m, dir, p, n);
@@ -300,6 +359,8 @@ enum stream_verdict mail_session_data(struct mail_session *m, enum flow_dir dir,
 
 void mail_session_gap(struct mail_session *m, enum flow_dir dir, uint64_t n)
 {
+	if (m->released)
+		return;
 	settle_now(m, dir == FLOW_TO_CLIENT);
 	if (m->in_tls[dir]) {
 		if (m->tls)
@@ -319,6 +380,8 @@ void mail_session_cut(struct mail_session *m)
 
 void mail_session_end(struct mail_session *m, bool rst)
 {
+	if (m->released)
+		return;
 	settle_now(m, true);
 	if (m->tls)
 		tls_parser_end(m->tls, rst);
@@ -326,14 +389,30 @@ void mail_session_end(struct mail_session *m, bool rst)
 
 void mail_session_stop(struct mail_session *m)
 {
+	if (m->released)
+		return;
 	settle_now(m, true); /* the TLS parser is left undecided: its outcome says how far it got */
 }
 
-void mail_session_fill(const struct mail_session *m, struct session *s)
+/* A released session's observations, as the parsers held them, for the event. */
+static void fill_released(struct mail_session *m, struct session *s)
+{
+	if (!m->view && !(m->view = malloc(sizeof *m->view)))
+		return; /* out of memory: the event says no SMTP/TLS was observed */
+	if (m->had_smtp &&
+	    zero_unpack(m->smtp_packed, m->smtp_packed_len, &m->view->smtp, sizeof m->view->smtp))
+		s->smtp = &m->view->smtp;
+	if (m->had_tls && unpack_tls(m, &m->view->tls))
+		s->tls = &m->view->tls;
+}
+
+void mail_session_fill(struct mail_session *m, struct session *s)
 {
 	s->implicit_tls = m->mode == MAIL_SNIFF ? m->tls_port : m->implicit_tls;
 	s->smtp = m->smtp ? smtp_parser_observation(m->smtp) : NULL;
 	s->tls = m->tls ? tls_parser_observation(m->tls) : NULL;
+	if (m->released)
+		fill_released(m, s);
 	s->clear_text_gap = m->clear_text_gap;
 	s->response_injection = m->response_injection;
 	size_t n = m->injected_len < sizeof s->injected_response - 1 ? m->injected_len
@@ -344,4 +423,66 @@ void mail_session_fill(const struct mail_session *m, struct session *s)
 	_Static_assert(sizeof s->client_first_bytes >= sizeof m->client_first, "client evidence size");
 	memcpy(s->client_first_bytes, m->client_first, m->client_first_len);
 	s->client_first_len = m->client_first_len;
+}
+
+bool mail_session_settled(const struct mail_session *m)
+{
+	if (m->released)
+		return true;
+	if (m->mode == MAIL_SNIFF || m->server_pending || !m->in_tls[0] || !m->in_tls[1] || !m->tls)
+		return false;
+	enum tls_outcome o = tls_parser_observation(m->tls)->outcome;
+	return o != TLS_OUTCOME_NONE && o != TLS_OUTCOME_IN_PROGRESS;
+}
+
+/* The TLS observation packed, its pointers kept apart (tls_kept). false when out of memory. */
+static bool pack_tls(struct mail_session *m)
+{
+	struct tls_observation o = *tls_parser_observation(m->tls);
+	if (!(m->tls_kept = calloc(1, sizeof *m->tls_kept)))
+		return false;
+	memcpy(m->tls_kept->cert_der, o.cert_der, sizeof o.cert_der);
+	m->tls_kept->fp = o.fp;
+	memset(o.cert_der, 0, sizeof o.cert_der);
+	memset(&o.fp, 0, sizeof o.fp);
+	if ((m->tls_packed = zero_pack(&o, sizeof o, &m->tls_packed_len)))
+		return true;
+	free(m->tls_kept);
+	m->tls_kept = NULL;
+	return false;
+}
+
+/* Packs the parsers' observations; false when out of memory (the session then stays as it was). */
+static bool pack_observations(struct mail_session *m)
+{
+	if (m->smtp && !(m->smtp_packed = zero_pack(smtp_parser_observation(m->smtp),
+	                                            sizeof(struct smtp_observation), &m->smtp_packed_len)))
+		return false;
+	if (m->tls && !pack_tls(m)) {
+		free(m->smtp_packed);
+		m->smtp_packed = NULL;
+		return false;
+	}
+	return true;
+}
+
+bool mail_session_release(struct mail_session *m, bool rst)
+{
+	if (m->released)
+		return true;
+	mail_session_end(m, rst);
+	if (!pack_observations(m))
+		return false;
+	m->had_smtp = m->smtp != NULL;
+	m->had_tls = m->tls != NULL;
+	smtp_parser_free(m->smtp);
+	m->smtp = NULL;
+	if (m->tls) {
+		struct tls_observation o;
+		tls_parser_release(m->tls, &o); /* tls_kept now owns what o points to */
+		m->tls_kept->owned = tls_observation_memory(&o);
+		m->tls = NULL;
+	}
+	m->released = true;
+	return true;
 }

@@ -46,7 +46,17 @@ void mail_session_end(struct mail_session *m, bool rst);
  * undecided, so nothing is called a failure that was not seen to fail. */
 void mail_session_stop(struct mail_session *m);
 /* Lends the observations to s (implicit_tls, smtp, tls, gaps, starttls_response_injection and
- * cleartext_on_tls_port evidence). */
-void mail_session_fill(const struct mail_session *m, struct session *s);
+ * cleartext_on_tls_port evidence), valid until mail_session_free. */
+void mail_session_fill(struct mail_session *m, struct session *s);
+/* Nothing later (a gap, a cut, the end) can change the observations: the handshake is decided with both
+ * directions handed to TLS. */
+bool mail_session_settled(const struct mail_session *m);
+/*
+ * The session needs no more bytes (decided, or closed by its peers with nothing left to deliver): ends it as
+ * mail_session_end would (rst: by a reset), then frees the parsers and keeps only their observations,
+ * packed, for mail_session_fill. Later data, gaps, cuts and ends are ignored. false when out of memory
+ * (nothing changed but the end).
+ */
+bool mail_session_release(struct mail_session *m, bool rst);
 
 #endif

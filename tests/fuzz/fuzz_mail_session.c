@@ -10,7 +10,9 @@
  * end of the input); length 0 is a reassembly gap in that direction. Each chunk
  * is fed from a heap copy of exactly its length, so ASan flags a read past it.
  * At the end the session record must be consistent: one protocol decided, the
- * evidence within its array, the observations' strings terminated.
+ * evidence within its array, the observations' strings terminated. Bit 3: the
+ * session is then released (mail_session_release, as at a close) and the
+ * chunks fed again as late bytes: its observations must not change.
  *
  * Seeds: tests/fuzz/corpus/mail_session/ (openings of each kind, written by
  * tests/fuzz/seed_mail_session.py).
@@ -48,16 +50,9 @@ static void check_session(const struct session *s, bool tls_port)
 		check_terminated(s->tls->ch.sni, sizeof s->tls->ch.sni);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* Feeds the chunks after the options byte. */
+static void feed(struct mail_session *m, const uint8_t *data, size_t size)
 {
-	if (size == 0)
-		return 0;
-	bool tls_port = data[0] & 1;
-	unsigned end = (data[0] >> 1) & 3;
-	static const struct smtp_options options = {0};
-	struct mail_session *m = mail_session_new(tls_port, &options);
-	if (!m)
-		return 0;
 	size_t off = 1;
 	while (off < size) {
 		uint8_t h = data[off++];
@@ -77,6 +72,50 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(chunk);
 		off += n;
 	}
+}
+
+/* Released, then fed again: what the session lends must not move (compared byte for byte). */
+static void check_release(struct mail_session *m, const struct session *before, const uint8_t *data,
+                          size_t size)
+{
+	struct smtp_observation *smtp = before->smtp ? malloc(sizeof *smtp) : NULL;
+	struct tls_observation *tls = before->tls ? malloc(sizeof *tls) : NULL;
+	struct session *after = calloc(1, sizeof *after);
+	if ((before->smtp && !smtp) || (before->tls && !tls) || !after)
+		goto out;
+	if (smtp)
+		*smtp = *before->smtp;
+	if (tls)
+		*tls = *before->tls;
+	if (!mail_session_release(m, false))
+		goto out;
+	feed(m, data, size);
+	mail_session_cut(m);
+	mail_session_end(m, true);
+	mail_session_fill(m, after);
+	if (!after->smtp != !smtp || !after->tls != !tls)
+		abort();
+	if (smtp && memcmp(smtp, after->smtp, sizeof *smtp) != 0)
+		abort();
+	if (tls && memcmp(tls, after->tls, sizeof *tls) != 0)
+		abort();
+out:
+	free(smtp);
+	free(tls);
+	free(after);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size == 0)
+		return 0;
+	bool tls_port = data[0] & 1;
+	unsigned end = (data[0] >> 1) & 3;
+	static const struct smtp_options options = {0};
+	struct mail_session *m = mail_session_new(tls_port, &options);
+	if (!m)
+		return 0;
+	feed(m, data, size);
 	if (end == 3)
 		mail_session_cut(m);
 	if (end == 2)
@@ -87,6 +126,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (s) {
 		mail_session_fill(m, s);
 		check_session(s, tls_port);
+		/* A release ends the session as a FIN would: after a stop only a settled session is released.
+		 */
+		if ((data[0] & 8) && (end != 2 || mail_session_settled(m)))
+			check_release(m, s, data, size);
 		free(s);
 	}
 	mail_session_free(m);

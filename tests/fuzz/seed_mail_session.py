@@ -44,6 +44,10 @@ def main():
         "sslv2-hello": bytes([0]) + chunks("C", bytes([0x80, 0x2E, 0x01, 0x00, 0x02, 0x00, 0x15]) + bytes(46)),
         "greeting-byte-by-byte": bytes([1]) + b"".join(bytes([0x81, c]) for c in GREETING),
         "gap-before-decision-cut": bytes([7]) + bytes([0x82]) + b"22" + bytes([0x80]) + chunks("S", GREETING),
+        # bit 3: released at the close, then the same bytes again as late packets
+        "released-starttls-fin": bytes([8]) + handoff + tls,
+        "released-plain-rst": bytes([8 | 2]) + chunks("S", GREETING) + chunks("C", EHLO) + chunks("S", CAPS),
+        "released-implicit-tls-end-of-capture": bytes([8 | 4 | 1]) + tls,
     }
     for name, data in seeds.items():
         with open(os.path.join(OUT, name), "wb") as f:

@@ -445,3 +445,114 @@ Test(mail_session,
 	free(s);
 	mail_session_free(m);
 }
+
+/* ---- release when decided and closed ---- */
+
+/* A STARTTLS conversation and its whole handshake (decided: both directions in TLS). */
+static struct mail_session *starttls_handshake(struct script *sc)
+{
+	add_text(sc, FLOW_TO_CLIENT, greeting);
+	add_text(sc, FLOW_TO_SERVER, ehlo);
+	add_text(sc, FLOW_TO_CLIENT, ehlo_reply);
+	add_text(sc, FLOW_TO_SERVER, starttls);
+	add_text(sc, FLOW_TO_CLIENT, ready);
+	add_tls(sc);
+	return play(sc, false, WHOLE, 0);
+}
+
+/* The observations a session lends, byte for byte (pointers included: they must still point to the same
+ * certificate copies and fingerprint lists). */
+static void assert_same_observations(const struct session *a, const struct session *b)
+{
+	cr_assert_eq(a->smtp != NULL, b->smtp != NULL);
+	cr_assert_eq(a->tls != NULL, b->tls != NULL);
+	if (a->smtp)
+		cr_assert_eq(memcmp(a->smtp, b->smtp, sizeof *a->smtp), 0, "SMTP observation differs");
+	if (a->tls)
+		cr_assert_eq(memcmp(a->tls, b->tls, sizeof *a->tls), 0, "TLS observation differs");
+	cr_assert_eq(a->clear_text_gap, b->clear_text_gap);
+	cr_assert_eq(a->implicit_tls, b->implicit_tls);
+	cr_assert_eq(a->client_first_len, b->client_first_len);
+}
+
+Test(mail_session, a_decided_handshake_is_settled_and_its_release_keeps_every_observation)
+{
+	struct script sc = {0};
+	struct mail_session *m = starttls_handshake(&sc);
+	cr_assert(mail_session_settled(m), "handshake decided, both directions in TLS");
+	struct session *before = filled(m);
+	cr_assert_not_null(before->tls);
+	cr_assert_eq(before->tls->outcome, TLS_OUTCOME_ESTABLISHED);
+	struct session copy = *before; /* the pointers go with the parsers: compare their bytes now */
+	struct smtp_observation smtp = *before->smtp;
+	struct tls_observation tls = *before->tls;
+	copy.smtp = &smtp;
+	copy.tls = &tls;
+	size_t held = mail_session_memory(m);
+	cr_assert(mail_session_release(m, false));
+	size_t after = mail_session_memory(m);
+	cr_assert_lt(after + sizeof(struct smtp_observation), held,
+	             "the parsers are given back: %zu bytes before, %zu after", held, after);
+	struct session *got = filled(m);
+	assert_same_observations(&copy, got);
+	free(before);
+	free(got);
+	mail_session_free(m);
+	script_free(&sc);
+}
+
+Test(mail_session, late_bytes_gaps_cuts_and_ends_after_the_release_change_nothing)
+{
+	struct script sc = {0};
+	struct mail_session *m = starttls_handshake(&sc);
+	cr_assert(mail_session_release(m, false));
+	struct session *want = filled(m);
+	struct session copy = *want;
+	struct smtp_observation smtp = *want->smtp;
+	struct tls_observation tls = *want->tls;
+	copy.smtp = &smtp;
+	copy.tls = &tls;
+	size_t held = mail_session_memory(m);
+	for (int d = 0; d < 2; d++) {
+		cr_assert_eq(
+		    mail_session_data(m, (enum flow_dir)d, (const uint8_t *)greeting, strlen(greeting)),
+		    STREAM_CONTINUE);
+		mail_session_gap(m, (enum flow_dir)d, 100);
+	}
+	mail_session_cut(m);
+	mail_session_end(m, true);
+	mail_session_stop(m);
+	cr_assert(mail_session_release(m, true), "a second release is a no-op");
+	cr_assert_eq(mail_session_memory(m), held, "no parser made again");
+	struct session *got = filled(m);
+	assert_same_observations(&copy, got);
+	free(want);
+	free(got);
+	mail_session_free(m);
+	script_free(&sc);
+}
+
+Test(mail_session, a_plain_session_closed_by_its_peers_is_released_as_it_would_have_ended)
+{
+	struct script sc = {0};
+	add_text(&sc, FLOW_TO_CLIENT, greeting);
+	add_text(&sc, FLOW_TO_SERVER, ehlo);
+	add_text(&sc, FLOW_TO_CLIENT, ehlo_reply);
+	add_text(&sc, FLOW_TO_SERVER, "QUIT\r\n");
+	add_text(&sc, FLOW_TO_CLIENT, "221 2.0.0 Bye\r\n");
+	struct mail_session *ended = play(&sc, false, WHOLE, 0);
+	struct mail_session *m = play(&sc, false, WHOLE, 0);
+	cr_assert_not(mail_session_settled(m), "no handshake: only the close can tell");
+	mail_session_end(ended, false);
+	struct session *want = filled(ended);
+	cr_assert(mail_session_release(m, false));
+	struct session *got = filled(m);
+	cr_assert_null(got->tls);
+	assert_same_observations(want, got);
+	cr_assert_str_eq(got->smtp->banner, "220 mx1.example.net ESMTP Postfix");
+	free(want);
+	free(got);
+	mail_session_free(ended);
+	mail_session_free(m);
+	script_free(&sc);
+}

@@ -1,0 +1,89 @@
+/*
+ * zero_pack.c: zero-run packing of fixed-size structs (see zero_pack.h).
+ *
+ * Format: a sequence of pairs (literal run, zero run), each run a 16-bit
+ * little-endian length, the literal run followed by its bytes. Zero runs
+ * shorter than ZERO_RUN_MIN are kept as literals (a pair costs four bytes).
+ * Owns nothing beyond the returned buffer.
+ */
+#include "sensor/app/zero_pack.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { ZERO_RUN_MIN = 8, RUN_MAX = 0xffff };
+
+static size_t zero_run(const uint8_t *p, size_t i, size_t size)
+{
+	size_t j = i;
+	while (j < size && j - i < RUN_MAX && p[j] == 0)
+		j++;
+	return j - i;
+}
+
+static uint8_t *put_len(uint8_t *o, size_t n)
+{
+	o[0] = (uint8_t)(n & 0xff);
+	o[1] = (uint8_t)(n >> 8);
+	return o + 2;
+}
+
+/* Writes the packed form to out (NULL: only measures); returns its length. */
+static size_t pack_into(const uint8_t *p, size_t size, uint8_t *out)
+{
+	size_t i = 0, len = 0;
+	while (i < size) {
+		size_t lit = i;
+		while (lit < size && lit - i < RUN_MAX && zero_run(p, lit, size) < ZERO_RUN_MIN &&
+		       !(lit + zero_run(p, lit, size) == size && zero_run(p, lit, size) > 0))
+			lit++;
+		size_t nlit = lit - i;
+		size_t nzero = nlit < RUN_MAX ? zero_run(p, lit, size) : 0;
+		if (out) {
+			uint8_t *o = put_len(out + len, nlit);
+			memcpy(o, p + i, nlit);
+			put_len(o + nlit, nzero);
+		}
+		len += 4 + nlit;
+		i = lit + nzero;
+	}
+	return len;
+}
+
+uint8_t *zero_pack(const void *src, size_t size, size_t *len)
+{
+	*len = pack_into(src, size, NULL);
+	uint8_t *out = malloc(*len ? *len : 1);
+	if (out)
+		pack_into(src, size, out);
+	return out;
+}
+
+static size_t get_len(const uint8_t *p)
+{
+	return (size_t)p[0] | (size_t)p[1] << 8;
+}
+
+bool zero_unpack(const uint8_t *packed, size_t len, void *dst, size_t size)
+{
+	uint8_t *d = dst;
+	size_t i = 0, at = 0;
+	while (i < len) {
+		if (len - i < 2)
+			return false;
+		size_t nlit = get_len(packed + i);
+		i += 2;
+		if (len - i < nlit + 2 || size - at < nlit)
+			return false;
+		memcpy(d + at, packed + i, nlit);
+		at += nlit;
+		i += nlit;
+		size_t nzero = get_len(packed + i);
+		i += 2;
+		if (size - at < nzero)
+			return false;
+		memset(d + at, 0, nzero);
+		at += nzero;
+	}
+	return at == size;
+}

@@ -1,0 +1,239 @@
+/*
+ * test_worker.c: one worker's packet path on recorded captures: a session that
+ * is decided and closed gives its parsers' memory back to the memcap at once,
+ * keeps what its event needs, and late packets (retransmitted data and FINs,
+ * trailing ACKs, data of a bypassed handshake) neither crash nor make parsers
+ * again nor change the session.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sensor/config/config.h"
+#include "sensor/config/settings.h"
+#include "sensor/worker.h"
+#include "test_support.h"
+
+/* The packets of a capture, copied. */
+struct packets {
+	struct capture_packet p[4096];
+	size_t n;
+};
+
+static void keep_packet(void *ctx, const struct capture_packet *cp)
+{
+	struct packets *ps = ctx;
+	cr_assert_lt(ps->n, sizeof ps->p / sizeof ps->p[0]);
+	uint8_t *copy = malloc(cp->caplen);
+	cr_assert_not_null(copy);
+	memcpy(copy, cp->data, cp->caplen);
+	ps->p[ps->n] = *cp;
+	ps->p[ps->n].data = copy;
+	ps->p[ps->n].interface = NULL;
+	ps->n++;
+}
+
+static void read_capture(const char *fixture, struct packets *ps)
+{
+	char *files[] = {(char *)test_source_path(fixture)};
+	struct capture_options opt = {0};
+	enum capture_open_status st;
+	char err[256];
+	struct capture *c = capture_open(files, 1, NULL, 0, &opt, &st, err, sizeof err);
+	cr_assert_not_null(c, "%s: %s", fixture, err);
+	ps->n = 0;
+	volatile sig_atomic_t stop = 0;
+	cr_assert_eq(capture_run(c, &(struct capture_handler){keep_packet, NULL, ps}, &stop), 0);
+	capture_close(c);
+	cr_assert_gt(ps->n, 0);
+}
+
+static void free_packets(struct packets *ps)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		free((void *)ps->p[i].data);
+}
+
+/* What a session's event is made of, as the parsers left it (certificates compared by their bytes). */
+struct seen {
+	struct smtp_observation smtp;
+	bool has_smtp, has_tls;
+	enum tls_outcome outcome;
+	uint16_t version, cipher;
+	unsigned cert_count;
+	size_t cert_bytes;
+	uint64_t cert_sum;
+	bool clear_text_gap, parser_memcap_stopped;
+};
+
+struct sessions {
+	struct seen s[64];
+	size_t n;
+};
+
+static void on_session(void *ctx, struct session *sess, bool mail, const char *ingress)
+{
+	(void)mail;
+	(void)ingress;
+	struct sessions *ss = ctx;
+	cr_assert_lt(ss->n, sizeof ss->s / sizeof ss->s[0]);
+	struct seen *v = &ss->s[ss->n++];
+	memset(v, 0, sizeof *v);
+	if ((v->has_smtp = sess->smtp != NULL))
+		v->smtp = *sess->smtp;
+	if ((v->has_tls = sess->tls != NULL)) {
+		v->outcome = sess->tls->outcome;
+		v->version = sess->tls->version;
+		v->cipher = sess->tls->cipher;
+		v->cert_count = sess->tls->cert_count;
+		for (unsigned i = 0; i < sess->tls->cert_count; i++) {
+			v->cert_bytes += sess->tls->cert_len[i];
+			for (size_t b = 0; b < sess->tls->cert_len[i]; b++)
+				v->cert_sum = v->cert_sum * 31 + sess->tls->cert_der[i][b];
+		}
+	}
+	v->clear_text_gap = sess->clear_text_gap;
+	v->parser_memcap_stopped = sess->parser_memcap_stopped;
+}
+
+struct run {
+	struct sensor_settings settings;
+	struct mail_ports ports;
+	struct worker *w;
+	struct sessions sessions;
+};
+
+static void run_start(struct run *r)
+{
+	memset(r, 0, sizeof *r);
+	/* Flows stay until the end of the capture, so that late packets meet them (not new flows). */
+	static const char yaml[] = "flow:\n  timeout:\n    new: 7d\n    established: 7d\n    closed: 7d\n";
+	struct config_error cerr = {{0}};
+	struct config *cfg = config_load_buffer(yaml, strlen(yaml), "test.yaml", &cerr);
+	cr_assert_not_null(cfg, "%s", cerr.message);
+	cr_assert_eq(settings_load(cfg, &r->settings, &cerr), 0, "%s", cerr.message);
+	config_free(cfg);
+	mail_ports_add(r->ports.service, r->settings.smtp_ports, r->settings.n_smtp_ports);
+	mail_ports_add(r->ports.service, r->settings.implicit_tls_ports, r->settings.n_implicit_tls_ports);
+	mail_ports_add(r->ports.implicit_tls, r->settings.implicit_tls_ports,
+	               r->settings.n_implicit_tls_ports);
+	static const uint16_t smtps[] = {SETTINGS_SMTPS_PORT};
+	mail_ports_add(r->ports.smtps, smtps, 1);
+	char err[256];
+	r->w = worker_new(&r->settings, &r->ports, NULL, 1, on_session, &r->sessions, err, sizeof err);
+	cr_assert_not_null(r->w, "%s", err);
+}
+
+static void run_end(struct run *r)
+{
+	worker_finish(r->w, FLOW_CLOSE_END_OF_CAPTURE);
+	worker_free(r->w);
+	settings_free(&r->settings);
+}
+
+static uint64_t used(struct run *r)
+{
+	return worker_memcap(r->w)->used;
+}
+
+static uint64_t released(struct run *r)
+{
+	return worker_record_stats(r->w)->parsers_released;
+}
+
+/*
+ * Feeds the capture; every packet that releases a session must lower the memcap
+ * charge. Returns how many bytes the largest single release gave back.
+ */
+static uint64_t feed_watching(struct run *r, const struct packets *ps)
+{
+	uint64_t largest = 0;
+	for (size_t i = 0; i < ps->n; i++) {
+		uint64_t before = used(r), rel = released(r);
+		worker_packet(r->w, &ps->p[i]);
+		if (released(r) == rel)
+			continue;
+		cr_assert_lt(used(r), before, "packet %zu released a session but the charge did not fall", i);
+		if (before - used(r) > largest)
+			largest = before - used(r);
+	}
+	return largest;
+}
+
+/* Every packet again but SYNs (a new SYN opens the next connection), a millisecond after the last. */
+static void feed_late(struct run *r, const struct packets *ps)
+{
+	uint64_t t = ps->p[ps->n - 1].ts_us;
+	for (size_t i = 0; i < ps->n; i++) {
+		struct capture_packet cp = ps->p[i];
+		cp.ts_us = t + 1000 + i;
+		struct decoded_packet d;
+		if (packet_decode(cp.linktype, cp.data, cp.caplen, &r->settings.decode, &d) == DECODE_OK &&
+		    (d.tcp_flags & TCP_SYN))
+			continue;
+		worker_packet(r->w, &cp);
+	}
+}
+
+static void assert_same_sessions(const struct sessions *a, const struct sessions *b)
+{
+	cr_assert_eq(a->n, b->n);
+	for (size_t i = 0; i < a->n; i++)
+		cr_assert_eq(memcmp(&a->s[i], &b->s[i], sizeof a->s[i]), 0, "session %zu differs", i);
+}
+
+Test(worker, a_decided_closed_session_gives_its_parsers_memory_back)
+{
+	struct packets *ps = malloc(sizeof *ps);
+	cr_assert_not_null(ps);
+	read_capture("tests/fixtures/demo.pcap", ps);
+	struct run *rp = malloc(sizeof *rp); /* its sessions are too large for the stack */
+	cr_assert_not_null(rp);
+	run_start(rp);
+	uint64_t largest = feed_watching(rp, ps);
+	cr_assert_geq(released(rp), 3, "the STARTTLS and implicit-TLS sessions of demo.pcap");
+	/* An SMTP parser (line buffers, the observation) is over 20 KiB; its packed observation a few
+	 * hundred. */
+	cr_assert_gt(largest, 16384, "largest release: %llu bytes", (unsigned long long)largest);
+	run_end(rp);
+	cr_assert_eq(rp->sessions.n, 4);
+	for (size_t i = 0; i < rp->sessions.n; i++)
+		cr_assert(rp->sessions.s[i].has_smtp || rp->sessions.s[i].has_tls,
+		          "session %zu kept its observations", i);
+	free(rp);
+	free_packets(ps);
+	free(ps);
+}
+
+Test(worker, late_packets_after_the_release_are_harmless)
+{
+	static const char *const fixtures[] = {"tests/fixtures/demo.pcap", "tests/fixtures/smtps-465.pcap",
+	                                       "tests/fixtures/starttls-tls12.pcap",
+	                                       "tests/fixtures/starttls-refused-454.pcap"};
+	struct packets *ps = malloc(sizeof *ps);
+	cr_assert_not_null(ps);
+	for (size_t f = 0; f < sizeof fixtures / sizeof fixtures[0]; f++) {
+		read_capture(fixtures[f], ps);
+		struct run *plain = malloc(sizeof *plain), *late = malloc(sizeof *late);
+		cr_assert(plain && late);
+		run_start(plain);
+		for (size_t i = 0; i < ps->n; i++)
+			worker_packet(plain->w, &ps->p[i]);
+		run_end(plain);
+		run_start(late);
+		for (size_t i = 0; i < ps->n; i++)
+			worker_packet(late->w, &ps->p[i]);
+		uint64_t charge = used(late), rel = released(late);
+		cr_assert_gt(rel, 0, "%s: a session was released", fixtures[f]);
+		feed_late(late, ps);
+		cr_assert_leq(used(late), charge, "%s: late packets made no parser again", fixtures[f]);
+		cr_assert_eq(released(late), rel);
+		run_end(late);
+		assert_same_sessions(&plain->sessions, &late->sessions);
+		free(plain);
+		free(late);
+		free_packets(ps);
+	}
+	free(ps);
+}
