@@ -48,6 +48,10 @@ struct sensor_counters {
 	uint64_t certificates_known;
 	uint64_t history_servers, history_pairs, history_tls_servers; /* cross-session memory held now */
 	uint64_t history_evicted, history_expired;
+	/* bytes held now (detection.history.memcap): per table, in all; entries dropped to stay under it */
+	uint64_t history_servers_bytes, history_pairs_bytes, history_tls_servers_bytes,
+	    history_certificates_bytes;
+	uint64_t history_bytes, history_memcap, history_memcap_evicted;
 	bool live;
 	uint64_t capture_received, capture_dropped, capture_if_dropped;
 };

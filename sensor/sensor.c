@@ -421,6 +421,13 @@ static void fill_counters(struct sensor *s, struct sensor_counters *c, bool fina
 	c->history_tls_servers = rs->history_tls_servers;
 	c->history_evicted = rs->history_evicted;
 	c->history_expired = rs->history_expired;
+	c->history_servers_bytes = rs->history_servers_bytes;
+	c->history_pairs_bytes = rs->history_pairs_bytes;
+	c->history_tls_servers_bytes = rs->history_tls_servers_bytes;
+	c->history_certificates_bytes = rs->certificates_bytes;
+	c->history_bytes = rs->history_bytes;
+	c->history_memcap = rs->history_memcap;
+	c->history_memcap_evicted = rs->history_memcap_evicted;
 	if (s->capture && capture_is_live(s->capture)) {
 		struct capture_stats cs;
 		capture_stats(s->capture, &cs);
@@ -697,6 +704,12 @@ static void print_services(const struct sensor *s, const struct sensor_stats *st
 		        ns->packets, st->classified[CLASSIFY_MAIL_SMTP], st->classified[CLASSIFY_MAIL_SMTPS],
 		        st->classified[CLASSIFY_OTHER], ns->giveups, st->flows_not_mail, st->hold_overflows);
 	}
+	const struct rules_stats *rs = rules_engine_stats(s->rules);
+	fprintf(out,
+	        "tlsobs: history: %" PRIu64 " of %" PRIu64 " bytes (servers %" PRIu64 ", pairs %" PRIu64
+	        ", TLS servers %" PRIu64 ", certificates %" PRIu64 "), %" PRIu64 " evicted by the memcap\n",
+	        rs->history_bytes, rs->history_memcap, rs->history_servers_bytes, rs->history_pairs_bytes,
+	        rs->history_tls_servers_bytes, rs->certificates_bytes, rs->history_memcap_evicted);
 	if (st->parser_memcap_stops)
 		fprintf(out, "tlsobs: flows whose parsing stopped at the memcap: %" PRIu64 "\n",
 		        st->parser_memcap_stops);

@@ -128,6 +128,17 @@ const struct setting settings_table[] = {
      .def = RULES_DEFAULT_HISTORY_MAX,
      .min = 16,
      .max = 10000000},
+    /* detection.history.memcap: the four history tables (servers, pairs, TLS servers, certificates)
+     * together, least recently seen dropped first when full. 64 MiB keeps the process within flow.memcap +
+     * this + 64 MiB (code, libraries, nDPI, buffers): at the default count caps the tables could hold about
+     * 150 MiB, so under a flood of new addresses the memcap, not the count, bounds them, and it still holds
+     * the tens of thousands of partner servers a gateway really talks to. */
+    {.key = "detection.history.memcap",
+     .type = SETTING_SIZE,
+     AT(rules.history_memcap),
+     .def = RULES_DEFAULT_HISTORY_MEMCAP,
+     .min = MB,
+     .max = UINT64_MAX},
     {.key = "certificates.expiry_alert_days",
      CUSTOM(settings_load_expiry_days, settings_print_expiry_days),
      .doc_type = "list of days",
