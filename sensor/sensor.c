@@ -157,7 +157,7 @@ static void check_relaxations(struct sensor *s, uint64_t now_us)
 	}
 	s->relax_checked_us = now_us;
 	if (s->sync) {
-		state_sync_set_relaxations_checked(s->sync, now_us);
+		state_sync_set_relaxations_checked(s->sync, now_us, ended > 0);
 		if (ended)
 			state_sync_flush(s->sync, now_us);
 	}
@@ -180,7 +180,7 @@ static void start_relaxations(struct sensor *s, uint64_t now_us)
 	}
 	s->relax_checked_us = saved > now_us ? saved : now_us;
 	if (s->sync)
-		state_sync_set_relaxations_checked(s->sync, s->relax_checked_us);
+		state_sync_set_relaxations_checked(s->sync, s->relax_checked_us, false);
 }
 
 static void copy_geo(struct session_geo *g, const struct geoip_result *r)
@@ -645,8 +645,11 @@ void sensor_finish(struct sensor *s, enum flow_close_reason reason)
 	worker_finish(s->worker, reason);
 	uint64_t now_us = worker_now(s->worker);
 	check_relaxations(s, now_us);
-	if (s->sync)
+	if (s->sync) {
+		if (s->relax_checked_us) /* the time reached, for the next start */
+			state_sync_set_relaxations_checked(s->sync, s->relax_checked_us, true);
 		state_sync_flush(s->sync, now_us);
+	}
 }
 
 struct sensor_stats sensor_stats(const struct sensor *s)

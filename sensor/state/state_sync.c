@@ -32,6 +32,7 @@ struct state_sync {
 	uint64_t errors_logged_us; /* monotonic: failing flushes are logged at most once a minute */
 	uint64_t errors_since_log;
 	uint64_t relax_saved_us, relax_pending_us; /* relaxations dealt with: in the database, to save */
+	bool relax_urgent; /* save relax_pending_us at the next flush, alone if need be */
 };
 
 /* A failing flush, logged the first time and then once a minute with the count in between. */
@@ -326,23 +327,28 @@ int state_sync_flush(struct state_sync *ss, uint64_t now_us)
 	ss->now_us = now_us;
 	/* Every touch moves a table's sequence: an unmoved point means nothing to save. */
 	rules_engine_export_point(ss->engine, &ss->pending);
-	bool changed = memcmp(&ss->pending, &ss->saved, sizeof ss->saved) != 0 ||
-	               ss->relax_pending_us != ss->relax_saved_us;
+	bool changed = memcmp(&ss->pending, &ss->saved, sizeof ss->saved) != 0;
+	bool relax = ss->relax_pending_us != ss->relax_saved_us;
 	uint64_t relax_written = ss->relax_pending_us;
 	struct state_db_stats st;
 	state_db_get_stats(ss->db, &st);
-	if (!changed && st.queued == 0)
+	/* The relaxations' time alone is no reason for a transaction unless it was asked for (see the
+	 * header). */
+	if (!changed && st.queued == 0 && !(relax && ss->relax_urgent))
 		return 0;
 	ss->stats.flushes++;
-	if (state_db_flush_with(ss->db, changed ? batch : NULL, ss) < 0) {
+	if (state_db_flush_with(ss->db, changed || relax ? batch : NULL, ss) < 0) {
 		ss->stats.flush_errors++;
 		log_flush_error(ss);
 		return -1;
 	}
 	if (changed) {
 		ss->saved = ss->pending;
-		ss->relax_saved_us = relax_written;
 		ss->stats.records_saved += ss->batch_records;
+	}
+	if (relax) {
+		ss->relax_saved_us = relax_written;
+		ss->relax_urgent = false;
 	}
 	return 0;
 }
@@ -352,8 +358,9 @@ uint64_t state_sync_relaxations_checked(const struct state_sync *ss)
 	return ss->relax_saved_us;
 }
 
-void state_sync_set_relaxations_checked(struct state_sync *ss, uint64_t now_us)
+void state_sync_set_relaxations_checked(struct state_sync *ss, uint64_t now_us, bool urgent)
 {
 	if (now_us > ss->relax_pending_us) /* never back: a clock that steps back must not report twice */
 		ss->relax_pending_us = now_us;
+	ss->relax_urgent |= urgent;
 }

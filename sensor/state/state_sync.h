@@ -20,6 +20,7 @@
 #ifndef TLSOBS_STATE_SYNC_H
 #define TLSOBS_STATE_SYNC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "rules/policy.h"
@@ -51,7 +52,12 @@ int state_sync_flush(struct state_sync *ss, uint64_t now_us);
 const struct state_sync_stats *state_sync_stats(const struct state_sync *ss);
 /* The packet time saved by an earlier run (restored by state_sync_restore); 0: none. */
 uint64_t state_sync_relaxations_checked(const struct state_sync *ss);
-/* Relaxations that ended up to now_us were dealt with: saved by the next flush. */
-void state_sync_set_relaxations_checked(struct state_sync *ss, uint64_t now_us);
+/*
+ * Relaxations that ended up to now_us were dealt with (a time that goes back is ignored). Saved with the
+ * next flush that writes anything else, or by the next flush at all when urgent: after a relaxation_ended
+ * event (so that no start reports it again) and at exit. A saved time that lags is harmless: every
+ * relaxation that ended before the time reached was reported and its time saved urgently.
+ */
+void state_sync_set_relaxations_checked(struct state_sync *ss, uint64_t now_us, bool urgent);
 
 #endif
