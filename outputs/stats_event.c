@@ -99,6 +99,13 @@ static void write_findings(struct json_writer *w, const struct sensor_counters *
 	json_field_uint(w, "tls_servers", c->history_tls_servers);
 	json_field_uint(w, "evicted", c->history_evicted);
 	json_field_uint(w, "expired", c->history_expired);
+	json_field_uint(w, "servers_bytes", c->history_servers_bytes);
+	json_field_uint(w, "pairs_bytes", c->history_pairs_bytes);
+	json_field_uint(w, "tls_servers_bytes", c->history_tls_servers_bytes);
+	json_field_uint(w, "certificates_bytes", c->history_certificates_bytes);
+	json_field_uint(w, "bytes", c->history_bytes);
+	json_field_uint(w, "memcap", c->history_memcap);
+	json_field_uint(w, "memcap_evicted", c->history_memcap_evicted);
 	json_object_end(w);
 	json_key(w, "certificate_cache");
 	json_object_begin(w);

@@ -7,6 +7,11 @@
  * the power of two at or above the cap, so chains stay short. Keys come from
  * observed addresses, which an attacker on the path can choose: the hash is
  * seeded per table so collisions cannot be planned offline.
+ *
+ * A shared memcap keeps the list of its tables; making room under it takes the
+ * oldest end of whichever table's oldest entry was seen longest ago (a handful
+ * of tables: a linear scan). The newest entry of each other table is spared, since a
+ * caller may still hold the record it touched last there (history_touch's borrow).
  */
 #include "rules/history.h"
 
@@ -30,6 +35,14 @@ struct history_entry {
 	 alignof(max_align_t))
 
 enum { MAX_BUCKETS_LOG2 = 24 }; /* beyond 16M buckets, longer chains instead of a larger array */
+/* What malloc adds to each entry (glibc's chunk header, rounded): charged so that the memcap tracks RSS. */
+enum { ALLOC_OVERHEAD = 16 };
+
+struct history_memcap {
+	struct history_memcap_stats stats;
+	struct history *tables[HISTORY_MEMCAP_TABLES];
+	unsigned n_tables;
+};
 
 struct history {
 	struct history_entry **buckets;
@@ -39,7 +52,11 @@ struct history {
 	uint64_t ttl_us, seed;
 	uint64_t seq; /* touches so far */
 	struct history_stats stats;
+	struct history_memcap *memcap; /* NULL: bounded by count only */
+	uint64_t entry_bytes;          /* one entry as charged */
 };
+
+static void memcap_detach(struct history_memcap *m, struct history *h);
 
 static void *value_of(struct history_entry *e)
 {
@@ -80,6 +97,8 @@ struct history *history_new(size_t max_entries, uint64_t ttl_us, size_t value_si
 		return NULL;
 	}
 	h->mask = n - 1;
+	h->stats.bytes = n * sizeof *h->buckets;
+	h->entry_bytes = VALUE_OFFSET + value_size + ALLOC_OVERHEAD;
 	h->max_entries = max_entries;
 	h->value_size = value_size;
 	h->ttl_us = ttl_us;
@@ -92,6 +111,8 @@ void history_free(struct history *h)
 {
 	if (!h)
 		return;
+	if (h->memcap)
+		memcap_detach(h->memcap, h);
 	for (struct history_entry *e = h->newest, *next; e; e = next) {
 		next = e->older;
 		free(e);
@@ -154,10 +175,19 @@ static void detach(struct history *h, struct history_entry *e)
 	h->stats.entries--;
 }
 
+/* Frees a detached entry and gives its bytes back. */
+static void entry_free(struct history *h, struct history_entry *e)
+{
+	free(e);
+	h->stats.bytes -= h->entry_bytes;
+	if (h->memcap)
+		h->memcap->stats.used -= h->entry_bytes;
+}
+
 static void drop_expired(struct history *h, struct history_entry *e)
 {
 	detach(h, e);
-	free(e);
+	entry_free(h, e);
 	h->stats.expired++;
 }
 
@@ -191,13 +221,63 @@ void *history_find(struct history *h, const struct history_key *k, uint64_t now_
 	return e ? value_of(e) : NULL;
 }
 
+/*
+ * The attached table whose oldest entry was seen longest ago, NULL: none. The newest entry of every table
+ * but `self` (the one making room, whose records are borrowed only until this call) is spared.
+ */
+static struct history *memcap_victim(const struct history_memcap *m, const struct history *self)
+{
+	struct history *best = NULL;
+	for (unsigned i = 0; i < m->n_tables; i++) {
+		struct history *t = m->tables[i];
+		if (!t->oldest || (t != self && t->oldest == t->newest))
+			continue;
+		if (!best || t->oldest->seen_us < best->oldest->seen_us)
+			best = t;
+	}
+	return best;
+}
+
+/* Reserves one entry of h under its memcap, evicting least recently seen entries first; false: no room. */
+static bool memcap_charge(struct history *h)
+{
+	struct history_memcap *m = h->memcap;
+	if (!m)
+		return true;
+	while (m->stats.used > m->stats.cap || m->stats.cap - m->stats.used < h->entry_bytes) {
+		struct history *t = memcap_victim(m, h);
+		if (!t) {
+			m->stats.refused++;
+			return false;
+		}
+		struct history_entry *e = t->oldest;
+		detach(t, e);
+		entry_free(t, e);
+		t->stats.memcap_evicted++;
+		m->stats.evicted++;
+	}
+	m->stats.used += h->entry_bytes;
+	if (m->stats.used > m->stats.peak)
+		m->stats.peak = m->stats.used;
+	return true;
+}
+
 /* A blank entry: a new allocation below the cap, else the least recently touched one, reused. */
 static struct history_entry *make_room(struct history *h)
 {
 	if (h->stats.entries < h->max_entries) {
-		struct history_entry *e = malloc(VALUE_OFFSET + h->value_size);
-		if (!e)
+		if (!memcap_charge(h)) {
 			h->stats.no_memory++;
+			return NULL;
+		}
+		struct history_entry *e = malloc(VALUE_OFFSET + h->value_size);
+		if (!e) {
+			h->stats.no_memory++;
+			if (h->memcap)
+				h->memcap->stats.used -= h->entry_bytes;
+			return NULL;
+		}
+		h->stats.bytes += h->entry_bytes;
 		return e;
 	}
 	struct history_entry *e = h->oldest;
@@ -267,4 +347,50 @@ size_t history_value_size(const struct history *h)
 const struct history_stats *history_stats(const struct history *h)
 {
 	return &h->stats;
+}
+
+/* ---- the shared memcap ---- */
+
+struct history_memcap *history_memcap_new(uint64_t cap_bytes)
+{
+	struct history_memcap *m = calloc(1, sizeof *m);
+	if (m)
+		m->stats.cap = cap_bytes;
+	return m;
+}
+
+void history_memcap_free(struct history_memcap *m)
+{
+	for (unsigned i = 0; m && i < m->n_tables; i++)
+		m->tables[i]->memcap = NULL;
+	free(m);
+}
+
+bool history_memcap_attach(struct history_memcap *m, struct history *h)
+{
+	if (h->memcap || m->n_tables == HISTORY_MEMCAP_TABLES)
+		return false;
+	m->tables[m->n_tables++] = h;
+	h->memcap = m;
+	m->stats.used += h->stats.bytes;
+	if (m->stats.used > m->stats.peak)
+		m->stats.peak = m->stats.used;
+	return true;
+}
+
+static void memcap_detach(struct history_memcap *m, struct history *h)
+{
+	for (unsigned i = 0; i < m->n_tables; i++) {
+		if (m->tables[i] != h)
+			continue;
+		m->tables[i] = m->tables[--m->n_tables];
+		break;
+	}
+	m->stats.used = h->stats.bytes > m->stats.used ? 0 : m->stats.used - h->stats.bytes;
+	h->memcap = NULL;
+}
+
+const struct history_memcap_stats *history_memcap_stats(const struct history_memcap *m)
+{
+	return &m->stats;
 }

@@ -53,6 +53,7 @@ struct rules_engine {
 	struct starttls_rules *starttls;
 	struct tls_rules *tls;
 	struct cert_rules *certs;
+	struct history_memcap *memcap; /* shared by the four tables; freed after them */
 };
 
 /* One evaluation: the session, its observations and the names its reasons use. */
@@ -66,6 +67,9 @@ struct eval {
 };
 
 /* ---- engine ---- */
+
+static struct history *table_of(struct rules_engine *e, enum rules_table t);
+static void sync_history_stats(struct rules_engine *e);
 
 struct rules_engine *rules_engine_new(const struct rules_settings *s)
 {
@@ -92,10 +96,16 @@ struct rules_engine *rules_engine_new(const struct rules_settings *s)
 	}
 	e->certs = cert_rules_new(MAX_CERTIFICATES, e->set.history_ttl_us, e->set.expiry_alert_days,
 	                          e->set.n_expiry_alert_days);
-	if (!e->starttls || !e->tls || !e->certs) {
+	if (!e->set.history_memcap)
+		e->set.history_memcap = RULES_DEFAULT_HISTORY_MEMCAP;
+	e->memcap = history_memcap_new(e->set.history_memcap);
+	if (!e->starttls || !e->tls || !e->certs || !e->memcap) {
 		rules_engine_free(e);
 		return NULL;
 	}
+	for (int t = 0; t < RULES_TABLE_COUNT; t++)
+		history_memcap_attach(e->memcap, table_of(e, (enum rules_table)t));
+	sync_history_stats(e);
 	return e;
 }
 
@@ -106,6 +116,7 @@ void rules_engine_free(struct rules_engine *e)
 	starttls_rules_free(e->starttls);
 	tls_rules_free(e->tls);
 	cert_rules_free(e->certs);
+	history_memcap_free(e->memcap);
 	free(e);
 }
 
@@ -253,6 +264,14 @@ static void sync_history_stats(struct rules_engine *e)
 	e->stats.history_evicted = hs->evicted + hp->evicted + ht->evicted;
 	e->stats.history_expired = hs->expired + hp->expired + ht->expired;
 	e->stats.certificates_known = cert_rules_certificates(e->certs);
+	e->stats.history_servers_bytes = hs->bytes;
+	e->stats.history_pairs_bytes = hp->bytes;
+	e->stats.history_tls_servers_bytes = ht->bytes;
+	e->stats.certificates_bytes = history_stats(cert_rules_history(e->certs))->bytes;
+	const struct history_memcap_stats *m = history_memcap_stats(e->memcap);
+	e->stats.history_bytes = m->used;
+	e->stats.history_memcap = m->cap;
+	e->stats.history_memcap_evicted = m->evicted;
 }
 
 uint64_t rules_engine_now_us(const struct session *s)

@@ -34,6 +34,9 @@
 #define RULES_DEFAULT_FALLBACK_WINDOW_S (15ull * 60)
 #define RULES_DEFAULT_HISTORY_TTL_S (30ull * 86400)
 #define RULES_DEFAULT_HISTORY_MAX 100000
+/* detection.history.memcap: all four tables together (servers, pairs, TLS servers, certificates); see
+ * settings_table.c for why 64 MiB. */
+#define RULES_DEFAULT_HISTORY_MEMCAP (64ull << 20)
 #define RULES_DEFAULT_EXPIRY_ALERT_DAYS                                                                      \
 	{                                                                                                    \
 		30, 14, 7, 1                                                                                 \
@@ -45,6 +48,7 @@ struct rules_settings {
 	uint64_t history_ttl_us;     /* forget a server or pair not seen for this long (default 30 days) */
 	size_t history_max_servers;  /* default 100000 */
 	size_t history_max_pairs;    /* default 100000 */
+	uint64_t history_memcap;     /* bytes for the four history tables together (default 64 MiB) */
 	const struct policy
 	    *policy; /* partner policy, borrowed for the engine's life; NULL: none (opportunistic) */
 	/* certificates.expiry_alert_days: certificate_expiring thresholds; none given: 30, 14, 7, 1 */
@@ -58,6 +62,9 @@ struct rules_stats {
 	uint64_t history_servers, history_pairs; /* entries held now */
 	uint64_t history_tls_servers; /* entries of the TLS facts (tls_interception_suspected) held now */
 	uint64_t history_evicted, history_expired;
+	/* bytes held now per table and in all (detection.history.memcap), entries dropped to stay under it */
+	uint64_t history_servers_bytes, history_pairs_bytes, history_tls_servers_bytes, certificates_bytes;
+	uint64_t history_bytes, history_memcap, history_memcap_evicted;
 	uint64_t certificates_known; /* entries of the certificate inventory held now */
 };
 

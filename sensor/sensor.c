@@ -126,20 +126,25 @@ static void emit(struct sensor *s, const struct session *sess)
 		s->stats.events_dropped++;
 }
 
+static void start_relaxations(struct sensor *s, uint64_t now_us);
+
 /*
  * A partner's relaxed_until that packet time has just passed (after the last
  * check, at or before now): enforcement is back by itself, and an event says
- * so. A relaxation that ended before the first packet was never seen running.
+ * so. The time reached goes to the state database; after an event it is saved
+ * at once, so that no restart reports the same end twice.
  */
 static void check_relaxations(struct sensor *s, uint64_t now_us)
 {
 	if (!s->relax_checked_us) {
-		s->relax_checked_us = now_us;
+		if (now_us)
+			start_relaxations(s, now_us);
 		return;
 	}
 	if (now_us <= s->relax_checked_us)
 		return;
 	const struct policy *pol = &s->settings.policy;
+	unsigned ended = 0;
 	for (size_t i = 0; i < pol->n_partners; i++) {
 		const struct partner_policy *p = &pol->partners[i];
 		if (p->relaxed_until_us <= s->relax_checked_us || p->relaxed_until_us > now_us)
@@ -149,8 +154,34 @@ static void check_relaxations(struct sensor *s, uint64_t now_us)
 		policy_event_write_relaxation_ended(&s->json, p, run_id, ++s->policy_seq, &s->event_ctx,
 		                                    wall_clock_us());
 		emit(s, NULL);
+		ended++;
 	}
 	s->relax_checked_us = now_us;
+	if (s->sync) {
+		state_sync_set_relaxations_checked(s->sync, now_us, ended > 0);
+		if (ended)
+			state_sync_flush(s->sync, now_us);
+	}
+}
+
+/*
+ * At the first packet. Without a state database, relaxations are dealt with
+ * from here on: one that ended before was never seen running. With one, from
+ * the packet time the last run reached: a relaxation that ended while the
+ * sensor was stopped is reported now, once (issue 16). A saved time ahead of
+ * this packet (an older capture replayed) is kept: nothing before it again.
+ */
+static void start_relaxations(struct sensor *s, uint64_t now_us)
+{
+	uint64_t saved = s->sync ? state_sync_relaxations_checked(s->sync) : 0;
+	if (saved && saved < now_us) {
+		s->relax_checked_us = saved;
+		check_relaxations(s, now_us);
+		return;
+	}
+	s->relax_checked_us = saved > now_us ? saved : now_us;
+	if (s->sync)
+		state_sync_set_relaxations_checked(s->sync, s->relax_checked_us, false);
 }
 
 static void copy_geo(struct session_geo *g, const struct geoip_result *r)
@@ -434,6 +465,13 @@ static void fill_counters(struct sensor *s, struct sensor_counters *c, bool fina
 	c->cert_cache_hits = cc.hits;
 	c->cert_cache_misses = cc.misses;
 	c->cert_cache_evicted = cc.evictions;
+	c->history_servers_bytes = rs->history_servers_bytes;
+	c->history_pairs_bytes = rs->history_pairs_bytes;
+	c->history_tls_servers_bytes = rs->history_tls_servers_bytes;
+	c->history_certificates_bytes = rs->certificates_bytes;
+	c->history_bytes = rs->history_bytes;
+	c->history_memcap = rs->history_memcap;
+	c->history_memcap_evicted = rs->history_memcap_evicted;
 	if (s->capture && capture_is_live(s->capture)) {
 		struct capture_stats cs;
 		capture_stats(s->capture, &cs);
@@ -485,7 +523,7 @@ static void housekeeping(struct sensor *s)
 void sensor_packet(struct sensor *s, const struct capture_packet *cp)
 {
 	if (!s->relax_checked_us)
-		s->relax_checked_us = cp->ts_us;
+		start_relaxations(s, cp->ts_us);
 	worker_packet(s->worker, cp);
 	if (worker_stats(s->worker)->packets % SENSOR_POLL_EVERY == 0)
 		housekeeping(s);
@@ -625,8 +663,11 @@ void sensor_finish(struct sensor *s, enum flow_close_reason reason)
 	worker_finish(s->worker, reason);
 	uint64_t now_us = worker_now(s->worker);
 	check_relaxations(s, now_us);
-	if (s->sync)
+	if (s->sync) {
+		if (s->relax_checked_us) /* the time reached, for the next start */
+			state_sync_set_relaxations_checked(s->sync, s->relax_checked_us, true);
 		state_sync_flush(s->sync, now_us);
+	}
 }
 
 struct sensor_stats sensor_stats(const struct sensor *s)
@@ -722,6 +763,12 @@ static void print_services(const struct sensor *s, const struct sensor_stats *st
 		        "tlsobs: certificate cache: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64
 		        " evicted; %" PRIu64 " chains held in %" PRIu64 " bytes\n",
 		        cc.hits, cc.misses, cc.evictions, cc.entries, cc.bytes);
+	const struct rules_stats *rs = rules_engine_stats(s->rules);
+	fprintf(out,
+	        "tlsobs: history: %" PRIu64 " of %" PRIu64 " bytes (servers %" PRIu64 ", pairs %" PRIu64
+	        ", TLS servers %" PRIu64 ", certificates %" PRIu64 "), %" PRIu64 " evicted by the memcap\n",
+	        rs->history_bytes, rs->history_memcap, rs->history_servers_bytes, rs->history_pairs_bytes,
+	        rs->history_tls_servers_bytes, rs->certificates_bytes, rs->history_memcap_evicted);
 	if (st->parser_memcap_stops)
 		fprintf(out, "tlsobs: flows whose parsing stopped at the memcap: %" PRIu64 "\n",
 		        st->parser_memcap_stops);

@@ -141,6 +141,19 @@ const struct setting settings_table[] = {
      .def = RULES_DEFAULT_HISTORY_MAX,
      .min = 16,
      .max = 10000000},
+    /* detection.history.memcap: the four history tables (servers, pairs, TLS servers, certificates)
+     * together, bucket arrays included (8 bytes a slot, 4 MiB at the default count caps), least recently seen
+     * dropped first when full. 64 MiB keeps the process within flow.memcap + this + 64 MiB (code, libraries,
+     * nDPI, buffers): at the default count caps the tables could reach about 215 MiB (an entry costs 144
+     * bytes a server, 184 a pair, 1,424 a TLS server, 472 a certificate), so under a flood of new addresses
+     * the memcap, not the count, bounds them; 60 MiB of entries still hold some 28,000 servers with all their
+     * facts, a pair and a certificate each, the partners a gateway really talks to. */
+    {.key = "detection.history.memcap",
+     .type = SETTING_SIZE,
+     AT(rules.history_memcap),
+     .def = RULES_DEFAULT_HISTORY_MEMCAP,
+     .min = MB,
+     .max = UINT64_MAX},
     {.key = "certificates.expiry_alert_days",
      CUSTOM(settings_load_expiry_days, settings_print_expiry_days),
      .doc_type = "list of days",

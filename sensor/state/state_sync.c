@@ -14,6 +14,9 @@
 #include "rules/tlsrpt.h"
 
 #define PRUNE_EVERY_US (600ull * 1000000u) /* ten minutes of packet time */
+/* The relaxations' row: not a rules table, so neither restored into the engine nor pruned. */
+#define RELAXATIONS_TABLE "sensor.relaxations.v1"
+#define RELAXATIONS_KEY "checked"
 
 struct state_sync {
 	struct state_db *db;
@@ -28,6 +31,8 @@ struct state_sync {
 	struct state_sync_stats stats;
 	uint64_t errors_logged_us; /* monotonic: failing flushes are logged at most once a minute */
 	uint64_t errors_since_log;
+	uint64_t relax_saved_us, relax_pending_us; /* relaxations dealt with: in the database, to save */
+	bool relax_urgent; /* save relax_pending_us at the next flush, alone if need be */
 };
 
 /* A failing flush, logged the first time and then once a minute with the count in between. */
@@ -87,8 +92,24 @@ static int restore_one(void *ctx, const uint8_t *key, size_t key_len, uint64_t s
 	return 0;
 }
 
+/* The saved time is in seen_us; the record repeats it (a row needs one) and is not read. */
+static int restore_relaxations(void *ctx, const uint8_t *key, size_t key_len, uint64_t seen_us,
+                               const void *record, size_t record_len)
+{
+	struct state_sync *ss = ctx;
+	(void)record;
+	(void)record_len;
+	if (key_len == strlen(RELAXATIONS_KEY) && memcmp(key, RELAXATIONS_KEY, key_len) == 0)
+		ss->relax_saved_us = ss->relax_pending_us = seen_us;
+	return 0;
+}
+
 int state_sync_restore(struct state_sync *ss, char *err, size_t errlen)
 {
+	if (state_db_history_load(ss->db, RELAXATIONS_TABLE, 1, restore_relaxations, ss) < 0) {
+		snprintf(err, errlen, "%s", state_db_error(ss->db));
+		return -1;
+	}
 	for (int t = 0; t < RULES_TABLE_COUNT; t++) {
 		struct restore_ctx r = {ss, (enum rules_table)t};
 		size_t cap = rules_table_capacity(ss->engine, r.table);
@@ -278,6 +299,14 @@ static int batch(void *ctx, struct state_db *db)
 	ss->batch_records = 0;
 	if (rules_engine_export(ss->engine, &ss->saved, &ss->pending, save_record, ss) != 0)
 		return -1;
+	if (ss->relax_pending_us != ss->relax_saved_us) {
+		uint8_t le[8];
+		for (int i = 0; i < 8; i++)
+			le[i] = (uint8_t)(ss->relax_pending_us >> (8 * i));
+		if (state_db_history_put(db, RELAXATIONS_TABLE, (const uint8_t *)RELAXATIONS_KEY,
+		                         strlen(RELAXATIONS_KEY), ss->relax_pending_us, le, sizeof le) < 0)
+			return -1;
+	}
 	if (!ss->ttl_us || ss->now_us <= ss->ttl_us)
 		return 0;
 	uint64_t before = ss->now_us - ss->ttl_us;
@@ -299,12 +328,16 @@ int state_sync_flush(struct state_sync *ss, uint64_t now_us)
 	/* Every touch moves a table's sequence: an unmoved point means nothing to save. */
 	rules_engine_export_point(ss->engine, &ss->pending);
 	bool changed = memcmp(&ss->pending, &ss->saved, sizeof ss->saved) != 0;
+	bool relax = ss->relax_pending_us != ss->relax_saved_us;
+	uint64_t relax_written = ss->relax_pending_us;
 	struct state_db_stats st;
 	state_db_get_stats(ss->db, &st);
-	if (!changed && st.queued == 0)
+	/* The relaxations' time alone is no reason for a transaction unless it was asked for (see the
+	 * header). */
+	if (!changed && st.queued == 0 && !(relax && ss->relax_urgent))
 		return 0;
 	ss->stats.flushes++;
-	if (state_db_flush_with(ss->db, changed ? batch : NULL, ss) < 0) {
+	if (state_db_flush_with(ss->db, changed || relax ? batch : NULL, ss) < 0) {
 		ss->stats.flush_errors++;
 		log_flush_error(ss);
 		return -1;
@@ -313,5 +346,21 @@ int state_sync_flush(struct state_sync *ss, uint64_t now_us)
 		ss->saved = ss->pending;
 		ss->stats.records_saved += ss->batch_records;
 	}
+	if (relax) {
+		ss->relax_saved_us = relax_written;
+		ss->relax_urgent = false;
+	}
 	return 0;
+}
+
+uint64_t state_sync_relaxations_checked(const struct state_sync *ss)
+{
+	return ss->relax_saved_us;
+}
+
+void state_sync_set_relaxations_checked(struct state_sync *ss, uint64_t now_us, bool urgent)
+{
+	if (now_us > ss->relax_pending_us) /* never back: a clock that steps back must not report twice */
+		ss->relax_pending_us = now_us;
+	ss->relax_urgent |= urgent;
 }

@@ -11,10 +11,16 @@
  * housekeeping, writes them with every engine record changed since the last
  * flush in one transaction, and prunes records older than the history TTL.
  * A flush that fails keeps the engine's records for the next one.
+ *
+ * It also keeps the packet time up to which partner relaxations (policy
+ * relaxed_until) were dealt with, so that one that ended while the sensor was
+ * stopped is reported at the next start, once (a row of its own in the
+ * rules_history table, never pruned).
  */
 #ifndef TLSOBS_STATE_SYNC_H
 #define TLSOBS_STATE_SYNC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "rules/policy.h"
@@ -44,5 +50,14 @@ void state_sync_session(struct state_sync *ss, const struct session *s, uint64_t
 /* Writes notes and changed engine records; now_us (packet time) decides what is old enough to prune. */
 int state_sync_flush(struct state_sync *ss, uint64_t now_us);
 const struct state_sync_stats *state_sync_stats(const struct state_sync *ss);
+/* The packet time saved by an earlier run (restored by state_sync_restore); 0: none. */
+uint64_t state_sync_relaxations_checked(const struct state_sync *ss);
+/*
+ * Relaxations that ended up to now_us were dealt with (a time that goes back is ignored). Saved with the
+ * next flush that writes anything else, or by the next flush at all when urgent: after a relaxation_ended
+ * event (so that no start reports it again) and at exit. A saved time that lags is harmless: every
+ * relaxation that ended before the time reached was reported and its time saved urgently.
+ */
+void state_sync_set_relaxations_checked(struct state_sync *ss, uint64_t now_us, bool urgent);
 
 #endif

@@ -542,6 +542,13 @@ static struct sensor_counters *counters(void)
 	c.alerts[RULE_TLS_INTERCEPTION_SUSPECTED] = 1;
 	c.anomalies[c.anomaly_count++] = (struct stats_named_count){"truncated_ip", 4};
 	c.certificates_known = 9;
+	c.history_servers_bytes = 1000;
+	c.history_pairs_bytes = 200;
+	c.history_tls_servers_bytes = 30;
+	c.history_certificates_bytes = 4;
+	c.history_bytes = 1234;
+	c.history_memcap = 67108864;
+	c.history_memcap_evicted = 5;
 	return &c;
 }
 
@@ -560,6 +567,9 @@ Test(events, a_stats_event_is_a_metric_with_its_counters)
 	cr_assert_has(doc, "\"created\":12,");
 	cr_assert_has(doc, "\"alerts\":{\"tls_cipher_weak\":3,\"tls_interception_suspected\":1}");
 	cr_assert_has(doc, "\"certificates_known\":9");
+	cr_assert_has(doc,
+	              "\"servers_bytes\":1000,\"pairs_bytes\":200,\"tls_servers_bytes\":30,"
+	              "\"certificates_bytes\":4,\"bytes\":1234,\"memcap\":67108864,\"memcap_evicted\":5}");
 	cr_assert_has(doc, "\"outputs\":[]");
 	cr_assert_lacks(doc, "\"capture\"");
 	cr_assert_str_eq(w.doc.id, "S3F9K2M7Q0000000000-m7");

@@ -379,3 +379,37 @@ Test(state_sync, a_saved_record_of_another_size_is_skipped_and_counted)
 	cr_expect(remembers_offer(&b, 25, T0 + 300 * SEC));
 	stop(&b);
 }
+
+/* ---- partner relaxations dealt with (issue 16: relaxation_ended after downtime) ---- */
+
+Test(state_sync, the_time_relaxations_were_dealt_with_survives_a_restart)
+{
+	struct sensor a = start(100, 100, 30 * DAY);
+	restore_ok(&a);
+	cr_assert_eq(state_sync_relaxations_checked(a.sync), 0, "a new database holds no time");
+	state_sync_set_relaxations_checked(a.sync, T0 + HOUR, true);
+	cr_assert_eq(state_sync_flush(a.sync, T0 + HOUR), 0);
+	cr_assert_eq(state_sync_relaxations_checked(a.sync), T0 + HOUR);
+	state_sync_set_relaxations_checked(a.sync, T0 + 2 * HOUR, false);
+	cr_assert_eq(state_sync_flush(a.sync, T0 + 2 * HOUR), 0);
+	cr_assert_eq(state_sync_stats(a.sync)->flushes, 1,
+	             "the time alone, not urgent, is no reason to write");
+	stop(&a); /* the next start knows T0 + 1 h only */
+
+	struct sensor b = start(100, 100, 30 * DAY);
+	restore_ok(&b);
+	cr_assert_eq(state_sync_relaxations_checked(b.sync), T0 + HOUR);
+	cr_assert_eq(state_sync_stats(b.sync)->restored, 0, "the time is not an engine record");
+	state_sync_set_relaxations_checked(b.sync, T0, false); /* the clock stepped back: the time stays */
+	state_sync_set_relaxations_checked(b.sync, T0 + 3 * HOUR, false);
+	state_sync_set_relaxations_checked(b.sync, T0 + 2 * HOUR, false);
+	observe(&b, upgraded("one", 1, T0 + 3 * HOUR));
+	cr_assert_eq(state_sync_flush(b.sync, T0 + 60 * DAY), 0,
+	             "saved with the engine's records; never pruned");
+	stop(&b);
+
+	struct sensor c = start(100, 100, 30 * DAY);
+	restore_ok(&c);
+	cr_assert_eq(state_sync_relaxations_checked(c.sync), T0 + 3 * HOUR);
+	stop(&c);
+}
