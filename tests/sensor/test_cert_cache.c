@@ -8,6 +8,7 @@
 #include "sensor/app/cert_cache.h"
 
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -230,4 +231,53 @@ Test(cert_cache, the_window_leaves_both_its_ends_to_openssl)
 	cr_expect_not(x509_window_contains(&w, 200));
 	w.known = false;
 	cr_expect_not(x509_window_contains(&w, 150));
+}
+
+/* Four threads share one cache, as workers will: each inserts and looks up its own chains and the others'.
+ * Every hit must give back the entry stored for that key, whole; the counters must add up. Run under
+ * ThreadSanitizer too (the cache's mutex is the only synchronisation). */
+enum { SHARED_THREADS = 4, SHARED_ROUNDS = 2000, SHARED_KEYS = 24 };
+
+static void *share_cache(void *arg)
+{
+	struct cert_cache *c = arg;
+	for (unsigned i = 0; i < SHARED_ROUNDS; i++) {
+		unsigned k =
+		    (i / 4 * 7u) % SHARED_KEYS; /* each key four times in a row: hits, and evictions */
+		struct chain ch;
+		char cn[16];
+		chain(&ch, 1 + k % 3, k * 10, "mx.example.net");
+		snprintf(cn, sizeof cn, "mx%u", k);
+		struct cert_cache_value out;
+		if (cert_cache_lookup(c, &ch.key, &out)) {
+			if (strcmp(out.leaf.subject_cn, cn) != 0 || out.status != X509_STATUS_OK)
+				return (void *)1;
+		} else {
+			struct cert_cache_value v = value(X509_STATUS_OK, cn);
+			cert_cache_insert(c, &ch.key, &v);
+		}
+		if (i % 500 == 499)
+			cert_cache_clear(c);
+	}
+	return NULL;
+}
+
+Test(cert_cache, threads_sharing_one_cache_each_get_back_whole_entries)
+{
+	struct cert_cache *c = cert_cache_new(16);
+	cr_assert_not_null(c);
+	pthread_t t[SHARED_THREADS];
+	for (int i = 0; i < SHARED_THREADS; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, share_cache, c), 0);
+	for (int i = 0; i < SHARED_THREADS; i++) {
+		void *bad = NULL;
+		pthread_join(t[i], &bad);
+		cr_expect_null(bad, "thread %d saw an entry that was not the one stored for its key", i);
+	}
+	struct cert_cache_stats s = stats(c);
+	cr_expect_eq(s.hits + s.misses, (uint64_t)SHARED_THREADS * SHARED_ROUNDS);
+	cr_expect_leq(s.entries, 16);
+	cr_expect_gt(s.hits, 0);
+	cr_expect_gt(s.evictions, 0);
+	cert_cache_free(c);
 }
