@@ -13,31 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/support/utf8_encode.h"
 
-static size_t encode(uint32_t cp, uint8_t out[4])
-{
-	if (cp < 0x80) {
-		out[0] = (uint8_t)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (uint8_t)(0xC0 | cp >> 6);
-		out[1] = (uint8_t)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (uint8_t)(0xE0 | cp >> 12);
-		out[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
-		out[2] = (uint8_t)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	out[0] = (uint8_t)(0xF0 | cp >> 18);
-	out[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3F));
-	out[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
-	out[3] = (uint8_t)(0x80 | (cp & 0x3F));
-	return 4;
-}
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* True when every character of s[0..len) is well-formed. */
 static int well_formed(const uint8_t *s, size_t len)
@@ -65,8 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (n > 0) {
 			uint8_t again[4];
-			if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || encode(cp, again) != n ||
-			    memcmp(again, s + i, n) != 0)
+			if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) ||
+			    utf8_encode_reference(cp, again) != n || memcmp(again, s + i, n) != 0)
 				abort();
 		}
 		i += n ? n : 1;

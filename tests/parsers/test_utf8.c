@@ -8,30 +8,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-/* The RFC 3629 3 encoding of cp, as the reference the decoder must invert. */
-static size_t encode(uint32_t cp, uint8_t out[4])
-{
-	if (cp < 0x80) {
-		out[0] = (uint8_t)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (uint8_t)(0xC0 | cp >> 6);
-		out[1] = (uint8_t)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (uint8_t)(0xE0 | cp >> 12);
-		out[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
-		out[2] = (uint8_t)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	out[0] = (uint8_t)(0xF0 | cp >> 18);
-	out[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3F));
-	out[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
-	out[3] = (uint8_t)(0x80 | (cp & 0x3F));
-	return 4;
-}
+#include "tests/support/utf8_encode.h"
 
 static size_t decode(const char *bytes, size_t len)
 {
@@ -45,7 +22,7 @@ Test(utf8, every_scalar_value_round_trips_with_its_length)
 		if (cp >= 0xD800 && cp <= 0xDFFF)
 			continue;
 		uint8_t b[4];
-		size_t n = encode(cp, b);
+		size_t n = utf8_encode_reference(cp, b);
 		uint32_t got = 0xFFFFFFFF;
 		cr_assert_eq(utf8_decode(b, n, &got), n, "U+%04X", (unsigned)cp);
 		cr_assert_eq(got, cp, "U+%04X", (unsigned)cp);
@@ -56,7 +33,7 @@ Test(utf8, surrogates_are_refused)
 {
 	for (uint32_t cp = 0xD800; cp <= 0xDFFF; cp++) {
 		uint8_t b[4];
-		size_t n = encode(cp, b);
+		size_t n = utf8_encode_reference(cp, b);
 		cr_assert_eq(utf8_decode(b, n, NULL), 0, "U+%04X", (unsigned)cp);
 	}
 	cr_expect_eq(decode("\xED\x9F\xBF", 3), 3); /* U+D7FF, just below */
