@@ -18,11 +18,12 @@
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/random.h>
 
 struct history_entry {
-	struct history_entry *chain;         /* next in the bucket */
-	struct history_entry *newer, *older; /* recency list */
+	struct history_entry *chain;        /* next in the bucket */
+	TAILQ_ENTRY(history_entry) recency; /* head: the newest */
 	uint64_t seen_us;
 	uint64_t touch_seq; /* history.seq at the last touch: what changed since a save */
 	uint64_t hash;
@@ -47,7 +48,7 @@ struct history_memcap {
 struct history {
 	struct history_entry **buckets;
 	size_t mask;
-	struct history_entry *newest, *oldest;
+	TAILQ_HEAD(history_recency, history_entry) recency;
 	size_t max_entries, value_size;
 	uint64_t ttl_us, seed;
 	uint64_t seq; /* touches so far */
@@ -97,6 +98,7 @@ struct history *history_new(size_t max_entries, uint64_t ttl_us, size_t value_si
 		return NULL;
 	}
 	h->mask = n - 1;
+	TAILQ_INIT(&h->recency);
 	h->stats.bytes = n * sizeof *h->buckets;
 	h->entry_bytes = VALUE_OFFSET + value_size + ALLOC_OVERHEAD;
 	h->max_entries = max_entries;
@@ -113,8 +115,9 @@ void history_free(struct history *h)
 		return;
 	if (h->memcap)
 		memcap_detach(h->memcap, h);
-	for (struct history_entry *e = h->newest, *next; e; e = next) {
-		next = e->older;
+	struct history_entry *e;
+	while ((e = TAILQ_FIRST(&h->recency))) {
+		TAILQ_REMOVE(&h->recency, e, recency);
 		free(e);
 	}
 	free(h->buckets);
@@ -139,28 +142,9 @@ static bool is_expired(const struct history *h, const struct history_entry *e, u
 	return h->ttl_us != 0 && now_us > e->seen_us && now_us - e->seen_us > h->ttl_us;
 }
 
-static void recency_unlink(struct history *h, struct history_entry *e)
+static struct history_entry *oldest(const struct history *h)
 {
-	if (e->newer)
-		e->newer->older = e->older;
-	else
-		h->newest = e->older;
-	if (e->older)
-		e->older->newer = e->newer;
-	else
-		h->oldest = e->newer;
-	e->newer = e->older = NULL;
-}
-
-static void recency_push_newest(struct history *h, struct history_entry *e)
-{
-	e->newer = NULL;
-	e->older = h->newest;
-	if (h->newest)
-		h->newest->newer = e;
-	else
-		h->oldest = e;
-	h->newest = e;
+	return TAILQ_LAST(&h->recency, history_recency);
 }
 
 /* Takes e out of the table without freeing it. */
@@ -171,7 +155,7 @@ static void detach(struct history *h, struct history_entry *e)
 		pp = &(*pp)->chain;
 	*pp = e->chain;
 	e->chain = NULL;
-	recency_unlink(h, e);
+	TAILQ_REMOVE(&h->recency, e, recency);
 	h->stats.entries--;
 }
 
@@ -194,8 +178,9 @@ static void drop_expired(struct history *h, struct history_entry *e)
 /* Drops expired entries from the old end; stops at the first young one. */
 static void sweep(struct history *h, uint64_t now_us)
 {
-	while (h->oldest && is_expired(h, h->oldest, now_us))
-		drop_expired(h, h->oldest);
+	struct history_entry *e;
+	while ((e = oldest(h)) && is_expired(h, e, now_us))
+		drop_expired(h, e);
 }
 
 /* The live entry for k, dropping it when it is found expired (touch order need not be time order). */
@@ -230,9 +215,10 @@ static struct history *memcap_victim(const struct history_memcap *m, const struc
 	struct history *best = NULL;
 	for (unsigned i = 0; i < m->n_tables; i++) {
 		struct history *t = m->tables[i];
-		if (!t->oldest || (t != self && t->oldest == t->newest))
+		struct history_entry *e = oldest(t);
+		if (!e || (t != self && e == TAILQ_FIRST(&t->recency)))
 			continue;
-		if (!best || t->oldest->seen_us < best->oldest->seen_us)
+		if (!best || e->seen_us < oldest(best)->seen_us)
 			best = t;
 	}
 	return best;
@@ -250,7 +236,7 @@ static bool memcap_charge(struct history *h)
 			m->stats.refused++;
 			return false;
 		}
-		struct history_entry *e = t->oldest;
+		struct history_entry *e = oldest(t);
 		detach(t, e);
 		entry_free(t, e);
 		t->stats.memcap_evicted++;
@@ -280,7 +266,7 @@ static struct history_entry *make_room(struct history *h)
 		h->stats.bytes += h->entry_bytes;
 		return e;
 	}
-	struct history_entry *e = h->oldest;
+	struct history_entry *e = oldest(h);
 	detach(h, e);
 	h->stats.evicted++;
 	return e;
@@ -291,7 +277,7 @@ void *history_touch(struct history *h, const struct history_key *k, uint64_t now
 	uint64_t hash = key_hash(h, k);
 	struct history_entry *e = lookup(h, k, hash, now_us);
 	if (e) {
-		recency_unlink(h, e);
+		TAILQ_REMOVE(&h->recency, e, recency);
 	} else {
 		e = make_room(h);
 		if (!e)
@@ -309,7 +295,7 @@ void *history_touch(struct history *h, const struct history_key *k, uint64_t now
 	if (now_us > e->seen_us)
 		e->seen_us = now_us;
 	e->touch_seq = ++h->seq;
-	recency_push_newest(h, e);
+	TAILQ_INSERT_HEAD(&h->recency, e, recency);
 	return value_of(e);
 }
 
@@ -317,7 +303,8 @@ void *history_touch(struct history *h, const struct history_key *k, uint64_t now
  */
 int history_export(struct history *h, uint64_t after_seq, history_export_fn fn, void *ctx)
 {
-	for (struct history_entry *e = h->newest; e && e->touch_seq > after_seq; e = e->older) {
+	for (struct history_entry *e = TAILQ_FIRST(&h->recency); e && e->touch_seq > after_seq;
+	     e = TAILQ_NEXT(e, recency)) {
 		int rc = fn(ctx, &e->key, e->seen_us, value_of(e));
 		if (rc)
 			return rc;

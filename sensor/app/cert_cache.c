@@ -9,10 +9,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 struct cert_entry {
-	struct cert_entry *hnext;       /* next in the bucket */
-	struct cert_entry *prev, *next; /* LRU list */
+	struct cert_entry *hnext;    /* next in the bucket */
+	TAILQ_ENTRY(cert_entry) lru; /* head: most recently used */
 	uint64_t hash;
 	unsigned n;
 	char sha256[X509_MAX_CHAIN][65];
@@ -25,7 +26,7 @@ struct cert_cache {
 	unsigned max, count;
 	size_t nbuckets; /* a power of two */
 	struct cert_entry **buckets;
-	struct cert_entry *head, *tail;
+	TAILQ_HEAD(cert_lru, cert_entry) lru;
 	uint64_t hits, misses, evictions;
 };
 
@@ -72,36 +73,13 @@ struct cert_cache *cert_cache_new(unsigned max_entries)
 	while (c->nbuckets < c->max)
 		c->nbuckets *= 2;
 	c->buckets = c->max ? calloc(c->nbuckets, sizeof *c->buckets) : NULL;
+	TAILQ_INIT(&c->lru);
 	if ((c->max && c->buckets == NULL) || pthread_mutex_init(&c->lock, NULL) != 0) {
 		free(c->buckets);
 		free(c);
 		return NULL;
 	}
 	return c;
-}
-
-static void lru_unlink(struct cert_cache *c, struct cert_entry *e)
-{
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		c->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		c->tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void lru_push_front(struct cert_cache *c, struct cert_entry *e)
-{
-	e->prev = NULL;
-	e->next = c->head;
-	if (c->head)
-		c->head->prev = e;
-	c->head = e;
-	if (!c->tail)
-		c->tail = e;
 }
 
 static struct cert_entry *find(struct cert_cache *c, uint64_t hash, const struct cert_cache_key *k)
@@ -119,7 +97,7 @@ static void drop(struct cert_cache *c, struct cert_entry *e)
 	while (*p != e)
 		p = &(*p)->hnext;
 	*p = e->hnext;
-	lru_unlink(c, e);
+	TAILQ_REMOVE(&c->lru, e, lru);
 	free(e);
 	c->count--;
 }
@@ -130,8 +108,8 @@ bool cert_cache_lookup(struct cert_cache *c, const struct cert_cache_key *key, s
 	struct cert_entry *e = c->max && key_usable(key) ? find(c, key_hash(key), key) : NULL;
 	if (e) {
 		*out = e->v;
-		lru_unlink(c, e);
-		lru_push_front(c, e);
+		TAILQ_REMOVE(&c->lru, e, lru);
+		TAILQ_INSERT_HEAD(&c->lru, e, lru);
 		c->hits++;
 	} else {
 		c->misses++;
@@ -149,10 +127,10 @@ void cert_cache_insert(struct cert_cache *c, const struct cert_cache_key *key,
 	pthread_mutex_lock(&c->lock);
 	struct cert_entry *e = find(c, hash, key);
 	if (e) {
-		lru_unlink(c, e);
+		TAILQ_REMOVE(&c->lru, e, lru);
 	} else {
 		if (c->count == c->max) {
-			drop(c, c->tail);
+			drop(c, TAILQ_LAST(&c->lru, cert_lru));
 			c->evictions++;
 		}
 		e = malloc(sizeof *e);
@@ -171,7 +149,7 @@ void cert_cache_insert(struct cert_cache *c, const struct cert_cache_key *key,
 		c->count++;
 	}
 	e->v = *v;
-	lru_push_front(c, e);
+	TAILQ_INSERT_HEAD(&c->lru, e, lru);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -180,8 +158,8 @@ void cert_cache_clear(struct cert_cache *c)
 	if (c == NULL)
 		return;
 	pthread_mutex_lock(&c->lock);
-	while (c->head)
-		drop(c, c->head);
+	while (!TAILQ_EMPTY(&c->lru))
+		drop(c, TAILQ_FIRST(&c->lru));
 	pthread_mutex_unlock(&c->lock);
 }
 

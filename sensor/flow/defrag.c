@@ -28,6 +28,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -59,7 +60,7 @@ struct range {
 struct datagram {
 	struct defrag_key key;
 	struct datagram *hash_next;
-	struct datagram *older, *newer; /* age list */
+	TAILQ_ENTRY(datagram) age; /* head: the oldest */
 	uint64_t first_us;
 	uint32_t fragments;
 	uint64_t wire_bytes;
@@ -82,7 +83,7 @@ struct defrag {
 	struct memcap mem;
 	uint8_t hash_key[16];
 	struct datagram *buckets[DEFRAG_BUCKETS];
-	struct datagram *oldest, *newest;
+	TAILQ_HEAD(datagram_age, datagram) age;
 	uint8_t out[DEFRAG_OUT_MAX];
 };
 
@@ -93,6 +94,7 @@ struct defrag *defrag_new(const struct defrag_settings *settings)
 		return NULL;
 	d->settings = *settings;
 	d->mem.cap = settings->memcap;
+	TAILQ_INIT(&d->age);
 	if (getrandom(d->hash_key, sizeof d->hash_key, 0) != (ssize_t)sizeof d->hash_key) {
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -130,7 +132,7 @@ static void release(struct defrag *d, struct datagram *dg, uint64_t *reason);
 static bool charge(struct defrag *d, struct datagram *dg, uint64_t n)
 {
 	while (!memcap_reserve(&d->mem, n)) {
-		struct datagram *victim = d->oldest;
+		struct datagram *victim = TAILQ_FIRST(&d->age);
 		if (victim == NULL || victim == dg)
 			return false;
 		release(d, victim, &d->stats.gave_up_memcap);
@@ -151,14 +153,7 @@ static void release(struct defrag *d, struct datagram *dg, uint64_t *reason)
 	while (*at != dg)
 		at = &(*at)->hash_next;
 	*at = dg->hash_next;
-	if (dg->older)
-		dg->older->newer = dg->newer;
-	else
-		d->oldest = dg->newer;
-	if (dg->newer)
-		dg->newer->older = dg->older;
-	else
-		d->newest = dg->older;
+	TAILQ_REMOVE(&d->age, dg, age);
 	memcap_release(&d->mem, dg->charged);
 	d->stats.memory_used = d->mem.used;
 	d->stats.active--;
@@ -189,12 +184,7 @@ static struct datagram *find_or_make(struct defrag *d, const struct defrag_key *
 	struct datagram **b = bucket_of(d, k);
 	dg->hash_next = *b;
 	*b = dg;
-	dg->older = d->newest;
-	if (d->newest)
-		d->newest->newer = dg;
-	else
-		d->oldest = dg;
-	d->newest = dg;
+	TAILQ_INSERT_TAIL(&d->age, dg, age);
 	d->stats.active++;
 	return dg;
 }
@@ -202,9 +192,10 @@ static struct datagram *find_or_make(struct defrag *d, const struct defrag_key *
 void defrag_expire(struct defrag *d, uint64_t now_us)
 {
 	/* Packet time may step back a little between sources: a datagram from the future is not old. */
-	while (d->oldest && now_us >= d->oldest->first_us &&
-	       now_us - d->oldest->first_us >= d->settings.timeout_us)
-		release(d, d->oldest, &d->stats.timeouts);
+	struct datagram *dg;
+	while ((dg = TAILQ_FIRST(&d->age)) && now_us >= dg->first_us &&
+	       now_us - dg->first_us >= d->settings.timeout_us)
+		release(d, dg, &d->stats.timeouts);
 }
 
 /* Room for `end` bytes of data and one more range, charged before it is taken. */
@@ -412,7 +403,7 @@ void defrag_free(struct defrag *d)
 {
 	if (!d)
 		return;
-	while (d->oldest)
-		release(d, d->oldest, NULL);
+	while (!TAILQ_EMPTY(&d->age))
+		release(d, TAILQ_FIRST(&d->age), NULL);
 	free(d);
 }
