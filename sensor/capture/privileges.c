@@ -27,11 +27,13 @@ static int set_capabilities(bool keep_permitted)
 	return (int)syscall(SYS_capset, &hdr, caps);
 }
 
-int privileges_harden(char *err, size_t errlen)
+/* Clears the ambient and inheritable sets (and the permitted ones unless keep_permitted), then forbids
+ * regaining any; `what` names the capabilities in the error. */
+static int lock_capabilities(bool keep_permitted, const char *what, char *err, size_t errlen)
 {
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); /* EINVAL on kernels without ambient sets */
-	if (set_capabilities(true) != 0) {
-		snprintf(err, errlen, "cannot clear the inheritable capabilities: %s", strerror(errno));
+	if (set_capabilities(keep_permitted) != 0) {
+		snprintf(err, errlen, "cannot clear %s: %s", what, strerror(errno));
 		return -1;
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
@@ -41,17 +43,16 @@ int privileges_harden(char *err, size_t errlen)
 	return 0;
 }
 
+int privileges_harden(char *err, size_t errlen)
+{
+	return lock_capabilities(true, "the inheritable capabilities", err, errlen);
+}
+
 int privileges_check(const char *user, const char *group, char *err, size_t errlen)
 {
-	if (user && !getpwnam(user)) {
-		snprintf(err, errlen, "-u %s: no such user", user);
-		return -1;
-	}
-	if (group && !getgrnam(group)) {
-		snprintf(err, errlen, "-g %s: no such group", group);
-		return -1;
-	}
-	return 0;
+	uid_t uid;
+	gid_t gid;
+	return privileges_resolve(user, group, &uid, &gid, err, errlen);
 }
 
 int privileges_resolve(const char *user, const char *group, uid_t *uid_out, gid_t *gid_out, char *err,
@@ -98,15 +99,8 @@ int privileges_drop(const char *user, const char *group, char *err, size_t errle
 	}
 	/* A non-root uid already lost its permitted and effective sets; clear the others and forbid regaining
 	 * any. */
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	if (set_capabilities(false) != 0) {
-		snprintf(err, errlen, "cannot clear capabilities: %s", strerror(errno));
+	if (lock_capabilities(false, "capabilities", err, errlen) != 0)
 		return -1;
-	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-		snprintf(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
-		return -1;
-	}
 	if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
 		snprintf(err, errlen, "root privileges could be regained after dropping them");
 		return -1;

@@ -11,19 +11,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The whole file, NUL-terminated, at most max bytes; NULL with errno (EFBIG when larger). */
-static char *read_all(const char *path, size_t max, size_t *len)
+/* The whole file, NUL-terminated, at most max bytes; NULL with "<key>: <path>: <why>" in err (EFBIG when
+ * larger). */
+static char *read_all(const char *key, const char *path, size_t max, size_t *len, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
-	if (!f)
+	if (!f) {
+		snprintf(err, errlen, "%s: %s: %s", key, path, strerror(errno));
 		return NULL;
+	}
 	char *buf = malloc(max + 1);
 	size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
 	bool bad = !buf || ferror(f);
 	fclose(f);
 	if (bad || n > max) {
 		free(buf);
-		errno = bad ? EIO : EFBIG;
+		snprintf(err, errlen, "%s: %s: %s", key, path, strerror(bad ? EIO : EFBIG));
 		return NULL;
 	}
 	buf[n] = '\0';
@@ -46,11 +49,9 @@ static int domain_of_name(const char *name, char out[DOMAIN_NAME_MAX + 2])
 static int load_one(struct policy_mta_sts *e, const char *path, char *err, size_t errlen)
 {
 	size_t len;
-	char *text = read_all(path, MTA_STS_MAX_FILE, &len);
-	if (!text) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	char *text = read_all("policy.mta_sts_dir", path, MTA_STS_MAX_FILE, &len, err, errlen);
+	if (!text)
 		return -1;
-	}
 	struct mta_sts_error me;
 	int r = mta_sts_parse(text, len, &e->sts, &me);
 	free(text);
@@ -105,11 +106,9 @@ int policy_files_load_tlsa(struct policy *p, const char *path, char *err, size_t
 	if (!path || !*path)
 		return 0;
 	size_t len;
-	char *text = read_all(path, TLSA_FILE_MAX, &len);
-	if (!text) {
-		snprintf(err, errlen, "policy.tlsa_file: %s: %s", path, strerror(errno));
+	char *text = read_all("policy.tlsa_file", path, TLSA_FILE_MAX, &len, err, errlen);
+	if (!text)
 		return -1;
-	}
 	struct tlsa_error te;
 	p->tlsa = tlsa_parse(text, len, path, &te);
 	free(text);
