@@ -72,12 +72,11 @@ void settings_print_expiry_days(const struct setting *st, const struct sensor_se
                                 size_t cap)
 {
 	(void)st;
-	size_t len = (size_t)snprintf(buf, cap, "[");
-	for (size_t i = 0; i < s->rules.n_expiry_alert_days && len < cap; i++)
-		len += (size_t)snprintf(buf + len, cap - len, "%s%u", i ? ", " : "",
-		                        s->rules.expiry_alert_days[i]);
-	if (len < cap)
-		snprintf(buf + len, cap - len, "]");
+	size_t len = 0;
+	settings_print_add(buf, cap, &len, "[");
+	for (size_t i = 0; i < s->rules.n_expiry_alert_days; i++)
+		settings_print_add(buf, cap, &len, "%s%u", i ? ", " : "", s->rules.expiry_alert_days[i]);
+	settings_print_add(buf, cap, &len, "]");
 }
 
 struct property_sink {
@@ -167,15 +166,15 @@ void settings_print_kafka_properties(const struct setting *st, const struct sens
                                      size_t cap)
 {
 	(void)st;
-	size_t len = (size_t)snprintf(buf, cap, "{");
-	for (unsigned i = 0; i < s->kafka.nproperties && len < cap; i++)
-		len += (size_t)snprintf(buf + len, cap - len, "%s%s: (set)", len > 1 ? ", " : "",
-		                        s->kafka.properties[i].name);
-	for (unsigned i = 0; i < s->nsecrets && len < cap; i++)
-		len += (size_t)snprintf(buf + len, cap - len, "%s%s_%s: (set)", len > 1 ? ", " : "",
-		                        s->secrets[i].property, s->secrets[i].env ? "env" : "file");
-	if (len < cap)
-		snprintf(buf + len, cap - len, "}");
+	size_t len = 0;
+	settings_print_add(buf, cap, &len, "{");
+	for (unsigned i = 0; i < s->kafka.nproperties; i++)
+		settings_print_add(buf, cap, &len, "%s%s: (set)", len > 1 ? ", " : "",
+		                   s->kafka.properties[i].name);
+	for (unsigned i = 0; i < s->nsecrets; i++)
+		settings_print_add(buf, cap, &len, "%s%s_%s: (set)", len > 1 ? ", " : "",
+		                   s->secrets[i].property, s->secrets[i].env ? "env" : "file");
+	settings_print_add(buf, cap, &len, "}");
 }
 
 /* One CIDR of internal_networks, `len` bytes of `text` (a list item or a piece of a comma-separated scalar).
@@ -253,15 +252,15 @@ void settings_print_internal_networks(const struct setting *st, const struct sen
                                       size_t cap)
 {
 	(void)st;
-	size_t len = (size_t)snprintf(buf, cap, "[");
-	for (size_t i = 0; i < s->n_internal_networks && len < cap; i++) {
+	size_t len = 0;
+	settings_print_add(buf, cap, &len, "[");
+	for (size_t i = 0; i < s->n_internal_networks; i++) {
 		char addr[64];
 		ip_addr_format(&s->internal_networks[i].addr, addr, sizeof addr);
-		len += (size_t)snprintf(buf + len, cap - len, "%s\"%s/%u\"", i ? ", " : "", addr,
-		                        s->internal_networks[i].prefix);
+		settings_print_add(buf, cap, &len, "%s\"%s/%u\"", i ? ", " : "", addr,
+		                   s->internal_networks[i].prefix);
 	}
-	if (len < cap)
-		snprintf(buf + len, cap - len, "]");
+	settings_print_add(buf, cap, &len, "]");
 }
 
 /* capture.interfaces and capture.files: one or the other, as -i and -r. */

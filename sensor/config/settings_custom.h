@@ -8,6 +8,11 @@
 
 #include "sensor/config/settings_table.h"
 
+/* settings_types.c: appends printf-style text at buf + *len (cap bytes in all) while it fits, and counts it
+ * in *len; the printers below write their lists with it. */
+void settings_print_add(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* settings.c: kafka.properties (with the <name>_file / <name>_env secrets), internal_networks,
  * certificates.expiry_alert_days; capture.files and flow.hash_size checks between keys. */
 int settings_load_kafka_properties(const struct config *cfg, const struct setting *st,

@@ -292,10 +292,10 @@ int settings_load_partners(const struct config *cfg, const struct setting *st, s
 void settings_print_partners(const struct setting *st, const struct sensor_settings *s, char *buf, size_t cap)
 {
 	(void)st;
-	size_t len = (size_t)snprintf(buf, cap, "[");
-	for (size_t i = 0; i < s->policy.n_partners && len < cap; i++)
-		len += (size_t)snprintf(buf + len, cap - len, "%s{domain: \"%s\"}", i ? ", " : "",
-		                        s->policy.partners[i].domain);
-	if (len < cap)
-		snprintf(buf + len, cap - len, "]");
+	size_t len = 0;
+	settings_print_add(buf, cap, &len, "[");
+	for (size_t i = 0; i < s->policy.n_partners; i++)
+		settings_print_add(buf, cap, &len, "%s{domain: \"%s\"}", i ? ", " : "",
+		                   s->policy.partners[i].domain);
+	settings_print_add(buf, cap, &len, "]");
 }

@@ -9,11 +9,13 @@
 #include "sensor/config/settings_table.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "sensor/config/settings.h"
+#include "sensor/config/settings_custom.h"
 
 static const char *const type_names[SETTING_TYPE_COUNT] = {
     "bool", "uint", "size", "duration", "string", "enum", "ports", "list", "custom",
@@ -139,19 +141,31 @@ static int load_string(const struct config *cfg, const struct setting *st, char 
 	return 0;
 }
 
+void settings_print_add(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+{
+	if (*len >= cap)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + *len, cap - *len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*len += (size_t)n;
+}
+
 /* "expected error, warning, notice, info or debug": the names of an enum row, as its error says them. */
 static void enum_expected(const struct setting *st, char *buf, size_t cap)
 {
 	size_t n = 0, len = 0;
 	while (st->names[n])
 		n++;
-	len += (size_t)snprintf(buf, cap, "expected");
-	for (size_t i = 0; i < n && len < cap; i++)
-		len += (size_t)snprintf(buf + len, cap - len, "%s %s",
-		                        i == 0       ? ""
-		                        : i + 1 == n ? " or"
-		                                     : ",",
-		                        st->names[i]);
+	settings_print_add(buf, cap, &len, "expected");
+	for (size_t i = 0; i < n; i++)
+		settings_print_add(buf, cap, &len, "%s %s",
+		                   i == 0       ? ""
+		                   : i + 1 == n ? " or"
+		                                : ",",
+		                   st->names[i]);
 }
 
 static int load_enum(const struct config *cfg, const struct setting *st, void *dst, struct config_error *err)
