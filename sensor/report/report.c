@@ -205,22 +205,13 @@ struct report_options {
 
 static int parse_report_options(int argc, char **argv, struct report_options *o, FILE *err)
 {
-	enum {
-		OPT_SET = REPORT_OPT_SET,
-		OPT_SINCE,
-		OPT_AT,
-		OPT_FORMAT,
-		OPT_HELP,
-		OPT_ALL,
-		OPT_PARTNERS,
-		OPT_BY
-	};
+	enum { OPT_SINCE = REPORT_OPT_OWN, OPT_AT, OPT_FORMAT, OPT_ALL, OPT_PARTNERS, OPT_BY };
 	static const struct option longopts[] = {
-	    {"set", required_argument, NULL, OPT_SET},
+	    {"set", required_argument, NULL, REPORT_OPT_SET},
 	    {"since", required_argument, NULL, OPT_SINCE},
 	    {"at", required_argument, NULL, OPT_AT},
 	    {"format", required_argument, NULL, OPT_FORMAT},
-	    {"help", no_argument, NULL, OPT_HELP},
+	    {"help", no_argument, NULL, REPORT_OPT_HELP},
 	    {"all-domains", no_argument, NULL, OPT_ALL},
 	    {"partners", no_argument, NULL, OPT_PARTNERS},
 	    {"by", required_argument, NULL, OPT_BY},
@@ -243,7 +234,7 @@ static int parse_report_options(int argc, char **argv, struct report_options *o,
 	}
 	optind = 2;
 	opterr = 0;
-	int c;
+	int c, rc;
 	while ((c = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_SINCE:
@@ -278,21 +269,21 @@ static int parse_report_options(int argc, char **argv, struct report_options *o,
 				return -1;
 			}
 			break;
-		case 'h':
-		case OPT_HELP:
-			usage(stdout);
-			return 1;
 		default:
-			if (report_common_option(c, &o->src, argv, err) != 0)
-				return -1;
+			if ((rc = report_common_option(c, &o->src, usage, argv, err)) != 0)
+				return rc;
 		}
 	}
 	return report_no_operands(argc, argv, err);
 }
 
-int report_common_option(int c, struct report_source *src, char **argv, FILE *err)
+int report_common_option(int c, struct report_source *src, void (*help)(FILE *out), char **argv, FILE *err)
 {
 	switch (c) {
+	case 'h':
+	case REPORT_OPT_HELP:
+		help(stdout);
+		return 1;
 	case 'c':
 		src->config_path = optarg;
 		return 0;

@@ -630,15 +630,15 @@ static int write_page(struct page *pg, FILE *err)
 
 static int parse_options(int argc, char **argv, struct html_options *o, FILE *err)
 {
-	enum { OPT_SET = REPORT_OPT_SET, OPT_SINCE, OPT_AT, OPT_HELP };
+	enum { OPT_SINCE = REPORT_OPT_OWN, OPT_AT };
 	static const struct option longopts[] = {
-	    {"set", required_argument, NULL, OPT_SET}, {"since", required_argument, NULL, OPT_SINCE},
-	    {"at", required_argument, NULL, OPT_AT},   {"output", required_argument, NULL, 'o'},
-	    {"help", no_argument, NULL, OPT_HELP},     {NULL, 0, NULL, 0},
+	    {"set", required_argument, NULL, REPORT_OPT_SET}, {"since", required_argument, NULL, OPT_SINCE},
+	    {"at", required_argument, NULL, OPT_AT},          {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, REPORT_OPT_HELP},     {NULL, 0, NULL, 0},
 	};
 	optind = 1;
 	opterr = 0;
-	int c;
+	int c, rc;
 	while ((c = getopt_long(argc, argv, ":c:o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
@@ -650,13 +650,9 @@ static int parse_options(int argc, char **argv, struct html_options *o, FILE *er
 		case OPT_AT:
 			o->at = optarg;
 			break;
-		case 'h':
-		case OPT_HELP:
-			usage(stdout);
-			return 1;
 		default:
-			if (report_common_option(c, &o->src, argv, err) != 0)
-				return -1;
+			if ((rc = report_common_option(c, &o->src, usage, argv, err)) != 0)
+				return rc;
 		}
 	}
 	if (report_no_operands(argc, argv, err) != 0)

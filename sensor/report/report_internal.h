@@ -33,18 +33,22 @@ struct report {
 	struct report_table *table; /* FORMAT_TABLE: rows collected, then laid out */
 };
 
-/* What every report command takes alike: -c CONFIG and --set KEY=VALUE (getopt value REPORT_OPT_SET). */
-enum { REPORT_OPT_SET = 256 };
+/*
+ * What every report command takes alike: -c CONFIG, --set KEY=VALUE and -h/--help (getopt values
+ * REPORT_OPT_SET, REPORT_OPT_HELP); a command's own long options start at REPORT_OPT_OWN.
+ */
+enum { REPORT_OPT_SET = 256, REPORT_OPT_HELP, REPORT_OPT_OWN };
 struct report_source {
 	const char *config_path;
 	char *sets[REPORT_MAX_SETS];
 	size_t nsets;
 };
 /*
- * A getopt_long result none of a report's own cases took: -c, --set, a missing value, an unknown option.
- * 0: taken into *src; -1: an error, said on err.
+ * A getopt_long result none of a report's own cases took: -c, --set, -h/--help, a missing value, an
+ * unknown option. 0: taken into *src; 1: help, written by help on stdout (the run is done); -1: an
+ * error, said on err.
  */
-int report_common_option(int c, struct report_source *src, char **argv, FILE *err);
+int report_common_option(int c, struct report_source *src, void (*help)(FILE *out), char **argv, FILE *err);
 /* After getopt_long: an operand left over is an error. 0, or -1 (said). */
 int report_no_operands(int argc, char **argv, FILE *err);
 

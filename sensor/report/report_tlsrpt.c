@@ -239,19 +239,19 @@ static void tlsrpt_usage(FILE *out)
 
 static int parse_tlsrpt_options(int argc, char **argv, struct tlsrpt_options *o, FILE *err)
 {
-	enum { OPT_SET = REPORT_OPT_SET, OPT_DATE, OPT_ORG, OPT_CONTACT, OPT_DOMAIN, OPT_HELP };
+	enum { OPT_DATE = REPORT_OPT_OWN, OPT_ORG, OPT_CONTACT, OPT_DOMAIN };
 	static const struct option longopts[] = {
-	    {"set", required_argument, NULL, OPT_SET},
+	    {"set", required_argument, NULL, REPORT_OPT_SET},
 	    {"date", required_argument, NULL, OPT_DATE},
 	    {"organization-name", required_argument, NULL, OPT_ORG},
 	    {"contact-info", required_argument, NULL, OPT_CONTACT},
 	    {"domain", required_argument, NULL, OPT_DOMAIN},
-	    {"help", no_argument, NULL, OPT_HELP},
+	    {"help", no_argument, NULL, REPORT_OPT_HELP},
 	    {NULL, 0, NULL, 0},
 	};
 	optind = 2;
 	opterr = 0;
-	int c;
+	int c, rc;
 	while ((c = getopt_long(argc, argv, ":c:o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
@@ -269,13 +269,9 @@ static int parse_tlsrpt_options(int argc, char **argv, struct tlsrpt_options *o,
 		case OPT_DOMAIN:
 			o->domain = optarg;
 			break;
-		case 'h':
-		case OPT_HELP:
-			tlsrpt_usage(stdout);
-			return 1;
 		default:
-			if (report_common_option(c, &o->src, argv, err) != 0)
-				return -1;
+			if ((rc = report_common_option(c, &o->src, tlsrpt_usage, argv, err)) != 0)
+				return rc;
 		}
 	}
 	if (report_no_operands(argc, argv, err) != 0)
