@@ -25,24 +25,21 @@ static void fix_height(struct seq_tree_node *n)
 	n->height = (uint8_t)(1 + (l > r ? l : r));
 }
 
-static struct seq_tree_node *rotate_right(struct seq_tree_node *n)
+/* A node's child link on one side: 0 left, 1 right (as libavl writes its rotations once for both sides). */
+static struct seq_tree_node **child(struct seq_tree_node *n, int side)
 {
-	struct seq_tree_node *l = n->left;
-	n->left = l->right;
-	l->right = n;
-	fix_height(n);
-	fix_height(l);
-	return l;
+	return side ? &n->right : &n->left;
 }
 
-static struct seq_tree_node *rotate_left(struct seq_tree_node *n)
+/* Lifts n's child on `side` into n's place; returns it. */
+static struct seq_tree_node *rotate(struct seq_tree_node *n, int side)
 {
-	struct seq_tree_node *r = n->right;
-	n->right = r->left;
-	r->left = n;
+	struct seq_tree_node *up = *child(n, side);
+	*child(n, side) = *child(up, !side);
+	*child(up, !side) = n;
 	fix_height(n);
-	fix_height(r);
-	return r;
+	fix_height(up);
+	return up;
 }
 
 /*
@@ -55,14 +52,12 @@ static bool rebalance(struct seq_tree_node **link)
 	struct seq_tree_node *n = *link;
 	unsigned before = n->height;
 	int balance = (int)height(n->left) - (int)height(n->right);
-	if (balance > 1) {
-		if (height(n->left->left) < height(n->left->right))
-			n->left = rotate_left(n->left);
-		*link = rotate_right(n);
-	} else if (balance < -1) {
-		if (height(n->right->right) < height(n->right->left))
-			n->right = rotate_right(n->right);
-		*link = rotate_left(n);
+	if (balance > 1 || balance < -1) {
+		int heavy = balance < 0; /* the taller side */
+		struct seq_tree_node **h = child(n, heavy);
+		if (height(*child(*h, heavy)) < height(*child(*h, !heavy))) /* zig-zag: straighten it first */
+			*h = rotate(*h, !heavy);
+		*link = rotate(n, heavy);
 	} else {
 		fix_height(n);
 	}
