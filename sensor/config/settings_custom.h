@@ -15,34 +15,18 @@ void settings_print_add(char *buf, size_t cap, size_t *len, const char *fmt, ...
 
 /* settings.c: kafka.properties (with the <name>_file / <name>_env secrets), internal_networks,
  * certificates.expiry_alert_days; capture.files and flow.hash_size checks between keys. */
-int settings_load_kafka_properties(const struct config *cfg, const struct setting *st,
-                                   struct sensor_settings *s, struct config_error *err);
-void settings_print_kafka_properties(const struct setting *st, const struct sensor_settings *s, char *buf,
-                                     size_t cap);
-int settings_load_internal_networks(const struct config *cfg, const struct setting *st,
-                                    struct sensor_settings *s, struct config_error *err);
-void settings_print_internal_networks(const struct setting *st, const struct sensor_settings *s, char *buf,
-                                      size_t cap);
-int settings_load_expiry_days(const struct config *cfg, const struct setting *st, struct sensor_settings *s,
-                              struct config_error *err);
-void settings_print_expiry_days(const struct setting *st, const struct sensor_settings *s, char *buf,
-                                size_t cap);
-int settings_check_sources(const struct config *cfg, const struct sensor_settings *s,
-                           struct config_error *err);
-int settings_check_flow_memcap(const struct config *cfg, const struct sensor_settings *s,
-                               struct config_error *err);
+setting_load_func settings_load_kafka_properties, settings_load_internal_networks, settings_load_expiry_days;
+setting_print_func settings_print_kafka_properties, settings_print_internal_networks,
+    settings_print_expiry_days;
+setting_check_func settings_check_sources, settings_check_flow_memcap;
 
 /* settings_runtime.c: metrics.listen, HOST:PORT. */
-int settings_load_metrics_listen(const struct config *cfg, const struct setting *st,
-                                 struct sensor_settings *s, struct config_error *err);
-void settings_print_metrics_listen(const struct setting *st, const struct sensor_settings *s, char *buf,
-                                   size_t cap);
+setting_load_func settings_load_metrics_listen;
+setting_print_func settings_print_metrics_listen;
 
 /* settings_policy.c: policy.partners, then the files of policy.mta_sts_dir and policy.tlsa_file (it
  * allocates: settings_free). */
-int settings_load_partners(const struct config *cfg, const struct setting *st, struct sensor_settings *s,
-                           struct config_error *err);
-void settings_print_partners(const struct setting *st, const struct sensor_settings *s, char *buf,
-                             size_t cap);
+setting_load_func settings_load_partners;
+setting_print_func settings_print_partners;
 
 #endif

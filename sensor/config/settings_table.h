@@ -45,14 +45,18 @@ enum setting_flags {
 	SETTING_SPLIT = 1u << 3,        /* a list given as one scalar is cut at commas (else: one entry) */
 };
 
-/* Custom keys: load fills the settings from cfg (0, or -1 with *err); print writes the value as YAML. */
-typedef int (*setting_load_fn)(const struct config *cfg, const struct setting *st, struct sensor_settings *s,
-                               struct config_error *err);
-typedef void (*setting_print_fn)(const struct setting *st, const struct sensor_settings *s, char *buf,
-                                 size_t cap);
+/* Custom keys: load fills the settings from cfg (0, or -1 with *err); print writes the value as YAML. The
+ * _func types declare the handlers (settings_custom.h), the _fn pointers name them in rows. */
+typedef int setting_load_func(const struct config *cfg, const struct setting *st, struct sensor_settings *s,
+                              struct config_error *err);
+typedef setting_load_func *setting_load_fn;
+typedef void setting_print_func(const struct setting *st, const struct sensor_settings *s, char *buf,
+                                size_t cap);
+typedef setting_print_func *setting_print_fn;
 /* A check between keys, run once the key it belongs to is loaded: 0, or -1 with *err. */
-typedef int (*setting_check_fn)(const struct config *cfg, const struct sensor_settings *s,
-                                struct config_error *err);
+typedef int setting_check_func(const struct config *cfg, const struct sensor_settings *s,
+                               struct config_error *err);
+typedef setting_check_func *setting_check_fn;
 /* Unknown keys inside the value (policy.partners entries): their number, each reported. */
 typedef size_t (*setting_keys_fn)(const struct config_node *n, void (*report)(const char *message, void *ctx),
                                   void *ctx);
