@@ -96,17 +96,21 @@ static void keep_u16(uint16_t *list, unsigned *count, unsigned cap, uint16_t v, 
 		ch->truncated = true;
 }
 
-/* A list of u16 values (groups, signature algorithms ...) filling a whole reader; `all` gets every one. */
-static void u16_list(struct tls_observation *o, struct reader *r, uint16_t *list, unsigned *count,
-                     unsigned cap, struct tls_value_list *all)
+/*
+ * A list of u16 values (groups, signature algorithms, versions) behind its length of len_bytes (1 for
+ * supported_versions, RFC 8446 4.2.1; 2 for the others); `all` gets every one. A broken list fails body.
+ */
+static void u16_list(struct tls_observation *o, struct reader *body, unsigned len_bytes, uint16_t *list,
+                     unsigned *count, struct tls_value_list *all)
 {
-	while (reader_left(r) >= 2) {
-		uint16_t v = reader_u16(r);
-		keep_u16(list, count, cap, v, &o->ch);
+	struct reader r = reader_sub(body, len_bytes == 1 ? reader_u8(body) : reader_u16(body));
+	while (reader_left(&r) >= 2) {
+		uint16_t v = reader_u16(&r);
+		keep_u16(list, count, TLS_MAX_VALUES, v, &o->ch);
 		fp_add(o, all, v);
 	}
-	if (reader_left(r) != 0)
-		reader_skip(r, reader_left(r) + 1); /* an odd byte: fail the reader */
+	if (reader_left(&r) != 0 || reader_failed(&r)) /* an odd byte, or a length past the body */
+		reader_skip(body, reader_left(body) + 1);
 }
 
 static void session_id(struct reader *r, uint8_t *out, uint8_t *out_len)
@@ -210,13 +214,9 @@ static void client_extension(struct tls_observation *o, uint16_t type, struct re
 	case TLS_EXT_ALPN:
 		client_alpn(o, body);
 		return;
-	case TLS_EXT_SUPPORTED_GROUPS: {
-		struct reader list = reader_sub(body, reader_u16(body));
-		u16_list(o, &list, ch->groups, &ch->group_count, TLS_MAX_VALUES, &o->fp.groups);
-		if (reader_failed(&list))
-			reader_skip(body, reader_left(body) + 1);
+	case TLS_EXT_SUPPORTED_GROUPS:
+		u16_list(o, body, 2, ch->groups, &ch->group_count, &o->fp.groups);
 		break;
-	}
 	case TLS_EXT_EC_POINT_FORMATS: {
 		struct reader list = reader_sub(body, reader_u8(body));
 		while (reader_left(&list) >= 1) {
@@ -229,22 +229,14 @@ static void client_extension(struct tls_observation *o, uint16_t type, struct re
 		}
 		break;
 	}
-	case TLS_EXT_SIGNATURE_ALGORITHMS: {
-		struct reader list = reader_sub(body, reader_u16(body));
-		u16_list(o, &list, ch->signature_algorithms, &ch->signature_algorithm_count, TLS_MAX_VALUES,
+	case TLS_EXT_SIGNATURE_ALGORITHMS:
+		u16_list(o, body, 2, ch->signature_algorithms, &ch->signature_algorithm_count,
 		         &o->fp.signature_algorithms);
-		if (reader_failed(&list))
-			reader_skip(body, reader_left(body) + 1);
 		break;
-	}
-	case TLS_EXT_SUPPORTED_VERSIONS: {
-		struct reader list = reader_sub(body, reader_u8(body));
-		u16_list(o, &list, ch->supported_versions, &ch->supported_version_count, TLS_MAX_VALUES,
+	case TLS_EXT_SUPPORTED_VERSIONS:
+		u16_list(o, body, 1, ch->supported_versions, &ch->supported_version_count,
 		         &o->fp.supported_versions);
-		if (reader_failed(&list))
-			reader_skip(body, reader_left(body) + 1);
 		break;
-	}
 	case TLS_EXT_KEY_SHARE:
 		client_key_share(ch, body);
 		break;
