@@ -21,21 +21,23 @@ static void write_string_array1(struct json_writer *w, const char *key, const ch
 	json_array_end(w);
 }
 
+/* ECS x509.subject / x509.issuer: a distinguished name's common name and organization. */
+static void write_name(struct json_writer *w, const char *key, const char *cn, const char *org)
+{
+	json_key(w, key);
+	json_object_begin(w);
+	write_string_array1(w, "common_name", cn);
+	write_string_array1(w, "organization", org);
+	json_object_end(w);
+}
+
 /* ECS tls.server.x509.* (names are arrays in ECS). */
 static void write_x509(struct json_writer *w, const struct x509_info *x)
 {
 	json_key(w, "x509");
 	json_object_begin(w);
-	json_key(w, "subject");
-	json_object_begin(w);
-	write_string_array1(w, "common_name", x->subject_cn);
-	write_string_array1(w, "organization", x->subject_org);
-	json_object_end(w);
-	json_key(w, "issuer");
-	json_object_begin(w);
-	write_string_array1(w, "common_name", x->issuer_cn);
-	write_string_array1(w, "organization", x->issuer_org);
-	json_object_end(w);
+	write_name(w, "subject", x->subject_cn, x->subject_org);
+	write_name(w, "issuer", x->issuer_cn, x->issuer_org);
 	json_key(w, "alternative_names");
 	json_array_begin(w);
 	/* The parser only says that it left names out: counted as one. */
