@@ -85,15 +85,24 @@ static void fp_add(struct tls_observation *o, struct tls_value_list *l, uint16_t
 	l->v[l->count++] = v;
 }
 
+/* Whether a capped list of the hello (count of cap) has room for one more; if not, the hello (NULL: none)
+ * is marked truncated. */
+static bool room(struct tls_client_hello *ch, unsigned count, unsigned cap)
+{
+	if (count < cap)
+		return true;
+	if (ch)
+		ch->truncated = true;
+	return false;
+}
+
 /* Appends to a capped list; past the cap the value is only noted as truncation. */
 static void keep_u16(uint16_t *list, unsigned *count, unsigned cap, uint16_t v, struct tls_client_hello *ch)
 {
 	if (ch && tls_is_grease(v))
 		ch->has_grease = true;
-	if (*count < cap)
+	if (room(ch, *count, cap))
 		list[(*count)++] = v;
-	else if (ch)
-		ch->truncated = true;
 }
 
 /*
@@ -222,10 +231,8 @@ static void client_extension(struct tls_observation *o, uint16_t type, struct re
 		while (reader_left(&list) >= 1) {
 			uint8_t f = reader_u8(&list);
 			fp_add(o, &o->fp.point_formats, f);
-			if (ch->point_format_count < TLS_MAX_VALUES)
+			if (room(ch, ch->point_format_count, TLS_MAX_VALUES))
 				ch->point_formats[ch->point_format_count++] = f;
-			else
-				ch->truncated = true;
 		}
 		break;
 	}
@@ -262,19 +269,28 @@ static void client_extension(struct tls_observation *o, uint16_t type, struct re
 		tls_anomaly(o, TLS_ANOMALY_BAD_EXTENSION);
 }
 
-/* The extensions block: types in order, then each known body through its own sub-reader. */
-static bool client_extensions(struct tls_observation *o, struct reader *exts)
+static void server_extension(struct tls_observation *o, uint16_t type, struct reader *body, bool retry);
+
+/* A hello's extensions block: the types in order into the client's or the server's list (and fingerprint),
+ * then each body through its own sub-reader to that side's handler. false: not whole extensions. */
+static bool extensions(struct tls_observation *o, struct reader *exts, bool client, bool retry)
 {
-	struct tls_client_hello *ch = &o->ch;
+	uint16_t *types = client ? o->ch.extensions : o->sh.extensions;
+	unsigned *count = client ? &o->ch.extension_count : &o->sh.extension_count;
+	unsigned *total = client ? &o->ch.extensions_total : &o->sh.extensions_total;
+	struct tls_value_list *fp = client ? &o->fp.extensions : &o->fp.server_extensions;
 	while (reader_left(exts) >= 4) {
 		uint16_t type = reader_u16(exts);
 		struct reader body = reader_sub(exts, reader_u16(exts));
 		if (reader_failed(exts))
 			return false;
-		keep_u16(ch->extensions, &ch->extension_count, TLS_MAX_EXTENSIONS, type, ch);
-		fp_add(o, &o->fp.extensions, type);
-		ch->extensions_total++;
-		client_extension(o, type, &body);
+		keep_u16(types, count, TLS_MAX_EXTENSIONS, type, client ? &o->ch : NULL);
+		fp_add(o, fp, type);
+		(*total)++;
+		if (client)
+			client_extension(o, type, &body);
+		else
+			server_extension(o, type, &body, retry);
 	}
 	return reader_left(exts) == 0;
 }
@@ -302,15 +318,13 @@ void tls_parse_client_hello(struct tls_observation *o, struct reader *r)
 	}
 	while (reader_left(&compression) >= 1) {
 		uint8_t m = reader_u8(&compression);
-		if (ch->compression_count < TLS_MAX_COMPRESSION)
+		if (room(ch, ch->compression_count, TLS_MAX_COMPRESSION))
 			ch->compression[ch->compression_count++] = m;
-		else
-			ch->truncated = true;
 	}
 	bool ok = reader_left(&ciphers) == 0;
 	if (reader_left(r) > 0) { /* RFC 5246 7.4.1.2: extensions may be absent */
 		struct reader exts = reader_sub(r, reader_u16(r));
-		ok = client_extensions(o, &exts) && !reader_failed(r) && ok;
+		ok = extensions(o, &exts, true, false) && !reader_failed(r) && ok;
 	}
 	if (!ok)
 		tls_anomaly(o, TLS_ANOMALY_BAD_CLIENT_HELLO);
@@ -335,10 +349,8 @@ void tls_parse_sslv2_client_hello(struct tls_observation *o, struct reader *r)
 	}
 	while (reader_left(&specs) >= 3) {
 		uint32_t spec = reader_u24(&specs);
-		if (ch->sslv2_spec_count < TLS_MAX_CIPHERS)
+		if (room(ch, ch->sslv2_spec_count, TLS_MAX_CIPHERS))
 			ch->sslv2_specs[ch->sslv2_spec_count++] = spec;
-		else
-			ch->truncated = true;
 		if (spec <= 0xffff) { /* a TLS suite in SSLv2 clothing (RFC 5246 E.2) */
 			keep_u16(ch->ciphers, &ch->cipher_count, TLS_MAX_CIPHERS, (uint16_t)spec, ch);
 			ch->ciphers_total++;
@@ -401,22 +413,6 @@ static void server_extension(struct tls_observation *o, uint16_t type, struct re
 		tls_anomaly(o, TLS_ANOMALY_BAD_EXTENSION);
 }
 
-static bool server_extensions(struct tls_observation *o, struct reader *exts, bool retry)
-{
-	struct tls_server_hello *sh = &o->sh;
-	while (reader_left(exts) >= 4) {
-		uint16_t type = reader_u16(exts);
-		struct reader body = reader_sub(exts, reader_u16(exts));
-		if (reader_failed(exts))
-			return false;
-		keep_u16(sh->extensions, &sh->extension_count, TLS_MAX_EXTENSIONS, type, NULL);
-		fp_add(o, &o->fp.server_extensions, type);
-		sh->extensions_total++;
-		server_extension(o, type, &body, retry);
-	}
-	return reader_left(exts) == 0;
-}
-
 /* TLS <= 1.2 resumption: the server echoes the session id the client offered (RFC 5246 7.4.1.3). */
 static bool echoes_session(const struct tls_observation *o)
 {
@@ -448,7 +444,7 @@ enum tls_server_hello_kind tls_parse_server_hello(struct tls_observation *o, str
 	o->cipher = cipher;
 	if (reader_left(r) > 0) {
 		struct reader exts = reader_sub(r, reader_u16(r));
-		if (!server_extensions(o, &exts, retry) || reader_failed(r))
+		if (!extensions(o, &exts, false, retry) || reader_failed(r))
 			tls_anomaly(o, TLS_ANOMALY_BAD_SERVER_HELLO);
 	}
 	if (o->sh.supported_version)
