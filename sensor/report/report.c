@@ -196,27 +196,44 @@ static int report_certificates(struct report *r, struct state_db *db)
 
 /* ---- command line ---- */
 
+/* getopt_long values of the long options every command has; a command's own start at REPORT_OPT_OWN. */
+enum { REPORT_OPT_SET = 256, REPORT_OPT_HELP, REPORT_OPT_OWN };
+
 struct report_options {
-	const char *what, *since, *at;
+	const char *what, *since, *at, *format_name, *by, *domains;
 	struct report_source src;
 	enum report_format format;
 	bool partners_only, by_day;
 };
 
+/* --format's names, as the usage says them. */
+static const struct {
+	const char *name;
+	enum report_format format;
+} format_names[] = {{"table", FORMAT_TABLE}, {"json", FORMAT_JSON}, {"csv", FORMAT_CSV}};
+
+/* --format, --by and --all-domains/--partners (the last one given wins) into *o: 0, or -1 (said). */
+static int settle_options(struct report_options *o, FILE *err)
+{
+	o->partners_only = o->domains && strcmp(o->domains, "partners") == 0;
+	if (o->by && strcmp(o->by, "day") != 0) {
+		fprintf(err, "tlsobs: report: --by %s: only --by day\n", o->by);
+		return -1;
+	}
+	o->by_day = o->by != NULL;
+	if (!o->format_name)
+		return 0;
+	for (size_t i = 0; i < sizeof format_names / sizeof format_names[0]; i++)
+		if (strcmp(o->format_name, format_names[i].name) == 0) {
+			o->format = format_names[i].format;
+			return 0;
+		}
+	fprintf(err, "tlsobs: report: --format %s: expected table, json or csv\n", o->format_name);
+	return -1;
+}
+
 static int parse_report_options(int argc, char **argv, struct report_options *o, FILE *err)
 {
-	enum { OPT_SINCE = REPORT_OPT_OWN, OPT_AT, OPT_FORMAT, OPT_ALL, OPT_PARTNERS, OPT_BY };
-	static const struct option longopts[] = {
-	    {"set", required_argument, NULL, REPORT_OPT_SET},
-	    {"since", required_argument, NULL, OPT_SINCE},
-	    {"at", required_argument, NULL, OPT_AT},
-	    {"format", required_argument, NULL, OPT_FORMAT},
-	    {"help", no_argument, NULL, REPORT_OPT_HELP},
-	    {"all-domains", no_argument, NULL, OPT_ALL},
-	    {"partners", no_argument, NULL, OPT_PARTNERS},
-	    {"by", required_argument, NULL, OPT_BY},
-	    {NULL, 0, NULL, 0},
-	};
 	if (argc < 2 || argv[1][0] == '-') {
 		if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 			usage(stdout);
@@ -232,52 +249,21 @@ static int parse_report_options(int argc, char **argv, struct report_options *o,
 		        o->what);
 		return -1;
 	}
-	optind = 2;
-	opterr = 0;
-	int c, rc;
-	while ((c = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_SINCE:
-			o->since = optarg;
-			break;
-		case OPT_AT:
-			o->at = optarg;
-			break;
-		case OPT_ALL:
-			o->partners_only = false;
-			break;
-		case OPT_PARTNERS:
-			o->partners_only = true;
-			break;
-		case OPT_BY:
-			if (strcmp(optarg, "day") != 0) {
-				fprintf(err, "tlsobs: report: --by %s: only --by day\n", optarg);
-				return -1;
-			}
-			o->by_day = true;
-			break;
-		case OPT_FORMAT:
-			if (strcmp(optarg, "table") == 0)
-				o->format = FORMAT_TABLE;
-			else if (strcmp(optarg, "json") == 0)
-				o->format = FORMAT_JSON;
-			else if (strcmp(optarg, "csv") == 0)
-				o->format = FORMAT_CSV;
-			else {
-				fprintf(err, "tlsobs: report: --format %s: expected table, json or csv\n",
-				        optarg);
-				return -1;
-			}
-			break;
-		default:
-			if ((rc = report_common_option(c, &o->src, usage, argv, err)) != 0)
-				return rc;
-		}
-	}
-	return report_no_operands(argc, argv, err);
+	const struct report_value_option own[] = {
+	    {"since", 0, &o->since, NULL},          {"at", 0, &o->at, NULL},
+	    {"format", 0, &o->format_name, NULL},   {"by", 0, &o->by, NULL},
+	    {"all-domains", 0, &o->domains, "all"}, {"partners", 0, &o->domains, "partners"},
+	};
+	int rc = report_parse_values(argc, argv, 2, own, sizeof own / sizeof own[0], &o->src, usage, err);
+	return rc != 0 ? rc : settle_options(o, err);
 }
 
-int report_common_option(int c, struct report_source *src, void (*help)(FILE *out), char **argv, FILE *err)
+/*
+ * A getopt_long result none of a command's own options took: -c, --set, -h/--help, a missing value, an
+ * unknown option. 0: taken into *src; 1: help, written by help on stdout (the run is done); -1: an error,
+ * said on err.
+ */
+static int common_option(int c, struct report_source *src, void (*help)(FILE *out), char **argv, FILE *err)
 {
 	switch (c) {
 	case 'h':
@@ -303,13 +289,55 @@ int report_common_option(int c, struct report_source *src, void (*help)(FILE *ou
 	}
 }
 
-int report_no_operands(int argc, char **argv, FILE *err)
+/* After getopt_long: an operand left over is an error. 0, or -1 (said). */
+static int no_operands(int argc, char **argv, FILE *err)
 {
 	if (optind < argc) {
 		fprintf(err, "tlsobs: report: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
 	return 0;
+}
+
+/* The getopt_long value of own option i: its letter, or REPORT_OPT_OWN + i for a long-only one. */
+static int value_option_code(const struct report_value_option *own, size_t i)
+{
+	return own[i].letter ? own[i].letter : REPORT_OPT_OWN + (int)i;
+}
+
+int report_parse_values(int argc, char **argv, int first, const struct report_value_option *own, size_t n,
+                        struct report_source *src, void (*help)(FILE *out), FILE *err)
+{
+	struct option longopts[REPORT_MAX_VALUE_OPTIONS + 3] = {
+	    {"set", required_argument, NULL, REPORT_OPT_SET},
+	    {"help", no_argument, NULL, REPORT_OPT_HELP},
+	};
+	char shorts[2 * REPORT_MAX_VALUE_OPTIONS + 8] = ":c:h";
+	size_t nlong = 2, nshort = strlen(shorts);
+	for (size_t i = 0; i < n && i < REPORT_MAX_VALUE_OPTIONS; i++) {
+		if (own[i].name)
+			longopts[nlong++] =
+			    (struct option){own[i].name, own[i].flag ? no_argument : required_argument, NULL,
+			                    value_option_code(own, i)};
+		if (own[i].letter) {
+			shorts[nshort++] = own[i].letter;
+			if (!own[i].flag)
+				shorts[nshort++] = ':';
+		}
+	}
+	optind = first;
+	opterr = 0;
+	int c, rc;
+	while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
+		size_t i = 0;
+		while (i < n && c != value_option_code(own, i))
+			i++;
+		if (i < n)
+			*own[i].value = own[i].flag ? own[i].flag : optarg;
+		else if ((rc = common_option(c, src, help, argv, err)) != 0)
+			return rc;
+	}
+	return no_operands(argc, argv, err);
 }
 
 int report_open(const char *config_path, char **sets, size_t nsets, struct sensor_settings **settings_out,

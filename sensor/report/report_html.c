@@ -630,33 +630,14 @@ static int write_page(struct page *pg, FILE *err)
 
 static int parse_options(int argc, char **argv, struct html_options *o, FILE *err)
 {
-	enum { OPT_SINCE = REPORT_OPT_OWN, OPT_AT };
-	static const struct option longopts[] = {
-	    {"set", required_argument, NULL, REPORT_OPT_SET}, {"since", required_argument, NULL, OPT_SINCE},
-	    {"at", required_argument, NULL, OPT_AT},          {"output", required_argument, NULL, 'o'},
-	    {"help", no_argument, NULL, REPORT_OPT_HELP},     {NULL, 0, NULL, 0},
+	const struct report_value_option own[] = {
+	    {"output", 'o', &o->output, NULL},
+	    {"since", 0, &o->since, NULL},
+	    {"at", 0, &o->at, NULL},
 	};
-	optind = 1;
-	opterr = 0;
-	int c, rc;
-	while ((c = getopt_long(argc, argv, ":c:o:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			o->output = optarg;
-			break;
-		case OPT_SINCE:
-			o->since = optarg;
-			break;
-		case OPT_AT:
-			o->at = optarg;
-			break;
-		default:
-			if ((rc = report_common_option(c, &o->src, usage, argv, err)) != 0)
-				return rc;
-		}
-	}
-	if (report_no_operands(argc, argv, err) != 0)
-		return -1;
+	int rc = report_parse_values(argc, argv, 1, own, sizeof own / sizeof own[0], &o->src, usage, err);
+	if (rc != 0)
+		return rc;
 	if (!o->output || !o->output[0]) {
 		fprintf(err, "tlsobs: report: html needs -o FILE\n");
 		return -1;

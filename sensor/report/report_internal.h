@@ -33,24 +33,28 @@ struct report {
 	struct report_table *table; /* FORMAT_TABLE: rows collected, then laid out */
 };
 
-/*
- * What every report command takes alike: -c CONFIG, --set KEY=VALUE and -h/--help (getopt values
- * REPORT_OPT_SET, REPORT_OPT_HELP); a command's own long options start at REPORT_OPT_OWN.
- */
-enum { REPORT_OPT_SET = 256, REPORT_OPT_HELP, REPORT_OPT_OWN };
+/* What every report command takes alike: -c CONFIG and --set KEY=VALUE (with -h/--help). */
 struct report_source {
 	const char *config_path;
 	char *sets[REPORT_MAX_SETS];
 	size_t nsets;
 };
+/* An option of a report command that only stores its value: long name and short letter (either may be
+ * absent: NULL, 0), where the value goes; a flag (takes no value) stores its text there instead. */
+struct report_value_option {
+	const char *name;
+	char letter;
+	const char **value;
+	const char *flag;
+};
+enum { REPORT_MAX_VALUE_OPTIONS = 8 };
 /*
- * A getopt_long result none of a report's own cases took: -c, --set, -h/--help, a missing value, an
- * unknown option. 0: taken into *src; 1: help, written by help on stdout (the run is done); -1: an
- * error, said on err.
+ * A command line of value options only, read from argv[first] on: the n own options (at most
+ * REPORT_MAX_VALUE_OPTIONS), then -c, --set and -h/--help; no operand may be left. 0: parsed;
+ * 1: help, written by help on stdout (the run is done); -1: a usage error, said on err.
  */
-int report_common_option(int c, struct report_source *src, void (*help)(FILE *out), char **argv, FILE *err);
-/* After getopt_long: an operand left over is an error. 0, or -1 (said). */
-int report_no_operands(int argc, char **argv, FILE *err);
+int report_parse_values(int argc, char **argv, int first, const struct report_value_option *own, size_t n,
+                        struct report_source *src, void (*help)(FILE *out), FILE *err);
 
 /* "YYYY-MM-DD" (UTC midnight) into seconds: 0, or -1 when it is not a calendar date. */
 int report_parse_day(const char *text, int64_t *out);

@@ -239,43 +239,17 @@ static void tlsrpt_usage(FILE *out)
 
 static int parse_tlsrpt_options(int argc, char **argv, struct tlsrpt_options *o, FILE *err)
 {
-	enum { OPT_DATE = REPORT_OPT_OWN, OPT_ORG, OPT_CONTACT, OPT_DOMAIN };
-	static const struct option longopts[] = {
-	    {"set", required_argument, NULL, REPORT_OPT_SET},
-	    {"date", required_argument, NULL, OPT_DATE},
-	    {"organization-name", required_argument, NULL, OPT_ORG},
-	    {"contact-info", required_argument, NULL, OPT_CONTACT},
-	    {"domain", required_argument, NULL, OPT_DOMAIN},
-	    {"help", no_argument, NULL, REPORT_OPT_HELP},
-	    {NULL, 0, NULL, 0},
+	const struct report_value_option own[] = {
+	    {NULL, 'o', &o->dir, NULL},
+	    {"date", 0, &o->date, NULL},
+	    {"organization-name", 0, &o->org, NULL},
+	    {"contact-info", 0, &o->contact, NULL},
+	    {"domain", 0, &o->domain, NULL},
 	};
-	optind = 2;
-	opterr = 0;
-	int c, rc;
-	while ((c = getopt_long(argc, argv, ":c:o:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			o->dir = optarg;
-			break;
-		case OPT_DATE:
-			o->date = optarg;
-			break;
-		case OPT_ORG:
-			o->org = optarg;
-			break;
-		case OPT_CONTACT:
-			o->contact = optarg;
-			break;
-		case OPT_DOMAIN:
-			o->domain = optarg;
-			break;
-		default:
-			if ((rc = report_common_option(c, &o->src, tlsrpt_usage, argv, err)) != 0)
-				return rc;
-		}
-	}
-	if (report_no_operands(argc, argv, err) != 0)
-		return -1;
+	int rc =
+	    report_parse_values(argc, argv, 2, own, sizeof own / sizeof own[0], &o->src, tlsrpt_usage, err);
+	if (rc != 0)
+		return rc;
 	const char *missing = !o->date                        ? "--date"
 	                      : !o->org || !o->org[0]         ? "--organization-name"
 	                      : !o->contact || !o->contact[0] ? "--contact-info"
