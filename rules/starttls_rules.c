@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parsers/ascii.h"
 #include "parsers/tls_ciphers.h"
 #include "rules/history.h"
 
@@ -235,15 +236,6 @@ enum starttls_result starttls_rules_result(const struct session *s)
 
 /* ---- evidence ---- */
 
-static bool line_has(const char *line, size_t len, const char *key)
-{
-	size_t k = strlen(key);
-	for (size_t i = 0; i + k <= len; i++)
-		if (strncasecmp(line + i, key, k) == 0)
-			return true;
-	return false;
-}
-
 /*
  * Adds a raw multi-line reply. One that is too long for the evidence budget
  * keeps its first line and the lines holding `key` (all lines when key is
@@ -264,7 +256,7 @@ static void add_reply(struct alert *a, const char *raw, const char *key)
 	for (const char *p = raw; *p; i++) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		if (i == 0 || line_has(p, len, key))
+		if (i == 0 || ascii_contains_nocase(p, len, key))
 			alert_add_evidence(a, p, len && p[len - 1] == '\r' ? len - 1 : len);
 		p += len + (nl != NULL);
 	}

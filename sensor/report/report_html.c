@@ -9,16 +9,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "parsers/ascii.h"
 #include "parsers/digest.h"
 #include "sensor/report/html_escape.h"
 #include "sensor/report/report_html_assets.h"
@@ -529,16 +528,6 @@ static void page_scripts(struct page *pg)
 
 /* ---- files ---- */
 
-/* True when text holds s, ignoring ASCII case. */
-static bool contains_nocase(const char *text, size_t len, const char *s)
-{
-	size_t n = strlen(s);
-	for (size_t i = 0; i + n <= len; i++)
-		if (strncasecmp(text + i, s, n) == 0)
-			return true;
-	return false;
-}
-
 /*
  * The chart library, whole, or NULL with the reason said. It goes inside a
  * <script> element as it is, so it must not hold what would end or re-open one.
@@ -571,8 +560,8 @@ static char *read_chartjs(size_t *len, FILE *err)
 		}
 		got += (size_t)r;
 	}
-	if (contains_nocase(buf, got, "</script") || contains_nocase(buf, got, "<!--") ||
-	    contains_nocase(buf, got, "<script")) {
+	if (ascii_contains_nocase(buf, got, "</script") || ascii_contains_nocase(buf, got, "<!--") ||
+	    ascii_contains_nocase(buf, got, "<script")) {
 		fprintf(err,
 		        "tlsobs: report: chart library %s holds a <script> or <!-- marker: not inlined\n",
 		        TLSOBS_CHARTJS);

@@ -10,7 +10,6 @@
 #include "sensor/report/report_tlsrpt.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
