@@ -340,15 +340,15 @@ int report_parse_values(int argc, char **argv, int first, const struct report_va
 	return no_operands(argc, argv, err);
 }
 
-int report_open(const char *config_path, char **sets, size_t nsets, struct sensor_settings **settings_out,
-                struct state_db **db_out, FILE *err)
+int report_open(const struct report_source *src, struct report_input *in, FILE *err)
 {
 	struct sensor_settings *settings = calloc(1, sizeof *settings);
 	if (!settings)
 		return REPORT_RUNTIME;
+	const char *config_path = src->config_path;
 	if (!config_path && access(TLSOBS_DEFAULT_CONFIG, F_OK) == 0)
 		config_path = TLSOBS_DEFAULT_CONFIG; /* as the sensor: the installed configuration */
-	if (settings_from_file(config_path, sets, nsets, settings, err) != 0) {
+	if (settings_from_file(config_path, src->sets, src->nsets, settings, err) != 0) {
 		free(settings);
 		return REPORT_USAGE;
 	}
@@ -365,7 +365,7 @@ int report_open(const char *config_path, char **sets, size_t nsets, struct senso
 	} else {
 		/* Read-only, WAL, busy timeout: a running sensor goes on writing while the report reads. */
 		char why[512];
-		if (!(*db_out = state_db_open_readonly(settings->state_db, why, sizeof why))) {
+		if (!(in->db = state_db_open_readonly(settings->state_db, why, sizeof why))) {
 			fprintf(err, "tlsobs: report: state_db: %s\n", why);
 			code = REPORT_RUNTIME;
 		}
@@ -375,15 +375,15 @@ int report_open(const char *config_path, char **sets, size_t nsets, struct senso
 		free(settings);
 		return code;
 	}
-	*settings_out = settings;
+	in->settings = settings;
 	return REPORT_OK;
 }
 
-void report_close(struct sensor_settings *settings, struct state_db *db)
+void report_close(struct report_input *in)
 {
-	state_db_close(db);
-	settings_free(settings);
-	free(settings);
+	state_db_close(in->db);
+	settings_free(in->settings);
+	free(in->settings);
 }
 
 int report_main(int argc, char **argv, FILE *out, FILE *err)
@@ -405,26 +405,25 @@ int report_main(int argc, char **argv, FILE *out, FILE *err)
 		fprintf(err, "tlsobs: report: --at %s: expected a date like 2026-11-01\n", o.at);
 		return REPORT_USAGE;
 	}
-	struct sensor_settings *settings = NULL;
-	struct state_db *db = NULL;
-	int code = report_open(o.src.config_path, o.src.sets, o.src.nsets, &settings, &db, err);
+	struct report_input in;
+	int code = report_open(&o.src, &in, err);
 	if (code != REPORT_OK)
 		return code;
 	struct report r = {.out = out,
 	                   .format = o.format,
-	                   .policy = &settings->policy,
+	                   .policy = &in.settings->policy,
 	                   .at = at,
 	                   .partners_only = o.partners_only,
 	                   .by_day = o.by_day};
-	r.partner_seen = calloc(settings->policy.n_partners + 1, sizeof *r.partner_seen);
+	r.partner_seen = calloc(in.settings->policy.n_partners + 1, sizeof *r.partner_seen);
 	json_writer_init(&r.json, 4096);
 	int rc = -1;
 	if (r.partner_seen)
-		rc = strcmp(o.what, "coverage") == 0 ? report_coverage(&r, db, o.since)
-		                                     : report_certificates(&r, db);
+		rc = strcmp(o.what, "coverage") == 0 ? report_coverage(&r, in.db, o.since)
+		                                     : report_certificates(&r, in.db);
 	if (rc != 0) {
-		fprintf(err, "tlsobs: report: state_db %s: %s\n", settings->state_db,
-		        r.partner_seen ? state_db_error(db) : "out of memory");
+		fprintf(err, "tlsobs: report: state_db %s: %s\n", in.settings->state_db,
+		        r.partner_seen ? state_db_error(in.db) : "out of memory");
 		code = REPORT_RUNTIME;
 	} else if (fflush(out) != 0 || ferror(out)) {
 		fprintf(err, "tlsobs: report: cannot write the report: %s\n", strerror(errno));
@@ -432,6 +431,6 @@ int report_main(int argc, char **argv, FILE *out, FILE *err)
 	}
 	json_writer_release(&r.json);
 	free(r.partner_seen);
-	report_close(settings, db);
+	report_close(&in);
 	return code;
 }

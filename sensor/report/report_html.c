@@ -681,12 +681,11 @@ int report_html_main(int argc, char **argv, FILE *err)
 	int64_t at = (int64_t)time(NULL);
 	if (check_dates(&o, &at, err) != 0)
 		return REPORT_USAGE;
-	struct sensor_settings *settings = NULL;
-	struct state_db *db = NULL;
-	int code = report_open(o.src.config_path, o.src.sets, o.src.nsets, &settings, &db, err);
+	struct report_input in;
+	int code = report_open(&o.src, &in, err);
 	if (code != REPORT_OK)
 		return code;
-	code = report_html_run(&o, settings, db, at, err);
-	report_close(settings, db);
+	code = report_html_run(&o, in.settings, in.db, at, err);
+	report_close(&in);
 	return code;
 }

@@ -67,13 +67,17 @@ void report_servers_text(char *buf, size_t len, const struct state_certificate *
 /* Writes r->json as one line (or says on stderr why not). */
 void report_json_line(struct report *r);
 
+/* What a report reads: the configuration's settings and its state database, opened and closed together. */
+struct report_input {
+	struct sensor_settings *settings;
+	struct state_db *db; /* read-only */
+};
 /*
- * The configuration and its state database, opened read-only for a report. 0; or REPORT_USAGE /
- * REPORT_RUNTIME with the reason on err and nothing to free.
+ * Opens *in from the command line's -c and --set. 0; or REPORT_USAGE / REPORT_RUNTIME with the reason on
+ * err and nothing to close.
  */
-int report_open(const char *config_path, char **sets, size_t nsets, struct sensor_settings **settings,
-                struct state_db **db, FILE *err);
-void report_close(struct sensor_settings *settings, struct state_db *db);
+int report_open(const struct report_source *src, struct report_input *in, FILE *err);
+void report_close(struct report_input *in);
 
 /* report_coverage.c */
 int report_coverage(struct report *r, struct state_db *db, const char *since);

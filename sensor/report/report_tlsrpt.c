@@ -356,9 +356,8 @@ int report_tlsrpt_main(int argc, char **argv, FILE *out, FILE *err)
 		        strerror(errno));
 		return REPORT_RUNTIME;
 	}
-	struct sensor_settings *settings = NULL;
-	struct state_db *db = NULL;
-	int code = report_open(o.src.config_path, o.src.sets, o.src.nsets, &settings, &db, err);
+	struct report_input in;
+	int code = report_open(&o.src, &in, err);
 	if (code != REPORT_OK)
 		return code;
 	struct tlsrpt_meta m = {.organization_name = o.org,
@@ -368,18 +367,18 @@ int report_tlsrpt_main(int argc, char **argv, FILE *out, FILE *err)
 	                        .begin = begin,
 	                        .unique_id = id};
 	struct domain_list l = {.only = o.domain};
-	if (state_db_tlsrpt_policies(db, o.date, collect_domain, &l) < 0 || l.oom) {
-		fprintf(err, "tlsobs: report tlsrpt: state_db %s: %s\n", settings->state_db,
-		        l.oom ? "out of memory" : state_db_error(db));
+	if (state_db_tlsrpt_policies(in.db, o.date, collect_domain, &l) < 0 || l.oom) {
+		fprintf(err, "tlsobs: report tlsrpt: state_db %s: %s\n", in.settings->state_db,
+		        l.oom ? "out of memory" : state_db_error(in.db));
 		code = REPORT_RUNTIME;
 	} else {
-		code = write_reports(db, &settings->policy, &m, &l, o.dir, out, err);
+		code = write_reports(in.db, &in.settings->policy, &m, &l, o.dir, out, err);
 	}
 	if (code == REPORT_OK && (fflush(out) != 0 || ferror(out)))
 		code = REPORT_RUNTIME;
 	for (size_t i = 0; i < l.n; i++)
 		free(l.names[i]);
 	free(l.names);
-	report_close(settings, db);
+	report_close(&in);
 	return code;
 }
