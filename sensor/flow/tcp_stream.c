@@ -54,10 +54,17 @@ static struct tcp_segment *first_ending_after(struct tcp_stream *s, struct seq_t
 	return at;
 }
 
+/* Counts of rare events are 32-bit to keep idle flows small: they stop at the top rather than wrap. */
+static void count_event(uint32_t *c)
+{
+	if (*c < UINT32_MAX)
+		(*c)++;
+}
+
 void tcp_stream_init(struct tcp_stream *s, const struct tcp_stream_limits *limits, struct memcap *memcap)
 {
 	memset(s, 0, sizeof *s);
-	s->limits = *limits;
+	s->limits = limits;
 	s->memcap = memcap;
 }
 
@@ -96,11 +103,11 @@ static void deliver(struct tcp_stream *s, const uint8_t *p, uint32_t n, const st
 {
 	if (s->done || n == 0)
 		return;
-	uint64_t room = s->limits.depth ? s->limits.depth - s->delivered : UINT64_MAX;
+	uint64_t room = s->limits->depth ? s->limits->depth - s->delivered : UINT64_MAX;
 	uint32_t give = n <= room ? n : (uint32_t)room;
 	s->delivered += give;
 	enum stream_verdict v = give ? sink->data(sink->ctx, p, give) : STREAM_CONTINUE;
-	if (give < n || (s->limits.depth && s->delivered == s->limits.depth)) {
+	if (give < n || (s->limits->depth && s->delivered == s->limits->depth)) {
 		s->depth_reached = true;
 		v = STREAM_DONE;
 	}
@@ -112,7 +119,7 @@ static void declare_gap(struct tcp_stream *s, uint32_t n, const struct stream_si
 {
 	if (s->done || n == 0)
 		return;
-	s->gaps++;
+	count_event(&s->gaps);
 	s->gap_bytes += n;
 	s->next_seq += n;
 	if (sink->gap(sink->ctx, n) == STREAM_DONE)
@@ -152,13 +159,13 @@ static void skip_first_hole(struct tcp_stream *s, const struct stream_sink *sink
 static struct tcp_segment *segment_new(struct tcp_stream *s, uint32_t seq, const uint8_t *p, uint32_t len)
 {
 	if (!memcap_reserve(s->memcap, sizeof(struct tcp_segment) + len)) {
-		s->memcap_drops++;
+		count_event(&s->memcap_drops);
 		return NULL;
 	}
 	struct tcp_segment *seg = malloc(sizeof *seg + len);
 	if (!seg) {
 		memcap_release(s->memcap, sizeof(struct tcp_segment) + len);
-		s->memcap_drops++;
+		count_event(&s->memcap_drops);
 		return NULL;
 	}
 	seg->node.seq = seq;
@@ -296,7 +303,7 @@ static void buffer_out_of_order(struct tcp_stream *s, uint32_t seq, const uint8_
                                 const struct stream_sink *sink)
 {
 	if ((uint32_t)(seq - s->next_seq) > TCP_STREAM_MAX_WINDOW) {
-		s->out_of_window++;
+		count_event(&s->out_of_window);
 		return;
 	}
 	/*
@@ -310,10 +317,10 @@ static void buffer_out_of_order(struct tcp_stream *s, uint32_t seq, const uint8_
 	uint32_t add = bytes_not_buffered(s, seq, len);
 	struct tcp_segment *first;
 	while (!s->done && add > 0 && SEQ_GT(seq, s->next_seq) &&
-	       ((uint64_t)s->ooo_bytes + add > s->limits.max_ooo_bytes ||
+	       ((uint64_t)s->ooo_bytes + add > s->limits->max_ooo_bytes ||
 	        s->ooo_segments >= TCP_STREAM_MAX_OOO_SEGMENTS) &&
 	       (first = first_segment(s)) != NULL) {
-		s->ooo_cap_hits++;
+		count_event(&s->ooo_cap_hits);
 		if (SEQ_LT(seq, first->node.seq)) {
 			declare_gap(s, seq - s->next_seq, sink);
 			break;
@@ -329,8 +336,8 @@ static void buffer_out_of_order(struct tcp_stream *s, uint32_t seq, const uint8_
 		deliver_new(s, p + skip, len - skip, sink);
 		return;
 	}
-	if (len > s->limits.max_ooo_bytes) {
-		s->ooo_cap_hits++;
+	if (len > s->limits->max_ooo_bytes) {
+		count_event(&s->ooo_cap_hits);
 		declare_gap(s, seq - s->next_seq, sink);
 		deliver_new(s, p, len, sink);
 		return;
