@@ -14,10 +14,11 @@ int settings_load_kafka_properties(const struct config *cfg, const struct settin
                                    struct sensor_settings *s, struct config_error *err);
 void settings_print_kafka_properties(const struct setting *st, const struct sensor_settings *s, char *buf,
                                      size_t cap);
-int settings_load_internal_networks(const struct config *cfg, const struct setting *st,
-                                    struct sensor_settings *s, struct config_error *err);
-void settings_print_internal_networks(const struct setting *st, const struct sensor_settings *s, char *buf,
-                                      size_t cap);
+/* CIDR lists (internal_networks, flow.source_budget.exempt): the row's offset, count_offset and cap. */
+int settings_load_networks(const struct config *cfg, const struct setting *st, struct sensor_settings *s,
+                           struct config_error *err);
+void settings_print_networks(const struct setting *st, const struct sensor_settings *s, char *buf,
+                             size_t cap);
 int settings_load_expiry_days(const struct config *cfg, const struct setting *st, struct sensor_settings *s,
                               struct config_error *err);
 void settings_print_expiry_days(const struct setting *st, const struct sensor_settings *s, char *buf,
