@@ -57,9 +57,9 @@ enum flow_value {
 
 /* One direction: what the client sent is side[FLOW_TO_SERVER]. Only what an idle flow needs is inline. */
 struct flow_side {
-	uint64_t packets;
 	uint64_t bytes; /* captured frame lengths on the wire (pcap "len") */
 	struct tcp_stream stream;
+	uint32_t packets; /* stops at UINT32_MAX */
 	bool syn, fin, rst;
 };
 

@@ -16,6 +16,7 @@
 
 /* More buffered segments than this is a flood of tiny fragments, not a hole. */
 enum { TCP_STREAM_MAX_OOO_SEGMENTS = 4096 };
+_Static_assert(TCP_STREAM_MAX_OOO_SEGMENTS <= UINT16_MAX, "ooo_segments is 16-bit");
 
 /*
  * A buffered segment: a node of the stream's seq_tree (keyed by its first
@@ -55,10 +56,14 @@ static struct tcp_segment *first_ending_after(struct tcp_stream *s, struct seq_t
 }
 
 /* Counts of rare events are 32-bit to keep idle flows small: they stop at the top rather than wrap. */
+static void add_saturating(uint32_t *c, uint64_t n)
+{
+	*c = n >= UINT32_MAX - *c ? UINT32_MAX : *c + (uint32_t)n;
+}
+
 static void count_event(uint32_t *c)
 {
-	if (*c < UINT32_MAX)
-		(*c)++;
+	add_saturating(c, 1);
 }
 
 void tcp_stream_init(struct tcp_stream *s, const struct tcp_stream_limits *limits, struct memcap *memcap)
@@ -186,7 +191,7 @@ static void compare_overlap(struct tcp_stream *s, const struct tcp_segment *old,
 	if (SEQ_LEQ(to, from))
 		return;
 	if (memcmp(old->data + (from - old->node.seq), p + (from - seq), to - from) != 0)
-		s->overlap_conflicts += to - from;
+		add_saturating(&s->overlap_conflicts, to - from);
 	else
 		s->retransmitted_bytes += to - from;
 }

@@ -51,7 +51,7 @@ struct tcp_stream_limits {
 
 /*
  * Kept small, as every idle flow holds two: settings and the memcap are borrowed,
- * counts of rare events are 32-bit (they stop at UINT32_MAX; byte counts stay 64-bit).
+ * counts and rarely large byte counts are 32-bit (they stop at UINT32_MAX).
  */
 struct tcp_stream {
 	const struct tcp_stream_limits *limits; /* borrowed: the table's settings */
@@ -62,16 +62,16 @@ struct tcp_stream {
 	uint64_t delivered;
 	uint64_t gap_bytes;
 	uint64_t retransmitted_bytes;
-	uint64_t overlap_conflicts; /* overlapping bytes that differed from what was buffered */
-	uint32_t next_seq;          /* sequence number of the next byte to deliver */
-	uint32_t fin_seq;           /* sequence number the FIN occupies */
+	uint32_t next_seq; /* sequence number of the next byte to deliver */
+	uint32_t fin_seq;  /* sequence number the FIN occupies */
 	uint32_t ooo_bytes;
-	uint32_t ooo_segments;
 	uint32_t gaps;
 	uint32_t out_of_window;
-	uint32_t ooo_cap_hits; /* holes given up because the buffer was full */
-	uint32_t memcap_drops; /* segments not buffered because the worker memcap was hit */
-	bool synced;           /* next_seq is known */
+	uint32_t ooo_cap_hits;      /* holes given up because the buffer was full */
+	uint32_t memcap_drops;      /* segments not buffered because the worker memcap was hit */
+	uint32_t overlap_conflicts; /* overlapping bytes that differed from what was buffered */
+	uint16_t ooo_segments;      /* at most 4,096 (tcp_stream.c) */
+	bool synced;                /* next_seq is known */
 	bool fin_seen;
 	bool done; /* the sink wants no more, or depth was reached */
 	bool depth_reached;

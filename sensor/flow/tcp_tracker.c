@@ -74,7 +74,8 @@ void tcp_tracker_segment(struct flow_table *t, struct flow *f, enum flow_dir dir
                          const struct decoded_packet *p, uint32_t wire_len, uint64_t now_us)
 {
 	struct flow_side *side = &f->side[dir], *peer = &f->side[!dir];
-	side->packets++;
+	if (side->packets < UINT32_MAX)
+		side->packets++;
 	side->bytes += wire_len;
 	bool syn = p->tcp_flags & TCP_SYN, fin = p->tcp_flags & TCP_FIN, rst = p->tcp_flags & TCP_RST;
 	side->syn |= syn;
