@@ -560,47 +560,75 @@ void flow_table_expire(struct flow_table *t, uint64_t now_us)
 	flow_table_end_queued(t); /* called between packets: the hooks may run now */
 }
 
-/* The lowest-class, oldest flow of an over-budget source, never keep; NULL when keep is all it has. */
-static struct flow *source_victim(const struct flow_source *s, const struct flow *keep)
+/* Which of a flow's links a list runs through: the table's class lists, or its address's or prefix's. */
+enum link_kind { LINK_TABLE, LINK_ADDRESS, LINK_PREFIX };
+
+/* The oldest idle flow of list l, never keep (the flow asking for memory). */
+static struct flow *list_head(const struct flow_list *l, const struct flow *keep, enum link_kind k)
 {
-	for (int c = 0; c < FLOW_CLASS_COUNT; c++) {
-		struct flow *f = TAILQ_FIRST(&s->lists[c]);
-		if (f && f == keep)
-			f = s->kind == SOURCE_ADDRESS ? TAILQ_NEXT(f, src_lru) : TAILQ_NEXT(f, pfx_lru);
-		if (f)
-			return f;
-	}
-	return NULL;
+	struct flow *f = TAILQ_FIRST(l);
+	if (!f || f != keep)
+		return f;
+	return k == LINK_TABLE     ? TAILQ_NEXT(f, lru)
+	       : k == LINK_ADDRESS ? TAILQ_NEXT(f, src_lru)
+	                           : TAILQ_NEXT(f, pfx_lru);
+}
+
+/*
+ * The cheapest flow of per-class lists (the table's, or one source's), never
+ * keep; NULL when there is none. Closed flows first; then half-open and silent
+ * flows idle past the grace (they had their chance to show more); then those
+ * younger ones and the banner-only flows together, the longest idle first (a
+ * connection that had no time to show more is worth a banner nobody answered,
+ * so a flood of banners does not take each real connection the moment it
+ * starts); then flows whose client spoke; sessions last.
+ */
+static struct flow *cheapest(const struct flow_list *lists, const struct flow *keep, enum link_kind k,
+                             uint64_t now_us, enum flow_class *class)
+{
+	struct flow *head[FLOW_CLASS_COUNT];
+	for (int c = 0; c < FLOW_CLASS_COUNT; c++)
+		head[c] = list_head(&lists[c], keep, k);
+	struct flow *best = head[FLOW_CLASS_CLOSED];
+	for (int c = FLOW_CLASS_HALF_OPEN; !best && c <= FLOW_CLASS_SILENT; c++)
+		if (head[c] && head[c]->last_us + FLOW_TABLE_GRACE_US <= now_us)
+			best = head[c];
+	if (!best)
+		for (int c = FLOW_CLASS_HALF_OPEN; c <= FLOW_CLASS_SERVER_ONLY; c++)
+			if (head[c] && (!best || head[c]->last_us < best->last_us))
+				best = head[c];
+	for (int c = FLOW_CLASS_CLIENT; !best && c < FLOW_CLASS_COUNT; c++)
+		best = head[c];
+	if (best)
+		*class = (enum flow_class)best->class;
+	return best;
 }
 
 /*
  * Ends the flow that is cheapest to lose, never `keep`: a flow of a source
- * over its budget first (addresses, then prefixes), else the oldest of the
- * lowest class. Counted by reason.
+ * over its budget first (addresses, then prefixes), else the cheapest of the
+ * table. Counted by reason.
  */
-static bool evict_one(struct flow_table *t, const struct flow *keep)
+static bool evict_one(struct flow_table *t, const struct flow *keep, uint64_t now_us)
 {
+	enum flow_class c;
 	struct flow_source *s;
 	TAILQ_FOREACH(s, &t->over, over_link)
 	{
-		struct flow *victim = source_victim(s, keep);
+		struct flow *victim = cheapest(
+		    s->lists, keep, s->kind == SOURCE_ADDRESS ? LINK_ADDRESS : LINK_PREFIX, now_us, &c);
 		if (victim) {
 			t->stats.evicted_source_budget++;
 			queue_end(t, victim, FLOW_CLOSE_EVICTED);
 			return true;
 		}
 	}
-	for (int c = 0; c < FLOW_CLASS_COUNT; c++) {
-		struct flow *victim = TAILQ_FIRST(&t->lists[c]);
-		if (victim && victim == keep)
-			victim = TAILQ_NEXT(victim, lru);
-		if (victim) {
-			t->stats.evicted_by[c]++;
-			queue_end(t, victim, FLOW_CLOSE_EVICTED);
-			return true;
-		}
-	}
-	return false;
+	struct flow *victim = cheapest(t->lists, keep, LINK_TABLE, now_us, &c);
+	if (!victim)
+		return false;
+	t->stats.evicted_by[c]++;
+	queue_end(t, victim, FLOW_CLOSE_EVICTED);
+	return true;
 }
 
 /*
@@ -620,7 +648,7 @@ static bool reserve_memory(struct flow_table *t, uint64_t n, const struct flow *
 		if (memcap_reserve(&t->memcap, n))
 			return true;
 	}
-	for (int i = 0; i < FLOW_TABLE_EVICT_BATCH && evict_one(t, keep); i++)
+	for (int i = 0; i < FLOW_TABLE_EVICT_BATCH && evict_one(t, keep, now_us); i++)
 		if (memcap_reserve(&t->memcap, n))
 			return true;
 	return false;

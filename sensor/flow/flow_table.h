@@ -13,7 +13,11 @@
  * answered); the client spoke; in session (the application said so through
  * flow_set_value: an SMTP command, a TLS record). One LRU list per class, so
  * the victim is the oldest idle flow of the lowest class, in O(1): a session
- * in EHLO, STARTTLS or its TLS handshake is the last to go.
+ * in EHLO, STARTTLS or its TLS handshake is the last to go. One exception, so
+ * that a banner flood does not take every real connection the moment it
+ * starts: a half-open or silent flow idle for less than FLOW_TABLE_GRACE_US
+ * has had no time to show more, and ranks with the banner-only flows, the
+ * longest idle of them first.
  *
  * Per-source budget, so one source cannot take the table: the flows of one
  * client address, and of one client /24 (IPv4) or /64 (IPv6), may hold a share
@@ -57,6 +61,10 @@ enum flow_class {
 const char *flow_class_str(enum flow_class c);
 
 enum { FLOW_TABLE_MAX_EXEMPT = 256 };
+
+/* How long a new connection may stay half-open or silent before that counts against it: the time a
+ * server may take to answer and greet (sendmail's greet_pause is up to 5 s). */
+#define FLOW_TABLE_GRACE_US (5 * 1000000ull)
 
 /* flow.source_budget.*: shares of memcap in percent; 0 and 0: no per-source accounting at all. */
 struct flow_source_budget {

@@ -54,9 +54,10 @@ static struct flow_table_settings settings(uint64_t memcap, unsigned address_pct
 	    .timeout_us = {[FLOW_STATE_NEW] = 30 * SEC,
 	                   [FLOW_STATE_ESTABLISHED] = 600 * SEC,
 	                   [FLOW_STATE_CLOSED] = 10 * SEC},
-	    .emergency_timeout_us = {[FLOW_STATE_NEW] = 5 * SEC,
-	                             [FLOW_STATE_ESTABLISHED] = 60 * SEC,
-	                             [FLOW_STATE_CLOSED] = 1 * SEC},
+	    /* As long as the others: eviction, not expiry, is under test. */
+	    .emergency_timeout_us = {[FLOW_STATE_NEW] = 30 * SEC,
+	                             [FLOW_STATE_ESTABLISHED] = 600 * SEC,
+	                             [FLOW_STATE_CLOSED] = 10 * SEC},
 	    .recovery_percent = 50,
 	    .stream = {.depth = 0, .max_ooo_bytes = 1 << 16},
 	    .source_budget = {.address_percent = address_pct, .prefix_percent = prefix_pct},
@@ -180,9 +181,9 @@ Test(order, a_full_table_evicts_the_lowest_class_first_whatever_the_age)
 	}
 	cr_assert_eq(fx->log.calls, 0);
 	for (int i = 0; i < FLOW_CLASS_COUNT; i++) {
-		/* Within every emergency timeout: eviction, not expiry, makes the room. */
-		struct flow *f = open_from(fx, "203.0.113.9", (uint16_t)(50000 + i), T0 + 500 * MSEC);
-		make(fx, f, FLOW_CLASS_SESSION, T0 + 500 * MSEC);
+		/* Past the grace: the half-open and silent flows had their chance. */
+		struct flow *f = open_from(fx, "203.0.113.9", (uint16_t)(50000 + i), T0 + 6 * SEC);
+		make(fx, f, FLOW_CLASS_SESSION, T0 + 6 * SEC);
 	}
 	cr_assert_eq(fx->log.calls, FLOW_CLASS_COUNT);
 	const struct flow_table_stats *st = flow_table_stats(fx->t);
@@ -194,6 +195,46 @@ Test(order, a_full_table_evicts_the_lowest_class_first_whatever_the_age)
 	}
 	cr_assert_eq(st->evicted, FLOW_CLASS_COUNT);
 	cr_assert_eq(st->evicted_source_budget, 0);
+	fixture_free(fx);
+}
+
+Test(order, a_young_connection_ranks_with_banner_flows_and_the_longer_idle_banners_go_first)
+{
+	struct flow_table_settings s = settings(64 * sizeof(struct flow *) + 3 * sizeof(struct flow), 0, 0);
+	struct fixture *fx = fixture_with(&s);
+	struct flow *b1 = open_from(fx, "192.0.2.1", 40001, T0);
+	make(fx, b1, FLOW_CLASS_SERVER_ONLY, T0 + 1 * MSEC);
+	struct flow *b2 = open_from(fx, "192.0.2.2", 40002, T0 + 2 * MSEC);
+	make(fx, b2, FLOW_CLASS_SERVER_ONLY, T0 + 3 * MSEC);
+	uint64_t b1_id = b1->id, b2_id = b2->id;
+	struct flow *real = open_from(fx, "203.0.113.9", 40003, T0 + 3 * SEC); /* SYN: half-open */
+	struct flow *f = open_from(fx, "192.0.2.3", 40004, T0 + 3 * SEC + 10 * MSEC);
+	make(fx, f, FLOW_CLASS_SERVER_ONLY, T0 + 3 * SEC + 10 * MSEC);
+	make(fx, real, FLOW_CLASS_SILENT, T0 + 3 * SEC + 20 * MSEC); /* the handshake completes */
+	open_from(fx, "192.0.2.4", 40005, T0 + 3 * SEC + 30 * MSEC);
+	cr_assert_eq(fx->log.calls, 2);
+	cr_assert_eq(fx->log.ids[0], b1_id, "the longest idle banner goes first");
+	cr_assert_eq(fx->log.ids[1], b2_id);
+	cr_assert_eq(flow_table_stats(fx->t)->evicted_by[FLOW_CLASS_SERVER_ONLY], 2);
+	fixture_free(fx);
+}
+
+Test(order, a_half_open_or_silent_flow_past_the_grace_goes_before_banner_flows_idle_longer)
+{
+	struct flow_table_settings s = settings(64 * sizeof(struct flow *) + 3 * sizeof(struct flow), 0, 0);
+	struct fixture *fx = fixture_with(&s);
+	struct flow *banner = open_from(fx, "192.0.2.1", 40001, T0);
+	make(fx, banner, FLOW_CLASS_SERVER_ONLY, T0);
+	struct flow *silent = open_from(fx, "192.0.2.2", 40002, T0 + 1 * MSEC);
+	make(fx, silent, FLOW_CLASS_SILENT, T0 + 1 * SEC);
+	struct flow *half = open_from(fx, "192.0.2.3", 40003, T0 + 2 * SEC);
+	uint64_t silent_id = silent->id, half_id = half->id, banner_id = banner->id;
+	open_from(fx, "192.0.2.4", 40004, T0 + 6500 * MSEC);
+	cr_assert_eq(fx->log.calls, 1);
+	cr_assert_eq(fx->log.ids[0], silent_id, "silent for 5.5 s: past the grace, before the older banner");
+	open_from(fx, "192.0.2.5", 40005, T0 + 7500 * MSEC);
+	cr_assert_eq(fx->log.ids[1], half_id, "half-open for 5.5 s: past the grace");
+	cr_assert_not(ended(fx, banner_id));
 	fixture_free(fx);
 }
 

@@ -676,13 +676,17 @@ Test(queued_end, a_charge_is_given_back_with_its_flow)
 
 Test(memcap, a_full_table_evicts_closed_then_half_open_then_established_flows_oldest_first)
 {
-	struct fixture *fx = fixture_new(memcap_for(4), 16);
+	/* Half-open flows outlive the grace here (FLOW_TABLE_GRACE_US: younger, they would rank with
+	 * established flows by age), so emergency mode must not expire them first. */
+	struct flow_table_settings s = default_settings(memcap_for(4), 16);
+	s.emergency_timeout_us[FLOW_STATE_NEW] = s.timeout_us[FLOW_STATE_NEW];
+	struct fixture *fx = fixture_with(&s);
 	/* The established and closed flows are the oldest: class, not age, picks the victim (the newcomers
-	 * come two seconds later): closed (done) first, then half-open, then established. */
+	 * come six seconds later): closed (done) first, then half-open, then established. */
 	struct flow *est = open_flow(fx, 40001, T0 + 1 * MSEC); /* id 1 */
 	flow_table_touch(fx->t, est, FLOW_STATE_ESTABLISHED, T0 + 1 * MSEC);
 	struct flow *closed = open_flow(fx, 40002, T0 + 2 * MSEC);            /* id 2 */
-	flow_table_touch(fx->t, closed, FLOW_STATE_CLOSED, T0 + 1800 * MSEC); /* within the closed timeout */
+	flow_table_touch(fx->t, closed, FLOW_STATE_CLOSED, T0 + 5800 * MSEC); /* within the closed timeout */
 	open_flow(fx, 40003, T0 + 3 * MSEC);                                  /* id 3, new */
 	open_flow(fx, 40004, T0 + 4 * MSEC);                                  /* id 4, new */
 	cr_assert_not(flow_table_in_emergency(fx->t));
@@ -690,8 +694,8 @@ Test(memcap, a_full_table_evicts_closed_then_half_open_then_established_flows_ol
 
 	/* Each newcomer is established at once, so the lower classes empty and the next is reached. */
 	for (uint16_t port = 40005; port <= 40008; port++) {
-		struct flow *f = open_flow(fx, port, T0 + 2 * SEC + (port - 40000) * MSEC);
-		flow_table_touch(fx->t, f, FLOW_STATE_ESTABLISHED, T0 + 2 * SEC + (port - 40000) * MSEC);
+		struct flow *f = open_flow(fx, port, T0 + 6 * SEC + (port - 40000) * MSEC);
+		flow_table_touch(fx->t, f, FLOW_STATE_ESTABLISHED, T0 + 6 * SEC + (port - 40000) * MSEC);
 		cr_assert_leq(flow_table_memcap(fx->t)->used, memcap_for(4));
 	}
 	expect_ended(fx, (uint64_t[]){2, 3, 4, 1},
