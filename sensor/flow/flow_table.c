@@ -576,12 +576,13 @@ static struct flow *list_head(const struct flow_list *l, const struct flow *keep
 
 /*
  * The cheapest flow of per-class lists (the table's, or one source's), never
- * keep; NULL when there is none. Closed flows first; then half-open and silent
- * flows idle past the grace (they had their chance to show more); then those
- * younger ones and the banner-only flows together, the longest idle first (a
- * connection that had no time to show more is worth a banner nobody answered,
- * so a flood of banners does not take each real connection the moment it
- * starts); then flows whose client spoke; sessions last.
+ * keep; NULL when there is none. Closed, half-open and silent flows idle past
+ * the grace first, in that order (done, or they had their chance to show
+ * more); then those younger ones and the banner-only flows together, the
+ * longest idle first (a connection that had no time to show more is worth a
+ * banner nobody answered, so a flood of banners does not take each real
+ * connection the moment it starts, nor a session that just closed before its
+ * last ACKs); then flows whose client spoke; sessions last.
  */
 static struct flow *cheapest(const struct flow_list *lists, const struct flow *keep, enum link_kind k,
                              uint64_t now_us, enum flow_class *class)
@@ -589,12 +590,12 @@ static struct flow *cheapest(const struct flow_list *lists, const struct flow *k
 	struct flow *head[FLOW_CLASS_COUNT];
 	for (int c = 0; c < FLOW_CLASS_COUNT; c++)
 		head[c] = list_head(&lists[c], keep, k);
-	struct flow *best = head[FLOW_CLASS_CLOSED];
-	for (int c = FLOW_CLASS_HALF_OPEN; !best && c <= FLOW_CLASS_SILENT; c++)
+	struct flow *best = NULL;
+	for (int c = FLOW_CLASS_CLOSED; !best && c <= FLOW_CLASS_SILENT; c++)
 		if (head[c] && head[c]->last_us + FLOW_TABLE_GRACE_US <= now_us)
 			best = head[c];
 	if (!best)
-		for (int c = FLOW_CLASS_HALF_OPEN; c <= FLOW_CLASS_SERVER_ONLY; c++)
+		for (int c = FLOW_CLASS_CLOSED; c <= FLOW_CLASS_SERVER_ONLY; c++)
 			if (head[c] && (!best || head[c]->last_us < best->last_us))
 				best = head[c];
 	for (int c = FLOW_CLASS_CLIENT; !best && c < FLOW_CLASS_COUNT; c++)

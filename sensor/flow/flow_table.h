@@ -15,9 +15,9 @@
  * the victim is the oldest idle flow of the lowest class, in O(1): a session
  * in EHLO, STARTTLS or its TLS handshake is the last to go. One exception, so
  * that a banner flood does not take every real connection the moment it
- * starts: a half-open or silent flow idle for less than FLOW_TABLE_GRACE_US
- * has had no time to show more, and ranks with the banner-only flows, the
- * longest idle of them first.
+ * starts: a closed, half-open or silent flow idle for less than
+ * FLOW_TABLE_GRACE_US (its last ACKs, its banner may still come) ranks with
+ * the banner-only flows, the longest idle of them first.
  *
  * Per-source budget, so one source cannot take the table: the flows of one
  * client address, and of one client /24 (IPv4) or /64 (IPv6), may hold a share

@@ -219,6 +219,24 @@ Test(order, a_young_connection_ranks_with_banner_flows_and_the_longer_idle_banne
 	fixture_free(fx);
 }
 
+Test(order, a_session_closed_just_now_waits_for_its_last_acks_behind_older_banner_flows)
+{
+	struct flow_table_settings s = settings(64 * sizeof(struct flow *) + 2 * sizeof(struct flow), 0, 0);
+	struct fixture *fx = fixture_with(&s);
+	struct flow *banner = open_from(fx, "192.0.2.1", 40001, T0);
+	make(fx, banner, FLOW_CLASS_SERVER_ONLY, T0);
+	struct flow *done = open_from(fx, "203.0.113.9", 40002, T0 + 1 * SEC);
+	make(fx, done, FLOW_CLASS_SESSION, T0 + 2 * SEC);
+	flow_table_touch(fx->t, done, FLOW_STATE_CLOSED, T0 + 3 * SEC);
+	uint64_t banner_id = banner->id, done_id = done->id;
+	open_from(fx, "192.0.2.2", 40003, T0 + 3100 * MSEC);
+	cr_assert_eq(fx->log.calls, 1);
+	cr_assert_eq(fx->log.ids[0], banner_id);
+	cr_assert_not(ended(fx, done_id));
+	cr_assert_eq(flow_table_stats(fx->t)->evicted_by[FLOW_CLASS_SERVER_ONLY], 1);
+	fixture_free(fx);
+}
+
 Test(order, a_half_open_or_silent_flow_past_the_grace_goes_before_banner_flows_idle_longer)
 {
 	struct flow_table_settings s = settings(64 * sizeof(struct flow *) + 3 * sizeof(struct flow), 0, 0);
@@ -287,13 +305,13 @@ Test(order, a_closed_session_is_done_and_goes_before_a_half_open_flow)
 {
 	struct flow_table_settings s = settings(64 * sizeof(struct flow *) + 2 * sizeof(struct flow), 0, 0);
 	struct fixture *fx = fixture_with(&s);
-	struct flow *half = open_from(fx, "192.0.2.1", 40001, T0);
-	struct flow *done = open_from(fx, "192.0.2.1", 40002, T0 + 1 * MSEC);
-	make(fx, done, FLOW_CLASS_SESSION, T0 + 2 * MSEC);
-	flow_table_touch(fx->t, done, FLOW_STATE_CLOSED, T0 + 3 * MSEC);
+	struct flow *done = open_from(fx, "192.0.2.1", 40002, T0);
+	make(fx, done, FLOW_CLASS_SESSION, T0 + 1 * MSEC);
+	flow_table_touch(fx->t, done, FLOW_STATE_CLOSED, T0 + 2 * MSEC);
 	cr_assert_eq(done->class, FLOW_CLASS_CLOSED, "a closed flow's value no longer protects it");
+	struct flow *half = open_from(fx, "192.0.2.1", 40001, T0 + 1 * SEC);
 	uint64_t done_id = done->id, half_id = half->id;
-	open_from(fx, "192.0.2.2", 40003, T0 + 4 * MSEC);
+	open_from(fx, "192.0.2.2", 40003, T0 + 6 * SEC); /* done closed 6 s ago, past the grace */
 	cr_assert_eq(fx->log.ids[0], done_id);
 	cr_assert_not(ended(fx, half_id));
 	fixture_free(fx);

@@ -676,19 +676,20 @@ Test(queued_end, a_charge_is_given_back_with_its_flow)
 
 Test(memcap, a_full_table_evicts_closed_then_half_open_then_established_flows_oldest_first)
 {
-	/* Half-open flows outlive the grace here (FLOW_TABLE_GRACE_US: younger, they would rank with
-	 * established flows by age), so emergency mode must not expire them first. */
+	/* Closed and half-open flows outlive the grace here (FLOW_TABLE_GRACE_US: younger, they would rank
+	 * with established flows by age), so emergency mode must not expire them first. */
 	struct flow_table_settings s = default_settings(memcap_for(4), 16);
 	s.emergency_timeout_us[FLOW_STATE_NEW] = s.timeout_us[FLOW_STATE_NEW];
+	s.emergency_timeout_us[FLOW_STATE_CLOSED] = s.timeout_us[FLOW_STATE_CLOSED];
 	struct fixture *fx = fixture_with(&s);
 	/* The established and closed flows are the oldest: class, not age, picks the victim (the newcomers
 	 * come six seconds later): closed (done) first, then half-open, then established. */
 	struct flow *est = open_flow(fx, 40001, T0 + 1 * MSEC); /* id 1 */
 	flow_table_touch(fx->t, est, FLOW_STATE_ESTABLISHED, T0 + 1 * MSEC);
-	struct flow *closed = open_flow(fx, 40002, T0 + 2 * MSEC);            /* id 2 */
-	flow_table_touch(fx->t, closed, FLOW_STATE_CLOSED, T0 + 5800 * MSEC); /* within the closed timeout */
-	open_flow(fx, 40003, T0 + 3 * MSEC);                                  /* id 3, new */
-	open_flow(fx, 40004, T0 + 4 * MSEC);                                  /* id 4, new */
+	struct flow *closed = open_flow(fx, 40002, T0 + 2 * MSEC);         /* id 2 */
+	flow_table_touch(fx->t, closed, FLOW_STATE_CLOSED, T0 + 2 * MSEC); /* within the closed timeout */
+	open_flow(fx, 40003, T0 + 3 * MSEC);                               /* id 3, new */
+	open_flow(fx, 40004, T0 + 4 * MSEC);                               /* id 4, new */
 	cr_assert_not(flow_table_in_emergency(fx->t));
 	cr_assert_eq(flow_table_stats(fx->t)->emergency_entered, 0);
 
