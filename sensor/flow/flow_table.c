@@ -384,8 +384,8 @@ static void source_attach(struct flow_table *t, struct flow *f, uint64_t reserve
 			TAILQ_INSERT_TAIL(&p->lists[f->class], f, pfx_lru);
 			source_add_bytes(t, f, flow_memory(f));
 		} else if (p && p->flows == 0) {
-			source_free(t, p); /* made for this flow, which could not be charged: gone again */
-			used -= sizeof *p;
+			source_free(
+			    t, p); /* made for this flow, which could not be charged: gone, and given back */
 		}
 	}
 	memcap_release(&t->memcap, reserved - used);
