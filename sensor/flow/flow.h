@@ -19,7 +19,7 @@
 
 enum flow_dir { FLOW_TO_SERVER = 0, FLOW_TO_CLIENT = 1 };
 
-/* Which timeout applies; also the list the flow is kept on, oldest first. */
+/* Which timeout applies; with the flow's value, its eviction class (flow_table.h). */
 enum flow_state { FLOW_STATE_NEW, FLOW_STATE_ESTABLISHED, FLOW_STATE_CLOSED, FLOW_STATE_COUNT };
 
 enum flow_close_reason {
@@ -45,7 +45,8 @@ struct flow_consumer;
  * What a flow has shown, raised (never lowered) as it goes: the table derives
  * the TCP-level ones from the payload each side sent (tcp_tracker.c), the
  * application raises FLOW_VALUE_SESSION through flow_set_value once the
- * session moves (an SMTP command, a TLS record). With the state it gives the
+ * client speaks to its SMTP or TLS session (sensor/app/flow_record.c: an SMTP
+ * command, a TLS record). With the state it gives the
  * flow's eviction class (flow_table.h): the less it showed, the sooner it goes.
  */
 enum flow_value {
