@@ -21,6 +21,18 @@ static void write_flows(struct json_writer *w, const struct sensor_counters *c)
 	json_field_uint(w, "emergency_left", c->emergency_left);
 	json_field_uint(w, "memory_used", c->memcap_used);
 	json_field_uint(w, "memory_peak", c->memcap_peak);
+	json_field_uint(w, "peak_active", c->flows_peak_active);
+	const struct stats_flows_evicted_by *e = &c->flows_evicted_by;
+	json_key(w, "evicted_by");
+	json_object_begin(w);
+	json_field_uint(w, "closed", e->closed);
+	json_field_uint(w, "half_open", e->half_open);
+	json_field_uint(w, "silent", e->silent);
+	json_field_uint(w, "server_only", e->server_only);
+	json_field_uint(w, "client_spoke", e->client_spoke);
+	json_field_uint(w, "session", e->session);
+	json_field_uint(w, "source_budget", e->source_budget);
+	json_object_end(w);
 	json_object_end(w);
 }
 

@@ -37,6 +37,11 @@ struct sensor_counters {
 	uint64_t emergency_entered, emergency_left;
 	bool emergency;
 	uint64_t memcap_used, memcap_peak;
+	uint64_t flows_peak_active;
+	/* evictions by reason (flows.evicted_by): the victim's class, or its source over its budget */
+	struct stats_flows_evicted_by {
+		uint64_t closed, half_open, silent, server_only, client_spoke, session, source_budget;
+	} flows_evicted_by;
 	uint64_t sessions_reported, sessions_unanswered, events_dropped;
 	uint64_t gaps, gap_bytes;
 	/* IP fragment reassembly (sensor/flow/defrag.h) */

@@ -444,6 +444,15 @@ static void fill_counters(struct sensor *s, struct sensor_counters *c, bool fina
 	c->emergency = flow_table_in_emergency(worker_flows(s->worker));
 	c->memcap_used = mc->used;
 	c->memcap_peak = mc->peak;
+	c->flows_peak_active = ft->peak_active;
+	c->flows_evicted_by =
+	    (struct stats_flows_evicted_by){.closed = ft->evicted_by[FLOW_CLASS_CLOSED],
+	                                    .half_open = ft->evicted_by[FLOW_CLASS_HALF_OPEN],
+	                                    .silent = ft->evicted_by[FLOW_CLASS_SILENT],
+	                                    .server_only = ft->evicted_by[FLOW_CLASS_SERVER_ONLY],
+	                                    .client_spoke = ft->evicted_by[FLOW_CLASS_CLIENT],
+	                                    .session = ft->evicted_by[FLOW_CLASS_SESSION],
+	                                    .source_budget = ft->evicted_source_budget};
 	c->sessions_reported = st->sessions_reported;
 	c->sessions_unanswered = st->sessions_unanswered;
 	c->events_dropped = st->events_dropped;
@@ -703,6 +712,13 @@ static void print_packet_path(const struct sensor *s, const struct sensor_stats 
 	        " at once, emergency mode entered %" PRIu64 " left %" PRIu64 "\n",
 	        ft->created, ft->closed, ft->timed_out, ft->evicted, ft->refused, ft->peak_active,
 	        ft->emergency_entered, ft->emergency_left);
+	if (ft->evicted) {
+		fprintf(out, "tlsobs: flows evicted by reason:");
+		for (int c = 0; c < FLOW_CLASS_COUNT; c++)
+			fprintf(out, " %s %" PRIu64 ",", flow_class_str((enum flow_class)c),
+			        ft->evicted_by[c]);
+		fprintf(out, " source_budget %" PRIu64 "\n", ft->evicted_source_budget);
+	}
 	fprintf(out,
 	        "tlsobs: sessions: %" PRIu64 " reported, %" PRIu64 " unanswered; reassembly gaps: %" PRIu64
 	        " (%" PRIu64 " bytes); events dropped: %" PRIu64 "\n",

@@ -136,6 +136,8 @@ static enum stream_verdict record_data(void *state, struct flow *f, enum flow_di
 	}
 	struct mail_session *m = mail_of(r);
 	enum stream_verdict v = m ? mail_session_data(m, dir, p, n) : STREAM_DONE;
+	if (m && dir == FLOW_TO_SERVER) /* the client speaks to an SMTP or TLS session: evicted last */
+		flow_set_value(f, FLOW_VALUE_SESSION);
 	if (m && !charge_parsers(r, f))
 		v = STREAM_DONE;
 	/* Dumping wants every byte; otherwise a decided handshake ends reassembly. */
@@ -317,7 +319,7 @@ static void fill_flow(struct session *sess, const struct flow *f, enum flow_clos
 	sess->end_us = f->last_us;
 	sess->close_reason = flow_session_close_reason(tcp_tracker_close_reason(f, reason));
 	sess->role_source = flow_session_role_source(f->role_source);
-	sess->encap = f->encap;
+	sess->encap = *flow_encap(f);
 	copy_stream_counters(&sess->to_server, &c->stream);
 	copy_stream_counters(&sess->to_client, &v->stream);
 }

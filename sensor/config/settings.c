@@ -177,47 +177,57 @@ void settings_print_kafka_properties(const struct setting *st, const struct sens
 	settings_print_add(buf, cap, &len, "}");
 }
 
-/* One CIDR of internal_networks, `len` bytes of `text` (a list item or a piece of a comma-separated scalar).
+/* The table and count a CIDR-list row fills (internal_networks, flow.source_budget.exempt). */
+static struct ip_network *networks_of(const struct setting *st, struct sensor_settings *s, size_t **count)
+{
+	*count = (size_t *)((char *)s + st->count_offset);
+	return (struct ip_network *)((char *)s + st->offset);
+}
+
+/* One CIDR of a CIDR-list row, `len` bytes of `text` (a list item or a piece of a comma-separated scalar).
  */
-static int add_network(const struct config_node *n, const char *text, size_t len, struct sensor_settings *out,
-                       struct config_error *err)
+static int add_network(const struct config_node *n, const struct setting *st, const char *text, size_t len,
+                       struct sensor_settings *out, struct config_error *err)
 {
 	char buf[128];
+	size_t *count;
+	struct ip_network *table = networks_of(st, out, &count);
 	while (len > 0 && (*text == ' ' || *text == '\t'))
 		text++, len--;
 	while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t'))
 		len--;
-	if (out->n_internal_networks >= SETTINGS_MAX_NETWORKS) {
-		config_error_at(err, n, "internal_networks", "more than %d networks", SETTINGS_MAX_NETWORKS);
+	if (*count >= st->cap) {
+		config_error_at(err, n, st->key, "more than %zu networks", st->cap);
 		return -1;
 	}
 	int r = IP_NETWORK_BAD_ADDRESS; /* longer than any address: no need to parse */
 	if (len < sizeof buf) {
 		memcpy(buf, text, len);
 		buf[len] = '\0';
-		r = ip_network_parse(buf, &out->internal_networks[out->n_internal_networks]);
+		r = ip_network_parse(buf, &table[*count]);
 	}
 	if (r != IP_NETWORK_OK) {
-		config_error_at(err, n, "internal_networks",
-		                "expected a network like 192.0.2.0/24, got '%.*s' (%s)",
+		config_error_at(err, n, st->key, "expected a network like 192.0.2.0/24, got '%.*s' (%s)",
 		                (int)(len < 64 ? len : 64), text, ip_network_parse_result_str(r));
 		return -1;
 	}
-	out->n_internal_networks++;
+	(*count)++;
 	return 0;
 }
 
-/* internal_networks: a YAML sequence of CIDRs, or a comma-separated scalar (as --set gives it); absent: none.
- */
-int settings_load_internal_networks(const struct config *cfg, const struct setting *st,
-                                    struct sensor_settings *out, struct config_error *err)
+/* A CIDR-list row (internal_networks, flow.source_budget.exempt): a YAML sequence of CIDRs, or a
+ * comma-separated scalar (as --set gives it); absent: none. */
+int settings_load_networks(const struct config *cfg, const struct setting *st, struct sensor_settings *out,
+                           struct config_error *err)
 {
 	const struct config_node *n = config_lookup(cfg, st->key);
-	out->n_internal_networks = 0;
+	size_t *count;
+	networks_of(st, out, &count);
+	*count = 0;
 	if (!n)
 		return 0;
 	if (config_node_kind(n) == CONFIG_MAP) {
-		config_error_at(err, n, "internal_networks", "expected a list of networks, got a map");
+		config_error_at(err, n, st->key, "expected a list of networks, got a map");
 		return -1;
 	}
 	if (config_node_kind(n) == CONFIG_SCALAR) {
@@ -227,7 +237,7 @@ int settings_load_internal_networks(const struct config *cfg, const struct setti
 		for (;;) {
 			const char *comma = strchr(s, ',');
 			size_t len = comma ? (size_t)(comma - s) : strlen(s);
-			if (add_network(n, s, len, out, err) != 0)
+			if (add_network(n, st, s, len, out, err) != 0)
 				return -1;
 			if (!comma)
 				return 0;
@@ -238,27 +248,25 @@ int settings_load_internal_networks(const struct config *cfg, const struct setti
 		const struct config_node *item = config_node_child(n, i);
 		const char *s = config_node_scalar(item);
 		if (!s) {
-			config_error_at(err, item, "internal_networks",
-			                "expected a network like 192.0.2.0/24");
+			config_error_at(err, item, st->key, "expected a network like 192.0.2.0/24");
 			return -1;
 		}
-		if (add_network(item, s, strlen(s), out, err) != 0)
+		if (add_network(item, st, s, strlen(s), out, err) != 0)
 			return -1;
 	}
 	return 0;
 }
 
-void settings_print_internal_networks(const struct setting *st, const struct sensor_settings *s, char *buf,
-                                      size_t cap)
+void settings_print_networks(const struct setting *st, const struct sensor_settings *s, char *buf, size_t cap)
 {
-	(void)st;
+	size_t *count;
+	const struct ip_network *table = networks_of(st, (struct sensor_settings *)s, &count);
 	size_t len = 0;
 	settings_print_add(buf, cap, &len, "[");
-	for (size_t i = 0; i < s->n_internal_networks; i++) {
+	for (size_t i = 0; i < *count; i++) {
 		char addr[64];
-		ip_addr_format(&s->internal_networks[i].addr, addr, sizeof addr);
-		settings_print_add(buf, cap, &len, "%s\"%s/%u\"", i ? ", " : "", addr,
-		                   s->internal_networks[i].prefix);
+		ip_addr_format(&table[i].addr, addr, sizeof addr);
+		settings_print_add(buf, cap, &len, "%s\"%s/%u\"", i ? ", " : "", addr, table[i].prefix);
 	}
 	settings_print_add(buf, cap, &len, "]");
 }

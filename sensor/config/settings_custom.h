@@ -15,9 +15,11 @@ void settings_print_add(char *buf, size_t cap, size_t *len, const char *fmt, ...
 
 /* settings.c: kafka.properties (with the <name>_file / <name>_env secrets), internal_networks,
  * certificates.expiry_alert_days; capture.files and flow.hash_size checks between keys. */
-setting_load_func settings_load_kafka_properties, settings_load_internal_networks, settings_load_expiry_days;
-setting_print_func settings_print_kafka_properties, settings_print_internal_networks,
-    settings_print_expiry_days;
+setting_load_func settings_load_kafka_properties, settings_load_expiry_days;
+setting_print_func settings_print_kafka_properties, settings_print_expiry_days;
+/* CIDR lists (internal_networks, flow.source_budget.exempt): the row's offset, count_offset and cap. */
+setting_load_func settings_load_networks;
+setting_print_func settings_print_networks;
 setting_check_func settings_check_sources, settings_check_flow_memcap;
 
 /* settings_runtime.c: metrics.listen, HOST:PORT. */

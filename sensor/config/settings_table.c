@@ -31,6 +31,10 @@
 #define LIST_AT(table, count)                                                                                \
 	AT(table), .count_offset = offsetof(struct sensor_settings, count), .width = FIELD(table[0]),        \
 	           .cap = FIELD(table) / FIELD(table[0])
+/* CIDR lists: the ip_network array and its count. */
+#define NETWORKS_AT(table, count)                                                                            \
+	AT(table), .count_offset = offsetof(struct sensor_settings, count),                                  \
+	           .cap = FIELD(table) / FIELD(table[0])
 #define CUSTOM(loader, printer) .type = SETTING_CUSTOM, .load = loader, .print = printer
 
 #define MB (1ull << 20)
@@ -102,9 +106,9 @@ const struct setting settings_table[] = {
     {.key = "smtp.keep_local_parts", .type = SETTING_BOOL, AT(smtp.keep_local_parts)},
     {.key = "internal_networks",
      .flags = SETTING_RELOAD,
-     CUSTOM(settings_load_internal_networks, settings_print_internal_networks),
+     CUSTOM(settings_load_networks, settings_print_networks),
      .doc_type = "list of CIDRs",
-     AT(internal_networks)},
+     NETWORKS_AT(internal_networks, n_internal_networks)},
     {.key = "tls.implicit_ports",
      .type = SETTING_PORTS,
      PORTS_AT(implicit_tls_ports, n_implicit_tls_ports, default_implicit_tls_ports)},
@@ -225,6 +229,24 @@ const struct setting settings_table[] = {
      .def = 70,
      .min = 1,
      .max = 99},
+    /* Per-source budget (flow_table.h): shares of flow.memcap one client address, and one client /24 or
+     * /64, may hold once memory is short; 0 and 0 turn the accounting off. */
+    {.key = "flow.source_budget.address",
+     .type = SETTING_UINT,
+     AT(flow.source_budget.address_percent),
+     .def = 5,
+     .min = 0,
+     .max = 100},
+    {.key = "flow.source_budget.prefix",
+     .type = SETTING_UINT,
+     AT(flow.source_budget.prefix_percent),
+     .def = 20,
+     .min = 0,
+     .max = 100},
+    {.key = "flow.source_budget.exempt",
+     CUSTOM(settings_load_networks, settings_print_networks),
+     .doc_type = "list of CIDRs",
+     NETWORKS_AT(flow.source_budget.exempt, flow.source_budget.n_exempt)},
     /* defrag: its own memcap (a fragment flood must not evict flows), Linux's 30 s timeout (ipfrag_time:
      * what the receiving mail server itself waits), and at most 256 fragments a datagram (a 64 KB datagram
      * over a 576-byte path needs 120). */

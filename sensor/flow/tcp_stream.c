@@ -16,6 +16,7 @@
 
 /* More buffered segments than this is a flood of tiny fragments, not a hole. */
 enum { TCP_STREAM_MAX_OOO_SEGMENTS = 4096 };
+_Static_assert(TCP_STREAM_MAX_OOO_SEGMENTS <= UINT16_MAX, "ooo_segments is 16-bit");
 
 /*
  * A buffered segment: a node of the stream's seq_tree (keyed by its first
@@ -54,10 +55,21 @@ static struct tcp_segment *first_ending_after(struct tcp_stream *s, struct seq_t
 	return at;
 }
 
+/* Counts of rare events are 32-bit to keep idle flows small: they stop at the top rather than wrap. */
+static void add_saturating(uint32_t *c, uint64_t n)
+{
+	*c = n >= UINT32_MAX - *c ? UINT32_MAX : *c + (uint32_t)n;
+}
+
+static void count_event(uint32_t *c)
+{
+	add_saturating(c, 1);
+}
+
 void tcp_stream_init(struct tcp_stream *s, const struct tcp_stream_limits *limits, struct memcap *memcap)
 {
 	memset(s, 0, sizeof *s);
-	s->limits = *limits;
+	s->limits = limits;
 	s->memcap = memcap;
 }
 
@@ -96,11 +108,11 @@ static void deliver(struct tcp_stream *s, const uint8_t *p, uint32_t n, const st
 {
 	if (s->done || n == 0)
 		return;
-	uint64_t room = s->limits.depth ? s->limits.depth - s->delivered : UINT64_MAX;
+	uint64_t room = s->limits->depth ? s->limits->depth - s->delivered : UINT64_MAX;
 	uint32_t give = n <= room ? n : (uint32_t)room;
 	s->delivered += give;
 	enum stream_verdict v = give ? sink->data(sink->ctx, p, give) : STREAM_CONTINUE;
-	if (give < n || (s->limits.depth && s->delivered == s->limits.depth)) {
+	if (give < n || (s->limits->depth && s->delivered == s->limits->depth)) {
 		s->depth_reached = true;
 		v = STREAM_DONE;
 	}
@@ -112,7 +124,7 @@ static void declare_gap(struct tcp_stream *s, uint32_t n, const struct stream_si
 {
 	if (s->done || n == 0)
 		return;
-	s->gaps++;
+	count_event(&s->gaps);
 	s->gap_bytes += n;
 	s->next_seq += n;
 	if (sink->gap(sink->ctx, n) == STREAM_DONE)
@@ -152,13 +164,13 @@ static void skip_first_hole(struct tcp_stream *s, const struct stream_sink *sink
 static struct tcp_segment *segment_new(struct tcp_stream *s, uint32_t seq, const uint8_t *p, uint32_t len)
 {
 	if (!memcap_reserve(s->memcap, sizeof(struct tcp_segment) + len)) {
-		s->memcap_drops++;
+		count_event(&s->memcap_drops);
 		return NULL;
 	}
 	struct tcp_segment *seg = malloc(sizeof *seg + len);
 	if (!seg) {
 		memcap_release(s->memcap, sizeof(struct tcp_segment) + len);
-		s->memcap_drops++;
+		count_event(&s->memcap_drops);
 		return NULL;
 	}
 	seg->node.seq = seq;
@@ -179,7 +191,7 @@ static void compare_overlap(struct tcp_stream *s, const struct tcp_segment *old,
 	if (SEQ_LEQ(to, from))
 		return;
 	if (memcmp(old->data + (from - old->node.seq), p + (from - seq), to - from) != 0)
-		s->overlap_conflicts += to - from;
+		add_saturating(&s->overlap_conflicts, to - from);
 	else
 		s->retransmitted_bytes += to - from;
 }
@@ -296,7 +308,7 @@ static void buffer_out_of_order(struct tcp_stream *s, uint32_t seq, const uint8_
                                 const struct stream_sink *sink)
 {
 	if ((uint32_t)(seq - s->next_seq) > TCP_STREAM_MAX_WINDOW) {
-		s->out_of_window++;
+		count_event(&s->out_of_window);
 		return;
 	}
 	/*
@@ -310,10 +322,10 @@ static void buffer_out_of_order(struct tcp_stream *s, uint32_t seq, const uint8_
 	uint32_t add = bytes_not_buffered(s, seq, len);
 	struct tcp_segment *first;
 	while (!s->done && add > 0 && SEQ_GT(seq, s->next_seq) &&
-	       ((uint64_t)s->ooo_bytes + add > s->limits.max_ooo_bytes ||
+	       ((uint64_t)s->ooo_bytes + add > s->limits->max_ooo_bytes ||
 	        s->ooo_segments >= TCP_STREAM_MAX_OOO_SEGMENTS) &&
 	       (first = first_segment(s)) != NULL) {
-		s->ooo_cap_hits++;
+		count_event(&s->ooo_cap_hits);
 		if (SEQ_LT(seq, first->node.seq)) {
 			declare_gap(s, seq - s->next_seq, sink);
 			break;
@@ -329,8 +341,8 @@ static void buffer_out_of_order(struct tcp_stream *s, uint32_t seq, const uint8_
 		deliver_new(s, p + skip, len - skip, sink);
 		return;
 	}
-	if (len > s->limits.max_ooo_bytes) {
-		s->ooo_cap_hits++;
+	if (len > s->limits->max_ooo_bytes) {
+		count_event(&s->ooo_cap_hits);
 		declare_gap(s, seq - s->next_seq, sink);
 		deliver_new(s, p, len, sink);
 		return;

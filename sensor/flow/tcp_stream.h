@@ -49,29 +49,35 @@ struct tcp_stream_limits {
 	uint32_t max_ooo_bytes; /* out-of-order bytes buffered at most */
 };
 
+/*
+ * Kept small, as every idle flow holds two: settings and the memcap are borrowed,
+ * counts and rarely large byte counts are 32-bit (they stop at UINT32_MAX).
+ */
 struct tcp_stream {
-	struct tcp_stream_limits limits;
-	struct memcap *memcap; /* shared budget for buffered segments (borrowed) */
-	bool synced;           /* next_seq is known */
+	const struct tcp_stream_limits *limits; /* borrowed: the table's settings */
+	struct memcap *memcap;                  /* shared budget for buffered segments (borrowed) */
+	struct seq_tree ooo;                    /* buffered segments by sequence number, non-overlapping */
+	struct tcp_segment *ooo_tail;           /* the last of them: segments after a hole mostly go there */
+	/* counters, for the session event and the exit summary */
+	uint64_t delivered;
+	uint64_t gap_bytes;
+	uint64_t retransmitted_bytes;
+	uint32_t next_seq; /* sequence number of the next byte to deliver */
+	uint32_t fin_seq;  /* sequence number the FIN occupies */
+	uint32_t ooo_bytes;
+	uint32_t gaps;
+	uint32_t out_of_window;
+	uint32_t ooo_cap_hits;      /* holes given up because the buffer was full */
+	uint32_t memcap_drops;      /* segments not buffered because the worker memcap was hit */
+	uint32_t overlap_conflicts; /* overlapping bytes that differed from what was buffered */
+	uint16_t ooo_segments;      /* at most 4,096 (tcp_stream.c) */
+	bool synced;                /* next_seq is known */
 	bool fin_seen;
 	bool done; /* the sink wants no more, or depth was reached */
 	bool depth_reached;
-	uint32_t next_seq;            /* sequence number of the next byte to deliver */
-	uint32_t fin_seq;             /* sequence number the FIN occupies */
-	struct seq_tree ooo;          /* buffered segments by sequence number, non-overlapping */
-	struct tcp_segment *ooo_tail; /* the last of them: segments after a hole mostly go there */
-	uint32_t ooo_bytes;
-	uint32_t ooo_segments;
-	/* counters, for the session event and the exit summary */
-	uint64_t delivered;
-	uint64_t gaps, gap_bytes;
-	uint64_t retransmitted_bytes;
-	uint64_t overlap_conflicts; /* overlapping bytes that differed from what was buffered */
-	uint64_t out_of_window;
-	uint64_t ooo_cap_hits; /* holes given up because the buffer was full */
-	uint64_t memcap_drops; /* segments not buffered because the worker memcap was hit */
 };
 
+/* limits and memcap are borrowed: they must outlive the stream. */
 void tcp_stream_init(struct tcp_stream *s, const struct tcp_stream_limits *limits, struct memcap *memcap);
 /* Frees buffered segments; the stream may be re-initialised afterwards. */
 void tcp_stream_release(struct tcp_stream *s);

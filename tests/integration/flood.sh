@@ -54,12 +54,21 @@ refused=$(field '.* \([0-9]*\) refused.*')
 entered=$(field '.*entered \([0-9]*\) left.*')
 left=$(field '.* left \([0-9]*\)$')
 sessions=$(grep -c '"dataset":"tlsobs.session"' "$W/ref.json")
+by_reason=$(grep '^tlsobs: flows evicted by reason:' "$W/flood.err")
+reason() { sed -n "s/.* $1 \([0-9]*\).*/\1/p" <<<"$by_reason"; }
+reasons_sum=0
+for r in closed half_open silent server_only client_spoke session source_budget; do
+	reasons_sum=$((reasons_sum + $(reason "$r")))
+done
 
 check "tlsobs reads the flood capture (exit $status)" '[ "$status" -eq 0 ]'
 check "every SYN and real session made a flow (created ${created:-?} >= $SYNS + $sessions)" \
 	'[ "${created:-0}" -ge $((SYNS + sessions)) ]'
 check "the flood filled the ${MEMCAP_MIB} MiB memcap: half-open flows evicted (${evicted:-?})" '[ "${evicted:-0}" -gt 0 ]'
 check "no flow refused: a half-open one can always be evicted (${refused:-?})" '[ "${refused:-1}" -eq 0 ]'
+check "evictions by reason add up to the evicted ($reasons_sum = ${evicted:-?})" '[ "$reasons_sum" = "${evicted:-x}" ]'
+check "the SYN flood's half-open flows went, no session (half_open $(reason half_open), session $(reason session))" \
+	'[ "$(reason half_open)" -gt 0 ] && [ "$(reason session)" -eq 0 ]'
 check "emergency mode entered (${entered:-?}) and left (${left:-?}) at least once" \
 	'[ "${entered:-0}" -ge 1 ] && [ "${left:-0}" -ge 1 ]'
 check "the capture ends out of emergency mode (entered = left)" '[ "${entered:-0}" = "${left:-x}" ]'

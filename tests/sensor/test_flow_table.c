@@ -357,9 +357,8 @@ Test(roles, a_new_flow_starts_in_the_new_state_with_its_creation_time_and_the_ne
 	cr_assert_eq(a->first_us, T0 + 5 * SEC);
 	cr_assert_eq(a->last_us, T0 + 5 * SEC);
 	cr_assert_eq(b->id, a->id + 1);
-	cr_assert_eq(a->side[FLOW_TO_SERVER].dir, FLOW_TO_SERVER);
-	cr_assert_eq(a->side[FLOW_TO_CLIENT].dir, FLOW_TO_CLIENT);
-	cr_assert_eq(a->side[FLOW_TO_SERVER].flow, a);
+	cr_assert_eq(a->value, FLOW_VALUE_NONE);
+	cr_assert_null(a->encap, "a flow without encapsulation carries none");
 	cr_assert_eq(flow_table_stats(fx->t)->created, 2);
 	cr_assert_eq(flow_table_stats(fx->t)->active, 2);
 	fixture_free(fx);
@@ -615,7 +614,7 @@ static void reentry_end(void *ctx, struct flow *f, enum flow_close_reason reason
 		r->ended_ids[r->ends] = f->id;
 	r->ends++;
 	r->hook_saw_leaving = f->leaving;
-	r->hook_saw_unlinked = !f->hash_next && !f->lru_prev && !f->lru_next;
+	r->hook_saw_unlinked = !f->hash_next && !f->source;
 	/* The hook may still charge (a flush feeding the parsers): a leaving flow takes no more. */
 	cr_assert(flow_table_charge(r->t, f, f->charged + 4096, T0 + 3 * SEC));
 }
@@ -675,27 +674,32 @@ Test(queued_end, a_charge_is_given_back_with_its_flow)
 	fixture_free(fx);
 }
 
-Test(memcap, a_full_table_evicts_new_then_closed_then_established_flows_oldest_first)
+Test(memcap, a_full_table_evicts_closed_then_half_open_then_established_flows_oldest_first)
 {
-	struct fixture *fx = fixture_new(memcap_for(4), 16);
-	/* The established and closed flows are the oldest: state, not age, picks the victim (the newcomers
-	 * come two seconds later). */
+	/* Closed and half-open flows outlive the grace here (FLOW_TABLE_GRACE_US: younger, they would rank
+	 * with established flows by age), so emergency mode must not expire them first. */
+	struct flow_table_settings s = default_settings(memcap_for(4), 16);
+	s.emergency_timeout_us[FLOW_STATE_NEW] = s.timeout_us[FLOW_STATE_NEW];
+	s.emergency_timeout_us[FLOW_STATE_CLOSED] = s.timeout_us[FLOW_STATE_CLOSED];
+	struct fixture *fx = fixture_with(&s);
+	/* The established and closed flows are the oldest: class, not age, picks the victim (the newcomers
+	 * come six seconds later): closed (done) first, then half-open, then established. */
 	struct flow *est = open_flow(fx, 40001, T0 + 1 * MSEC); /* id 1 */
 	flow_table_touch(fx->t, est, FLOW_STATE_ESTABLISHED, T0 + 1 * MSEC);
-	struct flow *closed = open_flow(fx, 40002, T0 + 2 * MSEC);            /* id 2 */
-	flow_table_touch(fx->t, closed, FLOW_STATE_CLOSED, T0 + 1800 * MSEC); /* within the closed timeout */
-	open_flow(fx, 40003, T0 + 3 * MSEC);                                  /* id 3, new */
-	open_flow(fx, 40004, T0 + 4 * MSEC);                                  /* id 4, new */
+	struct flow *closed = open_flow(fx, 40002, T0 + 2 * MSEC);         /* id 2 */
+	flow_table_touch(fx->t, closed, FLOW_STATE_CLOSED, T0 + 2 * MSEC); /* within the closed timeout */
+	open_flow(fx, 40003, T0 + 3 * MSEC);                               /* id 3, new */
+	open_flow(fx, 40004, T0 + 4 * MSEC);                               /* id 4, new */
 	cr_assert_not(flow_table_in_emergency(fx->t));
 	cr_assert_eq(flow_table_stats(fx->t)->emergency_entered, 0);
 
-	/* Each newcomer is established at once, so the new list empties and the next state is reached. */
+	/* Each newcomer is established at once, so the lower classes empty and the next is reached. */
 	for (uint16_t port = 40005; port <= 40008; port++) {
-		struct flow *f = open_flow(fx, port, T0 + 2 * SEC + (port - 40000) * MSEC);
-		flow_table_touch(fx->t, f, FLOW_STATE_ESTABLISHED, T0 + 2 * SEC + (port - 40000) * MSEC);
+		struct flow *f = open_flow(fx, port, T0 + 6 * SEC + (port - 40000) * MSEC);
+		flow_table_touch(fx->t, f, FLOW_STATE_ESTABLISHED, T0 + 6 * SEC + (port - 40000) * MSEC);
 		cr_assert_leq(flow_table_memcap(fx->t)->used, memcap_for(4));
 	}
-	expect_ended(fx, (uint64_t[]){3, 4, 2, 1},
+	expect_ended(fx, (uint64_t[]){2, 3, 4, 1},
 	             (enum flow_close_reason[]){FLOW_CLOSE_EVICTED, FLOW_CLOSE_EVICTED, FLOW_CLOSE_EVICTED,
 	                                        FLOW_CLOSE_EVICTED},
 	             4);

@@ -930,3 +930,42 @@ Test(settings, kafka_properties_librdkafka_refuses_are_named_with_their_line)
 	cr_assert(strstr(load_error("kafka:\n  properties:\n    message.timeout.ms: soon\n"),
 	                 "test.yaml:3: kafka.properties.message.timeout.ms: librdkafka refuses it") != NULL);
 }
+
+/* ---- flow.source_budget ---- */
+
+Test(settings, flow_source_budget_defaults_to_five_and_twenty_percent_and_no_exempt_network)
+{
+	struct config *cfg = load("");
+	struct sensor_settings s = settings_of(cfg);
+	cr_assert_eq(s.flow.source_budget.address_percent, 5);
+	cr_assert_eq(s.flow.source_budget.prefix_percent, 20);
+	cr_assert_eq(s.flow.source_budget.n_exempt, 0);
+	config_free(cfg);
+}
+
+Test(settings, flow_source_budget_exempt_reads_cidrs_like_internal_networks)
+{
+	struct config *cfg = load("flow:\n"
+	                          "  source_budget:\n"
+	                          "    address: 0\n"
+	                          "    prefix: 50\n"
+	                          "    exempt: [192.0.2.25/32, \"2001:db8::/64\"]\n");
+	struct sensor_settings s = settings_of(cfg);
+	cr_assert_eq(s.flow.source_budget.address_percent, 0);
+	cr_assert_eq(s.flow.source_budget.prefix_percent, 50);
+	cr_assert_eq(s.flow.source_budget.n_exempt, 2);
+	cr_assert_eq(s.flow.source_budget.exempt[0].prefix, 32);
+	cr_assert_eq(s.flow.source_budget.exempt[1].addr.family, 6);
+	set_ok(cfg, "flow.source_budget.exempt=198.51.100.0/24");
+	s = settings_of(cfg);
+	cr_assert_eq(s.flow.source_budget.n_exempt, 1);
+	cr_assert_eq(s.flow.source_budget.exempt[0].addr.bytes[0], 198);
+	cr_assert_eq(s.n_internal_networks, 0, "the exempt list is its own");
+	config_free(cfg);
+	cr_assert_str_eq(load_error("flow:\n  source_budget:\n    exempt: [192.0.2.0/33]\n"),
+	                 "test.yaml:3: flow.source_budget.exempt: expected a network like 192.0.2.0/24, "
+	                 "got '192.0.2.0/33' (bad prefix length)");
+	cr_assert_str_eq(
+	    load_error("flow:\n  source_budget:\n    address: 101\n"),
+	    "test.yaml:3: flow.source_budget.address: expected a number from 0 to 100, got '101'");
+}

@@ -392,7 +392,7 @@ Test(memcap, released_stream_can_be_initialised_and_used_again)
 	seg_str(&h, 21, "ABCDEFGHIJ");
 	tcp_stream_release(&h.s);
 	cr_assert_eq(h.memcap.used, 0);
-	struct tcp_stream_limits limits = h.s.limits;
+	struct tcp_stream_limits limits = *h.s.limits;
 	tcp_stream_init(&h.s, &limits, &h.memcap);
 	syn(&h, 100);
 	seg_str(&h, 111, "world");

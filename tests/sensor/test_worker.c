@@ -3,13 +3,16 @@
  * is decided and closed gives its parsers' memory back to the memcap at once,
  * keeps what its event needs, and late packets (retransmitted data and FINs,
  * trailing ACKs, data of a bypassed handshake) neither crash nor make parsers
- * again nor change the session.
+ * again nor change the session. A real session the flow table evicts before
+ * its end is reported incomplete, never with an alert its whole capture would
+ * not raise.
  */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "rules/rules_engine.h"
 #include "sensor/config/config.h"
 #include "sensor/config/settings.h"
 #include "sensor/worker.h"
@@ -235,5 +238,84 @@ Test(worker, late_packets_after_the_release_are_harmless)
 		free(late);
 		free_packets(ps);
 	}
+	free(ps);
+}
+
+/* ---- eviction: a real session evicted midway is incomplete, never a false alert ---- */
+
+struct judged {
+	struct rules_engine *rules;
+	size_t n;
+	enum session_close_reason close[8];
+	enum starttls_result result[8];
+	bool alert[8][RULE_COUNT];
+};
+
+/* What the process does with a session (the rules), reduced to what the test compares. */
+static void judge(void *ctx, struct session *sess, bool mail, const char *ingress)
+{
+	(void)mail;
+	(void)ingress;
+	struct judged *j = ctx;
+	cr_assert_lt(j->n, 8);
+	rules_engine_evaluate(j->rules, sess);
+	j->close[j->n] = sess->close_reason;
+	j->result[j->n] = sess->starttls_result;
+	for (unsigned i = 0; i < sess->alerts.count; i++)
+		j->alert[j->n][sess->alerts.items[i].rule->code] = true;
+	j->n++;
+}
+
+/* The first `upto` packets of ps through a fresh worker, then every flow ended as `reason`. */
+static void judge_prefix(const struct packets *ps, size_t upto, enum flow_close_reason reason,
+                         struct judged *j)
+{
+	struct run *r = malloc(sizeof *r);
+	cr_assert_not_null(r);
+	run_start(r); /* for its settings and ports; its worker is replaced */
+	worker_free(r->w);
+	memset(j, 0, sizeof *j);
+	j->rules = rules_engine_new(&r->settings.rules);
+	cr_assert_not_null(j->rules);
+	char err[256];
+	r->w = worker_new(&r->settings, &r->ports, NULL, 1, judge, j, err, sizeof err);
+	cr_assert_not_null(r->w, "%s", err);
+	for (size_t i = 0; i < upto; i++)
+		worker_packet(r->w, &ps->p[i]);
+	worker_finish(r->w, reason);
+	worker_free(r->w);
+	settings_free(&r->settings);
+	rules_engine_free(j->rules);
+	free(r);
+}
+
+Test(worker, a_masked_starttls_session_evicted_at_any_packet_is_incomplete_or_judged_on_what_it_showed)
+{
+	struct packets *ps = malloc(sizeof *ps);
+	cr_assert_not_null(ps);
+	read_capture("tests/fixtures/mitm-mask.client-side.pcap", ps);
+	struct judged whole, cut;
+	judge_prefix(ps, ps->n, FLOW_CLOSE_END_OF_CAPTURE, &whole);
+	cr_assert_eq(whole.n, 1);
+	bool any_alert = false;
+	for (int a = 0; a < RULE_COUNT; a++)
+		any_alert |= whole.alert[0][a];
+	cr_assert(any_alert, "the whole capture raises the downgrade alert");
+	size_t incomplete = 0;
+	for (size_t upto = 1; upto < ps->n; upto++) {
+		judge_prefix(ps, upto, FLOW_CLOSE_EVICTED, &cut);
+		if (cut.n == 0)
+			continue; /* not answered yet: no session to tell */
+		cr_assert_eq(cut.n, 1);
+		if (cut.close[0] != SESSION_CLOSE_EVICTED)
+			continue; /* FIN or RST seen first: the peers ended it */
+		incomplete += cut.result[0] == STARTTLS_INCOMPLETE;
+		for (int a = 0; a < RULE_COUNT; a++)
+			cr_assert(!cut.alert[0][a] || whole.alert[0][a],
+			          "evicted after packet %zu: an alert (%d) the whole session does not raise",
+			          upto, a);
+	}
+	cr_assert_gt(incomplete, 0, "no cut left the session incomplete");
+	free_packets(ps);
 	free(ps);
 }

@@ -78,8 +78,8 @@ void harness_init(struct harness *h, uint64_t depth, uint32_t max_ooo, uint64_t 
 	h->rec = &the_recorder;
 	memset(h->rec, 0, sizeof *h->rec);
 	h->sink = (struct stream_sink){.data = rec_data, .gap = rec_gap, .ctx = h->rec};
-	struct tcp_stream_limits limits = {.depth = depth, .max_ooo_bytes = max_ooo};
-	tcp_stream_init(&h->s, &limits, &h->memcap);
+	h->limits = (struct tcp_stream_limits){.depth = depth, .max_ooo_bytes = max_ooo};
+	tcp_stream_init(&h->s, &h->limits, &h->memcap);
 }
 
 void harness_default(struct harness *h)
@@ -104,7 +104,7 @@ void seg_flags(struct harness *h, uint32_t seq, bool syn, bool fin, const void *
 {
 	tcp_stream_segment(&h->s, seq, syn, fin, p, len, wire_len, &h->sink);
 	cr_assert_leq(h->memcap.used, h->memcap.cap, "memcap exceeded");
-	cr_assert_leq(h->s.ooo_bytes, h->s.limits.max_ooo_bytes, "out-of-order buffer over its cap");
+	cr_assert_leq(h->s.ooo_bytes, h->s.limits->max_ooo_bytes, "out-of-order buffer over its cap");
 }
 
 void seg(struct harness *h, uint32_t seq, const void *p, uint32_t len)

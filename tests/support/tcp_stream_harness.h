@@ -43,6 +43,7 @@ enum stream_verdict rec_gap(void *ctx, uint64_t n);
 
 struct harness {
 	struct memcap memcap;
+	struct tcp_stream_limits limits; /* the stream borrows them */
 	struct tcp_stream s;
 	struct stream_sink sink;
 	struct recorder *rec;
