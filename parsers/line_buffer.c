@@ -10,40 +10,47 @@
 
 enum { LINE_BUFFER_FIRST = 64 }; /* the first allocation; then doubled as the line grows */
 
-void line_buffer_release(struct line_buffer *lb)
+static size_t line_buffer_cap(const struct line_buffer *lb, size_t max)
+{
+	size_t cap = (size_t)LINE_BUFFER_FIRST << lb->cap_shift;
+	return cap < max + 2 ? cap : max + 2;
+}
+
+void line_buffer_release(struct line_buffer *lb, size_t max)
 {
 	if (lb->buf != NULL) {
-		explicit_bzero(lb->buf, lb->cap);
+		explicit_bzero(lb->buf, line_buffer_cap(lb, max));
 		free(lb->buf);
 	}
 	memset(lb, 0, sizeof *lb);
 }
 
-size_t line_buffer_memory(const struct line_buffer *lb)
+size_t line_buffer_memory(const struct line_buffer *lb, size_t max)
 {
-	return lb->buf ? lb->cap : 0;
+	return lb->buf ? line_buffer_cap(lb, max) : 0;
 }
 
 /* Room for `need` bytes (at most max + 2). false when the memory cannot be had. */
 static bool line_buffer_grow(struct line_buffer *lb, size_t need, size_t max)
 {
-	if (need <= lb->cap)
+	size_t old = lb->buf ? line_buffer_cap(lb, max) : 0;
+	if (need <= old)
 		return true;
-	size_t cap = lb->cap ? (size_t)lb->cap * 2 : LINE_BUFFER_FIRST;
-	while (cap < need)
-		cap *= 2;
-	if (cap > max + 2)
-		cap = max + 2;
+	unsigned shift = lb->buf ? lb->cap_shift + 1u : 0;
+	while (((size_t)LINE_BUFFER_FIRST << shift) < need)
+		shift++;
+	struct line_buffer grown = {.cap_shift = (uint8_t)shift};
+	size_t cap = line_buffer_cap(&grown, max);
 	char *buf = malloc(cap);
 	if (buf == NULL)
 		return false;
 	if (lb->buf != NULL) {
 		memcpy(buf, lb->buf, lb->len);
-		explicit_bzero(lb->buf, lb->cap);
+		explicit_bzero(lb->buf, old);
 		free(lb->buf);
 	}
 	lb->buf = buf;
-	lb->cap = (uint32_t)cap;
+	lb->cap_shift = (uint8_t)shift;
 	return true;
 }
 
@@ -55,8 +62,8 @@ static void line_buffer_append(struct line_buffer *lb, size_t max, const uint8_t
 	size_t room = max + 1 - lb->len;
 	size_t keep = n < room ? n : room;
 	if (keep > 0 && !line_buffer_grow(lb, lb->len + keep + 1, max)) {
-		size_t have =
-		    lb->cap > lb->len + 1 ? lb->cap - lb->len - 1 : 0; /* what the old buffer still takes */
+		size_t cap = line_buffer_memory(lb, max); /* what the old buffer still takes */
+		size_t have = cap > lb->len + 1 ? cap - lb->len - 1 : 0;
 		keep = keep < have ? keep : have;
 	}
 	if (keep > 0)

@@ -24,12 +24,12 @@ enum { LINE_BUFFER_MAX = UINT32_MAX - 2 }; /* the longest max a line buffer take
 
 /* The partial line of one direction: its buffer exists only while a line is under way. */
 struct line_buffer {
-	char *buf;     /* cap bytes (owned; NULL while idle): the line, a CR, a NUL; at most max + 2 */
-	uint32_t cap;  /* bytes of buf */
-	uint32_t len;  /* bytes of the current line stored so far (a trailing CR included) */
-	bool cr;       /* the last byte seen was CR */
-	bool overflow; /* bytes of the current line were dropped (too long, or no memory to grow) */
-	bool nul;      /* the current line holds a NUL byte */
+	char *buf;         /* line_buffer_memory() bytes (owned; NULL while idle): the line, a CR, a NUL */
+	uint32_t len;      /* bytes of the current line stored so far (a trailing CR included) */
+	uint8_t cap_shift; /* buf holds 64 << cap_shift bytes, or max + 2 when that is less */
+	bool cr;           /* the last byte seen was CR */
+	bool overflow;     /* bytes of the current line were dropped (too long, or no memory to grow) */
+	bool nul;          /* the current line holds a NUL byte */
 };
 
 /*
@@ -57,9 +57,9 @@ bool line_buffer_push(struct line_buffer *lb, size_t max, const uint8_t *data, s
 
 /* Forgets the partial line, if any, and gives its buffer back, wiped (it may have held a credential): a
  * line handed out from it is gone too. */
-void line_buffer_release(struct line_buffer *lb);
+void line_buffer_release(struct line_buffer *lb, size_t max);
 
-/* Heap bytes held for the partial line (0 when none). */
-size_t line_buffer_memory(const struct line_buffer *lb);
+/* Heap bytes held for the partial line (0 when none); max as given to line_buffer_push. */
+size_t line_buffer_memory(const struct line_buffer *lb, size_t max);
 
 #endif

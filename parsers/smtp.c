@@ -254,7 +254,7 @@ void smtp_client_enter(struct smtp_parser *p, enum smtp_client_state s)
 	switch (s) {
 	case SMTP_CLIENT_COMMAND:
 	case SMTP_CLIENT_LOST:
-		line_buffer_release(&p->line[SMTP_FROM_CLIENT]);
+		line_buffer_release(&p->line[SMTP_FROM_CLIENT], p->max_line);
 		break;
 	case SMTP_CLIENT_CONTENT:
 		p->msg->content = SMTP_CONTENT_BOL;
@@ -277,10 +277,10 @@ static size_t client_command(struct smtp_parser *p, const uint8_t *d, size_t len
 {
 	size_t used;
 	struct line l;
-	if (line_buffer_push(&p->line[SMTP_FROM_CLIENT], p->opt.max_line, d, len, &used, &l)) {
+	if (line_buffer_push(&p->line[SMTP_FROM_CLIENT], p->max_line, d, len, &used, &l)) {
 		smtp_line_anomalies(p, &l);
 		smtp_command_line(p, &l);
-		line_buffer_release(&p->line[SMTP_FROM_CLIENT]);
+		line_buffer_release(&p->line[SMTP_FROM_CLIENT], p->max_line);
 	}
 	return used;
 }
@@ -534,7 +534,7 @@ static void starttls_accepted(struct smtp_parser *p)
 	if (p->client != SMTP_CLIENT_HELD || p->held == NULL || p->held->tls_at >= p->held->len)
 		held_free(p); /* nothing to hand over */
 	smtp_client_enter(p, SMTP_CLIENT_TLS);
-	line_buffer_release(&p->line[SMTP_FROM_CLIENT]);
+	line_buffer_release(&p->line[SMTP_FROM_CLIENT], p->max_line);
 	free(p->msg);
 	p->msg = NULL;
 	p->pending_count = 0;
@@ -576,8 +576,8 @@ struct smtp_parser *smtp_parser_new(const struct smtp_options *opt)
 	if (p == NULL)
 		return NULL;
 	size_t max_line = opt && opt->max_line ? opt->max_line : SMTP_DEFAULT_MAX_LINE;
-	p->opt.max_line = (uint32_t)(max_line < LINE_BUFFER_MAX ? max_line : LINE_BUFFER_MAX);
-	p->opt.keep_local_parts = opt && opt->keep_local_parts;
+	p->max_line = (uint32_t)(max_line < LINE_BUFFER_MAX ? max_line : LINE_BUFFER_MAX);
+	p->keep_local_parts = opt && opt->keep_local_parts;
 	p->pending_cap = SMTP_PENDING_INLINE;
 	smtp_client_enter(p, SMTP_CLIENT_COMMAND);
 	p->server = SMTP_SERVER_REPLY;
@@ -591,7 +591,7 @@ size_t smtp_parser_memory(const struct smtp_parser *p)
 		return 0;
 	size_t n = sizeof *p + smtp_store_memory(p);
 	for (int d = 0; d < 2; d++)
-		n += line_buffer_memory(&p->line[d]);
+		n += line_buffer_memory(&p->line[d], p->max_line);
 	n += p->pending ? p->pending_cap : 0;
 	n += p->tally ? sizeof *p->tally : 0;
 	n += p->msg ? sizeof *p->msg : 0;
@@ -604,8 +604,8 @@ void smtp_parser_free(struct smtp_parser *p)
 {
 	if (p == NULL)
 		return;
-	line_buffer_release(&p->line[SMTP_FROM_CLIENT]);
-	line_buffer_release(&p->line[SMTP_FROM_SERVER]);
+	line_buffer_release(&p->line[SMTP_FROM_CLIENT], p->max_line);
+	line_buffer_release(&p->line[SMTP_FROM_SERVER], p->max_line);
 	free(p->pending);
 	free(p->tally);
 	free(p->msg);
@@ -622,14 +622,14 @@ static enum smtp_status server_feed(struct smtp_parser *p, const uint8_t *d, siz
 	while (off < len && p->server == SMTP_SERVER_REPLY) {
 		size_t used;
 		struct line l;
-		bool done = line_buffer_push(&p->line[SMTP_FROM_SERVER], p->opt.max_line, d + off, len - off,
-		                             &used, &l);
+		bool done =
+		    line_buffer_push(&p->line[SMTP_FROM_SERVER], p->max_line, d + off, len - off, &used, &l);
 		off += used;
 		if (!done)
 			continue;
 		smtp_line_anomalies(p, &l);
 		bool tls = smtp_reply_line(p, &l);
-		line_buffer_release(&p->line[SMTP_FROM_SERVER]);
+		line_buffer_release(&p->line[SMTP_FROM_SERVER], p->max_line);
 		if (tls) {
 			*consumed = off;
 			return SMTP_TLS_STARTS;
@@ -689,6 +689,7 @@ void smtp_parser_take_held(struct smtp_parser *p, const uint8_t **data, size_t *
 
 void smtp_parser_gap(struct smtp_parser *p, enum smtp_dir dir, uint64_t n)
 {
+	(void)n; /* how much was lost is the stream's count (tcp_stream), not the conversation's */
 	if (dir == SMTP_FROM_CLIENT) {
 		if (p->client == SMTP_CLIENT_TLS)
 			return;
@@ -697,9 +698,8 @@ void smtp_parser_gap(struct smtp_parser *p, enum smtp_dir dir, uint64_t n)
 		if (p->server == SMTP_SERVER_TLS)
 			return;
 		p->server = SMTP_SERVER_LOST;
-		line_buffer_release(&p->line[SMTP_FROM_SERVER]);
+		line_buffer_release(&p->line[SMTP_FROM_SERVER], p->max_line);
 	}
-	p->gap_bytes += n;
 	p->lost_sync = true;
 	parser_settle(p);
 }

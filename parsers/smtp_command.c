@@ -86,7 +86,7 @@ static void path_parse(struct span arg, struct path *pa)
 static void path_identity(const struct smtp_parser *p, const struct path *pa, struct smtp_text t)
 {
 	smtp_text_set(t, "", 0);
-	if (p->opt.keep_local_parts && pa->local.n) {
+	if (p->keep_local_parts && pa->local.n) {
 		smtp_text_add(t, pa->local.s, pa->local.n);
 		if (pa->domain.n)
 			smtp_text_add(t, "@", 1);
@@ -115,7 +115,7 @@ static void mail_evidence(struct smtp_parser *p, struct span line, const struct 
 	struct smtp_text t = smtp_slot_open(p, SMTP_SLOT_MAIL_FROM_LINE, buf);
 	size_t local_at = (size_t)(pa->local.s - line.s);
 	smtp_text_set(t, line.s, local_at);
-	if (p->opt.keep_local_parts)
+	if (p->keep_local_parts)
 		smtp_text_add(t, pa->local.s, pa->local.n);
 	else if (pa->local.n)
 		smtp_text_add(t, "\xE2\x80\xA6", 3);

@@ -135,25 +135,22 @@ struct smtp_hold {
 	uint8_t bytes[];
 };
 
-enum { SMTP_PENDING_INLINE = 8 }; /* commands awaiting a reply kept in the parser itself */
+enum { SMTP_PENDING_INLINE = 12 }; /* commands awaiting a reply kept in the parser itself */
 
+/* Ordered so that a banner-only parser has no padding to carry. */
 struct smtp_parser {
-	struct {
-		uint32_t max_line; /* as smtp_options, 0 replaced */
-		bool keep_local_parts;
-	} opt;
-	uint8_t client;        /* enum smtp_client_state */
-	uint8_t server;        /* enum smtp_server_state */
+	uint32_t max_line;   /* as smtp_options, 0 replaced */
+	uint16_t reply_code; /* of the reply being received */
+	uint8_t client;      /* enum smtp_client_state */
+	uint8_t server;      /* enum smtp_server_state */
+	bool keep_local_parts;
 	bool sasl;             /* after AUTH, until a reply other than 334 (RFC 4954 4) */
 	bool starttls_refused; /* a STARTTLS got a reply other than 220 */
 	bool held_overflow, held_taken;
 	bool lost_sync;
-
-	/* the reply being received */
-	bool in_reply;
+	bool in_reply;     /* a reply is being received */
 	bool reply_more;   /* a line of it was seen */
 	uint8_t reply_cmd; /* enum smtp_cmd it answers */
-	uint16_t reply_code;
 
 	/* commands awaiting their reply: a ring in pending_inline, or on the heap up to SMTP_PIPELINE_MAX */
 	uint8_t pending_head, pending_count, pending_cap;
@@ -170,7 +167,6 @@ struct smtp_parser {
 	uint8_t *texts;
 	uint32_t texts_len, texts_cap;
 
-	uint64_t gap_bytes;            /* lost to gaps while in clear (for debugging; not an observation) */
 	struct smtp_observation *view; /* built by smtp_parser_observation, then kept up to date */
 };
 
