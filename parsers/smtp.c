@@ -242,6 +242,16 @@ struct smtp_message *smtp_message(struct smtp_parser *p)
 	return p->msg;
 }
 
+void smtp_message_idle(struct smtp_parser *p)
+{
+	struct smtp_message *m = p->msg;
+	if (m == NULL || p->client == SMTP_CLIENT_CONTENT || p->client == SMTP_CLIENT_BDAT ||
+	    m->content_unsure > 0 || m->message_pending || m->bdat_in_message)
+		return;
+	free(m); /* all it held is what the next DATA or BDAT sets afresh */
+	p->msg = NULL;
+}
+
 static void held_free(struct smtp_parser *p)
 {
 	free(p->held);
@@ -332,6 +342,7 @@ static void content_end(struct smtp_parser *p, bool bare_lf)
 		p->msg->message_pending = true; /* content before its 354 (RFC 2920 3.1 says to wait) */
 	smtp_pending_push(p, SMTP_CMD_DATA_END);
 	smtp_client_enter(p, SMTP_CLIENT_COMMAND);
+	smtp_message_idle(p);
 }
 
 /* Inside a content line: skip to its LF, noting whether a CR came before it. */
@@ -408,6 +419,7 @@ void smtp_data_reply(struct smtp_parser *p, uint16_t code)
 		if (p->msg->message_pending)
 			smtp_message_done(p);
 		p->msg->message_pending = false;
+		smtp_message_idle(p);
 		return;
 	}
 	p->msg->message_pending = false;
@@ -416,6 +428,7 @@ void smtp_data_reply(struct smtp_parser *p, uint16_t code)
 	if (p->client == SMTP_CLIENT_CONTENT)
 		smtp_client_enter(p, SMTP_CLIENT_COMMAND);
 	p->msg->content_unsure = 0;
+	smtp_message_idle(p);
 }
 
 /* BDAT chunk data: exactly the announced octets, binary (RFC 3030 2). */
@@ -431,6 +444,7 @@ static size_t client_bdat(struct smtp_parser *p, const uint8_t *d, size_t len)
 			p->msg->bdat_in_message = false;
 		}
 		smtp_client_enter(p, SMTP_CLIENT_COMMAND);
+		smtp_message_idle(p);
 	}
 	return n;
 }

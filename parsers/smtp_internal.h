@@ -57,11 +57,10 @@ enum smtp_content_state {
  * demand, grows up to the same caps as before, and is given back when that
  * phase is over: a line cut by a chunk boundary (line_buffer.h, freed once the
  * line is used), commands queued past SMTP_PENDING_INLINE (freed when the
- * queue empties), message content state (at the first DATA/BDAT, freed when TLS
- * starts), the STARTTLS hold (grows with what the client sends, freed once
- * handed over), the anomaly counters (at the first one). The observation's
- * texts live in one store of the bytes they use (smtp_store.c) and the public
- * struct smtp_observation is only built when asked for.
+ * queue empties), message content state (at DATA/BDAT, freed once the message is over), the STARTTLS hold
+ * (grows with what the client sends, freed once handed over), the anomaly counters (at the first one). The
+ * observation's texts live in one store of the bytes they use (smtp_store.c) and the public struct
+ * smtp_observation is only built when asked for.
  */
 
 /* Texts of the observation, by slot (smtp_store.c); each cut as its array in struct smtp_observation. */
@@ -114,7 +113,8 @@ struct smtp_tally {
 	struct smtp_content_protection content_protection;
 };
 
-/* Message content after DATA or BDAT: made at the first of them, given back when TLS starts. */
+/* Message content after DATA or BDAT: made at the first of them, given back once the message is over
+ * (smtp_message_idle) and when TLS starts. */
 struct smtp_message {
 	enum smtp_content_state content;
 	bool content_cr;         /* the last content byte seen was CR */
@@ -183,6 +183,9 @@ void smtp_message_done(struct smtp_parser *p);
 /* The message content state, made at the first DATA/BDAT; NULL when out of memory (then the client
  * direction is lost, as after a gap). */
 struct smtp_message *smtp_message(struct smtp_parser *p);
+/* Gives the message content state back when nothing of it is still needed (no message under way, no
+ * content awaiting its 354): the next DATA or BDAT makes it afresh. */
+void smtp_message_idle(struct smtp_parser *p);
 /* The reply to STARTTLS completed; true when TLS starts after it. */
 bool smtp_starttls_reply(struct smtp_parser *p, uint16_t code);
 
