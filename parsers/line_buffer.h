@@ -6,6 +6,12 @@
  * than `max` bytes (its ending not counted) is kept up to `max` bytes and the
  * rest up to the LF is dropped; the line is still delivered, flagged too_long,
  * so a caller can keep counting lines (a reply still pairs with its command).
+ *
+ * Memory on demand: a line that arrives whole within one chunk is handed out
+ * in place, from the caller's bytes, and costs nothing. Only a line cut by the
+ * end of a chunk is copied, into a buffer that grows with it (never past
+ * max + 2 bytes) and is given back (wiped) once its line has been used: an idle
+ * direction holds no buffer at all.
  */
 #ifndef TLSOBS_LINE_BUFFER_H
 #define TLSOBS_LINE_BUFFER_H
@@ -14,16 +20,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+enum { LINE_BUFFER_MAX = UINT32_MAX - 2 }; /* the longest max a line buffer takes */
+
+/* The partial line of one direction: its buffer exists only while a line is under way. */
 struct line_buffer {
-	char *buf;     /* max + 2 bytes: the line, a CR, a NUL (owned) */
-	size_t max;    /* longest line kept, CR LF not counted */
-	size_t len;    /* bytes of the current line stored so far (a trailing CR included) */
-	bool cr;       /* the last byte seen was CR */
-	bool overflow; /* bytes of the current line were dropped */
-	bool nul;      /* the current line holds a NUL byte */
+	char *buf;         /* line_buffer_memory() bytes (owned; NULL while idle): the line, a CR, a NUL */
+	uint32_t len;      /* bytes of the current line stored so far (a trailing CR included) */
+	uint8_t cap_shift; /* buf holds 64 << cap_shift bytes, or max + 2 when that is less */
+	bool cr;           /* the last byte seen was CR */
+	bool overflow;     /* bytes of the current line were dropped (too long, or no memory to grow) */
+	bool nul;          /* the current line holds a NUL byte */
 };
 
-/* One complete line: text without CR LF, NUL-terminated, borrowed until the next push. */
+/*
+ * One complete line: len bytes of text without CR LF, borrowed until the next
+ * push or line_buffer_release. Not NUL-terminated when handed out in place:
+ * read it by its length only.
+ */
 struct line {
 	const char *text;
 	size_t len;
@@ -32,22 +45,21 @@ struct line {
 	bool nul;      /* holds a NUL byte (text may look shorter to str* functions) */
 };
 
-/* 0, or -1 when the buffer cannot be allocated. max must be at least 1. */
-int line_buffer_init(struct line_buffer *lb, size_t max);
-void line_buffer_release(struct line_buffer *lb);
-
 /*
  * Takes bytes up to and including the first LF of data (all of them when
  * there is none) and sets *used (at least 1 when len > 0). Returns true when
- * that LF completed a line, described in *out.
+ * that LF completed a line, described in *out. max (1 to LINE_BUFFER_MAX) is
+ * the longest line kept. A buffer that cannot grow drops the rest of its line
+ * (too_long), as a line past max.
  */
-bool line_buffer_push(struct line_buffer *lb, const uint8_t *data, size_t len, size_t *used,
+bool line_buffer_push(struct line_buffer *lb, size_t max, const uint8_t *data, size_t len, size_t *used,
                       struct line *out);
 
-/* Forgets the partial line, if any. */
-void line_buffer_reset(struct line_buffer *lb);
+/* Forgets the partial line, if any, and gives its buffer back, wiped (it may have held a credential): a
+ * line handed out from it is gone too. */
+void line_buffer_release(struct line_buffer *lb, size_t max);
 
-/* Overwrites the buffer with zeros: for lines that may have held a credential. */
-void line_buffer_wipe(struct line_buffer *lb);
+/* Heap bytes held for the partial line (0 when none); max as given to line_buffer_push. */
+size_t line_buffer_memory(const struct line_buffer *lb, size_t max);
 
 #endif

@@ -68,9 +68,19 @@ const char *smtp_anomaly_str(enum smtp_anomaly a)
 	return smtp_anomaly_names[a];
 }
 
+/* The counters, made at the first one counted; NULL when out of memory (the count is lost). */
+static struct smtp_tally *smtp_tally(struct smtp_parser *p)
+{
+	if (p->tally == NULL)
+		p->tally = calloc(1, sizeof *p->tally);
+	return p->tally;
+}
+
 void smtp_anomaly(struct smtp_parser *p, enum smtp_anomaly a)
 {
-	p->obs.anomalies[a]++;
+	struct smtp_tally *t = smtp_tally(p);
+	if (t != NULL)
+		t->anomalies[a]++;
 }
 
 void smtp_line_anomalies(struct smtp_parser *p, const struct line *l)
@@ -101,7 +111,7 @@ static void text_append(struct smtp_text t, const char *src, size_t n, bool lowe
 	len += take;
 	if (take < n) {
 		len = utf8_trim_partial(t.s, len);
-		(*t.truncated)++;
+		smtp_anomaly(t.p, SMTP_ANOMALY_TEXT_TRUNCATED);
 	}
 	t.s[len] = '\0';
 }
@@ -148,7 +158,7 @@ void smtp_text_add_escaped(struct smtp_text t, const uint8_t *src, size_t n)
 			el = 4;
 		}
 		if (el > t.cap - 1 - len) {
-			(*t.truncated)++;
+			smtp_anomaly(t.p, SMTP_ANOMALY_TEXT_TRUNCATED);
 			break;
 		}
 		memcpy(t.s + len, e, el);
@@ -164,65 +174,123 @@ bool smtp_word_is(const char *s, size_t n, const char *word)
 
 /* ---- commands awaiting replies (RFC 2920 3) ---- */
 
+static uint8_t *pending_ring(struct smtp_parser *p)
+{
+	return p->pending ? p->pending : p->pending_inline;
+}
+
+/* Pipelined past the inline ring: a heap ring twice the size, up to SMTP_PIPELINE_MAX. */
+static bool pending_grow(struct smtp_parser *p)
+{
+	if (p->pending_cap >= SMTP_PIPELINE_MAX)
+		return false;
+	unsigned cap = p->pending_cap * 2u > SMTP_PIPELINE_MAX ? SMTP_PIPELINE_MAX : p->pending_cap * 2u;
+	uint8_t *ring = malloc(cap);
+	if (ring == NULL)
+		return false;
+	const uint8_t *old = pending_ring(p);
+	for (unsigned i = 0; i < p->pending_count; i++)
+		ring[i] = old[(p->pending_head + i) % p->pending_cap];
+	free(p->pending);
+	p->pending = ring;
+	p->pending_cap = (uint8_t)cap;
+	p->pending_head = 0;
+	return true;
+}
+
+/* Nothing awaits a reply: the heap ring, if any, is given back. */
+static void pending_shrink(struct smtp_parser *p)
+{
+	free(p->pending);
+	p->pending = NULL;
+	p->pending_cap = SMTP_PENDING_INLINE;
+	p->pending_head = 0;
+}
+
 void smtp_pending_push(struct smtp_parser *p, enum smtp_cmd cmd)
 {
-	if (p->pending_count == SMTP_PIPELINE_MAX) {
+	if (p->pending_count == p->pending_cap && !pending_grow(p)) {
 		smtp_anomaly(p, SMTP_ANOMALY_PIPELINE_OVERFLOW);
 		return;
 	}
-	p->pending[(p->pending_head + p->pending_count) % SMTP_PIPELINE_MAX] = (uint8_t)cmd;
+	pending_ring(p)[(p->pending_head + p->pending_count) % p->pending_cap] = (uint8_t)cmd;
 	p->pending_count++;
 }
 
 enum smtp_cmd smtp_pending_peek(const struct smtp_parser *p)
 {
-	return p->pending_count ? (enum smtp_cmd)p->pending[p->pending_head] : SMTP_CMD_NONE;
+	const uint8_t *ring = p->pending ? p->pending : p->pending_inline;
+	return p->pending_count ? (enum smtp_cmd)ring[p->pending_head] : SMTP_CMD_NONE;
 }
 
 void smtp_pending_pop(struct smtp_parser *p)
 {
 	if (p->pending_count == 0)
 		return;
-	p->pending_head = (p->pending_head + 1) % SMTP_PIPELINE_MAX;
-	p->pending_count--;
+	p->pending_head = (uint8_t)((p->pending_head + 1) % p->pending_cap);
+	if (--p->pending_count == 0 && p->pending)
+		pending_shrink(p);
 }
 
 /* ---- client states ---- */
 
+struct smtp_message *smtp_message(struct smtp_parser *p)
+{
+	if (p->msg == NULL && (p->msg = calloc(1, sizeof *p->msg)) == NULL)
+		smtp_parser_gap(p, SMTP_FROM_CLIENT,
+		                0); /* out of memory: content can no longer be followed */
+	return p->msg;
+}
+
+void smtp_message_idle(struct smtp_parser *p)
+{
+	struct smtp_message *m = p->msg;
+	if (m == NULL || p->client == SMTP_CLIENT_CONTENT || p->client == SMTP_CLIENT_BDAT ||
+	    m->content_unsure > 0 || m->message_pending || m->bdat_in_message)
+		return;
+	free(m); /* all it held is what the next DATA or BDAT sets afresh */
+	p->msg = NULL;
+}
+
+static void held_free(struct smtp_parser *p)
+{
+	free(p->held);
+	p->held = NULL;
+}
+
 void smtp_client_enter(struct smtp_parser *p, enum smtp_client_state s)
 {
-	p->client = s;
+	p->client = (uint8_t)s;
 	switch (s) {
 	case SMTP_CLIENT_COMMAND:
-		line_buffer_reset(&p->line[SMTP_FROM_CLIENT]);
+	case SMTP_CLIENT_LOST:
+		line_buffer_release(&p->line[SMTP_FROM_CLIENT], p->max_line);
 		break;
 	case SMTP_CLIENT_CONTENT:
-		p->content = SMTP_CONTENT_BOL;
-		p->content_cr = false;
-		p->content_bare_lf = false;
+		p->msg->content = SMTP_CONTENT_BOL;
+		p->msg->content_cr = false;
+		p->msg->content_bare_lf = false;
 		break;
 	case SMTP_CLIENT_HELD:
-		if (p->held == NULL)
-			p->held = malloc(SMTP_HELD_MAX);
-		p->held_len = 0;
-		p->held_tls_at = 0;
+		held_free(p); /* grown as the client sends (client_hold) */
 		p->held_overflow = false;
 		p->held_taken = false;
 		break;
 	case SMTP_CLIENT_BDAT:
 	case SMTP_CLIENT_TLS:
-	case SMTP_CLIENT_LOST:
 		break;
 	}
 }
 
+/* One command line; a line that had to be buffered gives its buffer back (wiped) once decoded. */
 static size_t client_command(struct smtp_parser *p, const uint8_t *d, size_t len)
 {
 	size_t used;
 	struct line l;
-	if (line_buffer_push(&p->line[SMTP_FROM_CLIENT], d, len, &used, &l)) {
+	if (line_buffer_push(&p->line[SMTP_FROM_CLIENT], p->max_line, d, len, &used, &l)) {
 		smtp_line_anomalies(p, &l);
 		smtp_command_line(p, &l);
+		line_buffer_release(&p->line[SMTP_FROM_CLIENT], p->max_line);
 	}
 	return used;
 }
@@ -230,17 +298,19 @@ static size_t client_command(struct smtp_parser *p, const uint8_t *d, size_t len
 /* Content is data in clear once the DATA got its 354; until then it is only probably so. */
 static void content_count(struct smtp_parser *p, uint64_t n)
 {
-	if (p->data_confirmed)
+	if (p->msg->data_confirmed)
 		p->obs.data_bytes_in_clear += n;
 	else
-		p->content_unsure += n;
+		p->msg->content_unsure += n;
 }
 
 void smtp_message_done(struct smtp_parser *p)
 {
-	struct smtp_content_protection *c = &p->obs.content_protection;
+	struct smtp_tally *t = smtp_tally(p);
+	struct smtp_content_protection none = {0},
+	                               *c = t ? &t->content_protection : &none; /* none: out of memory */
 	c->messages++;
-	switch (mime_header_scan_result(&p->mime)) {
+	switch (mime_header_scan_result(&p->msg->mime)) {
 	case MIME_SMIME_ENCRYPTED:
 		c->smime_encrypted++;
 		break;
@@ -257,21 +327,22 @@ void smtp_message_done(struct smtp_parser *p)
 		c->unprotected++;
 		break;
 	}
-	mime_header_scan_reset(&p->mime); /* the Content-Type is not kept past its message */
+	mime_header_scan_reset(&p->msg->mime); /* the Content-Type is not kept past its message */
 }
 
 /* The "." line: the end of the message, answered like a command (RFC 5321 4.1.1.4). */
 static void content_end(struct smtp_parser *p, bool bare_lf)
 {
 	/* "\n.\r\n" or ".\n" is not CRLF.CRLF: what SMTP smuggling relies on. */
-	if (bare_lf || p->content_bare_lf)
+	if (bare_lf || p->msg->content_bare_lf)
 		smtp_anomaly(p, SMTP_ANOMALY_BARE_LF);
-	if (p->data_confirmed)
+	if (p->msg->data_confirmed)
 		smtp_message_done(p);
 	else
-		p->message_pending = true; /* content before its 354 (RFC 2920 3.1 says to wait) */
+		p->msg->message_pending = true; /* content before its 354 (RFC 2920 3.1 says to wait) */
 	smtp_pending_push(p, SMTP_CMD_DATA_END);
 	smtp_client_enter(p, SMTP_CLIENT_COMMAND);
+	smtp_message_idle(p);
 }
 
 /* Inside a content line: skip to its LF, noting whether a CR came before it. */
@@ -279,17 +350,17 @@ static size_t content_mid(struct smtp_parser *p, const uint8_t *d, size_t len)
 {
 	const uint8_t *lf = memchr(d, '\n', len);
 	if (lf == NULL) {
-		p->content_cr = d[len - 1] == '\r';
+		p->msg->content_cr = d[len - 1] == '\r';
 		content_count(p, len);
-		mime_header_scan_feed(&p->mime, d, len);
+		mime_header_scan_feed(&p->msg->mime, d, len);
 		return len;
 	}
 	size_t n = (size_t)(lf - d) + 1;
-	p->content_bare_lf = n > 1 ? d[n - 2] != '\r' : !p->content_cr;
-	p->content_cr = false;
-	p->content = SMTP_CONTENT_BOL;
+	p->msg->content_bare_lf = n > 1 ? d[n - 2] != '\r' : !p->msg->content_cr;
+	p->msg->content_cr = false;
+	p->msg->content = SMTP_CONTENT_BOL;
 	content_count(p, n);
-	mime_header_scan_feed(&p->mime, d, n);
+	mime_header_scan_feed(&p->msg->mime, d, n);
 	return n;
 }
 
@@ -301,19 +372,19 @@ static size_t content_mid(struct smtp_parser *p, const uint8_t *d, size_t len)
 static size_t client_content(struct smtp_parser *p, const uint8_t *d, size_t len)
 {
 	uint8_t c = d[0];
-	switch (p->content) {
+	switch (p->msg->content) {
 	case SMTP_CONTENT_MID:
 		return content_mid(p, d, len);
 	case SMTP_CONTENT_BOL:
 		if (c == '.') {
-			p->content = SMTP_CONTENT_DOT;
+			p->msg->content = SMTP_CONTENT_DOT;
 			return 1;
 		}
-		p->content = SMTP_CONTENT_MID;
+		p->msg->content = SMTP_CONTENT_MID;
 		return content_mid(p, d, len);
 	case SMTP_CONTENT_DOT:
 		if (c == '\r') {
-			p->content = SMTP_CONTENT_DOT_CR;
+			p->msg->content = SMTP_CONTENT_DOT_CR;
 			return 1;
 		}
 		if (c == '\n') {
@@ -321,7 +392,7 @@ static size_t client_content(struct smtp_parser *p, const uint8_t *d, size_t len
 			return 1;
 		}
 		content_count(p, 1);
-		p->content = SMTP_CONTENT_MID;
+		p->msg->content = SMTP_CONTENT_MID;
 		return content_mid(p, d, len);
 	case SMTP_CONTENT_DOT_CR:
 		if (c == '\n') {
@@ -329,8 +400,8 @@ static size_t client_content(struct smtp_parser *p, const uint8_t *d, size_t len
 			return 1;
 		}
 		content_count(p, 2);
-		p->content_cr = true;
-		p->content = SMTP_CONTENT_MID;
+		p->msg->content_cr = true;
+		p->msg->content = SMTP_CONTENT_MID;
 		return content_mid(p, d, len);
 	}
 	return len;
@@ -338,49 +409,79 @@ static size_t client_content(struct smtp_parser *p, const uint8_t *d, size_t len
 
 void smtp_data_reply(struct smtp_parser *p, uint16_t code)
 {
+	if (p->msg == NULL) /* its DATA found no memory: the client was lost there */
+		return;
 	if (code == 354) {
 		p->obs.data_in_clear = true;
-		p->data_confirmed = true;
-		p->obs.data_bytes_in_clear += p->content_unsure;
-		p->content_unsure = 0;
-		if (p->message_pending)
+		p->msg->data_confirmed = true;
+		p->obs.data_bytes_in_clear += p->msg->content_unsure;
+		p->msg->content_unsure = 0;
+		if (p->msg->message_pending)
 			smtp_message_done(p);
-		p->message_pending = false;
+		p->msg->message_pending = false;
+		smtp_message_idle(p);
 		return;
 	}
-	p->message_pending = false;
-	if (p->content_unsure > 0)
+	p->msg->message_pending = false;
+	if (p->msg->content_unsure > 0)
 		smtp_anomaly(p, SMTP_ANOMALY_CONTENT_BEFORE_354);
 	if (p->client == SMTP_CLIENT_CONTENT)
 		smtp_client_enter(p, SMTP_CLIENT_COMMAND);
-	p->content_unsure = 0;
+	p->msg->content_unsure = 0;
+	smtp_message_idle(p);
 }
 
 /* BDAT chunk data: exactly the announced octets, binary (RFC 3030 2). */
 static size_t client_bdat(struct smtp_parser *p, const uint8_t *d, size_t len)
 {
-	size_t n = p->bdat_left < len ? (size_t)p->bdat_left : len;
-	p->bdat_left -= n;
+	size_t n = p->msg->bdat_left < len ? (size_t)p->msg->bdat_left : len;
+	p->msg->bdat_left -= n;
 	p->obs.data_bytes_in_clear += n;
-	mime_header_scan_feed(&p->mime, d, n);
-	if (p->bdat_left == 0) {
-		if (p->bdat_last) {
+	mime_header_scan_feed(&p->msg->mime, d, n);
+	if (p->msg->bdat_left == 0) {
+		if (p->msg->bdat_last) {
 			smtp_message_done(p);
-			p->bdat_in_message = false;
+			p->msg->bdat_in_message = false;
 		}
 		smtp_client_enter(p, SMTP_CLIENT_COMMAND);
+		smtp_message_idle(p);
 	}
 	return n;
+}
+
+/* Room for want more held bytes, the hold grown towards SMTP_HELD_MAX as needed (0 when full or out of
+ * memory). */
+static size_t hold_room(struct smtp_parser *p, size_t want)
+{
+	struct smtp_hold *h = p->held;
+	size_t len = h ? h->len : 0;
+	size_t need = want < SMTP_HELD_MAX - len ? len + want : SMTP_HELD_MAX;
+	if (h == NULL || need > h->cap) {
+		size_t cap = h ? h->cap : 0;
+		cap = cap ? cap * 2 : 256;
+		while (cap < need)
+			cap *= 2;
+		cap = cap < SMTP_HELD_MAX ? cap : SMTP_HELD_MAX;
+		struct smtp_hold *n = realloc(h, sizeof *n + cap);
+		if (n != NULL) {
+			if (h == NULL)
+				n->len = n->tls_at = 0;
+			n->cap = (uint32_t)cap;
+			p->held = h = n;
+		}
+	}
+	return h ? h->cap - h->len : 0;
 }
 
 /* After STARTTLS: keep what fits until the reply tells whether it is TLS or SMTP. */
 static size_t client_hold(struct smtp_parser *p, const uint8_t *d, size_t len)
 {
-	size_t room = p->held ? SMTP_HELD_MAX - p->held_len : 0;
+	size_t room = hold_room(p, len);
 	size_t keep = len < room ? len : room;
-	if (keep)
-		memcpy(p->held + p->held_len, d, keep);
-	p->held_len += keep;
+	if (keep) {
+		memcpy(p->held->bytes + p->held->len, d, keep);
+		p->held->len += (uint32_t)keep;
+	}
 	if (keep < len && !p->held_overflow) {
 		p->held_overflow = true;
 		smtp_anomaly(p, SMTP_ANOMALY_HELD_OVERFLOW);
@@ -390,7 +491,7 @@ static size_t client_hold(struct smtp_parser *p, const uint8_t *d, size_t len)
 
 static size_t client_step(struct smtp_parser *p, const uint8_t *d, size_t len)
 {
-	switch (p->client) {
+	switch ((enum smtp_client_state)p->client) {
 	case SMTP_CLIENT_COMMAND:
 		return client_command(p, d, len);
 	case SMTP_CLIENT_CONTENT:
@@ -427,24 +528,31 @@ static bool starts_like_tls(const uint8_t *d, size_t n)
 /* Clear text before the first TLS record header was injected (CVE-2011-0411). */
 static void held_split(struct smtp_parser *p)
 {
-	if (p->held_len == 0 || starts_like_tls(p->held, p->held_len))
+	struct smtp_hold *h = p->held;
+	if (h == NULL || h->len == 0 || starts_like_tls(h->bytes, h->len))
 		return;
-	const uint8_t *rec = memmem(p->held, p->held_len, "\x16\x03", 2);
-	size_t clear = rec ? (size_t)(rec - p->held) : p->held_len;
+	const uint8_t *rec = memmem(h->bytes, h->len, "\x16\x03", 2);
+	size_t clear = rec ? (size_t)(rec - h->bytes) : h->len;
 	p->obs.command_injection = true;
-	smtp_text_add_escaped(SMTP_TEXT(p, p->obs.injected_command), p->held, clear);
-	p->held_tls_at = clear;
+	smtp_slot_add_escaped(p, SMTP_SLOT_INJECTED_COMMAND, h->bytes, clear);
+	h->tls_at = (uint32_t)clear;
 }
 
+/* Both directions are TLS from now on: what only clear-text SMTP needed is given back. */
 static void starttls_accepted(struct smtp_parser *p)
 {
 	p->obs.tls_started = true;
 	p->server = SMTP_SERVER_TLS;
 	if (p->client == SMTP_CLIENT_HELD)
 		held_split(p);
-	else
-		p->held_len = 0;
+	if (p->client != SMTP_CLIENT_HELD || p->held == NULL || p->held->tls_at >= p->held->len)
+		held_free(p); /* nothing to hand over */
 	smtp_client_enter(p, SMTP_CLIENT_TLS);
+	line_buffer_release(&p->line[SMTP_FROM_CLIENT], p->max_line);
+	free(p->msg);
+	p->msg = NULL;
+	p->pending_count = 0;
+	pending_shrink(p);
 }
 
 /* Refused: the client goes on in clear, so what it sent after STARTTLS was SMTP. */
@@ -453,14 +561,13 @@ static void starttls_refused(struct smtp_parser *p)
 	p->starttls_refused = true;
 	if (p->client != SMTP_CLIENT_HELD)
 		return;
-	uint8_t *buf = p->held;
-	size_t len = p->held_len;
+	struct smtp_hold *h = p->held;
 	bool cut = p->held_overflow;
 	p->held = NULL;
-	p->held_len = 0;
 	smtp_client_enter(p, SMTP_CLIENT_COMMAND);
-	client_consume(p, buf, len);
-	free(buf);
+	if (h != NULL)
+		client_consume(p, h->bytes, h->len);
+	free(h);
 	if (cut)
 		smtp_parser_gap(p, SMTP_FROM_CLIENT, 0);
 }
@@ -482,15 +589,10 @@ struct smtp_parser *smtp_parser_new(const struct smtp_options *opt)
 	struct smtp_parser *p = calloc(1, sizeof *p);
 	if (p == NULL)
 		return NULL;
-	if (opt != NULL)
-		p->opt = *opt;
-	if (p->opt.max_line == 0)
-		p->opt.max_line = SMTP_DEFAULT_MAX_LINE;
-	if (line_buffer_init(&p->line[SMTP_FROM_CLIENT], p->opt.max_line) != 0 ||
-	    line_buffer_init(&p->line[SMTP_FROM_SERVER], p->opt.max_line) != 0) {
-		smtp_parser_free(p);
-		return NULL;
-	}
+	size_t max_line = opt && opt->max_line ? opt->max_line : SMTP_DEFAULT_MAX_LINE;
+	p->max_line = (uint32_t)(max_line < LINE_BUFFER_MAX ? max_line : LINE_BUFFER_MAX);
+	p->keep_local_parts = opt && opt->keep_local_parts;
+	p->pending_cap = SMTP_PENDING_INLINE;
 	smtp_client_enter(p, SMTP_CLIENT_COMMAND);
 	p->server = SMTP_SERVER_REPLY;
 	smtp_pending_push(p, SMTP_CMD_GREETING); /* the server speaks first (RFC 5321 3.1) */
@@ -501,9 +603,14 @@ size_t smtp_parser_memory(const struct smtp_parser *p)
 {
 	if (!p)
 		return 0;
-	size_t n = sizeof *p + (p->held ? SMTP_HELD_MAX : 0);
+	size_t n = sizeof *p + smtp_store_memory(p);
 	for (int d = 0; d < 2; d++)
-		n += p->line[d].buf ? p->line[d].max + 2 : 0;
+		n += line_buffer_memory(&p->line[d], p->max_line);
+	n += p->pending ? p->pending_cap : 0;
+	n += p->tally ? sizeof *p->tally : 0;
+	n += p->msg ? sizeof *p->msg : 0;
+	n += p->held ? sizeof *p->held + p->held->cap : 0;
+	n += p->view ? sizeof *p->view : 0;
 	return n;
 }
 
@@ -511,25 +618,33 @@ void smtp_parser_free(struct smtp_parser *p)
 {
 	if (p == NULL)
 		return;
-	line_buffer_wipe(&p->line[SMTP_FROM_CLIENT]);
-	line_buffer_release(&p->line[SMTP_FROM_CLIENT]);
-	line_buffer_release(&p->line[SMTP_FROM_SERVER]);
+	line_buffer_release(&p->line[SMTP_FROM_CLIENT], p->max_line);
+	line_buffer_release(&p->line[SMTP_FROM_SERVER], p->max_line);
+	free(p->pending);
+	free(p->tally);
+	free(p->msg);
 	free(p->held);
+	smtp_store_free(p);
+	free(p->view);
 	free(p);
 }
 
+/* Reply lines; a line that had to be buffered gives its buffer back once read. */
 static enum smtp_status server_feed(struct smtp_parser *p, const uint8_t *d, size_t len, size_t *consumed)
 {
 	size_t off = 0;
 	while (off < len && p->server == SMTP_SERVER_REPLY) {
 		size_t used;
 		struct line l;
-		bool done = line_buffer_push(&p->line[SMTP_FROM_SERVER], d + off, len - off, &used, &l);
+		bool done =
+		    line_buffer_push(&p->line[SMTP_FROM_SERVER], p->max_line, d + off, len - off, &used, &l);
 		off += used;
 		if (!done)
 			continue;
 		smtp_line_anomalies(p, &l);
-		if (smtp_reply_line(p, &l)) {
+		bool tls = smtp_reply_line(p, &l);
+		line_buffer_release(&p->line[SMTP_FROM_SERVER], p->max_line);
+		if (tls) {
 			*consumed = off;
 			return SMTP_TLS_STARTS;
 		}
@@ -538,10 +653,19 @@ static enum smtp_status server_feed(struct smtp_parser *p, const uint8_t *d, siz
 	return SMTP_CONTINUE;
 }
 
-enum smtp_status smtp_parser_feed(struct smtp_parser *p, enum smtp_dir dir, const uint8_t *data, size_t len,
-                                  size_t *consumed)
+/* After a call that may have changed what the parser holds: the held bytes once handed over are given
+ * back, and an observation already built is brought up to date. */
+static void parser_settle(struct smtp_parser *p)
 {
-	*consumed = 0;
+	if (p->held_taken)
+		held_free(p);
+	if (p->view != NULL)
+		smtp_store_observation(p, p->view);
+}
+
+static enum smtp_status parser_feed(struct smtp_parser *p, enum smtp_dir dir, const uint8_t *data, size_t len,
+                                    size_t *consumed)
+{
 	if (dir == SMTP_FROM_CLIENT) {
 		if (p->client == SMTP_CLIENT_TLS)
 			return SMTP_TLS_STARTS;
@@ -554,19 +678,32 @@ enum smtp_status smtp_parser_feed(struct smtp_parser *p, enum smtp_dir dir, cons
 	return server_feed(p, data, len, consumed);
 }
 
+enum smtp_status smtp_parser_feed(struct smtp_parser *p, enum smtp_dir dir, const uint8_t *data, size_t len,
+                                  size_t *consumed)
+{
+	*consumed = 0;
+	if (p->held_taken)
+		held_free(p); /* borrowed until this call */
+	enum smtp_status st = parser_feed(p, dir, data, len, consumed);
+	parser_settle(p);
+	return st;
+}
+
 void smtp_parser_take_held(struct smtp_parser *p, const uint8_t **data, size_t *len)
 {
 	*data = NULL;
 	*len = 0;
-	if (!p->obs.tls_started || p->held_taken || p->held == NULL || p->held_tls_at >= p->held_len)
+	struct smtp_hold *h = p->held;
+	if (!p->obs.tls_started || p->held_taken || h == NULL || h->tls_at >= h->len)
 		return;
-	*data = p->held + p->held_tls_at;
-	*len = p->held_len - p->held_tls_at;
+	*data = h->bytes + h->tls_at;
+	*len = h->len - h->tls_at;
 	p->held_taken = true;
 }
 
 void smtp_parser_gap(struct smtp_parser *p, enum smtp_dir dir, uint64_t n)
 {
+	(void)n; /* how much was lost is the stream's count (tcp_stream), not the conversation's */
 	if (dir == SMTP_FROM_CLIENT) {
 		if (p->client == SMTP_CLIENT_TLS)
 			return;
@@ -575,9 +712,10 @@ void smtp_parser_gap(struct smtp_parser *p, enum smtp_dir dir, uint64_t n)
 		if (p->server == SMTP_SERVER_TLS)
 			return;
 		p->server = SMTP_SERVER_LOST;
+		line_buffer_release(&p->line[SMTP_FROM_SERVER], p->max_line);
 	}
-	p->gap_bytes += n;
 	p->lost_sync = true;
+	parser_settle(p);
 }
 
 bool smtp_parser_lost_sync(const struct smtp_parser *p)
@@ -588,9 +726,18 @@ bool smtp_parser_lost_sync(const struct smtp_parser *p)
 void smtp_parser_count_truncated(struct smtp_parser *p)
 {
 	smtp_anomaly(p, SMTP_ANOMALY_TEXT_TRUNCATED);
+	parser_settle(p);
 }
+
+/* What an observation reads when there was no memory to build it: nothing observed. */
+static const struct smtp_observation smtp_no_observation;
 
 const struct smtp_observation *smtp_parser_observation(const struct smtp_parser *p)
 {
-	return &p->obs;
+	/* The built observation is a cache of what p holds, not part of its state: made here on first use. */
+	struct smtp_parser *cache = (struct smtp_parser *)p;
+	if (cache->view == NULL && (cache->view = malloc(sizeof *cache->view)) == NULL)
+		return &smtp_no_observation;
+	smtp_store_observation(p, cache->view);
+	return cache->view;
 }

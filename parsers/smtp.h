@@ -8,9 +8,11 @@
  *
  * Push parser, resumable at any byte: feed each direction's reassembled bytes
  * as they come; state and one bounded line buffer per direction live in the
- * parser. It decodes grammar and pairs replies with the commands they answer
- * (in order, as pipelining requires); it does not judge. What it saw is in
- * struct smtp_observation, plain bounded data the rules read.
+ * parser. Its memory follows what the session needs (issue 16): a parser that
+ * has only seen a banner holds a few hundred bytes; buffers are made on demand
+ * up to the caps below and given back when their phase is over. It decodes grammar and pairs replies with the
+ * commands they answer (in order, as pipelining requires); it does not judge. What it saw is in struct
+ * smtp_observation, plain bounded data the rules read.
  *
  * Privacy (a contract): message content is skipped, never stored; AUTH keeps
  * the mechanism name only, never the initial response or any later exchange
@@ -169,7 +171,8 @@ struct smtp_parser;
 /* A parser for a new session that starts in clear text. NULL on allocation failure. */
 struct smtp_parser *smtp_parser_new(const struct smtp_options *opt);
 void smtp_parser_free(struct smtp_parser *p);
-/* Heap bytes the parser holds now (itself, its line buffers, the STARTTLS hold), for the caller's memcap. */
+/* Heap bytes the parser holds now (itself, its texts, line buffers, queue, STARTTLS hold, and the observation
+ * once built), for the caller's memcap: it rises and falls as the session goes. */
 size_t smtp_parser_memory(const struct smtp_parser *p);
 
 /*
@@ -198,6 +201,11 @@ bool smtp_parser_lost_sync(const struct smtp_parser *p);
  * cut at its size: counted as the conversation's text_truncated, beside the parser's own texts. */
 void smtp_parser_count_truncated(struct smtp_parser *p);
 
+/*
+ * What the parser observed. Built from the parser on the first call (some 12 KiB, counted in
+ * smtp_parser_memory from then on) and kept up to date by later calls; borrowed until smtp_parser_free.
+ * Ask for it when it is needed (the event, the release of the session), not while the session runs.
+ */
 const struct smtp_observation *smtp_parser_observation(const struct smtp_parser *p);
 
 /*

@@ -15,8 +15,8 @@
  *   "MAIL FROM:<user@Example.ORG> SIZE=1234 REQUIRETLS"
  *    verb arg  path (local@domain) Mail-parameters
  *
- * Privacy: an AUTH line is read for its mechanism only and the line buffer is
- * wiped after it; SASL response lines are not looked at. Local parts are kept
+ * Privacy: an AUTH line is read for its mechanism only and a line buffer is
+ * wiped when given back, after each line; SASL response lines are not looked at. Local parts are kept
  * only with smtp_options.keep_local_parts.
  */
 #include "parsers/smtp_internal.h"
@@ -86,7 +86,7 @@ static void path_parse(struct span arg, struct path *pa)
 static void path_identity(const struct smtp_parser *p, const struct path *pa, struct smtp_text t)
 {
 	smtp_text_set(t, "", 0);
-	if (p->opt.keep_local_parts && pa->local.n) {
+	if (p->keep_local_parts && pa->local.n) {
 		smtp_text_add(t, pa->local.s, pa->local.n);
 		if (pa->domain.n)
 			smtp_text_add(t, "@", 1);
@@ -98,9 +98,9 @@ static void path_identity(const struct smtp_parser *p, const struct path *pa, st
 
 static void helo_proceed(struct smtp_parser *p, const char *verb, struct span line, struct span arg)
 {
-	smtp_text_set(SMTP_TEXT(p, p->obs.helo_verb), verb, strlen(verb));
+	smtp_slot_set(p, SMTP_SLOT_HELO_VERB, verb, strlen(verb));
 	struct span name = span_word(arg, NULL);
-	smtp_text_set(SMTP_TEXT(p, p->obs.helo), name.s, name.n);
+	smtp_slot_set(p, SMTP_SLOT_HELO, name.s, name.n);
 }
 
 static bool mail_check(struct smtp_parser *p, struct span arg)
@@ -111,10 +111,11 @@ static bool mail_check(struct smtp_parser *p, struct span arg)
 /* The MAIL line with the local part replaced by "…" unless kept (RFC 8689 evidence). */
 static void mail_evidence(struct smtp_parser *p, struct span line, const struct path *pa)
 {
-	struct smtp_text t = SMTP_TEXT(p, p->obs.mail_from_line);
+	char buf[SMTP_SLOT_BUF];
+	struct smtp_text t = smtp_slot_open(p, SMTP_SLOT_MAIL_FROM_LINE, buf);
 	size_t local_at = (size_t)(pa->local.s - line.s);
 	smtp_text_set(t, line.s, local_at);
-	if (p->opt.keep_local_parts)
+	if (p->keep_local_parts)
 		smtp_text_add(t, pa->local.s, pa->local.n);
 	else if (pa->local.n)
 		smtp_text_add(t, "\xE2\x80\xA6", 3);
@@ -139,6 +140,7 @@ static void mail_evidence(struct smtp_parser *p, struct span line, const struct 
 			smtp_text_add(t, w.s, w.n);
 		}
 	}
+	smtp_slot_close(p, SMTP_SLOT_MAIL_FROM_LINE, buf);
 }
 
 static bool params_have(struct span params, const char *keyword)
@@ -159,9 +161,13 @@ static void mail_proceed(struct smtp_parser *p, const char *verb, struct span li
 {
 	struct path pa;
 	path_parse((struct span){arg.s + 5, arg.n - 5}, &pa);
-	p->bdat_in_message = false; /* a new transaction: a BDAT message without its LAST is over */
+	if (p->msg != NULL)
+		p->msg->bdat_in_message =
+		    false; /* a new transaction: a BDAT message without its LAST is over */
 	if (++p->obs.transactions == 1) {
-		path_identity(p, &pa, SMTP_TEXT(p, p->obs.mail_from_domain));
+		char buf[SMTP_SLOT_BUF];
+		path_identity(p, &pa, smtp_slot_open(p, SMTP_SLOT_MAIL_FROM_DOMAIN, buf));
+		smtp_slot_close(p, SMTP_SLOT_MAIL_FROM_DOMAIN, buf);
 		mail_evidence(p, line, &pa); /* evidence of mail in clear; a REQUIRETLS line replaces it */
 	}
 	if (!p->obs.requiretls_in_clear && params_have(pa.params, "REQUIRETLS")) {
@@ -185,20 +191,22 @@ static void rcpt_proceed(struct smtp_parser *p, const char *verb, struct span li
 	if (id[0] == '\0')
 		return;
 	for (unsigned i = 0; i < p->obs.rcpt_domain_count; i++)
-		if (strcmp(p->obs.rcpt_domains[i], id) == 0)
+		if (strcmp(smtp_slot(p, SMTP_SLOT_RCPT_DOMAIN + i), id) == 0)
 			return;
 	if (p->obs.rcpt_domain_count == SMTP_MAX_RCPT_DOMAINS) {
 		smtp_anomaly(p, SMTP_ANOMALY_TOO_MANY_DOMAINS);
 		return;
 	}
-	memcpy(p->obs.rcpt_domains[p->obs.rcpt_domain_count++], id, sizeof id);
+	smtp_slot_close(p, SMTP_SLOT_RCPT_DOMAIN + p->obs.rcpt_domain_count++, id);
 }
 
 static void data_proceed(struct smtp_parser *p, const char *verb, struct span line, struct span arg)
 {
 	/* content_unsure is kept: content of an earlier DATA may still await its 354 */
-	p->data_confirmed = false;
-	mime_header_scan_reset(&p->mime);
+	if (smtp_message(p) == NULL)
+		return;
+	p->msg->data_confirmed = false;
+	mime_header_scan_reset(&p->msg->mime);
 	smtp_client_enter(p, SMTP_CLIENT_CONTENT);
 }
 
@@ -234,31 +242,31 @@ static void bdat_proceed(struct smtp_parser *p, const char *verb, struct span li
 	struct span rest;
 	span_word(arg, &rest);
 	struct span last = span_word(rest, NULL);
-	p->bdat_last = smtp_word_is(last.s, last.n, "LAST"); /* RFC 3030 2 */
-	if (!p->bdat_in_message) {
-		mime_header_scan_reset(&p->mime);
-		p->bdat_in_message = true;
+	if (smtp_message(p) == NULL)
+		return;
+	p->msg->bdat_last = smtp_word_is(last.s, last.n, "LAST"); /* RFC 3030 2 */
+	if (!p->msg->bdat_in_message) {
+		mime_header_scan_reset(&p->msg->mime);
+		p->msg->bdat_in_message = true;
 	}
 	if (size == 0) {
-		if (p->bdat_last) { /* "BDAT 0 LAST" ends the message with no more bytes */
+		if (p->msg->bdat_last) { /* "BDAT 0 LAST" ends the message with no more bytes */
 			smtp_message_done(p);
-			p->bdat_in_message = false;
+			p->msg->bdat_in_message = false;
 		}
 		return;
 	}
 	p->obs.data_in_clear = true;
-	p->bdat_left = size;
+	p->msg->bdat_left = size;
 	smtp_client_enter(p, SMTP_CLIENT_BDAT);
 }
 
 static void auth_proceed(struct smtp_parser *p, const char *verb, struct span line, struct span arg)
 {
 	struct span mech = span_word(arg, NULL);
-	if (p->obs.auth_mechanism[0] == '\0') {
-		smtp_text_set(SMTP_TEXT(p, p->obs.auth_mechanism), mech.s, mech.n);
-		for (char *c = p->obs.auth_mechanism; *c; c++)
-			if (*c >= 'a' && *c <= 'z')
-				*c = (char)(*c - 'a' + 'A');
+	if (smtp_slot(p, SMTP_SLOT_AUTH_MECHANISM)[0] == '\0') {
+		smtp_slot_set(p, SMTP_SLOT_AUTH_MECHANISM, mech.s, mech.n);
+		smtp_slot_upper(p, SMTP_SLOT_AUTH_MECHANISM);
 	}
 	if (!smtp_word_is(mech.s, mech.n, "EXTERNAL"))
 		p->obs.auth_in_clear = true;
@@ -268,8 +276,8 @@ static void auth_proceed(struct smtp_parser *p, const char *verb, struct span li
 static void starttls_proceed(struct smtp_parser *p, const char *verb, struct span line, struct span arg)
 {
 	p->obs.starttls_attempted = true;
-	if (p->obs.starttls_command[0] == '\0')
-		smtp_text_set(SMTP_TEXT(p, p->obs.starttls_command), line.s, line.n);
+	if (smtp_slot(p, SMTP_SLOT_STARTTLS_COMMAND)[0] == '\0')
+		smtp_slot_set(p, SMTP_SLOT_STARTTLS_COMMAND, line.s, line.n);
 	smtp_client_enter(p, SMTP_CLIENT_HELD);
 }
 
@@ -307,9 +315,9 @@ static enum smtp_cmd unknown_verb(struct smtp_parser *p, struct span verb, struc
 	if (verb.n != 8 || arg.n != 0)
 		return SMTP_CMD_OTHER;
 	p->obs.starttls_command_masked = true;
-	if (p->obs.masked_command[0] != '\0')
+	if (smtp_slot(p, SMTP_SLOT_MASKED_COMMAND)[0] != '\0')
 		return SMTP_CMD_OTHER;
-	smtp_text_set(SMTP_TEXT(p, p->obs.masked_command), verb.s, verb.n);
+	smtp_slot_set(p, SMTP_SLOT_MASKED_COMMAND, verb.s, verb.n);
 	return SMTP_CMD_MASKED;
 }
 
@@ -335,7 +343,5 @@ void smtp_command_line(struct smtp_parser *p, const struct line *l)
 	enum smtp_cmd cmd = SMTP_CMD_SASL;
 	if (!p->sasl)
 		cmd = command_dispatch(p, (struct span){l->text, l->len});
-	if (cmd == SMTP_CMD_AUTH || cmd == SMTP_CMD_SASL)
-		line_buffer_wipe(&p->line[SMTP_FROM_CLIENT]);
-	smtp_pending_push(p, cmd);
+	smtp_pending_push(p, cmd); /* the line's buffer, if it needed one, is wiped when given back */
 }

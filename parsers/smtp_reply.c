@@ -52,7 +52,6 @@ static bool mechanism_listed(const char *list, const char *m, size_t n)
 /* "AUTH PLAIN LOGIN" or the old "AUTH=LOGIN": each mechanism once, in advertised order. */
 static void cap_auth(struct smtp_parser *p, const char *s, size_t n)
 {
-	struct smtp_capabilities *c = &p->obs.caps;
 	size_t i = 0;
 	while (i < n) {
 		while (i < n && (s[i] == ' ' || s[i] == '='))
@@ -60,32 +59,35 @@ static void cap_auth(struct smtp_parser *p, const char *s, size_t n)
 		size_t start = i;
 		while (i < n && s[i] != ' ' && s[i] != '=')
 			i++;
-		if (i == start || mechanism_listed(c->auth_mechanisms, s + start, i - start))
+		const char *listed = smtp_slot(p, SMTP_SLOT_AUTH_MECHANISMS);
+		if (i == start || mechanism_listed(listed, s + start, i - start))
 			continue;
-		struct smtp_text t = SMTP_TEXT(p, c->auth_mechanisms);
-		if (c->auth_mechanisms[0] != '\0')
+		char buf[SMTP_SLOT_BUF];
+		struct smtp_text t = smtp_slot_open(p, SMTP_SLOT_AUTH_MECHANISMS, buf);
+		if (buf[0] != '\0')
 			smtp_text_add(t, " ", 1);
 		smtp_text_add(t, s + start, i - start);
+		smtp_slot_close(p, SMTP_SLOT_AUTH_MECHANISMS, buf);
 	}
 }
 
 static const struct cap_word {
 	const char *name;
-	size_t flag; /* offset of its bool in struct smtp_capabilities, or CAP_NO_FLAG */
+	size_t flag; /* offset of its bool in struct smtp_cap_facts, or CAP_NO_FLAG */
 	void (*params)(struct smtp_parser *p, const char *s, size_t n);
 } cap_words[] = {
-    {"STARTTLS", offsetof(struct smtp_capabilities, starttls), NULL},
-    {"X-ANONYMOUSTLS", offsetof(struct smtp_capabilities, x_anonymoustls), NULL},
-    {"PIPELINING", offsetof(struct smtp_capabilities, pipelining), NULL},
-    {"SIZE", offsetof(struct smtp_capabilities, size), cap_size},
-    {"8BITMIME", offsetof(struct smtp_capabilities, eightbitmime), NULL},
-    {"SMTPUTF8", offsetof(struct smtp_capabilities, smtputf8), NULL},
-    {"CHUNKING", offsetof(struct smtp_capabilities, chunking), NULL},
-    {"REQUIRETLS", offsetof(struct smtp_capabilities, requiretls), NULL},
-    {"DSN", offsetof(struct smtp_capabilities, dsn), NULL},
-    {"ENHANCEDSTATUSCODES", offsetof(struct smtp_capabilities, enhancedstatuscodes), NULL},
-    {"AUTH", offsetof(struct smtp_capabilities, auth), cap_auth},
-    {"BINARYMIME", offsetof(struct smtp_capabilities, binarymime), NULL},
+    {"STARTTLS", offsetof(struct smtp_cap_facts, starttls), NULL},
+    {"X-ANONYMOUSTLS", offsetof(struct smtp_cap_facts, x_anonymoustls), NULL},
+    {"PIPELINING", offsetof(struct smtp_cap_facts, pipelining), NULL},
+    {"SIZE", offsetof(struct smtp_cap_facts, size), cap_size},
+    {"8BITMIME", offsetof(struct smtp_cap_facts, eightbitmime), NULL},
+    {"SMTPUTF8", offsetof(struct smtp_cap_facts, smtputf8), NULL},
+    {"CHUNKING", offsetof(struct smtp_cap_facts, chunking), NULL},
+    {"REQUIRETLS", offsetof(struct smtp_cap_facts, requiretls), NULL},
+    {"DSN", offsetof(struct smtp_cap_facts, dsn), NULL},
+    {"ENHANCEDSTATUSCODES", offsetof(struct smtp_cap_facts, enhancedstatuscodes), NULL},
+    {"AUTH", offsetof(struct smtp_cap_facts, auth), cap_auth},
+    {"BINARYMIME", offsetof(struct smtp_cap_facts, binarymime), NULL},
     /* known, nothing to record; XFORWARD (Postfix) has STARTTLS's length but is real */
     {"VRFY", CAP_NO_FLAG, NULL},
     {"ETRN", CAP_NO_FLAG, NULL},
@@ -109,18 +111,18 @@ static const struct cap_word *cap_lookup(const char *s, size_t n)
 /* One "250-KEYWORD params" line after the first of an EHLO reply (RFC 5321 4.1.1.1). */
 static void cap_line(struct smtp_parser *p, const char *s, size_t n)
 {
-	struct smtp_capabilities *c = &p->obs.caps;
+	struct smtp_cap_facts *c = &p->obs.caps;
 	if (c->count < SMTP_MAX_CAPABILITIES)
-		smtp_text_set(SMTP_TEXT(p, c->lines[c->count++]), s, n);
+		smtp_slot_set(p, SMTP_SLOT_CAP_LINE + c->count++, s, n);
 	else
 		smtp_anomaly(p, SMTP_ANOMALY_TOO_MANY_CAPABILITIES);
-	size_t kw = strcspn(s, " =");
-	if (kw > n)
-		kw = n;
+	size_t kw = 0; /* up to a space, '=' or NUL: the line is read by its length only */
+	while (kw < n && s[kw] != ' ' && s[kw] != '=' && s[kw] != '\0')
+		kw++;
 	const struct cap_word *w = cap_lookup(s, kw);
 	if (w == NULL) {
-		if (kw == 8 && c->masked_keyword[0] == '\0')
-			smtp_text_set(SMTP_TEXT(p, c->masked_keyword), s, kw);
+		if (kw == 8 && smtp_slot(p, SMTP_SLOT_MASKED_KEYWORD)[0] == '\0')
+			smtp_slot_set(p, SMTP_SLOT_MASKED_KEYWORD, s, kw);
 		return;
 	}
 	if (w->flag != CAP_NO_FLAG)
@@ -148,7 +150,7 @@ static void reply_begin(struct smtp_parser *p, uint16_t code)
 {
 	p->in_reply = true;
 	p->reply_code = code;
-	p->reply_lines = 0;
+	p->reply_more = false;
 	p->reply_cmd = (uint8_t)smtp_pending_peek(p);
 	/* A greeting is 220, or 421/554 turning the client away (RFC 5321 3.1, 4.2). Any other first reply
 	 * answers a later command: the capture began after the greeting, which is lost, not this reply. */
@@ -158,10 +160,13 @@ static void reply_begin(struct smtp_parser *p, uint16_t code)
 	}
 	if (p->reply_cmd == SMTP_CMD_NONE && p->client != SMTP_CLIENT_LOST)
 		smtp_anomaly(p, SMTP_ANOMALY_REPLY_WITHOUT_COMMAND);
-	if (p->reply_cmd == SMTP_CMD_EHLO && code == 250)
-		memset(&p->obs.caps, 0, sizeof p->obs.caps); /* a later EHLO replaces what was advertised */
+	if (p->reply_cmd == SMTP_CMD_EHLO && code == 250) { /* a later EHLO replaces what was advertised */
+		memset(&p->obs.caps, 0, sizeof p->obs.caps);
+		smtp_slot_clear(p, SMTP_SLOT_AUTH_MECHANISMS, SMTP_SLOT_EHLO_RAW);
+		smtp_slot_clear(p, SMTP_SLOT_CAP_LINE, SMTP_SLOT_RCPT_DOMAIN - 1);
+	}
 	if (p->reply_cmd == SMTP_CMD_STARTTLS)
-		smtp_text_set(SMTP_TEXT(p, p->obs.starttls_reply), "", 0);
+		smtp_slot_clear(p, SMTP_SLOT_STARTTLS_REPLY, SMTP_SLOT_STARTTLS_REPLY);
 }
 
 /* What one line of the reply says, by the command it answers. */
@@ -171,20 +176,20 @@ static void reply_text(struct smtp_parser *p, const struct line *l)
 	size_t n = l->len > 4 ? l->len - 4 : 0;
 	switch (p->reply_cmd) {
 	case SMTP_CMD_GREETING:
-		if (p->reply_lines == 0) {
+		if (!p->reply_more) {
 			p->obs.banner_code = p->reply_code;
-			smtp_text_set(SMTP_TEXT(p, p->obs.banner), l->text, l->len);
+			smtp_slot_set(p, SMTP_SLOT_BANNER, l->text, l->len);
 		}
 		break;
 	case SMTP_CMD_EHLO:
 		if (p->reply_code != 250)
 			break;
-		smtp_text_add_line(SMTP_TEXT(p, p->obs.caps.raw), l->text, l->len);
-		if (p->reply_lines > 0)
+		smtp_slot_add_line(p, SMTP_SLOT_EHLO_RAW, l->text, l->len);
+		if (p->reply_more)
 			cap_line(p, text, n);
 		break;
 	case SMTP_CMD_STARTTLS:
-		smtp_text_add_line(SMTP_TEXT(p, p->obs.starttls_reply), l->text, l->len);
+		smtp_slot_add_line(p, SMTP_SLOT_STARTTLS_REPLY, l->text, l->len);
 		break;
 	default:
 		break;
@@ -240,7 +245,7 @@ bool smtp_reply_line(struct smtp_parser *p, const struct line *l)
 	else if (code != p->reply_code)
 		smtp_anomaly(p, SMTP_ANOMALY_MULTILINE_MISMATCH);
 	reply_text(p, l);
-	p->reply_lines++;
+	p->reply_more = true;
 	return last ? reply_end(p) : false;
 }
 

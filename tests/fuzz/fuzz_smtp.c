@@ -7,9 +7,13 @@
  * follows (cut short at the end of the input); length 0 is a reassembly gap in
  * that direction. Each chunk is fed from a heap copy of exactly its length, so
  * ASan flags a read past it. After SMTP_TLS_STARTS the direction is fed no
- * more (and on the server side the held client bytes are taken and read).
+ * more (and on the server side the held client bytes are taken and read),
+ * until both directions are TLS: then a feed is a no-op that must take nothing.
  * At the end every text field of the observation must be NUL-terminated
- * within its array and every count within its cap.
+ * within its array and every count within its cap. After every chunk the
+ * parser's memory stays within what its caps allow (issue 16: buffers grow on
+ * demand, never past them), and once both directions went over to TLS and the
+ * held bytes were handed over, nothing but the recorded facts is left.
  *
  * tests/fuzz/seed_smtp.py writes seeds in this format: keep the two in step.
  */
@@ -78,6 +82,25 @@ static void take_held(struct smtp_parser *p)
 		abort();
 }
 
+/*
+ * The most a parser may hold: itself, the observation once built, its texts (each no longer than its
+ * array, the store grown by half again), a line per direction, the STARTTLS hold, the pipelined queue, and
+ * the message and counter blocks.
+ */
+static size_t memory_cap(size_t max_line)
+{
+	size_t obs = sizeof(struct smtp_observation);
+	return 1024 + obs + 2 * obs + 2 * (max_line + 2) + SMTP_HELD_MAX + 64 + SMTP_PIPELINE_MAX + 4096;
+}
+
+/* Both directions are TLS and the held bytes were taken: only the parser, its texts, counters and the
+ * observation are left (no line, queue, message or hold). */
+static size_t memory_in_tls(void)
+{
+	size_t obs = sizeof(struct smtp_observation);
+	return 1024 + obs + 2 * obs;
+}
+
 static void feed_chunk(struct smtp_parser *p, enum smtp_dir dir, const uint8_t *data, size_t len, bool *tls)
 {
 	uint8_t *copy = malloc(len ? len : 1);
@@ -107,6 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct smtp_parser *p = smtp_parser_new(&opt);
 	if (p == NULL)
 		return 0;
+	size_t cap = memory_cap(opt.max_line ? opt.max_line : SMTP_DEFAULT_MAX_LINE);
 	bool tls[2] = {false, false};
 	size_t off = 1;
 	while (off < size) {
@@ -121,6 +145,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = size - off;
 		if (!tls[dir])
 			feed_chunk(p, dir, data + off, len, tls);
+		else if (tls[!dir]) /* a feed after the hand-off: the held bytes, taken, are given back */
+			feed_chunk(p, dir, data + off, len, tls);
+		if (smtp_parser_memory(p) > cap)
+			abort();
+		if (tls[0] && tls[1] && smtp_parser_memory(p) > memory_in_tls())
+			abort();
 		off += len;
 	}
 	check_observation(smtp_parser_observation(p));

@@ -10,7 +10,9 @@ chunks. After the STARTTLS 220, only the first TLS bytes of the next few
 segments are kept; message bodies are cut to MAX_SEGMENT bytes so the corpus stays small
 (the harness does not care where a body ends). A few variants follow each
 session: other options bytes, a reassembly gap, every segment cut to 7-byte
-chunks. Output is deterministic; stale seed-* files are removed, other files
+chunks. Then hand-written sessions that grow the parser's buffers to their
+caps (a long line, 50 capabilities, 140 pipelined commands, a STARTTLS hold
+past SMTP_HELD_MAX). Output is deterministic; stale seed-* files are removed, other files
 (regression inputs) are left alone.
 
 Usage: python3 tests/fuzz/seed_smtp.py   (needs tshark)
@@ -72,6 +74,24 @@ def encode(options, segs, chunk=127, gap_at=None):
     return bytes(out)
 
 
+def grow_seeds():
+    """Hand-written sessions that make the parser's on-demand buffers grow to their caps (issue 16)."""
+    banner = (True, b"220 mx.example.net ESMTP\r\n")
+    ehlo = [(False, b"EHLO c.example\r\n"),
+            (True, b"250-mx.example.net\r\n" + b"".join(b"250-X-CAP-%02d\r\n" % i for i in range(50)) +
+             b"250 STARTTLS\r\n")]
+    long_line = [(False, b"NOOP " + b"x" * 5000 + b"\r\n"), (True, b"250 ok\r\n")]
+    pipelined = [(False, b"NOOP\r\n" * 140), (True, b"250 ok\r\n" * 140)]
+    hold = [(False, b"STARTTLS\r\n"), (False, b"\x16\x03\x01" + b"\x42" * 17000),
+            (True, b"220 go ahead\r\n"), (False, b"\x17\x03\x03\x00\x01x")]
+    return {
+        "grow-ehlo": encode(0, [banner] + ehlo, chunk=5),
+        "grow-long-line": encode(2 << 1, [banner] + long_line, chunk=100),
+        "grow-pipelined": encode(0, [banner] + ehlo + pipelined),
+        "grow-hold": encode(0, [banner] + ehlo + hold),
+    }
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for old in glob.glob(os.path.join(OUT, "seed-*")):
@@ -95,6 +115,10 @@ def main():
             with open(os.path.join(OUT, "seed-%s%s" % (stem, suffix)), "wb") as f:
                 f.write(blob)
             total += len(blob)
+    for name, blob in grow_seeds().items():
+        with open(os.path.join(OUT, "seed-%s" % name), "wb") as f:
+            f.write(blob)
+        total += len(blob)
     print("%s: %d bytes" % (OUT, total), file=sys.stderr)
 
 
