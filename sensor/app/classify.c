@@ -38,7 +38,7 @@ struct classifier {
 
 /* Packets held while a flow waits for its client (classify_flow_wait_for_client): time (8 bytes), direction
  * (1), length (2), the IP packet. */
-enum { WAIT_HEADER = 11, WAIT_STEP = 32 };
+enum { WAIT_HEADER = 11, WAIT_STEP = 16 };
 
 struct classify_flow {
 	struct classifier *owner;      /* for the counters when freed undecided */

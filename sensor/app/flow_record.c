@@ -27,8 +27,8 @@ struct flow_record {
 	 * and its first bytes wait in `held` until it does. */
 	struct classify_flow *cls;   /* from the first payload until nDPI is done with the flow */
 	struct classify_result kept; /* what the event needs of nDPI's verdict (named at the event) */
-	const char *ingress;         /* the interface of the flow's first packet (interned), NULL unknown */
-	char *ingress_own;           /* its copy, when the interned names are all taken */
+	const char *
+	    ingress; /* the interface of the flow's first packet (interned, or ingress_owned), NULL unknown */
 	struct stream_hold held;
 	uint8_t verdict; /* enum classify_verdict */
 	bool mail_failed;
@@ -36,7 +36,8 @@ struct flow_record {
 	bool released;       /* decided and closed: the parsers are gone, their observations kept */
 	bool by_port;
 	bool implicit_tls;
-	bool cls_started; /* cls was made (a SYN flood costs no nDPI state) */
+	bool cls_started;   /* cls was made (a SYN flood costs no nDPI state) */
+	bool ingress_owned; /* ingress is the record's own copy: the interned names were all taken */
 };
 
 void mail_ports_add(uint8_t *bitmap, const uint16_t *ports, size_t n)
@@ -86,15 +87,23 @@ static void set_ingress(struct flow_records *rs, struct flow_record *r)
 	if (!rs->ingress_last || strcmp(rs->ingress_last, name) != 0)
 		rs->ingress_last = ingress_intern(name); /* the lock only when the interface changes */
 	r->ingress = rs->ingress_last;
-	if (!r->ingress && (r->ingress_own = strdup(name)))
-		r->ingress = r->ingress_own;
+	if (!r->ingress)
+		r->ingress_owned = (r->ingress = strdup(name)) != NULL;
+}
+
+static void drop_ingress(struct flow_record *r)
+{
+	if (r->ingress_owned)
+		free((char *)r->ingress);
+	r->ingress = NULL;
+	r->ingress_owned = false;
 }
 
 /* What the record holds now, itself and everything it allocated: its charge to the memcap. */
 static uint64_t record_memory(const struct flow_record *r)
 {
 	return sizeof *r + mail_session_memory(r->mail) + stream_hold_memory(&r->held) +
-	       classify_flow_memory(r->cls) + (r->ingress_own ? strlen(r->ingress_own) + 1 : 0);
+	       classify_flow_memory(r->cls) + (r->ingress_owned ? strlen(r->ingress) + 1 : 0);
 }
 
 /* Charged to the memcap like the flow itself: a SYN flood's flows cost their records too. */
@@ -116,11 +125,8 @@ static void *record_open(void *ctx, struct flow *f)
 	    mail_ports_has(mp->service, f->server.port) || mail_ports_has(mp->service, f->client.port);
 	r->implicit_tls = mail_ports_has(mp->implicit_tls, f->server.port);
 	set_ingress(rs, r);
-	if (r->ingress_own && !flow_table_charge(rs->flows, f, record_memory(r), rs->now_us)) {
-		free(r->ingress_own); /* no room for the name: the event says the interface is unknown */
-		r->ingress_own = NULL;
-		r->ingress = NULL;
-	}
+	if (r->ingress_owned && !flow_table_charge(rs->flows, f, record_memory(r), rs->now_us))
+		drop_ingress(r); /* no room for the name: the event says the interface is unknown */
 	if (!rs->classifier && !r->by_port)
 		r->verdict = CLASSIFY_OTHER; /* nothing can tell: not ours */
 	return r;
@@ -477,6 +483,6 @@ void flow_record_free(struct flow_record *r)
 	stream_hold_release(&r->held);
 	mail_session_free(r->mail);
 	classify_flow_free(r->cls);
-	free(r->ingress_own);
+	drop_ingress(r);
 	free(r);
 }

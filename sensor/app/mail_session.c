@@ -27,8 +27,9 @@
 
 enum mail_mode { MAIL_SNIFF, MAIL_SMTP, MAIL_TLS };
 
-/* Laid out small (about 120 bytes): a flow that got its banner and went idle costs this and its SMTP
- * parser; the evidence buffers come only when there is evidence to keep. */
+/* Laid out small (under 100 bytes): a flow that got its banner and went idle costs this and its SMTP
+ * parser; the evidence buffers come only when there is evidence to keep, the released state at the
+ * release. */
 struct mail_session {
 	struct smtp_parser *smtp;                /* NULL until SMTP is chosen */
 	struct tls_parser *tls;                  /* from the hand-off (or the choice of implicit TLS) on */
@@ -36,17 +37,8 @@ struct mail_session {
 	/* The client's first bytes (cleartext_on_tls_port evidence), SMTP_EVIDENCE_MAX at most: only on an
 	 * implicit-TLS port, until the protocol is decided without that finding (keep_client_first). */
 	uint8_t *client_first;
-	char *injected_response; /* SMTP_EVIDENCE_MAX - 1 bytes from the first injected byte, NULL before */
-	/* Released (mail_session_release): the parsers are gone, their observations kept packed until the
-	 * event; unpacked into `view` by mail_session_fill. The TLS observation's certificate copies and
-	 * fingerprint lists stay on the heap, their pointers kept in tls_kept. */
-	uint8_t *smtp_packed, *tls_packed;
-	struct tls_kept *tls_kept; /* the TLS observation's pointers, packed apart */
-	struct mail_view {
-		struct smtp_observation smtp;
-		struct tls_observation tls;
-	} * view;
-	uint32_t smtp_packed_len, tls_packed_len;
+	char *injected_response;   /* SMTP_EVIDENCE_MAX - 1 bytes from the first injected byte, NULL before */
+	struct mail_released *rel; /* made by mail_session_release */
 	uint16_t client_first_len;
 	uint16_t injected_len;
 	uint8_t head[2][PROTOCOL_SNIFF_MAX]; /* per flow direction, held while undecided */
@@ -64,6 +56,23 @@ struct mail_session {
 	bool injected_cut; /* bytes past injected_response were left out (counted once, as text_truncated) */
 	bool released;
 	bool had_smtp, had_tls;
+};
+
+/*
+ * Released (mail_session_release): the parsers are gone, their observations
+ * kept packed until the event; unpacked into `view` by mail_session_fill. The
+ * TLS observation's certificate copies and fingerprint lists stay on the heap,
+ * their pointers kept in tls_kept. Apart from the session, which a live flow
+ * keeps small.
+ */
+struct mail_released {
+	uint8_t *smtp_packed, *tls_packed;
+	struct tls_kept *tls_kept; /* the TLS observation's pointers, packed apart */
+	struct mail_view {
+		struct smtp_observation smtp;
+		struct tls_observation tls;
+	} * view;
+	uint32_t smtp_packed_len, tls_packed_len;
 };
 
 _Static_assert(SMTP_EVIDENCE_MAX <= UINT16_MAX && PROTOCOL_SNIFF_MAX <= UINT8_MAX, "lengths fit");
@@ -103,25 +112,27 @@ struct mail_session *mail_session_new(bool implicit_tls, const struct smtp_optio
 /* A released TLS observation, whole again: its packed bytes and its pointers. false: out of shape. */
 static bool unpack_tls(const struct mail_session *m, struct tls_observation *o)
 {
-	if (!zero_unpack(m->tls_packed, m->tls_packed_len, o, sizeof *o))
+	if (!zero_unpack(m->rel->tls_packed, m->rel->tls_packed_len, o, sizeof *o))
 		return false;
-	memcpy(o->cert_der, m->tls_kept->cert_der, sizeof o->cert_der);
-	o->fp = m->tls_kept->fp;
+	memcpy(o->cert_der, m->rel->tls_kept->cert_der, sizeof o->cert_der);
+	o->fp = m->rel->tls_kept->fp;
 	return true;
 }
 
 /* What the released TLS observation points to goes with it. */
 static void free_released_tls(struct mail_session *m)
 {
-	if (m->tls_kept) {
+	if (!m->rel)
+		return;
+	if (m->rel->tls_kept) {
 		struct tls_observation o;
 		if (unpack_tls(m, &o))
 			tls_observation_free(&o);
 	}
-	free(m->tls_packed);
-	free(m->tls_kept);
-	m->tls_packed = NULL;
-	m->tls_kept = NULL;
+	free(m->rel->tls_packed);
+	free(m->rel->tls_kept);
+	m->rel->tls_packed = NULL;
+	m->rel->tls_kept = NULL;
 }
 
 void mail_session_free(struct mail_session *m)
@@ -130,9 +141,12 @@ void mail_session_free(struct mail_session *m)
 		return;
 	smtp_parser_free(m->smtp);
 	tls_parser_free(m->tls);
-	free(m->smtp_packed);
-	free_released_tls(m);
-	free(m->view);
+	if (m->rel) {
+		free(m->rel->smtp_packed);
+		free_released_tls(m);
+		free(m->rel->view);
+		free(m->rel);
+	}
 	free(m->client_first);
 	free(m->injected_response);
 	free(m);
@@ -145,8 +159,9 @@ size_t mail_session_memory(const struct mail_session *m)
 	size_t evidence =
 	    (m->client_first ? SMTP_EVIDENCE_MAX : 0) + (m->injected_response ? SMTP_EVIDENCE_MAX - 1 : 0);
 	if (m->released) /* the view is made for the event only, just before the session is freed */
-		return sizeof *m + evidence + m->smtp_packed_len + m->tls_packed_len +
-		       (m->tls_kept ? sizeof *m->tls_kept + m->tls_kept->owned : 0);
+		return sizeof *m + evidence + sizeof *m->rel + m->rel->smtp_packed_len +
+		       m->rel->tls_packed_len +
+		       (m->rel->tls_kept ? sizeof *m->rel->tls_kept + m->rel->tls_kept->owned : 0);
 	return sizeof *m + evidence + smtp_parser_memory(m->smtp) + tls_parser_memory(m->tls);
 }
 
@@ -428,13 +443,13 @@ void mail_session_stop(struct mail_session *m)
 /* A released session's observations, as the parsers held them, for the event. */
 static void fill_released(struct mail_session *m, struct session *s)
 {
-	if (!m->view && !(m->view = malloc(sizeof *m->view)))
+	if (!m->rel->view && !(m->rel->view = malloc(sizeof *m->rel->view)))
 		return; /* out of memory: the event says no SMTP/TLS was observed */
-	if (m->had_smtp &&
-	    zero_unpack(m->smtp_packed, m->smtp_packed_len, &m->view->smtp, sizeof m->view->smtp))
-		s->smtp = &m->view->smtp;
-	if (m->had_tls && unpack_tls(m, &m->view->tls))
-		s->tls = &m->view->tls;
+	if (m->had_smtp && zero_unpack(m->rel->smtp_packed, m->rel->smtp_packed_len, &m->rel->view->smtp,
+	                               sizeof m->rel->view->smtp))
+		s->smtp = &m->rel->view->smtp;
+	if (m->had_tls && unpack_tls(m, &m->rel->view->tls))
+		s->tls = &m->rel->view->tls;
 }
 
 void mail_session_fill(struct mail_session *m, struct session *s)
@@ -472,19 +487,19 @@ bool mail_session_settled(const struct mail_session *m)
 static bool pack_tls(struct mail_session *m)
 {
 	struct tls_observation o = *tls_parser_observation(m->tls);
-	if (!(m->tls_kept = calloc(1, sizeof *m->tls_kept)))
+	if (!(m->rel->tls_kept = calloc(1, sizeof *m->rel->tls_kept)))
 		return false;
-	memcpy(m->tls_kept->cert_der, o.cert_der, sizeof o.cert_der);
-	m->tls_kept->fp = o.fp;
+	memcpy(m->rel->tls_kept->cert_der, o.cert_der, sizeof o.cert_der);
+	m->rel->tls_kept->fp = o.fp;
 	memset(o.cert_der, 0, sizeof o.cert_der);
 	memset(&o.fp, 0, sizeof o.fp);
 	size_t len = 0;
-	if ((m->tls_packed = zero_pack(&o, sizeof o, &len))) {
-		m->tls_packed_len = (uint32_t)len; /* at most the observation's size */
+	if ((m->rel->tls_packed = zero_pack(&o, sizeof o, &len))) {
+		m->rel->tls_packed_len = (uint32_t)len; /* at most the observation's size */
 		return true;
 	}
-	free(m->tls_kept);
-	m->tls_kept = NULL;
+	free(m->rel->tls_kept);
+	m->rel->tls_kept = NULL;
 	return false;
 }
 
@@ -492,13 +507,13 @@ static bool pack_tls(struct mail_session *m)
 static bool pack_observations(struct mail_session *m)
 {
 	size_t len = 0;
-	if (m->smtp && !(m->smtp_packed = zero_pack(smtp_parser_observation(m->smtp),
-	                                            sizeof(struct smtp_observation), &len)))
+	if (m->smtp && !(m->rel->smtp_packed = zero_pack(smtp_parser_observation(m->smtp),
+	                                                 sizeof(struct smtp_observation), &len)))
 		return false;
-	m->smtp_packed_len = (uint32_t)len; /* at most the observation's size */
+	m->rel->smtp_packed_len = (uint32_t)len; /* at most the observation's size */
 	if (m->tls && !pack_tls(m)) {
-		free(m->smtp_packed);
-		m->smtp_packed = NULL;
+		free(m->rel->smtp_packed);
+		m->rel->smtp_packed = NULL;
 		return false;
 	}
 	return true;
@@ -509,8 +524,13 @@ bool mail_session_release(struct mail_session *m, bool rst)
 	if (m->released)
 		return true;
 	mail_session_end(m, rst);
-	if (!pack_observations(m))
+	if (!(m->rel = calloc(1, sizeof *m->rel)))
 		return false;
+	if (!pack_observations(m)) {
+		free(m->rel);
+		m->rel = NULL;
+		return false;
+	}
 	m->had_smtp = m->smtp != NULL;
 	m->had_tls = m->tls != NULL;
 	smtp_parser_free(m->smtp);
@@ -518,7 +538,7 @@ bool mail_session_release(struct mail_session *m, bool rst)
 	if (m->tls) {
 		struct tls_observation o;
 		tls_parser_release(m->tls, &o); /* tls_kept now owns what o points to */
-		m->tls_kept->owned = tls_observation_memory(&o);
+		m->rel->tls_kept->owned = tls_observation_memory(&o);
 		m->tls = NULL;
 	}
 	m->released = true;
