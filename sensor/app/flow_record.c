@@ -27,8 +27,7 @@ struct flow_record {
 	 * and its first bytes wait in `held` until it does. */
 	struct classify_flow *cls;   /* from the first payload until nDPI is done with the flow */
 	struct classify_result kept; /* what the event needs of nDPI's verdict (named at the event) */
-	const char *
-	    ingress; /* the interface of the flow's first packet (interned, or ingress_owned), NULL unknown */
+	const char *ingress; /* the first packet's interface (interned, or ingress_owned), NULL unknown */
 	struct stream_hold held;
 	uint8_t verdict; /* enum classify_verdict */
 	bool mail_failed;
@@ -449,10 +448,9 @@ void flow_record_session(struct flow_records *rs, const struct flow *f, struct f
                          enum flow_close_reason reason, uint64_t run_nonce, struct session *sess)
 {
 	fill_flow(sess, f, reason, run_nonce);
+	/* Named now, into the worker's buffers: the session is reported before the next one is made. */
+	rs->app_name[0] = '\0';
 	if (r && r->verdict != CLASSIFY_PENDING) {
-		/* Named now, into the worker's buffers: the session is reported before the next one is made.
-		 */
-		rs->app_name[0] = '\0';
 		if (rs->classifier)
 			classify_result_protocol(rs->classifier, r->kept, rs->app_name, sizeof rs->app_name);
 		sess->application = rs->app_name;
