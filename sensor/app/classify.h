@@ -43,6 +43,7 @@ enum {
 	CLASSIFY_MAX_PACKETS = 24,  /* packets per flow handed to nDPI, decision and metadata together */
 	CLASSIFY_MAX_RISKS = 16,    /* room for classify_flow_risks(); nDPI 4.2 has 41 risks */
 	CLASSIFY_PROTOCOL_MAX = 48, /* protocol name buffer, NUL included ("TLS.Google", ...) */
+	CLASSIFY_WAIT_MAX = 512,    /* bytes of packets held while a flow waits for its client */
 };
 
 struct classify_stats {
@@ -61,14 +62,27 @@ struct classifier *classifier_new(void);
 /* The same with every nDPI dissector, for capture.all_flows, whose events name any protocol. */
 struct classifier *classifier_new_all(void);
 void classifier_free(struct classifier *c);
+/* Made by classifier_new_all(). */
+bool classifier_all_protocols(const struct classifier *c);
 const struct classify_stats *classifier_stats(const struct classifier *c);
 
-/* Per-flow state: classify_flow_size() bytes for the memcap (768 with nDPI 4.2, plus an allowance for what
- * nDPI allocates per flow itself). NULL: no memory. */
+/* Per-flow state: 48 bytes until the first packet; nDPI's flow state (688 bytes with nDPI 4.2, and what
+ * nDPI allocates for the flow itself) from then until the flow is done. NULL: no memory. */
 struct classify_flow *classify_flow_new(struct classifier *c);
+/*
+ * A flow whose server speaks first (SMTP on a mail port): its packets are held
+ * (CLASSIFY_WAIT_MAX bytes at most) until the client's first payload, then
+ * handed to nDPI in their order with their times, as if nDPI had had them all
+ * along; so a flood of connections that get a banner and go idle costs no
+ * nDPI state. More than the hold takes, or classify_finish(), ends the wait the
+ * same way. Before the first packet only.
+ */
+void classify_flow_wait_for_client(struct classify_flow *f);
 /* Releases everything nDPI attached to the flow. NULL is a no-op. */
 void classify_flow_free(struct classify_flow *f);
-size_t classify_flow_size(void);
+/* Heap bytes the flow holds now (its state, held packets, nDPI's state and what nDPI allocated for it, by
+ * the heap's own count): charged to the flow memcap. 0 for NULL. */
+size_t classify_flow_memory(const struct classify_flow *f);
 
 /*
  * One packet: ip[0..len) from the IP header on; bytes past the IP length (Ethernet padding) are ignored,
@@ -84,13 +98,28 @@ enum classify_verdict classify_finish(struct classifier *c, struct classify_flow
 enum classify_verdict classify_flow_verdict(const struct classify_flow *f);
 /* True once more packets would change nothing. */
 bool classify_flow_done(const struct classify_flow *f);
-/* nDPI's name, "master.app" or "app" ("SMTP", "SMTPS", "TLS", "HTTP", "Unknown"); "" while pending. */
+/* nDPI's name, "master.app" or "app" ("SMTP", "SMTPS", "TLS", "HTTP", "Unknown"); "" while pending. In a
+ * per-thread buffer, valid until the next call. */
 const char *classify_flow_protocol(const struct classify_flow *f);
 /* Packets of this flow handed to nDPI so far; at the decision, how many it took. */
 unsigned classify_flow_packets(const struct classify_flow *f);
 unsigned classify_flow_decided_at(const struct classify_flow *f);
 /* Up to max risk names (static strings), minus the suppressed ones; returns how many were written. */
 size_t classify_flow_risks(const struct classify_flow *f, const char **names, size_t max);
+
+/* What a flow's event needs of nDPI's verdict, 16 bytes, kept after the flow's state is freed. */
+struct classify_result {
+	uint64_t risks;       /* nDPI risk bits, suppressed ones cleared */
+	uint16_t master, app; /* nDPI's protocol ids */
+	bool decided;         /* false: pending, no name */
+};
+struct classify_result classify_flow_result(const struct classify_flow *f);
+/* The result's name into buf (CLASSIFY_PROTOCOL_MAX bytes fit any), as classify_flow_protocol(); returns
+ * buf. c: the classifier that decided it. */
+const char *classify_result_protocol(const struct classifier *c, struct classify_result r, char *buf,
+                                     size_t len);
+/* As classify_flow_risks(). */
+size_t classify_result_risks(struct classify_result r, const char **names, size_t max);
 
 /* "pending", "smtp", "smtps", "other". */
 const char *classify_verdict_str(enum classify_verdict v);

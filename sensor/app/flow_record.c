@@ -5,6 +5,7 @@
  */
 #include "sensor/app/flow_record.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,22 +22,21 @@ struct flow_record {
 	struct flow_records *rs;
 	struct stream_dump *dump;
 	struct mail_session *mail; /* created at the first payload byte, so half-open floods cost nothing */
-	bool mail_failed;
-	bool memcap_stopped; /* parsing stopped: the memcap had no room for the parsers' memory */
-	bool released;       /* decided and closed: the parsers are gone, their observations kept */
 	/* Classification (nDPI). A flow on a configured port is mail by its port and classified only for
 	 * network.application and risks; any other flow (capture.any_port) is mail only if nDPI says so,
 	 * and its first bytes wait in `held` until it does. */
+	struct classify_flow *cls;   /* from the first payload until nDPI is done with the flow */
+	struct classify_result kept; /* what the event needs of nDPI's verdict (named at the event) */
+	const char *ingress; /* the first packet's interface (interned, or ingress_owned), NULL unknown */
+	struct stream_hold held;
+	uint8_t verdict; /* enum classify_verdict */
+	bool mail_failed;
+	bool memcap_stopped; /* parsing stopped: the memcap had no room for the parsers' memory */
+	bool released;       /* decided and closed: the parsers are gone, their observations kept */
 	bool by_port;
 	bool implicit_tls;
-	struct classify_flow *cls; /* from the first payload until nDPI is done with the flow */
-	bool cls_started;          /* cls was made (a SYN flood costs no nDPI state) */
-	enum classify_verdict verdict;
-	char app[CLASSIFY_PROTOCOL_MAX];
-	const char *risks[CLASSIFY_MAX_RISKS];
-	size_t n_risks;
-	struct stream_hold held;
-	char ingress[PCAPNG_NAME_MAX]; /* the interface of the flow's first packet ("" unknown) */
+	bool cls_started;   /* cls was made (a SYN flood costs no nDPI state) */
+	bool ingress_owned; /* ingress is the record's own copy: the interned names were all taken */
 };
 
 void mail_ports_add(uint8_t *bitmap, const uint16_t *ports, size_t n)
@@ -48,6 +48,61 @@ void mail_ports_add(uint8_t *bitmap, const uint16_t *ports, size_t n)
 bool mail_ports_has(const uint8_t *bitmap, uint16_t port)
 {
 	return bitmap[port / 8] & (1u << (port % 8));
+}
+
+/*
+ * Interface names, interned for the whole process: a live capture names every
+ * flow's interface, and a pointer costs a flow 8 bytes where a copy cost 64.
+ * Names are written once under the lock and never change; past
+ * INGRESS_INTERNED names a flow keeps its own copy (charged).
+ */
+enum { INGRESS_INTERNED = 32 };
+static char ingress_names[INGRESS_INTERNED][PCAPNG_NAME_MAX];
+static unsigned ingress_count;
+static pthread_mutex_t ingress_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *ingress_intern(const char *name)
+{
+	const char *found = NULL;
+	pthread_mutex_lock(&ingress_lock);
+	for (unsigned i = 0; i < ingress_count && !found; i++)
+		if (strcmp(ingress_names[i], name) == 0)
+			found = ingress_names[i];
+	if (!found && ingress_count < INGRESS_INTERNED) {
+		snprintf(ingress_names[ingress_count], PCAPNG_NAME_MAX, "%s", name);
+		found = ingress_names[ingress_count++];
+	}
+	pthread_mutex_unlock(&ingress_lock);
+	return found;
+}
+
+/* The record's ingress: the interface name as an event keeps it (PCAPNG_NAME_MAX - 1 bytes at most). */
+static void set_ingress(struct flow_records *rs, struct flow_record *r)
+{
+	if (!rs->interface || !rs->interface[0])
+		return;
+	char name[PCAPNG_NAME_MAX];
+	snprintf(name, sizeof name, "%s", rs->interface);
+	if (!rs->ingress_last || strcmp(rs->ingress_last, name) != 0)
+		rs->ingress_last = ingress_intern(name); /* the lock only when the interface changes */
+	r->ingress = rs->ingress_last;
+	if (!r->ingress)
+		r->ingress_owned = (r->ingress = strdup(name)) != NULL;
+}
+
+static void drop_ingress(struct flow_record *r)
+{
+	if (r->ingress_owned)
+		free((char *)r->ingress);
+	r->ingress = NULL;
+	r->ingress_owned = false;
+}
+
+/* What the record holds now, itself and everything it allocated: its charge to the memcap. */
+static uint64_t record_memory(const struct flow_record *r)
+{
+	return sizeof *r + mail_session_memory(r->mail) + stream_hold_memory(&r->held) +
+	       classify_flow_memory(r->cls) + (r->ingress_owned ? strlen(r->ingress) + 1 : 0);
 }
 
 /* Charged to the memcap like the flow itself: a SYN flood's flows cost their records too. */
@@ -68,8 +123,9 @@ static void *record_open(void *ctx, struct flow *f)
 	r->by_port =
 	    mail_ports_has(mp->service, f->server.port) || mail_ports_has(mp->service, f->client.port);
 	r->implicit_tls = mail_ports_has(mp->implicit_tls, f->server.port);
-	if (rs->interface)
-		snprintf(r->ingress, sizeof r->ingress, "%s", rs->interface);
+	set_ingress(rs, r);
+	if (r->ingress_owned && !flow_table_charge(rs->flows, f, record_memory(r), rs->now_us))
+		drop_ingress(r); /* no room for the name: the event says the interface is unknown */
 	if (!rs->classifier && !r->by_port)
 		r->verdict = CLASSIFY_OTHER; /* nothing can tell: not ours */
 	return r;
@@ -101,9 +157,7 @@ static struct mail_session *mail_of(struct flow_record *r)
  */
 static bool charge_parsers(struct flow_record *r, struct flow *f)
 {
-	uint64_t now = sizeof *r + mail_session_memory(r->mail) + stream_hold_memory(&r->held) +
-	               (r->cls ? classify_flow_size() : 0);
-	if (flow_table_charge(r->rs->flows, f, now, r->rs->now_us))
+	if (flow_table_charge(r->rs->flows, f, record_memory(r), r->rs->now_us))
 		return true;
 	r->memcap_stopped = true;
 	r->rs->stats.parser_memcap_stops++;
@@ -174,11 +228,11 @@ static void replay_held(void *ctx, enum flow_dir dir, const uint8_t *p, size_t n
 		mail_session_data(m, dir, p, n);
 }
 
-/* Keeps what the session event needs from nDPI; the flow's nDPI state may go after this. */
+/* Keeps what the session event needs from nDPI (named at the event); the flow's nDPI state may go after
+ * this. */
 static void keep_classification(struct flow_record *r)
 {
-	snprintf(r->app, sizeof r->app, "%s", classify_flow_protocol(r->cls));
-	r->n_risks = classify_flow_risks(r->cls, r->risks, CLASSIFY_MAX_RISKS);
+	r->kept = classify_flow_result(r->cls);
 }
 
 /*
@@ -206,33 +260,70 @@ static void classification_decided(struct flow *f, struct flow_record *r, enum c
 	charge_parsers(r, f);
 }
 
+/* No memory for nDPI: the flow goes unclassified, as when its state could not be made (off the mail ports:
+ * not mail, its held bytes dropped). */
+static void drop_classification(struct flow *f, struct flow_record *r)
+{
+	classify_flow_free(r->cls);
+	r->cls = NULL;
+	if (r->by_port || r->verdict != CLASSIFY_PENDING)
+		return;
+	r->verdict = CLASSIFY_OTHER;
+	stream_hold_release(&r->held);
+	if (!r->dump)
+		f->consumer_done = true;
+}
+
+/* nDPI's state grows (held packets, its flow state, what it allocates) and shrinks: the charge follows. */
+static void charge_classification(struct flow_record *r, struct flow *f)
+{
+	if (flow_table_charge(r->rs->flows, f, record_memory(r), r->rs->now_us))
+		return;
+	drop_classification(f, r);
+	flow_table_charge(r->rs->flows, f, record_memory(r), r->rs->now_us); /* smaller: always fits */
+}
+
+/*
+ * nDPI starts at the first payload. Where the server speaks first (SMTP), nDPI
+ * waits for the client's first payload with the packets held (classify.h): a
+ * connection that gets its banner and goes idle costs no nDPI state. Not with
+ * every dissector on (capture.all_flows): some decide on the server's bytes
+ * alone, and a flow off the mail ports ends there.
+ */
+static void start_classification(struct flow_records *rs, struct flow *f, struct flow_record *r)
+{
+	r->cls_started = true;
+	r->cls = classify_flow_new(rs->classifier);
+	if (r->cls && (r->by_port || !classifier_all_protocols(rs->classifier)))
+		classify_flow_wait_for_client(r->cls);
+	if (r->cls && !charge_parsers(r, f)) {
+		classify_flow_free(r->cls);
+		r->cls = NULL;
+	}
+	if (!r->cls && !r->by_port)
+		r->verdict = CLASSIFY_OTHER;
+}
+
 void flow_record_classify(struct flow_records *rs, struct flow *f, enum flow_dir dir,
                           const struct decoded_packet *p, uint64_t ts_us)
 {
 	struct flow_record *r = f->consumer_state;
 	if (!r || !rs->classifier || r->memcap_stopped)
 		return;
-	if (!r->cls_started && p->payload_len > 0) {
-		r->cls_started = true;
-		r->cls = classify_flow_new(rs->classifier);
-		if (r->cls && !charge_parsers(r, f)) {
-			classify_flow_free(r->cls);
-			r->cls = NULL;
-		}
-		if (!r->cls && !r->by_port)
-			r->verdict = CLASSIFY_OTHER;
-	}
+	if (!r->cls_started && p->payload_len > 0)
+		start_classification(rs, f, r);
 	if (!r->cls)
 		return;
 	enum classify_verdict v =
 	    classify_packet(rs->classifier, r->cls, p->ip, p->ip_len, ts_us, dir == FLOW_TO_SERVER);
 	if (v != CLASSIFY_PENDING && r->verdict == CLASSIFY_PENDING)
 		classification_decided(f, r, v);
-	if (classify_flow_done(r->cls)) {
+	if (r->cls && classify_flow_done(r->cls)) {
 		keep_classification(r); /* risks found after the decision */
 		classify_flow_free(r->cls);
 		r->cls = NULL;
 	}
+	charge_classification(r, f);
 }
 
 void flow_record_classification_end(struct flow_records *rs, struct flow *f, struct flow_record *r)
@@ -359,14 +450,19 @@ void flow_record_session(struct flow_records *rs, const struct flow *f, struct f
                          enum flow_close_reason reason, uint64_t run_nonce, struct session *sess)
 {
 	fill_flow(sess, f, reason, run_nonce);
+	/* Named now, into the worker's buffers: the session is reported before the next one is made. */
+	rs->app_name[0] = '\0';
 	if (r && r->verdict != CLASSIFY_PENDING) {
-		sess->application = r->app;
-		sess->application_risks = r->risks;
-		sess->n_application_risks = r->n_risks;
+		if (rs->classifier)
+			classify_result_protocol(rs->classifier, r->kept, rs->app_name, sizeof rs->app_name);
+		sess->application = rs->app_name;
+		sess->application_risks = rs->risk_names;
+		sess->n_application_risks =
+		    classify_result_risks(r->kept, rs->risk_names, CLASSIFY_MAX_RISKS);
 	}
 	sess->protocol = protocol_of(rs->ports, f, r);
 	if (sess->protocol == SESSION_PROTOCOL_OTHER) /* "unknown" when nDPI had no name */
-		sess->other_protocol = r->app[0] ? r->app : "unknown";
+		sess->other_protocol = rs->app_name[0] ? rs->app_name : "unknown";
 	if (!flow_record_is_mail(r))
 		return; /* capture.all_flows: the flow, and what nDPI made of it */
 	sess->implicit_tls = r ? r->implicit_tls : mail_ports_has(rs->ports->implicit_tls, f->server.port);
@@ -376,7 +472,7 @@ void flow_record_session(struct flow_records *rs, const struct flow *f, struct f
 
 const char *flow_record_ingress(const struct flow_record *r)
 {
-	return r && r->ingress[0] ? r->ingress : NULL;
+	return r ? r->ingress : NULL;
 }
 
 void flow_record_free(struct flow_record *r)
@@ -386,5 +482,7 @@ void flow_record_free(struct flow_record *r)
 	stream_dump_free(r->dump);
 	stream_hold_release(&r->held);
 	mail_session_free(r->mail);
+	classify_flow_free(r->cls);
+	drop_ingress(r);
 	free(r);
 }

@@ -53,6 +53,11 @@ struct flow_records {
 	uint64_t now_us;                 /* the worker's packet clock */
 	const char *interface;           /* the capture interface of the packet being handled, NULL unknown */
 	struct flow_record_stats stats;
+	/* Made at each flow's end for its session record, which is reported before the next one is made:
+	 * records keep nDPI's verdict as ids and a risk bitmask, not as names. */
+	char app_name[CLASSIFY_PROTOCOL_MAX];
+	const char *risk_names[CLASSIFY_MAX_RISKS];
+	const char *ingress_last; /* the interned name of the last interface seen (flow_record.c) */
 };
 
 struct flow_record;

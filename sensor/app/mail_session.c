@@ -27,41 +27,55 @@
 
 enum mail_mode { MAIL_SNIFF, MAIL_SMTP, MAIL_TLS };
 
+/* Laid out small (under 100 bytes): a flow that got its banner and went idle costs this and its SMTP
+ * parser; the evidence buffers come only when there is evidence to keep, the released state at the
+ * release. */
 struct mail_session {
-	bool tls_port; /* the port (or nDPI) suggests TLS from the first byte */
-	enum mail_mode mode;
-	bool server_pending; /* TLS chosen, the server's first bytes not yet seen: they may still say SMTP */
+	struct smtp_parser *smtp;                /* NULL until SMTP is chosen */
+	struct tls_parser *tls;                  /* from the hand-off (or the choice of implicit TLS) on */
+	const struct smtp_options *smtp_options; /* borrowed, outlives the session */
+	/* The client's first bytes (cleartext_on_tls_port evidence), SMTP_EVIDENCE_MAX at most: only on an
+	 * implicit-TLS port, until the protocol is decided without that finding (keep_client_first). */
+	uint8_t *client_first;
+	char *injected_response;   /* SMTP_EVIDENCE_MAX - 1 bytes from the first injected byte, NULL before */
+	struct mail_released *rel; /* made by mail_session_release */
+	uint16_t client_first_len;
+	uint16_t injected_len;
 	uint8_t head[2][PROTOCOL_SNIFF_MAX]; /* per flow direction, held while undecided */
-	size_t head_len[2];
-	enum flow_dir first; /* the side whose byte came first (valid once a byte came) */
+	uint8_t head_len[2];
+	uint8_t mode;        /* enum mail_mode */
+	uint8_t first;       /* enum flow_dir: the side whose byte came first (valid once a byte came) */
+	bool tls_port;       /* the port (or nDPI) suggests TLS from the first byte */
+	bool server_pending; /* TLS chosen, the server's first bytes not yet seen: they may still say SMTP */
 	bool implicit_tls;
 	bool cleartext_on_tls_port;
-	uint8_t
-	    client_first[SMTP_EVIDENCE_MAX]; /* the client's first bytes (cleartext_on_tls_port evidence) */
-	size_t client_first_len;
-	struct smtp_parser *smtp; /* NULL until SMTP is chosen */
-	struct tls_parser *tls;   /* from the hand-off (or the choice of implicit TLS) on */
-	bool in_tls[2];           /* per flow direction */
-	bool client_tls_seen;     /* the client sent its first TLS byte */
+	bool in_tls[2];       /* per flow direction */
+	bool client_tls_seen; /* the client sent its first TLS byte */
 	bool clear_text_gap;
 	bool response_injection;
-	uint8_t injected_response[SMTP_EVIDENCE_MAX - 1]; /* as the session keeps it, NUL-terminated */
-	size_t injected_len;
 	bool injected_cut; /* bytes past injected_response were left out (counted once, as text_truncated) */
-	const struct smtp_options *smtp_options; /* borrowed, outlives the session */
-	/* Released (mail_session_release): the parsers are gone, their observations kept packed until the
-	 * event; unpacked into `view` by mail_session_fill. The TLS observation's certificate copies and
-	 * fingerprint lists stay on the heap, their pointers kept in tls_kept. */
 	bool released;
 	bool had_smtp, had_tls;
+};
+
+/*
+ * Released (mail_session_release): the parsers are gone, their observations
+ * kept packed until the event; unpacked into `view` by mail_session_fill. The
+ * TLS observation's certificate copies and fingerprint lists stay on the heap,
+ * their pointers kept in tls_kept. Apart from the session, which a live flow
+ * keeps small.
+ */
+struct mail_released {
 	uint8_t *smtp_packed, *tls_packed;
-	size_t smtp_packed_len, tls_packed_len;
 	struct tls_kept *tls_kept; /* the TLS observation's pointers, packed apart */
 	struct mail_view {
 		struct smtp_observation smtp;
 		struct tls_observation tls;
 	} * view;
+	uint32_t smtp_packed_len, tls_packed_len;
 };
+
+_Static_assert(SMTP_EVIDENCE_MAX <= UINT16_MAX && PROTOCOL_SNIFF_MAX <= UINT8_MAX, "lengths fit");
 
 /*
  * What a released TLS observation points to: packed apart from the rest, so
@@ -98,25 +112,27 @@ struct mail_session *mail_session_new(bool implicit_tls, const struct smtp_optio
 /* A released TLS observation, whole again: its packed bytes and its pointers. false: out of shape. */
 static bool unpack_tls(const struct mail_session *m, struct tls_observation *o)
 {
-	if (!zero_unpack(m->tls_packed, m->tls_packed_len, o, sizeof *o))
+	if (!zero_unpack(m->rel->tls_packed, m->rel->tls_packed_len, o, sizeof *o))
 		return false;
-	memcpy(o->cert_der, m->tls_kept->cert_der, sizeof o->cert_der);
-	o->fp = m->tls_kept->fp;
+	memcpy(o->cert_der, m->rel->tls_kept->cert_der, sizeof o->cert_der);
+	o->fp = m->rel->tls_kept->fp;
 	return true;
 }
 
 /* What the released TLS observation points to goes with it. */
 static void free_released_tls(struct mail_session *m)
 {
-	if (m->tls_kept) {
+	if (!m->rel)
+		return;
+	if (m->rel->tls_kept) {
 		struct tls_observation o;
 		if (unpack_tls(m, &o))
 			tls_observation_free(&o);
 	}
-	free(m->tls_packed);
-	free(m->tls_kept);
-	m->tls_packed = NULL;
-	m->tls_kept = NULL;
+	free(m->rel->tls_packed);
+	free(m->rel->tls_kept);
+	m->rel->tls_packed = NULL;
+	m->rel->tls_kept = NULL;
 }
 
 void mail_session_free(struct mail_session *m)
@@ -125,9 +141,14 @@ void mail_session_free(struct mail_session *m)
 		return;
 	smtp_parser_free(m->smtp);
 	tls_parser_free(m->tls);
-	free(m->smtp_packed);
-	free_released_tls(m);
-	free(m->view);
+	if (m->rel) {
+		free(m->rel->smtp_packed);
+		free_released_tls(m);
+		free(m->rel->view);
+		free(m->rel);
+	}
+	free(m->client_first);
+	free(m->injected_response);
 	free(m);
 }
 
@@ -135,19 +156,24 @@ size_t mail_session_memory(const struct mail_session *m)
 {
 	if (!m)
 		return 0;
+	size_t evidence =
+	    (m->client_first ? SMTP_EVIDENCE_MAX : 0) + (m->injected_response ? SMTP_EVIDENCE_MAX - 1 : 0);
 	if (m->released) /* the view is made for the event only, just before the session is freed */
-		return sizeof *m + m->smtp_packed_len + m->tls_packed_len +
-		       (m->tls_kept ? sizeof *m->tls_kept + m->tls_kept->owned : 0);
-	return sizeof *m + smtp_parser_memory(m->smtp) + tls_parser_memory(m->tls);
+		return sizeof *m + evidence + sizeof *m->rel + m->rel->smtp_packed_len +
+		       m->rel->tls_packed_len +
+		       (m->rel->tls_kept ? sizeof *m->rel->tls_kept + m->rel->tls_kept->owned : 0);
+	return sizeof *m + evidence + smtp_parser_memory(m->smtp) + tls_parser_memory(m->tls);
 }
 
 static void keep_injected_response(struct mail_session *m, const uint8_t *p, size_t n)
 {
 	m->response_injection = true;
-	size_t room = sizeof m->injected_response - m->injected_len;
+	if (!m->injected_response && !(m->injected_response = malloc(SMTP_EVIDENCE_MAX - 1)))
+		return; /* out of memory: the finding without its evidence */
+	size_t room = SMTP_EVIDENCE_MAX - 1 - m->injected_len;
 	size_t take = n < room ? n : room;
 	memcpy(m->injected_response + m->injected_len, p, take);
-	m->injected_len += take;
+	m->injected_len = (uint16_t)(m->injected_len + take);
 	if (take < n && !m->injected_cut && m->smtp) {
 		m->injected_cut = true;
 		smtp_parser_count_truncated(m->smtp);
@@ -205,7 +231,7 @@ static enum stream_verdict route(struct mail_session *m, enum flow_dir dir, cons
 /* Makes the parser of the chosen protocol; the held bytes are replayed by the caller. */
 static void choose(struct mail_session *m, enum mail_mode mode)
 {
-	m->mode = mode;
+	m->mode = (uint8_t)mode;
 	if (mode == MAIL_TLS) {
 		m->implicit_tls = true;
 		m->in_tls[0] = m->in_tls[1] = true;
@@ -224,7 +250,7 @@ static void switch_to_smtp(struct mail_session *m)
 	m->implicit_tls = false;
 	m->in_tls[0] = m->in_tls[1] = false;
 	m->client_tls_seen = false;
-	m->mode = MAIL_SMTP;
+	m->mode = (uint8_t)MAIL_SMTP;
 	m->smtp = smtp_parser_new(m->smtp_options);
 }
 
@@ -233,7 +259,7 @@ static size_t hold(struct mail_session *m, enum flow_dir dir, const uint8_t *p, 
 	size_t room = PROTOCOL_SNIFF_MAX - m->head_len[dir];
 	size_t take = n < room ? n : room;
 	memcpy(m->head[dir] + m->head_len[dir], p, take);
-	m->head_len[dir] += take;
+	m->head_len[dir] = (uint8_t)(m->head_len[dir] + take);
 	return take;
 }
 
@@ -273,8 +299,8 @@ static enum stream_verdict sniff_server(struct mail_session *m, const uint8_t *p
 		return STREAM_CONTINUE; /* all taken: a reply is decided within PROTOCOL_SNIFF_MAX bytes */
 	if (v == PROTOCOL_SNIFF_YES)
 		m->cleartext_on_tls_port = m->tls_port;
-	return settle(m, v == PROTOCOL_SNIFF_YES ? MAIL_SMTP : port_mode(m), m->first, FLOW_TO_CLIENT,
-	              p + take, n - take);
+	return settle(m, v == PROTOCOL_SNIFF_YES ? MAIL_SMTP : port_mode(m), (enum flow_dir)m->first,
+	              FLOW_TO_CLIENT, p + take, n - take);
 }
 
 /* The client's first bytes, before any server byte: a ClientHello decides implicit TLS. */
@@ -319,21 +345,40 @@ static enum stream_verdict judge_server(struct mail_session *m, const uint8_t *p
 static void settle_now(struct mail_session *m, bool server_side)
 {
 	if (m->mode == MAIL_SNIFF)
-		settle(m, port_mode(m), m->first, m->first, NULL, 0);
+		settle(m, port_mode(m), (enum flow_dir)m->first, (enum flow_dir)m->first, NULL, 0);
 	if (m->server_pending && server_side) {
 		m->server_pending = false;
 		replay_head(m, FLOW_TO_CLIENT);
 	}
 }
 
+/* Whether the client's first bytes may still be cleartext_on_tls_port evidence: only on an implicit-TLS
+ * port, while undecided or once that was found (it is found at the decision, never later). */
+static bool client_first_wanted(const struct mail_session *m)
+{
+	return m->tls_port && (m->mode == MAIL_SNIFF || m->server_pending || m->cleartext_on_tls_port);
+}
+
 static void keep_client_first(struct mail_session *m, enum flow_dir dir, const uint8_t *p, size_t n)
 {
-	size_t room = sizeof m->client_first - m->client_first_len;
-	if (dir != FLOW_TO_SERVER || room == 0)
+	if (dir != FLOW_TO_SERVER || !client_first_wanted(m))
+		return;
+	size_t room = SMTP_EVIDENCE_MAX - m->client_first_len;
+	if (room == 0 || (!m->client_first && !(m->client_first = malloc(SMTP_EVIDENCE_MAX))))
 		return;
 	size_t take = n < room ? n : room;
 	memcpy(m->client_first + m->client_first_len, p, take);
-	m->client_first_len += take;
+	m->client_first_len = (uint16_t)(m->client_first_len + take);
+}
+
+/* Decided without the finding: the evidence goes (the event reads it only with the finding). */
+static void drop_client_first(struct mail_session *m)
+{
+	if (!m->client_first || client_first_wanted(m))
+		return;
+	free(m->client_first);
+	m->client_first = NULL;
+	m->client_first_len = 0;
 }
 
 enum stream_verdict mail_session_data(struct mail_session *m, enum flow_dir dir, const uint8_t *p, size_t n)
@@ -345,7 +390,7 @@ enum stream_verdict mail_session_data(struct mail_session *m, enum flow_dir dir,
 		return STREAM_CONTINUE;
 	keep_client_first(m, dir, p, n);
 	if (m->mode == MAIL_SNIFF && m->head_len[0] == 0 && m->head_len[1] == 0)
-		m->first = dir;
+		m->first = (uint8_t)dir;
 	enum stream_verdict v;
 	if (m->mode == MAIL_SNIFF)
 		v = dir == FLOW_TO_CLIENT ? sniff_server(m, p, n) : sniff_client(m, p, n);
@@ -353,6 +398,7 @@ enum stream_verdict mail_session_data(struct mail_session *m, enum flow_dir dir,
 		v = judge_server(m, p, n);
 	else
 		v = route(m, dir, p, n);
+	drop_client_first(m);
 	/* A handshake decided on the client's bytes alone still waits for the server's first bytes. */
 	return m->server_pending ? STREAM_CONTINUE : v;
 }
@@ -397,13 +443,13 @@ void mail_session_stop(struct mail_session *m)
 /* A released session's observations, as the parsers held them, for the event. */
 static void fill_released(struct mail_session *m, struct session *s)
 {
-	if (!m->view && !(m->view = malloc(sizeof *m->view)))
+	if (!m->rel->view && !(m->rel->view = malloc(sizeof *m->rel->view)))
 		return; /* out of memory: the event says no SMTP/TLS was observed */
-	if (m->had_smtp &&
-	    zero_unpack(m->smtp_packed, m->smtp_packed_len, &m->view->smtp, sizeof m->view->smtp))
-		s->smtp = &m->view->smtp;
-	if (m->had_tls && unpack_tls(m, &m->view->tls))
-		s->tls = &m->view->tls;
+	if (m->had_smtp && zero_unpack(m->rel->smtp_packed, m->rel->smtp_packed_len, &m->rel->view->smtp,
+	                               sizeof m->rel->view->smtp))
+		s->smtp = &m->rel->view->smtp;
+	if (m->had_tls && unpack_tls(m, &m->rel->view->tls))
+		s->tls = &m->rel->view->tls;
 }
 
 void mail_session_fill(struct mail_session *m, struct session *s)
@@ -417,11 +463,13 @@ void mail_session_fill(struct mail_session *m, struct session *s)
 	s->response_injection = m->response_injection;
 	size_t n = m->injected_len < sizeof s->injected_response - 1 ? m->injected_len
 	                                                             : sizeof s->injected_response - 1;
-	memcpy(s->injected_response, m->injected_response, n);
+	if (n > 0)
+		memcpy(s->injected_response, m->injected_response, n);
 	s->injected_response[n] = '\0';
 	s->cleartext_on_tls_port = m->cleartext_on_tls_port;
-	_Static_assert(sizeof s->client_first_bytes >= sizeof m->client_first, "client evidence size");
-	memcpy(s->client_first_bytes, m->client_first, m->client_first_len);
+	_Static_assert(sizeof s->client_first_bytes >= SMTP_EVIDENCE_MAX, "client evidence size");
+	if (m->client_first_len > 0)
+		memcpy(s->client_first_bytes, m->client_first, m->client_first_len);
 	s->client_first_len = m->client_first_len;
 }
 
@@ -439,28 +487,33 @@ bool mail_session_settled(const struct mail_session *m)
 static bool pack_tls(struct mail_session *m)
 {
 	struct tls_observation o = *tls_parser_observation(m->tls);
-	if (!(m->tls_kept = calloc(1, sizeof *m->tls_kept)))
+	if (!(m->rel->tls_kept = calloc(1, sizeof *m->rel->tls_kept)))
 		return false;
-	memcpy(m->tls_kept->cert_der, o.cert_der, sizeof o.cert_der);
-	m->tls_kept->fp = o.fp;
+	memcpy(m->rel->tls_kept->cert_der, o.cert_der, sizeof o.cert_der);
+	m->rel->tls_kept->fp = o.fp;
 	memset(o.cert_der, 0, sizeof o.cert_der);
 	memset(&o.fp, 0, sizeof o.fp);
-	if ((m->tls_packed = zero_pack(&o, sizeof o, &m->tls_packed_len)))
+	size_t len = 0;
+	if ((m->rel->tls_packed = zero_pack(&o, sizeof o, &len))) {
+		m->rel->tls_packed_len = (uint32_t)len; /* at most the observation's size */
 		return true;
-	free(m->tls_kept);
-	m->tls_kept = NULL;
+	}
+	free(m->rel->tls_kept);
+	m->rel->tls_kept = NULL;
 	return false;
 }
 
 /* Packs the parsers' observations; false when out of memory (the session then stays as it was). */
 static bool pack_observations(struct mail_session *m)
 {
-	if (m->smtp && !(m->smtp_packed = zero_pack(smtp_parser_observation(m->smtp),
-	                                            sizeof(struct smtp_observation), &m->smtp_packed_len)))
+	size_t len = 0;
+	if (m->smtp && !(m->rel->smtp_packed = zero_pack(smtp_parser_observation(m->smtp),
+	                                                 sizeof(struct smtp_observation), &len)))
 		return false;
+	m->rel->smtp_packed_len = (uint32_t)len; /* at most the observation's size */
 	if (m->tls && !pack_tls(m)) {
-		free(m->smtp_packed);
-		m->smtp_packed = NULL;
+		free(m->rel->smtp_packed);
+		m->rel->smtp_packed = NULL;
 		return false;
 	}
 	return true;
@@ -471,8 +524,13 @@ bool mail_session_release(struct mail_session *m, bool rst)
 	if (m->released)
 		return true;
 	mail_session_end(m, rst);
-	if (!pack_observations(m))
+	if (!(m->rel = calloc(1, sizeof *m->rel)))
 		return false;
+	if (!pack_observations(m)) {
+		free(m->rel);
+		m->rel = NULL;
+		return false;
+	}
 	m->had_smtp = m->smtp != NULL;
 	m->had_tls = m->tls != NULL;
 	smtp_parser_free(m->smtp);
@@ -480,7 +538,7 @@ bool mail_session_release(struct mail_session *m, bool rst)
 	if (m->tls) {
 		struct tls_observation o;
 		tls_parser_release(m->tls, &o); /* tls_kept now owns what o points to */
-		m->tls_kept->owned = tls_observation_memory(&o);
+		m->rel->tls_kept->owned = tls_observation_memory(&o);
 		m->tls = NULL;
 	}
 	m->released = true;

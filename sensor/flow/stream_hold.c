@@ -1,6 +1,6 @@
 /*
  * stream_hold.c: a flow's first bytes held while nDPI decides, then replayed in arrival order
- * (stream_hold.h). Owns the held bytes, capped at STREAM_HOLD_CAP.
+ * (stream_hold.h). Owns the held bytes, grown on demand, capped at STREAM_HOLD_CAP.
  */
 #include "sensor/flow/stream_hold.h"
 
@@ -8,6 +8,26 @@
 #include <string.h>
 
 enum { CHUNK_HEADER = 3 };
+
+_Static_assert(STREAM_HOLD_CAP <= UINT16_MAX && STREAM_HOLD_STEP <= STREAM_HOLD_CAP, "lengths fit");
+
+/* Room for `need` bytes, doubling; false when out of memory. */
+static bool grow(struct stream_hold *h, size_t need)
+{
+	if (need <= h->cap)
+		return true;
+	size_t cap = h->cap ? h->cap : STREAM_HOLD_STEP;
+	while (cap < need)
+		cap *= 2;
+	if (cap > STREAM_HOLD_CAP)
+		cap = STREAM_HOLD_CAP;
+	uint8_t *b = realloc(h->buf, cap);
+	if (!b)
+		return false;
+	h->buf = b;
+	h->cap = (uint16_t)cap;
+	return true;
+}
 
 bool stream_hold_add(struct stream_hold *h, enum flow_dir dir, const uint8_t *p, size_t n)
 {
@@ -18,7 +38,7 @@ bool stream_hold_add(struct stream_hold *h, enum flow_dir dir, const uint8_t *p,
 		h->overflow = true;
 		return false;
 	}
-	if (!h->buf && !(h->buf = malloc(STREAM_HOLD_CAP))) {
+	if (!grow(h, h->len + CHUNK_HEADER + n)) {
 		h->overflow = true;
 		return false;
 	}
@@ -26,7 +46,7 @@ bool stream_hold_add(struct stream_hold *h, enum flow_dir dir, const uint8_t *p,
 	h->buf[h->len + 1] = (uint8_t)(n >> 8);
 	h->buf[h->len + 2] = (uint8_t)n;
 	memcpy(h->buf + h->len + CHUNK_HEADER, p, n);
-	h->len += CHUNK_HEADER + n;
+	h->len = (uint16_t)(h->len + CHUNK_HEADER + n);
 	return true;
 }
 
@@ -47,7 +67,7 @@ void stream_hold_replay(struct stream_hold *h,
 
 size_t stream_hold_memory(const struct stream_hold *h)
 {
-	return h->buf ? STREAM_HOLD_CAP : 0;
+	return h->cap;
 }
 
 void stream_hold_release(struct stream_hold *h)

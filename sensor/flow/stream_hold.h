@@ -3,7 +3,9 @@
  * while nDPI decides what it carries, then replayed to the mail parsers in the
  * order they arrived (both directions interleaved: the SMTP parser pairs
  * replies with commands by that order). Capped: past STREAM_HOLD_CAP bytes
- * nothing more is held and the hold says it overflowed.
+ * nothing more is held and the hold says it overflowed. The buffer grows on
+ * demand, doubling from STREAM_HOLD_STEP, so a few held bytes cost a few
+ * hundred, not the cap.
  */
 #ifndef TLSOBS_STREAM_HOLD_H
 #define TLSOBS_STREAM_HOLD_H
@@ -14,11 +16,15 @@
 
 #include "sensor/flow/flow.h"
 
-enum { STREAM_HOLD_CAP = 16384 }; /* SMTP is decided by the EHLO reply: a few hundred bytes in practice */
+enum {
+	STREAM_HOLD_CAP = 16384, /* SMTP is decided by the EHLO reply: a few hundred bytes in practice */
+	STREAM_HOLD_STEP = 256,  /* the first allocation */
+};
 
 struct stream_hold {
 	uint8_t *buf; /* chunks: direction (1 byte), length (2 bytes), bytes; NULL until the first */
-	size_t len;
+	uint16_t len; /* bytes used */
+	uint16_t cap; /* bytes allocated (0, then STREAM_HOLD_STEP doubling up to STREAM_HOLD_CAP) */
 	bool overflow;
 };
 

@@ -31,6 +31,8 @@ struct capture_run {
 	struct classifier *c;
 	struct seen_flow flows[MAX_FLOWS];
 	size_t n;
+	bool wait;          /* every flow waits for its client (classify_flow_wait_for_client) */
+	size_t peak_memory; /* the most classify_flow_memory() one flow took */
 };
 
 /* Swaps port `from` for `to` in the TCP header, both directions (IPv4 only); checksums are left stale. */
@@ -55,6 +57,8 @@ static struct seen_flow *flow_of(struct capture_run *run, const struct decoded_p
 	struct seen_flow *f = &run->flows[run->n++];
 	*f = (struct seen_flow){d->src, d->dst, d->sport, d->dport, 0, classify_flow_new(run->c)};
 	cr_assert_not_null(f->cf);
+	if (run->wait)
+		classify_flow_wait_for_client(f->cf);
 	*to_server = true;
 	return f;
 }
@@ -72,8 +76,11 @@ static void rewrite_port(uint8_t *ip, size_t len, const struct port_rewrite *rw)
 }
 
 /* Classifies every flow of a fixture capture, finishing each at the end of the file. */
-static void classify_capture_in(const char *name, struct capture_run *run, const struct port_rewrite *rw,
-                                bool all_protocols)
+/* When set, only the first feed_limit packets are fed, and the flows are left unfinished. */
+static size_t feed_limit;
+
+static void classify_capture_waiting(const char *name, struct capture_run *run, const struct port_rewrite *rw,
+                                     bool all_protocols, bool wait)
 {
 	char path[4096], err[PCAP_ERRBUF_SIZE];
 	snprintf(path, sizeof path, "%s", test_source_path("tests/fixtures/"));
@@ -82,10 +89,12 @@ static void classify_capture_in(const char *name, struct capture_run *run, const
 	cr_assert_not_null(p, "%s: %s (TLSOBS_SOURCE_DIR set?)", name, err);
 	cr_assert_eq(pcap_datalink(p), LT_EN10MB, "%s: fixtures are Ethernet captures", name);
 	memset(run, 0, sizeof *run);
+	run->wait = wait;
 	run->c = all_protocols ? classifier_new_all() : classifier_new();
 	cr_assert_not_null(run->c);
 	struct pcap_pkthdr *h;
 	const u_char *data;
+	size_t fed = 0;
 	while (pcap_next_ex(p, &h, &data) == 1) {
 		struct decoded_packet d;
 		if (packet_decode(LT_EN10MB, data, h->caplen, NULL, &d) != DECODE_OK)
@@ -100,16 +109,29 @@ static void classify_capture_in(const char *name, struct capture_run *run, const
 			d.sport = d.sport == rw->from ? rw->to : d.sport;
 			d.dport = d.dport == rw->from ? rw->to : d.dport;
 		}
+		if (feed_limit && fed++ >= feed_limit) {
+			free(ip);
+			break;
+		}
 		bool to_server;
 		struct seen_flow *f = flow_of(run, &d, &to_server);
 		f->packets++;
 		uint64_t t = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
 		classify_packet(run->c, f->cf, ip, len, t, to_server);
+		if (classify_flow_memory(f->cf) > run->peak_memory)
+			run->peak_memory = classify_flow_memory(f->cf);
 		free(ip);
 	}
 	pcap_close(p);
-	for (size_t i = 0; i < run->n; i++)
-		classify_finish(run->c, run->flows[i].cf);
+	if (!feed_limit)
+		for (size_t i = 0; i < run->n; i++)
+			classify_finish(run->c, run->flows[i].cf);
+}
+
+static void classify_capture_in(const char *name, struct capture_run *run, const struct port_rewrite *rw,
+                                bool all_protocols)
+{
+	classify_capture_waiting(name, run, rw, all_protocols, false);
 }
 
 static void classify_capture(const char *name, struct capture_run *run, const struct port_rewrite *rw)
@@ -537,7 +559,6 @@ Test(classify, frees_null_and_undecided_flows)
 	cr_assert(!classify_flow_done(f));
 	classify_flow_free(f);
 	cr_assert_eq(classifier_stats(c)->flows[CLASSIFY_PENDING], 1);
-	cr_assert_geq(classify_flow_size(), 600, "the flow size includes nDPI's flow struct");
 	classifier_free(c);
 }
 
@@ -551,4 +572,114 @@ Test(classify, names_every_verdict)
 	cr_assert(classify_verdict_is_mail(CLASSIFY_MAIL_SMTPS));
 	cr_assert(!classify_verdict_is_mail(CLASSIFY_OTHER));
 	cr_assert(!classify_verdict_is_mail(CLASSIFY_PENDING));
+}
+
+/* ---- waiting for the client, and memory ---- */
+
+/* Every flow of every mail capture, classified with and without waiting for the client: the same verdict,
+ * name, risks, packet count and decision packet. */
+Test(classify, waiting_for_the_client_changes_no_result)
+{
+	static const char *const captures[] = {
+	    "smtp-plain.pcap",
+	    "starttls-tls12.pcap",
+	    "starttls-tls13.pcap",
+	    "ipv6-starttls.pcap",
+	    "submission-auth-587.pcap",
+	    "smtps-465.pcap",
+	    "auth-cleartext.pcap",
+	    "nonstd-port-2525-starttls.pcap",
+	    "starttls-cut-after-220.pcap",
+	    "self-signed-cert.pcap",
+	    "expired-cert.pcap",
+	    "cleartext-on-465.pcap",
+	    "ehlo-refused-helo.client-side.pcap",
+	    "non-mail.pcap",
+	    "tls-alert-bad-cert.pcap",
+	};
+	for (size_t i = 0; i < sizeof captures / sizeof captures[0]; i++)
+		for (int all = 0; all < 2; all++) {
+			struct capture_run plain, waiting;
+			classify_capture_waiting(captures[i], &plain, NULL, all, false);
+			classify_capture_waiting(captures[i], &waiting, NULL, all, true);
+			cr_assert_eq(plain.n, waiting.n);
+			for (size_t k = 0; k < plain.n; k++) {
+				struct classify_flow *a = plain.flows[k].cf, *b = waiting.flows[k].cf;
+				cr_assert_eq(classify_flow_verdict(a), classify_flow_verdict(b), "%s",
+				             captures[i]);
+				char name[CLASSIFY_PROTOCOL_MAX];
+				snprintf(name, sizeof name, "%s", classify_flow_protocol(a));
+				cr_assert_str_eq(name, classify_flow_protocol(b), "%s flow %zu", captures[i],
+				                 k);
+				struct classify_result ra = classify_flow_result(a),
+				                       rb = classify_flow_result(b);
+				cr_assert_eq(ra.risks, rb.risks, "%s flow %zu", captures[i], k);
+				cr_assert_eq(classify_flow_packets(a), classify_flow_packets(b), "%s",
+				             captures[i]);
+				cr_assert_eq(classify_flow_decided_at(a), classify_flow_decided_at(b), "%s",
+				             captures[i]);
+				cr_assert_eq(classify_flow_memory(b), classify_flow_memory(a),
+				             "done: both hold only the small state");
+			}
+			const struct classify_stats *sa = classifier_stats(plain.c),
+			                            *sb = classifier_stats(waiting.c);
+			cr_assert_eq(sa->packets, sb->packets, "%s: the same packets reached nDPI",
+			             captures[i]);
+			cr_assert_eq(memcmp(sa->flows, sb->flows, sizeof sa->flows), 0);
+			cr_assert_eq(sa->giveups, sb->giveups);
+			release(&plain);
+			release(&waiting);
+		}
+}
+
+/*
+ * smtp-plain.pcap: SYN, SYN-ACK, ACK, the banner, the client's ACK, then its
+ * EHLO. Up to the EHLO a waiting flow holds the packets (a few hundred bytes),
+ * no nDPI state; the EHLO starts nDPI with all of them; once done, only the
+ * small state is left.
+ */
+Test(classify, a_flow_waiting_for_its_client_holds_packets_not_ndpi_state)
+{
+	struct capture_run run;
+	feed_limit = 5;
+	classify_capture_waiting("smtp-plain.pcap", &run, NULL, false, true);
+	feed_limit = 0;
+	size_t idle = classify_flow_memory(run.flows[0].cf);
+	/* The handshake too here (the sensor starts a flow's classification at its first payload). */
+	cr_assert_leq(idle, 64 + 384, "idle after the banner: %zu bytes", idle);
+	cr_assert_eq(classify_flow_packets(run.flows[0].cf), 0, "nothing reached nDPI yet");
+	cr_assert_eq(classifier_stats(run.c)->packets, 0);
+	cr_assert_eq(classify_finish(run.c, run.flows[0].cf), CLASSIFY_OTHER,
+	             "the banner alone says nothing");
+	cr_assert_eq(classify_flow_packets(run.flows[0].cf), 5, "the finish handed the held packets over");
+	release(&run);
+
+	classify_capture_waiting("smtp-plain.pcap", &run, NULL, false, true);
+	cr_assert_eq(classify_flow_verdict(run.flows[0].cf), CLASSIFY_MAIL_SMTP);
+	cr_assert_gt(run.peak_memory, 688, "nDPI's state while it worked: %zu bytes", run.peak_memory);
+	cr_assert_lt(classify_flow_memory(run.flows[0].cf), 64, "done: nDPI's state given back");
+	release(&run);
+}
+
+/* A flow of nothing but server packets is held only up to CLASSIFY_WAIT_MAX: then nDPI starts. */
+Test(classify, a_wait_is_bounded)
+{
+	struct classifier *c = classifier_new();
+	struct classify_flow *f = classify_flow_new(c);
+	classify_flow_wait_for_client(f);
+	struct pkt p;
+	struct seg s = default_seg;
+	s.payload_len = 100;
+	size_t most = 0;
+	for (int i = 0; i < 10; i++) {
+		build_tcp(&p, LT_RAW, 4, &s);
+		classify_packet(c, f, p.b, p.len, 1000 + (uint64_t)i, false);
+		if (classify_flow_memory(f) > most && classify_flow_packets(f) == 0)
+			most = classify_flow_memory(f);
+	}
+	cr_assert_leq(most, 64 + CLASSIFY_WAIT_MAX, "held at most the cap: %zu", most);
+	cr_assert_gt(classify_flow_packets(f), 0, "past the cap nDPI has the packets");
+	classify_finish(c, f);
+	classify_flow_free(f);
+	classifier_free(c);
 }

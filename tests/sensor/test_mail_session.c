@@ -556,3 +556,76 @@ Test(mail_session, a_plain_session_closed_by_its_peers_is_released_as_it_would_h
 	mail_session_free(m);
 	script_free(&sc);
 }
+
+/* ---- memory: evidence buffers on demand ---- */
+
+/* What a fresh SMTP parser fed the same bytes reports (the parser is not this file's). */
+static size_t parser_memory_after(const char *server_text)
+{
+	struct smtp_parser *p = smtp_parser_new(&options);
+	cr_assert_not_null(p);
+	size_t used = 0;
+	smtp_parser_feed(p, SMTP_FROM_SERVER, (const uint8_t *)server_text, strlen(server_text), &used);
+	size_t n = smtp_parser_memory(p);
+	smtp_parser_free(p);
+	return n;
+}
+
+Test(mail_session, an_idle_banner_session_holds_no_evidence_buffer)
+{
+	struct mail_session *m = mail_session_new(false, &options);
+	cr_assert_not_null(m);
+	size_t fresh = mail_session_memory(m);
+	cr_assert_leq(fresh, 128, "a session before any byte: %zu bytes", fresh);
+	mail_session_data(m, FLOW_TO_CLIENT, (const uint8_t *)greeting, strlen(greeting));
+	cr_assert_eq(mail_session_memory(m), fresh + parser_memory_after(greeting),
+	             "after the banner: the session and its SMTP parser, nothing else");
+	mail_session_data(m, FLOW_TO_SERVER, (const uint8_t *)ehlo, strlen(ehlo));
+	struct session *s = filled(m);
+	cr_assert_eq(s->client_first_len, 0, "an SMTP port keeps no cleartext_on_tls_port evidence");
+	cr_assert_not(s->response_injection);
+	cr_assert_str_eq(s->injected_response, "");
+	free(s);
+	mail_session_free(m);
+}
+
+/* On an implicit-TLS port the client's first bytes are kept while they may become evidence: given back
+ * when a ClientHello decides TLS, kept when the server greets in clear. */
+Test(mail_session, the_client_evidence_is_given_back_once_tls_is_decided)
+{
+	struct script sc = {0};
+	add_tls(&sc);
+	/* The same bytes on an SMTP port (a ClientHello first is implicit TLS there too) never keep any. */
+	struct mail_session *m = mail_session_new(true, &options), *plain = mail_session_new(false, &options);
+	cr_assert(m && plain);
+	size_t fresh = mail_session_memory(m);
+	mail_session_data(m, FLOW_TO_SERVER, sc.steps[0].p, 3); /* not enough to decide */
+	cr_assert_eq(mail_session_memory(m), fresh + SMTP_EVIDENCE_MAX, "undecided: kept");
+	mail_session_data(m, FLOW_TO_SERVER, sc.steps[0].p + 3, sc.steps[0].n - 3);
+	mail_session_data(m, FLOW_TO_CLIENT, sc.steps[1].p, sc.steps[1].n); /* the server's flight */
+	mail_session_data(plain, FLOW_TO_SERVER, sc.steps[0].p, sc.steps[0].n);
+	mail_session_data(plain, FLOW_TO_CLIENT, sc.steps[1].p, sc.steps[1].n);
+	struct session *s = filled(m);
+	cr_assert(s->implicit_tls);
+	cr_assert_not(s->cleartext_on_tls_port);
+	cr_assert_eq(s->client_first_len, 0, "given back");
+	cr_assert_eq(mail_session_memory(m), mail_session_memory(plain),
+	             "the session and its TLS parser only");
+	free(s);
+	mail_session_free(m);
+	mail_session_free(plain);
+	script_free(&sc);
+}
+
+Test(mail_session, an_injected_response_buffer_comes_with_the_injection)
+{
+	struct mail_session *m = up_to_ready();
+	size_t before = mail_session_memory(m);
+	mail_session_data(m, FLOW_TO_CLIENT, (const uint8_t *)"x", 1);
+	cr_assert_eq(mail_session_memory(m), before + SMTP_EVIDENCE_MAX - 1);
+	struct session *s = filled(m);
+	cr_assert(s->response_injection);
+	cr_assert_str_eq(s->injected_response, "x");
+	free(s);
+	mail_session_free(m);
+}

@@ -25,7 +25,8 @@ Test(stream_hold, replays_both_directions_in_arrival_order)
 	cr_assert(stream_hold_add(&h, FLOW_TO_CLIENT, (const uint8_t *)"220 mx", 6));
 	cr_assert(stream_hold_add(&h, FLOW_TO_SERVER, (const uint8_t *)"EHLO a", 6));
 	cr_assert(stream_hold_add(&h, FLOW_TO_CLIENT, (const uint8_t *)"250 ok", 6));
-	cr_assert_eq(stream_hold_memory(&h), STREAM_HOLD_CAP);
+	cr_assert_eq(stream_hold_memory(&h), STREAM_HOLD_STEP,
+	             "a few bytes cost the first step, not the cap");
 	struct replayed r = {0};
 	stream_hold_replay(&h, collect, &r);
 	cr_assert_str_eq(r.text, "S:220 mx|C:EHLO a|S:250 ok|");
@@ -55,7 +56,46 @@ Test(stream_hold, fills_exactly_to_the_cap)
 	static uint8_t big[STREAM_HOLD_CAP];
 	struct stream_hold h = {0};
 	cr_assert(stream_hold_add(&h, FLOW_TO_SERVER, big, STREAM_HOLD_CAP - 3));
+	cr_assert_eq(stream_hold_memory(&h), STREAM_HOLD_CAP);
 	cr_assert_not(stream_hold_add(&h, FLOW_TO_SERVER, big, 1));
 	stream_hold_release(&h);
 	stream_hold_release(&h); /* twice is harmless */
+}
+
+/* Chunk i holds 100 bytes of value i, sent by direction i % 2. */
+static void check_chunk(void *ctx, enum flow_dir dir, const uint8_t *p, size_t n)
+{
+	int *i = ctx;
+	cr_assert_eq(n, 100);
+	cr_assert_eq((int)dir, *i % 2);
+	for (size_t k = 0; k < n; k++)
+		cr_assert_eq(p[k], (uint8_t)*i, "chunk %d byte %zu", *i, k);
+	(*i)++;
+}
+
+Test(stream_hold, grows_in_doubling_steps_and_keeps_every_byte)
+{
+	struct stream_hold h = {0};
+	cr_assert_eq(stream_hold_memory(&h), 0, "nothing held costs nothing");
+	uint8_t chunk[100];
+	size_t added = 0, last = 0;
+	int n = 0;
+	for (;; n++) {
+		memset(chunk, n, sizeof chunk);
+		if (!stream_hold_add(&h, (enum flow_dir)(n % 2), chunk, sizeof chunk))
+			break;
+		added += 3 + sizeof chunk;
+		size_t mem = stream_hold_memory(&h);
+		cr_assert_geq(mem, added, "room for what is held");
+		cr_assert(mem == last || (last == 0 && mem == STREAM_HOLD_STEP) || mem == 2 * last,
+		          "%zu after %zu: the first step or a doubling", mem, last);
+		last = mem;
+	}
+	cr_assert_eq(last, STREAM_HOLD_CAP);
+	cr_assert_eq(n, STREAM_HOLD_CAP / 103, "as many chunks as the cap holds");
+	cr_assert(h.overflow);
+	int seen = 0;
+	stream_hold_replay(&h, check_chunk, &seen);
+	cr_assert_eq(seen, n);
+	stream_hold_release(&h);
 }
