@@ -7,9 +7,11 @@
  * chain's other certificates come decoded from here (x509_chain_set_decoded).
  * Keyed by the SHA-256 of the DER (uppercase hex, as the session's
  * chain_sha256), so a certificate is only ever replaced by the same bytes and
- * no verdict can change. Bounded by an entry count (the same
- * tls.certificate_cache.entries as the chain cache; 0: off), least recently
- * used out first; memory charged per entry (x509_cert_bytes() and the entry).
+ * no verdict can change. Bounded by an entry count (ISSUER_CACHE_ENTRIES, or
+ * tls.certificate_cache.entries when smaller; 0: off): public CAs issue from a
+ * few dozen intermediates, and a capture of unique chains must not grow it
+ * past what the bundle no longer loaded at start saved. Least recently used
+ * out first; memory charged per entry (x509_cert_bytes() and the entry).
  * Every call takes the cache's mutex; a lookup hands out a new reference, so
  * an eviction never frees a certificate a worker still uses.
  */
@@ -20,6 +22,8 @@
 #include <stdint.h>
 
 #include "parsers/x509.h"
+
+enum { ISSUER_CACHE_ENTRIES = 128 };
 
 struct issuer_cache_stats {
 	uint64_t entries, bytes; /* now: certificates held, bytes they and the index take */

@@ -34,7 +34,8 @@ struct tls_inspector *tls_inspector_new(const char *ca_file, unsigned cache_entr
 		return NULL;
 	}
 	ti->cache = cert_cache_new(cache_entries);
-	ti->issuers = issuer_cache_new(cache_entries);
+	ti->issuers =
+	    issuer_cache_new(cache_entries < ISSUER_CACHE_ENTRIES ? cache_entries : ISSUER_CACHE_ENTRIES);
 	if (!ti->cache || !ti->issuers) {
 		snprintf(err, errlen, "out of memory");
 		tls_inspector_free(ti);
