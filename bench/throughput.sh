@@ -370,7 +370,10 @@ if [[ $BENCH_PROFILE == 1 ]]; then
 					die "perf record failed (kernel.perf_event_paranoid is $(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null || echo ?))"
 				fi
 			done
-			table=$(python3 "$ROOT/bench/profile_components.py" --top 3 "$TLSOBS" "${datas[@]}") \
+			# The source tree the binary was built from (its debug info's paths), for another tree's build.
+			src_root=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null || true)
+			table=$(python3 "$ROOT/bench/profile_components.py" --top 3 ${src_root:+--root "$src_root"} \
+				"$TLSOBS" "${datas[@]}") \
 				|| { rm -f "${datas[@]}" "$err"; die "bench/profile_components.py failed"; }
 			rm -f "${datas[@]}" "$err"
 			PROFILE_OUT+=("tlsobs on the $which capture:" "$table" "")

@@ -13,10 +13,15 @@
 
 enum { ZERO_RUN_MIN = 8, RUN_MAX = 0xffff };
 
-/* Zero bytes from i on, at most RUN_MAX; eight at a time through the long runs of an empty array. */
+/* Zero bytes from i on, at most RUN_MAX; 32 at a time through the long runs of an empty array. */
 static size_t zero_run(const uint8_t *p, size_t i, size_t size)
 {
 	size_t end = size - i < RUN_MAX ? size : i + RUN_MAX, j = i;
+	for (uint64_t w[4]; end - j >= sizeof w; j += sizeof w) {
+		memcpy(w, p + j, sizeof w);
+		if ((w[0] | w[1] | w[2] | w[3]) != 0)
+			break;
+	}
 	for (uint64_t w; end - j >= sizeof w; j += sizeof w) {
 		memcpy(&w, p + j, sizeof w);
 		if (w != 0)
@@ -76,11 +81,15 @@ static size_t pack_into(const uint8_t *p, size_t size, uint8_t *out)
 
 uint8_t *zero_pack(const void *src, size_t size, size_t *len)
 {
-	*len = pack_into(src, size, NULL);
-	uint8_t *out = malloc(*len ? *len : 1);
-	if (out)
-		pack_into(src, size, out);
-	return out;
+	/* One pass into the most it can take (a pair per ZERO_RUN_MIN bytes at worst, and per RUN_MAX), then
+	 * shrunk: measuring first cost a second pass over every byte. */
+	size_t most = size + 4 * (size / ZERO_RUN_MIN + size / RUN_MAX + 2);
+	uint8_t *out = malloc(most);
+	if (!out)
+		return NULL;
+	*len = pack_into(src, size, out);
+	uint8_t *fit = realloc(out, *len ? *len : 1);
+	return fit ? fit : out;
 }
 
 static size_t get_len(const uint8_t *p)
