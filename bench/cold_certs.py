@@ -19,6 +19,10 @@ offset; pass 2 patches each packet whose payload covers such an offset
 (retransmissions get the same bytes). TLS 1.3 certificates are encrypted and
 left as they are (tlsobs does not see them either).
 
+With --leaves-only, only the first certificate of each chain (the leaf) is
+rewritten: new servers under CAs already seen, as a mail gateway meets them,
+where a cache of decoded intermediates can help but a chain cache cannot.
+
 Prints a summary on stderr and, with --count FILE, writes the number of
 certificates rewritten to FILE. Standard library only; pcap (not pcapng) in,
 pcap out, Ethernet (with VLAN tags), IPv4 (unfragmented) and IPv6 (TCP as the
@@ -156,7 +160,7 @@ def certificate_ends(hs):
     return []
 
 
-def plan_patches(streams):
+def plan_patches(streams, leaves_only=False):
     """{stream id: [(stream offset, byte)]} and the number of certificates rewritten."""
     patches, counter = {}, 0
     for sid, st in streams.items():
@@ -167,8 +171,8 @@ def plan_patches(streams):
         if m is None:
             continue
         hs, where = handshake_bytes(buf, seen, m.start())
-        for end in certificate_ends(hs):
-            if end > len(where):
+        for k, end in enumerate(certificate_ends(hs)):
+            if end > len(where) or (leaves_only and k > 0):
                 continue
             counter += 1
             tail = counter.to_bytes(COUNTER_LEN, "big")
@@ -191,6 +195,8 @@ def main():
     ap.add_argument("input")
     ap.add_argument("output")
     ap.add_argument("--count", help="write the number of certificates rewritten to this file")
+    ap.add_argument("--leaves-only", action="store_true",
+                    help="rewrite only the first certificate of each chain (new servers under known CAs)")
     args = ap.parse_args()
 
     # Pass 1: streams. A SYN with a new sequence number starts a new connection on the same 4-tuple.
@@ -221,7 +227,7 @@ def main():
         streams[sid].segments.append((off, pkt[pay_off:pay_off + pay_len]))
         where_pkt[idx] = (sid, off)
 
-    patches, certs = plan_patches(streams)
+    patches, certs = plan_patches(streams, args.leaves_only)
     by_sid = {sid: dict(p) for sid, p in patches.items()}
     del streams
 

@@ -14,9 +14,10 @@ x509_parse X.509 parsing, as in issue 15's table. Samples of start-up and exit
 (sensor_new, the dynamic loader) are a component of their own.
 
 The "of which" columns count, per component, the samples with a given
-function anywhere below the deciding frame: d2i_X509 (DER decoding) and
+function anywhere below the deciding frame: d2i_X509 (DER decoding),
 OpenSSL's algorithm fetch (evp_generic_fetch / EVP_MD_fetch: a property query
-under a lock).
+under a lock), and the public key's decoding inside d2i_X509 (the OSSL_DECODER
+context OpenSSL 3.0 builds per certificate).
 
 Standard library only; needs perf and nm (binutils).
 """
@@ -31,7 +32,7 @@ import sys
 # (component, source files relative to the repository) in table order; first match wins for a file.
 FILE_COMPONENTS = [
     ("certificate chain validation", []),  # by function, below
-    ("X.509 parsing", ["parsers/x509.c", "sensor/app/cert_cache.c"]),
+    ("X.509 parsing", ["parsers/x509.c", "sensor/app/cert_cache.c", "sensor/app/issuer_cache.c"]),
     ("JSON event building", ["outputs/json_writer.c", "outputs/session_event.c", "outputs/alert_event.c",
                              "outputs/certificate_event.c", "outputs/certificate_json.c", "outputs/event_common.c",
                              "outputs/event_related.c", "outputs/policy_event.c", "outputs/stats_event.c"]),
@@ -69,7 +70,11 @@ STARTUP = {"sensor_new", "sensor_free", "_dl_start", "_dl_init", "_dl_fini", "ex
 STARTUP_ROOTS = {"_dl_start", "_dl_start_user"}
 # d2i_X509 tail-calls ASN1_item_d2i(_ex), so the decoder's frame is the one a stack shows.
 MARKERS = [("d2i_X509", {"d2i_X509", "ASN1_item_d2i", "ASN1_item_d2i_ex"}),
-           ("fetch", {"evp_generic_fetch", "inner_evp_generic_fetch", "EVP_MD_fetch", "ossl_method_store_fetch"})]
+           ("fetch", {"evp_generic_fetch", "inner_evp_generic_fetch", "EVP_MD_fetch", "ossl_method_store_fetch"}),
+           # The public key decoded inside d2i_X509 (x509_pubkey_ex_d2i_ex): OpenSSL 3.0 builds a decoder
+           # context for it on every call (openssl/openssl#17950).
+           ("key decoding", {"OSSL_DECODER_CTX_new_for_pkey", "OSSL_DECODER_from_data", "OSSL_DECODER_from_bio",
+                             "OSSL_DECODER_CTX_free", "x509_pubkey_ex_d2i_ex", "x509_pubkey_decode"})]
 SUFFIX = re.compile(r"\.(part|isra|constprop|cold|lto_priv)(\.\d+)*$")
 FRAME = re.compile(r"^\s*([0-9a-f]+) (.*) \((.*)\)$")
 

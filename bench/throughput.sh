@@ -16,6 +16,8 @@
 #   BENCH_REBUILD=0          1: (re)build tlsobs in BUILD_DIR even if the binary exists
 #   BENCH_COLD=0             1 (or --cold): also time tlsobs on the cold capture, where every server
 #                            certificate is unique (bench/cold_certs.py), and print the cost per new certificate
+#   BENCH_COLD_CERTS=all     all: the cold capture rewrites every certificate of every chain; leaves: only
+#                            each chain's first one (new servers under known CAs, bench/cold_certs.py --leaves-only)
 #   BENCH_PROFILE=0          1 (or --profile): record tlsobs with perf (call graphs) and print its time by
 #                            component (bench/profile_components.py); skipped with a note when perf is missing
 #   BENCH_PROFILE_HZ=999     perf sampling frequency (each sample copies 64 KiB of stack: ~70 MB/s of run)
@@ -36,6 +38,7 @@ BENCH_STEP_MS=${BENCH_STEP_MS:-10}
 BENCH_TSHARK_FULL=${BENCH_TSHARK_FULL:-1}
 BENCH_REBUILD=${BENCH_REBUILD:-0}
 BENCH_COLD=${BENCH_COLD:-0}
+BENCH_COLD_CERTS=${BENCH_COLD_CERTS:-all}
 BENCH_PROFILE=${BENCH_PROFILE:-0}
 BENCH_PROFILE_HZ=${BENCH_PROFILE_HZ:-999}
 GEN_VERSION=1   # bump when the way the capture is built changes (invalidates the cache)
@@ -60,6 +63,7 @@ done
 [[ $BENCH_RUNS =~ ^[0-9]+$ && $BENCH_RUNS -ge 1 ]] || die "BENCH_RUNS must be a positive integer"
 [[ $BENCH_STEP_MS =~ ^[0-9]+$ ]] || die "BENCH_STEP_MS must be a non-negative integer"
 case $BENCH_LAYOUT in interleaved|sequential) ;; *) die "BENCH_LAYOUT must be interleaved or sequential";; esac
+case $BENCH_COLD_CERTS in all|leaves) ;; *) die "BENCH_COLD_CERTS must be all or leaves";; esac
 
 BUILD_DIR=${operands[0]:-$ROOT/build-bench}
 if [[ $BUILD_DIR != /* ]]; then
@@ -170,7 +174,7 @@ build_capture() {
 	[[ $free_kb -ge $need_kb ]] || die "not enough space in $BENCH_DIR: need ~$((need_kb/1024)) MiB, have $((free_kb/1024)) MiB"
 
 	# Only one cached capture is kept: drop those built with other parameters.
-	rm -f "$BENCH_DIR"/capture-*.pcap "$BENCH_DIR"/capture-*.meta "$BENCH_DIR"/cold-*.pcap "$BENCH_DIR"/cold-*.meta
+	rm -f "$BENCH_DIR"/capture-*.pcap "$BENCH_DIR"/capture-*.meta "$BENCH_DIR"/cold-*.pcap "$BENCH_DIR"/cold-*.meta "$BENCH_DIR"/coldleaves-*
 	find "$BENCH_DIR" -maxdepth 1 -name 'set-*.pcap' ! -name "set-$key.pcap" -delete
 
 	gen_tmp=$(mktemp -d "$BENCH_DIR/gen.XXXXXX")
@@ -240,14 +244,16 @@ CAP_FILESIZE=$(stat -c %s "$CAP")
 # TCP checksums fixed): no certificate cache can help. Rebuilt when the capture or the tool is newer.
 COLD=; COLD_CERTS=0
 if [[ $BENCH_COLD == 1 ]]; then
-	COLD=$BENCH_DIR/cold-$tag.pcap
-	COLD_META=$BENCH_DIR/cold-$tag.meta
+	cold_kind=cold; cold_args=()
+	if [[ $BENCH_COLD_CERTS == leaves ]]; then cold_kind=coldleaves; cold_args=(--leaves-only); fi
+	COLD=$BENCH_DIR/$cold_kind-$tag.pcap
+	COLD_META=$BENCH_DIR/$cold_kind-$tag.meta
 	if [[ -s $COLD && -s $COLD_META && ! $COLD -ot $CAP && ! $COLD -ot $ROOT/bench/cold_certs.py ]]; then
 		note "reusing cached $COLD"
 	else
-		rm -f "$BENCH_DIR"/cold-*.pcap "$BENCH_DIR"/cold-*.meta
-		note "building $COLD (bench/cold_certs.py)"
-		python3 "$ROOT/bench/cold_certs.py" "$CAP" "$COLD.partial" --count "$COLD_META.partial" \
+		rm -f "$BENCH_DIR"/$cold_kind-*.pcap "$BENCH_DIR"/$cold_kind-*.meta
+		note "building $COLD (bench/cold_certs.py ${cold_args[*]})"
+		python3 "$ROOT/bench/cold_certs.py" "${cold_args[@]}" "$CAP" "$COLD.partial" --count "$COLD_META.partial" \
 			|| die "bench/cold_certs.py failed"
 		mv "$COLD.partial" "$COLD"; mv "$COLD_META.partial" "$COLD_META"
 	fi
@@ -364,7 +370,10 @@ if [[ $BENCH_PROFILE == 1 ]]; then
 					die "perf record failed (kernel.perf_event_paranoid is $(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null || echo ?))"
 				fi
 			done
-			table=$(python3 "$ROOT/bench/profile_components.py" --top 3 "$TLSOBS" "${datas[@]}") \
+			# The source tree the binary was built from (its debug info's paths), for another tree's build.
+			src_root=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null || true)
+			table=$(python3 "$ROOT/bench/profile_components.py" --top 3 ${src_root:+--root "$src_root"} \
+				"$TLSOBS" "${datas[@]}") \
 				|| { rm -f "${datas[@]}" "$err"; die "bench/profile_components.py failed"; }
 			rm -f "${datas[@]}" "$err"
 			PROFILE_OUT+=("tlsobs on the $which capture:" "$table" "")

@@ -12,12 +12,26 @@
 #include "outputs/community_id.h"
 #include "rules/policy.h"
 
+/* Appends src[0..n) to out[*len], keeping room for the NUL of a cap-byte buffer: snprintf's cut. */
+static void id_append(char *out, size_t cap, size_t *len, const char *src, size_t n)
+{
+	if (n > cap - 1 - *len)
+		n = cap - 1 - *len;
+	memcpy(out + *len, src, n);
+	*len += n;
+}
+
+/* "<base>-<kind>[<seq>]", without printf: one of these per event (issue 15). */
 void event_id_make(char out[EVENT_ID_LEN], const char *base, char kind, uint64_t seq)
 {
-	if (kind == 's' || kind == 'c')
-		snprintf(out, EVENT_ID_LEN, "%s-%c", base, kind);
-	else
-		snprintf(out, EVENT_ID_LEN, "%s-%c%" PRIu64, base, kind, seq);
+	size_t len = 0;
+	char tail[2 + JSON_UINT_TEXT_MAX] = {'-', kind};
+	size_t tail_len = 2;
+	if (kind != 's' && kind != 'c')
+		tail_len += json_format_uint(tail + 2, seq);
+	id_append(out, EVENT_ID_LEN, &len, base, strnlen(base, EVENT_ID_LEN));
+	id_append(out, EVENT_ID_LEN, &len, tail, tail_len);
+	out[len] = '\0';
 }
 
 static void write_string_list(struct json_writer *w, const char *key, const char *const *list)
@@ -32,7 +46,9 @@ static void write_string_list(struct json_writer *w, const char *key, const char
 void event_begin(struct json_writer *w, const struct event_context *ctx, const struct event_header *h)
 {
 	json_writer_reset(w);
-	snprintf(w->doc.id, sizeof w->doc.id, "%s", h->id);
+	size_t id_len = strnlen(h->id, sizeof w->doc.id - 1);
+	memcpy(w->doc.id, h->id, id_len);
+	w->doc.id[id_len] = '\0';
 	w->doc.time_us = h->timestamp_us;
 	w->doc.type = h->dataset;
 	json_object_begin(w);
@@ -189,10 +205,10 @@ static void write_vlans(struct json_writer *w, const struct decode_encap *e)
 {
 	if (e->vlan_count == 0)
 		return;
-	char id[8];
+	char id[JSON_UINT_TEXT_MAX];
 	json_key(w, "vlan");
 	json_object_begin(w);
-	snprintf(id, sizeof id, "%u", e->vlan[0]);
+	json_format_uint(id, e->vlan[0]);
 	json_field_cstring(w, "id", id);
 	json_object_end(w);
 	if (e->vlan_count < 2)
@@ -201,7 +217,7 @@ static void write_vlans(struct json_writer *w, const struct decode_encap *e)
 	json_object_begin(w);
 	json_key(w, "vlan");
 	json_object_begin(w);
-	snprintf(id, sizeof id, "%u", e->vlan[e->vlan_count - 1]);
+	json_format_uint(id, e->vlan[e->vlan_count - 1]);
 	json_field_cstring(w, "id", id);
 	json_object_end(w);
 	json_object_end(w);

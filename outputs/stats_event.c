@@ -126,6 +126,14 @@ static void write_findings(struct json_writer *w, const struct sensor_counters *
 	json_field_uint(w, "hits", c->cert_cache_hits);
 	json_field_uint(w, "misses", c->cert_cache_misses);
 	json_field_uint(w, "evicted", c->cert_cache_evicted);
+	json_key(w, "intermediates");
+	json_object_begin(w);
+	json_field_uint(w, "entries", c->issuer_cache_entries);
+	json_field_uint(w, "memory_used", c->issuer_cache_memory_used);
+	json_field_uint(w, "hits", c->issuer_cache_hits);
+	json_field_uint(w, "misses", c->issuer_cache_misses);
+	json_field_uint(w, "evicted", c->issuer_cache_evicted);
+	json_object_end(w);
 	json_object_end(w);
 	json_field_uint(w, "events_dropped", c->events_dropped);
 }

@@ -56,6 +56,9 @@ struct sensor_counters {
 	/* the certificate cache (sensor/app/cert_cache.h): held now, and since start */
 	uint64_t cert_cache_entries, cert_cache_memory_used, cert_cache_hits, cert_cache_misses,
 	    cert_cache_evicted;
+	/* its decoded intermediates (sensor/app/issuer_cache.h): held now, and since start */
+	uint64_t issuer_cache_entries, issuer_cache_memory_used, issuer_cache_hits, issuer_cache_misses,
+	    issuer_cache_evicted;
 	/* bytes held now (detection.history.memcap): per table, in all; entries dropped to stay under it */
 	uint64_t history_servers_bytes, history_pairs_bytes, history_tls_servers_bytes,
 	    history_certificates_bytes;

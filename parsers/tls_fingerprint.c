@@ -56,19 +56,43 @@ static void text_add(struct text *t, const char *s)
 	t->len += n;
 }
 
+/* Appends n bytes (no NUL among them). */
+static void text_put(struct text *t, const char *s, size_t n)
+{
+	if (n >= t->cap - t->len) {
+		t->overflow = true;
+		return;
+	}
+	memcpy(t->buf + t->len, s, n);
+	t->len += n;
+	t->buf[t->len] = '\0';
+}
+
+/* Decimal, as "%u" writes it, without printf (one per list value: issue 15). */
 static void text_dec(struct text *t, unsigned v)
 {
 	char num[16];
-	snprintf(num, sizeof num, "%u", v);
-	text_add(t, num);
+	size_t n = sizeof num;
+	do {
+		num[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	text_put(t, num + n, sizeof num - n);
 }
 
-/* Lowercase hex of a u16 in at least `width` digits. */
+/* Lowercase hex of a u16 in at least `width` digits ("%0*x"). */
 static void text_hex(struct text *t, unsigned v, int width)
 {
+	static const char hex[] = "0123456789abcdef";
 	char num[16];
-	snprintf(num, sizeof num, "%0*x", width, v);
-	text_add(t, num);
+	size_t n = sizeof num;
+	do {
+		num[--n] = hex[v & 0xf];
+		v >>= 4;
+	} while (v);
+	while (sizeof num - n < (size_t)width && n > 0)
+		num[--n] = '0';
+	text_put(t, num + n, sizeof num - n);
 }
 
 /* Decimal values joined by '-', GREASE left out (JA3). */
@@ -163,6 +187,22 @@ bool tls_ja3(const struct tls_observation *o, char out[TLS_JA3_HASH_LEN + 1])
 	return usable_client_hello(o) && md5_full(ja3_full(o), out);
 }
 
+/* The string and its hash from one build of the string. */
+static bool string_and_md5(struct text full, char string[TLS_JA3_STRING_MAX], char hash[TLS_JA3_HASH_LEN + 1])
+{
+	bool ok = full.buf && !full.overflow;
+	if (ok)
+		digest_md5_hex(full.buf, full.len, hash);
+	return hand_out(full, string) && ok;
+}
+
+bool tls_ja3_both(const struct tls_observation *o, char string[TLS_JA3_STRING_MAX],
+                  char hash[TLS_JA3_HASH_LEN + 1])
+{
+	string[0] = hash[0] = '\0';
+	return usable_client_hello(o) && string_and_md5(ja3_full(o), string, hash);
+}
+
 /* An SSLv2 SERVER-HELLO (RFC 6101 E.1) has no extensions and chooses no suite: no fingerprint. */
 static bool usable_server_hello(const struct tls_observation *o)
 {
@@ -179,6 +219,13 @@ bool tls_ja3s(const struct tls_observation *o, char out[TLS_JA3_HASH_LEN + 1])
 {
 	out[0] = '\0';
 	return usable_server_hello(o) && md5_full(ja3s_full(o), out);
+}
+
+bool tls_ja3s_both(const struct tls_observation *o, char string[TLS_JA3_STRING_MAX],
+                   char hash[TLS_JA3_HASH_LEN + 1])
+{
+	string[0] = hash[0] = '\0';
+	return usable_server_hello(o) && string_and_md5(ja3s_full(o), string, hash);
 }
 
 static const char *ja4_version_code(uint16_t v)
@@ -301,10 +348,10 @@ static void ja4_a(const struct tls_observation *o, struct text *t)
 	text_add(t, "t");
 	text_add(t, ja4_version(o));
 	text_add(t, o->ch.sni_present ? "d" : "i");
-	char counts[8];
-	snprintf(counts, sizeof counts, "%02u%02u", two_digits(ja4_count(&o->fp.ciphers)),
-	         two_digits(ja4_count(&o->fp.extensions)));
-	text_add(t, counts);
+	unsigned nc = two_digits(ja4_count(&o->fp.ciphers)), ne = two_digits(ja4_count(&o->fp.extensions));
+	char counts[4] = {(char)('0' + nc / 10), (char)('0' + nc % 10), (char)('0' + ne / 10),
+	                  (char)('0' + ne % 10)};
+	text_put(t, counts, sizeof counts);
 	text_add(t, alpn);
 }
 

@@ -43,6 +43,11 @@ bool tls_ja3_string(const struct tls_observation *o, char out[TLS_JA3_STRING_MAX
 bool tls_ja3(const struct tls_observation *o, char out[TLS_JA3_HASH_LEN + 1]);
 bool tls_ja3s_string(const struct tls_observation *o, char out[TLS_JA3_STRING_MAX]);
 bool tls_ja3s(const struct tls_observation *o, char out[TLS_JA3_HASH_LEN + 1]);
+/* tls_ja3_string() and tls_ja3() (tls_ja3s_string() and tls_ja3s()) from one build of the string. */
+bool tls_ja3_both(const struct tls_observation *o, char string[TLS_JA3_STRING_MAX],
+                  char hash[TLS_JA3_HASH_LEN + 1]);
+bool tls_ja3s_both(const struct tls_observation *o, char string[TLS_JA3_STRING_MAX],
+                   char hash[TLS_JA3_HASH_LEN + 1]);
 bool tls_ja4(const struct tls_observation *o, char out[TLS_JA4_LEN + 1]);
 bool tls_ja4_r(const struct tls_observation *o, char out[TLS_JA4_R_MAX]);
 

@@ -19,6 +19,7 @@
 #include "parsers/civil_time.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -407,18 +408,93 @@ bool x509_ja4x(const uint8_t *der, size_t len, char out[X509_JA4X_LEN + 1])
 }
 #endif
 
+/* Certificates in a PEM bundle, -1 when it holds anything else (a CRL, a TRUSTED CERTIFICATE) or is
+ * unreadable. */
+static long bundle_cert_count(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	if (f == NULL)
+		return -1;
+	static const char begin[] = "-----BEGIN ", cert[] = "-----BEGIN CERTIFICATE-----";
+	char line[256];
+	long n = 0;
+	bool at_line_start = true;
+	while (n >= 0 && fgets(line, sizeof line, f) != NULL) {
+		if (at_line_start && strncmp(line, begin, sizeof begin - 1) == 0)
+			n = strncmp(line, cert, sizeof cert - 1) == 0 ? n + 1 : -1;
+		at_line_start = strchr(line, '\n') != NULL;
+	}
+	if (ferror(f))
+		n = -1;
+	fclose(f);
+	return n;
+}
+
+/* Certificate links in a c_rehash directory ("5ad8a5d6.0": subject hash, '.', a number), -1 if unreadable. */
+static long hashed_link_count(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return -1;
+	long n = 0;
+	for (struct dirent *e = readdir(d); e != NULL; e = readdir(d)) {
+		const char *s = e->d_name;
+		size_t i = 0;
+		while (i < 8 && isxdigit((unsigned char)s[i]) && !isupper((unsigned char)s[i]))
+			i++;
+		if (i != 8 || s[i] != '.' || !isdigit((unsigned char)s[i + 1]))
+			continue;
+		for (i++; isdigit((unsigned char)s[i]);)
+			i++;
+		n += s[i] == '\0';
+	}
+	closedir(d);
+	return n;
+}
+
 /*
- * The system store, read once into memory: the bundle file (SSL_CERT_FILE, or
- * OpenSSL's default, /etc/ssl/certs/ca-certificates.crt on Debian). Only when
- * there is none, OpenSSL's default paths, whose directory lookups (hashed names,
- * and OpenSSL 3's store loader scanning the directory) run again for every
- * certificate whose issuer is unknown: a directory read per session.
+ * True when the hashed directory holds the bundle's CAs: the bundle lies in it and has exactly one
+ * certificate per hash link, as update-ca-certificates (Debian) writes both from the same list.
+ */
+static bool dir_matches_bundle(const char *dir, const char *file)
+{
+	char rdir[PATH_MAX], rfile[PATH_MAX];
+	if (realpath(dir, rdir) == NULL || realpath(file, rfile) == NULL)
+		return false;
+	size_t dlen = strlen(rdir);
+	if (strncmp(rfile, rdir, dlen) != 0 || rfile[dlen] != '/' || strchr(rfile + dlen + 1, '/') != NULL)
+		return false;
+	long certs = bundle_cert_count(rfile);
+	return certs > 0 && certs == hashed_link_count(rdir);
+}
+
+/*
+ * The system store: the bundle file (SSL_CERT_FILE, or OpenSSL's default,
+ * /etc/ssl/certs/ca-certificates.crt on Debian). When the hashed directory
+ * next to it (SSL_CERT_DIR, or /etc/ssl/certs) holds the same CAs, only that
+ * directory is registered (X509_LOOKUP_hash_dir): a CA is read from its
+ * "<subject hash>.N" link the first time a chain names it as issuer and kept
+ * in the store, instead of decoding the whole bundle (144 d2i_X509) at start
+ * (issue 15). The answers are the same: the lookup by subject finds every CA
+ * of that name, as the bundle would. Only when there is no bundle, OpenSSL's
+ * default paths, whose directory lookups (OpenSSL 3's store loader scanning
+ * the directory) run again for every certificate whose issuer is unknown.
  */
 static int load_system_store(X509_STORE *store)
 {
 	const char *file = getenv(X509_get_default_cert_file_env());
 	if (file == NULL || *file == '\0')
 		file = X509_get_default_cert_file();
+	const char *dir = getenv(X509_get_default_cert_dir_env());
+	if (dir == NULL || *dir == '\0' ||
+	    strchr(dir, ':') != NULL) /* a list of directories: not ours to check */
+		dir = X509_get_default_cert_dir();
+	if (dir_matches_bundle(dir, file)) {
+		X509_LOOKUP *lookup = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir());
+		if (lookup != NULL && X509_LOOKUP_add_dir(lookup, dir, X509_FILETYPE_PEM) == 1)
+			return 1;
+	}
+	ERR_clear_error();
 	if (X509_STORE_load_file(store, file) == 1)
 		return 1;
 	ERR_clear_error();
@@ -511,6 +587,41 @@ static X509 *chain_cert(struct x509_chain *c, unsigned i)
 		ERR_clear_error();
 	}
 	return c->cert[i];
+}
+
+/* struct x509_cert is never defined: it is an X509 seen from outside this file. */
+struct x509_cert *x509_chain_decoded(struct x509_chain *c, unsigned i)
+{
+	if (i >= c->n || c->cert[i] == NULL || X509_up_ref(c->cert[i]) != 1)
+		return NULL;
+	return (struct x509_cert *)c->cert[i];
+}
+
+void x509_chain_set_decoded(struct x509_chain *c, unsigned i, struct x509_cert *cert)
+{
+	X509 *x = (X509 *)cert;
+	if (i >= c->n || c->tried[i] || x == NULL || X509_up_ref(x) != 1)
+		return;
+	c->cert[i] = x;
+	c->tried[i] = true;
+}
+
+struct x509_cert *x509_cert_dup(struct x509_cert *cert)
+{
+	return cert != NULL && X509_up_ref((X509 *)cert) == 1 ? cert : NULL;
+}
+
+void x509_cert_free(struct x509_cert *cert)
+{
+	X509_free((X509 *)cert);
+}
+
+size_t x509_cert_bytes(size_t der_len)
+{
+	/* Measured (mallinfo2 around d2i_X509, OpenSSL 3.0): 4.9 KiB for the fixtures' 856-byte RSA CA,
+	 * 5.3 KiB for a 902-byte RSA leaf, 6.1 KiB for a 699-byte ECDSA one: the fields copied out of the
+	 * DER, the decoded public key, the cached extensions. */
+	return 4096 + 2 * der_len;
 }
 
 int x509_chain_parse_leaf(struct x509_chain *c, struct x509_info *out)

@@ -104,6 +104,24 @@ void x509_chain_free(struct x509_chain *c);
 int x509_chain_parse_leaf(struct x509_chain *c, struct x509_info *out);
 
 /*
+ * A decoded certificate that may outlive its chain, so that an intermediate
+ * seen again is not decoded again (issue 15). Reference-counted; read-only
+ * once decoded, so threads may share it.
+ */
+struct x509_cert;
+/* Certificate i as decoded so far: a new reference (x509_cert_free), NULL when not decoded (or no
+ * certificate). */
+struct x509_cert *x509_chain_decoded(struct x509_chain *c, unsigned i);
+/* Gives certificate i a decoded copy of the same DER (matched by its SHA-256), so it is not decoded; the
+ * chain takes its own reference. */
+void x509_chain_set_decoded(struct x509_chain *c, unsigned i, struct x509_cert *cert);
+/* A new reference to the same certificate (NULL only if cert is NULL). */
+struct x509_cert *x509_cert_dup(struct x509_cert *cert);
+void x509_cert_free(struct x509_cert *cert);
+/* About the heap bytes a certificate of der_len bytes takes once decoded (OpenSSL 3.0, measured). */
+size_t x509_cert_bytes(size_t der_len);
+
+/*
  * The span of packet times around the validation time over which no
  * certificate of the chain OpenSSL built (the presented certificates it used
  * and the trust anchor) passes one of its notBefore or notAfter: every time

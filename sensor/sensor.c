@@ -32,6 +32,7 @@
 #include "rules/session.h"
 #include "sensor/app/cert_cache.h"
 #include "sensor/app/geoip.h"
+#include "sensor/app/issuer_cache.h"
 #include "sensor/state/state_db.h"
 #include "sensor/state/state_sync.h"
 #include "sensor/worker.h"
@@ -474,6 +475,13 @@ static void fill_counters(struct sensor *s, struct sensor_counters *c, bool fina
 	c->cert_cache_hits = cc.hits;
 	c->cert_cache_misses = cc.misses;
 	c->cert_cache_evicted = cc.evictions;
+	struct issuer_cache_stats ic;
+	tls_inspector_issuer_stats(s->tls_inspector, &ic);
+	c->issuer_cache_entries = ic.entries;
+	c->issuer_cache_memory_used = ic.bytes;
+	c->issuer_cache_hits = ic.hits;
+	c->issuer_cache_misses = ic.misses;
+	c->issuer_cache_evicted = ic.evictions;
 	c->history_servers_bytes = rs->history_servers_bytes;
 	c->history_pairs_bytes = rs->history_pairs_bytes;
 	c->history_tls_servers_bytes = rs->history_tls_servers_bytes;
@@ -779,6 +787,13 @@ static void print_services(const struct sensor *s, const struct sensor_stats *st
 		        "tlsobs: certificate cache: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64
 		        " evicted; %" PRIu64 " chains held in %" PRIu64 " bytes\n",
 		        cc.hits, cc.misses, cc.evictions, cc.entries, cc.bytes);
+	struct issuer_cache_stats ic;
+	tls_inspector_issuer_stats(s->tls_inspector, &ic);
+	if (ic.hits + ic.misses)
+		fprintf(out,
+		        "tlsobs: decoded intermediates: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64
+		        " evicted; %" PRIu64 " held in %" PRIu64 " bytes\n",
+		        ic.hits, ic.misses, ic.evictions, ic.entries, ic.bytes);
 	const struct rules_stats *rs = rules_engine_stats(s->rules);
 	fprintf(out,
 	        "tlsobs: history: %" PRIu64 " of %" PRIu64 " bytes (servers %" PRIu64 ", pairs %" PRIu64

@@ -1,7 +1,8 @@
 /*
  * tls_inspect.c: fingerprints, certificate parsing and chain validation of a finished handshake
  * (tls_inspect.h). Owns the validator (the CA store, built once) and the certificate cache
- * (cert_cache.h) whose answers hold only for that store: a new store comes with a new inspector.
+ * (cert_cache.h) whose answers hold only for that store: a new store comes with a new inspector; and the
+ * decoded intermediates (issuer_cache.h), which hold for any store.
  */
 #include "sensor/app/tls_inspect.h"
 
@@ -12,10 +13,12 @@
 #include "parsers/digest.h"
 #include "parsers/smtp.h"
 #include "sensor/app/cert_cache.h"
+#include "sensor/app/issuer_cache.h"
 
 struct tls_inspector {
 	struct x509_validator *validator;
 	struct cert_cache *cache;
+	struct issuer_cache *issuers;
 };
 
 struct tls_inspector *tls_inspector_new(const char *ca_file, unsigned cache_entries, char *err, size_t errlen)
@@ -31,7 +34,9 @@ struct tls_inspector *tls_inspector_new(const char *ca_file, unsigned cache_entr
 		return NULL;
 	}
 	ti->cache = cert_cache_new(cache_entries);
-	if (!ti->cache) {
+	ti->issuers =
+	    issuer_cache_new(cache_entries < ISSUER_CACHE_ENTRIES ? cache_entries : ISSUER_CACHE_ENTRIES);
+	if (!ti->cache || !ti->issuers) {
 		snprintf(err, errlen, "out of memory");
 		tls_inspector_free(ti);
 		return NULL;
@@ -49,12 +54,18 @@ void tls_inspector_cache_stats(struct tls_inspector *ti, struct cert_cache_stats
 	cert_cache_get_stats(ti->cache, out);
 }
 
+void tls_inspector_issuer_stats(struct tls_inspector *ti, struct issuer_cache_stats *out)
+{
+	issuer_cache_get_stats(ti->issuers, out);
+}
+
 void tls_inspector_free(struct tls_inspector *ti)
 {
 	if (!ti)
 		return;
 	x509_validator_free(ti->validator);
 	cert_cache_free(ti->cache);
+	issuer_cache_free(ti->issuers);
 	free(ti);
 }
 
@@ -75,18 +86,38 @@ static void expected_name(const struct session *s, struct session_certificate *c
 static void fingerprints(const struct tls_observation *t, struct session_fingerprints *fp)
 {
 	if (t->client_hello_seen) {
-		tls_ja3_string(t, fp->ja3_string);
-		tls_ja3(t, fp->ja3);
+		tls_ja3_both(t, fp->ja3_string, fp->ja3);
 		tls_ja4(t, fp->ja4);
 	}
 	if (t->server_hello_seen) {
-		tls_ja3s_string(t, fp->ja3s_string);
-		tls_ja3s(t, fp->ja3s);
+		tls_ja3s_both(t, fp->ja3s_string, fp->ja3s);
 #ifdef TLSOBS_JA4_FOXIO
 		tls_ja4s(t, fp->ja4s);
 		if (t->certificate_visible && t->cert_count > 0)
 			x509_ja4x(t->cert_der[0], t->cert_len[0], fp->ja4x);
 #endif
+	}
+}
+
+/* The chain's intermediates from the issuer cache, decoded ones not found there after the validation. */
+static void issuers_in(struct tls_inspector *ti, struct x509_chain *chain,
+                       const struct session_certificate *c)
+{
+	for (unsigned i = 1; i < c->chain_count; i++) {
+		struct x509_cert *cert = issuer_cache_get(ti->issuers, c->chain_sha256[i]);
+		x509_chain_set_decoded(chain, i, cert);
+		x509_cert_free(cert);
+	}
+}
+
+static void issuers_out(struct tls_inspector *ti, const struct tls_observation *t, struct x509_chain *chain,
+                        const struct session_certificate *c)
+{
+	for (unsigned i = 1; i < c->chain_count; i++) {
+		struct x509_cert *cert = x509_chain_decoded(chain, i);
+		if (cert)
+			issuer_cache_put(ti->issuers, c->chain_sha256[i], cert, t->cert_len[i]);
+		x509_cert_free(cert);
 	}
 }
 
@@ -107,6 +138,8 @@ static void check_chain(struct tls_inspector *ti, const struct tls_observation *
 		return;
 	}
 	struct x509_chain *chain = x509_chain_new(t->cert_der, t->cert_len, c->chain_count);
+	if (chain)
+		issuers_in(ti, chain, c);
 	if (hit) { /* the leaf is known; only the status at this time is not */
 		c->parsed = v.parsed;
 		c->leaf = v.leaf;
@@ -119,6 +152,8 @@ static void check_chain(struct tls_inspector *ti, const struct tls_observation *
 	struct x509_window window;
 	c->status =
 	    chain ? x509_chain_validate(ti->validator, chain, c->name, at, &window) : X509_STATUS_UNTRUSTED;
+	if (chain)
+		issuers_out(ti, t, chain, c);
 	x509_chain_free(chain);
 	if (!chain)
 		return;

@@ -18,6 +18,7 @@
 struct tls_inspector;
 
 struct cert_cache_stats;
+struct issuer_cache_stats;
 
 /*
  * NULL with a message in err when the CA bundle cannot be loaded. cache_entries bounds the certificate
@@ -28,6 +29,8 @@ struct tls_inspector *tls_inspector_new(const char *ca_file, unsigned cache_entr
 /* Forgets every cached chain (the policy was reloaded; a new CA store comes with a new inspector). */
 void tls_inspector_clear_cache(struct tls_inspector *ti);
 void tls_inspector_cache_stats(struct tls_inspector *ti, struct cert_cache_stats *out);
+/* The decoded intermediates (issuer_cache.h); a policy reload keeps them: the same bytes decode the same. */
+void tls_inspector_issuer_stats(struct tls_inspector *ti, struct issuer_cache_stats *out);
 void tls_inspector_free(struct tls_inspector *ti);
 /* Fills s->fingerprints and s->certificate from s->tls and s->smtp (nothing when s->tls is NULL). */
 void tls_inspect_session(struct tls_inspector *ti, struct session *s);

@@ -13,12 +13,44 @@
 
 enum { ZERO_RUN_MIN = 8, RUN_MAX = 0xffff };
 
+/* Zero bytes from i on, at most RUN_MAX; 32 at a time through the long runs of an empty array. */
 static size_t zero_run(const uint8_t *p, size_t i, size_t size)
 {
-	size_t j = i;
-	while (j < size && j - i < RUN_MAX && p[j] == 0)
+	size_t end = size - i < RUN_MAX ? size : i + RUN_MAX, j = i;
+	for (uint64_t w[4]; end - j >= sizeof w; j += sizeof w) {
+		memcpy(w, p + j, sizeof w);
+		if ((w[0] | w[1] | w[2] | w[3]) != 0)
+			break;
+	}
+	for (uint64_t w; end - j >= sizeof w; j += sizeof w) {
+		memcpy(&w, p + j, sizeof w);
+		if (w != 0)
+			break;
+	}
+	while (j < end && p[j] == 0)
 		j++;
 	return j - i;
+}
+
+/*
+ * Where the literal run from i ends: at the first zero run of ZERO_RUN_MIN bytes or more, or the
+ * one that ends the struct, or RUN_MAX bytes on. One pass (memchr over the nonzero bytes): every
+ * byte of the struct used to be measured three times over (issue 15: 21% of a run's samples).
+ */
+static size_t literal_end(const uint8_t *p, size_t i, size_t size)
+{
+	size_t cap = size - i < RUN_MAX ? size : i + RUN_MAX, j = i;
+	while (j < cap) {
+		const uint8_t *z = memchr(p + j, 0, cap - j);
+		if (z == NULL)
+			return cap;
+		j = (size_t)(z - p);
+		size_t r = zero_run(p, j, size);
+		if (r >= ZERO_RUN_MIN || j + r == size)
+			return j;
+		j += r; /* a short run inside the literal */
+	}
+	return cap;
 }
 
 static uint8_t *put_len(uint8_t *o, size_t n)
@@ -33,10 +65,7 @@ static size_t pack_into(const uint8_t *p, size_t size, uint8_t *out)
 {
 	size_t i = 0, len = 0;
 	while (i < size) {
-		size_t lit = i;
-		while (lit < size && lit - i < RUN_MAX && zero_run(p, lit, size) < ZERO_RUN_MIN &&
-		       !(lit + zero_run(p, lit, size) == size && zero_run(p, lit, size) > 0))
-			lit++;
+		size_t lit = literal_end(p, i, size);
 		size_t nlit = lit - i;
 		size_t nzero = nlit < RUN_MAX ? zero_run(p, lit, size) : 0;
 		if (out) {
@@ -52,11 +81,15 @@ static size_t pack_into(const uint8_t *p, size_t size, uint8_t *out)
 
 uint8_t *zero_pack(const void *src, size_t size, size_t *len)
 {
-	*len = pack_into(src, size, NULL);
-	uint8_t *out = malloc(*len ? *len : 1);
-	if (out)
-		pack_into(src, size, out);
-	return out;
+	/* One pass into the most it can take (a pair per ZERO_RUN_MIN bytes at worst, and per RUN_MAX), then
+	 * shrunk: measuring first cost a second pass over every byte. */
+	size_t most = size + 4 * (size / ZERO_RUN_MIN + size / RUN_MAX + 2);
+	uint8_t *out = malloc(most);
+	if (!out)
+		return NULL;
+	*len = pack_into(src, size, out);
+	uint8_t *fit = realloc(out, *len ? *len : 1);
+	return fit ? fit : out;
 }
 
 static size_t get_len(const uint8_t *p)

@@ -11,6 +11,7 @@
  * certificate expired.
  */
 #include "outputs/alert_event.h"
+#include "outputs/event_common.h"
 #include "outputs/certificate_event.h"
 #include "outputs/output.h"
 #include "outputs/event_related.h"
@@ -19,6 +20,7 @@
 #include "outputs/stats_event.h"
 
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -724,4 +726,29 @@ Test(events, related_hosts_hold_every_distinct_name_even_at_the_parsers_caps)
 	cr_assert_eq(array_length(doc, "\"hosts\":"), distinct);
 	cr_assert_has(doc, "\"r15.example\",\"san0.example\"");
 	cr_assert_lacks(doc, "related.hosts");
+}
+
+Test(events, event_ids_are_the_base_a_dash_the_kind_and_the_sequence_cut_as_snprintf_would)
+{
+	char id[EVENT_ID_LEN], want[EVENT_ID_LEN];
+	event_id_make(id, "S4R38AR170000000001", 's', 99);
+	cr_expect_str_eq(id, "S4R38AR170000000001-s");
+	event_id_make(id, "S4R38AR170000000001", 'c', 7);
+	cr_expect_str_eq(id, "S4R38AR170000000001-c");
+	event_id_make(id, "S4R38AR170000000001", 'a', 0);
+	cr_expect_str_eq(id, "S4R38AR170000000001-a0");
+	event_id_make(id, "R1", 'm', UINT64_MAX);
+	cr_expect_str_eq(id, "R1-m18446744073709551615");
+	/* A base as long as the buffer or longer: cut where snprintf cuts. */
+	char base[EVENT_ID_LEN + 8];
+	for (size_t n = EVENT_ID_LEN - 24; n < sizeof base; n++) {
+		memset(base, 'B', n);
+		base[n] = '\0';
+		event_id_make(id, base, 'a', 123456789);
+		char full[sizeof base + 16];
+		snprintf(full, sizeof full, "%s-a123456789", base);
+		memcpy(want, full, EVENT_ID_LEN - 1); /* what snprintf keeps of it */
+		want[EVENT_ID_LEN - 1] = '\0';
+		cr_expect_str_eq(id, want, "base of %zu", n);
+	}
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 #include "outputs/json_writer.h"
 #include "parsers/civil_time.h"
@@ -515,6 +516,25 @@ Test(json_writer, addresses_are_written_in_their_usual_text_form)
 	json_array_end(&w);
 	cr_assert_str_eq(doc(&w), "[\"192.0.2.1\",\"2001:db8::25\"]");
 	json_writer_release(&w);
+}
+
+Test(json_writer, every_ipv4_address_is_written_as_inet_ntop_writes_it)
+{
+	/* Each octet value in each position (and its neighbours), against the C library. */
+	for (unsigned v = 0; v < 256; v++) {
+		for (unsigned pos = 0; pos < 4; pos++) {
+			struct ip_addr a = {.family = 4, .bytes = {1, 22, 133, 4}};
+			a.bytes[pos] = (uint8_t)v;
+			char text[INET_ADDRSTRLEN], want[32];
+			cr_assert_not_null(inet_ntop(AF_INET, a.bytes, text, sizeof text));
+			snprintf(want, sizeof want, "\"%s\"", text);
+			struct json_writer w;
+			json_writer_init(&w, 0);
+			json_ip(&w, &a);
+			cr_assert_str_eq(doc(&w), want);
+			json_writer_release(&w);
+		}
+	}
 }
 
 static const char *time_json(uint64_t us)

@@ -403,3 +403,42 @@ Test(tls_fingerprint, ja4s_and_ja4x_need_a_server_hello_and_a_certificate)
 	cr_assert_str_eq(ja4x, "");
 }
 #endif
+
+/* Both at once, as the inspector asks: the same string and hash as asked one by one. */
+static void expect_both_alike(const struct tls_observation *o)
+{
+	static char s1[TLS_JA3_STRING_MAX], s2[TLS_JA3_STRING_MAX];
+	char h1[TLS_JA3_HASH_LEN + 1], h2[TLS_JA3_HASH_LEN + 1];
+	cr_expect_eq(tls_ja3_both(o, s1, h1), tls_ja3_string(o, s2));
+	tls_ja3(o, h2);
+	cr_expect_str_eq(s1, s2);
+	cr_expect_str_eq(h1, h2);
+	cr_expect_eq(tls_ja3s_both(o, s1, h1), tls_ja3s_string(o, s2));
+	tls_ja3s(o, h2);
+	cr_expect_str_eq(s1, s2);
+	cr_expect_str_eq(h1, h2);
+}
+
+Test(tls_fingerprint, ja3_both_gives_what_the_string_and_the_hash_give_alone)
+{
+	const char *names[] = {"fixture-starttls-tls12-0.tls", "fixture-starttls-tls13-0.tls"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		struct tls_parser *p = run_file(names[i]);
+		expect_both_alike(tls_parser_observation(p));
+		tls_parser_free(p);
+	}
+	struct tls_observation *o = browser_hello();
+	expect_both_alike(o);
+	free(o);
+	/* A string over its cap: cut, its hash of the whole, both as alone. */
+	o = calloc(1, sizeof *o);
+	cr_assert_not_null(o);
+	o->client_hello_seen = true;
+	o->ch.version = 0x0303;
+	static uint16_t many[1000];
+	for (unsigned i = 0; i < 1000; i++)
+		many[i] = (uint16_t)(0xc000 + i);
+	o->fp.ciphers = (struct tls_value_list){many, 1000, 1000};
+	expect_both_alike(o);
+	free(o);
+}

@@ -11,9 +11,11 @@
  */
 #include "sensor/app/tls_inspect.h"
 #include "sensor/app/cert_cache.h"
+#include "sensor/app/issuer_cache.h"
 #include "test_support.h"
 
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -528,4 +530,62 @@ Test(tls_inspect, the_span_a_status_holds_for_is_the_validity_or_what_follows_it
 	x509_chain_free(c);
 	free(der);
 	x509_validator_free(v);
+}
+
+/* One session showing `leaf` with the fixture CA as its second certificate, at `at`. */
+static enum x509_status status_under_ca(struct tls_inspector *ti, const char *leaf, const char *sni,
+                                        uint64_t at)
+{
+	struct hand_built h;
+	hand_built(&h, leaf, sni);
+	uint8_t *ca = cert_der("ca.crt", &h.t.cert_len[1]);
+	h.t.cert_der[1] = ca;
+	h.t.cert_count = 2;
+	struct session *s = session_at(&h.t, at);
+	tls_inspect_session(ti, s);
+	cr_assert(s->certificate.validated);
+	enum x509_status st = s->certificate.status;
+	free(s);
+	free(ca);
+	free(h.der);
+	return st;
+}
+
+Test(tls_inspect, a_known_intermediate_is_decoded_once_and_judged_as_a_new_one_would_be)
+{
+	struct tls_inspector *ti = inspector();
+	struct issuer_cache_stats st;
+	cr_expect_eq(status_under_ca(ti, "ecdsa.crt", "mx1.example.net", T_2030), X509_STATUS_OK);
+	tls_inspector_issuer_stats(ti, &st);
+	cr_expect_eq(st.misses, 1);
+	cr_expect_eq(st.entries, 1);
+	cr_expect_gt(st.bytes, 4096);
+	/* New leaves under the same CA: the CA comes decoded from the cache, each verdict as without it. */
+	const struct {
+		const char *leaf, *sni;
+		uint64_t at;
+		enum x509_status want;
+	} cases[] = {
+	    {"mx1.example.net.crt", "mx1.example.net", T_2030, X509_STATUS_OK},
+	    {"wrong-name.crt", "mx1.example.net", T_2030, X509_STATUS_HOST_MISMATCH},
+	    {"expired.crt", "mx1.example.net", T_2030, X509_STATUS_EXPIRED},
+	    {"mx1.example.net.crt", "mx1.example.net", T_2037, X509_STATUS_EXPIRED},
+	    {"mx1.example.net.crt", "mx1.example.net", T_2020_06, X509_STATUS_NOT_YET_VALID},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		cr_expect_eq(status_under_ca(ti, cases[i].leaf, cases[i].sni, cases[i].at), cases[i].want,
+		             "%s", cases[i].leaf);
+		struct tls_inspector *fresh = inspector();
+		cr_expect_eq(status_under_ca(fresh, cases[i].leaf, cases[i].sni, cases[i].at), cases[i].want);
+		tls_inspector_free(fresh);
+	}
+	tls_inspector_issuer_stats(ti, &st);
+	cr_expect_geq(st.hits, 3, "hits %" PRIu64, st.hits);
+	cr_expect_eq(st.entries, 1);
+	/* A policy reload empties the chain cache, not the decoded intermediates: the bytes decode the same.
+	 */
+	tls_inspector_clear_cache(ti);
+	tls_inspector_issuer_stats(ti, &st);
+	cr_expect_eq(st.entries, 1);
+	tls_inspector_free(ti);
 }
