@@ -274,7 +274,7 @@ for sc in "${scenarios[@]}"; do
 		verdict $ok "[$sc $mc] each real session's events equal those without the flood: $(tail -n +2 "$W/cmp.txt" | head -n 1 | sed 's/^events: //')"
 		if [[ $ok != OK ]]; then # how each differing session differs (FLOOD_VERBOSE=1: also event by event)
 			if [[ $FLOOD_VERBOSE == 1 ]]; then sed -n 's/^  /        /p' "$W/cmp.txt"
-			else grep -v '^    only with' "$W/cmp.txt" | sed -n 's/^  /        /p' | cut -c 1-300; fi
+			else grep -v '^    only ' "$W/cmp.txt" | sed -n 's/^  /        /p' | cut -c 1-300; fi
 		fi
 	done
 done
