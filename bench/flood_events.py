@@ -133,7 +133,8 @@ def describe(name, ref, got, verbose):
     """Lines saying how one session's events differ with the flood."""
     (r_res, r_al, r_pc), (g_res, g_al, g_pc) = verdict(ref), verdict(got)
     if name == "certificates":
-        lines = ["  certificate inventory:"]
+        lines = ["  certificate inventory: %d event(s) only without the flood, %d only with it" % (
+            sum((ref - got).values()), sum((got - ref).values()))]
     else:
         lines = ["  session %s: starttls %s%s, alerts %s%s" % (
             name, g_res, "" if g_res == r_res else " (without the flood: %s)" % r_res,
