@@ -394,8 +394,8 @@ int main(int argc, char **argv)
 	printf("syns=%" PRIu64 " per_second=%" PRIu64 " flood_packets=%" PRIu64
 	       " real_packets=%zu fixtures=%zu during_flood=%zu servers=%u"
 	       " flood_start=%" PRIu64 ".%06u flood_seconds=%" PRIu64 " capture_seconds=%.3f\n",
-	       f.syns, f.syns / flood_s, f.packets, r.n, nfx, (nfx + 1) / 2, servers, t0 / 1000000u, (unsigned)(t0 % 1000000u),
-	       flood_s, (double)(last_us - t0) / 1e6);
+	       f.syns, f.syns / flood_s, f.packets, r.n, nfx, (nfx + 1) / 2, servers, t0 / 1000000u,
+	       (unsigned)(t0 % 1000000u), flood_s, (double)(last_us - t0) / 1e6);
 	for (size_t i = 0; i < nfx; i++)
 		fprintf(stderr, "synflood: %s: %zu packets at T0%+.3f s\n", fx[i].path, fx[i].count,
 		        ((double)fx[i].slot_us - (double)t0) / 1e6);
