@@ -33,6 +33,7 @@ import re
 import sys
 
 SESSION_ID = re.compile(r"\bS[0-9A-Z]{18}\b")
+COMMUNITY_ID = re.compile(r'"community_id":"([^"]*)"')
 
 
 def load(path):
@@ -167,17 +168,40 @@ def names_from(alone_paths):
     return names
 
 
+def real_sessions_of(path, known):
+    """The events of GOT that belong to the sessions REF knows, and certificates, and how many
+    others (the flood's own connections): those are counted from the raw line, not parsed, as a
+    banner flood writes hundreds of thousands of them."""
+    kept, others = [], 0
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if '"dataset":"tlsobs.stats"' in line:
+                continue
+            m = COMMUNITY_ID.search(line)
+            if '"dataset":"tlsobs.certificate"' not in line and (m.group(1) if m else None) not in known:
+                others += 1
+                continue
+            try:
+                e = json.loads(line)
+            except ValueError as x:
+                sys.exit(f"flood_events.py: {path}:{n}: not JSON: {x}")
+            if dataset(e) == "tlsobs.certificate" or e.get("network", {}).get("community_id") in known:
+                kept.append(e)
+            else:
+                others += 1
+    return kept, others
+
+
 def cmd_compare(ref_path, got_path, verbose, alone_paths=()):
-    ref, got = real_events(ref_path), real_events(got_path)
+    ref = real_events(ref_path)
     # Events of the flood's own connections (a banner flood is reported session by session)
     # are not the question here: keep the sessions REF knows, and certificates.
     known = {e.get("network", {}).get("community_id") for e in ref}
-    flood = [e for e in got if dataset(e) != "tlsobs.certificate" and e.get("network", {}).get("community_id") not in known]
-    got = [e for e in got if dataset(e) == "tlsobs.certificate" or e.get("network", {}).get("community_id") in known]
+    got, flood_n = real_sessions_of(got_path, known)
     by_ds = collections.Counter(dataset(e) for e in ref)
     print("events: %d without the flood (%s), %d with it%s" % (
         len(ref), ", ".join("%d %s" % (n, d) for d, n in sorted(by_ds.items())), len(got),
-        " (and %d of the flood's own connections)" % len(flood) if flood else ""))
+        " (and %d of the flood's own connections)" % flood_n if flood_n else ""))
     a, b = group(normalize(e) for e in ref), group(normalize(e) for e in got)
     names = names_from(alone_paths)
     keys = sorted(set(a) | set(b), key=lambda k: (k == "certificates", str(k)))
@@ -241,9 +265,11 @@ def cmd_alone(mixed_path, alone_paths):
 
 def cmd_stats(path, summary_path):
     last = None
-    for e in load(path):
-        if dataset(e) == "tlsobs.stats":
-            last = e
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if '"dataset":"tlsobs.stats"' in line:
+                last = line
+    last = json.loads(last) if last else None
     fl = (last or {}).get("tlsobs", {}).get("stats", {}).get("flows", {})
     with open(summary_path, encoding="utf-8", errors="replace") as f:
         summary = f.read()
