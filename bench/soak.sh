@@ -5,9 +5,11 @@
 # on one end and replays PCAP into the other in a loop with tcpreplay (new addresses each
 # loop, --unique-ip, so every loop brings new flows and new servers), for SECONDS. Every
 # interval it prints the sensor's VmRSS and VmHWM (/proc/PID/status) and its own counters
-# (from its tlsobs.stats events); at the end, the growth of RSS between the end of the
-# warm-up and the end of the run, and a verdict: flat (PASS) when it grew by at most
-# SOAK_BOUND_MIB or SOAK_BOUND_PCT % of the warm RSS, whichever is larger.
+# (from its tlsobs.stats events: flows held, flow memcap use, history bytes against
+# detection.history.memcap, evictions); at the end, the growth of RSS between the point the
+# caps are reached (the history at its memcap or evicting; not before the warm-up) and the
+# end of the run, and a verdict: flat (PASS) when it grew by at most SOAK_BOUND_MIB or
+# SOAK_BOUND_PCT % of the RSS at that point, whichever is larger.
 #
 # --file (also the fallback when a namespace cannot be made): one `tlsobs -r` through PCAP
 # repeated back to back in packet time (bench/pcap_repeat.c) up to SOAK_FILE_MB of
@@ -68,7 +70,7 @@ bench_tlsobs "${BUILD_DIR:-$ROOT/build-bench}"
 mkdir -p "$BENCH_DIR"
 W=$(mktemp -d "$BENCH_DIR/soak.XXXXXX")
 NS=tsk-$$
-sensor='' replay= ns_made=0
+sensor='' replay='' ns_made=0
 cleanup() {
 	set +e   # every step, whatever fails before it
 	[[ -n $replay ]] && kill "$replay" 2>/dev/null
@@ -122,17 +124,23 @@ unique=(); [[ $SOAK_UNIQUE == 1 ]] && unique=(--unique-ip)
 # ---------------------------------------------------------------- run
 # status_kib PID FIELD -> the field of /proc/PID/status in KiB, or empty once the process is gone
 status_kib() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status" 2>/dev/null || true; }
-last_stats() { # packets flows_active memory_used from the newest tlsobs.stats event
+# last_stats: from the newest tlsobs.stats event, packets, flows active, flow memcap bytes used,
+# flows evicted, history bytes, history memcap, history entries evicted (count caps, memcap) and
+# flows.peak_active; "-" for what is not there (yet).
+last_stats() {
 	grep '"dataset":"tlsobs.stats"' "$W/events.json" 2>/dev/null | tail -n 1 | python3 -c '
 import json, sys
 line = sys.stdin.read()
 if not line.strip():
-    print("- - -"); sys.exit()
+    print("- - - - - - - -"); sys.exit()
 s = json.loads(line)["tlsobs"]["stats"]
-print(s["packets"], s["flows"]["active"], s["flows"]["memory_used"])' 2>/dev/null || echo "- - -"
+f, h = s.get("flows", {}), s.get("history", {})
+ev = h.get("evicted", 0) + h.get("memcap_evicted", 0) if h else "-"
+print(s["packets"], f.get("active", "-"), f.get("memory_used", "-"), f.get("evicted", "-"), h.get("bytes", "-"),
+      h.get("memcap", "-"), ev, f.get("peak_active", "-"))' 2>/dev/null || echo "- - - - - - - -"
 }
 
-samples=$W/samples   # t rss_kib hwm_kib progress
+samples=$W/samples   # t rss_kib hwm_kib progress [caps_reached: 1 once the history is at its cap]
 : >"$samples"
 hr() { printf '%*s\n' 84 '' | tr ' ' -; }
 echo
@@ -148,7 +156,8 @@ if [[ $MODE == live ]]; then
 	echo "replay    : tcpreplay --loop=0 ${unique[*]} --pps=$SOAK_PPS into veth tskr0 in netns $NS; tlsobs -i tsks0 ${sets[*]}"
 	echo "run       : $SECONDS_RUN s, a sample every $INTERVAL s; warm-up: the first $SOAK_WARMUP_PCT %"
 	hr
-	printf '%8s %10s %10s %12s %8s %10s\n' "t s" "RSS MiB" "HWM MiB" packets flows "memcap MiB"
+	printf '%8s %9s %9s %11s %7s %9s %9s %9s %13s\n' "t s" "RSS MiB" "HWM MiB" packets flows \
+		"flow MiB" "evicted" "hist MiB" "hist evicted"
 	ip netns exec "$NS" "$TLSOBS" -i tsks0 -o "json:$W/events.json" --set "stats.interval=${INTERVAL%.*}s" "${sets[@]}" \
 		>/dev/null 2>"$W/stderr" &
 	sensor=$!
@@ -163,11 +172,16 @@ if [[ $MODE == live ]]; then
 		rss=$(status_kib "$sensor" VmRSS) hwm=$(status_kib "$sensor" VmHWM)
 		[[ -n $rss ]] || { cat "$W/stderr" >&2; sensor=; die "tlsobs died after $t s"; }
 		kill -0 "$replay" 2>/dev/null || { cat "$W/replay.out" >&2; replay=; die "tcpreplay stopped after $t s"; }
-		read -r pk fl mu < <(last_stats)
-		echo "$t $rss $hwm $pk" >>"$samples"
-		printf '%8s %10.1f %10.1f %12s %8s %10s\n' "$t" "$(awk -v k="$rss" 'BEGIN {print k / 1024}')" \
+		read -r pk fl mu fev hb hcap hev held < <(last_stats)
+		# The caps are reached once the history is within 2 % of its memcap or evicts entries
+		# (count caps): from then on, new addresses replace old ones instead of adding memory.
+		capped=$(awk -v b="$hb" -v c="$hcap" -v e="$hev" 'BEGIN {print (b != "-" && c != "-" && (b >= c * 0.98 || e > 0)) ? 1 : 0}')
+		echo "$t $rss $hwm $pk $capped" >>"$samples"
+		printf '%8s %9.1f %9.1f %11s %7s %9s %9s %9s %13s\n' "$t" "$(awk -v k="$rss" 'BEGIN {print k / 1024}')" \
 			"$(awk -v k="$hwm" 'BEGIN {print k / 1024}')" "$pk" "$fl" \
-			"$(awk -v b="$mu" 'BEGIN {if (b == "-") print "-"; else printf "%.1f", b / 1048576}')"
+			"$(awk -v b="$mu" 'BEGIN {if (b == "-") print "-"; else printf "%.1f", b / 1048576}')" "$fev" \
+			"$(awk -v b="$hb" -v c="$hcap" 'BEGIN {if (b == "-") print "-"; else printf "%.1f/%.0f", b / 1048576, c / 1048576}')" "$hev"
+		last_held=$held
 		awk -v t="$t" -v s="$SECONDS_RUN" 'BEGIN {exit !(t >= s)}' && break
 	done
 	kill -INT "$replay" 2>/dev/null; wait "$replay" 2>/dev/null || true; replay=
@@ -207,25 +221,36 @@ hr
 # ---------------------------------------------------------------- verdict
 n=$(wc -l <"$samples")
 [[ $n -ge 3 ]] || die "only $n samples: run longer (-t) or sample more often (-i)"
-read -r warm_t warm_rss end_t end_rss slope < <(awk -v pct="$SOAK_WARMUP_PCT" -v total="$SECONDS_RUN" '
-	{ t[NR] = $1; r[NR] = $2 / 1024 }
+# Judged from the later of the end of the warm-up and the first sample with the caps reached (live);
+# when the caps are reached with fewer than 3 samples left, from the warm-up (and said so).
+read -r warm_t warm_rss end_t end_rss slope cap_t < <(awk -v pct="$SOAK_WARMUP_PCT" -v total="$SECONDS_RUN" '
+	{ t[NR] = $1; r[NR] = $2 / 1024; if (NF >= 5 && $5 == 1 && !c) c = NR }
 	END {
 		w = 0
 		for (i = 1; i <= NR; i++) if (t[i] >= total * pct / 100) { w = i; break }
 		if (w == 0 || w == NR) w = int(NR / 2)
+		if (c > w && c <= NR - 2) w = c
 		# least-squares slope of RSS over the samples after the warm-up, MiB per minute
 		n = 0; sx = sy = sxx = sxy = 0
 		for (i = w; i <= NR; i++) { n++; sx += t[i]; sy += r[i]; sxx += t[i] * t[i]; sxy += t[i] * r[i] }
 		d = n * sxx - sx * sx
 		slope = d > 0 ? (n * sxy - sx * sy) / d * 60 : 0
-		printf "%s %.1f %s %.1f %.2f\n", t[w], r[w], t[NR], r[NR], slope
+		printf "%s %.1f %s %.1f %.2f %s\n", t[w], r[w], t[NR], r[NR], slope, c ? t[c] : "-"
 	}' "$samples")
 growth=$(awk -v a="$warm_rss" -v b="$end_rss" 'BEGIN {printf "%.1f", b - a}')
 pct=$(awk -v a="$warm_rss" -v b="$end_rss" 'BEGIN {printf "%.1f", (a > 0 ? (b - a) * 100 / a : 0)}')
 bound=$(awk -v a="$warm_rss" -v m="$SOAK_BOUND_MIB" -v p="$SOAK_BOUND_PCT" 'BEGIN {b = a * p / 100; printf "%.1f", (b > m ? b : m)}')
 echo "summary   :"
 grep '^tlsobs:' "$W/stderr" | sed 's/^/  /'
-echo "RSS after warm-up (t=$warm_t s): $warm_rss MiB; at the end (t=$end_t s): $end_rss MiB"
+if [[ $MODE == live ]]; then
+	if [[ $cap_t == - ]]; then
+		echo "caps      : the history did not reach detection.history.memcap or its count caps in $SECONDS_RUN s (judged from the warm-up)"
+	else
+		echo "caps      : the history reached its cap at t=$cap_t s (judged from t=$warm_t s)"
+	fi
+	echo "flows     : held at once at most ${last_held:-?} (flows.peak_active; '-': the sensor does not give it)"
+fi
+echo "RSS from t=$warm_t s: $warm_rss MiB; at the end (t=$end_t s): $end_rss MiB"
 echo "growth    : $growth MiB ($pct %); trend after warm-up $slope MiB/min"
 if awk -v g="$growth" -v b="$bound" 'BEGIN {exit !(g <= b)}'; then
 	echo "PASS  memory flat after warm-up: grew $growth MiB <= $bound MiB (max of $SOAK_BOUND_MIB MiB, $SOAK_BOUND_PCT %)"

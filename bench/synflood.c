@@ -2,8 +2,8 @@
  * synflood.c: a SYN-flood capture with real SMTP sessions mixed in.
  *
  *   cc -O2 -Wall bench/synflood.c -lpcap -o synflood
- *   synflood -o flood.pcap [-b real.pcap] [-n SYNS] [-d SECONDS] [-t SECONDS] [-s SERVERS] [-a|-e] [-S SEED]
- *            FIXTURE.pcap...
+ *   synflood -o flood.pcap [-b real.pcap] [-n SYNS | -r PER_SECOND] [-d SECONDS] [-t SECONDS] [-s SERVERS]
+ *            [-a|-e] [-P ADDR[/LEN]] [-S SEED] FIXTURE.pcap...
  *
  * Timeline (packet time):
  *
@@ -17,9 +17,17 @@
  * them (half-open), unless -a: each server then answers every SYN with a
  * SYN-ACK, as a listening server would. -e goes one step further (a connection
  * flood rather than a SYN flood): the client completes the handshake, the
- * server sends its 220 banner, the client is never heard of again. Sources
- * never fall in the fixtures' networks (203.0.113.0/24, 198.51.100.0/24), so
- * no flood packet can join a real session.
+ * server sends its 220 banner, the client acknowledges it and is never heard
+ * of again (the connection stays open and idle). Sources never fall in the
+ * fixtures' networks (203.0.113.0/24, 198.51.100.0/24), so no flood packet
+ * can join a real session.
+ *
+ * -r gives the flood as a rate (connections per second over the -d seconds)
+ * instead of a count. -P draws every source from one network (ADDR/LEN, LEN
+ * 8 to 32; /32: a single address), as a flood from one host or one /24 that
+ * a per-source budget must contain; source ports then count up (each
+ * server's 4-tuples stay distinct for 64,512 connections per server) rather
+ * than being random.
  *
  * Each FIXTURE (Ethernet, one or more sessions) is shifted as a whole to its
  * slot: the first half of them evenly inside the flood, the rest evenly in the
@@ -62,8 +70,9 @@ struct reals {
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: synflood -o FLOOD.pcap [-b REAL_ONLY.pcap] [-n SYNS] [-d FLOOD_SECONDS]\n"
-	                "                [-t TAIL_SECONDS] [-s SERVERS] [-a|-e] [-S SEED] FIXTURE.pcap...\n");
+	fprintf(stderr, "usage: synflood -o FLOOD.pcap [-b REAL_ONLY.pcap] [-n SYNS | -r PER_SECOND]\n"
+	                "                [-d FLOOD_SECONDS] [-t TAIL_SECONDS] [-s SERVERS] [-a|-e]\n"
+	                "                [-P ADDR[/LEN]] [-S SEED] FIXTURE.pcap...\n");
 	exit(2);
 }
 
@@ -160,12 +169,40 @@ static uint32_t spoofed_source(uint64_t *rng)
 	}
 }
 
+/* -P: the network every source is drawn from (unset: random spoofed sources). */
+struct source_pool {
+	uint32_t base;
+	unsigned host_bits; /* 32 - LEN */
+	int set;
+};
+
+static struct source_pool parse_pool(const char *s)
+{
+	unsigned a, b, c, d, len = 32;
+	char tail;
+	int n = sscanf(s, "%u.%u.%u.%u/%u%c", &a, &b, &c, &d, &len, &tail);
+	if ((n != 4 && n != 5) || a > 255 || b > 255 || c > 255 || d > 255 || len < 8 || len > 32) {
+		fprintf(stderr, "synflood: -P: want ADDR or ADDR/LEN (LEN 8 to 32), got '%s'\n", s);
+		exit(2);
+	}
+	uint32_t ip = (uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8 | d;
+	struct source_pool p = {ip, 32 - len, 1};
+	if (p.host_bits)
+		p.base &= ~((1u << p.host_bits) - 1);
+	if ((p.base & 0xffffff00u) == 0xcb007100u || (p.base & 0xffffff00u) == 0xc6336400u) {
+		fprintf(stderr, "synflood: -P %s: inside the fixtures' networks\n", s);
+		exit(2);
+	}
+	return p;
+}
+
 struct flood {
 	uint64_t syns, start_us, span_us, next;
 	unsigned servers;
 	int answer; /* 1 (-a): servers send SYN-ACKs; 2 (-e): handshake completed, then a banner */
 	uint64_t rng;
 	uint64_t packets;
+	struct source_pool pool;
 };
 
 static uint64_t flood_next_time(const struct flood *f)
@@ -186,6 +223,11 @@ static void flood_emit(struct flood *f, pcap_dumper_t *out, uint8_t *buf)
 	memcpy(src.mac, attacker_mac, 6);
 	memcpy(dst.mac, server_mac, 6);
 	src.port = (uint16_t)(1024 + r % 64512);
+	if (f->pool.set) {
+		uint32_t host = f->pool.host_bits ? (uint32_t)(r >> 40) & ((1u << f->pool.host_bits) - 1) : 0;
+		src.ip = f->pool.base | host;
+		src.port = (uint16_t)(1024 + (f->next / f->servers) % 64512);
+	}
 	src.seq = (uint32_t)(r >> 16);
 	src.ip_id = (uint16_t)(r >> 48);
 	dst.seq = (uint32_t)pcapgen_rand(&f->rng);
@@ -204,7 +246,10 @@ static void flood_emit(struct flood *f, pcap_dumper_t *out, uint8_t *buf)
 		n = pcapgen_build(buf, &dst, &src, PCAPGEN_ACK | PCAPGEN_PSH, dst.seq + 1, src.seq + 1,
 		                  (const uint8_t *)banner, sizeof banner - 1);
 		pcapgen_dump(out, ts, buf, n);
-		f->packets += 2;
+		n = pcapgen_build(buf, &src, &dst, PCAPGEN_ACK, src.seq + 1,
+		                  dst.seq + 1 + (uint32_t)(sizeof banner - 1), NULL, 0);
+		pcapgen_dump(out, ts, buf, n);
+		f->packets += 3;
 	}
 	f->next++;
 }
@@ -252,10 +297,11 @@ static void place_fixtures(struct fixture *fx, size_t nfx, struct reals *r, uint
 int main(int argc, char **argv)
 {
 	const char *out_path = NULL, *real_path = NULL;
-	uint64_t syns = 1000000, flood_s = 10, tail_s = 30, seed = 1;
+	uint64_t syns = 1000000, rate = 0, flood_s = 10, tail_s = 30, seed = 1;
 	unsigned servers = 4;
 	int answer = 0, c;
-	while ((c = getopt(argc, argv, "o:b:n:d:t:s:aeS:h")) != -1) {
+	struct source_pool pool = {0, 0, 0};
+	while ((c = getopt(argc, argv, "o:b:n:r:d:t:s:aeP:S:h")) != -1) {
 		switch (c) {
 		case 'o':
 			out_path = optarg;
@@ -265,6 +311,12 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			syns = parse_u64("-n", optarg, 1, 100000000);
+			break;
+		case 'r':
+			rate = parse_u64("-r", optarg, 1, 10000000);
+			break;
+		case 'P':
+			pool = parse_pool(optarg);
 			break;
 		case 'd':
 			flood_s = parse_u64("-d", optarg, 1, 3600);
@@ -290,6 +342,11 @@ int main(int argc, char **argv)
 	}
 	if (!out_path || optind >= argc)
 		usage();
+	if (rate) {
+		syns = rate * flood_s;
+		if (syns > 100000000)
+			usage();
+	}
 
 	size_t nfx = (size_t)(argc - optind);
 	struct fixture *fx = calloc(nfx, sizeof *fx);
@@ -314,7 +371,7 @@ int main(int argc, char **argv)
 	pcap_dumper_t *out = open_out(dead, out_path);
 	pcap_dumper_t *real_out = real_path ? open_out(dead, real_path) : NULL;
 	static uint8_t buf[PCAPGEN_MAX_PACKET];
-	struct flood f = {syns, t0, flood_us, 0, servers, answer, seed * 0x9E3779B97F4A7C15ull, 0};
+	struct flood f = {syns, t0, flood_us, 0, servers, answer, seed * 0x9E3779B97F4A7C15ull, 0, pool};
 	size_t k = 0;
 	while (k < r.n || f.next < f.syns) {
 		if (k < r.n && (f.next == f.syns || r.p[k].ts_us <= flood_next_time(&f))) {
@@ -334,11 +391,11 @@ int main(int argc, char **argv)
 	uint64_t last_us = r.n ? r.p[r.n - 1].ts_us : 0;
 	if (last_us < t0 + flood_us)
 		last_us = t0 + flood_us;
-	printf("syns=%" PRIu64 " flood_packets=%" PRIu64
+	printf("syns=%" PRIu64 " per_second=%" PRIu64 " flood_packets=%" PRIu64
 	       " real_packets=%zu fixtures=%zu during_flood=%zu servers=%u"
 	       " flood_start=%" PRIu64 ".%06u flood_seconds=%" PRIu64 " capture_seconds=%.3f\n",
-	       f.syns, f.packets, r.n, nfx, (nfx + 1) / 2, servers, t0 / 1000000u, (unsigned)(t0 % 1000000u),
-	       flood_s, (double)(last_us - t0) / 1e6);
+	       f.syns, f.syns / flood_s, f.packets, r.n, nfx, (nfx + 1) / 2, servers, t0 / 1000000u,
+	       (unsigned)(t0 % 1000000u), flood_s, (double)(last_us - t0) / 1e6);
 	for (size_t i = 0; i < nfx; i++)
 		fprintf(stderr, "synflood: %s: %zu packets at T0%+.3f s\n", fx[i].path, fx[i].count,
 		        ((double)fx[i].slot_us - (double)t0) / 1e6);
