@@ -93,6 +93,7 @@ struct flow {
 	bool payload_seen;   /* roles may be swapped only before any payload */
 	bool consumer_done;  /* the consumer wants no more bytes of this flow */
 	bool source_stale; /* roles were swapped: the table charges it to its new client at the next touch */
+	bool source_due;   /* left half-open: the table charges it to its client's budget at the next touch */
 	struct flow_side side[2]; /* indexed by enum flow_dir */
 };
 

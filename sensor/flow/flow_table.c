@@ -354,39 +354,41 @@ static bool source_exempt(const struct flow_table *t, const struct ip_addr *a)
 	return false;
 }
 
-/* Bytes to reserve before attaching a flow of client a: the two entries it may need (the unused part is
- * given back by source_attach). */
-static uint64_t source_reserve_bytes(const struct flow_table *t, const struct ip_addr *a)
+/* Bytes the entries of client a that do not exist yet would take (address and prefix). */
+static uint64_t source_missing_bytes(const struct flow_table *t, const struct ip_addr *a)
 {
-	return t->source_buckets && !source_exempt(t, a) ? 2 * sizeof(struct flow_source) : 0;
+	uint64_t n = 0;
+	if (!source_find(t, a, SOURCE_PREFIX))
+		n += sizeof(struct flow_source);
+	if (!source_find(t, a, SOURCE_ADDRESS))
+		n += sizeof(struct flow_source);
+	return n;
 }
 
 /*
  * Charges f to its client's entries, made as needed out of `reserved` bytes
- * already taken from the memcap (what is left over goes back). f is on its
- * class's list; it joins its sources' lists of the same class.
+ * already taken from the memcap, which must cover the entries missing now
+ * (what is left over goes back). f is on its class's list; it joins its
+ * sources' lists of the same class.
  */
 static void source_attach(struct flow_table *t, struct flow *f, uint64_t reserved)
 {
-	uint64_t used = 0;
-	if (reserved) {
-		uint64_t before = t->stats.sources + t->stats.prefixes;
-		struct flow_source *p = source_get(t, &f->client.ip, SOURCE_PREFIX);
-		struct flow_source *a = p ? source_get(t, &f->client.ip, SOURCE_ADDRESS) : NULL;
-		used = (t->stats.sources + t->stats.prefixes - before) * sizeof(struct flow_source);
-		if (a) {
-			a->prefix = p;
-			a->flows++;
-			p->flows++;
-			f->source = a;
-			f->accounted = 0;
-			TAILQ_INSERT_TAIL(&a->lists[f->class], f, src_lru);
-			TAILQ_INSERT_TAIL(&p->lists[f->class], f, pfx_lru);
-			source_add_bytes(t, f, flow_memory(f));
-		} else if (p && p->flows == 0) {
-			source_free(
-			    t, p); /* made for this flow, which could not be charged: gone, and given back */
-		}
+	uint64_t before = t->stats.sources + t->stats.prefixes;
+	struct flow_source *p = source_get(t, &f->client.ip, SOURCE_PREFIX);
+	struct flow_source *a = p ? source_get(t, &f->client.ip, SOURCE_ADDRESS) : NULL;
+	uint64_t used = (t->stats.sources + t->stats.prefixes - before) * sizeof(struct flow_source);
+	if (a) {
+		a->prefix = p;
+		a->flows++;
+		p->flows++;
+		f->source = a;
+		f->accounted = 0;
+		TAILQ_INSERT_TAIL(&a->lists[f->class], f, src_lru);
+		TAILQ_INSERT_TAIL(&p->lists[f->class], f, pfx_lru);
+		source_add_bytes(t, f, flow_memory(f));
+	} else if (p && p->flows == 0) {
+		source_free(t, p); /* made for this flow, which could not be charged: gone, and given back */
+		used -= sizeof(struct flow_source);
 	}
 	memcap_release(&t->memcap, reserved - used);
 }
@@ -407,17 +409,35 @@ static void source_detach(struct flow_table *t, struct flow *f)
 		source_free(t, p);
 }
 
-/* Roles were swapped after f was charged: it now belongs to its new client (or to none, when exempt or
- * when no entry can be had). */
-static void source_rehome(struct flow_table *t, struct flow *f)
+static bool reserve_memory(struct flow_table *t, uint64_t n, const struct flow *keep, uint64_t now_us);
+
+/*
+ * Charges f to its client's budget (again, after a role swap: to its new
+ * client), or to none when exempt or when no room can be made. A flow joins
+ * only once it has left half-open: half-open flows are the first evicted
+ * anyway, so a SYN flood from random sources costs no source entries.
+ */
+static void source_rehome(struct flow_table *t, struct flow *f, uint64_t now_us)
 {
-	f->source_stale = false;
+	f->source_stale = f->source_due = false;
 	if (!t->source_buckets)
 		return;
 	source_detach(t, f);
-	uint64_t need = source_reserve_bytes(t, &f->client.ip);
-	if (need && memcap_reserve(&t->memcap, need))
-		source_attach(t, f, need);
+	if (source_exempt(t, &f->client.ip))
+		return;
+	uint64_t need = source_missing_bytes(t, &f->client.ip);
+	if (need && !reserve_memory(t, need, f, now_us))
+		return;
+	/* Making room may have ended the last flow of an entry counted as there. */
+	uint64_t missing = source_missing_bytes(t, &f->client.ip);
+	if (missing > need) {
+		if (!memcap_reserve(&t->memcap, missing - need)) {
+			memcap_release(&t->memcap, need);
+			return;
+		}
+		need = missing;
+	}
+	source_attach(t, f, need);
 }
 
 uint64_t flow_table_source_bytes(const struct flow_table *t, const struct ip_addr *a, bool prefix)
@@ -449,9 +469,12 @@ void flow_table_touch(struct flow_table *t, struct flow *f, enum flow_state stat
 	f->state = (uint8_t)state;
 	if (now_us > f->last_us)
 		f->last_us = now_us;
+	enum flow_class was = (enum flow_class)f->class;
 	move_to_class(t, f, class_of(f));
-	if (f->source_stale)
-		source_rehome(t, f);
+	if (was == FLOW_CLASS_HALF_OPEN && f->class != FLOW_CLASS_HALF_OPEN && f->class != FLOW_CLASS_CLOSED)
+		f->source_due = true;
+	if (f->source_stale || f->source_due)
+		source_rehome(t, f, now_us);
 	else if (f->source)
 		source_add_bytes(t, f, flow_memory(f));
 }
@@ -716,14 +739,13 @@ struct flow *flow_table_create(struct flow_table *t, const struct decoded_packet
 	struct roles r = decide_roles(p, dst_is_service, src_is_service);
 	/* The encapsulation only when there is one, in the same allocation (most flows come without). */
 	size_t size = sizeof(struct flow) + (has_encap(&p->encap) ? sizeof(struct decode_encap) : 0);
-	uint64_t for_sources = source_reserve_bytes(t, &r.client.ip);
-	if (!reserve_memory(t, size + for_sources, NULL, now_us)) {
+	if (!reserve_memory(t, size, NULL, now_us)) {
 		t->stats.refused++;
 		return NULL;
 	}
 	struct flow *f = calloc(1, size);
 	if (!f) {
-		memcap_release(&t->memcap, size + for_sources);
+		memcap_release(&t->memcap, size);
 		t->stats.refused++;
 		return NULL;
 	}
@@ -746,7 +768,6 @@ struct flow *flow_table_create(struct flow_table *t, const struct decoded_packet
 	f->state = FLOW_STATE_NEW;
 	f->class = FLOW_CLASS_HALF_OPEN;
 	TAILQ_INSERT_TAIL(&t->lists[f->class], f, lru);
-	source_attach(t, f, for_sources);
 	t->stats.created++;
 	if (++t->stats.active > t->stats.peak_active)
 		t->stats.peak_active = t->stats.active;

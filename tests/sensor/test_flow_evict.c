@@ -122,6 +122,15 @@ static struct flow *open_from(struct fixture *fx, const char *client, uint16_t p
 	return f;
 }
 
+/* A connection from client whose handshake completed (silent): counted to its client's budget. */
+static struct flow *established_from(struct fixture *fx, const char *client, uint16_t port, uint64_t now_us)
+{
+	struct flow *f = open_from(fx, client, port, now_us);
+	flow_table_touch(fx->t, f, FLOW_STATE_ESTABLISHED, now_us);
+	flow_table_end_queued(fx->t);
+	return f;
+}
+
 /* Brings f to a class, as the tracker and the application would. */
 static void make(struct fixture *fx, struct flow *f, enum flow_class c, uint64_t now_us)
 {
@@ -324,9 +333,9 @@ Test(sources, a_source_holds_exactly_what_its_flows_hold_and_its_prefix_the_sum)
 	struct flow_table_settings s = settings(1 << 20, 5, 20);
 	struct fixture *fx = fixture_with(&s);
 	struct ip_addr a = addr("192.0.2.7"), b = addr("192.0.2.8"), other = addr("192.0.3.7");
-	struct flow *f1 = open_from(fx, "192.0.2.7", 40001, T0);
-	open_from(fx, "192.0.2.7", 40002, T0);
-	open_from(fx, "192.0.2.8", 40003, T0);
+	struct flow *f1 = established_from(fx, "192.0.2.7", 40001, T0);
+	established_from(fx, "192.0.2.7", 40002, T0);
+	established_from(fx, "192.0.2.8", 40003, T0);
 	cr_assert_eq(flow_table_source_bytes(fx->t, &a, false), 2 * sizeof(struct flow));
 	cr_assert_eq(flow_table_source_bytes(fx->t, &b, false), sizeof(struct flow));
 	cr_assert_eq(flow_table_source_bytes(fx->t, &a, true), 3 * sizeof(struct flow),
@@ -347,9 +356,9 @@ Test(sources, an_ipv6_client_is_counted_by_its_slash_64)
 {
 	struct flow_table_settings s = settings(1 << 20, 5, 20);
 	struct fixture *fx = fixture_with(&s);
-	open_from(fx, "2001:db8:1:2::7", 40001, T0);
-	open_from(fx, "2001:db8:1:2:ffff::8", 40002, T0);
-	open_from(fx, "2001:db8:1:3::7", 40003, T0);
+	established_from(fx, "2001:db8:1:2::7", 40001, T0);
+	established_from(fx, "2001:db8:1:2:ffff::8", 40002, T0);
+	established_from(fx, "2001:db8:1:3::7", 40003, T0);
 	struct ip_addr in = addr("2001:db8:1:2:abcd::1"), out = addr("2001:db8:1:3::1");
 	cr_assert_eq(flow_table_source_bytes(fx->t, &in, true), 2 * sizeof(struct flow));
 	cr_assert_eq(flow_table_source_bytes(fx->t, &out, true), sizeof(struct flow));
@@ -373,6 +382,8 @@ Test(sources, a_flow_whose_roles_swap_is_charged_to_its_new_client)
 	struct flow *f = flow_table_create(fx->t, &p, flow_table_hash(fx->t, &p), false, false, T0, &dir);
 	cr_assert_not_null(f);
 	struct ip_addr guessed = addr("203.0.113.5"), real = addr("192.0.2.7");
+	cr_assert_eq(flow_table_source_bytes(fx->t, &guessed, false), 0, "half-open: not counted yet");
+	flow_table_touch(fx->t, f, FLOW_STATE_ESTABLISHED, T0);
 	cr_assert_eq(flow_table_source_bytes(fx->t, &guessed, false), sizeof(struct flow));
 	tcp_tracker_swap_roles(f, &dir);
 	flow_table_touch(fx->t, f, FLOW_STATE_ESTABLISHED, T0 + 1 * MSEC);
@@ -387,7 +398,7 @@ Test(sources, budgets_off_keep_no_entries_and_an_exempt_client_is_not_counted)
 {
 	struct flow_table_settings off = settings(1 << 20, 0, 0);
 	struct fixture *fx = fixture_with(&off);
-	open_from(fx, "192.0.2.7", 40001, T0);
+	established_from(fx, "192.0.2.7", 40001, T0);
 	cr_assert_eq(flow_table_stats(fx->t)->sources, 0);
 	cr_assert_eq(flow_table_memcap(fx->t)->used, fx->empty_used + sizeof(struct flow));
 	fixture_free(fx);
@@ -397,8 +408,8 @@ Test(sources, budgets_off_keep_no_entries_and_an_exempt_client_is_not_counted)
 	s.source_budget.exempt[0] = (struct ip_network){.addr = addr("192.0.2.0"), .prefix = 28};
 	fx = fixture_with(&s);
 	struct ip_addr mta = addr("192.0.2.7"), outside = addr("192.0.2.17");
-	open_from(fx, "192.0.2.7", 40001, T0);
-	open_from(fx, "192.0.2.17", 40002, T0);
+	established_from(fx, "192.0.2.7", 40001, T0);
+	established_from(fx, "192.0.2.17", 40002, T0);
 	cr_assert_eq(flow_table_source_bytes(fx->t, &mta, false), 0);
 	cr_assert_eq(flow_table_source_bytes(fx->t, &outside, false), sizeof(struct flow));
 	cr_assert_eq(flow_table_source_bytes(fx->t, &outside, true), sizeof(struct flow),
@@ -424,9 +435,10 @@ Test(sources, a_flow_with_encapsulation_is_charged_for_it_and_gives_it_back)
 	cr_assert_not_null(f);
 	cr_assert_not_null(f->encap);
 	cr_assert_eq(flow_encap(f)->vlan[0], 42);
+	flow_table_touch(fx->t, f, FLOW_STATE_ESTABLISHED, T0);
 	cr_assert_eq(flow_table_source_bytes(fx->t, &p.src, false),
 	             sizeof(struct flow) + sizeof(struct decode_encap));
-	struct flow *plain = open_from(fx, "192.0.2.8", 40002, T0);
+	struct flow *plain = established_from(fx, "192.0.2.8", 40002, T0);
 	cr_assert_eq(flow_encap(plain)->vlan_count, 0, "no encapsulation reads as all zero");
 	fixture_free(fx);
 }
@@ -438,7 +450,7 @@ static uint64_t cost_of_first_flow(void)
 {
 	struct flow_table_settings s = settings(1 << 20, 5, 20);
 	struct fixture *fx = fixture_with(&s);
-	open_from(fx, "192.0.2.1", 40000, T0);
+	established_from(fx, "192.0.2.1", 40000, T0);
 	uint64_t cost = flow_table_memcap(fx->t)->used - fx->empty_used;
 	fixture_free(fx);
 	return cost;
