@@ -9,6 +9,7 @@
 
 #include "outputs/community_id.h"
 #include "test_support.h"
+#include "ip_text.h"
 
 struct vector {
 	uint8_t proto;
@@ -37,18 +38,6 @@ static const struct vector vectors[] = {
     {17, "192.168.1.52", "8.8.8.8", 54585, 53, 1, "1:Q9We8WO3piVF8yEQBNJF4uiSVrI="},
     {132, "192.168.170.8", "192.168.170.56", 7, 7, 1, "1:5w3ZRjeKBzqT3zsaEECDGjUbYeg="},
 };
-
-static struct ip_addr addr(const char *text)
-{
-	struct ip_addr a = {0};
-	if (inet_pton(AF_INET, text, a.bytes) == 1)
-		a.family = 4;
-	else if (inet_pton(AF_INET6, text, a.bytes) == 1)
-		a.family = 6;
-	else
-		cr_assert_fail("bad address in a test vector: %s", text);
-	return a;
-}
 
 Test(community_id, matches_every_baseline_vector_of_the_spec)
 {

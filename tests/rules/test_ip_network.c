@@ -4,25 +4,13 @@
 #include <string.h>
 
 #include "rules/ip_network.h"
+#include "ip_text.h"
 
 static struct ip_network net(const char *text)
 {
 	struct ip_network n;
 	cr_assert_eq(ip_network_parse(text, &n), IP_NETWORK_OK, "parse %s", text);
 	return n;
-}
-
-static struct ip_addr addr(const char *text)
-{
-	struct ip_addr a;
-	memset(&a, 0, sizeof a);
-	if (inet_pton(AF_INET, text, a.bytes) == 1)
-		a.family = 4;
-	else if (inet_pton(AF_INET6, text, a.bytes) == 1)
-		a.family = 6;
-	else
-		cr_assert_fail("bad test address %s", text);
-	return a;
 }
 
 static bool contains(const char *network, const char *address)

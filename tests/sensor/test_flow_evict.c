@@ -16,6 +16,7 @@
 
 #include "sensor/flow/flow_table.h"
 #include "sensor/flow/tcp_tracker.h"
+#include "ip_text.h"
 
 #define SEC 1000000ull
 #define MSEC 1000ull
@@ -90,19 +91,6 @@ static void fixture_free(struct fixture *fx)
 	             (unsigned long long)flow_table_memcap(fx->t)->used, (unsigned long long)fx->empty_used);
 	flow_table_free(fx->t, FLOW_CLOSE_SHUTDOWN);
 	free(fx);
-}
-
-static struct ip_addr addr(const char *text)
-{
-	struct ip_addr a;
-	memset(&a, 0, sizeof a);
-	if (inet_pton(AF_INET, text, a.bytes) == 1) {
-		a.family = 4;
-		return a;
-	}
-	cr_assert_eq(inet_pton(AF_INET6, text, a.bytes), 1, "bad address %s", text);
-	a.family = 6;
-	return a;
 }
 
 /* A SYN from client:port to the mail server (same family as the client). */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "sensor/flow/flow_table.h"
+#include "ip_text.h"
 
 #define SEC 1000000ull
 #define MSEC 1000ull
@@ -92,19 +93,6 @@ static void fixture_free(struct fixture *fx)
 static uint64_t bucket_bytes(uint64_t nbuckets)
 {
 	return nbuckets * sizeof(struct flow *);
-}
-
-static struct ip_addr addr(const char *text)
-{
-	struct ip_addr a;
-	memset(&a, 0, sizeof a);
-	if (inet_pton(AF_INET, text, a.bytes) == 1) {
-		a.family = 4;
-		return a;
-	}
-	cr_assert_eq(inet_pton(AF_INET6, text, a.bytes), 1, "bad address %s", text);
-	a.family = 6;
-	return a;
 }
 
 static struct decoded_packet packet(const char *src, uint16_t sport, const char *dst, uint16_t dport,

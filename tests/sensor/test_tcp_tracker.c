@@ -19,6 +19,7 @@
 
 #include "sensor/app/mail_roles.h"
 #include "sensor/flow/tcp_tracker.h"
+#include "ip_text.h"
 
 #define SEC 1000000ull
 #define T0 (1700000000ull * SEC)
@@ -162,15 +163,6 @@ struct peer {
 };
 
 static const struct peer CLIENT = {"192.0.2.10", 40000}, SERVER = {"198.51.100.25", 25};
-
-static struct ip_addr addr(const char *text)
-{
-	struct ip_addr a;
-	memset(&a, 0, sizeof a);
-	a.family = 4;
-	cr_assert_eq(inet_pton(AF_INET, text, a.bytes), 1, "bad address %s", text);
-	return a;
-}
 
 static struct decoded_packet seg(struct peer from, struct peer to, uint8_t flags, uint32_t seq, uint32_t ack,
                                  const char *data)
