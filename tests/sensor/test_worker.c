@@ -72,21 +72,7 @@ static void run_start(struct run *r)
 {
 	memset(r, 0, sizeof *r);
 	/* Flows stay until the end of the capture, so that late packets meet them (not new flows). */
-	static const char yaml[] = "flow:\n  timeout:\n    new: 7d\n    established: 7d\n    closed: 7d\n";
-	struct config_error cerr = {{0}};
-	struct config *cfg = config_load_buffer(yaml, strlen(yaml), "test.yaml", &cerr);
-	cr_assert_not_null(cfg, "%s", cerr.message);
-	cr_assert_eq(settings_load(cfg, &r->settings, &cerr), 0, "%s", cerr.message);
-	config_free(cfg);
-	mail_ports_add(r->ports.service, r->settings.smtp_ports, r->settings.n_smtp_ports);
-	mail_ports_add(r->ports.service, r->settings.implicit_tls_ports, r->settings.n_implicit_tls_ports);
-	mail_ports_add(r->ports.implicit_tls, r->settings.implicit_tls_ports,
-	               r->settings.n_implicit_tls_ports);
-	static const uint16_t smtps[] = {SETTINGS_SMTPS_PORT};
-	mail_ports_add(r->ports.smtps, smtps, 1);
-	char err[256];
-	r->w = worker_new(&r->settings, &r->ports, NULL, 1, on_session, &r->sessions, err, sizeof err);
-	cr_assert_not_null(r->w, "%s", err);
+	r->w = test_worker_new(&r->settings, &r->ports, on_session, &r->sessions);
 }
 
 static void run_end(struct run *r)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sensor/config/config.h"
 #include "test_support.h"
 
 static void keep_packet(void *ctx, const struct capture_packet *cp)
@@ -44,4 +45,24 @@ void free_packets(struct packets *ps)
 {
 	for (size_t i = 0; i < ps->n; i++)
 		free((void *)ps->p[i].data);
+}
+
+struct worker *test_worker_new(struct sensor_settings *settings, struct mail_ports *ports,
+                               worker_session_fn on_session, void *ctx)
+{
+	static const char yaml[] = "flow:\n  timeout:\n    new: 7d\n    established: 7d\n    closed: 7d\n";
+	struct config_error cerr = {{0}};
+	struct config *cfg = config_load_buffer(yaml, strlen(yaml), "test.yaml", &cerr);
+	cr_assert_not_null(cfg, "%s", cerr.message);
+	cr_assert_eq(settings_load(cfg, settings, &cerr), 0, "%s", cerr.message);
+	config_free(cfg);
+	mail_ports_add(ports->service, settings->smtp_ports, settings->n_smtp_ports);
+	mail_ports_add(ports->service, settings->implicit_tls_ports, settings->n_implicit_tls_ports);
+	mail_ports_add(ports->implicit_tls, settings->implicit_tls_ports, settings->n_implicit_tls_ports);
+	static const uint16_t smtps[] = {SETTINGS_SMTPS_PORT};
+	mail_ports_add(ports->smtps, smtps, 1);
+	char err[256];
+	struct worker *w = worker_new(settings, ports, NULL, 1, on_session, ctx, err, sizeof err);
+	cr_assert_not_null(w, "%s", err);
+	return w;
 }
