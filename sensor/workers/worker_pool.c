@@ -22,6 +22,7 @@ struct lane {
 	unsigned index;
 	struct worker *w;
 	struct packet_queue *queue;
+	struct sealed_recycler *recycler; /* the sealed blocks the finisher gives back */
 	pthread_t thread;
 	bool started;
 	/* the worker's thread only (inline: the caller's) */
@@ -74,7 +75,8 @@ struct worker_pool *worker_pool_new(const struct worker_pool_options *opt)
 	for (unsigned i = 0; i < n; i++) {
 		p->lanes[i].pool = p;
 		p->lanes[i].index = i;
-		if (opt->threads && !(p->lanes[i].queue = packet_queue_new(POOL_QUEUE_DEPTH))) {
+		if (!(p->lanes[i].recycler = sealed_recycler_new(POOL_RECYCLED_MAX)) ||
+		    (opt->threads && !(p->lanes[i].queue = packet_queue_new(POOL_QUEUE_DEPTH)))) {
 			worker_pool_free(p);
 			return NULL;
 		}
@@ -107,8 +109,10 @@ bool worker_pool_threaded(const struct worker_pool *p)
 void worker_pool_session(void *ctx, struct session *sess, bool mail, const char *ingress)
 {
 	struct lane *l = ctx;
-	struct sealed_session *ss =
-	    sealed_session_new(sess, mail, ingress, worker_session_order_us(l->w), l->index);
+	if (l->pool->opt.prepare)
+		l->pool->opt.prepare(l->pool->opt.prepare_ctx, sess, mail);
+	struct sealed_session *ss = sealed_session_new_from(l->recycler, sess, mail, ingress,
+	                                                    worker_session_order_us(l->w), l->index);
 	if (!ss) {
 		l->seal_failures++;
 		return;
@@ -156,7 +160,10 @@ static void publish(struct lane *l, bool ended)
 		l->pub.sealed_bytes = l->sealed_bytes;
 	}
 	p->generation++;
-	pthread_cond_signal(&p->news);
+	/* The finisher looks every POOL_COLLECT_MS anyway: woken early only for a heap of sessions or an end.
+	 */
+	if (ended || l->out_count >= POOL_WAKE_SESSIONS)
+		pthread_cond_signal(&p->news);
 	while (p->opt.threads && !ended && l->out_count > POOL_OUTBOX_MAX)
 		pthread_cond_wait(&p->room, &p->lock); /* the finisher is behind: wait, never drop */
 	pthread_mutex_unlock(&p->lock);
@@ -462,6 +469,7 @@ void worker_pool_free(struct worker_pool *p)
 		if (l->filling)
 			packet_queue_recycle(l->queue, l->filling);
 		packet_queue_free(l->queue);
+		sealed_recycler_free(l->recycler); /* last: the sessions above went back to it */
 	}
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->news);

@@ -39,7 +39,10 @@ enum {
 	POOL_MAX_WORKERS = 64,     /* the session id's flow number keeps 6 bits for the worker index */
 	POOL_QUEUE_DEPTH = 8,      /* batches queued per worker */
 	POOL_ROUND_PACKETS = 1024, /* every worker gets the reader's clock at least this often ... */
-	POOL_OUTBOX_MAX = 8192,    /* sessions a worker may have waiting for the finisher before it waits */
+	POOL_OUTBOX_MAX = 512,     /* sessions a worker may have waiting for the finisher before it waits */
+	POOL_RECYCLED_MAX = 256,   /* spent sealed blocks kept per worker for reuse */
+	POOL_WAKE_SESSIONS = 64,   /* a worker wakes the finisher when it has this many sessions waiting */
+	POOL_COLLECT_MS = 10,      /* otherwise the finisher collects this often (wall time) */
 };
 #define POOL_ROUND_US 10000u /* ... and every 10 ms of packet time */
 
@@ -49,6 +52,10 @@ struct worker_pool_options {
 	const int *cpu_affinity; /* capture.cpu_affinity: worker i on cpu_affinity[i % n]; NULL: not pinned */
 	size_t n_cpu_affinity;
 	const struct decode_options *decode; /* the reader's decoder (borrowed) */
+	/* Work on each session in its worker, before it is sealed (the TLS inspection: fingerprints,
+	 * certificate chain), so that the finisher does less; NULL: none. Called on the worker's thread. */
+	void (*prepare)(void *ctx, struct session *sess, bool mail);
+	void *prepare_ctx;
 };
 
 /* Per worker, for tlsobs.stats and the summary. */
@@ -95,6 +102,7 @@ int worker_pool_join(struct worker_pool *p);
 /* The packet clock the finisher may use: the lowest worker clock (the highest once all have ended). */
 uint64_t worker_pool_clock(struct worker_pool *p);
 void worker_pool_lane_stats(struct worker_pool *p, unsigned i, struct worker_pool_lane_stats *out);
+/* After every sealed session it made is freed (the session order first). */
 void worker_pool_free(struct worker_pool *p);
 
 #endif
