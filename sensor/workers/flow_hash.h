@@ -8,9 +8,15 @@
  * no ports after the first) reach the same worker without defragmenting in
  * the dispatcher. The trade-off: all sessions between one pair of hosts share
  * a worker, so one very busy host pair (two MTAs relaying to each other over
- * many connections) is bound by one worker. The key is fixed: the spread is
- * the same on every run, so a run is reproducible; a hash flood can only load
- * one worker, never grow anything (each worker has its own memcap).
+ * many connections) is bound by one worker.
+ *
+ * It is the contract hash of issue 17, the one live capture's fanout program
+ * computes in the kernel (sensor/capture/fanout_bpf.h): x = XOR of the 32-bit
+ * big-endian words of both addresses (one each for IPv4, four each for IPv6),
+ * x ^= x >> 16, x ^= x >> 8; the worker is x % N. So a capture read from a
+ * file spreads over the workers as it did live (tests/support/
+ * flow_hash_vectors.h holds worked examples). Not keyed: chosen addresses can
+ * load one worker, never grow anything (each worker has its own memcap).
  */
 #ifndef TLSOBS_FLOW_HASH_H
 #define TLSOBS_FLOW_HASH_H
@@ -19,11 +25,11 @@
 
 #include "parsers/packet_decode.h"
 
-/* The same for (a, b) and (b, a). */
-uint64_t flow_hash_pair(const struct ip_addr *a, const struct ip_addr *b);
+/* x before the modulo; the same for (a, b) and (b, a). */
+uint32_t flow_hash_pair(const struct ip_addr *a, const struct ip_addr *b);
 /* A packet packet_decode found to be TCP (DECODE_OK) or a fragment: its innermost addresses' hash. */
-uint64_t flow_hash_packet(const struct decoded_packet *p);
-/* The worker (0 .. nworkers - 1) of a hash: the high bits, spread evenly (Lemire's multiply-shift). */
-unsigned flow_hash_worker(uint64_t hash, unsigned nworkers);
+uint32_t flow_hash_packet(const struct decoded_packet *p);
+/* The worker (0 .. nworkers - 1) of a hash: x % nworkers, as the kernel's fanout takes it. */
+unsigned flow_hash_worker(uint32_t hash, unsigned nworkers);
 
 #endif
