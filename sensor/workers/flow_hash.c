@@ -1,5 +1,5 @@
 /*
- * flow_hash.c: the contract worker hash over a packet's innermost address
+ * flow_hash.c: the symmetric worker hash over a packet's innermost address
  * pair (see flow_hash.h). Owns nothing.
  */
 #include "sensor/workers/flow_hash.h"
@@ -15,12 +15,20 @@ static uint32_t fold(const struct ip_addr *a)
 	return x;
 }
 
+uint32_t flow_hash_mix(uint32_t x)
+{
+	/* MurmurHash3's finaliser (fmix32): every input bit moves every output bit, the low ones too. */
+	x ^= x >> 16;
+	x *= 0x85ebca6bu;
+	x ^= x >> 13;
+	x *= 0xc2b2ae35u;
+	x ^= x >> 16;
+	return x;
+}
+
 uint32_t flow_hash_pair(const struct ip_addr *a, const struct ip_addr *b)
 {
-	uint32_t x = fold(a) ^ fold(b); /* XOR: the same both ways */
-	x ^= x >> 16;
-	x ^= x >> 8;
-	return x;
+	return flow_hash_mix(fold(a)) ^ flow_hash_mix(fold(b)); /* mixed apart, then XOR: symmetric */
 }
 
 uint32_t flow_hash_packet(const struct decoded_packet *p)
