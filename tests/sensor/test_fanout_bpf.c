@@ -214,3 +214,96 @@ Test(fanout_bpf, the_kernel_program_fits_with_every_tunnel_port_configured)
 	cr_assert_gt(most, n, "%zu instructions with every port, %zu with the defaults", most, n);
 	cr_assert_eq(fanout_bpf_build(&o, FANOUT_BPF_KERNEL, 0, prog, 10), 0, "too small a buffer: 0");
 }
+
+/* The hash each TCP connection of a capture got, by its sorted endpoints; both directions must agree. */
+struct flow_seen {
+	struct ip_addr a, b;
+	uint16_t pa, pb;
+	uint32_t hash;
+	bool forward, backward;
+};
+
+static void note_flow(struct flow_seen *flows, size_t *n, size_t max, const struct decoded_packet *d,
+                      uint32_t hash, const char *what)
+{
+	int c = ip_addr_compare(&d->src, &d->dst);
+	bool fwd = c < 0 || (c == 0 && d->sport <= d->dport);
+	struct flow_seen key = {fwd ? d->src : d->dst, fwd ? d->dst : d->src, fwd ? d->sport : d->dport,
+	                        fwd ? d->dport : d->sport, hash, false, false};
+	for (size_t i = 0; i < *n; i++) {
+		struct flow_seen *f = &flows[i];
+		if (ip_addr_compare(&f->a, &key.a) || ip_addr_compare(&f->b, &key.b) || f->pa != key.pa ||
+		    f->pb != key.pb)
+			continue;
+		cr_assert_eq(f->hash, hash, "%s: a connection split: %#x and %#x", what, f->hash, hash);
+		*(fwd ? &f->forward : &f->backward) = true;
+		return;
+	}
+	cr_assert_lt(*n, max);
+	key.forward = fwd;
+	key.backward = !fwd;
+	flows[(*n)++] = key;
+}
+
+/* Every packet of a capture through both entries; returns how many connections showed both directions. */
+static size_t check_capture(const char *path)
+{
+	char perr[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline(path, perr);
+	cr_assert_not_null(p, "%s: %s", path, perr);
+	cr_assert_eq(pcap_datalink(p), DLT_EN10MB);
+	struct flow_seen flows[256];
+	size_t nflows = 0, packets = 0;
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	while (pcap_next_ex(p, &h, &data) == 1) {
+		struct decoded_packet d;
+		enum decode_result r = packet_decode(LT_EN10MB, data, h->caplen, NULL, &d);
+		if (r != DECODE_OK && r != DECODE_IPV4_FRAGMENT && r != DECODE_IPV6_FRAGMENT)
+			continue;
+		uint32_t hash = check_packet(data, h->caplen, path);
+		packets++;
+		if (r == DECODE_OK)
+			note_flow(flows, &nflows, sizeof flows / sizeof flows[0], &d, hash, path);
+	}
+	pcap_close(p);
+	cr_assert_gt(packets, 0, "%s: no packet decoded", path);
+	size_t both = 0;
+	for (size_t i = 0; i < nflows; i++)
+		both += flows[i].forward && flows[i].backward;
+	return both;
+}
+
+/* scripts/wrap-capture.py MODE IN OUT; false when python3 is missing. */
+static bool wrap(const char *src_dir, const char *mode, const char *in, const char *out)
+{
+	char cmd[8192];
+	snprintf(cmd, sizeof cmd, "python3 '%s/scripts/wrap-capture.py' %s '%s' '%s'", src_dir, mode, in, out);
+	int rc = system(cmd);
+	return rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0;
+}
+
+Test(fanout_bpf, every_packet_of_the_vlan_mpls_and_tunnel_fixtures_goes_by_its_inner_pair_both_ways)
+{
+	const char *src = getenv("TLSOBS_SOURCE_DIR");
+	cr_assert_not_null(src, "ctest sets TLSOBS_SOURCE_DIR");
+	if (system("python3 -c '' 2>/dev/null") != 0)
+		cr_skip_test("python3 missing: scripts/wrap-capture.py cannot wrap the fixtures");
+	char dir[] = "/tmp/test_fanout_bpf.XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	static const char *const inputs[] = {"demo", "ipv6-starttls", "mitm-remove.client-side"};
+	static const char *const modes[] = {"qinq", "vlan3",  "vlan4", "mpls",  "mpls-pw", "gre",
+	                                    "gre-teb", "erspan2", "erspan3", "vxlan", "vxlan6", "geneve"};
+	for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+		char in[2048], out[2048];
+		snprintf(in, sizeof in, "%s/tests/fixtures/%s.pcap", src, inputs[i]);
+		cr_assert_gt(check_capture(in), 0, "%s: a connection seen both ways", in);
+		for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+			snprintf(out, sizeof out, "%s/%s-%s.pcap", dir, inputs[i], modes[m]);
+			cr_assert(wrap(src, modes[m], in, out), "wrap-capture.py %s %s", modes[m], in);
+			cr_assert_gt(check_capture(out), 0, "%s: a connection seen both ways", out);
+			unlink(out);
+		}
+	}
+	rmdir(dir);
+}
