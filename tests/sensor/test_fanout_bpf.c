@@ -228,8 +228,13 @@ static void note_flow(struct flow_seen *flows, size_t *n, size_t max, const stru
 {
 	int c = ip_addr_compare(&d->src, &d->dst);
 	bool fwd = c < 0 || (c == 0 && d->sport <= d->dport);
-	struct flow_seen key = {fwd ? d->src : d->dst, fwd ? d->dst : d->src, fwd ? d->sport : d->dport,
-	                        fwd ? d->dport : d->sport, hash, false, false};
+	struct flow_seen key = {fwd ? d->src : d->dst,
+	                        fwd ? d->dst : d->src,
+	                        fwd ? d->sport : d->dport,
+	                        fwd ? d->dport : d->sport,
+	                        hash,
+	                        false,
+	                        false};
 	for (size_t i = 0; i < *n; i++) {
 		struct flow_seen *f = &flows[i];
 		if (ip_addr_compare(&f->a, &key.a) || ip_addr_compare(&f->b, &key.b) || f->pa != key.pa ||
@@ -278,7 +283,8 @@ static size_t check_capture(const char *path)
 static bool wrap(const char *src_dir, const char *mode, const char *in, const char *out)
 {
 	char cmd[8192];
-	snprintf(cmd, sizeof cmd, "python3 '%s/scripts/wrap-capture.py' %s '%s' '%s'", src_dir, mode, in, out);
+	snprintf(cmd, sizeof cmd, "python3 '%s/scripts/wrap-capture.py' %s '%s' '%s'", src_dir, mode, in,
+	         out);
 	int rc = system(cmd);
 	return rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0;
 }
@@ -292,8 +298,8 @@ Test(fanout_bpf, every_packet_of_the_vlan_mpls_and_tunnel_fixtures_goes_by_its_i
 	char dir[] = "/tmp/test_fanout_bpf.XXXXXX";
 	cr_assert_not_null(mkdtemp(dir));
 	static const char *const inputs[] = {"demo", "ipv6-starttls", "mitm-remove.client-side"};
-	static const char *const modes[] = {"qinq", "vlan3",  "vlan4", "mpls",  "mpls-pw", "gre",
-	                                    "gre-teb", "erspan2", "erspan3", "vxlan", "vxlan6", "geneve"};
+	static const char *const modes[] = {"qinq",    "vlan3",   "vlan4",   "mpls",  "mpls-pw", "gre",
+	                                    "gre-teb", "erspan2", "erspan3", "vxlan", "vxlan6",  "geneve"};
 	for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
 		char in[2048], out[2048];
 		snprintf(in, sizeof in, "%s/tests/fixtures/%s.pcap", src, inputs[i]);
