@@ -3,8 +3,10 @@
  * each, for tests/integration/live_fanout.sh. No sensor: each packet is decoded and its connection (the
  * inner 5-tuple, both directions as one) noted with the socket that got it.
  *
- * Usage: fanout_probe IFACE N SECONDS READY-FILE
- * Writes READY-FILE once all N handles are in the group, reads for SECONDS, then prints:
+ * Usage: fanout_probe IFACE[,IFACE...] N SECONDS READY-FILE
+ * Writes READY-FILE once all N captures are open (each a handle per interface, in one group per interface),
+ * reads for SECONDS, then prints:
+ *   group I G                     the fanout group of interface I, as each capture reports it (must agree)
  *   socket I packets P            one line per socket
  *   connections total C both_ways B split S
  *   fragments seen F pairs_split Q   IP fragments seen (the kernel reassembles IPv4 ones), address pairs
@@ -21,7 +23,7 @@
 #include "parsers/packet_decode.h"
 #include "sensor/capture/capture.h"
 
-enum { MAX_SOCKETS = 8, MAX_FLOWS = 4096 };
+enum { MAX_SOCKETS = 8, MAX_IFACES = 4, MAX_FLOWS = 4096 };
 
 struct flow {
 	bool pair_only; /* a fragment: the address pair, no ports */
@@ -168,7 +170,7 @@ static void report(const struct probe *pr, struct capture *const *caps, unsigned
 int main(int argc, char **argv)
 {
 	if (argc != 5) {
-		fprintf(stderr, "usage: fanout_probe IFACE N SECONDS READY-FILE\n");
+		fprintf(stderr, "usage: fanout_probe IFACE[,IFACE...] N SECONDS READY-FILE\n");
 		return 2;
 	}
 	unsigned n = (unsigned)strtoul(argv[2], NULL, 10);
@@ -179,20 +181,32 @@ int main(int argc, char **argv)
 	}
 	static struct probe pr = {.lock = PTHREAD_MUTEX_INITIALIZER};
 	struct capture *caps[MAX_SOCKETS] = {0};
-	char *ifaces[] = {argv[1]};
+	char *ifaces[MAX_IFACES];
+	size_t nifaces = 0;
+	for (char *t = argv[1]; t && nifaces < MAX_IFACES;) {
+		ifaces[nifaces++] = t;
+		t = strchr(t, ',');
+		if (t)
+			*t++ = '\0';
+	}
 	char err[512];
 	for (unsigned i = 0; i < n; i++) {
 		struct capture_options opt = {.bpf = "", .snaplen = 65535, .promiscuous = true};
 		opt.fanout_workers = n;
 		opt.fanout_first = i ? caps[0] : NULL;
 		enum capture_open_status st;
-		caps[i] = capture_open(NULL, 0, ifaces, 1, &opt, &st, err, sizeof err);
+		caps[i] = capture_open(NULL, 0, ifaces, nifaces, &opt, &st, err, sizeof err);
 		if (!caps[i]) {
 			fprintf(stderr, "fanout_probe: socket %u: %s\n", i, err);
 			return 1;
 		}
 	}
-	printf("group %d\n", capture_fanout_group(caps[0], 0));
+	for (size_t k = 0; k < nifaces; k++) {
+		printf("group %zu", k);
+		for (unsigned i = 0; i < n; i++)
+			printf(" %d", capture_fanout_group(caps[i], k));
+		printf("\n");
+	}
 	FILE *ready = fopen(argv[4], "w");
 	if (ready)
 		fclose(ready);
