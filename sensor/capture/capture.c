@@ -443,7 +443,8 @@ static int fanout_create(struct capture_source *src, const struct capture_option
                          size_t errlen)
 {
 	int fd = pcap_fileno(src->pcap);
-	int arg = (PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_DEFRAG | PACKET_FANOUT_FLAG_UNIQUEID) << 16;
+	uint32_t arg =
+	    (uint32_t)(PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_DEFRAG | PACKET_FANOUT_FLAG_UNIQUEID) << 16;
 	if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) != 0) {
 		snprintf(err, errlen, "-i %s: cannot create a packet fanout group: %s", src->name,
 		         strerror(errno));
@@ -481,7 +482,8 @@ static int fanout_join(struct capture_source *src, const struct capture_source *
 		         first->name);
 		return -1;
 	}
-	int arg = (PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_DEFRAG) << 16 | first->fanout_group;
+	uint32_t arg =
+	    (uint32_t)(PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_DEFRAG) << 16 | (uint32_t)first->fanout_group;
 	if (setsockopt(pcap_fileno(src->pcap), SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) != 0) {
 		snprintf(err, errlen, "-i %s: cannot join packet fanout group %d: %s", src->name,
 		         first->fanout_group, strerror(errno));
