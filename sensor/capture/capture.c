@@ -499,9 +499,11 @@ static int join_fanout(struct capture_source *src, size_t index, const struct ca
 {
 	if (opt->fanout_workers <= 1)
 		return 0;
-	if (pcap_datalink(src->pcap) != DLT_EN10MB) {
+	int linktype = pcap_datalink(src->pcap);
+	if (linktype != DLT_EN10MB) {
+		const char *name = pcap_datalink_val_to_name(linktype);
 		snprintf(err, errlen, "-i %s: several workers need an Ethernet interface (link type %s)",
-		         src->name, pcap_datalink_val_to_name(pcap_datalink(src->pcap)));
+		         src->name, name ? name : "unknown");
 		return -1;
 	}
 	if (!opt->fanout_first)
