@@ -870,7 +870,9 @@ static int run(const struct options *o, const struct sensor_settings *settings, 
 	                               {ports, nports, &settings->decode},
 	                               (int)settings->snaplen,
 	                               settings->promiscuous,
-	                               (int)settings->buffer_size};
+	                               (int)settings->buffer_size,
+	                               0,
+	                               NULL};
 	enum capture_open_status status;
 	struct capture *cap =
 	    capture_open(o->files, o->nfiles, o->ifaces, o->nifaces, &copt, &status, err, sizeof err);
