@@ -536,6 +536,25 @@ static void collect_stats(const struct sensor *s, struct sensor_stats *out)
 	out->hold_overflows = r->hold_overflows;
 }
 
+/*
+ * The capture's counters. With worker threads each capture is read on its own
+ * thread (libpcap's counters are not to be read beside it): the live workers'
+ * copies, summed (worker_pool_capture_stats); files: the capture's own once
+ * the reader is done (the summary), nothing while it runs. Live, the capture
+ * given to sensor_set_capture is worker 0's: the others are counted through
+ * their workers.
+ */
+static void read_capture_stats(const struct sensor *s, struct capture_stats *cs)
+{
+	memset(cs, 0, sizeof *cs);
+	if (!worker_pool_threaded(s->pool))
+		capture_stats(s->capture, cs);
+	else if (capture_is_live(s->capture))
+		worker_pool_capture_stats(s->pool, cs); /* the last ones after the join */
+	else if (!worker_pool_running(s->pool))
+		capture_stats(s->capture, cs);
+}
+
 /* tlsobs.stats.workers[]: each worker's share. */
 static void fill_worker_counters(const struct sensor *s, struct sensor_counters *c)
 {
@@ -637,7 +656,7 @@ static void fill_counters(struct sensor *s, struct sensor_counters *c, bool fina
 	fill_worker_counters(s, c);
 	if (s->capture && capture_is_live(s->capture)) {
 		struct capture_stats cs;
-		capture_stats(s->capture, &cs);
+		read_capture_stats(s, &cs);
 		c->live = true;
 		c->capture_received = cs.received;
 		c->capture_dropped = cs.dropped;
@@ -698,11 +717,14 @@ unsigned sensor_workers(const struct sensor *s)
 	return s->nworkers;
 }
 
-int sensor_run_workers(struct sensor *s, struct capture *cap, volatile sig_atomic_t *stop,
-                       void (*between)(void *ctx), void *ctx)
+int sensor_run_workers(struct sensor *s, struct capture *const *caps, size_t ncaps,
+                       volatile sig_atomic_t *stop, void (*between)(void *ctx), void *ctx)
 {
 	char err[256];
-	if (worker_pool_start(s->pool, cap, err, sizeof err) != 0) {
+	int started = ncaps == s->nworkers && ncaps > 1
+	                  ? worker_pool_start_live(s->pool, caps, err, sizeof err)
+	                  : worker_pool_start(s->pool, caps[0], err, sizeof err);
+	if (started != 0) {
 		logger_log(LOGGER_ERROR, "workers", "%s", err);
 		while (!drain(s, 100))
 			continue;
@@ -1021,7 +1043,7 @@ void sensor_print_summary(const struct sensor *s, FILE *out)
 	struct capture_stats capture_counters = {0}, *cs = &capture_counters;
 	bool live = s->capture && capture_is_live(s->capture);
 	if (s->capture)
-		capture_stats(s->capture, cs);
+		read_capture_stats(s, cs);
 	if (live)
 		fprintf(out,
 		        "tlsobs: capture: %" PRIu64 " received, %" PRIu64 " dropped by the kernel, %" PRIu64
