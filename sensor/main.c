@@ -744,6 +744,9 @@ static void print_capture_filter(const struct options *o, const struct sensor_se
 struct captures {
 	struct capture *cap[SETTINGS_MAX_WORKERS];
 	size_t n;
+	/* borrowed by the captures for the run (a pcapng file's per-interface filters are compiled late) */
+	uint16_t ports[2 * SETTINGS_MAX_PORTS];
+	struct capture_options opt;
 };
 
 /* security.seccomp, once everything is open and privileges are gone. 0, or -1 (said). */
@@ -884,24 +887,24 @@ static int open_captures(const struct options *o, const struct sensor_settings *
                          int *code)
 {
 	char err[1024];
-	uint16_t ports[2 * SETTINGS_MAX_PORTS];
-	size_t nports = filter_ports(settings, ports);
+	size_t nports = filter_ports(settings, c->ports);
 	unsigned workers = settings_workers(settings);
 	size_t want = o->nifaces > 0 && workers > 1 ? workers : 1;
-	struct capture_options copt = {o->bpf,
-	                               {ports, nports, &settings->decode},
-	                               (int)settings->snaplen,
-	                               settings->promiscuous,
-	                               (int)settings->buffer_size,
-	                               want > 1 ? (unsigned)want : 0,
-	                               NULL};
+	struct capture_options *copt = &c->opt;
+	*copt = (struct capture_options){o->bpf,
+	                                 {c->ports, nports, &settings->decode},
+	                                 (int)settings->snaplen,
+	                                 settings->promiscuous,
+	                                 (int)settings->buffer_size,
+	                                 want > 1 ? (unsigned)want : 0,
+	                                 NULL};
 	c->n = 0;
 	*code = EXIT_OK;
 	for (size_t i = 0; i < want; i++) {
 		enum capture_open_status status;
-		copt.fanout_first = i > 0 ? c->cap[0] : NULL;
+		copt->fanout_first = i > 0 ? c->cap[0] : NULL;
 		c->cap[i] =
-		    capture_open(o->files, o->nfiles, o->ifaces, o->nifaces, &copt, &status, err, sizeof err);
+		    capture_open(o->files, o->nfiles, o->ifaces, o->nifaces, copt, &status, err, sizeof err);
 		if (!c->cap[i]) {
 			fprintf(stderr, "tlsobs: %s\n", err);
 			close_captures(c);
