@@ -573,6 +573,23 @@ fail_runtime:
 	return NULL;
 }
 
+int capture_open_workers(char *const *ifaces, size_t nifaces, const struct capture_options *opt, unsigned n,
+                         struct capture **caps, enum capture_open_status *status, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct capture_options o = *opt;
+		o.fanout_workers = n;
+		o.fanout_first = i ? caps[0] : NULL;
+		caps[i] = capture_open(NULL, 0, ifaces, nifaces, &o, status, err, errlen);
+		if (!caps[i]) {
+			while (i > 0)
+				capture_close(caps[--i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 struct dispatch_ctx {
 	const struct capture_handler *h;
 	int linktype;

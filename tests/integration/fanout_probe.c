@@ -190,16 +190,11 @@ int main(int argc, char **argv)
 			*t++ = '\0';
 	}
 	char err[512];
-	for (unsigned i = 0; i < n; i++) {
-		struct capture_options opt = {.bpf = "", .snaplen = 65535, .promiscuous = true};
-		opt.fanout_workers = n;
-		opt.fanout_first = i ? caps[0] : NULL;
-		enum capture_open_status st;
-		caps[i] = capture_open(NULL, 0, ifaces, nifaces, &opt, &st, err, sizeof err);
-		if (!caps[i]) {
-			fprintf(stderr, "fanout_probe: socket %u: %s\n", i, err);
-			return 1;
-		}
+	struct capture_options opt = {.bpf = "", .snaplen = 65535, .promiscuous = true};
+	enum capture_open_status st;
+	if (capture_open_workers(ifaces, nifaces, &opt, n, caps, &st, err, sizeof err) != 0) {
+		fprintf(stderr, "fanout_probe: %s\n", err);
+		return 1;
 	}
 	for (size_t k = 0; k < nifaces; k++) {
 		printf("group %zu", k);
