@@ -1,7 +1,7 @@
 /*
  * test_fanout_bpf.c: the live fanout program (sensor/capture/fanout_bpf.h) run in user space by libpcap's
  * bpf_filter(), against a reference C implementation of the workers' pair hash over the pair the decoder
- * reports.
+ * reports, and against the file reader's (sensor/workers/flow_hash.c): one hash for files and live.
  *
  * The kernel runs the program with the data at the Ethernet header (outgoing packets) or at the network
  * header with skb->protocol telling what it is (incoming ones). bpf_filter() has no Linux metadata loads, so
@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "flow_hash_vectors.h"
+#include "sensor/workers/flow_hash.h"
 #include "ip_text.h"
 #include "packet_builder.h"
 
@@ -86,6 +87,8 @@ static uint32_t check_packet(const uint8_t *data, size_t len, const char *what)
 	cr_assert(r == DECODE_OK || r == DECODE_IPV4_FRAGMENT || r == DECODE_IPV6_FRAGMENT,
 	          "%s: decoded as %s", what, decode_result_str(r));
 	uint32_t want = pair_hash(&d.src, &d.dst);
+	cr_assert_eq(flow_hash_packet(&d), want, "%s: the file reader's hash (sensor/workers/flow_hash.c)",
+	             what);
 	uint32_t frame = run_frame(data, len), network = run_network(data, len);
 	cr_assert_eq(frame, want, "%s: from the frame %#x, the pair's hash %#x", what, frame, want);
 	cr_assert_eq(network, want, "%s: from the network header %#x, the pair's hash %#x", what, network,
@@ -107,6 +110,7 @@ Test(fanout_bpf, every_shared_vector_gives_its_hash_in_both_directions)
 		const struct flow_hash_vector *v = &flow_hash_vectors[i];
 		struct ip_addr a = addr(v->src), b = addr(v->dst);
 		cr_assert_eq(pair_hash(&a, &b), v->x, "vector %zu: the reference", i);
+		cr_assert_eq(flow_hash_pair(&a, &b), v->x, "vector %zu: the file reader's flow_hash_pair", i);
 		struct pkt p = {0};
 		build_tcp(&p, LT_EN10MB, a.family, &default_seg);
 		set_pair(&p, 14, &a, &b);
