@@ -68,8 +68,8 @@ struct sensor {
 	struct sensor_settings *worker_settings; /* the workers' copy: flow and defrag memcaps shared out */
 	struct worker_pool *pool;
 	struct session_order *order;
-	struct session *finishing; /* the session being finished, opened from its sealed copy */
-	uint64_t now_us;           /* the finisher's packet clock: what every worker has passed */
+	struct sealed_opened *finishing; /* the session being finished, opened from its sealed copy */
+	uint64_t now_us;                 /* the finisher's packet clock: what every worker has passed */
 	int cpus[SETTINGS_MAX_WORKERS];
 	struct output *const *outputs;
 	size_t noutputs;
@@ -324,7 +324,7 @@ static void release_sessions(struct sensor *s)
 	struct sealed_session *ss;
 	while ((ss = session_order_pop(s->order)) != NULL) {
 		sealed_session_open(ss, s->finishing);
-		finish_session(s, s->finishing, sealed_session_mail(ss), sealed_session_ingress(ss));
+		finish_session(s, &s->finishing->sess, sealed_session_mail(ss), sealed_session_ingress(ss));
 		sealed_session_free(ss);
 	}
 }

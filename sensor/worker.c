@@ -37,6 +37,9 @@ struct worker {
 	uint64_t now_us;              /* the latest packet time seen */
 	unsigned index;               /* of the workers (0 when alone) */
 	uint64_t order_us;            /* the ordering key of the session being reported */
+	uint64_t flow_seq;            /* and the number of the packet that made its flow */
+	uint64_t packet_seq;          /* the packet's number in the capture (worker_set_packet_seq) */
+	bool seq_given;               /* set by worker_set_packet_seq: else our own count */
 	worker_session_fn on_session; /* the process-wide session finishing */
 	void *on_session_ctx;
 	struct worker_stats stats;
@@ -47,10 +50,7 @@ static void report_flow(struct worker *w, const struct flow *f, struct flow_reco
                         enum flow_close_reason reason)
 {
 	flow_record_session(&w->records, f, r, reason, w->run_nonce, w->scratch);
-	if (w->index > 0) /* the flow numbers of each worker count from 1: the index makes them unique */
-		session_id_make(w->scratch->id, w->run_nonce,
-		                (uint64_t)w->index << WORKER_FLOW_ID_BITS |
-		                    (f->id & ((1ull << WORKER_FLOW_ID_BITS) - 1)));
+	w->flow_seq = f->id;
 	/* Timed out: when one worker with the capture's clock would have ended it (never after our clock). */
 	w->order_us = w->now_us;
 	if (reason == FLOW_CLOSE_TIMEOUT) {
@@ -154,8 +154,10 @@ static void handle_segment(struct worker *w, const struct decoded_packet *p, uin
 	} else if (!f && !(p->tcp_flags & TCP_SYN) && p->payload_wire_len == 0) {
 		w->stats.stray_segments++;
 	} else {
-		if (!f && (f = flow_table_create(w->flows, p, hash, dst_service, src_service, ts_us, &dir)))
+		if (!f && (f = flow_table_create(w->flows, p, hash, dst_service, src_service, ts_us, &dir))) {
+			f->id = w->packet_seq; /* unique across workers, and in the capture's order */
 			tcp_tracker_attach(f, &w->consumer);
+		}
 		if (f)
 			track_segment(w, f, dir, p, wire_len, ts_us);
 	}
@@ -190,6 +192,9 @@ static void advance_clock(struct worker *w, uint64_t now_us)
 void worker_packet(struct worker *w, const struct capture_packet *cp)
 {
 	w->stats.packets++;
+	if (!w->seq_given)
+		w->packet_seq = w->stats.packets;
+	w->seq_given = false;
 	w->stats.bytes += cp->len;
 	w->records.interface = cp->interface;
 	advance_clock(w, cp->ts_us);
@@ -263,6 +268,17 @@ void worker_set_index(struct worker *w, unsigned index)
 unsigned worker_index(const struct worker *w)
 {
 	return w->index;
+}
+
+void worker_set_packet_seq(struct worker *w, uint64_t seq)
+{
+	w->packet_seq = seq;
+	w->seq_given = true;
+}
+
+uint64_t worker_session_flow_seq(const struct worker *w)
+{
+	return w->flow_seq;
 }
 
 uint64_t worker_session_order_us(const struct worker *w)

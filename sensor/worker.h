@@ -65,12 +65,18 @@ const struct memcap *worker_memcap(struct worker *w);
 const struct defrag_stats *worker_defrag_stats(const struct worker *w);
 /* NULL when nDPI could not be set up (flows are then followed by port only). */
 const struct classifier *worker_classifier(const struct worker *w);
-/*
- * The workers step (sensor/workers/): worker `index` of several. Its session ids take the index into the
- * flow number's top bits (unique across workers); index 0 gives the ids one worker always gave.
- */
+/* The workers step (sensor/workers/): worker `index` of several (0 when alone). */
 void worker_set_index(struct worker *w, unsigned index);
 unsigned worker_index(const struct worker *w);
+/*
+ * The next packet's number in the whole capture (from 1), given before worker_packet by whoever spreads
+ * the packets over several workers. A flow takes the number of the packet that made it as its id (the
+ * session id's flow number): unique across workers, and the order one worker made its flows in. Without
+ * it, the worker counts its own packets.
+ */
+void worker_set_packet_seq(struct worker *w, uint64_t seq);
+/* During worker_session_fn: the number of the packet that made the session's flow. */
+uint64_t worker_session_flow_seq(const struct worker *w);
 /*
  * During worker_session_fn: the session's place in packet time (sensor/workers/session_order.h): for a
  * flow that timed out, its last packet plus its timeout (when one worker holding the global clock would

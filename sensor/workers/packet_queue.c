@@ -48,7 +48,8 @@ static int32_t add_iface(struct packet_batch *b, const char *name)
 	return b->iface_at;
 }
 
-bool packet_batch_add(struct packet_batch *b, const struct capture_packet *cp, uint64_t clock_us)
+bool packet_batch_add(struct packet_batch *b, const struct capture_packet *cp, uint64_t clock_us,
+                      uint64_t seq)
 {
 	uint32_t caplen = cp->caplen < PACKET_BATCH_BYTES - PACKET_IFACE_MAX
 	                      ? cp->caplen
@@ -61,6 +62,7 @@ bool packet_batch_add(struct packet_batch *b, const struct capture_packet *cp, u
 	b->used = (b->used + 7) & ~7u; /* the decoder reads headers in place: keep them aligned */
 	s->ts_us = cp->ts_us;
 	s->clock_us = clock_us;
+	s->seq = seq;
 	s->caplen = caplen;
 	s->len = cp->len;
 	s->linktype = cp->linktype;
@@ -72,10 +74,11 @@ bool packet_batch_add(struct packet_batch *b, const struct capture_packet *cp, u
 }
 
 void packet_batch_get(const struct packet_batch *b, unsigned i, struct capture_packet *out,
-                      uint64_t *clock_us)
+                      uint64_t *clock_us, uint64_t *seq)
 {
 	const struct packet_slot *s = &b->slot[i];
 	*clock_us = s->clock_us;
+	*seq = s->seq;
 	*out = (struct capture_packet){.ts_us = s->ts_us,
 	                               .caplen = s->caplen,
 	                               .len = s->len,

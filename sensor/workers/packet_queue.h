@@ -31,8 +31,8 @@ enum {
 
 struct packet_slot {
 	uint64_t ts_us;
-	uint64_t
-	    clock_us; /* the reader's clock at this packet: the latest packet time so far, all workers' */
+	uint64_t clock_us; /* the reader's clock at this packet: the latest packet time so far */
+	uint64_t seq;      /* the packet's number in the capture, from 1 */
 	uint32_t caplen, len;
 	int linktype;
 	uint32_t data_at;
@@ -54,13 +54,15 @@ struct packet_batch {
 
 /* Empties a batch for reuse. */
 void packet_batch_reset(struct packet_batch *b);
-/* Copies cp in, with the reader's clock (packet_slot.clock_us); false when the batch has no room left (push
+/* Copies cp in, with the reader's clock and the packet's number; false when the batch has no room left (push
  * it, then add to a fresh one). A packet larger than PACKET_BATCH_BYTES is cut to it (its wire length stays).
  */
-bool packet_batch_add(struct packet_batch *b, const struct capture_packet *cp, uint64_t clock_us);
-/* Packet i of the batch (its data and interface point into the batch); *clock_us: the reader's clock then. */
+bool packet_batch_add(struct packet_batch *b, const struct capture_packet *cp, uint64_t clock_us,
+                      uint64_t seq);
+/* Packet i of the batch (its data and interface point into the batch); *clock_us: the reader's clock then;
+ * *seq: its number in the capture. */
 void packet_batch_get(const struct packet_batch *b, unsigned i, struct capture_packet *out,
-                      uint64_t *clock_us);
+                      uint64_t *clock_us, uint64_t *seq);
 
 struct packet_queue_stats {
 	uint64_t batches, packets;

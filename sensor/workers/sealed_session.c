@@ -4,6 +4,7 @@
  */
 #include "sensor/workers/sealed_session.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "parsers/smtp.h"
 #include "parsers/tls.h"
 #include "sensor/app/classify.h"
+#include "sensor/app/zero_pack.h"
 
 /* The record up to its alert list: the rules fill that on the finisher, and it is most of the record. */
 #define SEALED_HEAD offsetof(struct session, alerts)
@@ -36,22 +38,25 @@ struct sealed_session {
 	struct sealed_recycler *recycler; /* where it goes back, NULL: freed */
 	size_t cap;                       /* bytes of the block */
 	uint64_t order_us;
+	uint64_t flow_seq;
+	uint64_t start_us; /* the tie-breakers of sealed_session_compare, beside the packed record */
+	struct ip_addr client_ip, server_ip;
+	uint16_t client_port, server_port;
 	unsigned worker;
 	bool mail, has_ingress, has_smtp, has_tls, has_application, has_other;
 	size_t size;
-	uint64_t start_us; /* the tie-breakers of sealed_session_compare, beside the record's bytes */
-	struct ip_addr client_ip, server_ip;
-	uint16_t client_port, server_port;
 	char ingress[SEALED_INGRESS_MAX];
 	char application[CLASSIFY_PROTOCOL_MAX];
 	char other_protocol[CLASSIFY_PROTOCOL_MAX];
 	char risk_names[CLASSIFY_MAX_RISKS][SEALED_NAME_MAX];
 	const char *risks[CLASSIFY_MAX_RISKS];
 	size_t n_risks;
-	struct smtp_observation smtp;
-	struct tls_observation tls;
-	_Alignas(max_align_t) unsigned char head[SEALED_HEAD];
-	_Alignas(max_align_t) uint8_t tail[]; /* the DER chain, then the fingerprint lists */
+	uint8_t *
+	    tail; /* the TLS observation's DER chain and fingerprint lists (its own heap block), NULL: none */
+	/* the record up to its alerts, the SMTP and the TLS observation, each without its zero runs
+	 * (zero_pack: a session's are mostly zeros, 36 KB in all, 1 to 3 KB packed) */
+	size_t head_len, smtp_len, tls_len;
+	uint8_t packed[];
 };
 
 /* The TLS observation's fingerprint lists, in one order for sizing and copying. */
@@ -86,11 +91,10 @@ static size_t tail_size(const struct tls_observation *t)
 	return n;
 }
 
-/* ss->tls is a copy of t: its pointers are moved into the tail. */
-static void copy_tls_pointers(struct sealed_session *ss)
+/* t is a copy of an observation: its pointers are moved into tail (tail_size bytes). */
+static void copy_tls_pointers(struct tls_observation *t, uint8_t *tail)
 {
-	struct tls_observation *t = &ss->tls;
-	uint8_t *at = ss->tail;
+	uint8_t *at = tail;
 	for (unsigned i = 0; i < TLS_MAX_CERTS; i++) {
 		if (i >= t->cert_count || !t->cert_der[i]) {
 			t->cert_der[i] = NULL;
@@ -167,65 +171,114 @@ static struct sealed_session *take_block(struct sealed_recycler *r, size_t need,
 		}
 		pthread_mutex_unlock(&r->lock);
 	}
-	if (ss && ss->cap >= need) {
+	if (ss && ss->cap >= need && ss->cap <= 2 * need) {
 		*cap = ss->cap;
 		return ss;
 	}
 	free(ss);
-	/* Room for a usual chain: the next sessions can reuse it. */
-	*cap = need < sizeof *ss + 8192 ? sizeof *ss + 8192 : need;
+	*cap = (need + 1023) & ~(size_t)1023; /* whole KiB: the next sessions can mostly reuse it */
 	return malloc(*cap);
 }
 
 struct sealed_session *sealed_session_new(const struct session *sess, bool mail, const char *ingress,
-                                          uint64_t order_us, unsigned worker)
+                                          struct sealed_order order, unsigned worker)
 {
-	return sealed_session_new_from(NULL, sess, mail, ingress, order_us, worker);
+	return sealed_session_new_from(NULL, sess, mail, ingress, order, worker);
 }
 
-struct sealed_session *sealed_session_new_from(struct sealed_recycler *r, const struct session *sess,
-                                               bool mail, const char *ingress, uint64_t order_us,
-                                               unsigned worker)
+/* The three parts packed, each into a heap buffer (freed by the caller). false: out of memory. */
+static bool pack_parts(const struct session *sess, const struct tls_observation *tls, uint8_t *part[3],
+                       size_t len[3])
 {
-	size_t tail = tail_size(sess->tls), cap;
-	struct sealed_session *ss = take_block(r, sizeof *ss + tail, &cap);
-	if (!ss)
-		return NULL;
+	part[0] = zero_pack(sess, SEALED_HEAD, &len[0]);
+	part[1] = sess->smtp ? zero_pack(sess->smtp, sizeof *sess->smtp, &len[1]) : NULL;
+	part[2] = tls ? zero_pack(tls, sizeof *tls, &len[2]) : NULL;
+	if (!sess->smtp)
+		len[1] = 0;
+	if (!tls)
+		len[2] = 0;
+	return part[0] && (part[1] || !sess->smtp) && (part[2] || !tls);
+}
+
+static void fill_keys(struct sealed_session *ss, const struct session *sess, struct sealed_order order,
+                      unsigned worker, bool mail)
+{
 	ss->next = NULL;
-	ss->recycler = r;
-	ss->cap = cap;
-	ss->order_us = order_us;
+	ss->order_us = order.us;
+	ss->flow_seq = order.flow_seq;
 	ss->worker = worker;
 	ss->mail = mail;
-	ss->size = sizeof *ss + tail;
-	memcpy(ss->head, sess, SEALED_HEAD);
 	ss->start_us = sess->start_us;
 	ss->client_ip = sess->client.ip;
 	ss->server_ip = sess->server.ip;
 	ss->client_port = sess->client.port;
 	ss->server_port = sess->server.port;
-	copy_names(ss, sess, ingress);
-	if ((ss->has_smtp = sess->smtp != NULL))
-		ss->smtp = *sess->smtp;
-	if ((ss->has_tls = sess->tls != NULL)) {
-		ss->tls = *sess->tls;
-		copy_tls_pointers(ss);
-	}
-	return ss;
 }
 
-void sealed_session_open(struct sealed_session *ss, struct session *out)
+struct sealed_session *sealed_session_new_from(struct sealed_recycler *r, const struct session *sess,
+                                               bool mail, const char *ingress, struct sealed_order order,
+                                               unsigned worker)
 {
-	memcpy(out, ss->head, SEALED_HEAD);
-	out->alerts.count = 0;
-	out->alerts.dropped = 0;
-	out->smtp = ss->has_smtp ? &ss->smtp : NULL;
-	out->tls = ss->has_tls ? &ss->tls : NULL;
-	out->application = ss->has_application ? ss->application : NULL;
-	out->other_protocol = ss->has_other ? ss->other_protocol : NULL;
-	out->application_risks = ss->n_risks ? ss->risks : NULL;
-	out->n_application_risks = ss->n_risks;
-	out->partner = NULL; /* the rules' to find */
+	size_t tail = tail_size(sess->tls), cap, len[3] = {0, 0, 0};
+	uint8_t *tail_block = tail ? malloc(tail) : NULL, *part[3] = {NULL, NULL, NULL};
+	struct tls_observation tls;
+	if (sess->tls) {
+		tls = *sess->tls;
+		copy_tls_pointers(&tls, tail_block);
+	}
+	struct sealed_session *ss = NULL;
+	if ((tail && !tail_block) || !pack_parts(sess, sess->tls ? &tls : NULL, part, len) ||
+	    !(ss = take_block(r, sizeof *ss + len[0] + len[1] + len[2], &cap)))
+		goto fail;
+	ss->recycler = r;
+	ss->cap = cap;
+	ss->size = sizeof *ss + len[0] + len[1] + len[2] + tail;
+	fill_keys(ss, sess, order, worker, mail);
+	copy_names(ss, sess, ingress);
+	ss->has_smtp = sess->smtp != NULL;
+	ss->has_tls = sess->tls != NULL;
+	ss->tail = tail_block;
+	ss->head_len = len[0];
+	ss->smtp_len = len[1];
+	ss->tls_len = len[2];
+	size_t at = 0;
+	for (int k = 0; k < 3; k++) {
+		if (len[k])
+			memcpy(ss->packed + at, part[k], len[k]);
+		at += len[k];
+		free(part[k]);
+	}
+	return ss;
+fail:
+	for (int k = 0; k < 3; k++)
+		free(part[k]);
+	free(tail_block);
+	return NULL;
+}
+
+void sealed_session_open(struct sealed_session *ss, struct sealed_opened *out)
+{
+	struct session *sess = &out->sess;
+	const uint8_t *p = ss->packed;
+	/* Packed by us from these very sizes: an unpack cannot fail but on a bug. */
+	bool ok = zero_unpack(p, ss->head_len, sess, SEALED_HEAD);
+	p += ss->head_len;
+	if (ss->has_smtp)
+		ok = zero_unpack(p, ss->smtp_len, &out->smtp, sizeof out->smtp) && ok;
+	p += ss->smtp_len;
+	if (ss->has_tls)
+		ok = zero_unpack(p, ss->tls_len, &out->tls, sizeof out->tls) && ok;
+	assert(ok);
+	(void)ok;
+	sess->alerts.count = 0;
+	sess->alerts.dropped = 0;
+	sess->smtp = ss->has_smtp ? &out->smtp : NULL;
+	sess->tls = ss->has_tls ? &out->tls : NULL; /* its DER and lists: in ss's tail */
+	sess->application = ss->has_application ? ss->application : NULL;
+	sess->other_protocol = ss->has_other ? ss->other_protocol : NULL;
+	sess->application_risks = ss->n_risks ? ss->risks : NULL;
+	sess->n_application_risks = ss->n_risks;
+	sess->partner = NULL; /* the rules' to find */
 }
 
 bool sealed_session_mail(const struct sealed_session *ss)
@@ -262,7 +315,7 @@ int sealed_session_compare(const struct sealed_session *a, const struct sealed_s
 {
 	int c;
 	if ((c = cmp_u64(a->order_us, b->order_us)) || (c = cmp_u64(a->start_us, b->start_us)) ||
-	    (c = ip_addr_compare(&a->client_ip, &b->client_ip)) ||
+	    (c = cmp_u64(a->flow_seq, b->flow_seq)) || (c = ip_addr_compare(&a->client_ip, &b->client_ip)) ||
 	    (c = cmp_u64(a->client_port, b->client_port)) ||
 	    (c = ip_addr_compare(&a->server_ip, &b->server_ip)))
 		return c;
@@ -273,6 +326,8 @@ void sealed_session_free(struct sealed_session *ss)
 {
 	if (!ss)
 		return;
+	free(ss->tail);
+	ss->tail = NULL;
 	struct sealed_recycler *r = ss->recycler;
 	if (r) {
 		pthread_mutex_lock(&r->lock);

@@ -8,10 +8,12 @@
  * (nDPI's application and risk names, the ingress interface name). All that
  * goes away when the flow record is freed, right after the hand-over. A sealed
  * session copies what the finisher reads through those pointers (checked
- * against tls_inspect.c, the rules, state_sync and the event writers) into one
- * heap block: the session record up to its alert list (the rules fill that on
- * the finisher; it is most of the record's 129 KB), the observations, the DER
- * chain and the fingerprint lists. Owned by whoever holds the pointer;
+ * against tls_inspect.c, the rules, state_sync and the event writers): the
+ * session record up to its alert list (the rules fill that on the finisher; it
+ * is most of the record's 129 KB) and the observations, packed without their
+ * zero runs (36 KB of mostly zeros: 1 to 3 KB, so that the thousands of flows
+ * a capture's end closes at once do not take 50 KB each while they wait for
+ * their turn), and the DER chain and the fingerprint lists beside. Owned by whoever holds the pointer;
  * sealed_session_free gives it back.
  */
 #ifndef TLSOBS_SEALED_SESSION_H
@@ -20,6 +22,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "parsers/smtp.h"
+#include "parsers/tls.h"
 #include "rules/session.h"
 
 struct sealed_session;
@@ -36,23 +40,40 @@ struct sealed_recycler *sealed_recycler_new(unsigned max);
 void sealed_recycler_free(struct sealed_recycler *r);
 
 /*
- * A copy of sess (valid for the call only) and everything it points to.
- * order_us: the session's place in packet time (session_order.h); worker: the
- * index of the worker that made it; mail and ingress as worker_session_fn has
- * them (ingress NULL: unknown). NULL when out of memory.
+ * A session's place in the finishing order (session_order.h): us, the packet
+ * time one worker would have ended it at; flow_seq, the number of the packet
+ * that made its flow (worker_session_flow_seq), which keeps sessions ending
+ * at the same time in the order one worker made their flows.
+ */
+struct sealed_order {
+	uint64_t us;
+	uint64_t flow_seq;
+};
+
+/*
+ * A copy of sess (valid for the call only) and everything it points to, with
+ * its place in the order; worker: the index of the worker that made it; mail
+ * and ingress as worker_session_fn has them (ingress NULL: unknown). NULL when
+ * out of memory.
  */
 struct sealed_session *sealed_session_new(const struct session *sess, bool mail, const char *ingress,
-                                          uint64_t order_us, unsigned worker);
+                                          struct sealed_order order, unsigned worker);
 /* The same, in a block from r (NULL: malloc); sealed_session_free gives it back to r. */
 struct sealed_session *sealed_session_new_from(struct sealed_recycler *r, const struct session *sess,
-                                               bool mail, const char *ingress, uint64_t order_us,
+                                               bool mail, const char *ingress, struct sealed_order order,
                                                unsigned worker);
+/* Where a sealed session is opened: the record and the observations it points to (about 143 KB). */
+struct sealed_opened {
+	struct session sess;
+	struct smtp_observation smtp;
+	struct tls_observation tls;
+};
 /*
- * The session again, into out (a whole struct session: the finisher's
- * scratch), its alert list empty; its pointers lead into ss, which must
- * outlive every use of out.
+ * The session again, into out->sess (its alert list empty), with the
+ * observations unpacked beside it; its other pointers lead into ss (names, the
+ * DER chain), which must outlive every use of out.
  */
-void sealed_session_open(struct sealed_session *ss, struct session *out);
+void sealed_session_open(struct sealed_session *ss, struct sealed_opened *out);
 bool sealed_session_mail(const struct sealed_session *ss);
 /* The ingress interface name, NULL when unknown (points into ss). */
 const char *sealed_session_ingress(const struct sealed_session *ss);
@@ -61,8 +82,9 @@ uint64_t sealed_session_order_us(const struct sealed_session *ss);
 /* The heap bytes the copy took (for the bench figure and the stats). */
 size_t sealed_session_size(const struct sealed_session *ss);
 /*
- * The order sessions are finished in: by order_us, then start_us, client
- * address and port, server address and port. Negative, 0 or positive.
+ * The order sessions are finished in: by order.us, then start_us, then
+ * order.flow_seq, then client address and port, server address and port.
+ * Negative, 0 or positive.
  */
 int sealed_session_compare(const struct sealed_session *a, const struct sealed_session *b);
 /* Back to its recycler, or freed. NULL is a no-op. */

@@ -35,6 +35,7 @@ struct lane {
 	struct capture *capture;
 	volatile sig_atomic_t live_stop; /* capture_run's flag: written and read on the lane's thread only */
 	unsigned since_publish;
+	uint64_t live_packets;
 	int live_rc;
 	/* under the pool's lock */
 	struct sealed_session *out_head, *out_tail;
@@ -62,6 +63,8 @@ struct worker_pool {
 	volatile sig_atomic_t
 	    reader_stop; /* capture_run's flag: written and read on the reader thread only */
 	uint64_t latest_us, round_us;
+	uint64_t
+	    packets; /* read so far: the next packet's number less one (the reader; inline: the caller) */
 	unsigned round_packets, rr;
 };
 
@@ -118,8 +121,9 @@ void worker_pool_session(void *ctx, struct session *sess, bool mail, const char 
 	struct lane *l = ctx;
 	if (l->pool->opt.prepare)
 		l->pool->opt.prepare(l->pool->opt.prepare_ctx, sess, mail);
-	struct sealed_session *ss = sealed_session_new_from(l->recycler, sess, mail, ingress,
-	                                                    worker_session_order_us(l->w), l->index);
+	struct sealed_order order = {worker_session_order_us(l->w), worker_session_flow_seq(l->w)};
+	struct sealed_session *ss =
+	    sealed_session_new_from(l->recycler, sess, mail, ingress, order, l->index);
 	if (!ss) {
 		l->seal_failures++;
 		return;
@@ -219,12 +223,13 @@ static void *lane_main(void *arg)
 		struct packet_batch *b = packet_queue_pop(l->queue);
 		for (unsigned i = 0; i < b->count; i++) {
 			struct capture_packet cp;
-			uint64_t clock;
-			packet_batch_get(b, i, &cp, &clock);
+			uint64_t clock, seq;
+			packet_batch_get(b, i, &cp, &clock, &seq);
 			/* The capture's clock ran ahead of this packet (files read one after another, an
 			 * out-of-order packet): expire as one worker, whose clock it is, would before it. */
 			if (clock > cp.ts_us && clock > worker_now(l->w))
 				worker_tick(l->w, clock);
+			worker_set_packet_seq(l->w, seq);
 			worker_packet(l->w, &cp);
 		}
 		if (b->clock_us > worker_now(l->w))
@@ -278,9 +283,10 @@ static void reader_packet(void *ctx, const struct capture_packet *cp)
 	if (cp->ts_us > p->latest_us)
 		p->latest_us = cp->ts_us;
 	struct lane *l = &p->lanes[lane_of(p, cp)];
-	if (!packet_batch_add(l->filling, cp, p->latest_us)) {
+	uint64_t seq = ++p->packets;
+	if (!packet_batch_add(l->filling, cp, p->latest_us, seq)) {
 		push(p, l);
-		packet_batch_add(l->filling, cp, p->latest_us);
+		packet_batch_add(l->filling, cp, p->latest_us, seq);
 	} else if (l->filling->count == PACKET_BATCH_PACKETS) {
 		push(p, l);
 	}
@@ -332,6 +338,8 @@ static void live_packet(void *ctx, const struct capture_packet *cp)
 	struct lane *l = ctx;
 	if (atomic_load_explicit(&l->pool->stop, memory_order_relaxed))
 		l->live_stop = 1;
+	/* No reader numbers the packets: each worker's own count, interleaved, keeps flow ids unique. */
+	worker_set_packet_seq(l->w, ++l->live_packets * l->pool->n + l->index);
 	worker_packet(l->w, cp);
 	if (++l->since_publish >= POOL_LIVE_PUBLISH) {
 		l->since_publish = 0;

@@ -29,19 +29,20 @@ Test(packet_queue, a_batch_gives_back_what_went_in_and_says_when_it_is_full)
 	unsigned added = 0;
 	for (uint64_t ts = 1; ts <= PACKET_BATCH_PACKETS; ts++) {
 		struct capture_packet cp = packet(buf, (uint32_t)(ts * 7 % 1500), ts, ts % 3 ? eth : NULL);
-		cr_assert(packet_batch_add(&b, &cp, 1000 + ts));
+		cr_assert(packet_batch_add(&b, &cp, 1000 + ts, 50 + ts));
 		added++;
 	}
 	struct capture_packet more = packet(buf, 10, 999, NULL);
-	cr_assert_not(packet_batch_add(&b, &more, 0), "a batch holds PACKET_BATCH_PACKETS");
+	cr_assert_not(packet_batch_add(&b, &more, 0, 0), "a batch holds PACKET_BATCH_PACKETS");
 	cr_assert_eq(b.count, added);
 	for (unsigned i = 0; i < b.count; i++) {
 		struct capture_packet got;
-		uint64_t clock;
-		packet_batch_get(&b, i, &got, &clock);
+		uint64_t clock, seq;
+		packet_batch_get(&b, i, &got, &clock, &seq);
 		uint64_t ts = i + 1;
 		cr_assert_eq(got.ts_us, ts);
 		cr_assert_eq(clock, 1000 + ts);
+		cr_assert_eq(seq, 50 + ts);
 		cr_assert_eq(got.caplen, ts * 7 % 1500);
 		cr_assert_eq(got.len, got.caplen + 4);
 		cr_assert_eq(got.linktype, 1);
@@ -56,16 +57,16 @@ Test(packet_queue, a_batch_gives_back_what_went_in_and_says_when_it_is_full)
 	packet_batch_reset(&b);
 	struct capture_packet big = packet(buf, 65535, 1, NULL);
 	unsigned n = 0;
-	while (packet_batch_add(&b, &big, 0))
+	while (packet_batch_add(&b, &big, 0, 1))
 		n++;
 	cr_assert(n >= 7 && n < PACKET_BATCH_PACKETS, "%u packets of 64 KiB", n);
 	packet_batch_reset(&b);
 	static uint8_t huge[PACKET_BATCH_BYTES + 100];
 	struct capture_packet h = {.ts_us = 1, .caplen = sizeof huge, .len = sizeof huge, .data = huge};
-	cr_assert(packet_batch_add(&b, &h, 0), "an empty batch takes any packet");
+	cr_assert(packet_batch_add(&b, &h, 0, 1), "an empty batch takes any packet");
 	struct capture_packet got;
-	uint64_t clock;
-	packet_batch_get(&b, 0, &got, &clock);
+	uint64_t clock, seq;
+	packet_batch_get(&b, 0, &got, &clock, &seq);
 	cr_assert_lt(got.caplen, PACKET_BATCH_BYTES);
 	cr_assert_eq(got.len, sizeof huge);
 }
@@ -85,8 +86,8 @@ static void *consume(void *arg)
 		struct packet_batch *b = packet_queue_pop(c->q);
 		for (unsigned i = 0; i < b->count; i++) {
 			struct capture_packet cp;
-			uint64_t clock;
-			packet_batch_get(b, i, &cp, &clock);
+			uint64_t clock, seq;
+			packet_batch_get(b, i, &cp, &clock, &seq);
 			c->in_order =
 			    c->in_order && cp.ts_us == c->next_ts && cp.data[0] == (uint8_t)cp.ts_us;
 			c->next_ts++;
@@ -111,7 +112,7 @@ Test(packet_queue, a_full_queue_makes_the_producer_wait_and_nothing_is_lost)
 	for (int k = 0; k < 2; k++) {
 		for (int i = 0; i < 10; i++, ts++) {
 			struct capture_packet cp = packet(buf, 64, ts, NULL);
-			cr_assert(packet_batch_add(b, &cp, ts));
+			cr_assert(packet_batch_add(b, &cp, ts, ts));
 		}
 		packet_queue_push(q, b);
 		b = packet_queue_batch(q);
@@ -121,7 +122,7 @@ Test(packet_queue, a_full_queue_makes_the_producer_wait_and_nothing_is_lost)
 	for (int k = 0; k < BATCHES; k++) {
 		for (int i = 0; i < 1 + k % PACKET_BATCH_PACKETS; i++, ts++) {
 			struct capture_packet cp = packet(buf, 64, ts, NULL);
-			cr_assert(packet_batch_add(b, &cp, ts));
+			cr_assert(packet_batch_add(b, &cp, ts, ts));
 		}
 		b->last = k == BATCHES - 1;
 		packet_queue_push(q, b);

@@ -1,7 +1,8 @@
 /*
  * test_session_order.c: sessions from several workers come out in packet-time
  * order: held until every unfinished worker's watermark has passed their key,
- * ties broken by start time and endpoints, and all released once every worker
+ * ties broken by start time, the order the flows were made in, then endpoints,
+ * and all released once every worker
  * has finished; the same order whatever order they were pushed in.
  */
 #include <criterion/criterion.h>
@@ -22,7 +23,8 @@ static struct sealed_session *make(uint64_t key, uint64_t start, const char *cli
 	s.client.port = port;
 	s.server.ip = addr("198.51.100.25");
 	s.server.port = 25;
-	struct sealed_session *ss = sealed_session_new(&s, true, NULL, key, worker);
+	struct sealed_session *ss =
+	    sealed_session_new(&s, true, NULL, (struct sealed_order){key, port}, worker);
 	cr_assert_not_null(ss);
 	return ss;
 }
@@ -116,4 +118,22 @@ Test(session_order, ties_go_by_start_then_client_then_server_whatever_the_push_o
 		cr_assert_eq(session_order_peak(o), 6);
 		session_order_free(o);
 	}
+}
+
+Test(session_order, at_the_same_time_and_start_the_flow_made_first_goes_first)
+{
+	/* One worker ends the flows left at the end of a capture oldest first: the flow numbers say which. */
+	struct sealed_session *later = make(500, 5, "192.0.2.1", 7, 0),
+	                      *earlier = make(500, 5, "192.0.2.9", 1, 1);
+	cr_assert_gt(sealed_session_compare(later, earlier), 0,
+	             "flow 1 before flow 7, whatever the addresses");
+	struct session_order *o = session_order_new(2);
+	session_order_push(o, later);
+	session_order_push(o, earlier);
+	session_order_finished(o, 0);
+	session_order_finished(o, 1);
+	struct sealed_session *first = session_order_pop(o);
+	cr_assert_eq(first, earlier);
+	sealed_session_free(first);
+	session_order_free(o);
 }
