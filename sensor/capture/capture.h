@@ -39,11 +39,11 @@ struct capture_handler {
 };
 
 /* What the default capture filter admits: TCP on these ports (none: all TCP), and the tunnels the decoder
- * opens. */
+ * opens. capture_open copies the ports and decode options. */
 struct capture_filter_spec {
 	const uint16_t *ports;
 	size_t nports;
-	const struct decode_options *decode; /* borrowed; NULL: no VXLAN or Geneve ports */
+	const struct decode_options *decode; /* NULL: no VXLAN or Geneve ports */
 };
 
 struct capture_options {
