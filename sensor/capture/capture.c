@@ -54,6 +54,10 @@ struct capture {
 	struct capture_source *sources;
 	size_t nsources;
 	struct capture_stats stats;
+	/* opt.filter's ports and decode options, copied: a pcapng file's filters are compiled as its
+	 * interfaces come, long after the caller's arrays may be gone. */
+	uint16_t *ports;
+	struct decode_options decode;
 };
 
 static uint64_t now_wall_us(void)
@@ -527,6 +531,19 @@ struct capture *capture_open(char *const *files, size_t nfiles, char *const *ifa
 		return NULL;
 	}
 	c->opt = *opt;
+	if (opt->filter.nports) {
+		c->ports = malloc(opt->filter.nports * sizeof *c->ports);
+		if (!c->ports) {
+			snprintf(err, errlen, "out of memory");
+			goto fail_runtime;
+		}
+		memcpy(c->ports, opt->filter.ports, opt->filter.nports * sizeof *c->ports);
+		c->opt.filter.ports = c->ports;
+	}
+	if (opt->filter.decode) {
+		c->decode = *opt->filter.decode;
+		c->opt.filter.decode = &c->decode;
+	}
 	c->live = nifaces > 0;
 	for (size_t i = 0; i < nifaces; i++) {
 		if (add_source(c, ifaces[i]) != 0 ||
@@ -571,6 +588,23 @@ fail_runtime:
 	*status = CAPTURE_RUNTIME_ERROR;
 	capture_close(c);
 	return NULL;
+}
+
+int capture_open_workers(char *const *ifaces, size_t nifaces, const struct capture_options *opt, unsigned n,
+                         struct capture **caps, enum capture_open_status *status, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct capture_options o = *opt;
+		o.fanout_workers = n;
+		o.fanout_first = i ? caps[0] : NULL;
+		caps[i] = capture_open(NULL, 0, ifaces, nifaces, &o, status, err, errlen);
+		if (!caps[i]) {
+			while (i > 0)
+				capture_close(caps[--i]);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 struct dispatch_ctx {
@@ -785,5 +819,6 @@ void capture_close(struct capture *c)
 	while (c->nsources > 0)
 		drop_source(c, c->nsources - 1);
 	free(c->sources);
+	free(c->ports);
 	free(c);
 }

@@ -39,11 +39,11 @@ struct capture_handler {
 };
 
 /* What the default capture filter admits: TCP on these ports (none: all TCP), and the tunnels the decoder
- * opens. */
+ * opens. capture_open copies the ports and decode options. */
 struct capture_filter_spec {
 	const uint16_t *ports;
 	size_t nports;
-	const struct decode_options *decode; /* borrowed; NULL: no VXLAN or Geneve ports */
+	const struct decode_options *decode; /* NULL: no VXLAN or Geneve ports */
 };
 
 struct capture_options {
@@ -91,6 +91,13 @@ struct capture;
 struct capture *capture_open(char *const *files, size_t nfiles, char *const *ifaces, size_t nifaces,
                              const struct capture_options *opt, enum capture_open_status *status, char *err,
                              size_t errlen);
+/*
+ * The live captures of n workers: caps[i] for worker i, opened in order with fanout_workers = n and
+ * fanout_first = caps[0] (opt's own fanout fields are ignored); n == 1: one plain capture. Returns 0, or -1
+ * with the message in err, *status set and none left open.
+ */
+int capture_open_workers(char *const *ifaces, size_t nifaces, const struct capture_options *opt, unsigned n,
+                         struct capture **caps, enum capture_open_status *status, char *err, size_t errlen);
 /* Reads until the sources end or *stop is set. Returns 0, or -1 if a source failed on the way. */
 int capture_run(struct capture *c, const struct capture_handler *h, volatile sig_atomic_t *stop);
 void capture_stats(struct capture *c, struct capture_stats *out);

@@ -8,9 +8,10 @@
  * a jump to a label further away is a short test over an unconditional `ja`, whose offset is 32 bits.
  *
  * Registers and scratch memory: A is the value at hand (an EtherType, a protocol); X the offset of the
- * header being read; M[HASH] the XOR of the innermost address pair found so far (0 until an IP header);
- * M[ACC] the XOR being accumulated; M[BASE] the current IP header's offset; M[TYPE] the next protocol or
- * EtherType; M[FLAGS] a header's flags. Every slot is written first (the kernel's checker wants that).
+ * header being read; M[HASH] the hash of the innermost address pair found so far (0 until an IP header);
+ * M[ACC] an address's words being XORed; M[SRC] the source address mixed; M[BASE] the current IP header's
+ * offset; M[TYPE] the next protocol or EtherType; M[FLAGS] a header's flags. Every slot is written first
+ * (the kernel's checker wants that). Classic BPF's arithmetic is 32-bit, as fmix32's is.
  *
  * Offsets stay non-negative: libpcap's bpf_filter() and the kernel both refuse a load before the data.
  * A load past the end of the packet ends the program with 0 (socket 0): only truncated packets do that.
@@ -30,7 +31,7 @@
 
 _Static_assert(sizeof(struct fanout_bpf_insn) == sizeof(struct sock_filter), "sock_filter layout");
 
-enum { M_HASH = 0, M_ACC = 1, M_BASE = 2, M_TYPE = 3, M_FLAGS = 4, M_USED = 5 };
+enum { M_HASH = 0, M_ACC = 1, M_BASE = 2, M_TYPE = 3, M_FLAGS = 4, M_SRC = 5, M_USED = 6 };
 
 enum {
 	ET_IPV4 = 0x0800,
@@ -175,16 +176,48 @@ static void acc_xor_word(struct as *a, uint32_t off)
 	stmt(a, BPF_LDX | BPF_MEM, M_BASE);
 }
 
-/* M[HASH] = XOR of the `words` words at X + off (the source and destination addresses). X is kept. */
-static void hash_pair(struct as *a, uint32_t off, unsigned words)
+/* A ^= A >> shift (X is lost). */
+static void xor_shift(struct as *a, uint32_t shift)
 {
-	stmt(a, BPF_STX, M_BASE);
+	stmt(a, BPF_MISC | BPF_TAX, 0);
+	stmt(a, BPF_ALU | BPF_RSH | BPF_K, shift);
+	stmt(a, BPF_ALU | BPF_XOR | BPF_X, 0);
+}
+
+/* A = MurmurHash3's fmix32(A): 32-bit arithmetic, as classic BPF's (X is lost). */
+static void fmix32(struct as *a)
+{
+	xor_shift(a, 16);
+	stmt(a, BPF_ALU | BPF_MUL | BPF_K, 0x85ebca6bu);
+	xor_shift(a, 13);
+	stmt(a, BPF_ALU | BPF_MUL | BPF_K, 0xc2b2ae35u);
+	xor_shift(a, 16);
+}
+
+/* A = fmix32 of the XOR of the `words` words at X + off (one address folded); X is M[BASE] again after. */
+static void mixed_address(struct as *a, uint32_t off, unsigned words)
+{
 	ld_ind(a, BPF_W, off);
 	stmt(a, BPF_ST, M_ACC);
 	for (unsigned i = 1; i < words; i++)
 		acc_xor_word(a, off + 4 * i);
 	stmt(a, BPF_LD | BPF_MEM, M_ACC);
+	fmix32(a);
+	stmt(a, BPF_LDX | BPF_MEM, M_BASE);
+}
+
+/* M[HASH] = the pair hash of the source and destination addresses at X + off, `words` words each
+ * (fanout_bpf.h). X is kept. */
+static void hash_pair(struct as *a, uint32_t off, unsigned words)
+{
+	stmt(a, BPF_STX, M_BASE);
+	mixed_address(a, off, words);
+	stmt(a, BPF_ST, M_SRC);
+	mixed_address(a, off + 4 * words, words);
+	stmt(a, BPF_LDX | BPF_MEM, M_SRC);
+	stmt(a, BPF_ALU | BPF_XOR | BPF_X, 0);
 	stmt(a, BPF_ST, M_HASH);
+	stmt(a, BPF_LDX | BPF_MEM, M_BASE);
 }
 
 /* A holds an IP protocol, X is at the header it names: TCP ends the walk, GRE and UDP may be tunnels. */
@@ -268,7 +301,7 @@ static void gen_ip_version(struct as *a, const struct level *l)
 static void gen_ipv4(struct as *a, const struct level *l, int ret)
 {
 	bind(a, l->ip4);
-	hash_pair(a, 12, 2);
+	hash_pair(a, 12, 1);
 	ld_ind(a, BPF_H, 6);
 	jfar(a, BPF_JSET, 0x3fff, ret);
 	ld_ind(a, BPF_B, 9);
@@ -320,7 +353,7 @@ static void gen_ipv6_ext(struct as *a, int ret)
 static void gen_ipv6(struct as *a, const struct level *l, int ret)
 {
 	bind(a, l->ip6);
-	hash_pair(a, 8, 8);
+	hash_pair(a, 8, 4);
 	ld_ind(a, BPF_B, 6);
 	x_add_keep_a(a, 40);
 	stmt(a, BPF_ST, M_TYPE);
@@ -436,17 +469,11 @@ static void gen_prologue(struct as *a, enum fanout_bpf_entry entry, uint16_t eth
 	jump(a, l->etype);
 }
 
-/* The folding of the contract hash: x ^= x >> 16; x ^= x >> 8; returned for the kernel's modulo. */
+/* The pair hash of the innermost IP header found, for the kernel's modulo. */
 static void gen_return(struct as *a, int ret)
 {
 	bind(a, ret);
 	stmt(a, BPF_LD | BPF_MEM, M_HASH);
-	stmt(a, BPF_MISC | BPF_TAX, 0);
-	stmt(a, BPF_ALU | BPF_RSH | BPF_K, 16);
-	stmt(a, BPF_ALU | BPF_XOR | BPF_X, 0);
-	stmt(a, BPF_MISC | BPF_TAX, 0);
-	stmt(a, BPF_ALU | BPF_RSH | BPF_K, 8);
-	stmt(a, BPF_ALU | BPF_XOR | BPF_X, 0);
 	stmt(a, BPF_RET | BPF_A, 0);
 }
 

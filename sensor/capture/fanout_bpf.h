@@ -2,11 +2,14 @@
  * fanout_bpf.h: the classic BPF program that spreads a live interface's packets over the workers' packet
  * sockets (PACKET_FANOUT_CBPF, issue 17).
  *
- * It returns the contract flow hash of the packet's innermost IP header, the one the decoder
- * (parsers/packet_decode.h) reports: x = XOR of the 32-bit big-endian words of the source and destination
- * address (one each for IPv4, four each for IPv6), x ^= x >> 16, x ^= x >> 8. The kernel takes it modulo
- * the number of sockets in the group. XOR makes it symmetric (both directions of a connection meet), and the
- * address pair alone keeps every IP fragment with its datagram's first fragment. It walks what the decoder
+ * It returns the workers' flow hash of the packet's innermost IP header, the one the decoder
+ * (parsers/packet_decode.h) reports, as the file reader computes it (sensor/workers/flow_hash.h):
+ * fmix32(fold(source)) ^ fmix32(fold(destination)), where fold XORs an address's 32-bit big-endian words
+ * (one for IPv4, four for IPv6) and fmix32 is MurmurHash3's finaliser. The kernel takes it modulo the number
+ * of sockets in the group. XOR makes it symmetric (both directions of a connection meet); mixing each
+ * address first keeps what the two addresses share from cancelling out (10.a.b.x talking to 172.16+a.b.y
+ * would all XOR alike); the address pair alone keeps every IP fragment with its datagram's first fragment.
+ * It walks what the decoder
  * walks: up to DECODE_MAX_VLAN tags per level, MPLS (DECODE_MAX_MPLS labels; IP or an Ethernet pseudowire
  * under them), IPv4 with options, IPv6 with up to DECODE_MAX_IPV6_EXT extension headers, and the tunnels
  * of parsers/packet_encap.c (GRE with IP, MPLS or Ethernet inside, ERSPAN I/II/III, VXLAN and Geneve on

@@ -9,8 +9,8 @@
  *   group I G                     the fanout group of interface I, as each capture reports it (must agree)
  *   socket I packets P            one line per socket
  *   connections total C both_ways B split S
- *   fragments seen F pairs_split Q   IP fragments seen (the kernel reassembles IPv4 ones), address pairs
- * split placement wrong_socket W      IP packets not on socket (contract hash % N), N the join order's index
+ *   fragments seen F pairs_split Q   IP fragments seen (the kernel reassembles IPv4 ones), pairs split
+ *   placement wrong_socket W      IP packets not on socket (pair hash % N), sockets in join order
  *   kernel received R dropped D   capture_stats summed over the N captures
  */
 #include <pthread.h>
@@ -84,20 +84,30 @@ static void note(struct probe *pr, const struct decoded_packet *d, bool pair_onl
 	f->directions |= fwd ? 1u : 2u;
 }
 
-/* The contract hash of issue 17, from its definition. */
-static uint32_t contract_hash(const struct ip_addr *src, const struct ip_addr *dst)
+/* The workers' pair hash (sensor/workers/flow_hash.h), written from its definition: each address's words
+ * XORed, mixed by MurmurHash3's fmix32, the two XORed. */
+static uint32_t fmix32(uint32_t x)
 {
-	size_t len = src->family == 6 ? 16 : 4;
-	uint32_t x = 0;
-	for (size_t i = 0; i < len; i += 4) {
-		x ^= (uint32_t)src->bytes[i] << 24 | (uint32_t)src->bytes[i + 1] << 16 |
-		     (uint32_t)src->bytes[i + 2] << 8 | src->bytes[i + 3];
-		x ^= (uint32_t)dst->bytes[i] << 24 | (uint32_t)dst->bytes[i + 1] << 16 |
-		     (uint32_t)dst->bytes[i + 2] << 8 | dst->bytes[i + 3];
-	}
 	x ^= x >> 16;
-	x ^= x >> 8;
+	x *= 0x85ebca6bu;
+	x ^= x >> 13;
+	x *= 0xc2b2ae35u;
+	x ^= x >> 16;
 	return x;
+}
+
+static uint32_t fold(const struct ip_addr *a)
+{
+	uint32_t x = 0;
+	for (size_t i = 0; i < (a->family == 6 ? 16u : 4u); i += 4)
+		x ^= (uint32_t)a->bytes[i] << 24 | (uint32_t)a->bytes[i + 1] << 16 |
+		     (uint32_t)a->bytes[i + 2] << 8 | a->bytes[i + 3];
+	return x;
+}
+
+static uint32_t pair_hash(const struct ip_addr *src, const struct ip_addr *dst)
+{
+	return fmix32(fold(src)) ^ fmix32(fold(dst));
 }
 
 static void on_packet(void *ctx, const struct capture_packet *p)
@@ -108,7 +118,7 @@ static void on_packet(void *ctx, const struct capture_packet *p)
 	pthread_mutex_lock(&w->probe->lock);
 	w->probe->packets[w->index]++;
 	if ((r == DECODE_OK || r == DECODE_IPV4_FRAGMENT || r == DECODE_IPV6_FRAGMENT) &&
-	    contract_hash(&d.src, &d.dst) % w->n != w->index)
+	    pair_hash(&d.src, &d.dst) % w->n != w->index)
 		w->probe->wrong_socket++;
 	if (r == DECODE_OK)
 		note(w->probe, &d, false, w->index);
@@ -190,16 +200,11 @@ int main(int argc, char **argv)
 			*t++ = '\0';
 	}
 	char err[512];
-	for (unsigned i = 0; i < n; i++) {
-		struct capture_options opt = {.bpf = "", .snaplen = 65535, .promiscuous = true};
-		opt.fanout_workers = n;
-		opt.fanout_first = i ? caps[0] : NULL;
-		enum capture_open_status st;
-		caps[i] = capture_open(NULL, 0, ifaces, nifaces, &opt, &st, err, sizeof err);
-		if (!caps[i]) {
-			fprintf(stderr, "fanout_probe: socket %u: %s\n", i, err);
-			return 1;
-		}
+	struct capture_options opt = {.bpf = "", .snaplen = 65535, .promiscuous = true};
+	enum capture_open_status st;
+	if (capture_open_workers(ifaces, nifaces, &opt, n, caps, &st, err, sizeof err) != 0) {
+		fprintf(stderr, "fanout_probe: %s\n", err);
+		return 1;
 	}
 	for (size_t k = 0; k < nifaces; k++) {
 		printf("group %zu", k);

@@ -78,6 +78,8 @@ sessions() { jq -c 'select(.event.dataset == "tlsobs.session") | [.source.ip, .s
                     .tlsobs.alerts]' "$1" | sort; }
 check "--workers 2: the same three sessions as one worker, none split ($(sessions "$work/workers.json" | wc -l))" \
 	'[ "$(sessions "$work/workers.json" | wc -l)" -eq 3 ] && diff <(sessions "$work/events.json") <(sessions "$work/workers.json") >&2'
-check "--workers 2: the summary carries the kernel counters summed over both sockets" \
-	'grep -q "capture: [0-9]* received, [0-9]* dropped by the kernel" "$work/workers.stderr"'
+received=$(grep '"dataset":"tlsobs.stats"' "$work/workers.json" | tail -1 | jq '.tlsobs.stats.capture.received' 2>/dev/null || true)
+check "--workers 2: the kernel counters are summed over both sockets ($received received, packets per worker $per_worker)" \
+	'grep -q "capture: $received received, [0-9]* dropped by the kernel" "$work/workers.stderr" &&
+	 [ "$received" -eq "$(echo "$per_worker" | jq "add")" ]'
 [ "$fail" -eq 0 ] || { cat "$work/stderr" "$work/workers.stderr"; exit 1; }

@@ -6,7 +6,7 @@
 # directions arriving on the two paths the kernel runs the program on (incoming and outgoing). Checks: one
 # group per interface, the same in every capture, a different one per interface; every socket receives
 # packets; no connection, and no fragment's address pair, is split across sockets; the kernel reassembled the
-# IPv4 fragments (PACKET_FANOUT_FLAG_DEFRAG) and not the IPv6 ones; every packet is on the socket its contract
+# IPv4 fragments (PACKET_FANOUT_FLAG_DEFRAG) and not the IPv6 ones; every packet is on the socket its pair
 # hash modulo N names (the kernel takes the program's value modulo the group size, sockets in join order);
 # the kernel counters summed over the sockets count every packet. A link that is not Ethernet is refused.
 # Needs root, iproute2 and python3; skips (77) otherwise. No traffic leaves the namespace.
@@ -70,7 +70,7 @@ for n in 2 3; do
 		'[ "${frags:-0}" -eq 2 ]'
 	check "N=$n: IPv6 fragments go with their connection ($pairs_split pairs split)" '[ "${pairs_split:-1}" -eq 0 ]'
 	wrong=$(field placement wrong_socket)
-	check "N=$n: every IP packet is on socket (contract hash % $n) in join order ($wrong elsewhere)" \
+	check "N=$n: every IP packet is on socket (pair hash % $n) in join order ($wrong elsewhere)" \
 		'[ "${wrong:-1}" -eq 0 ]'
 	received=$(field kernel received)
 	check "N=$n: the kernel counters summed over the sockets count every packet ($received received, $total read)" \

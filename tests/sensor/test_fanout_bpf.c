@@ -1,6 +1,7 @@
 /*
  * test_fanout_bpf.c: the live fanout program (sensor/capture/fanout_bpf.h) run in user space by libpcap's
- * bpf_filter(), against a reference C implementation of the contract hash over the pair the decoder reports.
+ * bpf_filter(), against a reference C implementation of the workers' pair hash over the pair the decoder
+ * reports, and against the file reader's (sensor/workers/flow_hash.c): one hash for files and live.
  *
  * The kernel runs the program with the data at the Ethernet header (outgoing packets) or at the network
  * header with skb->protocol telling what it is (incoming ones). bpf_filter() has no Linux metadata loads, so
@@ -20,23 +21,34 @@
 #include <unistd.h>
 
 #include "flow_hash_vectors.h"
+#include "sensor/workers/flow_hash.h"
 #include "ip_text.h"
 #include "packet_builder.h"
 
-/* The contract hash, written from its definition (issue 17). */
-static uint32_t contract_hash(const struct ip_addr *src, const struct ip_addr *dst)
+/* The workers' pair hash (sensor/workers/flow_hash.h), written from its definition: each address's words
+ * XORed, mixed by MurmurHash3's fmix32, the two XORed. */
+static uint32_t fmix32(uint32_t x)
 {
-	size_t len = src->family == 6 ? 16 : 4;
-	uint32_t x = 0;
-	for (size_t i = 0; i < len; i += 4) {
-		x ^= (uint32_t)src->bytes[i] << 24 | (uint32_t)src->bytes[i + 1] << 16 |
-		     (uint32_t)src->bytes[i + 2] << 8 | src->bytes[i + 3];
-		x ^= (uint32_t)dst->bytes[i] << 24 | (uint32_t)dst->bytes[i + 1] << 16 |
-		     (uint32_t)dst->bytes[i + 2] << 8 | dst->bytes[i + 3];
-	}
 	x ^= x >> 16;
-	x ^= x >> 8;
+	x *= 0x85ebca6bu;
+	x ^= x >> 13;
+	x *= 0xc2b2ae35u;
+	x ^= x >> 16;
 	return x;
+}
+
+static uint32_t fold(const struct ip_addr *a)
+{
+	uint32_t x = 0;
+	for (size_t i = 0; i < (a->family == 6 ? 16u : 4u); i += 4)
+		x ^= (uint32_t)a->bytes[i] << 24 | (uint32_t)a->bytes[i + 1] << 16 |
+		     (uint32_t)a->bytes[i + 2] << 8 | a->bytes[i + 3];
+	return x;
+}
+
+static uint32_t pair_hash(const struct ip_addr *src, const struct ip_addr *dst)
+{
+	return fmix32(fold(src)) ^ fmix32(fold(dst));
 }
 
 static struct fanout_bpf_insn prog[FANOUT_BPF_MAX_INSNS];
@@ -74,7 +86,9 @@ static uint32_t check_packet(const uint8_t *data, size_t len, const char *what)
 	enum decode_result r = packet_decode(LT_EN10MB, data, (uint32_t)len, NULL, &d);
 	cr_assert(r == DECODE_OK || r == DECODE_IPV4_FRAGMENT || r == DECODE_IPV6_FRAGMENT,
 	          "%s: decoded as %s", what, decode_result_str(r));
-	uint32_t want = contract_hash(&d.src, &d.dst);
+	uint32_t want = pair_hash(&d.src, &d.dst);
+	cr_assert_eq(flow_hash_packet(&d), want, "%s: the file reader's hash (sensor/workers/flow_hash.c)",
+	             what);
 	uint32_t frame = run_frame(data, len), network = run_network(data, len);
 	cr_assert_eq(frame, want, "%s: from the frame %#x, the pair's hash %#x", what, frame, want);
 	cr_assert_eq(network, want, "%s: from the network header %#x, the pair's hash %#x", what, network,
@@ -95,7 +109,8 @@ Test(fanout_bpf, every_shared_vector_gives_its_hash_in_both_directions)
 	for (size_t i = 0; i < FLOW_HASH_VECTORS; i++) {
 		const struct flow_hash_vector *v = &flow_hash_vectors[i];
 		struct ip_addr a = addr(v->src), b = addr(v->dst);
-		cr_assert_eq(contract_hash(&a, &b), v->x, "vector %zu: the reference", i);
+		cr_assert_eq(pair_hash(&a, &b), v->x, "vector %zu: the reference", i);
+		cr_assert_eq(flow_hash_pair(&a, &b), v->x, "vector %zu: the file reader's flow_hash_pair", i);
 		struct pkt p = {0};
 		build_tcp(&p, LT_EN10MB, a.family, &default_seg);
 		set_pair(&p, 14, &a, &b);
@@ -141,7 +156,7 @@ static void build_fragment_of_gre(struct pkt *p, unsigned frag)
 Test(fanout_bpf, every_fragment_goes_with_its_datagram_by_the_pair_that_carries_it)
 {
 	struct ip_addr out_src = addr("203.0.113.10"), out_dst = addr("198.51.100.25");
-	uint32_t outer = contract_hash(&out_src, &out_dst);
+	uint32_t outer = pair_hash(&out_src, &out_dst);
 	static const unsigned frags[] = {IP4_MF, IP4_MF | 185, 185};
 	for (size_t i = 0; i < 3; i++) {
 		struct pkt p = {0};
@@ -152,8 +167,8 @@ Test(fanout_bpf, every_fragment_goes_with_its_datagram_by_the_pair_that_carries_
 	struct pkt whole = {0};
 	build_fragment_of_gre(&whole, IP4_DF);
 	struct ip_addr in_src = addr("192.0.2.50"), in_dst = addr("192.0.2.60");
-	cr_assert_eq(check_packet(whole.b, whole.len, "the whole GRE datagram"),
-	             contract_hash(&in_src, &in_dst), "unfragmented, the inner pair");
+	cr_assert_eq(check_packet(whole.b, whole.len, "the whole GRE datagram"), pair_hash(&in_src, &in_dst),
+	             "unfragmented, the inner pair");
 
 	struct pkt q = {0};
 	put_eth(&q, ETH_IPV6);
@@ -195,7 +210,7 @@ Test(fanout_bpf, what_is_not_ip_hashes_to_zero_and_other_udp_to_its_pair)
 	put_ipv4(&dns, P_UDP, 0, 0, 8);
 	put16(&dns, 5353), put16(&dns, 53), put16(&dns, 8), put16(&dns, 0);
 	struct ip_addr s = addr("203.0.113.10"), d = addr("198.51.100.25");
-	cr_assert_eq(run_frame(dns.b, dns.len), contract_hash(&s, &d));
+	cr_assert_eq(run_frame(dns.b, dns.len), pair_hash(&s, &d));
 }
 
 Test(fanout_bpf, the_kernel_program_fits_with_every_tunnel_port_configured)
