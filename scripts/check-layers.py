@@ -13,8 +13,9 @@ import sys
 LAYERS = {"parsers": {"parsers"}, "rules": {"parsers", "rules"},
           "outputs": {"parsers", "rules", "outputs"}, "sensor": {"parsers", "rules", "outputs", "sensor"}}
 ROOMS = {"capture": {"capture"}, "flow": {"flow"}, "app": {"app", "flow"}, "config": {"config", "flow"},
+         "workers": {"workers", "top", "capture", "flow", "app", "config"},
          "state": {"state"}, "report": {"report", "config", "state"},
-         "top": {"top", "capture", "flow", "app", "config", "state", "report"}}
+         "top": {"top", "capture", "flow", "app", "config", "state", "report", "workers"}}
 
 
 def room_of(rel):

@@ -65,6 +65,7 @@ struct options {
 	const char *user, *group;
 	const char *dump_dir;
 	char ca_file_set[4200]; /* "tls.ca_file=PATH" for --ca-file */
+	char workers_set[48];   /* "capture.workers=N" for --workers */
 	bool test_config;
 	int verbosity; /* -1 quiet, 0 normal, 1+ verbose */
 };
@@ -76,6 +77,7 @@ static void usage(FILE *out)
 	    "usage: tlsobs [-r FILE|DIR]... [-i IFACE]... [-c CONFIG] [--set KEY=VALUE]... [-f BPF]\n"
 	    "              [-o OUTPUT]... [--dump-streams DIR] [--ca-file PATH] [--any-port] [--all-flows] "
 	    "[-T]\n"
+	    "              [--workers N|auto]\n"
 	    "              [-u USER] [-g GROUP] [-v|-q]\n"
 	    "              [-V] [-h]\n"
 	    "       tlsobs report coverage|certificates|tlsrpt|html -c CONFIG ... (tlsobs report -h)\n"
@@ -92,6 +94,7 @@ static void usage(FILE *out)
 	    "  --ca-file PATH     CA bundle (PEM) for certificate validation (default: the system store)\n"
 	    "  --any-port         every TCP port: nDPI finds SMTP wherever it runs (capture.any_port)\n"
 	    "  --all-flows        with --any-port, session events for flows that are not mail too\n"
+	    "  --workers N|auto   packet worker threads (capture.workers; auto: one per online CPU)\n"
 	    "  -T                 check the configuration and exit (with -v: print the capture filter,\n"
 	    "                     and every setting's effective value on standard output)\n"
 	    "  --list-settings    every configuration key with its type, default and bounds (Markdown)\n"
@@ -140,7 +143,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		OPT_ALL_FLOWS,
 		OPT_HELP,
 		OPT_VERSION,
-		OPT_LIST_SETTINGS
+		OPT_LIST_SETTINGS,
+		OPT_WORKERS
 	};
 	static char any_port_set[] = "capture.any_port=true", all_flows_set[] = "capture.all_flows=true";
 	static const struct option longopts[] = {
@@ -152,6 +156,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {"version", no_argument, NULL, OPT_VERSION},
 	    {"list-settings", no_argument, NULL, OPT_LIST_SETTINGS},
+	    {"workers", required_argument, NULL, OPT_WORKERS},
 	    {NULL, 0, NULL, 0},
 	};
 	char name[8];
@@ -205,6 +210,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_ALL_FLOWS:
 			rc = add_arg(o->sets, &o->nsets, all_flows_set, "--all-flows");
+			break;
+		case OPT_WORKERS: /* the same as --set capture.workers=N, applied after the file */
+			snprintf(o->workers_set, sizeof o->workers_set, "capture.workers=%s", optarg);
+			rc = add_arg(o->sets, &o->nsets, o->workers_set, "--workers");
 			break;
 		case 'V':
 		case OPT_VERSION:
@@ -690,6 +699,12 @@ static void on_capture_packet(void *ctx, const struct capture_packet *p)
 	sensor_packet(r->sensor, p);
 }
 
+/* The workers' finisher, between sessions (sensor_run_workers). */
+static void on_between(void *ctx)
+{
+	between_packets(ctx);
+}
+
 static void on_capture_tick(void *ctx, uint64_t now_us)
 {
 	struct run_ctx *r = ctx;
@@ -821,7 +836,10 @@ static int run_loop(const struct options *o, const struct sensor_settings *setti
 	           TLSOBS_VERSION, (long)getpid(), (long)getuid(), noutputs);
 	publish_metrics_first(rc);
 	struct capture_handler handler = {on_capture_packet, on_capture_tick, rc};
-	if (capture_run(cap, &handler, &stop_requested) != 0)
+	/* Several workers: their threads start here, after the drop and seccomp, and inherit both. */
+	int captured = sensor_workers(s) > 1 ? sensor_run_workers(s, cap, &stop_requested, on_between, rc)
+	                                     : capture_run(cap, &handler, &stop_requested);
+	if (captured != 0)
 		code = EXIT_RUNTIME;
 	if (stop_signal)
 		logger_log(LOGGER_NOTICE, "sensor", "SIG%s: stopping",

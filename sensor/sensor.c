@@ -37,6 +37,9 @@
 #include "sensor/state/state_sync.h"
 #include "sensor/worker.h"
 #include "sensor/app/tls_inspect.h"
+#include "sensor/workers/sealed_session.h"
+#include "sensor/workers/session_order.h"
+#include "sensor/workers/worker_pool.h"
 
 #include "version.h"
 
@@ -57,12 +60,22 @@ enum {
 struct sensor {
 	struct sensor_settings settings;
 	struct mail_ports ports; /* from settings (not reloadable): read by every worker */
-	struct worker *worker;   /* owned: the packet path */
+	/* owned: the packet path, one worker or several (sensor/workers/worker_pool.h); their sessions are
+	 * finished here in packet-time order (session_order), the same for one worker as for N */
+	struct worker *workers[SETTINGS_MAX_WORKERS];
+	unsigned nworkers;
+	struct sensor_settings *worker_settings; /* the workers' copy: flow and defrag memcaps shared out */
+	struct worker_pool *pool;
+	struct session_order *order;
+	struct session *finishing; /* the session being finished, opened from its sealed copy */
+	uint64_t now_us;           /* the finisher's packet clock: what every worker has passed */
+	int cpus[SETTINGS_MAX_WORKERS];
 	struct output *const *outputs;
 	size_t noutputs;
 	struct rules_engine *rules;
 	struct tls_inspector *tls_inspector;
 	struct capture *capture; /* borrowed, for its counters */
+	uint64_t packets_seen;   /* inline: packets since the start, for the output polls */
 	uint64_t next_stats_us;  /* packet time of the next tlsobs.stats event, 0 until the first packet */
 	struct json_writer json;
 	struct event_context event_ctx;
@@ -286,6 +299,28 @@ static void finish_session(void *ctx, struct session *sess, bool mail, const cha
 	s->event_ctx.ingress_interface = NULL;
 }
 
+/* The sessions whose turn has come (session_order.h), finished one by one, in packet-time order. */
+static void release_sessions(struct sensor *s)
+{
+	struct sealed_session *ss;
+	while ((ss = session_order_pop(s->order)) != NULL) {
+		sealed_session_open(ss, s->finishing);
+		finish_session(s, s->finishing, sealed_session_mail(ss), sealed_session_ingress(ss));
+		sealed_session_free(ss);
+	}
+}
+
+/* What the workers published goes into the order; what is due is finished. wait_ms: for news. */
+static bool drain(struct sensor *s, unsigned wait_ms)
+{
+	bool all_ended = worker_pool_collect(s->pool, s->order, wait_ms);
+	uint64_t clock = worker_pool_clock(s->pool);
+	if (clock > s->now_us)
+		s->now_us = clock;
+	release_sessions(s);
+	return all_ended;
+}
+
 /* The state database, and what the rules engine saved there on an earlier run. */
 static int open_state(struct sensor *s, const char *path, char *err, size_t errlen)
 {
@@ -332,6 +367,39 @@ static void init_events(struct sensor *s)
 	                                      s->settings.client_ciphers};
 }
 
+/*
+ * The workers (capture.workers): each gets its share of flow.memcap,
+ * flow.hash_size and defrag.memcap, so that N workers hold what one did; one
+ * worker runs inline, several on their threads (worker_pool_start).
+ */
+static int start_workers(struct sensor *s, const char *dump_dir, char *err, size_t errlen)
+{
+	unsigned n = settings_workers(&s->settings);
+	struct sensor_settings *ws = s->worker_settings = malloc(sizeof *ws);
+	s->finishing = malloc(sizeof *s->finishing);
+	s->order = session_order_new(n);
+	if (!ws || !s->finishing || !s->order)
+		return -1;
+	*ws = s->settings;
+	ws->flow.memcap /= n;
+	ws->flow.hash_size = ws->flow.hash_size / n > 1024 ? ws->flow.hash_size / n : 1024;
+	ws->defrag.memcap /= n;
+	struct worker_pool_options po = {.workers = n, .threads = n > 1, .decode = &ws->decode};
+	po.n_cpu_affinity = settings_cpu_affinity(&s->settings, s->cpus);
+	po.cpu_affinity = s->cpus;
+	if (!(s->pool = worker_pool_new(&po)))
+		return -1;
+	for (unsigned i = 0; i < n; i++) {
+		s->workers[i] = worker_new(ws, &s->ports, dump_dir, s->run_nonce, worker_pool_session,
+		                           worker_pool_lane(s->pool, i), err, errlen);
+		if (!s->workers[i])
+			return -1;
+		s->nworkers = i + 1;
+		worker_pool_attach(s->pool, i, s->workers[i]);
+	}
+	return 0;
+}
+
 struct sensor *sensor_new(const struct sensor_settings *settings, struct output *const *outputs,
                           size_t noutputs, const char *dump_dir, char *err, size_t errlen)
 {
@@ -356,9 +424,7 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 	struct rules_settings rules = s->settings.rules;
 	rules.policy = &s->settings.policy;
 	s->rules = rules_engine_new(&rules);
-	s->worker =
-	    worker_new(&s->settings, &s->ports, dump_dir, s->run_nonce, finish_session, s, err, errlen);
-	if (!s->rules || !s->worker) {
+	if (!s->rules || start_workers(s, dump_dir, err, errlen) != 0) {
 		snprintf(err, errlen, "out of memory (flow.memcap and flow.hash_size)");
 		sensor_free(s);
 		return NULL;
@@ -387,11 +453,48 @@ static void fill_defrag_counters(const struct defrag_stats *ds, struct sensor_co
 	c->defrag_memory_peak = ds->memory_peak;
 }
 
-/* The shared counters with the worker's added: the process's view (sensor_stats, events, summary). */
+/* dst += src, counter by counter: the workers' counter structs are uint64_t only. */
+static void add_counters(void *dst, const void *src, size_t size)
+{
+	uint64_t *d = dst, v;
+	const unsigned char *p = src;
+	for (size_t i = 0; i + sizeof v <= size; i += sizeof v) {
+		memcpy(&v, p + i, sizeof v);
+		d[i / sizeof v] += v;
+	}
+}
+
+/* Every worker's snapshot, summed (peaks too: an upper bound of the process's peak). */
+static void sum_workers(const struct sensor *s, struct worker_snapshot *sum)
+{
+	_Static_assert(sizeof(struct worker_stats) % 8 == 0 && sizeof(struct flow_record_stats) % 8 == 0 &&
+	                   sizeof(struct flow_table_stats) % 8 == 0 && sizeof(struct memcap) % 8 == 0 &&
+	                   sizeof(struct defrag_stats) % 8 == 0 && sizeof(struct classify_stats) % 8 == 0,
+	               "worker counters are uint64_t only");
+	memset(sum, 0, sizeof *sum);
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		struct worker_pool_lane_stats ls;
+		worker_pool_lane_stats(s->pool, i, &ls);
+		const struct worker_snapshot *w = &ls.snap;
+		add_counters(&sum->stats, &w->stats, sizeof w->stats);
+		add_counters(&sum->records, &w->records, sizeof w->records);
+		add_counters(&sum->flows, &w->flows, sizeof w->flows);
+		add_counters(&sum->memcap, &w->memcap, sizeof w->memcap);
+		add_counters(&sum->defrag, &w->defrag, sizeof w->defrag);
+		add_counters(&sum->classify, &w->classify, sizeof w->classify);
+		sum->emergency = sum->emergency || w->emergency;
+		sum->classified = sum->classified || w->classified;
+		sum->now_us = w->now_us > sum->now_us ? w->now_us : sum->now_us;
+	}
+}
+
+/* The shared counters with the workers' added: the process's view (sensor_stats, events, summary). */
 static void collect_stats(const struct sensor *s, struct sensor_stats *out)
 {
-	const struct worker_stats *w = worker_stats(s->worker);
-	const struct flow_record_stats *r = worker_record_stats(s->worker);
+	struct worker_snapshot sum;
+	sum_workers(s, &sum);
+	const struct worker_stats *w = &sum.stats;
+	const struct flow_record_stats *r = &sum.records;
 	*out = s->stats;
 	out->packets = w->packets;
 	out->bytes = w->bytes;
@@ -411,13 +514,15 @@ static void collect_stats(const struct sensor *s, struct sensor_stats *out)
 
 static void fill_counters(struct sensor *s, struct sensor_counters *c, bool final)
 {
-	const struct flow_table_stats *ft = flow_table_stats(worker_flows(s->worker));
-	const struct memcap *mc = worker_memcap(s->worker);
+	struct worker_snapshot sum;
+	sum_workers(s, &sum);
+	const struct flow_table_stats *ft = &sum.flows;
+	const struct memcap *mc = &sum.memcap;
 	struct sensor_stats all;
 	collect_stats(s, &all);
 	const struct sensor_stats *st = &all;
 	memset(c, 0, sizeof *c);
-	c->time_us = worker_now(s->worker);
+	c->time_us = s->now_us;
 	session_id_make(c->run_id, s->run_nonce, 0);
 	c->seq = s->stats_seq + 1; /* emit_stats moves stats_seq: a metrics snapshot is no event */
 	c->final = final;
@@ -442,7 +547,7 @@ static void fill_counters(struct sensor *s, struct sensor_counters *c, bool fina
 	c->flows_refused = ft->refused;
 	c->emergency_entered = ft->emergency_entered;
 	c->emergency_left = ft->emergency_left;
-	c->emergency = flow_table_in_emergency(worker_flows(s->worker));
+	c->emergency = sum.emergency;
 	c->memcap_used = mc->used;
 	c->memcap_peak = mc->peak;
 	c->flows_peak_active = ft->peak_active;
@@ -459,7 +564,7 @@ static void fill_counters(struct sensor *s, struct sensor_counters *c, bool fina
 	c->events_dropped = st->events_dropped;
 	c->gaps = st->gaps;
 	c->gap_bytes = st->gap_bytes;
-	fill_defrag_counters(worker_defrag_stats(s->worker), c);
+	fill_defrag_counters(&sum.defrag, c);
 	memcpy(c->alerts, rules_engine_stats(s->rules)->alerts, sizeof c->alerts);
 	const struct rules_stats *rs = rules_engine_stats(s->rules);
 	c->certificates_known = rs->certificates_known;
@@ -511,7 +616,7 @@ static void emit_stats(struct sensor *s, bool final)
 /* Output polling and periodic stats, both driven by packet time (and by ticks in live capture). */
 static void housekeeping(struct sensor *s)
 {
-	uint64_t now_us = worker_now(s->worker);
+	uint64_t now_us = s->now_us;
 	for (size_t i = 0; i < s->noutputs; i++)
 		output_poll(s->outputs[i]);
 	check_relaxations(s, now_us);
@@ -527,7 +632,7 @@ static void housekeeping(struct sensor *s)
 		s->next_state_flush_us = now_us + SENSOR_STATE_FLUSH_US;
 	}
 	uint64_t interval = s->settings.stats_interval_us;
-	if (!interval)
+	if (!interval || !now_us) /* no packet time yet (the workers' first batches are on their way) */
 		return;
 	if (!s->next_stats_us)
 		s->next_stats_us = now_us + interval;
@@ -541,14 +646,43 @@ void sensor_packet(struct sensor *s, const struct capture_packet *cp)
 {
 	if (!s->relax_checked_us)
 		start_relaxations(s, cp->ts_us);
-	worker_packet(s->worker, cp);
-	if (worker_stats(s->worker)->packets % SENSOR_POLL_EVERY == 0)
+	worker_pool_packet(s->pool, cp);
+	drain(s, 0);
+	if (++s->packets_seen % SENSOR_POLL_EVERY == 0)
 		housekeeping(s);
+}
+
+unsigned sensor_workers(const struct sensor *s)
+{
+	return s->nworkers;
+}
+
+int sensor_run_workers(struct sensor *s, struct capture *cap, volatile sig_atomic_t *stop,
+                       void (*between)(void *ctx), void *ctx)
+{
+	char err[256];
+	if (worker_pool_start(s->pool, cap, err, sizeof err) != 0) {
+		logger_log(LOGGER_ERROR, "workers", "%s", err);
+		while (!drain(s, 100))
+			continue;
+		return -1;
+	}
+	for (bool done = false; !done;) {
+		between(ctx);
+		if (*stop)
+			worker_pool_stop(s->pool);
+		done = drain(s, 20);
+		if (!s->relax_checked_us && s->now_us)
+			start_relaxations(s, s->now_us);
+		housekeeping(s);
+	}
+	return worker_pool_join(s->pool);
 }
 
 void sensor_tick(struct sensor *s, uint64_t now_us)
 {
-	worker_tick(s->worker, now_us);
+	worker_pool_tick(s->pool, now_us);
+	drain(s, 0);
 	housekeeping(s);
 }
 
@@ -677,8 +811,12 @@ void sensor_metrics(struct sensor *s, struct metrics_snapshot *m)
 
 void sensor_finish(struct sensor *s, enum flow_close_reason reason)
 {
-	worker_finish(s->worker, reason);
-	uint64_t now_us = worker_now(s->worker);
+	if (!worker_pool_threaded(s->pool))
+		worker_pool_finish(s->pool, reason);
+	while (!drain(s, 100)) /* threads: the reader ended the workers already */
+		continue;
+	release_sessions(s);
+	uint64_t now_us = s->now_us;
 	check_relaxations(s, now_us);
 	if (s->sync) {
 		if (s->relax_checked_us) /* the time reached, for the next start */
@@ -697,7 +835,9 @@ struct sensor_stats sensor_stats(const struct sensor *s)
 /* The summary's packet path: packets, what was skipped, decode anomalies, flows, sessions, fragments. */
 static void print_packet_path(const struct sensor *s, const struct sensor_stats *st, FILE *out)
 {
-	const struct flow_table_stats *ft = flow_table_stats(worker_flows(s->worker));
+	struct worker_snapshot sum;
+	sum_workers(s, &sum);
+	const struct flow_table_stats *ft = &sum.flows;
 	fprintf(out, "tlsobs: %" PRIu64 " packets, %" PRIu64 " bytes, %" PRIu64 " TCP segments\n",
 	        st->packets, st->bytes, st->decode[DECODE_OK]);
 	fprintf(out,
@@ -732,7 +872,7 @@ static void print_packet_path(const struct sensor *s, const struct sensor_stats 
 	        " (%" PRIu64 " bytes); events dropped: %" PRIu64 "\n",
 	        st->sessions_reported, st->sessions_unanswered, st->gaps, st->gap_bytes, st->events_dropped);
 	fprintf(out, "tlsobs: alerts: %" PRIu64 "\n", st->alerts);
-	const struct defrag_stats *fs = worker_defrag_stats(s->worker);
+	const struct defrag_stats *fs = &sum.defrag;
 	if (fs->fragments)
 		fprintf(out,
 		        "tlsobs: fragments: %" PRIu64 " in, %" PRIu64 " datagrams reassembled, %" PRIu64
@@ -771,8 +911,10 @@ static void print_services(const struct sensor *s, const struct sensor_stats *st
 		        " databases reloaded, %" PRIu64 " reloads failed, %" PRIu64 " lookup errors\n",
 		        gs.lookups, gs.found, gs.reloads, gs.reload_failures, gs.lookup_errors);
 	}
-	if (worker_classifier(s->worker)) {
-		const struct classify_stats *ns = classifier_stats(worker_classifier(s->worker));
+	struct worker_snapshot sum;
+	sum_workers(s, &sum);
+	if (sum.classified) {
+		const struct classify_stats *ns = &sum.classify;
 		fprintf(out,
 		        "tlsobs: nDPI: %" PRIu64 " packets inspected; flows: %" PRIu64 " smtp, %" PRIu64
 		        " smtps, %" PRIu64 " other (%" PRIu64 " given up on), %" PRIu64
@@ -837,7 +979,18 @@ void sensor_free(struct sensor *s)
 {
 	if (!s)
 		return;
-	worker_free(s->worker); /* first: its last flows' sessions are finished here */
+	/* First: the last flows' sessions are finished here (inline; threads ended theirs already). */
+	if (s->pool && !worker_pool_threaded(s->pool) && s->nworkers) {
+		worker_pool_finish(s->pool, FLOW_CLOSE_SHUTDOWN);
+		drain(s, 0);
+	}
+	worker_pool_join(s->pool);
+	for (unsigned i = 0; i < s->nworkers; i++)
+		worker_free(s->workers[i]);
+	worker_pool_free(s->pool);
+	session_order_free(s->order);
+	free(s->finishing);
+	free(s->worker_settings);
 	geoip_free(s->geo);
 	state_sync_free(s->sync);
 	state_db_close(s->state);

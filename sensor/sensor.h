@@ -11,6 +11,7 @@
 #ifndef TLSOBS_SENSOR_H
 #define TLSOBS_SENSOR_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -92,6 +93,21 @@ void sensor_emit_stats(struct sensor *s);
 void sensor_note_reload_failure(struct sensor *s);
 /* The counters as the metrics endpoint serves them (does not move the stats sequence). */
 void sensor_metrics(struct sensor *s, struct metrics_snapshot *m);
+/*
+ * capture.workers: how many packet workers the sensor runs. With one, main.c
+ * drives it packet by packet (sensor_packet, sensor_tick). With more,
+ * sensor_run_workers runs the capture on the reader and worker threads
+ * (sensor/workers/worker_pool.h) and finishes their sessions on the calling
+ * thread, in packet-time order, until the capture ends (or *stop, checked
+ * between; then the flows end with FLOW_CLOSE_SHUTDOWN). between(ctx) runs on
+ * the calling thread several times a second: signals, reloads, metrics.
+ * Returns capture_run's result (0, or -1 when a source failed or the threads
+ * could not start). Call only after the privilege drop and seccomp: the
+ * threads inherit both.
+ */
+unsigned sensor_workers(const struct sensor *s);
+int sensor_run_workers(struct sensor *s, struct capture *cap, volatile sig_atomic_t *stop,
+                       void (*between)(void *ctx), void *ctx);
 /* Ends every open flow with `reason` and emits their sessions. */
 void sensor_finish(struct sensor *s, enum flow_close_reason reason);
 struct sensor_stats sensor_stats(const struct sensor *s);

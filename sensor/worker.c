@@ -9,9 +9,15 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "rules/session_id.h"
 #include "sensor/app/mail_roles.h"
 #include "sensor/flow/tcp_tracker.h"
+
+/* Of the session id's 50-bit flow number: the flow's own number below, the worker index above (64 workers).
+ */
+#define WORKER_FLOW_ID_BITS 44
 
 /*
  * All per worker (each worker of the workers step gets its own), except what
@@ -29,6 +35,8 @@ struct worker {
 	struct session *scratch;      /* the session being finished: one at a time, too large for the stack */
 	uint64_t run_nonce;           /* the process's, for session ids */
 	uint64_t now_us;              /* the latest packet time seen */
+	unsigned index;               /* of the workers (0 when alone) */
+	uint64_t order_us;            /* the ordering key of the session being reported */
 	worker_session_fn on_session; /* the process-wide session finishing */
 	void *on_session_ctx;
 	struct worker_stats stats;
@@ -39,6 +47,17 @@ static void report_flow(struct worker *w, const struct flow *f, struct flow_reco
                         enum flow_close_reason reason)
 {
 	flow_record_session(&w->records, f, r, reason, w->run_nonce, w->scratch);
+	if (w->index > 0) /* the flow numbers of each worker count from 1: the index makes them unique */
+		session_id_make(w->scratch->id, w->run_nonce,
+		                (uint64_t)w->index << WORKER_FLOW_ID_BITS |
+		                    (f->id & ((1ull << WORKER_FLOW_ID_BITS) - 1)));
+	/* Timed out: when one worker with the capture's clock would have ended it (never after our clock). */
+	w->order_us = w->now_us;
+	if (reason == FLOW_CLOSE_TIMEOUT) {
+		uint64_t deadline = flow_table_deadline(w->flows, f);
+		if (deadline < w->order_us)
+			w->order_us = deadline;
+	}
 	w->on_session(w->on_session_ctx, w->scratch, flow_record_is_mail(r), flow_record_ingress(r));
 }
 
@@ -234,6 +253,37 @@ const struct defrag_stats *worker_defrag_stats(const struct worker *w)
 const struct classifier *worker_classifier(const struct worker *w)
 {
 	return w->classifier;
+}
+
+void worker_set_index(struct worker *w, unsigned index)
+{
+	w->index = index;
+}
+
+unsigned worker_index(const struct worker *w)
+{
+	return w->index;
+}
+
+uint64_t worker_session_order_us(const struct worker *w)
+{
+	return w->order_us;
+}
+
+void worker_snapshot(const struct worker *w, struct worker_snapshot *out)
+{
+	out->now_us = w->now_us;
+	out->stats = w->stats;
+	out->records = w->records.stats;
+	out->flows = *flow_table_stats(w->flows);
+	out->memcap = *flow_table_memcap(w->flows);
+	out->emergency = flow_table_in_emergency(w->flows);
+	out->defrag = *defrag_stats(w->defrag);
+	out->classified = w->classifier != NULL;
+	if (w->classifier)
+		out->classify = *classifier_stats(w->classifier);
+	else
+		memset(&out->classify, 0, sizeof out->classify);
 }
 
 void worker_free(struct worker *w)

@@ -65,6 +65,32 @@ const struct memcap *worker_memcap(struct worker *w);
 const struct defrag_stats *worker_defrag_stats(const struct worker *w);
 /* NULL when nDPI could not be set up (flows are then followed by port only). */
 const struct classifier *worker_classifier(const struct worker *w);
+/*
+ * The workers step (sensor/workers/): worker `index` of several. Its session ids take the index into the
+ * flow number's top bits (unique across workers); index 0 gives the ids one worker always gave.
+ */
+void worker_set_index(struct worker *w, unsigned index);
+unsigned worker_index(const struct worker *w);
+/*
+ * During worker_session_fn: the session's place in packet time (sensor/workers/session_order.h): for a
+ * flow that timed out, its last packet plus its timeout (when one worker holding the global clock would
+ * have ended it); otherwise the worker's clock when it ended.
+ */
+uint64_t worker_session_order_us(const struct worker *w);
+
+/* What the process reads of a worker: a copy, taken by the worker's own thread (no shared counters). */
+struct worker_snapshot {
+	uint64_t now_us;
+	struct worker_stats stats;
+	struct flow_record_stats records;
+	struct flow_table_stats flows;
+	struct memcap memcap;
+	bool emergency;
+	struct defrag_stats defrag;
+	bool classified; /* classify is valid: the worker has nDPI */
+	struct classify_stats classify;
+};
+void worker_snapshot(const struct worker *w, struct worker_snapshot *out);
 /* Ends the remaining flows with FLOW_CLOSE_SHUTDOWN, then frees. NULL is a no-op. */
 void worker_free(struct worker *w);
 

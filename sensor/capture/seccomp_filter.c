@@ -31,6 +31,7 @@ static const char *const allowed[] = {
     "exit_group",
     "sched_yield",
     "sched_getaffinity",
+    "sched_setaffinity", /* capture.cpu_affinity: each worker thread pins itself */
     "gettid",
     "getpid",
     "getppid",

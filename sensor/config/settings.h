@@ -66,6 +66,8 @@ struct settings_secret {
 	bool env;
 };
 
+enum { SETTINGS_MAX_WORKERS = 64 }; /* the session id keeps 6 bits for the worker */
+
 struct sensor_settings {
 	struct flow_table_settings flow;
 	struct defrag_settings defrag; /* defrag.*: IP fragment reassembly */
@@ -107,7 +109,18 @@ struct sensor_settings {
 	char sensor_name[256];   /* sensor.name: observer.name; default the host name */
 	char runbook_base[1024]; /* detection.runbook_base: rule.reference prefix; "" : no rule.reference */
 	enum event_client_ciphers client_ciphers; /* events.client_ciphers: names (default), codes, none */
+	/* capture.workers (--workers): packet workers, "auto" (the online CPUs) or 1 .. SETTINGS_MAX_WORKERS;
+	 * capture.cpu_affinity: CPU numbers, worker i pinned to entry i % n (none: not pinned).
+	 * settings_workers.c reads them. */
+	char workers[8];
+	char cpu_affinity[SETTINGS_MAX_WORKERS][8];
+	size_t n_cpu_affinity;
 };
+
+/* capture.workers as a number: "auto" is the online CPUs (at most SETTINGS_MAX_WORKERS). */
+unsigned settings_workers(const struct sensor_settings *s);
+/* capture.cpu_affinity as numbers into cpus (SETTINGS_MAX_WORKERS of them): their count. */
+size_t settings_cpu_affinity(const struct sensor_settings *s, int *cpus);
 
 /* Fills *out from cfg (defaults where absent). 0, or -1 with the first error in *err (nothing to free then).
  */

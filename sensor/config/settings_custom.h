@@ -31,4 +31,7 @@ setting_print_func settings_print_metrics_listen;
 setting_load_func settings_load_partners;
 setting_print_func settings_print_partners;
 
+/* settings_workers.c: capture.workers ("auto" or 1..64) and capture.cpu_affinity (CPU numbers). */
+setting_check_func settings_check_workers, settings_check_cpu_affinity;
+
 #endif

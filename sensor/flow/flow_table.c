@@ -815,3 +815,9 @@ bool flow_table_in_emergency(const struct flow_table *t)
 {
 	return t->emergency;
 }
+
+uint64_t flow_table_deadline(const struct flow_table *t, const struct flow *f)
+{
+	const uint64_t *timeout = t->emergency ? t->settings.emergency_timeout_us : t->settings.timeout_us;
+	return f->last_us + timeout[class_state((enum flow_class)f->class)];
+}

@@ -149,5 +149,12 @@ struct memcap *flow_table_memcap(struct flow_table *t);
 uint64_t flow_table_source_bytes(const struct flow_table *t, const struct ip_addr *a, bool prefix);
 const struct flow_table_stats *flow_table_stats(const struct flow_table *t);
 bool flow_table_in_emergency(const struct flow_table *t);
+/*
+ * The packet time at which flow f (on its class's list, or just taken off it by
+ * an expiry) times out: its last packet plus its class's timeout (the
+ * emergency one while the table is in emergency mode). The workers order the
+ * sessions of expired flows by it (sensor/workers/session_order.h).
+ */
+uint64_t flow_table_deadline(const struct flow_table *t, const struct flow *f);
 
 #endif

@@ -1,0 +1,73 @@
+/*
+ * test_flow_hash.c: the workers' dispatch hash is the same both ways, for IPv4
+ * and IPv6, for every fragment of a datagram (which carry no ports after the
+ * first) as for the whole segment, and spreads host pairs over the workers.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+
+#include "sensor/workers/flow_hash.h"
+#include "ip_text.h"
+#include "packet_builder.h"
+#include "test_support.h"
+
+Test(flow_hash, is_the_same_both_ways_for_ipv4_and_ipv6)
+{
+	const char *pairs[][2] = {{"192.0.2.1", "198.51.100.25"},
+	                          {"203.0.113.10", "10.0.0.1"},
+	                          {"2001:db8::1", "2001:db8:ffff::25"},
+	                          {"::1", "2001:db8::2"}};
+	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+		struct ip_addr a = addr(pairs[i][0]), b = addr(pairs[i][1]);
+		cr_assert_eq(flow_hash_pair(&a, &b), flow_hash_pair(&b, &a), "%s %s", pairs[i][0],
+		             pairs[i][1]);
+		for (unsigned n = 1; n <= 16; n++)
+			cr_assert_eq(flow_hash_worker(flow_hash_pair(&a, &b), n),
+			             flow_hash_worker(flow_hash_pair(&b, &a), n));
+	}
+	struct ip_addr a = addr("192.0.2.1"), b = addr("192.0.2.2"), c = addr("192.0.2.3");
+	cr_assert_neq(flow_hash_pair(&a, &b), flow_hash_pair(&a, &c), "another host pair, another hash");
+}
+
+/* The hash of a packet as the dispatcher sees it (decoded: TCP or a fragment). */
+static uint64_t hash_of(const struct pkt *p, enum decode_result want)
+{
+	struct decoded_packet d = check_decode_at(__LINE__, LT_RAW, p, want);
+	return flow_hash_packet(&d);
+}
+
+Test(flow_hash, every_fragment_of_a_datagram_goes_with_its_flow)
+{
+	struct pkt whole = {0}, first = {0}, second = {0};
+	build_tcp(&whole, LT_RAW, 4, &default_seg);
+	/* The same segment cut in two: the first fragment has the TCP header, the second only data. */
+	put_ipv4(&first, P_TCP, 0, IP4_MF, 24);
+	put_tcp(&first, &(struct seg){.sport = 48946, .dport = 25, .flags = 0x18, .payload_len = 4});
+	put_ipv4(&second, P_TCP, 0, 3, 16);
+	put_fill(&second, 'x', 16);
+	uint64_t h = hash_of(&whole, DECODE_OK);
+	cr_assert_eq(hash_of(&first, DECODE_IPV4_FRAGMENT), h);
+	cr_assert_eq(hash_of(&second, DECODE_IPV4_FRAGMENT), h);
+	struct pkt v6 = {0}, v6frag = {0};
+	build_tcp(&v6, LT_RAW, 6, &default_seg);
+	put_ipv6(&v6frag, P_FRAGMENT, 8 + 16);
+	put_ipv6_frag(&v6frag, P_TCP, 3 << 3);
+	put_fill(&v6frag, 'y', 16);
+	cr_assert_eq(hash_of(&v6frag, DECODE_IPV6_FRAGMENT), hash_of(&v6, DECODE_OK));
+}
+
+Test(flow_hash, spreads_host_pairs_over_the_workers)
+{
+	unsigned count[4] = {0};
+	for (unsigned i = 0; i < 4000; i++) {
+		char text[32];
+		snprintf(text, sizeof text, "10.%u.%u.%u", i >> 16 & 255, i >> 8 & 255, i & 255);
+		struct ip_addr a = addr(text), b = addr("198.51.100.25");
+		count[flow_hash_worker(flow_hash_pair(&a, &b), 4)]++;
+	}
+	for (unsigned w = 0; w < 4; w++)
+		cr_assert(count[w] > 800 && count[w] < 1200, "worker %u got %u of 4000 host pairs", w,
+		          count[w]);
+	cr_assert_eq(flow_hash_worker(~0ull, 1), 0);
+	cr_assert_lt(flow_hash_worker(~0ull, 3), 3);
+}
