@@ -138,6 +138,25 @@ static void write_findings(struct json_writer *w, const struct sensor_counters *
 	json_field_uint(w, "events_dropped", c->events_dropped);
 }
 
+/* Per worker: what it was given, holds and handed over, and the reader's waits for it. */
+static void write_workers(struct json_writer *w, const struct sensor_counters *c)
+{
+	json_key(w, "workers");
+	json_array_begin(w);
+	for (unsigned i = 0; i < c->worker_count && i < STATS_MAX_WORKERS; i++) {
+		const struct stats_worker *k = &c->workers[i];
+		json_object_begin(w);
+		json_field_uint(w, "id", i);
+		json_field_uint(w, "packets", k->packets);
+		json_field_uint(w, "bytes", k->bytes);
+		json_field_uint(w, "flows_active", k->flows_active);
+		json_field_uint(w, "sessions", k->sessions);
+		json_field_uint(w, "queue_full_waits", k->queue_full_waits);
+		json_object_end(w);
+	}
+	json_array_end(w);
+}
+
 void stats_event_write(struct json_writer *w, const struct sensor_counters *c, struct output *const *outputs,
                        size_t noutputs, const struct event_context *ctx, uint64_t created_us)
 {
@@ -156,6 +175,7 @@ void stats_event_write(struct json_writer *w, const struct sensor_counters *c, s
 	write_flows(w, c);
 	write_defrag(w, c);
 	write_findings(w, c);
+	write_workers(w, c);
 	json_key(w, "outputs");
 	json_array_begin(w);
 	for (size_t i = 0; i < noutputs; i++)

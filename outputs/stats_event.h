@@ -16,7 +16,8 @@
 #include "rules/alert.h"
 #include "rules/session_id.h"
 
-enum { STATS_MAX_NAMED = 48 }; /* at least every decode anomaly (sensor.c asserts it) */
+enum { STATS_MAX_NAMED = 48 };   /* at least every decode anomaly (sensor.c asserts it) */
+enum { STATS_MAX_WORKERS = 64 }; /* capture.workers at most */
 
 struct stats_named_count {
 	const char *name;
@@ -65,6 +66,11 @@ struct sensor_counters {
 	uint64_t history_bytes, history_memcap, history_memcap_evicted;
 	bool live;
 	uint64_t capture_received, capture_dropped, capture_if_dropped;
+	/* tlsobs.stats.workers[]: each packet worker (capture.workers), in index order */
+	struct stats_worker {
+		uint64_t packets, bytes, flows_active, sessions, queue_full_waits;
+	} workers[STATS_MAX_WORKERS];
+	unsigned worker_count;
 };
 
 void stats_event_write(struct json_writer *w, const struct sensor_counters *c, struct output *const *outputs,

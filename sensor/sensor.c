@@ -512,6 +512,22 @@ static void collect_stats(const struct sensor *s, struct sensor_stats *out)
 	out->hold_overflows = r->hold_overflows;
 }
 
+/* tlsobs.stats.workers[]: each worker's share. */
+static void fill_worker_counters(const struct sensor *s, struct sensor_counters *c)
+{
+	_Static_assert((int)STATS_MAX_WORKERS >= (int)SETTINGS_MAX_WORKERS, "a stats entry per worker");
+	c->worker_count = s->nworkers;
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		struct worker_pool_lane_stats ls;
+		worker_pool_lane_stats(s->pool, i, &ls);
+		c->workers[i] = (struct stats_worker){.packets = ls.snap.stats.packets,
+		                                      .bytes = ls.snap.stats.bytes,
+		                                      .flows_active = ls.snap.flows.active,
+		                                      .sessions = ls.sessions,
+		                                      .queue_full_waits = ls.queue.full_waits};
+	}
+}
+
 static void fill_counters(struct sensor *s, struct sensor_counters *c, bool final)
 {
 	struct worker_snapshot sum;
@@ -594,6 +610,7 @@ static void fill_counters(struct sensor *s, struct sensor_counters *c, bool fina
 	c->history_bytes = rs->history_bytes;
 	c->history_memcap = rs->history_memcap;
 	c->history_memcap_evicted = rs->history_memcap_evicted;
+	fill_worker_counters(s, c);
 	if (s->capture && capture_is_live(s->capture)) {
 		struct capture_stats cs;
 		capture_stats(s->capture, &cs);
@@ -952,12 +969,29 @@ static void print_services(const struct sensor *s, const struct sensor_stats *st
 		        st->dump_errors);
 }
 
+/* With several workers: each one's share, and how often the reader waited for it. */
+static void print_workers(const struct sensor *s, FILE *out)
+{
+	if (s->nworkers < 2)
+		return;
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		struct worker_pool_lane_stats ls;
+		worker_pool_lane_stats(s->pool, i, &ls);
+		fprintf(out,
+		        "tlsobs: worker %u: %" PRIu64 " packets, %" PRIu64 " bytes, %" PRIu64
+		        " sessions, %" PRIu64 " flows active; the reader waited for it %" PRIu64 " times\n",
+		        i, ls.snap.stats.packets, ls.snap.stats.bytes, ls.sessions, ls.snap.flows.active,
+		        ls.queue.full_waits);
+	}
+}
+
 void sensor_print_summary(const struct sensor *s, FILE *out)
 {
 	struct sensor_stats all;
 	collect_stats(s, &all);
 	print_packet_path(s, &all, out);
 	print_services(s, &all, out);
+	print_workers(s, out);
 	struct capture_stats capture_counters = {0}, *cs = &capture_counters;
 	bool live = s->capture && capture_is_live(s->capture);
 	if (s->capture)
