@@ -740,11 +740,19 @@ static void print_capture_filter(const struct options *o, const struct sensor_se
 		fprintf(stderr, "tlsobs: capture filter (default, Ethernet): %s\n", filter);
 }
 
+/* The captures of a run: one, or live with several workers one per worker (capture.h's fanout). */
+struct captures {
+	struct capture *cap[SETTINGS_MAX_WORKERS];
+	size_t n;
+};
+
 /* security.seccomp, once everything is open and privileges are gone. 0, or -1 (said). */
-static int apply_seccomp(const struct capture *cap, int verbosity)
+static int apply_seccomp(struct capture *const *caps, size_t ncaps, int verbosity)
 {
 	int sockets[64];
-	size_t n = capture_sockets(cap, sockets, sizeof sockets / sizeof sockets[0]);
+	size_t n = 0;
+	for (size_t i = 0; i < ncaps; i++) /* every worker's sockets */
+		n += capture_sockets(caps[i], sockets + n, sizeof sockets / sizeof sockets[0] - n);
 	bool guarded = false;
 	char err[512];
 	if (seccomp_filter_apply(sockets, n, &guarded, err, sizeof err) != 0) {
@@ -799,7 +807,7 @@ static int start_metrics(const struct runtime_settings *rt, struct metrics_board
  * caller frees the sensor and the capture.
  */
 static int run_loop(const struct options *o, const struct sensor_settings *settings, struct sensor *s,
-                    struct capture *cap, struct output **outputs, size_t noutputs, int code)
+                    struct captures *caps, struct output **outputs, size_t noutputs, int code)
 {
 	char err[1024];
 	/* Handlers before any thread of ours starts, and before the first output write (SIGPIPE ignored). */
@@ -822,11 +830,11 @@ static int run_loop(const struct options *o, const struct sensor_settings *setti
 		goto done;
 	}
 	/* Last: everything is open and privileges are gone; from here on only the allow-list runs. */
-	if (settings->seccomp && apply_seccomp(cap, o->verbosity) != 0) {
+	if (settings->seccomp && apply_seccomp(caps->cap, caps->n, o->verbosity) != 0) {
 		code = EXIT_RUNTIME;
 		goto done;
 	}
-	sensor_set_capture(s, cap);
+	sensor_set_capture(s, caps->cap[0]);
 	if (o->config_path) { /* the audit trail starts with the policy in force */
 		struct config_source src;
 		config_source_read(o->config_path, &src);
@@ -837,8 +845,9 @@ static int run_loop(const struct options *o, const struct sensor_settings *setti
 	publish_metrics_first(rc);
 	struct capture_handler handler = {on_capture_packet, on_capture_tick, rc};
 	/* Several workers: their threads start here, after the drop and seccomp, and inherit both. */
-	int captured = sensor_workers(s) > 1 ? sensor_run_workers(s, cap, &stop_requested, on_between, rc)
-	                                     : capture_run(cap, &handler, &stop_requested);
+	int captured = sensor_workers(s) > 1
+	                   ? sensor_run_workers(s, caps->cap, caps->n, &stop_requested, on_between, rc)
+	                   : capture_run(caps->cap[0], &handler, &stop_requested);
 	if (captured != 0)
 		code = EXIT_RUNTIME;
 	if (stop_signal)
@@ -859,44 +868,79 @@ done:
 	return code;
 }
 
+static void close_captures(struct captures *c)
+{
+	for (size_t i = c->n; i-- > 0;) /* worker 0's last: the others joined its fanout groups */
+		capture_close(c->cap[i]);
+	c->n = 0;
+}
+
+/*
+ * Files, or one worker: one capture. Live with N workers: N captures of the same interfaces, worker 0's
+ * creating each interface's PACKET_FANOUT group and the others joining it, so the kernel spreads the
+ * packets by their innermost address pair. 0, or the exit code (said).
+ */
+static int open_captures(const struct options *o, const struct sensor_settings *settings, struct captures *c,
+                         int *code)
+{
+	char err[1024];
+	uint16_t ports[2 * SETTINGS_MAX_PORTS];
+	size_t nports = filter_ports(settings, ports);
+	unsigned workers = settings_workers(settings);
+	size_t want = o->nifaces > 0 && workers > 1 ? workers : 1;
+	struct capture_options copt = {o->bpf,
+	                               {ports, nports, &settings->decode},
+	                               (int)settings->snaplen,
+	                               settings->promiscuous,
+	                               (int)settings->buffer_size,
+	                               want > 1 ? (unsigned)want : 0,
+	                               NULL};
+	c->n = 0;
+	*code = EXIT_OK;
+	for (size_t i = 0; i < want; i++) {
+		enum capture_open_status status;
+		copt.fanout_first = i > 0 ? c->cap[0] : NULL;
+		c->cap[i] =
+		    capture_open(o->files, o->nfiles, o->ifaces, o->nifaces, &copt, &status, err, sizeof err);
+		if (!c->cap[i]) {
+			fprintf(stderr, "tlsobs: %s\n", err);
+			close_captures(c);
+			return status == CAPTURE_USAGE_ERROR ? EXIT_USAGE : EXIT_RUNTIME;
+		}
+		c->n = i + 1;
+		if (status != CAPTURE_OK)
+			*code = EXIT_RUNTIME;
+	}
+	return 0;
+}
+
 /* Opens capture and outputs, drops privileges, runs to the end. Returns the exit code. */
 static int run(const struct options *o, const struct sensor_settings *settings, struct output **outputs,
                size_t noutputs)
 {
 	char err[1024];
-	uint16_t ports[2 * SETTINGS_MAX_PORTS];
-	size_t nports = filter_ports(settings, ports);
-	struct capture_options copt = {o->bpf,
-	                               {ports, nports, &settings->decode},
-	                               (int)settings->snaplen,
-	                               settings->promiscuous,
-	                               (int)settings->buffer_size};
-	enum capture_open_status status;
-	struct capture *cap =
-	    capture_open(o->files, o->nfiles, o->ifaces, o->nifaces, &copt, &status, err, sizeof err);
-	if (!cap) {
-		fprintf(stderr, "tlsobs: %s\n", err);
-		return status == CAPTURE_USAGE_ERROR ? EXIT_USAGE : EXIT_RUNTIME;
-	}
-	int code = status == CAPTURE_OK ? EXIT_OK : EXIT_RUNTIME;
+	struct captures caps;
+	int code, failed = open_captures(o, settings, &caps, &code);
+	if (failed)
+		return failed;
 	/* Everything that opens files (CA bundle, outputs, capture) comes before dropping privileges. */
 	struct sensor *s = sensor_new(settings, outputs, noutputs, o->dump_dir, err, sizeof err);
 	if (!s) {
 		fprintf(stderr, "tlsobs: %s\n", err);
-		capture_close(cap);
+		close_captures(&caps);
 		return EXIT_RUNTIME;
 	}
 	bool geoip_ok;
 	struct geoip *geo = open_geoip(settings, false, &geoip_ok);
 	if (!geoip_ok) {
 		sensor_free(s);
-		capture_close(cap);
+		close_captures(&caps);
 		return EXIT_USAGE;
 	}
 	sensor_set_geoip(s, geo);
-	code = run_loop(o, settings, s, cap, outputs, noutputs, code);
+	code = run_loop(o, settings, s, &caps, outputs, noutputs, code);
 	sensor_free(s);
-	capture_close(cap);
+	close_captures(&caps);
 	return code;
 }
 

@@ -13,6 +13,7 @@
 #include "sensor/sensor.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +74,9 @@ struct sensor {
 	struct output *const *outputs;
 	size_t noutputs;
 	struct rules_engine *rules;
-	struct tls_inspector *tls_inspector;
+	struct tls_inspector
+	    *tls_inspector; /* the workers use it under inspector_lock (read), reload swaps it */
+	pthread_rwlock_t inspector_lock;
 	struct capture *capture; /* borrowed, for its counters */
 	uint64_t packets_seen;   /* inline: packets since the start, for the output polls */
 	uint64_t next_stats_us;  /* packet time of the next tlsobs.stats event, 0 until the first packet */
@@ -266,10 +269,26 @@ static void report_events(struct sensor *s, struct session *sess)
 	}
 }
 
-/* A mail session: certificates checked, sides placed, rules run, state kept, events out. */
+/*
+ * On the session's worker, before it is sealed: fingerprints and the certificate chain (the costliest
+ * per-session step that reads no history; its caches take their own locks). The read lock keeps a reload's
+ * new CA store (sensor_reload) from freeing the inspector under a worker.
+ */
+static void inspect_in_worker(void *ctx, struct session *sess, bool mail)
+{
+	struct sensor *s = ctx;
+	if (!mail)
+		return;
+	pthread_rwlock_rdlock(&s->inspector_lock);
+	tls_inspect_session(s->tls_inspector, sess);
+	pthread_rwlock_unlock(&s->inspector_lock);
+}
+
+/* A mail session (its certificates checked by its worker): sides placed, rules run, state kept, events out.
+ */
 static void report_mail(struct sensor *s, struct session *sess)
 {
-	tls_inspect_session(s->tls_inspector, sess);
+	/* tls_inspect_session ran in the session's worker (inspect_in_worker) */
 	place_session(s, sess);
 	uint64_t at_us = rules_engine_now_us(sess);
 	check_relaxations(s, at_us);
@@ -384,7 +403,11 @@ static int start_workers(struct sensor *s, const char *dump_dir, char *err, size
 	ws->flow.memcap /= n;
 	ws->flow.hash_size = ws->flow.hash_size / n > 1024 ? ws->flow.hash_size / n : 1024;
 	ws->defrag.memcap /= n;
-	struct worker_pool_options po = {.workers = n, .threads = n > 1, .decode = &ws->decode};
+	struct worker_pool_options po = {.workers = n,
+	                                 .threads = n > 1,
+	                                 .decode = &ws->decode,
+	                                 .prepare = inspect_in_worker,
+	                                 .prepare_ctx = s};
 	po.n_cpu_affinity = settings_cpu_affinity(&s->settings, s->cpus);
 	po.cpu_affinity = s->cpus;
 	if (!(s->pool = worker_pool_new(&po)))
@@ -408,6 +431,7 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	pthread_rwlock_init(&s->inspector_lock, NULL);
 	s->tls_inspector = tls_inspector_new(settings->ca_file[0] ? settings->ca_file : NULL,
 	                                     settings->certificate_cache_entries, err, errlen);
 	if (!s->tls_inspector) {
@@ -512,6 +536,25 @@ static void collect_stats(const struct sensor *s, struct sensor_stats *out)
 	out->hold_overflows = r->hold_overflows;
 }
 
+/*
+ * The capture's counters. With worker threads each capture is read on its own
+ * thread (libpcap's counters are not to be read beside it): the live workers'
+ * copies, summed (worker_pool_capture_stats); files: the capture's own once
+ * the reader is done (the summary), nothing while it runs. Live, the capture
+ * given to sensor_set_capture is worker 0's: the others are counted through
+ * their workers.
+ */
+static void read_capture_stats(const struct sensor *s, struct capture_stats *cs)
+{
+	memset(cs, 0, sizeof *cs);
+	if (!worker_pool_threaded(s->pool))
+		capture_stats(s->capture, cs);
+	else if (capture_is_live(s->capture))
+		worker_pool_capture_stats(s->pool, cs); /* the last ones after the join */
+	else if (!worker_pool_running(s->pool))
+		capture_stats(s->capture, cs);
+}
+
 /* tlsobs.stats.workers[]: each worker's share. */
 static void fill_worker_counters(const struct sensor *s, struct sensor_counters *c)
 {
@@ -613,7 +656,7 @@ static void fill_counters(struct sensor *s, struct sensor_counters *c, bool fina
 	fill_worker_counters(s, c);
 	if (s->capture && capture_is_live(s->capture)) {
 		struct capture_stats cs;
-		capture_stats(s->capture, &cs);
+		read_capture_stats(s, &cs);
 		c->live = true;
 		c->capture_received = cs.received;
 		c->capture_dropped = cs.dropped;
@@ -674,11 +717,14 @@ unsigned sensor_workers(const struct sensor *s)
 	return s->nworkers;
 }
 
-int sensor_run_workers(struct sensor *s, struct capture *cap, volatile sig_atomic_t *stop,
-                       void (*between)(void *ctx), void *ctx)
+int sensor_run_workers(struct sensor *s, struct capture *const *caps, size_t ncaps,
+                       volatile sig_atomic_t *stop, void (*between)(void *ctx), void *ctx)
 {
 	char err[256];
-	if (worker_pool_start(s->pool, cap, err, sizeof err) != 0) {
+	int started = ncaps == s->nworkers && ncaps > 1
+	                  ? worker_pool_start_live(s->pool, caps, err, sizeof err)
+	                  : worker_pool_start(s->pool, caps[0], err, sizeof err);
+	if (started != 0) {
 		logger_log(LOGGER_ERROR, "workers", "%s", err);
 		while (!drain(s, 100))
 			continue;
@@ -688,7 +734,7 @@ int sensor_run_workers(struct sensor *s, struct capture *cap, volatile sig_atomi
 		between(ctx);
 		if (*stop)
 			worker_pool_stop(s->pool);
-		done = drain(s, 20);
+		done = drain(s, POOL_COLLECT_MS);
 		if (!s->relax_checked_us && s->now_us)
 			start_relaxations(s, s->now_us);
 		housekeeping(s);
@@ -749,8 +795,10 @@ int sensor_reload(struct sensor *s, struct sensor_settings *next, char *err, siz
 		audit_policy(s, POLICY_AUDIT_RELOADED, &s->settings.policy, &next->policy, s->reload_source,
 		             NULL);
 	if (inspector) { /* its certificate cache starts empty: answers for the old store go with it */
+		pthread_rwlock_wrlock(&s->inspector_lock);
 		tls_inspector_free(s->tls_inspector);
 		s->tls_inspector = inspector;
+		pthread_rwlock_unlock(&s->inspector_lock);
 		snprintf(s->settings.ca_file, sizeof s->settings.ca_file, "%s", next->ca_file);
 	} else {
 		tls_inspector_clear_cache(s->tls_inspector); /* a reload starts from fresh answers */
@@ -995,7 +1043,7 @@ void sensor_print_summary(const struct sensor *s, FILE *out)
 	struct capture_stats capture_counters = {0}, *cs = &capture_counters;
 	bool live = s->capture && capture_is_live(s->capture);
 	if (s->capture)
-		capture_stats(s->capture, cs);
+		read_capture_stats(s, cs);
 	if (live)
 		fprintf(out,
 		        "tlsobs: capture: %" PRIu64 " received, %" PRIu64 " dropped by the kernel, %" PRIu64
@@ -1021,8 +1069,8 @@ void sensor_free(struct sensor *s)
 	worker_pool_join(s->pool);
 	for (unsigned i = 0; i < s->nworkers; i++)
 		worker_free(s->workers[i]);
+	session_order_free(s->order); /* before the pool: its sessions go back to the workers' recyclers */
 	worker_pool_free(s->pool);
-	session_order_free(s->order);
 	free(s->finishing);
 	free(s->worker_settings);
 	geoip_free(s->geo);
@@ -1032,6 +1080,7 @@ void sensor_free(struct sensor *s)
 		policy_clear(&s->settings.policy);
 	rules_engine_free(s->rules);
 	tls_inspector_free(s->tls_inspector);
+	pthread_rwlock_destroy(&s->inspector_lock);
 	json_writer_release(&s->json);
 	free(s);
 }

@@ -97,7 +97,9 @@ void sensor_metrics(struct sensor *s, struct metrics_snapshot *m);
  * capture.workers: how many packet workers the sensor runs. With one, main.c
  * drives it packet by packet (sensor_packet, sensor_tick). With more,
  * sensor_run_workers runs the capture on the reader and worker threads
- * (sensor/workers/worker_pool.h) and finishes their sessions on the calling
+ * (sensor/workers/worker_pool.h: files, ncaps 1), or each worker on its own
+ * live capture (ncaps == the workers: one socket of every interface's fanout
+ * group each, capture_options.fanout_workers), and finishes their sessions on the calling
  * thread, in packet-time order, until the capture ends (or *stop, checked
  * between; then the flows end with FLOW_CLOSE_SHUTDOWN). between(ctx) runs on
  * the calling thread several times a second: signals, reloads, metrics.
@@ -106,8 +108,8 @@ void sensor_metrics(struct sensor *s, struct metrics_snapshot *m);
  * threads inherit both.
  */
 unsigned sensor_workers(const struct sensor *s);
-int sensor_run_workers(struct sensor *s, struct capture *cap, volatile sig_atomic_t *stop,
-                       void (*between)(void *ctx), void *ctx);
+int sensor_run_workers(struct sensor *s, struct capture *const *caps, size_t ncaps,
+                       volatile sig_atomic_t *stop, void (*between)(void *ctx), void *ctx);
 /* Ends every open flow with `reason` and emits their sessions. */
 void sensor_finish(struct sensor *s, enum flow_close_reason reason);
 struct sensor_stats sensor_stats(const struct sensor *s);

@@ -7,17 +7,21 @@
  */
 #include "sensor/capture/capture.h"
 
+#include "sensor/capture/fanout_bpf.h"
 #include "sensor/capture/pcapng_file.h"
 
 #include <dirent.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <limits.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -41,6 +45,7 @@ struct capture_source {
 	uint64_t first_ts_us;             /* files: time of the first packet, for ordering */
 	size_t order; /* files: position given (names sorted within a directory), breaks ties */
 	uint32_t last_recv, last_drop, last_ifdrop; /* live: previous pcap_stats, for wrap-safe deltas */
+	int fanout_group; /* live with fanout: the PACKET_FANOUT group id; else -1 */
 };
 
 struct capture {
@@ -275,6 +280,7 @@ static int add_source(struct capture *c, const char *name)
 	if (!src->name)
 		return -1;
 	src->order = c->nsources;
+	src->fanout_group = -1;
 	c->nsources++;
 	return 0;
 }
@@ -425,6 +431,90 @@ static int open_live(struct capture_source *src, const struct capture_options *o
 	return 0;
 }
 
+/*
+ * Worker 0's handle creates the interface's group: the kernel picks an id unused in the network namespace
+ * (PACKET_FANOUT_FLAG_UNIQUEID, dropped from the group's flags once made), and the flow hash program is set
+ * on the group (PACKET_FANOUT_DATA) before any other socket joins. PACKET_FANOUT_FLAG_DEFRAG: the kernel
+ * reassembles IPv4 fragments (ip_check_defrag, on packets whose skb->protocol is IPv4: untagged, or under a
+ * tag the kernel stripped) before the program runs, so a fragmented tunnel packet is hashed by its inner
+ * pair, and the worker receives the datagram whole.
+ */
+static int fanout_create(struct capture_source *src, const struct capture_options *opt, char *err,
+                         size_t errlen)
+{
+	int fd = pcap_fileno(src->pcap);
+	uint32_t arg =
+	    (uint32_t)(PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_DEFRAG | PACKET_FANOUT_FLAG_UNIQUEID) << 16;
+	if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) != 0) {
+		snprintf(err, errlen, "-i %s: cannot create a packet fanout group: %s", src->name,
+		         strerror(errno));
+		return -1;
+	}
+	int val = 0;
+	socklen_t len = sizeof val;
+	if (getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &val, &len) != 0) {
+		snprintf(err, errlen, "-i %s: cannot read the packet fanout group: %s", src->name,
+		         strerror(errno));
+		return -1;
+	}
+	src->fanout_group = val & 0xffff;
+	struct fanout_bpf_insn *prog = calloc(FANOUT_BPF_MAX_INSNS, sizeof *prog);
+	size_t n =
+	    prog ? fanout_bpf_build(opt->filter.decode, FANOUT_BPF_KERNEL, 0, prog, FANOUT_BPF_MAX_INSNS) : 0;
+	struct sock_fprog fprog = {(unsigned short)n, (struct sock_filter *)prog};
+	int rc = n ? setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &fprog, sizeof fprog) : -1;
+	int saved = errno;
+	free(prog);
+	if (rc != 0) {
+		snprintf(err, errlen, "-i %s: cannot set the packet fanout program%s%s", src->name,
+		         n ? ": " : " (too many tunnel ports)", n ? strerror(saved) : "");
+		return -1;
+	}
+	return 0;
+}
+
+/* The other workers' handles join worker 0's group of the same interface (same type and flags). */
+static int fanout_join(struct capture_source *src, const struct capture_source *first, char *err,
+                       size_t errlen)
+{
+	if (strcmp(src->name, first->name) != 0 || first->fanout_group < 0) {
+		snprintf(err, errlen, "-i %s: not the interface of worker 0's capture (%s)", src->name,
+		         first->name);
+		return -1;
+	}
+	uint32_t arg =
+	    (uint32_t)(PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_DEFRAG) << 16 | (uint32_t)first->fanout_group;
+	if (setsockopt(pcap_fileno(src->pcap), SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) != 0) {
+		snprintf(err, errlen, "-i %s: cannot join packet fanout group %d: %s", src->name,
+		         first->fanout_group, strerror(errno));
+		return -1;
+	}
+	src->fanout_group = first->fanout_group;
+	return 0;
+}
+
+/* The index-th interface's handle into its fanout group (fanout_workers > 1), after pcap_activate. */
+static int join_fanout(struct capture_source *src, size_t index, const struct capture_options *opt, char *err,
+                       size_t errlen)
+{
+	if (opt->fanout_workers <= 1)
+		return 0;
+	int linktype = pcap_datalink(src->pcap);
+	if (linktype != DLT_EN10MB) {
+		const char *name = pcap_datalink_val_to_name(linktype);
+		snprintf(err, errlen, "-i %s: several workers need an Ethernet interface (link type %s)",
+		         src->name, name ? name : "unknown");
+		return -1;
+	}
+	if (!opt->fanout_first)
+		return fanout_create(src, opt, err, errlen);
+	if (index >= opt->fanout_first->nsources) {
+		snprintf(err, errlen, "-i %s: worker 0's capture has no interface %zu", src->name, index + 1);
+		return -1;
+	}
+	return fanout_join(src, &opt->fanout_first->sources[index], err, errlen);
+}
+
 struct capture *capture_open(char *const *files, size_t nfiles, char *const *ifaces, size_t nifaces,
                              const struct capture_options *opt, enum capture_open_status *status, char *err,
                              size_t errlen)
@@ -440,7 +530,8 @@ struct capture *capture_open(char *const *files, size_t nfiles, char *const *ifa
 	c->live = nifaces > 0;
 	for (size_t i = 0; i < nifaces; i++) {
 		if (add_source(c, ifaces[i]) != 0 ||
-		    open_live(&c->sources[c->nsources - 1], opt, err, errlen) != 0)
+		    open_live(&c->sources[c->nsources - 1], opt, err, errlen) != 0 ||
+		    join_fanout(&c->sources[c->nsources - 1], i, opt, err, errlen) != 0)
 			goto fail_runtime;
 	}
 	for (size_t i = 0; i < nfiles; i++) {
@@ -680,6 +771,11 @@ size_t capture_sockets(const struct capture *c, int *fds, size_t max)
 			fds[n++] = fd;
 	}
 	return n;
+}
+
+int capture_fanout_group(const struct capture *c, size_t i)
+{
+	return c->live && i < c->nsources ? c->sources[i].fanout_group : -1;
 }
 
 void capture_close(struct capture *c)

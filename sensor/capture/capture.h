@@ -51,7 +51,23 @@ struct capture_options {
 	struct capture_filter_spec filter;
 	int snaplen;
 	bool promiscuous;
-	int buffer_size; /* kernel buffer, bytes; 0: libpcap's default */
+	int buffer_size; /* kernel buffer, bytes, of each handle (with fanout: per worker); 0: libpcap's
+	                    default */
+	/*
+	 * Live fanout (issue 17). With fanout_workers N > 1 this capture is one of N, one per worker thread,
+	 * sharing the same interfaces: each interface's handle joins ONE PACKET_FANOUT group per interface
+	 * (PACKET_FANOUT_CBPF with PACKET_FANOUT_FLAG_DEFRAG), and the kernel hands each packet to the socket
+	 * the flow hash of sensor/capture/fanout_bpf.h picks (modulo N): both directions of a connection,
+	 * every IP fragment and a tunnel's inner flow to the same worker. Open worker 0's capture first, with
+	 * fanout_first NULL: its handles create the groups (ids the kernel picks, unique in the network
+	 * namespace). Then open worker 1..N-1's with fanout_first = worker 0's capture (borrowed, open until
+	 * they are) and the same interfaces in the same order: they join its groups. All N must be open
+	 * before traffic is worth reading (a group spreads over the members it has). Ethernet interfaces
+	 * only. capture_stats counts each capture's own sockets: sum them over the workers. 0 or 1: no
+	 * fanout.
+	 */
+	unsigned fanout_workers;
+	const struct capture *fanout_first;
 };
 
 /* Kernel and interface counters, accumulated wrap-safe from pcap_stats. */
@@ -83,6 +99,8 @@ bool capture_is_live(const struct capture *c);
  * process could still send through them after the drop; security.seccomp forbids that (seccomp_filter.h). */
 size_t capture_sockets(const struct capture *c, int *fds, size_t max);
 void capture_close(struct capture *c);
+/* The PACKET_FANOUT group id of the i-th interface of a fanout capture; -1 without fanout. */
+int capture_fanout_group(const struct capture *c, size_t i);
 
 /* Compiles a filter against Ethernet without capturing (for -T). 0, or -1 with the compiler's message. */
 int capture_check_filter(const char *bpf, char *err, size_t errlen);

@@ -154,32 +154,52 @@ static int compare_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* not_on_capture: allowed below and above the block of capture sockets [lo, hi], EPERM on them. */
-static int add_guarded(scmp_filter_ctx ctx, const char *name, int lo, int hi)
+enum { SECCOMP_MAX_SOCKETS = 64, SECCOMP_MAX_SPAN = 64 };
+
+/* The capture sockets, sorted, and the block of descriptors [lo, hi] they lie in. */
+struct socket_span {
+	int fd[SECCOMP_MAX_SOCKETS];
+	size_t n;
+	int lo, hi;
+};
+
+static bool is_capture_socket(const struct socket_span *s, int fd)
 {
-	struct scmp_arg_cmp below = SCMP_A0(SCMP_CMP_LT, (scmp_datum_t)lo);
-	struct scmp_arg_cmp above = SCMP_A0(SCMP_CMP_GT, (scmp_datum_t)hi);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->fd[i] == fd)
+			return true;
+	return false;
+}
+
+/* not_on_capture: allowed below and above the block [lo, hi], and on the descriptors inside it that are not
+ * capture sockets (one worker's socket and the next one's need not be neighbours); EPERM on the sockets. */
+static int add_guarded(scmp_filter_ctx ctx, const char *name, const struct socket_span *s)
+{
+	struct scmp_arg_cmp below = SCMP_A0(SCMP_CMP_LT, (scmp_datum_t)s->lo);
+	struct scmp_arg_cmp above = SCMP_A0(SCMP_CMP_GT, (scmp_datum_t)s->hi);
 	int rc = add(ctx, SCMP_ACT_ALLOW, name, 1, &below);
 	if (rc == 0)
 		rc = add(ctx, SCMP_ACT_ALLOW, name, 1, &above);
-	for (int fd = lo; rc == 0 && fd <= hi; fd++) {
+	for (int fd = s->lo; rc == 0 && fd <= s->hi; fd++) {
 		struct scmp_arg_cmp on = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fd);
-		rc = add(ctx, SCMP_ACT_ERRNO(EPERM), name, 1, &on);
+		rc =
+		    add(ctx, is_capture_socket(s, fd) ? SCMP_ACT_ERRNO(EPERM) : SCMP_ACT_ALLOW, name, 1, &on);
 	}
 	return rc;
 }
 
-/* The capture sockets as one block of descriptors, or false when they are not (or there are none). */
-static bool socket_block(const int *sockets, size_t n, int *lo, int *hi)
+/* The capture sockets and their block, or false when there are none or the block is too wide for a rule per
+ * descriptor in it (the kernel's filter length). */
+static bool socket_span(const int *sockets, size_t n, struct socket_span *s)
 {
-	int sorted[64];
-	if (n == 0 || n > sizeof sorted / sizeof sorted[0])
+	if (n == 0 || n > SECCOMP_MAX_SOCKETS)
 		return false;
-	memcpy(sorted, sockets, n * sizeof *sorted);
-	qsort(sorted, n, sizeof *sorted, compare_int);
-	*lo = sorted[0];
-	*hi = sorted[n - 1];
-	return (size_t)(*hi - *lo) + 1 == n;
+	memcpy(s->fd, sockets, n * sizeof *s->fd);
+	s->n = n;
+	qsort(s->fd, n, sizeof *s->fd, compare_int);
+	s->lo = s->fd[0];
+	s->hi = s->fd[n - 1];
+	return s->hi - s->lo < SECCOMP_MAX_SPAN;
 }
 
 int seccomp_filter_apply(const int *sockets, size_t nsockets, bool *guarded, char *err, size_t errlen)
@@ -197,11 +217,11 @@ int seccomp_filter_apply(const int *sockets, size_t nsockets, bool *guarded, cha
 		what = allowed[i];
 		rc = add(ctx, SCMP_ACT_ALLOW, allowed[i], 0, NULL);
 	}
-	int lo = 0, hi = 0;
-	*guarded = socket_block(sockets, nsockets, &lo, &hi);
+	struct socket_span span;
+	*guarded = socket_span(sockets, nsockets, &span);
 	for (size_t i = 0; rc == 0 && i < sizeof not_on_capture / sizeof not_on_capture[0]; i++) {
 		what = not_on_capture[i];
-		rc = *guarded ? add_guarded(ctx, what, lo, hi) : add(ctx, SCMP_ACT_ALLOW, what, 0, NULL);
+		rc = *guarded ? add_guarded(ctx, what, &span) : add(ctx, SCMP_ACT_ALLOW, what, 0, NULL);
 	}
 	struct scmp_arg_cmp thread = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
 	if (rc == 0 && (rc = add(ctx, SCMP_ACT_ALLOW, what = "clone", 1, &thread)) == 0)

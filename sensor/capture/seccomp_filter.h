@@ -15,10 +15,11 @@
 #include <stddef.h>
 
 /*
- * sockets: the capture's packet sockets (capture_sockets), which stay open after the drop and could send
- * (inject) frames without any capability: sending through them, or binding, connecting or reconfiguring
- * them, fails with EPERM. Other descriptors are not concerned. When they are not numbered one after the
- * other (a filter compares one argument once per rule) they are left unrestricted, *guarded false.
+ * sockets: the capture's packet sockets (capture_sockets; with several workers, every worker's), which stay
+ * open after the drop and could send (inject) frames without any capability: sending through them, or
+ * binding, connecting or reconfiguring them, fails with EPERM. Other descriptors are not concerned, those
+ * numbered between two sockets included. When more than 64 sockets, or sockets further apart than 64
+ * descriptors (a rule per descriptor between them), they are left unrestricted, *guarded false.
  * 0, or -1 with a message in err (the kernel lacks seccomp, or libseccomp failed).
  */
 int seccomp_filter_apply(const int *sockets, size_t nsockets, bool *guarded, char *err, size_t errlen);

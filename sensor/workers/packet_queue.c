@@ -174,7 +174,9 @@ struct packet_batch *packet_queue_pop(struct packet_queue *q)
 	if (!q->head)
 		q->tail = NULL;
 	q->queued--;
-	pthread_cond_signal(&q->not_full);
+	/* A waiting producer is woken once half the queue is free, not for each batch: fewer wake-ups. */
+	if (q->queued <= q->depth / 2)
+		pthread_cond_signal(&q->not_full);
 	pthread_mutex_unlock(&q->lock);
 	b->next = NULL;
 	return b;

@@ -4,6 +4,7 @@
  */
 #include "sensor/workers/sealed_session.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +25,16 @@ enum {
 	SEALED_INGRESS_MAX = 256, /* an interface name as events keep it (PCAPNG_NAME_MAX) */
 };
 
+struct sealed_recycler {
+	pthread_mutex_t lock;
+	struct sealed_session *spare;
+	unsigned count, max;
+};
+
 struct sealed_session {
-	struct sealed_session *next; /* the list it is on (worker_pool's outboxes) */
+	struct sealed_session *next; /* the list it is on (worker_pool's outboxes, a recycler's spares) */
+	struct sealed_recycler *recycler; /* where it goes back, NULL: freed */
+	size_t cap;                       /* bytes of the block */
 	uint64_t order_us;
 	unsigned worker;
 	bool mail, has_ingress, has_smtp, has_tls, has_application, has_other;
@@ -123,14 +132,68 @@ static void copy_names(struct sealed_session *ss, const struct session *sess, co
 	}
 }
 
+struct sealed_recycler *sealed_recycler_new(unsigned max)
+{
+	struct sealed_recycler *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	pthread_mutex_init(&r->lock, NULL);
+	r->max = max;
+	return r;
+}
+
+void sealed_recycler_free(struct sealed_recycler *r)
+{
+	if (!r)
+		return;
+	while (r->spare) {
+		struct sealed_session *next = r->spare->next;
+		free(r->spare);
+		r->spare = next;
+	}
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+/* A block of at least need bytes: a spare when the first one is large enough (blocks vary by their tail). */
+static struct sealed_session *take_block(struct sealed_recycler *r, size_t need, size_t *cap)
+{
+	struct sealed_session *ss = NULL;
+	if (r) {
+		pthread_mutex_lock(&r->lock);
+		if ((ss = r->spare) != NULL) {
+			r->spare = ss->next;
+			r->count--;
+		}
+		pthread_mutex_unlock(&r->lock);
+	}
+	if (ss && ss->cap >= need) {
+		*cap = ss->cap;
+		return ss;
+	}
+	free(ss);
+	/* Room for a usual chain: the next sessions can reuse it. */
+	*cap = need < sizeof *ss + 8192 ? sizeof *ss + 8192 : need;
+	return malloc(*cap);
+}
+
 struct sealed_session *sealed_session_new(const struct session *sess, bool mail, const char *ingress,
                                           uint64_t order_us, unsigned worker)
 {
-	size_t tail = tail_size(sess->tls);
-	struct sealed_session *ss = malloc(sizeof *ss + tail);
+	return sealed_session_new_from(NULL, sess, mail, ingress, order_us, worker);
+}
+
+struct sealed_session *sealed_session_new_from(struct sealed_recycler *r, const struct session *sess,
+                                               bool mail, const char *ingress, uint64_t order_us,
+                                               unsigned worker)
+{
+	size_t tail = tail_size(sess->tls), cap;
+	struct sealed_session *ss = take_block(r, sizeof *ss + tail, &cap);
 	if (!ss)
 		return NULL;
 	ss->next = NULL;
+	ss->recycler = r;
+	ss->cap = cap;
 	ss->order_us = order_us;
 	ss->worker = worker;
 	ss->mail = mail;
@@ -208,6 +271,21 @@ int sealed_session_compare(const struct sealed_session *a, const struct sealed_s
 
 void sealed_session_free(struct sealed_session *ss)
 {
+	if (!ss)
+		return;
+	struct sealed_recycler *r = ss->recycler;
+	if (r) {
+		pthread_mutex_lock(&r->lock);
+		bool kept = r->count < r->max;
+		if (kept) {
+			ss->next = r->spare;
+			r->spare = ss;
+			r->count++;
+		}
+		pthread_mutex_unlock(&r->lock);
+		if (kept)
+			return;
+	}
 	free(ss);
 }
 

@@ -22,6 +22,7 @@ struct lane {
 	unsigned index;
 	struct worker *w;
 	struct packet_queue *queue;
+	struct sealed_recycler *recycler; /* the sealed blocks the finisher gives back */
 	pthread_t thread;
 	bool started;
 	/* the worker's thread only (inline: the caller's) */
@@ -30,12 +31,19 @@ struct lane {
 	/* the reader only */
 	struct packet_batch *filling;
 	uint64_t clock_sent;
+	/* live: the worker's own capture (borrowed), read on its thread */
+	struct capture *capture;
+	volatile sig_atomic_t live_stop; /* capture_run's flag: written and read on the lane's thread only */
+	unsigned since_publish;
+	int live_rc;
 	/* under the pool's lock */
 	struct sealed_session *out_head, *out_tail;
 	unsigned out_count;
 	uint64_t watermark;
 	bool ended, ended_collected;
 	struct worker_pool_lane_stats pub;
+	struct capture_stats capture_pub; /* live: its capture's counters, as its thread read them */
+	bool capture_published;
 };
 
 struct worker_pool {
@@ -74,7 +82,8 @@ struct worker_pool *worker_pool_new(const struct worker_pool_options *opt)
 	for (unsigned i = 0; i < n; i++) {
 		p->lanes[i].pool = p;
 		p->lanes[i].index = i;
-		if (opt->threads && !(p->lanes[i].queue = packet_queue_new(POOL_QUEUE_DEPTH))) {
+		if (!(p->lanes[i].recycler = sealed_recycler_new(POOL_RECYCLED_MAX)) ||
+		    (opt->threads && !(p->lanes[i].queue = packet_queue_new(POOL_QUEUE_DEPTH)))) {
 			worker_pool_free(p);
 			return NULL;
 		}
@@ -107,8 +116,10 @@ bool worker_pool_threaded(const struct worker_pool *p)
 void worker_pool_session(void *ctx, struct session *sess, bool mail, const char *ingress)
 {
 	struct lane *l = ctx;
-	struct sealed_session *ss =
-	    sealed_session_new(sess, mail, ingress, worker_session_order_us(l->w), l->index);
+	if (l->pool->opt.prepare)
+		l->pool->opt.prepare(l->pool->opt.prepare_ctx, sess, mail);
+	struct sealed_session *ss = sealed_session_new_from(l->recycler, sess, mail, ingress,
+	                                                    worker_session_order_us(l->w), l->index);
 	if (!ss) {
 		l->seal_failures++;
 		return;
@@ -156,7 +167,10 @@ static void publish(struct lane *l, bool ended)
 		l->pub.sealed_bytes = l->sealed_bytes;
 	}
 	p->generation++;
-	pthread_cond_signal(&p->news);
+	/* The finisher looks every POOL_COLLECT_MS anyway: woken early only for a heap of sessions or an end.
+	 */
+	if (ended || l->out_count >= POOL_WAKE_SESSIONS)
+		pthread_cond_signal(&p->news);
 	while (p->opt.threads && !ended && l->out_count > POOL_OUTBOX_MAX)
 		pthread_cond_wait(&p->room, &p->lock); /* the finisher is behind: wait, never drop */
 	pthread_mutex_unlock(&p->lock);
@@ -181,10 +195,9 @@ void worker_pool_finish(struct worker_pool *p, enum flow_close_reason reason)
 	publish(&p->lanes[0], true);
 }
 
-/* A worker's thread: batches in, sessions out, until the reader's last batch. */
-static void *lane_main(void *arg)
+/* The thread's name (tlsobs-wN) and its CPU (capture.cpu_affinity). */
+static void lane_thread_setup(struct lane *l)
 {
-	struct lane *l = arg;
 	char name[16];
 	snprintf(name, sizeof name, "tlsobs-w%u", l->index);
 	pthread_setname_np(pthread_self(), name);
@@ -192,9 +205,16 @@ static void *lane_main(void *arg)
 		cpu_set_t set;
 		CPU_ZERO(&set);
 		CPU_SET(l->pool->opt.cpu_affinity[l->index % l->pool->opt.n_cpu_affinity], &set);
-		pthread_setaffinity_np(pthread_self(), sizeof set,
-		                       &set); /* best effort: a CPU gone is no stop */
+		/* best effort: a CPU gone is no stop */
+		pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 	}
+}
+
+/* A worker's thread: batches in, sessions out, until the reader's last batch. */
+static void *lane_main(void *arg)
+{
+	struct lane *l = arg;
+	lane_thread_setup(l);
 	for (bool last = false; !last;) {
 		struct packet_batch *b = packet_queue_pop(l->queue);
 		for (unsigned i = 0; i < b->count; i++) {
@@ -296,6 +316,53 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
+/* Live: the lane's capture counters, read on its own thread, for the finisher. */
+static void publish_capture(struct lane *l)
+{
+	struct capture_stats cs;
+	capture_stats(l->capture, &cs);
+	pthread_mutex_lock(&l->pool->lock);
+	l->capture_pub = cs;
+	l->capture_published = true;
+	pthread_mutex_unlock(&l->pool->lock);
+}
+
+static void live_packet(void *ctx, const struct capture_packet *cp)
+{
+	struct lane *l = ctx;
+	if (atomic_load_explicit(&l->pool->stop, memory_order_relaxed))
+		l->live_stop = 1;
+	worker_packet(l->w, cp);
+	if (++l->since_publish >= POOL_LIVE_PUBLISH) {
+		l->since_publish = 0;
+		publish(l, false);
+	}
+}
+
+static void live_tick(void *ctx, uint64_t now_us)
+{
+	struct lane *l = ctx;
+	if (atomic_load_explicit(&l->pool->stop, memory_order_relaxed))
+		l->live_stop = 1;
+	worker_tick(l->w, now_us);
+	l->since_publish = 0;
+	publish(l, false);
+	publish_capture(l);
+}
+
+/* Live: a worker's thread reads its own capture (one socket of each interface's fanout group). */
+static void *live_main(void *arg)
+{
+	struct lane *l = arg;
+	lane_thread_setup(l);
+	struct capture_handler h = {live_packet, live_tick, l};
+	l->live_rc = capture_run(l->capture, &h, &l->live_stop);
+	publish_capture(l);
+	worker_finish(l->w, FLOW_CLOSE_SHUTDOWN); /* live capture ends only when stopped */
+	publish(l, true);
+	return NULL;
+}
+
 /* Threads start with every signal blocked: the finisher's thread takes them. */
 static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
 {
@@ -340,6 +407,48 @@ int worker_pool_start(struct worker_pool *p, struct capture *cap, char *err, siz
 	}
 	p->reader_started = true;
 	return 0;
+}
+
+int worker_pool_start_live(struct worker_pool *p, struct capture *const *caps, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < p->n; i++)
+		p->lanes[i].capture = caps[i];
+	for (unsigned i = 0; i < p->n; i++) {
+		int rc = start_thread(&p->lanes[i].thread, live_main, &p->lanes[i]);
+		if (rc != 0) {
+			snprintf(err, errlen, "worker thread: %s", strerror(rc));
+			atomic_store(&p->stop, 1); /* the ones started stop at their next packet or tick */
+			return -1;
+		}
+		p->lanes[i].started = true;
+	}
+	return 0;
+}
+
+bool worker_pool_running(const struct worker_pool *p)
+{
+	bool any = p->reader_started;
+	for (unsigned i = 0; i < p->n; i++)
+		any = any || p->lanes[i].started;
+	return any;
+}
+
+bool worker_pool_capture_stats(struct worker_pool *p, struct capture_stats *sum)
+{
+	bool any = false;
+	memset(sum, 0, sizeof *sum);
+	pthread_mutex_lock(&p->lock);
+	for (unsigned i = 0; i < p->n; i++) {
+		const struct lane *l = &p->lanes[i];
+		if (!l->capture_published)
+			continue;
+		any = true;
+		sum->received += l->capture_pub.received;
+		sum->dropped += l->capture_pub.dropped;
+		sum->if_dropped += l->capture_pub.if_dropped;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return any;
 }
 
 void worker_pool_stop(struct worker_pool *p)
@@ -398,12 +507,16 @@ int worker_pool_join(struct worker_pool *p)
 	if (p->reader_started)
 		pthread_join(p->reader, NULL);
 	p->reader_started = false;
-	for (unsigned i = 0; i < p->n; i++)
+	int rc = p->reader_rc;
+	for (unsigned i = 0; i < p->n; i++) {
 		if (p->lanes[i].started) {
 			pthread_join(p->lanes[i].thread, NULL);
 			p->lanes[i].started = false;
 		}
-	return p->reader_rc;
+		if (p->lanes[i].live_rc != 0)
+			rc = -1;
+	}
+	return rc;
 }
 
 uint64_t worker_pool_clock(struct worker_pool *p)
@@ -462,6 +575,7 @@ void worker_pool_free(struct worker_pool *p)
 		if (l->filling)
 			packet_queue_recycle(l->queue, l->filling);
 		packet_queue_free(l->queue);
+		sealed_recycler_free(l->recycler); /* last: the sessions above went back to it */
 	}
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->news);

@@ -39,7 +39,11 @@ enum {
 	POOL_MAX_WORKERS = 64,     /* the session id's flow number keeps 6 bits for the worker index */
 	POOL_QUEUE_DEPTH = 8,      /* batches queued per worker */
 	POOL_ROUND_PACKETS = 1024, /* every worker gets the reader's clock at least this often ... */
-	POOL_OUTBOX_MAX = 8192,    /* sessions a worker may have waiting for the finisher before it waits */
+	POOL_OUTBOX_MAX = 512,     /* sessions a worker may have waiting for the finisher before it waits */
+	POOL_RECYCLED_MAX = 256,   /* spent sealed blocks kept per worker for reuse */
+	POOL_WAKE_SESSIONS = 64,   /* a worker wakes the finisher when it has this many sessions waiting */
+	POOL_COLLECT_MS = 10,      /* otherwise the finisher collects this often (wall time) */
+	POOL_LIVE_PUBLISH = 64,    /* live: a worker publishes after this many packets, and at each tick */
 };
 #define POOL_ROUND_US 10000u /* ... and every 10 ms of packet time */
 
@@ -49,6 +53,10 @@ struct worker_pool_options {
 	const int *cpu_affinity; /* capture.cpu_affinity: worker i on cpu_affinity[i % n]; NULL: not pinned */
 	size_t n_cpu_affinity;
 	const struct decode_options *decode; /* the reader's decoder (borrowed) */
+	/* Work on each session in its worker, before it is sealed (the TLS inspection: fingerprints,
+	 * certificate chain), so that the finisher does less; NULL: none. Called on the worker's thread. */
+	void (*prepare)(void *ctx, struct session *sess, bool mail);
+	void *prepare_ctx;
 };
 
 /* Per worker, for tlsobs.stats and the summary. */
@@ -82,7 +90,22 @@ void worker_pool_finish(struct worker_pool *p, enum flow_close_reason reason);
  * FLOW_CLOSE_SHUTDOWN after worker_pool_stop. 0, or -1 with err (nothing left running).
  */
 int worker_pool_start(struct worker_pool *p, struct capture *cap, char *err, size_t errlen);
-/* Asks the reader to stop (any thread). */
+/*
+ * Live (issue 17, sensor/capture/capture.h's fanout): worker i's thread reads
+ * caps[i] itself (borrowed: open until worker_pool_join), each one socket of
+ * every interface's PACKET_FANOUT group, so the kernel spreads the packets and
+ * no reader thread is needed. Each worker publishes every POOL_LIVE_PUBLISH
+ * packets and at each tick (about once a second when idle), with its capture's
+ * counters (worker_pool_capture_stats). They run until worker_pool_stop; their
+ * flows end with FLOW_CLOSE_SHUTDOWN. 0, or -1 with err (the threads started
+ * are stopped: join them).
+ */
+int worker_pool_start_live(struct worker_pool *p, struct capture *const *caps, char *err, size_t errlen);
+/* Threads started and not yet joined (the caller's thread: the one that starts and joins them). */
+bool worker_pool_running(const struct worker_pool *p);
+/* Live: the kernel counters of every worker's capture, summed; false before the first were read. */
+bool worker_pool_capture_stats(struct worker_pool *p, struct capture_stats *sum);
+/* Asks the reader (live: every worker) to stop (any thread). */
 void worker_pool_stop(struct worker_pool *p);
 /*
  * The finisher: what the workers published since the last call (sessions,
@@ -95,6 +118,7 @@ int worker_pool_join(struct worker_pool *p);
 /* The packet clock the finisher may use: the lowest worker clock (the highest once all have ended). */
 uint64_t worker_pool_clock(struct worker_pool *p);
 void worker_pool_lane_stats(struct worker_pool *p, unsigned i, struct worker_pool_lane_stats *out);
+/* After every sealed session it made is freed (the session order first). */
 void worker_pool_free(struct worker_pool *p);
 
 #endif

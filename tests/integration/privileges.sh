@@ -7,7 +7,8 @@
 # must end it with exit 0. The sensor is started through setpriv with supplementary groups and inheritable +
 # ambient capabilities (as a service manager may give them), so that "none left" is not true from the start.
 # Also: -u/-g naming no such user/group is a usage error (exit 2, one line naming the option), and files given
-# with -r in a directory only root can read are read although the sensor runs as USER.
+# with -r in a directory only root can read are read although the sensor runs as USER. With --workers 2 every
+# thread, the workers' (tlsobs-w0, tlsobs-w1) included, shows the drop (issue 17).
 # Run by ctest with TLSOBS and TLSOBS_SOURCE_DIR; needs root, iproute2, tcpreplay and setpriv; 77 otherwise.
 set -euo pipefail
 : "${TLSOBS:?TLSOBS must name the tlsobs binary}" "${TLSOBS_SOURCE_DIR:?}"
@@ -172,8 +173,24 @@ else
 	echo "skip privacy captures replayed live: python3 or $privacy missing"
 fi
 
+# ---- 6. two workers (issue 17): the worker threads start after NO_NEW_PRIVS and the drop reaches them ----
+if "$TLSOBS" --help 2>&1 | grep -q -- "--workers"; then
+	run_live workers "${replay[@]}" -- --workers 2
+	status_checks workers
+	check "--workers 2: SIGTERM ends the sensor with exit 0 (exit $status)" '[ "$status" -eq 0 ]'
+	check "--workers 2: the worker threads tlsobs-w0 and tlsobs-w1 are among the threads checked" \
+		'grep -qx tlsobs-w0 "$work"/workers.comm.* && grep -qx tlsobs-w1 "$work"/workers.comm.*'
+	check "--workers 2: the 3 replayed sessions are reported ($(events workers tlsobs.session))" \
+		'[ "$(events workers tlsobs.session)" -eq 3 ]'
+	check "--workers 2: a packet socket per worker stays open after the drop ($(grep -c "socket:" "$work/workers.fds") sockets, $(grep -c "socket:" "$work/json.fds") with one worker)" \
+		'[ "$(grep -c "socket:" "$work/workers.fds")" -eq $(($(grep -c "socket:" "$work/json.fds") + 1)) ]'
+else
+	echo "skip --workers 2: this build has no --workers (issue 17's worker threads are not merged yet)"
+fi
+
 if [ "$fail" -ne 0 ]; then
-	for l in json kafka; do
+	for l in json kafka workers; do
+		[ -f "$work/$l.stderr" ] || continue
 		echo "--- $l stderr"
 		cat "$work/$l.stderr"
 	done

@@ -53,6 +53,30 @@ Test(seccomp_filter, nothing_is_sent_through_the_capture_sockets_while_other_des
 	cr_assert_eq(WEXITSTATUS(status), CHILD_OK);
 }
 
+/* Two workers' capture sockets with another descriptor between them (s[2]): each socket is guarded, the one
+ * between works. */
+static int guard_both_workers_but_not_between(const int *s)
+{
+	for (int i = 0; i < 2; i++)
+		if (send(s[i], "x", 1, 0) != -1 || errno != EPERM || write(s[i], "x", 1) != -1 ||
+		    errno != EPERM)
+			return CHILD_WRONG;
+	return write(s[2], "x", 1) == 1 ? CHILD_OK : CHILD_WRONG;
+}
+
+Test(seccomp_filter, several_workers_sockets_are_guarded_though_not_numbered_one_after_the_other)
+{
+	int a[2], between[2], b[2];
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_DGRAM, 0, a), 0);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_DGRAM, 0, between), 0);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_DGRAM, 0, b), 0);
+	int fds[3] = {a[0], b[0], between[0]}; /* the capture sockets are the first two */
+	cr_assert_gt(b[0] - a[0], 1, "a descriptor lies between the two sockets");
+	int status = in_child(guard_both_workers_but_not_between, fds, 2);
+	cr_assert(WIFEXITED(status), "killed by signal %d", WTERMSIG(status));
+	cr_assert_eq(WEXITSTATUS(status), CHILD_OK);
+}
+
 static int start_a_process(const int *s)
 {
 	(void)s;
