@@ -163,7 +163,10 @@ META=$BENCH_DIR/capture-$tag.meta
 SET=$BENCH_DIR/set-$key.pcap
 
 gen_tmp=
-cleanup() { [[ -n $gen_tmp && -d $gen_tmp ]] && rm -rf "$gen_tmp"; rm -f "$BENCH_DIR"/*.partial; }
+cleanup() {
+	[[ -n $gen_tmp && -d $gen_tmp ]] && rm -rf "$gen_tmp"
+	rm -f "$BENCH_DIR"/*.partial "$BENCH_DIR"/run.$$.* "$BENCH_DIR"/tlsobs-check.$$.json
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -285,7 +288,8 @@ fi
 cat "$CAP" >/dev/null
 set_summary=$("$TLSOBS" -r "$SET" -o json:/dev/null 2>&1 >/dev/null) || die "tlsobs failed on $SET"
 SET_SESSIONS=$(sed -n 's/^tlsobs: sessions: \([0-9]*\) reported.*/\1/p' <<<"$set_summary")
-check_json=$BENCH_DIR/tlsobs-check.json
+# Scratch files carry the pid: two runs sharing BENCH_DIR (and its cached capture) must not remove each other's.
+check_json=$BENCH_DIR/tlsobs-check.$$.json
 # The verdicts of a check run: how many session events carry each certificate validation status; the alerts.
 count_list() { sort | uniq -c | awk '{printf "%s%s %s", (NR>1 ? ", " : ""), $1, $2}'; }
 verdicts() {
@@ -363,7 +367,7 @@ tool_cmd() {   # sets the array cmd
 cmdline() { local cmd; tool_cmd "$1"; local q=() a; for a in "${cmd[@]}"; do [[ $a == *' '* ]] && a="'$a'"; q+=("$a"); done; echo "${q[*]}"; }
 
 declare -A best_wall best_cpu max_rss worst_wall
-out=$BENCH_DIR/run.out err=$BENCH_DIR/run.err tf=$BENCH_DIR/run.time
+out=$BENCH_DIR/run.$$.out err=$BENCH_DIR/run.$$.err tf=$BENCH_DIR/run.$$.time
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((r = 0; r < BENCH_RUNS; r++)); do
 	for ((i = 0; i < ${#tools[@]}; i++)); do
