@@ -363,6 +363,18 @@ static void *live_main(void *arg)
 	return NULL;
 }
 
+/* After a failed start: the lanes without a thread count as ended, so the finisher does not wait for them. */
+static void end_unstarted(struct worker_pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	for (unsigned i = 0; i < p->n; i++)
+		if (!p->lanes[i].started)
+			p->lanes[i].ended = true;
+	p->generation++;
+	pthread_cond_signal(&p->news);
+	pthread_mutex_unlock(&p->lock);
+}
+
 /* Threads start with every signal blocked: the finisher's thread takes them. */
 static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
 {
@@ -386,6 +398,7 @@ int worker_pool_start(struct worker_pool *p, struct capture *cap, char *err, siz
 		int rc = start_thread(&p->lanes[i].thread, lane_main, &p->lanes[i]);
 		if (rc != 0) {
 			snprintf(err, errlen, "worker thread: %s", strerror(rc));
+			end_unstarted(p);
 			/* the ones started end on their last batch */
 			for (unsigned j = 0; j < i; j++) {
 				p->lanes[j].filling->last = true;
@@ -417,6 +430,7 @@ int worker_pool_start_live(struct worker_pool *p, struct capture *const *caps, c
 		int rc = start_thread(&p->lanes[i].thread, live_main, &p->lanes[i]);
 		if (rc != 0) {
 			snprintf(err, errlen, "worker thread: %s", strerror(rc));
+			end_unstarted(p);
 			atomic_store(&p->stop, 1); /* the ones started stop at their next packet or tick */
 			return -1;
 		}
