@@ -3,12 +3,13 @@
 #   make test   install what is missing, build, run the whole test suite
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 SECONDS    ?= 60
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTLSOBS_WERROR=ON
 
-.PHONY: all deps build asan-build demo test test-asan fuzz bench format clean
+.PHONY: all deps build asan-build tsan-build demo test test-asan test-tsan fuzz bench format clean
 
 all: build
 
@@ -22,16 +23,24 @@ build: deps
 demo: build
 	@scripts/demo.sh $(BUILD)
 
-# The whole suite, in the plain build and again under AddressSanitizer + UBSan.
-test: build asan-build
-	@scripts/run-tests.sh $(BUILD) $(ASAN_BUILD)
+# The whole suite, in the plain build and again under AddressSanitizer + UBSan, then the ThreadSanitizer
+# leg (tests/tsan/: the threaded drivers and the integration tests that run threads, no unit tests).
+test: build asan-build tsan-build
+	@scripts/run-tests.sh $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
 
 test-asan: asan-build
 	@scripts/run-tests.sh $(ASAN_BUILD)
 
+test-tsan: tsan-build
+	@scripts/run-tests.sh $(TSAN_BUILD)
+
 asan-build: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTLSOBS_WERROR=ON -DTLSOBS_SANITIZE=ON
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+tsan-build: deps
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTLSOBS_WERROR=ON -DTLSOBS_TSAN=ON
+	cmake --build $(TSAN_BUILD) -j $(JOBS)
 
 fuzz: deps
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTLSOBS_FUZZ=ON -DTLSOBS_TESTS=OFF
@@ -45,4 +54,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/throughput.sh [--cold] [--profile] [BUILD_DIR] - offline throughput of tlsobs against a bare
+# bench/throughput.sh [--cold] [--profile] [--workers LIST] [BUILD_DIR] - offline throughput of tlsobs against a bare
 # libpcap read loop, nDPI (ndpiReader) and tshark, on one large capture made by
 # multiplying the real SMTP captures in tests/fixtures/.
 #
@@ -21,6 +21,11 @@
 #   BENCH_PROFILE=0          1 (or --profile): record tlsobs with perf (call graphs) and print its time by
 #                            component (bench/profile_components.py); skipped with a note when perf is missing
 #   BENCH_PROFILE_HZ=999     perf sampling frequency (each sample copies 64 KiB of stack: ~70 MB/s of run)
+#   BENCH_WORKERS=           (or --workers LIST, e.g. 1,2): time tlsobs once per worker count (--workers N),
+#                            in the same rounds as the peers, and print the packets/s per count, the scaling
+#                            against the first count (2 vs 1: target >= 1.5x on 2 cores), whether every count
+#                            gave the same events, and the packets each worker took (the final tlsobs.stats
+#                            event's per-worker breakdown). Empty (the default): tlsobs as it starts by default
 #
 # BUILD_DIR defaults to <repo>/build-bench (configured RelWithDebInfo if it is missing).
 
@@ -41,16 +46,20 @@ BENCH_COLD=${BENCH_COLD:-0}
 BENCH_COLD_CERTS=${BENCH_COLD_CERTS:-all}
 BENCH_PROFILE=${BENCH_PROFILE:-0}
 BENCH_PROFILE_HZ=${BENCH_PROFILE_HZ:-999}
+BENCH_WORKERS=${BENCH_WORKERS:-}
 GEN_VERSION=1   # bump when the way the capture is built changes (invalidates the cache)
 
 die()  { echo "throughput.sh: error: $*" >&2; exit 1; }
 note() { echo "throughput.sh: $*" >&2; }
 
 operands=()
-for arg in "$@"; do
+while [[ $# -gt 0 ]]; do
+	arg=$1; shift
 	case $arg in
 		--cold) BENCH_COLD=1;;
 		--profile) BENCH_PROFILE=1;;
+		--workers) [[ $# -gt 0 ]] || die "--workers needs a list, e.g. 1,2"; BENCH_WORKERS=$1; shift;;
+		--workers=*) BENCH_WORKERS=${arg#--workers=};;
 		-h|--help) sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0;;
 		-*) die "unknown option $arg (see --help)";;
 		*) operands+=("$arg");;
@@ -64,6 +73,16 @@ done
 [[ $BENCH_STEP_MS =~ ^[0-9]+$ ]] || die "BENCH_STEP_MS must be a non-negative integer"
 case $BENCH_LAYOUT in interleaved|sequential) ;; *) die "BENCH_LAYOUT must be interleaved or sequential";; esac
 case $BENCH_COLD_CERTS in all|leaves) ;; *) die "BENCH_COLD_CERTS must be all or leaves";; esac
+WORKERS=()
+if [[ -n $BENCH_WORKERS ]]; then
+	[[ $BENCH_WORKERS =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--workers / BENCH_WORKERS must be a list of counts, e.g. 1,2"
+	IFS=, read -r -a WORKERS <<<"$BENCH_WORKERS"
+	for n in "${WORKERS[@]}"; do [[ $n -ge 1 && $n -le 64 ]] || die "a worker count must be 1 to 64, not $n"; done
+	[[ $(printf '%s\n' "${WORKERS[@]}" | sort -u | wc -l) -eq ${#WORKERS[@]} ]] || die "a worker count is given twice"
+fi
+# The tlsobs row the peers are compared with: tlsobs as it starts, or with the first worker count.
+MAIN=tlsobs
+[[ ${#WORKERS[@]} -eq 0 ]] || MAIN=tlsobs-w${WORKERS[0]}
 
 BUILD_DIR=${operands[0]:-$ROOT/build-bench}
 if [[ $BUILD_DIR != /* ]]; then
@@ -144,7 +163,10 @@ META=$BENCH_DIR/capture-$tag.meta
 SET=$BENCH_DIR/set-$key.pcap
 
 gen_tmp=
-cleanup() { [[ -n $gen_tmp && -d $gen_tmp ]] && rm -rf "$gen_tmp"; rm -f "$BENCH_DIR"/*.partial; }
+cleanup() {
+	[[ -n $gen_tmp && -d $gen_tmp ]] && rm -rf "$gen_tmp"
+	rm -f "$BENCH_DIR"/*.partial "$BENCH_DIR"/run.$$.* "$BENCH_DIR"/tlsobs-check.$$.json
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -266,7 +288,8 @@ fi
 cat "$CAP" >/dev/null
 set_summary=$("$TLSOBS" -r "$SET" -o json:/dev/null 2>&1 >/dev/null) || die "tlsobs failed on $SET"
 SET_SESSIONS=$(sed -n 's/^tlsobs: sessions: \([0-9]*\) reported.*/\1/p' <<<"$set_summary")
-check_json=$BENCH_DIR/tlsobs-check.json
+# Scratch files carry the pid: two runs sharing BENCH_DIR (and its cached capture) must not remove each other's.
+check_json=$BENCH_DIR/tlsobs-check.$$.json
 # The verdicts of a check run: how many session events carry each certificate validation status; the alerts.
 count_list() { sort | uniq -c | awk '{printf "%s%s %s", (NR>1 ? ", " : ""), $1, $2}'; }
 verdicts() {
@@ -296,15 +319,46 @@ if [[ -n $COLD ]]; then
 	rm -f "$check_json"
 fi
 
+# ---------------------------------------------------------------- workers: events and balance (untimed)
+# One run per worker count with its events kept: the sessions, alerts and verdicts must not depend on the
+# count (issue 17), and the final tlsobs.stats event tells how many packets each worker took.
+# worker_balance FILE: "w0 N (P%), w1 ..." from the last final tlsobs.stats event's tlsobs.stats.workers[]
+# (one object per worker, in worker order, with its packets), empty when the build has no such breakdown.
+worker_balance() {
+	grep '"dataset":"tlsobs.stats"' "$1" | tail -n 1 | jq -r '
+		[.tlsobs.stats.workers // empty | .[] | (.packets // empty)] as $p
+		| if ($p | length) == 0 then empty else ($p | add) as $t
+		  | [range(0; $p | length) | "w\(.) \($p[.]) (\(if $t > 0 then ($p[.] * 1000 / $t | round) / 10 else 0 end)%)"]
+		  | join(", ") end' 2>/dev/null || true
+}
+declare -A w_sessions w_alerts w_verdicts w_balance
+if [[ ${#WORKERS[@]} -gt 0 ]]; then
+	"$TLSOBS" --help 2>&1 | grep -q -- '--workers' || die "$TLSOBS has no --workers option (a build before issue 17)"
+	command -v jq >/dev/null 2>&1 || ensure_pkg jq
+	for n in "${WORKERS[@]}"; do
+		note "untimed run with --workers $n (events and per-worker balance)"
+		w_summary=$("$TLSOBS" --workers "$n" -r "$CAP" -o "json:$check_json" 2>&1 >/dev/null) \
+			|| { echo "$w_summary" >&2; rm -f "$check_json"; die "tlsobs --workers $n failed on $CAP"; }
+		w_sessions[$n]=$(sed -n 's/^tlsobs: sessions: \([0-9]*\) reported.*/\1/p' <<<"$w_summary")
+		w_alerts[$n]=$(alert_counts "$check_json")
+		w_verdicts[$n]=$(verdicts "$check_json")
+		w_balance[$n]=$(worker_balance "$check_json")
+		rm -f "$check_json"
+	done
+fi
+
 # ---------------------------------------------------------------- timed runs
-tools=(pcap_loop tlsobs ndpiReader tshark)
+tools=(pcap_loop)
+if [[ ${#WORKERS[@]} -eq 0 ]]; then tools+=(tlsobs); else for n in "${WORKERS[@]}"; do tools+=("tlsobs-w$n"); done; fi
+tools+=(ndpiReader tshark)
 if [[ $BENCH_TSHARK_FULL == 1 ]]; then tools+=(tshark-V); fi
 if [[ -n $COLD ]]; then tools+=(tlsobs-cold); fi
 tool_cmd() {   # sets the array cmd
 	case $1 in
 		pcap_loop)   cmd=("$BENCH_DIR/pcap_loop" "$CAP");;
 		tlsobs)      cmd=("$TLSOBS" -q -r "$CAP" -o json:/dev/null);;
-		tlsobs-cold) cmd=("$TLSOBS" -q -r "$COLD" -o json:/dev/null);;
+		tlsobs-w*)   cmd=("$TLSOBS" -q --workers "${1#tlsobs-w}" -r "$CAP" -o json:/dev/null);;
+		tlsobs-cold) cmd=("$TLSOBS" -q ${WORKERS[0]:+--workers "${WORKERS[0]}"} -r "$COLD" -o json:/dev/null);;
 		ndpiReader)  cmd=(ndpiReader -i "$CAP" -q);;
 		tshark)      cmd=(tshark -n -q -r "$CAP" -z "io,stat,0");;
 		tshark-V)    cmd=(tshark -n -r "$CAP" -V);;
@@ -313,7 +367,7 @@ tool_cmd() {   # sets the array cmd
 cmdline() { local cmd; tool_cmd "$1"; local q=() a; for a in "${cmd[@]}"; do [[ $a == *' '* ]] && a="'$a'"; q+=("$a"); done; echo "${q[*]}"; }
 
 declare -A best_wall best_cpu max_rss worst_wall
-out=$BENCH_DIR/run.out err=$BENCH_DIR/run.err tf=$BENCH_DIR/run.time
+out=$BENCH_DIR/run.$$.out err=$BENCH_DIR/run.$$.err tf=$BENCH_DIR/run.$$.time
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((r = 0; r < BENCH_RUNS; r++)); do
 	for ((i = 0; i < ${#tools[@]}; i++)); do
@@ -415,19 +469,51 @@ for t in "${tools[@]}"; do
 		       t, w, c, p / w, b / 1e6 / w, rss / 1024, w / lw, ww / w }'
 done
 hr
-echo "tlsobs against each peer (>1 = tlsobs faster / smaller):"
+echo "$MAIN against each peer (>1 = tlsobs faster / smaller):"
 for t in "${tools[@]}"; do
-	[[ $t == tlsobs || $t == tlsobs-cold ]] && continue
-	awk -v t="$t" -v tw="${best_wall[tlsobs]}" -v pw="${best_wall[$t]}" -v tc="${best_cpu[tlsobs]}" -v pc="${best_cpu[$t]}" \
-	    -v tr="${max_rss[tlsobs]}" -v pr="${max_rss[$t]}" 'BEGIN {
+	[[ $t == tlsobs || $t == tlsobs-* ]] && continue
+	awk -v t="$t" -v tw="${best_wall[$MAIN]}" -v pw="${best_wall[$t]}" -v tc="${best_cpu[$MAIN]}" -v pc="${best_cpu[$t]}" \
+	    -v tr="${max_rss[$MAIN]}" -v pr="${max_rss[$t]}" 'BEGIN {
 		printf "  vs %-12s wall %6.2fx   cpu %s   RSS %6.2fx\n", t, pw / tw, (tc > 0 ? sprintf("%6.2fx", pc / tc) : "   n/a "), pr / tr }'
 done
 hr
+if [[ ${#WORKERS[@]} -gt 0 ]]; then
+	first=${WORKERS[0]}
+	echo "workers: tlsobs --workers N on $(nproc) CPU(s), in the same rounds as the peers (best wall of $BENCH_RUNS):"
+	printf '  %-8s %9s %8s %13s %10s   %s\n' workers "wall s" "cpu s" "packets/s" "x w$first" "packets per worker (final tlsobs.stats)"
+	for n in "${WORKERS[@]}"; do
+		t=tlsobs-w$n
+		awk -v n="$n" -v w="${best_wall[$t]}" -v c="${best_cpu[$t]}" -v p="$LOOP_PACKETS" -v f="${best_wall[tlsobs-w$first]}" \
+		    -v bal="${w_balance[$n]:-no per-worker breakdown in tlsobs.stats (tlsobs.stats.workers[].packets) in this build}" \
+		    'BEGIN { printf "  %-8s %9.3f %8.2f %13.0f %9.2fx   %s\n", n, w, c, p / w, f / w, bal }'
+	done
+	if [[ -n ${best_wall[tlsobs-w1]:-} && -n ${best_wall[tlsobs-w2]:-} ]]; then
+		awk -v a="${best_wall[tlsobs-w1]}" -v b="${best_wall[tlsobs-w2]}" 'BEGIN {
+			r = a / b
+			printf "  scaling 2 vs 1 worker: %.2fx packets/s (target >= 1.5x on 2 cores)  %s\n", r,
+			       (r >= 1.5 ? "[OK]" : "[BELOW TARGET]") }'
+	fi
+	same=1
+	for n in "${WORKERS[@]}"; do
+		if [[ ${w_sessions[$n]} != "${w_sessions[$first]}" || ${w_alerts[$n]} != "${w_alerts[$first]}" \
+			|| ${w_verdicts[$n]} != "${w_verdicts[$first]}" ]]; then
+			same=0
+			echo "  --workers $n: ${w_sessions[$n]} sessions, alerts: ${w_alerts[$n]:-none}; verdicts: ${w_verdicts[$n]:-none}"
+		fi
+	done
+	if [[ $same == 1 ]]; then
+		echo "  events: ${w_sessions[$first]} sessions, the same alerts and validation verdicts with every count  [OK]"
+	else
+		echo "  --workers $first: ${w_sessions[$first]} sessions, alerts: ${w_alerts[$first]:-none}; verdicts: ${w_verdicts[$first]:-none}"
+		echo "  events: the counts above differ between worker counts  [DIFFERENT]"
+	fi
+	hr
+fi
 if [[ -n $COLD ]]; then
 	echo "cold run: $COLD"
 	echo "  the same capture with every server certificate unique (bench/cold_certs.py: $COLD_CERTS certificates,"
 	echo "  a counter in each signature's last 4 bytes, TCP checksums fixed): no cache can help."
-	awk -v w="${best_wall[tlsobs]}" -v c="${best_wall[tlsobs-cold]}" -v wc="${best_cpu[tlsobs]}" \
+	awk -v w="${best_wall[$MAIN]}" -v c="${best_wall[tlsobs-cold]}" -v wc="${best_cpu[$MAIN]}" \
 	    -v cc="${best_cpu[tlsobs-cold]}" -v p="$LOOP_PACKETS" -v n="$COLD_CERTS" -v nd="${best_wall[ndpiReader]}" \
 	    -v ndc="${best_cpu[ndpiReader]}" 'BEGIN {
 		printf "  packets/s   warm %10.0f   cold %10.0f   cold/warm time %.2fx (cpu %.2fx)\n", p / w, p / c, c / w,
