@@ -45,12 +45,11 @@ bool json_writer_failed(const struct json_writer *w)
 	return w->failed;
 }
 
-static bool reserve(struct json_writer *w, size_t n)
+/* Room for n more bytes and the NUL after them. */
+static bool grow(struct json_writer *w, size_t n)
 {
 	if (w->failed)
 		return false;
-	if (w->cap - w->len > n)
-		return true;
 	size_t cap = w->cap ? w->cap : 1024;
 	while (cap - w->len <= n)
 		cap *= 2;
@@ -64,12 +63,28 @@ static bool reserve(struct json_writer *w, size_t n)
 	return true;
 }
 
-static void put(struct json_writer *w, const char *s, size_t n)
+/* Inline, as put() and put_char(): every byte of every event goes through them. */
+static inline bool reserve(struct json_writer *w, size_t n)
+{
+	if (!w->failed && w->cap - w->len > n)
+		return true;
+	return grow(w, n);
+}
+
+static inline void put(struct json_writer *w, const char *s, size_t n)
 {
 	if (!reserve(w, n))
 		return;
 	memcpy(w->buf + w->len, s, n);
 	w->len += n;
+	w->buf[w->len] = '\0';
+}
+
+static inline void put_char(struct json_writer *w, char c)
+{
+	if (!reserve(w, 1))
+		return;
+	w->buf[w->len++] = c;
 	w->buf[w->len] = '\0';
 }
 
@@ -100,7 +115,7 @@ static void separate(struct json_writer *w)
 		return;
 	}
 	if (w->depth > 0 && w->need_comma[w->depth - 1])
-		put(w, ",", 1);
+		put_char(w, ',');
 	if (w->depth > 0)
 		w->need_comma[w->depth - 1] = true;
 }
@@ -108,7 +123,7 @@ static void separate(struct json_writer *w)
 static void open_container(struct json_writer *w, char c)
 {
 	separate(w);
-	put(w, &c, 1);
+	put_char(w, c);
 	if (w->depth >= JSON_MAX_DEPTH) {
 		w->failed = true; /* our own bug: no event nests this deep */
 		return;
@@ -120,7 +135,7 @@ static void close_container(struct json_writer *w, char c)
 {
 	if (w->depth > 0)
 		w->depth--;
-	put(w, &c, 1);
+	put_char(w, c);
 }
 
 void json_object_begin(struct json_writer *w)
@@ -143,10 +158,9 @@ void json_array_end(struct json_writer *w)
 	close_container(w, ']');
 }
 
-void json_key(struct json_writer *w, const char *key)
+void json_key_n(struct json_writer *w, const char *key, size_t n)
 {
 	separate(w);
-	size_t n = strlen(key);
 	if (!reserve(w, n + 3))
 		return;
 	char *out = w->buf + w->len;
@@ -188,9 +202,10 @@ static size_t string_special(struct json_writer *w, const uint8_t *p, size_t i, 
 }
 
 /*
- * Runs of plain ASCII go out in one copy; only the bytes between them are
- * judged one by one. The UTF-8 check sees the bytes past the cut (len, not
- * limit), so that a character the cut would split is left out whole.
+ * Plain ASCII is copied as it is judged, into room reserved for the whole
+ * string; only the bytes that are not plain leave that loop. The UTF-8 check
+ * sees the bytes past the cut (len, not limit), so that a character the cut
+ * would split is left out whole.
  */
 void json_string(struct json_writer *w, const char *s, size_t len)
 {
@@ -202,23 +217,21 @@ void json_string(struct json_writer *w, const char *s, size_t len)
 		w->strings_truncated++;
 		w->doc.strings_truncated++;
 	}
-	put(w, "\"", 1);
+	put_char(w, '"');
 	size_t i = 0;
-	while (i < limit && !w->failed) {
-		size_t run = i;
-		while (run < limit && plain_byte[p[run]])
-			run++;
-		if (run > i) {
-			put(w, s + i, run - i);
-			i = run;
-			continue;
-		}
+	while (i < limit && reserve(w, limit - i)) {
+		char *out = w->buf + w->len, *start = out;
+		while (i < limit && plain_byte[p[i]])
+			*out++ = (char)p[i++];
+		w->len += (size_t)(out - start);
+		if (i == limit)
+			break;
 		size_t n = string_special(w, p, i, len, limit);
 		if (n == 0)
 			break;
 		i += n;
 	}
-	put(w, "\"", 1);
+	put_char(w, '"');
 }
 
 void json_cstring(struct json_writer *w, const char *s)
@@ -372,24 +385,6 @@ void json_time_us(struct json_writer *w, uint64_t us)
 	}
 	text[n + 7] = 'Z';
 	json_string(w, text, n + 8);
-}
-
-void json_field_cstring(struct json_writer *w, const char *key, const char *s)
-{
-	json_key(w, key);
-	json_cstring(w, s);
-}
-
-void json_field_uint(struct json_writer *w, const char *key, uint64_t v)
-{
-	json_key(w, key);
-	json_uint(w, v);
-}
-
-void json_field_bool(struct json_writer *w, const char *key, bool v)
-{
-	json_key(w, key);
-	json_bool(w, v);
 }
 
 size_t json_array_cap(struct json_writer *w, const char *name, size_t have, uint64_t dropped_before)
