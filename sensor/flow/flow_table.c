@@ -360,15 +360,17 @@ static bool source_exempt(const struct flow_table *t, const struct ip_addr *a)
 	return false;
 }
 
-/* Bytes the entries of client a that do not exist yet would take (address and prefix). */
-static uint64_t source_missing_bytes(const struct flow_table *t, const struct ip_addr *a)
+/*
+ * Bytes the entries of client a that do not exist yet would take (address and
+ * prefix); found[] gets those that exist (prefix, address), NULL for the others,
+ * so that source_attach need not look them up again.
+ */
+static uint64_t source_missing_bytes(const struct flow_table *t, const struct ip_addr *a,
+                                     struct flow_source *found[2])
 {
-	uint64_t n = 0;
-	if (!source_find(t, a, SOURCE_PREFIX))
-		n += sizeof(struct flow_source);
-	if (!source_find(t, a, SOURCE_ADDRESS))
-		n += sizeof(struct flow_source);
-	return n;
+	found[0] = source_find(t, a, SOURCE_PREFIX);
+	found[1] = source_find(t, a, SOURCE_ADDRESS);
+	return (found[0] ? 0 : sizeof(struct flow_source)) + (found[1] ? 0 : sizeof(struct flow_source));
 }
 
 /*
@@ -377,11 +379,14 @@ static uint64_t source_missing_bytes(const struct flow_table *t, const struct ip
  * (what is left over goes back). f is on its class's list; it joins its
  * sources' lists of the same class.
  */
-static void source_attach(struct flow_table *t, struct flow *f, uint64_t reserved)
+static void source_attach(struct flow_table *t, struct flow *f, uint64_t reserved,
+                          struct flow_source *found[2])
 {
 	uint64_t before = t->stats.sources + t->stats.prefixes;
-	struct flow_source *p = source_get(t, &f->client.ip, SOURCE_PREFIX);
-	struct flow_source *a = p ? source_get(t, &f->client.ip, SOURCE_ADDRESS) : NULL;
+	struct flow_source *p = found[0] ? found[0] : source_get(t, &f->client.ip, SOURCE_PREFIX);
+	struct flow_source *a = !p         ? NULL
+	                        : found[1] ? found[1]
+	                                   : source_get(t, &f->client.ip, SOURCE_ADDRESS);
 	uint64_t used = (t->stats.sources + t->stats.prefixes - before) * sizeof(struct flow_source);
 	if (a) {
 		a->prefix = p;
@@ -431,19 +436,22 @@ static void source_rehome(struct flow_table *t, struct flow *f, uint64_t now_us)
 	source_detach(t, f);
 	if (source_exempt(t, &f->client.ip))
 		return;
-	uint64_t need = source_missing_bytes(t, &f->client.ip);
-	if (need && !reserve_memory(t, need, f, now_us))
-		return;
-	/* Making room may have ended the last flow of an entry counted as there. */
-	uint64_t missing = source_missing_bytes(t, &f->client.ip);
-	if (missing > need) {
-		if (!memcap_reserve(&t->memcap, missing - need)) {
-			memcap_release(&t->memcap, need);
+	struct flow_source *found[2];
+	uint64_t need = source_missing_bytes(t, &f->client.ip, found);
+	if (need) { /* both found: nothing is reserved, nothing can have changed */
+		if (!reserve_memory(t, need, f, now_us))
 			return;
+		/* Making room may have ended the last flow of an entry counted as there. */
+		uint64_t missing = source_missing_bytes(t, &f->client.ip, found);
+		if (missing > need) {
+			if (!memcap_reserve(&t->memcap, missing - need)) {
+				memcap_release(&t->memcap, need);
+				return;
+			}
+			need = missing;
 		}
-		need = missing;
 	}
-	source_attach(t, f, need);
+	source_attach(t, f, need, found);
 }
 
 uint64_t flow_table_source_bytes(const struct flow_table *t, const struct ip_addr *a, bool prefix)
