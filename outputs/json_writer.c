@@ -71,11 +71,34 @@ static inline bool reserve(struct json_writer *w, size_t n)
 	return grow(w, n);
 }
 
+/* Most copies are keys and short values: up to 16 bytes in two overlapping moves, not a call to memcpy. */
+static inline void copy_bytes(char *d, const char *s, size_t n)
+{
+	if (n >= 8 && n <= 16) {
+		uint64_t a, b;
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4 && n < 8) {
+		uint32_t a, b;
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		memcpy(d, &a, 4);
+		memcpy(d + n - 4, &b, 4);
+	} else if (n < 4) {
+		for (size_t i = 0; i < n; i++)
+			d[i] = s[i];
+	} else {
+		memcpy(d, s, n);
+	}
+}
+
 static inline void put(struct json_writer *w, const char *s, size_t n)
 {
 	if (!reserve(w, n))
 		return;
-	memcpy(w->buf + w->len, s, n);
+	copy_bytes(w->buf + w->len, s, n);
 	w->len += n;
 	w->buf[w->len] = '\0';
 }
@@ -104,11 +127,22 @@ static const uint8_t plain_byte[256] = {
                                                     /* 0x80..0xFF: 0, UTF-8 is checked */
 };
 
+/* True when none of the 8 bytes in x needs more than a copy: no control character, '"', '\\', DEL or
+ * byte over 0x7F. Each test is the "has a zero byte" trick (exact as to whether any byte matches). */
+static inline bool plain_word(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\'), d = x ^ (ones * 0x7f);
+	uint64_t bad =
+	    ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | ((d - ones) & ~d) | x;
+	return (bad & high) == 0;
+}
+
 static const char hex_lower[] = "0123456789abcdef";
 static const char hex_upper[] = "0123456789ABCDEF";
 
 /* Comma before a value or key, unless it directly follows its key. */
-static void separate(struct json_writer *w)
+static inline void separate(struct json_writer *w)
 {
 	if (w->after_key) {
 		w->after_key = false;
@@ -165,7 +199,7 @@ void json_key_n(struct json_writer *w, const char *key, size_t n)
 		return;
 	char *out = w->buf + w->len;
 	out[0] = '"';
-	memcpy(out + 1, key, n);
+	copy_bytes(out + 1, key, n);
 	out[n + 1] = '"';
 	out[n + 2] = ':';
 	out[n + 3] = '\0';
@@ -221,6 +255,12 @@ void json_string(struct json_writer *w, const char *s, size_t len)
 	size_t i = 0;
 	while (i < limit && reserve(w, limit - i)) {
 		char *out = w->buf + w->len, *start = out;
+		for (uint64_t x; limit - i >= 8; i += 8, out += 8) {
+			memcpy(&x, p + i, 8);
+			if (!plain_word(x))
+				break;
+			memcpy(out, &x, 8);
+		}
 		while (i < limit && plain_byte[p[i]])
 			*out++ = (char)p[i++];
 		w->len += (size_t)(out - start);
