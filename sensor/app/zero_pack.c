@@ -141,3 +141,16 @@ bool zero_unpack(const uint8_t *packed, size_t len, void *dst, size_t size)
 	}
 	return at == size;
 }
+
+size_t zero_packed_size(const uint8_t *packed, size_t len)
+{
+	size_t i = 0, size = 0;
+	while (i < len) {
+		if (len - i < 4 || len - i - 4 < get_len(packed + i))
+			return 0;
+		size_t nlit = get_len(packed + i);
+		size += nlit + get_len(packed + i + 2 + nlit);
+		i += 4 + nlit;
+	}
+	return size;
+}
