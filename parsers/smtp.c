@@ -169,6 +169,9 @@ void smtp_text_add_escaped(struct smtp_text t, const uint8_t *src, size_t n)
 
 bool smtp_word_is(const char *s, size_t n, const char *word)
 {
+	/* Callers walk tables of words: the first letter, case folded, rules most out before strncasecmp. */
+	if (n > 0 && ((unsigned char)s[0] | 0x20) != ((unsigned char)word[0] | 0x20))
+		return false;
 	return strlen(word) == n && strncasecmp(s, word, n) == 0;
 }
 
