@@ -15,6 +15,7 @@
 #include "parsers/digest_evp.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -68,6 +69,56 @@ const EVP_MD *digest_evp_sha512(void)
 	return digest_sha512;
 }
 
+/*
+ * The last short inputs hashed by this thread and their digests: the same
+ * fingerprint strings (JA3, JA4's lists: a few client and server stacks) and a
+ * flow's Community ID input (its session event, then its alerts) come back again
+ * and again, and EVP_Digest costs a context, its provider state and the hash.
+ * Direct-mapped; an input is found only by comparing it whole. Per thread, so
+ * no lock and nothing on the heap.
+ */
+enum { MEMO_SLOTS = 16, MEMO_INPUT_MAX = 512 };
+struct digest_memo_slot {
+	const EVP_MD *md; /* NULL: empty */
+	uint16_t len;
+	uint8_t hash_len;
+	uint8_t hash[EVP_MAX_MD_SIZE];
+	uint8_t data[MEMO_INPUT_MAX];
+};
+static _Thread_local struct digest_memo_slot digest_memo[MEMO_SLOTS];
+
+static struct digest_memo_slot *memo_slot(const EVP_MD *md, const uint8_t *d, size_t len)
+{
+	uint64_t h = (uint64_t)len * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)md;
+	for (size_t i = 0; i < len; i += len / 8 + 1) /* up to 8 bytes spread over the input */
+		h = (h ^ d[i]) * 0x100000001b3ull;
+	return &digest_memo[(h >> 29) % MEMO_SLOTS];
+}
+
+/* EVP_Digest through the memo; false when OpenSSL failed. hash holds EVP_MAX_MD_SIZE. */
+static bool digest_memo_run(const EVP_MD *md, const void *data, size_t len, unsigned char *hash,
+                            unsigned int *hash_len)
+{
+	static const unsigned char nothing[1];
+	const uint8_t *d = data ? data : nothing;
+	struct digest_memo_slot *m = len <= MEMO_INPUT_MAX ? memo_slot(md, d, len) : NULL;
+	if (m && m->md == md && m->len == len && memcmp(m->data, d, len) == 0) {
+		memcpy(hash, m->hash, m->hash_len);
+		*hash_len = m->hash_len;
+		return true;
+	}
+	if (EVP_Digest(d, len, hash, hash_len, md, NULL) != 1)
+		return false;
+	if (m && *hash_len <= sizeof m->hash) {
+		m->md = md;
+		m->len = (uint16_t)len;
+		m->hash_len = (uint8_t)*hash_len;
+		memcpy(m->hash, hash, *hash_len);
+		memcpy(m->data, d, len);
+	}
+	return true;
+}
+
 /* Hashes data with md and writes the hex of the digest (md_size bytes) into out[2 * md_size + 1]. */
 static void digest_hex(const EVP_MD *md, size_t md_size, const void *data, size_t len, char *out, bool upper)
 {
@@ -75,11 +126,9 @@ static void digest_hex(const EVP_MD *md, size_t md_size, const void *data, size_
 	const char *digits = upper ? upper_digits : lower_digits;
 	unsigned char hash[EVP_MAX_MD_SIZE];
 	unsigned int hash_len = 0;
-	static const unsigned char nothing[1];
 
 	out[0] = '\0';
-	if (md == NULL || EVP_Digest(data ? data : nothing, len, hash, &hash_len, md, NULL) != 1 ||
-	    hash_len != md_size) {
+	if (md == NULL || !digest_memo_run(md, data, len, hash, &hash_len) || hash_len != md_size) {
 		ERR_clear_error();
 		return;
 	}
@@ -112,14 +161,12 @@ void digest_sha512_hex(const void *data, size_t len, char out[129], bool upper)
 
 int digest_sha1_raw(const void *data, size_t len, uint8_t out[20])
 {
-	static const unsigned char nothing[1];
 	unsigned char hash[EVP_MAX_MD_SIZE];
 	unsigned int hash_len = 0;
 
 	memset(out, 0, 20);
 	const EVP_MD *md = digest_evp_sha1();
-	if (md == NULL || EVP_Digest(data ? data : nothing, len, hash, &hash_len, md, NULL) != 1 ||
-	    hash_len != 20) {
+	if (md == NULL || !digest_memo_run(md, data, len, hash, &hash_len) || hash_len != 20) {
 		ERR_clear_error();
 		return -1;
 	}
