@@ -77,22 +77,34 @@ const EVP_MD *digest_evp_sha512(void)
  * Direct-mapped; an input is found only by comparing it whole. Per thread, so
  * no lock and nothing on the heap.
  */
-enum { MEMO_SLOTS = 16, MEMO_INPUT_MAX = 512 };
+enum { MEMO_SLOTS = 16, MEMO_INPUT_MAX = 512, MEMO_LARGE_SLOTS = 4, MEMO_LARGE_MAX = 2048 };
 struct digest_memo_slot {
 	const EVP_MD *md; /* NULL: empty */
 	uint16_t len;
 	uint8_t hash_len;
 	uint8_t hash[EVP_MAX_MD_SIZE];
-	uint8_t data[MEMO_INPUT_MAX];
 };
-static _Thread_local struct digest_memo_slot digest_memo[MEMO_SLOTS];
+/* Short inputs, and a few up to 2 KiB: the DER certificates of the chains a session shows (their SHA-256s
+ * key the certificate cache), which the fingerprints' strings would push out of one table. */
+static _Thread_local struct digest_memo_slot memo_small[MEMO_SLOTS], memo_large[MEMO_LARGE_SLOTS];
+static _Thread_local uint8_t memo_small_data[MEMO_SLOTS][MEMO_INPUT_MAX];
+static _Thread_local uint8_t memo_large_data[MEMO_LARGE_SLOTS][MEMO_LARGE_MAX];
 
-static struct digest_memo_slot *memo_slot(const EVP_MD *md, const uint8_t *d, size_t len)
+/* The slot for this input (its bytes in *data), or NULL when it is too long to keep. */
+static struct digest_memo_slot *memo_slot(const EVP_MD *md, const uint8_t *d, size_t len, uint8_t **data)
 {
+	if (len > MEMO_LARGE_MAX)
+		return NULL;
 	uint64_t h = (uint64_t)len * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)md;
 	for (size_t i = 0; i < len; i += len / 8 + 1) /* up to 8 bytes spread over the input */
 		h = (h ^ d[i]) * 0x100000001b3ull;
-	return &digest_memo[(h >> 29) % MEMO_SLOTS];
+	h >>= 29;
+	if (len <= MEMO_INPUT_MAX) {
+		*data = memo_small_data[h % MEMO_SLOTS];
+		return &memo_small[h % MEMO_SLOTS];
+	}
+	*data = memo_large_data[h % MEMO_LARGE_SLOTS];
+	return &memo_large[h % MEMO_LARGE_SLOTS];
 }
 
 /* EVP_Digest through the memo; false when OpenSSL failed. hash holds EVP_MAX_MD_SIZE. */
@@ -101,8 +113,9 @@ static bool digest_memo_run(const EVP_MD *md, const void *data, size_t len, unsi
 {
 	static const unsigned char nothing[1];
 	const uint8_t *d = data ? data : nothing;
-	struct digest_memo_slot *m = len <= MEMO_INPUT_MAX ? memo_slot(md, d, len) : NULL;
-	if (m && m->md == md && m->len == len && memcmp(m->data, d, len) == 0) {
+	uint8_t *kept = NULL;
+	struct digest_memo_slot *m = memo_slot(md, d, len, &kept);
+	if (m && m->md == md && m->len == len && memcmp(kept, d, len) == 0) {
 		memcpy(hash, m->hash, m->hash_len);
 		*hash_len = m->hash_len;
 		return true;
@@ -114,7 +127,7 @@ static bool digest_memo_run(const EVP_MD *md, const void *data, size_t len, unsi
 		m->len = (uint16_t)len;
 		m->hash_len = (uint8_t)*hash_len;
 		memcpy(m->hash, hash, *hash_len);
-		memcpy(m->data, d, len);
+		memcpy(kept, d, len);
 	}
 	return true;
 }
