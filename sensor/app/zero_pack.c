@@ -24,6 +24,14 @@ enum { ZERO_RUN_MIN = 8, RUN_MAX = 0xffff };
 static size_t zero_run(const uint8_t *p, size_t i, size_t size)
 {
 	size_t end = size - i < RUN_MAX ? size : i + RUN_MAX, j = i;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (end - j >= 8) { /* most runs inside a struct are short: the first word settles them */
+		uint64_t w;
+		memcpy(&w, p + j, sizeof w);
+		if (w != 0)
+			return (size_t)__builtin_ctzll(w) / 8;
+	}
+#endif
 #ifdef __SSE2__
 	for (const __m128i zero = _mm_setzero_si128(); end - j >= 64; j += 64) {
 		const __m128i *v = (const __m128i *)(const void *)(p + j);
@@ -62,7 +70,18 @@ static size_t literal_end(const uint8_t *p, size_t i, size_t size)
 {
 	size_t cap = size - i < RUN_MAX ? size : i + RUN_MAX, j = i;
 	while (j < cap) {
-		const uint8_t *z = memchr(p + j, 0, cap - j);
+		const uint8_t *z = NULL;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		if (cap - j >=
+		    8) { /* literals inside a struct are short: look in the next word before memchr */
+			uint64_t w, ones = 0x0101010101010101ull;
+			memcpy(&w, p + j, sizeof w);
+			uint64_t zero =
+			    (w - ones) & ~w & (ones << 7); /* its lowest flag is the first zero byte */
+			z = zero ? p + j + __builtin_ctzll(zero) / 8 : memchr(p + j + 8, 0, cap - j - 8);
+		} else
+#endif
+			z = memchr(p + j, 0, cap - j);
 		if (z == NULL)
 			return cap;
 		j = (size_t)(z - p);
