@@ -45,12 +45,11 @@ bool json_writer_failed(const struct json_writer *w)
 	return w->failed;
 }
 
-static bool reserve(struct json_writer *w, size_t n)
+/* Room for n more bytes and the NUL after them. */
+static bool grow(struct json_writer *w, size_t n)
 {
 	if (w->failed)
 		return false;
-	if (w->cap - w->len > n)
-		return true;
 	size_t cap = w->cap ? w->cap : 1024;
 	while (cap - w->len <= n)
 		cap *= 2;
@@ -64,12 +63,51 @@ static bool reserve(struct json_writer *w, size_t n)
 	return true;
 }
 
-static void put(struct json_writer *w, const char *s, size_t n)
+/* Inline, as put() and put_char(): every byte of every event goes through them. */
+static inline bool reserve(struct json_writer *w, size_t n)
+{
+	if (!w->failed && w->cap - w->len > n)
+		return true;
+	return grow(w, n);
+}
+
+/* Most copies are keys and short values: up to 16 bytes in two overlapping moves, not a call to memcpy. */
+static inline void copy_bytes(char *d, const char *s, size_t n)
+{
+	if (n >= 8 && n <= 16) {
+		uint64_t a, b;
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4 && n < 8) {
+		uint32_t a, b;
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		memcpy(d, &a, 4);
+		memcpy(d + n - 4, &b, 4);
+	} else if (n < 4) {
+		for (size_t i = 0; i < n; i++)
+			d[i] = s[i];
+	} else {
+		memcpy(d, s, n);
+	}
+}
+
+static inline void put(struct json_writer *w, const char *s, size_t n)
 {
 	if (!reserve(w, n))
 		return;
-	memcpy(w->buf + w->len, s, n);
+	copy_bytes(w->buf + w->len, s, n);
 	w->len += n;
+	w->buf[w->len] = '\0';
+}
+
+static inline void put_char(struct json_writer *w, char c)
+{
+	if (!reserve(w, 1))
+		return;
+	w->buf[w->len++] = c;
 	w->buf[w->len] = '\0';
 }
 
@@ -89,18 +127,29 @@ static const uint8_t plain_byte[256] = {
                                                     /* 0x80..0xFF: 0, UTF-8 is checked */
 };
 
+/* True when none of the 8 bytes in x needs more than a copy: no control character, '"', '\\', DEL or
+ * byte over 0x7F. Each test is the "has a zero byte" trick (exact as to whether any byte matches). */
+static inline bool plain_word(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\'), d = x ^ (ones * 0x7f);
+	uint64_t bad =
+	    ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | ((d - ones) & ~d) | x;
+	return (bad & high) == 0;
+}
+
 static const char hex_lower[] = "0123456789abcdef";
 static const char hex_upper[] = "0123456789ABCDEF";
 
 /* Comma before a value or key, unless it directly follows its key. */
-static void separate(struct json_writer *w)
+static inline void separate(struct json_writer *w)
 {
 	if (w->after_key) {
 		w->after_key = false;
 		return;
 	}
 	if (w->depth > 0 && w->need_comma[w->depth - 1])
-		put(w, ",", 1);
+		put_char(w, ',');
 	if (w->depth > 0)
 		w->need_comma[w->depth - 1] = true;
 }
@@ -108,7 +157,7 @@ static void separate(struct json_writer *w)
 static void open_container(struct json_writer *w, char c)
 {
 	separate(w);
-	put(w, &c, 1);
+	put_char(w, c);
 	if (w->depth >= JSON_MAX_DEPTH) {
 		w->failed = true; /* our own bug: no event nests this deep */
 		return;
@@ -120,7 +169,7 @@ static void close_container(struct json_writer *w, char c)
 {
 	if (w->depth > 0)
 		w->depth--;
-	put(w, &c, 1);
+	put_char(w, c);
 }
 
 void json_object_begin(struct json_writer *w)
@@ -143,15 +192,14 @@ void json_array_end(struct json_writer *w)
 	close_container(w, ']');
 }
 
-void json_key(struct json_writer *w, const char *key)
+void json_key_n(struct json_writer *w, const char *key, size_t n)
 {
 	separate(w);
-	size_t n = strlen(key);
 	if (!reserve(w, n + 3))
 		return;
 	char *out = w->buf + w->len;
 	out[0] = '"';
-	memcpy(out + 1, key, n);
+	copy_bytes(out + 1, key, n);
 	out[n + 1] = '"';
 	out[n + 2] = ':';
 	out[n + 3] = '\0';
@@ -188,9 +236,10 @@ static size_t string_special(struct json_writer *w, const uint8_t *p, size_t i, 
 }
 
 /*
- * Runs of plain ASCII go out in one copy; only the bytes between them are
- * judged one by one. The UTF-8 check sees the bytes past the cut (len, not
- * limit), so that a character the cut would split is left out whole.
+ * Plain ASCII is copied as it is judged, into room reserved for the whole
+ * string; only the bytes that are not plain leave that loop. The UTF-8 check
+ * sees the bytes past the cut (len, not limit), so that a character the cut
+ * would split is left out whole.
  */
 void json_string(struct json_writer *w, const char *s, size_t len)
 {
@@ -202,23 +251,27 @@ void json_string(struct json_writer *w, const char *s, size_t len)
 		w->strings_truncated++;
 		w->doc.strings_truncated++;
 	}
-	put(w, "\"", 1);
+	put_char(w, '"');
 	size_t i = 0;
-	while (i < limit && !w->failed) {
-		size_t run = i;
-		while (run < limit && plain_byte[p[run]])
-			run++;
-		if (run > i) {
-			put(w, s + i, run - i);
-			i = run;
-			continue;
+	while (i < limit && reserve(w, limit - i)) {
+		char *out = w->buf + w->len, *start = out;
+		for (uint64_t x; limit - i >= 8; i += 8, out += 8) {
+			memcpy(&x, p + i, 8);
+			if (!plain_word(x))
+				break;
+			memcpy(out, &x, 8);
 		}
+		while (i < limit && plain_byte[p[i]])
+			*out++ = (char)p[i++];
+		w->len += (size_t)(out - start);
+		if (i == limit)
+			break;
 		size_t n = string_special(w, p, i, len, limit);
 		if (n == 0)
 			break;
 		i += n;
 	}
-	put(w, "\"", 1);
+	put_char(w, '"');
 }
 
 void json_cstring(struct json_writer *w, const char *s)
@@ -372,24 +425,6 @@ void json_time_us(struct json_writer *w, uint64_t us)
 	}
 	text[n + 7] = 'Z';
 	json_string(w, text, n + 8);
-}
-
-void json_field_cstring(struct json_writer *w, const char *key, const char *s)
-{
-	json_key(w, key);
-	json_cstring(w, s);
-}
-
-void json_field_uint(struct json_writer *w, const char *key, uint64_t v)
-{
-	json_key(w, key);
-	json_uint(w, v);
-}
-
-void json_field_bool(struct json_writer *w, const char *key, bool v)
-{
-	json_key(w, key);
-	json_bool(w, v);
 }
 
 size_t json_array_cap(struct json_writer *w, const char *name, size_t have, uint64_t dropped_before)

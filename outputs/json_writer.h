@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "outputs/event_type.h"
 
@@ -79,8 +80,13 @@ void json_object_begin(struct json_writer *w);
 void json_object_end(struct json_writer *w);
 void json_array_begin(struct json_writer *w);
 void json_array_end(struct json_writer *w);
-/* Keys are our own ASCII names, written as given. */
-void json_key(struct json_writer *w, const char *key);
+/* Keys are our own ASCII names, written as given. Inline, so that a literal's length is known when
+ * compiling. */
+void json_key_n(struct json_writer *w, const char *key, size_t len);
+static inline void json_key(struct json_writer *w, const char *key)
+{
+	json_key_n(w, key, strlen(key));
+}
 
 void json_string(struct json_writer *w, const char *s, size_t len);
 void json_cstring(struct json_writer *w, const char *s);
@@ -108,8 +114,20 @@ size_t json_format_hex16(char out[JSON_HEX16_TEXT_MAX], uint16_t v);
 size_t json_array_cap(struct json_writer *w, const char *name, size_t have, uint64_t dropped_before);
 
 /* Key and value in one call, for the common case. */
-void json_field_cstring(struct json_writer *w, const char *key, const char *s);
-void json_field_uint(struct json_writer *w, const char *key, uint64_t v);
-void json_field_bool(struct json_writer *w, const char *key, bool v);
+static inline void json_field_cstring(struct json_writer *w, const char *key, const char *s)
+{
+	json_key(w, key);
+	json_cstring(w, s);
+}
+static inline void json_field_uint(struct json_writer *w, const char *key, uint64_t v)
+{
+	json_key(w, key);
+	json_uint(w, v);
+}
+static inline void json_field_bool(struct json_writer *w, const char *key, bool v)
+{
+	json_key(w, key);
+	json_bool(w, v);
+}
 
 #endif

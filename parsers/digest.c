@@ -15,6 +15,7 @@
 #include "parsers/digest_evp.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -68,6 +69,69 @@ const EVP_MD *digest_evp_sha512(void)
 	return digest_sha512;
 }
 
+/*
+ * The last short inputs hashed by this thread and their digests: the same
+ * fingerprint strings (JA3, JA4's lists: a few client and server stacks) and a
+ * flow's Community ID input (its session event, then its alerts) come back again
+ * and again, and EVP_Digest costs a context, its provider state and the hash.
+ * Direct-mapped; an input is found only by comparing it whole. Per thread, so
+ * no lock and nothing on the heap.
+ */
+enum { MEMO_SLOTS = 16, MEMO_INPUT_MAX = 512, MEMO_LARGE_SLOTS = 4, MEMO_LARGE_MAX = 2048 };
+struct digest_memo_slot {
+	const EVP_MD *md; /* NULL: empty */
+	uint16_t len;
+	uint8_t hash_len;
+	uint8_t hash[EVP_MAX_MD_SIZE];
+};
+/* Short inputs, and a few up to 2 KiB: the DER certificates of the chains a session shows (their SHA-256s
+ * key the certificate cache), which the fingerprints' strings would push out of one table. */
+static _Thread_local struct digest_memo_slot memo_small[MEMO_SLOTS], memo_large[MEMO_LARGE_SLOTS];
+static _Thread_local uint8_t memo_small_data[MEMO_SLOTS][MEMO_INPUT_MAX];
+static _Thread_local uint8_t memo_large_data[MEMO_LARGE_SLOTS][MEMO_LARGE_MAX];
+
+/* The slot for this input (its bytes in *data), or NULL when it is too long to keep. */
+static struct digest_memo_slot *memo_slot(const EVP_MD *md, const uint8_t *d, size_t len, uint8_t **data)
+{
+	if (len > MEMO_LARGE_MAX)
+		return NULL;
+	uint64_t h = (uint64_t)len * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)md;
+	for (size_t i = 0; i < len; i += len / 8 + 1) /* up to 8 bytes spread over the input */
+		h = (h ^ d[i]) * 0x100000001b3ull;
+	h >>= 29;
+	if (len <= MEMO_INPUT_MAX) {
+		*data = memo_small_data[h % MEMO_SLOTS];
+		return &memo_small[h % MEMO_SLOTS];
+	}
+	*data = memo_large_data[h % MEMO_LARGE_SLOTS];
+	return &memo_large[h % MEMO_LARGE_SLOTS];
+}
+
+/* EVP_Digest through the memo; false when OpenSSL failed. hash holds EVP_MAX_MD_SIZE. */
+static bool digest_memo_run(const EVP_MD *md, const void *data, size_t len, unsigned char *hash,
+                            unsigned int *hash_len)
+{
+	static const unsigned char nothing[1];
+	const uint8_t *d = data ? data : nothing;
+	uint8_t *kept = NULL;
+	struct digest_memo_slot *m = memo_slot(md, d, len, &kept);
+	if (m && m->md == md && m->len == len && memcmp(kept, d, len) == 0) {
+		memcpy(hash, m->hash, m->hash_len);
+		*hash_len = m->hash_len;
+		return true;
+	}
+	if (EVP_Digest(d, len, hash, hash_len, md, NULL) != 1)
+		return false;
+	if (m && *hash_len <= sizeof m->hash) {
+		m->md = md;
+		m->len = (uint16_t)len;
+		m->hash_len = (uint8_t)*hash_len;
+		memcpy(m->hash, hash, *hash_len);
+		memcpy(kept, d, len);
+	}
+	return true;
+}
+
 /* Hashes data with md and writes the hex of the digest (md_size bytes) into out[2 * md_size + 1]. */
 static void digest_hex(const EVP_MD *md, size_t md_size, const void *data, size_t len, char *out, bool upper)
 {
@@ -75,11 +139,9 @@ static void digest_hex(const EVP_MD *md, size_t md_size, const void *data, size_
 	const char *digits = upper ? upper_digits : lower_digits;
 	unsigned char hash[EVP_MAX_MD_SIZE];
 	unsigned int hash_len = 0;
-	static const unsigned char nothing[1];
 
 	out[0] = '\0';
-	if (md == NULL || EVP_Digest(data ? data : nothing, len, hash, &hash_len, md, NULL) != 1 ||
-	    hash_len != md_size) {
+	if (md == NULL || !digest_memo_run(md, data, len, hash, &hash_len) || hash_len != md_size) {
 		ERR_clear_error();
 		return;
 	}
@@ -112,14 +174,12 @@ void digest_sha512_hex(const void *data, size_t len, char out[129], bool upper)
 
 int digest_sha1_raw(const void *data, size_t len, uint8_t out[20])
 {
-	static const unsigned char nothing[1];
 	unsigned char hash[EVP_MAX_MD_SIZE];
 	unsigned int hash_len = 0;
 
 	memset(out, 0, 20);
 	const EVP_MD *md = digest_evp_sha1();
-	if (md == NULL || EVP_Digest(data ? data : nothing, len, hash, &hash_len, md, NULL) != 1 ||
-	    hash_len != 20) {
+	if (md == NULL || !digest_memo_run(md, data, len, hash, &hash_len) || hash_len != 20) {
 		ERR_clear_error();
 		return -1;
 	}

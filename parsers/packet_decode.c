@@ -649,8 +649,29 @@ enum decode_result packet_decode_ip(int family, const uint8_t *data, uint32_t le
 	return res;
 }
 
+/* Dotted quad as inet_ntop writes it (glibc's goes through sprintf); out has room for 16 bytes. */
+static void ipv4_text(const uint8_t b[4], char *out)
+{
+	size_t n = 0;
+	for (int i = 0; i < 4; i++) {
+		unsigned v = b[i];
+		if (i)
+			out[n++] = '.';
+		if (v >= 100)
+			out[n++] = (char)('0' + v / 100);
+		if (v >= 10)
+			out[n++] = (char)('0' + v / 10 % 10);
+		out[n++] = (char)('0' + v % 10);
+	}
+	out[n] = '\0';
+}
+
 const char *ip_addr_format(const struct ip_addr *a, char *buf, unsigned len)
 {
+	if (a->family == 4 && len >= 16) {
+		ipv4_text(a->bytes, buf);
+		return buf;
+	}
 	int af = a->family == 4 ? AF_INET : a->family == 6 ? AF_INET6 : AF_UNSPEC;
 	if (af != AF_UNSPEC && inet_ntop(af, a->bytes, buf, len) != NULL)
 		return buf;

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Why a packet did not come out as a TCP segment. Keep decode_result_str() in step. */
 enum decode_result {
@@ -208,5 +209,10 @@ enum decode_result packet_decode_ip(int family, const uint8_t *data, uint32_t le
 const char *ip_addr_format(const struct ip_addr *a, char *buf, unsigned len);
 /* Orders addresses: family first, then bytes. */
 int ip_addr_compare(const struct ip_addr *a, const struct ip_addr *b);
+/* ip_addr_compare(a, b) == 0, inline: the flow table asks it for every packet. */
+static inline bool ip_addr_equal(const struct ip_addr *a, const struct ip_addr *b)
+{
+	return a->family == b->family && memcmp(a->bytes, b->bytes, sizeof a->bytes) == 0;
+}
 
 #endif

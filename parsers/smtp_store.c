@@ -258,16 +258,69 @@ static void facts_observation(const struct smtp_facts *f, struct smtp_observatio
 	o->commands_after_starttls_reply = f->commands_after_starttls_reply;
 }
 
-void smtp_store_observation(const struct smtp_parser *p, struct smtp_observation *o)
+/* The observation from the parser's facts, counters (NULL: none yet) and texts. false: a record runs past the
+ * texts (only a damaged frozen copy can). */
+static bool build_observation(const struct smtp_facts *f, const struct smtp_tally *t, const uint8_t *texts,
+                              size_t texts_len, struct smtp_observation *o)
 {
 	memset(o, 0, sizeof *o);
-	facts_observation(&p->obs, o);
-	if (p->tally) {
-		memcpy(o->anomalies, p->tally->anomalies, sizeof o->anomalies);
-		o->content_protection = p->tally->content_protection;
+	facts_observation(f, o);
+	if (t) {
+		memcpy(o->anomalies, t->anomalies, sizeof o->anomalies);
+		o->content_protection = t->content_protection;
 	}
-	for (size_t off = 0; off < p->texts_len; off += STORE_HEAD + record_len(p->texts + off) + 1) {
-		const uint8_t *r = p->texts + off;
+	for (size_t off = 0; off < texts_len; off += STORE_HEAD + record_len(texts + off) + 1) {
+		const uint8_t *r = texts + off;
+		if (texts_len - off < STORE_HEAD + 1 || r[0] >= SMTP_SLOT_COUNT ||
+		    texts_len - off - STORE_HEAD - 1 < record_len(r) ||
+		    record_len(r) >= smtp_slot_cap((enum smtp_slot)r[0]))
+			return false;
 		memcpy(slot_field(o, (enum smtp_slot)r[0]), r + STORE_HEAD, record_len(r));
 	}
+	return true;
+}
+
+void smtp_store_observation(const struct smtp_parser *p, struct smtp_observation *o)
+{
+	build_observation(&p->obs, p->tally, p->texts, p->texts_len, o);
+}
+
+/*
+ * Frozen: the facts, a byte saying whether the counters follow, the counters,
+ * then the texts' records as the parser holds them. A released session keeps
+ * these (a few hundred bytes) instead of building the 12 KiB observation and
+ * packing it, and builds the observation from them for its event.
+ */
+uint8_t *smtp_parser_freeze(const struct smtp_parser *p, size_t *len)
+{
+	size_t n = sizeof p->obs + 1 + (p->tally ? sizeof *p->tally : 0) + p->texts_len;
+	uint8_t *f = malloc(n), *o = f;
+	if (!f)
+		return NULL;
+	memcpy(o, &p->obs, sizeof p->obs), o += sizeof p->obs;
+	*o++ = p->tally != NULL;
+	if (p->tally)
+		memcpy(o, p->tally, sizeof *p->tally), o += sizeof *p->tally;
+	if (p->texts_len)
+		memcpy(o, p->texts, p->texts_len);
+	*len = n;
+	return f;
+}
+
+bool smtp_frozen_observation(const uint8_t *frozen, size_t len, struct smtp_observation *o)
+{
+	struct smtp_facts facts;
+	struct smtp_tally tally;
+	if (!frozen || len < sizeof facts + 1)
+		return false;
+	memcpy(&facts, frozen, sizeof facts);
+	size_t at = sizeof facts + 1;
+	bool has_tally = frozen[sizeof facts] != 0;
+	if (has_tally) {
+		if (len - at < sizeof tally)
+			return false;
+		memcpy(&tally, frozen + at, sizeof tally);
+		at += sizeof tally;
+	}
+	return build_observation(&facts, has_tally ? &tally : NULL, frozen + at, len - at, o);
 }

@@ -80,21 +80,6 @@ static void text_dec(struct text *t, unsigned v)
 	text_put(t, num + n, sizeof num - n);
 }
 
-/* Lowercase hex of a u16 in at least `width` digits ("%0*x"). */
-static void text_hex(struct text *t, unsigned v, int width)
-{
-	static const char hex[] = "0123456789abcdef";
-	char num[16];
-	size_t n = sizeof num;
-	do {
-		num[--n] = hex[v & 0xf];
-		v >>= 4;
-	} while (v);
-	while (sizeof num - n < (size_t)width && n > 0)
-		num[--n] = '0';
-	text_put(t, num + n, sizeof num - n);
-}
-
 /* Decimal values joined by '-', GREASE left out (JA3). */
 static void dec_list16(struct text *t, const uint16_t *v, unsigned n)
 {
@@ -103,7 +88,7 @@ static void dec_list16(struct text *t, const uint16_t *v, unsigned n)
 		if (tls_is_grease(v[i]))
 			continue;
 		if (!first)
-			text_add(t, "-");
+			text_put(t, "-", 1);
 		text_dec(t, v[i]);
 		first = false;
 	}
@@ -310,6 +295,22 @@ static unsigned ja4_count(const struct tls_value_list *l)
 	return k;
 }
 
+/* Ascending. A hello's lists are short: insertion sort without qsort's calls, qsort past 64 values. */
+static void sort_u16(uint16_t *v, unsigned n)
+{
+	if (n > 64) {
+		qsort(v, n, sizeof *v, cmp_u16);
+		return;
+	}
+	for (unsigned i = 1; i < n; i++) {
+		uint16_t x = v[i];
+		unsigned j = i;
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
 /* Writes the values that count for JA4 (no GREASE, SNI and ALPN left out when asked) as 4-digit hex. */
 static void ja4_hex_list(struct text *t, const struct tls_value_list *l, bool sorted, bool skip_sni_alpn)
 {
@@ -325,11 +326,14 @@ static void ja4_hex_list(struct text *t, const struct tls_value_list *l, bool so
 		tmp[k++] = l->v[i];
 	}
 	if (sorted && k > 1)
-		qsort(tmp, k, sizeof *tmp, cmp_u16);
+		sort_u16(tmp, k);
+	static const char hex[] = "0123456789abcdef";
 	for (unsigned i = 0; i < k; i++) {
 		if (i)
-			text_add(t, ",");
-		text_hex(t, tmp[i], 4);
+			text_put(t, ",", 1);
+		char h[4] = {hex[tmp[i] >> 12], hex[(tmp[i] >> 8) & 0xf], hex[(tmp[i] >> 4) & 0xf],
+		             hex[tmp[i] & 0xf]};
+		text_put(t, h, sizeof h); /* what text_hex(t, v, 4) writes for a 16-bit value */
 	}
 	free(tmp);
 }

@@ -10,13 +10,37 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 enum { ZERO_RUN_MIN = 8, RUN_MAX = 0xffff };
 
-/* Zero bytes from i on, at most RUN_MAX; 32 at a time through the long runs of an empty array. */
+/*
+ * Zero bytes from i on, at most RUN_MAX: 64 at a time through the long runs of
+ * an empty array (SSE2 where there is SSE2, 32 through words elsewhere), then
+ * 8, and the first nonzero byte of a word found from its low bits.
+ */
 static size_t zero_run(const uint8_t *p, size_t i, size_t size)
 {
 	size_t end = size - i < RUN_MAX ? size : i + RUN_MAX, j = i;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (end - j >= 8) { /* most runs inside a struct are short: the first word settles them */
+		uint64_t w;
+		memcpy(&w, p + j, sizeof w);
+		if (w != 0)
+			return (size_t)__builtin_ctzll(w) / 8;
+	}
+#endif
+#ifdef __SSE2__
+	for (const __m128i zero = _mm_setzero_si128(); end - j >= 64; j += 64) {
+		const __m128i *v = (const __m128i *)(const void *)(p + j);
+		__m128i any = _mm_or_si128(_mm_or_si128(_mm_loadu_si128(v), _mm_loadu_si128(v + 1)),
+		                           _mm_or_si128(_mm_loadu_si128(v + 2), _mm_loadu_si128(v + 3)));
+		if (_mm_movemask_epi8(_mm_cmpeq_epi8(any, zero)) != 0xffff)
+			break;
+	}
+#endif
 	for (uint64_t w[4]; end - j >= sizeof w; j += sizeof w) {
 		memcpy(w, p + j, sizeof w);
 		if ((w[0] | w[1] | w[2] | w[3]) != 0)
@@ -24,8 +48,13 @@ static size_t zero_run(const uint8_t *p, size_t i, size_t size)
 	}
 	for (uint64_t w; end - j >= sizeof w; j += sizeof w) {
 		memcpy(&w, p + j, sizeof w);
-		if (w != 0)
+		if (w != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return j + (size_t)__builtin_ctzll(w) / 8 - i; /* the lowest set byte comes first */
+#else
 			break;
+#endif
+		}
 	}
 	while (j < end && p[j] == 0)
 		j++;
@@ -41,7 +70,18 @@ static size_t literal_end(const uint8_t *p, size_t i, size_t size)
 {
 	size_t cap = size - i < RUN_MAX ? size : i + RUN_MAX, j = i;
 	while (j < cap) {
-		const uint8_t *z = memchr(p + j, 0, cap - j);
+		const uint8_t *z = NULL;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		if (cap - j >=
+		    8) { /* literals inside a struct are short: look in the next word before memchr */
+			uint64_t w, ones = 0x0101010101010101ull;
+			memcpy(&w, p + j, sizeof w);
+			uint64_t zero =
+			    (w - ones) & ~w & (ones << 7); /* its lowest flag is the first zero byte */
+			z = zero ? p + j + __builtin_ctzll(zero) / 8 : memchr(p + j + 8, 0, cap - j - 8);
+		} else
+#endif
+			z = memchr(p + j, 0, cap - j);
 		if (z == NULL)
 			return cap;
 		j = (size_t)(z - p);
@@ -119,4 +159,17 @@ bool zero_unpack(const uint8_t *packed, size_t len, void *dst, size_t size)
 		at += nzero;
 	}
 	return at == size;
+}
+
+size_t zero_packed_size(const uint8_t *packed, size_t len)
+{
+	size_t i = 0, size = 0;
+	while (i < len) {
+		if (len - i < 4 || len - i - 4 < get_len(packed + i))
+			return 0;
+		size_t nlit = get_len(packed + i);
+		size += nlit + get_len(packed + i + 2 + nlit);
+		i += 4 + nlit;
+	}
+	return size;
 }

@@ -19,5 +19,7 @@
 uint8_t *zero_pack(const void *src, size_t size, size_t *len);
 /* Restores size bytes into dst from a zero_pack of the same size. false: the packed bytes do not fit size. */
 bool zero_unpack(const uint8_t *packed, size_t len, void *dst, size_t size);
+/* The size a zero_pack restores to (for bytes of a length not kept beside them); 0 when damaged. */
+size_t zero_packed_size(const uint8_t *packed, size_t len);
 
 #endif

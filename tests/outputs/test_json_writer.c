@@ -650,6 +650,24 @@ Test(json_writer, an_escape_at_either_end_of_a_plain_run_is_written_in_its_place
 		}
 }
 
+Test(json_writer, every_byte_value_at_every_place_of_a_run_is_judged_as_alone)
+{
+	/* The plain run is judged 8 bytes at a time: each of the 256 values, in each lane of those words. */
+	uint8_t s[40];
+	for (unsigned v = 0; v < 256; v++)
+		for (size_t at = 0; at < sizeof s; at++) {
+			memset(s, 'a', sizeof s);
+			s[at] = (uint8_t)v;
+			assert_as_reference(s, sizeof s, 0);
+			memset(s, '~', sizeof s); /* the plain byte next to DEL and to the top half */
+			s[at] = (uint8_t)v;
+			assert_as_reference(s, sizeof s, 0);
+			memset(s, ' ', sizeof s); /* and the one next to the control characters */
+			s[at] = (uint8_t)v;
+			assert_as_reference(s, sizeof s, 0);
+		}
+}
+
 Test(json_writer, invalid_utf8_inside_a_long_ascii_run_is_replaced_and_the_run_goes_on)
 {
 	char s[2000];

@@ -15,6 +15,7 @@
 #include "parsers/packet_decode.h"
 #include "test_support.h"
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -562,6 +563,19 @@ Test(packet_decode, formats_addresses_of_both_families)
 	                                    0xff, 255, 255, 255, 255}};
 	cr_assert_str_eq(ip_addr_format(&longest, buf, sizeof buf),
 	                 "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+}
+
+Test(packet_decode, formats_ipv4_as_inet_ntop_does_for_every_byte_value)
+{
+	for (unsigned v = 0; v < 256; v++) {
+		struct ip_addr a = {
+		    .family = 4,
+		    .bytes = {(uint8_t)v, (uint8_t)(255 - v), (uint8_t)(v / 3), (uint8_t)(v * 7)}};
+		char want[INET_ADDRSTRLEN], got[46];
+		cr_assert_not_null(inet_ntop(AF_INET, a.bytes, want, sizeof want));
+		cr_assert_str_eq(ip_addr_format(&a, got, sizeof got), want);
+		cr_assert_str_eq(ip_addr_format(&a, got, 16), want, "the longest dotted quad fits 16 bytes");
+	}
 }
 
 Test(packet_decode, formats_an_unknown_family_or_short_buffer_as_a_question_mark)

@@ -260,3 +260,33 @@ Test(smtp_memory, counts_the_observation_once_it_is_built)
 	cr_assert_str_eq(o->helo, "client.example.org", "a pointer kept across feeds sees later facts");
 	smtp_parser_free(p); /* everything, the observation too (LeakSanitizer checks under ASan) */
 }
+
+Test(smtp_memory, a_frozen_parser_gives_back_its_observation_byte_for_byte_in_few_bytes)
+{
+	static struct smtp_observation back;
+	for (size_t i = 0; i < sizeof transcripts / sizeof transcripts[0]; i++) {
+		const struct transcript *t = &transcripts[i];
+		struct outcome *o = run_prefix(t->steps, t->n, NULL, CUT_RANDOM, i + 7, SIZE_MAX);
+		size_t len = 0;
+		uint8_t *frozen = smtp_parser_freeze(o->p, &len);
+		cr_assert_not_null(frozen);
+		cr_assert_lt(len, smtp_parser_memory(o->p) + 256, "%s: %zu bytes frozen", t->name, len);
+		memset(&back, 0xa5, sizeof back);
+		cr_assert(smtp_frozen_observation(frozen, len, &back), "%s", t->name);
+		cr_assert_eq(memcmp(&back, smtp_parser_observation(o->p), sizeof back), 0, "%s: differs",
+		             t->name);
+		/* Cut anywhere, the bytes give at most what they hold, never a read past them (ASan): a cut
+		 * inside the facts is refused, one inside a text record too. */
+		for (size_t cut = 0; cut < len; cut++) {
+			uint8_t *part = malloc(cut ? cut : 1);
+			cr_assert_not_null(part);
+			memcpy(part, frozen, cut);
+			bool taken = smtp_frozen_observation(part, cut, &back);
+			if (cut < 32)
+				cr_assert_not(taken, "%s: a cut at %zu was taken", t->name, cut);
+			free(part);
+		}
+		free(frozen);
+		done(o);
+	}
+}

@@ -15,6 +15,9 @@ static void round_trip(const uint8_t *src, size_t size, size_t *packed_len)
 	cr_assert_not_null(back);
 	memset(back, 0xa5, size);
 	cr_assert(zero_unpack(p, len, back, size), "size %zu", size);
+	cr_assert_eq(zero_packed_size(p, len), size, "the size read from the packed bytes");
+	if (len > 0)
+		cr_assert_eq(zero_packed_size(p, len - 1), 0, "size %zu: a cut pair is refused", size);
 	cr_assert_eq(memcmp(back, src, size), 0, "size %zu: bytes differ", size);
 	if (packed_len)
 		*packed_len = len;
