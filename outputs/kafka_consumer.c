@@ -66,10 +66,18 @@ static rd_kafka_conf_t *make_conf(const struct kafka_consumer_settings *s, char 
 	struct {
 		const char *name, *value;
 	} fixed[] = {
-	    {"bootstrap.servers", s->brokers}, {"enable.partition.eof", "true"},
-	    {"enable.auto.commit", "false"},   {"enable.auto.offset.store", "false"},
-	    {"auto.offset.reset", "earliest"}, {"log.connection.close", "false"},
+	    {"bootstrap.servers", s->brokers},
+	    {"enable.partition.eof", "true"},
+	    {"enable.auto.commit", "false"},
+	    {"enable.auto.offset.store", "false"},
+	    {"auto.offset.reset", "earliest"},
+	    {"log.connection.close", "false"},
 	    {"group.id", "tlsobs.reader"},
+	    /* The prefetch queue: librdkafka's defaults (100000 messages per partition, 64 MiB) would make a
+	     * reader of a long period hold tens of MiB it does not need (measured: 110 MB for 190,000 events
+	     * on 32 partitions, 32 MB with these). */
+	    {"queued.min.messages", "1000"},
+	    {"queued.max.messages.kbytes", "8192"},
 	};
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
 		if (rd_kafka_conf_set(conf, fixed[i].name, fixed[i].value, why, sizeof why) !=
