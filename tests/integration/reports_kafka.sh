@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Fleet reports from Kafka (issue 20): two sensors with their own state databases write to one Kafka cluster
-# (librdkafka's mock, tests/kafka/kafka_mock_cluster, on loopback); `tlsobs report ... --kafka` must equal
-# the reports of one sensor that saw both halves (the union of their session events, in one state_db):
+# Fleet reports from Kafka (issue 20): two sensors (sensor.name mx-a, mx-b) with their own state databases
+# write to one Kafka cluster (librdkafka's mock, tests/kafka/kafka_mock_cluster, on loopback); `tlsobs report
+# ... --kafka` must equal the reports of one sensor that saw both halves (the union of their session events,
+# in one state_db):
 #   a. coverage (json, csv, table; --by day, --partners, --since in the middle of the period: sensor B's
 #      captures are moved two days later), certificates (json, csv, table), tlsrpt per day (files and their
 #      JSON, parsed), html (the data block behind its charts and tables)
@@ -40,6 +41,8 @@ done
 # and unattributed servers too, and every session outbound (internal_networks on the client side) for TLS-RPT.
 config() {
 	cat >"$work/$1.yaml" <<YAML
+sensor:
+  name: mx-$1
 tls:
   ca_file: "$F/certs/ca.crt"
 state_db: "$work/$1.db"
@@ -68,6 +71,9 @@ run b -r "$work/b" -o "kafka:$MOCK_BOOTSTRAP" -o json:-
 check "sensor B exits 0 (exit $status)" '[ "$status" -eq 0 ]'
 run u -r "$work/a" -r "$work/b"
 check "the sensor of both halves exits 0 (exit $status)" '[ "$status" -eq 0 ]'
+check "the two sensors name themselves in observer.name" \
+	'grep -q "\"name\":\"mx-a\"" "$work/a.json" && grep -q "\"name\":\"mx-b\"" "$work/b.json" &&
+	! grep -q "\"name\":\"mx-b\"" "$work/a.json"'
 
 # same NAME REPORT-ARGS...: the report from Kafka and from u.db are byte for byte the same
 same() {
