@@ -52,8 +52,12 @@ kafka:
     dir: "$work/spool-$1"
 policy:
   partners: [{"domain": "partner.example", "mode": "enforced"}]
+  mta_sts_dir: "$work/sts"
 YAML
 }
+# example.net's MTA-STS policy: TLS-RPT counts certificate failures of its MX (policy type sts)
+mkdir -p "$work/sts"
+printf 'version: STSv1\nmode: testing\nmx: mx1.example.net\nmax_age: 86400\n' >"$work/sts/example.net.txt"
 config a
 config b
 config u
@@ -109,7 +113,7 @@ check "the middle start read only part of the topic's sessions from Kafka" \
 
 # tlsrpt: the same files (less the random unique-id) with the same reports (less report-id), per day
 tlsrpt_same() {
-	local day=$1
+	local day=$1 need=$2
 	mkdir -p "$work/tk-$day" "$work/td-$day"
 	"$TLSOBS" report tlsrpt -c "$work/u.yaml" --kafka "$MOCK_BOOTSTRAP" --date "$day" --organization-name Fleet \
 		--contact-info mailto:tlsrpt@example.org -o "$work/tk-$day" >/dev/null 2>"$work/tk-$day.err"
@@ -117,8 +121,8 @@ tlsrpt_same() {
 	"$TLSOBS" report tlsrpt -c "$work/u.yaml" --date "$day" --organization-name Fleet \
 		--contact-info mailto:tlsrpt@example.org -o "$work/td-$day" >/dev/null 2>"$work/td-$day.err"
 	local d=$?
-	check "tlsrpt $day: the same reports from Kafka as from state_db (exits $k $d)" \
-		'[ "$k" -eq 0 ] && [ "$d" -eq 0 ] && python3 - "$work/tk-$day" "$work/td-$day" <<'"'"'PY'"'"'
+	check "tlsrpt $day: the same reports from Kafka as from state_db, failures with receiving-mx-helo, sts policy$([ "$need" = certificates ] && echo ", certificate failures") (exits $k $d)" \
+		'[ "$k" -eq 0 ] && [ "$d" -eq 0 ] && python3 - "$work/tk-$day" "$work/td-$day" "$need" <<'"'"'PY'"'"'
 import gzip, json, os, sys
 def load(d):
     out = {}
@@ -129,12 +133,15 @@ def load(d):
     return out
 k, d = load(sys.argv[1]), load(sys.argv[2])
 failures = sum(p["summary"]["total-failure-session-count"] for r in d.values() for p in r["policies"])
-helo = any("receiving-mx-helo" in f for r in d.values() for p in r["policies"] for f in p.get("failure-details", []))
-sys.exit(0 if k == d and k and failures > 0 and helo else 1)
+details = [f for r in d.values() for p in r["policies"] for f in p.get("failure-details", [])]
+helo = any("receiving-mx-helo" in f for f in details)
+sts = any(p["policy"]["policy-type"] == "sts" for r in d.values() for p in r["policies"])
+cert = any(f["result-type"].startswith("certificate-") for f in details) or sys.argv[3] != "certificates"
+sys.exit(0 if k == d and k and failures > 0 and helo and sts and cert else 1)
 PY'
 }
-tlsrpt_same "$DAY1"
-tlsrpt_same "$DAY2"
+tlsrpt_same "$DAY1" certificates # expired, self-signed and wrong-name certificates under the sts policy
+tlsrpt_same "$DAY2" -
 
 # html: the data block behind the charts and tables equal
 "$TLSOBS" report html -c "$work/u.yaml" --kafka "$MOCK_BOOTSTRAP" -o "$work/k.html" --at "$DAY2" 2>"$work/k.html.err"
