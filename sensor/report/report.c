@@ -26,7 +26,7 @@ static void usage(FILE *out)
 {
 	fprintf(
 	    out,
-	    "usage: tlsobs report coverage|certificates [-c CONFIG] [--set KEY=VALUE]...\n"
+	    "usage: tlsobs report coverage|certificates [-c CONFIG] [--set KEY=VALUE]... [--kafka BROKERS]\n"
 	    "                     [--since YYYY-MM-DD] [--at YYYY-MM-DD] [--format table|json|csv]\n"
 	    "                     [--all-domains | --partners] [--by day]\n"
 	    "       tlsobs report tlsrpt -c CONFIG --date YYYY-MM-DD --organization-name NAME\n"
