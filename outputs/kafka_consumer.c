@@ -18,7 +18,13 @@
 #include <string.h>
 #include <time.h>
 
-enum { DEFAULT_TIMEOUT_MS = 10000, MAX_PARTITIONS = 4096, ERROR_MAX = 512, POLL_SLICE_MS = 100 };
+enum {
+	DEFAULT_TIMEOUT_MS = 10000,
+	MAX_PARTITIONS = 4096,
+	ERROR_MAX = 512,
+	POLL_SLICE_MS = 100, /* read_to_end's wait per poll */
+	POLL_BATCH = 10000,  /* events handled by one kafka_consumer_poll at most */
+};
 
 struct partition_state {
 	int64_t end;  /* high watermark at start: the reading is done up to here */
@@ -309,8 +315,10 @@ static int deliver(struct kafka_consumer *c, const rd_kafka_message_t *m, kafka_
 long kafka_consumer_poll(struct kafka_consumer *c, int timeout_ms, kafka_consumer_fn fn, void *ctx)
 {
 	long n = 0;
-	for (;;) {
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, n == 0 ? timeout_ms : 0);
+	/* Only the first wait is timeout_ms; then what is queued, up to POLL_BATCH events, so that one call
+	 * ends even while messages keep coming. */
+	for (int events = 0; events < POLL_BATCH; events++) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, events == 0 ? timeout_ms : 0);
 		if (!m)
 			return n;
 		int stop;
@@ -319,8 +327,6 @@ long kafka_consumer_poll(struct kafka_consumer *c, int timeout_ms, kafka_consume
 			rd_kafka_message_destroy(m);
 			if (stop)
 				return -1;
-			if (n == 0 && kafka_consumer_at_end(c))
-				return 0; /* an end reached: say so without waiting out the timeout */
 			continue;
 		}
 		stop = deliver(c, m, fn, ctx);
@@ -329,6 +335,7 @@ long kafka_consumer_poll(struct kafka_consumer *c, int timeout_ms, kafka_consume
 		if (stop)
 			return n;
 	}
+	return n;
 }
 
 bool kafka_consumer_at_end(const struct kafka_consumer *c)

@@ -61,9 +61,10 @@ struct kafka_consumer;
 /* NULL with a one-line reason in err: bad setting, unreachable brokers (after timeout_ms), no such topic. */
 struct kafka_consumer *kafka_consumer_new(const struct kafka_consumer_settings *s, char *err, size_t errlen);
 /*
- * Waits up to timeout_ms for messages and hands each to fn until fn returns non-zero or nothing more is
- * there right now. Returns the number of messages handed over, or -1 on an error that ends the reading
- * (a fatal client error, the topic or a partition gone), with the reason in kafka_consumer_error().
+ * Waits up to timeout_ms for messages and hands each to fn until fn returns non-zero, nothing more is
+ * there right now, or 10000 messages and events were handled (then call again). Returns the number of
+ * messages handed over, or -1 on an error that ends the reading (a fatal client error, the topic or a
+ * partition gone), with the reason in kafka_consumer_error().
  */
 long kafka_consumer_poll(struct kafka_consumer *c, int timeout_ms, kafka_consumer_fn fn, void *ctx);
 /* Every partition read up to its end offset taken at start. */
