@@ -92,6 +92,12 @@ static void write_smtp(struct json_writer *w, const struct session *s)
 		for (size_t i = 0; i < n; i++)
 			json_cstring(w, o->caps.lines[i]);
 		json_array_end(w);
+		/* The name the server gave in the first EHLO reply line (RFC 5321 4.1.1.1): TLS-RPT's
+		 * receiving-mx-helo, so that a report rebuilt from the events (report --kafka) has it. */
+		char ehlo_host[SMTP_TEXT_MAX];
+		if (o->caps.seen && smtp_greeting_host(o->caps.raw, ehlo_host, sizeof ehlo_host) == 0 &&
+		    ehlo_host[0])
+			json_field_cstring(w, "ehlo_greeting", ehlo_host);
 		if (o->transactions)
 			json_field_cstring(w, "mail_from_domain", o->mail_from_domain);
 		json_key(w, "rcpt_to_domains");
