@@ -65,6 +65,13 @@ struct sensor_counters {
 	uint64_t history_bytes, history_memcap, history_memcap_evicted;
 	bool live;
 	uint64_t capture_received, capture_dropped, capture_if_dropped;
+	/* detection.history.shared (sensor/state/history_share.h, history_feed.h); written when `on` */
+	struct stats_history_shared {
+		bool on;
+		uint64_t published, publish_errors, received, merged, ignored_own, skew_exceeded, errors;
+		uint64_t startup_wait_ms, startup_read, lag, consumer_errors;
+		bool startup_complete;
+	} history_shared;
 };
 
 void stats_event_write(struct json_writer *w, const struct sensor_counters *c, struct output *const *outputs,

@@ -410,3 +410,33 @@ bool rules_engine_restore(struct rules_engine *e, enum rules_table t, const uint
 	sync_history_stats(e);
 	return ok;
 }
+
+/* ---- history sharing (issue 20) ---- */
+
+bool rules_engine_server_share(struct rules_engine *e, const struct ip_addr *server, uint64_t now_us,
+                               struct starttls_server_share *out)
+{
+	return starttls_rules_server_share(e->starttls, server, now_us, out);
+}
+
+bool rules_engine_pair_share(struct rules_engine *e, const struct ip_addr *client,
+                             const struct ip_addr *server, uint64_t now_us, struct starttls_pair_share *out)
+{
+	return starttls_rules_pair_share(e->starttls, client, server, now_us, out);
+}
+
+bool rules_engine_merge_server(struct rules_engine *e, const struct ip_addr *server,
+                               const struct starttls_server_share *in)
+{
+	bool taken = starttls_rules_merge_server(e->starttls, server, in);
+	sync_history_stats(e);
+	return taken;
+}
+
+bool rules_engine_merge_pair(struct rules_engine *e, const struct ip_addr *client,
+                             const struct ip_addr *server, const struct starttls_pair_share *in)
+{
+	bool taken = starttls_rules_merge_pair(e->starttls, client, server, in);
+	sync_history_stats(e);
+	return taken;
+}

@@ -107,6 +107,14 @@ struct sensor_settings {
 	char sensor_name[256];   /* sensor.name: observer.name; default the host name */
 	char runbook_base[1024]; /* detection.runbook_base: rule.reference prefix; "" : no rule.reference */
 	enum event_client_ciphers client_ciphers; /* events.client_ciphers: names (default), codes, none */
+	struct settings_history_share {           /* detection.history.* of the shared history (issue 20) */
+		bool shared;                      /* .shared: publish and merge through Kafka */
+		uint64_t max_clock_skew_us; /* .max_clock_skew: updates dated further ahead are dropped */
+		unsigned topic_partitions;  /* .topic_partitions: when the sensor creates the topic */
+		uint64_t retention_us;      /* .retention: 0: compacted only; else compact,delete */
+		uint64_t
+		    startup_timeout_us; /* .startup_timeout: the longest wait to read the topic at start */
+	} history_share;
 };
 
 /* Fills *out from cfg (defaults where absent). 0, or -1 with the first error in *err (nothing to free then).
