@@ -785,17 +785,13 @@ static int ensure_history_topic(struct kafka_output *k, unsigned partitions, uin
 		         rd_kafka_err2name(e));
 		return -1;
 	}
-	if (unanswered) {
-		if (!topic_listed(k, timeout_ms)) {
-			snprintf(err, errlen,
-			         "kafka topic %s: missing, and the brokers did not create it (%s): create it "
-			         "with cleanup.policy=compact",
-			         topic, why);
-			return -1;
-		}
+	if (unanswered) { /* not refused: updates go out (or wait in the spool) as events do */
 		*warning =
-		    "the brokers did not answer CreateTopics: its cleanup.policy was not checked (create it "
-		    "with cleanup.policy=compact)";
+		    topic_listed(k, timeout_ms)
+		        ? "the brokers did not answer CreateTopics: its cleanup.policy was not checked "
+		          "(create it with cleanup.policy=compact)"
+		        : "the brokers did not answer (CreateTopics, metadata): the topic was neither "
+		          "created nor checked; updates wait in the spool until the brokers take them";
 		return 0;
 	}
 	if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {

@@ -96,8 +96,9 @@ const char *kafka_output_topic_name(const struct kafka_output *k, unsigned type)
  * within timeout_ms. 0 when the topic
  * is usable; -1 with a one-line reason when the broker refused, the check failed or the topic is not
  * compacted (then nothing is published: the sensor goes on with its local history). Brokers that do not
- * answer CreateTopics (no such API, or no controller: librdkafka's mock cluster) leave the settings
- * unchecked: 0 when the topic exists, with the reason in *warning (static text, NULL when none).
+ * answer CreateTopics (no such API, no controller as in librdkafka's mock cluster, or none reachable) are
+ * no refusal: the settings stay unchecked, 0 with the reason in *warning (static text; NULL when none),
+ * and updates are produced, or spooled, as events are.
  */
 int kafka_output_history_open(struct kafka_output *k, unsigned partitions, uint64_t retention_ms,
                               uint64_t timeout_ms, const char **warning, char *err, size_t errlen);

@@ -106,14 +106,28 @@ struct history_feed *history_feed_open(struct rules_engine *engine, struct kafka
 	                                     .properties = kafka->properties,
 	                                     .nproperties = kafka->nproperties,
 	                                     .timeout_ms = METADATA_TIMEOUT_MS};
-	char why[512] = "out of memory";
-	uint64_t start = clock_us(CLOCK_MONOTONIC); /* the wait counts the consumer's connection */
-	if (!f->share || !(f->consumer = kafka_consumer_new(&cs, why, sizeof why))) {
-		snprintf(err, errlen, "%s: %s", topic, why);
+	if (!f->share) {
+		snprintf(err, errlen, "out of memory");
 		history_feed_free(f);
 		return NULL;
 	}
-	read_at_start(f, hs, topic, start);
+	/* The wait counts the consumer's connection. Brokers out of reach are an outage, not a refusal: the
+	 * updates this sensor publishes wait in the spool, but it merges nothing until it is restarted. */
+	uint64_t start = clock_us(CLOCK_MONOTONIC);
+	if (hs->startup_timeout_us / 1000u < cs.timeout_ms)
+		cs.timeout_ms = hs->startup_timeout_us / 1000u ? hs->startup_timeout_us / 1000u : 1;
+	char why[512] = "out of memory";
+	f->consumer = kafka_consumer_new(&cs, why, sizeof why);
+	if (f->consumer) {
+		read_at_start(f, hs, topic, start);
+		return f;
+	}
+	f->stats.startup_wait_ms = (clock_us(CLOCK_MONOTONIC) - start) / 1000u;
+	logger_log(LOGGER_ERROR, "history",
+	           "%s not read after %" PRIu64
+	           " ms: %s: publishing only (through the spool), merging nothing from "
+	           "the fleet until restarted",
+	           topic, f->stats.startup_wait_ms, why);
 	return f;
 }
 
@@ -136,7 +150,7 @@ void history_feed_poll(struct history_feed *f, uint64_t packet_now_us)
 	uint64_t wall = clock_us(CLOCK_REALTIME);
 	f->now_us = packet_now_us > wall ? packet_now_us : wall;
 	f->batch = 0;
-	if (kafka_consumer_poll(f->consumer, 0, take, f) < 0)
+	if (f->consumer && kafka_consumer_poll(f->consumer, 0, take, f) < 0)
 		f->stats.consumer_errors++;
 }
 
@@ -144,6 +158,8 @@ void history_feed_get_stats(const struct history_feed *f, struct history_feed_st
 {
 	*out = f->stats;
 	out->share = *history_share_stats(f->share);
+	if (!f->consumer)
+		return;
 	struct kafka_consumer_stats cs;
 	kafka_consumer_get_stats(f->consumer, &cs);
 	out->lag = cs.lag;

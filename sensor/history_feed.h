@@ -7,7 +7,9 @@
  * history_feed_open creates or checks the topic, then reads it to its end before the first packet (at most
  * detection.history.startup_timeout; a log line says how long it took, or that it gave up, and the stats
  * keep both), so that a new or restarted sensor starts with the fleet's memory. A feed that cannot be opened
- * is a logged error, not a stop: the sensor goes on with its local history.
+ * is a logged error, not a stop: the sensor goes on with its local history. Brokers out of reach at start
+ * are an outage, not a refusal: the sensor publishes (its updates wait in the spool) but, without its
+ * consumer, merges nothing from the fleet until it is restarted (logged; startup.complete false).
  *
  * Threads: one owner, the thread that runs the rules engine; history_feed_poll is called from its
  * housekeeping and never waits.
