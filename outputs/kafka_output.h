@@ -1,5 +1,6 @@
 /*
- * kafka_output.h: events to Kafka (the only file that uses librdkafka).
+ * kafka_output.h: events to Kafka (with kafka_consumer.c, its reading side, the only files that use
+ * librdkafka).
  *
  * -o kafka:HOST:PORT[,HOST:PORT...] plus the `kafka` config section. One topic
  * per event type: topic_prefix + "session" | "alert" | "certificate" | "stats" |

@@ -15,6 +15,8 @@
 #include "rules/policy.h"
 #include "sensor/report/report_html.h"
 #include "sensor/report/report_internal.h"
+#include "sensor/report/report_kafka.h"
+#include "sensor/config/secrets.h"
 #include "sensor/config/settings_file.h"
 #include "sensor/state/state_db.h"
 
@@ -44,7 +46,11 @@ static void usage(FILE *out)
 	    "  --format      table (default), json (one object per line) or csv\n"
 	    "\n"
 	    "       tlsobs report html -c CONFIG -o FILE [--since YYYY-MM-DD] [--at YYYY-MM-DD]\n"
-	    "                     one self-contained HTML page with charts (see tlsobs report html -h)\n");
+	    "                     one self-contained HTML page with charts (see tlsobs report html -h)\n"
+	    "\n"
+	    "  --kafka BROKERS  every report: all sensors' session events from Kafka (host:port,...)\n"
+	    "                instead of state_db: the topic <kafka.topic_prefix>session of CONFIG, from\n"
+	    "                the period's start (--since, --date) to its end, read with kafka.properties\n");
 }
 
 int report_parse_day(const char *text, int64_t *out)
@@ -197,7 +203,7 @@ static int report_certificates(struct report *r, struct state_db *db)
 /* ---- command line ---- */
 
 /* getopt_long values of the long options every command has; a command's own start at REPORT_OPT_OWN. */
-enum { REPORT_OPT_SET = 256, REPORT_OPT_HELP, REPORT_OPT_OWN };
+enum { REPORT_OPT_SET = 256, REPORT_OPT_HELP, REPORT_OPT_KAFKA, REPORT_OPT_OWN };
 
 struct report_options {
 	const char *what, *since, *at, *format_name, *by, *domains;
@@ -273,6 +279,9 @@ static int common_option(int c, struct report_source *src, void (*help)(FILE *ou
 	case 'c':
 		src->config_path = optarg;
 		return 0;
+	case REPORT_OPT_KAFKA:
+		src->kafka = optarg;
+		return 0;
 	case REPORT_OPT_SET:
 		if (src->nsets == REPORT_MAX_SETS) {
 			fprintf(err, "tlsobs: report: --set given more than %d times\n", REPORT_MAX_SETS);
@@ -308,12 +317,13 @@ static int value_option_code(const struct report_value_option *own, size_t i)
 int report_parse_values(int argc, char **argv, int first, const struct report_value_option *own, size_t n,
                         struct report_source *src, void (*help)(FILE *out), FILE *err)
 {
-	struct option longopts[REPORT_MAX_VALUE_OPTIONS + 3] = {
+	struct option longopts[REPORT_MAX_VALUE_OPTIONS + 4] = {
 	    {"set", required_argument, NULL, REPORT_OPT_SET},
 	    {"help", no_argument, NULL, REPORT_OPT_HELP},
+	    {"kafka", required_argument, NULL, REPORT_OPT_KAFKA},
 	};
 	char shorts[2 * REPORT_MAX_VALUE_OPTIONS + 8] = ":c:h";
-	size_t nlong = 2, nshort = strlen(shorts);
+	size_t nlong = 3, nshort = strlen(shorts);
 	for (size_t i = 0; i < n && i < REPORT_MAX_VALUE_OPTIONS; i++) {
 		if (own[i].name)
 			longopts[nlong++] =
@@ -340,8 +350,55 @@ int report_parse_values(int argc, char **argv, int first, const struct report_va
 	return no_operands(argc, argv, err);
 }
 
+/* --kafka: the period's session events into a temporary database (report_kafka.h). */
+static int open_kafka(const struct report_source *src, struct report_input *in, FILE *err)
+{
+	char why[512];
+	if (secrets_resolve(in->settings, why, sizeof why) != 0) {
+		fprintf(err, "tlsobs: report: %s\n", why);
+		return REPORT_USAGE;
+	}
+	in->kafka = report_kafka_load(src->kafka, in->settings, src->since_s, src->until_s, err);
+	if (!in->kafka)
+		return REPORT_RUNTIME;
+	in->db = report_kafka_db(in->kafka);
+	const struct report_kafka_stats *st = report_kafka_stats(in->kafka);
+	fprintf(err,
+	        "tlsobs: report: kafka: %" PRIu64 " messages, %" PRIu64 " sessions of the period (%" PRIu64
+	        " outside it, %" PRIu64 " other events, %" PRIu64 " malformed, %" PRIu64
+	        " fields cut, %" PRIu64 " notes lost)\n",
+	        st->messages, st->sessions, st->outside, st->skipped, st->malformed, st->fields_cut,
+	        st->notes_lost);
+	return REPORT_OK;
+}
+
+/* The sensor's state_db, read-only. */
+static int open_state_db(const char *config_path, struct report_input *in, FILE *err)
+{
+	const struct sensor_settings *settings = in->settings;
+	if (!settings->state_db[0]) {
+		fprintf(err, "tlsobs: report: the configuration names no state_db (%s)\n",
+		        config_path ? config_path : "give -c CONFIG");
+		return REPORT_USAGE;
+	}
+	if (access(settings->state_db, R_OK) != 0) {
+		/* A report reads what the sensor wrote: a missing file is a mistake, not an empty database to
+		 * create. */
+		fprintf(err, "tlsobs: report: state_db %s: %s\n", settings->state_db, strerror(errno));
+		return REPORT_RUNTIME;
+	}
+	/* Read-only, WAL, busy timeout: a running sensor goes on writing while the report reads. */
+	char why[512];
+	if (!(in->db = state_db_open_readonly(settings->state_db, why, sizeof why))) {
+		fprintf(err, "tlsobs: report: state_db: %s\n", why);
+		return REPORT_RUNTIME;
+	}
+	return REPORT_OK;
+}
+
 int report_open(const struct report_source *src, struct report_input *in, FILE *err)
 {
+	*in = (struct report_input){0};
 	struct sensor_settings *settings = calloc(1, sizeof *settings);
 	if (!settings)
 		return REPORT_RUNTIME;
@@ -352,36 +409,21 @@ int report_open(const struct report_source *src, struct report_input *in, FILE *
 		free(settings);
 		return REPORT_USAGE;
 	}
-	int code = REPORT_OK;
-	if (!settings->state_db[0]) {
-		fprintf(err, "tlsobs: report: the configuration names no state_db (%s)\n",
-		        config_path ? config_path : "give -c CONFIG");
-		code = REPORT_USAGE;
-	} else if (access(settings->state_db, R_OK) != 0) {
-		/* A report reads what the sensor wrote: a missing file is a mistake, not an empty database to
-		 * create. */
-		fprintf(err, "tlsobs: report: state_db %s: %s\n", settings->state_db, strerror(errno));
-		code = REPORT_RUNTIME;
-	} else {
-		/* Read-only, WAL, busy timeout: a running sensor goes on writing while the report reads. */
-		char why[512];
-		if (!(in->db = state_db_open_readonly(settings->state_db, why, sizeof why))) {
-			fprintf(err, "tlsobs: report: state_db: %s\n", why);
-			code = REPORT_RUNTIME;
-		}
-	}
-	if (code != REPORT_OK) {
-		settings_free(settings);
-		free(settings);
-		return code;
-	}
 	in->settings = settings;
-	return REPORT_OK;
+	int code = src->kafka ? open_kafka(src, in, err) : open_state_db(config_path, in, err);
+	if (code != REPORT_OK) {
+		report_close(in);
+		*in = (struct report_input){0};
+	}
+	return code;
 }
 
 void report_close(struct report_input *in)
 {
-	state_db_close(in->db);
+	if (in->kafka)
+		report_kafka_free(in->kafka); /* its db with it */
+	else
+		state_db_close(in->db);
 	settings_free(in->settings);
 	free(in->settings);
 }
@@ -405,6 +447,8 @@ int report_main(int argc, char **argv, FILE *out, FILE *err)
 		fprintf(err, "tlsobs: report: --at %s: expected a date like 2026-11-01\n", o.at);
 		return REPORT_USAGE;
 	}
+	/* --kafka: coverage from --since on; the certificates of all the topic keeps */
+	o.src.since_s = strcmp(o.what, "coverage") == 0 ? since_s : 0;
 	struct report_input in;
 	int code = report_open(&o.src, &in, err);
 	if (code != REPORT_OK)

@@ -51,17 +51,20 @@ struct page {
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-	        "usage: tlsobs report html -c CONFIG -o FILE [--set KEY=VALUE]... [--since YYYY-MM-DD]\n"
-	        "                          [--at YYYY-MM-DD]\n"
-	        "\n"
-	        "  One self-contained HTML page (works offline) with charts and the tables behind them:\n"
-	        "  per partner and domain the encrypted share per day, the TLS version mix, failures by\n"
-	        "  type over time, and the certificates by days to expiry.\n"
-	        "  -c CONFIG     the sensor's configuration: its state_db is read\n"
-	        "  -o FILE       the page to write (mode 0640; a symbolic link is refused)\n"
-	        "  --since       days from this one (default all)\n"
-	        "  --at          certificates' days left are counted from this day (default now)\n");
+	fprintf(
+	    out,
+	    "usage: tlsobs report html -c CONFIG -o FILE [--set KEY=VALUE]... [--since YYYY-MM-DD]\n"
+	    "                          [--at YYYY-MM-DD] [--kafka BROKERS]\n"
+	    "\n"
+	    "  One self-contained HTML page (works offline) with charts and the tables behind them:\n"
+	    "  per partner and domain the encrypted share per day, the TLS version mix, failures by\n"
+	    "  type over time, and the certificates by days to expiry.\n"
+	    "  -c CONFIG     the sensor's configuration: its state_db is read\n"
+	    "  -o FILE       the page to write (mode 0640; a symbolic link is refused)\n"
+	    "  --since       days from this one (default all)\n"
+	    "  --at          certificates' days left are counted from this day (default now)\n"
+	    "  --kafka BROKERS  all sensors' session events from Kafka (the topic\n"
+	    "                <kafka.topic_prefix>session of CONFIG, from --since on) instead of state_db\n");
 }
 
 /* "2026-11-28", or with_time "2026-11-28 16:01:36Z". */
@@ -634,9 +637,10 @@ static int parse_options(int argc, char **argv, struct html_options *o, FILE *er
 	return 0;
 }
 
-static int check_dates(const struct html_options *o, int64_t *at, FILE *err)
+/* --since and --at; with --kafka the sessions are read from --since on. */
+static int check_dates(struct html_options *o, int64_t *at, FILE *err)
 {
-	int64_t since_s;
+	int64_t since_s = 0;
 	if (o->since && report_parse_day(o->since, &since_s) != 0) {
 		fprintf(err, "tlsobs: report: --since %s: expected a date like 2026-11-01\n", o->since);
 		return -1;
@@ -645,6 +649,7 @@ static int check_dates(const struct html_options *o, int64_t *at, FILE *err)
 		fprintf(err, "tlsobs: report: --at %s: expected a date like 2026-11-01\n", o->at);
 		return -1;
 	}
+	o->src.since_s = since_s;
 	return 0;
 }
 

@@ -33,11 +33,13 @@ struct report {
 	struct report_table *table; /* FORMAT_TABLE: rows collected, then laid out */
 };
 
-/* What every report command takes alike: -c CONFIG and --set KEY=VALUE (with -h/--help). */
+/* What every report command takes alike: -c CONFIG, --set KEY=VALUE and --kafka BROKERS (with -h/--help). */
 struct report_source {
 	const char *config_path;
 	char *sets[REPORT_MAX_SETS];
 	size_t nsets;
+	const char *kafka;        /* --kafka BROKERS: every sensor's session events instead of state_db */
+	int64_t since_s, until_s; /* with --kafka: the sessions that ended in [since_s, until_s) (0: open) */
 };
 /* An option of a report command that only stores its value: long name and short letter (either may be
  * absent: NULL, 0), where the value goes; a flag (takes no value) stores its text there instead. */
@@ -68,13 +70,15 @@ void report_servers_text(char *buf, size_t len, const struct state_certificate *
 void report_json_line(struct report *r);
 
 /* What a report reads: the configuration's settings and its state database, opened and closed together. */
+struct report_kafka;
 struct report_input {
 	struct sensor_settings *settings;
-	struct state_db *db; /* read-only */
+	struct state_db *db;        /* read-only: state_db; or with --kafka, report_kafka's */
+	struct report_kafka *kafka; /* with --kafka */
 };
 /*
- * Opens *in from the command line's -c and --set. 0; or REPORT_USAGE / REPORT_RUNTIME with the reason on
- * err and nothing to close.
+ * Opens *in from the command line's -c, --set and --kafka (report_kafka.h). 0; or REPORT_USAGE /
+ * REPORT_RUNTIME with the reason on err and nothing to close.
  */
 int report_open(const struct report_source *src, struct report_input *in, FILE *err);
 void report_close(struct report_input *in);

@@ -229,11 +229,14 @@ static void tlsrpt_usage(FILE *out)
 	fprintf(out,
 	        "usage: tlsobs report tlsrpt -c CONFIG --date YYYY-MM-DD --organization-name NAME\n"
 	        "                     --contact-info CONTACT [-o DIR] [--domain D] [--set KEY=VALUE]...\n"
+	        "                     [--kafka BROKERS]\n"
 	        "\n"
 	        "  RFC 8460 aggregate reports of the outbound sessions (network.direction outbound, by\n"
 	        "  internal_networks) of one UTC day: one gzip JSON file per policy domain in DIR\n"
 	        "  (default .), named sender!policy-domain!begin!end!unique-id.json.gz, the sender\n"
-	        "  being the domain of --contact-info. The files written are listed on stdout.\n");
+	        "  being the domain of --contact-info. The files written are listed on stdout.\n"
+	        "  --kafka BROKERS  all sensors' outbound sessions of that day from Kafka (the topic\n"
+	        "                <kafka.topic_prefix>session of CONFIG) instead of state_db\n");
 }
 
 static int parse_tlsrpt_options(int argc, char **argv, struct tlsrpt_options *o, FILE *err)
@@ -356,6 +359,8 @@ int report_tlsrpt_main(int argc, char **argv, FILE *out, FILE *err)
 		        strerror(errno));
 		return REPORT_RUNTIME;
 	}
+	o.src.since_s = begin; /* --kafka: that UTC day's sessions */
+	o.src.until_s = begin + 86400;
 	struct report_input in;
 	int code = report_open(&o.src, &in, err);
 	if (code != REPORT_OK)

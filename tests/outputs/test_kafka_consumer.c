@@ -33,7 +33,7 @@ static void setup(void)
 	conf = rd_kafka_conf_new();
 	rd_kafka_conf_set(conf, "bootstrap.servers", rd_kafka_mock_cluster_bootstraps(cluster), err,
 	                  sizeof err);
-	rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
+	rd_kafka_conf_set(conf, "log_level", "0", err, sizeof err); /* quiet while the brokers are down */
 	producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
 	cr_assert_not_null(producer, "%s", err);
 }
@@ -237,5 +237,25 @@ Test(kafka_consumer, takes_the_connection_properties_and_refuses_a_bad_one_by_na
 	cs.nproperties = 1;
 	struct kafka_consumer *c = kafka_consumer_new(&cs, err, sizeof err);
 	cr_assert_not_null(c, "%s", err);
+	kafka_consumer_free(c);
+}
+
+Test(kafka_consumer, brokers_gone_in_the_middle_end_the_reading_with_an_error_after_the_stall_time)
+{
+	int n = PARTITIONS * PER_PARTITION;
+	produce(0, n);
+	struct kafka_consumer *c = open_topic("fleet.session", 0);
+	for (int b = 1; b <= 3; b++)
+		cr_assert_eq(rd_kafka_mock_broker_set_down(cluster, b), RD_KAFKA_RESP_ERR_NO_ERROR);
+	struct seen s = {0};
+	cr_assert_eq(kafka_consumer_read_to_end(c, 1500, collect, &s), -1);
+	cr_assert(strstr(kafka_consumer_error(c), "nothing read for 1500 ms"), "%s", kafka_consumer_error(c));
+	cr_assert_not(kafka_consumer_at_end(c));
+	for (int b = 1; b <= 3; b++)
+		cr_assert_eq(rd_kafka_mock_broker_set_up(cluster, b), RD_KAFKA_RESP_ERR_NO_ERROR);
+	/* Back: the same consumer reads on to the end, nothing twice. */
+	cr_assert_eq(kafka_consumer_read_to_end(c, 20000, collect, &s), 0, "%s", kafka_consumer_error(c));
+	cr_assert_eq(s.count, n);
+	cr_assert_not(s.bad);
 	kafka_consumer_free(c);
 }
