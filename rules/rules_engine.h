@@ -27,6 +27,7 @@
 #include "rules/policy.h"
 #include "rules/session.h"
 #include "rules/starttls_rules.h"
+#include "rules/tls_rules.h"
 
 /*
  * The defaults of rules_settings, named once: the engine takes them for a zero field, and the sensor's
@@ -137,5 +138,10 @@ bool rules_engine_merge_server(struct rules_engine *e, const struct ip_addr *ser
                                const struct starttls_server_share *in);
 bool rules_engine_merge_pair(struct rules_engine *e, const struct ip_addr *client,
                              const struct ip_addr *server, const struct starttls_pair_share *in);
+/* The TLS facts of tls_interception_suspected (tls_rules.h), alike. */
+bool rules_engine_tls_share(struct rules_engine *e, const struct ip_addr *server, uint64_t now_us,
+                            struct tls_server_share *out);
+bool rules_engine_merge_tls(struct rules_engine *e, const struct ip_addr *server,
+                            const struct tls_server_share *in);
 
 #endif

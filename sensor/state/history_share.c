@@ -5,6 +5,8 @@
  * A document (version 1), one flat JSON object; the facts absent when the history holds none:
  *   {"v":1,"kind":"server","observer":"span-a","time_us":T,"server_ip":"198.51.100.25","server_port":25,
  *    "starttls_us":T,"starttls_session":"S..."}
+ *    "tls_version":772,"tls_version_us":T,"tls_version_session":"S...","cert_sha256":"..","cert_issuer":"..",
+ *    "cert_us":T,"cert_session":"S...","ja3":["..",..],"ja3s":["..",..],"ja3_us":[T,..],"ja3_session":[..]}
  *   {"v":1,"kind":"pair",...,"client_ip":"203.0.113.7","ehlo_us":T,"ehlo_session":"S...",
  *    "failed_end_us":T,"failed_session":"S...","failed_rule":"tls_handshake_failed"}
  * Key: "198.51.100.25:25" ("[2001:db8::25]:25"), a pair's followed by " 203.0.113.7".
@@ -12,13 +14,14 @@
 #include "sensor/state/history_share.h"
 
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "parsers/json_scan.h"
 
-enum { DOC_MAX_STRING = HISTORY_SHARE_NAME_MAX };
+enum { DOC_MAX_STRING = X509_NAME_MAX, STRING_MAX = X509_NAME_MAX }; /* the issuer is the longest */
 
 struct history_share {
 	struct rules_engine *engine;
@@ -83,6 +86,41 @@ static void make_key(const struct history_share_update *u, char key[HISTORY_SHAR
 	         u->server.family == 6 ? "]" : "", (unsigned)u->port, client[0] ? " " : "", client);
 }
 
+static void string_array(struct json_writer *w, const char *key, const struct tls_server_share *t,
+                         size_t offset)
+{
+	json_key(w, key);
+	json_array_begin(w);
+	for (unsigned i = 0; i < t->n_answers && i < TLS_SHARE_ANSWERS; i++)
+		json_cstring(w, (const char *)&t->answers[i] + offset);
+	json_array_end(w);
+}
+
+static void encode_tls(struct json_writer *w, const struct tls_server_share *t)
+{
+	if (t->best_version) {
+		json_field_uint(w, "tls_version", t->best_version);
+		json_field_uint(w, "tls_version_us", t->version_us);
+		json_field_cstring(w, "tls_version_session", t->version_session_id);
+	}
+	if (t->valid_certificate_seen) {
+		json_field_cstring(w, "cert_sha256", t->certificate_sha256);
+		json_field_cstring(w, "cert_issuer", t->issuer);
+		json_field_uint(w, "cert_us", t->certificate_us);
+		json_field_cstring(w, "cert_session", t->certificate_session_id);
+	}
+	if (!t->n_answers)
+		return;
+	string_array(w, "ja3", t, offsetof(struct tls_answer_share, ja3));
+	string_array(w, "ja3s", t, offsetof(struct tls_answer_share, ja3s));
+	string_array(w, "ja3_session", t, offsetof(struct tls_answer_share, session_id));
+	json_key(w, "ja3_us");
+	json_array_begin(w);
+	for (unsigned i = 0; i < t->n_answers && i < TLS_SHARE_ANSWERS; i++)
+		json_uint(w, t->answers[i].us);
+	json_array_end(w);
+}
+
 void history_share_encode(struct json_writer *w, const struct history_share_update *u,
                           char key[HISTORY_SHARE_KEY_MAX])
 {
@@ -98,6 +136,8 @@ void history_share_encode(struct json_writer *w, const struct history_share_upda
 		json_field_uint(w, "starttls_us", u->server_facts.starttls_us);
 		json_field_cstring(w, "starttls_session", u->server_facts.starttls_session_id);
 	}
+	if (u->kind == HISTORY_SHARE_SERVER)
+		encode_tls(w, &u->tls_facts);
 	if (u->kind == HISTORY_SHARE_PAIR) {
 		const struct starttls_pair_share *p = &u->pair_facts;
 		field_ip(w, "client_ip", &u->client);
@@ -132,8 +172,19 @@ enum field {
 	F_FAILED_END_US,
 	F_FAILED_SESSION,
 	F_FAILED_RULE,
+	F_TLS_VERSION,
+	F_TLS_VERSION_US,
+	F_TLS_VERSION_SESSION,
+	F_CERT_SHA256,
+	F_CERT_ISSUER,
+	F_CERT_US,
+	F_CERT_SESSION,
 	F_COUNT
 };
+
+/* The JA3 answers: parallel arrays, one element per client fingerprint. */
+enum answer_field { A_JA3, A_JA3S, A_SESSION, A_US, A_COUNT };
+static const char *const answer_fields[A_COUNT] = {"ja3", "ja3s", "ja3_session", "ja3_us"};
 
 static const struct {
 	const char *name;
@@ -153,6 +204,13 @@ static const struct {
     [F_FAILED_END_US] = {"failed_end_us", JSON_SCAN_NUMBER},
     [F_FAILED_SESSION] = {"failed_session", JSON_SCAN_STRING},
     [F_FAILED_RULE] = {"failed_rule", JSON_SCAN_STRING},
+    [F_TLS_VERSION] = {"tls_version", JSON_SCAN_NUMBER},
+    [F_TLS_VERSION_US] = {"tls_version_us", JSON_SCAN_NUMBER},
+    [F_TLS_VERSION_SESSION] = {"tls_version_session", JSON_SCAN_STRING},
+    [F_CERT_SHA256] = {"cert_sha256", JSON_SCAN_STRING},
+    [F_CERT_ISSUER] = {"cert_issuer", JSON_SCAN_STRING},
+    [F_CERT_US] = {"cert_us", JSON_SCAN_NUMBER},
+    [F_CERT_SESSION] = {"cert_session", JSON_SCAN_STRING},
 };
 
 /*
@@ -164,7 +222,9 @@ struct seen {
 	bool has[F_COUNT];
 	const char *bad; /* the first reason, static */
 	uint64_t u[F_COUNT];
-	char s[F_COUNT][HISTORY_SHARE_NAME_MAX];
+	char s[F_COUNT][STRING_MAX];
+	unsigned answers[A_COUNT]; /* elements of each answer array */
+	struct tls_answer_share answer[TLS_SHARE_ANSWERS];
 };
 
 /* A JSON number that is a whole number within 64 bits: digits only (RFC 8259 6, no sign, fraction or
@@ -184,11 +244,34 @@ static bool whole_number(const char *text, size_t len, uint64_t *out)
 	return true;
 }
 
+/* An element of one of the answer arrays, in order, each of its type and size. */
+static const char *take_answer(struct seen *d, enum answer_field f, const struct json_scan_value *v)
+{
+	if (v->index != d->answers[f] || v->index >= TLS_SHARE_ANSWERS)
+		return "answers";
+	struct tls_answer_share *a = &d->answer[d->answers[f]++];
+	if (f == A_US)
+		return v->type == JSON_SCAN_NUMBER && whole_number(v->text, v->len, &a->us) ? NULL
+		                                                                            : "answers";
+	char *dst = f == A_JA3 ? a->ja3 : f == A_JA3S ? a->ja3s : a->session_id;
+	size_t cap = f == A_SESSION ? SESSION_ID_LEN : TLS_JA3_HASH_LEN + 1;
+	if (v->type != JSON_SCAN_STRING || v->truncated || v->len >= cap)
+		return "answers";
+	memcpy(dst, v->text, v->len + 1);
+	return NULL;
+}
+
 static int take_member(void *ctx, const struct json_scan_value *v)
 {
 	struct seen *d = ctx;
-	if (v->in_array || memchr(v->path, '.', v->path_len))
+	if (memchr(v->path, '.', v->path_len))
 		return 0;
+	if (v->in_array) {
+		for (int f = 0; f < A_COUNT; f++)
+			if (strcmp(v->path, answer_fields[f]) == 0)
+				d->bad = take_answer(d, (enum answer_field)f, v);
+		return d->bad != NULL;
+	}
 	for (int f = 0; f < F_COUNT; f++) {
 		if (strcmp(v->path, fields[f].name) != 0)
 			continue;
@@ -241,6 +324,36 @@ static bool failure_rule(const char *name, enum rule_code *out)
 	return false;
 }
 
+static const char *decode_tls(const struct seen *d, struct tls_server_share *t)
+{
+	if (d->has[F_TLS_VERSION]) {
+		if (d->u[F_TLS_VERSION] == 0 || d->u[F_TLS_VERSION] > 0xFFFF || !d->has[F_TLS_VERSION_US] ||
+		    !take_session(d, F_TLS_VERSION_SESSION, t->version_session_id))
+			return "tls_version";
+		t->best_version = (uint16_t)d->u[F_TLS_VERSION];
+		t->version_us = d->u[F_TLS_VERSION_US];
+	}
+	if (d->has[F_CERT_SHA256]) {
+		if (strlen(d->s[F_CERT_SHA256]) >= sizeof t->certificate_sha256 || !d->has[F_CERT_US] ||
+		    !take_session(d, F_CERT_SESSION, t->certificate_session_id))
+			return "cert";
+		t->valid_certificate_seen = true;
+		t->certificate_us = d->u[F_CERT_US];
+		memcpy(t->certificate_sha256, d->s[F_CERT_SHA256], strlen(d->s[F_CERT_SHA256]) + 1);
+		memcpy(t->issuer, d->s[F_CERT_ISSUER], strlen(d->s[F_CERT_ISSUER]) + 1);
+	}
+	unsigned n = d->answers[A_JA3];
+	for (int f = 1; f < A_COUNT; f++)
+		if (d->answers[f] != n)
+			return "answers";
+	for (unsigned i = 0; i < n; i++)
+		if (!d->answer[i].ja3[0] || !d->answer[i].ja3s[0] || !d->answer[i].session_id[0])
+			return "answers";
+	memcpy(t->answers, d->answer, sizeof t->answers);
+	t->n_answers = n;
+	return NULL;
+}
+
 static const char *decode_facts(const struct seen *d, struct history_share_update *u)
 {
 	if (u->kind == HISTORY_SHARE_SERVER) {
@@ -249,7 +362,7 @@ static const char *decode_facts(const struct seen *d, struct history_share_updat
 		f->starttls_us = d->u[F_STARTTLS_US];
 		if (f->starttls && !take_session(d, F_STARTTLS_SESSION, f->starttls_session_id))
 			return "starttls_session";
-		return NULL;
+		return decode_tls(d, &u->tls_facts);
 	}
 	struct starttls_pair_share *p = &u->pair_facts;
 	if (!d->has[F_CLIENT_IP] || !parse_ip(d->s[F_CLIENT_IP], &u->client))
@@ -281,7 +394,10 @@ static const char *decode_seen(const struct seen *d, struct history_share_update
 		return "kind";
 	if (!d->has[F_OBSERVER] || !d->s[F_OBSERVER][0])
 		return "observer";
-	snprintf(u->observer, sizeof u->observer, "%s", d->s[F_OBSERVER]);
+	size_t observer_len = strlen(d->s[F_OBSERVER]);
+	if (observer_len >= sizeof u->observer)
+		return "too_long";
+	memcpy(u->observer, d->s[F_OBSERVER], observer_len + 1);
 	if (!d->has[F_TIME])
 		return "time_us";
 	u->time_us = d->u[F_TIME];
@@ -319,14 +435,25 @@ static void publish(struct history_share *hs, const struct history_share_update 
 		hs->stats.publish_errors++;
 }
 
+static bool tls_set_by(const struct tls_server_share *t, const char *id)
+{
+	bool set = strcmp(t->version_session_id, id) == 0 || strcmp(t->certificate_session_id, id) == 0;
+	for (unsigned i = 0; i < t->n_answers && !set; i++)
+		set = strcmp(t->answers[i].session_id, id) == 0;
+	return set;
+}
+
 void history_share_session(struct history_share *hs, const struct session *s)
 {
 	uint64_t now = rules_engine_now_us(s);
 	struct history_share_update u = {.time_us = now, .server = s->server.ip, .port = s->server.port};
 	snprintf(u.observer, sizeof u.observer, "%s", hs->name);
 	/* Only what this session set: a record another session set was published by that session. */
-	if (rules_engine_server_share(hs->engine, &s->server.ip, now, &u.server_facts) &&
-	    strcmp(u.server_facts.starttls_session_id, s->id) == 0) {
+	bool offer = rules_engine_server_share(hs->engine, &s->server.ip, now, &u.server_facts) &&
+	             strcmp(u.server_facts.starttls_session_id, s->id) == 0;
+	bool tls = rules_engine_tls_share(hs->engine, &s->server.ip, now, &u.tls_facts) &&
+	           tls_set_by(&u.tls_facts, s->id);
+	if (offer || tls) {
 		u.kind = HISTORY_SHARE_SERVER;
 		publish(hs, &u);
 	}
@@ -346,6 +473,13 @@ static uint64_t latest_fact(const struct history_share_update *u)
 	const struct starttls_pair_share *p = &u->pair_facts;
 	if (u->kind == HISTORY_SHARE_SERVER && u->server_facts.starttls_us > t)
 		t = u->server_facts.starttls_us;
+	const struct tls_server_share *tls = &u->tls_facts;
+	uint64_t times[2 + TLS_SHARE_ANSWERS] = {tls->version_us, tls->certificate_us};
+	for (unsigned i = 0; i < tls->n_answers && i < TLS_SHARE_ANSWERS; i++)
+		times[2 + i] = tls->answers[i].us;
+	for (size_t i = 0; u->kind == HISTORY_SHARE_SERVER && i < sizeof times / sizeof times[0]; i++)
+		if (times[i] > t)
+			t = times[i];
 	if (u->kind == HISTORY_SHARE_PAIR && p->ehlo_us > t)
 		t = p->ehlo_us;
 	if (u->kind == HISTORY_SHARE_PAIR && p->failed_end_us > t)
@@ -373,9 +507,13 @@ enum history_share_result history_share_receive(struct history_share *hs, const 
 		hs->stats.skew_exceeded++;
 		return HISTORY_SHARE_SKEW;
 	}
-	bool taken = u.kind == HISTORY_SHARE_SERVER
-	                 ? rules_engine_merge_server(hs->engine, &u.server, &u.server_facts)
-	                 : rules_engine_merge_pair(hs->engine, &u.client, &u.server, &u.pair_facts);
+	bool taken;
+	if (u.kind == HISTORY_SHARE_SERVER) {
+		taken = rules_engine_merge_server(hs->engine, &u.server, &u.server_facts);
+		taken |= rules_engine_merge_tls(hs->engine, &u.server, &u.tls_facts);
+	} else {
+		taken = rules_engine_merge_pair(hs->engine, &u.client, &u.server, &u.pair_facts);
+	}
 	if (!taken)
 		return HISTORY_SHARE_UNCHANGED;
 	hs->stats.merged++;

@@ -2,13 +2,15 @@
  * history_share.h: the cross-session history shared by a fleet of sensors (issue 20,
  * `detection.history.shared`).
  *
- * Each finished session that taught the STARTTLS history something (a server advertised STARTTLS; a client
- * greeted a server with EHLO, or failed STARTTLS with it) is published as the history's whole record for
- * that key after the session: a small versioned JSON document (docs/events.md, "Shared history"), keyed by
- * the server's address and port (and, for a client/server pair, the client's address), so that a compacted
- * topic keeps the latest record of every key. Records from other sensors are merged into the local history
- * fact by fact, the later packet time winning (rules_engine.h): a merge is idempotent, so a record received
- * twice (a replayed spool, a restart) changes nothing, and it never raises an alert.
+ * Each finished session that taught the cross-session history something (a server advertised STARTTLS,
+ * negotiated a TLS version, showed a certificate that validated or answered a client fingerprint (JA3) with
+ * its own (JA3S); a client greeted a server with EHLO, or failed STARTTLS with it) is published as the
+ * history's whole record for that key after the session: a small versioned JSON document (docs/events.md,
+ * "Shared history"), keyed by the server's address and port (and, for a client/server pair, the client's
+ * address), so that a compacted topic keeps the latest record of every key. Records from other sensors are
+ * merged into the local history fact by fact, the later packet time winning (rules_engine.h): a merge is
+ * idempotent, so a record received twice (a replayed spool, a restart) changes nothing, and it never raises
+ * an alert.
  *
  * Not here: the transport. The caller gives a publish function (the Kafka output) and hands over what its
  * consumer reads (history_share_receive).
@@ -38,6 +40,7 @@ struct history_share_update {
 	struct ip_addr server, client;         /* client: pairs only */
 	uint16_t port;
 	struct starttls_server_share server_facts; /* kind server */
+	struct tls_server_share tls_facts;         /* kind server: its TLS (tls_interception_suspected) */
 	struct starttls_pair_share pair_facts;     /* kind pair */
 };
 

@@ -5,7 +5,8 @@
  * that decodes to the same update (the wire format loses nothing it accepted), and is then merged into a
  * rules engine, which must never raise an alert from it. A broken promise aborts.
  *
- * Seeds: a server and a pair document as a sensor writes them (IPv4 and IPv6), unknown and nested members,
+ * Seeds: a server (with its TLS facts) and a pair document as a sensor writes them (IPv4 and IPv6), unknown
+ * and nested members, JA3 answer arrays of unequal lengths,
  * escapes, repeated and mistyped members, numbers past 64 bits, cut documents.
  */
 #include <stdlib.h>
@@ -35,7 +36,8 @@ static bool same(const struct history_share_update *a, const struct history_shar
 	               a->server_facts.starttls_us == b->server_facts.starttls_us &&
 	               strcmp(a->server_facts.starttls_session_id, b->server_facts.starttls_session_id) == 0);
 	return a->kind == b->kind && strcmp(a->observer, b->observer) == 0 && a->time_us == b->time_us &&
-	       ip_addr_compare(&a->server, &b->server) == 0 && a->port == b->port && pair && server;
+	       ip_addr_compare(&a->server, &b->server) == 0 && a->port == b->port && pair && server &&
+	       memcmp(&a->tls_facts, &b->tls_facts, sizeof a->tls_facts) == 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -57,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *why = NULL;
 	if (history_share_decode(copy, size, &u, &why) == 0) {
 		struct json_writer w;
-		json_writer_init(&w, HISTORY_SHARE_NAME_MAX);
+		json_writer_init(&w, X509_NAME_MAX);
 		char key[HISTORY_SHARE_KEY_MAX];
 		history_share_encode(&w, &u, key);
 		if (json_writer_failed(&w) ||

@@ -250,6 +250,34 @@ Test(history_share, starttls_offered_on_one_sensor_and_stripped_on_another_is_ca
 	free(stripped);
 }
 
+Test(history_share, a_version_downgrade_on_another_sensor_is_tls_interception_suspected)
+{
+	struct scenario *before = clean("S1", 100), *after = clean("S2", 400);
+	snprintf(before->s.fingerprints.ja3, sizeof before->s.fingerprints.ja3, "%032d", 1);
+	snprintf(before->s.fingerprints.ja3s, sizeof before->s.fingerprints.ja3s, "%032d", 2);
+	run(&a, before);
+	cr_assert_eq(a.out.count, 2, "the server's record (STARTTLS and TLS facts) and the pair's");
+	cr_assert_not_null(strstr(a.out.doc[0], "\"tls_version\":772"), "%s", a.out.doc[0]);
+	cr_assert_not_null(strstr(a.out.doc[0], "\"ja3s\":[\"00000000000000000000000000000002\"]"), "%s",
+	                   a.out.doc[0]);
+	deliver(&a, &b);
+	after->t.version = 0x0303; /* the client offered TLS 1.3 and got 1.2 */
+	after->t.ch.supported_versions[0] = 0x0304;
+	after->t.ch.supported_versions[1] = 0x0303;
+	after->t.ch.supported_version_count = 2;
+	struct session *s = run(&b, after);
+	const struct alert *x = find(s, RULE_TLS_INTERCEPTION_SUSPECTED);
+	cr_assert_not_null(x, "B raises tls_interception_suspected");
+	cr_assert_str_eq(x->related_session_id, "S1");
+	struct tls_server_share t;
+	struct ip_addr server = SERVER;
+	cr_assert(rules_engine_tls_share(b.engine, &server, S(500), &t));
+	cr_assert_eq(t.n_answers, 1, "the JA3 answer travelled too");
+	cr_assert_str_eq(t.answers[0].session_id, "S1");
+	free(before);
+	free(after);
+}
+
 /* ---- merging ---- */
 
 Test(history_share, merging_is_idempotent_and_the_later_fact_wins_whatever_the_order)
@@ -363,6 +391,38 @@ Test(history_share, documents_round_trip_with_their_keys)
 	json_writer_release(&w);
 }
 
+Test(history_share, tls_facts_round_trip)
+{
+	struct history_share_update u = {
+	    .kind = HISTORY_SHARE_SERVER, .time_us = 9, .port = 25, .server = SERVER};
+	snprintf(u.observer, sizeof u.observer, "a");
+	struct tls_server_share *t = &u.tls_facts;
+	*t = (struct tls_server_share){.best_version = 0x0304,
+	                               .version_us = 7,
+	                               .valid_certificate_seen = true,
+	                               .certificate_us = 8,
+	                               .n_answers = 2};
+	snprintf(t->version_session_id, SESSION_ID_LEN, "SV");
+	snprintf(t->certificate_session_id, SESSION_ID_LEN, "SC");
+	snprintf(t->certificate_sha256, sizeof t->certificate_sha256, "%064d", 3);
+	snprintf(t->issuer, sizeof t->issuer, "CN=%0500d", 4); /* the longest an issuer may be */
+	for (unsigned i = 0; i < 2; i++) {
+		snprintf(t->answers[i].ja3, sizeof t->answers[i].ja3, "%032u", i);
+		snprintf(t->answers[i].ja3s, sizeof t->answers[i].ja3s, "%032u", i + 10);
+		snprintf(t->answers[i].session_id, SESSION_ID_LEN, "SA%u", i);
+		t->answers[i].us = 100 + i;
+	}
+	struct json_writer w;
+	json_writer_init(&w, X509_NAME_MAX);
+	char key[HISTORY_SHARE_KEY_MAX];
+	history_share_encode(&w, &u, key);
+	struct history_share_update back;
+	const char *why = NULL;
+	cr_assert_eq(history_share_decode((const uint8_t *)w.buf, w.len, &back, &why), 0, "%s", why);
+	cr_assert_eq(memcmp(&back.tls_facts, t, sizeof *t), 0);
+	json_writer_release(&w);
+}
+
 static const char *decode_error(const char *doc)
 {
 	struct history_share_update u;
@@ -400,14 +460,30 @@ Test(history_share, bad_documents_are_errors_with_a_reason_never_a_crash)
 	cr_assert_str_eq(
 	    decode_error(GOOD ",\"starttls_us\":5,\"starttls_session\":\"S0123456789012345678901\"}"),
 	    "starttls_session");
-	char big[400];
-	snprintf(big, sizeof big, "{\"v\":1,\"observer\":\"%0300d\"}", 0);
+	char big[800];
+	snprintf(big, sizeof big, "{\"v\":1,\"observer\":\"%0600d\"}", 0); /* past the scanner's cap */
+	cr_assert_str_eq(decode_error(big), "too_long");
+	snprintf(
+	    big, sizeof big,
+	    "{\"v\":1,\"kind\":\"server\",\"observer\":\"%0300d\",\"time_us\":5,\"server_ip\":\"192.0.2.1\","
+	    "\"server_port\":25}",
+	    0); /* past sensor.name's */
 	cr_assert_str_eq(decode_error(big), "too_long");
 	cr_assert_str_eq(
 	    decode_error("{\"v\":1,\"kind\":\"pair\",\"observer\":\"x\",\"time_us\":5,"
 	                 "\"server_ip\":\"192.0.2.1\",\"server_port\":25,\"client_ip\":\"192.0.2.2\","
 	                 "\"failed_end_us\":5,\"failed_session\":\"S1\",\"failed_rule\":\"auth_in_clear\"}"),
 	    "failed_rule");
+	cr_assert_str_eq(
+	    decode_error(GOOD
+	                 ",\"ja3\":[\"a\"],\"ja3s\":[\"b\",\"c\"],\"ja3_us\":[1],\"ja3_session\":[\"S\"]}"),
+	    "answers");
+	cr_assert_str_eq(decode_error(GOOD ",\"ja3\":[1]}"), "answers");
+	cr_assert_str_eq(
+	    decode_error(GOOD ",\"ja3\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\"]}"),
+	    "answers");
+	cr_assert_str_eq(decode_error(GOOD ",\"tls_version\":772}"), "tls_version");
+	cr_assert_str_eq(decode_error(GOOD ",\"cert_sha256\":\"ab\",\"cert_us\":1}"), "cert");
 }
 
 Test(history_share, every_prefix_of_a_document_is_an_error_and_counted)
