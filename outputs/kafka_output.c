@@ -48,8 +48,11 @@ enum {
 static const char default_prefix[] = KAFKA_DEFAULT_TOPIC_PREFIX;
 static const char default_spool_dir[] = KAFKA_DEFAULT_SPOOL_DIR;
 
-_Static_assert((int)KAFKA_TOPIC_TYPES <= (int)SPOOL_TYPES,
-               "every topic type must fit in a spool record type");
+/* The event types' topics, then the shared history's (opened by kafka_output_history_open only). */
+enum { KAFKA_TOPICS = KAFKA_TOPIC_HISTORY + 1 };
+
+_Static_assert((int)KAFKA_TOPICS <= (int)SPOOL_TYPES && KAFKA_TOPICS <= 8,
+               "every topic type must fit in a spool record type and the tag's three bits");
 _Static_assert(sizeof(uintptr_t) >= 8, "the message opaque carries a 60-bit spool id");
 
 struct error_slot {
@@ -67,18 +70,18 @@ struct message {
 
 struct kafka_output {
 	rd_kafka_t *rk;
-	rd_kafka_topic_t *topics[KAFKA_TOPIC_TYPES];
-	char topic_names[KAFKA_TOPIC_TYPES][sizeof(((struct kafka_settings *)0)->topic_prefix) + 16];
+	rd_kafka_topic_t *topics[KAFKA_TOPICS]; /* the history's NULL unless opened */
+	char topic_names[KAFKA_TOPICS][sizeof(((struct kafka_settings *)0)->topic_prefix) + 16];
 	char *brokers;
 	char spool_dir[sizeof(((struct kafka_settings *)0)->spool_dir)];
 	char source[300]; /* CloudEvents ce_source: tlsobs://<hostname> */
 	bool cloudevents;
 	uint64_t shutdown_timeout_ms;
 	struct spool *spool;
-	struct kafka_topic_stats stats[KAFKA_TOPIC_TYPES];
-	uint64_t undropped[KAFKA_TOPIC_TYPES]; /* replays delivered after the spool had dropped them */
-	uint64_t unroutable;                   /* events of no known type */
-	uint64_t keys_truncated;               /* message keys cut at KEY_MAX bytes (the event still goes) */
+	struct kafka_topic_stats stats[KAFKA_TOPICS];
+	uint64_t undropped[KAFKA_TOPICS]; /* replays delivered after the spool had dropped them */
+	uint64_t unroutable;              /* events of no known type */
+	uint64_t keys_truncated;          /* message keys cut at KEY_MAX bytes (the event still goes) */
 	uint64_t replays_in_flight;
 	bool need_rewind;
 	uint64_t last_success_us, last_failure_us, ce_counter;
@@ -123,10 +126,16 @@ static void note_error(struct kafka_output *k, const char *what, const char *det
 	slot->suppressed = 0;
 }
 
+/* The topics in use: the event types', and the history's once opened. */
+static unsigned topic_count(const struct kafka_output *k)
+{
+	return k->topics[KAFKA_TOPIC_HISTORY] ? KAFKA_TOPICS : KAFKA_TOPIC_TYPES;
+}
+
 static void sync_spool_counts(struct kafka_output *k)
 {
 	const struct spool_stats *ss = spool_stats(k->spool);
-	for (unsigned t = 0; t < KAFKA_TOPIC_TYPES; t++) {
+	for (unsigned t = 0; t < KAFKA_TOPICS; t++) {
 		k->stats[t].spooled = ss->records_by_type[t];
 		k->stats[t].dropped = ss->dropped_by_type[t] - k->undropped[t];
 	}
@@ -184,7 +193,7 @@ static int spool_message(struct kafka_output *k, const struct message *m)
 static rd_kafka_resp_err_t send_message(struct kafka_output *k, const struct message *m, uintptr_t tag)
 {
 	void *key = (void *)m->key, *value = (void *)m->payload;
-	if (!k->cloudevents)
+	if (!k->cloudevents || m->type == KAFKA_TOPIC_HISTORY) /* history documents are no events */
 		return rd_kafka_producev(k->rk, RD_KAFKA_V_RKT(k->topics[m->type]),
 		                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 		                         RD_KAFKA_V_KEY(key, m->keylen), RD_KAFKA_V_VALUE(value, m->len),
@@ -244,7 +253,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rm, void *opaq
 	uintptr_t tag = (uintptr_t)rm->_private;
 	unsigned type = (unsigned)(tag & 7u);
 	bool replay = (tag & 8u) != 0;
-	if (type >= KAFKA_TOPIC_TYPES)
+	if (type >= KAFKA_TOPICS)
 		return;
 	if (rm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		on_failure(k, rm, type, replay);
@@ -310,7 +319,9 @@ static void replay(struct kafka_output *k)
 		struct message m = {0};
 		if (spool_next(k->spool, &id, &type, &meta, &metalen, &m.payload, &m.len) != 0)
 			break;
-		if (type >= KAFKA_TOPIC_TYPES) { /* not ours (another version?): leave it out of the counts */
+		if (type >= KAFKA_TOPICS || !k->topics[type]) {
+			/* not ours (another version?), or history spooled by a run that shared it while this
+			 * one does not: left out of the counts */
 			spool_ack(k->spool, id);
 			continue;
 		}
@@ -370,7 +381,7 @@ void kafka_output_poll(struct kafka_output *k)
 static uint64_t total_lost(const struct kafka_output *k)
 {
 	uint64_t n = k->unroutable;
-	for (unsigned t = 0; t < KAFKA_TOPIC_TYPES; t++)
+	for (unsigned t = 0; t < KAFKA_TOPICS; t++)
 		n += k->stats[t].dropped + k->stats[t].in_flight;
 	return n;
 }
@@ -472,7 +483,7 @@ static int open_spool(struct kafka_output *k, const struct kafka_settings *s, ch
 		return -1;
 	}
 	const struct spool_stats *ss = spool_stats(k->spool);
-	for (unsigned t = 0; t < KAFKA_TOPIC_TYPES; t++) /* a previous run's events count as handed to us */
+	for (unsigned t = 0; t < KAFKA_TOPICS; t++) /* a previous run's events count as handed to us */
 		k->stats[t].produced = ss->recovered_by_type[t];
 	sync_spool_counts(k);
 	return 0;
@@ -491,6 +502,9 @@ static int open_topics(struct kafka_output *k, const struct kafka_settings *s, c
 			return -1;
 		}
 	}
+	/* The history's name only: its handle comes with kafka_output_history_open. */
+	snprintf(k->topic_names[KAFKA_TOPIC_HISTORY], sizeof k->topic_names[KAFKA_TOPIC_HISTORY], "%shistory",
+	         prefix);
 	return 0;
 }
 
@@ -536,7 +550,7 @@ void kafka_output_free(struct kafka_output *k)
 {
 	if (!k)
 		return;
-	for (unsigned t = 0; t < KAFKA_TOPIC_TYPES; t++)
+	for (unsigned t = 0; t < KAFKA_TOPICS; t++)
 		if (k->topics[t])
 			rd_kafka_topic_destroy(k->topics[t]);
 	if (k->rk)
@@ -548,12 +562,12 @@ void kafka_output_free(struct kafka_output *k)
 
 const struct kafka_topic_stats *kafka_output_topic_stats(const struct kafka_output *k, unsigned type)
 {
-	return type < KAFKA_TOPIC_TYPES ? &k->stats[type] : NULL;
+	return type < topic_count(k) ? &k->stats[type] : NULL;
 }
 
 const char *kafka_output_topic_name(const struct kafka_output *k, unsigned type)
 {
-	return type < KAFKA_TOPIC_TYPES ? k->topic_names[type] : NULL;
+	return type < topic_count(k) ? k->topic_names[type] : NULL;
 }
 
 void kafka_output_stats_json(const struct kafka_output *k, struct json_writer *w)
@@ -562,7 +576,7 @@ void kafka_output_stats_json(const struct kafka_output *k, struct json_writer *w
 	json_field_cstring(w, "brokers", k->brokers);
 	json_key(w, "topics");
 	json_object_begin(w);
-	for (unsigned t = 0; t < KAFKA_TOPIC_TYPES; t++) {
+	for (unsigned t = 0; t < topic_count(k); t++) {
 		const struct kafka_topic_stats *st = &k->stats[t];
 		json_key(w, k->topic_names[t]);
 		json_object_begin(w);
@@ -592,7 +606,7 @@ void kafka_output_stats_json(const struct kafka_output *k, struct json_writer *w
 
 void kafka_output_print_stats(const struct kafka_output *k, FILE *out)
 {
-	for (unsigned t = 0; t < KAFKA_TOPIC_TYPES; t++) {
+	for (unsigned t = 0; t < topic_count(k); t++) {
 		const struct kafka_topic_stats *st = &k->stats[t];
 		fprintf(out,
 		        "tlsobs: kafka %s: %" PRIu64 " produced, %" PRIu64 " delivered, %" PRIu64
@@ -616,4 +630,199 @@ void kafka_output_print_stats(const struct kafka_output *k, FILE *out)
 uint64_t kafka_output_spool_bytes(const struct kafka_output *k)
 {
 	return k->spool ? spool_stats(k->spool)->bytes : 0;
+}
+
+const char *kafka_output_brokers(const struct kafka_output *k)
+{
+	return k->brokers;
+}
+
+/* ---- the shared history's topic (issue 20) ---- */
+
+int kafka_output_produce_history(struct kafka_output *k, const char *key, size_t key_len, const char *doc,
+                                 size_t len)
+{
+	if (!k->topics[KAFKA_TOPIC_HISTORY])
+		return -1;
+	struct message m = {
+	    .type = KAFKA_TOPIC_HISTORY, .key = key, .keylen = key_len, .payload = doc, .len = len};
+	if (m.keylen > KEY_MAX) { /* the key names a server: cut, it would no longer compact with its own */
+		k->keys_truncated++;
+		m.keylen = KEY_MAX;
+	}
+	k->stats[KAFKA_TOPIC_HISTORY].produced++;
+	rd_kafka_resp_err_t err = send_message(k, &m, make_tag(KAFKA_TOPIC_HISTORY, false, 0));
+	if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		k->stats[KAFKA_TOPIC_HISTORY].in_flight++;
+		return 0;
+	}
+	char what[64];
+	snprintf(what, sizeof what, "produce failed (%s)", rd_kafka_err2name(err));
+	note_error(k, what, "history updates go to the spool");
+	return spool_message(k, &m);
+}
+
+/* The result event of an admin request on a temporary queue, or NULL after timeout_ms. */
+static rd_kafka_event_t *admin_wait(rd_kafka_queue_t *q, uint64_t timeout_ms)
+{
+	return rd_kafka_queue_poll(q, (int)(timeout_ms > INT32_MAX ? INT32_MAX : timeout_ms));
+}
+
+/* CreateTopics for the history topic: compacted, with its partitions and retention. The topic's error. */
+static rd_kafka_resp_err_t create_history_topic(struct kafka_output *k, unsigned partitions,
+                                                uint64_t retention_ms, uint64_t timeout_ms, char *why,
+                                                size_t whylen)
+{
+	const char *topic = k->topic_names[KAFKA_TOPIC_HISTORY];
+	char retention[24];
+	snprintf(retention, sizeof retention, "%" PRIu64, retention_ms);
+	rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, (int)partitions, -1, why, whylen);
+	if (!nt)
+		return RD_KAFKA_RESP_ERR__INVALID_ARG;
+	/* Compacted: the last record of every key is kept. A retention also deletes the records of keys not
+	 * updated for that long (compact,delete): servers nobody saw for that long are forgotten. */
+	rd_kafka_NewTopic_set_config(nt, "cleanup.policy", retention_ms ? "compact,delete" : "compact");
+	if (retention_ms)
+		rd_kafka_NewTopic_set_config(nt, "retention.ms", retention);
+	rd_kafka_queue_t *q = rd_kafka_queue_new(k->rk);
+	rd_kafka_AdminOptions_t *opt = rd_kafka_AdminOptions_new(k->rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+	rd_kafka_AdminOptions_set_request_timeout(opt, (int)timeout_ms, NULL, 0);
+	rd_kafka_CreateTopics(k->rk, &nt, 1, opt, q);
+	rd_kafka_event_t *ev = admin_wait(q, timeout_ms + 1000);
+	rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+	snprintf(why, whylen, "no answer within %" PRIu64 " ms", timeout_ms);
+	if (ev && rd_kafka_event_error(ev)) {
+		err = rd_kafka_event_error(ev);
+		snprintf(why, whylen, "%s", rd_kafka_event_error_string(ev));
+	} else if (ev) {
+		size_t n = 0;
+		const rd_kafka_topic_result_t **res =
+		    rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+		err = n ? rd_kafka_topic_result_error(res[0]) : RD_KAFKA_RESP_ERR__FAIL;
+		const char *msg = n ? rd_kafka_topic_result_error_string(res[0]) : NULL;
+		snprintf(why, whylen, "%s", msg ? msg : rd_kafka_err2str(err));
+	}
+	if (ev)
+		rd_kafka_event_destroy(ev);
+	rd_kafka_AdminOptions_destroy(opt);
+	rd_kafka_queue_destroy(q);
+	rd_kafka_NewTopic_destroy(nt);
+	return err;
+}
+
+/* DescribeConfigs: the topic's cleanup.policy into policy[]; the request's or the resource's error. */
+static rd_kafka_resp_err_t describe_cleanup_policy(struct kafka_output *k, uint64_t timeout_ms, char *policy,
+                                                   size_t cap, char *why, size_t whylen)
+{
+	rd_kafka_ConfigResource_t *res =
+	    rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, k->topic_names[KAFKA_TOPIC_HISTORY]);
+	rd_kafka_queue_t *q = rd_kafka_queue_new(k->rk);
+	rd_kafka_AdminOptions_t *opt = rd_kafka_AdminOptions_new(k->rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+	rd_kafka_AdminOptions_set_request_timeout(opt, (int)timeout_ms, NULL, 0);
+	rd_kafka_DescribeConfigs(k->rk, &res, 1, opt, q);
+	rd_kafka_event_t *ev = admin_wait(q, timeout_ms + 1000);
+	rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+	snprintf(why, whylen, "no answer within %" PRIu64 " ms", timeout_ms);
+	policy[0] = '\0';
+	if (ev && rd_kafka_event_error(ev)) {
+		err = rd_kafka_event_error(ev);
+		snprintf(why, whylen, "%s", rd_kafka_event_error_string(ev));
+	} else if (ev) {
+		size_t n = 0, nc = 0;
+		const rd_kafka_ConfigResource_t **rs =
+		    rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &n);
+		err = n ? rd_kafka_ConfigResource_error(rs[0]) : RD_KAFKA_RESP_ERR__FAIL;
+		snprintf(why, whylen, "%s", rd_kafka_err2str(err));
+		const rd_kafka_ConfigEntry_t **ce =
+		    n && !err ? rd_kafka_ConfigResource_configs(rs[0], &nc) : NULL;
+		for (size_t i = 0; i < nc; i++)
+			if (strcmp(rd_kafka_ConfigEntry_name(ce[i]), "cleanup.policy") == 0)
+				snprintf(policy, cap, "%s",
+				         rd_kafka_ConfigEntry_value(ce[i]) ? rd_kafka_ConfigEntry_value(ce[i])
+				                                           : "");
+	}
+	if (ev)
+		rd_kafka_event_destroy(ev);
+	rd_kafka_AdminOptions_destroy(opt);
+	rd_kafka_queue_destroy(q);
+	rd_kafka_ConfigResource_destroy(res);
+	return err;
+}
+
+/* Whether the cluster's metadata lists the topic (for brokers that cannot create or describe topics). */
+static bool topic_listed(struct kafka_output *k, uint64_t timeout_ms)
+{
+	rd_kafka_topic_t *t = rd_kafka_topic_new(k->rk, k->topic_names[KAFKA_TOPIC_HISTORY], NULL);
+	const struct rd_kafka_metadata *md = NULL;
+	bool listed = false;
+	if (t && rd_kafka_metadata(k->rk, 0, t, &md, (int)timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR)
+		listed = md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+		         md->topics[0].partition_cnt > 0;
+	if (md)
+		rd_kafka_metadata_destroy(md);
+	if (t)
+		rd_kafka_topic_destroy(t);
+	return listed;
+}
+
+/* Created, or there and compacted: 0; unchecked but there: 0 with *warning; else -1 with err. */
+static int ensure_history_topic(struct kafka_output *k, unsigned partitions, uint64_t retention_ms,
+                                uint64_t timeout_ms, const char **warning, char *err, size_t errlen)
+{
+	const char *topic = k->topic_names[KAFKA_TOPIC_HISTORY];
+	char why[512], policy[128];
+	rd_kafka_resp_err_t e =
+	    create_history_topic(k, partitions, retention_ms, timeout_ms, why, sizeof why);
+	if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+		return 0;
+	/* No answer is not a refusal: brokers without the admin APIs, or without a controller to send them to
+	 * (librdkafka's mock cluster), cannot say; the topic is then taken as it is, if it is there. */
+	bool unanswered = e == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE || e == RD_KAFKA_RESP_ERR__TIMED_OUT;
+	if (e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+		e = describe_cleanup_policy(k, timeout_ms, policy, sizeof policy, why, sizeof why);
+	else if (!unanswered) {
+		snprintf(err, errlen, "kafka topic %s: the broker refused to create it: %s (%s)", topic, why,
+		         rd_kafka_err2name(e));
+		return -1;
+	}
+	if (unanswered) { /* not refused: updates go out (or wait in the spool) as events do */
+		*warning =
+		    topic_listed(k, timeout_ms)
+		        ? "the brokers did not answer CreateTopics: its cleanup.policy was not checked "
+		          "(create it with cleanup.policy=compact)"
+		        : "the brokers did not answer (CreateTopics, metadata): the topic was neither "
+		          "created nor checked; updates wait in the spool until the brokers take them";
+		return 0;
+	}
+	if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		snprintf(err, errlen, "kafka topic %s: its configuration could not be read: %s (%s)", topic,
+		         why, rd_kafka_err2name(e));
+		return -1;
+	}
+	if (!strstr(policy, "compact")) {
+		snprintf(err, errlen,
+		         "kafka topic %s: cleanup.policy is \"%s\", not compact: the history would be "
+		         "deleted by age "
+		         "rather than kept per server; set cleanup.policy=compact",
+		         topic, policy);
+		return -1;
+	}
+	return 0;
+}
+
+int kafka_output_history_open(struct kafka_output *k, unsigned partitions, uint64_t retention_ms,
+                              uint64_t timeout_ms, const char **warning, char *err, size_t errlen)
+{
+	*warning = NULL;
+	if (k->topics[KAFKA_TOPIC_HISTORY])
+		return 0;
+	if (ensure_history_topic(k, partitions, retention_ms, timeout_ms, warning, err, errlen) != 0)
+		return -1;
+	k->topics[KAFKA_TOPIC_HISTORY] = rd_kafka_topic_new(k->rk, k->topic_names[KAFKA_TOPIC_HISTORY], NULL);
+	if (!k->topics[KAFKA_TOPIC_HISTORY]) {
+		snprintf(err, errlen, "kafka topic %s: %s", k->topic_names[KAFKA_TOPIC_HISTORY],
+		         rd_kafka_err2str(rd_kafka_last_error()));
+		return -1;
+	}
+	return 0;
 }

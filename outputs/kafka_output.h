@@ -32,6 +32,8 @@
 #include "outputs/private_dir.h"
 
 enum { KAFKA_MAX_PROPERTIES = 64, KAFKA_TOPIC_TYPES = EVENT_TYPE_COUNT }; /* topics by enum event_type */
+/* The shared history's topic (kafka_output_history_open), after the event types; not an event type. */
+enum { KAFKA_TOPIC_HISTORY = KAFKA_TOPIC_TYPES };
 
 struct kafka_property {
 	char name[128];
@@ -88,6 +90,25 @@ void kafka_output_free(struct kafka_output *k);
 int kafka_output_check_property(const char *name, const char *value, char *err, size_t errlen);
 const struct kafka_topic_stats *kafka_output_topic_stats(const struct kafka_output *k, unsigned type);
 const char *kafka_output_topic_name(const struct kafka_output *k, unsigned type);
+/*
+ * The shared history (issue 20, detection.history.shared): the compacted topic topic_prefix + "history",
+ * created at start when missing (cleanup.policy=compact and `partitions`; with a retention_ms,
+ * compact,delete and that retention.ms) and checked when present (its cleanup.policy must include compact),
+ * within timeout_ms. 0 when the topic
+ * is usable; -1 with a one-line reason when the broker refused, the check failed or the topic is not
+ * compacted (then nothing is published: the sensor goes on with its local history). Brokers that do not
+ * answer CreateTopics (no such API, no controller as in librdkafka's mock cluster, or none reachable) are
+ * no refusal: the settings stay unchecked, 0 with the reason in *warning (static text; NULL when none),
+ * and updates are produced, or spooled, as events are.
+ */
+int kafka_output_history_open(struct kafka_output *k, unsigned partitions, uint64_t retention_ms,
+                              uint64_t timeout_ms, const char **warning, char *err, size_t errlen);
+/* One history document under key, through the same queue and spool as the events. Never blocks. 0 when
+ * queued or spooled, -1 when dropped (counted) or the topic is not open. */
+int kafka_output_produce_history(struct kafka_output *k, const char *key, size_t key_len, const char *doc,
+                                 size_t len);
+/* What a consumer of the same cluster needs: the bootstrap servers. */
+const char *kafka_output_brokers(const struct kafka_output *k);
 /* Bytes currently in the disk spool. */
 uint64_t kafka_output_spool_bytes(const struct kafka_output *k);
 /* The counters as a JSON object (for tlsobs.stats) and as summary lines (for the exit summary). */

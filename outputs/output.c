@@ -267,6 +267,11 @@ const struct kafka_output *output_kafka(const struct output *o)
 	return o->kafka;
 }
 
+struct kafka_output *output_kafka_producer(struct output *o)
+{
+	return o->kafka;
+}
+
 void output_counts(const struct output *o, uint64_t *written, uint64_t *failed)
 {
 	*written = o->written;

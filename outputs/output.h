@@ -52,6 +52,8 @@ void output_poll(struct output *o);
 const char *output_spec(const struct output *o);
 /* The Kafka output behind a kafka: spec (for its counters), or NULL. */
 const struct kafka_output *output_kafka(const struct output *o);
+/* The same, to produce through (the shared history's documents, kafka_output_produce_history). */
+struct kafka_output *output_kafka_producer(struct output *o);
 /* Events written (queued, for Kafka) and failed so far. */
 void output_counts(const struct output *o, uint64_t *written, uint64_t *failed);
 /* Counters: lines for the exit summary, and a JSON object for tlsobs.stats (written under key `name`). */

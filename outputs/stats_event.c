@@ -85,6 +85,30 @@ static void write_defrag(struct json_writer *w, const struct sensor_counters *c)
 	json_object_end(w);
 }
 
+/* tlsobs.stats.history_shared: the fleet's shared history (detection.history.shared), when it is on. */
+static void write_history_shared(struct json_writer *w, const struct stats_history_shared *h)
+{
+	if (!h->on)
+		return;
+	json_key(w, "history_shared");
+	json_object_begin(w);
+	json_field_uint(w, "published", h->published);
+	json_field_uint(w, "publish_errors", h->publish_errors);
+	json_field_uint(w, "received", h->received);
+	json_field_uint(w, "merged", h->merged);
+	json_field_uint(w, "ignored_own", h->ignored_own);
+	json_field_uint(w, "skew_exceeded", h->skew_exceeded);
+	json_field_uint(w, "errors", h->errors);
+	json_field_uint(w, "lag", h->lag);
+	json_field_uint(w, "consumer_errors", h->consumer_errors);
+	json_key(w, "startup");
+	json_object_begin(w);
+	json_field_uint(w, "wait_ms", h->startup_wait_ms);
+	json_field_uint(w, "read", h->startup_read);
+	json_field_bool(w, "complete", h->startup_complete);
+	json_object_end(w);
+	json_object_end(w);
+}
 static void write_findings(struct json_writer *w, const struct sensor_counters *c)
 {
 	json_key(w, "sessions");
@@ -119,6 +143,7 @@ static void write_findings(struct json_writer *w, const struct sensor_counters *
 	json_field_uint(w, "memcap", c->history_memcap);
 	json_field_uint(w, "memcap_evicted", c->history_memcap_evicted);
 	json_object_end(w);
+	write_history_shared(w, &c->history_shared);
 	json_key(w, "certificate_cache");
 	json_object_begin(w);
 	json_field_uint(w, "entries", c->cert_cache_entries);

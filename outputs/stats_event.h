@@ -71,6 +71,13 @@ struct sensor_counters {
 		uint64_t packets, bytes, flows_active, sessions, queue_full_waits;
 	} workers[STATS_MAX_WORKERS];
 	unsigned worker_count;
+	/* detection.history.shared (sensor/state/history_share.h, history_feed.h); written when `on` */
+	struct stats_history_shared {
+		bool on;
+		uint64_t published, publish_errors, received, merged, ignored_own, skew_exceeded, errors;
+		uint64_t startup_wait_ms, startup_read, lag, consumer_errors;
+		bool startup_complete;
+	} history_shared;
 };
 
 void stats_event_write(struct json_writer *w, const struct sensor_counters *c, struct output *const *outputs,

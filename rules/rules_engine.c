@@ -322,7 +322,7 @@ void rules_engine_evaluate(struct rules_engine *e, struct session *s)
 static const char *const table_names[RULES_TABLE_COUNT] = {
     [RULES_TABLE_SMTP_SERVERS] = "smtp_servers.v1",
     [RULES_TABLE_SMTP_PAIRS] = "smtp_pairs.v1",
-    [RULES_TABLE_TLS_SERVERS] = "tls_servers.v1",
+    [RULES_TABLE_TLS_SERVERS] = "tls_servers.v2",
     [RULES_TABLE_CERTIFICATES] = "certificates.v1",
 };
 
@@ -409,4 +409,48 @@ bool rules_engine_restore(struct rules_engine *e, enum rules_table t, const uint
 	bool ok = history_restore(h, &k, seen_us, record);
 	sync_history_stats(e);
 	return ok;
+}
+
+/* ---- history sharing (issue 20) ---- */
+
+bool rules_engine_server_share(struct rules_engine *e, const struct ip_addr *server, uint64_t now_us,
+                               struct starttls_server_share *out)
+{
+	return starttls_rules_server_share(e->starttls, server, now_us, out);
+}
+
+bool rules_engine_pair_share(struct rules_engine *e, const struct ip_addr *client,
+                             const struct ip_addr *server, uint64_t now_us, struct starttls_pair_share *out)
+{
+	return starttls_rules_pair_share(e->starttls, client, server, now_us, out);
+}
+
+bool rules_engine_merge_server(struct rules_engine *e, const struct ip_addr *server,
+                               const struct starttls_server_share *in)
+{
+	bool taken = starttls_rules_merge_server(e->starttls, server, in);
+	sync_history_stats(e);
+	return taken;
+}
+
+bool rules_engine_merge_pair(struct rules_engine *e, const struct ip_addr *client,
+                             const struct ip_addr *server, const struct starttls_pair_share *in)
+{
+	bool taken = starttls_rules_merge_pair(e->starttls, client, server, in);
+	sync_history_stats(e);
+	return taken;
+}
+
+bool rules_engine_tls_share(struct rules_engine *e, const struct ip_addr *server, uint64_t now_us,
+                            struct tls_server_share *out)
+{
+	return tls_rules_server_share(e->tls, server, now_us, out);
+}
+
+bool rules_engine_merge_tls(struct rules_engine *e, const struct ip_addr *server,
+                            const struct tls_server_share *in)
+{
+	bool taken = tls_rules_merge_server(e->tls, server, in);
+	sync_history_stats(e);
+	return taken;
 }

@@ -26,6 +26,8 @@
 #include "rules/cert_rules.h"
 #include "rules/policy.h"
 #include "rules/session.h"
+#include "rules/starttls_rules.h"
+#include "rules/tls_rules.h"
 
 /*
  * The defaults of rules_settings, named once: the engine takes them for a zero field, and the sensor's
@@ -122,5 +124,24 @@ void rules_engine_export_point(const struct rules_engine *e, struct rules_export
 /* Restores one saved record (oldest first). false: a key or record of the wrong size, or no memory. */
 bool rules_engine_restore(struct rules_engine *e, enum rules_table t, const uint8_t *key, size_t key_len,
                           uint64_t seen_us, const void *record, size_t record_len);
+
+/*
+ * History sharing between sensors (issue 20): the STARTTLS history's facts for a server or a client/server
+ * pair (starttls_rules.h) to publish, and facts from other sensors merged in, the later fact winning. A merge
+ * never raises an alert.
+ */
+bool rules_engine_server_share(struct rules_engine *e, const struct ip_addr *server, uint64_t now_us,
+                               struct starttls_server_share *out);
+bool rules_engine_pair_share(struct rules_engine *e, const struct ip_addr *client,
+                             const struct ip_addr *server, uint64_t now_us, struct starttls_pair_share *out);
+bool rules_engine_merge_server(struct rules_engine *e, const struct ip_addr *server,
+                               const struct starttls_server_share *in);
+bool rules_engine_merge_pair(struct rules_engine *e, const struct ip_addr *client,
+                             const struct ip_addr *server, const struct starttls_pair_share *in);
+/* The TLS facts of tls_interception_suspected (tls_rules.h), alike. */
+bool rules_engine_tls_share(struct rules_engine *e, const struct ip_addr *server, uint64_t now_us,
+                            struct tls_server_share *out);
+bool rules_engine_merge_tls(struct rules_engine *e, const struct ip_addr *server,
+                            const struct tls_server_share *in);
 
 #endif

@@ -590,3 +590,101 @@ void starttls_rules_learn(struct starttls_rules *r, struct session *s, const str
 		snprintf(f->failed_session_id, sizeof f->failed_session_id, "%s", s->id);
 	}
 }
+
+/* ---- history sharing (starttls_rules.h) ---- */
+
+bool starttls_rules_server_share(struct starttls_rules *r, const struct ip_addr *server, uint64_t now_us,
+                                 struct starttls_server_share *out)
+{
+	struct history_key k = history_key_ip(server);
+	const struct server_facts *f = history_find(r->servers, &k, now_us);
+	memset(out, 0, sizeof *out);
+	if (!f)
+		return false;
+	out->starttls = true; /* the entry exists only once the server advertised it */
+	out->starttls_us = f->starttls_us;
+	memcpy(out->starttls_session_id, f->starttls_session_id, sizeof out->starttls_session_id);
+	return true;
+}
+
+bool starttls_rules_pair_share(struct starttls_rules *r, const struct ip_addr *client,
+                               const struct ip_addr *server, uint64_t now_us, struct starttls_pair_share *out)
+{
+	struct history_key k = history_key_pair(client, server);
+	const struct pair_facts *f = history_find(r->pairs, &k, now_us);
+	memset(out, 0, sizeof *out);
+	if (!f)
+		return false;
+	out->ehlo_used = f->ehlo_used;
+	out->ehlo_us = f->ehlo_us;
+	memcpy(out->ehlo_session_id, f->ehlo_session_id, sizeof out->ehlo_session_id);
+	out->failed = f->failed;
+	out->failed_end_us = f->failed_end_us;
+	memcpy(out->failed_session_id, f->failed_session_id, sizeof out->failed_session_id);
+	out->failed_rule = f->failed_rule;
+	return true;
+}
+
+/* The later fact wins; at equal times the greater session id, so that every sensor keeps the same one. */
+static bool later(uint64_t in_us, const char *in_id, bool have, uint64_t have_us, const char *have_id)
+{
+	if (!have || in_us != have_us)
+		return !have || in_us > have_us;
+	return strncmp(in_id, have_id, SESSION_ID_LEN) > 0;
+}
+
+static void copy_id(char dst[SESSION_ID_LEN], const char *src)
+{
+	memcpy(dst, src, SESSION_ID_LEN);
+	dst[SESSION_ID_LEN - 1] = '\0';
+}
+
+bool starttls_rules_merge_server(struct starttls_rules *r, const struct ip_addr *server,
+                                 const struct starttls_server_share *in)
+{
+	if (!in->starttls)
+		return false;
+	struct history_key k = history_key_ip(server);
+	const struct server_facts *have = history_find(r->servers, &k, in->starttls_us);
+	if (have && !later(in->starttls_us, in->starttls_session_id, true, have->starttls_us,
+	                   have->starttls_session_id))
+		return false;
+	struct server_facts *f = history_touch(r->servers, &k, in->starttls_us);
+	if (!f)
+		return false;
+	f->starttls_us = in->starttls_us;
+	copy_id(f->starttls_session_id, in->starttls_session_id);
+	return true;
+}
+
+bool starttls_rules_merge_pair(struct starttls_rules *r, const struct ip_addr *client,
+                               const struct ip_addr *server, const struct starttls_pair_share *in)
+{
+	if (!in->ehlo_used && !in->failed)
+		return false;
+	struct history_key k = history_key_pair(client, server);
+	uint64_t at = in->ehlo_us > in->failed_end_us ? in->ehlo_us : in->failed_end_us;
+	const struct pair_facts *have = history_find(r->pairs, &k, at);
+	bool ehlo = in->ehlo_used && later(in->ehlo_us, in->ehlo_session_id, have && have->ehlo_used,
+	                                   have ? have->ehlo_us : 0, have ? have->ehlo_session_id : "");
+	bool failed =
+	    in->failed && later(in->failed_end_us, in->failed_session_id, have && have->failed,
+	                        have ? have->failed_end_us : 0, have ? have->failed_session_id : "");
+	if (!ehlo && !failed)
+		return false;
+	struct pair_facts *f = history_touch(r->pairs, &k, at);
+	if (!f)
+		return false;
+	if (ehlo) {
+		f->ehlo_used = true;
+		f->ehlo_us = in->ehlo_us;
+		copy_id(f->ehlo_session_id, in->ehlo_session_id);
+	}
+	if (failed) {
+		f->failed = true;
+		f->failed_end_us = in->failed_end_us;
+		f->failed_rule = in->failed_rule;
+		copy_id(f->failed_session_id, in->failed_session_id);
+	}
+	return true;
+}

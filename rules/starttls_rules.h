@@ -47,6 +47,38 @@ void starttls_rules_evaluate(struct starttls_rules *r, struct session *s, enum s
 /* Records what the session showed (a STARTTLS offer, an EHLO, the failure, if any), after all rules ran. */
 void starttls_rules_learn(struct starttls_rules *r, struct session *s, const struct starttls_failure *failure,
                           uint64_t now_us);
+/*
+ * History sharing between sensors (issue 20): what the history holds for one server and for one
+ * client/server pair, each fact with its own packet time, so that sensors can exchange them and merge them
+ * fact by fact: the later fact wins (equal times: the greater session id, so every sensor keeps the same
+ * one), which makes a merge idempotent and independent of the order updates arrive in. A merge only
+ * touches the history: it never raises an alert; a later session compared against it may.
+ */
+struct starttls_server_share {
+	bool starttls; /* advertised STARTTLS at starttls_us, in session starttls_session_id */
+	uint64_t starttls_us;
+	char starttls_session_id[SESSION_ID_LEN];
+};
+struct starttls_pair_share {
+	bool ehlo_used; /* the client greeted this server with EHLO at ehlo_us */
+	uint64_t ehlo_us;
+	char ehlo_session_id[SESSION_ID_LEN];
+	bool failed; /* a STARTTLS failure (failed_rule) in a session that ended at failed_end_us */
+	uint64_t failed_end_us;
+	char failed_session_id[SESSION_ID_LEN];
+	enum rule_code failed_rule;
+};
+/* What the history holds at now_us; false when nothing (absent or expired). */
+bool starttls_rules_server_share(struct starttls_rules *r, const struct ip_addr *server, uint64_t now_us,
+                                 struct starttls_server_share *out);
+bool starttls_rules_pair_share(struct starttls_rules *r, const struct ip_addr *client,
+                               const struct ip_addr *server, uint64_t now_us,
+                               struct starttls_pair_share *out);
+/* Merges facts seen elsewhere; true when a fact was taken. The entry is touched at the latest fact's time. */
+bool starttls_rules_merge_server(struct starttls_rules *r, const struct ip_addr *server,
+                                 const struct starttls_server_share *in);
+bool starttls_rules_merge_pair(struct starttls_rules *r, const struct ip_addr *client,
+                               const struct ip_addr *server, const struct starttls_pair_share *in);
 /* The per-server and per-pair memory, for persistence (rules_engine_export/restore). */
 struct history *starttls_rules_servers(const struct starttls_rules *r);
 struct history *starttls_rules_pairs(const struct starttls_rules *r);

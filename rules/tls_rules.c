@@ -27,8 +27,10 @@ struct server_tls_facts {
 	struct {
 		char ja3[TLS_JA3_HASH_LEN + 1], ja3s[TLS_JA3_HASH_LEN + 1];
 		char session_id[SESSION_ID_LEN];
+		uint64_t us;            /* packet time of session_id */
 	} answers[TLS_RULES_JA3_PAIRS]; /* client fingerprint -> server answer, round robin */
 	unsigned next_answer;
+	uint64_t version_us, certificate_us; /* packet times of version_session_id, certificate_session_id */
 };
 
 struct tls_rules {
@@ -237,16 +239,18 @@ static void rule_interception(struct session *s, const struct server_tls_facts *
 	snprintf(a->related_session_id, sizeof a->related_session_id, "%s", earlier);
 }
 
-static void remember(struct server_tls_facts *f, const struct session *s)
+static void remember(struct server_tls_facts *f, const struct session *s, uint64_t now)
 {
 	const struct tls_observation *t = s->tls;
 	const struct session_certificate *c = &s->certificate;
 	if (t->version && t->version >= f->best_version) {
 		f->best_version = t->version;
+		f->version_us = now;
 		snprintf(f->version_session_id, sizeof f->version_session_id, "%s", s->id);
 	}
 	if (c->validated && c->status == X509_STATUS_OK && c->chain_count) {
 		f->valid_certificate_seen = true;
+		f->certificate_us = now;
 		snprintf(f->certificate_sha256, sizeof f->certificate_sha256, "%s", c->chain_sha256[0]);
 		snprintf(f->issuer, sizeof f->issuer, "%s", c->parsed ? c->leaf.issuer : "");
 		snprintf(f->certificate_session_id, sizeof f->certificate_session_id, "%s", s->id);
@@ -260,8 +264,10 @@ static void remember(struct server_tls_facts *f, const struct session *s)
 		snprintf(f->answers[slot].ja3s, sizeof f->answers[slot].ja3s, "%s", s->fingerprints.ja3s);
 	}
 	if (strcmp(f->answers[slot].ja3s, s->fingerprints.ja3s) ==
-	    0) /* the pair seen again, not another answer */
+	    0) { /* the pair seen again, not another answer */
 		snprintf(f->answers[slot].session_id, sizeof f->answers[slot].session_id, "%s", s->id);
+		f->answers[slot].us = now;
+	}
 }
 
 void tls_rules_evaluate(struct tls_rules *r, struct session *s)
@@ -281,5 +287,110 @@ void tls_rules_evaluate(struct tls_rules *r, struct session *s)
 	struct server_tls_facts *f =
 	    t->outcome == TLS_OUTCOME_ESTABLISHED ? history_touch(r->servers, &k, now) : NULL;
 	if (f)
-		remember(f, s);
+		remember(f, s, now);
+}
+
+/* ---- history sharing (tls_rules.h) ---- */
+
+bool tls_rules_server_share(struct tls_rules *r, const struct ip_addr *server, uint64_t now_us,
+                            struct tls_server_share *out)
+{
+	struct history_key k = history_key_ip(server);
+	const struct server_tls_facts *f = history_find(r->servers, &k, now_us);
+	memset(out, 0, sizeof *out);
+	if (!f)
+		return false;
+	out->best_version = f->best_version;
+	out->version_us = f->version_us;
+	memcpy(out->version_session_id, f->version_session_id, SESSION_ID_LEN);
+	out->valid_certificate_seen = f->valid_certificate_seen;
+	out->certificate_us = f->certificate_us;
+	memcpy(out->certificate_sha256, f->certificate_sha256, sizeof out->certificate_sha256);
+	memcpy(out->issuer, f->issuer, sizeof out->issuer);
+	memcpy(out->certificate_session_id, f->certificate_session_id, SESSION_ID_LEN);
+	for (int i = 0; i < TLS_RULES_JA3_PAIRS; i++) {
+		if (!f->answers[i].ja3[0])
+			continue;
+		struct tls_answer_share *a = &out->answers[out->n_answers++];
+		memcpy(a->ja3, f->answers[i].ja3, sizeof a->ja3);
+		memcpy(a->ja3s, f->answers[i].ja3s, sizeof a->ja3s);
+		memcpy(a->session_id, f->answers[i].session_id, SESSION_ID_LEN);
+		a->us = f->answers[i].us;
+	}
+	return true;
+}
+
+static bool tls_later(uint64_t in_us, const char *in_id, uint64_t have_us, const char *have_id)
+{
+	return in_us != have_us ? in_us > have_us : strncmp(in_id, have_id, SESSION_ID_LEN) > 0;
+}
+
+/* One client fingerprint's answer: a new fingerprint takes a slot (round robin, as a session would); the
+ * same answer seen later refreshes its session; another answer for a known fingerprint is not taken: the
+ * first answer is what the server normally says, the other is what tls_interception_suspected is about. */
+static bool merge_answer(struct server_tls_facts *f, const struct tls_answer_share *a)
+{
+	if (!a->ja3[0] || !a->ja3s[0])
+		return false;
+	int slot = ja3_answer_slot(f, a->ja3);
+	if (slot < 0) {
+		slot = (int)(f->next_answer++ % TLS_RULES_JA3_PAIRS);
+		snprintf(f->answers[slot].ja3, sizeof f->answers[slot].ja3, "%s", a->ja3);
+		snprintf(f->answers[slot].ja3s, sizeof f->answers[slot].ja3s, "%s", a->ja3s);
+	} else if (strcmp(f->answers[slot].ja3s, a->ja3s) != 0 ||
+	           !tls_later(a->us, a->session_id, f->answers[slot].us, f->answers[slot].session_id)) {
+		return false;
+	}
+	snprintf(f->answers[slot].session_id, sizeof f->answers[slot].session_id, "%.*s", SESSION_ID_LEN - 1,
+	         a->session_id);
+	f->answers[slot].us = a->us;
+	return true;
+}
+
+static uint64_t latest_tls_fact(const struct tls_server_share *in)
+{
+	uint64_t t = in->version_us > in->certificate_us ? in->version_us : in->certificate_us;
+	for (unsigned i = 0; i < in->n_answers && i < TLS_RULES_JA3_PAIRS; i++)
+		if (in->answers[i].us > t)
+			t = in->answers[i].us;
+	return t;
+}
+
+bool tls_rules_merge_server(struct tls_rules *r, const struct ip_addr *server,
+                            const struct tls_server_share *in)
+{
+	if (!in->best_version && !in->valid_certificate_seen && !in->n_answers)
+		return false;
+	struct history_key k = history_key_ip(server);
+	uint64_t at = latest_tls_fact(in);
+	struct server_tls_facts *f = history_touch(r->servers, &k, at);
+	if (!f)
+		return false;
+	bool taken = false;
+	/* the highest version wins (the rule compares with the best the server did); at the same version, the
+	 * later session */
+	if (in->best_version > f->best_version ||
+	    (in->best_version && in->best_version == f->best_version &&
+	     tls_later(in->version_us, in->version_session_id, f->version_us, f->version_session_id))) {
+		f->best_version = in->best_version;
+		f->version_us = in->version_us;
+		snprintf(f->version_session_id, SESSION_ID_LEN, "%.*s", SESSION_ID_LEN - 1,
+		         in->version_session_id);
+		taken = true;
+	}
+	if (in->valid_certificate_seen &&
+	    (!f->valid_certificate_seen || tls_later(in->certificate_us, in->certificate_session_id,
+	                                             f->certificate_us, f->certificate_session_id))) {
+		f->valid_certificate_seen = true;
+		f->certificate_us = in->certificate_us;
+		snprintf(f->certificate_sha256, sizeof f->certificate_sha256, "%.*s",
+		         (int)sizeof f->certificate_sha256 - 1, in->certificate_sha256);
+		snprintf(f->issuer, sizeof f->issuer, "%.*s", (int)sizeof f->issuer - 1, in->issuer);
+		snprintf(f->certificate_session_id, SESSION_ID_LEN, "%.*s", SESSION_ID_LEN - 1,
+		         in->certificate_session_id);
+		taken = true;
+	}
+	for (unsigned i = 0; i < in->n_answers && i < TLS_RULES_JA3_PAIRS; i++)
+		taken |= merge_answer(f, &in->answers[i]);
+	return taken;
 }

@@ -272,6 +272,20 @@ static void use_configured_sources(struct options *o, struct sensor_settings *st
 			o->outputs[o->noutputs++] = src->outputs[i];
 }
 
+/* detection.history.shared travels through Kafka: without a kafka: output there is nothing to share with. */
+static int check_history_share(const struct options *o, const struct sensor_settings *st)
+{
+	if (!st->history_share.shared)
+		return 0;
+	for (size_t i = 0; i < o->noutputs; i++)
+		if (strncmp(o->outputs[i], "kafka:", 6) == 0)
+			return 0;
+	fprintf(stderr,
+	        "tlsobs: detection.history.shared: needs a kafka: output (-o kafka:BROKERS, or outputs: in "
+	        "the configuration) to share the history through\n");
+	return -1;
+}
+
 /* An early exit after the configuration loaded: its policy is freed, so LeakSanitizer has nothing to say. */
 static int settings_done(struct sensor_settings *settings, int code)
 {
@@ -971,7 +985,8 @@ int main(int argc, char **argv)
 	}
 	if (o.dump_dir && check_dump_dir(o.dump_dir) != 0)
 		return settings_done(&settings, EXIT_USAGE);
-	if (check_ca_file(&settings) != 0 || check_state_db(&settings) != 0)
+	if (check_ca_file(&settings) != 0 || check_state_db(&settings) != 0 ||
+	    check_history_share(&o, &settings) != 0)
 		return settings_done(&settings, EXIT_USAGE);
 	if (o.test_config) {
 		bool geoip_ok;

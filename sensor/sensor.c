@@ -36,6 +36,7 @@
 #include "sensor/app/issuer_cache.h"
 #include "sensor/state/state_db.h"
 #include "sensor/state/state_sync.h"
+#include "sensor/history_feed.h"
 #include "sensor/worker.h"
 #include "sensor/app/tls_inspect.h"
 #include "sensor/workers/sealed_session.h"
@@ -96,6 +97,7 @@ struct sensor {
 	bool policy_owned;                         /* settings.policy came from a reload: ours to free */
 	struct geoip *geo;                         /* owned; NULL: no enrichment */
 	uint64_t next_geoip_check_us;              /* wall clock */
+	struct history_feed *history;              /* owned; NULL unless detection.history.shared */
 };
 
 static uint64_t wall_clock_us(void)
@@ -293,6 +295,8 @@ static void report_mail(struct sensor *s, struct session *sess)
 	uint64_t at_us = rules_engine_now_us(sess);
 	check_relaxations(s, at_us);
 	rules_engine_evaluate(s->rules, sess);
+	if (s->history)
+		history_feed_session(s->history, sess);
 	if (s->sync)
 		state_sync_session(s->sync, sess, at_us);
 	report_events(s, sess);
@@ -361,6 +365,22 @@ static int open_state(struct sensor *s, const char *path, char *err, size_t errl
 		return -1;
 	}
 	return 0;
+}
+
+/* detection.history.shared: after the state database, so that the fleet's later facts win over the cache. A
+ * feed that does not open leaves the local history (history_feed.h). */
+static void open_history_feed(struct sensor *s)
+{
+	struct kafka_output *k = NULL;
+	for (size_t i = 0; i < s->noutputs && !k; i++)
+		k = output_kafka_producer(s->outputs[i]);
+	char err[1024] = "no kafka: output";
+	if (s->settings.history_share.shared &&
+	    (!k ||
+	     !(s->history = history_feed_open(s->rules, k, &s->settings.history_share,
+	                                      s->settings.sensor_name, &s->settings.kafka, err, sizeof err))))
+		logger_log(LOGGER_ERROR, "history",
+		           "detection.history.shared: %s: going on with the local history", err);
 }
 
 /* The mail ports every worker reads: the SMTP ports, the implicit-TLS ports, and SMTP's among the latter. */
@@ -458,6 +478,7 @@ struct sensor *sensor_new(const struct sensor_settings *settings, struct output 
 		return NULL;
 	}
 	init_events(s);
+	open_history_feed(s);
 	return s;
 }
 
@@ -662,6 +683,8 @@ static void fill_counters(struct sensor *s, struct sensor_counters *c, bool fina
 		c->capture_dropped = cs.dropped;
 		c->capture_if_dropped = cs.if_dropped;
 	}
+	if (s->history)
+		history_feed_fill_counters(s->history, &c->history_shared);
 }
 
 static void emit_stats(struct sensor *s, bool final)
@@ -679,6 +702,8 @@ static void housekeeping(struct sensor *s)
 	uint64_t now_us = s->now_us;
 	for (size_t i = 0; i < s->noutputs; i++)
 		output_poll(s->outputs[i]);
+	if (s->history)
+		history_feed_poll(s->history, now_us);
 	check_relaxations(s, now_us);
 	uint64_t wall = wall_clock_us();
 	if (s->geo && wall >= s->next_geoip_check_us) {
@@ -1007,6 +1032,8 @@ static void print_services(const struct sensor *s, const struct sensor_stats *st
 	        ", TLS servers %" PRIu64 ", certificates %" PRIu64 "), %" PRIu64 " evicted by the memcap\n",
 	        rs->history_bytes, rs->history_memcap, rs->history_servers_bytes, rs->history_pairs_bytes,
 	        rs->history_tls_servers_bytes, rs->certificates_bytes, rs->history_memcap_evicted);
+	if (s->history)
+		history_feed_print_summary(s->history, out);
 	if (st->parser_memcap_stops)
 		fprintf(out, "tlsobs: flows whose parsing stopped at the memcap: %" PRIu64 "\n",
 		        st->parser_memcap_stops);
@@ -1074,6 +1101,7 @@ void sensor_free(struct sensor *s)
 	free(s->finishing);
 	free(s->worker_settings);
 	geoip_free(s->geo);
+	history_feed_free(s->history);
 	state_sync_free(s->sync);
 	state_db_close(s->state);
 	if (s->policy_owned)

@@ -115,6 +115,14 @@ struct sensor_settings {
 	char workers[8];
 	char cpu_affinity[SETTINGS_MAX_WORKERS][8];
 	size_t n_cpu_affinity;
+	struct settings_history_share {     /* detection.history.* of the shared history (issue 20) */
+		bool shared;                /* .shared: publish and merge through Kafka */
+		uint64_t max_clock_skew_us; /* .max_clock_skew: updates dated further ahead are dropped */
+		unsigned topic_partitions;  /* .topic_partitions: when the sensor creates the topic */
+		uint64_t retention_us;      /* .retention: 0: compacted only; else compact,delete */
+		uint64_t
+		    startup_timeout_us; /* .startup_timeout: the longest wait to read the topic at start */
+	} history_share;
 };
 
 /* capture.workers as a number: "auto" is the online CPUs (at most SETTINGS_MAX_WORKERS). */
