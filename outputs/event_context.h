@@ -7,7 +7,7 @@
  * follow (semantic versioning: a new optional field is a minor change, a
  * renamed or removed field or a changed meaning a major one).
  */
-#define TLSOBS_SCHEMA_VERSION "1.3.0"
+#define TLSOBS_SCHEMA_VERSION "1.4.0"
 
 /* ecs.version: the ECS release whose field definitions the events follow (checked against 8.0 to 9.x). */
 #define TLSOBS_ECS_VERSION "8.11.0"

@@ -41,7 +41,7 @@ CORPUS = os.environ.get("TLSOBS_CORPUS") or os.path.abspath(os.path.join(SRC, ".
 LAB = os.path.join(CORPUS, "lab")
 PUBLIC = os.path.join(CORPUS, "public")
 SCHEMA = os.path.join(SRC, "docs", "events.schema.json")
-SCHEMA_VERSION = "1.3.0"
+SCHEMA_VERSION = "1.4.0"
 
 COMMUNITY_ID = re.compile(r"^1:[A-Za-z0-9+/]{27}=$")
 EVENT_ID = {
