@@ -104,8 +104,14 @@ static void *work(void *arg)
 		batch_clock = b->clock_us;
 		for (unsigned i = 0; i < b->count; i++) {
 			struct capture_packet cp;
-			uint64_t clock;
-			packet_batch_get(b, i, &cp, &clock);
+			uint64_t clock, seq;
+			packet_batch_get(b, i, &cp, &clock, &seq);
+			if (seq != cp.ts_us / 10) { /* the packet's number travels with it */
+				fprintf(stderr,
+				        "FAIL worker %u: packet number %" PRIu64 " for time %" PRIu64 "\n",
+				        l->id, seq, cp.ts_us);
+				l->failures++;
+			}
 			l->failures += (uint64_t)check_packet(l, &cp, clock, &last_k, &last_clock);
 			l->received++;
 		}
@@ -166,9 +172,9 @@ static int read_all(struct lane *lanes)
 		struct capture_packet cp = {k * 10, len, len, (int)(k % 3), data, IFACES[k / 1000 % 3]};
 		if (fill[l->id] == NULL)
 			return fprintf(stderr, "FAIL packet_queue_batch\n"), 1;
-		if (!packet_batch_add(fill[l->id], &cp, k * 10)) {
+		if (!packet_batch_add(fill[l->id], &cp, k * 10, k)) {
 			push(l, &fill[l->id], k * 10, false);
-			if (fill[l->id] == NULL || !packet_batch_add(fill[l->id], &cp, k * 10))
+			if (fill[l->id] == NULL || !packet_batch_add(fill[l->id], &cp, k * 10, k))
 				return fprintf(stderr,
 				               "FAIL packet %" PRIu64 " does not fit an empty batch\n", k),
 				       1;
