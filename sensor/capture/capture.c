@@ -45,7 +45,7 @@ struct capture_source {
 	uint64_t first_ts_us;             /* files: time of the first packet, for ordering */
 	size_t order; /* files: position given (names sorted within a directory), breaks ties */
 	uint32_t last_recv, last_drop, last_ifdrop; /* live: previous pcap_stats, for wrap-safe deltas */
-	int fanout_group; /* live with fanout: the PACKET_FANOUT group id; else -1 */
+	int fanout_group;  /* live with fanout: the PACKET_FANOUT group id; else -1 */
 	char *read_buffer; /* files: the FILE's stdio buffer, freed after pcap_close */
 };
 
