@@ -62,7 +62,7 @@ struct worker_pool {
 	atomic_int stop;
 	volatile sig_atomic_t
 	    reader_stop; /* capture_run's flag: written and read on the reader thread only */
-	uint64_t latest_us, round_us;
+	uint64_t latest_us;
 	uint64_t
 	    packets; /* read so far: the next packet's number less one (the reader; inline: the caller) */
 	unsigned round_packets, rr;
@@ -260,7 +260,6 @@ static void round_robin_clock(struct worker_pool *p)
 			push(p, l);
 	}
 	p->round_packets = 0;
-	p->round_us = p->latest_us;
 }
 
 /* The worker of a packet: by its innermost address pair; what has none (not IP), spread in turn. */
@@ -290,7 +289,10 @@ static void reader_packet(void *ctx, const struct capture_packet *cp)
 	} else if (l->filling->count == PACKET_BATCH_PACKETS) {
 		push(p, l);
 	}
-	if (++p->round_packets >= POOL_ROUND_PACKETS || p->latest_us >= p->round_us + POOL_ROUND_US)
+	/* By packets only: a capture's packet time may jump (days between two packets of a sparse capture),
+	 * and a round per jump flushed every worker's batch at nearly every packet (2 workers were no faster
+	 * than 1). */
+	if (++p->round_packets >= POOL_ROUND_PACKETS)
 		round_robin_clock(p);
 }
 

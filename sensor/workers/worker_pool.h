@@ -6,8 +6,8 @@
  * enough to hash it (flow_hash.h: the innermost address pair) and copies it
  * into its worker's bounded queue (packet_queue.h: batches, back-pressure,
  * never loss). With each batch goes the reader's latest packet time, and every
- * worker gets that clock at least every POOL_ROUND_PACKETS packets or
- * POOL_ROUND_US of packet time, and the last one before its end, so that each
+ * worker gets that clock at least every POOL_ROUND_PACKETS packets, and the
+ * last one before its end, so that each
  * worker expires flows when one worker would. `tlsobs-w0` ... each own one
  * struct worker (flow table, memcap, defrag, nDPI, parsers: no locks on the
  * packet path). A worker seals each ended flow's session (sealed_session.h)
@@ -38,14 +38,13 @@
 enum {
 	POOL_MAX_WORKERS = 64,     /* the session id's flow number keeps 6 bits for the worker index */
 	POOL_QUEUE_DEPTH = 8,      /* batches queued per worker */
-	POOL_ROUND_PACKETS = 1024, /* every worker gets the reader's clock at least this often ... */
+	POOL_ROUND_PACKETS = 1024, /* every worker gets the reader's clock at least this often */
 	POOL_OUTBOX_MAX = 512,     /* sessions a worker may have waiting for the finisher before it waits */
 	POOL_RECYCLED_MAX = 256,   /* spent sealed blocks kept per worker for reuse */
 	POOL_WAKE_SESSIONS = 64,   /* a worker wakes the finisher when it has this many sessions waiting */
 	POOL_COLLECT_MS = 10,      /* otherwise the finisher collects this often (wall time) */
 	POOL_LIVE_PUBLISH = 64,    /* live: a worker publishes after this many packets, and at each tick */
 };
-#define POOL_ROUND_US 10000u /* ... and every 10 ms of packet time */
 
 struct worker_pool_options {
 	unsigned workers;
