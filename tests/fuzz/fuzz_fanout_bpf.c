@@ -12,6 +12,7 @@
  * tests/fuzz/seed_fanout_bpf.py writes the seeds.
  */
 #include "sensor/capture/fanout_bpf.h"
+#include "../support/flow_hash_reference.h"
 
 #include <pcap/pcap.h>
 #include <stdint.h>
@@ -21,32 +22,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct fanout_bpf_insn frame_prog[FANOUT_BPF_MAX_INSNS];
-
-/* The workers' pair hash (sensor/workers/flow_hash.h), written from its definition: each address's words
- * XORed, mixed by MurmurHash3's fmix32, the two XORed. */
-static uint32_t fmix32(uint32_t x)
-{
-	x ^= x >> 16;
-	x *= 0x85ebca6bu;
-	x ^= x >> 13;
-	x *= 0xc2b2ae35u;
-	x ^= x >> 16;
-	return x;
-}
-
-static uint32_t fold(const struct ip_addr *a)
-{
-	uint32_t x = 0;
-	for (size_t i = 0; i < (a->family == 6 ? 16u : 4u); i += 4)
-		x ^= (uint32_t)a->bytes[i] << 24 | (uint32_t)a->bytes[i + 1] << 16 |
-		     (uint32_t)a->bytes[i + 2] << 8 | a->bytes[i + 3];
-	return x;
-}
-
-static uint32_t pair_hash(const struct ip_addr *src, const struct ip_addr *dst)
-{
-	return fmix32(fold(src)) ^ fmix32(fold(dst));
-}
 
 /* As the kernel's incoming path: the outer 802.1Q/802.1ad tag in metadata, data from the network header. */
 static uint32_t run_network(const uint8_t *p, size_t len)
@@ -84,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (compared && d.encap.mpls_count > 0 && d.encap.tunnels + d.encap.mpls_count > DECODE_MAX_TUNNELS)
 		compared = false;
 	if (compared) {
-		uint32_t want = pair_hash(&d.src, &d.dst);
+		uint32_t want = flow_hash_reference(&d.src, &d.dst);
 		if (frame != want || network != want)
 			abort();
 	}

@@ -22,6 +22,7 @@
 
 #include "parsers/packet_decode.h"
 #include "sensor/capture/capture.h"
+#include "../support/flow_hash_reference.h"
 
 enum { MAX_SOCKETS = 8, MAX_IFACES = 4, MAX_FLOWS = 4096 };
 
@@ -84,32 +85,6 @@ static void note(struct probe *pr, const struct decoded_packet *d, bool pair_onl
 	f->directions |= fwd ? 1u : 2u;
 }
 
-/* The workers' pair hash (sensor/workers/flow_hash.h), written from its definition: each address's words
- * XORed, mixed by MurmurHash3's fmix32, the two XORed. */
-static uint32_t fmix32(uint32_t x)
-{
-	x ^= x >> 16;
-	x *= 0x85ebca6bu;
-	x ^= x >> 13;
-	x *= 0xc2b2ae35u;
-	x ^= x >> 16;
-	return x;
-}
-
-static uint32_t fold(const struct ip_addr *a)
-{
-	uint32_t x = 0;
-	for (size_t i = 0; i < (a->family == 6 ? 16u : 4u); i += 4)
-		x ^= (uint32_t)a->bytes[i] << 24 | (uint32_t)a->bytes[i + 1] << 16 |
-		     (uint32_t)a->bytes[i + 2] << 8 | a->bytes[i + 3];
-	return x;
-}
-
-static uint32_t pair_hash(const struct ip_addr *src, const struct ip_addr *dst)
-{
-	return fmix32(fold(src)) ^ fmix32(fold(dst));
-}
-
 static void on_packet(void *ctx, const struct capture_packet *p)
 {
 	struct worker *w = ctx;
@@ -118,7 +93,7 @@ static void on_packet(void *ctx, const struct capture_packet *p)
 	pthread_mutex_lock(&w->probe->lock);
 	w->probe->packets[w->index]++;
 	if ((r == DECODE_OK || r == DECODE_IPV4_FRAGMENT || r == DECODE_IPV6_FRAGMENT) &&
-	    pair_hash(&d.src, &d.dst) % w->n != w->index)
+	    flow_hash_reference(&d.src, &d.dst) % w->n != w->index)
 		w->probe->wrong_socket++;
 	if (r == DECODE_OK)
 		note(w->probe, &d, false, w->index);

@@ -24,32 +24,7 @@
 #include "sensor/workers/flow_hash.h"
 #include "ip_text.h"
 #include "packet_builder.h"
-
-/* The workers' pair hash (sensor/workers/flow_hash.h), written from its definition: each address's words
- * XORed, mixed by MurmurHash3's fmix32, the two XORed. */
-static uint32_t fmix32(uint32_t x)
-{
-	x ^= x >> 16;
-	x *= 0x85ebca6bu;
-	x ^= x >> 13;
-	x *= 0xc2b2ae35u;
-	x ^= x >> 16;
-	return x;
-}
-
-static uint32_t fold(const struct ip_addr *a)
-{
-	uint32_t x = 0;
-	for (size_t i = 0; i < (a->family == 6 ? 16u : 4u); i += 4)
-		x ^= (uint32_t)a->bytes[i] << 24 | (uint32_t)a->bytes[i + 1] << 16 |
-		     (uint32_t)a->bytes[i + 2] << 8 | a->bytes[i + 3];
-	return x;
-}
-
-static uint32_t pair_hash(const struct ip_addr *src, const struct ip_addr *dst)
-{
-	return fmix32(fold(src)) ^ fmix32(fold(dst));
-}
+#include "flow_hash_reference.h"
 
 static struct fanout_bpf_insn prog[FANOUT_BPF_MAX_INSNS];
 
@@ -86,7 +61,7 @@ static uint32_t check_packet(const uint8_t *data, size_t len, const char *what)
 	enum decode_result r = packet_decode(LT_EN10MB, data, (uint32_t)len, NULL, &d);
 	cr_assert(r == DECODE_OK || r == DECODE_IPV4_FRAGMENT || r == DECODE_IPV6_FRAGMENT,
 	          "%s: decoded as %s", what, decode_result_str(r));
-	uint32_t want = pair_hash(&d.src, &d.dst);
+	uint32_t want = flow_hash_reference(&d.src, &d.dst);
 	cr_assert_eq(flow_hash_packet(&d), want, "%s: the file reader's hash (sensor/workers/flow_hash.c)",
 	             what);
 	uint32_t frame = run_frame(data, len), network = run_network(data, len);
@@ -109,7 +84,7 @@ Test(fanout_bpf, every_shared_vector_gives_its_hash_in_both_directions)
 	for (size_t i = 0; i < FLOW_HASH_VECTORS; i++) {
 		const struct flow_hash_vector *v = &flow_hash_vectors[i];
 		struct ip_addr a = addr(v->src), b = addr(v->dst);
-		cr_assert_eq(pair_hash(&a, &b), v->x, "vector %zu: the reference", i);
+		cr_assert_eq(flow_hash_reference(&a, &b), v->x, "vector %zu: the reference", i);
 		cr_assert_eq(flow_hash_pair(&a, &b), v->x, "vector %zu: the file reader's flow_hash_pair", i);
 		struct pkt p = {0};
 		build_tcp(&p, LT_EN10MB, a.family, &default_seg);
@@ -156,7 +131,7 @@ static void build_fragment_of_gre(struct pkt *p, unsigned frag)
 Test(fanout_bpf, every_fragment_goes_with_its_datagram_by_the_pair_that_carries_it)
 {
 	struct ip_addr out_src = addr("203.0.113.10"), out_dst = addr("198.51.100.25");
-	uint32_t outer = pair_hash(&out_src, &out_dst);
+	uint32_t outer = flow_hash_reference(&out_src, &out_dst);
 	static const unsigned frags[] = {IP4_MF, IP4_MF | 185, 185};
 	for (size_t i = 0; i < 3; i++) {
 		struct pkt p = {0};
@@ -167,8 +142,8 @@ Test(fanout_bpf, every_fragment_goes_with_its_datagram_by_the_pair_that_carries_
 	struct pkt whole = {0};
 	build_fragment_of_gre(&whole, IP4_DF);
 	struct ip_addr in_src = addr("192.0.2.50"), in_dst = addr("192.0.2.60");
-	cr_assert_eq(check_packet(whole.b, whole.len, "the whole GRE datagram"), pair_hash(&in_src, &in_dst),
-	             "unfragmented, the inner pair");
+	cr_assert_eq(check_packet(whole.b, whole.len, "the whole GRE datagram"),
+	             flow_hash_reference(&in_src, &in_dst), "unfragmented, the inner pair");
 
 	struct pkt q = {0};
 	put_eth(&q, ETH_IPV6);
@@ -210,7 +185,7 @@ Test(fanout_bpf, what_is_not_ip_hashes_to_zero_and_other_udp_to_its_pair)
 	put_ipv4(&dns, P_UDP, 0, 0, 8);
 	put16(&dns, 5353), put16(&dns, 53), put16(&dns, 8), put16(&dns, 0);
 	struct ip_addr s = addr("203.0.113.10"), d = addr("198.51.100.25");
-	cr_assert_eq(run_frame(dns.b, dns.len), pair_hash(&s, &d));
+	cr_assert_eq(run_frame(dns.b, dns.len), flow_hash_reference(&s, &d));
 }
 
 Test(fanout_bpf, the_kernel_program_fits_with_every_tunnel_port_configured)
