@@ -349,31 +349,9 @@ void json_null(struct json_writer *w)
 	put(w, "null", 4);
 }
 
-/* Dotted quad (RFC 791 text form, as inet_ntop writes it) without printf; IPv6 through ip_addr_format(). */
-static size_t ipv4_text(char out[16], const uint8_t b[4])
-{
-	size_t n = 0;
-	for (int i = 0; i < 4; i++) {
-		unsigned v = b[i];
-		if (i)
-			out[n++] = '.';
-		if (v >= 100)
-			out[n++] = (char)('0' + v / 100);
-		if (v >= 10)
-			out[n++] = (char)('0' + v / 10 % 10);
-		out[n++] = (char)('0' + v % 10);
-	}
-	out[n] = '\0';
-	return n;
-}
-
 void json_ip(struct json_writer *w, const struct ip_addr *a)
 {
-	char text[64];
-	if (a->family == 4) {
-		json_string(w, text, ipv4_text(text, a->bytes));
-		return;
-	}
+	char text[64]; /* ip_addr_format writes IPv4 without printf (packet_decode.c) */
 	json_cstring(w, ip_addr_format(a, text, sizeof text));
 }
 
