@@ -43,6 +43,8 @@ struct worker {
 	worker_session_fn on_session; /* the process-wide session finishing */
 	void *on_session_ctx;
 	struct worker_stats stats;
+	bool retired; /* worker_retire: the packet state is gone, final holds the counters */
+	struct worker_snapshot final;
 };
 
 /* The flow ended with a session to tell: the record is filled here, reported by the process. */
@@ -88,9 +90,9 @@ static void worker_end_queued(struct worker *w)
 	flow_table_end_queued(w->flows);
 }
 
-struct worker *worker_new(const struct sensor_settings *settings, const struct mail_ports *ports,
-                          const char *dump_dir, uint64_t run_nonce, worker_session_fn on_session, void *ctx,
-                          char *err, size_t errlen)
+static struct worker *make_worker(const struct sensor_settings *settings, const struct mail_ports *ports,
+                                  const char *dump_dir, uint64_t run_nonce, worker_session_fn on_session,
+                                  void *ctx, bool first, char *err, size_t errlen)
 {
 	struct worker *w = calloc(1, sizeof *w);
 	if (!w) {
@@ -106,7 +108,9 @@ struct worker *worker_new(const struct sensor_settings *settings, const struct m
 	w->defrag = defrag_new(&settings->defrag);
 	w->scratch = malloc(sizeof *w->scratch);
 	/* Without it flows are still followed by port. Every dissector only when all_flows names them all. */
-	w->classifier = settings->all_flows ? classifier_new_all() : classifier_new();
+	w->classifier = !first                ? classifier_new_beside(settings->all_flows)
+	                : settings->all_flows ? classifier_new_all()
+	                                      : classifier_new();
 	w->records = (struct flow_records){.flows = w->flows,
 	                                   .classifier = w->classifier,
 	                                   .ports = ports,
@@ -119,6 +123,20 @@ struct worker *worker_new(const struct sensor_settings *settings, const struct m
 		return NULL;
 	}
 	return w;
+}
+
+struct worker *worker_new(const struct sensor_settings *settings, const struct mail_ports *ports,
+                          const char *dump_dir, uint64_t run_nonce, worker_session_fn on_session, void *ctx,
+                          char *err, size_t errlen)
+{
+	return make_worker(settings, ports, dump_dir, run_nonce, on_session, ctx, true, err, errlen);
+}
+
+struct worker *worker_new_beside(const struct sensor_settings *settings, const struct mail_ports *ports,
+                                 const char *dump_dir, uint64_t run_nonce, worker_session_fn on_session,
+                                 void *ctx, char *err, size_t errlen)
+{
+	return make_worker(settings, ports, dump_dir, run_nonce, on_session, ctx, false, err, errlen);
 }
 
 static bool is_service_port(const struct worker *w, uint16_t port)
@@ -247,12 +265,12 @@ const struct flow_table *worker_flows(const struct worker *w)
 
 const struct memcap *worker_memcap(struct worker *w)
 {
-	return flow_table_memcap(w->flows);
+	return w->retired ? &w->final.memcap : flow_table_memcap(w->flows);
 }
 
 const struct defrag_stats *worker_defrag_stats(const struct worker *w)
 {
-	return defrag_stats(w->defrag);
+	return w->retired ? &w->final.defrag : defrag_stats(w->defrag);
 }
 
 const struct classifier *worker_classifier(const struct worker *w)
@@ -288,6 +306,10 @@ uint64_t worker_session_order_us(const struct worker *w)
 
 void worker_snapshot(const struct worker *w, struct worker_snapshot *out)
 {
+	if (w->retired) {
+		*out = w->final;
+		return;
+	}
 	out->now_us = w->now_us;
 	out->stats = w->stats;
 	out->records = w->records.stats;
@@ -300,6 +322,21 @@ void worker_snapshot(const struct worker *w, struct worker_snapshot *out)
 		out->classify = *classifier_stats(w->classifier);
 	else
 		memset(&out->classify, 0, sizeof out->classify);
+}
+
+void worker_retire(struct worker *w)
+{
+	if (w->retired)
+		return;
+	worker_snapshot(w, &w->final);
+	flow_table_free(w->flows, FLOW_CLOSE_SHUTDOWN); /* empty after worker_finish: nothing is reported */
+	w->flows = NULL;
+	defrag_free(w->defrag);
+	w->defrag = NULL;
+	classifier_free(w->classifier); /* after the flows: theirs point back at it */
+	w->classifier = NULL;
+	w->records.classifier = NULL;
+	w->retired = true;
 }
 
 void worker_free(struct worker *w)

@@ -51,6 +51,10 @@ struct worker;
 struct worker *worker_new(const struct sensor_settings *settings, const struct mail_ports *ports,
                           const char *dump_dir, uint64_t run_nonce, worker_session_fn on_session, void *ctx,
                           char *err, size_t errlen);
+/* The same, built on a thread of its own while worker_new builds the first worker (classifier_new_beside). */
+struct worker *worker_new_beside(const struct sensor_settings *settings, const struct mail_ports *ports,
+                                 const char *dump_dir, uint64_t run_nonce, worker_session_fn on_session,
+                                 void *ctx, char *err, size_t errlen);
 /* One captured packet (its time moves the worker's clock forward, never back). */
 void worker_packet(struct worker *w, const struct capture_packet *cp);
 /* Time passes without packets (live capture): flows and fragments expire. */
@@ -60,10 +64,11 @@ void worker_finish(struct worker *w, enum flow_close_reason reason);
 uint64_t worker_now(const struct worker *w);
 const struct worker_stats *worker_stats(const struct worker *w);
 const struct flow_record_stats *worker_record_stats(const struct worker *w);
+/* NULL after worker_retire. */
 const struct flow_table *worker_flows(const struct worker *w);
 const struct memcap *worker_memcap(struct worker *w);
 const struct defrag_stats *worker_defrag_stats(const struct worker *w);
-/* NULL when nDPI could not be set up (flows are then followed by port only). */
+/* NULL when nDPI could not be set up (flows are then followed by port only), and after worker_retire. */
 const struct classifier *worker_classifier(const struct worker *w);
 /* The workers step (sensor/workers/): worker `index` of several (0 when alone). */
 void worker_set_index(struct worker *w, unsigned index);
@@ -98,6 +103,10 @@ struct worker_snapshot {
 };
 void worker_snapshot(const struct worker *w, struct worker_snapshot *out);
 /* Ends the remaining flows with FLOW_CLOSE_SHUTDOWN, then frees. NULL is a no-op. */
+/* After worker_finish, on the worker's own thread: frees the flow table, defragmenter and nDPI module while
+ * the finisher still writes the last sessions (nDPI's teardown alone took ~8 ms a worker at exit, on one
+ * thread). The counters stay: worker_snapshot reads them as they were. No packet may follow. */
+void worker_retire(struct worker *w);
 void worker_free(struct worker *w);
 
 #endif

@@ -95,13 +95,13 @@ static void account(struct classify_flow *f, int64_t before)
 	f->ndpi_heap = share < 0 ? 0 : share > UINT32_MAX ? UINT32_MAX : (uint32_t)share;
 }
 
-static struct classifier *make_classifier(bool all_protocols)
+static struct classifier *make_classifier(bool all_protocols, ndpi_init_prefs prefs)
 {
 	struct classifier *c = calloc(1, sizeof *c);
 	if (!c)
 		return NULL;
 	pthread_once(&hooks_once, set_hooks); /* before nDPI allocates anything */
-	c->ndpi = ndpi_init_detection_module(ndpi_no_prefs);
+	c->ndpi = ndpi_init_detection_module(prefs);
 	if (!c->ndpi) {
 		free(c);
 		return NULL;
@@ -127,12 +127,17 @@ static struct classifier *make_classifier(bool all_protocols)
 
 struct classifier *classifier_new(void)
 {
-	return make_classifier(false);
+	return make_classifier(false, ndpi_no_prefs);
 }
 
 struct classifier *classifier_new_all(void)
 {
-	return make_classifier(true);
+	return make_classifier(true, ndpi_no_prefs);
+}
+
+struct classifier *classifier_new_beside(bool all_protocols)
+{
+	return make_classifier(all_protocols, ndpi_dont_init_libgcrypt);
 }
 
 void classifier_free(struct classifier *c)

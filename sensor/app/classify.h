@@ -61,6 +61,9 @@ struct classify_flow;
 struct classifier *classifier_new(void);
 /* The same with every nDPI dissector, for capture.all_flows, whose events name any protocol. */
 struct classifier *classifier_new_all(void);
+/* Another one (all_protocols: as classifier_new_all) built on a thread of its own while the first is
+ * built: it leaves nDPI's one-time libgcrypt set-up, which is not thread-safe, to that first one. */
+struct classifier *classifier_new_beside(bool all_protocols);
 void classifier_free(struct classifier *c);
 /* Made by classifier_new_all(). */
 bool classifier_all_protocols(const struct classifier *c);

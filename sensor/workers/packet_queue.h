@@ -24,7 +24,7 @@
 #include "sensor/capture/capture.h"
 
 enum {
-	PACKET_BATCH_PACKETS = 128,
+	PACKET_BATCH_PACKETS = 512,
 	PACKET_BATCH_BYTES = 512 * 1024, /* twice the largest snap length: any packet fits an empty batch */
 	PACKET_IFACE_MAX = 256,          /* an interface name as events keep it */
 };

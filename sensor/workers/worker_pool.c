@@ -239,6 +239,7 @@ static void *lane_main(void *arg)
 		packet_queue_recycle(l->queue, b);
 		publish(l, last);
 	}
+	worker_retire(l->w); /* its teardown here, beside the finisher's last sessions, not after them */
 	return NULL;
 }
 
@@ -370,6 +371,7 @@ static void *live_main(void *arg)
 	publish_capture(l);
 	worker_finish(l->w, FLOW_CLOSE_SHUTDOWN); /* live capture ends only when stopped */
 	publish(l, true);
+	worker_retire(l->w);
 	return NULL;
 }
 
@@ -480,8 +482,20 @@ void worker_pool_stop(struct worker_pool *p)
 	atomic_store(&p->stop, 1);
 }
 
+static bool all_ended(const struct worker_pool *p)
+{
+	for (unsigned i = 0; i < p->n; i++)
+		if (!p->lanes[i].ended)
+			return false;
+	return true;
+}
+
+/* Under the lock: until a lane publishes, or wait_ms. Never once every lane has ended: no news can come
+ * (the finisher's last collect waited its whole timeout, 100 ms at every exit). */
 static void wait_news(struct worker_pool *p, unsigned wait_ms)
 {
+	if (all_ended(p))
+		return;
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;

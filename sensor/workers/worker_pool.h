@@ -38,7 +38,7 @@
 enum {
 	POOL_MAX_WORKERS = 64,     /* the session id's flow number keeps 6 bits for the worker index */
 	POOL_QUEUE_DEPTH = 8,      /* batches queued per worker */
-	POOL_ROUND_PACKETS = 1024, /* every worker gets the reader's clock at least this often */
+	POOL_ROUND_PACKETS = 4096, /* every worker gets the reader's clock at least this often */
 	POOL_OUTBOX_MAX = 512,     /* sessions a worker may have waiting for the finisher before it waits */
 	POOL_RECYCLED_MAX = 256,   /* spent sealed blocks kept per worker for reuse */
 	POOL_WAKE_SESSIONS = 64,   /* a worker wakes the finisher when it has this many sessions waiting */
