@@ -95,6 +95,7 @@ static void *work(void *arg)
 {
 	struct lane *l = arg;
 	uint64_t last_k = UINT64_MAX, last_clock = 0, batch_clock = 0;
+	unsigned naps = 0;
 	for (;;) {
 		struct packet_batch *b = packet_queue_pop(l->q);
 		if (b->clock_us < batch_clock) {
@@ -119,8 +120,10 @@ static void *work(void *arg)
 		packet_queue_recycle(l->q, b);
 		if (last)
 			break;
+		/* A slow worker: its first batches take long enough that the reader fills its queue (batches
+		 * of up to PACKET_BATCH_PACKETS packets are few), then short naps keep it behind. */
 		if (l->id == 0)
-			usleep(200); /* a slow worker: the reader must wait for it */
+			usleep(++naps <= 3 ? 300000 : 200);
 	}
 	return NULL;
 }
