@@ -366,7 +366,7 @@ tool_cmd() {   # sets the array cmd
 }
 cmdline() { local cmd; tool_cmd "$1"; local q=() a; for a in "${cmd[@]}"; do [[ $a == *' '* ]] && a="'$a'"; q+=("$a"); done; echo "${q[*]}"; }
 
-declare -A best_wall best_cpu max_rss worst_wall
+declare -A best_wall best_cpu max_rss worst_wall round_walls
 out=$BENCH_DIR/run.$$.out err=$BENCH_DIR/run.$$.err tf=$BENCH_DIR/run.$$.time
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((r = 0; r < BENCH_RUNS; r++)); do
@@ -388,6 +388,7 @@ for ((r = 0; r < BENCH_RUNS; r++)); do
 		if [[ -z ${worst_wall[$t]:-} ]] || awk -v a="$wall" -v b="${worst_wall[$t]}" 'BEGIN {exit !(a > b)}'; then worst_wall[$t]=$wall; fi
 		if [[ -z ${best_cpu[$t]:-} ]] || awk -v a="$cpu" -v b="${best_cpu[$t]}" 'BEGIN {exit !(a < b)}'; then best_cpu[$t]=$cpu; fi
 		if [[ -z ${max_rss[$t]:-} || $rss -gt ${max_rss[$t]} ]]; then max_rss[$t]=$rss; fi
+		round_walls[$t]+="$wall "   # in round order: the per-round ratios below
 		if [[ $t == pcap_loop ]]; then
 			LOOP_PACKETS=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$out")
 			LOOP_BYTES=$(sed -n 's/.*caplen_bytes=\([0-9]*\).*/\1/p' "$out")
@@ -492,6 +493,15 @@ if [[ ${#WORKERS[@]} -gt 0 ]]; then
 			r = a / b
 			printf "  scaling 2 vs 1 worker: %.2fx packets/s (target >= 1.5x on 2 cores)  %s\n", r,
 			       (r >= 1.5 ? "[OK]" : "[BELOW TARGET]") }'
+		# The host's speed drifts between runs (the same single-threaded run takes 0.75 to 1.15 s here within a
+		# minute): the ratio of the two runs of each round, which ran seconds apart, is steadier than best/best.
+		awk -v a="${round_walls[tlsobs-w1]}" -v b="${round_walls[tlsobs-w2]}" 'BEGIN {
+			n = split(a, x, " "); split(b, y, " ")
+			for (i = 1; i <= n; i++) r[i] = x[i] / y[i]
+			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+			med = n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
+			printf "  per round (w1 wall / w2 wall of the same round, %d rounds): median %.2fx, from %.2fx to %.2fx\n",
+			       n, med, r[1], r[n] }'
 	fi
 	same=1
 	for n in "${WORKERS[@]}"; do
