@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cli.sh: the tlsobs command line end to end, on real captures and real files.
 #
-# Exit codes (sensor/main.c): 0 done; 1 runtime error (what was seen is still
+# Exit codes (sensor/run_loop.h, described in main.c): 0 done; 1 runtime error (what was seen is still
 # reported); 2 usage or configuration error, with a one-line message naming
 # the option or the file:line. Every event line must be a JSON object with the
 # ECS fields the session event promises. Run by ctest with TLSOBS (the binary)
