@@ -26,6 +26,8 @@
 #ifndef TLSOBS_FLOW_HASH_H
 #define TLSOBS_FLOW_HASH_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "parsers/packet_decode.h"
@@ -37,6 +39,12 @@ uint32_t flow_hash_pair(const struct ip_addr *a, const struct ip_addr *b);
 /* A packet packet_decode found to be TCP (DECODE_OK) or a fragment: its innermost addresses' hash. */
 uint32_t flow_hash_packet(const struct decoded_packet *p);
 /* The worker (0 .. nworkers - 1) of a hash: hash % nworkers, as the kernel's fanout takes it. */
+/*
+ * The reader's shortcut for the commonest frame, Ethernet + IPv4 + TCP, whose innermost pair is its only one:
+ * the same hash as flow_hash_packet after packet_decode, from the two addresses alone (the full decode was a
+ * sixth of the reader's time on bulk traffic). False for anything else: decode it.
+ */
+bool flow_hash_plain_frame(int linktype, const uint8_t *data, size_t caplen, uint32_t *hash);
 unsigned flow_hash_worker(uint32_t hash, unsigned nworkers);
 
 #endif

@@ -266,6 +266,9 @@ static void round_robin_clock(struct worker_pool *p)
 /* The worker of a packet: by its innermost address pair; what has none (not IP), spread in turn. */
 static unsigned lane_of(struct worker_pool *p, const struct capture_packet *cp)
 {
+	uint32_t hash;
+	if (flow_hash_plain_frame(cp->linktype, cp->data, cp->caplen, &hash))
+		return flow_hash_worker(hash, p->n);
 	struct decoded_packet d;
 	enum decode_result r = packet_decode(cp->linktype, cp->data, cp->caplen, p->opt.decode, &d);
 	if (r == DECODE_OK || r == DECODE_IPV4_FRAGMENT || r == DECODE_IPV6_FRAGMENT)

@@ -12,6 +12,7 @@
  * tests/fuzz/seed_fanout_bpf.py writes the seeds.
  */
 #include "sensor/capture/fanout_bpf.h"
+#include "sensor/workers/flow_hash.h"
 #include "../support/flow_hash_reference.h"
 
 #include <pcap/pcap.h>
@@ -63,6 +64,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (frame != want || network != want)
 			abort();
 	}
+	/* The file reader's shortcut (flow_hash_plain_frame): reads within the frame (ASan), never takes what
+	 * the full decode finds inside another layer, and gives its hash. (A malformed TCP segment it takes
+	 * goes by its addresses rather than in turn: either way its worker counts the anomaly.) */
+	uint32_t fast;
+	if (flow_hash_plain_frame(1, packet, size, &fast) && (r == DECODE_OK || r == DECODE_IPV4_FRAGMENT) &&
+	    (fast != flow_hash_packet(&d) || d.encap.vlan_count > 0 || d.encap.tunnels > 0))
+		abort();
 	free(packet);
 	return 0;
 }

@@ -5,8 +5,10 @@
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "sensor/workers/flow_hash.h"
+#include "capture_packets.h"
 #include "ip_text.h"
 #include "packet_builder.h"
 #include "test_support.h"
@@ -95,4 +97,62 @@ Test(flow_hash, spreads_host_pairs_over_the_workers)
 		          count[w]);
 	cr_assert_eq(flow_hash_worker(~0u, 1), 0);
 	cr_assert_lt(flow_hash_worker(~0u, 3), 3);
+}
+
+/* One frame through both paths: the shortcut, when it takes the frame, gives the full decode's hash. */
+static bool check_frame(const struct capture_packet *cp, const struct decode_options *opt, const char *what,
+                        size_t n)
+{
+	struct decoded_packet d;
+	enum decode_result r = packet_decode(cp->linktype, cp->data, cp->caplen, opt, &d);
+	uint32_t fast;
+	bool took = flow_hash_plain_frame(cp->linktype, cp->data, cp->caplen, &fast);
+	if (took) {
+		cr_assert(r == DECODE_OK || r == DECODE_IPV4_FRAGMENT, "%s packet %zu: %s", what, n,
+		          decode_result_str(r));
+		cr_assert_eq(fast, flow_hash_packet(&d), "%s packet %zu", what, n);
+		cr_assert(d.src.family == 4 && d.encap.vlan_count == 0, "%s packet %zu: more than one layer",
+		          what, n);
+	}
+	return took;
+}
+
+/* The reader's shortcut agrees with the full decode on every frame it takes, and leaves VLAN and IPv6 frames.
+ */
+Test(flow_hash, the_plain_frame_shortcut_agrees_with_the_full_decode)
+{
+	const char *fixtures[] = {"tests/fixtures/starttls-tls12.pcap", "tests/fixtures/smtps-465.pcap",
+	                          "tests/fixtures/cleartext-on-465.pcap",
+	                          "tests/fixtures/ipv6-starttls.pcap"};
+	struct decode_options opt;
+	decode_options_default(&opt);
+	static struct packets ps;
+	unsigned taken = 0, left = 0;
+	for (size_t f = 0; f < sizeof fixtures / sizeof fixtures[0]; f++) {
+		read_capture(fixtures[f], &ps);
+		for (size_t i = 0; i < ps.n; i++) {
+			const struct capture_packet *cp = &ps.p[i];
+			if (check_frame(cp, &opt, fixtures[f], i + 1))
+				taken++;
+			else
+				left++;
+			if (cp->linktype != 1 || cp->caplen < 14 || cp->caplen > 2000)
+				continue;
+			/* the same frame with an 802.1Q tag after the MAC addresses: the full decode's
+			 * business */
+			uint8_t tagged[2004];
+			memcpy(tagged, cp->data, 12);
+			memcpy(tagged + 12, (const uint8_t[]){0x81, 0x00, 0x00, 0x64}, 4);
+			memcpy(tagged + 16, cp->data + 12, cp->caplen - 12);
+			struct capture_packet vlan = *cp;
+			vlan.data = tagged;
+			vlan.caplen = cp->caplen + 4;
+			vlan.len = cp->len + 4;
+			cr_assert_not(check_frame(&vlan, &opt, fixtures[f], i + 1),
+			              "a VLAN frame went the short way");
+		}
+		free_packets(&ps);
+	}
+	cr_assert_gt(taken, 50, "the plain IPv4 frames go the short way");
+	cr_assert_gt(left, 20, "the IPv6 frames are left to the full decode");
 }
