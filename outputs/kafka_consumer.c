@@ -304,6 +304,7 @@ static int deliver(struct kafka_consumer *c, const rd_kafka_message_t *m, kafka_
 	};
 	if (m->partition >= 0 && (uint32_t)m->partition < c->nparts) {
 		struct partition_state *ps = &c->parts[m->partition];
+		msg.catching_up = m->offset < ps->end;
 		ps->next = m->offset + 1;
 		if (ps->next >= ps->end)
 			mark_end(c, (uint32_t)m->partition);

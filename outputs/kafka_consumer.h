@@ -43,6 +43,7 @@ struct kafka_consumer_message {
 	int64_t timestamp_ms; /* -1 when the message has none */
 	int32_t partition;
 	int64_t offset;
+	bool catching_up; /* before its partition's end offset taken at start (the backlog, not news) */
 };
 /* Return non-zero to stop the poll (the message counts as read). */
 typedef int (*kafka_consumer_fn)(void *ctx, const struct kafka_consumer_message *m);
