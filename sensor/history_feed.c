@@ -176,7 +176,13 @@ static struct kafka_consumer *connect_with_retries(struct history_feed *f)
 		history_handover_kick(f->handover);
 		if (c || refused)
 			return c;
-		if (retries > 1) /* the first is said by the main thread, with the start-up's outcome */
+		if (retries == 1) /* once: an outage is not news every 30 s (consumer_retries counts them) */
+			logger_log(
+			    LOGGER_WARNING, "history",
+			    "%s: the reader could not set up its consumer: %s: retried after %u ms, then "
+			    "twice as long each time up to %u ms",
+			    f->topic, why, wait_ms, (unsigned)RETRY_MAX_MS);
+		else
 			logger_log(LOGGER_DEBUG, "history",
 			           "%s: attempt %" PRIu64 " failed: %s; again in %u ms", f->topic, retries,
 			           why, wait_ms);
