@@ -10,7 +10,8 @@
 #      beginning, and B's housekeeping merges A's records;
 #   4. the clear-text retry (the second half) is replayed into B's interface: B raises cleartext_fallback naming
 #      A's failed session; its stats say the reader connected after failed attempts and the start-up read was
-#      incomplete; SIGTERM ends it cleanly (the thread stops with it).
+#      incomplete; a SIGHUP while it retried changed nothing of that; SIGTERM ends it cleanly (the thread
+#      stops with it).
 # Needs root, iproute2 and tcpreplay; skips (77) otherwise. No traffic leaves the namespace.
 set -uo pipefail
 : "${TLSOBS:?}" "${TLSOBS_SOURCE_DIR:?}"
@@ -90,6 +91,10 @@ check "B's start-up read gives up and says it goes on with the local history" \
 check "its reader's set-up fails while the brokers are down, and is retried" \
 	'wait_for "$work/B.err" "late.history: the reader could not set up its consumer: .*retried" 90'
 
+# A reload (SIGHUP) while the reader retries: the feed is not re-created, its thread goes on.
+kill -HUP "$SENSOR_PID"
+sleep 1
+
 echo "== 3. brokers back: B joins"
 mock_cmd "up all"
 check "B's reader connects (after failed attempts) and reads the topic to its end" \
@@ -113,8 +118,9 @@ check "B raises cleartext_fallback once, naming A's failed session" \
 	'[ "$(q "$work/B.json" "[a[\"tlsobs\"][\"related_session_id\"] for a in alerts(\"cleartext_fallback\")]")" = "$failed" ]'
 check "B's stats: start-up read incomplete, reader connected after failed attempts, A's updates merged" \
 	'[ "$(q "$work/B.json" "stats[\"history_shared\"][\"startup\"][\"complete\"], stats[\"history_shared\"][\"consumer_connected\"], stats[\"history_shared\"][\"consumer_retries\"] > 0, stats[\"history_shared\"][\"merged\"] >= $published_a")" = "(False, True, True, True)" ]'
-check "the exit summary says the reader connected" \
-	'grep -Eq "^tlsobs: shared history late.history: .*reader connected after [1-9][0-9]* failed attempts" "$work/B.err"'
+check "the exit summary says the reader connected, and the reload during the retries" \
+	'grep -Eq "^tlsobs: shared history late.history: .*reader connected after [1-9][0-9]* failed attempts" "$work/B.err" &&
+	 grep -q "^tlsobs: configuration reloaded 1 times" "$work/B.err"'
 mock_stop
 
 if [ "$fail" -ne 0 ]; then
