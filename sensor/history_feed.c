@@ -3,12 +3,14 @@
  * history_share (main thread), the reader thread tlsobs-history with its consumer, and the hand-over queue
  * between them; borrows the Kafka output it publishes through.
  *
- * The reader thread does everything that can block on the brokers: the topic's create/check
- * (kafka_output_history_check, on the output's handle, whose admin calls are thread-safe), the consumer's
- * set-up (metadata, end offsets, assignment) and its polls, retried with a bounded back-off while the
- * brokers are out of reach. It hands each document to the main thread through history_handover (waiting
- * while that is full: Kafka keeps what is not read yet) and says how it stands through `status`, under
- * `lock`. Nothing else is shared: the history, its stats and the start-up figures are the main thread's.
+ * The reader thread does everything that can block on the brokers: the consumer's set-up (metadata, end
+ * offsets, assignment), the topic's create/check once the brokers answer (kafka_output_history_check, on
+ * the output's handle, whose admin calls are thread-safe) and the polls, retried with a bounded back-off
+ * while the brokers are out of reach. Its waits see a stop within ~100-200 ms, but for the create/check
+ * (at most ADMIN_TIMEOUT_MS, when brokers answer metadata but not CreateTopics). It hands each document to
+ * the main thread through history_handover (waiting while that is full: Kafka keeps what is not read yet) and
+ * says how it stands through `status`, under `lock`. Nothing else is shared: the history, its stats and the
+ * start-up figures are the main thread's.
  */
 #include "sensor/history_feed.h"
 
@@ -62,6 +64,7 @@ struct history_feed {
 	struct kafka_property *properties;
 	unsigned nproperties, partitions;
 	uint64_t retention_ms;
+	bool checked, warned; /* the topic created or checked once; its warning said */
 	/* The main thread's. */
 	uint64_t now_us; /* of the poll under way: the clock the skew is measured against */
 	bool was_connected, was_at_end, stopped_publishing;
@@ -128,44 +131,66 @@ static bool back_off(struct history_feed *f, unsigned ms)
 	return go_on;
 }
 
-/*
- * One set-up attempt: the topic created or checked (until that has answered once), then the consumer from
- * the beginning. The consumer, or NULL: *refused when the broker refused the topic (no retry), else the
- * brokers did not answer or the topic is not there yet (retried). The reason in why.
- */
-static struct kafka_consumer *set_up(struct history_feed *f, bool *checked, bool *refused, char *why,
-                                     size_t whylen)
+static bool cancelled(void *ctx)
 {
-	const char *warning = NULL;
-	*refused = false;
-	if (!*checked) {
-		if (kafka_output_history_check(f->kafka, f->partitions, f->retention_ms, ADMIN_TIMEOUT_MS,
-		                               &warning, why, whylen) != 0) {
-			*refused = true;
-			return NULL;
-		}
-	}
+	return stopping(ctx);
+}
+
+static struct kafka_consumer *open_consumer(struct history_feed *f, enum kafka_consumer_failure *failure,
+                                            char *why, size_t whylen)
+{
 	struct kafka_consumer_settings cs = {.brokers = f->brokers,
 	                                     .topic = f->topic,
 	                                     .properties = f->properties,
 	                                     .nproperties = f->nproperties,
-	                                     .timeout_ms = METADATA_TIMEOUT_MS};
-	struct kafka_consumer *c = kafka_consumer_new(&cs, why, whylen);
-	if (c && !*checked && warning) /* answered metadata, not CreateTopics: said once */
+	                                     .timeout_ms = METADATA_TIMEOUT_MS,
+	                                     .cancel = cancelled,
+	                                     .cancel_ctx = f};
+	return kafka_consumer_open(&cs, failure, why, whylen);
+}
+
+/*
+ * One set-up attempt. The consumer first: its metadata is the question whether any broker answers, asked in
+ * slices that see a stop, so that nothing longer waits while they are out of reach. Once they answer, the
+ * topic is created (the consumer found none: then the consumer again) or checked, until that has been done
+ * once. The consumer, or NULL: *refused when the broker refused the topic (no retry), else the brokers did
+ * not answer or the topic is not there yet (retried). The reason in why.
+ */
+static struct kafka_consumer *set_up(struct history_feed *f, bool *refused, char *why, size_t whylen)
+{
+	*refused = false;
+	enum kafka_consumer_failure failure = KAFKA_CONSUMER_FAILED;
+	struct kafka_consumer *c = open_consumer(f, &failure, why, whylen);
+	if (f->checked || (!c && failure != KAFKA_CONSUMER_NO_TOPIC))
+		return c;
+	const char *warning = NULL;
+	char refusal[512] = "";
+	if (kafka_output_history_check(f->kafka, f->partitions, f->retention_ms, ADMIN_TIMEOUT_MS, &warning,
+	                               refusal, sizeof refusal) != 0) {
+		snprintf(why, whylen, "%s", refusal);
+		*refused = true;
+		kafka_consumer_free(c);
+		return NULL;
+	}
+	if (warning && !f->warned) /* answered metadata, not CreateTopics: said once */
 		logger_log(LOGGER_WARNING, "history", "%s: %s", f->topic, warning);
-	if (c)
-		*checked = true;
+	f->warned |= warning != NULL;
+	if (!c)
+		c = open_consumer(f, &failure, why, whylen);
+	f->checked = c != NULL;
 	return c;
 }
 
 /* Until set up, stopped or refused: the consumer or NULL. Each failure counted, the back-off bounded. */
 static struct kafka_consumer *connect_with_retries(struct history_feed *f)
 {
-	bool checked = false, refused = false;
+	bool refused = false;
 	unsigned wait_ms = RETRY_FIRST_MS;
 	for (;;) {
 		char why[512] = "out of memory";
-		struct kafka_consumer *c = set_up(f, &checked, &refused, why, sizeof why);
+		struct kafka_consumer *c = set_up(f, &refused, why, sizeof why);
+		if (!c && stopping(f)) /* cancelled: no failure to count or say */
+			return NULL;
 		pthread_mutex_lock(&f->lock);
 		snprintf(f->status.why, sizeof f->status.why, "%s", c ? "" : why);
 		f->status.connected = c != NULL;

@@ -22,8 +22,9 @@
  * history_feed_open (the sensor goes on with its local history).
  *
  * Threads: the history is the main thread's (the one that runs the rules engine): history_feed_poll is
- * called from its housekeeping and never waits for Kafka; history_feed_free stops the reader (at once when
- * it polls or waits; a metadata or admin request under way is waited for, a few seconds at most).
+ * called from its housekeeping and never waits for Kafka; history_feed_free stops the reader (within ~200 ms
+ * while it polls, waits or asks for metadata; a topic create/check under way, which only runs once the
+ * brokers answer, is waited for: at most ~6 s, from brokers that do not answer admin requests).
  */
 #ifndef TLSOBS_HISTORY_FEED_H
 #define TLSOBS_HISTORY_FEED_H
