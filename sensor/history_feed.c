@@ -250,12 +250,17 @@ static void *reader_main(void *arg)
 			publish_position(f, c, &at_end);
 		}
 		if (n < 0 && !stopping(f))
-			logger_log(LOGGER_ERROR, "history", "%s: %s: setting the reader up again", f->topic,
-			           kafka_consumer_error(c));
+			logger_log(LOGGER_ERROR, "history", "%s: %s: setting the reader up again in %u ms",
+			           f->topic, kafka_consumer_error(c), (unsigned)RETRY_MAX_MS);
 		kafka_consumer_free(c);
 		pthread_mutex_lock(&f->lock);
 		f->status.connected = f->status.at_end = false;
 		pthread_mutex_unlock(&f->lock);
+		/* An error that ends a reading (the topic deleted, a fatal client error) is no outage that a
+		 * second's wait cures: not again at once, which would repeat it (and its log line) in a loop.
+		 */
+		if (n < 0 && !back_off(f, RETRY_MAX_MS))
+			break;
 	}
 	return NULL;
 }
