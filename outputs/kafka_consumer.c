@@ -22,8 +22,9 @@ enum {
 	DEFAULT_TIMEOUT_MS = 10000,
 	MAX_PARTITIONS = 4096,
 	ERROR_MAX = 512,
-	POLL_SLICE_MS = 100, /* read_to_end's wait per poll */
-	POLL_BATCH = 10000,  /* events handled by one kafka_consumer_poll at most */
+	POLL_SLICE_MS = 100,     /* read_to_end's wait per poll */
+	POLL_BATCH = 10000,      /* events handled by one kafka_consumer_poll at most */
+	METADATA_SLICE_MS = 100, /* the set-up's metadata wait between two questions to cancel() */
 };
 
 struct partition_state {
@@ -106,29 +107,61 @@ static rd_kafka_conf_t *make_conf(const struct kafka_consumer_settings *s, char 
 	return conf;
 }
 
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* All topics' metadata within timeout_ms; with a cancel function, in slices of METADATA_SLICE_MS between
+ * which it is asked (librdkafka goes on connecting meanwhile). */
+static rd_kafka_resp_err_t fetch_metadata(struct kafka_consumer *c, const struct kafka_consumer_settings *s,
+                                          int timeout_ms, const struct rd_kafka_metadata **md)
+{
+	if (!s->cancel)
+		return rd_kafka_metadata(c->rk, 1, NULL, md, timeout_ms);
+	uint64_t start = monotonic_ms(), deadline = start + (uint64_t)timeout_ms;
+	for (;;) {
+		uint64_t now = monotonic_ms();
+		int slice = deadline - now < METADATA_SLICE_MS ? (int)(deadline - now) : METADATA_SLICE_MS;
+		rd_kafka_resp_err_t e = rd_kafka_metadata(c->rk, 1, NULL, md, slice > 0 ? slice : 1);
+		if (e == RD_KAFKA_RESP_ERR_NO_ERROR || monotonic_ms() >= deadline || s->cancel(s->cancel_ctx))
+			return e;
+		uint64_t took = monotonic_ms() - now;
+		if (took < (uint64_t)slice) { /* failed at once (connection refused): not a busy loop */
+			struct timespec rest = {0, (long)((uint64_t)slice - took) * 1000000L};
+			nanosleep(&rest, NULL);
+		}
+	}
+}
+
 /*
  * The number of partitions of the topic, from the brokers' metadata: 0, or -1 (said in err). All topics
  * are asked for: a request naming the topic could have the cluster create it (auto.create.topics.enable),
  * and a reader must not create what it reads.
  */
 static int read_metadata(struct kafka_consumer *c, const struct kafka_consumer_settings *s, int timeout_ms,
-                         char *err, size_t errlen)
+                         enum kafka_consumer_failure *failure, char *err, size_t errlen)
 {
 	const struct rd_kafka_metadata *md = NULL;
-	rd_kafka_resp_err_t e = rd_kafka_metadata(c->rk, 1, NULL, &md, timeout_ms);
+	rd_kafka_resp_err_t e = fetch_metadata(c, s, timeout_ms, &md);
 	if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		snprintf(err, errlen, "kafka: brokers %s did not answer within %d ms: %s", s->brokers,
 		         timeout_ms, rd_kafka_err2str(e));
+		*failure = KAFKA_CONSUMER_UNREACHABLE;
 		return -1;
 	}
+	*failure = KAFKA_CONSUMER_FAILED;
 	const struct rd_kafka_metadata_topic *t = NULL;
 	for (int i = 0; i < md->topic_cnt && !t; i++)
 		if (strcmp(md->topics[i].topic, c->topic) == 0)
 			t = &md->topics[i];
 	int rc = -1;
-	if (!t)
+	if (!t) {
 		snprintf(err, errlen, "kafka: topic %s does not exist on %s", c->topic, s->brokers);
-	else if (t->err != RD_KAFKA_RESP_ERR_NO_ERROR)
+		*failure = KAFKA_CONSUMER_NO_TOPIC;
+	} else if (t->err != RD_KAFKA_RESP_ERR_NO_ERROR)
 		snprintf(err, errlen, "kafka: topic %s: %s", c->topic, rd_kafka_err2str(t->err));
 	else if (t->partition_cnt <= 0 || t->partition_cnt > MAX_PARTITIONS)
 		snprintf(err, errlen, "kafka: topic %s: %d partitions (1..%d)", c->topic, t->partition_cnt,
@@ -233,6 +266,16 @@ static int assign_all(struct kafka_consumer *c, char *err, size_t errlen)
 
 struct kafka_consumer *kafka_consumer_new(const struct kafka_consumer_settings *s, char *err, size_t errlen)
 {
+	return kafka_consumer_open(s, NULL, err, errlen);
+}
+
+struct kafka_consumer *kafka_consumer_open(const struct kafka_consumer_settings *s,
+                                           enum kafka_consumer_failure *failure, char *err, size_t errlen)
+{
+	enum kafka_consumer_failure ignored;
+	if (!failure)
+		failure = &ignored;
+	*failure = KAFKA_CONSUMER_FAILED;
 	if (!s->brokers || !s->brokers[0] || !s->topic || !s->topic[0]) {
 		snprintf(err, errlen, "kafka: no brokers or no topic to read");
 		return NULL;
@@ -255,7 +298,7 @@ struct kafka_consumer *kafka_consumer_new(const struct kafka_consumer_settings *
 		kafka_consumer_free(c);
 		return NULL;
 	}
-	if (read_metadata(c, s, timeout_ms, err, errlen) != 0 ||
+	if (read_metadata(c, s, timeout_ms, failure, err, errlen) != 0 ||
 	    !(c->parts = calloc(c->nparts, sizeof *c->parts)) ||
 	    read_offsets(c, s->start_ms, timeout_ms, err, errlen) != 0 || assign_all(c, err, errlen) != 0) {
 		if (c->nparts && !c->parts)
@@ -304,6 +347,7 @@ static int deliver(struct kafka_consumer *c, const rd_kafka_message_t *m, kafka_
 	};
 	if (m->partition >= 0 && (uint32_t)m->partition < c->nparts) {
 		struct partition_state *ps = &c->parts[m->partition];
+		msg.catching_up = m->offset < ps->end;
 		ps->next = m->offset + 1;
 		if (ps->next >= ps->end)
 			mark_end(c, (uint32_t)m->partition);
@@ -341,13 +385,6 @@ long kafka_consumer_poll(struct kafka_consumer *c, int timeout_ms, kafka_consume
 bool kafka_consumer_at_end(const struct kafka_consumer *c)
 {
 	return c->nat_end == c->nparts;
-}
-
-static uint64_t monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 struct stop_flag {

@@ -34,6 +34,17 @@ struct kafka_consumer_settings {
 	unsigned nproperties;
 	int64_t start_ms;    /* <= 0: from the beginning; else the first message at or after this time */
 	uint64_t timeout_ms; /* metadata, watermarks, offsets for times; 0: 10 s */
+	/* Optional: asked every 100 ms while the set-up waits for the brokers' metadata; true gives up at
+	 * once (a reader thread told to stop). Called on the thread of kafka_consumer_new. */
+	bool (*cancel)(void *ctx);
+	void *cancel_ctx;
+};
+
+/* Why kafka_consumer_open failed. */
+enum kafka_consumer_failure {
+	KAFKA_CONSUMER_UNREACHABLE = 1, /* no broker answered the metadata within timeout_ms (or cancelled) */
+	KAFKA_CONSUMER_NO_TOPIC,        /* the brokers answered: no such topic */
+	KAFKA_CONSUMER_FAILED,          /* anything else: a setting, the topic's state, an offset, memory */
 };
 
 /* One message, borrowed for the duration of the callback. key may be NULL (key_len 0). */
@@ -43,6 +54,7 @@ struct kafka_consumer_message {
 	int64_t timestamp_ms; /* -1 when the message has none */
 	int32_t partition;
 	int64_t offset;
+	bool catching_up; /* before its partition's end offset taken at start (the backlog, not news) */
 };
 /* Return non-zero to stop the poll (the message counts as read). */
 typedef int (*kafka_consumer_fn)(void *ctx, const struct kafka_consumer_message *m);
@@ -60,6 +72,9 @@ struct kafka_consumer;
 
 /* NULL with a one-line reason in err: bad setting, unreachable brokers (after timeout_ms), no such topic. */
 struct kafka_consumer *kafka_consumer_new(const struct kafka_consumer_settings *s, char *err, size_t errlen);
+/* The same, with why it failed in *failure (when not NULL). */
+struct kafka_consumer *kafka_consumer_open(const struct kafka_consumer_settings *s,
+                                           enum kafka_consumer_failure *failure, char *err, size_t errlen);
 /*
  * Waits up to timeout_ms for messages and hands each to fn until fn returns non-zero, nothing more is
  * there right now, or 10000 messages and events were handled (then call again). Returns the number of

@@ -810,14 +810,17 @@ static int ensure_history_topic(struct kafka_output *k, unsigned partitions, uin
 	return 0;
 }
 
-int kafka_output_history_open(struct kafka_output *k, unsigned partitions, uint64_t retention_ms,
-                              uint64_t timeout_ms, const char **warning, char *err, size_t errlen)
+int kafka_output_history_check(struct kafka_output *k, unsigned partitions, uint64_t retention_ms,
+                               uint64_t timeout_ms, const char **warning, char *err, size_t errlen)
 {
 	*warning = NULL;
+	return ensure_history_topic(k, partitions, retention_ms, timeout_ms, warning, err, errlen);
+}
+
+int kafka_output_history_open(struct kafka_output *k, char *err, size_t errlen)
+{
 	if (k->topics[KAFKA_TOPIC_HISTORY])
 		return 0;
-	if (ensure_history_topic(k, partitions, retention_ms, timeout_ms, warning, err, errlen) != 0)
-		return -1;
 	k->topics[KAFKA_TOPIC_HISTORY] = rd_kafka_topic_new(k->rk, k->topic_names[KAFKA_TOPIC_HISTORY], NULL);
 	if (!k->topics[KAFKA_TOPIC_HISTORY]) {
 		snprintf(err, errlen, "kafka topic %s: %s", k->topic_names[KAFKA_TOPIC_HISTORY],

@@ -91,18 +91,22 @@ int kafka_output_check_property(const char *name, const char *value, char *err, 
 const struct kafka_topic_stats *kafka_output_topic_stats(const struct kafka_output *k, unsigned type);
 const char *kafka_output_topic_name(const struct kafka_output *k, unsigned type);
 /*
- * The shared history (issue 20, detection.history.shared): the compacted topic topic_prefix + "history",
- * created at start when missing (cleanup.policy=compact and `partitions`; with a retention_ms,
- * compact,delete and that retention.ms) and checked when present (its cleanup.policy must include compact),
- * within timeout_ms. 0 when the topic
- * is usable; -1 with a one-line reason when the broker refused, the check failed or the topic is not
- * compacted (then nothing is published: the sensor goes on with its local history). Brokers that do not
- * answer CreateTopics (no such API, no controller as in librdkafka's mock cluster, or none reachable) are
- * no refusal: the settings stay unchecked, 0 with the reason in *warning (static text; NULL when none),
- * and updates are produced, or spooled, as events are.
+ * The shared history (issue 20, detection.history.shared), the compacted topic topic_prefix + "history".
+ * kafka_output_history_open: its handle only, no request to the brokers: from then on updates are produced,
+ * or spooled, as events are. 0, or -1 with a one-line reason.
+ * kafka_output_history_check: creates the topic when missing (cleanup.policy=compact and `partitions`; with
+ * a retention_ms, compact,delete and that retention.ms) and checks it when present (its cleanup.policy must
+ * include compact), within timeout_ms (blocks: not for the packet path). -1 with a one-line reason when the
+ * broker refused, the check failed or the topic is not compacted (then the caller stops publishing). Brokers
+ * that do not answer CreateTopics (no such API, no controller as in librdkafka's mock cluster, or none
+ * reachable) are no refusal: 0 with the reason in *warning (static text; NULL when none).
+ * Threads: _check may run on another thread than the output's owner, at the same time as the output's
+ * calls: it uses only the librdkafka handle (whose admin calls are thread-safe) and the topic's name, both
+ * fixed from kafka_output_new to kafka_output_free.
  */
-int kafka_output_history_open(struct kafka_output *k, unsigned partitions, uint64_t retention_ms,
-                              uint64_t timeout_ms, const char **warning, char *err, size_t errlen);
+int kafka_output_history_open(struct kafka_output *k, char *err, size_t errlen);
+int kafka_output_history_check(struct kafka_output *k, unsigned partitions, uint64_t retention_ms,
+                               uint64_t timeout_ms, const char **warning, char *err, size_t errlen);
 /* One history document under key, through the same queue and spool as the events. Never blocks. 0 when
  * queued or spooled, -1 when dropped (counted) or the topic is not open. */
 int kafka_output_produce_history(struct kafka_output *k, const char *key, size_t key_len, const char *doc,

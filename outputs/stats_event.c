@@ -101,6 +101,9 @@ static void write_history_shared(struct json_writer *w, const struct stats_histo
 	json_field_uint(w, "errors", h->errors);
 	json_field_uint(w, "lag", h->lag);
 	json_field_uint(w, "consumer_errors", h->consumer_errors);
+	json_field_bool(w, "consumer_connected", h->consumer_connected);
+	json_field_uint(w, "consumer_retries", h->consumer_retries);
+	json_field_uint(w, "handover_waits", h->handover_waits);
 	json_key(w, "startup");
 	json_object_begin(w);
 	json_field_uint(w, "wait_ms", h->startup_wait_ms);

@@ -75,8 +75,9 @@ struct sensor_counters {
 	struct stats_history_shared {
 		bool on;
 		uint64_t published, publish_errors, received, merged, ignored_own, skew_exceeded, errors;
-		uint64_t startup_wait_ms, startup_read, lag, consumer_errors;
-		bool startup_complete;
+		uint64_t startup_wait_ms, startup_read, lag, consumer_errors, consumer_retries,
+		    handover_waits;
+		bool startup_complete, consumer_connected;
 	} history_shared;
 };
 

@@ -4,15 +4,27 @@
  * and in from the compacted topic <kafka.topic_prefix>history through a consumer of its own that reads every
  * partition (outputs/kafka_consumer.h: no consumer group).
  *
- * history_feed_open creates or checks the topic, then reads it to its end before the first packet (at most
- * detection.history.startup_timeout; a log line says how long it took, or that it gave up, and the stats
- * keep both), so that a new or restarted sensor starts with the fleet's memory. A feed that cannot be opened
- * is a logged error, not a stop: the sensor goes on with its local history. Brokers out of reach at start
- * are an outage, not a refusal: the sensor publishes (its updates wait in the spool) but, without its
- * consumer, merges nothing from the fleet until it is restarted (logged; startup.complete false).
+ * Everything that can block on the brokers runs on a thread of the feed's own, tlsobs-history: the topic's
+ * create/check, the consumer's set-up (metadata, end offsets, every partition assigned) and its polls. While
+ * the brokers are out of reach it retries the set-up, waiting 1 s, then twice as long each time up to 30 s
+ * (consumer_retries counts the failed attempts); a broker that refuses the topic ends it (no retry:
+ * publishing and merging stop, logged). It hands the documents to the main thread through a bounded queue
+ * (history_handover.h), and pauses reading while that is full: Kafka keeps what is not read yet.
  *
- * Threads: one owner, the thread that runs the rules engine; history_feed_poll is called from its
- * housekeeping and never waits.
+ * history_feed_open starts the thread, then waits until it has read the topic to its end (at most
+ * detection.history.startup_timeout; a log line says how long it took, or that it gave up, and the stats
+ * keep both), merging as the documents come, so that a new or restarted sensor starts with the fleet's
+ * memory. After the timeout the reading goes on in the background. Brokers out of reach at start are an
+ * outage, not a refusal: the sensor publishes (its updates wait in the spool) and runs on its local
+ * history; once they answer, the thread reads the topic from the beginning (a late join) and the
+ * housekeeping merges it, with the start-up read's rule for this sensor's own records (those of the
+ * backlog are its memory, later ones echoes). A broker refusing the topic at start is an error of
+ * history_feed_open (the sensor goes on with its local history).
+ *
+ * Threads: the history is the main thread's (the one that runs the rules engine): history_feed_poll is
+ * called from its housekeeping and never waits for Kafka; history_feed_free stops the reader (within ~200 ms
+ * while it polls, waits or asks for metadata; a topic create/check under way, which only runs once the
+ * brokers answer, is waited for: at most ~6 s, from brokers that do not answer admin requests).
  */
 #ifndef TLSOBS_HISTORY_FEED_H
 #define TLSOBS_HISTORY_FEED_H
@@ -31,11 +43,14 @@
 
 struct history_feed_stats {
 	struct history_share_stats share;
-	uint64_t startup_wait_ms; /* how long the start-up read took (or waited before giving up) */
-	uint64_t startup_read;    /* documents read by it */
-	bool startup_complete;    /* it reached the topic's end */
-	int64_t lag;              /* documents not yet read up to the end offsets taken at start */
-	uint64_t consumer_errors; /* transient consumer errors (broker down: librdkafka retries) */
+	uint64_t startup_wait_ms;  /* how long the start-up read took (or waited before giving up) */
+	uint64_t startup_read;     /* documents read by it */
+	bool startup_complete;     /* it reached the topic's end */
+	int64_t lag;               /* documents not yet read up to the end offsets taken at start */
+	uint64_t consumer_errors;  /* transient consumer errors (broker down: librdkafka retries) */
+	bool consumer_connected;   /* the reader's consumer is set up */
+	uint64_t consumer_retries; /* its set-up attempts that failed (brokers out of reach, topic missing) */
+	uint64_t handover_waits;   /* times it paused reading: the hand-over queue was full */
 };
 
 struct history_feed;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "outputs/kafka_consumer.h"
 
@@ -221,6 +222,44 @@ Test(kafka_consumer, an_unreachable_broker_is_an_error_after_the_timeout)
 	    .brokers = "127.0.0.1:1", .topic = "fleet.session", .timeout_ms = 1500};
 	cr_assert_null(kafka_consumer_new(&cs, err, sizeof err));
 	cr_assert(strstr(err, "127.0.0.1:1") && strstr(err, "1500 ms"), "%s", err);
+}
+
+static bool cancel_on_third(void *ctx)
+{
+	return ++*(int *)ctx >= 3;
+}
+
+/* The shared history's reader retries on UNREACHABLE, creates the topic on NO_TOPIC, and must stop at once on
+ * exit: the metadata wait asks cancel() between slices. */
+Test(kafka_consumer, says_why_it_failed_and_gives_up_when_cancelled)
+{
+	char err[512] = "";
+	enum kafka_consumer_failure why = 0;
+	struct kafka_consumer_settings cs = {.brokers = rd_kafka_mock_cluster_bootstraps(cluster),
+	                                     .topic = "fleet.nothing",
+	                                     .timeout_ms = 5000};
+	cr_assert_null(kafka_consumer_open(&cs, &why, err, sizeof err));
+	cr_assert_eq(why, KAFKA_CONSUMER_NO_TOPIC, "%s", err);
+	int asked = 0;
+	cs = (struct kafka_consumer_settings){.brokers = "127.0.0.1:1",
+	                                      .topic = "fleet.session",
+	                                      .timeout_ms = 20000,
+	                                      .cancel = cancel_on_third,
+	                                      .cancel_ctx = &asked};
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_null(kafka_consumer_open(&cs, &why, err, sizeof err));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	cr_assert_eq(why, KAFKA_CONSUMER_UNREACHABLE, "%s", err);
+	cr_assert_eq(asked, 3);
+	cr_assert_lt(ms, 5000.0, "gave up after three slices, not the 20 s timeout (%.0f ms)", ms);
+	cr_assert_geq(ms, 150.0, "the slices were waited, not spun (%.0f ms)", ms);
+	cs.cancel = NULL;
+	cs.brokers = rd_kafka_mock_cluster_bootstraps(cluster);
+	struct kafka_consumer *c = kafka_consumer_open(&cs, &why, err, sizeof err);
+	cr_assert_not_null(c, "%s", err);
+	kafka_consumer_free(c);
 }
 
 Test(kafka_consumer, takes_the_connection_properties_and_refuses_a_bad_one_by_name)
