@@ -25,6 +25,7 @@
 #include "outputs/kafka_consumer.h"
 #include "outputs/logger.h"
 #include "sensor/history_handover.h"
+#include "sensor/timed_wait.h"
 
 enum {
 	READ_POLL_MS = 200,         /* one poll of the reader: how soon it sees a stop */
@@ -114,14 +115,7 @@ static int hand_over(void *ctx, const struct kafka_consumer_message *m)
 /* The back-off's wait: false when a stop came during it. */
 static bool back_off(struct history_feed *f, unsigned ms)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000u;
-	until.tv_nsec += (long)(ms % 1000u) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = timed_wait_deadline(ms);
 	pthread_mutex_lock(&f->lock);
 	int rc = 0;
 	while (!f->status.stop && rc == 0)
@@ -392,11 +386,7 @@ struct history_feed *history_feed_open(struct rules_engine *engine, struct kafka
 	}
 	f->kafka = k;
 	pthread_mutex_init(&f->lock, NULL);
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&f->wake, &attr);
-	pthread_condattr_destroy(&attr);
+	timed_wait_cond_init(&f->wake);
 	f->share = history_share_new(engine, sensor_name, hs->max_clock_skew_us, publish, f);
 	f->handover = history_handover_new(HANDOVER_DOCS, HANDOVER_BYTES);
 	snprintf(err, errlen, "out of memory");

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "sensor/timed_wait.h"
+
 struct item {
 	struct item *next;
 	size_t len;
@@ -32,13 +34,9 @@ struct history_handover *history_handover_new(size_t max_docs, size_t max_bytes)
 	struct history_handover *h = calloc(1, sizeof *h);
 	if (!h)
 		return NULL;
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* the waits' deadlines ignore wall-clock steps */
 	pthread_mutex_init(&h->lock, NULL);
-	pthread_cond_init(&h->room, &attr);
-	pthread_cond_init(&h->news, &attr);
-	pthread_condattr_destroy(&attr);
+	timed_wait_cond_init(&h->room); /* the waits' deadlines ignore wall-clock steps */
+	timed_wait_cond_init(&h->news);
 	h->tail = &h->head;
 	h->max_docs = max_docs ? max_docs : 1;
 	h->max_bytes = max_bytes ? max_bytes : 1;
@@ -127,14 +125,7 @@ size_t history_handover_take(struct history_handover *h, size_t max, history_han
 
 bool history_handover_wait(struct history_handover *h, unsigned timeout_ms)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += timeout_ms / 1000u;
-	until.tv_nsec += (long)(timeout_ms % 1000u) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = timed_wait_deadline(timeout_ms);
 	pthread_mutex_lock(&h->lock);
 	uint64_t kicks = h->kicks;
 	int rc = 0;

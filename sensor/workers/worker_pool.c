@@ -16,6 +16,7 @@
 
 #include "parsers/packet_decode.h"
 #include "sensor/workers/flow_hash.h"
+#include "sensor/timed_wait.h"
 
 struct lane {
 	struct worker_pool *pool;
@@ -79,7 +80,7 @@ struct worker_pool *worker_pool_new(const struct worker_pool_options *opt)
 	p->opt = *opt;
 	p->n = n;
 	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->news, NULL);
+	timed_wait_cond_init(&p->news); /* its timed waits: a wall-clock step must not stretch them */
 	pthread_cond_init(&p->room, NULL);
 	atomic_init(&p->stop, 0);
 	for (unsigned i = 0; i < n; i++) {
@@ -499,11 +500,7 @@ static void wait_news(struct worker_pool *p, unsigned wait_ms)
 {
 	if (all_ended(p))
 		return;
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-	until.tv_sec += wait_ms / 1000 + until.tv_nsec / 1000000000L;
-	until.tv_nsec %= 1000000000L;
+	struct timespec until = timed_wait_deadline(wait_ms);
 	while (p->generation == p->seen)
 		if (pthread_cond_timedwait(&p->news, &p->lock, &until) == ETIMEDOUT)
 			break;

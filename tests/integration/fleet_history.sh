@@ -29,20 +29,6 @@ for name, cap in (("tb", "tls-blocked-then-plain.client-side.pcap"), ("sc", "str
         assert pcap_split(os.path.join(fix, cap), os.path.join(work, f"{name}{i}.pcap"), port) > 0
 PY
 
-# q FILE EXPR: evaluates a python expression over the events of a JSON output (`ev`: the list; `alerts(rule)`,
-# `sessions`, `stats`: the last tlsobs.stats event's tlsobs.stats) and prints it.
-q() {
-	python3 - "$1" "$2" <<'PY'
-import json, sys
-ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-ds = lambda e: e.get("event", {}).get("dataset")
-alerts = lambda rule: [e for e in ev if ds(e) == "tlsobs.alert" and e["rule"]["name"] == rule]
-sessions = [e for e in ev if ds(e) == "tlsobs.session"]
-st = [e for e in ev if ds(e) == "tlsobs.stats"]
-stats = st[-1]["tlsobs"]["stats"] if st else {}
-print(eval(sys.argv[2]))
-PY
-}
 
 # sensor NAME ARGS...: tlsobs with a timeout, events in $work/NAME.json, stderr in $work/NAME.err, $status
 sensor() {

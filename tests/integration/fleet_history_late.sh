@@ -47,18 +47,6 @@ ip -n "$NS" link set replay0 up
 ip -n "$NS" link set span0 up
 in_ns() { ip netns exec "$NS" "$@"; }
 
-q() {
-	python3 - "$1" "$2" <<'PY'
-import json, sys
-ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-ds = lambda e: e.get("event", {}).get("dataset")
-alerts = lambda rule: [e for e in ev if ds(e) == "tlsobs.alert" and e["rule"]["name"] == rule]
-sessions = [e for e in ev if ds(e) == "tlsobs.session"]
-st = [e for e in ev if ds(e) == "tlsobs.stats"]
-stats = st[-1]["tlsobs"]["stats"] if st else {}
-print(eval(sys.argv[2]))
-PY
-}
 # wait_for FILE REGEX SECONDS: until the sensor's stderr says it (or it ended); 0 when it did.
 wait_for() {
 	for _ in $(seq $(($3 * 10))); do

@@ -73,6 +73,21 @@ free_port() {
 
 check_topics() { python3 "$TLSOBS_SOURCE_DIR/tests/kafka/check_topics.py" "$@"; }
 
+# q FILE EXPR: evaluates a python expression over the events of a JSON output (`ev`: the list; `alerts(rule)`,
+# `sessions`, `stats`: the last tlsobs.stats event's tlsobs.stats) and prints it.
+q() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+ds = lambda e: e.get("event", {}).get("dataset")
+alerts = lambda rule: [e for e in ev if ds(e) == "tlsobs.alert" and e["rule"]["name"] == rule]
+sessions = [e for e in ev if ds(e) == "tlsobs.session"]
+st = [e for e in ev if ds(e) == "tlsobs.stats"]
+stats = st[-1]["tlsobs"]["stats"] if st else {}
+print(eval(sys.argv[2]))
+PY
+}
+
 # The number in "tlsobs: kafka <topic>: ... N <what>" summed over the topics of a summary.
 summary_sum() {
 	grep -o "^tlsobs: kafka [^ ]*: .*" "$1" | grep -v "kafka spool" | grep -o "[0-9]* $2" | awk '{n += $1} END {print n + 0}'
