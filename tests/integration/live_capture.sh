@@ -23,17 +23,23 @@ ip -n "$ns" link set replay0 up
 ip -n "$ns" link set span0 up
 
 fixtures="$TLSOBS_SOURCE_DIR/tests/fixtures"
+
+# replay_and_stop: the three fixtures through the veth, then SIGTERM to $sensor; its exit code in $status.
+replay_and_stop() {
+	for f in starttls-tls13 mitm-mask.client-side smtp-plain; do
+		ip netns exec "$ns" tcpreplay -q -i replay0 --topspeed "$fixtures/$f.pcap" >/dev/null
+	done
+	sleep 1
+	kill -TERM "$sensor"
+	status=0
+	wait "$sensor" || status=$?
+	sensor=
+}
+
 ip netns exec "$ns" "$TLSOBS" -i span0 -o "json:$work/events.json" 2>"$work/stderr" &
 sensor=$!
 sleep 1
-for f in starttls-tls13 mitm-mask.client-side smtp-plain; do
-	ip netns exec "$ns" tcpreplay -q -i replay0 --topspeed "$fixtures/$f.pcap" >/dev/null
-done
-sleep 1
-kill -TERM "$sensor"
-status=0
-wait "$sensor" || status=$?
-sensor=
+replay_and_stop
 fail=0
 check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi; }
 check "SIGTERM ends the live sensor cleanly (exit $status)" '[ "$status" -eq 0 ]'
@@ -59,14 +65,7 @@ sleep 1
 span0=$(ip netns exec "$ns" cat /sys/class/net/span0/ifindex)
 inodes=$(ls -l /proc/$sensor/fd 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p' | sort)
 packet_sockets=$(awk -v ifx="$span0" 'NR > 1 && $5 == ifx { print $9 }' /proc/$sensor/net/packet | sort | comm -12 - <(echo "$inodes") | wc -l)
-for f in starttls-tls13 mitm-mask.client-side smtp-plain; do
-	ip netns exec "$ns" tcpreplay -q -i replay0 --topspeed "$fixtures/$f.pcap" >/dev/null
-done
-sleep 1
-kill -TERM "$sensor"
-status=0
-wait "$sensor" || status=$?
-sensor=
+replay_and_stop
 check "--workers 2: SIGTERM ends the live sensor cleanly (exit $status)" '[ "$status" -eq 0 ]'
 check "--workers 2: two packet sockets on span0, one per worker ($packet_sockets)" '[ "$packet_sockets" -eq 2 ]'
 per_worker=$(grep '"dataset":"tlsobs.stats"' "$work/workers.json" | tail -1 | jq -c '[.tlsobs.stats.workers[].packets]' 2>/dev/null || true)
