@@ -15,6 +15,8 @@
  */
 #include "rules/history.h"
 
+#include "parsers/zeroed_array.h"
+
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +94,7 @@ struct history *history_new(size_t max_entries, uint64_t ttl_us, size_t value_si
 	size_t n = 16;
 	while (n < max_entries && n < ((size_t)1 << MAX_BUCKETS_LOG2))
 		n <<= 1;
-	h->buckets = calloc(n, sizeof *h->buckets);
+	h->buckets = zeroed_array(n, sizeof *h->buckets);
 	if (!h->buckets) {
 		free(h);
 		return NULL;

@@ -16,6 +16,7 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -380,6 +381,27 @@ static void *build_worker(void *arg)
 }
 
 /*
+ * Attributes that start a thread on any CPU but this thread's: a new thread is put beside its creator and
+ * waits there for milliseconds while another CPU idles (seen with nDPI's start-up, which is all CPU). false:
+ * no other CPU to go to (or no way to tell).
+ */
+static bool elsewhere(pthread_attr_t *attr)
+{
+	int here = sched_getcpu();
+	cpu_set_t set;
+	if (here < 0 || sched_getaffinity(0, sizeof set, &set) != 0 || !CPU_ISSET(here, &set) || CPU_COUNT(&set) < 2)
+		return false;
+	CPU_CLR(here, &set);
+	if (pthread_attr_init(attr) != 0)
+		return false;
+	if (pthread_attr_setaffinity_np(attr, sizeof set, &set) != 0) {
+		pthread_attr_destroy(attr);
+		return false;
+	}
+	return true;
+}
+
+/*
  * Worker 0 on this thread, the others each on a thread that ends when its worker is built: nDPI's start-up
  * (~17 ms a module) side by side rather than one after another. These threads end before any privilege
  * drop; one that cannot start builds its worker here. s->workers[i] NULL: that one failed (err says why).
@@ -390,10 +412,15 @@ static int build_workers(struct sensor *s, unsigned n, const char *dump_dir, cha
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old); /* signals stay with this thread */
+	pthread_attr_t attr;
+	bool away = elsewhere(&attr);
 	for (unsigned i = 1; i < n; i++) {
 		builds[i] = (struct worker_build){.s = s, .dump_dir = dump_dir, .index = i};
-		builds[i].started = pthread_create(&builds[i].thread, NULL, build_worker, &builds[i]) == 0;
+		builds[i].started =
+		    pthread_create(&builds[i].thread, away ? &attr : NULL, build_worker, &builds[i]) == 0;
 	}
+	if (away)
+		pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	s->workers[0] = worker_new(s->worker_settings, &s->ports, dump_dir, s->run_nonce, worker_pool_session,
 	                           worker_pool_lane(s->pool, 0), err, errlen);

@@ -8,11 +8,13 @@
 #include "sensor/capture/capture.h"
 
 #include "sensor/capture/fanout_bpf.h"
+#include "sensor/capture/pcap_file.h"
 #include "sensor/capture/pcapng_file.h"
 
 #include <dirent.h>
 #include <stdarg.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
@@ -47,6 +49,11 @@ struct capture_source {
 	uint32_t last_recv, last_drop, last_ifdrop; /* live: previous pcap_stats, for wrap-safe deltas */
 	int fanout_group;  /* live with fanout: the PACKET_FANOUT group id; else -1 */
 	char *read_buffer; /* files: the FILE's stdio buffer, freed after pcap_close */
+	/* a classic pcap file read in blocks (sensor/capture/pcap_file.h) when its turn comes; pcap is then a
+	 * dead handle (the link type, the filter's compiler) and prog the filter */
+	bool in_blocks;
+	struct bpf_program prog;
+	bool has_prog;
 };
 
 struct capture {
@@ -221,6 +228,11 @@ static int apply_filter(struct capture *c, struct capture_source *src, char *err
 		snprintf(err, errlen, "-f '%s': bad capture filter: %s", expr, pcap_geterr(src->pcap));
 		return -1;
 	}
+	if (src->in_blocks) { /* run per packet by run_blocks */
+		src->prog = prog;
+		src->has_prog = true;
+		return 0;
+	}
 	int rc = pcap_setfilter(src->pcap, &prog);
 	pcap_freecode(&prog);
 	if (rc != 0) {
@@ -258,6 +270,27 @@ static pcap_t *open_buffered(struct capture_source *src, size_t file_size, char 
 	return p;
 }
 
+/*
+ * Whether sensor/capture/pcap_file.h reads this file: a classic pcap header it takes (libpcap has already
+ * accepted the file), of a link type whose records libpcap caps at PCAP_RECORD_MAX_CAPLEN (a few others
+ * allow more: those stay with libpcap).
+ */
+static bool takes_blocks(const char *path, int linktype)
+{
+	static const int links[] = {DLT_NULL, DLT_EN10MB, DLT_RAW,  DLT_LOOP,
+	                            DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_IPV4, DLT_IPV6};
+	bool known = false;
+	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+		known = known || links[i] == linktype;
+	uint8_t hdr[PCAP_FILE_HEADER_LEN];
+	struct pcap_format fmt;
+	FILE *f = known ? fopen(path, "rb") : NULL;
+	bool ours = f && fread(hdr, 1, sizeof hdr, f) == sizeof hdr && pcap_record_format(hdr, sizeof hdr, &fmt);
+	if (f)
+		fclose(f);
+	return ours;
+}
+
 /* Opens a capture file and reads its first packet's time (then reopens at the start). */
 static int open_file(struct capture_source *src, char *err, size_t errlen)
 {
@@ -290,6 +323,17 @@ static int open_file(struct capture_source *src, char *err, size_t errlen)
 	const u_char *data;
 	int rc = pcap_next_ex(p, &hdr, &data);
 	src->first_ts_us = rc == 1 ? timeval_us(&hdr->ts) : UINT64_MAX; /* empty captures sort last */
+	if (takes_blocks(src->name, pcap_datalink(p))) {
+		src->pcap = pcap_open_dead_with_tstamp_precision(pcap_datalink(p), pcap_snapshot(p),
+		                                                 PCAP_TSTAMP_PRECISION_MICRO);
+		pcap_close(p);
+		if (!src->pcap) {
+			snprintf(err, errlen, "%s: out of memory", src->name);
+			return -1;
+		}
+		src->in_blocks = true;
+		return 0;
+	}
 	pcap_close(p);
 	src->pcap = open_buffered(src, (size_t)st.st_size, perr);
 	if (!src->pcap) {
@@ -428,6 +472,8 @@ static void drop_source(struct capture *c, size_t i)
 {
 	if (c->sources[i].pcap)
 		pcap_close(c->sources[i].pcap);
+	if (c->sources[i].has_prog)
+		pcap_freecode(&c->sources[i].prog);
 	free(c->sources[i].read_buffer);
 	pcapng_file_close(c->sources[i].ng);
 	for (size_t k = 0; c->sources[i].filters && k < PCAPNG_MAX_INTERFACES; k++)
@@ -646,8 +692,8 @@ struct dispatch_ctx {
 static void on_pcap_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char *data)
 {
 	struct dispatch_ctx *d = (struct dispatch_ctx *)user;
-	struct capture_packet p = {timeval_us(&hdr->ts), hdr->caplen, hdr->len,
-	                           d->linktype,          data,        d->interface};
+	struct capture_packet p = {timeval_us(&hdr->ts), hdr->caplen, hdr->len, d->linktype, data, d->interface,
+	                           NULL}; /* libpcap's buffer: reused for the next packet */
 	d->h->packet(d->h->ctx, &p);
 }
 
@@ -711,10 +757,43 @@ static int run_pcapng(struct capture *c, struct capture_source *src, const struc
 		    {(time_t)(p.ts_us / 1000000u), (suseconds_t)(p.ts_us % 1000000u)}, p.caplen, p.len};
 		if (!f->ok || pcap_offline_filter(&f->prog, &hdr, p.data) == 0)
 			continue;
-		struct capture_packet cp = {p.ts_us,     p.caplen, p.len,
-		                            i->linktype, p.data,   i->name[0] ? i->name : NULL};
+		struct capture_packet cp = {p.ts_us,  p.caplen, p.len, i->linktype,
+		                            p.data,   i->name[0] ? i->name : NULL, NULL};
 		h->packet(h->ctx, &cp);
 	}
+	if (!*stop && rc < 0) {
+		fprintf(stderr, "tlsobs: %s: capture ends early: %s\n", src->name, err);
+		c->stats.files_failed++;
+		return -1;
+	}
+	c->stats.files_read++;
+	return 0;
+}
+
+/* A classic pcap file in blocks: each packet a slice of its block, which the handler may retain. */
+static int run_blocks(struct capture *c, struct capture_source *src, const struct capture_handler *h,
+                      volatile sig_atomic_t *stop)
+{
+	char err[512] = "";
+	int rc = -1, fd = open(src->name, O_RDONLY | O_CLOEXEC);
+	struct pcap_file *f = fd >= 0 ? pcap_file_from_fd(fd, 0, 0, err, sizeof err) : NULL;
+	if (fd < 0)
+		snprintf(err, sizeof err, "%s", strerror(errno));
+	else if (!f && !err[0])
+		snprintf(err, sizeof err, "no longer a pcap file");
+	struct pcap_file_packet p;
+	int linktype = pcap_datalink(src->pcap);
+	const char *name = src->interface[0] ? src->interface : NULL;
+	while (f && !*stop && (rc = pcap_file_next(f, &p, err, sizeof err)) == 1) {
+		struct pcap_pkthdr hdr = {{(time_t)(p.rec.ts_us / 1000000u), (suseconds_t)(p.rec.ts_us % 1000000u)},
+		                          p.rec.caplen,
+		                          p.rec.len};
+		if (src->has_prog && pcap_offline_filter(&src->prog, &hdr, p.data) == 0)
+			continue;
+		struct capture_packet cp = {p.rec.ts_us, p.rec.caplen, p.rec.len, linktype, p.data, name, p.block};
+		h->packet(h->ctx, &cp);
+	}
+	pcap_file_close(f);
 	if (!*stop && rc < 0) {
 		fprintf(stderr, "tlsobs: %s: capture ends early: %s\n", src->name, err);
 		c->stats.files_failed++;
@@ -729,6 +808,8 @@ static int run_file(struct capture *c, struct capture_source *src, const struct 
 {
 	if (src->ng)
 		return run_pcapng(c, src, h, stop);
+	if (src->in_blocks)
+		return run_blocks(c, src, h, stop);
 	struct dispatch_ctx d = {h, pcap_datalink(src->pcap), src->interface[0] ? src->interface : NULL};
 	while (!*stop) {
 		int n = pcap_dispatch(src->pcap, 256, on_pcap_packet, (u_char *)&d);

@@ -22,6 +22,15 @@
 
 #include "parsers/packet_decode.h"
 
+/*
+ * A piece of a capture file that packets lie in (sensor/capture/pcap_file.h). A consumer that keeps a
+ * packet past its callback retains the packet's block and releases it when done, on any thread; the block
+ * is reused once every holder has let go.
+ */
+struct capture_block;
+void capture_block_retain(struct capture_block *b);
+void capture_block_release(struct capture_block *b);
+
 struct capture_packet {
 	uint64_t ts_us;  /* packet time, microseconds since the epoch */
 	uint32_t caplen; /* bytes captured */
@@ -30,6 +39,7 @@ struct capture_packet {
 	const uint8_t *data;
 	/* observer.ingress.interface.name: the -i name live, a pcapng file's if_name; NULL when unknown */
 	const char *interface;
+	struct capture_block *block; /* data lies in it; NULL: data is valid during the callback only */
 };
 
 struct capture_handler {

@@ -27,6 +27,8 @@
  */
 #include "sensor/flow/flow_table.h"
 
+#include "parsers/zeroed_array.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -155,7 +157,7 @@ static bool sources_new(struct flow_table *t, uint64_t nbuckets)
 	uint64_t n = nbuckets / 4 ? nbuckets / 4 : 1;
 	if (!memcap_reserve(&t->memcap, n * sizeof *t->source_buckets))
 		return false;
-	t->source_buckets = calloc(n, sizeof *t->source_buckets);
+	t->source_buckets = zeroed_array(n, sizeof *t->source_buckets);
 	t->source_mask = n - 1;
 	return t->source_buckets != NULL;
 }
@@ -176,7 +178,7 @@ struct flow_table *flow_table_new(const struct flow_table_settings *s, flow_end_
 	/* The buckets are charged to the memcap too; a cap smaller than them is a config error upstream. */
 	if (!memcap_reserve(&t->memcap, nbuckets * sizeof *t->buckets))
 		goto fail;
-	t->buckets = calloc(nbuckets, sizeof *t->buckets);
+	t->buckets = zeroed_array(nbuckets, sizeof *t->buckets);
 	if (!t->buckets)
 		goto fail;
 	t->mask = nbuckets - 1;

@@ -27,6 +27,26 @@ void packet_batch_reset(struct packet_batch *b)
 	b->used = 0;
 	b->iface_src = NULL;
 	b->iface_at = -1;
+	b->nblocks = 0;
+}
+
+void packet_batch_release(struct packet_batch *b)
+{
+	for (unsigned i = 0; i < b->nblocks; i++)
+		capture_block_release(b->blocks[i]);
+	b->nblocks = 0;
+}
+
+/* Holds cp's block for the batch (packets come in file order: a block already held is the last one). */
+static bool hold_block(struct packet_batch *b, struct capture_block *block)
+{
+	if (b->nblocks > 0 && b->blocks[b->nblocks - 1] == block)
+		return true;
+	if (b->nblocks == PACKET_BATCH_BLOCKS)
+		return false;
+	capture_block_retain(block);
+	b->blocks[b->nblocks++] = block;
+	return true;
 }
 
 /* The interface name, copied once per batch while it stays the same. -1 when unknown or no room. */
@@ -51,24 +71,30 @@ static int32_t add_iface(struct packet_batch *b, const char *name)
 bool packet_batch_add(struct packet_batch *b, const struct capture_packet *cp, uint64_t clock_us,
                       uint64_t seq)
 {
-	uint32_t caplen = cp->caplen < PACKET_BATCH_BYTES - PACKET_IFACE_MAX
+	uint32_t caplen = cp->block || cp->caplen < PACKET_BATCH_BYTES - PACKET_IFACE_MAX
 	                      ? cp->caplen
 	                      : PACKET_BATCH_BYTES - PACKET_IFACE_MAX;
-	if (b->count == PACKET_BATCH_PACKETS || b->used + caplen + PACKET_IFACE_MAX + 8 > PACKET_BATCH_BYTES)
+	uint32_t copied = cp->block ? 0 : caplen;
+	if (b->count == PACKET_BATCH_PACKETS || b->used + copied + PACKET_IFACE_MAX + 8 > PACKET_BATCH_BYTES ||
+	    (cp->block && !hold_block(b, cp->block)))
 		if (b->count > 0)
-			return false;
+			return false; /* an empty batch always has room, and at least one block free */
 	struct packet_slot *s = &b->slot[b->count];
 	s->iface_at = add_iface(b, cp->interface);
-	b->used = (b->used + 7) & ~7u; /* the decoder reads headers in place: keep them aligned */
 	s->ts_us = cp->ts_us;
 	s->clock_us = clock_us;
 	s->seq = seq;
 	s->caplen = caplen;
 	s->len = cp->len;
 	s->linktype = cp->linktype;
-	s->data_at = b->used;
-	memcpy(b->bytes + b->used, cp->data, caplen);
-	b->used += caplen;
+	if (cp->block) {
+		s->data = cp->data;
+	} else {
+		b->used = (b->used + 7) & ~7u; /* the decoder reads headers in place: keep them aligned */
+		s->data = b->bytes + b->used;
+		memcpy(b->bytes + b->used, cp->data, caplen);
+		b->used += caplen;
+	}
 	b->count++;
 	return true;
 }
@@ -83,7 +109,7 @@ void packet_batch_get(const struct packet_batch *b, unsigned i, struct capture_p
 	                               .caplen = s->caplen,
 	                               .len = s->len,
 	                               .linktype = s->linktype,
-	                               .data = b->bytes + s->data_at,
+	                               .data = s->data,
 	                               .interface =
 	                                   s->iface_at >= 0 ? (const char *)b->bytes + s->iface_at : NULL};
 }
@@ -104,6 +130,7 @@ struct packet_queue *packet_queue_new(unsigned depth)
 			packet_queue_free(q);
 			return NULL;
 		}
+		packet_batch_reset(b);
 		b->next = q->free_list;
 		q->free_list = b;
 	}
@@ -114,6 +141,7 @@ static void free_list(struct packet_batch *b)
 {
 	while (b) {
 		struct packet_batch *next = b->next;
+		packet_batch_release(b);
 		free(b);
 		b = next;
 	}
@@ -145,10 +173,11 @@ struct packet_batch *packet_queue_batch(struct packet_queue *q)
 	return b;
 }
 
-void packet_queue_push(struct packet_queue *q, struct packet_batch *b)
+/* Under q's lock: queues b, once there is room (wait) or only if there is (!wait). */
+static bool enqueue(struct packet_queue *q, struct packet_batch *b, bool wait)
 {
-	b->next = NULL;
-	pthread_mutex_lock(&q->lock);
+	if (q->queued >= q->depth && !wait)
+		return false;
 	if (q->queued >= q->depth)
 		q->stats.full_waits++;
 	while (q->queued >= q->depth)
@@ -164,7 +193,24 @@ void packet_queue_push(struct packet_queue *q, struct packet_batch *b)
 	q->stats.batches++;
 	q->stats.packets += b->count;
 	pthread_cond_signal(&q->not_empty);
+	return true;
+}
+
+void packet_queue_push(struct packet_queue *q, struct packet_batch *b)
+{
+	b->next = NULL;
+	pthread_mutex_lock(&q->lock);
+	enqueue(q, b, true);
 	pthread_mutex_unlock(&q->lock);
+}
+
+bool packet_queue_try_push(struct packet_queue *q, struct packet_batch *b)
+{
+	b->next = NULL;
+	pthread_mutex_lock(&q->lock);
+	bool queued = enqueue(q, b, false);
+	pthread_mutex_unlock(&q->lock);
+	return queued;
 }
 
 struct packet_batch *packet_queue_pop(struct packet_queue *q)
@@ -187,6 +233,7 @@ struct packet_batch *packet_queue_pop(struct packet_queue *q)
 
 void packet_queue_recycle(struct packet_queue *q, struct packet_batch *b)
 {
+	packet_batch_release(b);
 	pthread_mutex_lock(&q->lock);
 	b->next = q->free_list;
 	q->free_list = b;

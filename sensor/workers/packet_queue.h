@@ -1,8 +1,10 @@
 /*
  * packet_queue.h: packets from the reader thread to one worker, in batches.
  *
- * The reader copies each packet (bytes, time, lengths, link type, interface
- * name) into the batch it is filling for the packet's worker, and pushes the
+ * The reader adds each packet (time, lengths, link type, interface name, and
+ * its bytes: a pointer into its capture block, which the batch retains, or a
+ * copy when the packet has no block) to the batch it is filling for the
+ * packet's worker, and pushes the
  * batch (one lock for up to PACKET_BATCH_PACKETS packets) when it is full or
  * when the worker's clock must move (packet_batch.clock_us: the reader's
  * latest packet time; an empty batch is a clock message). The queue holds at
@@ -27,6 +29,7 @@ enum {
 	PACKET_BATCH_PACKETS = 512,
 	PACKET_BATCH_BYTES = 512 * 1024, /* twice the largest snap length: any packet fits an empty batch */
 	PACKET_IFACE_MAX = 256,          /* an interface name as events keep it */
+	PACKET_BATCH_BLOCKS = 8,         /* capture blocks a batch holds (a batch spans a few MB of a file) */
 };
 
 struct packet_slot {
@@ -35,8 +38,8 @@ struct packet_slot {
 	uint64_t seq;      /* the packet's number in the capture, from 1 */
 	uint32_t caplen, len;
 	int linktype;
-	uint32_t data_at;
-	int32_t iface_at; /* offset of the NUL-terminated interface name in bytes, -1: unknown */
+	const uint8_t *data; /* in one of the batch's blocks, or in its bytes */
+	int32_t iface_at;    /* offset of the NUL-terminated interface name in bytes, -1: unknown */
 };
 
 struct packet_batch {
@@ -48,14 +51,19 @@ struct packet_batch {
 	uint32_t used;
 	const char *iface_src; /* the last interface copied (the reader's pointer), and where */
 	int32_t iface_at;
+	unsigned nblocks;
+	struct capture_block *blocks[PACKET_BATCH_BLOCKS]; /* retained while the batch holds their packets */
 	struct packet_slot slot[PACKET_BATCH_PACKETS];
 	uint8_t bytes[PACKET_BATCH_BYTES];
 };
 
-/* Empties a batch for reuse. */
+/* Empties a batch for reuse (its blocks released first: packet_batch_release). */
 void packet_batch_reset(struct packet_batch *b);
-/* Copies cp in, with the reader's clock and the packet's number; false when the batch has no room left (push
- * it, then add to a fresh one). A packet larger than PACKET_BATCH_BYTES is cut to it (its wire length stays).
+/* Lets go of the capture blocks the batch's packets lie in (on the worker's thread, once they are done). */
+void packet_batch_release(struct packet_batch *b);
+/* Adds cp, with the reader's clock and the packet's number; false when the batch has no room left (push
+ * it, then add to a fresh one). A packet with a capture block stays in it (the block retained, once per
+ * batch); one without is copied in, cut to PACKET_BATCH_BYTES if larger (its wire length stays).
  */
 bool packet_batch_add(struct packet_batch *b, const struct capture_packet *cp, uint64_t clock_us,
                       uint64_t seq);
@@ -80,9 +88,11 @@ void packet_queue_free(struct packet_queue *q);
 struct packet_batch *packet_queue_batch(struct packet_queue *q);
 /* Queues b (owned by the queue from here); blocks while depth batches are queued. */
 void packet_queue_push(struct packet_queue *q, struct packet_batch *b);
+/* Queues b only if there is room at once; false: b stays the caller's. */
+bool packet_queue_try_push(struct packet_queue *q, struct packet_batch *b);
 /* The oldest queued batch; blocks until there is one. The consumer owns it until it recycles it. */
 struct packet_batch *packet_queue_pop(struct packet_queue *q);
-/* A spent batch back to the free list. */
+/* A spent batch back to the free list, its blocks released. */
 void packet_queue_recycle(struct packet_queue *q, struct packet_batch *b);
 void packet_queue_get_stats(struct packet_queue *q, struct packet_queue_stats *out);
 

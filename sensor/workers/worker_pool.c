@@ -249,7 +249,21 @@ static void push(struct worker_pool *p, struct lane *l)
 {
 	l->filling->clock_us = p->latest_us;
 	l->clock_sent = p->latest_us;
-	packet_queue_push(l->queue, l->filling);
+	if (!packet_queue_try_push(l->queue, l->filling)) {
+		/* Its worker is behind: before waiting for it, the others get what the reader holds for them
+		 * (their part batches), so that they do not starve while it catches up. */
+		for (unsigned i = 0; i < p->n; i++) {
+			struct lane *o = &p->lanes[i];
+			if (o == l || o->filling->count == 0)
+				continue;
+			o->filling->clock_us = p->latest_us;
+			if (packet_queue_try_push(o->queue, o->filling)) {
+				o->clock_sent = p->latest_us;
+				o->filling = packet_queue_batch(o->queue);
+			}
+		}
+		packet_queue_push(l->queue, l->filling);
+	}
 	l->filling = packet_queue_batch(l->queue);
 }
 

@@ -172,7 +172,7 @@ static int read_all(struct lane *lanes)
 		uint32_t len = length_of(k);
 		for (uint32_t i = 0; i < len; i++)
 			data[i] = byte_of(k, i);
-		struct capture_packet cp = {k * 10, len, len, (int)(k % 3), data, IFACES[k / 1000 % 3]};
+		struct capture_packet cp = {k * 10, len, len, (int)(k % 3), data, IFACES[k / 1000 % 3], NULL};
 		if (fill[l->id] == NULL)
 			return fprintf(stderr, "FAIL packet_queue_batch\n"), 1;
 		if (!packet_batch_add(fill[l->id], &cp, k * 10, k)) {
