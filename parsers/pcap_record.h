@@ -29,7 +29,8 @@ struct pcap_format {
 };
 
 struct pcap_record {
-	uint64_t ts_us;  /* microseconds since the epoch (nanoseconds cut, as libpcap's micro precision does) */
+	uint64_t
+	    ts_us; /* microseconds since the epoch (nanoseconds cut, as libpcap's micro precision does) */
 	uint32_t caplen; /* bytes handed out: the record's, cut to the snapshot length as libpcap cuts them */
 	uint32_t len;    /* bytes on the wire */
 	uint32_t stored; /* bytes the record holds after its header (caplen unless cut) */

@@ -389,7 +389,8 @@ static bool elsewhere(pthread_attr_t *attr)
 {
 	int here = sched_getcpu();
 	cpu_set_t set;
-	if (here < 0 || sched_getaffinity(0, sizeof set, &set) != 0 || !CPU_ISSET(here, &set) || CPU_COUNT(&set) < 2)
+	if (here < 0 || sched_getaffinity(0, sizeof set, &set) != 0 || !CPU_ISSET(here, &set) ||
+	    CPU_COUNT(&set) < 2)
 		return false;
 	CPU_CLR(here, &set);
 	if (pthread_attr_init(attr) != 0)

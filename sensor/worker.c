@@ -337,8 +337,8 @@ void worker_retire(struct worker *w)
 	w->classifier = NULL;
 	w->records.classifier = NULL;
 	/* Here too: the first free of a large block into this thread's malloc arena sweeps all its small free
-	 * blocks (malloc_consolidate, 7 ms at the end of the bench capture), better on this thread than on the
-	 * finisher's after every worker has stopped. */
+	 * blocks (malloc_consolidate, 7 ms at the end of the bench capture), better on this thread than on
+	 * the finisher's after every worker has stopped. */
 	free(w->scratch);
 	w->scratch = NULL;
 	w->retired = true;

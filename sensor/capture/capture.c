@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "outputs/logger.h"
 
@@ -49,9 +50,12 @@ struct capture_source {
 	uint32_t last_recv, last_drop, last_ifdrop; /* live: previous pcap_stats, for wrap-safe deltas */
 	int fanout_group;  /* live with fanout: the PACKET_FANOUT group id; else -1 */
 	char *read_buffer; /* files: the FILE's stdio buffer, freed after pcap_close */
-	/* a classic pcap file read in blocks (sensor/capture/pcap_file.h) when its turn comes; pcap is then a
-	 * dead handle (the link type, the filter's compiler) and prog the filter */
+	/* a classic pcap file read in blocks (sensor/capture/pcap_file.h) when its turn comes: libpcap's
+	 * handle only compiles the filter (prog), then gives way to blocks_fd (opened before any privilege
+	 * drop) */
 	bool in_blocks;
+	int blocks_fd;
+	int linktype;
 	struct bpf_program prog;
 	bool has_prog;
 };
@@ -209,6 +213,28 @@ int capture_check_filter(const char *bpf, char *err, size_t errlen)
 	return rc == 0 ? 0 : -1;
 }
 
+/*
+ * A classic pcap file goes to sensor/capture/pcap_file.h: libpcap's handle has compiled its filter (a
+ * savefile's handle: for DLT_NULL the address families of every system that writes it, not only this one's),
+ * and its file descriptor, opened before any privilege drop, is kept (a duplicate, from the start) while the
+ * handle is closed: one descriptor a file, as with libpcap.
+ */
+static int hand_over_to_blocks(struct capture_source *src, struct bpf_program *prog, char *err, size_t errlen)
+{
+	src->prog = *prog;
+	src->has_prog = true;
+	src->linktype = pcap_datalink(src->pcap);
+	FILE *f = pcap_file(src->pcap);
+	src->blocks_fd = f ? fcntl(fileno(f), F_DUPFD_CLOEXEC, 0) : -1;
+	if (src->blocks_fd < 0 || lseek(src->blocks_fd, 0, SEEK_SET) != 0) {
+		snprintf(err, errlen, "%s: %s", src->name, strerror(errno));
+		return -1;
+	}
+	pcap_close(src->pcap);
+	src->pcap = NULL;
+	return 0;
+}
+
 /* Compiles and installs the filter; a compile error is the user's (usage) error. */
 static int apply_filter(struct capture *c, struct capture_source *src, char *err, size_t errlen)
 {
@@ -228,11 +254,8 @@ static int apply_filter(struct capture *c, struct capture_source *src, char *err
 		snprintf(err, errlen, "-f '%s': bad capture filter: %s", expr, pcap_geterr(src->pcap));
 		return -1;
 	}
-	if (src->in_blocks) { /* run per packet by run_blocks */
-		src->prog = prog;
-		src->has_prog = true;
-		return 0;
-	}
+	if (src->in_blocks) /* run per packet by run_blocks */
+		return hand_over_to_blocks(src, &prog, err, errlen);
 	int rc = pcap_setfilter(src->pcap, &prog);
 	pcap_freecode(&prog);
 	if (rc != 0) {
@@ -275,20 +298,18 @@ static pcap_t *open_buffered(struct capture_source *src, size_t file_size, char 
  * accepted the file), of a link type whose records libpcap caps at PCAP_RECORD_MAX_CAPLEN (a few others
  * allow more: those stay with libpcap).
  */
-static bool takes_blocks(const char *path, int linktype)
+static bool takes_blocks(pcap_t *p)
 {
-	static const int links[] = {DLT_NULL, DLT_EN10MB, DLT_RAW,  DLT_LOOP,
+	static const int links[] = {DLT_NULL,      DLT_EN10MB,     DLT_RAW,  DLT_LOOP,
 	                            DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_IPV4, DLT_IPV6};
 	bool known = false;
 	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
-		known = known || links[i] == linktype;
+		known = known || links[i] == pcap_datalink(p);
 	uint8_t hdr[PCAP_FILE_HEADER_LEN];
 	struct pcap_format fmt;
-	FILE *f = known ? fopen(path, "rb") : NULL;
-	bool ours = f && fread(hdr, 1, sizeof hdr, f) == sizeof hdr && pcap_record_format(hdr, sizeof hdr, &fmt);
-	if (f)
-		fclose(f);
-	return ours;
+	FILE *f = pcap_file(p);
+	return known && f && pread(fileno(f), hdr, sizeof hdr, 0) == (ssize_t)sizeof hdr &&
+	       pcap_record_format(hdr, sizeof hdr, &fmt);
 }
 
 /* Opens a capture file and reads its first packet's time (then reopens at the start). */
@@ -323,14 +344,8 @@ static int open_file(struct capture_source *src, char *err, size_t errlen)
 	const u_char *data;
 	int rc = pcap_next_ex(p, &hdr, &data);
 	src->first_ts_us = rc == 1 ? timeval_us(&hdr->ts) : UINT64_MAX; /* empty captures sort last */
-	if (takes_blocks(src->name, pcap_datalink(p))) {
-		src->pcap = pcap_open_dead_with_tstamp_precision(pcap_datalink(p), pcap_snapshot(p),
-		                                                 PCAP_TSTAMP_PRECISION_MICRO);
-		pcap_close(p);
-		if (!src->pcap) {
-			snprintf(err, errlen, "%s: out of memory", src->name);
-			return -1;
-		}
+	if (takes_blocks(p)) { /* p compiles the filter, then gives way */
+		src->pcap = p;
 		src->in_blocks = true;
 		return 0;
 	}
@@ -358,6 +373,7 @@ static int add_source(struct capture *c, const char *name)
 		return -1;
 	src->order = c->nsources;
 	src->fanout_group = -1;
+	src->blocks_fd = -1;
 	c->nsources++;
 	return 0;
 }
@@ -474,6 +490,8 @@ static void drop_source(struct capture *c, size_t i)
 		pcap_close(c->sources[i].pcap);
 	if (c->sources[i].has_prog)
 		pcap_freecode(&c->sources[i].prog);
+	if (c->sources[i].blocks_fd >= 0)
+		close(c->sources[i].blocks_fd);
 	free(c->sources[i].read_buffer);
 	pcapng_file_close(c->sources[i].ng);
 	for (size_t k = 0; c->sources[i].filters && k < PCAPNG_MAX_INTERFACES; k++)
@@ -692,8 +710,9 @@ struct dispatch_ctx {
 static void on_pcap_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char *data)
 {
 	struct dispatch_ctx *d = (struct dispatch_ctx *)user;
-	struct capture_packet p = {timeval_us(&hdr->ts), hdr->caplen, hdr->len, d->linktype, data, d->interface,
-	                           NULL}; /* libpcap's buffer: reused for the next packet */
+	struct capture_packet p = {
+	    timeval_us(&hdr->ts), hdr->caplen, hdr->len, d->linktype, data,
+	    d->interface,         NULL}; /* libpcap's buffer: reused for the next packet */
 	d->h->packet(d->h->ctx, &p);
 }
 
@@ -757,8 +776,8 @@ static int run_pcapng(struct capture *c, struct capture_source *src, const struc
 		    {(time_t)(p.ts_us / 1000000u), (suseconds_t)(p.ts_us % 1000000u)}, p.caplen, p.len};
 		if (!f->ok || pcap_offline_filter(&f->prog, &hdr, p.data) == 0)
 			continue;
-		struct capture_packet cp = {p.ts_us,  p.caplen, p.len, i->linktype,
-		                            p.data,   i->name[0] ? i->name : NULL, NULL};
+		struct capture_packet cp = {
+		    p.ts_us, p.caplen, p.len, i->linktype, p.data, i->name[0] ? i->name : NULL, NULL};
 		h->packet(h->ctx, &cp);
 	}
 	if (!*stop && rc < 0) {
@@ -775,22 +794,23 @@ static int run_blocks(struct capture *c, struct capture_source *src, const struc
                       volatile sig_atomic_t *stop)
 {
 	char err[512] = "";
-	int rc = -1, fd = open(src->name, O_RDONLY | O_CLOEXEC);
-	struct pcap_file *f = fd >= 0 ? pcap_file_from_fd(fd, 0, 0, err, sizeof err) : NULL;
-	if (fd < 0)
-		snprintf(err, sizeof err, "%s", strerror(errno));
-	else if (!f && !err[0])
+	int rc = -1;
+	struct pcap_file *f = pcap_file_from_fd(src->blocks_fd, 0, 0, err, sizeof err);
+	src->blocks_fd = -1; /* pcap_file's now */
+	if (!f && !err[0])
 		snprintf(err, sizeof err, "no longer a pcap file");
 	struct pcap_file_packet p;
-	int linktype = pcap_datalink(src->pcap);
+	int linktype = src->linktype;
 	const char *name = src->interface[0] ? src->interface : NULL;
 	while (f && !*stop && (rc = pcap_file_next(f, &p, err, sizeof err)) == 1) {
-		struct pcap_pkthdr hdr = {{(time_t)(p.rec.ts_us / 1000000u), (suseconds_t)(p.rec.ts_us % 1000000u)},
-		                          p.rec.caplen,
-		                          p.rec.len};
+		struct pcap_pkthdr hdr = {
+		    {(time_t)(p.rec.ts_us / 1000000u), (suseconds_t)(p.rec.ts_us % 1000000u)},
+		    p.rec.caplen,
+		    p.rec.len};
 		if (src->has_prog && pcap_offline_filter(&src->prog, &hdr, p.data) == 0)
 			continue;
-		struct capture_packet cp = {p.rec.ts_us, p.rec.caplen, p.rec.len, linktype, p.data, name, p.block};
+		struct capture_packet cp = {p.rec.ts_us, p.rec.caplen, p.rec.len, linktype,
+		                            p.data,      name,         p.block};
 		h->packet(h->ctx, &cp);
 	}
 	pcap_file_close(f);

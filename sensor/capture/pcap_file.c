@@ -162,7 +162,8 @@ static int refill(struct pcap_file *f, size_t need, char *err, size_t errlen)
 			memmove(b->data, f->cur->data + f->pos, left); /* b may be cur: the private block */
 		if (f->cur != b)
 			drop(f->cur);
-		if (!b->pool && b != f->priv) { /* a new private block: the old one (maybe cur) is copied from */
+		if (!b->pool &&
+		    b != f->priv) { /* a new private block: the old one (maybe cur) is copied from */
 			free(f->priv);
 			f->priv = b;
 		}
@@ -222,14 +223,15 @@ int pcap_file_next(struct pcap_file *f, struct pcap_file_packet *out, char *err,
 		if (f->end == f->pos)
 			return 0;
 		if (f->end - f->pos < PCAP_RECORD_HEADER_LEN) {
-			snprintf(err, errlen, "truncated dump file; tried to read %d header bytes, only got %zu",
+			snprintf(err, errlen,
+			         "truncated dump file; tried to read %d header bytes, only got %zu",
 			         PCAP_RECORD_HEADER_LEN, f->end - f->pos);
 			return -1;
 		}
 	}
 	if (!pcap_record_header(&f->fmt, f->cur->data + f->pos, &out->rec)) {
-		snprintf(err, errlen, "invalid packet capture length %u, bigger than snaplen of %u", out->rec.stored,
-		         f->fmt.snaplen);
+		snprintf(err, errlen, "invalid packet capture length %u, bigger than snaplen of %u",
+		         out->rec.stored, f->fmt.snaplen);
 		return -1;
 	}
 	size_t need = PCAP_RECORD_HEADER_LEN + (size_t)out->rec.stored;
@@ -237,7 +239,8 @@ int pcap_file_next(struct pcap_file *f, struct pcap_file_packet *out, char *err,
 		if (!f->eof && refill(f, need, err, errlen) != 0)
 			return -1;
 		if (f->end - f->pos < need) {
-			snprintf(err, errlen, "truncated dump file; tried to read %u captured bytes, only got %zu",
+			snprintf(err, errlen,
+			         "truncated dump file; tried to read %u captured bytes, only got %zu",
 			         out->rec.stored, f->end - f->pos - PCAP_RECORD_HEADER_LEN);
 			return -1;
 		}

@@ -75,7 +75,8 @@ bool packet_batch_add(struct packet_batch *b, const struct capture_packet *cp, u
 	                      ? cp->caplen
 	                      : PACKET_BATCH_BYTES - PACKET_IFACE_MAX;
 	uint32_t copied = cp->block ? 0 : caplen;
-	if (b->count == PACKET_BATCH_PACKETS || b->used + copied + PACKET_IFACE_MAX + 8 > PACKET_BATCH_BYTES ||
+	if (b->count == PACKET_BATCH_PACKETS ||
+	    b->used + copied + PACKET_IFACE_MAX + 8 > PACKET_BATCH_BYTES ||
 	    (cp->block && !hold_block(b, cp->block)))
 		if (b->count > 0)
 			return false; /* an empty batch always has room, and at least one block free */

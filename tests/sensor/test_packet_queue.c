@@ -2,13 +2,17 @@
  * test_packet_queue.c: the reader's batches to a worker: packets come back
  * byte for byte with their times, lengths, link type, interface and the
  * reader's clock; a batch says when it is full; a full queue makes the
- * producer wait (never drop), and every packet arrives in order.
+ * producer wait (never drop), and every packet arrives in order. A packet in
+ * a capture block stays there (not copied): the batch holds its block, up to
+ * PACKET_BATCH_BLOCKS of them, until the worker recycles it.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "sensor/capture/pcap_file.h"
 #include "sensor/workers/packet_queue.h"
 #include "test_support.h"
 
@@ -138,5 +142,55 @@ Test(packet_queue, a_full_queue_makes_the_producer_wait_and_nothing_is_lost)
 	cr_assert_eq(st.packets, ts - 1);
 	cr_assert_leq(st.peak, 2, "never more than the depth queued");
 	cr_assert_geq(st.full_waits, 1, "the producer waited for room");
+	packet_queue_free(q);
+}
+
+Test(packet_queue, packets_in_capture_blocks_stay_there_held_by_the_batch_until_it_is_recycled)
+{
+	/* Blocks of 256 bytes: nearly every packet of the capture in a block of its own. */
+	int fd = open(test_source_path("tests/fixtures/demo.pcap"), O_RDONLY);
+	cr_assert_geq(fd, 0);
+	char err[256];
+	struct pcap_file *f = pcap_file_from_fd(fd, 256, 64, err, sizeof err);
+	cr_assert_not_null(f, "%s", err);
+	struct packet_queue *q = packet_queue_new(2);
+	struct packet_batch *b = packet_queue_batch(q);
+	uint8_t copies[PACKET_BATCH_PACKETS][256];
+	uint32_t lens[PACKET_BATCH_PACKETS];
+	struct pcap_file_packet p;
+	unsigned n = 0;
+	bool refused = false;
+	while (!refused && pcap_file_next(f, &p, err, sizeof err) == 1) {
+		cr_assert_not_null(p.block);
+		struct capture_packet cp = {p.rec.ts_us, p.rec.caplen, p.rec.len, 1, p.data, NULL, p.block};
+		if (!packet_batch_add(b, &cp, 0, n + 1)) {
+			refused = true;
+			break;
+		}
+		cr_assert_lt(n, PACKET_BATCH_PACKETS);
+		lens[n] = p.rec.caplen < 256 ? p.rec.caplen : 256;
+		memcpy(copies[n], p.data, lens[n]);
+		n++;
+	}
+	cr_assert(refused, "a batch holds at most PACKET_BATCH_BLOCKS blocks");
+	cr_assert_leq(b->nblocks, PACKET_BATCH_BLOCKS);
+	cr_assert_geq(n, PACKET_BATCH_BLOCKS - 1);
+	pcap_file_close(
+	    f); /* the batch still holds the blocks: its packets are intact (ASan: no use after free) */
+	for (unsigned i = 0; i < b->count; i++) {
+		struct capture_packet got;
+		uint64_t clock, seq;
+		packet_batch_get(b, i, &got, &clock, &seq);
+		cr_assert_eq(seq, i + 1);
+		cr_assert(memcmp(got.data, copies[i], lens[i]) == 0, "packet %u", i);
+		cr_assert(got.data < b->bytes || got.data >= b->bytes + PACKET_BATCH_BYTES,
+		          "in place, not copied");
+	}
+	cr_assert_eq(b->used, 0, "nothing copied into the batch");
+	packet_queue_push(q, b);
+	struct packet_batch *got = packet_queue_pop(q);
+	cr_assert_eq(got, b);
+	packet_queue_recycle(q, got); /* the blocks go back: the last holder frees them (LSan: no leak) */
+	cr_assert_eq(got->nblocks, 0);
 	packet_queue_free(q);
 }
