@@ -49,8 +49,9 @@ struct capture_source {
 	uint32_t last_recv, last_drop, last_ifdrop; /* live: previous pcap_stats, for wrap-safe deltas */
 	int fanout_group;  /* live with fanout: the PACKET_FANOUT group id; else -1 */
 	char *read_buffer; /* files: the FILE's stdio buffer, freed after pcap_close */
-	/* a classic pcap file read in blocks (sensor/capture/pcap_file.h) when its turn comes; pcap is then a
-	 * dead handle (the link type, the filter's compiler) and prog the filter */
+	/* a classic pcap file read in blocks (sensor/capture/pcap_file.h) when its turn comes; pcap is then
+	 * the file's handle, only for its descriptor, link type and the filter's compiler, and prog the
+	 * filter */
 	bool in_blocks;
 	struct bpf_program prog;
 	bool has_prog;
@@ -324,13 +325,11 @@ static int open_file(struct capture_source *src, char *err, size_t errlen)
 	int rc = pcap_next_ex(p, &hdr, &data);
 	src->first_ts_us = rc == 1 ? timeval_us(&hdr->ts) : UINT64_MAX; /* empty captures sort last */
 	if (takes_blocks(src->name, pcap_datalink(p))) {
-		src->pcap = pcap_open_dead_with_tstamp_precision(pcap_datalink(p), pcap_snapshot(p),
-		                                                 PCAP_TSTAMP_PRECISION_MICRO);
-		pcap_close(p);
-		if (!src->pcap) {
-			snprintf(err, errlen, "%s: out of memory", src->name);
-			return -1;
-		}
+		/* The file's own handle stays, not a dead one: its descriptor was opened before a privilege
+		 * drop (run_blocks reads through a copy of it), and the filter compiled on it reads
+		 * DLT_NULL's address family in the file's byte order (libpcap's gencode does so only for a
+		 * handle reading a file). */
+		src->pcap = p;
 		src->in_blocks = true;
 		return 0;
 	}
@@ -775,7 +774,15 @@ static int run_blocks(struct capture *c, struct capture_source *src, const struc
                       volatile sig_atomic_t *stop)
 {
 	char err[512] = "";
-	int rc = -1, fd = open(src->name, O_RDONLY | O_CLOEXEC);
+	/* The descriptor libpcap opened (before any privilege drop), duplicated and read from the start. */
+	FILE *fp = pcap_file(src->pcap);
+	int rc = -1, fd = fp ? fcntl(fileno(fp), F_DUPFD_CLOEXEC, 0) : -1;
+	if (fd >= 0 && lseek(fd, 0, SEEK_SET) != 0) {
+		int saved = errno;
+		close(fd);
+		fd = -1;
+		errno = saved;
+	}
 	struct pcap_file *f = fd >= 0 ? pcap_file_from_fd(fd, 0, 0, err, sizeof err) : NULL;
 	if (fd < 0)
 		snprintf(err, sizeof err, "%s", strerror(errno));
