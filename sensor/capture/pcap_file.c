@@ -14,7 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { POOL_SPARES = 64 }; /* blocks kept for reuse; more go back to malloc */
+/* Blocks kept for reuse rather than freed: as many as may be out (a spare is taken before a new block is
+ * made, so no more are ever allocated), since freeing and allocating 512 KiB again costs page faults each
+ * time. */
+enum { POOL_SPARES = PCAP_FILE_SHARED_MAX };
 
 struct block_pool {
 	pthread_mutex_t lock;
