@@ -760,6 +760,25 @@ static void compile_interface_filter(struct capture *c, struct capture_source *s
 		pcap_close(dead);
 }
 
+/* How a file's reading ended: counted, and an early end said with libpcap's or our reader's words. */
+static int file_ended(struct capture *c, const struct capture_source *src, bool early, const char *why)
+{
+	if (early) {
+		fprintf(stderr, "tlsobs: %s: capture ends early: %s\n", src->name, why);
+		c->stats.files_failed++;
+		return -1;
+	}
+	c->stats.files_read++;
+	return 0;
+}
+
+/* The header pcap_offline_filter reads, for a packet our own readers found. */
+static struct pcap_pkthdr pkthdr_of(uint64_t ts_us, uint32_t caplen, uint32_t len)
+{
+	return (struct pcap_pkthdr){
+	    {(time_t)(ts_us / 1000000u), (suseconds_t)(ts_us % 1000000u)}, caplen, len};
+}
+
 /* A pcapng file libpcap refuses: our reader, each packet with its interface's link type, name and filter. */
 static int run_pcapng(struct capture *c, struct capture_source *src, const struct capture_handler *h,
                       volatile sig_atomic_t *stop)
@@ -772,21 +791,14 @@ static int run_pcapng(struct capture *c, struct capture_source *src, const struc
 		struct interface_filter *f = &src->filters[p.interface];
 		if (!f->tried || f->linktype != i->linktype)
 			compile_interface_filter(c, src, p.interface, i);
-		struct pcap_pkthdr hdr = {
-		    {(time_t)(p.ts_us / 1000000u), (suseconds_t)(p.ts_us % 1000000u)}, p.caplen, p.len};
+		struct pcap_pkthdr hdr = pkthdr_of(p.ts_us, p.caplen, p.len);
 		if (!f->ok || pcap_offline_filter(&f->prog, &hdr, p.data) == 0)
 			continue;
 		struct capture_packet cp = {
 		    p.ts_us, p.caplen, p.len, i->linktype, p.data, i->name[0] ? i->name : NULL, NULL};
 		h->packet(h->ctx, &cp);
 	}
-	if (!*stop && rc < 0) {
-		fprintf(stderr, "tlsobs: %s: capture ends early: %s\n", src->name, err);
-		c->stats.files_failed++;
-		return -1;
-	}
-	c->stats.files_read++;
-	return 0;
+	return file_ended(c, src, !*stop && rc < 0, err);
 }
 
 /* A classic pcap file in blocks: each packet a slice of its block, which the handler may retain. */
@@ -803,10 +815,7 @@ static int run_blocks(struct capture *c, struct capture_source *src, const struc
 	int linktype = src->linktype;
 	const char *name = src->interface[0] ? src->interface : NULL;
 	while (f && !*stop && (rc = pcap_file_next(f, &p, err, sizeof err)) == 1) {
-		struct pcap_pkthdr hdr = {
-		    {(time_t)(p.rec.ts_us / 1000000u), (suseconds_t)(p.rec.ts_us % 1000000u)},
-		    p.rec.caplen,
-		    p.rec.len};
+		struct pcap_pkthdr hdr = pkthdr_of(p.rec.ts_us, p.rec.caplen, p.rec.len);
 		if (src->has_prog && pcap_offline_filter(&src->prog, &hdr, p.data) == 0)
 			continue;
 		struct capture_packet cp = {p.rec.ts_us, p.rec.caplen, p.rec.len, linktype,
@@ -814,13 +823,7 @@ static int run_blocks(struct capture *c, struct capture_source *src, const struc
 		h->packet(h->ctx, &cp);
 	}
 	pcap_file_close(f);
-	if (!*stop && rc < 0) {
-		fprintf(stderr, "tlsobs: %s: capture ends early: %s\n", src->name, err);
-		c->stats.files_failed++;
-		return -1;
-	}
-	c->stats.files_read++;
-	return 0;
+	return file_ended(c, src, !*stop && rc < 0, err);
 }
 
 static int run_file(struct capture *c, struct capture_source *src, const struct capture_handler *h,
@@ -837,17 +840,11 @@ static int run_file(struct capture *c, struct capture_source *src, const struct 
 			break; /* end of file */
 		if (n == PCAP_ERROR_BREAK)
 			break;
-		if (n < 0) {
-			/* libpcap says e.g. "truncated dump file; tried to read 96 captured bytes, only got
-			 * 40". */
-			fprintf(stderr, "tlsobs: %s: capture ends early: %s\n", src->name,
-			        pcap_geterr(src->pcap));
-			c->stats.files_failed++;
-			return -1;
-		}
+		if (n < 0) /* libpcap says e.g. "truncated dump file; tried to read 96 captured bytes, only
+		              got 40" */
+			return file_ended(c, src, true, pcap_geterr(src->pcap));
 	}
-	c->stats.files_read++;
-	return 0;
+	return file_ended(c, src, false, "");
 }
 
 static void read_live_stats(struct capture *c)
