@@ -37,14 +37,7 @@ first=$(python3 -c 'import struct,sys; d=open(sys.argv[1],"rb").read(32); print(
 editcap -t "$(($(date +%s) - first))" "$work/tb1.pcap" "$work/tb1-now.pcap" >/dev/null ||
 	{ echo "FAIL: editcap"; exit 1; }
 
-NS=tlsobs-fleet-$$
-ip netns add "$NS" 2>/dev/null || { NS=; echo "skip: cannot create a network namespace here"; exit 77; }
-ip -n "$NS" link set lo up
-# librdkafka resolves with AI_ADDRCONFIG, which wants one non-loopback address configured: a test address on lo.
-ip -n "$NS" addr add 192.0.2.1/32 dev lo
-ip -n "$NS" link add replay0 type veth peer name span0
-ip -n "$NS" link set replay0 up
-ip -n "$NS" link set span0 up
+span_namespace tlsobs-fleet
 in_ns() { ip netns exec "$NS" "$@"; }
 
 # wait_for FILE REGEX SECONDS: until the sensor's stderr says it (or it ended); 0 when it did.

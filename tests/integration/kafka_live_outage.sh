@@ -13,14 +13,7 @@ for tool in ip tcpreplay tcprewrite mergecap; do
 done
 source "$TLSOBS_SOURCE_DIR/tests/kafka/kafka_lib.sh"
 
-NS=tlsobs-kafka-$$
-ip netns add "$NS" 2>/dev/null || { NS=; echo "skip: cannot create a network namespace here"; exit 77; }
-ip -n "$NS" link set lo up
-# librdkafka resolves with AI_ADDRCONFIG, which wants one non-loopback address configured: a test address on lo.
-ip -n "$NS" addr add 192.0.2.1/32 dev lo
-ip -n "$NS" link add replay0 type veth peer name span0
-ip -n "$NS" link set replay0 up
-ip -n "$NS" link set span0 up
+span_namespace tlsobs-kafka
 
 # Replaying one capture again would only look like retransmissions of the same flows; so each round replays a
 # copy with its addresses remapped (tcprewrite --seed): new flows, new sessions, closed as they go.

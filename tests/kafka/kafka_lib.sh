@@ -9,6 +9,8 @@
 #   mock_stop                       ends it
 #   free_port                       a loopback port nobody listens on
 #   check_topics ...                tests/kafka/check_topics.py (read back with kcat, compare)
+#   span_namespace PREFIX           a network namespace (NS) for a live sensor beside the cluster: lo up, and
+#                                   the veth pair replay0 -> span0 to replay captures into
 : "${TLSOBS:?}" "${TLSOBS_SOURCE_DIR:?}"
 KAFKA_MOCK_CLUSTER=${KAFKA_MOCK_CLUSTER:-${TLSOBS_BUILD_DIR:-$(dirname "$TLSOBS")}/tests/kafka_mock_cluster}
 command -v kcat >/dev/null || { echo "skip: kcat missing"; exit 77; }
@@ -30,6 +32,17 @@ kafka_cleanup() {
 trap kafka_cleanup EXIT
 
 check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi; }
+
+span_namespace() {
+	NS=$1-$$
+	ip netns add "$NS" 2>/dev/null || { NS=; echo "skip: cannot create a network namespace here"; exit 77; }
+	ip -n "$NS" link set lo up
+	# librdkafka resolves with AI_ADDRCONFIG, which wants one non-loopback address configured: a test address on lo.
+	ip -n "$NS" addr add 192.0.2.1/32 dev lo
+	ip -n "$NS" link add replay0 type veth peer name span0
+	ip -n "$NS" link set replay0 up
+	ip -n "$NS" link set span0 up
+}
 
 mock_start() {
 	rm -f "$work/mock.in"
