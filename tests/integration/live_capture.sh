@@ -78,7 +78,10 @@ sessions() { jq -c 'select(.event.dataset == "tlsobs.session") | [.source.ip, .s
 check "--workers 2: the same three sessions as one worker, none split ($(sessions "$work/workers.json" | wc -l))" \
 	'[ "$(sessions "$work/workers.json" | wc -l)" -eq 3 ] && diff <(sessions "$work/events.json") <(sessions "$work/workers.json") >&2'
 received=$(grep '"dataset":"tlsobs.stats"' "$work/workers.json" | tail -1 | jq '.tlsobs.stats.capture.received' 2>/dev/null || true)
+# The kernel's count may exceed what the workers took by a packet or two (seen once, in the TSan leg: 75
+# received for the 74 replayed; a packet that reached a socket before its capture filter was installed is
+# counted, and libpcap discards it); one socket's count alone would be far below the sum (21 and 53 there).
 check "--workers 2: the kernel counters are summed over both sockets ($received received, packets per worker $per_worker)" \
 	'grep -q "capture: $received received, [0-9]* dropped by the kernel" "$work/workers.stderr" &&
-	 [ "$received" -eq "$(echo "$per_worker" | jq "add")" ]'
+	 taken=$(echo "$per_worker" | jq "add") && [ "$received" -ge "$taken" ] && [ "$received" -le $((taken + 8)) ]'
 [ "$fail" -eq 0 ] || { cat "$work/stderr" "$work/workers.stderr"; exit 1; }
